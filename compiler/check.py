@@ -1,0 +1,715 @@
+"""Checks: names, types, citations, quotes, precedence -> diagnostics, and the checked `Model`.
+
+Codes (the README lists them): E0xx syntax and input, E1xx names and structure, E2xx types,
+E3xx citations, quotes and sources, E4xx policy tests.  Every check collects diagnostics and
+goes on, so that one run shows every problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from compiler import nodes as n
+from compiler.diagnostics import Diagnostic, SourceLines, did_you_mean
+from compiler.model import (
+    ALLOWED_ITEMS,
+    DECISION_KINDS,
+    ENUM_OF_ITEM,
+    REQUIRED_ITEMS,
+    SINGLE_ITEMS,
+    STEP_ITEMS,
+    TARGETS,
+    Model,
+    Policy,
+    citation_key,
+)
+from compiler.project import LoadedFiles
+from compiler.sources import CitationSyntaxError, SourceError, load_source, parse_citation
+
+NUMERIC = {"int", "ratio"}  # dimensionless numbers mix freely
+ORDERED = {"int", "ratio", "money", "date", "duration"}
+FUNCTIONS = {"min", "max"}
+
+
+def _t(name: str, enum: str | None = None) -> n.TypeRef:
+    return n.TypeRef(name, enum)
+
+
+class Checker:
+    def __init__(self, loaded: LoadedFiles) -> None:
+        self.loaded = loaded
+        self.lines: SourceLines = loaded.lines
+        self.model = Model()
+        self.diagnostics: list[Diagnostic] = []
+
+    # ------------------------------------------------------------ reporting
+
+    def error(self, code: str, message: str, span: n.Span | None, *help: str) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, self.lines.line(span), help))
+
+    # ------------------------------------------------------------ passes
+
+    def run(self) -> Model:
+        self._declare()
+        for policy in self.model.policies.values():
+            self._load_source(policy)
+        for name, define in sorted(self.model.defines.items()):
+            self._check_define(name, define)
+        for policy in self.model.policies.values():
+            self._check_policy(policy)
+        return self.model
+
+    # ------------------------------------------------------------ declarations
+
+    def _declare(self) -> None:
+        seen: dict[str, n.Span] = {}
+
+        def unique(name: str, span: n.Span, what: str) -> bool:
+            if name in seen:
+                self.error(
+                    "E100",
+                    f"{what} '{name}' is declared twice",
+                    span,
+                    f"first declared at {seen[name]}",
+                )
+                return False
+            seen[name] = span
+            return True
+
+        for module in self.loaded.modules:
+            header = module.header
+            headers = [i for i in module.items if isinstance(i, n.PolicyHeader)]
+            for extra in headers[1:]:
+                self.error(
+                    "E106",
+                    "a file holds one policy; this is a second 'policy' header",
+                    extra.span,
+                    "split the document into its own file",
+                )
+            policy: Policy | None = None
+            if header is not None:
+                if header.id in self.model.policies:
+                    self.error(
+                        "E100",
+                        f"policy '{header.id}' is declared twice",
+                        header.span,
+                        f"first declared at {self.model.policies[header.id].header.span}",
+                    )
+                else:
+                    policy = Policy(header)
+                    self.model.policies[header.id] = policy
+            for item in module.items:
+                match item:
+                    case n.ConceptDecl():
+                        if unique(item.name, item.span, "concept"):
+                            self.model.concepts[item.name] = item
+                        for fact in item.facts:
+                            if unique(fact.name, fact.span, "fact"):
+                                self.model.facts[fact.name] = fact
+                    case n.FactDecl():
+                        if unique(item.name, item.span, "fact"):
+                            self.model.facts[item.name] = item
+                    case n.JudgmentDecl():
+                        if unique(item.name, item.span, "judgment"):
+                            self.model.judgments[item.name] = item
+                    case n.EnumDecl():
+                        if unique(item.name, item.span, "enum"):
+                            self.model.enums[item.name] = item
+                        members: set[str] = set()
+                        for member in item.members:
+                            if member.name in members:
+                                self.error(
+                                    "E100",
+                                    f"enum member '{member.name}' is listed twice",
+                                    member.span,
+                                )
+                            members.add(member.name)
+                    case n.ActorDecl():
+                        if unique(item.name, item.span, "actor"):
+                            self.model.actors[item.name] = item
+                    case n.DefineDecl():
+                        if unique(item.name, item.span, "definition"):
+                            self.model.defines[item.name] = item
+                        if policy is None:
+                            self._outside_policy(item.span)
+                        else:
+                            policy.defines.append(item)
+                    case n.Statement():
+                        if policy is None:
+                            self._outside_policy(item.span)
+                        else:
+                            policy.statements.append(item)
+                    case n.Informative():
+                        if policy is None:
+                            self._outside_policy(item.span)
+                        else:
+                            policy.informatives.append(item)
+                    case n.TestSuite():
+                        pass
+        for module in self.loaded.modules:
+            for item in module.items:
+                if isinstance(item, n.TestSuite):
+                    target = self.model.policies.get(item.policy)
+                    if target is None:
+                        self.error(
+                            "E105",
+                            f"tests for an unknown policy '{item.policy}'",
+                            item.span,
+                            *did_you_mean(item.policy, self.model.policies),
+                        )
+                    else:
+                        target.tests.append(item)
+        for actor in self.model.actors.values():
+            if actor.part_of is not None and actor.part_of not in self.model.actors:
+                self.error(
+                    "E102",
+                    f"unknown actor '{actor.part_of}'",
+                    actor.span,
+                    *did_you_mean(actor.part_of, self.model.actors),
+                )
+
+    def _outside_policy(self, span: n.Span) -> None:
+        self.error(
+            "E107",
+            "a rule must stand in a policy file (one with a 'policy' header)",
+            span,
+            "shared files hold only facts, judgments, enums, actors and concepts",
+        )
+
+    # ------------------------------------------------------------ sources
+
+    def _load_source(self, policy: Policy) -> None:
+        header = policy.header
+        if header.source is None:
+            self.error(
+                "E301",
+                f"policy '{header.id}' names no official text",
+                header.span,
+                'add: source "sources/<id>.txt" sha256 "<hash>"',
+            )
+            return
+        path = self.loaded.root / "policies" / header.source
+        try:
+            document = load_source(path)
+        except SourceError as error:
+            self.error("E301", f"cannot read the official text: {error}", header.span)
+            return
+        if header.source_sha256 != document.sha256:
+            self.error(
+                "E302",
+                f"the official text {header.source} does not match the recorded sha256",
+                header.span,
+                f"recorded {header.source_sha256}",
+                f"actual   {document.sha256}",
+                "the official text must stay byte-identical to the published document",
+            )
+        policy.source = document
+        for statement in policy.statements:
+            self._resolve(policy, statement.citation, statement.quotes)
+        for define in policy.defines:
+            self._resolve(policy, define.citation, define.quotes)
+        for informative in policy.informatives:
+            self._resolve(policy, informative.citation, informative.quotes)
+
+    def _resolve(self, policy: Policy, citation: n.Citation, quotes: Iterable[n.Quote]) -> None:
+        document = policy.source
+        assert document is not None
+        try:
+            parse_citation(citation.text)
+        except CitationSyntaxError as error:
+            self.error("E303", f"cannot read the citation {citation.text}: {error}", citation.span)
+            return
+        resolution = document.resolve(citation.text)
+        if resolution.clause is None and resolution.candidates:
+            self.error(
+                "E304",
+                f"the citation {citation.text} is ambiguous in {policy.id}",
+                citation.span,
+                "it could be " + ", ".join(c.citation for c in resolution.candidates),
+            )
+            return
+        if resolution.clause is None:
+            hint = (
+                ("nearest clauses: " + ", ".join(resolution.suggestions),)
+                if resolution.suggestions
+                else ()
+            )
+            self.error("E305", f"{policy.id} has no clause {citation.text}", citation.span, *hint)
+            return
+        clause = resolution.clause
+        policy.clauses[citation_key(citation)] = clause
+        for quote in quotes:
+            verdict = document.verify_quote(clause, quote.text)
+            if not verdict.ok:
+                self.error(
+                    "E306",
+                    f"this quote is not in {clause.citation} of {policy.id}",
+                    quote.span,
+                    f"nearest passage ({verdict.similarity:.0%} alike): {verdict.nearest}",
+                )
+
+    # ------------------------------------------------------------ statements
+
+    def _check_policy(self, policy: Policy) -> None:
+        header = policy.header
+        for attribute, label in (("title", "title"), ("decision", "decision")):
+            if getattr(header, attribute) is None:
+                self.error("E108", f"policy '{header.id}' has no {label}", header.span)
+        names: dict[str, n.Span] = {}
+        for statement in policy.statements:
+            if statement.name in names:
+                self.error(
+                    "E100",
+                    f"'{statement.name}' is used twice in policy {policy.id}",
+                    statement.span,
+                    f"first used at {names[statement.name]}",
+                )
+            names[statement.name] = statement.span
+            for step in statement.all(n.Step):
+                if step.name in names:
+                    self.error(
+                        "E100",
+                        f"'{step.name}' is used twice in policy {policy.id}",
+                        step.span,
+                        f"first used at {names[step.name]}",
+                    )
+                names[step.name] = step.span
+            if not statement.quotes:
+                pass  # a citation is mandatory; a quote is normal but not always possible
+        for statement in policy.statements:
+            self._check_statement(policy, statement)
+        for suite in policy.tests:
+            self._check_tests(policy, suite)
+
+    def _check_statement(self, policy: Policy, statement: n.Statement) -> None:
+        allowed = ALLOWED_ITEMS[statement.kind]
+        self._check_items(statement.kind, statement.items, allowed, statement.span)
+        for required in REQUIRED_ITEMS[statement.kind]:
+            if statement.first(required) is None:
+                self.error(
+                    "E111",
+                    f"a {statement.kind} needs '{n.ITEM_KEYWORDS[required]}'",
+                    statement.span,
+                )
+        for item in statement.items:
+            self._check_item(policy, statement, item)
+
+    def _check_items(
+        self, where: str, items: Iterable[n.Item], allowed: tuple[type, ...], span: n.Span
+    ) -> None:
+        counts: dict[type, int] = {}
+        for item in items:
+            counts[type(item)] = counts.get(type(item), 0) + 1
+            if not isinstance(item, allowed):
+                words = ", ".join(n.ITEM_KEYWORDS[t] for t in allowed)
+                self.error(
+                    "E110",
+                    f"'{n.ITEM_KEYWORDS[type(item)]}' has no meaning in a {where}",
+                    item.span,
+                    f"a {where} takes: {words}",
+                )
+            elif isinstance(item, SINGLE_ITEMS) and counts[type(item)] == 2:
+                self.error(
+                    "E112",
+                    f"a {where} takes one '{n.ITEM_KEYWORDS[type(item)]}'",
+                    item.span,
+                    "join the conditions with 'and' / 'or'",
+                )
+
+    def _check_item(self, policy: Policy, statement: n.Statement, item: n.Item) -> None:
+        match item:
+            case n.When() | n.Require():
+                self._expect_bool(item.condition, "condition")
+            case n.Within():
+                self._check_within(item)
+            case n.Extend():
+                self._expect_bool(item.condition, "condition")
+            case n.Actors():
+                for name in item.names:
+                    self._known_actor(name, item.span)
+            case n.Role():
+                self._known_actor(item.actor, item.span)
+            case n.Overrides():
+                self._check_overrides(policy, item)
+            case n.Grants() | n.Effects() | n.Penalties():
+                enum = ENUM_OF_ITEM[type(item)]
+                members = self.model.members(enum)
+                for name in item.names:
+                    if name not in members:
+                        self.error(
+                            "E103",
+                            f"'{name}' is not a member of enum {enum}",
+                            item.span,
+                            *did_you_mean(name, members),
+                        )
+            case n.Covers():
+                self._check_covers(item)
+            case n.Target():
+                if item.name not in TARGETS:
+                    self.error(
+                        "E103",
+                        f"a sanction targets an individual or a unit, not '{item.name}'",
+                        item.span,
+                        "write: target individual | target unit",
+                    )
+            case n.Step():
+                self._check_items("step", item.items, STEP_ITEMS, item.span)
+                for inner in item.items:
+                    self._check_item(policy, statement, inner)
+            case n.Field():
+                self._check_type(item.type, item.span)
+            case n.Every() | n.Task() | n.Note():
+                pass
+
+    def _check_within(self, within: n.Within) -> None:
+        for fact in (within.start, within.end):
+            if fact is None:
+                continue
+            decl = self.model.facts.get(fact)
+            if decl is None:
+                self.error(
+                    "E101",
+                    f"unknown fact '{fact}'",
+                    within.span,
+                    *did_you_mean(fact, self.model.facts),
+                )
+            elif decl.type.name != "date":
+                self.error(
+                    "E201",
+                    f"a time limit counts from and until dates; '{fact}' is {decl.type}",
+                    within.span,
+                )
+        if within.excluding is not None and within.excluding not in self.model.members("period"):
+            self.error(
+                "E103",
+                f"'{within.excluding}' is not a period (enum period)",
+                within.span,
+                *did_you_mean(within.excluding, self.model.members("period")),
+            )
+
+    def _check_overrides(self, policy: Policy, item: n.Overrides) -> None:
+        situations = {s.name for s in policy.statements if s.kind in ("situation", "gate")}
+        for name in item.names:
+            if name not in situations:
+                self.error(
+                    "E104",
+                    f"'{name}' is not a situation or gate of policy {policy.id}",
+                    item.span,
+                    *did_you_mean(name, situations),
+                )
+
+    def _check_covers(self, item: n.Covers) -> None:
+        for name in item.names:
+            if item.dimension == "staff":
+                self._known_actor(name, item.span)
+            elif item.dimension == "programmes" and name not in self.model.members("programme"):
+                self.error(
+                    "E103",
+                    f"'{name}' is not a programme (enum programme)",
+                    item.span,
+                    *did_you_mean(name, self.model.members("programme")),
+                )
+            elif item.dimension not in ("staff", "programmes"):
+                self.error(
+                    "E113",
+                    f"'covers {item.dimension}' takes quoted descriptions, not names",
+                    item.span,
+                )
+
+    def _known_actor(self, name: str, span: n.Span) -> None:
+        if name not in self.model.actors:
+            self.error(
+                "E102", f"unknown actor '{name}'", span, *did_you_mean(name, self.model.actors)
+            )
+
+    def _check_type(self, type_: n.TypeRef, span: n.Span) -> None:
+        if type_.name == "enum" and type_.enum not in self.model.enums:
+            self.error(
+                "E101",
+                f"unknown enum '{type_.enum}'",
+                span,
+                *did_you_mean(type_.enum or "", self.model.enums),
+            )
+
+    def _check_define(self, name: str, define: n.DefineDecl) -> None:
+        actual = self.type_of(define.expr)
+        if actual is not None and not _assignable(actual, define.type):
+            self.error(
+                "E201",
+                f"'{name}' is declared {define.type} but its formula gives {actual}",
+                define.span,
+            )
+
+    # ------------------------------------------------------------ types
+
+    def _expect_bool(self, expr: n.Expr, what: str) -> None:
+        actual = self.type_of(expr)
+        if actual is not None and actual.name != "bool":
+            self.error(
+                "E201",
+                f"a {what} must be true or false, but this is {actual}",
+                _span_of(expr),
+                "compare it: e.g. x >= 3",
+            )
+
+    def type_of(self, expr: n.Expr, enum_hint: str | None = None) -> n.TypeRef | None:
+        """The type of an expression, or None after reporting why it has none."""
+        match expr:
+            case n.Literal():
+                return expr.type
+            case n.Name():
+                return self._type_of_name(expr, enum_hint)
+            case n.Not():
+                self._expect_bool(expr.operand, "operand of 'not'")
+                return _t("bool")
+            case n.BoolOp():
+                for operand in expr.operands:
+                    self._expect_bool(operand, f"operand of '{expr.op}'")
+                return _t("bool")
+            case n.InSet():
+                left = self.type_of(expr.operand)
+                if left is None:
+                    return _t("bool")
+                if left.name != "enum":
+                    self.error("E202", f"'in {{…}}' tests an enum value, not {left}", expr.span)
+                    return _t("bool")
+                members = self.model.members(left.enum or "")
+                for member in expr.members:
+                    if member not in members:
+                        self.error(
+                            "E103",
+                            f"'{member}' is not a member of enum {left.enum}",
+                            expr.span,
+                            *did_you_mean(member, members),
+                        )
+                return _t("bool")
+            case n.Compare():
+                return self._type_of_compare(expr)
+            case n.Arith():
+                return self._type_of_arith(expr)
+            case n.Call():
+                if expr.function not in FUNCTIONS:
+                    self.error(
+                        "E203",
+                        f"unknown function '{expr.function}'",
+                        expr.span,
+                        "the functions are min(…) and max(…)",
+                    )
+                    return None
+                types = [self.type_of(a) for a in expr.args]
+                if any(t is None for t in types):
+                    return None
+                known = [t for t in types if t is not None]
+                if all(t.name in NUMERIC for t in known):
+                    return _t("int") if all(t.name == "int" for t in known) else _t("ratio")
+                if all(t == known[0] for t in known) and known[0].name in ORDERED:
+                    return known[0]
+                self.error(
+                    "E202",
+                    f"{expr.function}(…) needs values of one kind, got "
+                    + ", ".join(str(t) for t in known),
+                    expr.span,
+                )
+                return None
+            case n.Conditional():
+                self._expect_bool(expr.condition, "condition of 'if'")
+                then, otherwise = self.type_of(expr.then), self.type_of(expr.otherwise)
+                if then is None or otherwise is None:
+                    return None
+                if then == otherwise:
+                    return then
+                if then.name in NUMERIC and otherwise.name in NUMERIC:
+                    return _t("ratio")
+                self.error(
+                    "E202", f"the branches of 'if' differ: {then} and {otherwise}", expr.span
+                )
+                return None
+        return None
+
+    def _type_of_name(self, expr: n.Name, enum_hint: str | None) -> n.TypeRef | None:
+        if expr.name in self.model.facts:
+            return self.model.facts[expr.name].type
+        if expr.name in self.model.judgments:
+            return _t("bool")
+        if expr.name in self.model.defines:
+            return self.model.defines[expr.name].type
+        if enum_hint is not None and expr.name in self.model.members(enum_hint):
+            return _t("enum", enum_hint)
+        owners = self.model.enums_with_member(expr.name)
+        if len(owners) == 1:
+            return _t("enum", owners[0])
+        known = [*self.model.facts, *self.model.judgments, *self.model.defines]
+        self.error(
+            "E101", f"unknown name '{expr.name}'", expr.span, *did_you_mean(expr.name, known)
+        )
+        return None
+
+    def _type_of_compare(self, expr: n.Compare) -> n.TypeRef:
+        left = (
+            self.type_of(expr.left)
+            if not isinstance(expr.left, n.Name) or expr.left.name in self._value_names()
+            else None
+        )
+        right = self.type_of(expr.right, left.enum if left and left.name == "enum" else None)
+        if left is None:
+            left = self.type_of(expr.left, right.enum if right and right.name == "enum" else None)
+        if left is None or right is None:
+            return _t("bool")
+        if expr.op in ("==", "!="):
+            if left == right or (left.name in NUMERIC and right.name in NUMERIC):
+                return _t("bool")
+        elif (
+            (left.name in NUMERIC
+            and right.name in NUMERIC)
+            or (left == right and left.name in ORDERED)
+        ):
+            return _t("bool")
+        self.error(
+            "E202",
+            f"cannot compare {left} {expr.op} {right}",
+            expr.span,
+            *(
+                ("order compares numbers, money, dates or durations",)
+                if expr.op not in ("==", "!=")
+                else ()
+            ),
+        )
+        return _t("bool")
+
+    def _value_names(self) -> set[str]:
+        return {*self.model.facts, *self.model.judgments, *self.model.defines}
+
+    def _type_of_arith(self, expr: n.Arith) -> n.TypeRef | None:
+        left, right = self.type_of(expr.left), self.type_of(expr.right)
+        if left is None or right is None:
+            return None
+        result = arith_result(expr.op, left.name, right.name)
+        if result is None:
+            self.error("E202", f"cannot compute {left} {expr.op} {right}", expr.span)
+            return None
+        return _t(result)
+
+    # ------------------------------------------------------------ policy tests
+
+    def _check_tests(self, policy: Policy, suite: n.TestSuite) -> None:
+        names: set[str] = set()
+        limits = policy.limits()
+        for case in suite.cases:
+            if case.name in names:
+                self.error("E100", f"test case '{case.name}' is written twice", case.span)
+            names.add(case.name)
+            for binding in case.given:
+                self._check_binding(binding)
+            for citation in case.cites:
+                if (
+                    policy.source is not None
+                    and policy.source.resolve(citation.text).clause is None
+                ):
+                    self.error("E305", f"{policy.id} has no clause {citation.text}", citation.span)
+            for name in case.missing or ():
+                if name not in self.model.facts:
+                    self.error(
+                        "E101",
+                        f"unknown fact '{name}'",
+                        case.span,
+                        *did_you_mean(name, self.model.facts),
+                    )
+            for due in case.dues:
+                if due.limit not in limits:
+                    self.error(
+                        "E401",
+                        f"policy {policy.id} has no time limit '{due.limit}'",
+                        due.span,
+                        *did_you_mean(due.limit, limits),
+                    )
+                elif due.extended and limits[due.limit][2] is None:
+                    self.error("E402", f"the time limit '{due.limit}' cannot be extended", due.span)
+            if case.expect is None and not case.dues:
+                self.error(
+                    "E403",
+                    f"test case '{case.name}' expects nothing",
+                    case.span,
+                    "add 'expect OUTCOME' or a 'due … is …' check",
+                )
+            if case.expect is not None and not any(
+                s.kind in DECISION_KINDS for s in policy.statements
+            ):
+                self.error(
+                    "E404", f"policy {policy.id} makes no relief decision to test", case.span
+                )
+
+    def _check_binding(self, binding: n.Binding) -> None:
+        decl_type: n.TypeRef | None = None
+        if binding.name in self.model.facts:
+            decl_type = self.model.facts[binding.name].type
+        elif binding.name in self.model.judgments:
+            decl_type = _t("bool")
+        else:
+            known = [*self.model.facts, *self.model.judgments]
+            self.error(
+                "E101",
+                f"unknown fact '{binding.name}'",
+                binding.span,
+                *did_you_mean(binding.name, known),
+            )
+            return
+        value = binding.value
+        if isinstance(value, n.Name):
+            if decl_type.name != "enum" or value.name not in self.model.members(
+                decl_type.enum or ""
+            ):
+                self.error(
+                    "E204",
+                    f"'{binding.name}' is {decl_type}; '{value.name}' is not one of its values",
+                    binding.span,
+                    *did_you_mean(value.name, self.model.members(decl_type.enum or "")),
+                )
+            return
+        if not _assignable(value.type, decl_type):
+            self.error("E204", f"'{binding.name}' is {decl_type}, not {value.type}", binding.span)
+
+
+def arith_result(op: str, left: str, right: str) -> str | None:
+    """The type of `left op right`, or None when the operation makes no sense."""
+    if left in NUMERIC and right in NUMERIC:
+        return "int" if left == right == "int" and op != "/" else "ratio"
+    if op in "+-":
+        if left == right and left in ("money", "duration"):
+            return left
+        if left == "date" and right == "duration":
+            return "date"
+        return None
+    if op == "*":
+        if {left, right} <= {"money"} | NUMERIC and "money" in (left, right) and left != right:
+            return "money"
+        return None
+    if left == "money" and right in NUMERIC:
+        return "money"
+    if left == right == "money":
+        return "ratio"
+    return None
+
+
+def _assignable(actual: n.TypeRef, declared: n.TypeRef) -> bool:
+    if actual == declared:
+        return True
+    if declared.name == "ratio" and actual.name == "int":
+        return True
+    return declared.name == "money" and actual.name in NUMERIC
+
+
+def _span_of(expr: n.Expr) -> n.Span:
+    return expr.span
+
+
+def check(loaded: LoadedFiles) -> tuple[Model, list[Diagnostic]]:
+    checker = Checker(loaded)
+    model = checker.run()
+    diagnostics = loaded.diagnostics + checker.diagnostics
+    return model, diagnostics
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

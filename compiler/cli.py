@@ -1,0 +1,392 @@
+"""`policyc`: the command line.
+
+Exit codes: 0 clean, 1 the policies have errors (or tests fail, or coverage is incomplete),
+2 usage or input/output errors.  Bad input never shows a Python traceback; an internal error
+says so in one line (set POLICYC_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from compiler import nodes as n
+from compiler.check import check
+from compiler.coverage import PolicyCoverage, project_coverage
+from compiler.diagnostics import Diagnostic, render_all, to_json
+from compiler.interpret import FactError, coerce_facts, decide, explain
+from compiler.model import Model
+from compiler.parser import parse_file
+from compiler.policytests import run_all
+from compiler.project import find_root, load
+from compiler.timelimits import CalendarDataError, load_calendar
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how policyc was called or with a file it was given: exit 2."""
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _load_model(
+    args: argparse.Namespace, paths: Sequence[Path] = ()
+) -> tuple[Model, list[Diagnostic], set[str]]:
+    root = find_root(Path(args.root) if args.root else None)
+    loaded = load(root, paths)
+    model, diagnostics = check(loaded)
+    return model, diagnostics, loaded.requested
+
+
+def _reported(diagnostics: list[Diagnostic], requested: set[str]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.span is None or d.span.file in requested]
+
+
+def _require_clean(diagnostics: list[Diagnostic]) -> None:
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        sys.stderr.write(render_all(errors) + "\n")
+        raise SystemExit(EXIT_FINDINGS)
+
+
+# ---------------------------------------------------------------- verbs
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths]
+    _model, diagnostics, requested = _load_model(args, paths)
+    shown = _reported(diagnostics, requested)
+    if any(d.code == "E000" for d in shown) and not any(d.span for d in shown):
+        sys.stderr.write(render_all(shown) + "\n")
+        return EXIT_USAGE
+    errors = [d for d in shown if d.severity == "error"]
+    if args.json:
+        _print(to_json(shown))
+    elif shown:
+        sys.stderr.write(render_all(shown) + "\n")
+    if not args.json:
+        files = len(requested)
+        summary = (
+            f"{len(errors)} error(s) in {files} file(s)" if errors else f"{files} file(s) clean"
+        )
+        sys.stderr.write(f"policyc check: {summary}\n")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    reports = [r for r in project_coverage(model) if not args.policy or r.policy in args.policy]
+    unknown = set(args.policy or ()) - set(model.policies)
+    if unknown:
+        raise UsageError(
+            f"no policy {', '.join(sorted(unknown))}; policies: {', '.join(sorted(model.policies))}"
+        )
+    if args.json:
+        _print(json.dumps([_coverage_json(r) for r in reports], ensure_ascii=False, indent=2))
+    else:
+        _print("\n".join(_coverage_table(r) for r in reports))
+    return EXIT_OK if all(r.covered == r.total for r in reports) else EXIT_FINDINGS
+
+
+def _coverage_json(report: PolicyCoverage) -> dict[str, Any]:
+    return {
+        "policy": report.policy,
+        "covered": report.covered,
+        "total": report.total,
+        "percent": round(report.percent, 1),
+        "clauses": [
+            {
+                "clause": c.clause.citation,
+                "line": c.clause.line,
+                "status": c.status,
+                "by": list(c.by),
+            }
+            for c in report.clauses
+        ],
+    }
+
+
+def _coverage_table(report: PolicyCoverage) -> str:
+    lines = [
+        f"{report.policy}: {report.covered}/{report.total} clauses covered ({report.percent:.1f}%)"
+    ]
+    width = max((len(c.clause.citation) for c in report.clauses), default=4)
+    for entry in report.clauses:
+        mark = {"cited": "✓", "informative": "·", "heading": "·", "uncovered": "✗"}[entry.status]
+        by = ", ".join(entry.by)
+        depth = len(entry.clause.path) - 1
+        name = ("  " * depth + entry.clause.citation).ljust(width + 2 * depth + 2)
+        lines.append(f"  {mark} {name} {entry.status:<11} {by}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    calendar = _calendar(args)
+    results = run_all(model, calendar, set(args.policy) if args.policy else None)
+    failed = [r for r in results if not r.passed]
+    if args.json:
+        _print(
+            json.dumps(
+                [
+                    {
+                        "policy": r.policy,
+                        "case": r.case.name,
+                        "label": r.case.label,
+                        "passed": r.passed,
+                        "failures": list(r.failures),
+                    }
+                    for r in results
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for result in failed:
+            _print(
+                f"FAIL {result.policy}.{result.case.name} ({result.case.span}) {result.case.label}"
+            )
+            for failure in result.failures:
+                _print(f"     {failure}")
+        by_policy: dict[str, int] = {}
+        for result in results:
+            by_policy[result.policy] = by_policy.get(result.policy, 0) + 1
+        counts = ", ".join(f"{p} {c}" for p, c in sorted(by_policy.items()))
+        _print(
+            f"{len(results) - len(failed)} passed, {len(failed)} failed"
+            + (f"  ({counts})" if counts else "")
+        )
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    module, diagnostics = parse_file(path)
+    if module is None or diagnostics:
+        sys.stderr.write(render_all(diagnostics) + "\n")
+        return EXIT_FINDINGS
+    if args.json:
+        _print(json.dumps(to_plain(module), ensure_ascii=False, indent=2))
+    else:
+        _print(format_module(module))
+    return EXIT_OK
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    policy = model.policies.get(args.policy)
+    if policy is None:
+        raise UsageError(
+            f"no policy '{args.policy}'; policies: {', '.join(sorted(model.policies))}"
+        )
+    raw = _read_json(args.facts)
+    if not isinstance(raw, dict):
+        raise UsageError('the facts must be a JSON object: {"fact_name": value, …}')
+    try:
+        facts = coerce_facts(model, raw)
+    except FactError as error:
+        raise UsageError(f"{args.facts}: {error}") from None
+    report = explain(model, decide(model, policy, facts))
+    if args.json:
+        _print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print(f"{policy.id}: {report['outcome']}")
+        for rule in report["decided_by"]:
+            _print(f"  {rule['kind']} {rule['rule']} ({rule['clause']}): {rule['quote']}")
+        if report["missing"]:
+            _print(f"  facts still needed: {', '.join(report['missing'])}")
+        for judgment in report["judgments"]:
+            refers = f" ({judgment['refers']})" if judgment["refers"] else ""
+            _print(f"  needs human judgment: {judgment['label']}{refers}")
+    return EXIT_OK
+
+
+def _read_json(source: str) -> Any:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise UsageError(f"cannot read {source}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{source} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(
+            f"{source}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}"
+        ) from None
+
+
+def _calendar(args: argparse.Namespace) -> Any:
+    try:
+        return load_calendar([Path(p) for p in args.calendar or ()])
+    except CalendarDataError as error:
+        raise UsageError(str(error)) from None
+
+
+# ---------------------------------------------------------------- printing the AST
+
+
+def to_plain(value: Any) -> Any:
+    """A node as plain JSON data (spans as "file:line:col")."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {"node": type(value).__name__}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            out[f.name] = str(item) if isinstance(item, n.Span) else to_plain(item)
+        return out
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def format_module(module: n.Module) -> str:
+    """An indented, position-free rendering of the AST: stable across edits elsewhere."""
+    lines: list[str] = []
+
+    def emit(value: Any, depth: int, label: str = "") -> None:
+        pad = "  " * depth + (f"{label}: " if label else "")
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = [f for f in dataclasses.fields(value) if f.name != "span"]
+            simple = [f for f in fields if not _is_complex(getattr(value, f.name))]
+            head = " ".join(
+                f"{f.name}={_atom(getattr(value, f.name))}"
+                for f in simple
+                if getattr(value, f.name) not in (None, ())
+            )
+            lines.append(f"{pad}{type(value).__name__} {head}".rstrip())
+            for f in fields:
+                item = getattr(value, f.name)
+                if _is_complex(item):
+                    emit(item, depth + 1, f.name)
+        elif isinstance(value, tuple | list):
+            lines.append(f"{pad}[{len(value)}]")
+            for item in value:
+                emit(item, depth + 1)
+        else:
+            lines.append(f"{pad}{_atom(value)}")
+
+    emit(module.items, 0, "items")
+    return "\n".join(lines)
+
+
+def _is_complex(value: Any) -> bool:
+    if isinstance(value, n.TypeRef | n.Duration | n.Citation | n.Quote):
+        return False
+    if dataclasses.is_dataclass(value):
+        return True
+    return isinstance(value, tuple | list) and any(
+        dataclasses.is_dataclass(v)
+        and not isinstance(v, n.TypeRef | n.Duration | n.Citation | n.Quote)
+        for v in value
+    )
+
+
+def _atom(value: Any) -> str:
+    if isinstance(value, n.Citation | n.Quote):
+        return json.dumps(value.text, ensure_ascii=False)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_atom(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+# ---------------------------------------------------------------- argument parsing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policyc",
+        description="A compiler for Chinese social-assistance (社会救助) policy documents.",
+    )
+    parser.add_argument(
+        "--root",
+        help="the project directory (default: found from the "
+        "current directory, the nearest one holding policies/)",
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    p = verbs.add_parser("check", help="check policy files: names, types, citations, quotes")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or directories (default: policies/)"
+    )
+    p.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
+    p.set_defaults(run=cmd_check)
+
+    p = verbs.add_parser("coverage", help="clause coverage of each transcribed document")
+    p.add_argument("policy", nargs="*", help="policy ids (default: all)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_coverage)
+
+    p = verbs.add_parser("test", help="run the policy tests on the reference interpreter")
+    p.add_argument("policy", nargs="*", help="policy ids (default: all)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--calendar",
+        action="append",
+        metavar="FILE",
+        help="an extra working-day calendar file (a year's official schedule)",
+    )
+    p.set_defaults(run=cmd_test)
+
+    p = verbs.add_parser("dump", help="print the AST of one policy file (for debugging)")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true", help="as JSON, with source positions")
+    p.set_defaults(run=cmd_dump)
+
+    p = verbs.add_parser("decide", help="decide a case: outcome, explanation, missing facts")
+    p.add_argument("policy")
+    p.add_argument(
+        "--facts", required=True, metavar="FILE", help="a JSON object of facts, or - for stdin"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_decide)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except UsageError as error:
+        sys.stderr.write(f"policyc: {error}\n")
+        return EXIT_USAGE
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a bug in policyc, not in the input
+        if os.environ.get("POLICYC_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"policyc: internal error: {type(error).__name__}: {error}\n"
+            "(set POLICYC_DEBUG=1 to see where; please report it)\n"
+        )
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Clause coverage: is every clause of a transcribed document cited by a rule or marked as
+carrying none?
+
+A clause is covered when
+- a statement or definition cites it, or
+- an `informative` mark cites it or one of its ancestors (a mark covers the whole subtree), or
+- it has children, all covered, and its own text is only a heading ("（一）社会救助经办环节").
+A parent whose own text says something ("有下列情形的，适用尽职免责规定") needs its own citation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from compiler.model import Model, Policy
+from compiler.sources import Clause
+
+# A heading has no sentence in it: short, and no clause-level punctuation.
+_SENTENCE = re.compile(r"[，。；：,;:！？]")
+_HEADING_MAX = 30
+
+
+@dataclass(frozen=True)
+class ClauseCoverage:
+    clause: Clause
+    status: str  # cited | informative | heading | uncovered
+    by: tuple[str, ...]  # the statements (or the informative reason) covering it
+
+
+@dataclass(frozen=True)
+class PolicyCoverage:
+    policy: str
+    clauses: tuple[ClauseCoverage, ...]
+
+    @property
+    def covered(self) -> int:
+        return sum(1 for c in self.clauses if c.status != "uncovered")
+
+    @property
+    def total(self) -> int:
+        return len(self.clauses)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.covered / self.total if self.total else 100.0
+
+    def uncovered(self) -> tuple[ClauseCoverage, ...]:
+        return tuple(c for c in self.clauses if c.status == "uncovered")
+
+
+def is_heading(clause: Clause) -> bool:
+    own = "".join(clause.own_text.split())
+    if clause.marker and own.startswith("".join(clause.marker.split())):
+        own = own[len("".join(clause.marker.split())) :]
+    return len(own) <= _HEADING_MAX and not _SENTENCE.search(own)
+
+
+def policy_coverage(policy: Policy) -> PolicyCoverage:
+    document = policy.source
+    if document is None:
+        return PolicyCoverage(policy.id, ())
+    cited: dict[tuple[object, ...], list[str]] = {}
+    marked: dict[tuple[object, ...], str] = {}
+    for statement in policy.statements:
+        clause = policy.clause_of(statement.citation)
+        if clause is not None:
+            cited.setdefault(clause.path, []).append(statement.name)
+    for define in policy.defines:
+        clause = policy.clause_of(define.citation)
+        if clause is not None:
+            cited.setdefault(clause.path, []).append(define.name)
+    for informative in policy.informatives:
+        clause = policy.clause_of(informative.citation)
+        if clause is not None:
+            marked[clause.path] = informative.reason
+
+    results: dict[tuple[object, ...], ClauseCoverage] = {}
+
+    def visit(clause: Clause, inherited: str | None) -> ClauseCoverage:
+        mark = marked.get(clause.path, inherited)
+        children = [visit(child, mark) for child in clause.children]
+        if clause.path in cited:
+            status, by = "cited", tuple(cited[clause.path])
+        elif mark is not None:
+            status, by = "informative", (mark,)
+        elif children and all(c.status != "uncovered" for c in children) and is_heading(clause):
+            status, by = "heading", ()
+        else:
+            status, by = "uncovered", ()
+        results[clause.path] = ClauseCoverage(clause, status, by)
+        return results[clause.path]
+
+    for top in document.root.children:
+        visit(top, None)
+    ordered = tuple(results[c.path] for c in document.clauses())
+    return PolicyCoverage(policy.id, ordered)
+
+
+def project_coverage(model: Model) -> list[PolicyCoverage]:
+    return [policy_coverage(model.policies[p]) for p in sorted(model.policies)]

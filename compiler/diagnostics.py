@@ -1,0 +1,108 @@
+"""Diagnostics: what went wrong, where, and what was expected.
+
+Rendered like a modern compiler's, with the offending line and a caret.  Chinese characters
+are two columns wide in a terminal, so the caret is padded by display width, not by code
+points (Lark's own `get_context` pads by code points and lands too far left).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from compiler.nodes import Span
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str  # e.g. "E101"; E = error, W = warning
+    message: str
+    span: Span | None
+    source_line: str | None = None  # the offending line, for the caret
+    help: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.code.startswith("W") else "error"
+
+    def render(self) -> str:
+        where = f"{self.span}: " if self.span else ""
+        lines = [f"{where}{self.severity}[{self.code}]: {self.message}"]
+        if self.span and self.source_line is not None:
+            number = str(self.span.line)
+            gutter = " " * len(number)
+            text = self.source_line.rstrip("\n").expandtabs(4)
+            before = text[: max(self.span.column - 1, 0)]
+            if self.span.end_line == self.span.line and self.span.end_column > self.span.column:
+                marked = text[self.span.column - 1 : self.span.end_column - 1]
+            else:
+                marked = text[self.span.column - 1 : self.span.column]
+            carets = "^" * max(display_width(marked), 1)
+            lines += [
+                f" {gutter} |",
+                f" {number} | {text}",
+                f" {gutter} | {' ' * display_width(before)}{carets}",
+            ]
+        lines += [f"  = {h}" for h in self.help]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.span.file if self.span else None,
+            "line": self.span.line if self.span else None,
+            "column": self.span.column if self.span else None,
+            "help": list(self.help),
+        }
+
+
+class SourceLines:
+    """Lines of the policy files, so that diagnostics can quote the offending line."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[str]] = {}
+
+    def add(self, path: str, text: str) -> None:
+        self._files[path] = text.splitlines()
+
+    def line(self, span: Span | None) -> str | None:
+        if span is None:
+            return None
+        lines = self._files.get(span.file)
+        if lines is None or not 1 <= span.line <= len(lines):
+            return None
+        return lines[span.line - 1]
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> tuple[str, ...]:
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
+    return (f"did you mean {', '.join(repr(c) for c in close)}?",) if close else ()
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
+    span = diagnostic.span
+    return (
+        span.file if span else "",
+        span.line if span else 0,
+        span.column if span else 0,
+        diagnostic.code,
+    )
+
+
+def render_all(diagnostics: Sequence[Diagnostic]) -> str:
+    return "\n\n".join(d.render() for d in sorted(diagnostics, key=sort_key))
+
+
+def to_json(diagnostics: Sequence[Diagnostic]) -> str:
+    return json.dumps(
+        [d.to_json() for d in sorted(diagnostics, key=sort_key)], ensure_ascii=False, indent=2
+    )

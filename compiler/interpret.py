@@ -1,0 +1,391 @@
+"""The reference interpreter: what a policy means, decided directly on the checked model.
+
+Facts that are not given are *unknown*, never false.  Evaluation follows Kleene's three-valued
+logic, and an unknown result remembers which facts it still depends on after simplification
+(`a and b` with `a` false needs nothing more), so that an undetermined decision can list
+exactly the facts still needed.  The generated validators must agree with this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from compiler import nodes as n
+from compiler.model import Model, Policy
+from compiler.timelimits import WorkdayCalendar, due_date
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value not yet known, and the facts it waits for."""
+
+    needs: frozenset[str]
+
+
+Result = bool | Decimal | date | n.Duration | str | Unknown
+
+
+class FactError(ValueError):
+    """A fact given to `decide` that the policy cannot use: unknown name or wrong type."""
+
+
+# ---------------------------------------------------------------- facts in
+
+
+def coerce_fact(model: Model, name: str, raw: Any) -> bool | Decimal | date | n.Duration | str:
+    """A JSON value -> the fact's typed value, or FactError saying what was expected."""
+    if name in model.judgments:
+        type_ = n.TypeRef("bool")
+    elif name in model.facts:
+        type_ = model.facts[name].type
+    else:
+        raise FactError(f"unknown fact '{name}'")
+    kind = type_.name
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        raise FactError(f"'{name}' is true or false, not {json.dumps(raw, ensure_ascii=False)}")
+    if kind in ("int", "money", "ratio"):
+        return _number(name, kind, raw)
+    if kind == "date":
+        try:
+            return date.fromisoformat(str(raw)) if isinstance(raw, str) else _fail(name, kind, raw)
+        except ValueError:
+            raise FactError(f"'{name}' is a date YYYY-MM-DD, not {raw!r}") from None
+    if kind == "duration":
+        return _duration(name, raw)
+    if kind == "enum":
+        members = model.members(type_.enum or "")
+        if isinstance(raw, str) and raw in members:
+            return raw
+        raise FactError(f"'{name}' is one of {', '.join(members)}; not {raw!r}")
+    if isinstance(raw, str):
+        return raw
+    raise FactError(f"'{name}' is text, not {raw!r}")
+
+
+def _fail(name: str, kind: str, raw: Any) -> Any:
+    raise FactError(f"'{name}' is a {kind}, not {json.dumps(raw, ensure_ascii=False)}")
+
+
+def _number(name: str, kind: str, raw: Any) -> Decimal:
+    if isinstance(raw, bool):
+        _fail(name, kind, raw)
+    if kind == "ratio" and isinstance(raw, str) and raw.strip().endswith("%"):
+        try:
+            return Decimal(raw.strip()[:-1]) / 100
+        except InvalidOperation:
+            _fail(name, kind, raw)
+    if isinstance(raw, int | float | str):
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            _fail(name, kind, raw)
+        if kind == "int" and value != value.to_integral_value():
+            _fail(name, kind, raw)
+        return value
+    _fail(name, kind, raw)
+    raise AssertionError  # unreachable: _fail raises
+
+
+def _duration(name: str, raw: Any) -> n.Duration:
+    if isinstance(raw, str):
+        parts = raw.split()
+        if (
+            len(parts) == 2
+            and parts[0].isdigit()
+            and parts[1] in ("workdays", "days", "hours", "months", "years")
+        ):
+            return n.Duration(int(parts[0]), parts[1])
+    raise FactError(f"'{name}' is a duration such as \"3 months\", not {raw!r}")
+
+
+def coerce_facts(model: Model, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed facts; JSON null means 'not known', the same as leaving the fact out."""
+    return {
+        name: coerce_fact(model, name, value) for name, value in raw.items() if value is not None
+    }
+
+
+def literal_facts(bindings: Iterable[n.Binding]) -> dict[str, Any]:
+    """A policy test's `given` -> typed facts."""
+    return {
+        b.name: b.value.name if isinstance(b.value, n.Name) else b.value.value for b in bindings
+    }
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+class Evaluator:
+    def __init__(self, model: Model, facts: Mapping[str, Any]) -> None:
+        self.model = model
+        self.facts = facts
+
+    def eval(self, expr: n.Expr) -> Result:
+        match expr:
+            case n.Literal():
+                return expr.value
+            case n.Name():
+                return self._name(expr.name)
+            case n.Not():
+                value = self.eval(expr.operand)
+                return value if isinstance(value, Unknown) else not value
+            case n.BoolOp():
+                return self._bool_op(expr)
+            case n.InSet():
+                value = self.eval(expr.operand)
+                return value if isinstance(value, Unknown) else value in expr.members
+            case n.Compare():
+                return self._compare(expr)
+            case n.Arith():
+                return self._arith(expr)
+            case n.Call():
+                values = [self.eval(a) for a in expr.args]
+                unknown = _unknowns(values)
+                if unknown is not None:
+                    return unknown
+                return min(values) if expr.function == "min" else max(values)  # type: ignore[type-var]
+            case n.Conditional():
+                condition = self.eval(expr.condition)
+                if isinstance(condition, Unknown):
+                    then, otherwise = self.eval(expr.then), self.eval(expr.otherwise)
+                    if not isinstance(then, Unknown) and then == otherwise:
+                        return then
+                    return _merge(condition, then, otherwise)
+                return self.eval(expr.then if condition else expr.otherwise)
+        raise TypeError(f"not an expression: {expr!r}")
+
+    def _name(self, name: str) -> Result:
+        if name in self.facts:
+            value: Result = self.facts[name]
+            return value
+        if name in self.model.defines:
+            return self.eval(self.model.defines[name].expr)
+        if name in self.model.facts or name in self.model.judgments:
+            return Unknown(frozenset({name}))
+        return name  # an enum member
+
+    def _bool_op(self, expr: n.BoolOp) -> Result:
+        decisive = expr.op == "or"  # the value that settles the whole: true for or, false for and
+        pending: list[Unknown] = []
+        for operand in expr.operands:
+            value = self.eval(operand)
+            if isinstance(value, Unknown):
+                pending.append(value)
+            elif value is decisive:
+                return decisive
+        return _merge(*pending) if pending else not decisive
+
+    def _compare(self, expr: n.Compare) -> Result:
+        left, right = self.eval(expr.left), self.eval(expr.right)
+        unknown = _unknowns([left, right])
+        if unknown is not None:
+            return unknown
+        match expr.op:
+            case "==":
+                return left == right
+            case "!=":
+                return left != right
+            case ">=":
+                return left >= right  # type: ignore[operator]
+            case "<=":
+                return left <= right  # type: ignore[operator]
+            case ">":
+                return left > right  # type: ignore[operator]
+            case _:
+                return left < right  # type: ignore[operator]
+
+    def _arith(self, expr: n.Arith) -> Result:
+        left, right = self.eval(expr.left), self.eval(expr.right)
+        unknown = _unknowns([left, right])
+        if unknown is not None:
+            return unknown
+        if isinstance(left, date) and isinstance(right, n.Duration):
+            calendar_free = {"days": "days", "months": "months", "years": "years"}
+            if right.unit not in calendar_free:
+                raise FactError(
+                    f"date arithmetic with {right.unit} needs the calendar: use a deadline"
+                )
+            from compiler.timelimits import add_months
+
+            sign = 1 if expr.op == "+" else -1
+            if right.unit == "days":
+                from datetime import timedelta
+
+                return left + timedelta(days=sign * right.amount)
+            months = right.amount * (12 if right.unit == "years" else 1)
+            return add_months(left, sign * months)
+        if isinstance(left, n.Duration) and isinstance(right, n.Duration):
+            if left.unit != right.unit:
+                raise FactError(f"cannot add {left.unit} to {right.unit}")
+            total = left.amount + right.amount if expr.op == "+" else left.amount - right.amount
+            return n.Duration(total, left.unit)
+        assert isinstance(left, Decimal) and isinstance(right, Decimal)
+        match expr.op:
+            case "+":
+                return left + right
+            case "-":
+                return left - right
+            case "*":
+                return left * right
+            case _:
+                if right == 0:
+                    raise FactError("division by zero")
+                return left / right
+
+
+def _unknowns(values: Iterable[Result]) -> Unknown | None:
+    pending = [v for v in values if isinstance(v, Unknown)]
+    return _merge(*pending) if pending else None
+
+
+def _merge(*values: Result) -> Unknown:
+    needs: set[str] = set()
+    for value in values:
+        if isinstance(value, Unknown):
+            needs |= value.needs
+    return Unknown(frozenset(needs))
+
+
+# ---------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class RuleStatus:
+    rule: n.Statement
+    value: bool | None  # None: unknown
+    needs: frozenset[str] = frozenset()
+    overridden_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    policy: str
+    outcome: str  # applies | excluded | not_covered | undetermined | needs_judgment
+    decisive: tuple[RuleStatus, ...]  # the rules that decided the outcome
+    rules: tuple[RuleStatus, ...]  # every gate, situation and exclusion, in document order
+    missing: tuple[str, ...]  # ordinary facts still needed
+    judgments: tuple[str, ...]  # judgments still open
+    grants: tuple[str, ...] = field(default=())
+
+    def cited(self) -> tuple[str, ...]:
+        return tuple(s.rule.citation.text for s in self.decisive)
+
+
+def _status(evaluator: Evaluator, rule: n.Statement) -> RuleStatus:
+    when = rule.first(n.When)
+    value = evaluator.eval(when.condition) if when else True
+    if isinstance(value, Unknown):
+        return RuleStatus(rule, None, value.needs)
+    return RuleStatus(rule, bool(value))
+
+
+def decide(model: Model, policy: Policy, facts: Mapping[str, Any]) -> Decision:
+    """The relief decision of `policy` for typed `facts` (see docs/language.md, Meaning)."""
+    evaluator = Evaluator(model, facts)
+    gates = [_status(evaluator, r) for r in policy.of_kind("gate")]
+    situations = [_status(evaluator, r) for r in policy.of_kind("situation")]
+    exclusions = [_status(evaluator, r) for r in policy.of_kind("exclusion")]
+
+    held_exclusions = [e for e in exclusions if e.value is True]
+    situations = [
+        RuleStatus(s.rule, s.value, s.needs, _overriders(s.rule, held_exclusions, policy))
+        if s.value is True
+        else s
+        for s in situations
+    ]
+    rules = tuple(sorted([*gates, *situations, *exclusions], key=lambda s: s.rule.span.line))
+    grants = tuple(g for o in policy.of_kind("outcome") for i in o.all(n.Grants) for g in i.names)
+
+    def result(outcome: str, decisive: Iterable[RuleStatus], needs: Iterable[str] = ()) -> Decision:
+        needed = set(needs)
+        judgments = tuple(sorted(x for x in needed if x in model.judgments))
+        missing = tuple(sorted(x for x in needed if x not in model.judgments))
+        return Decision(
+            policy.id,
+            outcome,
+            tuple(decisive),
+            rules,
+            missing,
+            judgments,
+            grants if outcome == "applies" else (),
+        )
+
+    if held_exclusions:
+        return result("excluded", held_exclusions)
+    failed_gates = [g for g in gates if g.value is False]
+    if failed_gates:
+        return result("not_covered", failed_gates)
+    if situations and all(s.value is False for s in situations):
+        return result("not_covered", ())
+    held = [s for s in situations if s.value is True]
+    open_gates = [g for g in gates if g.value is None]
+    open_exclusions = [e for e in exclusions if e.value is None]
+    if held and not open_gates and not open_exclusions:
+        return result("applies", held)
+    needs: set[str] = set()
+    for status in [*open_gates, *open_exclusions, *([] if held else situations)]:
+        needs |= status.needs
+    outcome = "needs_judgment" if needs <= set(model.judgments) else "undetermined"
+    return result(outcome, held, needs)
+
+
+def _overriders(rule: n.Statement, exclusions: list[RuleStatus], policy: Policy) -> tuple[str, ...]:
+    by: list[str] = []
+    for status in exclusions:
+        overrides = status.rule.first(n.Overrides)
+        if overrides and (overrides.all or rule.name in overrides.names):
+            by.append(status.rule.name)
+    return tuple(by)
+
+
+# ---------------------------------------------------------------- time limits
+
+
+def due(
+    policy: Policy, limit: str, start: date, calendar: WorkdayCalendar, *, extended: bool = False
+) -> date:
+    """The due date of a named time limit counted from `start` (the start day not counted)."""
+    _statement, within, extend = policy.limits()[limit]
+    duration = extend.limit if extended and extend is not None else within.limit
+    result = due_date(start, duration.amount, duration.unit, calendar)
+    assert isinstance(result, date)
+    return result
+
+
+# ---------------------------------------------------------------- explanation
+
+
+def explain(model: Model, decision: Decision) -> dict[str, Any]:
+    """A decision as stable JSON: outcome, deciding rules with clause and quote, what is missing."""
+
+    def rule_json(status: RuleStatus) -> dict[str, Any]:
+        rule = status.rule
+        return {
+            "rule": rule.name,
+            "kind": rule.kind,
+            "clause": rule.citation.text,
+            "quote": " … ".join(q.text for q in rule.quotes),
+            "holds": status.value,
+            "needs": sorted(status.needs),
+            "overridden_by": list(status.overridden_by),
+        }
+
+    return {
+        "policy": decision.policy,
+        "outcome": decision.outcome,
+        "grants": list(decision.grants),
+        "decided_by": [rule_json(s) for s in decision.decisive],
+        "missing": list(decision.missing),
+        "judgments": [
+            {"judgment": j, "label": model.judgments[j].label, "refers": model.judgments[j].refers}
+            for j in decision.judgments
+        ],
+        "rules": [rule_json(s) for s in decision.rules],
+    }

@@ -1,0 +1,474 @@
+"""The abstract syntax tree of the policy language.
+
+Every node is a frozen dataclass carrying the `Span` it was parsed from, so that any later
+pass (checks, graph, backends) can point back at the exact place in the policy file.  The tree
+is deliberately close to the surface syntax: meaning is given by `compiler.interpret`, checks
+by `compiler.check`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal as TypingLiteral
+from typing import TypeVar
+
+
+@dataclass(frozen=True)
+class Span:
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+# ---------------------------------------------------------------- values and types
+
+BaseType = TypingLiteral["bool", "int", "money", "ratio", "date", "duration", "text"]
+DurationUnit = TypingLiteral["workdays", "days", "hours", "months", "years"]
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """A value type: one of the base types, or `enum` with the enum's name."""
+
+    name: str  # a BaseType, or "enum"
+    enum: str | None = None
+
+    def __str__(self) -> str:
+        return f"enum {self.enum}" if self.name == "enum" else self.name
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    amount: int
+    unit: str  # a DurationUnit
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit}"
+
+
+# A literal's Python value: bool, Decimal (int, money and ratio), date, Duration, or str.
+Value = bool | Decimal | date | Duration | str
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Value
+    type: TypeRef
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Name:
+    """A reference to a fact, judgment, definition or enum member."""
+
+    name: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # "and" | "or"
+    operands: tuple[Expr, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # >= <= == != > <
+    left: Expr
+    right: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class InSet:
+    operand: Expr
+    members: tuple[str, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Arith:
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str  # "min" | "max"
+    args: tuple[Expr, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Conditional:
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    span: Span = field(compare=False)
+
+
+Expr = Literal | Name | Not | BoolOp | Compare | InSet | Arith | Call | Conditional
+
+
+# ---------------------------------------------------------------- citations
+
+
+@dataclass(frozen=True)
+class Citation:
+    text: str  # as written, e.g. "第四条（一）2"
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    span: Span = field(compare=False)
+
+
+# ---------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class PolicyHeader:
+    id: str
+    title: str | None
+    jurisdiction: str | None
+    level: str | None
+    issuers: tuple[str, ...]
+    number: str | None
+    issued: date | None
+    status: str | None
+    status_label: str | None
+    effective: date | str | None  # a date, or "on_issue"
+    source: str | None
+    source_sha256: str | None
+    decision: str | None
+    decision_label: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class FactDecl:
+    name: str
+    type: TypeRef
+    label: str
+    concept: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class JudgmentDecl:
+    """An open-textured question only a person can answer ("其他…情形", an external rule)."""
+
+    name: str
+    label: str
+    refers: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class ConceptDecl:
+    name: str
+    label: str
+    facts: tuple[FactDecl, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class EnumMember:
+    name: str
+    label: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class EnumDecl:
+    name: str
+    label: str
+    members: tuple[EnumMember, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class ActorDecl:
+    name: str
+    label: str
+    part_of: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class DefineDecl:
+    """A named formula with its citation, e.g. a cap on an amount."""
+
+    name: str
+    type: TypeRef
+    citation: Citation
+    quotes: tuple[Quote, ...]
+    expr: Expr
+    span: Span = field(compare=False)
+
+
+# ---------------------------------------------------------------- statement items
+
+
+@dataclass(frozen=True)
+class When:
+    condition: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Require:
+    condition: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Within:
+    limit: Duration
+    start: str | None  # a date fact: the event the limit counts from
+    end: str | None  # a date fact: the event that must happen in time
+    excluding: str | None  # a period not counted, e.g. public_notice (不含公示期)
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Extend:
+    limit: Duration
+    condition: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Actors:
+    names: tuple[str, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Task:
+    text: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    all: bool
+    names: tuple[str, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Grants:
+    names: tuple[str, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Effects:
+    names: tuple[str, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Every:
+    period: str  # month | quarter | half_year | year
+    by_day: int | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    items: tuple[Item, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: TypeRef
+    label: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Role:
+    role: str  # first_responsible | direct_responsible | specific_responsible
+    actor: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Covers:
+    dimension: str  # staff | programmes | places | by_reference
+    names: tuple[str, ...]  # vocabulary ids
+    texts: tuple[str, ...]  # free descriptions quoted from the text
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # individual | unit
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Penalties:
+    names: tuple[str, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+    span: Span = field(compare=False)
+
+
+Item = (
+    When
+    | Require
+    | Within
+    | Extend
+    | Actors
+    | Task
+    | Overrides
+    | Grants
+    | Effects
+    | Every
+    | Step
+    | Field
+    | Role
+    | Covers
+    | Target
+    | Penalties
+    | Note
+)
+
+# The spelling of each item in the language, for diagnostics.
+ITEM_KEYWORDS: dict[type, str] = {
+    When: "when",
+    Require: "require",
+    Within: "within",
+    Extend: "extend",
+    Actors: "actor",
+    Task: "task",
+    Overrides: "overrides",
+    Grants: "grants",
+    Effects: "effect",
+    Every: "every",
+    Step: "step",
+    Field: "field",
+    Role: "first/direct/specific_responsible",
+    Covers: "covers",
+    Target: "target",
+    Penalties: "penalty",
+    Note: "note",
+}
+
+
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A rule transcribed from one clause: a gate, situation, exclusion, deadline, duty, ..."""
+
+    kind: str
+    name: str
+    citation: Citation
+    quotes: tuple[Quote, ...]
+    items: tuple[Item, ...]
+    span: Span = field(compare=False)
+
+    def all(self, item_type: type[ItemT]) -> tuple[ItemT, ...]:
+        return tuple(i for i in self.items if isinstance(i, item_type))
+
+    def first(self, item_type: type[ItemT]) -> ItemT | None:
+        found = self.all(item_type)
+        return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Informative:
+    """A clause that carries no rule (purpose, principle, ...), marked so coverage can count it."""
+
+    citation: Citation
+    reason: str
+    quotes: tuple[Quote, ...]
+    span: Span = field(compare=False)
+
+
+# ---------------------------------------------------------------- policy tests
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    value: Literal | Name  # a Name is an enum member
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class DueCheck:
+    limit: str  # a deadline (or procedure step) name
+    extended: bool
+    start: date
+    expected: date
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    label: str
+    given: tuple[Binding, ...]
+    expect: str | None
+    cites: tuple[Citation, ...]
+    missing: tuple[str, ...] | None
+    dues: tuple[DueCheck, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class TestSuite:
+    policy: str
+    cases: tuple[Case, ...]
+    span: Span = field(compare=False)
+
+
+Declaration = FactDecl | JudgmentDecl | ConceptDecl | EnumDecl | ActorDecl | DefineDecl
+TopLevel = PolicyHeader | Declaration | Statement | Informative | TestSuite
+
+
+@dataclass(frozen=True)
+class Module:
+    """One parsed file."""
+
+    path: str
+    items: tuple[TopLevel, ...]
+
+    @property
+    def header(self) -> PolicyHeader | None:
+        return next((i for i in self.items if isinstance(i, PolicyHeader)), None)

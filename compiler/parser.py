@@ -1,0 +1,642 @@
+"""Policy text -> AST (`compiler.nodes`).
+
+Lark builds the parse tree with LALR and its contextual lexer; `_ToNodes` turns it into frozen
+dataclasses with source spans.  Every way a file can be wrong (bytes that are not UTF-8, an
+unexpected character or token, a file cut off mid-statement, an impossible date) becomes a
+`Diagnostic`, never an exception escaping to the user.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from compiler import nodes as n
+from compiler.diagnostics import Diagnostic
+
+GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
+
+
+@cache
+def _lark() -> Lark:
+    return Lark(
+        GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+# What a user should read for each terminal Lark may say it expected.
+_TERMINAL_WORDS = {
+    "NAME": "a name (lower-case ASCII snake_case)",
+    "STRING": 'a quoted string "…"',
+    "CITATION": "a clause citation such as 第四条（一）2 or 三（十三）",
+    "NUMBER": "a number",
+    "DATE": "a date YYYY-MM-DD",
+    "KIND": "a statement kind (situation, exclusion, gate, deadline, …)",
+    "UNIT": "a unit (workdays, days, hours, months, years)",
+    "BASE_TYPE": "a type (bool, int, money, ratio, date, duration, text)",
+    "COMPARE": "a comparison (>=, <=, ==, !=, >, <)",
+    "$END": "the end of the file",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    terminal = next((t for t in _lark().terminals if t.name == name), None)
+    if terminal is not None and terminal.pattern.type == "str":
+        return f"'{terminal.pattern.value}'"
+    if terminal is not None:
+        alternatives = re.findall(r"[a-z_]+|[^|()?:\\]+", terminal.pattern.value)
+        words = [a for a in alternatives if a.strip()]
+        if words and all(re.fullmatch(r"[a-z_]+", w) for w in words):
+            return " | ".join(words)
+    return name.lower()
+
+
+_TOKEN_NOUNS = {
+    "NAME": "name",
+    "CITATION": "citation",
+    "NUMBER": "number",
+    "DATE": "date",
+    "KIND": "statement kind",
+    "UNIT": "unit",
+    "BASE_TYPE": "type",
+}
+
+
+def _expected(names: set[str]) -> str:
+    # Punctuation first, then keywords, then kinds of token: a missing '}' should be visible.
+    described = {_describe_terminal(x) for x in names}
+
+    def rank(word: str) -> tuple[int, str]:
+        if word.startswith("'") and not word[1].isalpha():
+            return 0, word
+        return (1 if word.startswith("'") else 2), word
+
+    return ", ".join(sorted(described, key=rank))
+
+
+def _span_at(path: str, line: int, column: int, width: int = 1) -> n.Span:
+    return n.Span(path, line, column, line, column + width)
+
+
+def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
+    line, column = error.line, error.column
+    lines = text.splitlines()
+    if (
+        (isinstance(error, UnexpectedToken)
+        and error.token.type == "$END")
+        or isinstance(error, UnexpectedEOF)
+    ):
+        # Point just past the last character of the file: that is where something is missing.
+        line = len(lines) if lines else 1
+        column = len(lines[-1]) + 1 if lines else 1
+        expected = _expected(set(error.expected))
+        return Diagnostic(
+            "E003",
+            "the file ends in the middle of a statement",
+            _span_at(path, line, column),
+            lines[-1] if lines else "",
+            (f"expected {expected}",),
+        )
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    if isinstance(error, UnexpectedCharacters):
+        position = error.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
+        allowed = set(error.allowed or ())
+        if char == '"':
+            return Diagnostic(
+                "E005",
+                "this string is not closed on its line",
+                _span_at(path, line, column),
+                source_line,
+                ('a string starts and ends with " on one line; write \\" for a quote inside it',),
+            )
+        return Diagnostic(
+            "E002",
+            f"unexpected character {char!r}",
+            _span_at(path, line, column),
+            source_line,
+            (f"expected {_expected(allowed)}",) if allowed else (),
+        )
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    described = _describe_terminal(token.type)
+    if described.startswith("'"):
+        what = described
+    elif token.type == "STRING":
+        what = f"string {token}"
+    else:
+        what = f"{_TOKEN_NOUNS.get(token.type, described)} {str(token)!r}"
+    return Diagnostic(
+        "E004",
+        f"unexpected {what}",
+        _span_at(path, line, column, max(len(str(token)), 1)),
+        source_line,
+        (f"expected {_expected(set(error.expected))}",),
+    )
+
+
+class _ToNodes(Transformer[Token, Any]):
+    """Parse tree -> nodes.  Value errors (impossible dates) are collected, not raised."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.errors: list[Diagnostic] = []
+
+    # ------------------------------------------------------------ helpers
+
+    def _span(self, meta: Any) -> n.Span:
+        if getattr(meta, "empty", True):
+            return n.Span(self.path, 0, 0, 0, 0)
+        return n.Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tspan(self, token: Token) -> n.Span:
+        return n.Span(
+            self.path,
+            token.line or 0,
+            token.column or 0,
+            token.end_line or token.line or 0,
+            token.end_column or token.column or 0,
+        )
+
+    def _string(self, token: Token) -> str:
+        # Only \" and \\ are escapes: policy text is quoted verbatim otherwise.
+        return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
+
+    def _date(self, token: Token) -> date:
+        try:
+            return date.fromisoformat(str(token))
+        except ValueError:
+            self.errors.append(
+                Diagnostic(
+                    "E010",
+                    f"{token} is not a date on the calendar",
+                    self._tspan(token),
+                    help=("dates are written YYYY-MM-DD, e.g. 2023-10-07",),
+                )
+            )
+            return date.min
+
+    def _quotes(self, tokens: list[Any]) -> tuple[n.Quote, ...]:
+        return tuple(
+            n.Quote(self._string(t), self._tspan(t))
+            for t in tokens
+            if isinstance(t, Token) and t.type == "STRING"
+        )
+
+    def _citation(self, token: Token) -> n.Citation:
+        return n.Citation(str(token), self._tspan(token))
+
+    # ------------------------------------------------------------ file
+
+    def start(self, children: list[Any]) -> list[Any]:
+        return children
+
+    # ------------------------------------------------------------ metadata
+
+    @v_args(meta=True)
+    def policy_header(self, meta: Any, children: list[Any]) -> n.PolicyHeader:
+        name, *metas = children
+        fields: dict[str, Any] = {"issuers": ()}
+        for key, value in metas:
+            fields[key] = value
+        return n.PolicyHeader(
+            id=str(name),
+            title=fields.get("title"),
+            jurisdiction=fields.get("jurisdiction", (None, None))[0],
+            level=fields.get("jurisdiction", (None, None))[1],
+            issuers=fields["issuers"],
+            number=fields.get("number"),
+            issued=fields.get("issued"),
+            status=fields.get("status", (None, None))[0],
+            status_label=fields.get("status", (None, None))[1],
+            effective=fields.get("effective"),
+            source=fields.get("source", (None, None))[0],
+            source_sha256=fields.get("source", (None, None))[1],
+            decision=fields.get("decision", (None, None))[0],
+            decision_label=fields.get("decision", (None, None))[1],
+            span=self._span(meta),
+        )
+
+    def meta_title(self, c: list[Token]) -> tuple[str, Any]:
+        return "title", self._string(c[0])
+
+    def meta_jurisdiction(self, c: list[Token]) -> tuple[str, Any]:
+        return "jurisdiction", (self._string(c[0]), str(c[1]))
+
+    def meta_issuer(self, c: list[Token]) -> tuple[str, Any]:
+        return "issuers", tuple(self._string(t) for t in c)
+
+    def meta_number(self, c: list[Token]) -> tuple[str, Any]:
+        return "number", self._string(c[0])
+
+    def meta_issued(self, c: list[Token]) -> tuple[str, Any]:
+        return "issued", self._date(c[0])
+
+    def meta_status(self, c: list[Token]) -> tuple[str, Any]:
+        return "status", (str(c[0]), self._string(c[1]) if len(c) > 1 else None)
+
+    def meta_effective(self, c: list[Token]) -> tuple[str, Any]:
+        return "effective", self._date(c[0]) if c[0].type == "DATE" else str(c[0])
+
+    def meta_source(self, c: list[Token]) -> tuple[str, Any]:
+        return "source", (self._string(c[0]), self._string(c[1]))
+
+    def meta_decision(self, c: list[Token]) -> tuple[str, Any]:
+        return "decision", (str(c[0]), self._string(c[1]))
+
+    # ------------------------------------------------------------ vocabulary
+
+    def base_type(self, c: list[Token]) -> n.TypeRef:
+        return n.TypeRef(str(c[0]))
+
+    def enum_type(self, c: list[Token]) -> n.TypeRef:
+        return n.TypeRef("enum", str(c[0]))
+
+    @v_args(meta=True)
+    def fact_decl(self, meta: Any, c: list[Any]) -> n.FactDecl:
+        return n.FactDecl(str(c[0]), c[1], self._string(c[2]), None, self._span(meta))
+
+    @v_args(meta=True)
+    def concept_decl(self, meta: Any, c: list[Any]) -> n.ConceptDecl:
+        name = str(c[0])
+        facts = tuple(n.FactDecl(f.name, f.type, f.label, name, f.span) for f in c[2:])
+        return n.ConceptDecl(name, self._string(c[1]), facts, self._span(meta))
+
+    @v_args(meta=True)
+    def judgment_decl(self, meta: Any, c: list[Any]) -> n.JudgmentDecl:
+        refers = c[2] if len(c) > 2 else None
+        return n.JudgmentDecl(str(c[0]), self._string(c[1]), refers, self._span(meta))
+
+    def refers(self, c: list[Token]) -> str:
+        return self._string(c[0])
+
+    @v_args(meta=True)
+    def enum_decl(self, meta: Any, c: list[Any]) -> n.EnumDecl:
+        return n.EnumDecl(str(c[0]), self._string(c[1]), tuple(c[2:]), self._span(meta))
+
+    @v_args(meta=True)
+    def enum_member(self, meta: Any, c: list[Token]) -> n.EnumMember:
+        return n.EnumMember(str(c[0]), self._string(c[1]), self._span(meta))
+
+    @v_args(meta=True)
+    def actor_decl(self, meta: Any, c: list[Token]) -> n.ActorDecl:
+        part_of = str(c[2]) if len(c) > 2 else None
+        return n.ActorDecl(str(c[0]), self._string(c[1]), part_of, self._span(meta))
+
+    @v_args(meta=True)
+    def define_decl(self, meta: Any, c: list[Any]) -> n.DefineDecl:
+        name, type_, citation, *rest = c
+        expr = rest[-1]
+        return n.DefineDecl(
+            str(name),
+            type_,
+            self._citation(citation),
+            self._quotes(rest[:-1]),
+            expr,
+            self._span(meta),
+        )
+
+    # ------------------------------------------------------------ statements
+
+    @v_args(meta=True)
+    def statement(self, meta: Any, c: list[Any]) -> n.Statement:
+        kind, name, citation, *rest = c
+        items: tuple[n.Item, ...] = ()
+        if rest and isinstance(rest[-1], tuple):
+            items = rest.pop()
+        return n.Statement(
+            str(kind),
+            str(name),
+            self._citation(citation),
+            self._quotes(rest),
+            items,
+            self._span(meta),
+        )
+
+    def body(self, c: list[n.Item]) -> tuple[n.Item, ...]:
+        return tuple(c)
+
+    @v_args(meta=True)
+    def when_item(self, meta: Any, c: list[Any]) -> n.When:
+        return n.When(c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def require_item(self, meta: Any, c: list[Any]) -> n.Require:
+        return n.Require(c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def within_item(self, meta: Any, c: list[Any]) -> n.Within:
+        parts = dict(x for x in c[1:])
+        return n.Within(
+            c[0], parts.get("from"), parts.get("until"), parts.get("excluding"), self._span(meta)
+        )
+
+    def from_part(self, c: list[Token]) -> tuple[str, str]:
+        return "from", str(c[0])
+
+    def until_part(self, c: list[Token]) -> tuple[str, str]:
+        return "until", str(c[0])
+
+    def excluding_part(self, c: list[Token]) -> tuple[str, str]:
+        return "excluding", str(c[0])
+
+    def duration(self, c: list[Token]) -> n.Duration:
+        amount = Decimal(str(c[0]))
+        if amount != amount.to_integral_value():
+            self.errors.append(
+                Diagnostic(
+                    "E011",
+                    f"a time limit must be a whole number of {c[1]}, not {c[0]}",
+                    self._tspan(c[0]),
+                )
+            )
+        return n.Duration(int(amount), str(c[1]))
+
+    @v_args(meta=True)
+    def extend_item(self, meta: Any, c: list[Any]) -> n.Extend:
+        return n.Extend(c[0], c[1], self._span(meta))
+
+    @v_args(meta=True)
+    def actor_item(self, meta: Any, c: list[Any]) -> n.Actors:
+        return n.Actors(c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def task_item(self, meta: Any, c: list[Token]) -> n.Task:
+        return n.Task(self._string(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def overrides_item(self, meta: Any, c: list[Any]) -> n.Overrides:
+        if isinstance(c[0], Token) and c[0].type == "ALL":
+            return n.Overrides(True, (), self._span(meta))
+        return n.Overrides(False, c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def grants_item(self, meta: Any, c: list[Any]) -> n.Grants:
+        return n.Grants(c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def effect_item(self, meta: Any, c: list[Any]) -> n.Effects:
+        return n.Effects(c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def every_item(self, meta: Any, c: list[Any]) -> n.Every:
+        return n.Every(str(c[0]), c[1] if len(c) > 1 else None, self._span(meta))
+
+    def by_day(self, c: list[Token]) -> int:
+        day = Decimal(str(c[0]))
+        if day != day.to_integral_value() or not 1 <= day <= 31:
+            self.errors.append(
+                Diagnostic(
+                    "E012",
+                    f"'by day {c[0]}' is not a day of the month (1–31)",
+                    self._tspan(c[0]),
+                )
+            )
+        return int(day)
+
+    @v_args(meta=True)
+    def step_item(self, meta: Any, c: list[Any]) -> n.Step:
+        return n.Step(str(c[0]), self._string(c[1]), c[2], self._span(meta))
+
+    @v_args(meta=True)
+    def field_item(self, meta: Any, c: list[Any]) -> n.Field:
+        return n.Field(str(c[0]), c[1], self._string(c[2]), self._span(meta))
+
+    @v_args(meta=True)
+    def role_item(self, meta: Any, c: list[Token]) -> n.Role:
+        return n.Role(str(c[0]), str(c[1]), self._span(meta))
+
+    @v_args(meta=True)
+    def covers_item(self, meta: Any, c: list[Token]) -> n.Covers:
+        values = c[1:]
+        names = tuple(str(v) for v in values if v.type == "NAME")
+        texts = tuple(self._string(v) for v in values if v.type == "STRING")
+        return n.Covers(str(c[0]), names, texts, self._span(meta))
+
+    @v_args(meta=True)
+    def target_item(self, meta: Any, c: list[Token]) -> n.Target:
+        return n.Target(str(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def penalty_item(self, meta: Any, c: list[Any]) -> n.Penalties:
+        return n.Penalties(c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def note_item(self, meta: Any, c: list[Token]) -> n.Note:
+        return n.Note(self._string(c[0]), self._span(meta))
+
+    def name_list(self, c: list[Token]) -> tuple[str, ...]:
+        return tuple(str(t) for t in c)
+
+    @v_args(meta=True)
+    def informative(self, meta: Any, c: list[Token]) -> n.Informative:
+        return n.Informative(self._citation(c[0]), str(c[1]), self._quotes(c[2:]), self._span(meta))
+
+    # ------------------------------------------------------------ policy tests
+
+    @v_args(meta=True)
+    def test_suite(self, meta: Any, c: list[Any]) -> n.TestSuite:
+        return n.TestSuite(str(c[0]), tuple(c[1:]), self._span(meta))
+
+    @v_args(meta=True)
+    def case(self, meta: Any, c: list[Any]) -> n.Case:
+        name, label, *items = c
+        given: list[n.Binding] = []
+        expect: str | None = None
+        cites: list[n.Citation] = []
+        missing: tuple[str, ...] | None = None
+        dues: list[n.DueCheck] = []
+        for kind, value in items:
+            if kind == "given":
+                given.extend(value)
+            elif kind == "expect":
+                expect = value
+            elif kind == "cites":
+                cites.extend(value)
+            elif kind == "missing":
+                missing = (missing or ()) + value
+            else:
+                dues.append(value)
+        return n.Case(
+            str(name),
+            self._string(label),
+            tuple(given),
+            expect,
+            tuple(cites),
+            missing,
+            tuple(dues),
+            self._span(meta),
+        )
+
+    def given(self, c: list[n.Binding]) -> tuple[str, Any]:
+        return "given", tuple(c)
+
+    @v_args(meta=True)
+    def binding(self, meta: Any, c: list[Any]) -> n.Binding:
+        return n.Binding(str(c[0]), c[1], self._span(meta))
+
+    def expect(self, c: list[Token]) -> tuple[str, Any]:
+        return "expect", str(c[0])
+
+    def cites(self, c: list[Token]) -> tuple[str, Any]:
+        return "cites", tuple(self._citation(t) for t in c)
+
+    def missing(self, c: list[Any]) -> tuple[str, Any]:
+        return "missing", c[0]
+
+    @v_args(meta=True)
+    def due(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        extended = len(c) == 4
+        name, start, expected = c[0], c[-2], c[-1]
+        return "due", n.DueCheck(
+            str(name), extended, self._date(start), self._date(expected), self._span(meta)
+        )
+
+    # ------------------------------------------------------------ expressions
+
+    @v_args(meta=True)
+    def conditional(self, meta: Any, c: list[Any]) -> n.Conditional:
+        return n.Conditional(c[0], c[1], c[2], self._span(meta))
+
+    @v_args(meta=True)
+    def or_expr(self, meta: Any, c: list[Any]) -> n.Expr:
+        return c[0] if len(c) == 1 else n.BoolOp("or", tuple(c), self._span(meta))
+
+    @v_args(meta=True)
+    def and_expr(self, meta: Any, c: list[Any]) -> n.Expr:
+        return c[0] if len(c) == 1 else n.BoolOp("and", tuple(c), self._span(meta))
+
+    @v_args(meta=True)
+    def not_expr(self, meta: Any, c: list[Any]) -> n.Not:
+        return n.Not(c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def comparison(self, meta: Any, c: list[Any]) -> n.Expr:
+        return n.Compare(str(c[1]), c[0], c[2], self._span(meta))
+
+    @v_args(meta=True)
+    def in_set(self, meta: Any, c: list[Any]) -> n.InSet:
+        return n.InSet(c[0], c[1], self._span(meta))
+
+    @v_args(meta=True)
+    def sum(self, meta: Any, c: list[Any]) -> n.Expr:
+        return self._fold(c, meta)
+
+    @v_args(meta=True)
+    def product(self, meta: Any, c: list[Any]) -> n.Expr:
+        return self._fold(c, meta)
+
+    def _fold(self, c: list[Any], meta: Any) -> n.Expr:
+        result: n.Expr = c[0]
+        for op, right in zip(c[1::2], c[2::2], strict=True):
+            result = n.Arith(str(op), result, right, self._span(meta))
+        return result
+
+    @v_args(meta=True)
+    def name(self, meta: Any, c: list[Token]) -> n.Name:
+        return n.Name(str(c[0]), self._tspan(c[0]))
+
+    @v_args(meta=True)
+    def call(self, meta: Any, c: list[Any]) -> n.Call:
+        return n.Call(str(c[0]), tuple(c[1:]), self._span(meta))
+
+    @v_args(meta=True)
+    def bool_literal(self, meta: Any, c: list[Token]) -> n.Literal:
+        return n.Literal(str(c[0]) == "true", n.TypeRef("bool"), self._span(meta))
+
+    @v_args(meta=True)
+    def number_literal(self, meta: Any, c: list[Token]) -> n.Literal:
+        value = Decimal(str(c[0]))
+        type_ = "int" if value == value.to_integral_value() and "." not in str(c[0]) else "ratio"
+        return n.Literal(value, n.TypeRef(type_), self._span(meta))
+
+    @v_args(meta=True)
+    def ratio_literal(self, meta: Any, c: list[Token]) -> n.Literal:
+        return n.Literal(Decimal(str(c[0])) / 100, n.TypeRef("ratio"), self._span(meta))
+
+    @v_args(meta=True)
+    def money_literal(self, meta: Any, c: list[Token]) -> n.Literal:
+        return n.Literal(Decimal(str(c[0])), n.TypeRef("money"), self._span(meta))
+
+    @v_args(meta=True)
+    def date_literal(self, meta: Any, c: list[Token]) -> n.Literal:
+        return n.Literal(self._date(c[0]), n.TypeRef("date"), self._span(meta))
+
+    @v_args(meta=True)
+    def duration_literal(self, meta: Any, c: list[Any]) -> n.Literal:
+        return n.Literal(c[0], n.TypeRef("duration"), self._span(meta))
+
+    @v_args(meta=True)
+    def text_literal(self, meta: Any, c: list[Token]) -> n.Literal:
+        return n.Literal(self._string(c[0]), n.TypeRef("text"), self._span(meta))
+
+
+def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]:
+    """Parse one file's text.  Returns the module (None on a syntax error) and diagnostics."""
+    try:
+        tree: Tree[Token] = _lark().parse(text)
+    except UnexpectedInput as error:
+        return None, [_syntax_error(path, text, error)]
+    transformer = _ToNodes(path)
+    items = transformer.transform(tree)
+    lines = text.splitlines()
+    errors = [
+        Diagnostic(
+            d.code,
+            d.message,
+            d.span,
+            lines[d.span.line - 1] if d.span and 0 < d.span.line <= len(lines) else None,
+            d.help,
+        )
+        for d in transformer.errors
+    ]
+    return n.Module(path, tuple(items)), errors
+
+
+def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
+    """Decode a policy file's bytes as UTF-8 (a BOM is allowed), pointing at a bad byte."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as error:
+        good = data[: error.start].decode("utf-8", errors="replace")
+        line = good.count("\n") + 1
+        column = len(good) - (good.rfind("\n") + 1) + 1
+        # Show the whole line, the bad byte as U+FFFD, so the caret has something to stand under.
+        whole = data.decode("utf-8", errors="replace").splitlines()
+        source_line = whole[line - 1] if line <= len(whole) else ""
+        byte = data[error.start]
+        return None, [
+            Diagnostic(
+                "E001",
+                f"the file is not valid UTF-8 (byte 0x{byte:02x} at offset {error.start})",
+                _span_at(path, line, column),
+                source_line,
+                ("policy files are UTF-8 text; re-save the file as UTF-8",),
+            )
+        ]
+
+
+def parse_file(path: Path, display: str | None = None) -> tuple[n.Module | None, list[Diagnostic]]:
+    shown = display or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return None, [Diagnostic("E000", f"cannot read {shown}: {error.strerror}", None)]
+    text, errors = decode(data, shown)
+    if text is None:
+        return None, errors
+    return parse_text(text, shown)

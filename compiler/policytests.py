@@ -1,0 +1,84 @@
+"""Running the policies' own tests (`tests ID { case … }`) on the reference interpreter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler import nodes as n
+from compiler.interpret import decide, due, literal_facts
+from compiler.model import Model, Policy
+from compiler.timelimits import CalendarNotCovered, WorkdayCalendar
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    policy: str
+    case: n.Case
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def run_case(model: Model, policy: Policy, case: n.Case, calendar: WorkdayCalendar) -> CaseResult:
+    failures: list[str] = []
+    if case.expect is not None:
+        decision = decide(model, policy, literal_facts(case.given))
+        if decision.outcome != case.expect:
+            detail = ""
+            if decision.missing:
+                detail += f"; missing {', '.join(decision.missing)}"
+            if decision.judgments:
+                detail += f"; open judgments {', '.join(decision.judgments)}"
+            if decision.cited():
+                detail += f"; decided by {', '.join(decision.cited())}"
+            failures.append(f"expected {case.expect}, got {decision.outcome}{detail}")
+        if case.cites:
+            expected = {_clause_name(policy, c.text) for c in case.cites}
+            actual = {_clause_name(policy, s.rule.citation.text) for s in decision.decisive}
+            if expected != actual:
+                failures.append(
+                    f"expected the decision to cite {', '.join(sorted(expected))}; "
+                    f"it cites {', '.join(sorted(actual)) or 'nothing'}"
+                )
+        if case.missing is not None and set(case.missing) != set(decision.missing):
+            failures.append(
+                f"expected missing facts {', '.join(sorted(case.missing)) or 'none'}; "
+                f"got {', '.join(decision.missing) or 'none'}"
+            )
+    for check in case.dues:
+        try:
+            got = due(policy, check.limit, check.start, calendar, extended=check.extended)
+        except CalendarNotCovered as error:
+            failures.append(str(error))
+            continue
+        if got != check.expected:
+            extended = " (extended)" if check.extended else ""
+            failures.append(
+                f"{check.limit}{extended} from {check.start}: expected {check.expected}, got {got}"
+            )
+    return CaseResult(policy.id, case, tuple(failures))
+
+
+def _clause_name(policy: Policy, citation: str) -> str:
+    """Compare citations by the clause they name, so 三、(十三) and 三（十三） are equal."""
+    if policy.source is not None:
+        clause = policy.source.resolve(citation).clause
+        if clause is not None:
+            return clause.citation
+    return citation
+
+
+def run_all(
+    model: Model, calendar: WorkdayCalendar, only: set[str] | None = None
+) -> list[CaseResult]:
+    results: list[CaseResult] = []
+    for policy_id in sorted(model.policies):
+        if only and policy_id not in only:
+            continue
+        policy = model.policies[policy_id]
+        for suite in policy.tests:
+            for case in suite.cases:
+                results.append(run_case(model, policy, case, calendar))
+    return results

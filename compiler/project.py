@@ -1,0 +1,94 @@
+"""Finding and loading a project's policy files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler import nodes as n
+from compiler.diagnostics import Diagnostic, SourceLines
+from compiler.parser import decode, parse_text
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: the nearest directory upwards holding `policies/`, else the package's."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "policies").is_dir():
+            return candidate
+    return PACKAGE_ROOT
+
+
+def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], list[Diagnostic]]:
+    """Expand PATHS (files or directories) to .policy files, sorted; default: policies/."""
+    wanted = list(paths) or [root / "policies"]
+    files: set[Path] = set()
+    errors: list[Diagnostic] = []
+    for path in wanted:
+        if path.is_dir():
+            files.update(p for p in path.rglob("*.policy") if p.is_file())
+        elif path.is_file():
+            files.add(path)
+        else:
+            errors.append(Diagnostic("E000", f"no such file or directory: {path}", None))
+    return sorted(files), errors
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class LoadedFiles:
+    root: Path
+    modules: list[n.Module] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    lines: SourceLines = field(default_factory=SourceLines)
+    requested: set[str] = field(default_factory=set)  # files whose diagnostics are reported
+
+
+def load(root: Path, paths: Sequence[Path] = ()) -> LoadedFiles:
+    """Parse the files to check and what they depend on.
+
+    A file of the project is checked with the whole project (its tests need their policy, its
+    policy the shared vocabulary); a file from elsewhere (a draft, a test input) is checked
+    with the shared vocabulary only, so that it cannot clash with the project's policies.
+    """
+    explicit, errors = policy_files(root, paths)
+    everything, _ = policy_files(root)
+    policies_dir = (root / "policies").resolve()
+    inside = [p for p in explicit if policies_dir in p.resolve().parents]
+    context = everything if inside else [p for p in everything if _is_vocabulary(p, root)]
+    chosen = sorted(set(explicit) | set(context))
+    loaded = LoadedFiles(root, diagnostics=errors)
+    loaded.requested = {display_path(p, root) for p in (explicit or everything)}
+    for path in chosen:
+        shown = display_path(path, root)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            loaded.diagnostics.append(
+                Diagnostic("E000", f"cannot read {shown}: {error.strerror}", None)
+            )
+            continue
+        text, problems = decode(data, shown)
+        loaded.diagnostics += problems
+        if text is None:
+            continue
+        loaded.lines.add(shown, text)
+        module, problems = parse_text(text, shown)
+        loaded.diagnostics += problems
+        if module is not None:
+            loaded.modules.append(module)
+    return loaded
+
+
+def _is_vocabulary(path: Path, root: Path) -> bool:
+    """Files holding no policy of their own: the shared vocabulary every policy may use."""
+    return path.parent == root / "policies" and path.stem in {"vocabulary", "concepts"}

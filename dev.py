@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Set-up and everyday commands, needing nothing but Python 3.11.
+
+    python3 dev.py build   check every policy, measure clause coverage, run the policy tests
+    python3 dev.py test    run the whole test suite (pytest)
+
+Each command creates ``.venv`` on first use and reinstalls the project there only when
+``pyproject.toml`` changed, so repeated runs start at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".policyc-installed"
+
+
+def _run(*argv: str | Path) -> int:
+    print("+", " ".join(str(a) for a in argv), flush=True)
+    return subprocess.call([str(a) for a in argv], cwd=ROOT)
+
+
+def ensure_venv() -> None:
+    if not (BIN / "python").exists():
+        print(f"creating virtual environment {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    pip = [BIN / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
+    if _run(*pip, "install", "-e", ".[test]") != 0:
+        sys.exit("dev.py: installing the project into .venv failed (see pip's message above)")
+    STAMP.write_text(wanted)
+
+
+def build() -> int:
+    policyc = BIN / "policyc"
+    for verb in (["check"], ["coverage"], ["test"]):
+        code = _run(policyc, *verb)
+        if code != 0:
+            return code
+    return 0
+
+
+def test(extra: list[str]) -> int:
+    return _run(BIN / "python", "-m", "pytest", *extra)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"build", "test"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    ensure_venv()
+    if sys.argv[1] == "build":
+        return build()
+    return test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
