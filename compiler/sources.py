@@ -339,7 +339,6 @@ class _Node:
 @dataclass(frozen=True)
 class _Line:
     start: int  # offset of the first non-blank character
-    end: int  # offset of the line break (or the end of the text)
     content: str  # the line without its surrounding whitespace
 
 
@@ -381,7 +380,7 @@ def _split_lines(text: str) -> list[_Line]:
     for raw in text.split("\n"):
         stripped = raw.strip()
         start = pos + (raw.find(stripped) if stripped else 0)
-        lines.append(_Line(start, pos + len(raw), stripped))
+        lines.append(_Line(start, stripped))
         pos += len(raw) + 1
     return lines
 
@@ -774,7 +773,7 @@ class SourceError(Exception):
     """An official text that cannot be read (missing, unreadable, not UTF-8)."""
 
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: cannot read the official text: {reason}")
+        super().__init__(f"{path}: {reason}")
         self.path = path
 
 

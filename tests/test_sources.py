@@ -246,6 +246,33 @@ def test_annex_marker_needs_whole_line() -> None:
     assert root.children[2].heading == "表二"
 
 
+pieces = st.sampled_from([
+    "第一章", "第二条", "第三条", "一、", "二、", "（一）", "(二)", "（三）", "1.", "2、", "3．",
+    "附件", "附件 1", "附件：", "甲", "乙，", "丙。", "的；", " ", "\u3000", "\n", "\n\n",
+    "2023年10月7日", "某某局", "【返回顶部】",
+])
+
+
+@given(st.lists(pieces, max_size=40).map("".join))
+def test_segment_never_breaks_its_invariants(text: str) -> None:
+    root = segment(text)
+    assert root.text == text
+    for clause in root.walk():
+        assert clause.text == text[clause.start : clause.end]
+        pos = clause.start
+        for child in clause.children:
+            assert pos <= child.start < child.end <= clause.end
+            pos = child.end
+        parts = len(normalize_for_quote(clause.own_text)) + sum(
+            len(normalize_for_quote(child.text)) for child in clause.children
+        )
+        assert parts == len(normalize_for_quote(clause.text))
+    # Every non-blank character belongs to some top-level clause.
+    assert sum(len(normalize_for_quote(c.text)) for c in root.children) == len(
+        normalize_for_quote(text)
+    )
+
+
 # ---------------------------------------------------------------- citations
 
 

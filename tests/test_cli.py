@@ -1,0 +1,166 @@
+"""The command line: verbs, exit codes, JSON outputs, and no tracebacks on bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from compiler.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["--root", str(ROOT), *argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_check_clean_project(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check")
+    assert code == 0, err
+    assert "clean" in err
+
+
+def test_check_json_is_a_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--json")
+    assert code == 0
+    assert json.loads(out) == []
+
+
+def test_check_reports_errors_with_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.policy"
+    bad.write_text('fact a: bool "甲"\nfact a: int "乙"\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", str(bad))
+    assert code == 1
+    assert "E100" in err and "bad.policy:2:1" in err
+
+
+def test_check_json_diagnostics(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.policy"
+    bad.write_text('fact a: bool "甲"\nfact a: int "乙"\n', encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--json", str(bad))
+    assert code == 1
+    [diagnostic] = json.loads(out)
+    assert diagnostic["code"] == "E100"
+    assert (diagnostic["line"], diagnostic["column"]) == (2, 1)
+
+
+def test_check_missing_path_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "no/such/file.policy")
+    assert code == 2
+    assert "no such file" in err
+
+
+def test_unknown_verb_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["frobnicate"])
+    assert exit_.value.code == 2
+
+
+def test_coverage_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "coverage", "--json", "ningbo")
+    assert code == 0
+    [report] = json.loads(out)
+    assert report["policy"] == "ningbo"
+    assert report["covered"] == report["total"] > 0
+    assert {c["status"] for c in report["clauses"]} <= {"cited", "informative", "heading"}
+
+
+def test_coverage_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "coverage", "ningbo")
+    assert code == 0
+    assert out.startswith("ningbo: ")
+    assert "第四条（一）2" in out
+
+
+def test_coverage_unknown_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "coverage", "atlantis")
+    assert code == 2
+    assert "no policy atlantis" in err
+
+
+def test_test_verb_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "test")
+    assert code == 0, out
+    assert " passed, 0 failed" in out
+
+
+def test_test_verb_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "test", "--json", "ningbo")
+    assert code == 0
+    results = json.loads(out)
+    assert results and all(r["passed"] and r["policy"] == "ningbo" for r in results)
+
+
+def test_decide_undetermined_lists_missing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text("{}", encoding="utf-8")
+    code, out, _ = run(capsys, "decide", "ningbo", "--facts", str(facts), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["outcome"] == "undetermined"
+    assert report["missing"], "an empty case must name the facts it needs"
+
+
+def test_decide_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"abused_power": true}'))
+    code, out, _ = run(capsys, "decide", "ningbo", "--facts", "-", "--json")
+    assert code == 0
+    assert json.loads(out)["outcome"] == "excluded"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"no_such_fact": true}', "unknown fact 'no_such_fact'"),
+        ('{"abused_power": "yes"}', "'abused_power' is true or false"),
+        ("[1, 2]", "must be a JSON object"),
+    ],
+)
+def test_decide_bad_facts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, message: str
+) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "decide", "ningbo", "--facts", str(facts))
+    assert code == 2
+    assert message in err
+
+
+def test_decide_unknown_policy(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text("{}", encoding="utf-8")
+    code, _, err = run(capsys, "decide", "atlantis", "--facts", str(facts))
+    assert code == 2
+    assert "no policy 'atlantis'" in err
+
+
+def test_dump_prints_the_ast(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "dump", str(ROOT / "policies" / "vocabulary.policy"))
+    assert code == 0
+    assert "EnumDecl" in out and "programme" in out
+
+
+def test_dump_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "dump", "--json", str(ROOT / "policies" / "vocabulary.policy"))
+    assert code == 0
+    nodes = json.loads(out)
+    assert nodes["node"] == "Module"
+    assert nodes["items"][0]["node"] == "EnumDecl"
+    assert nodes["items"][0]["span"].endswith("vocabulary.policy:10:1")
+
+
+def test_dump_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "dump", "nope.policy")
+    assert code == 2
+    assert "no such file" in err
