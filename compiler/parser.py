@@ -487,7 +487,10 @@ class _ToNodes(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def binding(self, meta: Any, c: list[Any]) -> n.Binding:
-        return n.Binding(str(c[0]), c[1], self._span(meta))
+        value = c[1]
+        if isinstance(value, Token):  # an enum member
+            value = n.Name(str(value), self._tspan(value))
+        return n.Binding(str(c[0]), value, self._span(meta))
 
     def expect(self, c: list[Token]) -> tuple[str, Any]:
         return "expect", str(c[0])

@@ -24,7 +24,8 @@ def find_root(start: Path | None = None) -> Path:
 
 def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], list[Diagnostic]]:
     """Expand PATHS (files or directories) to .policy files, sorted; default: policies/."""
-    wanted = list(paths) or [root / "policies"]
+    # Resolved, so that a relative path and the same file found under policies/ are one file.
+    wanted = [p.resolve() for p in paths] or [(root / "policies").resolve()]
     files: set[Path] = set()
     errors: list[Diagnostic] = []
     for path in wanted:
@@ -63,7 +64,7 @@ def load(root: Path, paths: Sequence[Path] = ()) -> LoadedFiles:
     explicit, errors = policy_files(root, paths)
     everything, _ = policy_files(root)
     policies_dir = (root / "policies").resolve()
-    inside = [p for p in explicit if policies_dir in p.resolve().parents]
+    inside = [p for p in explicit if policies_dir in p.parents]
     context = everything if inside else [p for p in everything if _is_vocabulary(p, root)]
     chosen = sorted(set(explicit) | set(context))
     loaded = LoadedFiles(root, diagnostics=errors)
