@@ -50,7 +50,8 @@ class Diagnostic:
                 f" {number} | {text}",
                 f" {gutter} | {' ' * display_width(before)}{carets}",
             ]
-        lines += [f"  = {h}" for h in self.help]
+        gutter = " " * (len(str(self.span.line)) + 2) if self.span else "  "
+        lines += [f"{gutter}= {h}" for h in self.help]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -85,6 +86,8 @@ class SourceLines:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> tuple[str, ...]:
     close = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
+    if close and difflib.SequenceMatcher(None, word, close[0]).ratio() >= 0.9:
+        close = close[:1]  # a near-certain match: naming others would only distract
     return (f"did you mean {', '.join(repr(c) for c in close)}?",) if close else ()
 
 

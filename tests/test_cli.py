@@ -37,7 +37,7 @@ def test_check_reports_errors_with_exit_1(
 ) -> None:
     bad = tmp_path / "bad.policy"
     bad.write_text('fact a: bool "甲"\nfact a: int "乙"\n', encoding="utf-8")
-    code, out, err = run(capsys, "check", str(bad))
+    code, _out, err = run(capsys, "check", str(bad))
     assert code == 1
     assert "E100" in err and "bad.policy:2:1" in err
 
@@ -111,7 +111,9 @@ def test_decide_undetermined_lists_missing(
     assert report["missing"], "an empty case must name the facts it needs"
 
 
-def test_decide_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decide_from_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO('{"abused_power": true}'))
     code, out, _ = run(capsys, "decide", "ningbo", "--facts", "-", "--json")
     assert code == 0

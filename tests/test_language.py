@@ -18,6 +18,7 @@ import pytest
 from compiler import nodes as n
 from compiler.check import check
 from compiler.diagnostics import Diagnostic
+from compiler.parser import parse_text
 from compiler.project import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +29,6 @@ NINGBO_SHA256 = "cb0eeb5b5fef6fa5e40fb26a267488a9f313231a4d884eed4886e4deda41f39
 
 
 def parse(text: str) -> n.Module:
-    from compiler.parser import parse_text
-
     module, diagnostics = parse_text(text, "t.policy")
     assert diagnostics == [], [d.render() for d in diagnostics]
     assert module is not None
@@ -37,8 +36,6 @@ def parse(text: str) -> n.Module:
 
 
 def parse_errors(text: str) -> list[Diagnostic]:
-    from compiler.parser import parse_text
-
     _module, diagnostics = parse_text(text, "t.policy")
     return diagnostics
 
@@ -929,16 +926,20 @@ def test_empty_test_suite() -> None:
     assert suite == n.TestSuite("p", (), SPAN)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='grammar: `binding: NAME "=" literal` admits no enum member, although '
-    "nodes.Binding.value is `Literal | Name` ('a Name is an enum member') and "
-    "check._check_binding handles a Name",
-)
 def test_given_an_enum_member() -> None:
     suite = only('tests p { case c "c" { given programme = dibao expect applies } }')
     assert isinstance(suite, n.TestSuite)
     assert suite.cases[0].given == (n.Binding("programme", name("dibao"), SPAN),)
+
+
+def test_check_given_enum_member(tmp_path: Path) -> None:
+    codes, diagnostics = project(
+        tmp_path,
+        "situation s at 第四条（一）2 { when applied_programme == dibao }\n"
+        'tests x { case ok "ok" { given applied_programme = dibao expect applies } }\n'
+        'tests x { case bad "bad" { given applied_programme = exempt expect applies } }\n',
+    )
+    assert codes == ["E204"], [d.render() for d in diagnostics]
 
 
 # ---------------------------------------------------------------- type checking

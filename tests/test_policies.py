@@ -64,10 +64,12 @@ def test_every_normative_clause_has_a_policy_test(policy_id: str) -> None:
                 decision = decide(MODEL, policy, literal_facts(case.given))
                 decided |= {s.rule.name for s in decision.decisive}
             limits_tested |= {d.limit for d in case.dues}
-    rules = {s.name for s in policy.statements if s.kind in ("situation", "exclusion")}
+    rules = {s.name for s in policy.statements if s.kind in ("gate", "situation", "exclusion")}
     assert not rules - decided, f"rules no test decides by: {sorted(rules - decided)}"
     limits = {
-        name for name, (statement, _w, _e) in policy.limits().items() if statement.kind == "deadline"
+        name
+        for name, (statement, _w, _e) in policy.limits().items()
+        if statement.kind == "deadline"
     }
     assert not limits - limits_tested, f"deadlines no test checks: {sorted(limits - limits_tested)}"
 
