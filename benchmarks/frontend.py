@@ -1,6 +1,6 @@
-"""Front-end throughput: parsing, checking, deciding and due dates.  Prints figures; asserts nothing.
+"""Front-end throughput: parsing, checking, deciding, due dates.  Prints figures only.
 
-    .venv/bin/python benchmarks/frontend.py [--repeat N]
+.venv/bin/python benchmarks/frontend.py [--repeat N]
 """
 
 from __future__ import annotations
@@ -43,8 +43,12 @@ def main() -> None:
 
     parse_text(texts[0][1], texts[0][0])  # build the parser once, outside the timing
     timed("parse (all policy files)", lines, "lines", parse_all)
-    timed("load + check (whole project)", args.repeat, "runs",
-          lambda: [check(load(ROOT)) for _ in range(args.repeat)])
+    timed(
+        "load + check (whole project)",
+        args.repeat,
+        "runs",
+        lambda: [check(load(ROOT)) for _ in range(args.repeat)],
+    )
 
     model, _ = check(load(ROOT))
     rng = random.Random(7)
@@ -57,13 +61,21 @@ def main() -> None:
     ]
     for policy_id in sorted(model.policies):
         policy = model.policies[policy_id]
-        timed(f"decide {policy_id} (random facts)", len(cases), "decisions",
-              lambda policy=policy: [decide(model, policy, c) for c in cases])
+        timed(
+            f"decide {policy_id} (random facts)",
+            len(cases),
+            "decisions",
+            lambda policy=policy: [decide(model, policy, c) for c in cases],
+        )
 
     calendar = load_calendar()
     starts = [date(2005, 1, 1) + timedelta(days=rng.randrange(7000)) for _ in range(20000)]
-    timed("due date, 22 workdays", len(starts), "dates",
-          lambda: [due_date(s, 22, "workdays", calendar) for s in starts])
+    timed(
+        "due date, 22 workdays",
+        len(starts),
+        "dates",
+        lambda: [due_date(s, 22, "workdays", calendar) for s in starts],
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,22 @@ from compiler.model import (
     citation_key,
 )
 from compiler.project import LoadedFiles
-from compiler.sources import CitationSyntaxError, SourceError, load_source, parse_citation
+from compiler.sources import (
+    CitationSyntaxError,
+    Clause,
+    SourceDocument,
+    SourceError,
+    load_source,
+    parse_citation,
+)
 
+REQUIRED_EXAMPLES: dict[type, str] = {
+    n.When: "when some_fact and other_fact",
+    n.Overrides: "overrides all   (or: overrides situation_a, situation_b)",
+    n.Within: "within 7 workdays from start_date until end_date",
+    n.Grants: "grants exempt, lighter",
+    n.Target: "target individual",
+}
 NUMERIC = {"int", "ratio"}  # dimensionless numbers mix freely
 ORDERED = {"int", "ratio", "money", "date", "duration"}
 FUNCTIONS = {"min", "max"}
@@ -161,6 +175,8 @@ class Checker:
                         )
                     else:
                         target.tests.append(item)
+        for fact in self.model.facts.values():
+            self._check_type(fact.type, fact.span)
         for actor in self.model.actors.values():
             if actor.part_of is not None and actor.part_of not in self.model.actors:
                 self.error(
@@ -194,7 +210,13 @@ class Checker:
         try:
             document = load_source(path)
         except SourceError as error:
-            self.error("E301", f"cannot read the official text: {error}", header.span)
+            reason = str(error).removeprefix(f"{path}: ")
+            self.error(
+                "E301",
+                f"cannot read the official text {header.source}: {reason}",
+                header.span,
+                "the path is relative to policies/, e.g. sources/ningbo.txt",
+            )
             return
         if header.source_sha256 != document.sha256:
             self.error(
@@ -243,11 +265,17 @@ class Checker:
         for quote in quotes:
             verdict = document.verify_quote(clause, quote.text)
             if not verdict.ok:
+                elsewhere = _clause_quoting(document, quote.text)
+                quote_hint = (
+                    f"the quote is in {elsewhere.citation}: cite that clause"
+                    if elsewhere is not None
+                    else f"nearest passage ({verdict.similarity:.0%} alike): {verdict.nearest}"
+                )
                 self.error(
                     "E306",
                     f"this quote is not in {clause.citation} of {policy.id}",
                     quote.span,
-                    f"nearest passage ({verdict.similarity:.0%} alike): {verdict.nearest}",
+                    quote_hint,
                 )
 
     # ------------------------------------------------------------ statements
@@ -288,10 +316,13 @@ class Checker:
         self._check_items(statement.kind, statement.items, allowed, statement.span)
         for required in REQUIRED_ITEMS[statement.kind]:
             if statement.first(required) is None:
+                article = "an" if statement.kind[0] in "aeiou" else "a"
+                example = REQUIRED_EXAMPLES.get(required)
                 self.error(
                     "E111",
-                    f"a {statement.kind} needs '{n.ITEM_KEYWORDS[required]}'",
+                    f"{article} {statement.kind} needs '{n.ITEM_KEYWORDS[required]}'",
                     statement.span,
+                    *((f"for example: {example}",) if example else ()),
                 )
         for item in statement.items:
             self._check_item(policy, statement, item)
@@ -547,23 +578,24 @@ class Checker:
         return None
 
     def _type_of_compare(self, expr: n.Compare) -> n.TypeRef:
-        left = (
-            self.type_of(expr.left)
-            if not isinstance(expr.left, n.Name) or expr.left.name in self._value_names()
-            else None
+        # A bare enum member takes its enum from the other side (program == dibao), so type
+        # the side that is a value first, and each side exactly once.
+        left_first = not (
+            isinstance(expr.left, n.Name) and expr.left.name not in self._value_names()
         )
-        right = self.type_of(expr.right, left.enum if left and left.name == "enum" else None)
-        if left is None:
+        if left_first:
+            left = self.type_of(expr.left)
+            right = self.type_of(expr.right, left.enum if left and left.name == "enum" else None)
+        else:
+            right = self.type_of(expr.right)
             left = self.type_of(expr.left, right.enum if right and right.name == "enum" else None)
         if left is None or right is None:
             return _t("bool")
         if expr.op in ("==", "!="):
             if left == right or (left.name in NUMERIC and right.name in NUMERIC):
                 return _t("bool")
-        elif (
-            (left.name in NUMERIC
-            and right.name in NUMERIC)
-            or (left == right and left.name in ORDERED)
+        elif (left.name in NUMERIC and right.name in NUMERIC) or (
+            left == right and left.name in ORDERED
         ):
             return _t("bool")
         self.error(
@@ -669,6 +701,18 @@ class Checker:
             return
         if not _assignable(value.type, decl_type):
             self.error("E204", f"'{binding.name}' is {decl_type}, not {value.type}", binding.span)
+
+
+def _clause_quoting(document: SourceDocument, quote: str) -> Clause | None:
+    """The innermost clause whose text holds `quote`, if any: for a quote cited to the wrong
+    clause, naming the right one helps more than the nearest near-miss."""
+    found: Clause | None = None
+    for clause in document.clauses():
+        if document.verify_quote(clause, quote).ok and (
+            found is None or len(clause.path) > len(found.path)
+        ):
+            found = clause
+    return found
 
 
 def arith_result(op: str, left: str, right: str) -> str | None:

@@ -38,12 +38,18 @@ class Diagnostic:
         if self.span and self.source_line is not None:
             number = str(self.span.line)
             gutter = " " * len(number)
-            text = self.source_line.rstrip("\n").expandtabs(4)
-            before = text[: max(self.span.column - 1, 0)]
+            # Control characters would garble the terminal: show them as U+FFFD.
+            raw = "".join(
+                "\ufffd" if unicodedata.category(ch) == "Cc" and ch != "\t" else ch
+                for ch in self.source_line.rstrip("\n")
+            )
+            text = raw.expandtabs(4)
+            # Columns count characters of the raw line; measure the prefix after expanding tabs.
+            before = raw[: max(self.span.column - 1, 0)].expandtabs(4)
             if self.span.end_line == self.span.line and self.span.end_column > self.span.column:
-                marked = text[self.span.column - 1 : self.span.end_column - 1]
+                marked = raw[self.span.column - 1 : self.span.end_column - 1]
             else:
-                marked = text[self.span.column - 1 : self.span.column]
+                marked = raw[self.span.column - 1 : self.span.column]
             carets = "^" * max(display_width(marked), 1)
             lines += [
                 f" {gutter} |",

@@ -9,6 +9,7 @@ exactly the facts still needed.  The generated validators must agree with this m
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +29,9 @@ class Unknown:
 
 
 Result = bool | Decimal | date | n.Duration | str | Unknown
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class FactError(ValueError):
@@ -53,10 +57,13 @@ def coerce_fact(model: Model, name: str, raw: Any) -> bool | Decimal | date | n.
     if kind in ("int", "money", "ratio"):
         return _number(name, kind, raw)
     if kind == "date":
-        try:
-            return date.fromisoformat(str(raw)) if isinstance(raw, str) else _fail(name, kind, raw)
-        except ValueError:
-            raise FactError(f"'{name}' is a date YYYY-MM-DD, not {raw!r}") from None
+        # Only YYYY-MM-DD: fromisoformat alone would also take 20240927 and 2024-W39-5.
+        if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
+            try:
+                return date.fromisoformat(raw)
+            except ValueError:
+                pass
+        raise FactError(f"'{name}' is a date YYYY-MM-DD, not {json.dumps(raw, ensure_ascii=False)}")
     if kind == "duration":
         return _duration(name, raw)
     if kind == "enum":
@@ -70,7 +77,9 @@ def coerce_fact(model: Model, name: str, raw: Any) -> bool | Decimal | date | n.
 
 
 def _fail(name: str, kind: str, raw: Any) -> Any:
-    raise FactError(f"'{name}' is a {kind}, not {json.dumps(raw, ensure_ascii=False)}")
+    article = "an" if kind[0] in "aeiou" else "a"
+    shown = json.dumps(raw, ensure_ascii=False) if not isinstance(raw, float) else repr(raw)
+    raise FactError(f"'{name}' is {article} {kind}, not {shown}")
 
 
 def _number(name: str, kind: str, raw: Any) -> Decimal:
@@ -78,15 +87,18 @@ def _number(name: str, kind: str, raw: Any) -> Decimal:
         _fail(name, kind, raw)
     if kind == "ratio" and isinstance(raw, str) and raw.strip().endswith("%"):
         try:
-            return Decimal(raw.strip()[:-1]) / 100
+            percent = Decimal(raw.strip()[:-1])
         except InvalidOperation:
             _fail(name, kind, raw)
+        if not percent.is_finite():
+            _fail(name, kind, raw)
+        return percent / 100
     if isinstance(raw, int | float | str):
         try:
             value = Decimal(str(raw))
         except InvalidOperation:
             _fail(name, kind, raw)
-        if kind == "int" and value != value.to_integral_value():
+        if not value.is_finite() or (kind == "int" and value != value.to_integral_value()):
             _fail(name, kind, raw)
         return value
     _fail(name, kind, raw)
@@ -295,7 +307,7 @@ def decide(model: Model, policy: Policy, facts: Mapping[str, Any]) -> Decision:
 
     held_exclusions = [e for e in exclusions if e.value is True]
     situations = [
-        RuleStatus(s.rule, s.value, s.needs, _overriders(s.rule, held_exclusions, policy))
+        RuleStatus(s.rule, s.value, s.needs, _overriders(s.rule, held_exclusions))
         if s.value is True
         else s
         for s in situations
@@ -317,32 +329,53 @@ def decide(model: Model, policy: Policy, facts: Mapping[str, Any]) -> Decision:
             grants if outcome == "applies" else (),
         )
 
-    if held_exclusions:
+    # An exclusion defeats the situations it overrides (all of them, or those it names).
+    live = [s for s in situations if not any(_defeats(e.rule, s.rule) for e in held_exclusions)]
+    if held_exclusions and (
+        any(_overrides(e.rule) is None for e in held_exclusions)
+        or all(s.value is False for s in live)
+    ):
         return result("excluded", held_exclusions)
     failed_gates = [g for g in gates if g.value is False]
     if failed_gates:
         return result("not_covered", failed_gates)
-    if situations and all(s.value is False for s in situations):
+    if all(s.value is False for s in live):  # no situation at all: none can hold
         return result("not_covered", ())
-    held = [s for s in situations if s.value is True]
+    held = [s for s in live if s.value is True]
     open_gates = [g for g in gates if g.value is None]
-    open_exclusions = [e for e in exclusions if e.value is None]
-    if held and not open_gates and not open_exclusions:
-        return result("applies", held)
+    possible = [s for s in live if s.value is not False]
+    open_exclusions = [
+        e for e in exclusions if e.value is None and any(_defeats(e.rule, s.rule) for s in possible)
+    ]
+    # Relief is certain once a situation holds that no open exclusion could defeat.
+    secure = [s for s in held if not any(_defeats(e.rule, s.rule) for e in open_exclusions)]
+    if secure and not open_gates:
+        return result("applies", secure)
     needs: set[str] = set()
-    for status in [*open_gates, *open_exclusions, *([] if held else situations)]:
+    for status in [*open_gates, *open_exclusions]:
         needs |= status.needs
+    # The other situations matter unless a held one can only fall to an exclusion of all.
+    threats = [e for e in open_exclusions if any(_defeats(e.rule, s.rule) for s in held)]
+    if not held or any(_overrides(e.rule) is not None for e in threats):
+        for status in possible:
+            needs |= status.needs
     outcome = "needs_judgment" if needs <= set(model.judgments) else "undetermined"
     return result(outcome, held, needs)
 
 
-def _overriders(rule: n.Statement, exclusions: list[RuleStatus], policy: Policy) -> tuple[str, ...]:
-    by: list[str] = []
-    for status in exclusions:
-        overrides = status.rule.first(n.Overrides)
-        if overrides and (overrides.all or rule.name in overrides.names):
-            by.append(status.rule.name)
-    return tuple(by)
+def _overrides(exclusion: n.Statement) -> tuple[str, ...] | None:
+    """The situations an exclusion overrides: None for all of them."""
+    item = exclusion.first(n.Overrides)
+    return None if item is None or item.all else item.names
+
+
+def _defeats(exclusion: n.Statement, situation: n.Statement) -> bool:
+    names = _overrides(exclusion)
+    return names is None or situation.name in names
+
+
+def _overriders(rule: n.Statement, exclusions: list[RuleStatus]) -> tuple[str, ...]:
+    return tuple(e.rule.name for e in exclusions if _defeats(e.rule, rule))
 
 
 # ---------------------------------------------------------------- time limits

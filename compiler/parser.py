@@ -19,7 +19,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from compiler import nodes as n
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, did_you_mean
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
 
@@ -47,6 +47,9 @@ _TERMINAL_WORDS = {
     "BASE_TYPE": "a type (bool, int, money, ratio, date, duration, text)",
     "COMPARE": "a comparison (>=, <=, ==, !=, >, <)",
     "$END": "the end of the file",
+    "ADD_OP": "'+', '-'",
+    "MUL_OP": "'*', '/'",
+    "ROLE": "a role (first_responsible, direct_responsible, specific_responsible)",
 }
 
 
@@ -87,6 +90,63 @@ def _expected(names: set[str]) -> str:
     return ", ".join(sorted(described, key=rank))
 
 
+_TOP_LEVEL = {
+    "KIND",
+    "POLICY",
+    "FACT",
+    "CONCEPT",
+    "JUDGMENT",
+    "ENUM",
+    "ACTOR",
+    "DEFINE",
+    "INFORMATIVE",
+    "TESTS",
+    "CASE",
+    "$END",
+}
+
+
+def _unclosed_brace(text: str, end: int) -> tuple[int, int] | None:
+    """Line and column of the innermost '{' still open at offset `end`, skipping strings
+    and comments: after a missing '}', the parser only notices at the next statement."""
+    stack: list[int] = []
+    i = 0
+    while i < end:
+        ch = text[i]
+        if ch == '"':
+            i += 1
+            while i < end and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+        elif ch == "#":
+            while i < end and text[i] != "\n":
+                i += 1
+        elif ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            stack.pop()
+        i += 1
+    if not stack:
+        return None
+    offset = stack[-1]
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _keywords(names: set[str]) -> list[str]:
+    words = []
+    for name in names:
+        terminal = next((t for t in _lark().terminals if t.name == name), None)
+        if (
+            terminal is not None
+            and terminal.pattern.type == "str"
+            and terminal.pattern.value.isalpha()
+        ):
+            words.append(terminal.pattern.value)
+        elif terminal is not None:
+            words += re.findall(r"[a-z_]{2,}", terminal.pattern.value)
+    return words
+
+
 def _span_at(path: str, line: int, column: int, width: int = 1) -> n.Span:
     return n.Span(path, line, column, line, column + width)
 
@@ -94,21 +154,25 @@ def _span_at(path: str, line: int, column: int, width: int = 1) -> n.Span:
 def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
     line, column = error.line, error.column
     lines = text.splitlines()
-    if (
-        (isinstance(error, UnexpectedToken)
-        and error.token.type == "$END")
-        or isinstance(error, UnexpectedEOF)
+    if (isinstance(error, UnexpectedToken) and error.token.type == "$END") or isinstance(
+        error, UnexpectedEOF
     ):
         # Point just past the last character of the file: that is where something is missing.
         line = len(lines) if lines else 1
         column = len(lines[-1]) + 1 if lines else 1
         expected = _expected(set(error.expected))
+        unclosed = _unclosed_brace(text, len(text))
         return Diagnostic(
             "E003",
             "the file ends in the middle of a statement",
             _span_at(path, line, column),
             lines[-1] if lines else "",
-            (f"expected {expected}",),
+            (f"expected {expected}",)
+            + (
+                (f"the '{{' at line {unclosed[0]}, column {unclosed[1]} is never closed",)
+                if unclosed
+                else ()
+            ),
         )
     source_line = lines[line - 1] if 0 < line <= len(lines) else ""
     if isinstance(error, UnexpectedCharacters):
@@ -139,12 +203,21 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
         what = f"string {token}"
     else:
         what = f"{_TOKEN_NOUNS.get(token.type, described)} {str(token)!r}"
+    hints = [f"expected {_expected(set(error.expected))}"]
+    if token.type == "NAME":
+        hints = [*did_you_mean(str(token), _keywords(set(error.expected))), *hints]
+    unclosed = _unclosed_brace(text, token.start_pos or 0)
+    if unclosed and token.type in _TOP_LEVEL:
+        hints.append(
+            f"the '{{' at line {unclosed[0]}, column {unclosed[1]} is not closed: "
+            "a '}' is missing before this"
+        )
     return Diagnostic(
         "E004",
         f"unexpected {what}",
         _span_at(path, line, column, max(len(str(token)), 1)),
         source_line,
-        (f"expected {_expected(set(error.expected))}",),
+        tuple(hints),
     )
 
 

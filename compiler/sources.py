@@ -860,8 +860,12 @@ def load_source(path: Path) -> SourceDocument:
     try:
         data = path.read_bytes()
         text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SourceError(path, str(err)) from err
+    except FileNotFoundError as err:
+        raise SourceError(path, "no such file") from err
+    except OSError as err:
+        raise SourceError(path, err.strerror or str(err)) from err
+    except UnicodeDecodeError as err:
+        raise SourceError(path, f"not UTF-8 text (byte offset {err.start})") from err
     return SourceDocument(
         policy_id=path.stem,
         path=path,

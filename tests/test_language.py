@@ -1017,9 +1017,6 @@ def test_check_required_item_missing_is_e111(tmp_path: Path) -> None:
     assert diagnostics[0].message.endswith("exclusion needs 'overrides'")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="check.py E111 message says 'a exclusion' / 'a outcome' (article)"
-)
 def test_check_e111_message_uses_the_right_article(tmp_path: Path) -> None:
     _codes, diagnostics = project(tmp_path, "exclusion e at 第五条（一） { when concealed }")
     assert diagnostics[0].message == "an exclusion needs 'overrides'"
