@@ -828,9 +828,11 @@ def test_decided_outcomes_are_stable(
         # what decided it still holds
         assert set(first.cited()) <= set(final.cited())
     elif first.outcome == "not_covered":
-        # No relief stays no relief.  Only an exclusion still open can turn it into `excluded`
-        # ("not_covered whatever the exclusions say — unless one is known to hold").
-        open_exclusions = [s for s in first.rules if s.rule.kind == "exclusion" and s.value is None]
+        # No relief stays no relief.  Only an exclusion that is open, or that holds but overrides
+        # only some situations (a failed gate came first), can turn it into `excluded`.
+        open_exclusions = [
+            s for s in first.rules if s.rule.kind == "exclusion" and s.value is not False
+        ]
         if open_exclusions:
             assert final.outcome in ("not_covered", "excluded")
         else:
