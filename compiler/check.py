@@ -7,9 +7,7 @@ goes on, so that one run shows every problem.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from pathlib import Path
 
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines, did_you_mean
@@ -304,8 +302,6 @@ class Checker:
                         f"first used at {names[step.name]}",
                     )
                 names[step.name] = step.span
-            if not statement.quotes:
-                pass  # a citation is mandatory; a quote is normal but not always possible
         for statement in policy.statements:
             self._check_statement(policy, statement)
         for suite in policy.tests:
@@ -753,7 +749,3 @@ def check(loaded: LoadedFiles) -> tuple[Model, list[Diagnostic]]:
     model = checker.run()
     diagnostics = loaded.diagnostics + checker.diagnostics
     return model, diagnostics
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
