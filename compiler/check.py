@@ -42,7 +42,7 @@ REQUIRED_EXAMPLES: dict[type, str] = {
 }
 NUMERIC = {"int", "ratio"}  # dimensionless numbers mix freely
 ORDERED = {"int", "ratio", "money", "date", "duration"}
-FUNCTIONS = {"min", "max"}
+FUNCTIONS = {"min", "max", "day_of_month"}
 
 
 def _t(name: str, enum: str | None = None) -> n.TypeRef:
@@ -158,6 +158,11 @@ class Checker:
                             self._outside_policy(item.span)
                         else:
                             policy.informatives.append(item)
+                    case n.Pending():
+                        if policy is None:
+                            self._outside_policy(item.span)
+                        else:
+                            policy.pending.append(item)
                     case n.TestSuite():
                         pass
         for module in self.loaded.modules:
@@ -232,6 +237,8 @@ class Checker:
             self._resolve(policy, define.citation, define.quotes)
         for informative in policy.informatives:
             self._resolve(policy, informative.citation, informative.quotes)
+        for pending in policy.pending:
+            self._resolve(policy, pending.citation, pending.quotes)
 
     def _resolve(self, policy: Policy, citation: n.Citation, quotes: Iterable[n.Quote]) -> None:
         document = policy.source
@@ -280,9 +287,16 @@ class Checker:
 
     def _check_policy(self, policy: Policy) -> None:
         header = policy.header
-        for attribute, label in (("title", "title"), ("decision", "decision")):
-            if getattr(header, attribute) is None:
-                self.error("E108", f"policy '{header.id}' has no {label}", header.span)
+        if header.title is None:
+            self.error("E108", f"policy '{header.id}' has no title", header.span)
+        # Only a policy that decides something needs to say what its decision is.
+        if header.decision is None and any(s.kind in DECISION_KINDS for s in policy.statements):
+            self.error(
+                "E108",
+                f"policy '{header.id}' has gates, situations or exclusions but no decision",
+                header.span,
+                'add e.g.: decision tolerance "容错纠错"',
+            )
         names: dict[str, n.Span] = {}
         for statement in policy.statements:
             if statement.name in names:
@@ -391,7 +405,7 @@ class Checker:
                 pass
 
     def _check_within(self, within: n.Within) -> None:
-        for fact in (within.start, within.end):
+        for fact in (within.start, within.end, within.excluded_from, within.excluded_until):
             if fact is None:
                 continue
             decl = self.model.facts.get(fact)
@@ -522,10 +536,14 @@ class Checker:
                         "E203",
                         f"unknown function '{expr.function}'",
                         expr.span,
-                        "the functions are min(…) and max(…)",
+                        "the functions are min(…), max(…) and day_of_month(…)",
                     )
                     return None
                 types = [self.type_of(a) for a in expr.args]
+                if expr.function == "day_of_month":
+                    if len(types) != 1 or (types[0] is not None and types[0].name != "date"):
+                        self.error("E202", "day_of_month(…) takes one date", expr.span)
+                    return _t("int")
                 if any(t is None for t in types):
                     return None
                 known = [t for t in types if t is not None]
@@ -654,12 +672,38 @@ class Checker:
                     )
                 elif due.extended and limits[due.limit][2] is None:
                     self.error("E402", f"the time limit '{due.limit}' cannot be extended", due.span)
-            if case.expect is None and not case.dues:
+                elif due.excluded is not None and limits[due.limit][1].excluding is None:
+                    self.error(
+                        "E402",
+                        f"the time limit '{due.limit}' excludes no period",
+                        due.span,
+                        "only a limit written with 'excluding PERIOD' (不含公示期) takes one",
+                    )
+                if due.excluded is not None and due.excluded[0] > due.excluded[1]:
+                    self.error("E012", "the excluded period ends before it starts", due.span)
+            rules = {s.name: s for s in policy.statements}
+            for check in case.rule_checks:
+                rule = rules.get(check.rule)
+                if rule is None:
+                    self.error(
+                        "E405",
+                        f"policy {policy.id} has no rule '{check.rule}'",
+                        check.span,
+                        *did_you_mean(check.rule, rules),
+                    )
+                elif rule.first(n.When) is None and rule.first(n.Require) is None:
+                    self.error(
+                        "E405",
+                        f"the {rule.kind} '{check.rule}' has no condition to test",
+                        check.span,
+                        "'holds' and 'fails' test a rule's 'when' or 'require'",
+                    )
+            if case.expect is None and not case.dues and not case.rule_checks:
                 self.error(
                     "E403",
                     f"test case '{case.name}' expects nothing",
                     case.span,
-                    "add 'expect OUTCOME' or a 'due … is …' check",
+                    "add 'expect OUTCOME', a 'due … is …' check, or 'holds'/'fails RULE'",
                 )
             if case.expect is not None and not any(
                 s.kind in DECISION_KINDS for s in policy.statements

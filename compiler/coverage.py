@@ -6,6 +6,7 @@ A clause is covered when
 - an `informative` mark cites it or one of its ancestors (a mark covers the whole subtree), or
 - it has children, all covered, and its own text is only a heading ("（一）社会救助经办环节").
 A parent whose own text says something ("有下列情形的，适用尽职免责规定") needs its own citation.
+A clause marked `pending` (not yet transcribed, as `policyc new` writes it) is not covered.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from compiler.sources import Clause
 # A heading has no sentence in it: short, and no clause-level punctuation.
 _SENTENCE = re.compile(r"[，。；：,;:！？]")
 _HEADING_MAX = 30
+UNCOVERED = ("pending", "uncovered")
 
 
 @dataclass(frozen=True)
 class ClauseCoverage:
     clause: Clause
-    status: str  # cited | informative | heading | uncovered
+    status: str  # cited | informative | heading | pending | uncovered
     by: tuple[str, ...]  # the statements (or the informative reason) covering it
 
 
@@ -35,7 +37,7 @@ class PolicyCoverage:
 
     @property
     def covered(self) -> int:
-        return sum(1 for c in self.clauses if c.status != "uncovered")
+        return sum(1 for c in self.clauses if c.status not in UNCOVERED)
 
     @property
     def total(self) -> int:
@@ -46,7 +48,7 @@ class PolicyCoverage:
         return 100.0 * self.covered / self.total if self.total else 100.0
 
     def uncovered(self) -> tuple[ClauseCoverage, ...]:
-        return tuple(c for c in self.clauses if c.status == "uncovered")
+        return tuple(c for c in self.clauses if c.status in UNCOVERED)
 
 
 def is_heading(clause: Clause) -> bool:
@@ -75,6 +77,11 @@ def policy_coverage(policy: Policy) -> PolicyCoverage:
         if clause is not None:
             marked[clause.path] = informative.reason
 
+    pending = {
+        clause.path
+        for mark in policy.pending
+        if (clause := policy.clause_of(mark.citation)) is not None
+    }
     results: dict[tuple[object, ...], ClauseCoverage] = {}
 
     def visit(clause: Clause, inherited: str | None) -> ClauseCoverage:
@@ -82,9 +89,11 @@ def policy_coverage(policy: Policy) -> PolicyCoverage:
         children = [visit(child, mark) for child in clause.children]
         if clause.path in cited:
             status, by = "cited", tuple(cited[clause.path])
+        elif clause.path in pending:
+            status, by = "pending", ()
         elif mark is not None:
             status, by = "informative", (mark,)
-        elif children and all(c.status != "uncovered" for c in children) and is_heading(clause):
+        elif children and all(c.status not in UNCOVERED for c in children) and is_heading(clause):
             status, by = "heading", ()
         else:
             status, by = "uncovered", ()

@@ -162,6 +162,10 @@ class Evaluator:
                 unknown = _unknowns(values)
                 if unknown is not None:
                     return unknown
+                if expr.function == "day_of_month":
+                    day = values[0]
+                    assert isinstance(day, date)
+                    return Decimal(day.day)
                 return min(values) if expr.function == "min" else max(values)  # type: ignore[type-var]
             case n.Conditional():
                 condition = self.eval(expr.condition)
@@ -382,14 +386,42 @@ def _overriders(rule: n.Statement, exclusions: list[RuleStatus]) -> tuple[str, .
 
 
 def due(
-    policy: Policy, limit: str, start: date, calendar: WorkdayCalendar, *, extended: bool = False
+    policy: Policy,
+    limit: str,
+    start: date,
+    calendar: WorkdayCalendar,
+    *,
+    extended: bool = False,
+    excluded: tuple[date, date] | None = None,
 ) -> date:
-    """The due date of a named time limit counted from `start` (the start day not counted)."""
+    """The due date of a named time limit counted from `start` (the start day not counted).
+
+    `excluded` is a period not counted (both ends included), for a limit written with
+    `excluding public_notice` (不含公示期)."""
     _statement, within, extend = policy.limits()[limit]
     duration = extend.limit if extended and extend is not None else within.limit
-    result = due_date(start, duration.amount, duration.unit, calendar)
+    periods = (excluded,) if excluded is not None and within.excluding is not None else ()
+    result = due_date(start, duration.amount, duration.unit, calendar, excluded=periods)
     assert isinstance(result, date)
     return result
+
+
+def rule_value(model: Model, rule: n.Statement, facts: Mapping[str, Any]) -> Result:
+    """Whether a rule's condition holds: `when` for most kinds; for a requirement or duty,
+    `when` implies `require` (a requirement that does not apply is met)."""
+    evaluator = Evaluator(model, facts)
+    when, require = rule.first(n.When), rule.first(n.Require)
+    applies = evaluator.eval(when.condition) if when is not None else True
+    if require is None:
+        return applies
+    if applies is False:
+        return True
+    met = evaluator.eval(require.condition)
+    if met is True:
+        return True
+    if applies is True or met is not False:
+        return met if applies is True else _merge(applies, met)
+    return applies  # unknown whether it applies, and it is not met
 
 
 # ---------------------------------------------------------------- explanation

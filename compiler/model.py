@@ -64,6 +64,7 @@ class Policy:
     statements: list[n.Statement] = field(default_factory=list)
     defines: list[n.DefineDecl] = field(default_factory=list)
     informatives: list[n.Informative] = field(default_factory=list)
+    pending: list[n.Pending] = field(default_factory=list)
     tests: list[n.TestSuite] = field(default_factory=list)
     # Every citation written in the policy (statements, defines, informatives) -> its clause.
     clauses: dict[tuple[str, int, int], Clause] = field(default_factory=dict)

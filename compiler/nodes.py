@@ -250,6 +250,9 @@ class Within:
     end: str | None  # a date fact: the event that must happen in time
     excluding: str | None  # a period not counted, e.g. public_notice (不含公示期)
     span: Span = field(compare=False)
+    # The date facts bounding the excluded period, so a case record can be checked.
+    excluded_from: str | None = None
+    excluded_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -420,6 +423,15 @@ class Informative:
     span: Span = field(compare=False)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A clause not yet transcribed (written by `policyc new`); coverage counts it uncovered."""
+
+    citation: Citation
+    quotes: tuple[Quote, ...]
+    span: Span = field(compare=False)
+
+
 # ---------------------------------------------------------------- policy tests
 
 
@@ -437,6 +449,16 @@ class DueCheck:
     start: date
     expected: date
     span: Span = field(compare=False)
+    excluded: tuple[date, date] | None = None  # a period not counted, both ends included
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """`holds RULE` / `fails RULE`: a rule's condition is true / false under the givens."""
+
+    rule: str
+    holds: bool
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -449,6 +471,7 @@ class Case:
     missing: tuple[str, ...] | None
     dues: tuple[DueCheck, ...]
     span: Span = field(compare=False)
+    rule_checks: tuple[RuleCheck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -459,7 +482,7 @@ class TestSuite:
 
 
 Declaration = FactDecl | JudgmentDecl | ConceptDecl | EnumDecl | ActorDecl | DefineDecl
-TopLevel = PolicyHeader | Declaration | Statement | Informative | TestSuite
+TopLevel = PolicyHeader | Declaration | Statement | Informative | Pending | TestSuite
 
 
 @dataclass(frozen=True)

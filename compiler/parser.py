@@ -414,8 +414,15 @@ class _ToNodes(Transformer[Token, Any]):
     @v_args(meta=True)
     def within_item(self, meta: Any, c: list[Any]) -> n.Within:
         parts = dict(x for x in c[1:])
+        excluding = parts.get("excluding")
+        period, bounds = (excluding[0], excluding[1:]) if excluding else (None, ())
         return n.Within(
-            c[0], parts.get("from"), parts.get("until"), parts.get("excluding"), self._span(meta)
+            c[0],
+            parts.get("from"),
+            parts.get("until"),
+            period,
+            self._span(meta),
+            *(bounds or (None, None)),
         )
 
     def from_part(self, c: list[Token]) -> tuple[str, str]:
@@ -424,8 +431,8 @@ class _ToNodes(Transformer[Token, Any]):
     def until_part(self, c: list[Token]) -> tuple[str, str]:
         return "until", str(c[0])
 
-    def excluding_part(self, c: list[Token]) -> tuple[str, str]:
-        return "excluding", str(c[0])
+    def excluding_part(self, c: list[Token]) -> tuple[str, tuple[str, ...]]:
+        return "excluding", tuple(str(t) for t in c)
 
     def duration(self, c: list[Token]) -> n.Duration:
         amount = Decimal(str(c[0]))
@@ -519,6 +526,10 @@ class _ToNodes(Transformer[Token, Any]):
     def informative(self, meta: Any, c: list[Token]) -> n.Informative:
         return n.Informative(self._citation(c[0]), str(c[1]), self._quotes(c[2:]), self._span(meta))
 
+    @v_args(meta=True)
+    def pending(self, meta: Any, c: list[Token]) -> n.Pending:
+        return n.Pending(self._citation(c[0]), self._quotes(c[1:]), self._span(meta))
+
     # ------------------------------------------------------------ policy tests
 
     @v_args(meta=True)
@@ -533,6 +544,7 @@ class _ToNodes(Transformer[Token, Any]):
         cites: list[n.Citation] = []
         missing: tuple[str, ...] | None = None
         dues: list[n.DueCheck] = []
+        rule_checks: list[n.RuleCheck] = []
         for kind, value in items:
             if kind == "given":
                 given.extend(value)
@@ -542,6 +554,8 @@ class _ToNodes(Transformer[Token, Any]):
                 cites.extend(value)
             elif kind == "missing":
                 missing = (missing or ()) + value
+            elif kind == "rule_check":
+                rule_checks.append(value)
             else:
                 dues.append(value)
         return n.Case(
@@ -553,6 +567,7 @@ class _ToNodes(Transformer[Token, Any]):
             missing,
             tuple(dues),
             self._span(meta),
+            tuple(rule_checks),
         )
 
     def given(self, c: list[n.Binding]) -> tuple[str, Any]:
@@ -575,12 +590,30 @@ class _ToNodes(Transformer[Token, Any]):
         return "missing", c[0]
 
     @v_args(meta=True)
-    def due(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
-        extended = len(c) == 4
-        name, start, expected = c[0], c[-2], c[-1]
+    def due(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        excluded = next((x for x in c if isinstance(x, tuple)), None)
+        tokens = [x for x in c if not isinstance(x, tuple)]
+        extended = any(t.type == "EXTENDED" for t in tokens)
+        name, start, expected = tokens[0], tokens[-2], tokens[-1]
         return "due", n.DueCheck(
-            str(name), extended, self._date(start), self._date(expected), self._span(meta)
+            str(name),
+            extended,
+            self._date(start),
+            self._date(expected),
+            self._span(meta),
+            excluded,
         )
+
+    def due_excluding(self, c: list[Token]) -> tuple[date, date]:
+        return self._date(c[0]), self._date(c[1])
+
+    @v_args(meta=True)
+    def holds(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "rule_check", n.RuleCheck(str(c[0]), True, self._span(meta))
+
+    @v_args(meta=True)
+    def fails(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "rule_check", n.RuleCheck(str(c[0]), False, self._span(meta))
 
     # ------------------------------------------------------------ expressions
 

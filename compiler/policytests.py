@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler import nodes as n
-from compiler.interpret import decide, due, literal_facts
+from compiler.interpret import Unknown, decide, due, literal_facts, rule_value
 from compiler.model import Model, Policy
 from compiler.timelimits import CalendarNotCovered, WorkdayCalendar
 
@@ -49,7 +49,14 @@ def run_case(model: Model, policy: Policy, case: n.Case, calendar: WorkdayCalend
             )
     for check in case.dues:
         try:
-            got = due(policy, check.limit, check.start, calendar, extended=check.extended)
+            got = due(
+                policy,
+                check.limit,
+                check.start,
+                calendar,
+                extended=check.extended,
+                excluded=check.excluded,
+            )
         except CalendarNotCovered as error:
             failures.append(str(error))
             continue
@@ -58,6 +65,17 @@ def run_case(model: Model, policy: Policy, case: n.Case, calendar: WorkdayCalend
             failures.append(
                 f"{check.limit}{extended} from {check.start}: expected {check.expected}, got {got}"
             )
+    rules = {s.name: s for s in policy.statements}
+    for rule_check in case.rule_checks:
+        value = rule_value(model, rules[rule_check.rule], literal_facts(case.given))
+        if value is not rule_check.holds:
+            outcome = (
+                "unknown (needs " + ", ".join(sorted(value.needs)) + ")"
+                if isinstance(value, Unknown)
+                else ("holds" if value else "fails")
+            )
+            wanted = "holds" if rule_check.holds else "fails"
+            failures.append(f"expected {rule_check.rule} {wanted}; it {outcome}")
     return CaseResult(policy.id, case, tuple(failures))
 
 
