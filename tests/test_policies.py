@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from compiler import nodes as n
 from compiler.check import check
 from compiler.coverage import project_coverage
 from compiler.model import Model
@@ -18,7 +19,7 @@ from compiler.timelimits import load_calendar
 
 ROOT = Path(__file__).resolve().parent.parent
 # Documents transcribed completely: every clause cited or marked as carrying no rule.
-COMPLETE = ("ningbo", "weihai")
+COMPLETE = ("lucheng", "ningbo", "taierzhuang", "weihai", "yuquan")
 
 
 def _model() -> Model:
@@ -52,10 +53,11 @@ def test_transcription_is_complete(policy_id: str) -> None:
 
 @pytest.mark.parametrize("policy_id", COMPLETE)
 def test_every_normative_clause_has_a_policy_test(policy_id: str) -> None:
-    """Every decision rule and time limit is exercised by at least one policy test."""
+    """Every decision rule, time limit, requirement and liability is exercised by a policy test."""
     policy = MODEL.policies[policy_id]
     decided: set[str] = set()
     limits_tested: set[str] = set()
+    checked: set[str] = set()
     from compiler.interpret import decide, literal_facts
 
     for suite in policy.tests:
@@ -64,6 +66,7 @@ def test_every_normative_clause_has_a_policy_test(policy_id: str) -> None:
                 decision = decide(MODEL, policy, literal_facts(case.given))
                 decided |= {s.rule.name for s in decision.decisive}
             limits_tested |= {d.limit for d in case.dues}
+            checked |= {c.rule for c in case.rule_checks}
     rules = {s.name for s in policy.statements if s.kind in ("gate", "situation", "exclusion")}
     assert not rules - decided, f"rules no test decides by: {sorted(rules - decided)}"
     limits = {
@@ -72,6 +75,13 @@ def test_every_normative_clause_has_a_policy_test(policy_id: str) -> None:
         if statement.kind == "deadline"
     }
     assert not limits - limits_tested, f"deadlines no test checks: {sorted(limits - limits_tested)}"
+    conditional = {
+        s.name
+        for s in policy.statements
+        if s.kind in ("requirement", "duty", "liability")
+        and (s.first(n.Require) is not None or s.first(n.When) is not None)
+    }
+    assert not conditional - checked, f"no holds/fails test: {sorted(conditional - checked)}"
 
 
 @pytest.mark.parametrize(("policy_id", "case"), CASES)
