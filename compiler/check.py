@@ -670,6 +670,14 @@ class Checker:
                         due.span,
                         *did_you_mean(due.limit, limits),
                     )
+                elif limits[due.limit][1].limit.unit == "hours":
+                    self.error(
+                        "E402",
+                        f"the time limit '{due.limit}' counts hours: a date cannot test it",
+                        due.span,
+                        "an hours limit runs from the moment of the event; test the rule "
+                        "with 'holds'/'fails' on dates instead",
+                    )
                 elif due.extended and limits[due.limit][2] is None:
                     self.error("E402", f"the time limit '{due.limit}' cannot be extended", due.span)
                 elif due.excluded is not None and limits[due.limit][1].excluding is None:

@@ -19,14 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from compiler import nodes as n
+from compiler.build import build
 from compiler.check import check
 from compiler.coverage import PolicyCoverage, project_coverage
 from compiler.diagnostics import Diagnostic, render_all, to_json
+from compiler.examples import ClauseError, examples_at, examples_json, format_examples
+from compiler.graph import build_graph, counts, policy_subgraph
+from compiler.graph import to_json as graph_json
 from compiler.interpret import FactError, coerce_facts, decide, explain
-from compiler.model import Model
+from compiler.model import Model, Policy
 from compiler.parser import parse_file
 from compiler.policytests import run_all
 from compiler.project import find_root, load
+from compiler.runtime import cli as runtime_cli
+from compiler.runtime import report as runtime_report
+from compiler.skeleton import SkeletonError, write_skeleton
+from compiler.sources import CitationSyntaxError, Clause, parse_citation
+from compiler.tables import interpreted, policy_info, version
 from compiler.timelimits import CalendarDataError, load_calendar
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -51,6 +60,17 @@ def _load_model(
 
 def _reported(diagnostics: list[Diagnostic], requested: set[str]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.span is None or d.span.file in requested]
+
+
+def _policy(model: Model, policy_id: str) -> Policy:
+    policy = model.policies.get(policy_id)
+    if policy is None:
+        raise UsageError(f"no policy '{policy_id}'; policies: {', '.join(sorted(model.policies))}")
+    return policy
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return find_root(Path(args.root) if args.root else None)
 
 
 def _require_clean(diagnostics: list[Diagnostic]) -> None:
@@ -118,13 +138,22 @@ def _coverage_json(report: PolicyCoverage) -> dict[str, Any]:
     }
 
 
+_COVERAGE_MARKS = {
+    "cited": "✓",
+    "informative": "·",
+    "heading": "·",
+    "pending": "…",
+    "uncovered": "✗",
+}
+
+
 def _coverage_table(report: PolicyCoverage) -> str:
     lines = [
         f"{report.policy}: {report.covered}/{report.total} clauses covered ({report.percent:.1f}%)"
     ]
     width = max((len(c.clause.citation) for c in report.clauses), default=4)
     for entry in report.clauses:
-        mark = {"cited": "✓", "informative": "·", "heading": "·", "uncovered": "✗"}[entry.status]
+        mark = _COVERAGE_MARKS[entry.status]
         by = ", ".join(entry.by)
         depth = len(entry.clause.path) - 1
         name = ("  " * depth + entry.clause.citation).ljust(width + 2 * depth + 2)
@@ -173,6 +202,28 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    root = Path(args.root) if args.root else find_root()
+    try:
+        skeleton = write_skeleton(root, Path(args.source), args.id, force=args.force)
+    except SkeletonError as error:
+        raise UsageError(str(error)) from None
+    sys.stderr.write(
+        f"policyc new: wrote {_relative(skeleton.policy_file, root)} with "
+        f"{skeleton.clauses} pending clause(s) from {_relative(skeleton.source, root)}\n"
+        "next: fill in the header, then replace each 'pending' with rules; "
+        f"'policyc coverage {skeleton.policy_id}' shows what is left\n"
+    )
+    return EXIT_OK
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def cmd_dump(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_file():
@@ -191,11 +242,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
 def cmd_decide(args: argparse.Namespace) -> int:
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
-    policy = model.policies.get(args.policy)
-    if policy is None:
-        raise UsageError(
-            f"no policy '{args.policy}'; policies: {', '.join(sorted(model.policies))}"
-        )
+    policy = _policy(model, args.policy)
     raw = _read_json(args.facts)
     if not isinstance(raw, dict):
         raise UsageError('the facts must be a JSON object: {"fact_name": value, …}')
@@ -204,6 +251,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
     except FactError as error:
         raise UsageError(f"{args.facts}: {error}") from None
     report = explain(model, decide(model, policy, facts))
+    report["version"] = version(model, policy, _root(args))  # the audit trail
     if args.json:
         _print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -215,6 +263,117 @@ def cmd_decide(args: argparse.Namespace) -> int:
         for judgment in report["judgments"]:
             refers = f" ({judgment['refers']})" if judgment["refers"] else ""
             _print(f"  needs human judgment: {judgment['label']}{refers}")
+    return EXIT_OK
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    policy = _policy(model, args.policy)
+    try:
+        result = examples_at(model, policy, args.clause)
+    except ClauseError as error:
+        raise UsageError(str(error)) from None
+    if args.json:
+        _print(json.dumps(examples_json(model, result), ensure_ascii=False, indent=2))
+    else:
+        _print(format_examples(model, result))
+    return EXIT_OK if result.complete else EXIT_FINDINGS
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    policy = _policy(model, args.policy)
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        raise UsageError(f"--start {args.start}: expected a date YYYY-MM-DD") from None
+    clause = _clause(policy, args.clause)
+    names = {
+        name
+        for name, (statement, _w, _e) in policy.limits().items()
+        if policy.clause_of(statement.citation) == clause
+    }
+    if not names:
+        cited = sorted({s.citation.text for s, _w, _e in policy.limits().values()})
+        raise UsageError(
+            f"{policy.id} {clause.citation} states no time limit; clauses with limits: "
+            + ", ".join(cited)
+        )
+    info = policy_info(model, policy, _root(args), interpreted(model))
+    limits = [limit for limit in info.limits if limit.name in names]
+    try:
+        report = runtime_cli.due_json(info, limits, start, _calendar(args))
+    except runtime_cli.InputError as error:
+        raise UsageError(str(error)) from None
+    if args.json:
+        _print(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True))
+        return EXIT_OK
+    for entry in report["limits"]:  # type: ignore[attr-defined]
+        extended = entry.get("extended")
+        more = (
+            f"; extended {extended['count']} {extended['unit']}: {extended['due']}"
+            if extended
+            else ""
+        )
+        note = f" ({entry['note']})" if entry.get("note") else ""
+        due = entry["due"] or "—"
+        _print(
+            f"{entry['limit']} [{entry['clause']}] {entry['count']} {entry['unit']} "
+            f"from {start}: {due}{note}{more}"
+        )
+    return EXIT_OK
+
+
+def _clause(policy: Policy, text: str) -> Clause:
+    if policy.source is None:
+        raise UsageError(f"{policy.id} has no official text")
+    try:
+        parse_citation(text)
+    except CitationSyntaxError as error:
+        raise UsageError(f"cannot read the clause {text}: {error}") from None
+    resolution = policy.source.resolve(text)
+    if resolution.clause is None:
+        hint = (
+            f"; it could be {', '.join(c.citation for c in resolution.candidates)}"
+            if resolution.candidates
+            else (
+                f"; nearest: {', '.join(resolution.suggestions)}" if resolution.suggestions else ""
+            )
+        )
+        raise UsageError(f"{policy.id} has no clause {text}{hint}")
+    return resolution.clause
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    policy = _policy(model, args.policy)
+    info = policy_info(model, policy, _root(args), interpreted(model))
+    fmt = "json" if args.json else args.format
+    try:
+        text, code = runtime_cli.run_validate(info, args.cases, fmt, _calendar(args))
+    except runtime_cli.InputError as error:
+        raise UsageError(str(error)) from None
+    sys.stdout.write(text)
+    return code
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    root = _root(args)
+    target = Path(args.out) if args.out else root / "build"
+
+    def progress(message: str) -> None:
+        sys.stderr.write(f"policyc build: {message}\n")
+
+    count = build(model, root, target, progress)
+    if args.json:
+        _print(json.dumps({"output": str(target), "files": count}, ensure_ascii=False))
+    else:
+        progress(f"wrote {count} file(s) to {target}")
     return EXIT_OK
 
 
@@ -238,6 +397,40 @@ def _calendar(args: argparse.Namespace) -> Any:
         return load_calendar([Path(p) for p in args.calendar or ()])
     except CalendarDataError as error:
         raise UsageError(str(error)) from None
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    unknown = set(args.policy) - set(model.policies)
+    if unknown:
+        raise UsageError(
+            f"no policy {', '.join(sorted(unknown))}; policies: {', '.join(sorted(model.policies))}"
+        )
+    graph = build_graph(model)
+    if args.json:
+        _print(graph_json(policy_subgraph(graph, args.policy) if args.policy else graph))
+        return EXIT_OK
+    for policy in args.policy or sorted(model.policies):
+        _print(_graph_summary(policy, policy_subgraph(graph, [policy])))
+    if not args.policy:
+        _print(_graph_summary("all", graph))
+    return EXIT_OK
+
+
+def _graph_summary(title: str, graph: Any) -> str:
+    """`ningbo: 160 nodes, 300 edges` and the counts by type, most frequent first."""
+    nodes, edges = counts(graph)
+
+    def by_type(counter: Any) -> str:
+        ordered = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+        return ", ".join(f"{t} {c}" for t, c in ordered)
+
+    return (
+        f"{title}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges\n"
+        f"  nodes: {by_type(nodes)}\n"
+        f"  edges: {by_type(edges)}"
+    )
 
 
 # ---------------------------------------------------------------- printing the AST
@@ -350,6 +543,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_test)
 
+    p = verbs.add_parser("new", help="write a skeleton policy file from an official text")
+    p.add_argument("source", metavar="SOURCE", help="the official text (UTF-8)")
+    p.add_argument("--id", help="the policy id (default: the file name without .txt)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing policy file")
+    p.set_defaults(run=cmd_new)
+
     p = verbs.add_parser("dump", help="print the AST of one policy file (for debugging)")
     p.add_argument("path")
     p.add_argument("--json", action="store_true", help="as JSON, with source positions")
@@ -362,6 +561,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_decide)
+
+    p = verbs.add_parser("example", help="minimal facts under which a clause's rules hold")
+    p.add_argument("policy")
+    p.add_argument("clause", help="in the document's numbering, e.g. 第四条（一）2 or 三（十三）")
+    p.add_argument("--json", action="store_true", help="as JSON; each 'facts' suits decide --facts")
+    p.set_defaults(run=cmd_example)
+
+    p = verbs.add_parser("due", help="the due dates of every time limit a clause states")
+    p.add_argument("policy")
+    p.add_argument("clause", help="in the document's numbering, e.g. 二（三）")
+    p.add_argument("--start", required=True, metavar="DATE", help="YYYY-MM-DD (not counted)")
+    p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_due)
+
+    p = verbs.add_parser("validate", help="check case records (JSON, JSONL, CSV) against a policy")
+    p.add_argument("--policy", required=True)
+    p.add_argument("cases", nargs="+", metavar="CASES")
+    p.add_argument("--format", choices=runtime_report.FORMATS, default="text")
+    p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.set_defaults(run=cmd_validate)
+
+    p = verbs.add_parser("build", help="write the generated validators (and later the site)")
+    p.add_argument("--out", metavar="DIR", help="the build directory (default: build/)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_build)
+
+    p = verbs.add_parser("graph", help="the rule graph: summary, or node-link JSON")
+    p.add_argument("policy", nargs="*", help="policy ids (default: all)")
+    p.add_argument("--json", action="store_true", help="node-link JSON of the graph")
+    p.set_defaults(run=cmd_graph)
     return parser
 
 

@@ -8,113 +8,28 @@ exactly the facts still needed.  The generated validators must agree with this m
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from compiler import nodes as n
 from compiler.model import Model, Policy
-from compiler.timelimits import WorkdayCalendar, due_date
+from compiler.runtime import logic
+from compiler.runtime.timelimits import WorkdayCalendar, due_date
+from compiler.runtime.values import FactError, FactSpec, Known, Unknown, Value, coerce
+
+__all__ = ["FactError", "Unknown", "coerce_fact", "coerce_facts", "decide", "due", "explain"]
 
 
-@dataclass(frozen=True)
-class Unknown:
-    """A value not yet known, and the facts it waits for."""
-
-    needs: frozenset[str]
+Result = Value
 
 
-Result = bool | Decimal | date | n.Duration | str | Unknown
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class FactError(ValueError):
-    """A fact given to `decide` that the policy cannot use: unknown name or wrong type."""
-
-
-# ---------------------------------------------------------------- facts in
-
-
-def coerce_fact(model: Model, name: str, raw: Any) -> bool | Decimal | date | n.Duration | str:
+def coerce_fact(model: Model, name: str, raw: Any) -> Known:
     """A JSON value -> the fact's typed value, or FactError saying what was expected."""
-    if name in model.judgments:
-        type_ = n.TypeRef("bool")
-    elif name in model.facts:
-        type_ = model.facts[name].type
-    else:
+    if name not in model.facts and name not in model.judgments:
         raise FactError(f"unknown fact '{name}'")
-    kind = type_.name
-    if kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        raise FactError(f"'{name}' is true or false, not {json.dumps(raw, ensure_ascii=False)}")
-    if kind in ("int", "money", "ratio"):
-        return _number(name, kind, raw)
-    if kind == "date":
-        # Only YYYY-MM-DD: fromisoformat alone would also take 20240927 and 2024-W39-5.
-        if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
-            try:
-                return date.fromisoformat(raw)
-            except ValueError:
-                pass
-        raise FactError(f"'{name}' is a date YYYY-MM-DD, not {json.dumps(raw, ensure_ascii=False)}")
-    if kind == "duration":
-        return _duration(name, raw)
-    if kind == "enum":
-        members = model.members(type_.enum or "")
-        if isinstance(raw, str) and raw in members:
-            return raw
-        raise FactError(f"'{name}' is one of {', '.join(members)}; not {raw!r}")
-    if isinstance(raw, str):
-        return raw
-    raise FactError(f"'{name}' is text, not {raw!r}")
-
-
-def _fail(name: str, kind: str, raw: Any) -> Any:
-    article = "an" if kind[0] in "aeiou" else "a"
-    shown = json.dumps(raw, ensure_ascii=False) if not isinstance(raw, float) else repr(raw)
-    raise FactError(f"'{name}' is {article} {kind}, not {shown}")
-
-
-def _number(name: str, kind: str, raw: Any) -> Decimal:
-    if isinstance(raw, bool):
-        _fail(name, kind, raw)
-    if kind == "ratio" and isinstance(raw, str) and raw.strip().endswith("%"):
-        try:
-            percent = Decimal(raw.strip()[:-1])
-        except InvalidOperation:
-            _fail(name, kind, raw)
-        if not percent.is_finite():
-            _fail(name, kind, raw)
-        return percent / 100
-    if isinstance(raw, int | float | str):
-        try:
-            value = Decimal(str(raw))
-        except InvalidOperation:
-            _fail(name, kind, raw)
-        if not value.is_finite() or (kind == "int" and value != value.to_integral_value()):
-            _fail(name, kind, raw)
-        return value
-    _fail(name, kind, raw)
-    raise AssertionError  # unreachable: _fail raises
-
-
-def _duration(name: str, raw: Any) -> n.Duration:
-    if isinstance(raw, str):
-        parts = raw.split()
-        if (
-            len(parts) == 2
-            and parts[0].isdigit()
-            and parts[1] in ("workdays", "days", "hours", "months", "years")
-        ):
-            return n.Duration(int(parts[0]), parts[1])
-    raise FactError(f"'{name}' is a duration such as \"3 months\", not {raw!r}")
+    return coerce(fact_spec(model, name), raw)
 
 
 def coerce_facts(model: Model, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,6 +37,16 @@ def coerce_facts(model: Model, raw: Mapping[str, Any]) -> dict[str, Any]:
     return {
         name: coerce_fact(model, name, value) for name, value in raw.items() if value is not None
     }
+
+
+def fact_spec(model: Model, name: str) -> FactSpec:
+    """A fact or judgment of the model as the runtime describes it."""
+    if name in model.judgments:
+        judgment = model.judgments[name]
+        return FactSpec(name, "bool", judgment.label, judgment=True, refers=judgment.refers)
+    fact = model.facts[name]
+    members = tuple(model.members(fact.type.enum or "")) if fact.type.name == "enum" else ()
+    return FactSpec(name, fact.type.name, fact.label, members)
 
 
 def literal_facts(bindings: Iterable[n.Binding]) -> dict[str, Any]:
@@ -140,42 +65,34 @@ class Evaluator:
         self.facts = facts
 
     def eval(self, expr: n.Expr) -> Result:
+        # The operations themselves are the runtime's (compiler/runtime/logic.py), shared with
+        # the generated code; this walk over the AST is the interpreter's own.
         match expr:
             case n.Literal():
                 return expr.value
             case n.Name():
                 return self._name(expr.name)
             case n.Not():
-                value = self.eval(expr.operand)
-                return value if isinstance(value, Unknown) else not value
+                return logic.not_(self.eval(expr.operand))
             case n.BoolOp():
-                return self._bool_op(expr)
+                thunks = [self._thunk(o) for o in expr.operands]
+                return logic.and_(*thunks) if expr.op == "and" else logic.or_(*thunks)
             case n.InSet():
-                value = self.eval(expr.operand)
-                return value if isinstance(value, Unknown) else value in expr.members
+                return logic.in_set(self.eval(expr.operand), expr.members)
             case n.Compare():
-                return self._compare(expr)
+                return logic.compare(expr.op, self.eval(expr.left), self.eval(expr.right))
             case n.Arith():
-                return self._arith(expr)
+                return logic.arith(expr.op, self.eval(expr.left), self.eval(expr.right))
             case n.Call():
-                values = [self.eval(a) for a in expr.args]
-                unknown = _unknowns(values)
-                if unknown is not None:
-                    return unknown
-                if expr.function == "day_of_month":
-                    day = values[0]
-                    assert isinstance(day, date)
-                    return Decimal(day.day)
-                return min(values) if expr.function == "min" else max(values)  # type: ignore[type-var]
+                return logic.call(expr.function, *(self.eval(a) for a in expr.args))
             case n.Conditional():
-                condition = self.eval(expr.condition)
-                if isinstance(condition, Unknown):
-                    then, otherwise = self.eval(expr.then), self.eval(expr.otherwise)
-                    if not isinstance(then, Unknown) and then == otherwise:
-                        return then
-                    return _merge(condition, then, otherwise)
-                return self.eval(expr.then if condition else expr.otherwise)
+                return logic.conditional(
+                    self.eval(expr.condition), self._thunk(expr.then), self._thunk(expr.otherwise)
+                )
         raise TypeError(f"not an expression: {expr!r}")
+
+    def _thunk(self, expr: n.Expr) -> logic.Thunk:
+        return lambda: self.eval(expr)
 
     def _name(self, name: str) -> Result:
         if name in self.facts:
@@ -186,87 +103,6 @@ class Evaluator:
         if name in self.model.facts or name in self.model.judgments:
             return Unknown(frozenset({name}))
         return name  # an enum member
-
-    def _bool_op(self, expr: n.BoolOp) -> Result:
-        decisive = expr.op == "or"  # the value that settles the whole: true for or, false for and
-        pending: list[Unknown] = []
-        for operand in expr.operands:
-            value = self.eval(operand)
-            if isinstance(value, Unknown):
-                pending.append(value)
-            elif value is decisive:
-                return decisive
-        return _merge(*pending) if pending else not decisive
-
-    def _compare(self, expr: n.Compare) -> Result:
-        left, right = self.eval(expr.left), self.eval(expr.right)
-        unknown = _unknowns([left, right])
-        if unknown is not None:
-            return unknown
-        match expr.op:
-            case "==":
-                return left == right
-            case "!=":
-                return left != right
-            case ">=":
-                return left >= right  # type: ignore[operator]
-            case "<=":
-                return left <= right  # type: ignore[operator]
-            case ">":
-                return left > right  # type: ignore[operator]
-            case _:
-                return left < right  # type: ignore[operator]
-
-    def _arith(self, expr: n.Arith) -> Result:
-        left, right = self.eval(expr.left), self.eval(expr.right)
-        unknown = _unknowns([left, right])
-        if unknown is not None:
-            return unknown
-        if isinstance(left, date) and isinstance(right, n.Duration):
-            calendar_free = {"days": "days", "months": "months", "years": "years"}
-            if right.unit not in calendar_free:
-                raise FactError(
-                    f"date arithmetic with {right.unit} needs the calendar: use a deadline"
-                )
-            from compiler.timelimits import add_months
-
-            sign = 1 if expr.op == "+" else -1
-            if right.unit == "days":
-                from datetime import timedelta
-
-                return left + timedelta(days=sign * right.amount)
-            months = right.amount * (12 if right.unit == "years" else 1)
-            return add_months(left, sign * months)
-        if isinstance(left, n.Duration) and isinstance(right, n.Duration):
-            if left.unit != right.unit:
-                raise FactError(f"cannot add {left.unit} to {right.unit}")
-            total = left.amount + right.amount if expr.op == "+" else left.amount - right.amount
-            return n.Duration(total, left.unit)
-        assert isinstance(left, Decimal) and isinstance(right, Decimal)
-        match expr.op:
-            case "+":
-                return left + right
-            case "-":
-                return left - right
-            case "*":
-                return left * right
-            case _:
-                if right == 0:
-                    raise FactError("division by zero")
-                return left / right
-
-
-def _unknowns(values: Iterable[Result]) -> Unknown | None:
-    pending = [v for v in values if isinstance(v, Unknown)]
-    return _merge(*pending) if pending else None
-
-
-def _merge(*values: Result) -> Unknown:
-    needs: set[str] = set()
-    for value in values:
-        if isinstance(value, Unknown):
-            needs |= value.needs
-    return Unknown(frozenset(needs))
 
 
 # ---------------------------------------------------------------- decisions
@@ -420,7 +256,7 @@ def rule_value(model: Model, rule: n.Statement, facts: Mapping[str, Any]) -> Res
     if met is True:
         return True
     if applies is True or met is not False:
-        return met if applies is True else _merge(applies, met)
+        return met if applies is True else logic.merge(applies, met)
     return applies  # unknown whether it applies, and it is not met
 
 

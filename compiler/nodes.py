@@ -14,6 +14,9 @@ from decimal import Decimal
 from typing import Literal as TypingLiteral
 from typing import TypeVar
 
+# One definition of durations for the AST and the runtime (which must not import the AST).
+from compiler.runtime.values import Duration as Duration
+
 
 @dataclass(frozen=True)
 class Span:
@@ -42,15 +45,6 @@ class TypeRef:
 
     def __str__(self) -> str:
         return f"enum {self.enum}" if self.name == "enum" else self.name
-
-
-@dataclass(frozen=True, order=True)
-class Duration:
-    amount: int
-    unit: str  # a DurationUnit
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.unit}"
 
 
 # A literal's Python value: bool, Decimal (int, money and ratio), date, Duration, or str.

@@ -1,0 +1,1 @@
+"""Backends: what the checked model is compiled into (validators, site pages, reports)."""

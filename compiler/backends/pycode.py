@@ -1,0 +1,128 @@
+"""A tiny layout engine for generated Python: calls that fit stay on one line, others break
+one argument per line, so the generated code reads like hand-written code and passes ruff.
+
+Widths are display widths, as ruff measures them: a Chinese character counts two columns.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+INDENT = "    "
+WIDTH = 100
+
+
+@dataclass(frozen=True)
+class Call:
+    """`head(args…)`; with `joiner=" "` a parenthesised implicit string concatenation."""
+
+    head: str  # "L.and_", or "" for a bare tuple or parenthesised expression
+    args: tuple[Code, ...]
+    open: str = "("
+    close: str = ")"
+    joiner: str = ", "
+    one_tuple: bool = False  # a one-element tuple needs its comma
+
+
+@dataclass(frozen=True)
+class Lambda:
+    body: Code
+
+
+@dataclass(frozen=True)
+class Prefixed:
+    """`prefix` then a value that may break over lines: `key: value`, `name=value`."""
+
+    prefix: str
+    value: Code
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string literal: on one line where it fits, else split into pieces in parentheses."""
+
+    value: str
+
+
+Code = str | Call | Lambda | Prefixed | Text
+
+
+def width_of(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def flat(code: Code) -> str:
+    if isinstance(code, str):
+        return code
+    if isinstance(code, Lambda):
+        return "lambda: " + flat(code.body)
+    if isinstance(code, Prefixed):
+        return code.prefix + flat(code.value)
+    if isinstance(code, Text):
+        return py_string(code.value)
+    inner = code.joiner.join(flat(a) for a in code.args)
+    if code.one_tuple and len(code.args) == 1:
+        inner += ","
+    return f"{code.head}{code.open}{inner}{code.close}"
+
+
+def layout(code: Code, indent: int, prefix: str = "", suffix: str = "") -> str:
+    """`code` placed after `prefix` at `indent` levels, each line within WIDTH if possible."""
+    pad = INDENT * indent
+    one_line = f"{pad}{prefix}{flat(code)}{suffix}"
+    if width_of(one_line) <= WIDTH or isinstance(code, str):
+        return one_line
+    if isinstance(code, Lambda):
+        return layout(code.body, indent, prefix + "lambda: ", suffix)
+    if isinstance(code, Prefixed):
+        return layout(code.value, indent, prefix + code.prefix, suffix)
+    if isinstance(code, Text):
+        room = WIDTH - width_of(INDENT * (indent + 1))
+        return layout(_pieces(code.value, room), indent, prefix, suffix)
+    separator = "," if code.joiner == ", " else ""
+    lines = [f"{pad}{prefix}{code.head}{code.open}"]
+    lines.extend(layout(arg, indent + 1, "", separator) for arg in code.args)
+    lines.append(f"{pad}{code.close}{suffix}")
+    return "\n".join(lines)
+
+
+def py_string(text: str) -> str:
+    """A double-quoted str literal of `text`: backslashes and quotes escaped, and every
+    character that is not printable (controls, line and paragraph separators, …) written as
+    an escape, so that no policy text can end the literal or the line."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
+    out.append('"')
+    return "".join(out)
+
+
+def _pieces(text: str, room: int) -> Call:
+    pieces: list[str] = []
+    current = ""
+    for ch in text:
+        if current and width_of(py_string(current + ch)) > room:
+            pieces.append(current)
+            current = ""
+        current += ch
+    pieces.append(current)
+    return Call("", tuple(py_string(p) for p in pieces), joiner=" ")
+
+
+def string(text: str) -> Code:
+    return Text(text)

@@ -1,0 +1,210 @@
+"""The validators' command line: validate case records, decide, compute due dates, print schemas.
+
+Exit codes: 0 all records pass, 1 findings, 2 bad input (a malformed record, an unknown policy,
+a date outside the working-day calendar).  Bad input never shows a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+from .decision import decide_json
+from .policy import Limit, PolicyInfo
+from .records import Record, RecordError, read_records, record_schema
+from .report import FORMATS, render
+from .timelimits import (
+    CalendarDataError,
+    CalendarNotCovered,
+    WorkdayCalendar,
+    due_date,
+    load_calendar,
+)
+from .validation import validate
+from .values import FactError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class InputError(Exception):
+    """Bad input: exit 2 with this message."""
+
+
+def choose(policies: Mapping[str, PolicyInfo], policy_id: str) -> PolicyInfo:
+    if policy_id not in policies:
+        raise InputError(f"no policy '{policy_id}'; policies: {', '.join(sorted(policies))}")
+    return policies[policy_id]
+
+
+def calendar_from(files: Sequence[str] | None) -> WorkdayCalendar:
+    try:
+        return load_calendar([Path(f) for f in files or ()])
+    except (CalendarDataError, OSError) as error:
+        raise InputError(str(error)) from None
+
+
+def run_validate(
+    policy: PolicyInfo, paths: Sequence[str], fmt: str, calendar: WorkdayCalendar
+) -> tuple[str, int]:
+    """The report and the exit code of validating the records in `paths`."""
+    records: list[Record] = []
+    try:
+        for path in paths:
+            records.extend(read_records(Path(path), policy.facts))
+        run = validate(policy, records, calendar)
+    except RecordError as error:
+        raise InputError(str(error)) from None
+    except CalendarNotCovered as error:
+        raise InputError(
+            f"{error}; add the year's official schedule with --calendar FILE"
+        ) from None
+    return render(run, fmt), EXIT_FINDINGS if run.findings else EXIT_OK
+
+
+def normalize_clause(text: str) -> str:
+    """Citations compare without spaces, with full-width brackets and without 、."""
+    table = str.maketrans({"(": "（", ")": "）", "、": None, " ": None, "\u3000": None})
+    return text.translate(table)
+
+
+def limits_of_clause(policy: PolicyInfo, clause: str) -> list[Limit]:
+    wanted = normalize_clause(clause)
+    return [limit for limit in policy.limits if normalize_clause(limit.clause) == wanted]
+
+
+def due_json(
+    policy: PolicyInfo, limits: Sequence[Limit], start: date, calendar: WorkdayCalendar
+) -> dict[str, object]:
+    """The due date of each limit from `start` (the start day not counted)."""
+    entries: list[dict[str, object]] = []
+    for limit in limits:
+        entry: dict[str, object] = {
+            "limit": limit.name,
+            "clause": limit.clause,
+            "label": limit.label,
+            "count": limit.amount,
+            "unit": limit.unit,
+            "from": limit.start,
+            "until": limit.end,
+            "excluding": limit.excluding,
+        }
+        try:
+            if limit.unit == "hours":
+                entry["due"] = None
+                entry["note"] = (
+                    f"{limit.amount} hours from the moment of {limit.start or 'the start'}"
+                )
+            else:
+                due = due_date(start, limit.amount, limit.unit, calendar)
+                entry["due"] = due.isoformat()
+            if limit.excluding is not None:
+                period = policy.periods.get(limit.excluding, limit.excluding)
+                entry["note"] = f"later by the working days of {period}, which do not count"
+            if limit.extend_amount is not None and limit.extend_unit is not None:
+                extended = due_date(start, limit.extend_amount, limit.extend_unit, calendar)
+                entry["extended"] = {
+                    "count": limit.extend_amount,
+                    "unit": limit.extend_unit,
+                    "due": extended.isoformat(),
+                }
+        except CalendarNotCovered as error:
+            raise InputError(
+                f"{error}; add the year's official schedule with --calendar FILE"
+            ) from None
+        entries.append(entry)
+    return {
+        "policy": policy.id,
+        "start": start.isoformat(),
+        "limits": entries,
+        "calendar": calendar_coverage(calendar),
+    }
+
+
+def calendar_coverage(calendar: WorkdayCalendar) -> list[int]:
+    return [calendar.first_year, calendar.last_year]
+
+
+def _read_json(source: str) -> object:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
+        return json.loads(text)
+    except OSError as error:
+        raise InputError(f"cannot read {source}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{source}: not valid JSON: {error}") from None
+
+
+def _start_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--start {text}: expected a date YYYY-MM-DD") from None
+
+
+def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Policy validators generated by policyc."
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    ids = ", ".join(sorted(policies))
+
+    p = verbs.add_parser("validate", help="check case records (JSON, JSONL, CSV) against a policy")
+    p.add_argument("--policy", required=True, help=f"one of: {ids}")
+    p.add_argument("cases", nargs="+", metavar="CASES")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
+
+    p = verbs.add_parser("decide", help="the relief decision for a JSON object of facts")
+    p.add_argument("--policy", required=True, help=f"one of: {ids}")
+    p.add_argument("--facts", required=True, metavar="FILE", help="a JSON file, or - for stdin")
+
+    p = verbs.add_parser("due", help="the due dates of a clause's time limits")
+    p.add_argument("--policy", required=True, help=f"one of: {ids}")
+    p.add_argument("clause", help="the clause, in the document's numbering (二（三）)")
+    p.add_argument("--start", required=True, help="YYYY-MM-DD")
+    p.add_argument("--calendar", action="append", metavar="FILE")
+
+    p = verbs.add_parser("schema", help="the JSON Schema of a policy's case records")
+    p.add_argument("--policy", required=True, help=f"one of: {ids}")
+    return parser
+
+
+def main(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: str) -> int:
+    args = build_parser(prog, policies).parse_args(argv)
+    try:
+        policy = choose(policies, args.policy)
+        if args.verb == "validate":
+            text, code = run_validate(policy, args.cases, args.format, calendar_from(args.calendar))
+            sys.stdout.write(text)
+            return code
+        if args.verb == "decide":
+            raw = _read_json(args.facts)
+            if not isinstance(raw, dict):
+                raise InputError("the facts are a JSON object")
+            try:
+                result = decide_json(policy, raw)
+            except FactError as error:
+                raise InputError(str(error)) from None
+            print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
+            return EXIT_OK
+        if args.verb == "due":
+            limits = limits_of_clause(policy, args.clause)
+            if not limits:
+                known = sorted({limit.clause for limit in policy.limits})
+                raise InputError(
+                    f"{policy.id} {args.clause} has no time limit; "
+                    f"clauses with limits: {', '.join(known)}"
+                )
+            result = due_json(policy, limits, _start_date(args.start), calendar_from(args.calendar))
+            print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
+            return EXIT_OK
+        schema = record_schema(policy.id, policy.title, policy.facts)
+        print(json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True))
+        return EXIT_OK
+    except InputError as error:
+        sys.stderr.write(f"{prog}: {error}\n")
+        return EXIT_USAGE

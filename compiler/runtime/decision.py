@@ -1,0 +1,143 @@
+"""The relief decision of a policy, with its explanation (docs/language.md, "Meaning").
+
+The reference interpreter (compiler/interpret.py) implements the same meaning directly on the
+AST; it is kept separate on purpose, so that the tests comparing the two on random facts
+compare two implementations rather than one with itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .policy import Facts, PolicyInfo, Rule
+from .values import Unknown, coerce_all
+
+
+@dataclass(frozen=True)
+class RuleStatus:
+    rule: Rule
+    value: bool | None  # None: unknown
+    needs: frozenset[str] = frozenset()
+    overridden_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    policy: str
+    outcome: str  # applies | excluded | not_covered | undetermined | needs_judgment
+    decisive: tuple[RuleStatus, ...]
+    rules: tuple[RuleStatus, ...]
+    missing: tuple[str, ...]
+    judgments: tuple[str, ...]
+    grants: tuple[str, ...] = ()
+
+
+def status(rule: Rule, facts: Facts) -> RuleStatus:
+    value = rule.when(facts) if rule.when is not None else True
+    if isinstance(value, Unknown):
+        return RuleStatus(rule, None, value.needs)
+    return RuleStatus(rule, bool(value))
+
+
+def defeats(exclusion: Rule, situation: Rule) -> bool:
+    return exclusion.overrides is None or situation.name in exclusion.overrides
+
+
+def decide(policy: PolicyInfo, facts: Facts) -> Decision:
+    """The decision for typed facts (see `decide_json` for raw JSON facts)."""
+    gates = [status(r, facts) for r in policy.of_kind("gate")]
+    exclusions = [status(r, facts) for r in policy.of_kind("exclusion")]
+    held_exclusions = [e for e in exclusions if e.value is True]
+    situations = []
+    for rule in policy.of_kind("situation"):
+        current = status(rule, facts)
+        if current.value is True:
+            by = tuple(e.rule.name for e in held_exclusions if defeats(e.rule, rule))
+            current = RuleStatus(rule, True, current.needs, by)
+        situations.append(current)
+    order = {r.name: i for i, r in enumerate(policy.rules)}
+    rules = tuple(sorted([*gates, *situations, *exclusions], key=lambda s: order[s.rule.name]))
+
+    def result(outcome: str, decisive: Iterable[RuleStatus], needs: Iterable[str] = ()) -> Decision:
+        needed = set(needs)
+        judgments = tuple(sorted(x for x in needed if _is_judgment(policy, x)))
+        missing = tuple(sorted(x for x in needed if not _is_judgment(policy, x)))
+        grants = policy.grants if outcome == "applies" else ()
+        return Decision(policy.id, outcome, tuple(decisive), rules, missing, judgments, grants)
+
+    live = [s for s in situations if not any(defeats(e.rule, s.rule) for e in held_exclusions)]
+    if held_exclusions and (
+        any(e.rule.overrides is None for e in held_exclusions)
+        or all(s.value is False for s in live)
+    ):
+        return result("excluded", held_exclusions)
+    failed_gates = [g for g in gates if g.value is False]
+    if failed_gates:
+        return result("not_covered", failed_gates)
+    if all(s.value is False for s in live):
+        return result("not_covered", ())
+    held = [s for s in live if s.value is True]
+    open_gates = [g for g in gates if g.value is None]
+    possible = [s for s in live if s.value is not False]
+    open_exclusions = [
+        e for e in exclusions if e.value is None and any(defeats(e.rule, s.rule) for s in possible)
+    ]
+    # Relief is certain once a situation holds that no open exclusion could defeat.
+    secure = [s for s in held if not any(defeats(e.rule, s.rule) for e in open_exclusions)]
+    if secure and not open_gates:
+        return result("applies", secure)
+    needs: set[str] = set()
+    for open_rule in [*open_gates, *open_exclusions]:
+        needs |= open_rule.needs
+    # The other situations matter unless a held one can only fall to an exclusion of all.
+    threats = [e for e in open_exclusions if any(defeats(e.rule, s.rule) for s in held)]
+    if not held or any(e.rule.overrides is not None for e in threats):
+        for possible_rule in possible:
+            needs |= possible_rule.needs
+    only_judgments = all(_is_judgment(policy, x) for x in needs)
+    return result("needs_judgment" if only_judgments else "undetermined", held, needs)
+
+
+def _is_judgment(policy: PolicyInfo, name: str) -> bool:
+    spec = policy.facts.get(name)
+    return spec is not None and spec.judgment
+
+
+def explain(policy: PolicyInfo, decision: Decision) -> dict[str, object]:
+    """A decision as stable JSON: outcome, deciding rules with clause and quote, what is missing."""
+
+    def rule_json(current: RuleStatus) -> dict[str, object]:
+        rule = current.rule
+        return {
+            "rule": rule.name,
+            "kind": rule.kind,
+            "clause": rule.clause,
+            "quote": rule.quote,
+            "holds": current.value,
+            "needs": sorted(current.needs),
+            "overridden_by": list(current.overridden_by),
+        }
+
+    return {
+        "policy": decision.policy,
+        "outcome": decision.outcome,
+        "grants": list(decision.grants),
+        "decided_by": [rule_json(s) for s in decision.decisive],
+        "missing": list(decision.missing),
+        "judgments": [
+            {
+                "judgment": j,
+                "label": policy.facts[j].label,
+                "refers": policy.facts[j].refers,
+            }
+            for j in decision.judgments
+        ],
+        "rules": [rule_json(s) for s in decision.rules],
+    }
+
+
+def decide_json(policy: PolicyInfo, raw: Mapping[str, object]) -> dict[str, object]:
+    """Raw JSON facts in, the explained decision out, with the policy's version (audit trail)."""
+    decision = decide(policy, coerce_all(policy.facts, raw))
+    return {**explain(policy, decision), "version": dict(policy.version)}

@@ -1,0 +1,157 @@
+"""Case records in: JSON, JSONL or CSV (UTF-8, with or without BOM), validated for shape.
+
+A record is an object of facts (field = fact name) plus an optional `id`.  Shape comes first:
+a malformed record gets an error naming the record and the field, before any rule is checked.
+The JSON Schema of a policy's records (`record_schema`) states the same shape for other tools.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .values import FactError, FactSpec, Known, coerce
+
+ID_FIELD = "id"
+
+
+class RecordError(ValueError):
+    """Input that is not a well-formed case record: names the file, the record and the field."""
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str  # the record's `id`, else its position: "cases.csv:3" (line) or "cases.json#2"
+    facts: dict[str, Known]
+
+
+def read_records(path: Path, specs: Mapping[str, FactSpec]) -> list[Record]:
+    """Every record of a file, typed; RecordError on the first malformed one."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise RecordError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise RecordError(f"{path}: not UTF-8 (byte {error.start})") from None
+    return [typed(origin, raw, specs) for origin, raw in raw_records(path, text)]
+
+
+def raw_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        yield from _csv_records(path, text)
+    elif suffix in (".jsonl", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                yield (
+                    f"{path.name}:{number}",
+                    _object(_json(path, line, number), f"{path.name}:{number}"),
+                )
+    elif suffix == ".json":
+        document = _json(path, text, None)
+        items = document if isinstance(document, list) else [document]
+        for index, item in enumerate(items, 1):
+            yield f"{path.name}#{index}", _object(item, f"{path.name}#{index}")
+    else:
+        raise RecordError(f"{path}: unknown format '{suffix}'; expected .json, .jsonl or .csv")
+
+
+def _json(path: Path, text: str, line: int | None) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"{path}:{line}" if line is not None else f"{path}:{error.lineno}:{error.colno}"
+        raise RecordError(f"{where}: not valid JSON: {error.msg}") from None
+
+
+def _object(item: object, origin: str) -> dict[str, object]:
+    if not isinstance(item, dict):
+        raise RecordError(
+            f"record {origin}: a record is a JSON object of facts, not {type(item).__name__}"
+        )
+    return item
+
+
+def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    for row in reader:
+        origin = f"{path.name}:{reader.line_num}"
+        if None in row:
+            raise RecordError(f"record {origin}: more cells than the header has columns")
+        # An empty cell is a fact not given; CSV has no types, so they come from the policy.
+        yield origin, {key: value for key, value in row.items() if key is not None and value != ""}
+
+
+def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec]) -> Record:
+    record_id = raw.get(ID_FIELD)
+    if record_id is not None and not isinstance(record_id, str | int):
+        raise RecordError(f"record {origin}: field 'id' is a string or a number")
+    name = str(record_id) if record_id is not None else origin
+    facts: dict[str, Known] = {}
+    for field_name, value in raw.items():
+        if field_name == ID_FIELD or value is None:
+            continue
+        spec = specs.get(field_name)
+        if spec is None:
+            close = difflib.get_close_matches(field_name, list(specs), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise RecordError(f"record {name}: unknown field '{field_name}'{hint}")
+        try:
+            facts[field_name] = coerce(spec, _from_text(spec, value))
+        except FactError as error:
+            raise RecordError(f"record {name}: field {error}") from None
+    return Record(name, facts)
+
+
+def _from_text(spec: FactSpec, value: object) -> object:
+    """CSV cells are text: read booleans; numbers, dates and the rest coerce from text."""
+    if spec.type == "bool" and isinstance(value, str):
+        lowered = value.strip().lower()
+        return {"true": True, "false": False}.get(lowered, value)
+    return value
+
+
+def record_schema(policy_id: str, title: str, specs: Mapping[str, FactSpec]) -> dict[str, object]:
+    """The JSON Schema (draft 2020-12) of a policy's case records, as JSON."""
+    properties: dict[str, object] = {
+        ID_FIELD: {"type": ["string", "integer"], "description": "the record's identifier"}
+    }
+    for name in sorted(specs):
+        properties[name] = _property(specs[name])
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:policyc:{policy_id}:record",
+        "title": f"{title} — case record",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_NUMBER_TEXT = r"^-?\d+(\.\d+)?$"
+
+
+def _property(spec: FactSpec) -> dict[str, object]:
+    description = spec.label + ("（需人工判断）" if spec.judgment else "")
+    nullable: list[object] = [{"type": "null"}]
+    if spec.type == "bool":
+        body: dict[str, object] = {"type": "boolean"}
+    elif spec.type == "int":
+        body = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?\d+$"}]}
+    elif spec.type in ("money", "ratio"):
+        text = _NUMBER_TEXT if spec.type == "money" else r"^-?\d+(\.\d+)?%?$"
+        body = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": text}]}
+    elif spec.type == "date":
+        body = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
+    elif spec.type == "duration":
+        body = {"type": "string", "pattern": r"^\d+ (workdays|days|hours|months|years)$"}
+    elif spec.type == "enum":
+        body = {"enum": list(spec.members)}
+    else:
+        body = {"type": "string"}
+    return {"description": description, "anyOf": [body, *nullable]}

@@ -1,0 +1,143 @@
+"""Values, unknowns and typed facts.
+
+A fact not given is *unknown*, never false.  An unknown value remembers which facts it waits
+for, so that an undetermined decision can name exactly the facts still needed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+UNITS: Final = ("workdays", "days", "hours", "months", "years")
+_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    """An amount of a unit: workdays, days, hours, months or years."""
+
+    amount: int
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value not yet known, and the facts it waits for."""
+
+    needs: frozenset[str]
+
+
+Known = bool | Decimal | date | Duration | str
+Value = Known | Unknown
+
+
+class FactError(ValueError):
+    """A fact that cannot be used: an unknown name or a value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """A fact as a policy declares it: its type and, for an enum, the members allowed."""
+
+    name: str
+    type: str  # bool | int | money | ratio | date | duration | text | enum
+    label: str
+    members: tuple[str, ...] = ()  # enum members
+    judgment: bool = False  # a judgment: a yes/no question only a person can answer
+    refers: str | None = None  # the rule outside the document a judgment applies
+
+
+def coerce(spec: FactSpec, raw: object) -> Known:
+    """A JSON value -> the fact's typed value, or FactError saying what was expected."""
+    kind = spec.type
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        raise FactError(f"'{spec.name}' is true or false, not {_shown(raw)}")
+    if kind in ("int", "money", "ratio"):
+        return _number(spec.name, kind, raw)
+    if kind == "date":
+        # Only YYYY-MM-DD: fromisoformat alone would also take 20240927 and 2024-W39-5.
+        if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
+            try:
+                return date.fromisoformat(raw)
+            except ValueError:
+                pass
+        raise FactError(f"'{spec.name}' is a date YYYY-MM-DD, not {_shown(raw)}")
+    if kind == "duration":
+        return _duration(spec.name, raw)
+    if kind == "enum":
+        if isinstance(raw, str) and raw in spec.members:
+            return raw
+        raise FactError(f"'{spec.name}' is one of {', '.join(spec.members)}; not {raw!r}")
+    if isinstance(raw, str):
+        return raw
+    raise FactError(f"'{spec.name}' is text, not {raw!r}")
+
+
+def coerce_all(specs: Mapping[str, FactSpec], raw: Mapping[str, object]) -> dict[str, Known]:
+    """Typed facts; JSON null means 'not known', the same as leaving the fact out."""
+    facts: dict[str, Known] = {}
+    for name, value in raw.items():
+        spec = specs.get(name)
+        if spec is None:
+            raise FactError(f"unknown fact '{name}'")
+        if value is not None:
+            facts[name] = coerce(spec, value)
+    return facts
+
+
+def to_json(value: Known) -> object:
+    """A typed value back to the JSON form `coerce` accepts."""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _shown(raw: object) -> str:
+    if isinstance(raw, float):
+        return repr(raw)
+    try:
+        return json.dumps(raw, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(raw)
+
+
+def _fail(name: str, kind: str, raw: object) -> FactError:
+    article = "an" if kind[0] in "aeiou" else "a"
+    return FactError(f"'{name}' is {article} {kind}, not {_shown(raw)}")
+
+
+def _number(name: str, kind: str, raw: object) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise _fail(name, kind, raw)
+    text = str(raw).strip()
+    percent = kind == "ratio" and isinstance(raw, str) and text.endswith("%")
+    try:
+        value = Decimal(text[:-1] if percent else text)
+    except InvalidOperation:
+        raise _fail(name, kind, raw) from None
+    if not value.is_finite() or (kind == "int" and value != value.to_integral_value()):
+        raise _fail(name, kind, raw)
+    return value / 100 if percent else value
+
+
+def _duration(name: str, raw: object) -> Duration:
+    if isinstance(raw, str):
+        parts = raw.split()
+        if len(parts) == 2 and parts[0].isdigit() and parts[1] in UNITS:
+            return Duration(int(parts[0]), parts[1])
+    raise FactError(f"'{name}' is a duration such as \"3 months\", not {raw!r}")

@@ -1,0 +1,318 @@
+"""The generated validators: readable, deterministic, lint- and type-clean, and in agreement
+with the reference interpreter on every policy test and on random facts and records."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from syrupy.assertion import SnapshotAssertion
+
+from compiler import nodes as n
+from compiler.backends.package import PACKAGE, package_files
+from compiler.build import write_tree
+from compiler.check import check
+from compiler.interpret import decide, explain, literal_facts
+from compiler.model import Model, Policy
+from compiler.project import load
+from compiler.runtime.checks import check_record
+from compiler.runtime.policy import PolicyInfo, Rule
+from compiler.runtime.timelimits import load_calendar
+from compiler.runtime.values import Duration, FactSpec, to_json
+from compiler.tables import interpreted, policy_info
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL: Model = check(load(ROOT))[0]
+IDS = sorted(MODEL.policies)
+CALENDAR = load_calendar()
+
+
+@pytest.fixture(scope="module")
+def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("build") / "validators"
+    write_tree(target, package_files(MODEL, ROOT))
+    return target
+
+
+@pytest.fixture(scope="module")
+def generated(package_dir: Path) -> Iterator[dict[str, ModuleType]]:
+    sys.path.insert(0, str(package_dir))
+    try:
+        yield {p: importlib.import_module(f"{PACKAGE}.{p}") for p in IDS}
+    finally:
+        sys.path.remove(str(package_dir))
+        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+
+
+# ---------------------------------------------------------------- the code itself
+
+
+@pytest.mark.parametrize("policy_id", IDS)
+def test_generated_module_snapshot(policy_id: str, text_snapshot: SnapshotAssertion) -> None:
+    files = package_files(MODEL, ROOT)
+    assert files[f"{PACKAGE}/{policy_id}.py"].decode() == text_snapshot
+
+
+def test_generation_is_deterministic() -> None:
+    assert package_files(MODEL, ROOT) == package_files(MODEL, ROOT)
+
+
+def test_package_has_its_parts() -> None:
+    files = package_files(MODEL, ROOT)
+    for part in ("pyproject.toml", "README.md", f"{PACKAGE}/py.typed", f"{PACKAGE}/__main__.py"):
+        assert part in files
+    for policy_id in IDS:
+        assert f"{PACKAGE}/schemas/{policy_id}.schema.json" in files
+    assert f"{PACKAGE}/runtime/data/cn_workdays.json" in files
+
+
+def test_generated_code_passes_ruff(package_dir: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "ruff"), "check", "--no-cache", "--isolated", "--line-length", "100",
+         "--select", "E,F,W,I,B,UP,SIM,RUF", "--ignore", "RUF001,RUF002,RUF003", "."],
+        cwd=package_dir, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    formatted = subprocess.run(
+        [str(BIN / "ruff"), "format", "--check", "--isolated", "--line-length", "100", "."],
+        cwd=package_dir, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+def test_generated_code_passes_mypy_strict(package_dir: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "mypy"), "--strict", "--no-incremental", PACKAGE],
+        cwd=package_dir, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generated_code_imports_only_the_standard_library(package_dir: Path) -> None:
+    allowed = set(sys.stdlib_module_names) | {PACKAGE}
+    for path in package_dir.rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            words = line.split()
+            if words[:1] == ["import"] or (words[:1] == ["from"] and not words[1].startswith(".")):
+                assert words[1].split(".")[0] in allowed, f"{path.name}: {line}"
+
+
+def test_policy_text_cannot_inject_code(tmp_path: Path) -> None:
+    """Quotes, labels and titles with quotes, backslashes, newlines or comment markers stay
+    inside string literals."""
+    from compiler.backends.pycode import layout, py_string, string
+
+    nasty = ['"""\nimport os\n"""', "x\\", "a\u2028b", "# comment", "'", "\x00", "中文”\""]
+    for text in nasty:
+        code = layout(string(text * 8), 1, "label=", ",")
+        value = eval(code.strip().removeprefix("label=").rstrip(","))
+        assert value == text * 8
+        assert eval(py_string(text)) == text
+
+
+# ---------------------------------------------------------------- agreement with the interpreter
+
+
+def _without_version(report: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in report.items() if k != "version"}
+
+
+def _literals(policy: Policy) -> list[object]:
+    """The constants the policy compares with: boundary values worth generating around."""
+    found: list[object] = []
+
+    def walk(expr: n.Expr) -> None:
+        match expr:
+            case n.Literal():
+                found.append(expr.value)
+            case n.Not():
+                walk(expr.operand)
+            case n.BoolOp():
+                for operand in expr.operands:
+                    walk(operand)
+            case n.Compare() | n.Arith():
+                walk(expr.left)
+                walk(expr.right)
+            case n.Call():
+                for arg in expr.args:
+                    walk(arg)
+            case n.Conditional():
+                walk(expr.condition)
+                walk(expr.then)
+                walk(expr.otherwise)
+            case n.InSet():
+                walk(expr.operand)
+
+    for statement in policy.statements:
+        for item in statement.items:
+            if isinstance(item, n.When | n.Require | n.Extend):
+                walk(item.condition)
+    for define in policy.defines:
+        walk(define.expr)
+    return found
+
+
+def _value_strategy(spec: FactSpec, literals: list[object]) -> st.SearchStrategy[object]:
+    numbers = [v for v in literals if isinstance(v, Decimal)]
+    near = [x + d for x in numbers for d in (Decimal(-1), Decimal(0), Decimal(1))] + [
+        Decimal(0),
+        Decimal(1),
+    ]
+    if spec.type == "bool":
+        return st.booleans()
+    if spec.type in ("int", "money"):
+        ints = [int(x) for x in near if x == x.to_integral_value() and x >= 0]
+        return st.one_of(st.sampled_from(ints), st.integers(0, 200_000))
+    if spec.type == "ratio":
+        return st.one_of(st.sampled_from([float(x) for x in near]), st.floats(0, 2, width=32))
+    if spec.type == "date":
+        dates = [v for v in literals if isinstance(v, date)] + [date(2024, 9, 27)]
+        around = st.builds(
+            lambda d, k: (d + timedelta(days=k)).isoformat(),
+            st.sampled_from(dates),
+            st.integers(-400, 400),
+        )
+        return around
+    if spec.type == "duration":
+        durations = [v for v in literals if isinstance(v, Duration)] or [Duration(1, "years")]
+        return st.builds(
+            lambda d, k: f"{max(0, d.amount + k)} {d.unit}",
+            st.sampled_from(durations),
+            st.integers(-2, 2),
+        )
+    if spec.type == "enum":
+        return st.sampled_from(list(spec.members))
+    return st.text(max_size=3)
+
+
+def _facts_strategy(info: PolicyInfo, policy: Policy) -> st.SearchStrategy[dict[str, object]]:
+    literals = _literals(policy)
+    optional = {
+        name: st.one_of(st.none(), _value_strategy(spec, literals))
+        for name, spec in info.facts.items()
+    }
+    return st.fixed_dictionaries(optional).map(
+        lambda d: {k: v for k, v in d.items() if v is not None}
+    )
+
+
+def _typed(info: PolicyInfo, raw: dict[str, object]) -> dict[str, Any]:
+    from compiler.runtime.values import coerce_all
+
+    return coerce_all(info.facts, raw)
+
+
+def _results_json(info: PolicyInfo, facts: dict[str, Any]) -> Any:
+    try:
+        return [c.to_json() for c in check_record(info, facts, CALENDAR)]
+    except Exception as error:  # the same error must come from both
+        return f"{type(error).__name__}: {error}"
+
+
+@pytest.mark.parametrize("policy_id", IDS)
+def test_generated_code_agrees_with_the_interpreter(
+    policy_id: str, generated: dict[str, ModuleType]
+) -> None:
+    module = generated[policy_id]
+    policy = MODEL.policies[policy_id]
+    reference_info = policy_info(MODEL, policy, ROOT, interpreted(MODEL))
+    compiled_info: PolicyInfo = module.POLICY
+    # Different classes (the package's copy of the runtime), the same fields.
+    assert {k: vars(v) for k, v in compiled_info.facts.items()} == {
+        k: vars(v) for k, v in reference_info.facts.items()
+    }
+    assert compiled_info.version == reference_info.version
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(_facts_strategy(reference_info, policy))
+    def agree(raw: dict[str, object]) -> None:
+        facts = _typed(reference_info, raw)
+        try:
+            expected: Any = explain(MODEL, decide(MODEL, policy, facts))
+        except Exception as error:
+            expected = f"{type(error).__name__}: {error}"
+        try:
+            actual: Any = _without_version(module.decide(raw))
+        except Exception as error:
+            actual = f"{type(error).__name__}: {error}"
+        assert actual == expected
+        try:
+            compiled_results: Any = [c.to_json() for c in module.check_record(raw)]
+        except Exception as error:
+            compiled_results = f"{type(error).__name__}: {error}"
+        assert compiled_results == _results_json(reference_info, facts)
+
+    agree()
+
+
+# ---------------------------------------------------------------- the policy tests, compiled
+
+
+def _rule_value(rule: Rule, facts: dict[str, Any]) -> object:
+    """A rule's condition on the generated code's own values: True, False or unknown."""
+    applies = rule.when(facts) if rule.when is not None else True
+    if rule.require is None:
+        return applies
+    if applies is False:
+        return True
+    met = rule.require(facts)
+    if met is True or applies is True:
+        return met
+    return applies if met is False else "unknown"
+
+
+CASES = [
+    pytest.param(policy.id, case, id=f"{policy.id}-{case.name}")
+    for policy in (MODEL.policies[p] for p in IDS)
+    for suite in policy.tests
+    for case in suite.cases
+]
+
+
+@pytest.mark.parametrize(("policy_id", "case"), CASES)
+def test_policy_case_on_generated_code(
+    policy_id: str, case: n.Case, generated: dict[str, ModuleType]
+) -> None:
+    module = generated[policy_id]
+    policy = MODEL.policies[policy_id]
+    facts = literal_facts(case.given)
+    raw = {k: to_json(v) for k, v in facts.items()}
+    if case.expect is not None:
+        report = module.decide(raw)
+        assert report["outcome"] == case.expect, case.label
+        if case.cites:
+            expected = {_clause(policy, c.text) for c in case.cites}
+            assert {_clause(policy, r["clause"]) for r in report["decided_by"]} == expected
+        if case.missing is not None:
+            assert set(report["missing"]) == set(case.missing)
+    for due in case.dues:
+        got = module.due(due.limit, due.start, extended=due.extended, excluded=due.excluded)
+        assert got == due.expected, f"{case.label}: {due.limit}"
+    rules = {r.name: r for r in module.POLICY.rules}
+    values = importlib.import_module(f"{PACKAGE}.runtime.values")
+    own_facts = values.coerce_all(module.FACTS, raw)  # the package's own value classes
+    for rule_check in case.rule_checks:
+        value = _rule_value(rules[rule_check.rule], own_facts)
+        assert value is rule_check.holds, case.label
+
+
+def _clause(policy: Policy, citation: str) -> str:
+    assert policy.source is not None
+    clause = policy.source.resolve(citation).clause
+    return clause.citation if clause is not None else citation
