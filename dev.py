@@ -43,7 +43,7 @@ def ensure_venv() -> None:
 
 def build() -> int:
     policyc = BIN / "policyc"
-    for verb in (["check"], ["coverage"], ["test"]):
+    for verb in (["check"], ["coverage"], ["test"], ["build"]):
         code = _run(policyc, *verb)
         if code != 0:
             return code

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -369,7 +369,7 @@ def _add_reads(
 ) -> None:
     via: dict[str, set[str]] = {}
     for where, read in sites:
-        names = [read] if isinstance(read, str) else names_in(read)
+        names = [read] if isinstance(read, str) else n.names_in(read)
         for name in names:
             target = _value_node(model, name)
             if target is not None:
@@ -388,33 +388,6 @@ def _value_node(model: Model, name: str) -> str | None:
         if name in table:
             return node_id(kind, name)
     return None
-
-
-def names_in(expr: n.Expr) -> list[str]:
-    """Every name an expression mentions, in order of appearance (repeats kept)."""
-    return list(_walk_names(expr))
-
-
-def _walk_names(expr: n.Expr) -> Iterator[str]:
-    match expr:
-        case n.Name():
-            yield expr.name
-        case n.Not():
-            yield from _walk_names(expr.operand)
-        case n.BoolOp():
-            for operand in expr.operands:
-                yield from _walk_names(operand)
-        case n.Compare() | n.Arith():
-            yield from _walk_names(expr.left)
-            yield from _walk_names(expr.right)
-        case n.InSet():
-            yield from _walk_names(expr.operand)
-        case n.Call():
-            for arg in expr.args:
-                yield from _walk_names(arg)
-        case n.Conditional():
-            for part in (expr.condition, expr.then, expr.otherwise):
-                yield from _walk_names(part)
 
 
 def _enum_member(graph: nx.MultiDiGraph, model: Model, enum: str, member: str) -> str:

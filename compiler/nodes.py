@@ -8,6 +8,7 @@ by `compiler.check`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -383,6 +384,35 @@ ITEM_KEYWORDS: dict[type, str] = {
     Penalties: "penalty",
     Note: "note",
 }
+
+
+def subexpressions(expr: Expr) -> tuple[Expr, ...]:
+    """The direct operands of an expression."""
+    match expr:
+        case Not() | InSet():
+            return (expr.operand,)
+        case BoolOp():
+            return expr.operands
+        case Compare() | Arith():
+            return (expr.left, expr.right)
+        case Call():
+            return expr.args
+        case Conditional():
+            return (expr.condition, expr.then, expr.otherwise)
+    return ()
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """An expression and all its subexpressions, preorder."""
+    yield expr
+    for operand in subexpressions(expr):
+        yield from walk(operand)
+
+
+def names_in(expr: Expr) -> list[str]:
+    """Every name an expression mentions (facts, judgments, definitions, enum members), in
+    order of appearance, repeats kept."""
+    return [e.name for e in walk(expr) if isinstance(e, Name)]
 
 
 ItemT = TypeVar("ItemT")

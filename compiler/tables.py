@@ -9,7 +9,7 @@ tables with conditions compiled to Python.  Both read the policy through the fun
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from compiler import nodes as n
@@ -25,36 +25,13 @@ def quote_of(statement: n.Statement) -> str:
     return " … ".join(q.text for q in statement.quotes)
 
 
-def names_in(expr: n.Expr) -> Iterator[str]:
-    """Every name an expression mentions (facts, judgments, defines, enum members)."""
-    match expr:
-        case n.Name():
-            yield expr.name
-        case n.Not():
-            yield from names_in(expr.operand)
-        case n.BoolOp():
-            for operand in expr.operands:
-                yield from names_in(operand)
-        case n.Compare() | n.Arith():
-            yield from names_in(expr.left)
-            yield from names_in(expr.right)
-        case n.InSet():
-            yield from names_in(expr.operand)
-        case n.Call():
-            for arg in expr.args:
-                yield from names_in(arg)
-        case n.Conditional():
-            for part in (expr.condition, expr.then, expr.otherwise):
-                yield from names_in(part)
-
-
 def facts_read(model: Model, exprs: list[n.Expr]) -> tuple[str, ...]:
     """The facts and judgments the expressions read, through definitions, sorted."""
     found: set[str] = set()
     pending = list(exprs)
     seen_defines: set[str] = set()
     while pending:
-        for name in names_in(pending.pop()):
+        for name in n.names_in(pending.pop()):
             if name in model.defines and name not in seen_defines:
                 seen_defines.add(name)
                 pending.append(model.defines[name].expr)

@@ -134,26 +134,7 @@ def _literals(policy: Policy) -> list[object]:
     found: list[object] = []
 
     def walk(expr: n.Expr) -> None:
-        match expr:
-            case n.Literal():
-                found.append(expr.value)
-            case n.Not():
-                walk(expr.operand)
-            case n.BoolOp():
-                for operand in expr.operands:
-                    walk(operand)
-            case n.Compare() | n.Arith():
-                walk(expr.left)
-                walk(expr.right)
-            case n.Call():
-                for arg in expr.args:
-                    walk(arg)
-            case n.Conditional():
-                walk(expr.condition)
-                walk(expr.then)
-                walk(expr.otherwise)
-            case n.InSet():
-                walk(expr.operand)
+        found.extend(e.value for e in n.walk(expr) if isinstance(e, n.Literal))
 
     for statement in policy.statements:
         for item in statement.items:
