@@ -29,8 +29,14 @@ def outputs(model: Model, root: Path, progress: Progress) -> dict[str, bytes]:
 
 def write_tree(target: Path, files: Mapping[str, bytes]) -> None:
     """Replace `target` with exactly `files`; on any failure, `target` is left as it was."""
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f"{target} exists and is not a directory")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    # mkdtemp makes a private (0700) directory; the output is an ordinary one.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
     try:
         for relative, data in files.items():
             path = staging / relative

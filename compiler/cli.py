@@ -369,7 +369,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         sys.stderr.write(f"policyc build: {message}\n")
 
-    count = build(model, root, target, progress)
+    try:
+        count = build(model, root, target, progress)
+    except OSError as error:
+        raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
     if args.json:
         _print(json.dumps({"output": str(target), "files": count}, ensure_ascii=False))
     else:

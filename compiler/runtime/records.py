@@ -46,7 +46,8 @@ def raw_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]
     if suffix == ".csv":
         yield from _csv_records(path, text)
     elif suffix in (".jsonl", ".ndjson"):
-        for number, line in enumerate(text.splitlines(), 1):
+        # Only \n ends a record: str.splitlines would also split at U+2028 inside a string.
+        for number, line in enumerate(text.split("\n"), 1):
             if line.strip():
                 yield (
                     f"{path.name}:{number}",
@@ -79,6 +80,10 @@ def _object(item: object, origin: str) -> dict[str, object]:
 
 def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise RecordError(f"{path}:1: the column {', '.join(repeated)} appears twice in the header")
     for row in reader:
         origin = f"{path.name}:{reader.line_num}"
         if None in row:
@@ -89,7 +94,9 @@ def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]
 
 def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec]) -> Record:
     record_id = raw.get(ID_FIELD)
-    if record_id is not None and not isinstance(record_id, str | int):
+    if record_id is not None and (
+        isinstance(record_id, bool) or not isinstance(record_id, str | int)
+    ):
         raise RecordError(f"record {origin}: field 'id' is a string or a number")
     name = str(record_id) if record_id is not None else origin
     facts: dict[str, Known] = {}

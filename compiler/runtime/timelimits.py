@@ -122,8 +122,8 @@ class CalendarNotCovered(ValueError):
         super().__init__(
             f"{day.isoformat()} {where}, which covers {calendar.coverage_text()}. "
             f"To add {day.year}, write its State Council holiday schedule as a JSON file "
-            f"shaped like {BUNDLED_DATA.name} and pass it to "
-            "load_calendar(extra_files=[...])."
+            f"shaped like {BUNDLED_DATA.name} and pass it with --calendar FILE "
+            "(in Python: load_calendar(extra_files=[...]))"
         )
 
 
