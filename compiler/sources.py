@@ -117,8 +117,19 @@ class Segment:
         return _format_segment(self)
 
 
-_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
+_CN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100}
 _CN_NUMERAL = "[〇零一二三四五六七八九十百]+"
 
@@ -419,7 +430,7 @@ def _line_heading(rest: str) -> str:
 
 
 def _run_in_heading(rest: str) -> str:
-    """"兜底保障，应救尽救。按照…" -> "兜底保障，应救尽救": a short first sentence followed by
+    """ "兜底保障，应救尽救。按照…" -> "兜底保障，应救尽救": a short first sentence followed by
     more text on the same line."""
     stop = rest.find("。")
     if stop <= 0 or stop > _RUN_IN_HEADING_MAX or not rest[stop + 1 :].strip():
@@ -825,8 +836,11 @@ class SourceDocument:
         #    document when none does: "六" -> "五")
         parents: list[Clause] = [self.root]
         for cut in range(len(wanted) - 1, 0, -1):
-            resolved = [c for c in self._by_segment.get(wanted[cut - 1], ())
-                        if _within(wanted[:cut], c.path)]
+            resolved = [
+                c
+                for c in self._by_segment.get(wanted[cut - 1], ())
+                if _within(wanted[:cut], c.path)
+            ]
             if resolved:
                 parents = resolved
                 break

@@ -148,6 +148,7 @@ class ModuleWriter:
             "from collections.abc import Mapping",
             "from datetime import date",
             *(["from decimal import Decimal"] if "Decimal" in used else []),
+            "from functools import cache",
             "",
             "from .runtime import checks",
             "from .runtime import logic as L",
@@ -330,7 +331,7 @@ def due(
     if extended and entry.extend_amount is not None and entry.extend_unit is not None:
         amount, unit = entry.extend_amount, entry.extend_unit
     periods = (excluded,) if excluded is not None and entry.excluding is not None else ()
-    result = due_date(start, amount, unit, calendar or load_calendar(), excluded=periods)
+    result = due_date(start, amount, unit, calendar or _calendar(), excluded=periods)
     assert isinstance(result, date)
     return result
 
@@ -339,7 +340,13 @@ def check_record(
     record: Mapping[str, object], calendar: WorkdayCalendar | None = None
 ) -> list[checks.CheckResult]:
     """Every check of one case record (JSON facts): time limits, requirements, liabilities."""
-    return checks.check_record(POLICY, coerce_all(FACTS, record), calendar or load_calendar())
+    return checks.check_record(POLICY, coerce_all(FACTS, record), calendar or _calendar())
+
+
+@cache
+def _calendar() -> WorkdayCalendar:
+    # The bundled calendar, read once: checking records in a loop must not re-read it.
+    return load_calendar()
 '''
 
 

@@ -141,7 +141,7 @@ def _check_limit(
             limit,
             kind,
             "undetermined",
-            f"{shown}; the excluded period's dates are missing",
+            f"{shown}; the excluded period's dates are missing or out of order",
             period_needs,
         )
     if verdict == "late" and isinstance(extended, Unknown) and limit.extend_amount is not None:
@@ -179,8 +179,9 @@ def _excluded_period(limit: Limit, facts: Facts) -> tuple[tuple[date, date] | No
     if limit.excluding is None or limit.excluded_from is None or limit.excluded_until is None:
         return None, frozenset()
     first, last = facts.get(limit.excluded_from), facts.get(limit.excluded_until)
-    if isinstance(first, date) and isinstance(last, date):
+    if isinstance(first, date) and isinstance(last, date) and first <= last:
         return (first, last), frozenset()
+    # A period that ends before it starts is as good as none: the dates must be corrected.
     return None, frozenset({limit.excluded_from, limit.excluded_until})
 
 

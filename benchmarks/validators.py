@@ -1,0 +1,426 @@
+"""Generated validators against the reference interpreter: decisions and case records checked
+per second on synthetic records.  Prints figures only.
+
+.venv/bin/python benchmarks/validators.py [--records N] [--interpreter-records M] [--seed S]
+
+The package is generated into a temporary directory and imported from there.  Records are
+deterministic pseudo-random JSON objects over each policy's facts, spread evenly over the
+policies; the interpreter sees the first records of the same streams.  What is timed:
+
+* generated: the full path, raw JSON in: `module.decide(raw)` (coercion, decision, explained
+  JSON with the version) and `module.check_record(raw, calendar)` (coercion, every check);
+  the calendar is loaded once and passed in.
+* interpreter: typed facts, coerced once outside the timing with `compiler.interpret.
+  coerce_facts`: `decide` + `explain`, and `compiler.runtime.checks.check_record` on the
+  reference tables (conditions evaluated by the interpreter).  The coercion is timed on its
+  own, so that the speed-up can also be read against the interpreter's full path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from compiler import nodes as n
+from compiler.backends.package import PACKAGE, package_files
+from compiler.build import write_tree
+from compiler.check import check
+from compiler.interpret import coerce_facts, decide, explain
+from compiler.model import Model, Policy
+from compiler.project import load
+from compiler.runtime import checks
+from compiler.runtime.policy import PolicyInfo
+from compiler.runtime.timelimits import load_calendar
+from compiler.runtime.values import Duration, FactSpec
+from compiler.tables import facts_read, interpreted, policy_info
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH = 5000
+PROGRESS_EVERY = 100_000
+FIRST_DAY = date(2020, 1, 1)
+LAST_BASE = date(2025, 11, 15)  # + at most DATE_SPREAD days: every date stays in 2020-2025
+DATE_SPREAD = 45
+SAMPLE = 400  # records per policy compared between the engines (untimed)
+
+Raw = dict[str, object]
+
+
+# ---------------------------------------------------------------- synthetic records
+
+
+def _walk(node: object) -> Iterator[object]:
+    """Every node below `node` (dataclasses and tuples of them), `node` included."""
+    yield node
+    if isinstance(node, tuple):
+        for item in node:
+            yield from _walk(item)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            if f.name != "span":
+                yield from _walk(getattr(node, f.name))
+
+
+def policy_numbers(model: Model, policy: Policy) -> dict[str, list[object]]:
+    """For each fact, the literals it is compared with (`lucheng_age < 18` -> 18)."""
+    roots: list[object] = [policy.statements, tuple(policy.defines)]
+    roots += [d.expr for d in model.defines.values()]
+    found: dict[str, list[object]] = {}
+    for root in roots:
+        for node in _walk(root):
+            if not isinstance(node, n.Compare):
+                continue
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                literals = [x.value for x in _walk(other) if isinstance(x, n.Literal)]
+                for name in facts_read(model, [side]):
+                    found.setdefault(name, []).extend(literals)
+    return found
+
+
+class RecordMaker:
+    """Deterministic JSON records over one policy's facts."""
+
+    def __init__(self, info: PolicyInfo, numbers: dict[str, list[object]], seed: int) -> None:
+        self.rng = random.Random(f"{seed}:{info.id}")
+        self.specs = list(info.facts.values())
+        self.numbers = numbers
+        # An excluded period (不含公示期) is given in order: its end is never before its start.
+        self.periods = [
+            (limit.excluded_from, limit.excluded_until)
+            for limit in info.limits
+            if limit.excluded_from is not None and limit.excluded_until is not None
+        ]
+
+    def batch(self, count: int) -> list[Raw]:
+        return [self.record() for _ in range(count)]
+
+    def record(self) -> Raw:
+        rng = self.rng
+        presence = rng.uniform(0.2, 0.9)  # sparse and dense records both
+        base = FIRST_DAY + timedelta(days=rng.randrange((LAST_BASE - FIRST_DAY).days))
+        raw: Raw = {}
+        for spec in self.specs:
+            if rng.random() < presence:
+                raw[spec.name] = self.value(spec, base)
+        for first, last in self.periods:
+            a, b = raw.get(first), raw.get(last)
+            if isinstance(a, str) and isinstance(b, str) and a > b:
+                raw[first], raw[last] = b, a
+        return raw
+
+    def value(self, spec: FactSpec, base: date) -> object:
+        rng = self.rng
+        kind = spec.type
+        near = [x for x in self.numbers.get(spec.name, ()) if isinstance(x, Decimal)]
+        if kind == "bool":
+            return rng.random() < 0.5
+        if kind == "enum":
+            return rng.choice(spec.members)
+        if kind == "date":
+            return (base + timedelta(days=rng.randrange(DATE_SPREAD + 1))).isoformat()
+        if kind == "duration":
+            durations = [x for x in self.numbers.get(spec.name, ()) if isinstance(x, Duration)]
+            if durations and durations[0].unit in ("years", "months"):
+                years = max(0, durations[0].amount + rng.randint(-3, 3))
+                return f"{years} years" if rng.random() < 0.5 else f"{years * 12} months"
+            return f"{rng.randint(1, 24)} months"
+        if kind == "int":
+            near = [x for x in near if x >= 1]
+            if near:
+                return max(0, int(rng.choice(near)) + rng.randint(-2, 2))
+            return rng.randint(0, 100)
+        if kind == "money":
+            if near:
+                return round(float(rng.choice(near)) * rng.uniform(0.5, 1.5), 2)
+            return round(rng.uniform(0, 100_000), 2)
+        if kind == "ratio":
+            if near:
+                return round(float(rng.choice(near)) * rng.uniform(0.5, 1.5), 3)
+            return round(rng.random(), 3)
+        return rng.choice(["是", "否", "不详"])  # text
+
+
+# ---------------------------------------------------------------- timing
+
+
+class Progress:
+    def __init__(self, engine: str, total: int) -> None:
+        self.engine, self.total = engine, total
+        self.done = self.last = 0
+        self.started = self.last_time = time.perf_counter()
+
+    def add(self, count: int) -> None:
+        self.done += count
+        now = time.perf_counter()
+        if self.done - self.last >= PROGRESS_EVERY or now - self.last_time >= 30:
+            self.last, self.last_time = self.done, now
+            print(
+                f"  {self.engine}: {self.done:,}/{self.total:,} records, "
+                f"{now - self.started:,.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def timed(work: Callable[[Any], object], items: list[Any]) -> float:
+    start = time.perf_counter()
+    for item in items:
+        work(item)
+    return time.perf_counter() - start
+
+
+@dataclasses.dataclass
+class Figures:
+    records: int = 0
+    decide: float = 0.0  # seconds
+    check: float = 0.0
+    coerce: float = 0.0  # coercion of the raw records alone, timed on its own
+
+    def add(self, other: Figures) -> None:
+        self.records += other.records
+        self.decide += other.decide
+        self.check += other.check
+        self.coerce += other.coerce
+
+
+def split(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def run_generated(
+    module: ModuleType, maker: RecordMaker, count: int, calendar: object, progress: Progress
+) -> Figures:
+    figures = Figures()
+
+    def check_one(raw: Raw) -> object:
+        return module.check_record(raw, calendar)
+
+    def coerce_one(raw: Raw) -> object:
+        return module.coerce_all(module.FACTS, raw)
+
+    left = count
+    while left:
+        batch = maker.batch(min(BATCH, left))
+        figures.coerce += timed(coerce_one, batch)
+        figures.decide += timed(module.decide, batch)
+        figures.check += timed(check_one, batch)
+        figures.records += len(batch)
+        left -= len(batch)
+        progress.add(len(batch))
+    return figures
+
+
+def run_interpreter(
+    model: Model,
+    policy: Policy,
+    info: PolicyInfo,
+    maker: RecordMaker,
+    count: int,
+    calendar: object,
+    progress: Progress,
+) -> Figures:
+    figures = Figures()
+
+    def decide_one(facts: dict[str, Any]) -> object:
+        return explain(model, decide(model, policy, facts))
+
+    def check_one(facts: dict[str, Any]) -> object:
+        return checks.check_record(info, facts, calendar)  # type: ignore[arg-type]
+
+    left = count
+    while left:
+        batch = maker.batch(min(BATCH, left))
+        start = time.perf_counter()
+        typed = [coerce_facts(model, raw) for raw in batch]
+        figures.coerce += time.perf_counter() - start
+        figures.decide += timed(decide_one, typed)
+        figures.check += timed(check_one, typed)
+        figures.records += len(batch)
+        left -= len(batch)
+        progress.add(len(batch))
+    return figures
+
+
+def agreement(
+    model: Model,
+    policy: Policy,
+    info: PolicyInfo,
+    module: ModuleType,
+    records: list[Raw],
+    calendars: tuple[object, object],
+    tally: Counter[str],
+) -> tuple[int, int]:
+    """How many records both engines decide, and check, identically (untimed); `tally` counts
+    the outcomes and the check statuses, to show what the records exercise."""
+    decisions = checked = 0
+    for raw in records:
+        facts = coerce_facts(model, raw)
+        generated = dict(module.decide(raw))
+        generated.pop("version", None)
+        decisions += generated == explain(model, decide(model, policy, facts))
+        ours = [c.to_json() for c in module.check_record(raw, calendars[0])]
+        tally[f"outcome {generated['outcome']}"] += 1
+        tally.update(f"check {c['status']}" for c in ours)
+        reference = [c.to_json() for c in checks.check_record(info, facts, calendars[1])]  # type: ignore[arg-type]
+        checked += ours == reference
+    return decisions, checked
+
+
+# ---------------------------------------------------------------- report
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000, help="generated code, total")
+    parser.add_argument(
+        "--interpreter-records", type=int, default=100_000, help="interpreter, total"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    wall = time.perf_counter()
+    model, _ = check(load(ROOT))
+    ids = sorted(model.policies)
+    calendar = load_calendar()
+    with tempfile.TemporaryDirectory(prefix="policyc-bench-") as tmp:
+        write_tree(Path(tmp) / "validators", package_files(model, ROOT))
+        sys.path.insert(0, str(Path(tmp) / "validators"))
+        package = importlib.import_module(PACKAGE)
+        assert Path(package.__file__ or "").is_relative_to(tmp), package.__file__
+        modules = {pid: importlib.import_module(f"{PACKAGE}.{pid}") for pid in ids}
+        generated_calendar = importlib.import_module(f"{PACKAGE}.runtime.timelimits")
+        package_calendar = generated_calendar.load_calendar()
+
+        infos = {
+            pid: policy_info(model, model.policies[pid], ROOT, interpreted(model)) for pid in ids
+        }
+        numbers = {pid: policy_numbers(model, model.policies[pid]) for pid in ids}
+
+        def maker(pid: str) -> RecordMaker:
+            return RecordMaker(infos[pid], numbers[pid], args.seed)
+
+        generated: dict[str, Figures] = {}
+        reference: dict[str, Figures] = {}
+        progress = Progress("generated", args.records)
+        for pid, count in zip(ids, split(args.records, len(ids)), strict=True):
+            generated[pid] = run_generated(
+                modules[pid], maker(pid), count, package_calendar, progress
+            )
+        progress = Progress("interpreter", args.interpreter_records)
+        for pid, count in zip(ids, split(args.interpreter_records, len(ids)), strict=True):
+            policy = model.policies[pid]
+            reference[pid] = run_interpreter(
+                model, policy, infos[pid], maker(pid), count, calendar, progress
+            )
+        tally: Counter[str] = Counter()
+        agreed = {
+            pid: agreement(
+                model,
+                model.policies[pid],
+                infos[pid],
+                modules[pid],
+                maker(pid).batch(SAMPLE),
+                (package_calendar, calendar),
+                tally,
+            )
+            for pid in ids
+        }
+        # check_record(raw) without a calendar loads the bundled one on every call.
+        sample = maker(ids[0]).batch(200)
+        no_calendar = rate(len(sample), timed(modules[ids[0]].check_record, sample))
+        sys.path.remove(str(Path(tmp) / "validators"))
+
+    print(f"machine      {platform.platform()}, {os.cpu_count()} CPUs")
+    print(f"python       {platform.python_implementation()} {platform.python_version()}")
+    print(
+        f"records      generated {args.records:,}, interpreter {args.interpreter_records:,} "
+        f"(the first records of the same streams), each spread evenly over {len(ids)} policies;"
+    )
+    print(f"             seed {args.seed}, dates 2020-2025")
+    print("timed        generated: raw JSON in (coercion included), calendar passed in;")
+    print("             interpreter: typed facts (coerced outside the timing)")
+    print()
+    header = (
+        f"{'policy':<12} {'facts':>5}  {'decisions/s':>24} {'speed-up':>9}"
+        f"  {'records checked/s':>24} {'speed-up':>9}"
+    )
+    print(header)
+    print(
+        f"{'':<12} {'':>5}  {'generated':>12}{'interpreter':>12} {'':>9}"
+        f"  {'generated':>12}{'interpreter':>12}"
+    )
+    print("-" * len(header))
+    total_gen, total_ref = Figures(), Figures()
+    for pid in [*ids, "all"]:
+        if pid == "all":
+            print("-" * len(header))
+            gen, ref, facts = total_gen, total_ref, ""
+        else:
+            gen, ref, facts = generated[pid], reference[pid], str(len(infos[pid].facts))
+            total_gen.add(gen)
+            total_ref.add(ref)
+        gen_decide, ref_decide = rate(gen.records, gen.decide), rate(ref.records, ref.decide)
+        gen_check, ref_check = rate(gen.records, gen.check), rate(ref.records, ref.check)
+        print(
+            f"{pid:<12} {facts:>5}  {gen_decide:>12,.0f}{ref_decide:>12,.0f}"
+            f" {gen_decide / ref_decide:>8.1f}x  {gen_check:>12,.0f}{ref_check:>12,.0f}"
+            f" {gen_check / ref_check:>8.1f}x"
+        )
+    print()
+    gen, ref = total_gen, total_ref
+
+    def factors(gen_extra: float, ref_extra: float) -> str:
+        decisions = rate(gen.records, gen.decide + gen_extra) / rate(
+            ref.records, ref.decide + ref_extra
+        )
+        checked = rate(gen.records, gen.check + gen_extra) / rate(
+            ref.records, ref.check + ref_extra
+        )
+        return f"decisions {decisions:.1f}x, records checked {checked:.1f}x"
+
+    print(
+        f"coercion alone: generated coerce_all {rate(gen.records, gen.coerce):,.0f} records/s, "
+        f"interpreter coerce_facts {rate(ref.records, ref.coerce):,.0f} records/s"
+    )
+    print(f"speed-up, both engines paying for coercion:   {factors(0.0, ref.coerce)}")
+    print(f"speed-up, neither (generated minus its own):  {factors(-gen.coerce, 0.0)}")
+    print(
+        f"generated check_record(raw) without a calendar (reloads it per call): "
+        f"{no_calendar:,.0f} records/s ({ids[0]}, {len(sample)} records)"
+    )
+    sampled = SAMPLE * len(ids)
+    same_decisions = sum(d for d, _ in agreed.values())
+    same_checks = sum(c for _, c in agreed.values())
+    print(
+        f"agreement on {sampled:,} sample records: identical decisions {same_decisions:,}, "
+        f"identical checks {same_checks:,}"
+    )
+    for kind in ("outcome", "check"):
+        shown = ", ".join(
+            f"{key.split()[1]} {count:,}"
+            for key, count in sorted(tally.items())
+            if key.startswith(kind)
+        )
+        print(f"  {kind}s in the sample: {shown}")
+    print(f"wall time    {time.perf_counter() - wall:,.1f} s")
+
+
+if __name__ == "__main__":
+    main()
