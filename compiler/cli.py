@@ -23,18 +23,18 @@ from compiler.build import build
 from compiler.check import check
 from compiler.coverage import PolicyCoverage, project_coverage
 from compiler.diagnostics import Diagnostic, render_all, to_json
-from compiler.examples import ClauseError, examples_at, examples_json, format_examples
+from compiler.examples import examples_at, examples_json, format_examples
 from compiler.graph import build_graph, counts, policy_subgraph
 from compiler.graph import to_json as graph_json
 from compiler.interpret import FactError, coerce_facts, decide, explain
-from compiler.model import Model, Policy
+from compiler.model import ClauseError, Model, Policy, resolve_clause
 from compiler.parser import parse_file
 from compiler.policytests import run_all
 from compiler.project import find_root, load
 from compiler.runtime import cli as runtime_cli
 from compiler.runtime import report as runtime_report
 from compiler.skeleton import SkeletonError, write_skeleton
-from compiler.sources import CitationSyntaxError, Clause, parse_citation
+from compiler.sources import Clause
 from compiler.tables import interpreted, policy_info, version
 from compiler.timelimits import CalendarDataError, load_calendar
 
@@ -327,23 +327,10 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 
 def _clause(policy: Policy, text: str) -> Clause:
-    if policy.source is None:
-        raise UsageError(f"{policy.id} has no official text")
     try:
-        parse_citation(text)
-    except CitationSyntaxError as error:
-        raise UsageError(f"cannot read the clause {text}: {error}") from None
-    resolution = policy.source.resolve(text)
-    if resolution.clause is None:
-        hint = (
-            f"; it could be {', '.join(c.citation for c in resolution.candidates)}"
-            if resolution.candidates
-            else (
-                f"; nearest: {', '.join(resolution.suggestions)}" if resolution.suggestions else ""
-            )
-        )
-        raise UsageError(f"{policy.id} has no clause {text}{hint}")
-    return resolution.clause
+        return resolve_clause(policy, text)
+    except ClauseError as error:
+        raise UsageError(str(error)) from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

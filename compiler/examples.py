@@ -53,8 +53,8 @@ from typing import Any
 
 from compiler import nodes as n
 from compiler.interpret import Evaluator, FactError, Result, Unknown, coerce_facts, decide
-from compiler.model import Model, Policy
-from compiler.sources import CitationSyntaxError, Clause
+from compiler.model import DECISION_KINDS, ClauseError, Model, Policy, resolve_clause
+from compiler.sources import Clause
 from compiler.timelimits import add_months
 
 Facts = dict[str, n.Value]
@@ -65,12 +65,7 @@ Accept = Callable[[Mapping[str, n.Value]], bool]
 MAX_STEPS = 20_000
 # Named formulas nest; deeper than this is a cycle (the checker does not reject one).
 MAX_DEPTH = 64
-DECISION_KINDS = ("gate", "situation", "exclusion")
 _UNITS = ("months", "days", "years", "workdays", "hours")
-
-
-class ClauseError(ValueError):
-    """A clause that cannot be given examples: malformed, unknown, ambiguous, or without rules."""
 
 
 @dataclass(frozen=True)
@@ -104,22 +99,7 @@ class ClauseExamples:
 def rules_at(policy: Policy, citation: str) -> tuple[Clause, list[n.Statement]]:
     """The clause a citation names and the rules citing exactly it, resolved the way `check`
     resolves citations.  Raises ClauseError saying what was expected."""
-    document = policy.source
-    if document is None:
-        raise ClauseError(f"{policy.id} has no official text, so no clause can be named")
-    try:
-        resolution = document.resolve(citation)
-    except CitationSyntaxError as error:
-        raise ClauseError(str(error)) from None
-    if resolution.ambiguous:
-        could = ", ".join(c.citation for c in resolution.candidates)
-        raise ClauseError(f"the clause {citation} is ambiguous in {policy.id}: it could be {could}")
-    clause = resolution.clause
-    if clause is None:
-        near = f"; nearest clauses: {', '.join(resolution.suggestions)}"
-        raise ClauseError(
-            f"{policy.id} has no clause {citation}{near if resolution.suggestions else ''}"
-        )
+    clause = resolve_clause(policy, citation)
     rules = [s for s in policy.statements if _cited_clause(policy, s.citation) == clause.path]
     if not rules:
         raise ClauseError(_no_rule(policy, clause))

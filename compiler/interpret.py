@@ -75,7 +75,7 @@ class Evaluator:
             case n.Not():
                 return logic.not_(self.eval(expr.operand))
             case n.BoolOp():
-                thunks = [self._thunk(o) for o in expr.operands]
+                thunks = [self.thunk(o) for o in expr.operands]
                 return logic.and_(*thunks) if expr.op == "and" else logic.or_(*thunks)
             case n.InSet():
                 return logic.in_set(self.eval(expr.operand), expr.members)
@@ -87,11 +87,11 @@ class Evaluator:
                 return logic.call(expr.function, *(self.eval(a) for a in expr.args))
             case n.Conditional():
                 return logic.conditional(
-                    self.eval(expr.condition), self._thunk(expr.then), self._thunk(expr.otherwise)
+                    self.eval(expr.condition), self.thunk(expr.then), self.thunk(expr.otherwise)
                 )
         raise TypeError(f"not an expression: {expr!r}")
 
-    def _thunk(self, expr: n.Expr) -> logic.Thunk:
+    def thunk(self, expr: n.Expr) -> logic.Thunk:
         return lambda: self.eval(expr)
 
     def _name(self, name: str) -> Result:
@@ -247,17 +247,11 @@ def rule_value(model: Model, rule: n.Statement, facts: Mapping[str, Any]) -> Res
     `when` implies `require` (a requirement that does not apply is met)."""
     evaluator = Evaluator(model, facts)
     when, require = rule.first(n.When), rule.first(n.Require)
-    applies = evaluator.eval(when.condition) if when is not None else True
+    applies = evaluator.thunk(when.condition) if when is not None else (lambda: True)
     if require is None:
-        return applies
-    if applies is False:
-        return True
-    met = evaluator.eval(require.condition)
-    if met is True:
-        return True
-    if applies is True or met is not False:
-        return met if applies is True else logic.merge(applies, met)
-    return applies  # unknown whether it applies, and it is not met
+        return applies()
+    # "when implies require" is Kleene's `not when or require`.
+    return logic.or_(lambda: logic.not_(applies()), evaluator.thunk(require.condition))
 
 
 # ---------------------------------------------------------------- explanation

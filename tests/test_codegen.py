@@ -245,17 +245,14 @@ def test_generated_code_agrees_with_the_interpreter(
 # ---------------------------------------------------------------- the policy tests, compiled
 
 
-def _rule_value(rule: Rule, facts: dict[str, Any]) -> object:
-    """A rule's condition on the generated code's own values: True, False or unknown."""
-    applies = rule.when(facts) if rule.when is not None else True
+def _rule_value(module: ModuleType, rule: Rule, facts: dict[str, Any]) -> object:
+    """A rule's condition on the generated code's own values: `when` implies `require`."""
+    logic = importlib.import_module(f"{PACKAGE}.runtime.logic")
+    applies = (lambda: rule.when(facts)) if rule.when is not None else (lambda: True)
     if rule.require is None:
-        return applies
-    if applies is False:
-        return True
-    met = rule.require(facts)
-    if met is True or applies is True:
-        return met
-    return applies if met is False else "unknown"
+        return applies()
+    require = rule.require
+    return logic.or_(lambda: logic.not_(applies()), lambda: require(facts))
 
 
 CASES = [
@@ -289,7 +286,7 @@ def test_policy_case_on_generated_code(
     values = importlib.import_module(f"{PACKAGE}.runtime.values")
     own_facts = values.coerce_all(module.FACTS, raw)  # the package's own value classes
     for rule_check in case.rule_checks:
-        value = _rule_value(rules[rule_check.rule], own_facts)
+        value = _rule_value(module, rules[rule_check.rule], own_facts)
         assert value is rule_check.holds, case.label
 
 

@@ -529,3 +529,39 @@ def test_build_directory_follows_the_umask(
     reference = tmp_path / "reference"
     reference.mkdir()  # what the umask gives a new directory
     assert out_dir.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
+def _dibao_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, notice: tuple[str, str]
+) -> dict[str, Any]:
+    record = {
+        "id": "YQ-1",
+        "yuquan_programme": "dibao",
+        "yuquan_application_accepted_date": "2024-09-27",
+        "yuquan_approval_completed_date": "2024-11-20",
+        "public_notice_start_date": notice[0],
+        "public_notice_end_date": notice[1],
+    }
+    cases = tmp_path / "yq.jsonl"
+    cases.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "validate", "--policy", "yuquan", str(cases), "--json")
+    assert code in (0, 1), err
+    checks = json.loads(out)["records"][0]["checks"]
+    return next(c for c in checks if c["rule"] == "yuquan_dibao_approval")
+
+
+def test_public_notice_period_does_not_count(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 30 workdays from 2024-09-27 is 2024-11-13; not counting a notice of 10-08..10-14 (five
+    # workdays and the adjusted Saturday 10-12) moves it to 2024-11-21.
+    assert _dibao_check(capsys, tmp_path, ("2024-10-08", "2024-10-14"))["status"] == "pass"
+
+
+def test_a_notice_period_in_the_wrong_order_is_undetermined_not_a_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    check = _dibao_check(capsys, tmp_path, ("2024-10-14", "2024-10-08"))
+    assert check["status"] == "undetermined"
+    assert "out of order" in check["message"]
+    assert set(check["needs"]) == {"public_notice_start_date", "public_notice_end_date"}

@@ -123,18 +123,17 @@ def _check_limit(
     if not isinstance(start, date) or not isinstance(end, date):
         missing = {n for n in (limit.start, limit.end) if not isinstance(facts.get(n), date)}
         return _result(
-            limit, kind, "undetermined", "dates are missing", frozenset(missing) | _needs(applies)
+            limit, kind, "undetermined", "facts are missing", frozenset(missing) | _needs(applies)
         )
     extended: Value = False
     if limit.extend_when is not None:
         extended = limit.extend_when(facts)
-    amounts = [(limit.amount, limit.unit)]
+    amount = (limit.amount, limit.unit)
     if extended is True and limit.extend_amount is not None and limit.extend_unit is not None:
-        amounts = [(limit.extend_amount, limit.extend_unit)]
+        amount = (limit.extend_amount, limit.extend_unit)
     excluded, period_needs = _excluded_period(limit, facts)
-    verdicts = [_within(start, end, amount, unit, excluded, calendar) for amount, unit in amounts]
-    verdict, due = verdicts[0]
-    shown = _describe(limit, amounts[0], start, due, excluded, policy)
+    verdict, due = _within(start, end, *amount, excluded, calendar)
+    shown = _describe(limit, amount, start, due, excluded, policy)
     if verdict == "late" and period_needs:
         # The excluded period only pushes the due date later: without its dates, not knowable.
         return _result(
