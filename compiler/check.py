@@ -11,19 +11,10 @@ from collections.abc import Iterable
 
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines, did_you_mean
-from compiler.model import (
-    ALLOWED_ITEMS,
-    DECISION_KINDS,
-    ENUM_OF_ITEM,
-    REQUIRED_ITEMS,
-    SINGLE_ITEMS,
-    STEP_ITEMS,
-    TARGETS,
-    Model,
-    Policy,
-    citation_key,
-)
+from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
+from compiler.model import Model, Policy, citation_key
 from compiler.project import LoadedFiles
+from compiler.runtime.kinds import DECISION_KINDS
 from compiler.sources import (
     CitationSyntaxError,
     Clause,
@@ -322,9 +313,9 @@ class Checker:
             self._check_tests(policy, suite)
 
     def _check_statement(self, policy: Policy, statement: n.Statement) -> None:
-        allowed = ALLOWED_ITEMS[statement.kind]
-        self._check_items(statement.kind, statement.items, allowed, statement.span)
-        for required in REQUIRED_ITEMS[statement.kind]:
+        spec = SPECS[statement.kind]
+        self._check_items(statement.kind, statement.items, spec.allowed, statement.span)
+        for required in spec.required:
             if statement.first(required) is None:
                 article = "an" if statement.kind[0] in "aeiou" else "a"
                 example = REQUIRED_EXAMPLES.get(required)

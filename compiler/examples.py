@@ -53,7 +53,8 @@ from typing import Any
 
 from compiler import nodes as n
 from compiler.interpret import Evaluator, FactError, Result, Unknown, coerce_facts, decide
-from compiler.model import DECISION_KINDS, ClauseError, Model, Policy, resolve_clause
+from compiler.model import ClauseError, Model, Policy, resolve_clause
+from compiler.runtime.kinds import DECISION_KINDS
 from compiler.sources import Clause
 from compiler.timelimits import add_months
 

@@ -58,7 +58,8 @@ import networkx as nx
 from compiler import nodes as n
 from compiler.coverage import ClauseCoverage, policy_coverage
 from compiler.exprtext import to_text
-from compiler.model import ENUM_OF_ITEM, Model, Policy
+from compiler.kinds import ENUM_OF_ITEM
+from compiler.model import Model, Policy
 from compiler.sources import Clause
 
 NODE_TYPES = (

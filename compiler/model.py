@@ -11,51 +11,6 @@ from dataclasses import dataclass, field
 from compiler import nodes as n
 from compiler.sources import CitationSyntaxError, Clause, SourceDocument
 
-# Which items each statement kind accepts, and which it must have.
-ALLOWED_ITEMS: dict[str, tuple[type, ...]] = {
-    "gate": (n.When, n.Note),
-    "situation": (n.When, n.Note),
-    "exclusion": (n.When, n.Overrides, n.Note),
-    "outcome": (n.Grants, n.Effects, n.When, n.Note),
-    "scope": (n.Covers, n.Note),
-    "deadline": (n.Within, n.Extend, n.Actors, n.Task, n.When, n.Note),
-    "procedure": (n.Step, n.Within, n.Actors, n.Task, n.Note),
-    "duty": (n.Actors, n.Task, n.Every, n.Require, n.When, n.Within, n.Note),
-    "requirement": (n.Require, n.When, n.Actors, n.Task, n.Every, n.Note),
-    "liability": (n.Actors, n.When, n.Note),
-    "sanction": (n.Target, n.Penalties, n.Note),
-    "responsibility": (n.Actors, n.Role, n.Note),
-    "form": (n.Field, n.Note),
-}
-STEP_ITEMS: tuple[type, ...] = (n.Actors, n.Task, n.Within, n.Extend, n.When, n.Note)
-REQUIRED_ITEMS: dict[str, tuple[type, ...]] = {
-    "gate": (n.When,),
-    "situation": (n.When,),
-    "exclusion": (n.When, n.Overrides),
-    "outcome": (n.Grants,),
-    "scope": (n.Covers,),
-    "deadline": (n.Within,),
-    "procedure": (n.Step,),
-    "duty": (n.Actors,),
-    "requirement": (n.Require,),
-    "liability": (n.Actors, n.When),
-    "sanction": (n.Target, n.Penalties),
-    "responsibility": (n.Role,),
-    "form": (n.Field,),
-}
-SINGLE_ITEMS: tuple[type, ...] = (
-    n.When,
-    n.Overrides,
-    n.Within,
-    n.Extend,
-    n.Target,
-    n.Every,
-    n.Task,
-)
-DECISION_KINDS = ("gate", "situation", "exclusion")
-TARGETS = ("individual", "unit")
-ENUM_OF_ITEM: dict[type, str] = {n.Grants: "relief", n.Effects: "effect", n.Penalties: "penalty"}
-
 
 @dataclass
 class Policy:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Literal as TypingLiteral
 from typing import TypeVar
 
+from compiler.runtime.kinds import Kind as Kind
+
 # One definition of durations for the AST and the runtime (which must not import the AST).
 from compiler.runtime.values import Duration as Duration
 
@@ -422,7 +424,7 @@ ItemT = TypeVar("ItemT")
 class Statement:
     """A rule transcribed from one clause: a gate, situation, exclusion, deadline, duty, ..."""
 
-    kind: str
+    kind: Kind
     name: str
     citation: Citation
     quotes: tuple[Quote, ...]

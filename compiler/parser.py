@@ -20,6 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.runtime.kinds import Kind
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
 
@@ -392,7 +393,7 @@ class _ToNodes(Transformer[Token, Any]):
         if rest and isinstance(rest[-1], tuple):
             items = rest.pop()
         return n.Statement(
-            str(kind),
+            Kind(str(kind)),
             str(name),
             self._citation(citation),
             self._quotes(rest),

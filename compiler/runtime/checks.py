@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .kinds import CHECKED_KINDS
 from .logic import merge
 from .policy import Facts, Limit, PolicyInfo, Rule
 from .timelimits import WorkdayCalendar, due_date
@@ -21,7 +22,6 @@ from .values import Unknown, Value, to_json
 # skipped: the record mentions none of the rule's facts.
 FINDINGS = ("fail", "holds")
 EXERCISED = ("pass", "fail", "holds", "not_applicable")
-CHECKED_KINDS = ("requirement", "duty", "liability")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ from .values import FactSpec, Known, Value
 Facts = Mapping[str, Known]
 Condition = Callable[[Facts], Value]
 
-DECISION_KINDS = ("gate", "situation", "exclusion")
-
 
 @dataclass(frozen=True)
 class Rule:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .checks import CHECKED_KINDS, EXERCISED, CheckResult, check_record
+from .checks import EXERCISED, CheckResult, check_record
 from .decision import decide, explain
-from .policy import DECISION_KINDS, PolicyInfo
+from .kinds import CHECKED_KINDS, DECISION_KINDS
+from .policy import PolicyInfo
 from .records import Record
 from .timelimits import WorkdayCalendar
 
