@@ -12,17 +12,17 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from compiler import ir
 from compiler.backends.package import package_files
-from compiler.model import Model
 
 Progress = Callable[[str], None]
 
 
-def outputs(model: Model, root: Path, progress: Progress) -> dict[str, bytes]:
+def outputs(program: ir.Program, progress: Progress) -> dict[str, bytes]:
     """Every output file, by path relative to the build directory."""
     files: dict[str, bytes] = {}
-    progress(f"validators: {len(model.policies)} policies")
-    for path, data in package_files(model, root).items():
+    progress(f"validators: {len(program.policies)} policies")
+    for path, data in package_files(program).items():
         files[f"validators/{path}"] = data
     return files
 
@@ -55,7 +55,7 @@ def write_tree(target: Path, files: Mapping[str, bytes]) -> None:
         raise
 
 
-def build(model: Model, root: Path, target: Path, progress: Progress) -> int:
-    files = outputs(model, root, progress)
+def build(program: ir.Program, target: Path, progress: Progress) -> int:
+    files = outputs(program, progress)
     write_tree(target, files)
     return len(files)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from compiler import ir
 from compiler import nodes as n
 from compiler.build import build
 from compiler.check import check
@@ -26,8 +27,9 @@ from compiler.diagnostics import Diagnostic, render_all, to_json
 from compiler.examples import examples_at, examples_json, format_examples
 from compiler.graph import build_graph, counts, policy_subgraph
 from compiler.graph import to_json as graph_json
-from compiler.interpret import FactError, coerce_facts, decide, explain
-from compiler.model import ClauseError, Model, Policy, resolve_clause
+from compiler.interpret import FactError, coerce_facts, decide, explain, info
+from compiler.lower import lower
+from compiler.model import ClauseError, Model
 from compiler.parser import parse_file
 from compiler.policytests import run_all
 from compiler.project import find_root, load
@@ -35,7 +37,6 @@ from compiler.runtime import cli as runtime_cli
 from compiler.runtime import report as runtime_report
 from compiler.skeleton import SkeletonError, write_skeleton
 from compiler.sources import Clause
-from compiler.tables import interpreted, policy_info, version
 from compiler.timelimits import CalendarDataError, load_calendar
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -58,14 +59,22 @@ def _load_model(
     return model, diagnostics, loaded.requested
 
 
+def _load_program(args: argparse.Namespace) -> ir.Program:
+    """The lowered program of the whole project; the diagnostics and exit 1 if it has errors."""
+    model, diagnostics, _ = _load_model(args)
+    _require_clean(diagnostics)
+    return lower(model, _root(args))
+
+
 def _reported(diagnostics: list[Diagnostic], requested: set[str]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.span is None or d.span.file in requested]
 
 
-def _policy(model: Model, policy_id: str) -> Policy:
-    policy = model.policies.get(policy_id)
+def _policy(program: ir.Program, policy_id: str) -> ir.Policy:
+    policy = program.policies.get(policy_id)
     if policy is None:
-        raise UsageError(f"no policy '{policy_id}'; policies: {', '.join(sorted(model.policies))}")
+        known = ", ".join(sorted(program.policies))
+        raise UsageError(f"no policy '{policy_id}'; policies: {known}")
     return policy
 
 
@@ -105,14 +114,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
-    reports = [r for r in project_coverage(model) if not args.policy or r.policy in args.policy]
-    unknown = set(args.policy or ()) - set(model.policies)
-    if unknown:
-        raise UsageError(
-            f"no policy {', '.join(sorted(unknown))}; policies: {', '.join(sorted(model.policies))}"
-        )
+    program = _load_program(args)
+    reports = [r for r in project_coverage(program) if not args.policy or r.policy in args.policy]
+    _known_policies(program, args.policy)
     if args.json:
         _print(json.dumps([_coverage_json(r) for r in reports], ensure_ascii=False, indent=2))
     else:
@@ -162,10 +166,9 @@ def _coverage_table(report: PolicyCoverage) -> str:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
+    program = _load_program(args)
     calendar = _calendar(args)
-    results = run_all(model, calendar, set(args.policy) if args.policy else None)
+    results = run_all(program, calendar, set(args.policy) if args.policy else None)
     failed = [r for r in results if not r.passed]
     if args.json:
         _print(
@@ -240,18 +243,17 @@ def cmd_dump(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
-    policy = _policy(model, args.policy)
+    program = _load_program(args)
+    policy = _policy(program, args.policy)
     raw = _read_json(args.facts)
     if not isinstance(raw, dict):
         raise UsageError('the facts must be a JSON object: {"fact_name": value, …}')
     try:
-        facts = coerce_facts(model, raw)
+        facts = coerce_facts(program, raw)
     except FactError as error:
         raise UsageError(f"{args.facts}: {error}") from None
-    report = explain(model, decide(model, policy, facts))
-    report["version"] = version(model, policy, _root(args))  # the audit trail
+    report = explain(program, decide(program, policy, facts))
+    report["version"] = dict(policy.version)  # the audit trail
     if args.json:
         _print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -267,44 +269,38 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_example(args: argparse.Namespace) -> int:
-    model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
-    policy = _policy(model, args.policy)
+    program = _load_program(args)
+    policy = _policy(program, args.policy)
     try:
-        result = examples_at(model, policy, args.clause)
+        result = examples_at(program, policy, args.clause)
     except ClauseError as error:
         raise UsageError(str(error)) from None
     if args.json:
-        _print(json.dumps(examples_json(model, result), ensure_ascii=False, indent=2))
+        _print(json.dumps(examples_json(program, result), ensure_ascii=False, indent=2))
     else:
-        _print(format_examples(model, result))
+        _print(format_examples(program, result))
     return EXIT_OK if result.complete else EXIT_FINDINGS
 
 
 def cmd_due(args: argparse.Namespace) -> int:
-    model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
-    policy = _policy(model, args.policy)
+    program = _load_program(args)
+    policy = _policy(program, args.policy)
     try:
         start = date.fromisoformat(args.start)
     except ValueError:
         raise UsageError(f"--start {args.start}: expected a date YYYY-MM-DD") from None
     clause = _clause(policy, args.clause)
-    names = {
-        name
-        for name, (statement, _w, _e) in policy.limits().items()
-        if policy.clause_of(statement.citation) == clause
-    }
+    names = {limit.name for limit in policy.limits if limit.clause.clause == clause}
     if not names:
-        cited = sorted({s.citation.text for s, _w, _e in policy.limits().values()})
+        cited = sorted({limit.clause.written for limit in policy.limits})
         raise UsageError(
             f"{policy.id} {clause.citation} states no time limit; clauses with limits: "
             + ", ".join(cited)
         )
-    info = policy_info(model, policy, _root(args), interpreted(model))
-    limits = [limit for limit in info.limits if limit.name in names]
+    tables = info(program, policy)
+    limits = [limit for limit in tables.limits if limit.name in names]
     try:
-        report = runtime_cli.due_json(info, limits, start, _calendar(args))
+        report = runtime_cli.due_json(tables, limits, start, _calendar(args))
     except runtime_cli.InputError as error:
         raise UsageError(str(error)) from None
     if args.json:
@@ -326,21 +322,21 @@ def cmd_due(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _clause(policy: Policy, text: str) -> Clause:
+def _clause(policy: ir.Policy, text: str) -> Clause:
     try:
-        return resolve_clause(policy, text)
+        return policy.resolve_clause(text)
     except ClauseError as error:
         raise UsageError(str(error)) from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
-    policy = _policy(model, args.policy)
-    info = policy_info(model, policy, _root(args), interpreted(model))
+    program = _load_program(args)
+    policy = _policy(program, args.policy)
     fmt = "json" if args.json else args.format
     try:
-        text, code = runtime_cli.run_validate(info, args.cases, fmt, _calendar(args))
+        text, code = runtime_cli.run_validate(
+            info(program, policy), args.cases, fmt, _calendar(args)
+        )
     except runtime_cli.InputError as error:
         raise UsageError(str(error)) from None
     sys.stdout.write(text)
@@ -348,8 +344,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
+    program = _load_program(args)
     root = _root(args)
     target = Path(args.out) if args.out else root / "build"
 
@@ -357,7 +352,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         sys.stderr.write(f"policyc build: {message}\n")
 
     try:
-        count = build(model, root, target, progress)
+        count = build(program, target, progress)
     except OSError as error:
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
     if args.json:
@@ -390,22 +385,26 @@ def _calendar(args: argparse.Namespace) -> Any:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
-    unknown = set(args.policy) - set(model.policies)
-    if unknown:
-        raise UsageError(
-            f"no policy {', '.join(sorted(unknown))}; policies: {', '.join(sorted(model.policies))}"
-        )
-    graph = build_graph(model)
+    program = _load_program(args)
+    _known_policies(program, args.policy)
+    graph = build_graph(program)
     if args.json:
         _print(graph_json(policy_subgraph(graph, args.policy) if args.policy else graph))
         return EXIT_OK
-    for policy in args.policy or sorted(model.policies):
+    for policy in args.policy or sorted(program.policies):
         _print(_graph_summary(policy, policy_subgraph(graph, [policy])))
     if not args.policy:
         _print(_graph_summary("all", graph))
     return EXIT_OK
+
+
+def _known_policies(program: ir.Program, ids: Sequence[str] | None) -> None:
+    unknown = set(ids or ()) - set(program.policies)
+    if unknown:
+        raise UsageError(
+            f"no policy {', '.join(sorted(unknown))}; "
+            f"policies: {', '.join(sorted(program.policies))}"
+        )
 
 
 def _graph_summary(title: str, graph: Any) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from compiler.model import Model, Policy
+from compiler import ir
 from compiler.sources import Clause
 
 # A heading has no sentence in it: short, and no clause-level punctuation.
@@ -58,30 +58,21 @@ def is_heading(clause: Clause) -> bool:
     return len(own) <= _HEADING_MAX and not _SENTENCE.search(own)
 
 
-def policy_coverage(policy: Policy) -> PolicyCoverage:
-    document = policy.source
-    if document is None:
-        return PolicyCoverage(policy.id, ())
+def policy_coverage(policy: ir.Policy) -> PolicyCoverage:
+    document = policy.document
     cited: dict[tuple[object, ...], list[str]] = {}
     marked: dict[tuple[object, ...], str] = {}
-    for statement in policy.statements:
-        clause = policy.clause_of(statement.citation)
-        if clause is not None:
-            cited.setdefault(clause.path, []).append(statement.name)
-    for define in policy.defines:
-        clause = policy.clause_of(define.citation)
-        if clause is not None:
-            cited.setdefault(clause.path, []).append(define.name)
-    for informative in policy.informatives:
-        clause = policy.clause_of(informative.citation)
-        if clause is not None:
-            marked[clause.path] = informative.reason
-
-    pending = {
-        clause.path
-        for mark in policy.pending
-        if (clause := policy.clause_of(mark.citation)) is not None
-    }
+    pending: set[tuple[object, ...]] = set()
+    for name, clause in [
+        *((r.name, r.clause) for r in policy.rules),
+        *((d.name, d.clause) for d in policy.defines),
+    ]:
+        cited.setdefault(clause.clause.path, []).append(name)
+    for mark in policy.marks:
+        if mark.status == "pending":
+            pending.add(mark.clause.clause.path)
+        else:
+            marked[mark.clause.clause.path] = mark.reason or ""
     results: dict[tuple[object, ...], ClauseCoverage] = {}
 
     def visit(clause: Clause, inherited: str | None) -> ClauseCoverage:
@@ -106,5 +97,5 @@ def policy_coverage(policy: Policy) -> PolicyCoverage:
     return PolicyCoverage(policy.id, ordered)
 
 
-def project_coverage(model: Model) -> list[PolicyCoverage]:
-    return [policy_coverage(model.policies[p]) for p in sorted(model.policies)]
+def project_coverage(program: ir.Program) -> list[PolicyCoverage]:
+    return [policy_coverage(program.policies[p]) for p in sorted(program.policies)]

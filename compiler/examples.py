@@ -51,10 +51,11 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
+from compiler import ir
 from compiler import nodes as n
 from compiler.interpret import Evaluator, FactError, Result, Unknown, coerce_facts, decide
-from compiler.model import ClauseError, Model, Policy, resolve_clause
-from compiler.runtime.kinds import DECISION_KINDS
+from compiler.model import ClauseError
+from compiler.runtime.kinds import DECISION_KINDS, Kind
 from compiler.sources import Clause
 from compiler.timelimits import add_months
 
@@ -71,7 +72,7 @@ _UNITS = ("months", "days", "years", "workdays", "hours")
 
 @dataclass(frozen=True)
 class Example:
-    rule: n.Statement
+    rule: ir.Rule
     facts: Facts | None  # typed values; None when no example was found
     outcome: str | None  # the decision for decision rules, "holds" for the others
     decided_by: tuple[str, ...] = ()  # the deciding rules of that decision
@@ -97,32 +98,28 @@ class ClauseExamples:
 # ---------------------------------------------------------------- clauses and rules
 
 
-def rules_at(policy: Policy, citation: str) -> tuple[Clause, list[n.Statement]]:
+def rules_at(policy: ir.Policy, citation: str) -> tuple[Clause, list[ir.Rule]]:
     """The clause a citation names and the rules citing exactly it, resolved the way `check`
     resolves citations.  Raises ClauseError saying what was expected."""
-    clause = resolve_clause(policy, citation)
-    rules = [s for s in policy.statements if _cited_clause(policy, s.citation) == clause.path]
+    clause = policy.resolve_clause(citation)
+    rules = [r for r in policy.rules if r.clause.clause.path == clause.path]
     if not rules:
         raise ClauseError(_no_rule(policy, clause))
     return clause, rules
 
 
-def _cited_clause(policy: Policy, citation: n.Citation) -> tuple[object, ...] | None:
-    clause = policy.clause_of(citation)
-    return clause.path if clause is not None else None
-
-
-def _no_rule(policy: Policy, clause: Clause) -> str:
+def _no_rule(policy: ir.Policy, clause: Clause) -> str:
     """Why a clause has no example, and where the rules nearby are."""
     head = f"no rule of {policy.id} cites {clause.citation}"
-    pending = [_cited_clause(policy, mark.citation) for mark in policy.pending]
-    if clause.path in pending:
-        return f"{head}: it is not transcribed yet (pending)"
-    for informative in policy.informatives:
-        path = _cited_clause(policy, informative.citation)
-        if path is not None and clause.path[: len(path)] == path:
-            return f"{head}: it is informative ({informative.reason}) and carries no rule"
-    defines = [d.name for d in policy.defines if _cited_clause(policy, d.citation) == clause.path]
+    for mark in policy.marks:
+        path = mark.clause.clause.path
+        if mark.status == "pending" and path == clause.path:
+            return f"{head}: it is not transcribed yet (pending)"
+    for mark in policy.marks:
+        path = mark.clause.clause.path
+        if mark.status == "informative" and clause.path[: len(path)] == path:
+            return f"{head}: it is informative ({mark.reason}) and carries no rule"
+    defines = [d.name for d in policy.defines if d.clause.clause.path == clause.path]
     if defines:
         return f"{head}: only the formula {', '.join(defines)} does"
     nearby = _nearby_rule_clauses(policy, clause)
@@ -131,13 +128,11 @@ def _no_rule(policy: Policy, clause: Clause) -> str:
     )
 
 
-def _nearby_rule_clauses(policy: Policy, clause: Clause, limit: int = 5) -> list[str]:
+def _nearby_rule_clauses(policy: ir.Policy, clause: Clause, limit: int = 5) -> list[str]:
     """The clauses cited by rules: those inside this clause first, then the nearest in the text."""
     cited: dict[tuple[object, ...], Clause] = {}
-    for statement in policy.statements:
-        found = policy.clause_of(statement.citation)
-        if found is not None:
-            cited.setdefault(found.path, found)
+    for rule in policy.rules:
+        cited.setdefault(rule.clause.clause.path, rule.clause.clause)
 
     def distance(other: Clause) -> tuple[int, int, int]:
         inside = other.path[: len(clause.path)] == clause.path
@@ -149,7 +144,7 @@ def _nearby_rule_clauses(policy: Policy, clause: Clause, limit: int = 5) -> list
 # ---------------------------------------------------------------- examples
 
 
-def examples_at(model: Model, policy: Policy, citation: str) -> ClauseExamples:
+def examples_at(model: ir.Program, policy: ir.Policy, citation: str) -> ClauseExamples:
     """An example for every rule citing the clause (ClauseError for a bad clause)."""
     clause, rules = rules_at(policy, citation)
     return ClauseExamples(policy.id, clause, tuple(find_example(model, policy, r) for r in rules))
@@ -163,7 +158,7 @@ class _Target:
     accept: Accept
 
 
-def find_example(model: Model, policy: Policy, rule: n.Statement) -> Example:
+def find_example(model: ir.Program, policy: ir.Policy, rule: ir.Rule) -> Example:
     """A minimal, verified example for one rule, or an Example saying none was found."""
     targets = _targets(model, policy, rule)
     if targets is None:
@@ -179,7 +174,7 @@ def find_example(model: Model, policy: Policy, rule: n.Statement) -> Example:
     return Example(rule, None, None, note=f"no example found: {reason}")
 
 
-def _survives_json(model: Model, facts: Facts, accept: Accept) -> bool:
+def _survives_json(model: ir.Program, facts: Facts, accept: Accept) -> bool:
     """The example as `policyc decide --facts` will read it must still pass."""
     try:
         return accept(coerce_facts(model, facts_json(model, facts)))
@@ -187,73 +182,74 @@ def _survives_json(model: Model, facts: Facts, accept: Accept) -> bool:
         return False
 
 
-def _described(model: Model, policy: Policy, rule: n.Statement, facts: Facts) -> Example:
+def _described(model: ir.Program, policy: ir.Policy, rule: ir.Rule, facts: Facts) -> Example:
     judgments = tuple(sorted(name for name in facts if name in model.judgments))
     if rule.kind not in DECISION_KINDS:
         return Example(rule, facts, "holds", (), judgments)
     decision = decide(model, policy, facts)
     decided_by = tuple(s.rule.name for s in decision.decisive)
     note = None
-    if rule.kind == "gate":
+    if rule.kind is Kind.GATE:
         note = f"the gate holds; with only these facts the decision is {decision.outcome}"
     return Example(rule, facts, decision.outcome, decided_by, judgments, note)
 
 
-def _targets(model: Model, policy: Policy, rule: n.Statement) -> list[_Target] | None:
+def _targets(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> list[_Target] | None:
     """What the example of `rule` must achieve; None when the rule has no condition at all."""
-    if rule.kind == "situation":
-        return [_situation_target(model, policy, rule)]
-    if rule.kind == "exclusion":
-        return _exclusion_targets(model, policy, rule)
-    if rule.kind == "gate":
-        return [_gate_target(model, policy, rule)]
-    conditions = [i.condition for i in (rule.first(n.When), rule.first(n.Require)) if i]
+    if rule.kind is Kind.SITUATION:
+        return [_situation_target(program, policy, rule)]
+    if rule.kind is Kind.EXCLUSION:
+        return _exclusion_targets(program, policy, rule)
+    if rule.kind is Kind.GATE:
+        return [_gate_target(program, policy, rule)]
+    conditions = list(rule.conditions)
     if not conditions:
         return None
 
     def holds(facts: Mapping[str, n.Value]) -> bool:
-        evaluator = Evaluator(model, facts)
+        evaluator = Evaluator(program, facts)
         return all(_safe_eval(evaluator, c) is True for c in conditions)
 
-    return [_Target(_all_of(rule.span, conditions), holds)]
+    return [_Target(_all_of(conditions), holds)]
 
 
-def _situation_target(model: Model, policy: Policy, rule: n.Statement) -> _Target:
+def _situation_target(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> _Target:
     # Unknown facts leave the decision undetermined, so the gates must be known to hold and
     # every exclusion that could defeat the situation known not to.
-    parts = [_condition(rule), *(_condition(g) for g in policy.of_kind("gate"))]
+    parts = [_condition(rule), *(_condition(g) for g in policy.of_kind(Kind.GATE))]
     parts += [
-        n.Not(_condition(e), rule.span) for e in policy.of_kind("exclusion") if _defeats(e, rule)
+        n.Not(_condition(e), SYNTHETIC)
+        for e in policy.of_kind(Kind.EXCLUSION)
+        if policy.defeats(e.name, rule.name)
     ]
-    return _Target(_all_of(rule.span, parts), _decides(model, policy, rule, "applies"))
+    return _Target(_all_of(parts), _decides(program, policy, rule, "applies"))
 
 
-def _exclusion_targets(model: Model, policy: Policy, rule: n.Statement) -> list[_Target]:
-    names = _overridden(rule)
-    if names is None:
-        return [_Target(_condition(rule), _decides(model, policy, rule, "excluded"))]
+def _exclusion_targets(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> list[_Target]:
+    situations = policy.of_kind(Kind.SITUATION)
+    if rule.overrides_all:
+        return [_Target(_condition(rule), _decides(program, policy, rule, "excluded"))]
     # A scoped exclusion excludes once no situation it leaves alone can hold.  The example
     # also has a situation it overrides hold, so that it visibly takes relief away; that
     # situation is then part of what the example must keep when it is made minimal.
-    situations = policy.of_kind("situation")
-    others = [n.Not(_condition(s), rule.span) for s in situations if s.name not in names]
+    defeated = [s for s in situations if policy.defeats(rule.name, s.name)]
+    others = [n.Not(_condition(s), SYNTHETIC) for s in situations if s not in defeated]
     return [
         _Target(
-            _all_of(rule.span, [_condition(rule), _condition(s), *others]),
-            _excludes_over(model, policy, rule, s),
+            _all_of([_condition(rule), _condition(s), *others]),
+            _excludes_over(program, policy, rule, s),
         )
-        for s in situations
-        if s.name in names
+        for s in defeated
     ]
 
 
 def _excludes_over(
-    model: Model, policy: Policy, rule: n.Statement, situation: n.Statement
+    program: ir.Program, policy: ir.Policy, rule: ir.Rule, situation: ir.Rule
 ) -> Accept:
-    decides = _decides(model, policy, rule, "excluded")
+    decides = _decides(program, policy, rule, "excluded")
 
     def accept(facts: Mapping[str, n.Value]) -> bool:
-        statuses = decide(model, policy, facts).rules
+        statuses = decide(program, policy, facts).rules
         overridden = any(
             s.rule.name == situation.name and s.value is True and rule.name in s.overridden_by
             for s in statuses
@@ -263,17 +259,17 @@ def _excludes_over(
     return accept
 
 
-def _gate_target(model: Model, policy: Policy, rule: n.Statement) -> _Target:
+def _gate_target(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> _Target:
     def holds(facts: Mapping[str, n.Value]) -> bool:
-        statuses = decide(model, policy, facts).rules
+        statuses = decide(program, policy, facts).rules
         return any(s.rule.name == rule.name and s.value is True for s in statuses)
 
     return _Target(_condition(rule), holds)
 
 
-def _decides(model: Model, policy: Policy, rule: n.Statement, outcome: str) -> Accept:
+def _decides(program: ir.Program, policy: ir.Policy, rule: ir.Rule, outcome: str) -> Accept:
     def accept(facts: Mapping[str, n.Value]) -> bool:
-        decision = decide(model, policy, facts)
+        decision = decide(program, policy, facts)
         return decision.outcome == outcome and any(
             s.rule.name == rule.name for s in decision.decisive
         )
@@ -281,24 +277,16 @@ def _decides(model: Model, policy: Policy, rule: n.Statement, outcome: str) -> A
     return accept
 
 
-def _condition(rule: n.Statement) -> n.Expr:
-    when = rule.first(n.When)
-    return when.condition if when else n.Literal(True, n.TypeRef("bool"), rule.span)
+# Goals are expressions the solver builds, not written anywhere: they point at no file.
+SYNTHETIC = n.Span("<example goal>", 0, 0, 0, 0)
 
 
-def _all_of(span: n.Span, parts: list[n.Expr]) -> n.Expr:
-    return parts[0] if len(parts) == 1 else n.BoolOp("and", tuple(parts), span)
+def _condition(rule: ir.Rule) -> n.Expr:
+    return rule.when if rule.when is not None else n.Literal(True, n.TypeRef("bool"), SYNTHETIC)
 
 
-def _overridden(exclusion: n.Statement) -> tuple[str, ...] | None:
-    """The situations an exclusion overrides: None for all (as `compiler.interpret` reads it)."""
-    item = exclusion.first(n.Overrides)
-    return None if item is None or item.all else item.names
-
-
-def _defeats(exclusion: n.Statement, situation: n.Statement) -> bool:
-    names = _overridden(exclusion)
-    return names is None or situation.name in names
+def _all_of(parts: list[n.Expr]) -> n.Expr:
+    return parts[0] if len(parts) == 1 else n.BoolOp("and", tuple(parts), SYNTHETIC)
 
 
 def _safe_eval(evaluator: Evaluator, expr: n.Expr) -> Result | None:
@@ -322,7 +310,7 @@ class _BudgetSpent(Exception):
     """The search reached MAX_STEPS."""
 
 
-def solve(model: Model, goal: n.Expr, accept: Accept, max_steps: int = MAX_STEPS) -> Solution:
+def solve(model: ir.Program, goal: n.Expr, accept: Accept, max_steps: int = MAX_STEPS) -> Solution:
     """Minimal facts making `goal` true that `accept` accepts; judgments only if needed."""
     bounded = False
     for allow_judgments in (False, True):
@@ -374,7 +362,7 @@ class _Open:
 
 
 class _Search:
-    def __init__(self, model: Model, allow_judgments: bool, max_steps: int) -> None:
+    def __init__(self, model: ir.Program, allow_judgments: bool, max_steps: int) -> None:
         self.model = model
         self.allow_judgments = allow_judgments
         self.steps_left = max_steps
@@ -449,7 +437,7 @@ class _Search:
 
     def _cheapest_first(self, operands: tuple[n.Expr, ...]) -> list[n.Expr]:
         def cost(operand: n.Expr) -> tuple[bool, int]:
-            names = names_in(self.model, operand)
+            names = self.model.inputs_of(operand)
             return (any(x in self.model.judgments for x in names), len(names))
 
         return sorted(operands, key=cost)  # stable: ties keep the document's order
@@ -469,7 +457,7 @@ class _Search:
         for expr, want in atoms:
             value = _safe_eval(evaluator, expr)
             if isinstance(value, Unknown):
-                order = [x for x in names_in(self.model, expr) if x in value.needs]
+                order = [x for x in self.model.inputs_of(expr) if x in value.needs]
                 order += sorted(value.needs - set(order))
                 open_atoms.append(_Open(expr, want, tuple(order)))
             elif value is not want:
@@ -728,7 +716,7 @@ def _around(root: n.Value, type_: n.TypeRef) -> list[n.Value]:
     return []
 
 
-def _fits(value: n.Value, type_: n.TypeRef, model: Model) -> bool:
+def _fits(value: n.Value, type_: n.TypeRef, model: ir.Program) -> bool:
     """Is `value` one that the fact's type allows and its JSON form can carry?"""
     kind = type_.name
     if kind == "bool":
@@ -751,44 +739,10 @@ def _same(a: n.Value, b: n.Value) -> bool:
     return type(a) is type(b) and a == b
 
 
-def names_in(model: Model, expr: n.Expr, depth: int = 0) -> list[str]:
-    """The facts and judgments of an expression, formulas expanded, in order of appearance."""
-    found: dict[str, None] = {}
-
-    def walk(node: n.Expr, level: int) -> None:
-        if level > MAX_DEPTH:
-            return
-        match node:
-            case n.Name():
-                if node.name in model.defines:
-                    walk(model.defines[node.name].expr, level + 1)
-                elif node.name in model.facts or node.name in model.judgments:
-                    found.setdefault(node.name)
-            case n.Not():
-                walk(node.operand, level + 1)
-            case n.BoolOp():
-                for operand in node.operands:
-                    walk(operand, level + 1)
-            case n.Compare() | n.Arith():
-                walk(node.left, level + 1)
-                walk(node.right, level + 1)
-            case n.InSet():
-                walk(node.operand, level + 1)
-            case n.Call():
-                for arg in node.args:
-                    walk(arg, level + 1)
-            case n.Conditional():
-                for part in (node.condition, node.then, node.otherwise):
-                    walk(part, level + 1)
-
-    walk(expr, depth)
-    return list(found)
-
-
 # ---------------------------------------------------------------- JSON
 
 
-def fact_json(model: Model, name: str, value: n.Value) -> Any:
+def fact_json(model: ir.Program, name: str, value: n.Value) -> Any:
     """A typed fact as the JSON value `coerce_fact` reads back to the same value."""
     kind = model.facts[name].type.name if name in model.facts else "bool"
     if isinstance(value, bool) or kind in ("text", "enum"):
@@ -811,11 +765,11 @@ def _plain(number: Decimal) -> str:
     return format(number.normalize(), "f")
 
 
-def facts_json(model: Model, facts: Mapping[str, n.Value]) -> dict[str, Any]:
+def facts_json(model: ir.Program, facts: Mapping[str, n.Value]) -> dict[str, Any]:
     return {name: fact_json(model, name, facts[name]) for name in sorted(facts)}
 
 
-def examples_json(model: Model, result: ClauseExamples) -> dict[str, Any]:
+def examples_json(model: ir.Program, result: ClauseExamples) -> dict[str, Any]:
     """The stable JSON of `policyc example --json`."""
     return {
         "policy": result.policy,
@@ -824,7 +778,7 @@ def examples_json(model: Model, result: ClauseExamples) -> dict[str, Any]:
             {
                 "rule": e.rule.name,
                 "kind": e.rule.kind,
-                "clause": e.rule.citation.text,
+                "clause": e.rule.clause.written,
                 "facts": None if e.facts is None else facts_json(model, e.facts),
                 "outcome": e.outcome,
                 "decided_by": list(e.decided_by),
@@ -839,7 +793,7 @@ def examples_json(model: Model, result: ClauseExamples) -> dict[str, Any]:
 # ---------------------------------------------------------------- text
 
 
-def format_examples(model: Model, result: ClauseExamples) -> str:
+def format_examples(model: ir.Program, result: ClauseExamples) -> str:
     """The readable output of `policyc example`: each rule's facts with their labels."""
     count = len(result.examples)
     lines = [f"{result.policy} {result.clause.citation}: {count} rule{'s' if count != 1 else ''}"]
@@ -848,9 +802,9 @@ def format_examples(model: Model, result: ClauseExamples) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _example_lines(model: Model, example: Example) -> list[str]:
+def _example_lines(model: ir.Program, example: Example) -> list[str]:
     rule = example.rule
-    head = f"{rule.kind} {rule.name} ({rule.citation.text})"
+    head = f"{rule.kind} {rule.name} ({rule.clause.written})"
     if example.facts is None:
         return [f"{head}: {example.note}"]
     lines = [f"{head} → {example.outcome}"]
@@ -871,7 +825,7 @@ def _example_lines(model: Model, example: Example) -> list[str]:
     return lines
 
 
-def _label(model: Model, name: str) -> str:
+def _label(model: ir.Program, name: str) -> str:
     if name in model.judgments:
         return f"{model.judgments[name].label} [judgment]"
     return model.facts[name].label

@@ -55,11 +55,11 @@ from typing import Any
 
 import networkx as nx
 
+from compiler import ir
 from compiler import nodes as n
 from compiler.coverage import ClauseCoverage, policy_coverage
 from compiler.exprtext import to_text
 from compiler.kinds import ENUM_OF_ITEM
-from compiler.model import Model, Policy
 from compiler.sources import Clause
 
 NODE_TYPES = (
@@ -103,21 +103,21 @@ def node_id(type_: str, *parts: str) -> str:
 # ---------------------------------------------------------------- building
 
 
-def build_graph(model: Model) -> nx.MultiDiGraph:
-    """The rule graph of a checked, error-free model."""
-    graph = nx.MultiDiGraph(policies=sorted(model.policies))
-    _add_vocabulary(graph, model)
-    for policy_id in sorted(model.policies):
-        _add_policy(graph, model, model.policies[policy_id])
+def build_graph(program: ir.Program) -> nx.MultiDiGraph:
+    """The rule graph of a lowered program."""
+    graph = nx.MultiDiGraph(policies=sorted(program.policies))
+    _add_vocabulary(graph, program)
+    for policy_id in sorted(program.policies):
+        _add_policy(graph, program, program.policies[policy_id])
     return graph
 
 
-def _add_vocabulary(graph: nx.MultiDiGraph, model: Model) -> None:
-    for concept in model.concepts.values():
+def _add_vocabulary(graph: nx.MultiDiGraph, program: ir.Program) -> None:
+    for concept in program.concepts.values():
         graph.add_node(
             node_id("concept", concept.name), type="concept", name=concept.name, label=concept.label
         )
-    for fact in model.facts.values():
+    for fact in program.facts.values():
         graph.add_node(
             node_id("fact", fact.name),
             type="fact",
@@ -128,7 +128,7 @@ def _add_vocabulary(graph: nx.MultiDiGraph, model: Model) -> None:
         )
         if fact.concept is not None:
             _edge(graph, node_id("fact", fact.name), node_id("concept", fact.concept), "in_concept")
-    for judgment in model.judgments.values():
+    for judgment in program.judgments.values():
         graph.add_node(
             node_id("judgment", judgment.name),
             type="judgment",
@@ -136,7 +136,7 @@ def _add_vocabulary(graph: nx.MultiDiGraph, model: Model) -> None:
             label=judgment.label,
             refers=judgment.refers,
         )
-    for actor in model.actors.values():
+    for actor in program.actors.values():
         graph.add_node(
             node_id("actor", actor.name),
             type="actor",
@@ -144,10 +144,10 @@ def _add_vocabulary(graph: nx.MultiDiGraph, model: Model) -> None:
             label=actor.label,
             of=actor.part_of,
         )
-    for actor in model.actors.values():
+    for actor in program.actors.values():
         if actor.part_of is not None:
             _edge(graph, node_id("actor", actor.name), node_id("actor", actor.part_of), "part_of")
-    for define in model.defines.values():
+    for define in program.defines.values():
         # The owning policy and the cites edge are added with the policy.
         graph.add_node(
             node_id("define", define.name),
@@ -155,13 +155,13 @@ def _add_vocabulary(graph: nx.MultiDiGraph, model: Model) -> None:
             name=define.name,
             value_type=str(define.type),
             expression=to_text(define.expr),
-            citation=define.citation.text,
-            quotes=[q.text for q in define.quotes],
+            citation=define.clause.written,
+            quotes=list(define.clause.quotes),
         )
-        _add_reads(graph, model, node_id("define", define.name), [("formula", define.expr)])
+        _add_reads(graph, program, node_id("define", define.name), [("formula", define.expr)])
 
 
-def _add_policy(graph: nx.MultiDiGraph, model: Model, policy: Policy) -> None:
+def _add_policy(graph: nx.MultiDiGraph, program: ir.Program, policy: ir.Policy) -> None:
     pid = node_id("policy", policy.id)
     graph.add_node(pid, **_policy_attributes(policy))
     clause_ids = _add_clauses(graph, policy)
@@ -169,19 +169,26 @@ def _add_policy(graph: nx.MultiDiGraph, model: Model, policy: Policy) -> None:
         did = node_id("define", define.name)
         graph.nodes[did]["policy"] = policy.id
         _edge(graph, pid, did, "has")
-        _add_cites(graph, policy, clause_ids, did, define.citation)
-    situations = [s.name for s in policy.of_kind("situation")]
-    for statement in policy.statements:
-        rid = node_id("rule", policy.id, statement.name)
-        graph.add_node(rid, **_rule_attributes(policy, statement))
+        _add_cites(graph, clause_ids, did, define.clause)
+    for rule in policy.rules:
+        rid = node_id("rule", policy.id, rule.name)
+        graph.add_node(rid, **_rule_attributes(policy, rule))
         _edge(graph, pid, rid, "has")
-        _add_cites(graph, policy, clause_ids, rid, statement.citation)
-        _add_items(graph, model, rid, statement.items)
-        _add_overrides(graph, policy, rid, statement, situations)
-        _add_steps(graph, model, policy, statement)
+        _add_cites(graph, clause_ids, rid, rule.clause)
+        _add_reads(graph, program, rid, _read_sites(rule.when, rule.require, rule.limit))
+        _add_actors(graph, rid, rule.actors, rule.roles)
+        for item, members in ((n.Grants, rule.grants), (n.Effects, rule.effects)):
+            _add_members(graph, program, rid, item, members)
+        _add_members(graph, program, rid, n.Penalties, rule.penalties)
+        _add_steps(graph, program, policy, rule)
+    for override in policy.precedence:
+        # `overrides all` defeats every situation, so it gets one edge each.
+        source = node_id("rule", policy.id, override.exclusion)
+        target = node_id("rule", policy.id, override.target)
+        _edge(graph, source, target, "overrides", all=override.all)
 
 
-def _policy_attributes(policy: Policy) -> dict[str, Any]:
+def _policy_attributes(policy: ir.Policy) -> dict[str, Any]:
     header = policy.header
     return {
         "type": "policy",
@@ -206,14 +213,11 @@ def _iso(value: date | str | None) -> str | None:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _add_clauses(graph: nx.MultiDiGraph, policy: Policy) -> dict[tuple[object, ...], str]:
+def _add_clauses(graph: nx.MultiDiGraph, policy: ir.Policy) -> dict[tuple[object, ...], str]:
     """Every clause of the source text, linked to its parent; returns path -> node id."""
-    document = policy.source
-    if document is None:
-        return {}
     coverage = {c.clause.path: c for c in policy_coverage(policy).clauses}
     ids: dict[tuple[object, ...], str] = {}
-    for clause in document.clauses():
+    for clause in policy.document.clauses():
         cid = node_id("clause", policy.id, clause.citation)
         if cid in graph:  # two clauses with one canonical citation: tell them apart by line
             cid = f"{cid}@{clause.line}"
@@ -226,7 +230,7 @@ def _add_clauses(graph: nx.MultiDiGraph, policy: Policy) -> dict[tuple[object, .
 
 
 def _clause_attributes(
-    policy: Policy, clause: Clause, coverage: ClauseCoverage | None
+    policy: ir.Policy, clause: Clause, coverage: ClauseCoverage | None
 ) -> dict[str, Any]:
     return {
         "type": "clause",
@@ -245,157 +249,165 @@ def _clause_attributes(
 
 def _add_cites(
     graph: nx.MultiDiGraph,
-    policy: Policy,
     clause_ids: dict[tuple[object, ...], str],
     source: str,
-    citation: n.Citation,
+    clause: ir.ClauseRef,
 ) -> None:
-    clause = policy.clause_of(citation)
-    if clause is not None and clause.path in clause_ids:
-        _edge(graph, source, clause_ids[clause.path], "cites")
+    if clause.clause.path in clause_ids:
+        _edge(graph, source, clause_ids[clause.clause.path], "cites")
 
 
-def _rule_attributes(policy: Policy, statement: n.Statement) -> dict[str, Any]:
-    clause = policy.clause_of(statement.citation)
-    quotes = [q.text for q in statement.quotes]
+def _rule_attributes(policy: ir.Policy, rule: ir.Rule) -> dict[str, Any]:
+    quotes = list(rule.clause.quotes)
+    heading = rule.clause.clause.heading
     # A readable one-line label: the document's own words where there are any.
-    label = quotes[0] if quotes else (clause.heading if clause and clause.heading else "")
+    label = quotes[0] if quotes else (heading or "")
     attributes: dict[str, Any] = {
         "type": "rule",
         "policy": policy.id,
-        "kind": statement.kind,
-        "name": statement.name,
-        "citation": statement.citation.text,
+        "kind": str(rule.kind),
+        "name": rule.name,
+        "citation": rule.clause.written,
         "quotes": quotes,
-        "label": label or statement.name,
-        "file": statement.span.file,
-        "line": statement.span.line,
+        "label": label or rule.name,
+        "file": rule.file,
+        "line": rule.line,
     }
-    attributes.update(_item_attributes(statement.items))
+    attributes.update(_condition_attributes(rule.when, rule.require, rule.limit, rule.notes))
+    if rule.task is not None:
+        attributes["task"] = rule.task
+    if rule.every is not None:
+        attributes["every"] = {"period": rule.every.period, "by_day": rule.every.by_day}
+    if rule.target is not None:
+        attributes["target"] = rule.target
+    if rule.covers:
+        attributes["covers"] = [
+            {"dimension": c.dimension, "names": list(c.names), "texts": list(c.texts)}
+            for c in rule.covers
+        ]
+    if rule.fields:
+        attributes["fields"] = [
+            {"name": f.name, "type": str(f.type), "label": f.label} for f in rule.fields
+        ]
+    for key, names in (
+        ("grants", rule.grants),
+        ("effects", rule.effects),
+        ("penalties", rule.penalties),
+    ):
+        if names:
+            attributes[key] = list(names)
     return attributes
 
 
-def _item_attributes(items: Iterable[n.Item]) -> dict[str, Any]:
-    """Readable attributes of a statement's (or a step's) items; absent items add no key."""
+def _condition_attributes(
+    when: n.Expr | None,
+    require: n.Expr | None,
+    limit: ir.Limit | None,
+    notes: tuple[str, ...],
+) -> dict[str, Any]:
+    """Readable attributes of a rule's (or a step's) conditions, limit and notes; absent ones
+    add no key."""
     out: dict[str, Any] = {}
-    for item in items:
-        match item:
-            case n.When():
-                out["when"] = to_text(item.condition)
-            case n.Require():
-                out.setdefault("require", []).append(to_text(item.condition))
-            case n.Within():
-                out["limit"] = _limit(item)
-            case n.Extend():
-                out["extension"] = {
-                    "amount": item.limit.amount,
-                    "unit": item.limit.unit,
-                    "when": to_text(item.condition),
-                }
-            case n.Task():
-                out["task"] = item.text
-            case n.Every():
-                out["every"] = {"period": item.period, "by_day": item.by_day}
-            case n.Target():
-                out["target"] = item.name
-            case n.Covers():
-                out.setdefault("covers", []).append(
-                    {
-                        "dimension": item.dimension,
-                        "names": list(item.names),
-                        "texts": list(item.texts),
-                    }
-                )
-            case n.Field():
-                out.setdefault("fields", []).append(
-                    {"name": item.name, "type": str(item.type), "label": item.label}
-                )
-            case n.Grants() | n.Effects() | n.Penalties():
-                key = {n.Grants: "grants", n.Effects: "effects", n.Penalties: "penalties"}
-                out.setdefault(key[type(item)], []).extend(item.names)
-            case n.Note():
-                out.setdefault("notes", []).append(item.text)
+    if when is not None:
+        out["when"] = to_text(when)
+    if require is not None:
+        out["require"] = [to_text(require)]
+    if limit is not None:
+        out["limit"] = {
+            "amount": limit.amount.amount,
+            "unit": limit.amount.unit,
+            "from": limit.start,
+            "until": limit.end,
+            "excluding": limit.excluding,
+            "excluded_from": limit.excluded_from,
+            "excluded_until": limit.excluded_until,
+        }
+        if limit.extend is not None:
+            out["extension"] = {
+                "amount": limit.extend.amount.amount,
+                "unit": limit.extend.amount.unit,
+                "when": to_text(limit.extend.when),
+            }
+    if notes:
+        out["notes"] = list(notes)
     return out
 
 
-def _limit(within: n.Within) -> dict[str, Any]:
-    return {
-        "amount": within.limit.amount,
-        "unit": within.limit.unit,
-        "from": within.start,
-        "until": within.end,
-        "excluding": within.excluding,
-        "excluded_from": within.excluded_from,
-        "excluded_until": within.excluded_until,
-    }
-
-
-def _add_items(graph: nx.MultiDiGraph, model: Model, source: str, items: Iterable[n.Item]) -> None:
-    """The edges a statement's or a step's own items make: reads, actors, enum members."""
-    items = tuple(items)
-    _add_reads(graph, model, source, _read_sites(items))
-    for item in items:
-        match item:
-            case n.Actors():
-                for actor in item.names:
-                    _edge(graph, source, node_id("actor", actor), "actor", role="actor")
-            case n.Role():
-                _edge(graph, source, node_id("actor", item.actor), "actor", role=item.role)
-            case n.Grants() | n.Effects() | n.Penalties():
-                enum = ENUM_OF_ITEM[type(item)]
-                for member in item.names:
-                    mid = _enum_member(graph, model, enum, member)
-                    _edge(graph, source, mid, EDGE_OF_ITEM[type(item)])
-
-
-def _read_sites(items: Iterable[n.Item]) -> list[tuple[str, n.Expr | str]]:
-    """(where, expression or fact name) for everything the items read."""
+def _read_sites(
+    when: n.Expr | None, require: n.Expr | None, limit: ir.Limit | None
+) -> list[tuple[str, n.Expr | str]]:
+    """(where, expression or fact name) for everything a rule or step reads."""
     sites: list[tuple[str, n.Expr | str]] = []
-    for item in items:
-        match item:
-            case n.When():
-                sites.append(("when", item.condition))
-            case n.Require():
-                sites.append(("require", item.condition))
-            case n.Extend():
-                sites.append(("extend", item.condition))
-            case n.Within():
-                bounds = (item.start, item.end, item.excluded_from, item.excluded_until)
-                sites += [("within", fact) for fact in bounds if fact is not None]
+    if when is not None:
+        sites.append(("when", when))
+    if require is not None:
+        sites.append(("require", require))
+    if limit is not None:
+        if limit.extend is not None:
+            sites.append(("extend", limit.extend.when))
+        sites += [("within", fact) for fact in limit.dates]
     return sites
 
 
 def _add_reads(
-    graph: nx.MultiDiGraph, model: Model, source: str, sites: Iterable[tuple[str, n.Expr | str]]
+    graph: nx.MultiDiGraph,
+    program: ir.Program,
+    source: str,
+    sites: list[tuple[str, n.Expr | str]],
 ) -> None:
     via: dict[str, set[str]] = {}
     for where, read in sites:
         names = [read] if isinstance(read, str) else n.names_in(read)
         for name in names:
-            target = _value_node(model, name)
+            target = _value_node(program, name)
             if target is not None:
                 via.setdefault(target, set()).add(where)
     for target in sorted(via):
         _edge(graph, source, target, "reads", via=sorted(via[target]))
 
 
-def _value_node(model: Model, name: str) -> str | None:
+def _value_node(program: ir.Program, name: str) -> str | None:
     """The node a name in an expression reads; None for an enum member (a constant)."""
     for kind, table in (
-        ("fact", model.facts),
-        ("judgment", model.judgments),
-        ("define", model.defines),
+        ("fact", program.facts),
+        ("judgment", program.judgments),
+        ("define", program.defines),
     ):
         if name in table:
             return node_id(kind, name)
     return None
 
 
-def _enum_member(graph: nx.MultiDiGraph, model: Model, enum: str, member: str) -> str:
+def _add_actors(
+    graph: nx.MultiDiGraph,
+    source: str,
+    actors: tuple[str, ...],
+    roles: tuple[tuple[str, str], ...] = (),
+) -> None:
+    for actor in actors:
+        _edge(graph, source, node_id("actor", actor), "actor", role="actor")
+    for role, actor in roles:
+        _edge(graph, source, node_id("actor", actor), "actor", role=role)
+
+
+def _add_members(
+    graph: nx.MultiDiGraph,
+    program: ir.Program,
+    source: str,
+    item: type,
+    members: tuple[str, ...],
+) -> None:
+    enum = ENUM_OF_ITEM[item]
+    for member in members:
+        mid = _enum_member(graph, program, enum, member)
+        _edge(graph, source, mid, EDGE_OF_ITEM[item])
+
+
+def _enum_member(graph: nx.MultiDiGraph, program: ir.Program, enum: str, member: str) -> str:
     mid = node_id("enum_member", enum, member)
     if mid not in graph:
-        decl = model.enums.get(enum)
-        found = model.members(enum).get(member)
+        decl = program.enums.get(enum)
+        found = decl.member(member) if decl else None
         graph.add_node(
             mid,
             type="enum_member",
@@ -407,36 +419,28 @@ def _enum_member(graph: nx.MultiDiGraph, model: Model, enum: str, member: str) -
     return mid
 
 
-def _add_overrides(
-    graph: nx.MultiDiGraph, policy: Policy, rid: str, statement: n.Statement, situations: list[str]
-) -> None:
-    item = statement.first(n.Overrides)
-    if item is None:
-        return
-    # `overrides all` defeats every situation (compiler.interpret), so it gets one edge each.
-    targets = situations if item.all else list(item.names)
-    for target in targets:
-        _edge(graph, rid, node_id("rule", policy.id, target), "overrides", all=item.all)
-
-
 def _add_steps(
-    graph: nx.MultiDiGraph, model: Model, policy: Policy, statement: n.Statement
+    graph: nx.MultiDiGraph, program: ir.Program, policy: ir.Policy, rule: ir.Rule
 ) -> None:
-    rid = node_id("rule", policy.id, statement.name)
-    for order, step in enumerate(statement.all(n.Step), start=1):
-        sid = node_id("step", policy.id, statement.name, step.name)
+    rid = node_id("rule", policy.id, rule.name)
+    for step in rule.steps:
+        sid = node_id("step", policy.id, rule.name, step.name)
+        attributes = _condition_attributes(step.when, None, step.limit, step.notes)
+        if step.task is not None:
+            attributes["task"] = step.task
         graph.add_node(
             sid,
             type="step",
             policy=policy.id,
-            procedure=statement.name,
+            procedure=rule.name,
             name=step.name,
             label=step.label,
-            order=order,
-            **_item_attributes(step.items),
+            order=step.order,
+            **attributes,
         )
-        _edge(graph, rid, sid, "step", order=order)
-        _add_items(graph, model, sid, step.items)
+        _edge(graph, rid, sid, "step", order=step.order)
+        _add_reads(graph, program, sid, _read_sites(step.when, None, step.limit))
+        _add_actors(graph, sid, step.actors)
 
 
 def _edge(graph: nx.MultiDiGraph, source: str, target: str, type_: str, **attributes: Any) -> None:

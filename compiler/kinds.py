@@ -61,6 +61,7 @@ STEP_ITEMS: Final[tuple[type, ...]] = (n.Actors, n.Task, n.Within, n.Extend, n.W
 # Items a statement (or step) may hold once: join conditions with and/or instead.
 SINGLE_ITEMS: Final[tuple[type, ...]] = (
     n.When,
+    n.Require,
     n.Overrides,
     n.Within,
     n.Extend,

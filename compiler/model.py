@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from compiler import nodes as n
-from compiler.sources import CitationSyntaxError, Clause, SourceDocument
+from compiler.sources import Clause, SourceDocument
 
 
 @dataclass
@@ -51,26 +51,6 @@ class Policy:
 
 class ClauseError(ValueError):
     """A clause named on the command line that the document does not have, or not uniquely."""
-
-
-def resolve_clause(policy: Policy, citation: str) -> Clause:
-    """The clause a citation names, resolved the way `check` resolves citations."""
-    document = policy.source
-    if document is None:
-        raise ClauseError(f"{policy.id} has no official text, so no clause can be named")
-    try:
-        resolution = document.resolve(citation)
-    except CitationSyntaxError as error:
-        raise ClauseError(str(error)) from None
-    if resolution.ambiguous:
-        could = ", ".join(c.citation for c in resolution.candidates)
-        raise ClauseError(f"the clause {citation} is ambiguous in {policy.id}: it could be {could}")
-    if resolution.clause is None:
-        near = f"; nearest clauses: {', '.join(resolution.suggestions)}"
-        raise ClauseError(
-            f"{policy.id} has no clause {citation}{near if resolution.suggestions else ''}"
-        )
-    return resolution.clause
 
 
 def citation_key(citation: n.Citation) -> tuple[str, int, int]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compiler import ir
 from compiler import nodes as n
 from compiler.interpret import Unknown, decide, due, literal_facts, rule_value
-from compiler.model import Model, Policy
-from compiler.timelimits import CalendarNotCovered, WorkdayCalendar
+from compiler.runtime.timelimits import CalendarNotCovered, WorkdayCalendar
 
 
 @dataclass(frozen=True)
@@ -21,22 +21,25 @@ class CaseResult:
         return not self.failures
 
 
-def run_case(model: Model, policy: Policy, case: n.Case, calendar: WorkdayCalendar) -> CaseResult:
+def run_case(
+    program: ir.Program, policy: ir.Policy, case: n.Case, calendar: WorkdayCalendar
+) -> CaseResult:
     failures: list[str] = []
     if case.expect is not None:
-        decision = decide(model, policy, literal_facts(case.given))
+        decision = decide(program, policy, literal_facts(case.given))
         if decision.outcome != case.expect:
             detail = ""
             if decision.missing:
                 detail += f"; missing {', '.join(decision.missing)}"
             if decision.judgments:
                 detail += f"; open judgments {', '.join(decision.judgments)}"
-            if decision.cited():
-                detail += f"; decided by {', '.join(decision.cited())}"
+            cited = [s.rule.clause for s in decision.decisive]
+            if cited:
+                detail += f"; decided by {', '.join(cited)}"
             failures.append(f"expected {case.expect}, got {decision.outcome}{detail}")
         if case.cites:
             expected = {_clause_name(policy, c.text) for c in case.cites}
-            actual = {_clause_name(policy, s.rule.citation.text) for s in decision.decisive}
+            actual = {_clause_name(policy, s.rule.clause) for s in decision.decisive}
             if expected != actual:
                 failures.append(
                     f"expected the decision to cite {', '.join(sorted(expected))}; "
@@ -50,6 +53,7 @@ def run_case(model: Model, policy: Policy, case: n.Case, calendar: WorkdayCalend
     for check in case.dues:
         try:
             got = due(
+                program,
                 policy,
                 check.limit,
                 check.start,
@@ -65,9 +69,9 @@ def run_case(model: Model, policy: Policy, case: n.Case, calendar: WorkdayCalend
             failures.append(
                 f"{check.limit}{extended} from {check.start}: expected {check.expected}, got {got}"
             )
-    rules = {s.name: s for s in policy.statements}
     for rule_check in case.rule_checks:
-        value = rule_value(model, rules[rule_check.rule], literal_facts(case.given))
+        rule = policy.rule(rule_check.rule)
+        value = rule_value(program, rule, literal_facts(case.given))
         if value is not rule_check.holds:
             outcome = (
                 "unknown (needs " + ", ".join(sorted(value.needs)) + ")"
@@ -79,24 +83,19 @@ def run_case(model: Model, policy: Policy, case: n.Case, calendar: WorkdayCalend
     return CaseResult(policy.id, case, tuple(failures))
 
 
-def _clause_name(policy: Policy, citation: str) -> str:
+def _clause_name(policy: ir.Policy, citation: str) -> str:
     """Compare citations by the clause they name, so 三、(十三) and 三（十三） are equal."""
-    if policy.source is not None:
-        clause = policy.source.resolve(citation).clause
-        if clause is not None:
-            return clause.citation
-    return citation
+    clause = policy.document.resolve(citation).clause
+    return clause.citation if clause is not None else citation
 
 
 def run_all(
-    model: Model, calendar: WorkdayCalendar, only: set[str] | None = None
+    program: ir.Program, calendar: WorkdayCalendar, only: set[str] | None = None
 ) -> list[CaseResult]:
     results: list[CaseResult] = []
-    for policy_id in sorted(model.policies):
+    for policy_id in sorted(program.policies):
         if only and policy_id not in only:
             continue
-        policy = model.policies[policy_id]
-        for suite in policy.tests:
-            for case in suite.cases:
-                results.append(run_case(model, policy, case, calendar))
+        policy = program.policies[policy_id]
+        results += [run_case(program, policy, case, calendar) for case in policy.cases]
     return results

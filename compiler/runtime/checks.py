@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from .kinds import CHECKED_KINDS
 from .logic import merge
 from .policy import Facts, Limit, PolicyInfo, Rule
-from .timelimits import WorkdayCalendar, due_date
+from .timelimits import WorkdayCalendar
 from .values import Unknown, Value, to_json
 
 # pass: the record complies; fail: it breaks the rule; holds: a liability arises;
@@ -128,11 +128,9 @@ def _check_limit(
     extended: Value = False
     if limit.extend_when is not None:
         extended = limit.extend_when(facts)
-    amount = (limit.amount, limit.unit)
-    if extended is True and limit.extend_amount is not None and limit.extend_unit is not None:
-        amount = (limit.extend_amount, limit.extend_unit)
+    amount = limit.duration(extended is True)
     excluded, period_needs = _excluded_period(limit, facts)
-    verdict, due = _within(start, end, *amount, excluded, calendar)
+    verdict, due = _within(limit, start, end, extended is True, excluded, calendar)
     shown = _describe(limit, amount, start, due, excluded, policy)
     if verdict == "late" and period_needs:
         # The excluded period only pushes the due date later: without its dates, not knowable.
@@ -185,23 +183,22 @@ def _excluded_period(limit: Limit, facts: Facts) -> tuple[tuple[date, date] | No
 
 
 def _within(
+    limit: Limit,
     start: date,
     end: date,
-    amount: int,
-    unit: str,
+    extended: bool,
     excluded: tuple[date, date] | None,
     calendar: WorkdayCalendar,
 ) -> tuple[str, date]:
     """in_time, late, or unclear (an hours limit that dates cannot settle); and the due date."""
+    amount, unit = limit.duration(extended)
     if unit == "hours":
         # From dates alone: the same day is in time; more than the limit's days later is late.
         latest = start + timedelta(days=-(-amount // 24))
         if end <= start:
             return "in_time", start
         return ("late" if end > latest else "unclear"), latest
-    periods = (excluded,) if excluded is not None and unit in ("workdays", "days") else ()
-    due = due_date(start, amount, unit, calendar, excluded=periods)
-    assert isinstance(due, date)
+    due = limit.due(start, calendar, extended=extended, excluded=excluded)
     return ("in_time" if end <= due else "late"), due
 
 

@@ -21,7 +21,6 @@ from .timelimits import (
     CalendarDataError,
     CalendarNotCovered,
     WorkdayCalendar,
-    due_date,
     load_calendar,
 )
 from .validation import validate
@@ -99,13 +98,12 @@ def due_json(
                     f"{limit.amount} hours from the moment of {limit.start or 'the start'}"
                 )
             else:
-                due = due_date(start, limit.amount, limit.unit, calendar)
-                entry["due"] = due.isoformat()
+                entry["due"] = limit.due(start, calendar).isoformat()
             if limit.excluding is not None:
                 period = policy.periods.get(limit.excluding, limit.excluding)
                 entry["note"] = f"later by the working days of {period}, which do not count"
             if limit.extend_amount is not None and limit.extend_unit is not None:
-                extended = due_date(start, limit.extend_amount, limit.extend_unit, calendar)
+                extended = limit.due(start, calendar, extended=True)
                 entry["extended"] = {
                     "count": limit.extend_amount,
                     "unit": limit.extend_unit,

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
+from .timelimits import WorkdayCalendar, due_date
 from .values import FactSpec, Known, Value
 
 Facts = Mapping[str, Known]
@@ -49,6 +51,30 @@ class Limit:
     extend_unit: str | None = None
     extend_when: Condition | None = None
     reads: tuple[str, ...] = ()
+
+    def duration(self, extended: bool = False) -> tuple[int, str]:
+        """The amount and unit that run: the extension's when `extended` and there is one."""
+        if extended and self.extend_amount is not None and self.extend_unit is not None:
+            return self.extend_amount, self.extend_unit
+        return self.amount, self.unit
+
+    def due(
+        self,
+        start: date | datetime,
+        calendar: WorkdayCalendar,
+        *,
+        extended: bool = False,
+        excluded: tuple[date, date] | None = None,
+    ) -> date | datetime:
+        """The due date counted from `start` (the start day not counted): the one due-date
+        algorithm of policyc, its generated validators, their record checks and CLIs.
+
+        `excluded` is a period not counted (both ends included); only a limit written with
+        `excluding PERIOD` (不含公示期) takes one, and only a count of days or workdays."""
+        amount, unit = self.duration(extended)
+        counts_days = unit in ("workdays", "days")
+        periods = (excluded,) if excluded and self.excluding is not None and counts_days else ()
+        return due_date(start, amount, unit, calendar, excluded=periods)
 
 
 @dataclass(frozen=True)

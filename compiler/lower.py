@@ -1,0 +1,298 @@
+"""Lowering: the checked `Model` (declarations and statements as written) -> `ir.Program`.
+
+This is the only pass after the checker that reads statements and their items.  It assumes a
+model without errors: every name resolves, every citation names a clause, every required
+item is there (`compiler.check` reported anything else).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from compiler import ir
+from compiler import nodes as n
+from compiler.model import Model
+from compiler.model import Policy as CheckedPolicy
+from compiler.runtime.kinds import Kind
+
+
+class LoweringError(RuntimeError):
+    """The model has a defect the checker should have reported: a bug, not bad input."""
+
+
+def lower(model: Model, root: Path) -> ir.Program:
+    """The lowered program of a checked, error-free model; `root` is the project directory
+    (for the content hashes that version each policy)."""
+    enums = {
+        e.name: ir.Enum(e.name, e.label, tuple(ir.EnumMember(m.name, m.label) for m in e.members))
+        for e in model.enums.values()
+    }
+    facts = {
+        f.name: ir.Input(
+            f.name,
+            f.type,
+            f.label,
+            concept=f.concept,
+            members=tuple(m.name for m in enums[f.type.enum].members)
+            if f.type.name == "enum" and f.type.enum in enums
+            else (),
+        )
+        for f in model.facts.values()
+    }
+    judgments = {
+        j.name: ir.Input(j.name, n.TypeRef("bool"), j.label, judgment=True, refers=j.refers)
+        for j in model.judgments.values()
+    }
+    lowering = _Lowering(model, root, facts, judgments)
+    defines = {
+        define.name: lowering.define(policy, define)
+        for policy in model.policies.values()
+        for define in policy.defines
+    }
+    lowering.defines = defines
+    return ir.Program(
+        facts=facts,
+        judgments=judgments,
+        defines=defines,
+        enums=enums,
+        concepts={
+            c.name: ir.Concept(c.name, c.label, tuple(f.name for f in c.facts))
+            for c in model.concepts.values()
+        },
+        actors={a.name: ir.Actor(a.name, a.label, a.part_of) for a in model.actors.values()},
+        policies={pid: lowering.policy(model.policies[pid]) for pid in sorted(model.policies)},
+    )
+
+
+class _Lowering:
+    def __init__(
+        self,
+        model: Model,
+        root: Path,
+        facts: dict[str, ir.Input],
+        judgments: dict[str, ir.Input],
+    ) -> None:
+        self.model = model
+        self.root = root
+        self.defines: dict[str, ir.Define] = {}
+        # The inputs, for the reads of conditions.
+        self.program = ir.Program(facts, judgments, {}, {}, {}, {}, {})
+
+    def reads(self, *exprs: n.Expr) -> tuple[str, ...]:
+        """The inputs the expressions read, through definitions, sorted."""
+        names = ir.names_through(exprs, self.formula)
+        return tuple(sorted({name for name in names if self.program.is_input(name)}))
+
+    def formula(self, name: str) -> n.Expr | None:
+        define = self.model.defines.get(name)
+        return define.expr if define is not None else None
+
+    def clause(
+        self, policy: CheckedPolicy, citation: n.Citation, quotes: tuple[n.Quote, ...]
+    ) -> ir.ClauseRef:
+        clause = policy.clause_of(citation)
+        if clause is None:
+            raise LoweringError(f"{citation.span}: the citation {citation.text} is unresolved")
+        return ir.ClauseRef(citation.text, clause, tuple(q.text for q in quotes))
+
+    def define(self, policy: CheckedPolicy, define: n.DefineDecl) -> ir.Define:
+        return ir.Define(
+            define.name,
+            define.type,
+            policy.id,
+            self.clause(policy, define.citation, define.quotes),
+            define.expr,
+            self.reads(define.expr),
+        )
+
+    # ------------------------------------------------------------ policies
+
+    def policy(self, policy: CheckedPolicy) -> ir.Policy:
+        header = policy.header
+        if policy.source is None:
+            raise LoweringError(f"{header.span}: policy {policy.id} has no official text")
+        rules = tuple(self.rule(policy, s) for s in policy.statements)
+        limits = tuple(
+            limit
+            for rule in rules
+            for limit in (rule.limit, *(step.limit for step in rule.steps))
+            if limit is not None
+        )
+        inputs: set[str] = set()
+        for rule in rules:
+            inputs |= set(rule.reads)
+            for step in rule.steps:
+                if step.when is not None:
+                    inputs |= set(self.reads(step.when))
+        for limit in limits:
+            inputs |= set(limit.reads)
+        own_defines = tuple(self.defines[d.name] for d in policy.defines)
+        for define in own_defines:
+            inputs |= set(define.reads)
+        marks = [
+            ir.Mark(self.clause(policy, i.citation, i.quotes), "informative", i.reason)
+            for i in policy.informatives
+        ] + [
+            ir.Mark(self.clause(policy, p.citation, p.quotes), "pending", None)
+            for p in policy.pending
+        ]
+        return ir.Policy(
+            id=policy.id,
+            header=ir.Header(
+                title=header.title or policy.id,
+                jurisdiction=header.jurisdiction,
+                level=header.level,
+                issuers=header.issuers,
+                number=header.number,
+                issued=header.issued,
+                status=header.status,
+                status_label=header.status_label,
+                effective=header.effective,
+                source=header.source,
+                source_sha256=header.source_sha256,
+                decision=header.decision,
+                decision_label=header.decision_label,
+            ),
+            file=header.span.file,
+            document=policy.source,
+            rules=rules,
+            limits=limits,
+            defines=own_defines,
+            inputs=tuple(sorted(inputs)),
+            precedence=_precedence(rules),
+            grants=tuple(g for r in rules if r.kind is Kind.OUTCOME for g in r.grants),
+            marks=tuple(marks),
+            cases=tuple(case for suite in policy.tests for case in suite.cases),
+            version=self.version(policy),
+        )
+
+    def rule(self, policy: CheckedPolicy, statement: n.Statement) -> ir.Rule:
+        when, require = statement.first(n.When), statement.first(n.Require)
+        overrides = statement.first(n.Overrides)
+        # What its conditions read: `when`, `require`, and its own limit's extension.
+        extend = statement.first(n.Extend)
+        conditions = [c.condition for c in (when, require, extend) if c is not None]
+        clause = self.clause(policy, statement.citation, statement.quotes)
+        task = statement.first(n.Task)
+        every = statement.first(n.Every)
+        target = statement.first(n.Target)
+        limit = self.limit(statement, None, statement.items, clause, task)
+        return ir.Rule(
+            name=statement.name,
+            kind=statement.kind,
+            clause=clause,
+            file=statement.span.file,
+            line=statement.span.line,
+            when=when.condition if when else None,
+            require=require.condition if require else None,
+            overrides=overrides.names if overrides and not overrides.all else (),
+            overrides_all=bool(overrides and overrides.all),
+            reads=self.reads(*conditions),
+            actors=tuple(a for item in statement.all(n.Actors) for a in item.names),
+            roles=tuple((r.role, r.actor) for r in statement.all(n.Role)),
+            task=task.text if task else None,
+            every=ir.Every(every.period, every.by_day) if every else None,
+            limit=limit,
+            steps=tuple(
+                self.step(statement, step, order, clause, task)
+                for order, step in enumerate(statement.all(n.Step), start=1)
+            ),
+            grants=tuple(g for item in statement.all(n.Grants) for g in item.names),
+            effects=tuple(e for item in statement.all(n.Effects) for e in item.names),
+            target=target.name if target else None,
+            penalties=tuple(p for item in statement.all(n.Penalties) for p in item.names),
+            covers=tuple(ir.Covers(c.dimension, c.names, c.texts) for c in statement.all(n.Covers)),
+            fields=tuple(ir.Field(f.name, f.type, f.label) for f in statement.all(n.Field)),
+            notes=tuple(note.text for note in statement.all(n.Note)),
+        )
+
+    def step(
+        self,
+        statement: n.Statement,
+        step: n.Step,
+        order: int,
+        clause: ir.ClauseRef,
+        task: n.Task | None,
+    ) -> ir.Step:
+        items = step.items
+        own_task = _first(items, n.Task)
+        when = _first(items, n.When)
+        return ir.Step(
+            name=step.name,
+            label=step.label,
+            order=order,
+            actors=tuple(a for item in items if isinstance(item, n.Actors) for a in item.names),
+            task=own_task.text if own_task else None,
+            when=when.condition if when else None,
+            limit=self.limit(statement, step, items, clause, task),
+            notes=tuple(i.text for i in items if isinstance(i, n.Note)),
+        )
+
+    def limit(
+        self,
+        statement: n.Statement,
+        step: n.Step | None,
+        items: tuple[n.Item, ...],
+        clause: ir.ClauseRef,
+        task: n.Task | None,
+    ) -> ir.Limit | None:
+        within = _first(items, n.Within)
+        if within is None:
+            return None
+        when, extend = _first(items, n.When), _first(items, n.Extend)
+        require = _first(items, n.Require)
+        conditions = [c.condition for c in (when, require, extend) if c is not None]
+        dates = (within.start, within.end, within.excluded_from, within.excluded_until)
+        label = step.label if step is not None else (task.text if task else statement.name)
+        return ir.Limit(
+            name=step.name if step is not None else statement.name,
+            rule=statement.name,
+            step=step.name if step is not None else None,
+            clause=clause,
+            label=label,
+            amount=within.limit,
+            start=within.start,
+            end=within.end,
+            excluding=within.excluding,
+            excluded_from=within.excluded_from,
+            excluded_until=within.excluded_until,
+            when=when.condition if when else None,
+            extend=ir.Extension(extend.limit, extend.condition) if extend else None,
+            reads=tuple(sorted({d for d in dates if d is not None} | set(self.reads(*conditions)))),
+        )
+
+    def version(self, policy: CheckedPolicy) -> dict[str, str]:
+        """Content hashes: the policy file, the shared vocabulary, and the official text."""
+        policy_file = Path(policy.header.span.file)
+        if not policy_file.is_absolute():
+            policy_file = self.root / policy_file
+        shared = sorted(
+            p
+            for p in (self.root / "policies").glob("*.policy")
+            if p.stem not in self.model.policies
+        )
+        digest = hashlib.sha256()
+        for path in shared:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return {
+            "policy_sha256": hashlib.sha256(policy_file.read_bytes()).hexdigest(),
+            "vocabulary_sha256": digest.hexdigest(),
+            "source_sha256": policy.header.source_sha256 or "",
+        }
+
+
+def _precedence(rules: tuple[ir.Rule, ...]) -> tuple[ir.Override, ...]:
+    """Which exclusion defeats which rule: `overrides all` reaches every situation."""
+    situations = [r.name for r in rules if r.kind is Kind.SITUATION]
+    edges: list[ir.Override] = []
+    for rule in rules:
+        if rule.kind is not Kind.EXCLUSION:
+            continue
+        targets = situations if rule.overrides_all else list(rule.overrides)
+        edges += [ir.Override(rule.name, target, rule.overrides_all) for target in targets]
+    return tuple(edges)
+
+
+def _first(items: tuple[n.Item, ...], item_type: type[n.ItemT]) -> n.ItemT | None:
+    return next((i for i in items if isinstance(i, item_type)), None)
