@@ -296,3 +296,21 @@ def _precedence(rules: tuple[ir.Rule, ...]) -> tuple[ir.Override, ...]:
 
 def _first(items: tuple[n.Item, ...], item_type: type[n.ItemT]) -> n.ItemT | None:
     return next((i for i in items if isinstance(i, item_type)), None)
+
+
+def load_program(root: Path) -> ir.Program:
+    """The lowered program of the project at `root` (for tools and tests); a project with
+    check errors raises ProjectError with the rendered diagnostics."""
+    from compiler.check import check  # the checker is a front-end pass: import it only here
+    from compiler.diagnostics import render_all
+    from compiler.project import load
+
+    model, diagnostics = check(load(root))
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise ProjectError(render_all(errors))
+    return lower(model, root)
+
+
+class ProjectError(ValueError):
+    """A project that does not check clean cannot be lowered."""

@@ -18,30 +18,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
+from compiler import ir
 from compiler import nodes as n
 from compiler.backends.package import PACKAGE, package_files
 from compiler.build import write_tree
-from compiler.check import check
-from compiler.interpret import decide, explain, literal_facts
-from compiler.model import Model, Policy
-from compiler.project import load
+from compiler.interpret import decide, explain, info, literal_facts
+from compiler.lower import load_program
 from compiler.runtime.checks import check_record
 from compiler.runtime.policy import PolicyInfo, Rule
 from compiler.runtime.timelimits import load_calendar
 from compiler.runtime.values import Duration, FactSpec, to_json
-from compiler.tables import interpreted, policy_info
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-MODEL: Model = check(load(ROOT))[0]
-IDS = sorted(MODEL.policies)
+PROGRAM = load_program(ROOT)
+IDS = sorted(PROGRAM.policies)
 CALENDAR = load_calendar()
 
 
 @pytest.fixture(scope="module")
 def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("build") / "validators"
-    write_tree(target, package_files(MODEL, ROOT))
+    write_tree(target, package_files(PROGRAM))
     return target
 
 
@@ -61,16 +59,16 @@ def generated(package_dir: Path) -> Iterator[dict[str, ModuleType]]:
 
 @pytest.mark.parametrize("policy_id", IDS)
 def test_generated_module_snapshot(policy_id: str, text_snapshot: SnapshotAssertion) -> None:
-    files = package_files(MODEL, ROOT)
+    files = package_files(PROGRAM)
     assert files[f"{PACKAGE}/{policy_id}.py"].decode() == text_snapshot
 
 
 def test_generation_is_deterministic() -> None:
-    assert package_files(MODEL, ROOT) == package_files(MODEL, ROOT)
+    assert package_files(PROGRAM) == package_files(PROGRAM)
 
 
 def test_package_has_its_parts() -> None:
-    files = package_files(MODEL, ROOT)
+    files = package_files(PROGRAM)
     for part in ("pyproject.toml", "README.md", f"{PACKAGE}/py.typed", f"{PACKAGE}/__main__.py"):
         assert part in files
     for policy_id in IDS:
@@ -114,7 +112,7 @@ def test_policy_text_cannot_inject_code(tmp_path: Path) -> None:
     inside string literals."""
     from compiler.backends.pycode import layout, py_string, string
 
-    nasty = ['"""\nimport os\n"""', "x\\", "a\u2028b", "# comment", "'", "\x00", "中文”\""]
+    nasty = ['"""\nimport os\n"""', "x\\", "a\u2028b", "# comment", "'", "\x00", '中文”"']
     for text in nasty:
         code = layout(string(text * 8), 1, "label=", ",")
         value = eval(code.strip().removeprefix("label=").rstrip(","))
@@ -129,17 +127,17 @@ def _without_version(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k != "version"}
 
 
-def _literals(policy: Policy) -> list[object]:
+def _literals(policy: ir.Policy) -> list[object]:
     """The constants the policy compares with: boundary values worth generating around."""
     found: list[object] = []
 
     def walk(expr: n.Expr) -> None:
         found.extend(e.value for e in n.walk(expr) if isinstance(e, n.Literal))
 
-    for statement in policy.statements:
-        for item in statement.items:
-            if isinstance(item, n.When | n.Require | n.Extend):
-                walk(item.condition)
+    for rule in policy.rules:
+        extension = rule.limit.extend if rule.limit is not None else None
+        for condition in (*rule.conditions, *((extension.when,) if extension else ())):
+            walk(condition)
     for define in policy.defines:
         walk(define.expr)
     return found
@@ -178,7 +176,7 @@ def _value_strategy(spec: FactSpec, literals: list[object]) -> st.SearchStrategy
     return st.text(max_size=3)
 
 
-def _facts_strategy(info: PolicyInfo, policy: Policy) -> st.SearchStrategy[dict[str, object]]:
+def _facts_strategy(info: PolicyInfo, policy: ir.Policy) -> st.SearchStrategy[dict[str, object]]:
     literals = _literals(policy)
     optional = {
         name: st.one_of(st.none(), _value_strategy(spec, literals))
@@ -207,8 +205,8 @@ def test_generated_code_agrees_with_the_interpreter(
     policy_id: str, generated: dict[str, ModuleType]
 ) -> None:
     module = generated[policy_id]
-    policy = MODEL.policies[policy_id]
-    reference_info = policy_info(MODEL, policy, ROOT, interpreted(MODEL))
+    policy = PROGRAM.policies[policy_id]
+    reference_info = info(PROGRAM, policy)
     compiled_info: PolicyInfo = module.POLICY
     # Different classes (the package's copy of the runtime), the same fields.
     assert {k: vars(v) for k, v in compiled_info.facts.items()} == {
@@ -225,7 +223,7 @@ def test_generated_code_agrees_with_the_interpreter(
     def agree(raw: dict[str, object]) -> None:
         facts = _typed(reference_info, raw)
         try:
-            expected: Any = explain(MODEL, decide(MODEL, policy, facts))
+            expected: Any = explain(PROGRAM, decide(PROGRAM, policy, facts))
         except Exception as error:
             expected = f"{type(error).__name__}: {error}"
         try:
@@ -257,9 +255,8 @@ def _rule_value(module: ModuleType, rule: Rule, facts: dict[str, Any]) -> object
 
 CASES = [
     pytest.param(policy.id, case, id=f"{policy.id}-{case.name}")
-    for policy in (MODEL.policies[p] for p in IDS)
-    for suite in policy.tests
-    for case in suite.cases
+    for policy in (PROGRAM.policies[p] for p in IDS)
+    for case in policy.cases
 ]
 
 
@@ -268,7 +265,7 @@ def test_policy_case_on_generated_code(
     policy_id: str, case: n.Case, generated: dict[str, ModuleType]
 ) -> None:
     module = generated[policy_id]
-    policy = MODEL.policies[policy_id]
+    policy = PROGRAM.policies[policy_id]
     facts = literal_facts(case.given)
     raw = {k: to_json(v) for k, v in facts.items()}
     if case.expect is not None:
@@ -290,7 +287,6 @@ def test_policy_case_on_generated_code(
         assert value is rule_check.holds, case.label
 
 
-def _clause(policy: Policy, citation: str) -> str:
-    assert policy.source is not None
-    clause = policy.source.resolve(citation).clause
+def _clause(policy: ir.Policy, citation: str) -> str:
+    clause = policy.document.resolve(citation).clause
     return clause.citation if clause is not None else citation

@@ -24,17 +24,16 @@ from typing import Any
 
 import pytest
 
+from compiler import ir
 from compiler.backends.package import PACKAGE, package_files
 from compiler.build import write_tree
-from compiler.check import check
-from compiler.model import Model
-from compiler.project import load
+from compiler.interpret import info
+from compiler.lower import load_program
 from compiler.runtime.cli import run_validate
 from compiler.runtime.decision import decide_json
 from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.records import record_schema
 from compiler.runtime.timelimits import load_calendar
-from compiler.tables import interpreted, policy_info
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "data" / "cases"
@@ -71,18 +70,18 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def model() -> Model:
-    return check(load(ROOT))[0]
+def model() -> ir.Program:
+    return load_program(ROOT)
 
 
-def _info(model: Model, policy_id: str) -> PolicyInfo:
-    return policy_info(model, model.policies[policy_id], ROOT, interpreted(model))
+def _info(program: ir.Program, policy_id: str) -> PolicyInfo:
+    return info(program, program.policies[policy_id])
 
 
 @pytest.fixture(scope="module")
-def package_dir(model: Model, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def package_dir(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("build") / "validators"
-    write_tree(target, package_files(model, ROOT))
+    write_tree(target, package_files(model))
     return target
 
 
@@ -259,7 +258,7 @@ def test_validate_junit(installed: Installed) -> None:
 
 @pytest.mark.parametrize("cases", [VALID, FINDINGS], ids=["valid", "findings"])
 def test_compiled_report_equals_the_interpreters(
-    installed: Installed, model: Model, cases: Path
+    installed: Installed, model: ir.Program, cases: Path
 ) -> None:
     """Conditions compiled into the package and evaluated by the reference interpreter give
     the same report, byte for byte, version included."""
@@ -274,7 +273,7 @@ def test_compiled_report_equals_the_interpreters(
 # ---------------------------------------------------------------- decide, due, schema
 
 
-def test_decide_from_stdin(installed: Installed, model: Model) -> None:
+def test_decide_from_stdin(installed: Installed, model: ir.Program) -> None:
     result = run(
         installed, "decide", "--policy", "ningbo", "--facts", "-", stdin=json.dumps(NINGBO_FACTS)
     )
@@ -325,7 +324,7 @@ def test_due_clause_without_a_limit(installed: Installed) -> None:
     assert "clauses with limits: 二（三）" in result.stderr
 
 
-def test_schema(installed: Installed, model: Model) -> None:
+def test_schema(installed: Installed, model: ir.Program) -> None:
     result = run(installed, "schema", "--policy", "yuquan")
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)

@@ -19,6 +19,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
+from compiler import ir
 from compiler.check import check
 from compiler.cli import main
 from compiler.graph import (
@@ -33,18 +34,19 @@ from compiler.graph import (
     rules_reading,
     to_json,
 )
-from compiler.model import Model
+from compiler.lower import lower
 from compiler.project import load
+from compiler.runtime.kinds import Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 NINGBO_SHA256 = "cb0eeb5b5fef6fa5e40fb26a267488a9f313231a4d884eed4886e4deda41f394"
 
 
-def _model(root: Path) -> Model:
+def _model(root: Path) -> ir.Program:
     model, diagnostics = check(load(root))
     errors = [d.render() for d in diagnostics if d.severity == "error"]
     assert not errors, "\n\n".join(errors)
-    return model
+    return lower(model, root)
 
 
 MODEL = _model(ROOT)
@@ -81,7 +83,7 @@ def test_ids_are_prefixed_by_type_and_keys_name_the_relation() -> None:
 
 def test_every_statement_is_one_rule_node_of_its_policy() -> None:
     rules = nodes_of(GRAPH, "rule")
-    statements = {(p.id, s.name) for p in MODEL.policies.values() for s in p.statements}
+    statements = {(p.id, s.name) for p in MODEL.policies.values() for s in p.rules}
     assert {(d["policy"], d["name"]) for d in rules.values()} == statements
     for rid, data in rules.items():
         assert GRAPH.has_edge(f"policy:{data['policy']}", rid, key="has")
@@ -98,8 +100,7 @@ def test_every_rule_cites_exactly_one_existing_clause_of_its_policy() -> None:
 
 def test_every_clause_of_each_source_is_a_node_linked_to_its_parent() -> None:
     for policy in MODEL.policies.values():
-        assert policy.source is not None
-        clauses = list(policy.source.clauses())
+        clauses = list(policy.document.clauses())
         own = {v: d for v, d in nodes_of(GRAPH, "clause").items() if d["policy"] == policy.id}
         assert len(own) == len(clauses)
         nested = sum(1 for c in clauses if len(c.path) > 1)
@@ -121,8 +122,8 @@ def test_overrides_go_from_an_exclusion_to_a_situation_of_the_same_policy() -> N
 
 def test_overrides_all_reaches_every_situation() -> None:
     for policy in MODEL.policies.values():
-        situations = {s.name for s in policy.of_kind("situation")}
-        for exclusion in policy.of_kind("exclusion"):
+        situations = {s.name for s in policy.of_kind(Kind.SITUATION)}
+        for exclusion in policy.of_kind(Kind.EXCLUSION):
             rid = f"rule:{policy.id}/{exclusion.name}"
             targets = {
                 GRAPH.nodes[v]["name"]
@@ -155,10 +156,10 @@ def test_facts_of_policy_are_declared_inputs() -> None:
 
 def test_overriders_of_a_real_situation() -> None:
     policy = MODEL.policies["ningbo"]
-    situation = policy.of_kind("situation")[0]
+    situation = policy.of_kind(Kind.SITUATION)[0]
     found = overriders(GRAPH, f"ningbo/{situation.name}")
     # 宁波 第五条: every exclusion overrides all.
-    assert found == sorted(e.name for e in policy.of_kind("exclusion"))
+    assert found == sorted(e.name for e in policy.of_kind(Kind.EXCLUSION))
     assert overriders(GRAPH, f"rule:ningbo/{situation.name}") == found
     assert overriders(GRAPH, "ningbo/no_such_rule") == []
 
@@ -214,7 +215,7 @@ def test_json_round_trips_and_is_plain() -> None:
 
 
 def test_conditions_are_policy_text() -> None:
-    rule = GRAPH.nodes["rule:ningbo/" + MODEL.policies["ningbo"].of_kind("situation")[0].name]
+    rule = GRAPH.nodes["rule:ningbo/" + MODEL.policies["ningbo"].of_kind(Kind.SITUATION)[0].name]
     assert isinstance(rule["when"], str)
     assert any(
         "applicant_concealed_finances and" in d.get("when", "") for _, d in GRAPH.nodes(data=True)

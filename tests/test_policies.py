@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from compiler import nodes as n
-from compiler.check import check
+from compiler import ir
 from compiler.coverage import project_coverage
-from compiler.model import Model
+from compiler.lower import load_program
 from compiler.policytests import run_case
-from compiler.project import load
+from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.timelimits import load_calendar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,30 +21,27 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPLETE = ("lucheng", "ningbo", "taierzhuang", "weihai", "yuquan")
 
 
-def _model() -> Model:
-    model, diagnostics = check(load(ROOT))
-    errors = [d.render() for d in diagnostics if d.severity == "error"]
-    assert not errors, "\n\n".join(errors)
-    return model
+def _program() -> ir.Program:
+    # Raises with the rendered diagnostics when the project has check errors.
+    return load_program(ROOT)
 
 
-MODEL = _model()
+PROGRAM = _program()
 CALENDAR = load_calendar()
 CASES = [
     pytest.param(policy.id, case, id=f"{policy.id}-{case.name}")
-    for policy in (MODEL.policies[p] for p in sorted(MODEL.policies))
-    for suite in policy.tests
-    for case in suite.cases
+    for policy in (PROGRAM.policies[p] for p in sorted(PROGRAM.policies))
+    for case in policy.cases
 ]
 
 
 def test_policies_check_clean() -> None:
-    _model()
+    _program()
 
 
 @pytest.mark.parametrize("policy_id", COMPLETE)
 def test_transcription_is_complete(policy_id: str) -> None:
-    report = next(r for r in project_coverage(MODEL) if r.policy == policy_id)
+    report = next(r for r in project_coverage(PROGRAM) if r.policy == policy_id)
     assert report.total > 0
     missing = [c.clause.citation for c in report.uncovered()]
     assert not missing, f"{policy_id}: clauses neither cited nor marked: {missing}"
@@ -54,33 +50,25 @@ def test_transcription_is_complete(policy_id: str) -> None:
 @pytest.mark.parametrize("policy_id", COMPLETE)
 def test_every_normative_clause_has_a_policy_test(policy_id: str) -> None:
     """Every decision rule, time limit, requirement and liability is exercised by a policy test."""
-    policy = MODEL.policies[policy_id]
+    policy = PROGRAM.policies[policy_id]
     decided: set[str] = set()
     limits_tested: set[str] = set()
     checked: set[str] = set()
     from compiler.interpret import decide, literal_facts
 
-    for suite in policy.tests:
-        for case in suite.cases:
-            if case.expect is not None:
-                decision = decide(MODEL, policy, literal_facts(case.given))
-                decided |= {s.rule.name for s in decision.decisive}
-            limits_tested |= {d.limit for d in case.dues}
-            checked |= {c.rule for c in case.rule_checks}
-    rules = {s.name for s in policy.statements if s.kind in ("gate", "situation", "exclusion")}
+    for case in policy.cases:
+        if case.expect is not None:
+            decision = decide(PROGRAM, policy, literal_facts(case.given))
+            decided |= {s.rule.name for s in decision.decisive}
+        limits_tested |= {d.limit for d in case.dues}
+        checked |= {c.rule for c in case.rule_checks}
+    rules = {r.name for r in policy.rules if r.kind in DECISION_KINDS}
     assert not rules - decided, f"rules no test decides by: {sorted(rules - decided)}"
     limits = {
-        name
-        for name, (statement, _w, _e) in policy.limits().items()
-        if statement.kind == "deadline"
+        limit.name for limit in policy.limits if policy.rule(limit.rule).kind is Kind.DEADLINE
     }
     assert not limits - limits_tested, f"deadlines no test checks: {sorted(limits - limits_tested)}"
-    conditional = {
-        s.name
-        for s in policy.statements
-        if s.kind in ("requirement", "duty", "liability")
-        and (s.first(n.Require) is not None or s.first(n.When) is not None)
-    }
+    conditional = {r.name for r in policy.rules if r.kind in CHECKED_KINDS and r.conditions}
     assert not conditional - checked, f"no holds/fails test: {sorted(conditional - checked)}"
 
 
@@ -89,5 +77,5 @@ def test_policy_case(policy_id: str, case: object) -> None:
     from compiler import nodes as n
 
     assert isinstance(case, n.Case)
-    result = run_case(MODEL, MODEL.policies[policy_id], case, CALENDAR)
+    result = run_case(PROGRAM, PROGRAM.policies[policy_id], case, CALENDAR)
     assert result.passed, f"{case.label} ({case.span}): " + "; ".join(result.failures)

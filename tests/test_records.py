@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from compiler.check import check
-from compiler.project import load
+from compiler.interpret import info
+from compiler.lower import load_program
 from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.records import Record, RecordError, read_records, record_schema
 from compiler.runtime.values import Duration, FactSpec
-from compiler.tables import interpreted, policy_info
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "data" / "cases"
@@ -51,8 +50,8 @@ def error_of(path: Path, specs: dict[str, FactSpec] = SPECS) -> str:
 
 @pytest.fixture(scope="module")
 def taierzhuang() -> PolicyInfo:
-    model = check(load(ROOT))[0]
-    return policy_info(model, model.policies["taierzhuang"], ROOT, interpreted(model))
+    program = load_program(ROOT)
+    return info(program, program.policies["taierzhuang"])
 
 
 # ---------------------------------------------------------------- formats
