@@ -228,6 +228,10 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
+    if args.ir:
+        return _dump_ir(args)
+    if args.path is None:
+        raise UsageError("dump needs a policy file (or --ir, for the lowered model)")
     path = Path(args.path)
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
@@ -239,6 +243,23 @@ def cmd_dump(args: argparse.Namespace) -> int:
         _print(json.dumps(to_plain(module), ensure_ascii=False, indent=2))
     else:
         _print(format_module(module))
+    return EXIT_OK
+
+
+def _dump_ir(args: argparse.Namespace) -> int:
+    """The lowered model of one policy (by id, or by its file) or of all of them."""
+    program = _load_program(args)
+    chosen = tuple(sorted(program.policies))
+    if args.path is not None:
+        root = _root(args)
+        by_file = {(root / p.file).resolve(): p.id for p in program.policies.values()}
+        named = Path(args.path).resolve()
+        chosen = (by_file[named] if named in by_file else _policy(program, args.path).id,)
+    if args.json:
+        plain = {pid: ir.to_plain(program.policies[pid]) for pid in chosen}
+        _print(json.dumps(plain, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        _print(ir.format_program(program, chosen))
     return EXIT_OK
 
 
@@ -538,9 +559,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing policy file")
     p.set_defaults(run=cmd_new)
 
-    p = verbs.add_parser("dump", help="print the AST of one policy file (for debugging)")
-    p.add_argument("path")
-    p.add_argument("--json", action="store_true", help="as JSON, with source positions")
+    p = verbs.add_parser(
+        "dump", help="print the AST of one policy file, or (--ir) the lowered model of a policy"
+    )
+    p.add_argument("path", nargs="?", help="a policy file; with --ir, a policy id or file (or all)")
+    p.add_argument("--json", action="store_true", help="as JSON (the AST with source positions)")
+    p.add_argument(
+        "--ir", action="store_true", help="the lowered model that every backend reads (checked)"
+    )
     p.set_defaults(run=cmd_dump)
 
     p = verbs.add_parser("decide", help="decide a case: outcome, explanation, missing facts")

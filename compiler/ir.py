@@ -24,7 +24,7 @@ formula is computed and shown once), or otherwise an enum member.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 
 from compiler import nodes as n
@@ -497,3 +497,31 @@ def _q(text: str) -> str:
     # Escapes as the language does (exprtext), so a quote or newline cannot break a line.
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
+
+
+def to_plain(value: object) -> object:
+    """The lowered model as plain JSON data (`policyc dump --ir --json`): expressions as policy
+    text, clauses as their citations; the official text itself is left out."""
+    if isinstance(value, ClauseRef):
+        return {"citation": value.citation, "written": value.written, "quotes": list(value.quotes)}
+    if isinstance(value, n.TypeRef | Duration | Kind):
+        return str(value)
+    if isinstance(value, n.Literal | n.Name | n.Not | n.BoolOp | n.Compare | n.InSet):
+        return to_text(value)
+    if isinstance(value, n.Arith | n.Call | n.Conditional):
+        return to_text(value)
+    if isinstance(value, n.Case):
+        return value.name
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: to_plain(getattr(value, f.name))
+            for f in fields(value)
+            if not isinstance(getattr(value, f.name), SourceDocument)
+        }
+    return value

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compiler import ir
 from compiler import nodes as n
 from compiler.check import check
 from compiler.cli import main
@@ -39,38 +40,40 @@ from compiler.examples import (
     solve,
 )
 from compiler.interpret import Evaluator, coerce_facts, decide
-from compiler.model import Model, Policy
+from compiler.lower import lower
 from compiler.project import load
+from compiler.runtime.kinds import Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 NINGBO_SHA256 = "cb0eeb5b5fef6fa5e40fb26a267488a9f313231a4d884eed4886e4deda41f394"
 
-PROJECT, _DIAGNOSTICS = check(load(ROOT))
+MODEL, _DIAGNOSTICS = check(load(ROOT))
+PROJECT = lower(MODEL, ROOT)
 DECISION_RULES = [
     (policy.id, rule.name)
     for policy in PROJECT.policies.values()
-    for rule in policy.statements
-    if rule.kind in ("gate", "situation", "exclusion")
+    for rule in policy.rules
+    if rule.kind in (Kind.GATE, Kind.SITUATION, Kind.EXCLUSION)
 ]
 CONDITIONAL_RULES = [
     (policy.id, rule.name)
     for policy in PROJECT.policies.values()
-    for rule in policy.statements
-    if rule.kind not in ("gate", "situation", "exclusion")
-    and (rule.first(n.When) is not None or rule.first(n.Require) is not None)
+    for rule in policy.rules
+    if rule.kind not in (Kind.GATE, Kind.SITUATION, Kind.EXCLUSION)
+    and (rule.when is not None or rule.require is not None)
 ]
 
 
-def rule_of(policy: Policy, name: str) -> n.Statement:
-    return next(s for s in policy.statements if s.name == name)
+def rule_of(policy: ir.Policy, name: str) -> ir.Rule:
+    return policy.rule(name)
 
 
-def signature(model: Model, policy: Policy, rule: n.Statement, facts: Mapping[str, Any]) -> Any:
+def signature(model: ir.Program, policy: ir.Policy, rule: ir.Rule, facts: Mapping[str, Any]) -> Any:
     """What an example of `rule` establishes: for a gate whether it holds, else the outcome,
     the deciding rules and the situations they override (a scoped exclusion's example shows
     one that it takes relief away from)."""
     decision = decide(model, policy, facts)
-    if rule.kind == "gate":
+    if rule.kind is Kind.GATE:
         return next(s.value for s in decision.rules if s.rule.name == rule.name)
     overridden = tuple((s.rule.name, s.overridden_by) for s in decision.rules if s.overridden_by)
     return decision.outcome, tuple(s.rule.name for s in decision.decisive), overridden
@@ -79,10 +82,10 @@ def signature(model: Model, policy: Policy, rule: n.Statement, facts: Mapping[st
 EXPECTED = {"situation": "applies", "exclusion": "excluded"}
 
 
-def assert_decides(model: Model, policy: Policy, rule: n.Statement, example: Example) -> None:
+def assert_decides(model: ir.Program, policy: ir.Policy, rule: ir.Rule, example: Example) -> None:
     assert example.facts is not None, f"{policy.id}.{rule.name}: {example.note}"
     decision = decide(model, policy, example.facts)
-    if rule.kind == "gate":
+    if rule.kind is Kind.GATE:
         assert signature(model, policy, rule, example.facts) is True
     else:
         assert decision.outcome == EXPECTED[rule.kind]
@@ -126,7 +129,7 @@ def test_other_rule_example_holds_and_is_minimal(policy_id: str, rule_name: str)
     example = find_example(PROJECT, policy, rule)
     assert example.facts is not None, example.note
     assert example.outcome == "holds"
-    conditions = [i.condition for i in (rule.first(n.When), rule.first(n.Require)) if i]
+    conditions = [c for c in (rule.when, rule.require) if c is not None]
 
     def holds(facts: Mapping[str, Any]) -> bool:
         return all(Evaluator(PROJECT, facts).eval(c) is True for c in conditions)
@@ -139,7 +142,7 @@ def test_other_rule_example_holds_and_is_minimal(policy_id: str, rule_name: str)
 @pytest.mark.parametrize("policy_id", sorted(PROJECT.policies))
 def test_every_example_survives_the_json_round_trip(policy_id: str) -> None:
     policy = PROJECT.policies[policy_id]
-    for rule in policy.statements:
+    for rule in policy.rules:
         example = find_example(PROJECT, policy, rule)
         assert example.facts is not None, f"{rule.name}: {example.note}"
         shown = facts_json(PROJECT, example.facts)
@@ -213,7 +216,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI on the model loaded above: the many round trips need not re-check the project."""
-    monkeypatch.setattr("compiler.cli._load_model", lambda *_: (PROJECT, [], set()))
+    monkeypatch.setattr("compiler.cli._load_model", lambda *_: (MODEL, [], set()))
 
 
 def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -237,8 +240,8 @@ def test_cli_facts_round_trip_through_decide(
     policy_id: str,
 ) -> None:
     policy = PROJECT.policies[policy_id]
-    rules = [r for r in policy.statements if r.kind in EXPECTED]
-    for citation in dict.fromkeys(r.citation.text for r in rules):
+    rules = [r for r in policy.rules if r.kind in EXPECTED]
+    for citation in dict.fromkeys(r.clause.written for r in rules):
         code, out, _ = run(capsys, "example", policy_id, citation, "--json")
         assert code == 0
         for entry in json.loads(out)["examples"]:
@@ -333,7 +336,7 @@ define allowance: money at 第四条 = min(income * 30%, standard) + 100 yuan
 """
 
 
-def build(root: Path, statements: str) -> tuple[Model, Policy]:
+def build(root: Path, statements: str) -> tuple[ir.Program, ir.Policy]:
     policies = root / "policies"
     (policies / "sources").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "policies" / "sources" / "ningbo.txt", policies / "sources" / "ningbo.txt")
@@ -342,10 +345,13 @@ def build(root: Path, statements: str) -> tuple[Model, Policy]:
     )
     model, diagnostics = check(load(root))
     assert diagnostics == [], "\n".join(d.render() for d in diagnostics)
-    return model, model.policies["x"]
+    program = lower(model, root)
+    return program, program.policies["x"]
 
 
-def example_of(tmp_path: Path, statements: str, rule: str = "s") -> tuple[Model, Policy, Example]:
+def example_of(
+    tmp_path: Path, statements: str, rule: str = "s"
+) -> tuple[ir.Program, ir.Policy, Example]:
     model, policy = build(tmp_path, statements)
     return model, policy, find_example(model, policy, rule_of(policy, rule))
 
@@ -355,12 +361,12 @@ def shown(tmp_path: Path, statements: str, rule: str = "s") -> dict[str, Any] | 
     model, policy, example = example_of(tmp_path, statements, rule)
     if example.facts is None:
         return None
-    statement = rule_of(policy, rule)
-    assert_decides(model, policy, statement, example)
-    full = signature(model, policy, statement, example.facts)
+    target = rule_of(policy, rule)
+    assert_decides(model, policy, target, example)
+    full = signature(model, policy, target, example.facts)
     for name in example.facts:
         fewer = {k: v for k, v in example.facts.items() if k != name}
-        assert signature(model, policy, statement, fewer) != full, f"{name} is not needed"
+        assert signature(model, policy, target, fewer) != full, f"{name} is not needed"
     return facts_json(model, example.facts)
 
 
@@ -505,12 +511,17 @@ def test_cli_exit_1_when_a_rule_has_no_example(
 SPAN = n.Span("t.policy", 1, 1, 1, 1)
 BOOL = n.TypeRef("bool")
 LETTERS = ("a", "b", "c", "d")
-CORE = Model(
+CORE = ir.Program(
     facts={
-        **{x: n.FactDecl(x, BOOL, x, None, SPAN) for x in LETTERS},
-        "k": n.FactDecl("k", n.TypeRef("int"), "k", None, SPAN),
+        **{x: ir.Input(x, BOOL, x) for x in LETTERS},
+        "k": ir.Input("k", n.TypeRef("int"), "k"),
     },
-    judgments={"j": n.JudgmentDecl("j", "j", None, SPAN)},
+    judgments={"j": ir.Input("j", BOOL, "j", judgment=True)},
+    defines={},
+    enums={},
+    concepts={},
+    actors={},
+    policies={},
 )
 
 names = st.sampled_from([*LETTERS, "j"]).map(lambda x: n.Name(x, SPAN))

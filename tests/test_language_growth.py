@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from compiler import ir
 from compiler import nodes as n
 from compiler.check import check
 from compiler.coverage import policy_coverage
 from compiler.interpret import Unknown, rule_value
+from compiler.lower import lower
 from compiler.policytests import run_all
 from compiler.project import load
 from compiler.timelimits import load_calendar
@@ -103,11 +105,12 @@ def test_check_due_excluding_needs_a_limit_that_excludes(tmp_path: Path) -> None
     assert codes == ["E402"], [d.render() for d in diagnostics]
 
 
-def _model(tmp_path: Path, text: str) -> tuple[object, object]:
+def _model(tmp_path: Path, text: str) -> tuple[ir.Program, ir.Policy]:
     codes, diagnostics = project(tmp_path, text)
     assert codes == [], [d.render() for d in diagnostics]
     model, _ = check(load(tmp_path))
-    return model, model.policies["x"]
+    program = lower(model, tmp_path)
+    return program, program.policies["x"]
 
 
 def test_rule_value_of_a_requirement_is_when_implies_require(tmp_path: Path) -> None:
@@ -115,14 +118,14 @@ def test_rule_value_of_a_requirement_is_when_implies_require(tmp_path: Path) -> 
         tmp_path,
         "requirement r at 第二条 { when concealed require household_size >= 2 }\n",
     )
-    rule = policy.statements[0]  # type: ignore[attr-defined]
+    rule = policy.rules[0]
     two, one = Decimal(2), Decimal(1)
-    assert rule_value(model, rule, {"concealed": False}) is True  # type: ignore[arg-type]
-    assert rule_value(model, rule, {"concealed": True, "household_size": two}) is True  # type: ignore[arg-type]
-    assert rule_value(model, rule, {"concealed": True, "household_size": one}) is False  # type: ignore[arg-type]
-    open_ = rule_value(model, rule, {"household_size": one})  # type: ignore[arg-type]
+    assert rule_value(model, rule, {"concealed": False}) is True
+    assert rule_value(model, rule, {"concealed": True, "household_size": two}) is True
+    assert rule_value(model, rule, {"concealed": True, "household_size": one}) is False
+    open_ = rule_value(model, rule, {"household_size": one})
     assert isinstance(open_, Unknown) and open_.needs == {"concealed"}
-    assert rule_value(model, rule, {"household_size": two}) is True  # type: ignore[arg-type]
+    assert rule_value(model, rule, {"household_size": two}) is True
 
 
 def test_day_of_month_and_rule_checks_run_as_policy_tests(tmp_path: Path) -> None:
@@ -142,7 +145,7 @@ def test_day_of_month_and_rule_checks_run_as_policy_tests(tmp_path: Path) -> Non
     # 2024-09-27 is a Friday; 09-29 (Sunday) and 10-12 (Saturday) are adjusted workdays and
     # 10-01..07 the National Day break: the 5th workday is 10-10, or 10-14 when 10-08..10 are
     # a public notice that does not count.
-    results = {r.case.name: r.failures for r in run_all(model, load_calendar())}  # type: ignore[arg-type]
+    results = {r.case.name: r.failures for r in run_all(model, load_calendar())}
     assert results["early"] == () and results["late"] == () and results["notice"] == ()
     assert results["wrong"] == ("expected pay holds; it fails",)
 
@@ -151,7 +154,7 @@ def test_pending_clauses_are_checked_and_counted_uncovered(tmp_path: Path) -> No
     codes, diagnostics = project(tmp_path, 'pending at 第二条 "不在条文中的话"\n')
     assert codes == ["E306"], [d.render() for d in diagnostics]
     _, policy = _model(tmp_path / "ok", "pending at 第二条\n")
-    report = policy_coverage(policy)  # type: ignore[arg-type]
+    report = policy_coverage(policy)
     status = {c.clause.citation: c.status for c in report.clauses}
     assert status["第二条"] == "pending"
     assert report.covered == 0
@@ -174,7 +177,7 @@ def test_policyc_new_writes_a_checked_skeleton_of_every_clause(
     skeleton = write_skeleton(tmp_path, source, f"{policy_id}_draft")
     model, diagnostics = check(load(tmp_path))
     assert diagnostics == [], [d.render() for d in diagnostics]
-    policy = model.policies[f"{policy_id}_draft"]
+    policy = lower(model, tmp_path).policies[f"{policy_id}_draft"]
     report = policy_coverage(policy)
     document = load_source(source)
     assert [c.clause.citation for c in report.clauses] == [c.citation for c in document.clauses()]
