@@ -8,6 +8,7 @@ goes on, so that one run shows every problem.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import assert_never
 
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines, did_you_mean
@@ -154,8 +155,10 @@ class Checker:
                             self._outside_policy(item.span)
                         else:
                             policy.pending.append(item)
-                    case n.TestSuite():
-                        pass
+                    case n.TestSuite() | n.PolicyHeader():
+                        pass  # suites attach to their policy below; headers made the policy
+                    case _:
+                        assert_never(item)
         for module in self.loaded.modules:
             for item in module.items:
                 if isinstance(item, n.TestSuite):
@@ -394,6 +397,8 @@ class Checker:
                 self._check_type(item.type, item.span)
             case n.Every() | n.Task() | n.Note():
                 pass
+            case _:
+                assert_never(item)
 
     def _check_within(self, within: n.Within) -> None:
         for fact in (within.start, within.end, within.excluded_from, within.excluded_until):
@@ -562,7 +567,8 @@ class Checker:
                     "E202", f"the branches of 'if' differ: {then} and {otherwise}", expr.span
                 )
                 return None
-        return None
+            case _:
+                assert_never(expr)
 
     def _type_of_name(self, expr: n.Name, enum_hint: str | None) -> n.TypeRef | None:
         if expr.name in self.model.facts:

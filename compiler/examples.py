@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any
+from typing import Any, assert_never
 
 from compiler import ir
 from compiler import nodes as n
@@ -411,8 +411,11 @@ class _Search:
                     branch = expr.then if branch_taken else expr.otherwise
                     for chosen in self.alternatives(expr.condition, branch_taken, partial, depth):
                         yield from self.alternatives(branch, want, chosen, depth + 1)
-            case _:  # a comparison, `in`, or a function: solved with values later
+            case n.Compare() | n.InSet() | n.Call() | n.Arith():
+                # A comparison, `in`, or a function: solved with values later.
                 yield partial.with_atom(expr, want)
+            case _:
+                assert_never(expr)
 
     def _name(self, name: str, want: bool, partial: _Partial, depth: int) -> Iterator[_Partial]:
         if name in self.model.defines:
@@ -530,6 +533,12 @@ class _Search:
                     for member in atom.members
                     for root in self._invert(atom.operand, name, member, facts, 0)
                 ]
+            case n.Literal() | n.Name() | n.Not() | n.BoolOp() | n.Arith() | n.Call():
+                pass  # not a comparison: no boundary of its own
+            case n.Conditional():
+                pass
+            case _:
+                assert_never(atom)
         return []
 
     def _invert(
@@ -569,6 +578,10 @@ class _Search:
                     *(r for b in branches for r in self._invert(b, name, target, facts, depth + 1)),
                     *self._boundaries(expr.condition, name, facts, depth + 1),
                 ]
+            case n.Literal() | n.Not() | n.BoolOp() | n.Compare() | n.InSet():
+                pass  # a constant, or a truth value: no number of `name` makes it `target`
+            case _:
+                assert_never(expr)
         return []
 
     def _boundaries(self, condition: n.Expr, name: str, facts: Facts, depth: int) -> list[n.Value]:
@@ -584,11 +597,16 @@ class _Search:
                     for o in condition.operands
                     for r in self._boundaries(o, name, facts, depth + 1)
                 ]
-            case n.Name() if condition.name in self.model.defines:
-                define = self.model.defines[condition.name].expr
-                return self._boundaries(define, name, facts, depth + 1)
+            case n.Name():
+                define = self.model.defines.get(condition.name)
+                if define is not None:
+                    return self._boundaries(define.expr, name, facts, depth + 1)
             case n.Compare() | n.InSet():
                 return self._roots(condition, name, facts)
+            case n.Literal() | n.Arith() | n.Call() | n.Conditional():
+                pass  # not a truth value built of comparisons
+            case _:
+                assert_never(condition)
         return []
 
     def _invert_call(

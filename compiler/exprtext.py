@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import assert_never
 
 from compiler import nodes as n
 
@@ -72,7 +73,8 @@ def _render(expr: n.Expr) -> tuple[str, int]:
                 f"else {_at(expr.otherwise, CONDITIONAL)}",
                 CONDITIONAL,
             )
-    raise TypeError(f"not an expression: {expr!r}")
+        case _:
+            assert_never(expr)
 
 
 def literal_text(literal: n.Literal) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal as TypingLiteral
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 from compiler.runtime.kinds import Kind as Kind
 
@@ -401,7 +401,10 @@ def subexpressions(expr: Expr) -> tuple[Expr, ...]:
             return expr.args
         case Conditional():
             return (expr.condition, expr.then, expr.otherwise)
-    return ()
+        case Literal() | Name():
+            return ()
+        case _:
+            assert_never(expr)
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
