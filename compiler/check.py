@@ -16,6 +16,7 @@ from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGET
 from compiler.model import Model, Policy, citation_key
 from compiler.project import LoadedFiles
 from compiler.runtime.kinds import DECISION_KINDS
+from compiler.runtime.values import NUMERIC, ORDERED
 from compiler.sources import (
     CitationSyntaxError,
     Clause,
@@ -32,8 +33,6 @@ REQUIRED_EXAMPLES: dict[type, str] = {
     n.Grants: "grants exempt, lighter",
     n.Target: "target individual",
 }
-NUMERIC = {"int", "ratio"}  # dimensionless numbers mix freely
-ORDERED = {"int", "ratio", "money", "date", "duration"}
 FUNCTIONS = {"min", "max", "day_of_month"}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from compiler.lower import load_program, lower
 from compiler.project import load
 from compiler.runtime import kinds as runtime_kinds
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind, Role
+from compiler.runtime.records import record_schema
+from compiler.runtime.values import NUMERIC, ORDERED, TYPES, FactSpec, coerce
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL, _ = check(load(ROOT))
@@ -177,3 +180,24 @@ def test_every_kind_has_a_spec_and_a_role() -> None:
     assert DECISION_KINDS == (Kind.GATE, Kind.SITUATION, Kind.EXCLUSION)
     assert set(CHECKED_KINDS) == {Kind.DUTY, Kind.REQUIREMENT, Kind.LIABILITY}
     assert all(SPECS[k].role is Role.DECISION for k in DECISION_KINDS)
+
+
+# ---------------------------------------------------------------- the table of value types
+
+
+def test_the_grammar_lists_exactly_the_types_of_the_table() -> None:
+    grammar = (ROOT / "grammar" / "policy.lark").read_text(encoding="utf-8")
+    match = re.search(r"^BASE_TYPE:(.*)$", grammar, re.M)
+    assert match is not None
+    words = set(re.findall(r'"(\w+)"', match.group(1)))
+    assert words | {"enum"} == set(TYPES)  # an enum is written `enum NAME`
+
+
+def test_the_type_table_drives_checks_parsing_and_schemas() -> None:
+    assert {"int", "ratio"} == NUMERIC
+    assert {"int", "ratio", "money", "date", "duration"} == ORDERED
+    for name, value_type in TYPES.items():
+        spec = FactSpec("f", name, "标签", members=("a",))
+        assert value_type.name == name
+        assert "anyOf" in record_schema("p", "t", {"f": spec})["properties"]["f"]  # type: ignore[index]
+    assert coerce(FactSpec("f", "ratio", "比例"), "30%") == Decimal("0.3")

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .values import FactError, FactSpec, Known, coerce
+from .values import TYPES, FactError, FactSpec, Known, coerce
 
 ID_FIELD = "id"
 
@@ -109,18 +109,11 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise RecordError(f"record {name}: unknown field '{field_name}'{hint}")
         try:
-            facts[field_name] = coerce(spec, _from_text(spec, value))
+            cell = TYPES[spec.type].from_text(value) if isinstance(value, str) else value
+            facts[field_name] = coerce(spec, cell)
         except FactError as error:
             raise RecordError(f"record {name}: field {error}") from None
     return Record(name, facts)
-
-
-def _from_text(spec: FactSpec, value: object) -> object:
-    """CSV cells are text: read booleans; numbers, dates and the rest coerce from text."""
-    if spec.type == "bool" and isinstance(value, str):
-        lowered = value.strip().lower()
-        return {"true": True, "false": False}.get(lowered, value)
-    return value
 
 
 def record_schema(policy_id: str, title: str, specs: Mapping[str, FactSpec]) -> dict[str, object]:
@@ -140,25 +133,7 @@ def record_schema(policy_id: str, title: str, specs: Mapping[str, FactSpec]) -> 
     }
 
 
-_NUMBER_TEXT = r"^-?\d+(\.\d+)?$"
-
-
 def _property(spec: FactSpec) -> dict[str, object]:
     description = spec.label + ("（需人工判断）" if spec.judgment else "")
     nullable: list[object] = [{"type": "null"}]
-    if spec.type == "bool":
-        body: dict[str, object] = {"type": "boolean"}
-    elif spec.type == "int":
-        body = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?\d+$"}]}
-    elif spec.type in ("money", "ratio"):
-        text = _NUMBER_TEXT if spec.type == "money" else r"^-?\d+(\.\d+)?%?$"
-        body = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": text}]}
-    elif spec.type == "date":
-        body = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
-    elif spec.type == "duration":
-        body = {"type": "string", "pattern": r"^\d+ (workdays|days|hours|months|years)$"}
-    elif spec.type == "enum":
-        body = {"enum": list(spec.members)}
-    else:
-        body = {"type": "string"}
-    return {"description": description, "anyOf": [body, *nullable]}
+    return {"description": description, "anyOf": [TYPES[spec.type].schema(spec), *nullable]}

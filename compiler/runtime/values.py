@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Final
 
 UNITS: Final = ("workdays", "days", "hours", "months", "years")
@@ -58,30 +59,7 @@ class FactSpec:
 
 def coerce(spec: FactSpec, raw: object) -> Known:
     """A JSON value -> the fact's typed value, or FactError saying what was expected."""
-    kind = spec.type
-    if kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        raise FactError(f"'{spec.name}' is true or false, not {_shown(raw)}")
-    if kind in ("int", "money", "ratio"):
-        return _number(spec.name, kind, raw)
-    if kind == "date":
-        # Only YYYY-MM-DD: fromisoformat alone would also take 20240927 and 2024-W39-5.
-        if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
-            try:
-                return date.fromisoformat(raw)
-            except ValueError:
-                pass
-        raise FactError(f"'{spec.name}' is a date YYYY-MM-DD, not {_shown(raw)}")
-    if kind == "duration":
-        return _duration(spec.name, raw)
-    if kind == "enum":
-        if isinstance(raw, str) and raw in spec.members:
-            return raw
-        raise FactError(f"'{spec.name}' is one of {', '.join(spec.members)}; not {raw!r}")
-    if isinstance(raw, str):
-        return raw
-    raise FactError(f"'{spec.name}' is text, not {raw!r}")
+    return TYPES[spec.type].parse(spec, raw)
 
 
 def coerce_all(specs: Mapping[str, FactSpec], raw: Mapping[str, object]) -> dict[str, Known]:
@@ -105,6 +83,130 @@ def to_json(value: Known) -> object:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+# ---------------------------------------------------------------- the table of value types
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """Everything policyc knows about one value type, in one place.
+
+    The checker reads `numeric` and `ordered`; the runtime parses facts with `parse` (JSON)
+    and `from_text` (CSV cells); the JSON Schema of records comes from `schema`; `python`
+    names the class of its values, for the code generators."""
+
+    name: str  # as written in the language
+    python: str  # the Python class of its values: bool, Decimal, date, Duration, str
+    numeric: bool  # a dimensionless number: mixes freely with int and ratio
+    ordered: bool  # <, <=, >, >= compare two of its values
+    parse: Callable[[FactSpec, object], Known]
+    schema: Callable[[FactSpec], dict[str, object]]
+    from_text: Callable[[str], object] = lambda text: text  # a CSV cell -> what `parse` takes
+
+
+def _parse_bool(spec: FactSpec, raw: object) -> Known:
+    if isinstance(raw, bool):
+        return raw
+    raise FactError(f"'{spec.name}' is true or false, not {_shown(raw)}")
+
+
+def _parse_number(spec: FactSpec, raw: object) -> Known:
+    return _number(spec.name, spec.type, raw)
+
+
+def _parse_date(spec: FactSpec, raw: object) -> Known:
+    # Only YYYY-MM-DD: fromisoformat alone would also take 20240927 and 2024-W39-5.
+    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise FactError(f"'{spec.name}' is a date YYYY-MM-DD, not {_shown(raw)}")
+
+
+def _parse_duration(spec: FactSpec, raw: object) -> Known:
+    return _duration(spec.name, raw)
+
+
+def _parse_enum(spec: FactSpec, raw: object) -> Known:
+    if isinstance(raw, str) and raw in spec.members:
+        return raw
+    raise FactError(f"'{spec.name}' is one of {', '.join(spec.members)}; not {raw!r}")
+
+
+def _parse_text(spec: FactSpec, raw: object) -> Known:
+    if isinstance(raw, str):
+        return raw
+    raise FactError(f"'{spec.name}' is text, not {raw!r}")
+
+
+def _bool_cell(text: str) -> object:
+    return {"true": True, "false": False}.get(text.strip().lower(), text)
+
+
+_NUMBER_TEXT: Final = r"^-?\d+(\.\d+)?$"
+
+
+def _schema(body: dict[str, object]) -> Callable[[FactSpec], dict[str, object]]:
+    return lambda _spec: body
+
+
+def _number_schema(pattern: str) -> Callable[[FactSpec], dict[str, object]]:
+    return _schema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": pattern}]})
+
+
+TYPES: Final[Mapping[str, ValueType]] = MappingProxyType(
+    {
+        t.name: t
+        for t in (
+            ValueType(
+                "bool", "bool", False, False, _parse_bool, _schema({"type": "boolean"}), _bool_cell
+            ),
+            ValueType(
+                "int",
+                "Decimal",
+                True,
+                True,
+                _parse_number,
+                _schema(
+                    {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?\d+$"}]}
+                ),
+            ),
+            ValueType("money", "Decimal", False, True, _parse_number, _number_schema(_NUMBER_TEXT)),
+            ValueType(
+                "ratio",
+                "Decimal",
+                True,
+                True,
+                _parse_number,
+                _number_schema(r"^-?\d+(\.\d+)?%?$"),
+            ),
+            ValueType(
+                "date",
+                "date",
+                False,
+                True,
+                _parse_date,
+                _schema({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}),
+            ),
+            ValueType(
+                "duration",
+                "Duration",
+                False,
+                True,
+                _parse_duration,
+                _schema({"type": "string", "pattern": r"^\d+ (workdays|days|hours|months|years)$"}),
+            ),
+            ValueType("text", "str", False, False, _parse_text, _schema({"type": "string"})),
+            ValueType(
+                "enum", "str", False, False, _parse_enum, lambda spec: {"enum": list(spec.members)}
+            ),
+        )
+    }
+)
+NUMERIC: Final = frozenset(t.name for t in TYPES.values() if t.numeric)  # int, ratio
+ORDERED: Final = frozenset(t.name for t in TYPES.values() if t.ordered)
 
 
 def _shown(raw: object) -> str:
