@@ -310,16 +310,17 @@ def cmd_due(args: argparse.Namespace) -> int:
         start = date.fromisoformat(args.start)
     except ValueError:
         raise UsageError(f"--start {args.start}: expected a date YYYY-MM-DD") from None
+    # The clause as the document numbers it; then the runtime picks its limits, as the
+    # generated validators' `due` does.
     clause = _clause(policy, args.clause)
-    names = {limit.name for limit in policy.limits if limit.clause.clause == clause}
-    if not names:
-        cited = sorted({limit.clause.written for limit in policy.limits})
+    tables = info(program, policy)
+    limits = runtime_cli.limits_of_clause(tables, clause.citation)
+    if not limits:
+        cited = sorted({limit.clause for limit in tables.limits})
         raise UsageError(
             f"{policy.id} {clause.citation} states no time limit; clauses with limits: "
             + ", ".join(cited)
         )
-    tables = info(program, policy)
-    limits = [limit for limit in tables.limits if limit.name in names]
     try:
         report = runtime_cli.due_json(tables, limits, start, _calendar(args))
     except runtime_cli.InputError as error:

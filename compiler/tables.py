@@ -28,7 +28,7 @@ def rule_table(rule: ir.Rule, make: ConditionFactory) -> Rule:
     return Rule(
         rule.name,
         rule.kind,
-        rule.clause.written,
+        rule.clause.citation,
         rule.clause.quote,
         make(rule.when) if rule.when is not None else None,
         make(rule.require) if rule.require is not None else None,
@@ -43,7 +43,7 @@ def limit_table(limit: ir.Limit, make: ConditionFactory) -> Limit:
     return Limit(
         limit.name,
         limit.rule,
-        limit.clause.written,
+        limit.clause.citation,
         limit.clause.quote,
         limit.label,
         limit.amount.amount,

@@ -219,7 +219,7 @@ class ModuleWriter:
         out: list[str] = []
         for name in sorted(self.defines_needed):
             define = self.program.defines[name]
-            comment = f"define {name} at {define.clause.written}"
+            comment = f"define {name} at {define.clause.citation}"
             out.append(_function(f"define_{name}", comment, self.compiler.expr(define.expr)))
             out.append("\n")
         return out
@@ -229,11 +229,11 @@ class ModuleWriter:
     def _rules(self) -> Code:
         entries: list[Code] = []
         for rule in self.policy.rules:
-            where = f"{rule.kind} {rule.name} at {rule.clause.written}"
+            where = f"{rule.kind} {rule.name} at {rule.clause.citation}"
             pairs: list[tuple[str, Code]] = [
                 ("name", py_string(rule.name)),
                 ("kind", py_string(rule.kind)),
-                ("clause", py_string(rule.clause.written)),
+                ("clause", py_string(rule.clause.citation)),
                 ("quote", string(rule.clause.quote)),
             ]
             if rule.when is not None:
@@ -254,11 +254,11 @@ class ModuleWriter:
         entries: list[Code] = []
         for limit in self.policy.limits:
             name = limit.name
-            where = f"time limit {name} at {limit.clause.written}"
+            where = f"time limit {name} at {limit.clause.citation}"
             pairs: list[tuple[str, Code]] = [
                 ("name", py_string(name)),
                 ("rule", py_string(limit.rule)),
-                ("clause", py_string(limit.clause.written)),
+                ("clause", py_string(limit.clause.citation)),
                 ("quote", string(limit.clause.quote)),
                 ("label", string(limit.label)),
                 ("amount", str(limit.amount.amount)),

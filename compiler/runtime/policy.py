@@ -21,7 +21,7 @@ class Rule:
 
     name: str
     kind: str  # gate | situation | exclusion | requirement | duty | liability | deadline | ...
-    clause: str  # the citation as the policy file writes it (第四条（一）2)
+    clause: str  # the clause, in the document's numbering (第四条（一）2)
     quote: str
     when: Condition | None = None
     require: Condition | None = None
