@@ -131,13 +131,32 @@ def string_text(value: str) -> str:
 
 def within_text(within: n.Within) -> str:
     """A time limit as written: `7 workdays from a until b excluding public_notice`."""
-    parts = [str(within.limit)]
-    if within.start is not None:
-        parts.append(f"from {within.start}")
-    if within.end is not None:
-        parts.append(f"until {within.end}")
-    if within.excluding is not None:
-        parts.append(f"excluding {within.excluding}")
-        if within.excluded_from is not None and within.excluded_until is not None:
-            parts.append(f"from {within.excluded_from} until {within.excluded_until}")
+    return limit_text(
+        within.limit,
+        within.start,
+        within.end,
+        within.excluding,
+        within.excluded_from,
+        within.excluded_until,
+    )
+
+
+def limit_text(
+    amount: n.Duration,
+    start: str | None,
+    end: str | None,
+    excluding: str | None,
+    excluded_from: str | None,
+    excluded_until: str | None,
+) -> str:
+    """`7 workdays from a until b excluding public_notice from c until d`, parts as given."""
+    parts = [str(amount)]
+    if start is not None:
+        parts.append(f"from {start}")
+    if end is not None:
+        parts.append(f"until {end}")
+    if excluding is not None:
+        parts.append(f"excluding {excluding}")
+        if excluded_from is not None and excluded_until is not None:
+            parts.append(f"from {excluded_from} until {excluded_until}")
     return " ".join(parts)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 
 from compiler import nodes as n
-from compiler.exprtext import to_text
+from compiler.exprtext import limit_text, to_text
 from compiler.model import ClauseError
 from compiler.runtime.kinds import ROLES, Kind, Role
 from compiler.runtime.values import Duration, FactSpec
@@ -232,23 +232,6 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Header:
-    title: str
-    jurisdiction: str | None
-    level: str | None
-    issuers: tuple[str, ...]
-    number: str | None  # 文号
-    issued: date | None
-    status: str | None
-    status_label: str | None
-    effective: date | str | None  # a date, or "on_issue"
-    source: str | None
-    source_sha256: str | None
-    decision: str | None
-    decision_label: str | None
-
-
-@dataclass(frozen=True)
 class Mark:
     """A clause carrying no rule: `informative` (with why), or `pending` (not yet transcribed)."""
 
@@ -261,7 +244,8 @@ class Mark:
 @dataclass(frozen=True, eq=False)
 class Policy:
     id: str
-    header: Header
+    title: str
+    header: n.PolicyHeader  # the metadata as written: issuers, 文号, dates, status, decision
     file: str
     document: SourceDocument
     rules: tuple[Rule, ...]  # document order
@@ -390,7 +374,7 @@ def format_program(program: Program, policies: tuple[str, ...] | None = None) ->
 
 def _policy_lines(program: Program, policy: Policy) -> list[str]:
     header = policy.header
-    lines = [f"policy {policy.id} {_q(header.title)}"]
+    lines = [f"policy {policy.id} {_q(policy.title)}"]
     if header.decision is not None:
         lines.append(f"  decision {header.decision} {_q(header.decision_label or '')}")
     lines.append(f"  source {header.source} sha256 {header.source_sha256}")
@@ -470,15 +454,17 @@ def _rule_lines(rule: Rule) -> list[str]:
 
 
 def _limit_text(limit: Limit) -> str:
-    parts = [f"{limit.name}: {limit.amount}"]
-    if limit.start is not None:
-        parts.append(f"from {limit.start}")
-    if limit.end is not None:
-        parts.append(f"until {limit.end}")
-    if limit.excluding is not None:
-        parts.append(f"excluding {limit.excluding}")
-        if limit.excluded_from is not None:
-            parts.append(f"from {limit.excluded_from} until {limit.excluded_until}")
+    parts = [f"{limit.name}:"]
+    parts.append(
+        limit_text(
+            limit.amount,
+            limit.start,
+            limit.end,
+            limit.excluding,
+            limit.excluded_from,
+            limit.excluded_until,
+        )
+    )
     if limit.when is not None:
         parts.append(f"when {to_text(limit.when)}")
     if limit.extend is not None:
@@ -522,6 +508,7 @@ def to_plain(value: object) -> object:
         return {
             f.name: to_plain(getattr(value, f.name))
             for f in fields(value)
-            if not isinstance(getattr(value, f.name), SourceDocument)
+            # Position-free, and without the official text itself.
+            if not isinstance(getattr(value, f.name), SourceDocument | n.Span)
         }
     return value

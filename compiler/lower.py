@@ -139,21 +139,8 @@ class _Lowering:
         ]
         return ir.Policy(
             id=policy.id,
-            header=ir.Header(
-                title=header.title or policy.id,
-                jurisdiction=header.jurisdiction,
-                level=header.level,
-                issuers=header.issuers,
-                number=header.number,
-                issued=header.issued,
-                status=header.status,
-                status_label=header.status_label,
-                effective=header.effective,
-                source=header.source,
-                source_sha256=header.source_sha256,
-                decision=header.decision,
-                decision_label=header.decision_label,
-            ),
+            title=header.title or policy.id,
+            header=header,
             file=header.span.file,
             document=policy.source,
             rules=rules,

@@ -70,7 +70,7 @@ def periods(program: ir.Program) -> dict[str, str]:
 def policy_info(program: ir.Program, policy: ir.Policy, make: ConditionFactory) -> PolicyInfo:
     return PolicyInfo(
         policy.id,
-        policy.header.title,
+        policy.title,
         policy.header.decision_label,
         dict(policy.version),
         {name: program.input(name).spec() for name in policy.inputs},

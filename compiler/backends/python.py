@@ -292,7 +292,7 @@ class ModuleWriter:
         decision = header.decision_label
         pairs: list[tuple[str, Code]] = [
             ("id", py_string(policy.id)),
-            ("title", string(header.title)),
+            ("title", string(policy.title)),
             ("decision", string(decision) if decision is not None else "None"),
             ("version", version),
             ("facts", "FACTS"),
