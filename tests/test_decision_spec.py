@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -316,7 +315,7 @@ class Where:
 
 def check(decision: SpecDecision, facts: Mapping[str, bool]) -> bool:
     """Compare the runtime with the specification: True when they agree exactly, False when
-    the runtime lists facts that are not needed (test_missing_is_exact), and fails otherwise.
+    the runtime lists facts that are not needed, and fails otherwise.
 
     The docs fix outcome, cites and grants, and that `missing` / `judgments` name facts left in
     the open conditions, all of them needed.  Which open rules' facts are "still needed" is
@@ -459,12 +458,9 @@ def truth_table_results() -> list[tuple[SpecDecision, dict[str, bool], bool]]:
 def test_truth_tables() -> None:
     results = truth_table_results()
     assert len(results) == 57_882
-    # Where the runtime lists more facts than are needed (test_missing_is_exact), an exclusion
-    # names the situations it overrides: with `overrides all` only, it lists exactly those needed.
+    # The runtime lists exactly the facts needed, scoped overrides included.
     inexact = [(d, f) for d, f, exact in results if not exact]
-    assert all(any(x.overrides for x in d.of_kind("exclusion")) for d, _ in inexact)
-    # Pinned, so that listing yet more (or fewer) facts shows: 0 once the runtime is exact.
-    assert len(inexact) == 2_824
+    assert inexact == []
 
 
 def test_the_specification_is_the_table() -> None:
@@ -495,9 +491,10 @@ def test_the_specification_is_the_table() -> None:
         assert (got if got in ("applies", "excluded", "not_covered") else "open") == want
 
 
-# The smallest decision where the runtime lists a fact that cannot matter: s1 holds, and the
-# one open exclusion defeats s1 and s2 alike, so whether s2 holds changes nothing (x0 true:
-# excluded; false: applies).  With `overrides all` instead of naming both, the runtime agrees.
+# The smallest decision where the runtime once listed a fact that cannot matter: s1 holds, and
+# the one open exclusion defeats s1 and s2 alike, so whether s2 holds changes nothing (x0 true:
+# excluded; false: applies).  It listed b (undetermined) when x0 named both situations, and
+# only j (needs_judgment) when x0 overrode all; now both answer needs_judgment.
 SMALLEST = SpecDecision(
     (
         SpecRule("s1", "situation"),
@@ -515,13 +512,6 @@ def test_the_smallest_case_by_overriding_all() -> None:
     assert specify(SMALLEST, {}) == Answer("needs_judgment", ("s1",), frozenset({"j"}), ())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs: missing lists 'exactly the facts whose values are still needed'; the runtime "
-    "lists the facts of every situation still possible once an exclusion that names situations "
-    "threatens one that holds, even if it names them all: here missing ['b'] (so undetermined, "
-    "not needs_judgment) although b cannot change the outcome",
-)
 def test_missing_is_exact() -> None:
     got = runtime(SMALLEST, {})
     assert (got.outcome, got.missing, got.judgments) == ("needs_judgment", (), ("j",))
@@ -562,7 +552,7 @@ partial_facts = st.dictionaries(st.sampled_from(FACTS), st.booleans())
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(decisions(), partial_facts)
 def test_random_decisions(decision: SpecDecision, facts: dict[str, bool]) -> None:
-    check(decision, facts)
+    assert check(decision, facts), "the runtime lists facts that are not needed"
     # Values for the facts still needed, whatever they are, settle the outcome: the facts the
     # specification needs, and those the runtime lists.
     determined = ("applies", "excluded", "not_covered")

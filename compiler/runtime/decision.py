@@ -87,14 +87,43 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
     secure = [s for s in held if not any(defeats(e.rule, s.rule) for e in open_exclusions)]
     if secure and not open_gates:
         return result("applies", secure)
+    # The facts still needed are those of the open rules whose value alone can decide relief
+    # (docs/language.md: "exactly the facts whose values are still needed").  Every open gate
+    # can: some situation may still stand.  An open situation can when each situation that
+    # holds may fall to an open exclusion that spares it; an open exclusion, when it defeats
+    # a situation that may stand while every other one that holds falls with it (to it, or to
+    # another open exclusion that spares that situation).
+    unsettled = [e for e in exclusions if e.value is None]
+
+    def falls_sparing(held_one: RuleStatus, spared: RuleStatus, but: RuleStatus | None) -> bool:
+        return any(
+            x is not but and defeats(x.rule, held_one.rule) and not defeats(x.rule, spared.rule)
+            for x in unsettled
+        )
+
+    def situation_matters(open_one: RuleStatus) -> bool:
+        return all(falls_sparing(h, open_one, None) for h in held)
+
+    def exclusion_matters(exclusion: RuleStatus) -> bool:
+        return any(
+            defeats(exclusion.rule, s.rule)
+            and all(
+                defeats(exclusion.rule, h.rule) or falls_sparing(h, s, exclusion)
+                for h in held
+                if h is not s
+            )
+            for s in possible
+        )
+
     needs: set[str] = set()
-    for open_rule in [*open_gates, *open_exclusions]:
-        needs |= open_rule.needs
-    # The other situations matter unless a held one can only fall to an exclusion of all.
-    threats = [e for e in open_exclusions if any(defeats(e.rule, s.rule) for s in held)]
-    if not held or any(e.rule.overrides is not None for e in threats):
-        for possible_rule in possible:
-            needs |= possible_rule.needs
+    for gate in open_gates:
+        needs |= gate.needs
+    for exclusion in unsettled:
+        if exclusion_matters(exclusion):
+            needs |= exclusion.needs
+    for situation in possible:
+        if situation.value is None and situation_matters(situation):
+            needs |= situation.needs
     only_judgments = all(_is_judgment(policy, x) for x in needs)
     return result("needs_judgment" if only_judgments else "undetermined", held, needs)
 
