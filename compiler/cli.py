@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from compiler import codes
 from compiler import nodes as n
 from compiler.build import build
 from compiler.check import check
@@ -87,7 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     _model, diagnostics, requested = _load_model(args, paths)
     shown = _reported(diagnostics, requested)
-    if any(d.code == "E000" for d in shown) and not any(d.span for d in shown):
+    if any(d.code is codes.E000 for d in shown) and not any(d.span for d in shown):
         sys.stderr.write(render_all(shown) + "\n")
         return EXIT_USAGE
     errors = [d for d in shown if d.severity == "error"]
