@@ -297,7 +297,7 @@ class Checker:
         # Only a policy that decides something needs to say what its decision is.
         if header.decision is None and any(s.kind in DECISION_KINDS for s in policy.statements):
             self.error(
-                codes.E108,
+                codes.E109,
                 f"policy '{header.id}' has gates, situations or exclusions but no decision",
                 header.span,
                 'add e.g.: decision tolerance "容错纠错"',
@@ -697,7 +697,7 @@ class Checker:
                         "only a limit written with 'excluding PERIOD' (不含公示期) takes one",
                     )
                 if due.excluded is not None and due.excluded[0] > due.excluded[1]:
-                    self.error(codes.E012, "the excluded period ends before it starts", due.span)
+                    self.error(codes.E406, "the excluded period ends before it starts", due.span)
             rules = {s.name: s for s in policy.statements}
             for check in case.rule_checks:
                 rule = rules.get(check.rule)
