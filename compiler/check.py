@@ -7,11 +7,12 @@ goes on, so that one run shows every problem.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from compiler import codes
 from compiler import nodes as n
-from compiler.diagnostics import Diagnostic, SourceLines, did_you_mean
+from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
 from compiler.model import (
     ALLOWED_ITEMS,
     DECISION_KINDS,
@@ -59,8 +60,19 @@ class Checker:
 
     # ------------------------------------------------------------ reporting
 
-    def error(self, code: codes.Code, message: str, span: n.Span | None, *help: str) -> None:
-        self.diagnostics.append(Diagnostic(code, message, span, self.lines.line(span), help))
+    def error(
+        self,
+        code: codes.Code,
+        message: str,
+        span: n.Span | None,
+        *help: str,
+        labels: Sequence[Label] = (),
+    ) -> None:
+        # The checker knows every file's lines: quote them for the secondary places too.
+        quoted = tuple(replace(label, source_line=self.lines.line(label.span)) for label in labels)
+        self.diagnostics.append(
+            Diagnostic(code, message, span, self.lines.line(span), help, quoted)
+        )
 
     # ------------------------------------------------------------ passes
 
@@ -85,7 +97,7 @@ class Checker:
                     codes.E100,
                     f"{what} '{name}' is declared twice",
                     span,
-                    f"first declared at {seen[name]}",
+                    labels=(Label(seen[name], "first declared here"),),
                 )
                 return False
             seen[name] = span
@@ -108,7 +120,11 @@ class Checker:
                         codes.E100,
                         f"policy '{header.id}' is declared twice",
                         header.span,
-                        f"first declared at {self.model.policies[header.id].header.span}",
+                        labels=(
+                            Label(
+                                self.model.policies[header.id].header.span, "first declared here"
+                            ),
+                        ),
                     )
                 else:
                     policy = Policy(header)
@@ -309,7 +325,7 @@ class Checker:
                     codes.E100,
                     f"'{statement.name}' is used twice in policy {policy.id}",
                     statement.span,
-                    f"first used at {names[statement.name]}",
+                    labels=(Label(names[statement.name], "first used here"),),
                 )
             names[statement.name] = statement.span
             for step in statement.all(n.Step):
@@ -318,7 +334,7 @@ class Checker:
                         codes.E100,
                         f"'{step.name}' is used twice in policy {policy.id}",
                         step.span,
-                        f"first used at {names[step.name]}",
+                        labels=(Label(names[step.name], "first used here"),),
                     )
                 names[step.name] = step.span
         for statement in policy.statements:

@@ -2,7 +2,9 @@
 
 Rendered like a modern compiler's, with the offending line and a caret.  Chinese characters
 are two columns wide in a terminal, so the caret is padded by display width, not by code
-points (Lark's own `get_context` pads by code points and lands too far left).
+points (Lark's own `get_context` pads by code points and lands too far left).  Places that
+explain the error (where a name was first declared) are `Label`s, quoted after the primary
+line the same way, each under its own `--> file:line:col`, so that tools get them as data.
 """
 
 from __future__ import annotations
@@ -22,12 +24,22 @@ def display_width(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A secondary place that explains the primary one, e.g. where a name was first declared."""
+
+    span: Span
+    message: str  # e.g. "first declared here", shown after the caret
+    source_line: str | None = None  # the line at `span`, for the caret
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     code: Code  # its severity and meaning are the code's
     message: str
     span: Span | None
     source_line: str | None = None  # the offending line, for the caret
     help: tuple[str, ...] = field(default_factory=tuple)
+    labels: tuple[Label, ...] = field(default_factory=tuple)  # shown in this order
 
     @property
     def severity(self) -> Severity:
@@ -36,9 +48,18 @@ class Diagnostic:
     def render(self) -> str:
         where = f"{self.span}: " if self.span else ""
         lines = [f"{where}{self.severity}[{self.code.id}]: {self.message}"]
-        gutter = " " * len(str(self.span.line)) if self.span else ""
+        # One gutter for the whole diagnostic, wide enough for every line number it quotes,
+        # so that the bars of the primary and the secondary blocks stand in one column.
+        spans = [s for s in (self.span, *(label.span for label in self.labels)) if s is not None]
+        gutter = " " * max((len(str(s.line)) for s in spans), default=0)
         if self.span and self.source_line is not None:
             lines += _quote(self.span, self.source_line, gutter)
+        for label in self.labels:
+            if label.source_line is None:  # a file not loaded: the place and the message only
+                lines.append(f" {gutter}--> {label.span}: {label.message}")
+            else:
+                *quoted, carets = _quote(label.span, label.source_line, gutter)
+                lines += [f" {gutter}--> {label.span}", *quoted, f"{carets} {label.message}"]
         lines += [f" {gutter} = {h}" for h in self.help]
         return "\n".join(lines)
 
@@ -51,6 +72,17 @@ class Diagnostic:
             "line": self.span.line if self.span else None,
             "column": self.span.column if self.span else None,
             "help": list(self.help),
+            "labels": [
+                {
+                    "file": label.span.file,
+                    "line": label.span.line,
+                    "column": label.span.column,
+                    "end_line": label.span.end_line,
+                    "end_column": label.span.end_column,
+                    "message": label.message,
+                }
+                for label in self.labels
+            ],
         }
 
 
@@ -69,7 +101,7 @@ def _quote(span: Span, source_line: str, gutter: str) -> list[str]:
     else:
         marked = raw[span.column - 1 : span.column]
     carets = "^" * max(display_width(marked), 1)
-    number = str(span.line)
+    number = str(span.line).ljust(len(gutter))  # left-aligned, as rustc does
     return [
         f" {gutter} |",
         f" {number} | {text}",

@@ -9,6 +9,7 @@ unexpected character or token, a file cut off mid-statement, an impossible date)
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -705,12 +706,11 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
     items = transformer.transform(tree)
     lines = text.splitlines()
     errors = [
-        Diagnostic(
-            d.code,
-            d.message,
-            d.span,
-            lines[d.span.line - 1] if d.span and 0 < d.span.line <= len(lines) else None,
-            d.help,
+        replace(
+            d,
+            source_line=lines[d.span.line - 1]
+            if d.span and 0 < d.span.line <= len(lines)
+            else None,
         )
         for d in transformer.errors
     ]
