@@ -24,6 +24,7 @@ from compiler.build import build
 from compiler.check import check
 from compiler.coverage import PolicyCoverage, project_coverage
 from compiler.diagnostics import Diagnostic, render_all, to_json
+from compiler.errors import PolicycError
 from compiler.examples import examples_at, examples_json, format_examples
 from compiler.graph import build_graph, counts, policy_subgraph
 from compiler.graph import to_json as graph_json
@@ -42,7 +43,7 @@ from compiler.timelimits import CalendarDataError, load_calendar
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(PolicycError):
     """A problem with how policyc was called or with a file it was given: exit 2."""
 
 

@@ -52,6 +52,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from compiler import nodes as n
+from compiler.errors import PolicycError
 from compiler.interpret import Evaluator, FactError, Result, Unknown, coerce_facts, decide
 from compiler.model import DECISION_KINDS, ClauseError, Model, Policy, resolve_clause
 from compiler.sources import Clause
@@ -317,7 +318,7 @@ class Solution:
     reason: str = ""  # why none was found
 
 
-class _BudgetSpent(Exception):
+class _BudgetSpent(PolicycError):
     """The search reached MAX_STEPS."""
 
 
