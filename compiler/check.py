@@ -7,11 +7,13 @@ goes on, so that one run shows every problem.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import assert_never
 
+from compiler import codes
 from compiler import nodes as n
-from compiler.diagnostics import Diagnostic, SourceLines, did_you_mean
+from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
 from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
 from compiler.model import Model, Policy, citation_key
 from compiler.project import LoadedFiles
@@ -49,8 +51,19 @@ class Checker:
 
     # ------------------------------------------------------------ reporting
 
-    def error(self, code: str, message: str, span: n.Span | None, *help: str) -> None:
-        self.diagnostics.append(Diagnostic(code, message, span, self.lines.line(span), help))
+    def error(
+        self,
+        code: codes.Code,
+        message: str,
+        span: n.Span | None,
+        *help: str,
+        labels: Sequence[Label] = (),
+    ) -> None:
+        # The checker knows every file's lines: quote them for the secondary places too.
+        quoted = tuple(replace(label, source_line=self.lines.line(label.span)) for label in labels)
+        self.diagnostics.append(
+            Diagnostic(code, message, span, self.lines.line(span), help, quoted)
+        )
 
     # ------------------------------------------------------------ passes
 
@@ -72,10 +85,10 @@ class Checker:
         def unique(name: str, span: n.Span, what: str) -> bool:
             if name in seen:
                 self.error(
-                    "E100",
+                    codes.E100,
                     f"{what} '{name}' is declared twice",
                     span,
-                    f"first declared at {seen[name]}",
+                    labels=(Label(seen[name], "first declared here"),),
                 )
                 return False
             seen[name] = span
@@ -86,7 +99,7 @@ class Checker:
             headers = [i for i in module.items if isinstance(i, n.PolicyHeader)]
             for extra in headers[1:]:
                 self.error(
-                    "E106",
+                    codes.E106,
                     "a file holds one policy; this is a second 'policy' header",
                     extra.span,
                     "split the document into its own file",
@@ -95,10 +108,14 @@ class Checker:
             if header is not None:
                 if header.id in self.model.policies:
                     self.error(
-                        "E100",
+                        codes.E100,
                         f"policy '{header.id}' is declared twice",
                         header.span,
-                        f"first declared at {self.model.policies[header.id].header.span}",
+                        labels=(
+                            Label(
+                                self.model.policies[header.id].header.span, "first declared here"
+                            ),
+                        ),
                     )
                 else:
                     policy = Policy(header)
@@ -124,7 +141,7 @@ class Checker:
                         for member in item.members:
                             if member.name in members:
                                 self.error(
-                                    "E100",
+                                    codes.E100,
                                     f"enum member '{member.name}' is listed twice",
                                     member.span,
                                 )
@@ -164,7 +181,7 @@ class Checker:
                     target = self.model.policies.get(item.policy)
                     if target is None:
                         self.error(
-                            "E105",
+                            codes.E105,
                             f"tests for an unknown policy '{item.policy}'",
                             item.span,
                             *did_you_mean(item.policy, self.model.policies),
@@ -176,7 +193,7 @@ class Checker:
         for actor in self.model.actors.values():
             if actor.part_of is not None and actor.part_of not in self.model.actors:
                 self.error(
-                    "E102",
+                    codes.E102,
                     f"unknown actor '{actor.part_of}'",
                     actor.span,
                     *did_you_mean(actor.part_of, self.model.actors),
@@ -184,7 +201,7 @@ class Checker:
 
     def _outside_policy(self, span: n.Span) -> None:
         self.error(
-            "E107",
+            codes.E107,
             "a rule must stand in a policy file (one with a 'policy' header)",
             span,
             "shared files hold only facts, judgments, enums, actors and concepts",
@@ -196,7 +213,7 @@ class Checker:
         header = policy.header
         if header.source is None:
             self.error(
-                "E301",
+                codes.E301,
                 f"policy '{header.id}' names no official text",
                 header.span,
                 'add: source "sources/<id>.txt" sha256 "<hash>"',
@@ -208,7 +225,7 @@ class Checker:
         except SourceError as error:
             reason = str(error).removeprefix(f"{path}: ")
             self.error(
-                "E301",
+                codes.E301,
                 f"cannot read the official text {header.source}: {reason}",
                 header.span,
                 "the path is relative to policies/, e.g. sources/ningbo.txt",
@@ -216,7 +233,7 @@ class Checker:
             return
         if header.source_sha256 != document.sha256:
             self.error(
-                "E302",
+                codes.E302,
                 f"the official text {header.source} does not match the recorded sha256",
                 header.span,
                 f"recorded {header.source_sha256}",
@@ -239,12 +256,14 @@ class Checker:
         try:
             parse_citation(citation.text)
         except CitationSyntaxError as error:
-            self.error("E303", f"cannot read the citation {citation.text}: {error}", citation.span)
+            self.error(
+                codes.E303, f"cannot read the citation {citation.text}: {error}", citation.span
+            )
             return
         resolution = document.resolve(citation.text)
         if resolution.clause is None and resolution.candidates:
             self.error(
-                "E304",
+                codes.E304,
                 f"the citation {citation.text} is ambiguous in {policy.id}",
                 citation.span,
                 "it could be " + ", ".join(c.citation for c in resolution.candidates),
@@ -256,7 +275,9 @@ class Checker:
                 if resolution.suggestions
                 else ()
             )
-            self.error("E305", f"{policy.id} has no clause {citation.text}", citation.span, *hint)
+            self.error(
+                codes.E305, f"{policy.id} has no clause {citation.text}", citation.span, *hint
+            )
             return
         clause = resolution.clause
         policy.clauses[citation_key(citation)] = clause
@@ -270,7 +291,7 @@ class Checker:
                     else f"nearest passage ({verdict.similarity:.0%} alike): {verdict.nearest}"
                 )
                 self.error(
-                    "E306",
+                    codes.E306,
                     f"this quote is not in {clause.citation} of {policy.id}",
                     quote.span,
                     quote_hint,
@@ -281,11 +302,11 @@ class Checker:
     def _check_policy(self, policy: Policy) -> None:
         header = policy.header
         if header.title is None:
-            self.error("E108", f"policy '{header.id}' has no title", header.span)
+            self.error(codes.E108, f"policy '{header.id}' has no title", header.span)
         # Only a policy that decides something needs to say what its decision is.
         if header.decision is None and any(s.kind in DECISION_KINDS for s in policy.statements):
             self.error(
-                "E108",
+                codes.E109,
                 f"policy '{header.id}' has gates, situations or exclusions but no decision",
                 header.span,
                 'add e.g.: decision tolerance "容错纠错"',
@@ -294,19 +315,19 @@ class Checker:
         for statement in policy.statements:
             if statement.name in names:
                 self.error(
-                    "E100",
+                    codes.E100,
                     f"'{statement.name}' is used twice in policy {policy.id}",
                     statement.span,
-                    f"first used at {names[statement.name]}",
+                    labels=(Label(names[statement.name], "first used here"),),
                 )
             names[statement.name] = statement.span
             for step in statement.all(n.Step):
                 if step.name in names:
                     self.error(
-                        "E100",
+                        codes.E100,
                         f"'{step.name}' is used twice in policy {policy.id}",
                         step.span,
-                        f"first used at {names[step.name]}",
+                        labels=(Label(names[step.name], "first used here"),),
                     )
                 names[step.name] = step.span
         for statement in policy.statements:
@@ -322,7 +343,7 @@ class Checker:
                 article = "an" if statement.kind[0] in "aeiou" else "a"
                 example = REQUIRED_EXAMPLES.get(required)
                 self.error(
-                    "E111",
+                    codes.E111,
                     f"{article} {statement.kind} needs '{n.ITEM_KEYWORDS[required]}'",
                     statement.span,
                     *((f"for example: {example}",) if example else ()),
@@ -339,14 +360,14 @@ class Checker:
             if not isinstance(item, allowed):
                 words = ", ".join(n.ITEM_KEYWORDS[t] for t in allowed)
                 self.error(
-                    "E110",
+                    codes.E110,
                     f"'{n.ITEM_KEYWORDS[type(item)]}' has no meaning in a {where}",
                     item.span,
                     f"a {where} takes: {words}",
                 )
             elif isinstance(item, SINGLE_ITEMS) and counts[type(item)] == 2:
                 self.error(
-                    "E112",
+                    codes.E112,
                     f"a {where} takes one '{n.ITEM_KEYWORDS[type(item)]}'",
                     item.span,
                     "join the conditions with 'and' / 'or'",
@@ -373,7 +394,7 @@ class Checker:
                 for name in item.names:
                     if name not in members:
                         self.error(
-                            "E103",
+                            codes.E103,
                             f"'{name}' is not a member of enum {enum}",
                             item.span,
                             *did_you_mean(name, members),
@@ -383,7 +404,7 @@ class Checker:
             case n.Target():
                 if item.name not in TARGETS:
                     self.error(
-                        "E103",
+                        codes.E103,
                         f"a sanction targets an individual or a unit, not '{item.name}'",
                         item.span,
                         "write: target individual | target unit",
@@ -406,20 +427,20 @@ class Checker:
             decl = self.model.facts.get(fact)
             if decl is None:
                 self.error(
-                    "E101",
+                    codes.E101,
                     f"unknown fact '{fact}'",
                     within.span,
                     *did_you_mean(fact, self.model.facts),
                 )
             elif decl.type.name != "date":
                 self.error(
-                    "E201",
+                    codes.E201,
                     f"a time limit counts from and until dates; '{fact}' is {decl.type}",
                     within.span,
                 )
         if within.excluding is not None and within.excluding not in self.model.members("period"):
             self.error(
-                "E103",
+                codes.E103,
                 f"'{within.excluding}' is not a period (enum period)",
                 within.span,
                 *did_you_mean(within.excluding, self.model.members("period")),
@@ -430,7 +451,7 @@ class Checker:
         for name in item.names:
             if name not in situations:
                 self.error(
-                    "E104",
+                    codes.E104,
                     f"'{name}' is not a situation or gate of policy {policy.id}",
                     item.span,
                     *did_you_mean(name, situations),
@@ -442,14 +463,14 @@ class Checker:
                 self._known_actor(name, item.span)
             elif item.dimension == "programmes" and name not in self.model.members("programme"):
                 self.error(
-                    "E103",
+                    codes.E103,
                     f"'{name}' is not a programme (enum programme)",
                     item.span,
                     *did_you_mean(name, self.model.members("programme")),
                 )
             elif item.dimension not in ("staff", "programmes"):
                 self.error(
-                    "E113",
+                    codes.E113,
                     f"'covers {item.dimension}' takes quoted descriptions, not names",
                     item.span,
                 )
@@ -457,13 +478,13 @@ class Checker:
     def _known_actor(self, name: str, span: n.Span) -> None:
         if name not in self.model.actors:
             self.error(
-                "E102", f"unknown actor '{name}'", span, *did_you_mean(name, self.model.actors)
+                codes.E102, f"unknown actor '{name}'", span, *did_you_mean(name, self.model.actors)
             )
 
     def _check_type(self, type_: n.TypeRef, span: n.Span) -> None:
         if type_.name == "enum" and type_.enum not in self.model.enums:
             self.error(
-                "E101",
+                codes.E101,
                 f"unknown enum '{type_.enum}'",
                 span,
                 *did_you_mean(type_.enum or "", self.model.enums),
@@ -473,7 +494,7 @@ class Checker:
         actual = self.type_of(define.expr)
         if actual is not None and not _assignable(actual, define.type):
             self.error(
-                "E201",
+                codes.E201,
                 f"'{name}' is declared {define.type} but its formula gives {actual}",
                 define.span,
             )
@@ -484,7 +505,7 @@ class Checker:
         actual = self.type_of(expr)
         if actual is not None and actual.name != "bool":
             self.error(
-                "E201",
+                codes.E201,
                 f"a {what} must be true or false, but this is {actual}",
                 _span_of(expr),
                 "compare it: e.g. x >= 3",
@@ -509,13 +530,13 @@ class Checker:
                 if left is None:
                     return _t("bool")
                 if left.name != "enum":
-                    self.error("E202", f"'in {{…}}' tests an enum value, not {left}", expr.span)
+                    self.error(codes.E202, f"'in {{…}}' tests an enum value, not {left}", expr.span)
                     return _t("bool")
                 members = self.model.members(left.enum or "")
                 for member in expr.members:
                     if member not in members:
                         self.error(
-                            "E103",
+                            codes.E103,
                             f"'{member}' is not a member of enum {left.enum}",
                             expr.span,
                             *did_you_mean(member, members),
@@ -528,7 +549,7 @@ class Checker:
             case n.Call():
                 if expr.function not in FUNCTIONS:
                     self.error(
-                        "E203",
+                        codes.E203,
                         f"unknown function '{expr.function}'",
                         expr.span,
                         "the functions are min(…), max(…) and day_of_month(…)",
@@ -537,7 +558,7 @@ class Checker:
                 types = [self.type_of(a) for a in expr.args]
                 if expr.function == "day_of_month":
                     if len(types) != 1 or (types[0] is not None and types[0].name != "date"):
-                        self.error("E202", "day_of_month(…) takes one date", expr.span)
+                        self.error(codes.E202, "day_of_month(…) takes one date", expr.span)
                     return _t("int")
                 if any(t is None for t in types):
                     return None
@@ -547,7 +568,7 @@ class Checker:
                 if all(t == known[0] for t in known) and known[0].name in ORDERED:
                     return known[0]
                 self.error(
-                    "E202",
+                    codes.E202,
                     f"{expr.function}(…) needs values of one kind, got "
                     + ", ".join(str(t) for t in known),
                     expr.span,
@@ -563,7 +584,7 @@ class Checker:
                 if then.name in NUMERIC and otherwise.name in NUMERIC:
                     return _t("ratio")
                 self.error(
-                    "E202", f"the branches of 'if' differ: {then} and {otherwise}", expr.span
+                    codes.E202, f"the branches of 'if' differ: {then} and {otherwise}", expr.span
                 )
                 return None
             case _:
@@ -583,7 +604,7 @@ class Checker:
             return _t("enum", owners[0])
         known = [*self.model.facts, *self.model.judgments, *self.model.defines]
         self.error(
-            "E101", f"unknown name '{expr.name}'", expr.span, *did_you_mean(expr.name, known)
+            codes.E101, f"unknown name '{expr.name}'", expr.span, *did_you_mean(expr.name, known)
         )
         return None
 
@@ -609,7 +630,7 @@ class Checker:
         ):
             return _t("bool")
         self.error(
-            "E202",
+            codes.E202,
             f"cannot compare {left} {expr.op} {right}",
             expr.span,
             *(
@@ -629,7 +650,7 @@ class Checker:
             return None
         result = arith_result(expr.op, left.name, right.name)
         if result is None:
-            self.error("E202", f"cannot compute {left} {expr.op} {right}", expr.span)
+            self.error(codes.E202, f"cannot compute {left} {expr.op} {right}", expr.span)
             return None
         return _t(result)
 
@@ -640,7 +661,7 @@ class Checker:
         limits = policy.limits()
         for case in suite.cases:
             if case.name in names:
-                self.error("E100", f"test case '{case.name}' is written twice", case.span)
+                self.error(codes.E100, f"test case '{case.name}' is written twice", case.span)
             names.add(case.name)
             for binding in case.given:
                 self._check_binding(binding)
@@ -649,11 +670,13 @@ class Checker:
                     policy.source is not None
                     and policy.source.resolve(citation.text).clause is None
                 ):
-                    self.error("E305", f"{policy.id} has no clause {citation.text}", citation.span)
+                    self.error(
+                        codes.E305, f"{policy.id} has no clause {citation.text}", citation.span
+                    )
             for name in case.missing or ():
                 if name not in self.model.facts:
                     self.error(
-                        "E101",
+                        codes.E101,
                         f"unknown fact '{name}'",
                         case.span,
                         *did_you_mean(name, self.model.facts),
@@ -661,50 +684,52 @@ class Checker:
             for due in case.dues:
                 if due.limit not in limits:
                     self.error(
-                        "E401",
+                        codes.E401,
                         f"policy {policy.id} has no time limit '{due.limit}'",
                         due.span,
                         *did_you_mean(due.limit, limits),
                     )
                 elif limits[due.limit][1].limit.unit == "hours":
                     self.error(
-                        "E402",
+                        codes.E402,
                         f"the time limit '{due.limit}' counts hours: a date cannot test it",
                         due.span,
                         "an hours limit runs from the moment of the event; test the rule "
                         "with 'holds'/'fails' on dates instead",
                     )
                 elif due.extended and limits[due.limit][2] is None:
-                    self.error("E402", f"the time limit '{due.limit}' cannot be extended", due.span)
+                    self.error(
+                        codes.E402, f"the time limit '{due.limit}' cannot be extended", due.span
+                    )
                 elif due.excluded is not None and limits[due.limit][1].excluding is None:
                     self.error(
-                        "E402",
+                        codes.E402,
                         f"the time limit '{due.limit}' excludes no period",
                         due.span,
                         "only a limit written with 'excluding PERIOD' (不含公示期) takes one",
                     )
                 if due.excluded is not None and due.excluded[0] > due.excluded[1]:
-                    self.error("E012", "the excluded period ends before it starts", due.span)
+                    self.error(codes.E406, "the excluded period ends before it starts", due.span)
             rules = {s.name: s for s in policy.statements}
             for check in case.rule_checks:
                 rule = rules.get(check.rule)
                 if rule is None:
                     self.error(
-                        "E405",
+                        codes.E405,
                         f"policy {policy.id} has no rule '{check.rule}'",
                         check.span,
                         *did_you_mean(check.rule, rules),
                     )
                 elif rule.first(n.When) is None and rule.first(n.Require) is None:
                     self.error(
-                        "E405",
+                        codes.E405,
                         f"the {rule.kind} '{check.rule}' has no condition to test",
                         check.span,
                         "'holds' and 'fails' test a rule's 'when' or 'require'",
                     )
             if case.expect is None and not case.dues and not case.rule_checks:
                 self.error(
-                    "E403",
+                    codes.E403,
                     f"test case '{case.name}' expects nothing",
                     case.span,
                     "add 'expect OUTCOME', a 'due … is …' check, or 'holds'/'fails RULE'",
@@ -713,7 +738,7 @@ class Checker:
                 s.kind in DECISION_KINDS for s in policy.statements
             ):
                 self.error(
-                    "E404", f"policy {policy.id} makes no relief decision to test", case.span
+                    codes.E404, f"policy {policy.id} makes no relief decision to test", case.span
                 )
 
     def _check_binding(self, binding: n.Binding) -> None:
@@ -725,7 +750,7 @@ class Checker:
         else:
             known = [*self.model.facts, *self.model.judgments]
             self.error(
-                "E101",
+                codes.E101,
                 f"unknown fact '{binding.name}'",
                 binding.span,
                 *did_you_mean(binding.name, known),
@@ -737,14 +762,16 @@ class Checker:
                 decl_type.enum or ""
             ):
                 self.error(
-                    "E204",
+                    codes.E204,
                     f"'{binding.name}' is {decl_type}; '{value.name}' is not one of its values",
                     binding.span,
                     *did_you_mean(value.name, self.model.members(decl_type.enum or "")),
                 )
             return
         if not _assignable(value.type, decl_type):
-            self.error("E204", f"'{binding.name}' is {decl_type}, not {value.type}", binding.span)
+            self.error(
+                codes.E204, f"'{binding.name}' is {decl_type}, not {value.type}", binding.span
+            )
 
 
 def _clause_quoting(document: SourceDocument, quote: str) -> Clause | None:

@@ -18,12 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from compiler import ir
+from compiler import codes, ir
 from compiler import nodes as n
 from compiler.build import build
 from compiler.check import check
 from compiler.coverage import PolicyCoverage, project_coverage
 from compiler.diagnostics import Diagnostic, render_all, to_json
+from compiler.errors import PolicycError
 from compiler.examples import examples_at, examples_json, format_examples
 from compiler.graph import build_graph, counts, policy_subgraph
 from compiler.graph import to_json as graph_json
@@ -42,7 +43,7 @@ from compiler.timelimits import CalendarDataError, load_calendar
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(PolicycError):
     """A problem with how policyc was called or with a file it was given: exit 2."""
 
 
@@ -96,7 +97,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     _model, diagnostics, requested = _load_model(args, paths)
     shown = _reported(diagnostics, requested)
-    if any(d.code == "E000" for d in shown) and not any(d.span for d in shown):
+    if any(d.code is codes.E000 for d in shown) and not any(d.span for d in shown):
         sys.stderr.write(render_all(shown) + "\n")
         return EXIT_USAGE
     errors = [d for d in shown if d.severity == "error"]

@@ -2,7 +2,9 @@
 
 Rendered like a modern compiler's, with the offending line and a caret.  Chinese characters
 are two columns wide in a terminal, so the caret is padded by display width, not by code
-points (Lark's own `get_context` pads by code points and lands too far left).
+points (Lark's own `get_context` pads by code points and lands too far left).  Places that
+explain the error (where a name was first declared) are `Label`s, quoted after the primary
+line the same way, each under its own `--> file:line:col`, so that tools get them as data.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from compiler.codes import Code, Severity
 from compiler.nodes import Span
 
 
@@ -21,55 +24,89 @@ def display_width(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A secondary place that explains the primary one, e.g. where a name was first declared."""
+
+    span: Span
+    message: str  # e.g. "first declared here", shown after the caret
+    source_line: str | None = None  # the line at `span`, for the caret
+
+
+@dataclass(frozen=True)
 class Diagnostic:
-    code: str  # e.g. "E101"; E = error, W = warning
+    code: Code  # its severity and meaning are the code's
     message: str
     span: Span | None
     source_line: str | None = None  # the offending line, for the caret
     help: tuple[str, ...] = field(default_factory=tuple)
+    labels: tuple[Label, ...] = field(default_factory=tuple)  # shown in this order
 
     @property
-    def severity(self) -> str:
-        return "warning" if self.code.startswith("W") else "error"
+    def severity(self) -> Severity:
+        return self.code.severity
 
     def render(self) -> str:
         where = f"{self.span}: " if self.span else ""
-        lines = [f"{where}{self.severity}[{self.code}]: {self.message}"]
+        lines = [f"{where}{self.severity}[{self.code.id}]: {self.message}"]
+        # One gutter for the whole diagnostic, wide enough for every line number it quotes,
+        # so that the bars of the primary and the secondary blocks stand in one column.
+        spans = [s for s in (self.span, *(label.span for label in self.labels)) if s is not None]
+        gutter = " " * max((len(str(s.line)) for s in spans), default=0)
         if self.span and self.source_line is not None:
-            number = str(self.span.line)
-            gutter = " " * len(number)
-            # Control characters would garble the terminal: show them as U+FFFD.
-            raw = "".join(
-                "\ufffd" if unicodedata.category(ch) == "Cc" and ch != "\t" else ch
-                for ch in self.source_line.rstrip("\n")
-            )
-            text = raw.expandtabs(4)
-            # Columns count characters of the raw line; measure the prefix after expanding tabs.
-            before = raw[: max(self.span.column - 1, 0)].expandtabs(4)
-            if self.span.end_line == self.span.line and self.span.end_column > self.span.column:
-                marked = raw[self.span.column - 1 : self.span.end_column - 1]
+            lines += _quote(self.span, self.source_line, gutter)
+        for label in self.labels:
+            if label.source_line is None:  # a file not loaded: the place and the message only
+                lines.append(f" {gutter}--> {label.span}: {label.message}")
             else:
-                marked = raw[self.span.column - 1 : self.span.column]
-            carets = "^" * max(display_width(marked), 1)
-            lines += [
-                f" {gutter} |",
-                f" {number} | {text}",
-                f" {gutter} | {' ' * display_width(before)}{carets}",
-            ]
-        gutter = " " * (len(str(self.span.line)) + 2) if self.span else "  "
-        lines += [f"{gutter}= {h}" for h in self.help]
+                *quoted, carets = _quote(label.span, label.source_line, gutter)
+                lines += [f" {gutter}--> {label.span}", *quoted, f"{carets} {label.message}"]
+        lines += [f" {gutter} = {h}" for h in self.help]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
         return {
-            "code": self.code,
-            "severity": self.severity,
+            "code": self.code.id,
+            "severity": str(self.severity),
             "message": self.message,
             "file": self.span.file if self.span else None,
             "line": self.span.line if self.span else None,
             "column": self.span.column if self.span else None,
             "help": list(self.help),
+            "labels": [
+                {
+                    "file": label.span.file,
+                    "line": label.span.line,
+                    "column": label.span.column,
+                    "end_line": label.span.end_line,
+                    "end_column": label.span.end_column,
+                    "message": label.message,
+                }
+                for label in self.labels
+            ],
         }
+
+
+def _quote(span: Span, source_line: str, gutter: str) -> list[str]:
+    """The quoted line between bars, with carets under the span (by display width)."""
+    # Control characters would garble the terminal: show them as U+FFFD.
+    raw = "".join(
+        "\ufffd" if unicodedata.category(ch) == "Cc" and ch != "\t" else ch
+        for ch in source_line.rstrip("\n")
+    )
+    text = raw.expandtabs(4)
+    # Columns count characters of the raw line; measure the prefix after expanding tabs.
+    before = raw[: max(span.column - 1, 0)].expandtabs(4)
+    if span.end_line == span.line and span.end_column > span.column:
+        marked = raw[span.column - 1 : span.end_column - 1]
+    else:
+        marked = raw[span.column - 1 : span.column]
+    carets = "^" * max(display_width(marked), 1)
+    number = str(span.line).ljust(len(gutter))  # left-aligned, as rustc does
+    return [
+        f" {gutter} |",
+        f" {number} | {text}",
+        f" {gutter} | {' ' * display_width(before)}{carets}",
+    ]
 
 
 class SourceLines:
@@ -103,7 +140,7 @@ def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
         span.file if span else "",
         span.line if span else 0,
         span.column if span else 0,
-        diagnostic.code,
+        diagnostic.code.id,
     )
 
 

@@ -53,6 +53,7 @@ from typing import Any, assert_never
 
 from compiler import ir
 from compiler import nodes as n
+from compiler.errors import PolicycError
 from compiler.interpret import Evaluator, FactError, Result, Unknown, coerce_facts, decide
 from compiler.model import ClauseError
 from compiler.runtime.kinds import DECISION_KINDS, Kind
@@ -306,7 +307,7 @@ class Solution:
     reason: str = ""  # why none was found
 
 
-class _BudgetSpent(Exception):
+class _BudgetSpent(PolicycError):
     """The search reached MAX_STEPS."""
 
 

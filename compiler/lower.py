@@ -12,12 +12,13 @@ from pathlib import Path
 
 from compiler import ir
 from compiler import nodes as n
+from compiler.errors import PolicycError
 from compiler.model import Model
 from compiler.model import Policy as CheckedPolicy
 from compiler.runtime.kinds import Kind
 
 
-class LoweringError(RuntimeError):
+class LoweringError(PolicycError, RuntimeError):
     """The model has a defect the checker should have reported: a bug, not bad input."""
 
 
@@ -299,5 +300,5 @@ def load_program(root: Path) -> ir.Program:
     return lower(model, root)
 
 
-class ProjectError(ValueError):
+class ProjectError(PolicycError, ValueError):
     """A project that does not check clean cannot be lowered."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from compiler import nodes as n
+from compiler.errors import PolicycError
 from compiler.sources import Clause, SourceDocument
 
 
@@ -49,7 +50,7 @@ class Policy:
         return found
 
 
-class ClauseError(ValueError):
+class ClauseError(PolicycError, ValueError):
     """A clause named on the command line that the document does not have, or not uniquely."""
 
 

@@ -9,6 +9,7 @@ unexpected character or token, a file cut off mid-statement, an impossible date)
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -18,6 +19,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, did_you_mean
 from compiler.runtime.kinds import Kind
@@ -164,7 +166,7 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
         expected = _expected(set(error.expected))
         unclosed = _unclosed_brace(text, len(text))
         return Diagnostic(
-            "E003",
+            codes.E003,
             "the file ends in the middle of a statement",
             _span_at(path, line, column),
             lines[-1] if lines else "",
@@ -182,14 +184,14 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
         allowed = set(error.allowed or ())
         if char == '"':
             return Diagnostic(
-                "E005",
+                codes.E005,
                 "this string is not closed on its line",
                 _span_at(path, line, column),
                 source_line,
                 ('a string starts and ends with " on one line; write \\" for a quote inside it',),
             )
         return Diagnostic(
-            "E002",
+            codes.E002,
             f"unexpected character {char!r}",
             _span_at(path, line, column),
             source_line,
@@ -214,7 +216,7 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
             "a '}' is missing before this"
         )
     return Diagnostic(
-        "E004",
+        codes.E004,
         f"unexpected {what}",
         _span_at(path, line, column, max(len(str(token)), 1)),
         source_line,
@@ -256,7 +258,7 @@ class _ToNodes(Transformer[Token, Any]):
         except ValueError:
             self.errors.append(
                 Diagnostic(
-                    "E010",
+                    codes.E010,
                     f"{token} is not a date on the calendar",
                     self._tspan(token),
                     help=("dates are written YYYY-MM-DD, e.g. 2023-10-07",),
@@ -440,7 +442,7 @@ class _ToNodes(Transformer[Token, Any]):
         if amount != amount.to_integral_value():
             self.errors.append(
                 Diagnostic(
-                    "E011",
+                    codes.E011,
                     f"a time limit must be a whole number of {c[1]}, not {c[0]}",
                     self._tspan(c[0]),
                 )
@@ -482,7 +484,7 @@ class _ToNodes(Transformer[Token, Any]):
         if day != day.to_integral_value() or not 1 <= day <= 31:
             self.errors.append(
                 Diagnostic(
-                    "E012",
+                    codes.E012,
                     f"'by day {c[0]}' is not a day of the month (1–31)",
                     self._tspan(c[0]),
                 )
@@ -705,12 +707,11 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
     items = transformer.transform(tree)
     lines = text.splitlines()
     errors = [
-        Diagnostic(
-            d.code,
-            d.message,
-            d.span,
-            lines[d.span.line - 1] if d.span and 0 < d.span.line <= len(lines) else None,
-            d.help,
+        replace(
+            d,
+            source_line=lines[d.span.line - 1]
+            if d.span and 0 < d.span.line <= len(lines)
+            else None,
         )
         for d in transformer.errors
     ]
@@ -731,7 +732,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
         byte = data[error.start]
         return None, [
             Diagnostic(
-                "E001",
+                codes.E001,
                 f"the file is not valid UTF-8 (byte 0x{byte:02x} at offset {error.start})",
                 _span_at(path, line, column),
                 source_line,
@@ -745,7 +746,7 @@ def parse_file(path: Path, display: str | None = None) -> tuple[n.Module | None,
     try:
         data = path.read_bytes()
     except OSError as error:
-        return None, [Diagnostic("E000", f"cannot read {shown}: {error.strerror}", None)]
+        return None, [Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)]
     text, errors = decode(data, shown)
     if text is None:
         return None, errors

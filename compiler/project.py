@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines
 from compiler.parser import decode, parse_text
@@ -34,7 +35,7 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
         elif path.is_file():
             files.add(path)
         else:
-            errors.append(Diagnostic("E000", f"no such file or directory: {path}", None))
+            errors.append(Diagnostic(codes.E000, f"no such file or directory: {path}", None))
     return sorted(files), errors
 
 
@@ -75,7 +76,7 @@ def load(root: Path, paths: Sequence[Path] = ()) -> LoadedFiles:
             data = path.read_bytes()
         except OSError as error:
             loaded.diagnostics.append(
-                Diagnostic("E000", f"cannot read {shown}: {error.strerror}", None)
+                Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)
             )
             continue
         text, problems = decode(data, shown)

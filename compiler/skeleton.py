@@ -14,13 +14,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from compiler.errors import PolicycError
 from compiler.sources import Clause, SourceDocument, SourceError, load_source
 
 _ID = re.compile(r"[a-z_][a-z0-9_]*")
 _INDENT = "    "
 
 
-class SkeletonError(Exception):
+class SkeletonError(PolicycError):
     """The skeleton cannot be written (bad id, a file in the way, an unreadable text)."""
 
 

@@ -82,6 +82,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler.errors import PolicycError
+
 __all__ = [
     "CitationSyntaxError",
     "Clause",
@@ -202,7 +204,7 @@ def citation_of(path: Sequence[Segment]) -> str:
     return "".join(str(seg) for seg in path if not (has_article and seg.kind == "chapter"))
 
 
-class CitationSyntaxError(ValueError):
+class CitationSyntaxError(PolicycError, ValueError):
     """A citation that is not written in any of the accepted styles."""
 
 
@@ -780,7 +782,7 @@ class Resolution:
         return len(self.candidates) > 1
 
 
-class SourceError(Exception):
+class SourceError(PolicycError):
     """An official text that cannot be read (missing, unreadable, not UTF-8)."""
 
     def __init__(self, path: Path, reason: str) -> None:

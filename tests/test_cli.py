@@ -50,6 +50,13 @@ def test_check_json_diagnostics(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     [diagnostic] = json.loads(out)
     assert diagnostic["code"] == "E100"
     assert (diagnostic["line"], diagnostic["column"]) == (2, 1)
+    # The first declaration is a secondary location, as data rather than help text.
+    [label] = diagnostic["labels"]
+    assert label["file"].endswith("bad.policy")
+    assert (label["line"], label["column"], label["end_line"]) == (1, 1, 1)
+    assert label["end_column"] > label["column"]
+    assert label["message"] == "first declared here"
+    assert diagnostic["help"] == []
 
 
 def test_check_missing_path_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

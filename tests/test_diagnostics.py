@@ -4,7 +4,9 @@ Each file in tests/corpus/ has one defect (its first-line comment says which, un
 is in the first line or the bytes themselves).  For every file the test snapshots the exit code
 and the full rendered diagnostics, and checks the shape every diagnostic must have: no
 traceback, `file:line:col`, a code like E123, the offending line with a caret under the right
-column.  The snapshots record current behaviour; review them when a message changes.
+column, then any secondary locations (`--> file:line:col`, the line, a labelled caret under the
+right column) and the help lines.  The snapshots record current behaviour; review them when a
+message changes.
 
 Two substitutions keep the snapshots portable and readable as text: the checkout's absolute
 path becomes <root>, and control characters other than a line break are shown as <U+0000>.
@@ -19,8 +21,10 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from compiler import codes
 from compiler.cli import main
-from compiler.diagnostics import display_width
+from compiler.diagnostics import Diagnostic, Label, display_width
+from compiler.nodes import Span
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
@@ -34,8 +38,11 @@ HEADER = re.compile(
     r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning)"
     r"\[(?P<code>[EW]\d{3})\]: \S"
 )
-SOURCE = re.compile(r"^ (?P<number>\d+) \| (?P<text>.*)$")
+# Line numbers are left-aligned in a gutter as wide as the longest one in the diagnostic.
+SOURCE = re.compile(r"^ (?P<number>\d+) +\| (?P<text>.*)$")
 CARET = re.compile(r"^ +\| (?P<pad> *)(?P<carets>\^+)$")
+ARROW = re.compile(r"^ +--> (?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+)$")
+LABELLED = re.compile(r"^ +\| (?P<pad> *)(?P<carets>\^+) (?P<message>\S.*)$")
 SUMMARY = re.compile(r"^policyc check: (\d+) error\(s\) in 1 file\(s\)$")
 
 
@@ -61,6 +68,25 @@ def blocks(stderr: str) -> tuple[list[list[str]], str]:
     """The rendered diagnostics, one list of lines each, and the summary line."""
     body, _, summary = stderr.rstrip("\n").rpartition("\n")
     return [block.split("\n") for block in body.split("\n\n")], summary
+
+
+def secondary(block: list[str]) -> list[tuple[re.Match[str], re.Match[str]]]:
+    """The secondary locations after the primary caret: (arrow, labelled caret) of each.
+
+    Each is four lines: `--> file:line:col`, a bar, the quoted line, the labelled caret."""
+    found = []
+    rest = block[4:]
+    while rest and (arrow := ARROW.match(rest[0])):
+        assert len(rest) >= 4, "\n".join(block)
+        assert re.fullmatch(r" +\|", rest[1]), rest[1]
+        source = SOURCE.match(rest[2])
+        assert source and source["number"] == arrow["line"], rest[2]
+        caret = LABELLED.match(rest[3])
+        assert caret, f"no labelled caret under {rest[2]!r}"
+        found.append((arrow, caret))
+        rest = rest[4:]
+    assert all(re.match(r" += \S", line) for line in rest), block
+    return found
 
 
 def source_line(path: Path, number: int) -> str:
@@ -116,7 +142,10 @@ def test_corpus_diagnostics(
         source = SOURCE.match(block[2])
         assert source and source["number"] == header["line"], block[2]
         assert CARET.match(block[3]), f"no caret line under {block[2]!r}"
-        assert all(re.match(r" += \S", line) for line in block[4:]), block
+        secondary(block)  # checks the secondary locations and that only help lines follow
+        # One gutter for the whole diagnostic: every bar stands in one column.
+        bars = {line.index("|") for line in block[1:] if re.match(r"^ [\d ]+\|", line)}
+        assert len(bars) == 1, "\n".join(block)
 
 
 @pytest.mark.parametrize(
@@ -148,6 +177,11 @@ def test_caret_stands_under_the_reported_column(
         assert column <= len(raw) + 1, f"column {column} is past the end of {raw!r}"
         expected = display_width(raw[: column - 1].expandtabs(4))
         assert len(caret["pad"]) == expected, "\n".join(block[:4])
+        for arrow, labelled in secondary(block):
+            raw = source_line(ROOT / arrow["file"], int(arrow["line"]))
+            column = int(arrow["col"])
+            expected = display_width(raw[: column - 1].expandtabs(4))
+            assert len(labelled["pad"]) == expected, "\n".join(block)
 
 
 def test_comments_and_blank_lines_only_are_clean(
@@ -181,3 +215,51 @@ def test_unusable_path(
     assert code == 2
     assert "Traceback" not in err
     assert re.search(r"error\[E000\]: .*no_such_file\.policy", err)
+
+
+def test_secondary_location_is_rendered_like_the_primary() -> None:
+    """A label's caret is padded by display width too (Chinese counts two, a tab runs to 4), in
+    the gutter of the widest line number; without its line only the place and message show."""
+    diagnostic = Diagnostic(
+        codes.E100,
+        "fact '救助' is declared twice",
+        Span("b.policy", 120, 6, 120, 8),
+        '\t"低保"对象 x',
+        ("a help line",),
+        (
+            Label(
+                Span("a.policy", 7, 8, 7, 10), "first declared here", 'fact 救助金额: money "甲"'
+            ),
+            Label(Span("c.policy", 3, 1, 3, 2), "and here, in a file not loaded"),
+        ),
+    )
+    assert diagnostic.render().split("\n") == [
+        "b.policy:120:6: error[E100]: fact '救助' is declared twice",
+        "     |",
+        ' 120 |     "低保"对象 x',
+        "     |           ^^^^",
+        "    --> a.policy:7:8",
+        "     |",
+        ' 7   | fact 救助金额: money "甲"',
+        "     |          ^^^^ first declared here",
+        "    --> c.policy:3:1: and here, in a file not loaded",
+        "     = a help line",
+    ]
+    assert diagnostic.to_json()["labels"] == [
+        {
+            "file": "a.policy",
+            "line": 7,
+            "column": 8,
+            "end_line": 7,
+            "end_column": 10,
+            "message": "first declared here",
+        },
+        {
+            "file": "c.policy",
+            "line": 3,
+            "column": 1,
+            "end_line": 3,
+            "end_column": 2,
+            "message": "and here, in a file not loaded",
+        },
+    ]

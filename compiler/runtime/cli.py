@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from .decision import decide_json
+from .errors import PolicycError
 from .policy import Limit, PolicyInfo
 from .records import Record, RecordError, read_records, record_schema
 from .report import FORMATS, render
@@ -29,7 +30,7 @@ from .values import FactError
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-class InputError(Exception):
+class InputError(PolicycError):
     """Bad input: exit 2 with this message."""
 
 

@@ -15,12 +15,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import PolicycError
 from .values import TYPES, FactError, FactSpec, Known, coerce
 
 ID_FIELD = "id"
 
 
-class RecordError(ValueError):
+class RecordError(PolicycError, ValueError):
     """Input that is not a well-formed case record: names the file, the record and the field."""
 
 

@@ -79,6 +79,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
+from .errors import PolicycError
+
 __all__ = [
     "BUNDLED_DATA",
     "UNITS",
@@ -108,7 +110,7 @@ _YEAR_KEYS: Final = frozenset({"days_off", "extra_workdays"})
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class CalendarNotCovered(ValueError):
+class CalendarNotCovered(PolicycError, ValueError):
     """A date lies outside the years for which official schedules are loaded."""
 
     def __init__(self, day: date, calendar: WorkdayCalendar) -> None:
@@ -127,7 +129,7 @@ class CalendarNotCovered(ValueError):
         )
 
 
-class CalendarDataError(ValueError):
+class CalendarDataError(PolicycError, ValueError):
     """A calendar data file is unreadable or does not have the expected shape."""
 
 

@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Final
 
+from .errors import PolicycError
+
 UNITS: Final = ("workdays", "days", "hours", "months", "years")
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -41,7 +43,7 @@ Known = bool | Decimal | date | Duration | str
 Value = Known | Unknown
 
 
-class FactError(ValueError):
+class FactError(PolicycError, ValueError):
     """A fact that cannot be used: an unknown name or a value of the wrong type."""
 
 

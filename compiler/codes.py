@@ -1,0 +1,118 @@
+"""Every diagnostic code, registered once: its id, its one meaning and its severity.
+
+A `Diagnostic` is made from one of these objects, never from a string, so that a code cannot
+be misspelt, reused for a second meaning, or given a severity that disagrees with its letter.
+The README's table of codes is checked against `CODES` by tests/test_codes.py.
+
+Families: E0xx input and syntax, E1xx names and structure, E2xx types, E3xx sources,
+citations and quotes, E4xx policy tests, W5xx consistency between policies (warnings).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Severity(StrEnum):
+    # A StrEnum, so that the value renders and serialises as the plain word.
+    ERROR = "error"
+    WARNING = "warning"
+
+
+_LETTER = {Severity.ERROR: "E", Severity.WARNING: "W"}
+
+
+@dataclass(frozen=True)
+class Code:
+    id: str  # "E101": the letter says the severity, the first digit the family
+    title: str  # the one meaning of the code, as the README lists it
+    severity: Severity
+
+    def __post_init__(self) -> None:
+        # Checked at import time: a bad registration fails every test run, not one output.
+        if not re.fullmatch(r"[EW]\d{3}", self.id) or self.id[0] != _LETTER[self.severity]:
+            raise ValueError(f"code {self.id!r} does not fit severity {self.severity}")
+
+    def __str__(self) -> str:
+        return self.id
+
+
+_REGISTRY: dict[str, Code] = {}
+
+
+def _register(id: str, title: str, severity: Severity = Severity.ERROR) -> Code:
+    if id in _REGISTRY:
+        raise ValueError(f"code {id} is registered twice")
+    code = Code(id, title, severity)
+    _REGISTRY[id] = code
+    return code
+
+
+# ---------------------------------------------------------------- E0xx input and syntax
+
+E000 = _register("E000", "a file or directory cannot be read")
+E001 = _register("E001", "the file is not valid UTF-8")
+E002 = _register("E002", "unexpected character")
+E003 = _register("E003", "the file ends in the middle of a statement")
+E004 = _register("E004", "unexpected token")
+E005 = _register("E005", "a string is not closed on its line")
+E010 = _register("E010", "a date that is not on the calendar")
+E011 = _register("E011", "a time limit that is not a whole number")
+E012 = _register("E012", "a day of the month outside 1–31")
+
+# ---------------------------------------------------------------- E1xx names and structure
+
+E100 = _register("E100", "a name is declared twice")
+E101 = _register("E101", "unknown name")
+E102 = _register("E102", "unknown actor")
+E103 = _register("E103", "a value that is not a member of its enum")
+E104 = _register("E104", "precedence over a rule that is not a situation or gate of the policy")
+E105 = _register("E105", "tests for an unknown policy")
+E106 = _register("E106", "a second policy header in one file")
+E107 = _register("E107", "a rule outside a policy file")
+E108 = _register("E108", "a policy without a title")
+E109 = _register("E109", "a policy with gates, situations or exclusions but no decision")
+E110 = _register("E110", "an item that has no meaning in this statement")
+E111 = _register("E111", "a required item is missing")
+E112 = _register("E112", "an item given more than once")
+E113 = _register("E113", "names where quoted descriptions are expected")
+
+# ---------------------------------------------------------------- E2xx types
+
+E201 = _register("E201", "a value of the wrong type")
+E202 = _register("E202", "an operation on values of incompatible types")
+E203 = _register("E203", "unknown function")
+E204 = _register("E204", "a test gives a fact a value of the wrong type")
+
+# ---------------------------------------------------------------- E3xx sources, citations, quotes
+
+E301 = _register("E301", "the official text is missing or unreadable")
+E302 = _register("E302", "the official text does not match its sha256")
+E303 = _register("E303", "a citation that cannot be read")
+E304 = _register("E304", "an ambiguous citation")
+E305 = _register("E305", "a citation of a clause the text does not have")
+E306 = _register("E306", "a quote that is not in the cited clause")
+
+# ---------------------------------------------------------------- E4xx policy tests
+
+E401 = _register("E401", "a test names an unknown time limit")
+E402 = _register("E402", "a due-date check that does not apply to the time limit")
+E403 = _register("E403", "a test case that expects nothing")
+E404 = _register("E404", "an expected outcome for a policy that decides nothing")
+E405 = _register("E405", "holds/fails of an unknown rule or of one without a condition")
+E406 = _register("E406", "an excluded period that ends before it starts")
+
+# ---------------------------------------------------------------- W5xx consistency between policies
+
+# Registered ahead of the cross-city conflict check, which will emit it; nothing does yet.
+W501 = _register(
+    "W501",
+    "rules with different outcomes can hold at once with no stated precedence",
+    Severity.WARNING,
+)
+
+CODES: Mapping[str, Code] = MappingProxyType(_REGISTRY)
