@@ -27,10 +27,15 @@ from compiler.runtime.kinds import Kind
 GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
 
 
+def grammar_text() -> str:
+    """The grammar of the policy language, as Lark reads it."""
+    return GRAMMAR.read_text(encoding="utf-8")
+
+
 @cache
 def _lark() -> Lark:
     return Lark(
-        GRAMMAR.read_text(encoding="utf-8"),
+        grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
