@@ -80,8 +80,9 @@ def test_tree_invariants(policy_id: str) -> None:
         assert clause.line == doc.line_col(clause.start)[0]
         assert clause.citation == citation_of(clause.path)
         assert clause.text.startswith(clause.marker)
-        assert clause.implicit == (clause.marker == "" and clause.kind not in
-                                   ("preamble", "signature"))
+        assert clause.implicit == (
+            clause.marker == "" and clause.kind not in ("preamble", "signature")
+        )
         # The children lie inside the clause, in order, without overlapping.
         pos = clause.start
         for child in clause.children:
@@ -100,16 +101,25 @@ def test_tree_invariants(policy_id: str) -> None:
 def test_ningbo_structure() -> None:
     root = DOCS["ningbo"].root
     assert cites(root.children) == [
-        "序言", *[f"第{int_to_chinese(n)}条" for n in range(1, 9)], "落款", "附件"
+        "序言",
+        *[f"第{int_to_chinese(n)}条" for n in range(1, 9)],
+        "落款",
+        "附件",
     ]
     assert numbers(resolve("ningbo", "第三条"), "item") == [1, 2, 3, 4]
     article4 = resolve("ningbo", "第四条")
     assert numbers(article4, "item") == [1, 2, 3, 4]
     assert [numbers(group, "point") for group in article4.children] == [
-        [1, 2, 3, 4, 5, 6], [7, 8], [9, 10, 11], [12, 13, 14, 15]
+        [1, 2, 3, 4, 5, 6],
+        [7, 8],
+        [9, 10, 11],
+        [12, 13, 14, 15],
     ]
     assert [g.heading for g in article4.children] == [
-        "社会救助经办环节", "救助对象动态管理环节", "救助待遇服务环节", "其他救助环节"
+        "社会救助经办环节",
+        "救助对象动态管理环节",
+        "救助待遇服务环节",
+        "其他救助环节",
     ]
     assert numbers(resolve("ningbo", "第五条"), "item") == list(range(1, 8))
     assert numbers(resolve("ningbo", "第六条"), "item") == [1, 2, 3, 4]
@@ -128,7 +138,11 @@ def test_weihai_structure() -> None:
     assert numbers(resolve("weihai", "四"), "item") == [1, 2, 3, 4]
     assert numbers(resolve("weihai", "五"), "item") == [1, 2, 3, 4]
     assert [resolve("weihai", s).heading for s in "一二三四五"] == [
-        "总体要求", "适用对象", "适用情形", "不予容错情形清单", "保障措施"
+        "总体要求",
+        "适用对象",
+        "适用情形",
+        "不予容错情形清单",
+        "保障措施",
     ]
     # A page break inside an item does not start a clause; a stray leading space before a
     # real marker does not hide it.
@@ -139,8 +153,10 @@ def test_weihai_structure() -> None:
     signature = resolve("weihai", "落款").text
     assert signature.startswith("附件：1.容错申请表") and signature.endswith("2023年 10月 7日")
     assert "附件" not in resolve("weihai", "五（四）").text
-    assert [resolve("weihai", a).heading for a in ("附件1", "附件2")] == ["容错申请表",
-                                                                           "容错免责决定书"]
+    assert [resolve("weihai", a).heading for a in ("附件1", "附件2")] == [
+        "容错申请表",
+        "容错免责决定书",
+    ]
 
 
 def test_yuquan_structure() -> None:
@@ -174,7 +190,9 @@ def test_yuquan_implicit_item() -> None:
     assert group.citation == "第四条（一）"
     assert numbers(group, "point") == [1, 2, 3]
     assert [p.heading for p in group.children] == [
-        "审核审批责任", "动态管理责任", "低保资金申请和发放责任"
+        "审核审批责任",
+        "动态管理责任",
+        "低保资金申请和发放责任",
     ]
     assert [s.kind for s in group.children[0].path] == ["chapter", "article", "item", "point"]
     assert resolve("yuquan", "第四条（一）1") is group.children[0]
@@ -200,7 +218,8 @@ def test_taierzhuang_and_lucheng_structure() -> None:
 @pytest.mark.parametrize("policy_id", POLICY_IDS, ids=POLICY_IDS)
 def test_sha256_matches_sha256sums(policy_id: str) -> None:
     sums = dict(
-        reversed(line.split()) for line in (SOURCES / "SHA256SUMS").read_text().splitlines()
+        reversed(line.split())
+        for line in (SOURCES / "SHA256SUMS").read_text().splitlines()
         if line.strip()
     )
     doc = DOCS[policy_id]
@@ -246,11 +265,35 @@ def test_annex_marker_needs_whole_line() -> None:
     assert root.children[2].heading == "表二"
 
 
-pieces = st.sampled_from([
-    "第一章", "第二条", "第三条", "一、", "二、", "（一）", "(二)", "（三）", "1.", "2、", "3．",
-    "附件", "附件 1", "附件：", "甲", "乙，", "丙。", "的；", " ", "\u3000", "\n", "\n\n",
-    "2023年10月7日", "某某局", "【返回顶部】",
-])
+pieces = st.sampled_from(
+    [
+        "第一章",
+        "第二条",
+        "第三条",
+        "一、",
+        "二、",
+        "（一）",
+        "(二)",
+        "（三）",
+        "1.",
+        "2、",
+        "3．",
+        "附件",
+        "附件 1",
+        "附件：",
+        "甲",
+        "乙，",
+        "丙。",
+        "的；",
+        " ",
+        "\u3000",
+        "\n",
+        "\n\n",
+        "2023年10月7日",
+        "某某局",
+        "【返回顶部】",
+    ]
+)
 
 
 @given(st.lists(pieces, max_size=40).map("".join))
@@ -333,8 +376,9 @@ def test_chinese_numerals_round_trip(number: int) -> None:
     assert chinese_to_int(int_to_chinese(number)) == number
 
 
-segments = st.builds(Segment, st.sampled_from(["article", "section"]),
-                     st.integers(min_value=1, max_value=120))
+segments = st.builds(
+    Segment, st.sampled_from(["article", "section"]), st.integers(min_value=1, max_value=120)
+)
 
 
 @given(segments, st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=30))
@@ -389,7 +433,10 @@ def test_resolve_ambiguous() -> None:
     assert found.clause is None and found.ambiguous
     assert cites(found.candidates) == ["三（一）", "四（一）", "五（一）"]
     assert cites(DOCS["yuquan"].resolve("1").candidates) == [
-        "第四条（一）1", "第六条1", "第七条1", "第二十一条1"
+        "第四条（一）1",
+        "第六条1",
+        "第七条1",
+        "第二十一条1",
     ]
 
 
