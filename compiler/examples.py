@@ -57,6 +57,7 @@ from compiler.errors import PolicycError
 from compiler.interpret import Evaluator, FactError, Result, Unknown, coerce_facts, decide
 from compiler.model import ClauseError
 from compiler.runtime.kinds import DECISION_KINDS, Kind
+from compiler.runtime.values import TYPES, FactSpec
 from compiler.sources import Clause
 from compiler.timelimits import add_months
 
@@ -735,22 +736,11 @@ def _around(root: n.Value, type_: n.TypeRef) -> list[n.Value]:
     return []
 
 
-def _fits(value: n.Value, type_: n.TypeRef, model: ir.Program) -> bool:
+def _fits(value: n.Value, type_: n.TypeRef, program: ir.Program) -> bool:
     """Is `value` one that the fact's type allows and its JSON form can carry?"""
-    kind = type_.name
-    if kind == "bool":
-        return isinstance(value, bool)
-    if kind in _GRID:
-        if not isinstance(value, Decimal) or not value.is_finite():
-            return False
-        return kind != "int" or value == value.to_integral_value()
-    if kind == "date":
-        return isinstance(value, date)
-    if kind == "duration":  # `3 months`: a whole, non-negative amount
-        return isinstance(value, n.Duration) and value.amount >= 0 and value.unit in _UNITS
-    if kind == "enum":
-        return isinstance(value, str) and value in model.members(type_.enum or "")
-    return isinstance(value, str)
+    members = program.members(type_.enum or "") if type_.name == "enum" else ()
+    spec = FactSpec("", type_.name, "", members)
+    return TYPES[type_.name].admits(spec, value)
 
 
 def _same(a: n.Value, b: n.Value) -> bool:

@@ -104,6 +104,7 @@ class ValueType:
     ordered: bool  # <, <=, >, >= compare two of its values
     parse: Callable[[FactSpec, object], Known]
     schema: Callable[[FactSpec], dict[str, object]]
+    admits: Callable[[FactSpec, Known], bool]  # is a typed value one of this type's values?
     from_text: Callable[[str], object] = lambda text: text  # a CSV cell -> what `parse` takes
 
 
@@ -143,6 +144,33 @@ def _parse_text(spec: FactSpec, raw: object) -> Known:
     raise FactError(f"'{spec.name}' is text, not {raw!r}")
 
 
+def _is_bool(_spec: FactSpec, value: Known) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_number(spec: FactSpec, value: Known) -> bool:
+    if isinstance(value, bool) or not isinstance(value, Decimal) or not value.is_finite():
+        return False
+    return spec.type != "int" or value == value.to_integral_value()
+
+
+def _is_date(_spec: FactSpec, value: Known) -> bool:
+    return isinstance(value, date)
+
+
+def _is_duration(_spec: FactSpec, value: Known) -> bool:
+    # `3 months`: a whole, non-negative amount of a known unit.
+    return isinstance(value, Duration) and value.amount >= 0 and value.unit in UNITS
+
+
+def _is_text(_spec: FactSpec, value: Known) -> bool:
+    return isinstance(value, str)
+
+
+def _is_member(spec: FactSpec, value: Known) -> bool:
+    return isinstance(value, str) and value in spec.members
+
+
 def _bool_cell(text: str) -> object:
     return {"true": True, "false": False}.get(text.strip().lower(), text)
 
@@ -158,51 +186,101 @@ def _number_schema(pattern: str) -> Callable[[FactSpec], dict[str, object]]:
     return _schema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": pattern}]})
 
 
+_INT_TEXT: Final = r"^-?\d+$"
+_RATIO_TEXT: Final = r"^-?\d+(\.\d+)?%?$"
+_DATE_SCHEMA: Final[dict[str, object]] = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}$",
+    "format": "date",
+}
+_DURATION_SCHEMA: Final[dict[str, object]] = {
+    "type": "string",
+    "pattern": r"^\d+ (workdays|days|hours|months|years)$",
+}
+
+
+def _enum_schema(spec: FactSpec) -> dict[str, object]:
+    return {"enum": list(spec.members)}
+
+
 TYPES: Final[Mapping[str, ValueType]] = MappingProxyType(
     {
         t.name: t
         for t in (
             ValueType(
-                "bool", "bool", False, False, _parse_bool, _schema({"type": "boolean"}), _bool_cell
+                name="bool",
+                python="bool",
+                numeric=False,
+                ordered=False,
+                parse=_parse_bool,
+                schema=_schema({"type": "boolean"}),
+                admits=_is_bool,
+                from_text=_bool_cell,
             ),
             ValueType(
-                "int",
-                "Decimal",
-                True,
-                True,
-                _parse_number,
-                _schema(
-                    {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?\d+$"}]}
+                name="int",
+                python="Decimal",
+                numeric=True,
+                ordered=True,
+                parse=_parse_number,
+                schema=_schema(
+                    {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": _INT_TEXT}]}
                 ),
-            ),
-            ValueType("money", "Decimal", False, True, _parse_number, _number_schema(_NUMBER_TEXT)),
-            ValueType(
-                "ratio",
-                "Decimal",
-                True,
-                True,
-                _parse_number,
-                _number_schema(r"^-?\d+(\.\d+)?%?$"),
+                admits=_is_number,
             ),
             ValueType(
-                "date",
-                "date",
-                False,
-                True,
-                _parse_date,
-                _schema({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}),
+                name="money",
+                python="Decimal",
+                numeric=False,
+                ordered=True,
+                parse=_parse_number,
+                schema=_number_schema(_NUMBER_TEXT),
+                admits=_is_number,
             ),
             ValueType(
-                "duration",
-                "Duration",
-                False,
-                True,
-                _parse_duration,
-                _schema({"type": "string", "pattern": r"^\d+ (workdays|days|hours|months|years)$"}),
+                name="ratio",
+                python="Decimal",
+                numeric=True,
+                ordered=True,
+                parse=_parse_number,
+                schema=_number_schema(_RATIO_TEXT),
+                admits=_is_number,
             ),
-            ValueType("text", "str", False, False, _parse_text, _schema({"type": "string"})),
             ValueType(
-                "enum", "str", False, False, _parse_enum, lambda spec: {"enum": list(spec.members)}
+                name="date",
+                python="date",
+                numeric=False,
+                ordered=True,
+                parse=_parse_date,
+                schema=_schema(_DATE_SCHEMA),
+                admits=_is_date,
+            ),
+            ValueType(
+                name="duration",
+                python="Duration",
+                numeric=False,
+                ordered=True,
+                parse=_parse_duration,
+                schema=_schema(_DURATION_SCHEMA),
+                admits=_is_duration,
+            ),
+            ValueType(
+                name="text",
+                python="str",
+                numeric=False,
+                ordered=False,
+                parse=_parse_text,
+                schema=_schema({"type": "string"}),
+                admits=_is_text,
+            ),
+            ValueType(
+                name="enum",
+                python="str",
+                numeric=False,
+                ordered=False,
+                parse=_parse_enum,
+                schema=_enum_schema,
+                admits=_is_member,
             ),
         )
     }
