@@ -13,6 +13,7 @@ from pathlib import Path
 
 from compiler.check import check
 from compiler.interpret import decide
+from compiler.lower import load_program
 from compiler.parser import parse_text
 from compiler.project import load
 from compiler.timelimits import due_date, load_calendar
@@ -50,7 +51,7 @@ def main() -> None:
         lambda: [check(load(ROOT)) for _ in range(args.repeat)],
     )
 
-    model, _ = check(load(ROOT))
+    model = load_program(ROOT)
     rng = random.Random(7)
     bool_facts = sorted(
         [f for f, d in model.facts.items() if d.type.name == "bool"] + list(model.judgments)

@@ -35,18 +35,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from compiler import ir
 from compiler import nodes as n
 from compiler.backends.package import PACKAGE, package_files
 from compiler.build import write_tree
-from compiler.check import check
-from compiler.interpret import coerce_facts, decide, explain
-from compiler.model import Model, Policy
-from compiler.project import load
+from compiler.interpret import coerce_facts, decide, explain, info
+from compiler.lower import load_program
 from compiler.runtime import checks
 from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.timelimits import load_calendar
 from compiler.runtime.values import Duration, FactSpec
-from compiler.tables import facts_read, interpreted, policy_info
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 5000
@@ -74,9 +72,12 @@ def _walk(node: object) -> Iterator[object]:
                 yield from _walk(getattr(node, f.name))
 
 
-def policy_numbers(model: Model, policy: Policy) -> dict[str, list[object]]:
+def policy_numbers(model: ir.Program, policy: ir.Policy) -> dict[str, list[object]]:
     """For each fact, the literals it is compared with (`lucheng_age < 18` -> 18)."""
-    roots: list[object] = [policy.statements, tuple(policy.defines)]
+    roots: list[object] = [c for r in policy.rules for c in r.conditions]
+    roots += [limit.when for limit in policy.limits if limit.when is not None]
+    roots += [limit.extend.when for limit in policy.limits if limit.extend is not None]
+    roots += [d.expr for d in policy.defines]
     roots += [d.expr for d in model.defines.values()]
     found: dict[str, list[object]] = {}
     for root in roots:
@@ -85,7 +86,7 @@ def policy_numbers(model: Model, policy: Policy) -> dict[str, list[object]]:
                 continue
             for side, other in ((node.left, node.right), (node.right, node.left)):
                 literals = [x.value for x in _walk(other) if isinstance(x, n.Literal)]
-                for name in facts_read(model, [side]):
+                for name in model.inputs_of(side):
                     found.setdefault(name, []).extend(literals)
     return found
 
@@ -224,8 +225,8 @@ def run_generated(
 
 
 def run_interpreter(
-    model: Model,
-    policy: Policy,
+    model: ir.Program,
+    policy: ir.Policy,
     info: PolicyInfo,
     maker: RecordMaker,
     count: int,
@@ -255,8 +256,8 @@ def run_interpreter(
 
 
 def agreement(
-    model: Model,
-    policy: Policy,
+    model: ir.Program,
+    policy: ir.Policy,
     info: PolicyInfo,
     module: ModuleType,
     records: list[Raw],
@@ -296,11 +297,11 @@ def main() -> None:
     args = parser.parse_args()
 
     wall = time.perf_counter()
-    model, _ = check(load(ROOT))
+    model = load_program(ROOT)
     ids = sorted(model.policies)
     calendar = load_calendar()
     with tempfile.TemporaryDirectory(prefix="policyc-bench-") as tmp:
-        write_tree(Path(tmp) / "validators", package_files(model, ROOT))
+        write_tree(Path(tmp) / "validators", package_files(model))
         sys.path.insert(0, str(Path(tmp) / "validators"))
         package = importlib.import_module(PACKAGE)
         assert Path(package.__file__ or "").is_relative_to(tmp), package.__file__
@@ -308,9 +309,7 @@ def main() -> None:
         generated_calendar = importlib.import_module(f"{PACKAGE}.runtime.timelimits")
         package_calendar = generated_calendar.load_calendar()
 
-        infos = {
-            pid: policy_info(model, model.policies[pid], ROOT, interpreted(model)) for pid in ids
-        }
+        infos = {pid: info(model, model.policies[pid]) for pid in ids}
         numbers = {pid: policy_numbers(model, model.policies[pid]) for pid in ids}
 
         def maker(pid: str) -> RecordMaker:
