@@ -1,0 +1,28 @@
+"""The benchmarks still run against the compiler's current API (tiny sizes: figures are not
+checked here, only that each script runs to its end; speed is read from their output)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["benchmarks/validators.py", "--records", "50", "--interpreter-records", "10"],
+        ["benchmarks/frontend.py", "--repeat", "1"],
+    ],
+    ids=["validators", "frontend"],
+)
+def test_benchmark_runs(argv: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip(), "a benchmark prints its figures"
