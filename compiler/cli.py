@@ -16,27 +16,21 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+# Only what every verb needs is imported here: `check`, `decide`, `due` and `validate` start
+# without the rule graph (networkx), the code generator or the example finder.  Each verb
+# imports the rest itself (tests/test_startup.py, benchmarks/startup.py).
 from compiler import nodes as n
-from compiler.build import build
 from compiler.check import check
-from compiler.coverage import PolicyCoverage, project_coverage
 from compiler.diagnostics import Diagnostic, render_all, to_json
-from compiler.examples import examples_at, examples_json, format_examples
-from compiler.graph import build_graph, counts, policy_subgraph
-from compiler.graph import to_json as graph_json
-from compiler.interpret import FactError, coerce_facts, decide, explain
 from compiler.model import ClauseError, Model, Policy, resolve_clause
-from compiler.parser import parse_file
-from compiler.policytests import run_all
 from compiler.project import find_root, load
-from compiler.runtime import cli as runtime_cli
 from compiler.runtime import report as runtime_report
-from compiler.skeleton import SkeletonError, write_skeleton
-from compiler.sources import Clause
-from compiler.tables import interpreted, policy_info, version
-from compiler.timelimits import CalendarDataError, load_calendar
+
+if TYPE_CHECKING:
+    from compiler.coverage import PolicyCoverage
+    from compiler.sources import Clause
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -105,6 +99,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
+    from compiler.coverage import project_coverage
+
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
     reports = [r for r in project_coverage(model) if not args.policy or r.policy in args.policy]
@@ -162,6 +158,8 @@ def _coverage_table(report: PolicyCoverage) -> str:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from compiler.policytests import run_all
+
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
     calendar = _calendar(args)
@@ -203,6 +201,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from compiler.skeleton import SkeletonError, write_skeleton
+
     root = Path(args.root) if args.root else find_root()
     try:
         skeleton = write_skeleton(root, Path(args.source), args.id, force=args.force)
@@ -225,6 +225,8 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
+    from compiler.parser import parse_file
+
     path = Path(args.path)
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
@@ -240,6 +242,9 @@ def cmd_dump(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
+    from compiler.interpret import FactError, coerce_facts, decide, explain
+    from compiler.tables import version
+
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
     policy = _policy(model, args.policy)
@@ -267,6 +272,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_example(args: argparse.Namespace) -> int:
+    from compiler.examples import examples_at, examples_json, format_examples
+
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
     policy = _policy(model, args.policy)
@@ -282,6 +289,9 @@ def cmd_example(args: argparse.Namespace) -> int:
 
 
 def cmd_due(args: argparse.Namespace) -> int:
+    from compiler.runtime import cli as runtime_cli
+    from compiler.tables import interpreted, policy_info
+
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
     policy = _policy(model, args.policy)
@@ -334,6 +344,9 @@ def _clause(policy: Policy, text: str) -> Clause:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from compiler.runtime import cli as runtime_cli
+    from compiler.tables import interpreted, policy_info
+
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
     policy = _policy(model, args.policy)
@@ -348,6 +361,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from compiler.build import build
+
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
     root = _root(args)
@@ -383,6 +398,8 @@ def _read_json(source: str) -> Any:
 
 
 def _calendar(args: argparse.Namespace) -> Any:
+    from compiler.timelimits import CalendarDataError, load_calendar
+
     try:
         return load_calendar([Path(p) for p in args.calendar or ()])
     except CalendarDataError as error:
@@ -390,6 +407,9 @@ def _calendar(args: argparse.Namespace) -> Any:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    from compiler.graph import build_graph, policy_subgraph
+    from compiler.graph import to_json as graph_json
+
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics)
     unknown = set(args.policy) - set(model.policies)
@@ -410,6 +430,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def _graph_summary(title: str, graph: Any) -> str:
     """`ningbo: 160 nodes, 300 edges` and the counts by type, most frequent first."""
+    from compiler.graph import counts
+
     nodes, edges = counts(graph)
 
     def by_type(counter: Any) -> str:
