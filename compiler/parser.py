@@ -12,6 +12,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, did_you_mean
 
-GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
+# Inside the package, so that an installed policyc (not only a checkout) finds it.
+GRAMMAR = resources.files("compiler") / "grammar" / "policy.lark"
 
 
 @cache
