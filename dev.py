@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".policyc-installed"
+# The site's tools for `build`, chinesecalendar (the maintainer extra) as the tests' oracle.
+EXTRAS = ".[test,site,maintainer]"
 
 
 def _run(*argv: str | Path) -> int:
@@ -32,11 +34,11 @@ def ensure_venv() -> None:
     if not (BIN / "python").exists():
         print(f"creating virtual environment {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     pip = [BIN / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
-    if _run(*pip, "install", "-e", ".[test]") != 0:
+    if _run(*pip, "install", "-e", EXTRAS) != 0:
         sys.exit("dev.py: installing the project into .venv failed (see pip's message above)")
     STAMP.write_text(wanted)
 

@@ -16,29 +16,24 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+# Only what every verb needs is imported here: `check`, `decide`, `due` and `validate` start
+# without the rule graph (networkx), the code generator or the example finder.  Each verb
+# imports the rest itself (tests/test_startup.py, benchmarks/startup.py).
 from compiler import codes, ir
 from compiler import nodes as n
-from compiler.build import build
 from compiler.check import check
-from compiler.coverage import PolicyCoverage, project_coverage
 from compiler.diagnostics import Diagnostic, render_all, to_json
 from compiler.errors import PolicycError
-from compiler.examples import examples_at, examples_json, format_examples
-from compiler.graph import build_graph, counts, policy_subgraph
-from compiler.graph import to_json as graph_json
-from compiler.interpret import FactError, coerce_facts, decide, explain, info
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
-from compiler.parser import parse_file
-from compiler.policytests import run_all
 from compiler.project import find_root, load
-from compiler.runtime import cli as runtime_cli
 from compiler.runtime import report as runtime_report
-from compiler.skeleton import SkeletonError, write_skeleton
-from compiler.sources import Clause
-from compiler.timelimits import CalendarDataError, load_calendar
+
+if TYPE_CHECKING:
+    from compiler.coverage import PolicyCoverage
+    from compiler.sources import Clause
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -115,6 +110,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
+    from compiler.coverage import project_coverage
+
     program = _load_program(args)
     reports = [r for r in project_coverage(program) if not args.policy or r.policy in args.policy]
     _known_policies(program, args.policy)
@@ -167,6 +164,8 @@ def _coverage_table(report: PolicyCoverage) -> str:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from compiler.policytests import run_all
+
     program = _load_program(args)
     calendar = _calendar(args)
     results = run_all(program, calendar, set(args.policy) if args.policy else None)
@@ -207,6 +206,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from compiler.skeleton import SkeletonError, write_skeleton
+
     root = Path(args.root) if args.root else find_root()
     try:
         skeleton = write_skeleton(root, Path(args.source), args.id, force=args.force)
@@ -229,6 +230,8 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
+    from compiler.parser import parse_file
+
     if args.ir:
         return _dump_ir(args)
     if args.path is None:
@@ -265,6 +268,8 @@ def _dump_ir(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
+    from compiler.interpret import FactError, coerce_facts, decide, explain
+
     program = _load_program(args)
     policy = _policy(program, args.policy)
     raw = _read_json(args.facts)
@@ -291,6 +296,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_example(args: argparse.Namespace) -> int:
+    from compiler.examples import examples_at, examples_json, format_examples
+
     program = _load_program(args)
     policy = _policy(program, args.policy)
     try:
@@ -305,6 +312,9 @@ def cmd_example(args: argparse.Namespace) -> int:
 
 
 def cmd_due(args: argparse.Namespace) -> int:
+    from compiler.interpret import info
+    from compiler.runtime import cli as runtime_cli
+
     program = _load_program(args)
     policy = _policy(program, args.policy)
     try:
@@ -353,6 +363,9 @@ def _clause(policy: ir.Policy, text: str) -> Clause:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from compiler.interpret import info
+    from compiler.runtime import cli as runtime_cli
+
     program = _load_program(args)
     policy = _policy(program, args.policy)
     fmt = "json" if args.json else args.format
@@ -367,6 +380,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from compiler.build import build
+
     program = _load_program(args)
     root = _root(args)
     target = Path(args.out) if args.out else root / "build"
@@ -401,6 +416,8 @@ def _read_json(source: str) -> Any:
 
 
 def _calendar(args: argparse.Namespace) -> Any:
+    from compiler.runtime.timelimits import CalendarDataError, load_calendar
+
     try:
         return load_calendar([Path(p) for p in args.calendar or ()])
     except CalendarDataError as error:
@@ -408,6 +425,9 @@ def _calendar(args: argparse.Namespace) -> Any:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    from compiler.graph import build_graph, policy_subgraph
+    from compiler.graph import to_json as graph_json
+
     program = _load_program(args)
     _known_policies(program, args.policy)
     graph = build_graph(program)
@@ -432,6 +452,8 @@ def _known_policies(program: ir.Program, ids: Sequence[str] | None) -> None:
 
 def _graph_summary(title: str, graph: Any) -> str:
     """`ningbo: 160 nodes, 300 edges` and the counts by type, most frequent first."""
+    from compiler.graph import counts
+
     nodes, edges = counts(graph)
 
     def by_type(counter: Any) -> str:

@@ -2,7 +2,7 @@
 
 The rule graph, the code generator and the comparison site all show conditions and formulas to
 people, so they are printed in the language's own syntax, with only the parentheses that the
-grammar (grammar/policy.lark) needs.  The output parses back to an equal tree:
+grammar (compiler/grammar/policy.lark) needs.  The output parses back to an equal tree:
 ``parse(to_text(e)) == e``, which tests/test_exprtext.py checks on every expression of the
 project and on generated ones.
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, did_you_mean
 from compiler.runtime.kinds import Kind
 
-GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
+# Inside the package, so that an installed policyc (not only a checkout) finds it.
+GRAMMAR = resources.files("compiler") / "grammar" / "policy.lark"
 
 
 def grammar_text() -> str:

@@ -1,5 +1,8 @@
 """Maintaining the bundled working-day calendar: ``python -m compiler.timelimits --regenerate``.
 
+Regeneration (and ``--check``) needs ``chinesecalendar``, the ``maintainer`` extra
+(``pip install 'policyc[maintainer]'``); nothing else in policyc imports it.
+
 The calendar arithmetic itself lives in :mod:`compiler.runtime.timelimits` (standard library
 only, copied into the generated validators); this module rebuilds its data file from the
 ``chinesecalendar`` package and re-exports the runtime names for the compiler's own use.
@@ -36,6 +39,7 @@ __all__ = [
     "UNITS",
     "CalendarDataError",
     "CalendarNotCovered",
+    "MaintainerToolMissing",
     "WorkdayCalendar",
     "YearSchedule",
     "add_months",
@@ -65,10 +69,25 @@ _DATA_NOTE: Final = (
 # Regenerating the bundled data (the only part that needs chinesecalendar)
 
 
+class MaintainerToolMissing(Exception):
+    """chinesecalendar is not installed: it comes with the `maintainer` extra."""
+
+
+MAINTAINER_HINT: Final = (
+    "regenerating the working-day calendar needs chinesecalendar: "
+    "install policyc[maintainer] (pip install -e '.[maintainer]' in a checkout)"
+)
+
+
 def generate_calendar_data() -> dict[str, object]:
     """Build the bundled calendar document from the installed chinesecalendar."""
-    # Imported here, not at the top: the runtime half must need only the standard library.
-    import chinese_calendar
+    # Imported here, not at the top: only regeneration needs it (the `maintainer` extra).
+    try:
+        import chinese_calendar
+    except ModuleNotFoundError as error:
+        if error.name != "chinese_calendar":
+            raise
+        raise MaintainerToolMissing(MAINTAINER_HINT) from None
 
     # chinesecalendar supports exactly the years spanned by its holiday table.
     holiday_years = [d.year for d in chinese_calendar.holidays]
@@ -127,10 +146,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=BUNDLED_DATA, help="data file path")
     args = parser.parse_args(argv)
     output: Path = args.output
-    if args.regenerate:
-        print(f"wrote {regenerate(output)}")
-        return 0
-    fresh = render_calendar_data(generate_calendar_data())
+    try:
+        if args.regenerate:
+            print(f"wrote {regenerate(output)}")
+            return 0
+        fresh = render_calendar_data(generate_calendar_data())
+    except MaintainerToolMissing as error:
+        print(f"python -m compiler.timelimits: {error}", file=sys.stderr)
+        return 2
     current = output.read_text(encoding="utf-8") if output.exists() else ""
     if current != fresh:
         print(f"{output} is out of date; run with --regenerate", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,22 @@ def test_regenerate_entry_point_writes_identical_file(tmp_path: Path) -> None:
     target = tmp_path / "cn_workdays.json"
     assert main(["--regenerate", "--output", str(target)]) == 0
     assert target.read_bytes() == BUNDLED_DATA.read_bytes()
+
+
+@pytest.mark.parametrize("action", ["--check", "--regenerate"])
+def test_entry_point_without_chinesecalendar_names_the_extra(
+    action: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "chinese_calendar", None)  # as if not installed
+    target = tmp_path / "cn_workdays.json"
+    assert main([action, "--output", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert "install policyc[maintainer]" in captured.err
+    assert "Traceback" not in captured.out + captured.err
+    assert not target.exists()
 
 
 # --- Calendar coverage ----------------------------------------------------------------

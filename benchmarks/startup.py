@@ -1,0 +1,118 @@
+"""Start-up cost of the command line: import time and the wall time of the light verbs.
+
+.venv/bin/python benchmarks/startup.py [--repeat N]
+
+Each figure is the best of N runs, each in a fresh interpreter (subprocess).  The baseline
+is the set of modules the command line imported eagerly before its imports were made lazy
+(the rule graph with networkx, the code generator, the example finder …), so one run shows
+what a light verb no longer pays for.  Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "data" / "cases" / "taierzhuang_valid.jsonl"
+
+# What compiler/cli.py imported at module level before start-up was made light.
+EAGER = (
+    "compiler.cli",
+    "compiler.build",
+    "compiler.coverage",
+    "compiler.examples",
+    "compiler.graph",
+    "compiler.interpret",
+    "compiler.policytests",
+    "compiler.skeleton",
+    "compiler.tables",
+    "compiler.timelimits",
+    "compiler.runtime.cli",
+    "networkx",
+)
+
+_IMPORT = (
+    "import time\n"
+    "start = time.perf_counter()\n"
+    "import {modules}\n"
+    "print(time.perf_counter() - start)\n"
+)
+_MAIN = "import sys\nfrom compiler.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+
+
+def import_times(sets: list[tuple[str, ...]], repeat: int) -> list[float]:
+    """Best in-process time of `import MODULES` for each set, each run in a fresh interpreter.
+
+    The sets are measured in turn within each round, so a busy machine skews them alike.
+    """
+    best = [float("inf")] * len(sets)
+    for _ in range(repeat):
+        for i, modules in enumerate(sets):
+            code = _IMPORT.format(modules=", ".join(modules))
+            out = subprocess.run(
+                [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+            )
+            best[i] = min(best[i], float(out.stdout))
+    return best
+
+
+def wall_time(argv: list[str], stdin: str, repeat: int) -> float:
+    """Best wall time of `policyc ARGV` (interpreter start-up included)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-c", _MAIN, "--root", str(ROOT), *argv],
+            cwd=ROOT,
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
+        elapsed = time.perf_counter() - start
+        if result.returncode not in (0, 1):
+            sys.exit(f"policyc {' '.join(argv)} failed ({result.returncode}):\n{result.stderr}")
+        best = min(best, elapsed)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=7, help="runs per figure (best is kept)")
+    args = parser.parse_args()
+    repeat: int = args.repeat
+
+    print(f"python {sys.version.split()[0]}; best of {repeat}, each in a fresh interpreter")
+    bare = wall_time_of_python(repeat)
+    light, eager = import_times([("compiler.cli",), EAGER], repeat)
+    print(f"{'interpreter start-up (python -c pass)':<44} {bare:7.3f} s")
+    print(f"{'import compiler.cli':<44} {light:7.3f} s")
+    print(f"{'import the old eager set (with networkx)':<44} {eager:7.3f} s")
+    print(f"{'  ratio eager / compiler.cli':<44} {eager / light:7.2f} x")
+
+    cases = str(CASES.relative_to(ROOT))
+    verbs = [
+        (["check"], ""),
+        (["decide", "ningbo", "--facts", "-"], '{"abused_power": true}'),
+        (["due", "taierzhuang", "二（三）", "--start", "2024-09-27"], ""),
+        (["validate", "--policy", "taierzhuang", cases], ""),
+    ]
+    for argv, stdin in verbs:
+        label = "policyc " + " ".join(Path(a).name if a == cases else a for a in argv)
+        print(f"{label:<44} {wall_time(argv, stdin, repeat):7.3f} s")
+
+
+def wall_time_of_python(repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+if __name__ == "__main__":
+    main()
