@@ -689,7 +689,7 @@ class Checker:
                         due.span,
                         *did_you_mean(due.limit, limits),
                     )
-                elif limits[due.limit][1].limit.unit == "hours":
+                elif limits[due.limit].within.limit.unit == "hours":
                     self.error(
                         codes.E402,
                         f"the time limit '{due.limit}' counts hours: a date cannot test it",
@@ -697,11 +697,11 @@ class Checker:
                         "an hours limit runs from the moment of the event; test the rule "
                         "with 'holds'/'fails' on dates instead",
                     )
-                elif due.extended and limits[due.limit][2] is None:
+                elif due.extended and limits[due.limit].extend is None:
                     self.error(
                         codes.E402, f"the time limit '{due.limit}' cannot be extended", due.span
                     )
-                elif due.excluded is not None and limits[due.limit][1].excluding is None:
+                elif due.excluded is not None and limits[due.limit].within.excluding is None:
                     self.error(
                         codes.E402,
                         f"the time limit '{due.limit}' excludes no period",

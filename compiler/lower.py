@@ -45,7 +45,7 @@ def lower(model: Model, root: Path) -> ir.Program:
         j.name: ir.Input(j.name, n.TypeRef("bool"), j.label, judgment=True, refers=j.refers)
         for j in model.judgments.values()
     }
-    lowering = _Lowering(model, root, facts, judgments)
+    lowering = _Lowering(model, root, frozenset({*facts, *judgments}))
     defines = {
         define.name: lowering.define(policy, define)
         for policy in model.policies.values()
@@ -67,23 +67,16 @@ def lower(model: Model, root: Path) -> ir.Program:
 
 
 class _Lowering:
-    def __init__(
-        self,
-        model: Model,
-        root: Path,
-        facts: dict[str, ir.Input],
-        judgments: dict[str, ir.Input],
-    ) -> None:
+    def __init__(self, model: Model, root: Path, inputs: frozenset[str]) -> None:
         self.model = model
         self.root = root
-        self.defines: dict[str, ir.Define] = {}
-        # The inputs, for the reads of conditions.
-        self.program = ir.Program(facts, judgments, {}, {}, {}, {}, {})
+        self.inputs = inputs  # the facts and judgments: what a condition can read
+        self.defines: dict[str, ir.Define] = {}  # lowered first: policies list their own
 
     def reads(self, *exprs: n.Expr) -> tuple[str, ...]:
         """The inputs the expressions read, through definitions, sorted."""
         names = ir.names_through(exprs, self.formula)
-        return tuple(sorted({name for name in names if self.program.is_input(name)}))
+        return tuple(sorted({name for name in names if name in self.inputs}))
 
     def formula(self, name: str) -> n.Expr | None:
         define = self.model.defines.get(name)

@@ -7,6 +7,7 @@ graph, backends) reads it and may assume names resolve and types agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from compiler import nodes as n
 from compiler.errors import PolicycError
@@ -35,19 +36,26 @@ class Policy:
     def clause_of(self, citation: n.Citation) -> Clause | None:
         return self.clauses.get(citation_key(citation))
 
-    def limits(self) -> dict[str, tuple[n.Statement, n.Within, n.Extend | None]]:
-        """Every named time limit: a deadline, a procedure's overall limit, or a step's."""
-        found: dict[str, tuple[n.Statement, n.Within, n.Extend | None]] = {}
+    def limits(self) -> dict[str, WrittenLimit]:
+        """Every named time limit as written, for the checks of policy tests' `due` lines (later
+        passes read `ir.Limit`): a deadline, a procedure's overall limit, or a step's."""
+        found: dict[str, WrittenLimit] = {}
         for statement in self.statements:
             within = statement.first(n.Within)
             if within is not None:
-                found[statement.name] = (statement, within, statement.first(n.Extend))
+                found[statement.name] = WrittenLimit(statement, within, statement.first(n.Extend))
             for step in statement.all(n.Step):
                 step_within = next((i for i in step.items if isinstance(i, n.Within)), None)
                 step_extend = next((i for i in step.items if isinstance(i, n.Extend)), None)
                 if step_within is not None:
-                    found[step.name] = (statement, step_within, step_extend)
+                    found[step.name] = WrittenLimit(statement, step_within, step_extend)
         return found
+
+
+class WrittenLimit(NamedTuple):
+    statement: n.Statement
+    within: n.Within
+    extend: n.Extend | None
 
 
 class ClauseError(PolicycError, ValueError):

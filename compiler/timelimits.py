@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
+from compiler.errors import PolicycError
 from compiler.runtime.timelimits import (
     BUNDLED_DATA,
     UNITS,
@@ -69,7 +70,7 @@ _DATA_NOTE: Final = (
 # Regenerating the bundled data (the only part that needs chinesecalendar)
 
 
-class MaintainerToolMissing(Exception):
+class MaintainerToolMissing(PolicycError):
     """chinesecalendar is not installed: it comes with the `maintainer` extra."""
 
 
