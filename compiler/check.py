@@ -17,8 +17,8 @@ from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
 from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
 from compiler.model import Model, Policy, citation_key
 from compiler.project import LoadedFiles
-from compiler.runtime.kinds import DECISION_KINDS
-from compiler.runtime.values import NUMERIC, ORDERED
+from compiler.runtime.kinds import DECISION_KINDS, Kind
+from compiler.runtime.values import DAY_UNITS, NUMERIC, ORDERED
 from compiler.sources import (
     CitationSyntaxError,
     Clause,
@@ -338,6 +338,7 @@ class Checker:
     def _check_statement(self, policy: Policy, statement: n.Statement) -> None:
         spec = SPECS[statement.kind]
         self._check_items(statement.kind, statement.items, spec.allowed, statement.span)
+        self._check_limit_items(statement.items, statement.span)
         for required in spec.required:
             if statement.first(required) is None:
                 article = "an" if statement.kind[0] in "aeiou" else "a"
@@ -411,6 +412,7 @@ class Checker:
                     )
             case n.Step():
                 self._check_items("step", item.items, STEP_ITEMS, item.span)
+                self._check_limit_items(item.items, item.span)
                 for inner in item.items:
                     self._check_item(policy, statement, inner)
             case n.Field():
@@ -447,15 +449,52 @@ class Checker:
             )
 
     def _check_overrides(self, policy: Policy, item: n.Overrides) -> None:
-        situations = {s.name for s in policy.statements if s.kind in ("situation", "gate")}
+        # An exclusion takes away the relief a situation gives; a gate is a precondition of all
+        # relief and the decision never lets an exclusion defeat one (docs/language.md).
+        kinds = {s.name: s.kind for s in policy.statements}
+        situations = {name for name, kind in kinds.items() if kind is Kind.SITUATION}
         for name in item.names:
-            if name not in situations:
+            if name in situations:
+                continue
+            help = (
+                (f"'{name}' is a {kinds[name]}: an exclusion overrides situations only",)
+                if name in kinds
+                else did_you_mean(name, situations)
+            )
+            self.error(
+                codes.E104, f"'{name}' is not a situation of policy {policy.id}", item.span, *help
+            )
+
+    def _check_limit_items(self, items: tuple[n.Item, ...], span: n.Span) -> None:
+        """An `extend` extends the `within` beside it; a period is excluded from days."""
+        within = next((i for i in items if isinstance(i, n.Within)), None)
+        for extend in (i for i in items if isinstance(i, n.Extend)):
+            if within is None:
                 self.error(
-                    codes.E104,
-                    f"'{name}' is not a situation or gate of policy {policy.id}",
-                    item.span,
-                    *did_you_mean(name, situations),
+                    codes.E114,
+                    "'extend' needs the time limit it extends: a 'within' beside it",
+                    extend.span,
+                    "for example: within 7 workdays … extend to 15 workdays when complex_case",
                 )
+            elif within.excluding is not None and extend.limit.unit not in DAY_UNITS:
+                self.error(
+                    codes.E115,
+                    f"the limit excludes {within.excluding}, but its extension counts "
+                    f"{extend.limit.unit}",
+                    extend.span,
+                    "a period is left out of a count of days or workdays only",
+                )
+        if (
+            within is not None
+            and within.excluding is not None
+            and within.limit.unit not in DAY_UNITS
+        ):
+            self.error(
+                codes.E115,
+                f"a count of {within.limit.unit} cannot leave out {within.excluding}",
+                within.span,
+                "a period is left out of a count of days or workdays only",
+            )
 
     def _check_covers(self, item: n.Covers) -> None:
         for name in item.names:

@@ -70,7 +70,7 @@ E100 = _register("E100", "a name is declared twice")
 E101 = _register("E101", "unknown name")
 E102 = _register("E102", "unknown actor")
 E103 = _register("E103", "a value that is not a member of its enum")
-E104 = _register("E104", "precedence over a rule that is not a situation or gate of the policy")
+E104 = _register("E104", "precedence over a rule that is not a situation of the policy")
 E105 = _register("E105", "tests for an unknown policy")
 E106 = _register("E106", "a second policy header in one file")
 E107 = _register("E107", "a rule outside a policy file")
@@ -80,6 +80,8 @@ E110 = _register("E110", "an item that has no meaning in this statement")
 E111 = _register("E111", "a required item is missing")
 E112 = _register("E112", "an item given more than once")
 E113 = _register("E113", "names where quoted descriptions are expected")
+E114 = _register("E114", "an extension of a time limit that is not there")
+E115 = _register("E115", "a period excluded from a limit not counted in days or workdays")
 
 # ---------------------------------------------------------------- E2xx types
 

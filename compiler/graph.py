@@ -33,7 +33,7 @@ is never joined twice by the same relation:
   extend, within, formula)
 - ``in_concept``: fact -> concept;  ``part_of``: actor -> actor (``of``)
 - ``actor``: rule / step -> actor (``role``: actor or a responsibility role)
-- ``overrides``: exclusion -> situation (or a gate it names) of the same policy (``all``:
+- ``overrides``: exclusion -> situation of the same policy (``all``:
   from ``overrides all``, which reaches every situation)
 - ``step``: procedure -> step (``order``, from 1)
 - ``grants`` / ``effect``: outcome -> enum member;  ``imposes``: sanction -> penalty member

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from functools import cache
+from functools import lru_cache
 from typing import Any, assert_never
 
 from compiler import ir
@@ -130,7 +130,7 @@ def interpreted(program: ir.Program) -> ConditionFactory:
     return make
 
 
-@cache
+@lru_cache(maxsize=64)  # bounded: a long test run or a server loads many programs
 def info(program: ir.Program, policy: ir.Policy) -> PolicyInfo:
     """The runtime's tables of a policy, with interpreted conditions (built once per policy:
     programs and policies compare by identity)."""

@@ -163,7 +163,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Override:
-    """Precedence: an exclusion that holds defeats this situation (or gate it names)."""
+    """Precedence: an exclusion that holds defeats this situation."""
 
     exclusion: str
     target: str

@@ -320,9 +320,10 @@ def check(decision: SpecDecision, facts: Mapping[str, bool]) -> bool:
     The docs fix outcome, cites and grants, and that `missing` / `judgments` name facts left in
     the open conditions, all of them needed.  Which open rules' facts are "still needed" is
     this file's reading (the rules whose value can decide relief, see `specify`), the narrowest
-    one that "exactly" allows; the runtime is held to it as bounds (every needed fact listed,
-    nothing listed outside the open conditions, nothing listed once determined, and the facts
-    listed settle the outcome), with exact agreement pinned by count in test_truth_tables."""
+    one that "exactly" allows.  The bounds are checked first (every needed fact listed, nothing
+    listed outside the open conditions, nothing listed once determined, the facts listed settle
+    the outcome), so that a failure says which one broke; the tests then require exact
+    agreement."""
     want = specify(decision, facts)
     got = runtime(decision, facts)
     listed = frozenset(got.missing) | frozenset(got.judgments)

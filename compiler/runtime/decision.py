@@ -1,8 +1,9 @@
 """The relief decision of a policy, with its explanation (docs/language.md, "Meaning").
 
-The reference interpreter (compiler/interpret.py) implements the same meaning directly on the
-AST; it is kept separate on purpose, so that the tests comparing the two on random facts
-compare two implementations rather than one with itself.
+This is the one decision algorithm of policyc: the compiler runs it with conditions evaluated
+by the reference interpreter (compiler/interpret.py), the generated validators with conditions
+compiled to Python.  Its independent check is tests/test_decision_spec.py, a plainly written
+specification of the meaning compared with it on truth tables and random decisions.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .kinds import Kind
 from .policy import Facts, PolicyInfo, Rule
 from .values import Unknown, coerce_all
 
@@ -46,11 +48,11 @@ def defeats(exclusion: Rule, situation: Rule) -> bool:
 
 def decide(policy: PolicyInfo, facts: Facts) -> Decision:
     """The decision for typed facts (see `decide_json` for raw JSON facts)."""
-    gates = [status(r, facts) for r in policy.of_kind("gate")]
-    exclusions = [status(r, facts) for r in policy.of_kind("exclusion")]
+    gates = [status(r, facts) for r in policy.of_kind(Kind.GATE)]
+    exclusions = [status(r, facts) for r in policy.of_kind(Kind.EXCLUSION)]
     held_exclusions = [e for e in exclusions if e.value is True]
     situations = []
-    for rule in policy.of_kind("situation"):
+    for rule in policy.of_kind(Kind.SITUATION):
         current = status(rule, facts)
         if current.value is True:
             by = tuple(e.rule.name for e in held_exclusions if defeats(e.rule, rule))

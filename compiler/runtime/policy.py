@@ -70,10 +70,11 @@ class Limit:
         algorithm of policyc, its generated validators, their record checks and CLIs.
 
         `excluded` is a period not counted (both ends included); only a limit written with
-        `excluding PERIOD` (不含公示期) takes one, and only a count of days or workdays."""
+        `excluding PERIOD` (不含公示期) takes one."""
         amount, unit = self.duration(extended)
-        counts_days = unit in ("workdays", "days")
-        periods = (excluded,) if excluded and self.excluding is not None and counts_days else ()
+        # The checker lets only a count of days exclude a period (E115); due_date refuses one
+        # on any other unit rather than dropping it.
+        periods = (excluded,) if excluded and self.excluding is not None else ()
         return due_date(start, amount, unit, calendar, excluded=periods)
 
 

@@ -18,6 +18,8 @@ from typing import Final
 from .errors import PolicycError
 
 UNITS: Final = ("workdays", "days", "hours", "months", "years")
+# The units a period (公示期) can be left out of: a count of days.
+DAY_UNITS: Final = ("workdays", "days")
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
