@@ -565,3 +565,46 @@ def test_a_notice_period_in_the_wrong_order_is_undetermined_not_a_crash(
     assert check["status"] == "undetermined"
     assert "out of order" in check["message"]
     assert set(check["needs"]) == {"public_notice_start_date", "public_notice_end_date"}
+
+
+def _yuquan_statuses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, record: dict[str, Any]
+) -> dict[str, str]:
+    cases = tmp_path / "yq.jsonl"
+    cases.write_text(json.dumps({"id": "YQ-2", **record}, ensure_ascii=False) + "\n", "utf-8")
+    code, out, err = run(capsys, "validate", "--policy", "yuquan", str(cases), "--json")
+    assert code in (0, 1), err
+    return {c["rule"]: c["status"] for c in json.loads(out)["records"][0]["checks"]}
+
+
+@pytest.mark.parametrize(
+    ("notice", "approved", "status"),
+    [
+        # 2024-10-25 is the 17th working day (the 28th calendar day) after Fri 2024-09-27.
+        (None, "2024-10-25", "pass"),
+        # 22 working days across the National Day holiday end on 2024-11-01.
+        (None, "2024-11-01", "pass"),
+        # Not counting a notice Mon 10-14 .. Wed 10-16 (不含公示期), 22 working days end on 11-06.
+        (("2024-10-14", "2024-10-16"), "2024-11-06", "pass"),
+        (("2024-10-14", "2024-10-16"), "2024-11-07", "fail"),
+    ],
+)
+def test_yuquan_expenditure_approval_is_the_22_workday_limit(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    notice: tuple[str, str] | None,
+    approved: str,
+    status: str,
+) -> None:
+    # 玉泉 第四条（二） "对支出型救助对象的审批在22日内完成" is the 22 工作日 (不含公示期) of
+    # 第四条（一）1 for 临时救助, not a second limit in calendar days.
+    record = {
+        "yuquan_programme": "temporary_expenditure",
+        "yuquan_application_accepted_date": "2024-09-27",
+        "yuquan_approval_completed_date": approved,
+    }
+    if notice is not None:
+        record["public_notice_start_date"], record["public_notice_end_date"] = notice
+    statuses = _yuquan_statuses(capsys, tmp_path, record)
+    assert statuses["yuquan_expenditure_approval"] == status
+    assert statuses["yuquan_temporary_approval"] == status
