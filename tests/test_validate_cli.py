@@ -608,3 +608,16 @@ def test_yuquan_expenditure_approval_is_the_22_workday_limit(
     statuses = _yuquan_statuses(capsys, tmp_path, record)
     assert statuses["yuquan_expenditure_approval"] == status
     assert statuses["yuquan_temporary_approval"] == status
+
+
+@pytest.mark.parametrize(("persons", "status"), [(0, "fail"), (1, "pass"), (2, "pass")])
+def test_yuquan_bank_statement_sample_is_at_least_one_person(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, persons: int, status: str
+) -> None:
+    # 玉泉 第十五条 "选取1名低保、特困人员": a minimum sample; reporting two is no breach.
+    statuses = _yuquan_statuses(
+        capsys,
+        tmp_path,
+        {"yuquan_statement_sample_persons": persons, "yuquan_payment_vouchers_reported": True},
+    )
+    assert statuses["yuquan_bank_statement_sample"] == status
