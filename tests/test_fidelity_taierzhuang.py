@@ -7,6 +7,7 @@ records, the status of each rule asserted from the text of policies/sources/taie
   "临时救助" leaves it open until the type is given.
 - When the 公示 of a 低保/特困 case met an objection, the objection branch's 10 工作日 governs, not
   the overall 12 工作日: the report must not pass the branch and fail the total for one case.
+- 先核后保 (三（二）) yields to 急难型 先行救助 (二（三）: aid within 24 hours, papers afterwards).
 - "配备1-2名兼职社会救助协理员": none is a breach, three is not.
 """
 
@@ -196,6 +197,33 @@ def test_untyped_temporary_aid_leaves_the_12_days_open(
     # Neither type is 低保 or 特困: the procedure's steps never bind 临时救助.
     for record in ("T-1", "T-2", "T-3"):
         assert report[record]["check_and_visit"]["status"] == "not_applicable"
+
+
+# ---------------------------------------------------------------- 三（二） 先核后保
+
+
+def test_emergency_pre_aid_is_not_bound_by_check_before_grant(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    after = {
+        "taierzhuang_economic_check_done": True,
+        "taierzhuang_economic_check_date": "2024-10-21",
+        "taierzhuang_approval_date": "2024-10-18",
+    }
+    report = validate(
+        capsys,
+        tmp_path,
+        {"id": "V-1", "taierzhuang_case_programme": "temporary_emergency", **after},
+        {"id": "V-2", "taierzhuang_case_programme": "temporary_expenditure", **after},
+        {"id": "V-3", "taierzhuang_case_programme": "dibao", **after},
+        {"id": "V-4", "taierzhuang_case_programme": "temporary", **after},
+    )
+    assert report["V-1"]["verify_before_grant"]["status"] == "pass"
+    assert report["V-2"]["verify_before_grant"]["status"] == "fail"
+    assert report["V-3"]["verify_before_grant"]["status"] == "fail"
+    untyped = report["V-4"]["verify_before_grant"]
+    assert untyped["status"] == "undetermined"
+    assert untyped["needs"] == ["taierzhuang_temporary_is_expenditure"]
 
 
 # ---------------------------------------------------------------- 三（一） 1-2名兼职协理员
