@@ -205,10 +205,8 @@ def test_validate_findings_name_rules_and_clauses(installed: Installed) -> None:
     fails = sorted(line for line in result.stdout.splitlines() if ": FAIL " in line)
     assert [line.split(": ", 1)[1].split("]")[0] for line in fails] == [
         "FAIL approval_limit [taierzhuang 二（三）",
-        "FAIL approval_process [taierzhuang 二（三）",
         "FAIL check_and_visit [taierzhuang 二（三）",
         "FAIL township_staffing [taierzhuang 三（一）",
-        "FAIL village_assistants [taierzhuang 三（一）",
     ]
     assert "due 2024-10-18; taierzhuang_approval_date 2024-10-25 is late" in result.stdout
 
@@ -251,7 +249,7 @@ def test_validate_junit(installed: Installed) -> None:
     cases = suite.findall("testcase")
     failures = [c for c in cases if c.find("failure") is not None]
     assert int(suite.get("tests", "-1")) == len(cases) > 0
-    assert int(suite.get("failures", "-1")) == len(failures) == 5
+    assert int(suite.get("failures", "-1")) == len(failures) == 3
     names = {p.get("name") for p in suite.iter("property")}
     assert names == {"policy_sha256", "source_sha256", "vocabulary_sha256"}
 
@@ -306,7 +304,6 @@ def test_due(installed: Installed) -> None:
     # The 2024 schedule: National Day off 10-01..10-07; Sun 09-29 and Sat 10-12 worked.
     assert dues == {
         "approval_limit": (12, "workdays", "2024-10-18"),
-        "approval_process": (12, "workdays", "2024-10-18"),
         "check_and_visit": (8, "workdays", "2024-10-14"),
         "paperwork": (5, "workdays", "2024-10-10"),
         "objection_review": (10, "workdays", "2024-10-16"),
