@@ -720,6 +720,16 @@ class Checker:
                         case.span,
                         *did_you_mean(name, self.model.facts),
                     )
+            relief = self.model.members(ENUM_OF_ITEM[n.Grants])
+            for grant_check in case.grant_checks:
+                for name in grant_check.names:
+                    if name not in relief:
+                        self.error(
+                            codes.E103,
+                            f"'{name}' is not a member of enum {ENUM_OF_ITEM[n.Grants]}",
+                            grant_check.span,
+                            *did_you_mean(name, relief),
+                        )
             for due in case.dues:
                 if due.limit not in limits:
                     self.error(
@@ -766,16 +776,15 @@ class Checker:
                         check.span,
                         "'holds' and 'fails' test a rule's 'when' or 'require'",
                     )
-            if case.expect is None and not case.dues and not case.rule_checks:
+            decides = case.expect is not None or bool(case.grant_checks)
+            if not decides and not case.dues and not case.rule_checks:
                 self.error(
                     codes.E403,
                     f"test case '{case.name}' expects nothing",
                     case.span,
                     "add 'expect OUTCOME', a 'due … is …' check, or 'holds'/'fails RULE'",
                 )
-            if case.expect is not None and not any(
-                s.kind in DECISION_KINDS for s in policy.statements
-            ):
+            if decides and not any(s.kind in DECISION_KINDS for s in policy.statements):
                 self.error(
                     codes.E404, f"policy {policy.id} makes no relief decision to test", case.span
                 )

@@ -287,6 +287,12 @@ def cmd_decide(args: argparse.Namespace) -> int:
         _print(f"{policy.id}: {report['outcome']}")
         for rule in report["decided_by"]:
             _print(f"  {rule['kind']} {rule['rule']} ({rule['clause']}): {rule['quote']}")
+        if report["grants"]:
+            _print(f"  grants: {', '.join(report['grants'])}")
+        for pending in report["pending_grants"]:
+            needs = ", ".join(pending["needs"])
+            where = f"{pending['outcome']} ({pending['clause']})"
+            _print(f"  pending {pending['grant']}: {where}, its condition needs {needs}")
         if report["missing"]:
             _print(f"  facts still needed: {', '.join(report['missing'])}")
         for judgment in report["judgments"]:

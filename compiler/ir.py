@@ -253,7 +253,6 @@ class Policy:
     defines: tuple[Define, ...]  # the formulas this policy states
     inputs: tuple[str, ...]  # every fact and judgment it reads: its case records' fields
     precedence: tuple[Override, ...]
-    grants: tuple[str, ...]  # what the decision grants when it applies
     marks: tuple[Mark, ...]
     cases: tuple[n.Case, ...]  # its policy tests, as written
     version: Mapping[str, str]  # sha256 of the policy file, the vocabulary, the official text
@@ -379,8 +378,6 @@ def _policy_lines(program: Program, policy: Policy) -> list[str]:
         lines.append(f"  decision {header.decision} {_q(header.decision_label or '')}")
     lines.append(f"  source {header.source} sha256 {header.source_sha256}")
     lines.append(f"  inputs ({len(policy.inputs)}): {', '.join(policy.inputs)}")
-    if policy.grants:
-        lines.append(f"  grants {', '.join(policy.grants)}")
     for define in policy.defines:
         formula = to_text(define.expr)
         lines.append(f"  define {define.name}: {define.type} at {_at(define.clause)} = {formula}")

@@ -142,7 +142,6 @@ class _Lowering:
             defines=own_defines,
             inputs=tuple(sorted(inputs)),
             precedence=_precedence(rules),
-            grants=tuple(g for r in rules if r.kind is Kind.OUTCOME for g in r.grants),
             marks=tuple(marks),
             cases=tuple(case for suite in policy.tests for case in suite.cases),
             version=self.version(policy),

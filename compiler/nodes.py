@@ -491,6 +491,17 @@ class RuleCheck:
 
 
 @dataclass(frozen=True)
+class GrantCheck:
+    """`grants NAME, …` / `grants none`: exactly these relief members are what the decision
+    grants for certain (in any order).  `pending` is the same for the grants still pending on
+    an outcome's open condition (docs/language.md, "What the decision grants")."""
+
+    pending: bool
+    names: tuple[str, ...]  # empty: `none`
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Case:
     name: str
     label: str
@@ -501,6 +512,7 @@ class Case:
     dues: tuple[DueCheck, ...]
     span: Span = field(compare=False)
     rule_checks: tuple[RuleCheck, ...] = ()
+    grant_checks: tuple[GrantCheck, ...] = ()
 
 
 @dataclass(frozen=True)

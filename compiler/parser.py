@@ -555,6 +555,7 @@ class _ToNodes(Transformer[Token, Any]):
         missing: tuple[str, ...] | None = None
         dues: list[n.DueCheck] = []
         rule_checks: list[n.RuleCheck] = []
+        grant_checks: list[n.GrantCheck] = []
         for kind, value in items:
             if kind == "given":
                 given.extend(value)
@@ -566,6 +567,8 @@ class _ToNodes(Transformer[Token, Any]):
                 missing = (missing or ()) + value
             elif kind == "rule_check":
                 rule_checks.append(value)
+            elif kind == "grant_check":
+                grant_checks.append(value)
             else:
                 dues.append(value)
         return n.Case(
@@ -578,6 +581,7 @@ class _ToNodes(Transformer[Token, Any]):
             tuple(dues),
             self._span(meta),
             tuple(rule_checks),
+            tuple(grant_checks),
         )
 
     def given(self, c: list[n.Binding]) -> tuple[str, Any]:
@@ -598,6 +602,18 @@ class _ToNodes(Transformer[Token, Any]):
 
     def missing(self, c: list[Any]) -> tuple[str, Any]:
         return "missing", c[0]
+
+    @v_args(meta=True)
+    def grants_check(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "grant_check", n.GrantCheck(False, self._members(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def pending_check(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "grant_check", n.GrantCheck(True, self._members(c[0]), self._span(meta))
+
+    @staticmethod
+    def _members(value: Token | tuple[str, ...]) -> tuple[str, ...]:
+        return () if isinstance(value, Token) and value.type == "NONE" else tuple(value)
 
     @v_args(meta=True)
     def due(self, meta: Any, c: list[Any]) -> tuple[str, Any]:

@@ -25,31 +25,8 @@ def run_case(
     program: ir.Program, policy: ir.Policy, case: n.Case, calendar: WorkdayCalendar
 ) -> CaseResult:
     failures: list[str] = []
-    if case.expect is not None:
-        decision = decide(program, policy, literal_facts(case.given))
-        if decision.outcome != case.expect:
-            detail = ""
-            if decision.missing:
-                detail += f"; missing {', '.join(decision.missing)}"
-            if decision.judgments:
-                detail += f"; open judgments {', '.join(decision.judgments)}"
-            cited = [s.rule.clause for s in decision.decisive]
-            if cited:
-                detail += f"; decided by {', '.join(cited)}"
-            failures.append(f"expected {case.expect}, got {decision.outcome}{detail}")
-        if case.cites:
-            expected = {_clause_name(policy, c.text) for c in case.cites}
-            actual = {_clause_name(policy, s.rule.clause) for s in decision.decisive}
-            if expected != actual:
-                failures.append(
-                    f"expected the decision to cite {', '.join(sorted(expected))}; "
-                    f"it cites {', '.join(sorted(actual)) or 'nothing'}"
-                )
-        if case.missing is not None and set(case.missing) != set(decision.missing):
-            failures.append(
-                f"expected missing facts {', '.join(sorted(case.missing)) or 'none'}; "
-                f"got {', '.join(decision.missing) or 'none'}"
-            )
+    if case.expect is not None or case.grant_checks:
+        failures += _decision_failures(program, policy, case)
     for check in case.dues:
         try:
             got = due(
@@ -81,6 +58,49 @@ def run_case(
             wanted = "holds" if rule_check.holds else "fails"
             failures.append(f"expected {rule_check.rule} {wanted}; it {outcome}")
     return CaseResult(policy.id, case, tuple(failures))
+
+
+def _decision_failures(program: ir.Program, policy: ir.Policy, case: n.Case) -> list[str]:
+    """What the case's `expect`, `cites`, `missing` and `grants` find wrong in the decision."""
+    failures: list[str] = []
+    decision = decide(program, policy, literal_facts(case.given))
+    if case.expect is not None and decision.outcome != case.expect:
+        detail = ""
+        if decision.missing:
+            detail += f"; missing {', '.join(decision.missing)}"
+        if decision.judgments:
+            detail += f"; open judgments {', '.join(decision.judgments)}"
+        cited = [s.rule.clause for s in decision.decisive]
+        if cited:
+            detail += f"; decided by {', '.join(cited)}"
+        failures.append(f"expected {case.expect}, got {decision.outcome}{detail}")
+    if case.expect is not None and case.cites:
+        expected = {_clause_name(policy, c.text) for c in case.cites}
+        actual = {_clause_name(policy, s.rule.clause) for s in decision.decisive}
+        if expected != actual:
+            failures.append(
+                f"expected the decision to cite {', '.join(sorted(expected))}; "
+                f"it cites {', '.join(sorted(actual)) or 'nothing'}"
+            )
+    if (
+        case.expect is not None
+        and case.missing is not None
+        and set(case.missing) != set(decision.missing)
+    ):
+        failures.append(
+            f"expected missing facts {', '.join(sorted(case.missing)) or 'none'}; "
+            f"got {', '.join(decision.missing) or 'none'}"
+        )
+    pending = tuple(p.grant for p in decision.pending)
+    for grant_check in case.grant_checks:
+        got, what = (pending, "pending") if grant_check.pending else (decision.grants, "granted")
+        if set(grant_check.names) != set(got):
+            failures.append(f"expected {what}: {_members(grant_check.names)}; got {_members(got)}")
+    return failures
+
+
+def _members(names: tuple[str, ...]) -> str:
+    return ", ".join(sorted(set(names))) or "none"
 
 
 def _clause_name(policy: ir.Policy, citation: str) -> str:

@@ -35,6 +35,7 @@ def rule_table(rule: ir.Rule, make: ConditionFactory) -> Rule:
         overrides(rule) if rule.kind is Kind.EXCLUSION else None,
         rule.actors,
         rule.reads,
+        rule.grants if rule.kind is Kind.OUTCOME else (),
     )
 
 
@@ -76,6 +77,5 @@ def policy_info(program: ir.Program, policy: ir.Policy, make: ConditionFactory) 
         {name: program.input(name).spec() for name in policy.inputs},
         tuple(rule_table(r, make) for r in policy.rules),
         tuple(limit_table(limit, make) for limit in policy.limits),
-        policy.grants,
         periods(program),
     )

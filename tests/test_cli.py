@@ -127,6 +127,66 @@ def test_decide_from_stdin(
     assert json.loads(out)["outcome"] == "excluded"
 
 
+# 威海 三（一） holds and no 不予容错 situation does; 五（四）: tolerated, still accountable.
+WEIHAI_TOLERATED = {
+    "reform_pilot_error": True,
+    "weihai_reform_error_non_subjective": True,
+    "weihai_violated_political_discipline": False,
+    "weihai_violated_eight_point_rules": False,
+    "weihai_serious_violation": False,
+    "sought_improper_benefit": False,
+    "weihai_other_non_tolerable": False,
+    "weihai_per_relevant_rules": True,
+    "weihai_still_accountable": True,
+}
+
+
+def test_decide_json_grants_by_the_outcomes_conditions(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 五（四） "对于仍需问责的，酌情从轻、减轻或者免责处理": still accountable, 酌情 not yet
+    # judged, so the three are pending on that judgment; 三's tolerance is granted.
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(WEIHAI_TOLERATED)))
+    code, out, _ = run(capsys, "decide", "weihai", "--facts", "-", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["outcome"], report["grants"]) == ("applies", ["tolerated"])
+    assert report["pending_grants"] == [
+        {
+            "grant": grant,
+            "outcome": "still_accountable",
+            "clause": "五（四）",
+            "needs": ["weihai_leniency_warranted"],
+        }
+        for grant in ("lighter", "mitigated", "exempt")
+    ]
+    # Not still accountable: no lighter, mitigated or exempt, certain or pending.
+    facts = {**WEIHAI_TOLERATED, "weihai_still_accountable": False}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(facts)))
+    code, out, _ = run(capsys, "decide", "weihai", "--facts", "-", "--json")
+    report = json.loads(out)
+    assert (report["grants"], report["pending_grants"]) == (["tolerated"], [])
+    # 三's "依照有关规定予以容错处理" judged false: nothing is tolerated.
+    facts = {**facts, "weihai_per_relevant_rules": False}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(facts)))
+    code, out, _ = run(capsys, "decide", "weihai", "--facts", "-", "--json")
+    report = json.loads(out)
+    assert (report["outcome"], report["grants"], report["pending_grants"]) == ("applies", [], [])
+
+
+def test_decide_text_shows_grants_and_pending_grants(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(WEIHAI_TOLERATED)))
+    code, out, _ = run(capsys, "decide", "weihai", "--facts", "-")
+    assert code == 0
+    assert "  grants: tolerated\n" in out
+    assert (
+        "  pending lighter: still_accountable (五（四）), its condition needs "
+        "weihai_leniency_warranted\n"
+    ) in out
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -268,8 +268,13 @@ def test_policy_case_on_generated_code(
     policy = PROGRAM.policies[policy_id]
     facts = literal_facts(case.given)
     raw = {k: to_json(v) for k, v in facts.items()}
-    if case.expect is not None:
+    if case.expect is not None or case.grant_checks:
         report = module.decide(raw)
+        pending = {p["grant"] for p in report["pending_grants"]}
+        for grant_check in case.grant_checks:
+            got = pending if grant_check.pending else set(report["grants"])
+            assert got == set(grant_check.names), case.label
+    if case.expect is not None:
         assert report["outcome"] == case.expect, case.label
         if case.cites:
             expected = {_clause(policy, c.text) for c in case.cites}

@@ -6,6 +6,9 @@ file says what the answer *is*, as plainly as the docs' table and prose, and com
 * on truth tables: small decisions, every assignment of their facts over true / false / unknown;
 * with hypothesis: random small decisions and random partial facts.
 
+What a decision that applies grants (docs/language.md, "What the decision grants") is specified
+here too (`granted`): each outcome's grants according to its own condition.
+
 The specification does not share code with the runtime: conditions are a tiny AST evaluated
 here (Kleene's logic by simplification), the decision is a two-valued table read over every
 completion of the unknown rule statuses.  Only the comparison builds runtime objects.
@@ -22,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.runtime import logic
-from compiler.runtime.decision import Decision, decide
+from compiler.runtime.decision import Decision, decide, explain
 from compiler.runtime.policy import Condition, PolicyInfo, Rule
 from compiler.runtime.values import FactSpec, Value
 
@@ -96,11 +99,18 @@ class SpecRule:
     overrides: tuple[str, ...] | None = None  # an exclusion's situations; None: `overrides all`
 
 
+@dataclass(frozen=True)
+class SpecOutcome:
+    name: str
+    when: Cond | None  # None: always holds
+    grants: tuple[str, ...]
+
+
 @dataclass(frozen=True, eq=False)  # compared by identity: a cheap key for the caches below
 class SpecDecision:
     rules: tuple[SpecRule, ...]  # in document order
     judgments: frozenset[str] = frozenset()
-    grants: tuple[str, ...] = ("relief",)
+    outcomes: tuple[SpecOutcome, ...] = (SpecOutcome("o", None, ("relief",)),)  # after the rules
 
     def of_kind(self, kind: str) -> tuple[SpecRule, ...]:
         return tuple(r for r in self.rules if r.kind == kind)
@@ -112,6 +122,7 @@ class Answer:
     decisive: tuple[str, ...]  # rule names, in document order
     needed: frozenset[str]  # missing and judgments together
     grants: tuple[str, ...]
+    pending: tuple[tuple[str, str, frozenset[str]], ...] = ()  # (grant, outcome, needs)
 
 
 def defeats(exclusion: SpecRule, situation: SpecRule) -> bool:
@@ -233,12 +244,36 @@ def specify(decision: SpecDecision, facts: Mapping[str, bool]) -> Answer:
             if holds[s.name] is True
             and not any(holds[x.name] is True and defeats(x, s) for x in exclusions)
         ]
+    grants, pending = granted(decision, facts) if outcome == "applies" else ((), ())
     return Answer(
         outcome,
         tuple(sorted((r.name for r in decisive), key=index.__getitem__)),
         needed,
-        decision.grants if outcome == "applies" else (),
+        grants,
+        pending,
     )
+
+
+def granted(
+    decision: SpecDecision, facts: Mapping[str, bool]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str, frozenset[str]], ...]]:
+    """What a decision that applies grants.  Docs: an outcome whose `when` is "true, or no
+    `when`": its grants are granted; "unknown": pending, "with the facts and judgments the
+    condition still needs"; "false": nothing.  "`grants` lists each member once, in document
+    order"; "a member granted for certain is not also pending"; `pending_grants` "one entry per
+    outcome that could still grant a member", in document order."""
+    left = {o.name: True if o.when is None else simplify(o.when, facts) for o in decision.outcomes}
+    grants: list[str] = []
+    for outcome in decision.outcomes:
+        if left[outcome.name] is True:
+            grants += [g for g in outcome.grants if g not in grants]
+    pending = []
+    for outcome in decision.outcomes:
+        condition = left[outcome.name]
+        if not isinstance(condition, bool):
+            members = [g for g in outcome.grants if g not in grants]
+            pending += [(g, outcome.name, facts_in(condition)) for g in dict.fromkeys(members)]
+    return tuple(grants), tuple(pending)
 
 
 # ---------------------------------------------------------------- the runtime's view
@@ -262,7 +297,9 @@ def compiled(cond: Cond) -> Condition:
 
 
 def facts_of(decision: SpecDecision) -> frozenset[str]:
-    return frozenset().union(*(facts_in(r.when) for r in decision.rules if r.when is not None))
+    whens = [r.when for r in decision.rules] + [o.when for o in decision.outcomes]
+    conditions = [c for c in whens if c is not None]
+    return frozenset().union(*(facts_in(c) for c in conditions))
 
 
 @cache
@@ -283,7 +320,19 @@ def policy_of(decision: SpecDecision) -> PolicyInfo:
         )
         for r in decision.rules
     )
-    return PolicyInfo("spec", "spec", "免责", {}, facts, rules, (), grants=decision.grants)
+    outcomes = tuple(
+        Rule(
+            o.name,
+            "outcome",
+            f"clause {o.name}",
+            o.name,
+            when=None if o.when is None else compiled(o.when),
+            reads=tuple(sorted(facts_in(o.when))) if o.when is not None else (),
+            grants=o.grants,
+        )
+        for o in decision.outcomes
+    )
+    return PolicyInfo("spec", "spec", "免责", {}, facts, rules + outcomes, ())
 
 
 def runtime(decision: SpecDecision, facts: Mapping[str, bool]) -> Decision:
@@ -309,7 +358,8 @@ class Where:
         got = self.got
         return (
             f"{self.decision.rules} with {dict(self.facts)}: spec {self.want}; runtime "
-            f"{got.outcome} {[s.rule.name for s in got.decisive]} {got.missing} {got.judgments}"
+            f"{got.outcome} {[s.rule.name for s in got.decisive]} {got.missing} {got.judgments} "
+            f"{got.grants} {[(p.grant, p.outcome.name, sorted(p.needs)) for p in got.pending]}"
         )
 
 
@@ -317,13 +367,13 @@ def check(decision: SpecDecision, facts: Mapping[str, bool]) -> bool:
     """Compare the runtime with the specification: True when they agree exactly, False when
     the runtime lists facts that are not needed, and fails otherwise.
 
-    The docs fix outcome, cites and grants, and that `missing` / `judgments` name facts left in
-    the open conditions, all of them needed.  Which open rules' facts are "still needed" is
-    this file's reading (the rules whose value can decide relief, see `specify`), the narrowest
-    one that "exactly" allows.  The bounds are checked first (every needed fact listed, nothing
-    listed outside the open conditions, nothing listed once determined, the facts listed settle
-    the outcome), so that a failure says which one broke; the tests then require exact
-    agreement."""
+    The docs fix outcome, cites, grants and pending grants, and that `missing` / `judgments`
+    name facts left in the open conditions, all of them needed. Which open rules' facts are
+    "still needed" is this file's reading (the rules whose value can decide relief, see
+    `specify`), the narrowest one that "exactly" allows. The bounds are checked first (every
+    needed fact listed, nothing listed outside the open conditions, nothing listed once
+    determined, the facts listed settle the outcome), so that a failure says which one broke;
+    the tests then require exact agreement."""
     want = specify(decision, facts)
     got = runtime(decision, facts)
     listed = frozenset(got.missing) | frozenset(got.judgments)
@@ -336,6 +386,7 @@ def check(decision: SpecDecision, facts: Mapping[str, bool]) -> bool:
         assert got.outcome in ("needs_judgment", "undetermined"), where
     assert tuple(s.rule.name for s in got.decisive) == want.decisive, where
     assert got.grants == want.grants, where
+    assert tuple((p.grant, p.outcome.name, p.needs) for p in got.pending) == want.pending, where
     # missing / judgments: sorted, disjoint, judgments exactly the judgment facts listed.
     assert list(got.missing) == sorted(got.missing), where
     assert list(got.judgments) == sorted(got.judgments), where
@@ -518,6 +569,108 @@ def test_missing_is_exact() -> None:
     assert (got.outcome, got.missing, got.judgments) == ("needs_judgment", (), ("j",))
 
 
+# ---------------------------------------------------------------- what the decision grants
+
+k = Fact("k")  # another judgment
+
+# Outcome conditions that share facts with each other and with the decision, judgments among
+# them.  The second is 威海 三、五（二）、五（四） in miniature: tolerance on a judgment j (依照有关
+# 规定), an outcome presupposing it (被认定容错), one presupposing it and not c (不予追究责任),
+# and leniency on c (仍需问责) and a judgment k (酌情).
+GRANTING: list[SpecDecision] = [
+    SpecDecision(
+        (SpecRule("s0", "situation", a), SpecRule("x0", "exclusion", b, ("s0",))),
+        frozenset({"j"}),
+        (
+            SpecOutcome("o0", c, ("exempt",)),
+            SpecOutcome("o1", And((c, j)), ("lighter", "exempt")),
+            SpecOutcome("o2", None, ("tolerated",)),
+            SpecOutcome("o3", Or((Not(c), d)), ("tolerated", "lighter")),
+        ),
+    ),
+    SpecDecision(
+        (SpecRule("s0", "situation", a), SpecRule("s1", "situation", b)),
+        frozenset({"j", "k"}),
+        (
+            SpecOutcome("tolerance", j, ("tolerated",)),
+            SpecOutcome("rectification", j, ("tolerated",)),
+            SpecOutcome("unaffected", And((j, Not(c))), ("tolerated",)),
+            SpecOutcome("lenient", And((c, k)), ("lighter", "mitigated", "exempt")),
+        ),
+    ),
+]
+WEIHAI = GRANTING[1]
+
+
+def test_grants_truth_tables() -> None:
+    results = [check(d, f) for d in GRANTING for f in assignments(sorted(facts_of(d)))]
+    assert len(results) == 2 * 3**5
+    assert all(results)
+
+
+def pending_of(got: Decision) -> list[tuple[str, str, list[str]]]:
+    return [(p.grant, p.outcome.name, sorted(p.needs)) for p in got.pending]
+
+
+def test_an_outcome_whose_condition_holds_grants() -> None:
+    got = runtime(WEIHAI, {"a": True, "j": True, "c": False})
+    assert (got.outcome, got.grants, pending_of(got)) == ("applies", ("tolerated",), [])
+
+
+def test_an_outcome_whose_condition_fails_grants_nothing() -> None:
+    # Tolerance judged not to apply (j false): the situation holds, nothing is granted.
+    got = runtime(WEIHAI, {"a": True, "j": False, "c": False})
+    assert (got.outcome, got.grants, pending_of(got)) == ("applies", (), [])
+    # Not still accountable (c false): no leniency, whatever k is.
+    got = runtime(WEIHAI, {"a": True, "j": True, "c": False, "k": True})
+    assert got.grants == ("tolerated",)
+
+
+def test_an_open_condition_makes_its_grants_pending() -> None:
+    got = runtime(WEIHAI, {"a": True, "c": True})
+    assert (got.outcome, got.grants, got.missing, got.judgments) == ("applies", (), (), ())
+    assert pending_of(got) == [
+        ("tolerated", "tolerance", ["j"]),
+        ("tolerated", "rectification", ["j"]),
+        ("lighter", "lenient", ["k"]),
+        ("mitigated", "lenient", ["k"]),
+        ("exempt", "lenient", ["k"]),
+    ]
+
+
+def test_a_grant_certain_from_one_outcome_is_not_pending_from_another() -> None:
+    got = runtime(GRANTING[0], {"a": True, "b": False})
+    assert got.grants == ("tolerated",)  # o2, unconditional; o3's tolerated is not pending
+    assert pending_of(got) == [
+        ("exempt", "o0", ["c"]),
+        ("lighter", "o1", ["c", "j"]),
+        ("exempt", "o1", ["c", "j"]),
+        ("lighter", "o3", ["c", "d"]),
+    ]
+    got = runtime(GRANTING[0], {"a": True, "b": False, "c": True, "j": True})
+    assert got.grants == ("exempt", "lighter", "tolerated")  # once each, in document order
+    assert pending_of(got) == []
+
+
+def test_nothing_is_granted_unless_the_decision_applies() -> None:
+    for facts in ({"a": False, "b": False, "j": True}, {"j": True}):
+        got = runtime(WEIHAI, facts)
+        assert got.outcome != "applies"
+        assert (got.grants, got.pending) == ((), ())
+
+
+def test_pending_grants_in_the_explanation() -> None:
+    policy = policy_of(WEIHAI)
+    report = explain(policy, decide(policy, {"a": True, "j": True}))
+    assert report["grants"] == ["tolerated"]
+    assert report["pending_grants"] == [
+        {"grant": g, "outcome": "lenient", "clause": "clause lenient", "needs": ["c", "k"]}
+        for g in ("lighter", "mitigated", "exempt")
+    ]
+    # `missing` and `judgments` are the decision's only: it applies, nothing is missing.
+    assert (report["missing"], report["judgments"]) == ([], [])
+
+
 # ---------------------------------------------------------------- random decisions
 
 FACTS = ("a", "b", "c", "j")
@@ -544,7 +697,12 @@ def decisions(draw: st.DrawFn) -> SpecDecision:
             scope = tuple(n for n in names if draw(st.booleans())) or (names[0],)
         rules.append(SpecRule(f"x{i}", "exclusion", draw(CONDITION), scope))
     order = draw(st.permutations(range(len(rules))))  # document order mixes the kinds
-    return SpecDecision(tuple(rules[i] for i in order), JUDGMENTS)
+    members = st.lists(st.sampled_from(("exempt", "lighter", "tolerated")), min_size=1, max_size=2)
+    outcomes = tuple(
+        SpecOutcome(f"o{i}", draw(CONDITION), tuple(draw(members)))
+        for i in range(draw(st.integers(0, 3)))
+    )
+    return SpecDecision(tuple(rules[i] for i in order), JUDGMENTS, outcomes)
 
 
 partial_facts = st.dictionaries(st.sampled_from(FACTS), st.booleans())

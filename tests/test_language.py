@@ -921,6 +921,24 @@ def test_missing_may_be_repeated_and_accumulates() -> None:
     assert suite.cases[0].missing == ("a", "b", "c")
 
 
+def test_grants_and_pending_checks_parse() -> None:
+    suite = only(
+        'tests x { case c "c" { expect applies grants exempt, lighter pending none } '
+        'case d "d" { grants none pending tolerated } }'
+    )
+    assert isinstance(suite, n.TestSuite)
+    first, second = suite.cases
+    assert [(g.pending, g.names) for g in first.grant_checks] == [
+        (False, ("exempt", "lighter")),
+        (True, ()),
+    ]
+    assert [(g.pending, g.names) for g in second.grant_checks] == [
+        (False, ()),
+        (True, ("tolerated",)),
+    ]
+    assert second.expect is None
+
+
 def test_empty_test_suite() -> None:
     suite = only("tests p { }")
     assert suite == n.TestSuite("p", (), SPAN)

@@ -1,6 +1,7 @@
 """Constructs added for the numbers of 玉泉, 台儿庄 and 鹿城: excluded periods with their dates,
 `day_of_month`, rule checks in policy tests (`holds` / `fails`), due checks with an excluded
-period, and `pending` clauses written by `policyc new`."""
+period, and `pending` clauses written by `policyc new`; and the grants checks of a policy test
+(`grants …` / `pending …`, for the conditions of outcomes)."""
 
 from __future__ import annotations
 
@@ -186,3 +187,49 @@ def test_policyc_new_writes_a_checked_skeleton_of_every_clause(
     assert (tmp_path / "policies" / "sources" / f"{policy_id}_draft.txt").read_bytes() == (
         source.read_bytes()
     )
+
+
+# ---------------------------------------------------------------- grants checks in policy tests
+
+
+def test_check_grants_names_relief_members(tmp_path: Path) -> None:
+    codes, diagnostics = project(
+        tmp_path,
+        "situation s at 第四条（一）2 { when concealed }\n"
+        "outcome o at 第二条 { grants exempt }\n"
+        'tests x { case a "a" { given concealed = true grants exmpt pending exempt } }\n',
+    )
+    # A grants check is an expectation of the decision: no E403.
+    assert codes == ["E103"], [d.render() for d in diagnostics]
+    assert "did you mean 'exempt'" in diagnostics[0].render()
+
+
+def test_check_grants_of_a_policy_that_decides_nothing(tmp_path: Path) -> None:
+    codes, diagnostics = project(
+        tmp_path,
+        'outcome o at 第二条 { grants exempt }\ntests x { case a "a" { grants exempt } }\n',
+    )
+    assert codes == ["E404"], [d.render() for d in diagnostics]
+
+
+def test_grants_checks_run_as_policy_tests(tmp_path: Path) -> None:
+    model, _policy = _model(
+        tmp_path,
+        "situation s at 第四条（一）2 { when concealed }\n"
+        "outcome o at 第二条 { grants exempt when other }\n"
+        "tests x {\n"
+        ' case held "判断成立" { given concealed = true, other = true expect applies '
+        "grants exempt pending none }\n"
+        ' case open "尚待判断" { given concealed = true expect applies '
+        "grants none pending exempt }\n"
+        ' case failed "判断不成立" { given concealed = true, other = false expect applies '
+        "grants none pending none }\n"
+        ' case wrong "写错" { given concealed = true, other = false grants exempt }\n'
+        ' case wrong_pending "写错" { given concealed = true grants none pending none }\n'
+        ' case not_applying "不适用" { given concealed = false, other = true grants none } }\n',
+    )
+    results = {r.case.name: r.failures for r in run_all(model, load_calendar())}
+    for name in ("held", "open", "failed", "not_applying"):
+        assert results[name] == (), name
+    assert results["wrong"] == ("expected granted: exempt; got none",)
+    assert results["wrong_pending"] == ("expected pending: none; got exempt",)

@@ -247,6 +247,8 @@ class ModuleWriter:
                 pairs.append(("actors", _names(rule.actors)))
             if rule.reads:
                 pairs.append(("reads", _names(rule.reads)))
+            if rule.kind is Kind.OUTCOME:
+                pairs.append(("grants", _names(rule.grants)))
             entries.append(Call("Rule", _keywords(pairs)))
         return Call("", tuple(entries), one_tuple=True)
 
@@ -298,7 +300,6 @@ class ModuleWriter:
             ("facts", "FACTS"),
             ("rules", "RULES"),
             ("limits", "LIMITS"),
-            ("grants", _names(policy.grants)),
             ("periods", labels),
         ]
         return Call("PolicyInfo", _keywords(pairs))

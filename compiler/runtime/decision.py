@@ -25,6 +25,15 @@ class RuleStatus:
 
 
 @dataclass(frozen=True)
+class PendingGrant:
+    """A grant of an outcome whose condition is still unknown: granted if it comes to hold."""
+
+    grant: str
+    outcome: Rule
+    needs: frozenset[str]  # the facts and judgments its condition still needs
+
+
+@dataclass(frozen=True)
 class Decision:
     policy: str
     outcome: str  # applies | excluded | not_covered | undetermined | needs_judgment
@@ -32,7 +41,8 @@ class Decision:
     rules: tuple[RuleStatus, ...]
     missing: tuple[str, ...]
     judgments: tuple[str, ...]
-    grants: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ()  # granted for certain: each once, in document order
+    pending: tuple[PendingGrant, ...] = ()  # not yet granted, on an outcome's open condition
 
 
 def status(rule: Rule, facts: Facts) -> RuleStatus:
@@ -65,8 +75,10 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
         needed = set(needs)
         judgments = tuple(sorted(x for x in needed if _is_judgment(policy, x)))
         missing = tuple(sorted(x for x in needed if not _is_judgment(policy, x)))
-        grants = policy.grants if outcome == "applies" else ()
-        return Decision(policy.id, outcome, tuple(decisive), rules, missing, judgments, grants)
+        grants, pending = granted(policy, facts) if outcome == "applies" else ((), ())
+        return Decision(
+            policy.id, outcome, tuple(decisive), rules, missing, judgments, grants, pending
+        )
 
     live = [s for s in situations if not any(defeats(e.rule, s.rule) for e in held_exclusions)]
     if held_exclusions and (
@@ -130,6 +142,25 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
     return result("needs_judgment" if only_judgments else "undetermined", held, needs)
 
 
+def granted(policy: PolicyInfo, facts: Facts) -> tuple[tuple[str, ...], tuple[PendingGrant, ...]]:
+    """What a decision that applies grants (docs/language.md, "What the decision grants").
+
+    Each outcome contributes its grants when its `when` holds (or it has none); when its `when`
+    is unknown, they are pending on the facts it still needs; when false, nothing.  A grant is
+    listed once, at the first outcome that grants it for certain; a pending grant that another
+    outcome grants for certain is not pending.  Both in document order (a pending grant once per
+    outcome that could grant it, each outcome's grants as written)."""
+    grants: list[str] = []
+    pending: list[PendingGrant] = []
+    for rule in policy.of_kind(Kind.OUTCOME):
+        current = status(rule, facts)
+        if current.value is True:
+            grants += [g for g in rule.grants if g not in grants]
+        elif current.value is None:
+            pending += [PendingGrant(g, rule, current.needs) for g in dict.fromkeys(rule.grants)]
+    return tuple(grants), tuple(p for p in pending if p.grant not in grants)
+
+
 def _is_judgment(policy: PolicyInfo, name: str) -> bool:
     spec = policy.facts.get(name)
     return spec is not None and spec.judgment
@@ -154,6 +185,15 @@ def explain(policy: PolicyInfo, decision: Decision) -> dict[str, object]:
         "policy": decision.policy,
         "outcome": decision.outcome,
         "grants": list(decision.grants),
+        "pending_grants": [
+            {
+                "grant": p.grant,
+                "outcome": p.outcome.name,
+                "clause": p.outcome.clause,
+                "needs": sorted(p.needs),
+            }
+            for p in decision.pending
+        ],
         "decided_by": [rule_json(s) for s in decision.decisive],
         "missing": list(decision.missing),
         "judgments": [

@@ -28,6 +28,7 @@ class Rule:
     overrides: tuple[str, ...] | None = None  # an exclusion's targets; None: all situations
     actors: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()  # the facts its conditions read, sorted
+    grants: tuple[str, ...] = ()  # an outcome's relief members, granted when its `when` holds
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,6 @@ class PolicyInfo:
     facts: Mapping[str, FactSpec]  # every fact and judgment the policy may be given
     rules: tuple[Rule, ...]  # in document order
     limits: tuple[Limit, ...]
-    grants: tuple[str, ...] = ()
     periods: Mapping[str, str] = field(default_factory=dict)  # excluded period -> its label
 
     def rule(self, name: str) -> Rule:
