@@ -35,7 +35,7 @@ def rule_table(rule: ir.Rule, make: ConditionFactory) -> Rule:
         overrides(rule) if rule.kind is Kind.EXCLUSION else None,
         rule.actors,
         rule.reads,
-        rule.grants if rule.kind is Kind.OUTCOME else (),
+        rule.grants,  # only outcomes have any
     )
 
 
