@@ -2,24 +2,47 @@
 
 The build is all or nothing: outputs are written into a fresh directory next to the target
 and swapped in only when complete, so a failed build leaves the previous output intact.
+
+The build writes only into a directory it owns.  It marks what it writes with a marker file
+listing its top-level entries; a directory that is neither new, empty nor so marked (a
+project, a home folder, a folder of reports) is refused, and so is a marked one that holds
+entries the build did not write: nothing a user put there is ever deleted.  Builds into one
+directory take turns (a lock on its parent), and the staging directories of a build that was
+killed are removed by the next one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Final
 
 from compiler import ir
 from compiler.backends.package import package_files
+from compiler.errors import PolicycError
+
+try:  # POSIX; elsewhere concurrent builds into one folder are not serialised
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 Progress = Callable[[str], None]
 
+MARKER: Final = ".policyc-build"
+_MARKER_TOOL: Final = "policyc build"
+
+
+class OutputRefused(PolicycError):
+    """The build directory holds something the build did not write; nothing was changed."""
+
 
 def outputs(program: ir.Program, progress: Progress) -> dict[str, bytes]:
-    """Every output file, by path relative to the build directory."""
+    """Every output file, by path relative to the build directory (the marker included)."""
     files: dict[str, bytes] = {}
     progress(f"validators: {len(program.policies)} policies")
     for path, data in package_files(program).items():
@@ -27,35 +50,151 @@ def outputs(program: ir.Program, progress: Progress) -> dict[str, bytes]:
     return files
 
 
-def write_tree(target: Path, files: Mapping[str, bytes]) -> None:
-    """Replace `target` with exactly `files`; on any failure, `target` is left as it was."""
+def marker(files: Mapping[str, bytes]) -> bytes:
+    """The marker of a build directory: which top-level entries the build wrote."""
+    entries = sorted({path.split("/", 1)[0] for path in files})
+    document = {"written_by": _MARKER_TOOL, "entries": entries}
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def write_tree(target: Path, files: Mapping[str, bytes]) -> int:
+    """Replace `target` with exactly `files` and the marker, and say how many files that is;
+    on any failure, or when `target` is not the build's to replace (OutputRefused), `target`
+    is left as it was."""
+    if MARKER in files:
+        raise ValueError(f"{MARKER} is the build's own marker, not an output")
+    # A symlink to a folder is followed: the folder is the output, the link stays a link.
+    target = Path(os.path.abspath(target))
+    if target.is_symlink() or any(p.is_symlink() for p in target.parents):
+        target = target.resolve()
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} exists and is not a directory")
+    if target.parent == target:
+        raise OutputRefused(f"{target} is the root of the file system; choose a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    # mkdtemp makes a private (0700) directory; the output is an ordinary one.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)
-    try:
-        for relative, data in files.items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        old = target.with_name(f".{target.name}-old")
-        if old.exists():
-            shutil.rmtree(old)
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staging, target)
-        if old.exists():
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with _locked(target.parent):
+        _remove_stale(target)
+        _check_owned(target)
+        staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
+        # mkdtemp makes a private (0700) directory; the output is an ordinary one.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
+        old: Path | None = None
+        try:
+            # The marker first, so that a build killed now leaves staging the next one removes.
+            (staging / MARKER).write_bytes(marker(files))
+            for relative, data in files.items():
+                path = staging / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=_old_prefix(target), dir=target.parent))
+                os.replace(target, old)  # an empty directory is replaced atomically
+            os.replace(staging, target)
+        except BaseException:
+            if old is not None and not target.exists():
+                os.replace(old, target)
+                old = None
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+    return len(files) + 1
 
 
 def build(program: ir.Program, target: Path, progress: Progress) -> int:
-    files = outputs(program, progress)
-    write_tree(target, files)
-    return len(files)
+    return write_tree(target, outputs(program, progress))
+
+
+def _staging_prefix(target: Path) -> str:
+    return f".{target.name}.staging-"
+
+
+def _old_prefix(target: Path) -> str:
+    return f".{target.name}.old-"
+
+
+def _written_entries(directory: Path) -> set[str] | None:
+    """The entries a build recorded in `directory`'s marker; None if it has no valid one."""
+    try:
+        document = json.loads((directory / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("written_by") != _MARKER_TOOL:
+        return None
+    entries = document.get("entries")
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        return None
+    return set(entries)
+
+
+def _is_legacy_build(directory: Path, entries: set[str]) -> bool:
+    """A build directory written before builds were marked: only `validators/`, the package."""
+    if entries != {"validators"}:
+        return False
+    try:
+        pyproject = (directory / "validators" / "pyproject.toml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return 'name = "policyc-validators"' in pyproject
+
+
+def _check_owned(target: Path) -> None:
+    if not target.exists():
+        return
+    entries = set(os.listdir(target))
+    if not entries or _is_legacy_build(target, entries):
+        return
+    written = _written_entries(target)
+    if written is None:
+        raise OutputRefused(
+            f"{target} is not empty and was not written by policyc build (it has no {MARKER} "
+            "marker); nothing was changed. Choose a new or empty folder for --out"
+        )
+    foreign = sorted(entries - written - {MARKER})
+    if foreign:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        shown = ", ".join(foreign[:5]) + more
+        raise OutputRefused(
+            f"{target} holds what policyc build did not write ({shown}); a build replaces the "
+            "whole folder, so nothing was changed. Move those away or choose another --out"
+        )
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove staging and old copies left by a build that was killed (we hold the lock, so
+    no build is running); only folders carrying the build's marker are touched."""
+    for prefix in (_staging_prefix(target), _old_prefix(target)):
+        for leftover in target.parent.glob(f"{prefix}*"):
+            if leftover.is_dir() and not leftover.is_symlink() and _is_ours(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _is_ours(directory: Path) -> bool:
+    # A staging folder killed before its marker was written is empty (or holds only the
+    # marker being written); an old copy is a former build directory.
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return False
+    return (
+        not entries
+        or _written_entries(directory) is not None
+        or (_is_legacy_build(directory, set(entries)))
+    )
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `directory` (flock on the folder itself: no lock file)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock

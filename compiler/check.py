@@ -14,6 +14,7 @@ from typing import assert_never
 from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
+from compiler.ids import reserved_because
 from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
 from compiler.model import Model, Policy, citation_key
 from compiler.project import LoadedFiles
@@ -301,6 +302,14 @@ class Checker:
 
     def _check_policy(self, policy: Policy) -> None:
         header = policy.header
+        reserved = reserved_because(header.id)
+        if reserved is not None:
+            self.error(
+                codes.E119,
+                f"'{header.id}' cannot be a policy id: it is {reserved}",
+                header.span,
+                "choose another id",
+            )
         if header.title is None:
             self.error(codes.E108, f"policy '{header.id}' has no title", header.span)
         # Only a policy that decides something needs to say what its decision is.

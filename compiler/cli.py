@@ -28,7 +28,7 @@ from compiler.diagnostics import Diagnostic, render_all, to_json
 from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
-from compiler.project import find_root, load
+from compiler.project import ProjectNotFound, find_root, load
 from compiler.runtime import report as runtime_report
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from compiler.skeleton import SkeletonError, write_skeleton
 
-    root = Path(args.root) if args.root else find_root()
+    root = find_root(Path(args.root) if args.root else None)
     try:
         skeleton = write_skeleton(root, Path(args.source), args.id, force=args.force)
     except SkeletonError as error:
@@ -386,7 +386,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from compiler.build import build
+    from compiler.build import OutputRefused, build
 
     program = _load_program(args)
     root = _root(args)
@@ -397,6 +397,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     try:
         count = build(program, target, progress)
+    except OutputRefused as error:
+        raise UsageError(f"build refused: {error}") from None
     except OSError as error:
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
     if args.json:
@@ -647,7 +649,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
         return code
-    except UsageError as error:
+    except (UsageError, ProjectNotFound) as error:
         sys.stderr.write(f"policyc: {error}\n")
         return EXIT_USAGE
     except SystemExit as exit_:

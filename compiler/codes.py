@@ -82,6 +82,7 @@ E112 = _register("E112", "an item given more than once")
 E113 = _register("E113", "names where quoted descriptions are expected")
 E114 = _register("E114", "an extension of a time limit that is not there")
 E115 = _register("E115", "a period excluded from a limit not counted in days or workdays")
+E119 = _register("E119", "a reserved policy id")
 
 # ---------------------------------------------------------------- E2xx types
 

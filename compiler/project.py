@@ -9,18 +9,36 @@ from pathlib import Path
 from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines
+from compiler.errors import PolicycError
 from compiler.parser import decode, parse_text
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+class ProjectNotFound(PolicycError):
+    """No policy project where one was looked for."""
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The project root: the nearest directory upwards holding `policies/`, else the package's."""
-    here = (start or Path.cwd()).resolve()
+    """The project root: the nearest directory upwards from the working directory holding
+    `policies/`, or exactly `start` (`--root`), which must hold one.
+
+    Never a default elsewhere: a command run outside any project once used the project policyc
+    was installed from, and `policyc new` wrote into it."""
+    if start is not None:
+        if not start.is_dir():
+            raise ProjectNotFound(f"--root {start}: no such directory")
+        if not (start / "policies").is_dir():
+            raise ProjectNotFound(
+                f"--root {start} is not a policy project: it has no policies/ folder"
+            )
+        return start.resolve()
+    here = Path.cwd().resolve()
     for candidate in (here, *here.parents):
         if (candidate / "policies").is_dir():
             return candidate
-    return PACKAGE_ROOT
+    raise ProjectNotFound(
+        f"no policy project here: neither {here} nor any folder above it has a policies/ "
+        "folder; run policyc inside a project or name one with --root DIR"
+    )
 
 
 def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], list[Diagnostic]]:

@@ -8,16 +8,17 @@ transcriber replaces each `pending` with the clause's rules (or an `informative`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import re
-import shutil
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.errors import PolicycError
+from compiler.ids import POLICY_ID, reserved_because
 from compiler.sources import Clause, SourceDocument, SourceError, load_source
 
-_ID = re.compile(r"[a-z_][a-z0-9_]*")
 _INDENT = "    "
 
 
@@ -36,10 +37,16 @@ class Skeleton:
 
 def policy_id_for(source: Path, wanted: str | None) -> str:
     policy_id = wanted if wanted is not None else source.stem
-    if not _ID.fullmatch(policy_id):
+    if not POLICY_ID.fullmatch(policy_id):
         raise SkeletonError(
             f"'{policy_id}' cannot be a policy id: ids are ASCII snake_case "
             "(they become Python names and URLs); choose one with --id, e.g. --id yuquan"
+        )
+    reserved = reserved_because(policy_id)
+    if reserved is not None:
+        # --force does not reach here: it overwrites a policy, never the project's own files.
+        raise SkeletonError(
+            f"'{policy_id}' cannot be a policy id: it is {reserved}; choose another with --id"
         )
     return policy_id
 
@@ -112,11 +119,14 @@ def write_skeleton(
         document = load_source(source)  # read and segmented before anything is written
     except SourceError as error:
         raise SkeletonError(str(error)) from None
-    if not target.exists():
-        shutil.copyfile(source, target)
-    _record_hash(sources_dir / "SHA256SUMS", target.name, hashlib.sha256(data).hexdigest())
-    text = render(policy_id, document, target.name)
-    policy_file.write_text(text, encoding="utf-8")
+    try:
+        if not target.exists():
+            write_atomically(target, data)  # the bytes read and segmented above, verbatim
+        _record_hash(sources_dir / "SHA256SUMS", target.name, hashlib.sha256(data).hexdigest())
+        text = render(policy_id, document, target.name)
+        write_atomically(policy_file, text.encode("utf-8"))
+    except OSError as error:
+        raise SkeletonError(f"cannot write {error.filename or target}: {error.strerror}") from None
     return Skeleton(policy_id, target, policy_file, text, len(list(document.clauses())))
 
 
@@ -128,4 +138,28 @@ def _record_hash(sums: Path, name: str, digest: str) -> None:
                 hash_, _, file_name = line.partition("  ")
                 entries[file_name] = hash_
     entries[name] = digest
-    sums.write_text("".join(f"{entries[f]}  {f}\n" for f in sorted(entries)), encoding="utf-8")
+    lines = "".join(f"{entries[f]}  {f}\n" for f in sorted(entries))
+    write_atomically(sums, lines.encode("utf-8"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all: a full disk or a kill never leaves half a file (a
+    truncated official text would then be refused as "other content" on the retry)."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
