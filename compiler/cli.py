@@ -29,6 +29,7 @@ from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
 from compiler.project import ProjectNotFound, find_root, load
+from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
 
 if TYPE_CHECKING:
@@ -416,11 +417,10 @@ def _read_json(source: str) -> Any:
     except UnicodeDecodeError:
         raise UsageError(f"{source} is not UTF-8 text") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(
-            f"{source}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}"
-        ) from None
+        return jsontext.loads(text)
+    except jsontext.JSONInputError as error:
+        where = f"{source}:{error.line}:{error.column}" if error.line else source
+        raise UsageError(f"{where}: not valid JSON: {error.message}") from None
 
 
 def _calendar(args: argparse.Namespace) -> Any:

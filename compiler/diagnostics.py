@@ -116,7 +116,8 @@ class SourceLines:
         self._files: dict[str, list[str]] = {}
 
     def add(self, path: str, text: str) -> None:
-        self._files[path] = text.splitlines()
+        # Split at \n only, as the parser counts lines (splitlines also breaks at U+2028, NEL).
+        self._files[path] = text.split("\n")
 
     def line(self, span: Span | None) -> str | None:
         if span is None:

@@ -9,6 +9,7 @@ unexpected character or token, a file cut off mid-statement, an impossible date)
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -163,11 +164,14 @@ def _span_at(path: str, line: int, column: int, width: int = 1) -> n.Span:
 
 def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
     line, column = error.line, error.column
-    lines = text.splitlines()
+    lines = text.split("\n")
     if (isinstance(error, UnexpectedToken) and error.token.type == "$END") or isinstance(
         error, UnexpectedEOF
     ):
-        # Point just past the last character of the file: that is where something is missing.
+        # Point just past the last character of the file: that is where something is missing
+        # (after the last line's text, not on the empty "line" after the final newline).
+        if len(lines) > 1 and lines[-1] == "":
+            lines = lines[:-1]
         line = len(lines) if lines else 1
         column = len(lines[-1]) + 1 if lines else 1
         expected = _expected(set(error.expected))
@@ -197,12 +201,18 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
                 source_line,
                 ('a string starts and ends with " on one line; write \\" for a quote inside it',),
             )
+        found: tuple[str, ...] = (f"expected {_expected(allowed)}",) if allowed else ()
+        if char.isdigit():  # a digit of another script: ৪ is 4, not 8
+            found += (
+                f"{char!r} is the digit {unicodedata.digit(char, '?')} of another script; "
+                "numbers and dates are written with the ASCII digits 0-9",
+            )
         return Diagnostic(
             codes.E002,
             f"unexpected character {char!r}",
             _span_at(path, line, column),
             source_line,
-            (f"expected {_expected(allowed)}",) if allowed else (),
+            found,
         )
     assert isinstance(error, UnexpectedToken)
     token = error.token
@@ -728,7 +738,7 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
         return None, [_syntax_error(path, text, error)]
     transformer = _ToNodes(path)
     items = transformer.transform(tree)
-    lines = text.splitlines()
+    lines = text.split("\n")
     errors = [
         replace(
             d,
@@ -741,10 +751,24 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
     return n.Module(path, tuple(items)), errors
 
 
+# Characters that make the text a reader sees differ from the text policyc reads ("Trojan
+# Source"): bidirectional controls reorder what is displayed, line separators end a line for
+# an editor but not for the parser (a rule hidden in a comment), other controls are invisible.
+# Identifiers already refuse them; these are the ones comments and strings would accept.
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_LINE_BREAKS = "\u0085\u2028\u2029\u000b\u000c"
+_UNSAFE = re.compile(
+    f"[{_BIDI_CONTROLS}{_LINE_BREAKS}\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]"
+)
+
+
 def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
-    """Decode a policy file's bytes as UTF-8 (a BOM is allowed), pointing at a bad byte."""
+    """Decode a policy file's bytes as UTF-8 (a BOM is allowed), pointing at a bad byte.
+
+    Line endings become `\n` (CRLF and a lone CR alike: a CR-only file must not read as one
+    long comment); a character that can hide or reorder text is an error (E006) at its place."""
     try:
-        return data.decode("utf-8-sig"), []
+        text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as error:
         good = data[: error.start].decode("utf-8", errors="replace")
         line = good.count("\n") + 1
@@ -762,6 +786,29 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
                 ("policy files are UTF-8 text; re-save the file as UTF-8",),
             )
         ]
+    return text, _unsafe_characters(text, path)
+
+
+def _unsafe_characters(text: str, path: str) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        for found in _UNSAFE.finditer(line):
+            char = found.group()
+            problems.append(
+                Diagnostic(
+                    codes.E006,
+                    f"the invisible character U+{ord(char):04X} "
+                    f"({unicodedata.name(char, 'control')}) can hide or reorder what a reader sees",
+                    _span_at(path, number, found.start() + 1),
+                    _UNSAFE.sub("\ufffd", line),  # shown, not obeyed; one column each
+                    (
+                        "remove it; policy files need no bidirectional controls, line separators "
+                        "or control characters",
+                    ),
+                )
+            )
+    return problems
 
 
 def parse_file(path: Path, display: str | None = None) -> tuple[n.Module | None, list[Diagnostic]]:
@@ -773,4 +820,5 @@ def parse_file(path: Path, display: str | None = None) -> tuple[n.Module | None,
     text, errors = decode(data, shown)
     if text is None:
         return None, errors
-    return parse_text(text, shown)
+    module, problems = parse_text(text, shown)
+    return module, errors + problems

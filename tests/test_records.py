@@ -192,8 +192,12 @@ def test_csv_with_and_without_bom(tmp_path: Path, bom: bool) -> None:
     ]
 
 
-def test_csv_short_row_leaves_the_missing_cells_not_given(tmp_path: Path) -> None:
+def test_csv_short_row_is_an_error_not_cells_left_empty(tmp_path: Path) -> None:
+    # A lost cell is not an empty one: an empty cell is written as `,,`.
     path = write(tmp_path, "short.csv", "id,approved,staff\nS-1,true\n")
+    message = error_of(path)
+    assert "short.csv:2" in message and "fewer cells" in message
+    path = write(tmp_path, "empty.csv", "id,approved,staff\nS-1,true,\n")
     assert read_records(path, SPECS) == [Record("S-1", {"approved": True})]
 
 

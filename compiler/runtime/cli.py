@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
+from . import jsontext
 from .decision import decide_json
 from .errors import PolicycError
 from .policy import Limit, PolicyInfo
@@ -130,11 +131,14 @@ def calendar_coverage(calendar: WorkdayCalendar) -> list[int]:
 def _read_json(source: str) -> object:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
-        return json.loads(text)
+        return jsontext.loads(text)
     except OSError as error:
         raise InputError(f"cannot read {source}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{source}: not valid JSON: {error}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{source} is not UTF-8 text") from None
+    except jsontext.JSONInputError as error:
+        where = f"{source}:{error.line}:{error.column}" if error.line else source
+        raise InputError(f"{where}: not valid JSON: {error.message}") from None
 
 
 def _start_date(text: str) -> date:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import jsontext
 from .errors import PolicycError
 from .values import TYPES, FactError, FactSpec, Known, coerce
 
@@ -33,6 +33,7 @@ class Record:
 
 def read_records(path: Path, specs: Mapping[str, FactSpec]) -> list[Record]:
     """Every record of a file, typed; RecordError on the first malformed one."""
+    _format(path)  # before reading: `cases.bin` -> /dev/zero must not be read to the end
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as error:
@@ -42,11 +43,21 @@ def read_records(path: Path, specs: Mapping[str, FactSpec]) -> list[Record]:
     return [typed(origin, raw, specs) for origin, raw in raw_records(path, text)]
 
 
-def raw_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]]:
+_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+
+
+def _format(path: Path) -> str:
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if suffix not in _FORMATS:
+        raise RecordError(f"{path}: unknown format '{suffix}'; expected .json, .jsonl or .csv")
+    return _FORMATS[suffix]
+
+
+def raw_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]]:
+    fmt = _format(path)
+    if fmt == "csv":
         yield from _csv_records(path, text)
-    elif suffix in (".jsonl", ".ndjson"):
+    elif fmt == "jsonl":
         # Only \n ends a record: str.splitlines would also split at U+2028 inside a string.
         for number, line in enumerate(text.split("\n"), 1):
             if line.strip():
@@ -54,21 +65,21 @@ def raw_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]
                     f"{path.name}:{number}",
                     _object(_json(path, line, number), f"{path.name}:{number}"),
                 )
-    elif suffix == ".json":
+    else:
         document = _json(path, text, None)
         items = document if isinstance(document, list) else [document]
         for index, item in enumerate(items, 1):
             yield f"{path.name}#{index}", _object(item, f"{path.name}#{index}")
-    else:
-        raise RecordError(f"{path}: unknown format '{suffix}'; expected .json, .jsonl or .csv")
 
 
 def _json(path: Path, text: str, line: int | None) -> object:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        where = f"{path}:{line}" if line is not None else f"{path}:{error.lineno}:{error.colno}"
-        raise RecordError(f"{where}: not valid JSON: {error.msg}") from None
+        return jsontext.loads(text)
+    except jsontext.JSONInputError as error:
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        if line is None and error.line:
+            where += f":{error.line}:{error.column}"
+        raise RecordError(f"{where}: not valid JSON: {error.message}") from None
 
 
 def _object(item: object, origin: str) -> dict[str, object]:
@@ -80,7 +91,15 @@ def _object(item: object, origin: str) -> dict[str, object]:
 
 
 def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: a quote never closed is an error, not a cell swallowing every later row.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        yield from _csv_rows(path, reader)
+    except csv.Error as error:
+        raise RecordError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
+
+
+def _csv_rows(path: Path, reader: csv.DictReader[str]) -> Iterator[tuple[str, dict[str, object]]]:
     header = reader.fieldnames or []
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
@@ -89,6 +108,9 @@ def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]
         origin = f"{path.name}:{reader.line_num}"
         if None in row:
             raise RecordError(f"record {origin}: more cells than the header has columns")
+        if any(value is None for value in row.values()):
+            # DictReader fills a short row with None: a cell lost, not a fact left empty.
+            raise RecordError(f"record {origin}: fewer cells than the header has columns")
         # An empty cell is a fact not given; CSV has no types, so they come from the policy.
         yield origin, {key: value for key, value in row.items() if key is not None and value != ""}
 

@@ -3,16 +3,45 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
+from typing import Final
 
 from .validation import Run
 
 FORMATS = ("text", "json", "junit")
 
+# What a line of the text report must not carry from a record: controls (a newline or an
+# escape sequence would forge or hide lines on a terminal), bidi controls, line separators,
+# lone surrogates (not encodable).  XML 1.0 cannot carry controls, surrogates, U+FFFE/U+FFFF.
+_NOT_IN_TEXT: Final = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u2028\u2029\ud800-\udfff\ufffe\uffff]"
+)
+_NOT_IN_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """`text` for one line of the text report: what could forge or hide a line, escaped."""
+    return _NOT_IN_TEXT.sub(_escape, text)
+
+
+def _xml(text: str) -> str:
+    return _NOT_IN_XML.sub(_escape, text)
+
 
 def render(run: Run, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(to_json(run), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        text = json.dumps(to_json(run), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        # A lone surrogate (from a "\\ud800" in the input) can only be inside a JSON string,
+        # where its escape means the same and can be encoded.
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     if fmt == "junit":
         return to_junit(run)
     return to_text(run)
@@ -54,11 +83,13 @@ def to_text(run: Run) -> str:
             if check.status in ("fail", "holds", "undetermined"):
                 needs = f" (needs {', '.join(check.needs)})" if check.needs else ""
                 lines.append(
-                    f"{result.record.id}: {check.status.upper()} {check.rule} "
-                    f"[{run.policy.id} {check.clause}]: {check.message}{needs}"
+                    visible(
+                        f"{result.record.id}: {check.status.upper()} {check.rule} "
+                        f"[{run.policy.id} {check.clause}]: {check.message}{needs}"
+                    )
                 )
         if result.decision is not None:
-            lines.append(f"{result.record.id}: decision {result.decision['outcome']}")
+            lines.append(visible(f"{result.record.id}: decision {result.decision['outcome']}"))
     summary = _summary(run)
     checkable = summary["clauses_checkable"]
     exercised = summary["clauses_exercised"]
@@ -92,17 +123,21 @@ def to_junit(run: Run) -> str:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"{run.policy.id}.{result.record.id}",
-                name=f"{check.rule} {check.clause}",
+                classname=_xml(f"{run.policy.id}.{result.record.id}"),
+                name=_xml(f"{check.rule} {check.clause}"),
             )
             if check.finding:
                 failures += 1
-                failure = ET.SubElement(case, "failure", message=check.message, type=check.status)
-                failure.text = f"{check.clause}: {check.quote}"
+                failure = ET.SubElement(
+                    case, "failure", message=_xml(check.message), type=check.status
+                )
+                failure.text = _xml(f"{check.clause}: {check.quote}")
             elif check.status == "undetermined":
                 skipped += 1
                 ET.SubElement(
-                    case, "skipped", message=f"{check.message}; needs {', '.join(check.needs)}"
+                    case,
+                    "skipped",
+                    message=_xml(f"{check.message}; needs {', '.join(check.needs)}"),
                 )
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))

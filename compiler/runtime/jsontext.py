@@ -1,0 +1,48 @@
+"""JSON in, strictly: one reader for case records, `--facts` and every JSON a user gives.
+
+`json.loads` lets the last of two equal keys win, so a second, on-time date could hide a late
+one; here a repeated key is an error.  A byte-order mark is allowed (Windows tools write one,
+also on a pipe)."""
+
+from __future__ import annotations
+
+import json
+
+from .errors import PolicycError
+
+
+class JSONInputError(PolicycError, ValueError):
+    """Text that is not one JSON document with each key once per object."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class _Repeated(PolicycError, ValueError):
+    """Internal: raised through json.loads by the pairs hook, caught in `loads`."""
+
+
+def _once(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    seen: dict[str, object] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Repeated(key)
+        seen[key] = value
+    return seen
+
+
+def loads(text: str) -> object:
+    """The JSON document in `text`; JSONInputError says where and what is wrong."""
+    text = text.removeprefix("\ufeff")
+    try:
+        return json.loads(text, object_pairs_hook=_once)
+    except json.JSONDecodeError as error:
+        raise JSONInputError(error.msg, error.lineno, error.colno) from None
+    except _Repeated as error:
+        # json does not say where the object was; name the key, which is what to look for.
+        raise JSONInputError(f"the key '{error}' is given twice in one object", 0, 0) from None
+    except RecursionError:
+        raise JSONInputError("nested too deeply", 0, 0) from None

@@ -1,0 +1,209 @@
+"""Hostile and careless input (issue: hardening, "Security" and "Wrong acceptance"): what looks
+like one thing and means another is diagnosed, reports cannot be forged, records are read
+strictly.  Every test here failed before its fix."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from compiler.cli import main
+from compiler.parser import decode, parse_text
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORD = {
+    "taierzhuang_case_programme": "dibao",
+    "taierzhuang_application_date": "2024-09-27",
+    "taierzhuang_checked_date": "2024-10-21",
+    "taierzhuang_approval_date": "2024-10-25",
+    "objection_raised": False,
+}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["--root", str(ROOT), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def check_text(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: bytes) -> tuple[int, str]:
+    (tmp_path / "policies").mkdir(exist_ok=True)
+    (tmp_path / "policies" / "x.policy").write_bytes(text)
+    code = main(["--root", str(tmp_path), "check"])
+    return code, capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- policy files
+
+
+def test_digits_of_other_scripts_are_not_numbers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # `1৪` looks like 18 and, read with Python's \d, meant 14.
+    text = "deadline d at 第一条 { within 1৪ workdays from a until b }\n".encode()
+    code, err = check_text(capsys, tmp_path, text)
+    assert code == 1
+    assert "error[E002]: unexpected character '৪'" in err
+    assert "ASCII digits 0-9" in err
+
+
+@pytest.mark.parametrize(
+    ("where", "char"),
+    [
+        ('title "a\u202eb"', "U+202E"),  # RIGHT-TO-LEFT OVERRIDE in a string
+        ("# note \u2066hidden\u2069", "U+2066"),  # isolates in a comment
+        (
+            "# a comment\u2028situation s at 第一条 { when a }",
+            "U+2028",
+        ),  # a line break only to eyes
+        ("# bell \x07", "U+0007"),
+    ],
+)
+def test_characters_that_hide_or_reorder_text_are_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str, char: str
+) -> None:
+    code, err = check_text(capsys, tmp_path, f"{where}\n".encode())
+    assert code == 1
+    assert f"error[E006]: the invisible character {char}" in err
+    assert "policies/x.policy:1:" in err
+
+
+def test_a_file_with_cr_line_endings_is_read_line_by_line() -> None:
+    lf = (ROOT / "policies" / "vocabulary.policy").read_bytes()
+    for ending in (b"\r", b"\r\n"):
+        text, problems = decode(lf.replace(b"\n", ending), "vocabulary.policy")
+        assert text is not None and problems == []
+        module, errors = parse_text(text, "vocabulary.policy")
+        reference, _ = parse_text(lf.decode(), "vocabulary.policy")
+        assert errors == [] and module is not None and reference is not None
+        assert len(module.items) == len(reference.items) > 10
+
+
+# ---------------------------------------------------------------- records and facts
+
+
+def write_records(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def validate(capsys: pytest.CaptureFixture[str], path: Path, *extra: str) -> tuple[int, str, str]:
+    return run(capsys, "validate", "--policy", "taierzhuang", str(path), *extra)
+
+
+@pytest.mark.parametrize("name", ["cases.json", "cases.jsonl"])
+def test_a_field_given_twice_is_refused_not_the_last_one_kept(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    late, on_time = (
+        '"taierzhuang_approval_date": "2024-12-25"',
+        '"taierzhuang_approval_date": "2024-10-25"',
+    )
+    body = json.dumps(RECORD, ensure_ascii=False)[:-1] + f", {late}, {on_time}}}"
+    path = write_records(tmp_path, name, body + "\n")
+    code, _, err = validate(capsys, path)
+    assert code == 2
+    assert "'taierzhuang_approval_date' is given twice" in err
+
+
+def test_facts_given_twice_are_refused_by_decide(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write_records(
+        tmp_path, "facts.json", '{"objection_raised": true, "objection_raised": false}'
+    )
+    code, _, err = run(capsys, "decide", "taierzhuang", "--facts", str(path))
+    assert code == 2 and "given twice" in err
+
+
+def test_facts_on_stdin_may_carry_a_bom(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO('\ufeff{"objection_raised": false}'))
+    code, out, err = run(capsys, "decide", "taierzhuang", "--facts", "-", "--json")
+    assert code == 0, err
+    assert json.loads(out)["policy"] == "taierzhuang"
+
+
+def test_a_csv_quote_never_closed_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    header = "id,taierzhuang_case_programme,taierzhuang_application_date,taierzhuang_approval_date"
+    rows = ['A,dibao,"2024-09-27,2024-10-25', "B,dibao,2024-09-27,2024-12-25"]
+    path = write_records(tmp_path, "cases.csv", "\n".join([header, *rows]) + "\n")
+    code, _, err = validate(capsys, path)
+    assert code == 2
+    assert "not valid CSV" in err
+
+
+def test_a_csv_row_with_too_few_cells_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    header = "id,taierzhuang_case_programme,taierzhuang_application_date,taierzhuang_approval_date"
+    path = write_records(tmp_path, "cases.csv", f"{header}\nA,dibao,2024-09-27\n")
+    code, _, err = validate(capsys, path)
+    assert code == 2
+    assert "fewer cells than the header" in err
+
+
+def test_the_format_is_known_before_anything_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    endless = tmp_path / "cases.bin"
+    endless.symlink_to("/dev/zero")
+    code, _, err = validate(capsys, endless)
+    assert code == 2 and "unknown format '.bin'" in err
+
+
+# ---------------------------------------------------------------- reports cannot be forged
+
+HOSTILE_IDS = [
+    "A\x00B",
+    "C\x1b[2K\rD",  # erase the line, return: hides what came before on a terminal
+    "E\nTEZ-9: decision applies",  # forges a line of the text report
+    "F\uffffG",
+    "H\ud800I",  # a lone surrogate, from a "\\ud800" escape in JSON
+    "J\u202eK",
+]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit"])
+def test_reports_carry_any_record_id_safely(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    lines = [json.dumps({**RECORD, "id": record_id}) for record_id in HOSTILE_IDS]
+    path = write_records(tmp_path, "cases.jsonl", "\n".join(lines) + "\n")
+    code, out, err = validate(capsys, path, "--format", fmt)
+    assert code in (0, 1), err
+    out.encode("utf-8")  # every character can be written
+    if fmt == "junit":
+        suite = ET.fromstring(out.encode("utf-8"))  # well-formed XML
+        assert suite.tag == "testsuite"
+    elif fmt == "json":
+        assert [r["id"] for r in json.loads(out)["records"]] == HOSTILE_IDS
+    else:
+        assert not any(c in out for c in "\x00\x1b\r\uffff\u202e\ud800")
+        assert "\nTEZ-9: decision applies" not in out
+        assert "E\\x0aTEZ-9" in out or all(not line.startswith("TEZ-9") for line in out.split("\n"))
+
+
+def test_every_junit_report_of_the_test_data_is_well_formed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files = [
+        p
+        for p in sorted((ROOT / "tests" / "data" / "cases").iterdir())
+        if "malformed" not in p.name
+    ]
+    assert files
+    for path in files:
+        policy = path.name.split("_", 1)[0]
+        code, out, err = run(capsys, "validate", "--policy", policy, str(path), "--format", "junit")
+        assert code in (0, 1), (path, err)
+        ET.fromstring(out.encode("utf-8"))
