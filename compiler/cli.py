@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -31,12 +30,11 @@ from compiler.model import ClauseError, Model
 from compiler.project import ProjectNotFound, find_root, load
 from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
+from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 
 if TYPE_CHECKING:
     from compiler.coverage import PolicyCoverage
     from compiler.sources import Clause
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(PolicycError):
@@ -644,26 +642,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+    """0 pass, 1 findings or check errors, 2 bad input, 3 internal error (runtime/exits)."""
+
+    def command() -> int:
+        args = build_parser().parse_args(argv)
         code: int = args.run(args)
         return code
-    except (UsageError, ProjectNotFound) as error:
-        sys.stderr.write(f"policyc: {error}\n")
-        return EXIT_USAGE
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as error:  # a bug in policyc, not in the input
-        if os.environ.get("POLICYC_DEBUG"):
-            raise
-        sys.stderr.write(
-            f"policyc: internal error: {type(error).__name__}: {error}\n"
-            "(set POLICYC_DEBUG=1 to see where; please report it)\n"
-        )
-        return 3
+
+    return guarded(command, "policyc", (UsageError, ProjectNotFound))
 
 
 if __name__ == "__main__":

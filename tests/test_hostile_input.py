@@ -207,3 +207,42 @@ def test_every_junit_report_of_the_test_data_is_well_formed(
         code, out, err = run(capsys, "validate", "--policy", policy, str(path), "--format", "junit")
         assert code in (0, 1), (path, err)
         ET.fromstring(out.encode("utf-8"))
+
+
+# ---------------------------------------------------------------- exit codes mean one thing
+
+
+def test_an_internal_error_is_exit_3_in_one_line_never_findings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import compiler.runtime.cli as runtime_cli
+    from compiler.interpret import info
+    from compiler.lower import load_program
+
+    def exhausted(*_args: object) -> object:
+        raise MemoryError
+
+    monkeypatch.setattr(runtime_cli, "decide_json", exhausted)
+    program = load_program(ROOT)
+    policies = {"taierzhuang": info(program, program.policies["taierzhuang"])}
+    monkeypatch.setattr(sys, "stdin", io.StringIO("{}"))
+    code = runtime_cli.main(["decide", "--policy", "taierzhuang", "--facts", "-"], policies, "pv")
+    err = capsys.readouterr().err
+    assert code == 3 and err == "pv: internal error: out of memory\n"
+
+
+def test_a_closed_stdout_is_not_an_internal_error() -> None:
+    import subprocess
+
+    policyc = Path(sys.executable).with_name("policyc")
+    process = subprocess.Popen(
+        [policyc, "--root", ROOT, "dump", "--ir"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # as `| head -0` does: gone before the first line is written
+    code = process.wait(timeout=120)
+    err = process.stderr.read().decode()
+    assert code == 141, err
+    assert "Traceback" not in err and "internal error" not in err

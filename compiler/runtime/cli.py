@@ -16,6 +16,7 @@ from pathlib import Path
 from . import jsontext
 from .decision import decide_json
 from .errors import PolicycError
+from .exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 from .policy import Limit, PolicyInfo
 from .records import Record, RecordError, read_records, record_schema
 from .report import FORMATS, render
@@ -27,8 +28,6 @@ from .timelimits import (
 )
 from .validation import validate
 from .values import FactError
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 class InputError(PolicycError):
@@ -177,6 +176,11 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
 
 
 def main(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: str) -> int:
+    """The command line: 0 pass, 1 findings, 2 bad input, 3 internal error (runtime/exits)."""
+    return guarded(lambda: _run(argv, policies, prog), prog, (InputError,))
+
+
+def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: str) -> int:
     args = build_parser(prog, policies).parse_args(argv)
     try:
         policy = choose(policies, args.policy)

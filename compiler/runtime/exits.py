@@ -1,0 +1,70 @@
+"""The exit codes of policyc and of the generated validators' command line, and the one guard
+that turns whatever escapes a command into the right one with a one-line message.
+
+CI reads these codes, so each means one thing: a crash must never look like findings (1) or
+like a clean run (0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from typing import Final
+
+EXIT_OK: Final = 0  # checked, nothing found
+EXIT_FINDINGS: Final = 1  # checked, and there are findings (or check errors)
+EXIT_USAGE: Final = 2  # bad input, a bad command line, a file that cannot be read or written
+EXIT_INTERNAL: Final = 3  # a bug in policyc (MemoryError included): please report it
+EXIT_INTERRUPTED: Final = 130  # Ctrl-C (128 + SIGINT), as shells report it
+EXIT_OUTPUT_CLOSED: Final = 141  # the reader of stdout went away (`| head`): 128 + SIGPIPE
+
+_MAX_SHOWN: Final = 2000  # a message is cut here: it never repeats a 10 MB value whole
+
+
+def guarded(command: Callable[[], int], prog: str, usage: tuple[type[BaseException], ...]) -> int:
+    """Run `command`; an error of `usage` is the user's (exit 2), anything else policyc's."""
+    try:
+        return command()
+    except usage as error:
+        return _fail(prog, str(error), EXIT_USAGE)
+    except SystemExit as exit_:  # argparse: 2 for a bad command line, 0 for --help
+        code = exit_.code
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Nothing more can be written; keep Python from complaining about stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
+    except OSError as error:
+        # The environment, not a bug: a symlink loop, a name too long, a full disk.
+        where = f": {error.filename}" if error.filename else ""
+        return _fail(prog, f"{error.strerror or error}{where}", EXIT_USAGE)
+    except MemoryError:
+        return _fail(prog, "internal error: out of memory", EXIT_INTERNAL)
+    except Exception as error:  # a bug in policyc, not in the input
+        if os.environ.get("POLICYC_DEBUG"):
+            raise
+        return _fail(
+            prog,
+            f"internal error: {type(error).__name__}: {error} "
+            "(set POLICYC_DEBUG=1 to see where; please report it)",
+            EXIT_INTERNAL,
+        )
+
+
+def shorten(text: str) -> str:
+    """`text` cut to a readable length: a message never repeats a 10 MB value."""
+    if len(text) <= _MAX_SHOWN:
+        return text
+    return f"{text[: _MAX_SHOWN - 40]}… (cut; {len(text):,} characters)"
+
+
+def _fail(prog: str, message: str, code: int) -> int:
+    first_line = " ".join(shorten(message).split("\n"))
+    with contextlib.suppress(OSError, ValueError):  # stderr closed too: the code still says it
+        sys.stderr.write(f"{prog}: {first_line}\n")
+    return code
