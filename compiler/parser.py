@@ -475,6 +475,10 @@ class _ToNodes(Transformer[Token, Any]):
         return n.Overrides(False, c[0], self._span(meta))
 
     @v_args(meta=True)
+    def excuses_item(self, meta: Any, c: list[Any]) -> n.Excuses:
+        return n.Excuses(c[0], self._span(meta))
+
+    @v_args(meta=True)
     def grants_item(self, meta: Any, c: list[Any]) -> n.Grants:
         return n.Grants(c[0], self._span(meta))
 
@@ -556,6 +560,7 @@ class _ToNodes(Transformer[Token, Any]):
         dues: list[n.DueCheck] = []
         rule_checks: list[n.RuleCheck] = []
         grant_checks: list[n.GrantCheck] = []
+        exempt_checks: list[n.ExemptCheck] = []
         for kind, value in items:
             if kind == "given":
                 given.extend(value)
@@ -569,6 +574,8 @@ class _ToNodes(Transformer[Token, Any]):
                 rule_checks.append(value)
             elif kind == "grant_check":
                 grant_checks.append(value)
+            elif kind == "exempt_check":
+                exempt_checks.append(value)
             else:
                 dues.append(value)
         return n.Case(
@@ -582,6 +589,7 @@ class _ToNodes(Transformer[Token, Any]):
             self._span(meta),
             tuple(rule_checks),
             tuple(grant_checks),
+            tuple(exempt_checks),
         )
 
     def given(self, c: list[n.Binding]) -> tuple[str, Any]:
@@ -610,6 +618,14 @@ class _ToNodes(Transformer[Token, Any]):
     @v_args(meta=True)
     def pending_check(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
         return "grant_check", n.GrantCheck(True, self._members(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def exempts_check(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "exempt_check", n.ExemptCheck(False, self._members(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def not_exempted_check(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "exempt_check", n.ExemptCheck(True, self._members(c[0]), self._span(meta))
 
     @staticmethod
     def _members(value: Token | tuple[str, ...]) -> tuple[str, ...]:
