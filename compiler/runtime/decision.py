@@ -31,9 +31,6 @@ class Outcome(StrEnum):
     UNDETERMINED = "undetermined"
 
 
-RELIEF: frozenset[Outcome] = frozenset({Outcome.APPLIES, Outcome.APPLIES_IN_PART})
-
-
 @dataclass(frozen=True)
 class RuleStatus:
     rule: Rule
@@ -228,7 +225,8 @@ def _is_judgment(policy: PolicyInfo, name: str) -> bool:
 
 
 def explain(policy: PolicyInfo, decision: Decision) -> dict[str, object]:
-    """A decision as stable JSON: outcome, deciding rules with clause and quote, what is missing."""
+    """A decision as stable JSON: outcome, what it grants and what relief covers, deciding rules
+    with clause and quote, what is missing."""
 
     def liability_json(current: RuleStatus) -> dict[str, object]:
         rule = current.rule
