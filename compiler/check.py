@@ -398,6 +398,8 @@ class Checker:
                 self._known_actor(item.actor, item.span)
             case n.Overrides():
                 self._check_overrides(policy, item)
+            case n.Excuses():
+                self._check_liabilities(policy, item.names, item.span, codes.E116, "excuses")
             case n.Grants() | n.Effects() | n.Penalties():
                 enum = ENUM_OF_ITEM[type(item)]
                 members = self.model.members(enum)
@@ -473,6 +475,24 @@ class Checker:
             self.error(
                 codes.E104, f"'{name}' is not a situation of policy {policy.id}", item.span, *help
             )
+
+    def _check_liabilities(
+        self, policy: Policy, names: tuple[str, ...], span: n.Span, code: codes.Code, what: str
+    ) -> None:
+        """Names of liabilities of the policy: what a situation excuses, or what a test expects
+        relief to cover.  Only a liability has a failing whose `when` the facts decide
+        (docs/language.md, "What relief covers")."""
+        kinds = {s.name: s.kind for s in policy.statements}
+        liabilities = {name for name, kind in kinds.items() if kind is Kind.LIABILITY}
+        for name in names:
+            if name in liabilities:
+                continue
+            help = (
+                (f"'{name}' is a {kinds[name]}: '{what}' names liabilities only",)
+                if name in kinds
+                else did_you_mean(name, liabilities)
+            )
+            self.error(code, f"'{name}' is not a liability of policy {policy.id}", span, *help)
 
     def _check_limit_items(self, items: tuple[n.Item, ...], span: n.Span) -> None:
         """An `extend` extends the `within` beside it; a period is excluded from days."""
@@ -739,6 +759,11 @@ class Checker:
                             grant_check.span,
                             *did_you_mean(name, relief),
                         )
+            for exempt_check in case.exempt_checks:
+                word = "not_exempted" if exempt_check.not_exempted else "exempts"
+                self._check_liabilities(
+                    policy, exempt_check.names, exempt_check.span, codes.E407, word
+                )
             for due in case.dues:
                 if due.limit not in limits:
                     self.error(
@@ -785,7 +810,7 @@ class Checker:
                         check.span,
                         "'holds' and 'fails' test a rule's 'when' or 'require'",
                     )
-            decides = case.expect is not None or bool(case.grant_checks)
+            decides = case.expect is not None or bool(case.grant_checks) or bool(case.exempt_checks)
             if not decides and not case.dues and not case.rule_checks:
                 self.error(
                     codes.E403,

@@ -11,7 +11,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -287,7 +287,18 @@ def cmd_decide(args: argparse.Namespace) -> int:
         for rule in report["decided_by"]:
             _print(f"  {rule['kind']} {rule['rule']} ({rule['clause']}): {rule['quote']}")
         if report["grants"]:
-            _print(f"  grants: {', '.join(report['grants'])}")
+            # Relief that names what it excuses grants for those liabilities only.
+            only = " (for the liabilities below only)" if report["exempts"] else ""
+            _print(f"  grants: {', '.join(report['grants'])}{only}")
+        if report["exempts"]:
+            # Relief tied to the failings it excuses (玉泉 第二十条): say which, and which not.
+            _print("  relief covers only these liabilities:")
+            for liability in report["exempts"]:
+                _print(f"    {_liability_line(liability)}")
+        if report["not_exempted"]:
+            _print("  not exempted (they hold; no situation that holds excuses them):")
+            for liability in report["not_exempted"]:
+                _print(f"    {_liability_line(liability)}")
         for pending in report["pending_grants"]:
             needs = ", ".join(pending["needs"])
             where = f"{pending['outcome']} ({pending['clause']})"
@@ -298,6 +309,18 @@ def cmd_decide(args: argparse.Namespace) -> int:
             refers = f" ({judgment['refers']})" if judgment["refers"] else ""
             _print(f"  needs human judgment: {judgment['label']}{refers}")
     return EXIT_OK
+
+
+def _liability_line(liability: Mapping[str, Any]) -> str:
+    """One liability of `exempts` / `not_exempted` in words: name, clause, status, quote."""
+    match liability["holds"]:
+        case True:
+            holds = "holds"
+        case False:
+            holds = "does not hold"
+        case _:
+            holds = "not established"
+    return f"{liability['rule']} ({liability['clause']}, {holds}): {liability['quote']}"
 
 
 def cmd_example(args: argparse.Namespace) -> int:

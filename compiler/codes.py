@@ -83,6 +83,7 @@ E112 = _register("E112", "an item given more than once")
 E113 = _register("E113", "names where quoted descriptions are expected")
 E114 = _register("E114", "an extension of a time limit that is not there")
 E115 = _register("E115", "a period excluded from a limit not counted in days or workdays")
+E116 = _register("E116", "an excuse of a rule that is not a liability of the policy")
 E119 = _register("E119", "a reserved policy id")
 
 # ---------------------------------------------------------------- E2xx types
@@ -109,6 +110,7 @@ E403 = _register("E403", "a test case that expects nothing")
 E404 = _register("E404", "an expected outcome for a policy that decides nothing")
 E405 = _register("E405", "holds/fails of an unknown rule or of one without a condition")
 E406 = _register("E406", "an excluded period that ends before it starts")
+E407 = _register("E407", "an exemption check of a rule that is not a liability of the policy")
 
 # ---------------------------------------------------------------- W5xx consistency between policies
 

@@ -35,6 +35,7 @@ is never joined twice by the same relation:
 - ``actor``: rule / step -> actor (``role``: actor or a responsibility role)
 - ``overrides``: exclusion -> situation of the same policy (``all``:
   from ``overrides all``, which reaches every situation)
+- ``excuses``: situation -> liability of the same policy whose failing it excuses
 - ``step``: procedure -> step (``order``, from 1)
 - ``grants`` / ``effect``: outcome -> enum member;  ``imposes``: sanction -> penalty member
 
@@ -83,6 +84,7 @@ EDGE_TYPES = (
     "part_of",
     "actor",
     "overrides",
+    "excuses",
     "step",
     "grants",
     "effect",
@@ -186,6 +188,10 @@ def _add_policy(graph: nx.MultiDiGraph, program: ir.Program, policy: ir.Policy) 
         source = node_id("rule", policy.id, override.exclusion)
         target = node_id("rule", policy.id, override.target)
         _edge(graph, source, target, "overrides", all=override.all)
+    for rule in policy.rules:
+        for liability in rule.excuses:
+            target = node_id("rule", policy.id, liability)
+            _edge(graph, node_id("rule", policy.id, rule.name), target, "excuses")
 
 
 def _policy_attributes(policy: ir.Policy) -> dict[str, Any]:

@@ -204,6 +204,9 @@ class Rule:
     # An exclusion's targets: the situations it names; `overrides_all` for every one.
     overrides: tuple[str, ...] = ()
     overrides_all: bool = False
+    # A situation's `excuses`: the liabilities of its policy whose failing it excuses; empty:
+    # it relieves the whole decision (docs/language.md, "What relief covers").
+    excuses: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()  # the inputs of `when`, `require` and the extension's, sorted
     actors: tuple[str, ...] = ()
     roles: tuple[tuple[str, str], ...] = ()  # (first/direct/specific_responsible, actor)
@@ -408,6 +411,8 @@ def _rule_lines(rule: Rule) -> list[str]:
         lines.append(f"{pad}require {to_text(rule.require)}")
     if rule.kind is Kind.EXCLUSION:
         lines.append(f"{pad}overrides {'all' if rule.overrides_all else ', '.join(rule.overrides)}")
+    if rule.excuses:
+        lines.append(f"{pad}excuses {', '.join(rule.excuses)}")
     if rule.reads:
         lines.append(f"{pad}reads {', '.join(rule.reads)}")
     if rule.actors:

@@ -37,7 +37,7 @@ SPECS: Final[Mapping[Kind, KindSpec]] = MappingProxyType(
         spec.kind: spec
         for spec in (
             _spec(Kind.GATE, (n.When,), (n.When,)),
-            _spec(Kind.SITUATION, (n.When,), (n.When,)),
+            _spec(Kind.SITUATION, (n.When, n.Excuses), (n.When,)),
             _spec(Kind.EXCLUSION, (n.When, n.Overrides), (n.When, n.Overrides)),
             _spec(Kind.OUTCOME, (n.Grants, n.Effects, n.When), (n.Grants,)),
             _spec(Kind.SCOPE, (n.Covers,), (n.Covers,)),
@@ -63,6 +63,7 @@ SINGLE_ITEMS: Final[tuple[type, ...]] = (
     n.When,
     n.Require,
     n.Overrides,
+    n.Excuses,
     n.Within,
     n.Extend,
     n.Target,

@@ -168,6 +168,7 @@ class _Lowering:
             require=require.condition if require else None,
             overrides=overrides.names if overrides and not overrides.all else (),
             overrides_all=bool(overrides and overrides.all),
+            excuses=tuple(x for item in statement.all(n.Excuses) for x in item.names),
             reads=self.reads(*conditions),
             actors=tuple(a for item in statement.all(n.Actors) for a in item.names),
             roles=tuple((r.role, r.actor) for r in statement.all(n.Role)),

@@ -285,6 +285,16 @@ class Grants:
 
 
 @dataclass(frozen=True)
+class Excuses:
+    """A situation's `excuses NAME, …`: the liabilities of its policy whose failing it excuses
+    (玉泉 第二十条（五） "因不可抗力导致资金不能拨付到位" excuses the arrears of 第十八条（七）,
+    not the misuse beside it).  A situation without it relieves the whole decision."""
+
+    names: tuple[str, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Effects:
     names: tuple[str, ...]
     span: Span = field(compare=False)
@@ -354,6 +364,7 @@ Item = (
     | Actors
     | Task
     | Overrides
+    | Excuses
     | Grants
     | Effects
     | Every
@@ -375,6 +386,7 @@ ITEM_KEYWORDS: dict[type, str] = {
     Actors: "actor",
     Task: "task",
     Overrides: "overrides",
+    Excuses: "excuses",
     Grants: "grants",
     Effects: "effect",
     Every: "every",
@@ -502,6 +514,17 @@ class GrantCheck:
 
 
 @dataclass(frozen=True)
+class ExemptCheck:
+    """`exempts NAME, …` / `exempts none`: exactly these liabilities are what the relief covers
+    (the `excuses` of the situations that decided it).  `not_exempted` is the same for the
+    liabilities known to hold that it does not cover (docs/language.md, "What relief covers")."""
+
+    not_exempted: bool
+    names: tuple[str, ...]  # empty: `none`
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Case:
     name: str
     label: str
@@ -513,6 +536,7 @@ class Case:
     span: Span = field(compare=False)
     rule_checks: tuple[RuleCheck, ...] = ()
     grant_checks: tuple[GrantCheck, ...] = ()
+    exempt_checks: tuple[ExemptCheck, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -202,8 +202,8 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
                 ('a string starts and ends with " on one line; write \\" for a quote inside it',),
             )
         found: tuple[str, ...] = (f"expected {_expected(allowed)}",) if allowed else ()
-        if char.isdigit():  # a digit of another script: ৪ is 4, not 8
-            found += (
+        if char.isdigit():  # a digit of another script: ৪ is 4, not 8 (what was expected is noise)
+            found = (
                 f"{char!r} is the digit {unicodedata.digit(char, '?')} of another script; "
                 "numbers and dates are written with the ASCII digits 0-9",
             )
@@ -485,6 +485,10 @@ class _ToNodes(Transformer[Token, Any]):
         return n.Overrides(False, c[0], self._span(meta))
 
     @v_args(meta=True)
+    def excuses_item(self, meta: Any, c: list[Any]) -> n.Excuses:
+        return n.Excuses(c[0], self._span(meta))
+
+    @v_args(meta=True)
     def grants_item(self, meta: Any, c: list[Any]) -> n.Grants:
         return n.Grants(c[0], self._span(meta))
 
@@ -566,6 +570,7 @@ class _ToNodes(Transformer[Token, Any]):
         dues: list[n.DueCheck] = []
         rule_checks: list[n.RuleCheck] = []
         grant_checks: list[n.GrantCheck] = []
+        exempt_checks: list[n.ExemptCheck] = []
         for kind, value in items:
             if kind == "given":
                 given.extend(value)
@@ -579,6 +584,8 @@ class _ToNodes(Transformer[Token, Any]):
                 rule_checks.append(value)
             elif kind == "grant_check":
                 grant_checks.append(value)
+            elif kind == "exempt_check":
+                exempt_checks.append(value)
             else:
                 dues.append(value)
         return n.Case(
@@ -592,6 +599,7 @@ class _ToNodes(Transformer[Token, Any]):
             self._span(meta),
             tuple(rule_checks),
             tuple(grant_checks),
+            tuple(exempt_checks),
         )
 
     def given(self, c: list[n.Binding]) -> tuple[str, Any]:
@@ -620,6 +628,14 @@ class _ToNodes(Transformer[Token, Any]):
     @v_args(meta=True)
     def pending_check(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
         return "grant_check", n.GrantCheck(True, self._members(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def exempts_check(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "exempt_check", n.ExemptCheck(False, self._members(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def not_exempted_check(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "exempt_check", n.ExemptCheck(True, self._members(c[0]), self._span(meta))
 
     @staticmethod
     def _members(value: Token | tuple[str, ...]) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ def run_case(
     program: ir.Program, policy: ir.Policy, case: n.Case, calendar: WorkdayCalendar
 ) -> CaseResult:
     failures: list[str] = []
-    if case.expect is not None or case.grant_checks:
+    if case.expect is not None or case.grant_checks or case.exempt_checks:
         failures += _decision_failures(program, policy, case)
     for check in case.dues:
         try:
@@ -61,7 +61,8 @@ def run_case(
 
 
 def _decision_failures(program: ir.Program, policy: ir.Policy, case: n.Case) -> list[str]:
-    """What the case's `expect`, `cites`, `missing` and `grants` find wrong in the decision."""
+    """What the case's `expect`, `cites`, `missing`, `grants`/`pending` and `exempts`/
+    `not_exempted` find wrong in the decision."""
     failures: list[str] = []
     decision = decide(program, policy, literal_facts(case.given))
     if case.expect is not None and decision.outcome != case.expect:
@@ -96,6 +97,12 @@ def _decision_failures(program: ir.Program, policy: ir.Policy, case: n.Case) -> 
         got, what = (pending, "pending") if grant_check.pending else (decision.grants, "granted")
         if set(grant_check.names) != set(got):
             failures.append(f"expected {what}: {_members(grant_check.names)}; got {_members(got)}")
+    for exempt_check in case.exempt_checks:
+        listed = decision.not_exempted if exempt_check.not_exempted else decision.exempts
+        got = tuple(x.rule.name for x in listed)
+        what = "not exempted" if exempt_check.not_exempted else "exempted"
+        if set(exempt_check.names) != set(got):
+            failures.append(f"expected {what}: {_members(exempt_check.names)}; got {_members(got)}")
     return failures
 
 

@@ -36,6 +36,7 @@ def rule_table(rule: ir.Rule, make: ConditionFactory) -> Rule:
         rule.actors,
         rule.reads,
         rule.grants,  # only outcomes have any
+        rule.excuses,  # only situations have any
     )
 
 

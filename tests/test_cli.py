@@ -186,6 +186,64 @@ def test_decide_text_shows_grants_and_pending_grants(
     ) in out
 
 
+# 玉泉 第十八条（七）: misappropriated funds; 第二十条（四）: the platform slowed the approval down,
+# which was overdue (第十八条（二）).  The slowdown excuses the delay, not the misuse.
+YUQUAN_MISUSE_AND_SLOWDOWN = {
+    "yuquan_funds_misused_by_office": True,
+    "yuquan_verification_platform_slow": True,
+    "yuquan_review_delayed": True,
+    "yuquan_approval_overdue": True,
+    "yuquan_delay_human_caused": True,
+}
+
+
+def test_decide_json_names_what_relief_covers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(YUQUAN_MISUSE_AND_SLOWDOWN)))
+    code, out, _ = run(capsys, "decide", "yuquan", "--facts", "-", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["outcome"], report["grants"]) == ("applies_in_part", ["not_held_liable"])
+    assert [(x["rule"], x["clause"], x["holds"]) for x in report["exempts"]] == [
+        ("yuquan_township_approval_overdue", "第十八条（二）", True),
+        ("yuquan_township_processing_delay", "第十八条（六）", None),
+    ]
+    assert report["not_exempted"] == [
+        {
+            "rule": "yuquan_township_funds_misuse",
+            "clause": "第十八条（七）",
+            "quote": "利用职务之便徇私舞弊、骗取、私存、贪污、挤占、挪用、扣压救助金"
+            "和擅自改变救助金用途的",
+            "holds": True,
+            "needs": [],
+        }
+    ]
+    # A decision whose situations name nothing they excuse lists nothing (宁波, 威海 …).
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(WEIHAI_TOLERATED)))
+    code, out, _ = run(capsys, "decide", "weihai", "--facts", "-", "--json")
+    report = json.loads(out)
+    assert (report["outcome"], report["exempts"], report["not_exempted"]) == ("applies", [], [])
+
+
+def test_decide_text_says_what_relief_covers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(YUQUAN_MISUSE_AND_SLOWDOWN)))
+    code, out, _ = run(capsys, "decide", "yuquan", "--facts", "-")
+    assert code == 0
+    assert out.startswith("yuquan: applies_in_part\n")
+    assert "  grants: not_held_liable (for the liabilities below only)\n" in out
+    assert (
+        "  relief covers only these liabilities:\n"
+        "    yuquan_township_approval_overdue (第十八条（二）, holds): "
+        "由于人为原因不按规定时限审批的\n"
+        "    yuquan_township_processing_delay (第十八条（六）, not established): 延误办理时间的\n"
+        "  not exempted (they hold; no situation that holds excuses them):\n"
+        "    yuquan_township_funds_misuse (第十八条（七）, holds): 利用职务之便"
+    ) in out
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -268,12 +268,15 @@ def test_policy_case_on_generated_code(
     policy = PROGRAM.policies[policy_id]
     facts = literal_facts(case.given)
     raw = {k: to_json(v) for k, v in facts.items()}
-    if case.expect is not None or case.grant_checks:
+    if case.expect is not None or case.grant_checks or case.exempt_checks:
         report = module.decide(raw)
         pending = {p["grant"] for p in report["pending_grants"]}
         for grant_check in case.grant_checks:
             got = pending if grant_check.pending else set(report["grants"])
             assert got == set(grant_check.names), case.label
+        for exempt_check in case.exempt_checks:
+            listed = report["not_exempted" if exempt_check.not_exempted else "exempts"]
+            assert {x["rule"] for x in listed} == set(exempt_check.names), case.label
     if case.expect is not None:
         assert report["outcome"] == case.expect, case.label
         if case.cites:

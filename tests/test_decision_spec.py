@@ -7,7 +7,9 @@ file says what the answer *is*, as plainly as the docs' table and prose, and com
 * with hypothesis: random small decisions and random partial facts.
 
 What a decision that applies grants (docs/language.md, "What the decision grants") is specified
-here too (`granted`): each outcome's grants according to its own condition.
+here too (`granted`): each outcome's grants according to its own condition; and what relief
+covers when its situations name the liabilities they excuse (docs/language.md, "What relief
+covers"; `covers`): `exempts`, `not_exempted` and `applies_in_part`.
 
 The specification does not share code with the runtime: conditions are a tiny AST evaluated
 here (Kleene's logic by simplification), the decision is a two-valued table read over every
@@ -25,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.runtime import logic
-from compiler.runtime.decision import Decision, decide, explain
+from compiler.runtime.decision import Decision, RuleStatus, decide, explain
 from compiler.runtime.policy import Condition, PolicyInfo, Rule
 from compiler.runtime.values import FactSpec, Value
 
@@ -97,6 +99,7 @@ class SpecRule:
     kind: str  # gate | situation | exclusion
     when: Cond | None = None  # None: always holds
     overrides: tuple[str, ...] | None = None  # an exclusion's situations; None: `overrides all`
+    excuses: tuple[str, ...] | None = None  # a situation's liabilities; None: the whole decision
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class SpecDecision:
     rules: tuple[SpecRule, ...]  # in document order
     judgments: frozenset[str] = frozenset()
     outcomes: tuple[SpecOutcome, ...] = (SpecOutcome("o", None, ("relief",)),)  # after the rules
+    liabilities: tuple[SpecRule, ...] = ()  # kind "liability", after the outcomes
 
     def of_kind(self, kind: str) -> tuple[SpecRule, ...]:
         return tuple(r for r in self.rules if r.kind == kind)
@@ -123,6 +127,8 @@ class Answer:
     needed: frozenset[str]  # missing and judgments together
     grants: tuple[str, ...]
     pending: tuple[tuple[str, str, frozenset[str]], ...] = ()  # (grant, outcome, needs)
+    exempts: tuple[str, ...] = ()  # liability names, in document order
+    not_exempted: tuple[str, ...] = ()
 
 
 def defeats(exclusion: SpecRule, situation: SpecRule) -> bool:
@@ -244,14 +250,45 @@ def specify(decision: SpecDecision, facts: Mapping[str, bool]) -> Answer:
             if holds[s.name] is True
             and not any(holds[x.name] is True and defeats(x, s) for x in exclusions)
         ]
-    grants, pending = granted(decision, facts) if outcome == "applies" else ((), ())
+    exempts: tuple[str, ...] = ()
+    not_exempted: tuple[str, ...] = ()
+    if outcome == "applies":
+        exempts, not_exempted = covers(decision, facts, decisive)
+        # Docs: "If a liability known to hold is excused by none of them, the decision is
+        # `applies_in_part`".
+        outcome = "applies_in_part" if not_exempted else "applies"
+    relief = outcome in ("applies", "applies_in_part")
+    grants, pending = granted(decision, facts) if relief else ((), ())
     return Answer(
         outcome,
         tuple(sorted((r.name for r in decisive), key=index.__getitem__)),
         needed,
         grants,
         pending,
+        exempts,
+        not_exempted,
     )
+
+
+def covers(
+    decision: SpecDecision, facts: Mapping[str, bool], deciding: Sequence[SpecRule]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What relief covers.  Docs: "If one of the situations that decided names nothing it
+    excuses, relief covers the whole decision" (nothing listed); otherwise "`exempts` lists the
+    liabilities they name, in document order", and "`not_exempted` the liabilities known to hold
+    that none of them names"; "a liability whose truth is not known is not presumed"."""
+    if any(s.excuses is None for s in deciding):
+        return (), ()
+    named = {name for s in deciding for name in s.excuses or ()}
+    holds = {
+        x.name: (True if x.when is None else simplify(x.when, facts)) is True
+        for x in decision.liabilities
+    }
+    exempts = tuple(x.name for x in decision.liabilities if x.name in named)
+    not_exempted = tuple(
+        x.name for x in decision.liabilities if holds[x.name] and x.name not in named
+    )
+    return exempts, not_exempted
 
 
 def granted(
@@ -297,7 +334,8 @@ def compiled(cond: Cond) -> Condition:
 
 
 def facts_of(decision: SpecDecision) -> frozenset[str]:
-    whens = [r.when for r in decision.rules] + [o.when for o in decision.outcomes]
+    whens = [r.when for r in (*decision.rules, *decision.liabilities)]
+    whens += [o.when for o in decision.outcomes]
     conditions = [c for c in whens if c is not None]
     return frozenset().union(*(facts_in(c) for c in conditions))
 
@@ -317,8 +355,20 @@ def policy_of(decision: SpecDecision) -> PolicyInfo:
             when=None if r.when is None else compiled(r.when),
             overrides=r.overrides,
             reads=tuple(sorted(facts_in(r.when))) if r.when is not None else (),
+            excuses=r.excuses or (),
         )
         for r in decision.rules
+    )
+    liabilities = tuple(
+        Rule(
+            x.name,
+            "liability",
+            f"clause {x.name}",
+            x.name,
+            when=None if x.when is None else compiled(x.when),
+            reads=tuple(sorted(facts_in(x.when))) if x.when is not None else (),
+        )
+        for x in decision.liabilities
     )
     outcomes = tuple(
         Rule(
@@ -332,7 +382,7 @@ def policy_of(decision: SpecDecision) -> PolicyInfo:
         )
         for o in decision.outcomes
     )
-    return PolicyInfo("spec", "spec", "免责", {}, facts, rules + outcomes, ())
+    return PolicyInfo("spec", "spec", "免责", {}, facts, rules + outcomes + liabilities, ())
 
 
 def runtime(decision: SpecDecision, facts: Mapping[str, bool]) -> Decision:
@@ -359,7 +409,8 @@ class Where:
         return (
             f"{self.decision.rules} with {dict(self.facts)}: spec {self.want}; runtime "
             f"{got.outcome} {[s.rule.name for s in got.decisive]} {got.missing} {got.judgments} "
-            f"{got.grants} {[(p.grant, p.outcome.name, sorted(p.needs)) for p in got.pending]}"
+            f"{got.grants} {[(p.grant, p.outcome.name, sorted(p.needs)) for p in got.pending]} "
+            f"{[x.rule.name for x in got.exempts]} {[x.rule.name for x in got.not_exempted]}"
         )
 
 
@@ -379,7 +430,7 @@ def check(decision: SpecDecision, facts: Mapping[str, bool]) -> bool:
     listed = frozenset(got.missing) | frozenset(got.judgments)
     where = Where(decision, facts, want, got)
     # The outcome, up to which of needs_judgment / undetermined (depends on the facts listed).
-    determined = ("applies", "excluded", "not_covered")
+    determined = ("applies", "applies_in_part", "excluded", "not_covered")
     if want.outcome in determined:
         assert got.outcome == want.outcome, where
     else:
@@ -387,6 +438,8 @@ def check(decision: SpecDecision, facts: Mapping[str, bool]) -> bool:
     assert tuple(s.rule.name for s in got.decisive) == want.decisive, where
     assert got.grants == want.grants, where
     assert tuple((p.grant, p.outcome.name, p.needs) for p in got.pending) == want.pending, where
+    assert tuple(x.rule.name for x in got.exempts) == want.exempts, where
+    assert tuple(x.rule.name for x in got.not_exempted) == want.not_exempted, where
     # missing / judgments: sorted, disjoint, judgments exactly the judgment facts listed.
     assert list(got.missing) == sorted(got.missing), where
     assert list(got.judgments) == sorted(got.judgments), where
@@ -541,6 +594,7 @@ def test_the_specification_is_the_table() -> None:
             want = "open"
         got = specify(decision, facts).outcome
         assert (got if got in ("applies", "excluded", "not_covered") else "open") == want
+        assert got != "applies_in_part"  # no situation here names what it excuses
 
 
 # The smallest decision where the runtime once listed a fact that cannot matter: s1 holds, and
@@ -671,6 +725,126 @@ def test_pending_grants_in_the_explanation() -> None:
     assert (report["missing"], report["judgments"]) == ([], [])
 
 
+# ---------------------------------------------------------------- what relief covers
+
+# Situations that name the liabilities they excuse (玉泉 第二十条), beside one that does not
+# (relief of the whole decision), a scoped exclusion and a gate; liabilities whose conditions
+# share facts with the decision's, judgments among them.
+EXCUSING: list[SpecDecision] = [
+    SpecDecision(
+        (
+            SpecRule("s0", "situation", a, excuses=("l0",)),
+            SpecRule("s1", "situation", b, excuses=("l1", "l2")),
+            SpecRule("x0", "exclusion", c, ("s0",)),
+        ),
+        liabilities=(
+            SpecRule("l0", "liability", d),
+            SpecRule("l1", "liability", j),
+            SpecRule("l2", "liability", Fact("e")),
+        ),
+        judgments=frozenset({"j"}),
+    ),
+    SpecDecision(
+        (
+            SpecRule("g0", "gate", c),
+            SpecRule("s0", "situation", a, excuses=("l0", "l1")),
+            SpecRule("s1", "situation", b),
+        ),
+        liabilities=(SpecRule("l0", "liability", And((d, j))), SpecRule("l1", "liability", Not(d))),
+        judgments=frozenset({"j"}),
+    ),
+    SpecDecision(
+        (
+            SpecRule("s0", "situation", excuses=("l0",)),
+            SpecRule("x0", "exclusion", j, ("s0",)),
+            SpecRule("s1", "situation", a, excuses=("l1",)),
+        ),
+        liabilities=(
+            SpecRule("l0", "liability", b),
+            SpecRule("l1", "liability", Or((b, c))),
+            SpecRule("l2", "liability", c),
+        ),
+        judgments=frozenset({"j"}),
+    ),
+]
+# 玉泉 第二十条 in miniature: （四） platform slowdown excuses the delay (l_delay), （五） force
+# majeure the arrears (l_arrears); the misuse of funds (l_misuse) is excused by neither.
+YUQUAN = SpecDecision(
+    (
+        SpecRule("slow", "situation", a, excuses=("l_delay",)),
+        SpecRule("funds", "situation", b, excuses=("l_arrears",)),
+    ),
+    liabilities=(
+        SpecRule("l_delay", "liability", c),
+        SpecRule("l_misuse", "liability", d),
+        SpecRule("l_arrears", "liability", Fact("e")),
+    ),
+)
+
+
+def test_relief_covers_truth_tables() -> None:
+    results = [check(dec, f) for dec in EXCUSING for f in assignments(sorted(facts_of(dec)))]
+    assert len(results) == 3**6 + 3**5 + 3**4
+    assert all(results)
+    outcomes = {
+        specify(dec, f).outcome for dec in EXCUSING for f in assignments(sorted(facts_of(dec)))
+    }
+    assert "applies_in_part" in outcomes and "applies" in outcomes
+
+
+def names(statuses: Sequence[RuleStatus]) -> list[str]:
+    return [s.rule.name for s in statuses]
+
+
+def test_an_unrelated_excuse_does_not_relieve_a_failing() -> None:
+    # Misuse of funds, and a slowdown that excuses only the delay.
+    got = runtime(YUQUAN, {"a": True, "b": False, "d": True})
+    assert got.outcome == "applies_in_part"
+    assert (names(got.exempts), names(got.not_exempted)) == (["l_delay"], ["l_misuse"])
+    assert got.grants == ("relief",)  # granted, for the liabilities it covers
+
+
+def test_relief_covers_what_the_deciding_situations_excuse() -> None:
+    got = runtime(YUQUAN, {"a": True, "b": True, "c": True, "d": False, "e": True})
+    assert got.outcome == "applies"
+    assert (names(got.exempts), names(got.not_exempted)) == (["l_delay", "l_arrears"], [])
+
+
+def test_a_liability_not_known_to_hold_is_not_presumed() -> None:
+    got = runtime(YUQUAN, {"a": True, "b": False})
+    assert (got.outcome, names(got.exempts), names(got.not_exempted)) == (
+        "applies",
+        ["l_delay"],
+        [],
+    )
+
+
+def test_a_situation_without_excuses_relieves_the_whole_decision() -> None:
+    rules = (*YUQUAN.rules, SpecRule("whole", "situation", Fact("w")))
+    decision = SpecDecision(rules, liabilities=YUQUAN.liabilities)
+    got = runtime(decision, {"a": True, "d": True, "w": True})
+    assert (got.outcome, got.exempts, got.not_exempted) == ("applies", (), ())
+
+
+def test_no_relief_covers_nothing() -> None:
+    got = runtime(YUQUAN, {"a": False, "b": False, "d": True})
+    assert (got.outcome, got.exempts, got.not_exempted) == ("not_covered", (), ())
+
+
+def test_what_relief_covers_in_the_explanation() -> None:
+    policy = policy_of(YUQUAN)
+    report = explain(policy, decide(policy, {"a": True, "d": True}))
+    assert report["outcome"] == "applies_in_part"
+    assert report["exempts"] == [
+        {"rule": "l_delay", "clause": "clause l_delay", "quote": "l_delay", "holds": None,
+         "needs": ["c"]}
+    ]  # fmt: skip
+    assert report["not_exempted"] == [
+        {"rule": "l_misuse", "clause": "clause l_misuse", "quote": "l_misuse", "holds": True,
+         "needs": []}
+    ]  # fmt: skip
+
+
 # ---------------------------------------------------------------- random decisions
 
 FACTS = ("a", "b", "c", "j")
@@ -689,8 +863,14 @@ CONDITION = st.one_of(
 def decisions(draw: st.DrawFn) -> SpecDecision:
     gates = draw(st.integers(0, 2))
     names = [f"s{i}" for i in range(draw(st.integers(0, 3)))]
+    liabilities = [f"l{i}" for i in range(draw(st.integers(0, 2)))]
+    # A situation names some of the liabilities it excuses, or none (the whole decision).
+    excuses = st.none() | st.lists(st.sampled_from(liabilities), min_size=1, unique=True).map(tuple)
     rules = [SpecRule(f"g{i}", "gate", draw(CONDITION)) for i in range(gates)]
-    rules += [SpecRule(n, "situation", draw(CONDITION)) for n in names]
+    rules += [
+        SpecRule(n, "situation", draw(CONDITION), excuses=draw(excuses) if liabilities else None)
+        for n in names
+    ]
     for i in range(draw(st.integers(0, 2))):
         scope = None
         if names and draw(st.booleans()):
@@ -702,7 +882,8 @@ def decisions(draw: st.DrawFn) -> SpecDecision:
         SpecOutcome(f"o{i}", draw(CONDITION), tuple(draw(members)))
         for i in range(draw(st.integers(0, 3)))
     )
-    return SpecDecision(tuple(rules[i] for i in order), JUDGMENTS, outcomes)
+    owed = tuple(SpecRule(x, "liability", draw(CONDITION)) for x in liabilities)
+    return SpecDecision(tuple(rules[i] for i in order), JUDGMENTS, outcomes, owed)
 
 
 partial_facts = st.dictionaries(st.sampled_from(FACTS), st.booleans())
@@ -714,7 +895,7 @@ def test_random_decisions(decision: SpecDecision, facts: dict[str, bool]) -> Non
     assert check(decision, facts), "the runtime lists facts that are not needed"
     # Values for the facts still needed, whatever they are, settle the outcome: the facts the
     # specification needs, and those the runtime lists.
-    determined = ("applies", "excluded", "not_covered")
+    determined = ("applies", "applies_in_part", "excluded", "not_covered")
     needed = sorted(specify(decision, facts).needed)
     got = runtime(decision, facts)
     listed = sorted({*got.missing, *got.judgments})

@@ -120,6 +120,22 @@ def test_overrides_go_from_an_exclusion_to_a_situation_of_the_same_policy() -> N
         assert isinstance(data["all"], bool)
 
 
+def test_excuses_go_from_a_situation_to_a_liability_of_the_same_policy() -> None:
+    edges = edges_of(GRAPH, "excuses")
+    # 玉泉 第二十条（五）: force majeure excuses the arrears of 第十八条（七）, not the misuse.
+    assert (
+        "rule:yuquan/yuquan_force_majeure_funds",
+        "rule:yuquan/yuquan_township_payment_arrears",
+    ) in {(u, v) for u, v, _ in edges}
+    assert not GRAPH.has_edge(
+        "rule:yuquan/yuquan_force_majeure_funds", "rule:yuquan/yuquan_township_funds_misuse"
+    )
+    for u, v, _ in edges:
+        source, target = GRAPH.nodes[u], GRAPH.nodes[v]
+        assert (source["kind"], target["kind"]) == ("situation", "liability")
+        assert source["policy"] == target["policy"]
+
+
 def test_overrides_all_reaches_every_situation() -> None:
     for policy in MODEL.policies.values():
         situations = {s.name for s in policy.of_kind(Kind.SITUATION)}

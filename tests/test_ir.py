@@ -174,6 +174,15 @@ def test_the_grammar_lists_exactly_the_kinds_of_the_table() -> None:
     assert words == {k.value for k in Kind}
 
 
+def test_the_grammar_lists_exactly_the_outcomes_of_the_decision() -> None:
+    from compiler.runtime.decision import Outcome
+
+    match = re.search(r"^OUTCOME:(.*?)\n(?=\S)", grammar_text(), re.S | re.M)
+    assert match is not None
+    words = set(re.findall(r'"(\w+)"', match.group(1)))
+    assert words == {o.value for o in Outcome}
+
+
 def test_every_kind_has_a_spec_and_a_role() -> None:
     assert set(SPECS) == set(Kind)
     assert set(runtime_kinds.ROLES) == set(Kind)

@@ -343,6 +343,36 @@ def test_exclusion_overrides_names() -> None:
     assert s.first(n.Overrides) == n.Overrides(False, ("s1", "s2"), SPAN)
 
 
+def test_situation_excuses_liabilities() -> None:
+    s = statement("situation s at 第二十条（五） { when funds excuses arrears, allocation }")
+    assert s.first(n.Excuses) == n.Excuses(("arrears", "allocation"), SPAN)
+
+
+def test_check_excuses_names_liabilities_of_the_policy(tmp_path: Path) -> None:
+    liability = "liability l at 第五条（一） { actor township when concealed }\n"
+    codes, _ = project(
+        tmp_path, liability + "situation s at 第四条（一）2 { when other excuses l }"
+    )
+    assert codes == []
+
+
+def test_check_excuses_of_a_situation_is_e116(tmp_path: Path) -> None:
+    codes, diagnostics = project(
+        tmp_path,
+        "situation s at 第四条（一）2 { when concealed }\n"
+        "situation t at 第四条（一）3 { when other excuses s, nowhere }",
+    )
+    assert codes == ["E116", "E116"]
+    assert diagnostics[0].help == ("'s' is a situation: 'excuses' names liabilities only",)
+
+
+def test_check_excuses_on_a_liability_is_e110(tmp_path: Path) -> None:
+    codes, _ = project(
+        tmp_path, "liability l at 第五条（一） { actor township when concealed excuses l }"
+    )
+    assert codes == ["E110"]
+
+
 def test_outcome_with_grants_and_effect() -> None:
     s = statement(
         "outcome relief at 第二条 { grants exempt, lighter, mitigated "
@@ -582,8 +612,9 @@ def test_form_with_fields() -> None:
 
 def test_every_item_keyword_is_known() -> None:
     assert set(n.ITEM_KEYWORDS) == {
-        n.When, n.Require, n.Within, n.Extend, n.Actors, n.Task, n.Overrides, n.Grants,
-        n.Effects, n.Every, n.Step, n.Field, n.Role, n.Covers, n.Target, n.Penalties, n.Note,
+        n.When, n.Require, n.Within, n.Extend, n.Actors, n.Task, n.Overrides, n.Excuses,
+        n.Grants, n.Effects, n.Every, n.Step, n.Field, n.Role, n.Covers, n.Target, n.Penalties,
+        n.Note,
     }  # fmt: skip
 
 
@@ -907,7 +938,8 @@ def test_policy_tests_syntax() -> None:
 
 
 @pytest.mark.parametrize(
-    "outcome", ["applies", "excluded", "not_covered", "undetermined", "needs_judgment"]
+    "outcome",
+    ["applies", "applies_in_part", "excluded", "not_covered", "undetermined", "needs_judgment"],
 )
 def test_expect_each_outcome(outcome: str) -> None:
     suite = only(f'tests p {{ case c "c" {{ expect {outcome} }} }}')
@@ -937,6 +969,33 @@ def test_grants_and_pending_checks_parse() -> None:
         (True, ("tolerated",)),
     ]
     assert second.expect is None
+
+
+def test_exempts_and_not_exempted_checks_parse() -> None:
+    suite = only(
+        'tests x { case c "c" { expect applies_in_part exempts l0, l1 not_exempted l2 } '
+        'case d "d" { exempts none not_exempted none } }'
+    )
+    assert isinstance(suite, n.TestSuite)
+    first, second = suite.cases
+    assert first.expect == "applies_in_part"
+    assert [(x.not_exempted, x.names) for x in first.exempt_checks] == [
+        (False, ("l0", "l1")),
+        (True, ("l2",)),
+    ]
+    assert [(x.not_exempted, x.names) for x in second.exempt_checks] == [(False, ()), (True, ())]
+    assert second.expect is None
+
+
+def test_check_exempts_of_a_situation_is_e407(tmp_path: Path) -> None:
+    codes, diagnostics = project(
+        tmp_path,
+        "liability l at 第五条（一） { actor township when concealed }\n"
+        "situation s at 第四条（一）2 { when other excuses l }\n"
+        'tests x { case c "c" { exempts l not_exempted s } }',
+    )
+    assert codes == ["E407"]
+    assert "'s' is not a liability of policy x" in diagnostics[0].message
 
 
 def test_empty_test_suite() -> None:
@@ -1026,7 +1085,7 @@ def test_check_item_not_allowed_is_e110(tmp_path: Path) -> None:
     )
     assert codes == ["E110"]
     assert diagnostics[0].message == "'within' has no meaning in a situation"
-    assert diagnostics[0].help == ("a situation takes: when, note",)
+    assert diagnostics[0].help == ("a situation takes: when, excuses, note",)
 
 
 def test_check_required_item_missing_is_e111(tmp_path: Path) -> None:

@@ -249,6 +249,8 @@ class ModuleWriter:
                 pairs.append(("reads", _names(rule.reads)))
             if rule.kind is Kind.OUTCOME:
                 pairs.append(("grants", _names(rule.grants)))
+            if rule.excuses:
+                pairs.append(("excuses", _names(rule.excuses)))
             entries.append(Call("Rule", _keywords(pairs)))
         return Call("", tuple(entries), one_tuple=True)
 

@@ -10,10 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .kinds import Kind
 from .policy import Facts, PolicyInfo, Rule
 from .values import Unknown, coerce_all
+
+
+class Outcome(StrEnum):
+    """The outcomes of a decision (docs/language.md, "Meaning"); the grammar's OUTCOME terminal,
+    which policy tests expect, lists the same words (tests/test_ir.py checks it)."""
+
+    APPLIES = "applies"
+    # Relief applies to the liabilities its situations excuse, and a liability known to hold is
+    # excused by none of them (docs/language.md, "What relief covers").
+    APPLIES_IN_PART = "applies_in_part"
+    EXCLUDED = "excluded"
+    NOT_COVERED = "not_covered"
+    NEEDS_JUDGMENT = "needs_judgment"
+    UNDETERMINED = "undetermined"
 
 
 @dataclass(frozen=True)
@@ -36,13 +51,18 @@ class PendingGrant:
 @dataclass(frozen=True)
 class Decision:
     policy: str
-    outcome: str  # applies | excluded | not_covered | undetermined | needs_judgment
+    outcome: Outcome
     decisive: tuple[RuleStatus, ...]
     rules: tuple[RuleStatus, ...]
     missing: tuple[str, ...]
     judgments: tuple[str, ...]
     grants: tuple[str, ...] = ()  # granted for certain: each once, in document order
     pending: tuple[PendingGrant, ...] = ()  # not yet granted, on an outcome's open condition
+    # What relief covers when the situations that decided name it (`excuses`): those
+    # liabilities, in document order, each with its status; empty when it covers the whole
+    # decision.  `not_exempted`: the liabilities known to hold that it does not cover.
+    exempts: tuple[RuleStatus, ...] = ()
+    not_exempted: tuple[RuleStatus, ...] = ()
 
 
 def status(rule: Rule, facts: Facts) -> RuleStatus:
@@ -71,13 +91,30 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
     order = {r.name: i for i, r in enumerate(policy.rules)}
     rules = tuple(sorted([*gates, *situations, *exclusions], key=lambda s: order[s.rule.name]))
 
-    def result(outcome: str, decisive: Iterable[RuleStatus], needs: Iterable[str] = ()) -> Decision:
+    def result(
+        outcome: Outcome, decisive: Iterable[RuleStatus], needs: Iterable[str] = ()
+    ) -> Decision:
+        deciding = tuple(decisive)
         needed = set(needs)
         judgments = tuple(sorted(x for x in needed if _is_judgment(policy, x)))
         missing = tuple(sorted(x for x in needed if not _is_judgment(policy, x)))
-        grants, pending = granted(policy, facts) if outcome == "applies" else ((), ())
+        if outcome is not Outcome.APPLIES:
+            return Decision(policy.id, outcome, deciding, rules, missing, judgments)
+        exempts, not_exempted = covered(policy, facts, deciding)
+        if not_exempted:
+            outcome = Outcome.APPLIES_IN_PART
+        grants, pending = granted(policy, facts)
         return Decision(
-            policy.id, outcome, tuple(decisive), rules, missing, judgments, grants, pending
+            policy.id,
+            outcome,
+            deciding,
+            rules,
+            missing,
+            judgments,
+            grants,
+            pending,
+            exempts,
+            not_exempted,
         )
 
     live = [s for s in situations if not any(defeats(e.rule, s.rule) for e in held_exclusions)]
@@ -85,12 +122,12 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
         any(e.rule.overrides is None for e in held_exclusions)
         or all(s.value is False for s in live)
     ):
-        return result("excluded", held_exclusions)
+        return result(Outcome.EXCLUDED, held_exclusions)
     failed_gates = [g for g in gates if g.value is False]
     if failed_gates:
-        return result("not_covered", failed_gates)
+        return result(Outcome.NOT_COVERED, failed_gates)
     if all(s.value is False for s in live):
-        return result("not_covered", ())
+        return result(Outcome.NOT_COVERED, ())
     held = [s for s in live if s.value is True]
     open_gates = [g for g in gates if g.value is None]
     possible = [s for s in live if s.value is not False]
@@ -100,7 +137,7 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
     # Relief is certain once a situation holds that no open exclusion could defeat.
     secure = [s for s in held if not any(defeats(e.rule, s.rule) for e in open_exclusions)]
     if secure and not open_gates:
-        return result("applies", secure)
+        return result(Outcome.APPLIES, secure)
     # The facts still needed are those of the open rules whose value alone can decide relief
     # (docs/language.md: "exactly the facts whose values are still needed").  Every open gate
     # can: some situation may still stand.  An open situation can when each situation that
@@ -139,7 +176,28 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
         if situation.value is None and situation_matters(situation):
             needs |= situation.needs
     only_judgments = all(_is_judgment(policy, x) for x in needs)
-    return result("needs_judgment" if only_judgments else "undetermined", held, needs)
+    open_outcome = Outcome.NEEDS_JUDGMENT if only_judgments else Outcome.UNDETERMINED
+    return result(open_outcome, held, needs)
+
+
+def covered(
+    policy: PolicyInfo, facts: Facts, deciding: tuple[RuleStatus, ...]
+) -> tuple[tuple[RuleStatus, ...], tuple[RuleStatus, ...]]:
+    """What relief that applies covers (docs/language.md, "What relief covers").
+
+    The situations that decided it are those that hold and that no exclusion, holding or open,
+    can defeat.  If one of them names nothing it excuses, relief covers the whole decision, as
+    it always did: nothing to list.  Otherwise it covers the liabilities they name (`exempts`,
+    in document order, each with its status), and every liability known to hold that none of
+    them names is `not_exempted`.  A liability not known to hold is not presumed: the decision
+    is about what is established, and does not ask for the facts of every liability."""
+    if any(not s.rule.excuses for s in deciding):
+        return (), ()
+    excused = {name for s in deciding for name in s.rule.excuses}
+    liabilities = [status(r, facts) for r in policy.of_kind(Kind.LIABILITY)]
+    exempts = tuple(x for x in liabilities if x.rule.name in excused)
+    not_exempted = tuple(x for x in liabilities if x.value is True and x.rule.name not in excused)
+    return exempts, not_exempted
 
 
 def granted(policy: PolicyInfo, facts: Facts) -> tuple[tuple[str, ...], tuple[PendingGrant, ...]]:
@@ -167,7 +225,18 @@ def _is_judgment(policy: PolicyInfo, name: str) -> bool:
 
 
 def explain(policy: PolicyInfo, decision: Decision) -> dict[str, object]:
-    """A decision as stable JSON: outcome, deciding rules with clause and quote, what is missing."""
+    """A decision as stable JSON: outcome, what it grants and what relief covers, deciding rules
+    with clause and quote, what is missing."""
+
+    def liability_json(current: RuleStatus) -> dict[str, object]:
+        rule = current.rule
+        return {
+            "rule": rule.name,
+            "clause": rule.clause,
+            "quote": rule.quote,
+            "holds": current.value,
+            "needs": sorted(current.needs),
+        }
 
     def rule_json(current: RuleStatus) -> dict[str, object]:
         rule = current.rule
@@ -194,6 +263,8 @@ def explain(policy: PolicyInfo, decision: Decision) -> dict[str, object]:
             }
             for p in decision.pending
         ],
+        "exempts": [liability_json(x) for x in decision.exempts],
+        "not_exempted": [liability_json(x) for x in decision.not_exempted],
         "decided_by": [rule_json(s) for s in decision.decisive],
         "missing": list(decision.missing),
         "judgments": [

@@ -29,6 +29,8 @@ class Rule:
     actors: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()  # the facts its conditions read, sorted
     grants: tuple[str, ...] = ()  # an outcome's relief members, granted when its `when` holds
+    # A situation's excused liabilities (their names); empty: it relieves the whole decision.
+    excuses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
