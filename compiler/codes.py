@@ -82,6 +82,8 @@ E112 = _register("E112", "an item given more than once")
 E113 = _register("E113", "names where quoted descriptions are expected")
 E114 = _register("E114", "an extension of a time limit that is not there")
 E115 = _register("E115", "a period excluded from a limit not counted in days or workdays")
+E116 = _register("E116", "an opt-out of the holiday roll-over beside no limit that rolls over")
+E117 = _register("E117", "an opt-out of the holiday roll-over without a reason")
 
 # ---------------------------------------------------------------- E2xx types
 
