@@ -53,7 +53,8 @@ class CheckResult:
 def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) -> list[CheckResult]:
     """Every check of the policy on one record's typed facts, in document order.
 
-    Raises CalendarNotCovered when a working-day limit reaches a year the calendar lacks."""
+    Raises CalendarNotCovered when a limit (in workdays, or one whose last day may roll over)
+    reaches a year the calendar lacks."""
     results: list[CheckResult] = []
     for limit in policy.limits:
         if limit.start is not None and limit.end is not None:
