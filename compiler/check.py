@@ -19,6 +19,7 @@ from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGET
 from compiler.model import Model, Policy, citation_key
 from compiler.project import LoadedFiles
 from compiler.runtime.kinds import DECISION_KINDS, Kind
+from compiler.runtime.policy import ROLLOVER_UNITS
 from compiler.runtime.values import DAY_UNITS, NUMERIC, ORDERED
 from compiler.sources import (
     CitationSyntaxError,
@@ -36,7 +37,7 @@ REQUIRED_EXAMPLES: dict[type, str] = {
     n.Grants: "grants exempt, lighter",
     n.Target: "target individual",
 }
-FUNCTIONS = {"min", "max", "day_of_month"}
+FUNCTIONS = {"min", "max", "day_of_month", "inclusive_days"}
 
 
 def _t(name: str, enum: str | None = None) -> n.TypeRef:
@@ -391,6 +392,15 @@ class Checker:
                 self._check_within(item)
             case n.Extend():
                 self._expect_bool(item.condition, "condition")
+            case n.NoRollover():
+                if not item.reason.strip():
+                    self.error(
+                        codes.E118,
+                        "'no rollover' must say why the limit does not move off a holiday",
+                        item.span,
+                        "民法典 第二百零四条 allows another counting only where a law or the "
+                        'parties provide otherwise: write which, e.g. no rollover "…另有规定"',
+                    )
             case n.Actors():
                 for name in item.names:
                     self._known_actor(name, item.span)
@@ -513,6 +523,23 @@ class Checker:
                     extend.span,
                     "a period is left out of a count of days or workdays only",
                 )
+        extension = next((i for i in items if isinstance(i, n.Extend)), None)
+        units = {d.limit.unit for d in (within, extension) if d is not None}
+        for keep in (i for i in items if isinstance(i, n.NoRollover)):
+            if within is None:
+                self.error(
+                    codes.E117,
+                    "'no rollover' needs the time limit it keeps: a 'within' beside it",
+                    keep.span,
+                )
+            elif not units & set(ROLLOVER_UNITS):
+                self.error(
+                    codes.E117,
+                    f"a count of {' or '.join(sorted(units))} never moves off a holiday",
+                    keep.span,
+                    "only a limit in days, months or years rolls over (民法典 第二百零三条); "
+                    "workdays end on a working day anyway and hours run from the moment",
+                )
         if (
             within is not None
             and within.excluding is not None
@@ -620,13 +647,21 @@ class Checker:
                         codes.E203,
                         f"unknown function '{expr.function}'",
                         expr.span,
-                        "the functions are min(…), max(…) and day_of_month(…)",
+                        "the functions are min(…), max(…), day_of_month(…) and inclusive_days(…)",
                     )
                     return None
                 types = [self.type_of(a) for a in expr.args]
                 if expr.function == "day_of_month":
                     if len(types) != 1 or (types[0] is not None and types[0].name != "date"):
                         self.error(codes.E202, "day_of_month(…) takes one date", expr.span)
+                    return _t("int")
+                if expr.function == "inclusive_days":
+                    if len(types) != 2 or any(t is not None and t.name != "date" for t in types):
+                        self.error(
+                            codes.E202,
+                            "inclusive_days(…) takes two dates: the first and the last day",
+                            expr.span,
+                        )
                     return _t("int")
                 if any(t is None for t in types):
                     return None

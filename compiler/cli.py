@@ -371,10 +371,14 @@ def cmd_due(args: argparse.Namespace) -> int:
         extended = entry.get("extended")
         more = (
             f"; extended {extended['count']} {extended['unit']}: {extended['due']}"
+            + (f" ({extended['note']})" if extended.get("note") else "")
             if extended
             else ""
         )
-        note = f" ({entry['note']})" if entry.get("note") else ""
+        notes = [entry["note"]] if entry.get("note") else []
+        if entry.get("no_rollover"):
+            notes.append(f"not moved off a 法定休假日: {entry['no_rollover']}")
+        note = f" ({'; '.join(notes)})" if notes else ""
         due = entry["due"] or "—"
         _print(
             f"{entry['limit']} [{entry['clause']}] {entry['count']} {entry['unit']} "

@@ -84,6 +84,8 @@ E113 = _register("E113", "names where quoted descriptions are expected")
 E114 = _register("E114", "an extension of a time limit that is not there")
 E115 = _register("E115", "a period excluded from a limit not counted in days or workdays")
 E116 = _register("E116", "an excuse of a rule that is not a liability of the policy")
+E117 = _register("E117", "an opt-out of the holiday roll-over beside no limit that rolls over")
+E118 = _register("E118", "an opt-out of the holiday roll-over without a reason")
 E119 = _register("E119", "a reserved policy id")
 
 # ---------------------------------------------------------------- E2xx types

@@ -621,6 +621,21 @@ class _Search:
             day = int(target) if target == target.to_integral_value() else 0
             if 1 <= day <= 31:  # January has every day of the month
                 return self._invert(call.args[0], name, date(2024, 1, day), facts, depth + 1)
+        if (
+            call.function == "inclusive_days"
+            and isinstance(target, Decimal)
+            and len(call.args) == 2
+        ):
+            if target != target.to_integral_value():
+                return []
+            # first + (target - 1) days == last: both ends count.
+            span = timedelta(days=int(target) - 1)
+            evaluator = Evaluator(self.model, facts)
+            first, last = (_safe_eval(evaluator, a) for a in call.args)
+            if _depends(last, name) and isinstance(known := _value_of(first), date):
+                return self._invert(call.args[1], name, known + span, facts, depth + 1)
+            if _depends(first, name) and isinstance(known := _value_of(last), date):
+                return self._invert(call.args[0], name, known - span, facts, depth + 1)
         return []
 
 

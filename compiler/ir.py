@@ -142,6 +142,8 @@ class Limit:
     when: n.Expr | None  # the limit binds only when this holds
     extend: Extension | None
     reads: tuple[str, ...]  # every input it needs: its dates and its conditions' facts, sorted
+    # Why a last day on a 法定休假日 stays (`no rollover "…"`); None: it moves if the unit does.
+    no_rollover: str | None = None
 
     @property
     def dates(self) -> tuple[str, ...]:
@@ -471,6 +473,8 @@ def _limit_text(limit: Limit) -> str:
         parts.append(f"when {to_text(limit.when)}")
     if limit.extend is not None:
         parts.append(f"extend {limit.extend.amount} when {to_text(limit.extend.when)}")
+    if limit.no_rollover is not None:
+        parts.append(f"no rollover {_q(limit.no_rollover)}")
     parts.append(f"at {_at(limit.clause)}")
     return " ".join(parts)
 

@@ -41,11 +41,15 @@ SPECS: Final[Mapping[Kind, KindSpec]] = MappingProxyType(
             _spec(Kind.EXCLUSION, (n.When, n.Overrides), (n.When, n.Overrides)),
             _spec(Kind.OUTCOME, (n.Grants, n.Effects, n.When), (n.Grants,)),
             _spec(Kind.SCOPE, (n.Covers,), (n.Covers,)),
-            _spec(Kind.DEADLINE, (n.Within, n.Extend, n.Actors, n.Task, n.When), (n.Within,)),
-            _spec(Kind.PROCEDURE, (n.Step, n.Within, n.Actors, n.Task), (n.Step,)),
+            _spec(
+                Kind.DEADLINE,
+                (n.Within, n.Extend, n.NoRollover, n.Actors, n.Task, n.When),
+                (n.Within,),
+            ),
+            _spec(Kind.PROCEDURE, (n.Step, n.Within, n.NoRollover, n.Actors, n.Task), (n.Step,)),
             _spec(
                 Kind.DUTY,
-                (n.Actors, n.Task, n.Every, n.Require, n.When, n.Within),
+                (n.Actors, n.Task, n.Every, n.Require, n.When, n.Within, n.NoRollover),
                 (n.Actors,),
             ),
             _spec(Kind.REQUIREMENT, (n.Require, n.When, n.Actors, n.Task, n.Every), (n.Require,)),
@@ -57,7 +61,15 @@ SPECS: Final[Mapping[Kind, KindSpec]] = MappingProxyType(
     }
 )
 # A procedure's step takes these items.
-STEP_ITEMS: Final[tuple[type, ...]] = (n.Actors, n.Task, n.Within, n.Extend, n.When, n.Note)
+STEP_ITEMS: Final[tuple[type, ...]] = (
+    n.Actors,
+    n.Task,
+    n.Within,
+    n.Extend,
+    n.NoRollover,
+    n.When,
+    n.Note,
+)
 # Items a statement (or step) may hold once: join conditions with and/or instead.
 SINGLE_ITEMS: Final[tuple[type, ...]] = (
     n.When,
@@ -66,6 +78,7 @@ SINGLE_ITEMS: Final[tuple[type, ...]] = (
     n.Excuses,
     n.Within,
     n.Extend,
+    n.NoRollover,
     n.Target,
     n.Every,
     n.Task,

@@ -222,7 +222,7 @@ class _Lowering:
         if within is None:
             return None
         when, extend = _first(items, n.When), _first(items, n.Extend)
-        require = _first(items, n.Require)
+        require, keep = _first(items, n.Require), _first(items, n.NoRollover)
         conditions = [c.condition for c in (when, require, extend) if c is not None]
         dates = (within.start, within.end, within.excluded_from, within.excluded_until)
         label = step.label if step is not None else (task.text if task else statement.name)
@@ -241,6 +241,7 @@ class _Lowering:
             when=when.condition if when else None,
             extend=ir.Extension(extend.limit, extend.condition) if extend else None,
             reads=tuple(sorted({d for d in dates if d is not None} | set(self.reads(*conditions)))),
+            no_rollover=keep.reason if keep else None,
         )
 
     def version(self, policy: CheckedPolicy) -> dict[str, str]:

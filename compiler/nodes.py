@@ -260,6 +260,14 @@ class Extend:
 
 
 @dataclass(frozen=True)
+class NoRollover:
+    """The limit beside it keeps a last day that falls on a 法定休假日 (民法典 第二百零四条)."""
+
+    reason: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Actors:
     names: tuple[str, ...]
     span: Span = field(compare=False)
@@ -361,6 +369,7 @@ Item = (
     | Require
     | Within
     | Extend
+    | NoRollover
     | Actors
     | Task
     | Overrides
@@ -383,6 +392,7 @@ ITEM_KEYWORDS: dict[type, str] = {
     Require: "require",
     Within: "within",
     Extend: "extend",
+    NoRollover: "no rollover",
     Actors: "actor",
     Task: "task",
     Overrides: "overrides",

@@ -61,6 +61,7 @@ _TERMINAL_WORDS = {
     "ADD_OP": "'+', '-'",
     "MUL_OP": "'*', '/'",
     "ROLE": "a role (first_responsible, direct_responsible, specific_responsible)",
+    "NO": "'no rollover'",  # the one two-word item keyword
 }
 
 
@@ -469,6 +470,10 @@ class _ToNodes(Transformer[Token, Any]):
     @v_args(meta=True)
     def extend_item(self, meta: Any, c: list[Any]) -> n.Extend:
         return n.Extend(c[0], c[1], self._span(meta))
+
+    @v_args(meta=True)
+    def no_rollover_item(self, meta: Any, c: list[Token]) -> n.NoRollover:
+        return n.NoRollover(self._string(c[0]), self._span(meta))
 
     @v_args(meta=True)
     def actor_item(self, meta: Any, c: list[Any]) -> n.Actors:

@@ -60,6 +60,7 @@ def limit_table(limit: ir.Limit, make: ConditionFactory) -> Limit:
         extend.amount.unit if extend else None,
         make(extend.when) if extend else None,
         limit.reads,
+        no_rollover=limit.no_rollover,
     )
 
 

@@ -307,10 +307,12 @@ def test_due(installed: Installed) -> None:
         "check_and_visit": (8, "workdays", "2024-10-14"),
         "paperwork": (5, "workdays", "2024-10-10"),
         "objection_review": (10, "workdays", "2024-10-16"),
-        "notice_period": (3, "days", "2024-09-30"),
-        "approval_after_notice": (1, "days", "2024-09-28"),
+        # Saturday 09-28 is a day off: the last day moves to Sunday 09-29, a working day.
+        "approval_after_notice": (1, "days", "2024-09-29"),
         "pre_aid": (24, "hours", None),
     }
+    moved = next(e for e in report["limits"] if e["limit"] == "approval_after_notice")
+    assert moved["counted"] == "2024-09-28" and "民法典 第二百零三条" in moved["note"]
     half = run(installed, "due", "--policy", "taierzhuang", "二(三)", "--start", "2024-09-27")
     assert half.returncode == 0 and half.stdout == result.stdout
 

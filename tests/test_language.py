@@ -612,9 +612,9 @@ def test_form_with_fields() -> None:
 
 def test_every_item_keyword_is_known() -> None:
     assert set(n.ITEM_KEYWORDS) == {
-        n.When, n.Require, n.Within, n.Extend, n.Actors, n.Task, n.Overrides, n.Excuses,
-        n.Grants, n.Effects, n.Every, n.Step, n.Field, n.Role, n.Covers, n.Target, n.Penalties,
-        n.Note,
+        n.When, n.Require, n.Within, n.Extend, n.NoRollover, n.Actors, n.Task, n.Overrides,
+        n.Excuses, n.Grants, n.Effects, n.Every, n.Step, n.Field, n.Role, n.Covers, n.Target,
+        n.Penalties, n.Note,
     }  # fmt: skip
 
 

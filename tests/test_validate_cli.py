@@ -333,8 +333,9 @@ EXPECTED_DUE = {
     "check_and_visit": (8, "workdays", "2024-10-14"),
     "paperwork": (5, "workdays", "2024-10-10"),
     "objection_review": (10, "workdays", "2024-10-16"),
-    "notice_period": (3, "days", "2024-09-30"),
-    "approval_after_notice": (1, "days", "2024-09-28"),
+    # 1 day from Friday 09-27 counts to Saturday 09-28, a day off: the last day moves to the
+    # next working day, Sunday 09-29 (an adjusted working day), 民法典 第二百零三条.
+    "approval_after_notice": (1, "days", "2024-09-29"),
     "pre_aid": (24, "hours", None),
 }
 
@@ -355,12 +356,16 @@ def test_due_lists_every_limit_of_the_clause(capsys: pytest.CaptureFixture[str])
     assert report["start"] == "2024-09-27"
     assert report["calendar"] == [2004, 2026]
     entries = {e["limit"]: e for e in report["limits"]}
-    assert len(entries) == len(report["limits"]) == 7
+    assert len(entries) == len(report["limits"]) == 6
     assert {name: (e["count"], e["unit"], e["due"]) for name, e in entries.items()} == EXPECTED_DUE
     for entry in report["limits"]:
         assert entry["clause"] == "二（三）"
         assert entry["label"] and entry["from"] and entry["until"]
     assert "24 hours" in entries["pre_aid"]["note"]
+    moved = entries["approval_after_notice"]
+    assert moved["counted"] == "2024-09-28"
+    assert "moved from 2024-09-28" in moved["note"] and "民法典 第二百零三条" in moved["note"]
+    assert "counted" not in entries["approval_limit"]
 
 
 def test_due_with_half_width_brackets(capsys: pytest.CaptureFixture[str]) -> None:
@@ -374,8 +379,13 @@ def test_due_text_output(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "due", "taierzhuang", "二（三）", "--start", "2024-09-27")
     assert code == 0
     lines = out.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 6
     assert "approval_limit [二（三）] 12 workdays from 2024-09-27: 2024-10-18" in lines
+    assert (
+        "approval_after_notice [二（三）] 1 days from 2024-09-27: 2024-09-29 (moved from "
+        "2024-09-28, a 法定休假日 on the official calendar, to the next working day per "
+        "民法典 第二百零三条)"
+    ) in lines
 
 
 def test_due_clause_without_a_limit(capsys: pytest.CaptureFixture[str]) -> None:

@@ -146,7 +146,10 @@ Case records are JSON (an object or an array of objects), JSONL or CSV, UTF-8 wi
 BOM: one field per fact (see the schema), plus an optional `id`. Exit codes: 0 every record
 passes, 1 findings, 2 bad input (a malformed record is named with its field).
 
-Time limits count from the day after the start (the start day is not counted); 工作日 follow
+Time limits count from the day after the start (the start day is not counted); a limit in
+days, months or years whose last day falls on a 法定休假日 (a holiday, or a Saturday or Sunday
+that is not an adjusted working day) ends on the next working day (民法典 第二百零三条) unless it
+states why not, and `due` shows the day the count reached. 工作日 follow
 China's official holiday and adjusted-workday calendar, which covers the years
 {calendar.first_year}–{calendar.last_year}. A date outside those years is an error, never a
 guess: when the State Council publishes a new year's schedule, pass it as a small JSON file with

@@ -285,6 +285,8 @@ class ModuleWriter:
                 pairs.append(("extend_when", self._condition(function, where, limit.extend.when)))
             if limit.reads:
                 pairs.append(("reads", _names(limit.reads)))
+            if limit.no_rollover is not None:
+                pairs.append(("no_rollover", string(limit.no_rollover)))
             entries.append(Call("Limit", _keywords(pairs)))
         return Call("", tuple(entries), one_tuple=True)
 
@@ -323,6 +325,9 @@ def due(
 ) -> date:
     """The due date of a time limit from `start`; the start day is not counted.
 
+    A last day in days, months or years that falls on a 法定休假日 moves to the next working day
+    (民法典 第二百零三条) unless the limit says why not (`POLICY.limit(name).no_rollover`);
+    `POLICY.limit(name).reckon(...)` also gives the day the count reached.
     Working days follow China's official calendar (the years it covers are in
     `runtime.timelimits`; outside them CalendarNotCovered is raised, never a guess).
     `excluded` is the period a limit "不含公示期" does not count, both ends included."""

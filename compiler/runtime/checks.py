@@ -53,7 +53,8 @@ class CheckResult:
 def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) -> list[CheckResult]:
     """Every check of the policy on one record's typed facts, in document order.
 
-    Raises CalendarNotCovered when a working-day limit reaches a year the calendar lacks."""
+    Raises CalendarNotCovered when a limit (in workdays, or one whose last day may roll over)
+    reaches a year the calendar lacks."""
     results: list[CheckResult] = []
     for limit in policy.limits:
         if limit.start is not None and limit.end is not None:
@@ -130,8 +131,8 @@ def _check_limit(
         extended = limit.extend_when(facts)
     amount = limit.duration(extended is True)
     excluded, period_needs = _excluded_period(limit, facts)
-    verdict, due = _within(limit, start, end, extended is True, excluded, calendar)
-    shown = _describe(limit, amount, start, due, excluded, policy)
+    verdict, due, moved = _within(limit, start, end, extended is True, excluded, calendar)
+    shown = _describe(limit, amount, start, due, excluded, policy) + moved
     if verdict == "late" and period_needs:
         # The excluded period only pushes the due date later: without its dates, not knowable.
         return _result(
@@ -189,17 +190,20 @@ def _within(
     extended: bool,
     excluded: tuple[date, date] | None,
     calendar: WorkdayCalendar,
-) -> tuple[str, date]:
-    """in_time, late, or unclear (an hours limit that dates cannot settle); and the due date."""
+) -> tuple[str, date, str]:
+    """in_time, late, or unclear (an hours limit that dates cannot settle); the due date (moved
+    off a 法定休假日 when the limit rolls over); and, if it moved, why, for the message."""
     amount, unit = limit.duration(extended)
     if unit == "hours":
         # From dates alone: the same day is in time; more than the limit's days later is late.
         latest = start + timedelta(days=-(-amount // 24))
         if end <= start:
-            return "in_time", start
-        return ("late" if end > latest else "unclear"), latest
-    due = limit.due(start, calendar, extended=extended, excluded=excluded)
-    return ("in_time" if end <= due else "late"), due
+            return "in_time", start, ""
+        return ("late" if end > latest else "unclear"), latest, ""
+    reckoned = limit.reckon(start, calendar, extended=extended, excluded=excluded)
+    due = reckoned.day
+    moved = f" ({reckoned.explanation()})" if reckoned.moved else ""
+    return ("in_time" if end <= due else "late"), due, moved
 
 
 def _describe(

@@ -92,28 +92,42 @@ def due_json(
             "until": limit.end,
             "excluding": limit.excluding,
         }
+        notes: list[str] = []
         try:
             if limit.unit == "hours":
                 entry["due"] = None
-                entry["note"] = (
+                notes.append(
                     f"{limit.amount} hours from the moment of {limit.start or 'the start'}"
                 )
             else:
-                entry["due"] = limit.due(start, calendar).isoformat()
+                reckoned = limit.reckon(start, calendar)
+                entry["due"] = reckoned.day.isoformat()
+                if reckoned.moved:
+                    # The day the count reached, and why the due date is later.
+                    entry["counted"] = reckoned.counted.isoformat()
+                    notes.append(reckoned.explanation())
+            if limit.no_rollover is not None:
+                entry["no_rollover"] = limit.no_rollover
             if limit.excluding is not None:
                 period = policy.periods.get(limit.excluding, limit.excluding)
-                entry["note"] = f"later by the working days of {period}, which do not count"
+                notes.insert(0, f"later by the working days of {period}, which do not count")
             if limit.extend_amount is not None and limit.extend_unit is not None:
-                extended = limit.due(start, calendar, extended=True)
-                entry["extended"] = {
+                extended = limit.reckon(start, calendar, extended=True)
+                longer: dict[str, object] = {
                     "count": limit.extend_amount,
                     "unit": limit.extend_unit,
-                    "due": extended.isoformat(),
+                    "due": extended.day.isoformat(),
                 }
+                if extended.moved:
+                    longer["counted"] = extended.counted.isoformat()
+                    longer["note"] = extended.explanation()
+                entry["extended"] = longer
         except CalendarNotCovered as error:
             raise InputError(
                 f"{error}; add the year's official schedule with --calendar FILE"
             ) from None
+        if notes:
+            entry["note"] = "; ".join(notes)
         entries.append(entry)
     return {
         "policy": policy.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Collection, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -156,6 +156,18 @@ def call(function: str, *args: Value) -> Value:
         if not isinstance(day, date):
             raise FactError(f"day_of_month needs a date, not {day}")
         return Decimal(day.day)
+    if function == "inclusive_days":
+        # A notice dated by its first and last day counts both (3/4–3/6 is a 3-day notice),
+        # unlike a period, whose start day does not count (民法典 第二百零一条).
+        first, last = args
+        if not isinstance(first, date) or not isinstance(last, date):
+            raise FactError(f"inclusive_days needs two dates, not {first} and {last}")
+        return Decimal((_day(last) - _day(first)).days + 1)
     if function == "min":
         return min(args)  # type: ignore[type-var]
     return max(args)  # type: ignore[type-var]
+
+
+def _day(moment: date) -> date:
+    # A date-time counts as its day: the number of days a notice ran ignores the hour.
+    return moment.date() if isinstance(moment, datetime) else moment

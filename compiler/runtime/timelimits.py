@@ -26,9 +26,13 @@ These follow the Civil Code's rules on periods (民法典 第二百零一条至�
 * ``amount == 0`` returns the start unchanged, for every unit.
 * For day-granular units (everything but ``hours``) a ``datetime`` start is reduced to
   its date and a ``date`` is returned; the limit runs until 24:00 of that date.
-* Not applied: the Civil Code's roll-forward of a period whose last day is a statutory
-  holiday (第二百零三条第一款).  Policies that count 工作日 never need it; callers that
-  want it for calendar-day limits can apply :meth:`WorkdayCalendar.next_workday`.
+* ``due_date`` only counts.  The Civil Code's roll-over of a period whose last day is a
+  法定休假日 (第二百零三条第一款) is :func:`roll_over`, which ``policy.Limit.due`` applies
+  to limits counted in ``days``, ``months`` and ``years`` unless the limit opts out
+  (第二百零四条).  A 法定休假日 is any day off on the official calendar: the statutory
+  holidays and the weekends that are not adjusted working days; an adjusted working
+  Saturday or Sunday (调休上班) is a working day and nothing moves.  ``workdays`` counts
+  end on a working day anyway; ``hours`` never move.
 
 Excluded periods ("不含公示期")
 ------------------------------
@@ -95,6 +99,7 @@ __all__ = [
     "monthly_due",
     "parse_calendar_document",
     "read_calendar_file",
+    "roll_over",
 ]
 
 BUNDLED_DATA: Final[Path] = Path(__file__).resolve().parent / "data" / "cn_workdays.json"
@@ -383,6 +388,23 @@ def due_date(
         return unit == "days" or calendar.is_workday(candidate)
 
     return _nth_counted_day_after(day, amount, counts)
+
+
+def roll_over(
+    last_day: date, calendar: WorkdayCalendar, *, excluded: Sequence[tuple[date, date]] = ()
+) -> date:
+    """民法典 第二百零三条第一款: a period whose last day is a 法定休假日 ends instead on the
+    day after the days off end: ``last_day`` itself when it is a working day, else the next
+    working day that is not inside an ``excluded`` period (excluded days do not count, so a
+    period cannot end in one).  Raises CalendarNotCovered outside the calendar's years."""
+    day = _as_day(last_day)
+    if calendar.is_workday(day):
+        return day
+    periods = _check_periods(excluded)
+    day += _ONE_DAY
+    while _in_periods(day, periods) or not calendar.is_workday(day):
+        day += _ONE_DAY
+    return day
 
 
 def monthly_due(year: int, month: int, by_day: int) -> date:
