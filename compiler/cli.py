@@ -166,6 +166,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from compiler.policytests import run_all
 
     program = _load_program(args)
+    _known_policies(program, args.policy)  # `policyc test nosuch` ran nothing and exited 0
     calendar = _calendar(args)
     results = run_all(program, calendar, set(args.policy) if args.policy else None)
     failed = [r for r in results if not r.passed]

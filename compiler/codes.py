@@ -64,6 +64,8 @@ E006 = _register("E006", "an invisible character that can hide or reorder text")
 E010 = _register("E010", "a date that is not on the calendar")
 E011 = _register("E011", "a time limit that is not a whole number")
 E012 = _register("E012", "a day of the month outside 1–31")
+E013 = _register("E013", "a time limit longer than the language accepts")
+E014 = _register("E014", "an expression nested too deeply")
 
 # ---------------------------------------------------------------- E1xx names and structure
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -157,6 +158,41 @@ def _keywords(names: set[str]) -> list[str]:
         elif terminal is not None:
             words += re.findall(r"[a-z_]{2,}", terminal.pattern.value)
     return words
+
+
+# The longest time limit the language accepts, per unit: a century, far beyond any policy, and
+# well inside what the calendar and `datetime` can count.
+LONGEST_LIMIT: Final[Mapping[str, int]] = {
+    "workdays": 25_000,
+    "days": 36_500,
+    "hours": 876_000,
+    "months": 1_200,
+    "years": 100,
+}
+
+
+# How deep a file's syntax tree may nest.  Every pass after the parser (transformer, checker,
+# lowering, interpreter, code generator) walks expressions recursively; a bound here keeps them
+# all far from Python's recursion limit.  The deepest tree of the five documents is 12.
+MAX_NESTING: Final = 100
+
+
+_FOLDED: Final = frozenset({"sum", "product"})
+
+
+def _too_deep(tree: Tree[Token]) -> tuple[int, int] | None:
+    """Where the tree first nests deeper than MAX_NESTING (line, column), or None.  Iterative:
+    the check itself must not recurse."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            return (getattr(meta, "line", 1), getattr(meta, "column", 1))
+        # A sum or product of k operands becomes k - 1 nested nodes when folded (_fold).
+        below = depth + (len(node.children) // 2 if node.data in _FOLDED else 1)
+        stack.extend((child, below) for child in node.children if isinstance(child, Tree))
+    return None
 
 
 def _span_at(path: str, line: int, column: int, width: int = 1) -> n.Span:
@@ -465,7 +501,19 @@ class _ToNodes(Transformer[Token, Any]):
                     self._tspan(c[0]),
                 )
             )
-        return n.Duration(int(amount), str(c[1]))
+        unit = str(c[1])
+        longest = LONGEST_LIMIT.get(unit)
+        if longest is not None and amount > longest:
+            # `within 999999999999 days` passed check and build, then crashed `due` and `test`.
+            self.errors.append(
+                Diagnostic(
+                    codes.E013,
+                    f"a time limit of {c[0]} {unit} is longer than any policy sets "
+                    f"(at most {longest} {unit})",
+                    self._tspan(c[0]),
+                )
+            )
+        return n.Duration(int(amount), unit)
 
     @v_args(meta=True)
     def extend_item(self, meta: Any, c: list[Any]) -> n.Extend:
@@ -757,6 +805,19 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
         tree: Tree[Token] = _lark().parse(text)
     except UnexpectedInput as error:
         return None, [_syntax_error(path, text, error)]
+    too_deep = _too_deep(tree)
+    if too_deep is not None:
+        line, column = too_deep
+        lines = text.split("\n")
+        return None, [
+            Diagnostic(
+                codes.E014,
+                f"an expression nested more than {MAX_NESTING} levels deep",
+                _span_at(path, line, column),
+                lines[line - 1] if 0 < line <= len(lines) else None,
+                ("split it into definitions (define NAME: TYPE at CLAUSE = …)",),
+            )
+        ]
     transformer = _ToNodes(path)
     items = transformer.transform(tree)
     lines = text.split("\n")

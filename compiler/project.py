@@ -49,9 +49,15 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
     errors: list[Diagnostic] = []
     for path in wanted:
         if path.is_dir():
-            files.update(p for p in path.rglob("*.policy") if p.is_file())
+            found = [p for p in path.rglob("*.policy") if p.is_file()]
+            if not found and paths:
+                # Naming a folder with no policy files checked the whole project instead.
+                errors.append(Diagnostic(codes.E000, f"no .policy files in {path}", None))
+            files.update(found)
         elif path.is_file():
             files.add(path)
+        elif path.exists():
+            errors.append(Diagnostic(codes.E000, f"not a regular file: {path}", None))
         else:
             errors.append(Diagnostic(codes.E000, f"no such file or directory: {path}", None))
     return sorted(files), errors

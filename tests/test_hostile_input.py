@@ -246,3 +246,65 @@ def test_a_closed_stdout_is_not_an_internal_error() -> None:
     err = process.stderr.read().decode()
     assert code == 141, err
     assert "Traceback" not in err and "internal error" not in err
+
+
+# ---------------------------------------------------------------- limits the language sets
+
+
+def test_a_time_limit_longer_than_a_century_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = "deadline d at 第一条 { within 999999999999 days from a until b }\n"
+    code, err = check_text(capsys, tmp_path, text.encode())
+    assert code == 1
+    assert "error[E013]: a time limit of 999999999999 days is longer than any policy sets" in err
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["(" * 500 + "a" + ")" * 500, "not " * 1000 + "a", " + ".join(["n"] * 500) + " > 2"],
+    ids=["parentheses", "nots", "sum"],
+)
+def test_deep_nesting_is_a_diagnostic_not_a_recursion_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, condition: str
+) -> None:
+    header = 'policy x {\n    title "t"\n    decision d "d"\n}\nfact n: int "n"\n'
+    text = f"{header}situation s at 第一条 {{ when {condition} }}\n"
+    code, err = check_text(capsys, tmp_path, text.encode())
+    assert code == 1
+    assert "error[E014]: an expression nested more than 100 levels deep" in err
+    assert "internal error" not in err
+
+
+def test_the_deepest_policy_of_the_project_is_far_from_the_limit() -> None:
+    from lark import Tree
+
+    from compiler.parser import MAX_NESTING, _lark
+
+    def depth(tree: Tree[object]) -> int:
+        deepest, stack = 0, [(tree, 1)]
+        while stack:
+            node, level = stack.pop()
+            deepest = max(deepest, level)
+            stack += [(c, level + 1) for c in node.children if isinstance(c, Tree)]
+        return deepest
+
+    files = sorted((ROOT / "policies").rglob("*.policy"))
+    assert max(depth(_lark().parse(p.read_text(encoding="utf-8"))) for p in files) < MAX_NESTING / 4
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["test", "nosuch"], "no policy nosuch"),
+        (["check", "{empty}"], "no .policy files in"),
+        (["check", "/dev/null"], "not a regular file: /dev/null"),
+    ],
+)
+def test_naming_nothing_is_an_error_not_everything(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
+) -> None:
+    argv = [a.replace("{empty}", str(tmp_path)) for a in argv]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
