@@ -80,6 +80,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from compiler.errors import PolicycError
@@ -220,6 +221,7 @@ _CITATION_TOKEN = re.compile(
     re.VERBOSE,
 )
 
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _EXPECTED = "expected 第N章, 第N条, 一、, （一）, 1., 附件N, 序言 or 落款"
 
 
@@ -236,7 +238,7 @@ def parse_citation(text: str) -> tuple[Segment, ...]:
         if match is None:
             raise CitationSyntaxError(
                 f"invalid citation {text!r}: unexpected {text[pos]!r} at position {pos + 1}; "
-                f"{_EXPECTED}"
+                f"{_EXPECTED}{_arabic_hint(text, pos)}"
             )
         segments.append(_token_segment(text, match))
         pos = match.end()
@@ -244,6 +246,24 @@ def parse_citation(text: str) -> tuple[Segment, ...]:
         raise CitationSyntaxError(f"empty citation {text!r}; {_EXPECTED}")
     _check_order(text, segments)
     return tuple(segments)
+
+
+_ARABIC_NUMBERED = re.compile(r"第\s*([0-9０-９]+)\s*([章条])")
+
+
+def _arabic_hint(text: str, pos: int) -> str:
+    """For 第4条: the documents number chapters and articles in Chinese numerals."""
+    found = _ARABIC_NUMBERED.match(text, pos)
+    if found is None:
+        return ""
+    number = int(found.group(1).translate(_FULLWIDTH_DIGITS))
+    if number < 1:
+        return ""
+    written = f"第{int_to_chinese(number)}{found.group(2)}"
+    return (
+        f"; chapters and articles are cited as the document numbers them, in Chinese numerals: "
+        f"{written}, not {found.group(0)}"
+    )
 
 
 def _token_segment(text: str, match: re.Match[str]) -> Segment:
@@ -723,9 +743,7 @@ def check_quote(text: str, quote: str) -> QuoteCheck:
     needle = normalize_for_quote(quote)
     if not needle:
         return QuoteCheck(ok=False, nearest="", similarity=0.0)
-    # Positions in `text` of each non-blank character, to map a passage back to the source.
-    offsets = [i for i, ch in enumerate(text) if not ch.isspace()]
-    haystack = "".join(text[i] for i in offsets)
+    offsets, haystack = _without_blanks(text)
     if needle in haystack:
         return QuoteCheck(ok=True)
     if not haystack:
@@ -735,6 +753,15 @@ def check_quote(text: str, quote: str) -> QuoteCheck:
     first, last = offsets[best_start], offsets[best_start + width - 1]
     nearest = " ".join(text[first : last + 1].split())
     return QuoteCheck(ok=False, nearest=nearest, similarity=round(best_ratio, 4))
+
+
+@lru_cache(maxsize=64)
+def _without_blanks(text: str) -> tuple[tuple[int, ...], str]:
+    """`text` without its blanks, and the position in `text` of each character kept (to map a
+    passage back to the source).  Cached: every quote of a clause is checked against the same
+    text, and a clause of thousands of lines made `check` quadratic."""
+    offsets = tuple(i for i, ch in enumerate(text) if not ch.isspace())
+    return offsets, "".join(text[i] for i in offsets)
 
 
 def _best_window(haystack: str, needle: str, width: int) -> tuple[int, float]:

@@ -308,3 +308,60 @@ def test_naming_nothing_is_an_error_not_everything(
     code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err
+
+
+# ---------------------------------------------------------------- new documents, odd shapes
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "policies").mkdir()
+    for name in ("vocabulary.policy", "concepts.policy"):
+        (tmp_path / "policies" / name).write_bytes((ROOT / "policies" / name).read_bytes())
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "（一）第一项。\n（二）第二项。\n",
+        "1.第一点。\n2.第二点。\n",
+        "一、甲。\n（一）乙。\n1.丙。\n",
+    ],
+    ids=["items_at_top", "points_at_top", "three_levels"],
+)
+def test_a_skeleton_of_any_shape_passes_its_own_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, body: str
+) -> None:
+    project = _project(tmp_path)
+    source = tmp_path / "draft.txt"
+    source.write_text(f"标题\n{body}", encoding="utf-8")
+    assert main(["--root", str(project), "new", str(source)]) == 0
+    code = main(["--root", str(project), "check"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+
+
+def test_quotes_of_one_long_clause_are_checked_in_linear_time(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 1,500 repeated `一、` sections are one clause; each of its 1,500 quotes was checked
+    # against the whole clause made anew (quadratic).  The blank-free text is made once.
+    from compiler.sources import _without_blanks
+
+    project = _project(tmp_path)
+    source = tmp_path / "rep.txt"
+    lines = "".join(f"一、第{i}段内容。\n" for i in range(1500))
+    source.write_text(f"标题\n{lines}", encoding="utf-8")
+    assert main(["--root", str(project), "new", str(source)]) == 0
+    _without_blanks.cache_clear()
+    assert main(["--root", str(project), "check"]) == 0, capsys.readouterr().err
+    info = _without_blanks.cache_info()
+    assert info.hits >= 1499 and info.misses <= 3
+
+
+def test_an_article_cited_in_arabic_digits_is_explained(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "due", "yuquan", "第4条", "--start", "2024-01-02")
+    assert code == 2
+    assert "in Chinese numerals: 第四条, not 第4条" in err
