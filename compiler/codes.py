@@ -82,6 +82,8 @@ E112 = _register("E112", "an item given more than once")
 E113 = _register("E113", "names where quoted descriptions are expected")
 E114 = _register("E114", "an extension of a time limit that is not there")
 E115 = _register("E115", "a period excluded from a limit not counted in days or workdays")
+E116 = _register("E116", "a fact related to something that is not a shared (concept) fact")
+E117 = _register("E117", "facts whose relations to shared facts form a cycle")
 
 # ---------------------------------------------------------------- E2xx types
 
@@ -89,6 +91,7 @@ E201 = _register("E201", "a value of the wrong type")
 E202 = _register("E202", "an operation on values of incompatible types")
 E203 = _register("E203", "unknown function")
 E204 = _register("E204", "a test gives a fact a value of the wrong type")
+E205 = _register("E205", "a fact related to a shared fact of another type")
 
 # ---------------------------------------------------------------- E3xx sources, citations, quotes
 
