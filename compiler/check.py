@@ -223,7 +223,7 @@ class Checker:
                     codes.E116,
                     f"'{fact.name}' is related to '{target.name}', which is not a shared fact",
                     related.span,
-                    "relate a city's fact to a fact declared in a concept (policies/concepts.policy)",
+                    "relate a city's fact to a fact declared in a concept (concepts.policy)",
                     labels=(Label(target.span, "declared outside any concept"),),
                 )
                 continue
@@ -260,8 +260,7 @@ class Checker:
             assert first.relation is not None
             self.error(
                 codes.E117,
-                f"the relations of {', '.join(repr(f) for f in cycle)} lead back to "
-                f"'{name}'",
+                f"relations to shared facts go round: {' → '.join([*cycle, name])}",
                 first.relation.span,
                 "a city fact relates to a shared fact; relations cannot go round",
             )
