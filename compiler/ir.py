@@ -90,8 +90,8 @@ class Concept:
     name: str
     label: str
     facts: tuple[str, ...]  # the shared facts, declared in the concept
-    # The facts related to them (`Input.related`), in declaration order: the cities' own
-    # wordings of this concept, which a comparison lines up with the shared facts.
+    # The facts outside the concept related to its facts (`Input.related`), in declaration
+    # order: the cities' own wordings, which a comparison lines up with the shared facts.
     related: tuple[str, ...] = ()
 
 

@@ -66,7 +66,9 @@ def lower(model: Model, root: Path) -> ir.Program:
                 tuple(
                     name
                     for name, fact in facts.items()
-                    if fact.related is not None and facts[fact.related.shared].concept == c.name
+                    if fact.related is not None
+                    and fact.concept != c.name  # a shared fact relating to another of its own
+                    and facts[fact.related.shared].concept == c.name
                 ),
             )
             for c in model.concepts.values()
