@@ -192,6 +192,7 @@ class Checker:
                         target.tests.append(item)
         for fact in self.model.facts.values():
             self._check_type(fact.type, fact.span)
+        self._check_relations()
         for actor in self.model.actors.values():
             if actor.part_of is not None and actor.part_of not in self.model.actors:
                 self.error(
@@ -200,6 +201,71 @@ class Checker:
                     actor.span,
                     *did_you_mean(actor.part_of, self.model.actors),
                 )
+
+    def _check_relations(self) -> None:
+        """A city fact's relation to a shared fact (`narrower sought_improper_benefit`): the
+        target is a concept's fact, of the same type; `narrower` and `wider` are implications,
+        so only between yes/no facts; and following relations never comes back to a fact."""
+        facts = self.model.facts
+        for fact in facts.values():
+            related = fact.relation
+            if related is None:
+                continue
+            target = facts.get(related.shared)
+            if target is None:
+                self.error(
+                    codes.E101,
+                    f"unknown fact '{related.shared}'",
+                    related.span,
+                    *did_you_mean(related.shared, facts),
+                )
+                continue
+            if target.concept is None:
+                self.error(
+                    codes.E120,
+                    f"'{fact.name}' is related to '{target.name}', which is not a shared fact",
+                    related.span,
+                    "relate a city's fact to a fact declared in a concept (concepts.policy)",
+                    labels=(Label(target.span, "declared outside any concept"),),
+                )
+                continue
+            if fact.type != target.type:
+                self.error(
+                    codes.E205,
+                    f"'{fact.name}' is {fact.type} but the shared fact '{target.name}' is "
+                    f"{target.type}",
+                    related.span,
+                    "related facts describe the same thing and have the same type",
+                    labels=(Label(target.span, f"'{target.name}' declared here"),),
+                )
+            elif related.relation is not n.Relation.SAME and fact.type.name != "bool":
+                self.error(
+                    codes.E205,
+                    f"'{related.relation}' relates yes/no facts; '{fact.name}' is {fact.type}",
+                    related.span,
+                    "narrower and wider say which fact implies the other; "
+                    "other values can only be the same",
+                )
+        reported: set[str] = set()
+        for start in facts.values():
+            path: list[str] = []
+            name: str | None = start.name
+            while name is not None and name not in path and name in facts:
+                path.append(name)
+                relation = facts[name].relation
+                name = relation.shared if relation is not None else None
+            if name is None or name not in path or name in reported:
+                continue
+            cycle = path[path.index(name) :]
+            reported.update(cycle)
+            first = facts[name]
+            assert first.relation is not None
+            self.error(
+                codes.E121,
+                f"relations to shared facts go round: {' → '.join([*cycle, name])}",
+                first.relation.span,
+                "a city fact relates to a shared fact; relations cannot go round",
+            )
 
     def _outside_policy(self, span: n.Span) -> None:
         self.error(

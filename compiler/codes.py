@@ -89,6 +89,8 @@ E116 = _register("E116", "an excuse of a rule that is not a liability of the pol
 E117 = _register("E117", "an opt-out of the holiday roll-over beside no limit that rolls over")
 E118 = _register("E118", "an opt-out of the holiday roll-over without a reason")
 E119 = _register("E119", "a reserved policy id")
+E120 = _register("E120", "a fact related to something that is not a shared (concept) fact")
+E121 = _register("E121", "facts whose relations to shared facts form a cycle")
 
 # ---------------------------------------------------------------- E2xx types
 
@@ -96,6 +98,7 @@ E201 = _register("E201", "a value of the wrong type")
 E202 = _register("E202", "an operation on values of incompatible types")
 E203 = _register("E203", "unknown function")
 E204 = _register("E204", "a test gives a fact a value of the wrong type")
+E205 = _register("E205", "a fact related to a shared fact of another type")
 
 # ---------------------------------------------------------------- E3xx sources, citations, quotes
 

@@ -32,6 +32,8 @@ is never joined twice by the same relation:
 - ``reads``: rule / step / define -> fact, judgment or define (``via``: when, require,
   extend, within, formula)
 - ``in_concept``: fact -> concept;  ``part_of``: actor -> actor (``of``)
+- ``relates``: a city's fact -> the shared fact it is related to (``relation``: same,
+  narrower, wider)
 - ``actor``: rule / step -> actor (``role``: actor or a responsibility role)
 - ``overrides``: exclusion -> situation of the same policy (``all``:
   from ``overrides all``, which reaches every situation)
@@ -81,6 +83,7 @@ EDGE_TYPES = (
     "child_of",
     "reads",
     "in_concept",
+    "relates",
     "part_of",
     "actor",
     "overrides",
@@ -130,6 +133,14 @@ def _add_vocabulary(graph: nx.MultiDiGraph, program: ir.Program) -> None:
         )
         if fact.concept is not None:
             _edge(graph, node_id("fact", fact.name), node_id("concept", fact.concept), "in_concept")
+        if fact.related is not None:
+            _edge(
+                graph,
+                node_id("fact", fact.name),
+                node_id("fact", fact.related.shared),
+                "relates",
+                relation=str(fact.related.relation),
+            )
     for judgment in program.judgments.values():
         graph.add_node(
             node_id("judgment", judgment.name),
@@ -477,8 +488,9 @@ def policy_subgraph(graph: nx.MultiDiGraph, policies: Iterable[str]) -> nx.Multi
 def rules_reading(graph: nx.MultiDiGraph, name: str) -> dict[str, list[str]]:
     """Policy id -> names of its rules that read a fact, judgment or definition.
 
-    Reading through a definition or a procedure's step counts: this is how two cities'
-    treatment of one shared fact is compared.
+    Reading through a definition or a procedure's step counts, and so does reading a city's
+    fact related to a shared one (``relates``: same, narrower or wider): this is how two
+    cities' treatment of one shared fact is compared, their words differing or not.
     """
     found: dict[str, set[str]] = {}
     for reader in _readers(graph, name):
@@ -491,14 +503,18 @@ def rules_reading(graph: nx.MultiDiGraph, name: str) -> dict[str, list[str]]:
 
 
 def _readers(graph: nx.MultiDiGraph, name: str) -> set[str]:
-    """Every node that reads `name`, directly or through definitions."""
+    """Every node that reads `name`, directly, through definitions, or through a fact related
+    to it."""
     start = [node_id(t, name) for t in ("fact", "judgment", "define") if node_id(t, name) in graph]
     seen: set[str] = set()
     todo = list(start)
     while todo:
         target = todo.pop()
         for source, _, data in graph.in_edges(target, data=True):
-            if data["type"] == "reads" and source not in seen:
+            if data["type"] == "relates" and source not in seen:
+                seen.add(source)  # a city's fact: its readers read the shared fact's concept
+                todo.append(source)
+            elif data["type"] == "reads" and source not in seen:
                 seen.add(source)
                 if graph.nodes[source]["type"] == "define":
                     todo.append(source)

@@ -38,6 +38,18 @@ from compiler.sources import CitationSyntaxError, Clause, SourceDocument
 
 
 @dataclass(frozen=True)
+class Related:
+    """A fact's relation to a shared (concept) fact whose words differ (`nodes.Relation`):
+    what lines up one city's fact with another's in a comparison."""
+
+    relation: n.Relation
+    shared: str  # the concept fact
+
+    def __str__(self) -> str:
+        return f"{self.relation} {self.shared}"
+
+
+@dataclass(frozen=True)
 class Input:
     """A fact a case supplies, or a judgment only a person can make (a yes/no question)."""
 
@@ -48,6 +60,7 @@ class Input:
     concept: str | None = None
     refers: str | None = None  # a judgment's rule outside the document
     members: tuple[str, ...] = ()  # an enum fact's allowed values
+    related: Related | None = None  # a city fact's relation to a shared fact
 
     def spec(self) -> FactSpec:
         """The fact as the runtime describes it (coercion, schema, labels)."""
@@ -76,7 +89,10 @@ class Enum:
 class Concept:
     name: str
     label: str
-    facts: tuple[str, ...]
+    facts: tuple[str, ...]  # the shared facts, declared in the concept
+    # The facts outside the concept related to its facts (`Input.related`), in declaration
+    # order: the cities' own wordings, which a comparison lines up with the shared facts.
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -383,6 +399,11 @@ def _policy_lines(program: Program, policy: Policy) -> list[str]:
         lines.append(f"  decision {header.decision} {_q(header.decision_label or '')}")
     lines.append(f"  source {header.source} sha256 {header.source_sha256}")
     lines.append(f"  inputs ({len(policy.inputs)}): {', '.join(policy.inputs)}")
+    for name in policy.inputs:
+        related = program.facts[name].related if name in program.facts else None
+        if related is not None:
+            concept = program.facts[related.shared].concept
+            lines.append(f"  related {name} {related} (concept {concept})")
     for define in policy.defines:
         formula = to_text(define.expr)
         lines.append(f"  define {define.name}: {define.type} at {_at(define.clause)} = {formula}")

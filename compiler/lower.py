@@ -35,6 +35,7 @@ def lower(model: Model, root: Path) -> ir.Program:
             f.type,
             f.label,
             concept=f.concept,
+            related=ir.Related(f.relation.relation, f.relation.shared) if f.relation else None,
             members=tuple(m.name for m in enums[f.type.enum].members)
             if f.type.name == "enum" and f.type.enum in enums
             else (),
@@ -58,7 +59,18 @@ def lower(model: Model, root: Path) -> ir.Program:
         defines=defines,
         enums=enums,
         concepts={
-            c.name: ir.Concept(c.name, c.label, tuple(f.name for f in c.facts))
+            c.name: ir.Concept(
+                c.name,
+                c.label,
+                tuple(f.name for f in c.facts),
+                tuple(
+                    name
+                    for name, fact in facts.items()
+                    if fact.related is not None
+                    and fact.concept != c.name  # a shared fact relating to another of its own
+                    and facts[fact.related.shared].concept == c.name
+                ),
+            )
             for c in model.concepts.values()
         },
         actors={a.name: ir.Actor(a.name, a.label, a.part_of) for a in model.actors.values()},

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Literal as TypingLiteral
 from typing import TypeVar, assert_never
 
@@ -163,6 +164,28 @@ class PolicyHeader:
     span: Span = field(compare=False)
 
 
+class Relation(StrEnum):
+    """How a city's fact relates to a shared (concept) fact whose words differ: the one table
+    of relations (the grammar's RELATION terminal lists exactly these words).
+
+    Read as implications between the two facts about one case: `narrower` means the city fact
+    implies the shared one (the city's words cover fewer cases), `wider` the converse, `same`
+    both (different words, one meaning)."""
+
+    SAME = "same"
+    NARROWER = "narrower"
+    WIDER = "wider"
+
+
+@dataclass(frozen=True)
+class FactRelation:
+    """`fact ningbo_self_dealing: bool "以权谋私或优亲厚友" narrower sought_improper_benefit`."""
+
+    relation: Relation
+    shared: str  # the concept fact it relates to
+    span: Span = field(compare=False)
+
+
 @dataclass(frozen=True)
 class FactDecl:
     name: str
@@ -170,6 +193,7 @@ class FactDecl:
     label: str
     concept: str | None
     span: Span = field(compare=False)
+    relation: FactRelation | None = None  # to a shared fact, when the words differ
 
 
 @dataclass(frozen=True)

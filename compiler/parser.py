@@ -398,12 +398,17 @@ class _ToNodes(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def fact_decl(self, meta: Any, c: list[Any]) -> n.FactDecl:
-        return n.FactDecl(str(c[0]), c[1], self._string(c[2]), None, self._span(meta))
+        relation = c[3] if len(c) > 3 else None
+        return n.FactDecl(str(c[0]), c[1], self._string(c[2]), None, self._span(meta), relation)
+
+    @v_args(meta=True)
+    def fact_relation(self, meta: Any, c: list[Token]) -> n.FactRelation:
+        return n.FactRelation(n.Relation(str(c[0])), str(c[1]), self._span(meta))
 
     @v_args(meta=True)
     def concept_decl(self, meta: Any, c: list[Any]) -> n.ConceptDecl:
         name = str(c[0])
-        facts = tuple(n.FactDecl(f.name, f.type, f.label, name, f.span) for f in c[2:])
+        facts = tuple(replace(f, concept=name) for f in c[2:])
         return n.ConceptDecl(name, self._string(c[1]), facts, self._span(meta))
 
     @v_args(meta=True)

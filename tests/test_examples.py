@@ -260,7 +260,7 @@ def test_cli_text(capsys: pytest.CaptureFixture[str], loaded_once: None) -> None
     assert code == 0
     assert out.startswith("ningbo 第四条（一）2: 1 rule")
     assert "situation concealment_undetected (第四条（一）2) → applies" in out
-    assert "applicant_concealed_finances = true" in out and "造成错保（错救）" in out
+    assert "ningbo_applicant_misreported = true" in out and "造成错保（错救）" in out
     assert "major_adverse_impact = false" in out and "[judgment]" in out
     assert "uses judgments" in out
 

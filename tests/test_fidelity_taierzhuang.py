@@ -68,7 +68,7 @@ def test_emergency_case_is_not_bound_by_the_dibao_tekun_procedure(
         "pre_aid_delivered_date": "2024-03-01",
         "taierzhuang_emergency_paperwork_date": "2024-03-06",
         "taierzhuang_emergency_registered": True,
-        "pre_aid_paperwork_completed": True,
+        "taierzhuang_pre_aid_signatures_completed": True,
     }
     checks = validate(capsys, tmp_path, record)["E-1"]
     assert statuses(checks, "approval_limit", *PROCEDURE_STEPS, "notice_length") == dict.fromkeys(

@@ -45,19 +45,19 @@ PROG = f"python -m {PACKAGE}"
 # Facts under which 宁波 第四条（一）2 applies (from `policyc example ningbo 第四条（一）2`).
 NINGBO_FACTS: dict[str, bool] = {
     "abused_power": False,
-    "applicant_concealed_finances": True,
     "application_procedure_skipped": False,
     "checks_found_no_anomaly": True,
     "complies_with_policy": True,
     "found_ineligible_on_check": False,
     "major_adverse_impact": False,
     "missed_grant": False,
+    "ningbo_applicant_misreported": True,
+    "ningbo_info_and_home_checked": True,
     "ningbo_other_violation": False,
-    "procedure_regular": True,
+    "ningbo_procedure_regular": True,
+    "ningbo_self_dealing": False,
     "reports_not_handled": False,
     "shirked_eligible_application": False,
-    "sought_improper_benefit": False,
-    "staff_investigated_per_rules": True,
     "wrong_grant": True,
 }
 

@@ -150,14 +150,30 @@ def test_overrides_all_reaches_every_situation() -> None:
 
 
 def test_the_shared_fact_is_read_by_both_cities() -> None:
-    readers = rules_reading(GRAPH, "applicant_concealed_finances")
+    readers = rules_reading(GRAPH, "wrong_grant")
     assert {"ningbo", "weihai"} <= set(readers)
     for policy, rules in readers.items():
         assert rules == sorted(rules)
         for rule in rules:
-            assert GRAPH.has_edge(
-                f"rule:{policy}/{rule}", "fact:applicant_concealed_finances", key="reads"
-            )
+            assert GRAPH.has_edge(f"rule:{policy}/{rule}", "fact:wrong_grant", key="reads")
+
+
+def test_a_shared_fact_is_read_through_the_cities_related_facts() -> None:
+    # Each city words the concealment its own way: its rules read its own fact, which
+    # `relates` to the shared one, so a comparison of the shared fact still finds them all.
+    readers = rules_reading(GRAPH, "applicant_concealed_finances")
+    assert readers == {
+        "ningbo": ["concealment_undetected"],
+        "taierzhuang": ["beneficiary_concealment"],
+        "weihai": ["concealment"],
+    }
+    edge = GRAPH.get_edge_data(
+        "fact:weihai_applicant_concealed_property", "fact:applicant_concealed_finances"
+    )
+    assert edge == {"relates": {"type": "relates", "relation": "narrower"}}
+    for _, v, data in edges_of(GRAPH, "relates"):
+        assert GRAPH.nodes[v]["concept"] is not None  # always to a shared fact
+        assert data["relation"] in {"same", "narrower", "wider"}
 
 
 def test_facts_of_policy_are_declared_inputs() -> None:
@@ -166,7 +182,7 @@ def test_facts_of_policy_are_declared_inputs() -> None:
         facts = facts_of_policy(GRAPH, policy)
         assert facts == sorted(facts)
         assert set(facts) <= inputs
-    assert "applicant_concealed_finances" in facts_of_policy(GRAPH, "ningbo")
+    assert "ningbo_applicant_misreported" in facts_of_policy(GRAPH, "ningbo")
     assert facts_of_policy(GRAPH, "no_such_policy") == []
 
 
@@ -234,7 +250,7 @@ def test_conditions_are_policy_text() -> None:
     rule = GRAPH.nodes["rule:ningbo/" + MODEL.policies["ningbo"].of_kind(Kind.SITUATION)[0].name]
     assert isinstance(rule["when"], str)
     assert any(
-        "applicant_concealed_finances and" in d.get("when", "") for _, d in GRAPH.nodes(data=True)
+        "staff_investigated_per_rules and" in d.get("when", "") for _, d in GRAPH.nodes(data=True)
     )
 
 

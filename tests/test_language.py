@@ -198,6 +198,71 @@ def test_concept_gives_its_facts_the_concept_name() -> None:
     ]
 
 
+@pytest.mark.parametrize("relation", ["same", "narrower", "wider"])
+def test_fact_related_to_a_shared_fact(relation: str) -> None:
+    fact = only(f'fact ningbo_self_dealing: bool "以权谋私" {relation} sought_improper_benefit')
+    assert isinstance(fact, n.FactDecl)
+    assert fact.relation == n.FactRelation(n.Relation(relation), "sought_improper_benefit", SPAN)
+    assert fact.concept is None
+
+
+def test_a_shared_fact_may_relate_to_another_and_keeps_its_concept() -> None:
+    concept = only(
+        """
+        concept recovery "追缴" {
+            fact recovery_organized: bool "已组织追缴"
+            fact recovery_completed: bool "已全额追回" narrower recovery_organized
+        }
+        """
+    )
+    completed = concept.facts[1]
+    assert completed.concept == "recovery"
+    assert completed.relation == n.FactRelation(n.Relation.NARROWER, "recovery_organized", SPAN)
+
+
+def test_the_grammar_lists_exactly_the_relations() -> None:
+    import re
+
+    from compiler.parser import grammar_text
+
+    match = re.search(r"^RELATION:(.*)$", grammar_text(), re.M)
+    assert match is not None
+    assert set(re.findall(r'"(\w+)"', match.group(1))) == {r.value for r in n.Relation}
+
+
+def test_relations_are_lowered_and_checked(tmp_path: Path) -> None:
+    from compiler.lower import lower
+
+    root = tmp_path
+    (root / "policies").mkdir()
+    (root / "policies" / "concepts.policy").write_text(
+        'concept misconduct "不当行为" {\n'
+        '    fact sought_improper_benefit: bool "为个人、家属、他人或单位谋取不正当利益"\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    (root / "policies" / "vocabulary.policy").write_text("", encoding="utf-8")
+    city = root / "policies" / "city.policy"
+    city.write_text(
+        'fact city_self_dealing: bool "以权谋私或优亲厚友" narrower sought_improper_benefit\n'
+        'fact city_count: int "人数" same sought_improper_benefit\n'
+        'fact city_other: bool "其他" wider city_self_dealing\n',
+        encoding="utf-8",
+    )
+    model, diagnostics = check(load(root))
+    assert sorted(d.code.id for d in diagnostics) == ["E120", "E205"]
+    city.write_text(
+        'fact city_self_dealing: bool "以权谋私或优亲厚友" narrower sought_improper_benefit\n',
+        encoding="utf-8",
+    )
+    model, diagnostics = check(load(root))
+    assert diagnostics == []
+    program = lower(model, root)
+    related = program.facts["city_self_dealing"].related
+    assert related is not None and str(related) == "narrower sought_improper_benefit"
+    assert program.concepts["misconduct"].related == ("city_self_dealing",)
+
+
 def test_empty_concept() -> None:
     concept = only('concept c "空" { }')
     assert isinstance(concept, n.ConceptDecl)
