@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from .decision import decide_json
@@ -25,7 +25,7 @@ from .timelimits import (
     load_calendar,
 )
 from .validation import validate
-from .values import FactError
+from .values import FactError, parse_datetime, to_json
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -93,22 +93,29 @@ def due_json(
             "excluding": limit.excluding,
         }
         try:
-            if limit.unit == "hours":
+            if limit.unit == "hours" and not isinstance(start, datetime):
+                # A date alone has no time of day for the hours to run from.
                 entry["due"] = None
                 entry["note"] = (
-                    f"{limit.amount} hours from the moment of {limit.start or 'the start'}"
+                    f"{limit.amount} hours from the moment of {limit.start or 'the start'}: "
+                    "give --start with its time of day, YYYY-MM-DDTHH:MM"
                 )
             else:
-                entry["due"] = limit.due(start, calendar).isoformat()
+                # Hours run from the moment; days and working days from its day.
+                entry["due"] = to_json(limit.due(start, calendar))
             if limit.excluding is not None:
                 period = policy.periods.get(limit.excluding, limit.excluding)
                 entry["note"] = f"later by the working days of {period}, which do not count"
             if limit.extend_amount is not None and limit.extend_unit is not None:
-                extended = limit.due(start, calendar, extended=True)
+                extended = (
+                    None
+                    if limit.extend_unit == "hours" and not isinstance(start, datetime)
+                    else to_json(limit.due(start, calendar, extended=True))
+                )
                 entry["extended"] = {
                     "count": limit.extend_amount,
                     "unit": limit.extend_unit,
-                    "due": extended.isoformat(),
+                    "due": extended,
                 }
         except CalendarNotCovered as error:
             raise InputError(
@@ -117,7 +124,7 @@ def due_json(
         entries.append(entry)
     return {
         "policy": policy.id,
-        "start": start.isoformat(),
+        "start": to_json(start),
         "limits": entries,
         "calendar": calendar_coverage(calendar),
     }
@@ -137,11 +144,17 @@ def _read_json(source: str) -> object:
         raise InputError(f"{source}: not valid JSON: {error}") from None
 
 
-def _start_date(text: str) -> date:
+def parse_start(text: str) -> date:
+    """`due --start`: a date, or a date-time (local time in China) for limits in hours."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--start {text}: expected a date YYYY-MM-DD") from None
+        start = parse_datetime(text)
+    except FactError as error:
+        raise InputError(f"--start {error}") from None
+    if start is None:
+        raise InputError(
+            f"--start {text}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM"
+        )
+    return start
 
 
 def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.ArgumentParser:
@@ -164,7 +177,9 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
     p = verbs.add_parser("due", help="the due dates of a clause's time limits")
     p.add_argument("--policy", required=True, help=f"one of: {ids}")
     p.add_argument("clause", help="the clause, in the document's numbering (二（三）)")
-    p.add_argument("--start", required=True, help="YYYY-MM-DD")
+    p.add_argument(
+        "--start", required=True, help="YYYY-MM-DD, or YYYY-MM-DDTHH:MM for limits in hours"
+    )
     p.add_argument("--calendar", action="append", metavar="FILE")
 
     p = verbs.add_parser("schema", help="the JSON Schema of a policy's case records")
@@ -198,7 +213,7 @@ def main(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
                     f"{policy.id} {args.clause} has no time limit; "
                     f"clauses with limits: {', '.join(known)}"
                 )
-            result = due_json(policy, limits, _start_date(args.start), calendar_from(args.calendar))
+            result = due_json(policy, limits, parse_start(args.start), calendar_from(args.calendar))
             print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
             return EXIT_OK
         schema = record_schema(policy.id, policy.title, policy.facts)
