@@ -301,6 +301,15 @@ def test_policy_case_on_generated_code(
     for rule_check in case.rule_checks:
         value = _rule_value(module, rules[rule_check.rule], own_facts)
         assert value is rule_check.holds, case.label
+    if case.record_checks:
+        results = module.check_record(raw)
+        for record_check in case.record_checks:
+            # A time limit first: a deadline's limit and its statement share the name.
+            found = sorted(
+                (r for r in results if r.rule == record_check.name),
+                key=lambda r: r.kind != "time_limit",
+            )
+            assert found and found[0].status == record_check.status, case.label
 
 
 def _clause(policy: ir.Policy, citation: str) -> str:
