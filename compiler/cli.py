@@ -346,9 +346,9 @@ def cmd_due(args: argparse.Namespace) -> int:
     program = _load_program(args)
     policy = _policy(program, args.policy)
     try:
-        start = date.fromisoformat(args.start)
-    except ValueError:
-        raise UsageError(f"--start {args.start}: expected a date YYYY-MM-DD") from None
+        start = runtime_cli.parse_start(args.start)
+    except runtime_cli.InputError as error:
+        raise UsageError(str(error)) from None
     # The clause as the document numbers it; then the runtime picks its limits, as the
     # generated validators' `due` does.
     clause = _clause(policy, args.clause)
@@ -382,7 +382,7 @@ def cmd_due(args: argparse.Namespace) -> int:
         due = entry["due"] or "—"
         _print(
             f"{entry['limit']} [{entry['clause']}] {entry['count']} {entry['unit']} "
-            f"from {start}: {due}{note}{more}"
+            f"from {report['start']}: {due}{note}{more}"
         )
     return EXIT_OK
 
@@ -643,7 +643,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("due", help="the due dates of every time limit a clause states")
     p.add_argument("policy")
     p.add_argument("clause", help="in the document's numbering, e.g. 二（三）")
-    p.add_argument("--start", required=True, metavar="DATE", help="YYYY-MM-DD (not counted)")
+    p.add_argument(
+        "--start",
+        required=True,
+        metavar="DATE",
+        help="YYYY-MM-DD (not counted), or YYYY-MM-DDTHH:MM for limits in hours",
+    )
     p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_due)

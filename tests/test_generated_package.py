@@ -317,6 +317,18 @@ def test_due(installed: Installed) -> None:
     assert half.returncode == 0 and half.stdout == result.stdout
 
 
+def test_due_from_a_moment(installed: Installed) -> None:
+    result = run(
+        installed, "due", "--policy", "taierzhuang", "二（三）", "--start", "2024-03-01T09:30"
+    )
+    assert result.returncode == 0, result.stderr
+    dues = {e["limit"]: e["due"] for e in json.loads(result.stdout)["limits"]}
+    assert (dues["pre_aid"], dues["paperwork"]) == ("2024-03-02T09:30", "2024-03-08")
+    bad = run(installed, "due", "--policy", "lucheng", "四（二）", "--start", "2024-03-01T01:30Z")
+    assert bad.returncode == 2
+    assert "+08:00" in bad.stderr
+
+
 def test_due_clause_without_a_limit(installed: Installed) -> None:
     result = run(installed, "due", "--policy", "taierzhuang", "三（一）", "--start", "2024-09-27")
     assert result.returncode == 2
