@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from .kinds import CHECKED_KINDS
 from .logic import merge
 from .policy import Facts, Limit, PolicyInfo, Rule
-from .timelimits import WorkdayCalendar
+from .timelimits import DueBounds, WorkdayCalendar
 from .values import Unknown, Value, to_json
 
 # pass: the record complies; fail: it breaks the rule; holds: a liability arises;
@@ -33,6 +33,7 @@ class CheckResult:
     status: str
     message: str
     needs: tuple[str, ...] = ()
+    unpublished: tuple[int, ...] = ()  # years whose holiday schedule would decide it
 
     @property
     def finding(self) -> bool:
@@ -47,13 +48,17 @@ class CheckResult:
             "status": self.status,
             "message": self.message,
             "needs": list(self.needs),
+            # Only when it matters, so that reports of settled dates keep their shape.
+            **({"calendar_unpublished": list(self.unpublished)} if self.unpublished else {}),
         }
 
 
 def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) -> list[CheckResult]:
     """Every check of the policy on one record's typed facts, in document order.
 
-    Raises CalendarNotCovered when a working-day limit reaches a year the calendar lacks."""
+    Raises CalendarNotCovered when a working-day limit reaches a year the calendar lacks; a
+    year with statutory holidays only gives `undetermined` when its unpublished adjustments
+    could decide the check either way."""
     results: list[CheckResult] = []
     for limit in policy.limits:
         if limit.start is not None and limit.end is not None:
@@ -130,8 +135,8 @@ def _check_limit(
         extended = limit.extend_when(facts)
     amount = limit.duration(extended is True)
     excluded, period_needs = _excluded_period(limit, facts)
-    verdict, due = _within(limit, start, end, extended is True, excluded, calendar)
-    shown = _describe(limit, amount, start, due, excluded, policy)
+    verdict, due, bounds = _within(limit, start, end, extended is True, excluded, calendar)
+    shown = _describe(limit, amount, start, due, excluded, policy) + _provisional(bounds)
     if verdict == "late" and period_needs:
         # The excluded period only pushes the due date later: without its dates, not knowable.
         return _result(
@@ -148,6 +153,19 @@ def _check_limit(
             "undetermined",
             f"{shown}; whether the limit is extended is unknown",
             extended.needs,
+        )
+    if verdict == "unclear" and bounds is not None:
+        years = ", ".join(str(y) for y in bounds.unpublished)
+        return CheckResult(
+            limit.name,
+            kind,
+            limit.clause,
+            limit.quote,
+            "undetermined",
+            f"{shown}; {limit.end} {end} is in time or late depending on the {years} holiday "
+            "schedule, not yet published (add it with --calendar FILE)",
+            tuple(sorted(_needs(applies) | period_needs | _needs(extended))),
+            bounds.unpublished,
         )
     if verdict == "unclear":
         return _result(
@@ -189,17 +207,36 @@ def _within(
     extended: bool,
     excluded: tuple[date, date] | None,
     calendar: WorkdayCalendar,
-) -> tuple[str, date]:
-    """in_time, late, or unclear (an hours limit that dates cannot settle); and the due date."""
+) -> tuple[str, date, DueBounds | None]:
+    """in_time, late, or unclear (an hours limit that dates cannot settle, or a due date that
+    an unpublished holiday schedule could put on either side of `end`); the due date; and its
+    bounds when they are provisional."""
     amount, unit = limit.duration(extended)
     if unit == "hours":
         # From dates alone: the same day is in time; more than the limit's days later is late.
         latest = start + timedelta(days=-(-amount // 24))
         if end <= start:
-            return "in_time", start
-        return ("late" if end > latest else "unclear"), latest
-    due = limit.due(start, calendar, extended=extended, excluded=excluded)
-    return ("in_time" if end <= due else "late"), due
+            return "in_time", start, None
+        return ("late" if end > latest else "unclear"), latest, None
+    bounds = limit.due_bounds(start, calendar, extended=extended, excluded=excluded)
+    shown = None if bounds.final else bounds
+    # Decided when the dates settle it whatever the schedule: in time by the earliest
+    # possible due date, late after the latest.
+    if end <= bounds.earliest:
+        return "in_time", bounds.due, shown
+    if end > bounds.latest:
+        return "late", bounds.due, shown
+    return "unclear", bounds.due, shown
+
+
+def _provisional(bounds: DueBounds | None) -> str:
+    if bounds is None:
+        return ""
+    years = ", ".join(str(y) for y in bounds.unpublished)
+    return (
+        f" (provisional: statutory holidays only, {years} schedule not yet published; "
+        f"between {bounds.earliest} and {bounds.latest})"
+    )
 
 
 def _describe(

@@ -21,6 +21,7 @@ from .report import FORMATS, render
 from .timelimits import (
     CalendarDataError,
     CalendarNotCovered,
+    DueBounds,
     WorkdayCalendar,
     load_calendar,
 )
@@ -59,9 +60,7 @@ def run_validate(
     except RecordError as error:
         raise InputError(str(error)) from None
     except CalendarNotCovered as error:
-        raise InputError(
-            f"{error}; add the year's official schedule with --calendar FILE"
-        ) from None
+        raise InputError(str(error)) from None  # its message already says what to do
     return render(run, fmt), EXIT_FINDINGS if run.findings else EXIT_OK
 
 
@@ -99,21 +98,19 @@ def due_json(
                     f"{limit.amount} hours from the moment of {limit.start or 'the start'}"
                 )
             else:
-                entry["due"] = limit.due(start, calendar).isoformat()
+                _put_due(entry, limit.due_bounds(start, calendar))
             if limit.excluding is not None:
                 period = policy.periods.get(limit.excluding, limit.excluding)
                 entry["note"] = f"later by the working days of {period}, which do not count"
             if limit.extend_amount is not None and limit.extend_unit is not None:
-                extended = limit.due(start, calendar, extended=True)
-                entry["extended"] = {
+                extended: dict[str, object] = {
                     "count": limit.extend_amount,
                     "unit": limit.extend_unit,
-                    "due": extended.isoformat(),
                 }
+                _put_due(extended, limit.due_bounds(start, calendar, extended=True))
+                entry["extended"] = extended
         except CalendarNotCovered as error:
-            raise InputError(
-                f"{error}; add the year's official schedule with --calendar FILE"
-            ) from None
+            raise InputError(str(error)) from None  # its message already says what to do
         entries.append(entry)
     return {
         "policy": policy.id,
@@ -121,6 +118,19 @@ def due_json(
         "limits": entries,
         "calendar": calendar_coverage(calendar),
     }
+
+
+def _put_due(entry: dict[str, object], bounds: DueBounds) -> None:
+    """The due date, and when a holiday schedule it depends on is not yet published, the
+    mark: `provisional` with the bounds and the reason.  Never silently final."""
+    entry["due"] = bounds.due.isoformat()
+    if not bounds.final:
+        entry["provisional"] = {
+            "earliest": bounds.earliest.isoformat(),
+            "latest": bounds.latest.isoformat(),
+            "unpublished": list(bounds.unpublished),
+            "reason": bounds.reason(),
+        }
 
 
 def calendar_coverage(calendar: WorkdayCalendar) -> list[int]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .timelimits import WorkdayCalendar, due_date
+from .timelimits import DueBounds, WorkdayCalendar, due_bounds, due_date
 from .values import FactSpec, Known, Value
 
 Facts = Mapping[str, Known]
@@ -77,6 +77,21 @@ class Limit:
         # on any other unit rather than dropping it.
         periods = (excluded,) if excluded and self.excluding is not None else ()
         return due_date(start, amount, unit, calendar, excluded=periods)
+
+    def due_bounds(
+        self,
+        start: date | datetime,
+        calendar: WorkdayCalendar,
+        *,
+        extended: bool = False,
+        excluded: tuple[date, date] | None = None,
+    ) -> DueBounds:
+        """`due`, for a count that may reach a year whose holiday schedule is not published:
+        the provisional date and the earliest and latest it can become (final when the
+        calendar settles every day counted).  Not for hours (`due` gives the moment)."""
+        amount, unit = self.duration(extended)
+        periods = (excluded,) if excluded and self.excluding is not None else ()
+        return due_bounds(start, amount, unit, calendar, excluded=periods)
 
 
 @dataclass(frozen=True)
