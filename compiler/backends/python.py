@@ -322,7 +322,9 @@ def due(
     """The due date of a time limit from `start`; the start day is not counted.
 
     Working days follow China's official calendar (the years it covers are in
-    `runtime.timelimits`; outside them CalendarNotCovered is raised, never a guess).
+    `runtime.timelimits`; outside them CalendarNotCovered is raised, never a guess).  A count
+    into a year whose holiday schedule is not yet published raises CalendarProvisional: its
+    `bounds` (or `POLICY.limit(limit).due_bounds(...)`) give the provisional date and range.
     `excluded` is the period a limit "不含公示期" does not count, both ends included."""
     result = POLICY.limit(limit).due(
         start, calendar or _calendar(), extended=extended, excluded=excluded
