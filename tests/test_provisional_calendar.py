@@ -355,3 +355,38 @@ def test_bundled_statutory_data_equals_regeneration() -> None:
     assert STATUTORY_DATA.read_text(encoding="utf-8") == render_calendar_data(
         generate_statutory_data()
     )
+
+
+@maintainer
+def test_every_official_due_date_2010_2025_lies_within_the_bounds() -> None:
+    # As if nothing after 2009 were published: the statutory holidays of the law then in
+    # force and the bundled adjustment bounds must bracket every official due date.
+    from compiler.runtime.timelimits import Statutory
+    from compiler.timelimits import ONE_OFF_DAYS, statutory_holidays
+
+    statutory = Statutory(
+        first_year=2010,
+        last_year=2025,
+        holidays={
+            year: tuple((name, frozenset(days)) for name, days in statutory_holidays(year))
+            for year in range(2010, 2027)
+        },
+        adjustments=STATUTORY.adjustments,
+    )
+    official = read_calendar_file(BUNDLED_DATA)
+    provisional = calendar_from_schedules(
+        {y: s for y, s in official.items() if y < 2010}, statutory
+    )
+    one_off = (min(ONE_OFF_DAYS) - timedelta(days=70), max(ONE_OFF_DAYS))
+    published = load_calendar(statutory=False)
+    start = date(2009, 12, 1)
+    checked = 0
+    while start < date(2025, 10, 1):
+        if not one_off[0] <= start <= one_off[1]:  # the 2015 commemoration was no adjustment
+            for amount in (1, 5, 12, 22, 40):
+                truth = due_date(start, amount, "workdays", published)
+                bounds = due_bounds(start, amount, "workdays", provisional)
+                assert bounds.earliest <= truth <= bounds.latest, (start, amount, truth, bounds)
+                checked += 1
+        start += timedelta(days=4)
+    assert checked > 6500

@@ -746,7 +746,8 @@ def _workday_bounds(
     if amount == 0:
         return DueBounds(start, start, start)
     clusters = calendar.clusters
-    weekdays_in: dict[int, int] = {}  # the clusters touched so far
+    weekdays_total: dict[int, int] = {}  # the clusters touched so far
+    weekdays_in: dict[int, int] = {}
     weekends_in: dict[int, int] = {}
     base = 0
     due = earliest = None
@@ -763,8 +764,9 @@ def _workday_bounds(
         if settled is None:
             index = calendar.unsettled[day]
             unpublished.add(clusters[index].year)
-            weekdays_in.setdefault(index, 0)
-            weekends_in.setdefault(index, 0)
+            if index not in weekdays_total:
+                weekdays_total[index] = calendar.unsettled_weekdays(index)
+                weekdays_in[index] = weekends_in[index] = 0
             if day.weekday() < _SATURDAY:
                 base += 1
                 weekdays_in[index] += 1
@@ -779,7 +781,7 @@ def _workday_bounds(
             min(clusters[i].max_extra_work, inside) for i, inside in weekends_in.items()
         )
         most -= sum(
-            max(0, clusters[i].min_extra_off - (calendar.unsettled_weekdays(i) - inside))
+            max(0, clusters[i].min_extra_off - (weekdays_total[i] - inside))
             for i, inside in weekdays_in.items()
         )
         if due is None and base >= amount:
