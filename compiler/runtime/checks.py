@@ -3,7 +3,9 @@
 Every result cites its clause.  A check whose facts the record does not mention at all is
 `skipped` (the record says nothing about it); one that needs facts the record lacks is
 `undetermined` and names them; nothing is ever guessed.  A limit counted in hours cannot be
-decided from dates alone unless the dates settle it either way.
+decided from dates alone unless the dates settle it either way; nor can a working-day limit
+whose count reaches a year with no published holiday schedule, unless the end date falls on
+or before its earliest possible due date or after its latest (then `unpublished` names the year).
 """
 
 from __future__ import annotations
