@@ -370,7 +370,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     for entry in report["limits"]:  # type: ignore[attr-defined]
         extended = entry.get("extended")
         more = (
-            f"; extended {extended['count']} {extended['unit']}: {extended['due']}"
+            f"; extended {extended['count']} {extended['unit']}: "
+            f"{_shown_due(extended['due'], extended.get('provisional'))}"
             + (f" ({extended['note']})" if extended.get("note") else "")
             if extended
             else ""
@@ -379,12 +380,24 @@ def cmd_due(args: argparse.Namespace) -> int:
         if entry.get("no_rollover"):
             notes.append(f"not moved off a 法定休假日: {entry['no_rollover']}")
         note = f" ({'; '.join(notes)})" if notes else ""
-        due = entry["due"] or "—"
+        due = _shown_due(entry["due"], entry.get("provisional"))
         _print(
             f"{entry['limit']} [{entry['clause']}] {entry['count']} {entry['unit']} "
             f"from {report['start']}: {due}{note}{more}"
         )
+        for provisional in (entry.get("provisional"), (extended or {}).get("provisional")):
+            if provisional:
+                _print(f"  {provisional['reason']}")
     return EXIT_OK
+
+
+def _shown_due(due: str | None, provisional: dict[str, Any] | None) -> str:
+    """The due date as `due` prints it: a provisional one carries the mark and its bounds."""
+    if due is None:
+        return "—"
+    if not provisional:
+        return due
+    return f"{due} PROVISIONAL ({provisional['earliest']}..{provisional['latest']})"
 
 
 def _clause(policy: ir.Policy, text: str) -> Clause:

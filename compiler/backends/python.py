@@ -333,7 +333,10 @@ def due(
     (民法典 第二百零三条) unless the limit says why not (`POLICY.limit(name).no_rollover`);
     `POLICY.limit(name).reckon(...)` also gives the day the count reached.
     Working days follow China's official calendar (the years it covers are in
-    `runtime.timelimits`; outside them CalendarNotCovered is raised, never a guess).
+    `runtime.timelimits`; outside them CalendarNotCovered is raised, never a guess).  A count
+    of working days, or a roll-over, that waits on a year whose holiday schedule is not yet
+    published raises CalendarProvisional: its `bounds` (or `POLICY.limit(limit).reckon(...)`)
+    give the provisional date and range.
     `excluded` is the period a limit "不含公示期" does not count, both ends included."""
     result = POLICY.limit(limit).due(
         start, calendar or _calendar(), extended=extended, excluded=excluded

@@ -10,7 +10,14 @@ in it (00:00 up to the next day's 00:00).  The check passes when even the longes
 those days allow is within the limit, fails when even the shortest exceeds it, and is otherwise
 `undetermined`, naming the facts whose time of day is missing.  For a 24-hour limit with dates
 alone: the same day passes, the next day is undetermined, two days later fails.  Limits counted
-in days use the day of a date-time (the start day is not counted either way).
+in days use the day of a date-time (the start day is not counted either way).  Hours never
+roll over and need no calendar.
+
+A working-day limit whose count reaches a year with no published holiday schedule, or a limit
+in days, months or years whose roll-over (民法典 第二百零三条) asks whether a day of such a year
+is a 法定休假日, has a provisional due date with bounds: the check is decided when the end date
+falls on or before the earliest possible due date or after the latest, and otherwise
+`undetermined`, naming the year (`calendar_unpublished`).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from .kinds import CHECKED_KINDS
 from .logic import merge
 from .policy import Facts, Limit, PolicyInfo, Rule
-from .timelimits import WorkdayCalendar
+from .timelimits import DueBounds, WorkdayCalendar
 from .values import Known, Unknown, Value, to_json
 
 # pass: the record complies; fail: it breaks the rule; holds: a liability arises;
@@ -40,6 +47,7 @@ class CheckResult:
     status: str
     message: str
     needs: tuple[str, ...] = ()
+    unpublished: tuple[int, ...] = ()  # years whose holiday schedule would decide it
 
     @property
     def finding(self) -> bool:
@@ -54,6 +62,8 @@ class CheckResult:
             "status": self.status,
             "message": self.message,
             "needs": list(self.needs),
+            # Only when it matters, so that reports of settled dates keep their shape.
+            **({"calendar_unpublished": list(self.unpublished)} if self.unpublished else {}),
         }
 
 
@@ -61,7 +71,8 @@ def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) ->
     """Every check of the policy on one record's typed facts, in document order.
 
     Raises CalendarNotCovered when a limit (in workdays, or one whose last day may roll over)
-    reaches a year the calendar lacks."""
+    reaches a year the calendar lacks; a year with statutory holidays only gives
+    `undetermined` when its unpublished adjustments could decide the check either way."""
     results: list[CheckResult] = []
     for limit in policy.limits:
         if limit.start is not None and limit.end is not None:
@@ -73,10 +84,15 @@ def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) ->
 
 
 def _result(
-    rule: Rule | Limit, kind: str, status: str, message: str, needs: frozenset[str] = frozenset()
+    rule: Rule | Limit,
+    kind: str,
+    status: str,
+    message: str,
+    needs: frozenset[str] = frozenset(),
+    unpublished: tuple[int, ...] = (),
 ) -> CheckResult:
     return CheckResult(
-        rule.name, kind, rule.clause, rule.quote, status, message, tuple(sorted(needs))
+        rule.name, kind, rule.clause, rule.quote, status, message, tuple(sorted(needs)), unpublished
     )
 
 
@@ -139,9 +155,15 @@ def _check_limit(
     amount = limit.duration(extended is True)
     excluded, period_needs = _excluded_period(limit, facts)
     within = _within(limit, start, end, extended is True, excluded, calendar)
-    verdict, untimed = within.verdict, within.untimed
-    shown = _describe(limit, amount, start, within.due, excluded, policy) + within.note
+    verdict, untimed, bounds = within.verdict, within.untimed, within.bounds
+    shown = (
+        _describe(limit, amount, start, within.due, excluded, policy)
+        + within.note
+        + _provisional(bounds)
+    )
     ended = f"{limit.end} {_moment(end)}"
+    # Years whose unpublished schedule leaves the verdict open, for every undetermined result.
+    unpublished = bounds.unpublished if bounds is not None and verdict == "unclear" else ()
     if verdict == "late" and period_needs:
         # The excluded period only pushes the due date later: without its dates, not knowable.
         return _result(
@@ -158,6 +180,18 @@ def _check_limit(
             "undetermined",
             f"{shown}; whether the limit is extended is unknown",
             extended.needs | untimed,
+            unpublished,
+        )
+    if verdict == "unclear" and bounds is not None:
+        years = ", ".join(str(y) for y in bounds.unpublished)
+        return _result(
+            limit,
+            kind,
+            "undetermined",
+            f"{shown}; {ended} is in time or late depending on the {years} holiday "
+            "schedule, not yet published (add it with --calendar FILE)",
+            _needs(applies) | period_needs | _needs(extended),
+            unpublished,
         )
     if verdict == "unclear":
         # Dates alone: the record's days allow both an answer in time and a late one.
@@ -206,6 +240,7 @@ class _Within:
     due: str  # the due date or moment as shown
     note: str = ""  # why the due date is later than the count (民法典 第二百零三条), or ""
     untimed: frozenset[str] = frozenset()  # unclear: the facts with no time of day
+    bounds: DueBounds | None = None  # a provisional due date's earliest and latest
 
 
 def _within(
@@ -218,15 +253,26 @@ def _within(
 ) -> _Within:
     """in_time, late, or unclear (an hours limit the record's moments cannot settle); the due
     date (moved off a 法定休假日 when the limit rolls over) or moment as shown; why it moved;
-    and, when unclear, the facts whose time of day is missing."""
+    when unclear, the facts whose time of day is missing; and the bounds of a due date that
+    waits on an unpublished holiday schedule (unclear when `end` lies between them)."""
     amount, unit = limit.duration(extended)
     if unit == "hours":
         # Hours run from the moment and never move (民法典 第二百零一条第二款): no calendar.
         return _within_hours(limit, start, end, amount)
     reckoned = limit.reckon(_day(start), calendar, extended=extended, excluded=excluded)
-    verdict = "in_time" if _day(end) <= _day(reckoned.day) else "late"
-    note = f" ({reckoned.explanation()})" if reckoned.moved else ""
-    return _Within(verdict, _moment(reckoned.day), note)
+    explanation = reckoned.explanation()
+    note = f" ({explanation})" if explanation else ""
+    bounds = reckoned.bounds
+    day = _day(end)
+    # Decided when the dates settle it whatever the unpublished schedule: in time by the
+    # earliest possible due date, late after the latest.
+    if day <= (bounds.earliest if bounds is not None else _day(reckoned.day)):
+        verdict = "in_time"
+    elif bounds is None or day > bounds.latest:
+        verdict = "late"
+    else:
+        verdict = "unclear"
+    return _Within(verdict, _moment(reckoned.day), note, bounds=bounds)
 
 
 def _within_hours(limit: Limit, start: date, end: date, hours: int) -> _Within:
@@ -269,6 +315,16 @@ def _day(moment: date) -> date:
 
 def _moment(value: Known) -> str:
     return str(to_json(value))
+
+
+def _provisional(bounds: DueBounds | None) -> str:
+    if bounds is None:
+        return ""
+    years = ", ".join(str(y) for y in bounds.unpublished)
+    return (
+        f" (provisional: statutory holidays only, {years} schedule not yet published; "
+        f"between {bounds.earliest} and {bounds.latest})"
+    )
 
 
 def _describe(

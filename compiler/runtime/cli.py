@@ -59,9 +59,7 @@ def run_validate(
     except RecordError as error:
         raise InputError(str(error)) from None
     except CalendarNotCovered as error:
-        raise InputError(
-            f"{error}; add the year's official schedule with --calendar FILE"
-        ) from None
+        raise InputError(str(error)) from None  # its message already says what to do
     return render(run, fmt), EXIT_FINDINGS if run.findings else EXIT_OK
 
 
@@ -122,9 +120,7 @@ def due_json(
                         longer["note"] = "; ".join(longer_notes)
                 entry["extended"] = longer
         except CalendarNotCovered as error:
-            raise InputError(
-                f"{error}; add the year's official schedule with --calendar FILE"
-            ) from None
+            raise InputError(str(error)) from None  # its message already says what to do
         if notes:
             entry["note"] = "; ".join(notes)
         entries.append(entry)
@@ -138,12 +134,22 @@ def due_json(
 
 def _put_due(entry: dict[str, object], reckoned: Due) -> list[str]:
     """The due date or moment into `entry`; when it moved off a 法定休假日, the day the count
-    reached as `counted`.  Returns the notes that explain it."""
+    reached as `counted`; when a holiday schedule it depends on is not yet published, the
+    mark `provisional` with the bounds and the reason (never silently final).  Returns the
+    notes that explain the roll-over."""
     entry["due"] = to_json(reckoned.day)
-    if not reckoned.moved:
-        return []
-    entry["counted"] = to_json(reckoned.counted)
-    return [reckoned.explanation()]
+    if reckoned.moved:
+        entry["counted"] = to_json(reckoned.counted)
+    bounds = reckoned.bounds
+    if bounds is not None:
+        entry["provisional"] = {
+            "earliest": bounds.earliest.isoformat(),
+            "latest": bounds.latest.isoformat(),
+            "unpublished": list(bounds.unpublished),
+            "reason": bounds.reason(),
+        }
+    explanation = reckoned.explanation()
+    return [explanation] if explanation else []
 
 
 def calendar_coverage(calendar: WorkdayCalendar) -> list[int]:
