@@ -132,6 +132,12 @@ class RecordMaker:
             return rng.choice(spec.members)
         if kind == "date":
             return (base + timedelta(days=rng.randrange(DATE_SPREAD + 1))).isoformat()
+        if kind == "datetime":
+            # Within two days of the base, some by their date alone: hour limits' three answers.
+            day = base + timedelta(days=rng.randrange(3))
+            if rng.random() < 0.5:
+                return day.isoformat()
+            return f"{day.isoformat()}T{rng.randrange(24):02d}:{rng.randrange(60):02d}"
         if kind == "duration":
             durations = [x for x in self.numbers.get(spec.name, ()) if isinstance(x, Duration)]
             if durations and durations[0].unit in ("years", "months"):

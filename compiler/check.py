@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import assert_never
 
 from compiler import codes
@@ -16,11 +17,11 @@ from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
 from compiler.ids import reserved_because
 from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
-from compiler.model import Model, Policy, citation_key
+from compiler.model import Model, Policy, WrittenLimit, citation_key
 from compiler.project import LoadedFiles
-from compiler.runtime.kinds import DECISION_KINDS, Kind
+from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.runtime.policy import ROLLOVER_UNITS
-from compiler.runtime.values import DAY_UNITS, NUMERIC, ORDERED
+from compiler.runtime.values import DAY_UNITS, MOMENT_TYPES, NUMERIC, ORDERED, TYPES
 from compiler.sources import (
     CitationSyntaxError,
     Clause,
@@ -521,10 +522,11 @@ class Checker:
                     within.span,
                     *did_you_mean(fact, self.model.facts),
                 )
-            elif decl.type.name != "date":
+            elif decl.type.name not in MOMENT_TYPES:
                 self.error(
                     codes.E201,
-                    f"a time limit counts from and until dates; '{fact}' is {decl.type}",
+                    f"a time limit counts from and until dates or date-times; '{fact}' is "
+                    f"{decl.type}",
                     within.span,
                 )
         if within.excluding is not None and within.excluding not in self.model.members("period"):
@@ -676,9 +678,10 @@ class Checker:
         """The type of an expression, or None after reporting why it has none."""
         match expr:
             case n.Literal():
-                return expr.type
+                return self._usable(expr.type, expr.span)
             case n.Name():
-                return self._type_of_name(expr, enum_hint)
+                found = self._type_of_name(expr, enum_hint)
+                return None if found is None else self._usable(found, expr.span)
             case n.Not():
                 self._expect_bool(expr.operand, "operand of 'not'")
                 return _t("bool")
@@ -758,6 +761,19 @@ class Checker:
                 return None
             case _:
                 assert_never(expr)
+
+    def _usable(self, type_: n.TypeRef, span: n.Span) -> n.TypeRef | None:
+        """The type, if an expression may use its values (the value table says which)."""
+        if type_.name == "enum" or TYPES[type_.name].in_expressions:
+            return type_
+        self.error(
+            codes.E202,
+            f"a {type_} value cannot be used in a condition or formula",
+            span,
+            "a date-time is only the start or end of a time limit ('within … from … until …'); "
+            "it may be a date alone, whose time of day is unknown",
+        )
+        return None
 
     def _type_of_name(self, expr: n.Name, enum_hint: str | None) -> n.TypeRef | None:
         if expr.name in self.model.facts:
@@ -873,13 +889,26 @@ class Checker:
                         due.span,
                         *did_you_mean(due.limit, limits),
                     )
-                elif limits[due.limit].within.limit.unit == "hours":
+                elif limits[due.limit].within.limit.unit == "hours" and not (
+                    isinstance(due.start, datetime) and isinstance(due.expected, datetime)
+                ):
                     self.error(
                         codes.E402,
-                        f"the time limit '{due.limit}' counts hours: a date cannot test it",
+                        f"the time limit '{due.limit}' counts hours: it runs from a moment, "
+                        "and is due at one",
                         due.span,
-                        "an hours limit runs from the moment of the event; test the rule "
-                        "with 'holds'/'fails' on dates instead",
+                        "write both as date-times: due … from 2024-03-01T09:30 is 2024-03-02T09:30",
+                    )
+                elif limits[due.limit].within.limit.unit != "hours" and isinstance(
+                    due.expected, datetime
+                ):
+                    self.error(
+                        codes.E402,
+                        f"the time limit '{due.limit}' counts "
+                        f"{limits[due.limit].within.limit.unit}: it is due on a day",
+                        due.span,
+                        "write the expected due date as YYYY-MM-DD (a date-time start counts "
+                        "from its day)",
                     )
                 elif due.extended and limits[due.limit].extend is None:
                     self.error(
@@ -895,6 +924,8 @@ class Checker:
                 if due.excluded is not None and due.excluded[0] > due.excluded[1]:
                     self.error(codes.E406, "the excluded period ends before it starts", due.span)
             rules = {s.name: s for s in policy.statements}
+            for record_check in case.record_checks:
+                self._check_record_check(record_check, limits, rules)
             for check in case.rule_checks:
                 rule = rules.get(check.rule)
                 if rule is None:
@@ -912,17 +943,53 @@ class Checker:
                         "'holds' and 'fails' test a rule's 'when' or 'require'",
                     )
             decides = case.expect is not None or bool(case.grant_checks) or bool(case.exempt_checks)
-            if not decides and not case.dues and not case.rule_checks:
+            if not decides and not case.dues and not case.rule_checks and not case.record_checks:
                 self.error(
                     codes.E403,
                     f"test case '{case.name}' expects nothing",
                     case.span,
-                    "add 'expect OUTCOME', a 'due … is …' check, or 'holds'/'fails RULE'",
+                    "add 'expect OUTCOME', a 'due … is …' check, 'holds'/'fails RULE' or "
+                    "'check NAME is STATUS'",
                 )
             if decides and not any(s.kind in DECISION_KINDS for s in policy.statements):
                 self.error(
                     codes.E404, f"policy {policy.id} makes no relief decision to test", case.span
                 )
+
+    def _check_record_check(
+        self,
+        check: n.RecordCheck,
+        limits: dict[str, WrittenLimit],
+        rules: dict[str, n.Statement],
+    ) -> None:
+        """`check NAME is STATUS` names a time limit with both dates, or a checked rule with a
+        condition: what a case record's checks report (runtime/checks.py)."""
+        limit = limits.get(check.name)
+        if limit is not None and limit.within.start is not None and limit.within.end is not None:
+            return
+        rule = rules.get(check.name)
+        if (
+            rule is not None
+            and rule.kind in CHECKED_KINDS
+            and (rule.first(n.When) is not None or rule.first(n.Require) is not None)
+        ):
+            return
+        checkable = sorted(
+            {name for name, w in limits.items() if w.within.start and w.within.end}
+            | {
+                name
+                for name, r in rules.items()
+                if r.kind in CHECKED_KINDS
+                and (r.first(n.When) is not None or r.first(n.Require) is not None)
+            }
+        )
+        self.error(
+            codes.E408,
+            f"'{check.name}' is not a time limit with 'from' and 'until' dates, nor a duty, "
+            "requirement or liability with a condition: a record has no check of it",
+            check.span,
+            *did_you_mean(check.name, checkable),
+        )
 
     def _check_binding(self, binding: n.Binding) -> None:
         decl_type: n.TypeRef | None = None
@@ -993,6 +1060,8 @@ def arith_result(op: str, left: str, right: str) -> str | None:
 def _assignable(actual: n.TypeRef, declared: n.TypeRef) -> bool:
     if actual == declared:
         return True
+    if declared.name == "datetime" and actual.name == "date":
+        return True  # a date alone: the time of day is not known
     if declared.name == "ratio" and actual.name == "int":
         return True
     return declared.name == "money" and actual.name in NUMERIC

@@ -347,9 +347,9 @@ def cmd_due(args: argparse.Namespace) -> int:
     program = _load_program(args)
     policy = _policy(program, args.policy)
     try:
-        start = date.fromisoformat(args.start)
-    except ValueError:
-        raise UsageError(f"--start {args.start}: expected a date YYYY-MM-DD") from None
+        start = runtime_cli.parse_start(args.start)
+    except runtime_cli.InputError as error:
+        raise UsageError(str(error)) from None
     # The clause as the document numbers it; then the runtime picks its limits, as the
     # generated validators' `due` does.
     clause = _clause(policy, args.clause)
@@ -371,7 +371,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     for entry in report["limits"]:  # type: ignore[attr-defined]
         extended = entry.get("extended")
         more = (
-            f"; extended {extended['count']} {extended['unit']}: {extended['due']}"
+            f"; extended {extended['count']} {extended['unit']}: "
+            f"{_shown_due(extended['due'], extended.get('provisional'))}"
             + (f" ({extended['note']})" if extended.get("note") else "")
             if extended
             else ""
@@ -380,12 +381,24 @@ def cmd_due(args: argparse.Namespace) -> int:
         if entry.get("no_rollover"):
             notes.append(f"not moved off a 法定休假日: {entry['no_rollover']}")
         note = f" ({'; '.join(notes)})" if notes else ""
-        due = entry["due"] or "—"
+        due = _shown_due(entry["due"], entry.get("provisional"))
         _print(
             f"{entry['limit']} [{entry['clause']}] {entry['count']} {entry['unit']} "
-            f"from {start}: {due}{note}{more}"
+            f"from {report['start']}: {due}{note}{more}"
         )
+        for provisional in (entry.get("provisional"), (extended or {}).get("provisional")):
+            if provisional:
+                _print(f"  {provisional['reason']}")
     return EXIT_OK
+
+
+def _shown_due(due: str | None, provisional: dict[str, Any] | None) -> str:
+    """The due date as `due` prints it: a provisional one carries the mark and its bounds."""
+    if due is None:
+        return "—"
+    if not provisional:
+        return due
+    return f"{due} PROVISIONAL ({provisional['earliest']}..{provisional['latest']})"
 
 
 def _clause(policy: ir.Policy, text: str) -> Clause:
@@ -644,7 +657,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("due", help="the due dates of every time limit a clause states")
     p.add_argument("policy")
     p.add_argument("clause", help="in the document's numbering, e.g. 二（三）")
-    p.add_argument("--start", required=True, metavar="DATE", help="YYYY-MM-DD (not counted)")
+    p.add_argument(
+        "--start",
+        required=True,
+        metavar="DATE",
+        help="YYYY-MM-DD (not counted), or YYYY-MM-DDTHH:MM for limits in hours",
+    )
     p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_due)

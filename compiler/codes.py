@@ -118,6 +118,7 @@ E404 = _register("E404", "an expected outcome for a policy that decides nothing"
 E405 = _register("E405", "holds/fails of an unknown rule or of one without a condition")
 E406 = _register("E406", "an excluded period that ends before it starts")
 E407 = _register("E407", "an exemption check of a rule that is not a liability of the policy")
+E408 = _register("E408", "a record check of a name that is neither a time limit nor a checked rule")
 
 # ---------------------------------------------------------------- W5xx consistency between policies
 

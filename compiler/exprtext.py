@@ -18,7 +18,7 @@ Precedence, loosest first, as in the grammar:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import assert_never
 
@@ -95,6 +95,10 @@ def literal_text(literal: n.Literal) -> str:
         case "date":
             assert isinstance(value, date)
             return value.isoformat()
+        case "datetime":  # written in policy tests only
+            assert isinstance(value, datetime)
+            # Minutes, and seconds only when there are any: as the grammar's DATETIME reads.
+            return value.isoformat(timespec="seconds" if value.second else "minutes")
         case "duration":
             assert isinstance(value, n.Duration)
             return str(value)

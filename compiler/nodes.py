@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal as TypingLiteral
@@ -36,7 +36,7 @@ class Span:
 
 # ---------------------------------------------------------------- values and types
 
-BaseType = TypingLiteral["bool", "int", "money", "ratio", "date", "duration", "text"]
+BaseType = TypingLiteral["bool", "int", "money", "ratio", "date", "datetime", "duration", "text"]
 DurationUnit = TypingLiteral["workdays", "days", "hours", "months", "years"]
 
 
@@ -51,7 +51,8 @@ class TypeRef:
         return f"enum {self.enum}" if self.name == "enum" else self.name
 
 
-# A literal's Python value: bool, Decimal (int, money and ratio), date, Duration, or str.
+# A literal's Python value: bool, Decimal (int, money and ratio), date, datetime (a subclass
+# of date), Duration, or str.
 Value = bool | Decimal | date | Duration | str
 
 
@@ -521,8 +522,8 @@ class Binding:
 class DueCheck:
     limit: str  # a deadline (or procedure step) name
     extended: bool
-    start: date
-    expected: date
+    start: date | datetime  # a datetime for a limit in hours
+    expected: date | datetime
     span: Span = field(compare=False)
     excluded: tuple[date, date] | None = None  # a period not counted, both ends included
 
@@ -533,6 +534,17 @@ class RuleCheck:
 
     rule: str
     holds: bool
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """`check NAME is STATUS`: the givens, read as a case record, give this status to the check
+    of a time limit or a checked rule (pass, fail, holds, not_applicable, undetermined, skipped;
+    docs/validators.md, Checks)."""
+
+    name: str
+    status: str
     span: Span = field(compare=False)
 
 
@@ -571,6 +583,7 @@ class Case:
     rule_checks: tuple[RuleCheck, ...] = ()
     grant_checks: tuple[GrantCheck, ...] = ()
     exempt_checks: tuple[ExemptCheck, ...] = ()
+    record_checks: tuple[RecordCheck, ...] = ()
 
 
 @dataclass(frozen=True)

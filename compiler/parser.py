@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -54,9 +54,10 @@ _TERMINAL_WORDS = {
     "CITATION": "a clause citation such as 第四条（一）2 or 三（十三）",
     "NUMBER": "a number",
     "DATE": "a date YYYY-MM-DD",
+    "DATETIME": "a date-time YYYY-MM-DDTHH:MM",
     "KIND": "a statement kind (situation, exclusion, gate, deadline, …)",
     "UNIT": "a unit (workdays, days, hours, months, years)",
-    "BASE_TYPE": "a type (bool, int, money, ratio, date, duration, text)",
+    "BASE_TYPE": "a type (bool, int, money, ratio, date, datetime, duration, text)",
     "COMPARE": "a comparison (>=, <=, ==, !=, >, <)",
     "$END": "the end of the file",
     "ADD_OP": "'+', '-'",
@@ -85,6 +86,7 @@ _TOKEN_NOUNS = {
     "CITATION": "citation",
     "NUMBER": "number",
     "DATE": "date",
+    "DATETIME": "date-time",
     "KIND": "statement kind",
     "UNIT": "unit",
     "BASE_TYPE": "type",
@@ -319,6 +321,23 @@ class _ToNodes(Transformer[Token, Any]):
                 )
             )
             return date.min
+
+    def _datetime(self, token: Token) -> datetime:
+        try:
+            return datetime.fromisoformat(str(token))
+        except ValueError:
+            self.errors.append(
+                Diagnostic(
+                    codes.E010,
+                    f"{token} is not a moment on the calendar",
+                    self._tspan(token),
+                    help=("date-times are written YYYY-MM-DDTHH:MM, e.g. 2024-03-01T09:30",),
+                )
+            )
+            return datetime.min
+
+    def _moment(self, token: Token) -> date | datetime:
+        return self._datetime(token) if token.type == "DATETIME" else self._date(token)
 
     def _quotes(self, tokens: list[Any]) -> tuple[n.Quote, ...]:
         return tuple(
@@ -629,6 +648,7 @@ class _ToNodes(Transformer[Token, Any]):
         rule_checks: list[n.RuleCheck] = []
         grant_checks: list[n.GrantCheck] = []
         exempt_checks: list[n.ExemptCheck] = []
+        record_checks: list[n.RecordCheck] = []
         for kind, value in items:
             if kind == "given":
                 given.extend(value)
@@ -644,6 +664,8 @@ class _ToNodes(Transformer[Token, Any]):
                 grant_checks.append(value)
             elif kind == "exempt_check":
                 exempt_checks.append(value)
+            elif kind == "record_check":
+                record_checks.append(value)
             else:
                 dues.append(value)
         return n.Case(
@@ -658,6 +680,7 @@ class _ToNodes(Transformer[Token, Any]):
             tuple(rule_checks),
             tuple(grant_checks),
             tuple(exempt_checks),
+            tuple(record_checks),
         )
 
     def given(self, c: list[n.Binding]) -> tuple[str, Any]:
@@ -708,14 +731,18 @@ class _ToNodes(Transformer[Token, Any]):
         return "due", n.DueCheck(
             str(name),
             extended,
-            self._date(start),
-            self._date(expected),
+            self._moment(start),
+            self._moment(expected),
             self._span(meta),
             excluded,
         )
 
     def due_excluding(self, c: list[Token]) -> tuple[date, date]:
         return self._date(c[0]), self._date(c[1])
+
+    @v_args(meta=True)
+    def record_check(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "record_check", n.RecordCheck(str(c[0]), str(c[1]), self._span(meta))
 
     @v_args(meta=True)
     def holds(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
@@ -794,6 +821,10 @@ class _ToNodes(Transformer[Token, Any]):
     @v_args(meta=True)
     def date_literal(self, meta: Any, c: list[Token]) -> n.Literal:
         return n.Literal(self._date(c[0]), n.TypeRef("date"), self._span(meta))
+
+    @v_args(meta=True)
+    def datetime_literal(self, meta: Any, c: list[Token]) -> n.Literal:
+        return n.Literal(self._datetime(c[0]), n.TypeRef("datetime"), self._span(meta))
 
     @v_args(meta=True)
     def duration_literal(self, meta: Any, c: list[Any]) -> n.Literal:

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from compiler import ir
 from compiler import nodes as n
-from compiler.interpret import Unknown, decide, due, literal_facts, rule_value
+from compiler.interpret import Unknown, decide, due, info, literal_facts, rule_value
+from compiler.runtime.checks import check_record
 from compiler.runtime.timelimits import CalendarNotCovered, WorkdayCalendar
+from compiler.runtime.values import to_json
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,11 @@ def run_case(
         if got != check.expected:
             extended = " (extended)" if check.extended else ""
             failures.append(
-                f"{check.limit}{extended} from {check.start}: expected {check.expected}, got {got}"
+                f"{check.limit}{extended} from {to_json(check.start)}: "
+                f"expected {to_json(check.expected)}, got {to_json(got)}"
             )
+    if case.record_checks:
+        failures += _record_failures(program, policy, case, calendar)
     for rule_check in case.rule_checks:
         rule = policy.rule(rule_check.rule)
         value = rule_value(program, rule, literal_facts(case.given))
@@ -58,6 +63,33 @@ def run_case(
             wanted = "holds" if rule_check.holds else "fails"
             failures.append(f"expected {rule_check.rule} {wanted}; it {outcome}")
     return CaseResult(policy.id, case, tuple(failures))
+
+
+def _record_failures(
+    program: ir.Program, policy: ir.Policy, case: n.Case, calendar: WorkdayCalendar
+) -> list[str]:
+    """What the case's `check NAME is STATUS` lines find wrong in the checks of the givens,
+    read as one case record (the checks `validate` runs)."""
+    try:
+        results = check_record(info(program, policy), literal_facts(case.given), calendar)
+    except CalendarNotCovered as error:
+        return [str(error)]
+    failures: list[str] = []
+    for wanted in case.record_checks:
+        # A time limit first: a deadline's limit and its statement share the name.
+        found = sorted(
+            (r for r in results if r.rule == wanted.name), key=lambda r: r.kind != "time_limit"
+        )
+        if not found:
+            failures.append(f"the record has no check of {wanted.name}")
+        elif found[0].status != wanted.status:
+            got = found[0]
+            needs = f" (needs {', '.join(got.needs)})" if got.needs else ""
+            failures.append(
+                f"expected {wanted.name} to be {wanted.status}; it is {got.status}{needs}: "
+                f"{got.message}"
+            )
+    return failures
 
 
 def _decision_failures(program: ir.Program, policy: ir.Policy, case: n.Case) -> list[str]:

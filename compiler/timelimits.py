@@ -1,7 +1,11 @@
 """Maintaining the bundled working-day calendar: ``python -m compiler.timelimits --regenerate``.
 
-Regeneration (and ``--check``) needs ``chinesecalendar``, the ``maintainer`` extra
-(``pip install 'policyc[maintainer]'``); nothing else in policyc imports it.
+Regeneration (and ``--check``) needs ``chinesecalendar`` and ``lunar_python``, the
+``maintainer`` extra (``pip install 'policyc[maintainer]'``); nothing else in policyc imports
+them.  It writes two files: the official schedules (``cn_workdays.json``, from chinesecalendar)
+and the statutory holidays of the years ahead (``cn_statutory_holidays.json``: 春节, 端午 and
+中秋 from the lunar calendar and 清明 from the solar term, by lunar_python), with the bounds on
+adjustments measured from the official schedules 2010–2026.
 
 The calendar arithmetic itself lives in :mod:`compiler.runtime.timelimits` (standard library
 only, copied into the generated validators); this module rebuilds its data file from the
@@ -11,16 +15,20 @@ only, copied into the generated validators); this module rebuilds its data file 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.metadata
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from compiler.errors import PolicycError
 from compiler.runtime.timelimits import (
     BUNDLED_DATA,
+    STATUTORY_DATA,
     UNITS,
     CalendarDataError,
     CalendarNotCovered,
@@ -37,6 +45,7 @@ from compiler.runtime.timelimits import (
 
 __all__ = [
     "BUNDLED_DATA",
+    "STATUTORY_DATA",
     "UNITS",
     "CalendarDataError",
     "CalendarNotCovered",
@@ -44,9 +53,11 @@ __all__ = [
     "WorkdayCalendar",
     "YearSchedule",
     "add_months",
+    "adjustment_history",
     "calendar_from_schedules",
     "due_date",
     "generate_calendar_data",
+    "generate_statutory_data",
     "load_calendar",
     "main",
     "monthly_due",
@@ -54,6 +65,7 @@ __all__ = [
     "read_calendar_file",
     "regenerate",
     "render_calendar_data",
+    "statutory_holidays",
 ]
 
 _ONE_DAY: Final = timedelta(days=1)
@@ -75,7 +87,7 @@ class MaintainerToolMissing(PolicycError):
 
 
 MAINTAINER_HINT: Final = (
-    "regenerating the working-day calendar needs chinesecalendar: "
+    "regenerating the working-day calendar needs chinesecalendar and lunar_python: "
     "install policyc[maintainer] (pip install -e '.[maintainer]' in a checkout)"
 )
 
@@ -83,12 +95,7 @@ MAINTAINER_HINT: Final = (
 def generate_calendar_data() -> dict[str, object]:
     """Build the bundled calendar document from the installed chinesecalendar."""
     # Imported here, not at the top: only regeneration needs it (the `maintainer` extra).
-    try:
-        import chinese_calendar
-    except ModuleNotFoundError as error:
-        if error.name != "chinese_calendar":
-            raise
-        raise MaintainerToolMissing(MAINTAINER_HINT) from None
+    chinese_calendar = _maintainer_module("chinese_calendar")
 
     # chinesecalendar supports exactly the years spanned by its holiday table.
     holiday_years = [d.year for d in chinese_calendar.holidays]
@@ -121,16 +128,223 @@ def _year_entry(year: int, is_workday: Callable[[date], bool]) -> dict[str, list
     return {"days_off": days_off, "extra_workdays": extra}
 
 
+def _maintainer_module(name: str) -> Any:
+    # Imported when called, not at the top: only maintenance needs them (the extra).
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        raise MaintainerToolMissing(MAINTAINER_HINT) from None
+
+
+# ---------------------------------------------------------------------------
+# The statutory holidays (全国年节及纪念日放假办法) and the bounds on adjustments
+
+# The years the bundled statutory file covers: from the 2024 revision's entry into force to
+# at least 2050.  Years with an official schedule in cn_workdays.json take that instead.
+STATUTORY_YEARS: Final = (2025, 2050)
+
+# Each version of 全国年节及纪念日放假办法 as (first year in force, its holidays).  A holiday is
+# (name, kind, month, day, offsets): kind "solar" is a Gregorian date, "lunar" a lunar one,
+# "term" the day of the solar term named; the statutory days are the anchor plus each offset.
+# 2007 revision (in force 2008): 春节 除夕、初一、初二; 劳动节 5月1日.  2013 revision (in force
+# 2014): 春节 初一至初三.  2024 revision (in force 2025): 春节 除夕、初一至初三; 劳动节 5月1日、2日.
+_Holiday = tuple[str, str, int, int, tuple[int, ...]]
+LAW_VERSIONS: Final[tuple[tuple[int, tuple[_Holiday, ...]], ...]] = (
+    (
+        2008,
+        (
+            ("元旦", "solar", 1, 1, (0,)),
+            ("春节", "lunar", 1, 1, (-1, 0, 1)),
+            ("清明", "term", 4, 0, (0,)),
+            ("劳动节", "solar", 5, 1, (0,)),
+            ("端午", "lunar", 5, 5, (0,)),
+            ("中秋", "lunar", 8, 15, (0,)),
+            ("国庆", "solar", 10, 1, (0, 1, 2)),
+        ),
+    ),
+    (
+        2014,
+        (
+            ("元旦", "solar", 1, 1, (0,)),
+            ("春节", "lunar", 1, 1, (0, 1, 2)),
+            ("清明", "term", 4, 0, (0,)),
+            ("劳动节", "solar", 5, 1, (0,)),
+            ("端午", "lunar", 5, 5, (0,)),
+            ("中秋", "lunar", 8, 15, (0,)),
+            ("国庆", "solar", 10, 1, (0, 1, 2)),
+        ),
+    ),
+    (
+        2025,
+        (
+            ("元旦", "solar", 1, 1, (0,)),
+            ("春节", "lunar", 1, 1, (-1, 0, 1, 2)),
+            ("清明", "term", 4, 0, (0,)),
+            ("劳动节", "solar", 5, 1, (0, 1)),
+            ("端午", "lunar", 5, 5, (0,)),
+            ("中秋", "lunar", 8, 15, (0,)),
+            ("国庆", "solar", 10, 1, (0, 1, 2)),
+        ),
+    ),
+)
+
+# Days off or working that were one-off decisions, not adjustments around a statutory
+# holiday: 2015-09-03 纪念中国人民抗日战争暨世界反法西斯战争胜利70周年 (国务院 2015 notice: 9月3日至
+# 5日放假调休, 9月6日上班).  Left out when measuring how far adjustments reach.
+ONE_OFF_DAYS: Final = frozenset({date(2015, 9, 3), date(2015, 9, 4), date(2015, 9, 6)})
+
+# The bounds are measured on these years' official schedules and then widened by a margin:
+# the notices follow practice, not a rule, so the next one may reach a little further.
+MEASURED_YEARS: Final = (2010, 2026)
+REACH_MARGIN_DAYS: Final = 4
+COUNT_MARGIN: Final = 1
+
+
+def statutory_holidays(year: int) -> list[tuple[str, list[date]]]:
+    """The statutory holidays of ``year`` under the law in force then, computed with
+    lunar_python (maintainer extra)."""
+    lunar = _maintainer_module("lunar_python")
+    holidays = next(h for first, h in reversed(LAW_VERSIONS) if year >= first)
+    result: list[tuple[str, list[date]]] = []
+    for name, kind, month, day, offsets in holidays:
+        if kind == "solar":
+            anchor = date(year, month, day)
+        elif kind == "lunar":
+            solar = lunar.Lunar.fromYmd(year, month, day).getSolar()
+            anchor = date(solar.getYear(), solar.getMonth(), solar.getDay())
+        else:
+            anchor = _solar_term(lunar, year, month, name)
+        result.append((name, [anchor + timedelta(days=o) for o in offsets]))
+    return result
+
+
+def _solar_term(lunar: Any, year: int, month: int, name: str) -> date:
+    # The day (Beijing time) on which the term begins; lunar_python names it on that day.
+    day = date(year, month, 1)
+    while day.month == month:
+        if lunar.Solar.fromYmd(day.year, day.month, day.day).getLunar().getJieQi() == name:
+            return day
+        day += _ONE_DAY
+    raise AssertionError(f"no {name} in {year}-{month:02d}")
+
+
+@dataclass(frozen=True)
+class AdjustmentHistory:
+    """What the official schedules of MEASURED_YEARS show about adjustments."""
+
+    reach: int  # the largest distance of an adjusted day from its cluster's statutory days
+    reach_day: date
+    extra_off: int  # the most extra weekdays off in one cluster beyond the 补假 owed
+    extra_work: int  # the most weekend working days in one cluster
+    owed_missing: int  # clusters whose 补假 owed was not given (0 supports the lower bound)
+
+
+def adjustment_history() -> AdjustmentHistory:
+    """Measure the adjustments of 2010–2026 against the statutory holidays of each year."""
+    chinese_calendar = _maintainer_module("chinese_calendar")
+    statutory: dict[date, str] = {}
+    for year in range(MEASURED_YEARS[0] - 1, MEASURED_YEARS[1] + 2):
+        for name, days in statutory_holidays(year):
+            for day in days:
+                statutory[day] = name
+    reach, reach_day = 0, date(MEASURED_YEARS[0], 1, 1)
+    day = date(MEASURED_YEARS[0], 1, 1)
+    while day.year <= MEASURED_YEARS[1]:
+        weekend = day.weekday() >= _SATURDAY
+        working = bool(chinese_calendar.is_workday(day))
+        adjusted = working == weekend and day not in statutory and day not in ONE_OFF_DAYS
+        if adjusted:
+            distance = min(abs((day - s).days) for s in statutory)
+            if distance > reach:
+                reach, reach_day = distance, day
+        day += _ONE_DAY
+    # Cluster counts, with the measured reach plus the margin (as the runtime clusters).
+    from compiler.runtime.timelimits import Adjustments, _clusters
+
+    reach_days = reach + REACH_MARGIN_DAYS
+    probe = Adjustments(reach_days=reach_days, max_extra_days_off=0, max_extra_workdays=0)
+    extra_off = extra_work = owed_missing = 0
+    for year in range(MEASURED_YEARS[0], MEASURED_YEARS[1] + 1):
+        holidays = [(n, frozenset(d)) for n, d in statutory_holidays(year)]
+        for cluster in _clusters(year, holidays, probe):
+            off = work = 0
+            day = cluster.first
+            while day <= cluster.last:
+                if day not in statutory and day not in ONE_OFF_DAYS:
+                    weekend = day.weekday() >= _SATURDAY
+                    working = bool(chinese_calendar.is_workday(day))
+                    off += not working and not weekend
+                    work += working and weekend
+                day += _ONE_DAY
+            extra_off = max(extra_off, off - cluster.min_extra_off)
+            extra_work = max(extra_work, work)
+            owed_missing += off < cluster.min_extra_off
+    return AdjustmentHistory(reach, reach_day, extra_off, extra_work, owed_missing)
+
+
+def generate_statutory_data() -> dict[str, object]:
+    """Build the bundled statutory-holiday document (lunar_python and chinesecalendar)."""
+    lunar_version = importlib.metadata.version("lunar_python")
+    history = adjustment_history()
+    first, last = STATUTORY_YEARS
+    years = {
+        str(year): [
+            {"name": name, "days": [d.isoformat() for d in days]}
+            for name, days in statutory_holidays(year)
+        ]
+        for year in range(first, last + 2)
+    }
+    measured = (
+        f"official schedules {MEASURED_YEARS[0]}-{MEASURED_YEARS[1]} (chinesecalendar), "
+        f"one-off days {', '.join(sorted(d.isoformat() for d in ONE_OFF_DAYS))} left out: "
+        f"the farthest adjusted day lay {history.reach} days from its holiday "
+        f"({history.reach_day}), reach_days adds {REACH_MARGIN_DAYS}; a cluster had at most "
+        f"{history.extra_off} extra weekdays off beyond the 补假 owed and {history.extra_work} "
+        f"weekend working days, each bound adds {COUNT_MARGIN}; "
+        f"clusters short of the 补假 owed: {history.owed_missing}"
+    )
+    return {
+        "adjustments": {
+            "max_extra_days_off": history.extra_off + COUNT_MARGIN,
+            "max_extra_workdays": history.extra_work + COUNT_MARGIN,
+            "measured": measured,
+            "reach_days": history.reach + REACH_MARGIN_DAYS,
+        },
+        "covered_years": [first, last],
+        "law": "全国年节及纪念日放假办法（2024年11月10日修订，2025年1月1日起施行）第二条、第六条",
+        "note": (
+            "Statutory days of each holiday, weekends included; the year after the last covered "
+            "one is there for its 元旦, which reaches back into December. Generated by "
+            "`python -m compiler.timelimits --regenerate`; do not edit by hand."
+        ),
+        "source": f"lunar_python {lunar_version} (lunar dates, 清明 solar term)",
+        "years": years,
+    }
+
+
 def render_calendar_data(document: Mapping[str, object]) -> str:
     """Deterministic JSON text: sorted keys, indent 1, UTF-8 characters, final newline."""
     return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
-def regenerate(path: Path = BUNDLED_DATA) -> Path:
-    """Rewrite the bundled calendar data file from chinesecalendar."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_calendar_data(generate_calendar_data()), encoding="utf-8", newline="\n")
-    return path
+def regenerate(path: Path = BUNDLED_DATA, statutory: Path = STATUTORY_DATA) -> list[Path]:
+    """Rewrite the bundled calendar data files: the official schedules and the statutory
+    holidays ahead."""
+    written = []
+    for target, text in _fresh(path, statutory):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8", newline="\n")
+        written.append(target)
+    return written
+
+
+def _fresh(path: Path, statutory: Path) -> list[tuple[Path, str]]:
+    return [
+        (path, render_calendar_data(generate_calendar_data())),
+        (statutory, render_calendar_data(generate_statutory_data())),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,27 +354,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Maintain the bundled China working-day calendar data.",
     )
     action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--regenerate", action="store_true", help="rewrite the data file")
+    action.add_argument("--regenerate", action="store_true", help="rewrite the data files")
     action.add_argument(
-        "--check", action="store_true", help="exit 1 if the data file differs from regeneration"
+        "--check", action="store_true", help="exit 1 if a data file differs from regeneration"
     )
     parser.add_argument("--output", type=Path, default=BUNDLED_DATA, help="data file path")
+    parser.add_argument(
+        "--statutory-output",
+        type=Path,
+        default=STATUTORY_DATA,
+        help="statutory holiday data file path",
+    )
     args = parser.parse_args(argv)
-    output: Path = args.output
     try:
         if args.regenerate:
-            print(f"wrote {regenerate(output)}")
+            for written in regenerate(args.output, args.statutory_output):
+                print(f"wrote {written}")
             return 0
-        fresh = render_calendar_data(generate_calendar_data())
+        fresh = _fresh(args.output, args.statutory_output)
     except MaintainerToolMissing as error:
         print(f"python -m compiler.timelimits: {error}", file=sys.stderr)
         return 2
-    current = output.read_text(encoding="utf-8") if output.exists() else ""
-    if current != fresh:
-        print(f"{output} is out of date; run with --regenerate", file=sys.stderr)
-        return 1
-    print(f"{output} is up to date")
-    return 0
+    stale = False
+    for output, text in fresh:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != text:
+            print(f"{output} is out of date; run with --regenerate", file=sys.stderr)
+            stale = True
+        else:
+            print(f"{output} is up to date")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import importlib
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -164,6 +164,17 @@ def _value_strategy(spec: FactSpec, literals: list[object]) -> st.SearchStrategy
             st.integers(-400, 400),
         )
         return around
+    if spec.type == "datetime":
+        # Moments near one another, some by their date alone: the hour limits' three answers.
+        base = datetime(2024, 9, 27, 0, 0)
+        moments = st.builds(
+            lambda minutes: (base + timedelta(minutes=minutes)).isoformat(timespec="minutes"),
+            st.integers(-3 * 24 * 60, 3 * 24 * 60),
+        )
+        days = st.builds(
+            lambda k: (base.date() + timedelta(days=k)).isoformat(), st.integers(-3, 3)
+        )
+        return st.one_of(moments, days)
     if spec.type == "duration":
         durations = [v for v in literals if isinstance(v, Duration)] or [Duration(1, "years")]
         return st.builds(
@@ -296,6 +307,15 @@ def test_policy_case_on_generated_code(
     for rule_check in case.rule_checks:
         value = _rule_value(module, rules[rule_check.rule], own_facts)
         assert value is rule_check.holds, case.label
+    if case.record_checks:
+        results = module.check_record(raw)
+        for record_check in case.record_checks:
+            # A time limit first: a deadline's limit and its statement share the name.
+            found = sorted(
+                (r for r in results if r.rule == record_check.name),
+                key=lambda r: r.kind != "time_limit",
+            )
+            assert found and found[0].status == record_check.status, case.label
 
 
 def _clause(policy: ir.Policy, citation: str) -> str:

@@ -230,13 +230,13 @@ def test_validate_unknown_policy(installed: Installed) -> None:
 def test_validate_year_outside_the_calendar(installed: Installed, tmp_path: Path) -> None:
     path = tmp_path / "late.jsonl"
     path.write_text(
-        '{"id": "L", "taierzhuang_application_date": "2031-01-06", '
-        '"taierzhuang_approval_date": "2031-01-20"}\n',
+        '{"id": "L", "taierzhuang_application_date": "2051-01-06", '
+        '"taierzhuang_approval_date": "2051-01-20"}\n',
         encoding="utf-8",
     )
     result = run(installed, "validate", "--policy", "taierzhuang", str(path))
     assert result.returncode == 2
-    assert "2031" in result.stderr and "--calendar" in result.stderr
+    assert "2051" in result.stderr and "--calendar" in result.stderr
 
 
 def test_validate_junit(installed: Installed) -> None:
@@ -315,6 +315,28 @@ def test_due(installed: Installed) -> None:
     assert moved["counted"] == "2024-09-28" and "民法典 第二百零三条" in moved["note"]
     half = run(installed, "due", "--policy", "taierzhuang", "二(三)", "--start", "2024-09-27")
     assert half.returncode == 0 and half.stdout == result.stdout
+
+
+def test_due_from_a_moment(installed: Installed) -> None:
+    result = run(
+        installed, "due", "--policy", "taierzhuang", "二（三）", "--start", "2024-03-01T09:30"
+    )
+    assert result.returncode == 0, result.stderr
+    dues = {e["limit"]: e["due"] for e in json.loads(result.stdout)["limits"]}
+    assert (dues["pre_aid"], dues["paperwork"]) == ("2024-03-02T09:30", "2024-03-08")
+    bad = run(installed, "due", "--policy", "lucheng", "四（二）", "--start", "2024-03-01T01:30Z")
+    assert bad.returncode == 2
+    assert "+08:00" in bad.stderr
+
+
+def test_due_provisional_in_an_unpublished_year(installed: Installed) -> None:
+    # December 2026: 30 工作日 end in 2027, whose holiday schedule is not yet published.
+    result = run(installed, "due", "--policy", "yuquan", "第四条（一）1", "--start", "2026-12-02")
+    assert result.returncode == 0, result.stderr
+    entry = json.loads(result.stdout)["limits"][0]
+    assert entry["limit"] == "yuquan_dibao_approval" and entry["due"] == "2027-01-14"
+    assert entry["provisional"]["unpublished"] == [2027]
+    assert "not yet published" in entry["provisional"]["reason"]
 
 
 def test_due_clause_without_a_limit(installed: Installed) -> None:

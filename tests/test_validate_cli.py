@@ -264,16 +264,22 @@ RECORD_2031 = {
     "taierzhuang_application_date": "2031-01-06",
     "taierzhuang_approval_date": "2031-01-20",
 }
+# After 2050 not even the statutory holidays are bundled.
+RECORD_2051 = {
+    "id": "TEZ-2051-001",
+    "taierzhuang_application_date": "2051-01-06",
+    "taierzhuang_approval_date": "2051-01-20",
+}
 
 
 def test_validate_year_outside_the_calendar(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     path = tmp_path / "late.jsonl"
-    path.write_text(json.dumps(RECORD_2031) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(RECORD_2051) + "\n", encoding="utf-8")
     code, out, err = run(capsys, "validate", "--policy", "taierzhuang", str(path))
     assert code == 2 and out == ""
-    assert "2031" in err and "--calendar" in err
+    assert "2051" in err and "--calendar" in err
     assert "2004" in err and "2026" in err  # what the bundled calendar covers
 
 
@@ -408,7 +414,7 @@ def test_due_bad_start_date(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_due_outside_the_calendar(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "due", "taierzhuang", "二（三）", "--start", "2031-01-06")
+    code, out, err = run(capsys, "due", "taierzhuang", "二（三）", "--start", "2051-01-06")
     assert code == 2 and out == ""
     assert "--calendar" in err
 

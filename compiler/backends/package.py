@@ -151,7 +151,11 @@ days, months or years whose last day falls on a 法定休假日 (a holiday, or a
 that is not an adjusted working day) ends on the next working day (民法典 第二百零三条) unless it
 states why not, and `due` shows the day the count reached. 工作日 follow
 China's official holiday and adjusted-workday calendar, which covers the years
-{calendar.first_year}–{calendar.last_year}. A date outside those years is an error, never a
-guess: when the State Council publishes a new year's schedule, pass it as a small JSON file with
-`--calendar FILE` (the format is described in `policyc_validators/runtime/timelimits.py`).
+{calendar.first_year}–{calendar.last_year}. For the years after, up to
+{max(calendar.provisional_years, default=calendar.last_year)}, only the statutory holidays are
+known: a due date there is marked `provisional`, with the earliest and latest date the coming
+schedule can give, and a record check it cannot settle is `undetermined`, naming the year. A date
+outside every table is an error, never a guess. When the State Council publishes a new year's
+schedule, pass it as a small JSON file with `--calendar FILE` (the format is described in
+`policyc_validators/runtime/timelimits.py`): the results become final.
 """

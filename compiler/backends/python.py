@@ -9,7 +9,7 @@ grammar guarantees; comments carry only ids and citations, never free text.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import assert_never
 
@@ -88,6 +88,9 @@ def literal(value: object) -> str:
         return "True" if value else "False"
     if isinstance(value, Decimal):
         return f"Decimal({py_string(str(value))})"
+    if isinstance(value, datetime):
+        # The checker keeps date-times out of conditions (E202): none reaches generated code.
+        raise TypeError(f"a date-time is not a condition's literal: {value!r}")
     if isinstance(value, date):
         return f"date({value.year}, {value.month}, {value.day})"
     if isinstance(value, n.Duration):
@@ -323,13 +326,17 @@ def due(
     extended: bool = False,
     excluded: tuple[date, date] | None = None,
 ) -> date:
-    """The due date of a time limit from `start`; the start day is not counted.
+    """The due date of a time limit from `start`; the start day is not counted.  A limit in
+    hours needs a datetime start and is due at a datetime; the others count from its day.
 
     A last day in days, months or years that falls on a 法定休假日 moves to the next working day
     (民法典 第二百零三条) unless the limit says why not (`POLICY.limit(name).no_rollover`);
     `POLICY.limit(name).reckon(...)` also gives the day the count reached.
     Working days follow China's official calendar (the years it covers are in
-    `runtime.timelimits`; outside them CalendarNotCovered is raised, never a guess).
+    `runtime.timelimits`; outside them CalendarNotCovered is raised, never a guess).  A count
+    of working days, or a roll-over, that waits on a year whose holiday schedule is not yet
+    published raises CalendarProvisional: its `bounds` (or `POLICY.limit(limit).reckon(...)`)
+    give the provisional date and range.
     `excluded` is the period a limit "不含公示期" does not count, both ends included."""
     result = POLICY.limit(limit).due(
         start, calendar or _calendar(), extended=extended, excluded=excluded

@@ -2,20 +2,34 @@
 
 Every result cites its clause.  A check whose facts the record does not mention at all is
 `skipped` (the record says nothing about it); one that needs facts the record lacks is
-`undetermined` and names them; nothing is ever guessed.  A limit counted in hours cannot be
-decided from dates alone unless the dates settle it either way.
+`undetermined` and names them; nothing is ever guessed.
+
+A limit counted in hours runs between moments.  A record gives a moment as a date-time, or as a
+date alone when the time of day is not known: that date stands for the whole day, any moment
+in it (00:00 up to the next day's 00:00).  The check passes when even the longest elapsed time
+those days allow is within the limit, fails when even the shortest exceeds it, and is otherwise
+`undetermined`, naming the facts whose time of day is missing.  For a 24-hour limit with dates
+alone: the same day passes, the next day is undetermined, two days later fails.  Limits counted
+in days use the day of a date-time (the start day is not counted either way).  Hours never
+roll over and need no calendar.
+
+A working-day limit whose count reaches a year with no published holiday schedule, or a limit
+in days, months or years whose roll-over (民法典 第二百零三条) asks whether a day of such a year
+is a 法定休假日, has a provisional due date with bounds: the check is decided when the end date
+falls on or before the earliest possible due date or after the latest, and otherwise
+`undetermined`, naming the year (`calendar_unpublished`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from .kinds import CHECKED_KINDS
 from .logic import merge
 from .policy import Facts, Limit, PolicyInfo, Rule
-from .timelimits import WorkdayCalendar
-from .values import Unknown, Value, to_json
+from .timelimits import DueBounds, WorkdayCalendar
+from .values import Known, Unknown, Value, to_json
 
 # pass: the record complies; fail: it breaks the rule; holds: a liability arises;
 # not_applicable: the rule's condition is false; undetermined: facts are missing;
@@ -33,6 +47,7 @@ class CheckResult:
     status: str
     message: str
     needs: tuple[str, ...] = ()
+    unpublished: tuple[int, ...] = ()  # years whose holiday schedule would decide it
 
     @property
     def finding(self) -> bool:
@@ -47,6 +62,8 @@ class CheckResult:
             "status": self.status,
             "message": self.message,
             "needs": list(self.needs),
+            # Only when it matters, so that reports of settled dates keep their shape.
+            **({"calendar_unpublished": list(self.unpublished)} if self.unpublished else {}),
         }
 
 
@@ -54,7 +71,8 @@ def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) ->
     """Every check of the policy on one record's typed facts, in document order.
 
     Raises CalendarNotCovered when a limit (in workdays, or one whose last day may roll over)
-    reaches a year the calendar lacks."""
+    reaches a year the calendar lacks; a year with statutory holidays only gives
+    `undetermined` when its unpublished adjustments could decide the check either way."""
     results: list[CheckResult] = []
     for limit in policy.limits:
         if limit.start is not None and limit.end is not None:
@@ -66,10 +84,15 @@ def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) ->
 
 
 def _result(
-    rule: Rule | Limit, kind: str, status: str, message: str, needs: frozenset[str] = frozenset()
+    rule: Rule | Limit,
+    kind: str,
+    status: str,
+    message: str,
+    needs: frozenset[str] = frozenset(),
+    unpublished: tuple[int, ...] = (),
 ) -> CheckResult:
     return CheckResult(
-        rule.name, kind, rule.clause, rule.quote, status, message, tuple(sorted(needs))
+        rule.name, kind, rule.clause, rule.quote, status, message, tuple(sorted(needs)), unpublished
     )
 
 
@@ -131,8 +154,16 @@ def _check_limit(
         extended = limit.extend_when(facts)
     amount = limit.duration(extended is True)
     excluded, period_needs = _excluded_period(limit, facts)
-    verdict, due, moved = _within(limit, start, end, extended is True, excluded, calendar)
-    shown = _describe(limit, amount, start, due, excluded, policy) + moved
+    within = _within(limit, start, end, extended is True, excluded, calendar)
+    verdict, untimed, bounds = within.verdict, within.untimed, within.bounds
+    shown = (
+        _describe(limit, amount, start, within.due, excluded, policy)
+        + within.note
+        + _provisional(bounds)
+    )
+    ended = f"{limit.end} {_moment(end)}"
+    # Years whose unpublished schedule leaves the verdict open, for every undetermined result.
+    unpublished = bounds.unpublished if bounds is not None and verdict == "unclear" else ()
     if verdict == "late" and period_needs:
         # The excluded period only pushes the due date later: without its dates, not knowable.
         return _result(
@@ -142,21 +173,39 @@ def _check_limit(
             f"{shown}; the excluded period's dates are missing or out of order",
             period_needs,
         )
-    if verdict == "late" and isinstance(extended, Unknown) and limit.extend_amount is not None:
+    if verdict != "in_time" and isinstance(extended, Unknown) and limit.extend_amount is not None:
         return _result(
             limit,
             kind,
             "undetermined",
             f"{shown}; whether the limit is extended is unknown",
-            extended.needs,
+            extended.needs | untimed,
+            unpublished,
+        )
+    if verdict == "unclear" and bounds is not None:
+        years = ", ".join(str(y) for y in bounds.unpublished)
+        return _result(
+            limit,
+            kind,
+            "undetermined",
+            f"{shown}; {ended} is in time or late depending on the {years} holiday "
+            "schedule, not yet published (add it with --calendar FILE)",
+            _needs(applies) | period_needs | _needs(extended),
+            unpublished,
         )
     if verdict == "unclear":
+        # Dates alone: the record's days allow both an answer in time and a late one.
         return _result(
-            limit, kind, "undetermined", f"{shown}; dates alone cannot show a limit in hours"
+            limit,
+            kind,
+            "undetermined",
+            f"{shown}; the time of day of {', '.join(sorted(untimed))} is not given, and "
+            f"{ended} may be in time or late",
+            untimed | _needs(applies),
         )
     if isinstance(applies, Unknown):
         if verdict == "in_time":
-            return _result(limit, kind, "pass", f"{shown}; {limit.end} {end} is in time")
+            return _result(limit, kind, "pass", f"{shown}; {ended} is in time")
         return _result(
             limit,
             kind,
@@ -165,8 +214,8 @@ def _check_limit(
             applies.needs,
         )
     if verdict == "in_time":
-        return _result(limit, kind, "pass", f"{shown}; {limit.end} {end} is in time")
-    return _result(limit, kind, "fail", f"{shown}; {limit.end} {end} is late")
+        return _result(limit, kind, "pass", f"{shown}; {ended} is in time")
+    return _result(limit, kind, "fail", f"{shown}; {ended} is late")
 
 
 def _needs(value: Value) -> frozenset[str]:
@@ -177,10 +226,21 @@ def _excluded_period(limit: Limit, facts: Facts) -> tuple[tuple[date, date] | No
     if limit.excluding is None or limit.excluded_from is None or limit.excluded_until is None:
         return None, frozenset()
     first, last = facts.get(limit.excluded_from), facts.get(limit.excluded_until)
-    if isinstance(first, date) and isinstance(last, date) and first <= last:
-        return (first, last), frozenset()
+    if isinstance(first, date) and isinstance(last, date) and _day(first) <= _day(last):
+        return (_day(first), _day(last)), frozenset()
     # A period that ends before it starts is as good as none: the dates must be corrected.
     return None, frozenset({limit.excluded_from, limit.excluded_until})
+
+
+@dataclass(frozen=True)
+class _Within:
+    """A limit measured on a record: the verdict and what its message shows."""
+
+    verdict: str  # in_time | late | unclear
+    due: str  # the due date or moment as shown
+    note: str = ""  # why the due date is later than the count (民法典 第二百零三条), or ""
+    untimed: frozenset[str] = frozenset()  # unclear: the facts with no time of day
+    bounds: DueBounds | None = None  # a provisional due date's earliest and latest
 
 
 def _within(
@@ -190,32 +250,93 @@ def _within(
     extended: bool,
     excluded: tuple[date, date] | None,
     calendar: WorkdayCalendar,
-) -> tuple[str, date, str]:
-    """in_time, late, or unclear (an hours limit that dates cannot settle); the due date (moved
-    off a 法定休假日 when the limit rolls over); and, if it moved, why, for the message."""
+) -> _Within:
+    """in_time, late, or unclear (an hours limit the record's moments cannot settle); the due
+    date (moved off a 法定休假日 when the limit rolls over) or moment as shown; why it moved;
+    when unclear, the facts whose time of day is missing; and the bounds of a due date that
+    waits on an unpublished holiday schedule (unclear when `end` lies between them)."""
     amount, unit = limit.duration(extended)
     if unit == "hours":
-        # From dates alone: the same day is in time; more than the limit's days later is late.
-        latest = start + timedelta(days=-(-amount // 24))
-        if end <= start:
-            return "in_time", start, ""
-        return ("late" if end > latest else "unclear"), latest, ""
-    reckoned = limit.reckon(start, calendar, extended=extended, excluded=excluded)
-    due = reckoned.day
-    moved = f" ({reckoned.explanation()})" if reckoned.moved else ""
-    return ("in_time" if end <= due else "late"), due, moved
+        # Hours run from the moment and never move (民法典 第二百零一条第二款): no calendar.
+        return _within_hours(limit, start, end, amount)
+    reckoned = limit.reckon(_day(start), calendar, extended=extended, excluded=excluded)
+    explanation = reckoned.explanation()
+    note = f" ({explanation})" if explanation else ""
+    bounds = reckoned.bounds
+    day = _day(end)
+    # Decided when the dates settle it whatever the unpublished schedule: in time by the
+    # earliest possible due date, late after the latest.
+    if day <= (bounds.earliest if bounds is not None else _day(reckoned.day)):
+        verdict = "in_time"
+    elif bounds is None or day > bounds.latest:
+        verdict = "late"
+    else:
+        verdict = "unclear"
+    return _Within(verdict, _moment(reckoned.day), note, bounds=bounds)
+
+
+def _within_hours(limit: Limit, start: date, end: date, hours: int) -> _Within:
+    # Each moment is an interval [earliest, latest]: a point for a date-time, the whole day
+    # for a date alone (up to, not including, the next day's 00:00).
+    allowed = timedelta(hours=hours)
+    start_first, start_last = _bounds(start)
+    end_first, end_last = _bounds(end)
+    untimed = frozenset(
+        name
+        for name, value in ((limit.start, start), (limit.end, end))
+        if name is not None and not isinstance(value, datetime)
+    )
+    if isinstance(start, datetime):
+        due = _moment(start + allowed)
+    else:
+        due = f"{hours} hours after a time on {start.isoformat()} not given"
+    # The longest elapsed time is below end_last - start_first when the end is a whole day
+    # (its last moment is never reached), equal to it for a date-time: in time either way.
+    if end_last - start_first <= allowed:
+        return _Within("in_time", due)
+    # The shortest is end_first - start_last, or just above it when the start is a whole day.
+    shortest = end_first - start_last
+    if shortest > allowed or (shortest == allowed and not isinstance(start, datetime)):
+        return _Within("late", due)
+    return _Within("unclear", due, untimed=untimed)
+
+
+def _bounds(moment: date) -> tuple[datetime, datetime]:
+    if isinstance(moment, datetime):
+        return moment, moment
+    midnight = datetime.combine(moment, time())
+    return midnight, midnight + timedelta(days=1)
+
+
+def _day(moment: date) -> date:
+    # datetime is a date subclass, and comparing one with a date raises TypeError.
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _moment(value: Known) -> str:
+    return str(to_json(value))
+
+
+def _provisional(bounds: DueBounds | None) -> str:
+    if bounds is None:
+        return ""
+    years = ", ".join(str(y) for y in bounds.unpublished)
+    return (
+        f" (provisional: statutory holidays only, {years} schedule not yet published; "
+        f"between {bounds.earliest} and {bounds.latest})"
+    )
 
 
 def _describe(
     limit: Limit,
     amount: tuple[int, str],
     start: date,
-    due: date,
+    due: str,
     excluded: tuple[date, date] | None,
     policy: PolicyInfo,
 ) -> str:
     count, unit = amount
-    text = f"{count} {unit} from {limit.start} {start}: due {due}"
+    text = f"{count} {unit} from {limit.start} {_moment(start)}: due {due}"
     if excluded is not None and limit.excluding is not None:
         period = policy.periods.get(limit.excluding, limit.excluding)
         text += f" (not counting {period} {excluded[0]}..{excluded[1]})"

@@ -10,14 +10,14 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from . import jsontext
 from .decision import decide_json
 from .errors import PolicycError
 from .exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
-from .policy import Limit, PolicyInfo
+from .policy import Due, Limit, PolicyInfo
 from .records import Record, RecordError, read_records, record_schema
 from .report import FORMATS, render
 from .timelimits import (
@@ -27,7 +27,7 @@ from .timelimits import (
     load_calendar,
 )
 from .validation import validate
-from .values import FactError
+from .values import FactError, parse_datetime, to_json
 
 
 class InputError(PolicycError):
@@ -59,9 +59,7 @@ def run_validate(
     except RecordError as error:
         raise InputError(str(error)) from None
     except CalendarNotCovered as error:
-        raise InputError(
-            f"{error}; add the year's official schedule with --calendar FILE"
-        ) from None
+        raise InputError(str(error)) from None  # its message already says what to do
     return render(run, fmt), EXIT_FINDINGS if run.findings else EXIT_OK
 
 
@@ -94,47 +92,64 @@ def due_json(
         }
         notes: list[str] = []
         try:
-            if limit.unit == "hours":
+            if limit.unit == "hours" and not isinstance(start, datetime):
+                # A date alone has no time of day for the hours to run from.
                 entry["due"] = None
                 notes.append(
-                    f"{limit.amount} hours from the moment of {limit.start or 'the start'}"
+                    f"{limit.amount} hours from the moment of {limit.start or 'the start'}: "
+                    "give --start with its time of day, YYYY-MM-DDTHH:MM"
                 )
             else:
-                reckoned = limit.reckon(start, calendar)
-                entry["due"] = reckoned.day.isoformat()
-                if reckoned.moved:
-                    # The day the count reached, and why the due date is later.
-                    entry["counted"] = reckoned.counted.isoformat()
-                    notes.append(reckoned.explanation())
+                # Hours run from the moment (and never move); days and working days from its day.
+                notes.extend(_put_due(entry, limit.reckon(start, calendar)))
             if limit.no_rollover is not None:
                 entry["no_rollover"] = limit.no_rollover
             if limit.excluding is not None:
                 period = policy.periods.get(limit.excluding, limit.excluding)
                 notes.insert(0, f"later by the working days of {period}, which do not count")
             if limit.extend_amount is not None and limit.extend_unit is not None:
-                extended = limit.reckon(start, calendar, extended=True)
                 longer: dict[str, object] = {
                     "count": limit.extend_amount,
                     "unit": limit.extend_unit,
-                    "due": extended.day.isoformat(),
                 }
-                if extended.moved:
-                    longer["counted"] = extended.counted.isoformat()
-                    longer["note"] = extended.explanation()
+                if limit.extend_unit == "hours" and not isinstance(start, datetime):
+                    longer["due"] = None
+                else:
+                    longer_notes = _put_due(longer, limit.reckon(start, calendar, extended=True))
+                    if longer_notes:
+                        longer["note"] = "; ".join(longer_notes)
                 entry["extended"] = longer
         except CalendarNotCovered as error:
-            raise InputError(
-                f"{error}; add the year's official schedule with --calendar FILE"
-            ) from None
+            raise InputError(str(error)) from None  # its message already says what to do
         if notes:
             entry["note"] = "; ".join(notes)
         entries.append(entry)
     return {
         "policy": policy.id,
-        "start": start.isoformat(),
+        "start": to_json(start),
         "limits": entries,
         "calendar": calendar_coverage(calendar),
     }
+
+
+def _put_due(entry: dict[str, object], reckoned: Due) -> list[str]:
+    """The due date or moment into `entry`; when it moved off a 法定休假日, the day the count
+    reached as `counted`; when a holiday schedule it depends on is not yet published, the
+    mark `provisional` with the bounds and the reason (never silently final).  Returns the
+    notes that explain the roll-over."""
+    entry["due"] = to_json(reckoned.day)
+    if reckoned.moved:
+        entry["counted"] = to_json(reckoned.counted)
+    bounds = reckoned.bounds
+    if bounds is not None:
+        entry["provisional"] = {
+            "earliest": bounds.earliest.isoformat(),
+            "latest": bounds.latest.isoformat(),
+            "unpublished": list(bounds.unpublished),
+            "reason": bounds.reason(),
+        }
+    explanation = reckoned.explanation()
+    return [explanation] if explanation else []
 
 
 def calendar_coverage(calendar: WorkdayCalendar) -> list[int]:
@@ -154,11 +169,17 @@ def _read_json(source: str) -> object:
         raise InputError(f"{where}: not valid JSON: {error.message}") from None
 
 
-def _start_date(text: str) -> date:
+def parse_start(text: str) -> date:
+    """`due --start`: a date, or a date-time (local time in China) for limits in hours."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--start {text}: expected a date YYYY-MM-DD") from None
+        start = parse_datetime(text)
+    except FactError as error:
+        raise InputError(f"--start {error}") from None
+    if start is None:
+        raise InputError(
+            f"--start {text}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM"
+        )
+    return start
 
 
 def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.ArgumentParser:
@@ -181,7 +202,9 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
     p = verbs.add_parser("due", help="the due dates of a clause's time limits")
     p.add_argument("--policy", required=True, help=f"one of: {ids}")
     p.add_argument("clause", help="the clause, in the document's numbering (二（三）)")
-    p.add_argument("--start", required=True, help="YYYY-MM-DD")
+    p.add_argument(
+        "--start", required=True, help="YYYY-MM-DD, or YYYY-MM-DDTHH:MM for limits in hours"
+    )
     p.add_argument("--calendar", action="append", metavar="FILE")
 
     p = verbs.add_parser("schema", help="the JSON Schema of a policy's case records")
@@ -220,7 +243,7 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
                     f"{policy.id} {args.clause} has no time limit; "
                     f"clauses with limits: {', '.join(known)}"
                 )
-            result = due_json(policy, limits, _start_date(args.start), calendar_from(args.calendar))
+            result = due_json(policy, limits, parse_start(args.start), calendar_from(args.calendar))
             print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
             return EXIT_OK
         schema = record_schema(policy.id, policy.title, policy.facts)

@@ -8,7 +8,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .timelimits import WorkdayCalendar, due_date, roll_over
+from .timelimits import (
+    CalendarProvisional,
+    DueBounds,
+    WorkdayCalendar,
+    due_bounds,
+    due_date,
+    roll_over_bounds,
+)
 from .values import FactSpec, Known, Value
 
 Facts = Mapping[str, Known]
@@ -23,23 +30,41 @@ ROLLOVER_LAW = "民法典 第二百零三条"
 
 @dataclass(frozen=True)
 class Due:
-    """A due date and the last day the count reached before the holiday roll-over."""
+    """A due date, the last day the count reached before the holiday roll-over, and, when a
+    holiday schedule it depends on is not yet published, its bounds (provisional)."""
 
     day: date | datetime
     counted: date | datetime  # == day unless the count ended on a 法定休假日
+    # Set when the due date waits on an unpublished schedule: `day` is then the date by the
+    # statutory holidays alone, and every schedule within the adjustment bounds gives a date
+    # in bounds.earliest..bounds.latest.  None: final.
+    bounds: DueBounds | None = None
+    rolls_over: bool = False  # the limit moves off a 法定休假日 (民法典 第二百零三条)
 
     @property
     def moved(self) -> bool:
         return self.day != self.counted
 
+    @property
+    def final(self) -> bool:
+        return self.bounds is None
+
     def explanation(self) -> str:
-        """Why the due date is later than the count, for reports; empty when it is not."""
-        if not self.moved:
-            return ""
-        return (
-            f"moved from {self.counted.isoformat()}, a 法定休假日 on the official calendar, "
-            f"to the next working day per {ROLLOVER_LAW}"
-        )
+        """Why the due date is, or may become, later than the count, for reports; empty
+        when it is not."""
+        if self.moved:
+            calendar = "on the official calendar" if self.final else "by the statutory holidays"
+            return (
+                f"moved from {self.counted.isoformat()}, a 法定休假日 {calendar}, "
+                f"to the next working day per {ROLLOVER_LAW}"
+            )
+        if self.bounds is not None and self.rolls_over and self.bounds.latest != self.counted:
+            return (
+                f"{self.counted.isoformat()} is a working day by the statutory holidays; if "
+                "the schedule makes it a 法定休假日, the due date moves to the next working "
+                f"day per {ROLLOVER_LAW}"
+            )
+        return ""
 
 
 @dataclass(frozen=True)
@@ -106,8 +131,13 @@ class Limit:
         excluded: tuple[date, date] | None = None,
     ) -> date | datetime:
         """The due date counted from `start` (the start day not counted), moved off a
-        法定休假日 when the limit rolls over (see `reckon`)."""
-        return self.reckon(start, calendar, extended=extended, excluded=excluded).day
+        法定休假日 when the limit rolls over (see `reckon`).  Raises CalendarProvisional when
+        an unpublished holiday schedule decides it (`reckon` gives the bounds instead)."""
+        reckoned = self.reckon(start, calendar, extended=extended, excluded=excluded)
+        if reckoned.bounds is not None:
+            bounds = reckoned.bounds
+            raise CalendarProvisional(bounds.latest, calendar, bounds.unpublished, bounds)
+        return reckoned.day
 
     def reckon(
         self,
@@ -117,22 +147,49 @@ class Limit:
         extended: bool = False,
         excluded: tuple[date, date] | None = None,
     ) -> Due:
-        """The due date counted from `start` (the start day not counted) and the last day the
-        count reached: the one due-date algorithm of policyc, its generated validators, their
-        record checks and CLIs.
+        """The due date counted from `start` (the start day not counted), the last day the
+        count reached, and the bounds when it is provisional: the one due-date algorithm of
+        policyc, its generated validators, their record checks and CLIs.
 
         `excluded` is a period not counted (both ends included); only a limit written with
         `excluding PERIOD` (不含公示期) takes one.  A count of days, months or years whose last
         day is a 法定休假日 ends on the next working day (民法典 第二百零一条至第二百零三条)
-        unless the limit opts out with `no rollover "reason"`."""
+        unless the limit opts out with `no rollover "reason"`.  A count of hours runs from
+        the moment and needs no calendar.  A count of working days, or a roll-over, that
+        reaches a year whose holiday schedule is not published is provisional: `day` by the
+        statutory holidays alone, `bounds` the earliest and latest it can become."""
         amount, unit = self.duration(extended)
         # The checker lets only a count of days exclude a period (E115); due_date refuses one
         # on any other unit rather than dropping it.
         periods = (excluded,) if excluded and self.excluding is not None else ()
-        counted = due_date(start, amount, unit, calendar, excluded=periods)
+        if unit == "hours":
+            moment = due_date(start, amount, unit, calendar, excluded=periods)
+            return Due(moment, moment)
+        counted = due_bounds(start, amount, unit, calendar, excluded=periods)
         if not self.rolls_over(extended):
-            return Due(counted, counted)
-        return Due(roll_over(counted, calendar, excluded=periods), counted)
+            return Due(counted.due, counted.due, None if counted.final else counted)
+        # Days, months and years are counted without the calendar (always final); only the
+        # roll-over asks it, and the next working day on or after the last day may be
+        # provisional in a year whose schedule is unpublished.
+        rolled = roll_over_bounds(counted.due, calendar, excluded=periods)
+        return Due(rolled.due, counted.due, None if rolled.final else rolled, rolls_over=True)
+
+    def due_bounds(
+        self,
+        start: date | datetime,
+        calendar: WorkdayCalendar,
+        *,
+        extended: bool = False,
+        excluded: tuple[date, date] | None = None,
+    ) -> DueBounds:
+        """`reckon`'s due date as bounds: the provisional date and the earliest and latest it
+        can become (all three equal, and no unpublished years, when final).  Not for hours
+        (`reckon` gives the moment)."""
+        reckoned = self.reckon(start, calendar, extended=extended, excluded=excluded)
+        if reckoned.bounds is not None:
+            return reckoned.bounds
+        day = reckoned.day
+        return DueBounds(day, day, day)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,40 @@ needs a file that also replaces the previous year, in full.
 
 To add a year: copy the shape above for that year from the State Council notice (国务院
 办公厅关于某年部分节假日安排的通知), then ``load_calendar(extra_files=[path])``.
+
+Years whose schedule is not yet published (provisional)
+-------------------------------------------------------
+``data/cn_statutory_holidays.json`` holds the statutory holidays that 全国年节及纪念日放假办法
+fixes for years ahead (computed at maintenance time: lunar dates and the 清明 solar term), and
+the bounds measured from the official schedules on where and how much the State Council adjusts
+days around them.  A year with statutory holidays but no official schedule is *provisional*:
+its statutory days are off; its other days are plain Monday–Friday days, except those within
+``reach_days`` of a holiday cluster (holidays whose reaches overlap form one cluster), which are
+*unsettled*: the coming notice may make a weekday there a day off (补假 for a statutory day on a
+weekend, which the law requires, or 调休) and a weekend day a working day (调休).  Per cluster,
+the number of extra days off lies between the 补假 the law requires and that plus
+``max_extra_days_off``; the number of extra working days is at most ``max_extra_workdays``.
+
+:func:`due_bounds` counts working days under that model: the due date with statutory holidays
+only (``due``), and the ``earliest`` and ``latest`` due dates that any schedule within the bounds
+could give.  They coincide, and ``unpublished`` is empty, when the count touches no provisional
+day.  :func:`due_date` refuses (``CalendarProvisional``) rather than guess.  A file for the year
+(``extra_files``) makes its days official, and the result final.
+
+The statutory file's shape::
+
+    {
+     "adjustments": {"reach_days": 14, "max_extra_days_off": 5, "max_extra_workdays": 5,
+                     "measured": "free text: what the bounds were measured on"},
+     "covered_years": [2025, 2050],
+     "law": "全国年节及纪念日放假办法 …",
+     "note": "optional free text",
+     "source": "lunar_python 1.4.8",
+     "years": {"2027": [{"name": "元旦", "days": ["2027-01-01"]}, ...], ...}
+    }
+
+``years`` holds the covered years and the one after them: that year's 元旦 reaches back into
+the last covered December.  ``days`` are a holiday's statutory days, weekends included.
 """
 
 from __future__ import annotations
@@ -78,7 +112,7 @@ import calendar as _gregorian
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn
@@ -87,22 +121,35 @@ from .errors import PolicycError
 
 __all__ = [
     "BUNDLED_DATA",
+    "STATUTORY_DATA",
     "UNITS",
+    "Adjustments",
     "CalendarDataError",
     "CalendarNotCovered",
+    "CalendarProvisional",
+    "DueBounds",
+    "HolidayCluster",
+    "Statutory",
     "WorkdayCalendar",
     "YearSchedule",
     "add_months",
     "calendar_from_schedules",
+    "due_bounds",
     "due_date",
     "load_calendar",
     "monthly_due",
     "parse_calendar_document",
+    "parse_statutory_document",
     "read_calendar_file",
+    "read_statutory_file",
     "roll_over",
+    "roll_over_bounds",
 ]
 
 BUNDLED_DATA: Final[Path] = Path(__file__).resolve().parent / "data" / "cn_workdays.json"
+STATUTORY_DATA: Final[Path] = (
+    Path(__file__).resolve().parent / "data" / "cn_statutory_holidays.json"
+)
 UNITS: Final[frozenset[str]] = frozenset({"workdays", "days", "hours", "months", "years"})
 
 _ONE_DAY: Final = timedelta(days=1)
@@ -116,21 +163,46 @@ _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class CalendarNotCovered(PolicycError, ValueError):
-    """A date lies outside the years for which official schedules are loaded."""
+    """A date lies outside every year the calendar knows (official or statutory-only)."""
 
     def __init__(self, day: date, calendar: WorkdayCalendar) -> None:
         self.day = day
         self.first_year = calendar.first_year
         self.last_year = calendar.last_year
-        if day.year in calendar.gap_years:
-            where = f"falls in {day.year}, a gap in the working-day calendar"
-        else:
-            where = "is outside the working-day calendar"
+        where = (
+            f"falls in {day.year}, a gap in the working-day calendar"
+            if day.year in calendar.gap_years and not calendar.covers(day)
+            else "is outside the working-day calendar"
+        )
+        # The advice is said once, here: callers add nothing to it.
         super().__init__(
-            f"{day.isoformat()} {where}, which covers {calendar.coverage_text()}. "
-            f"To add {day.year}, write its State Council holiday schedule as a JSON file "
-            f"shaped like {BUNDLED_DATA.name} and pass it with --calendar FILE "
-            "(in Python: load_calendar(extra_files=[...]))"
+            f"{day.isoformat()} {where}, which covers {calendar.coverage_text()}; "
+            f"add {day.year}'s State Council holiday schedule as a JSON file shaped like "
+            f"{BUNDLED_DATA.name} with --calendar FILE (load_calendar(extra_files=[...]))"
+        )
+
+
+class CalendarProvisional(CalendarNotCovered):
+    """A day, or a working-day count, depends on a holiday schedule not yet published.
+
+    ``unpublished`` names the years; ``bounds`` is set for a count."""
+
+    def __init__(
+        self,
+        day: date,
+        calendar: WorkdayCalendar,
+        unpublished: tuple[int, ...],
+        bounds: DueBounds | None = None,
+    ) -> None:
+        super().__init__(day, calendar)
+        self.unpublished = unpublished
+        self.bounds = bounds
+        years = ", ".join(str(y) for y in unpublished)
+        self.args = (
+            bounds.reason()
+            if bounds is not None
+            else f"whether {day.isoformat()} is a working day waits on the {years} holiday "
+            "schedule, not yet published; add it with --calendar FILE",
         )
 
 
@@ -147,11 +219,58 @@ class YearSchedule:
 
 
 @dataclass(frozen=True)
+class HolidayCluster:
+    """Statutory holidays of a year without an official schedule, close enough that one
+    notice's adjustments around them may mix (元旦 and 春节, 清明 and 劳动节, 中秋 and 国庆)."""
+
+    year: int  # the year whose State Council notice will place the adjusted days
+    names: tuple[str, ...]
+    days: frozenset[date]  # the statutory days, weekends included
+    first: date  # the first and last day the notice may adjust (the reach included)
+    last: date
+    min_extra_off: int  # 补假 the law requires: statutory days on Sat/Sun or on another's day
+    max_extra_off: int
+    max_extra_work: int
+
+
+@dataclass(frozen=True)
+class DueBounds:
+    """A working-day due date when some days are not settled: ``due`` counts statutory
+    holidays only; every schedule within the adjustment bounds gives a date in
+    ``earliest``..``latest``.  ``unpublished`` names the years whose notices it waits on;
+    empty means final (all three equal)."""
+
+    due: date
+    earliest: date
+    latest: date
+    unpublished: tuple[int, ...] = ()
+
+    @property
+    def final(self) -> bool:
+        return not self.unpublished
+
+    def reason(self) -> str:
+        """Why the date is provisional, and what makes it final; '' when final."""
+        if self.final:
+            return ""
+        years = ", ".join(str(y) for y in self.unpublished)
+        return (
+            f"provisional: {years} holiday schedule not yet published, counted with the "
+            f"statutory holidays only ({self.due}); its adjusted days (调休, 补假) can put the "
+            f"due date anywhere from {self.earliest} to {self.latest}; add the schedule with "
+            "--calendar FILE to make it final"
+        )
+
+
+@dataclass(frozen=True)
 class WorkdayCalendar:
     """China's official working days for the years ``first_year``..``last_year``.
 
     ``gap_years`` are years inside that range with no loaded schedule (possible when a
-    user file adds a year that is not adjacent); dates in them are not covered.
+    user file adds a year that is not adjacent).  ``provisional_years`` have statutory
+    holidays but no official schedule: their statutory days (``statutory_off``) are off and
+    the days around them that ``clusters`` may adjust are unsettled (module docstring).
+    Dates in neither are not covered.
     """
 
     first_year: int
@@ -159,6 +278,11 @@ class WorkdayCalendar:
     days_off: frozenset[date]
     extra_workdays: frozenset[date]
     gap_years: frozenset[int] = frozenset()
+    provisional_years: frozenset[int] = frozenset()
+    statutory_off: frozenset[date] = frozenset()
+    clusters: tuple[HolidayCluster, ...] = ()
+    # Unsettled day -> index into clusters; derived from clusters by calendar_from_schedules.
+    unsettled: Mapping[date, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.first_year > self.last_year:
@@ -171,27 +295,56 @@ class WorkdayCalendar:
         if both:
             raise ValueError(f"dates both off and working: {sorted(d.isoformat() for d in both)}")
 
-    def covers(self, day: date) -> bool:
-        """Whether official data exists for ``day``'s year."""
+    def official(self, day: date) -> bool:
+        """Whether an official schedule is loaded for ``day``'s year."""
         return self.first_year <= day.year <= self.last_year and day.year not in self.gap_years
 
+    def covers(self, day: date) -> bool:
+        """Whether ``day``'s year has an official schedule or at least statutory holidays."""
+        return self.official(day) or day.year in self.provisional_years
+
     def coverage_text(self) -> str:
-        """Human-readable coverage, e.g. "2004-2026" or "2004-2028 except 2027"."""
+        """Human-readable coverage, e.g. "2004-2026" or "2004-2026 (2027-2050: statutory
+        holidays only)"."""
         text = f"{self.first_year}-{self.last_year}"
-        if self.gap_years:
-            text += " except " + ", ".join(str(y) for y in sorted(self.gap_years))
+        gaps = sorted(self.gap_years - self.provisional_years)
+        if gaps:
+            text += " except " + ", ".join(str(y) for y in gaps)
+        if self.provisional_years:
+            text += f" ({_year_ranges(self.provisional_years)}: statutory holidays only)"
         return text
 
     def is_workday(self, day: date) -> bool:
-        """Whether ``day`` is an official working day; raises CalendarNotCovered."""
+        """Whether ``day`` is a working day; raises CalendarNotCovered outside the calendar
+        and CalendarProvisional on a day that an unpublished schedule may still adjust."""
         day = _as_day(day)
+        settled = self._settled(day)
+        if settled is None:
+            year = self.clusters[self.unsettled[day]].year
+            raise CalendarProvisional(day, self, (year,))
+        return settled
+
+    def _settled(self, day: date) -> bool | None:
+        """Working or not; None for an unsettled day.  Raises CalendarNotCovered."""
         if not self.covers(day):
             raise CalendarNotCovered(day, self)
         if day in self.extra_workdays:
             return True
-        if day in self.days_off:
+        if day in self.days_off or day in self.statutory_off:
             return False
+        if day in self.unsettled:
+            return None
         return day.weekday() < _SATURDAY
+
+    def unsettled_weekdays(self, index: int) -> int:
+        """How many weekdays cluster ``index`` leaves unsettled (where its 补假 can go)."""
+        cluster = self.clusters[index]
+        return sum(
+            1
+            for offset in range((cluster.last - cluster.first).days + 1)
+            if self.unsettled.get(day := cluster.first + timedelta(days=offset)) == index
+            and day.weekday() < _SATURDAY
+        )
 
     def next_workday(self, day: date) -> date:
         """``day`` itself if it is a working day, otherwise the next working day."""
@@ -201,32 +354,202 @@ class WorkdayCalendar:
         return day
 
 
+def _year_ranges(years: Iterable[int]) -> str:
+    """2027, 2028, 2030 -> "2027-2028, 2030"."""
+    runs: list[list[int]] = []
+    for year in sorted(years):
+        if runs and runs[-1][-1] == year - 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
 # ---------------------------------------------------------------------------
 # Loading and validating calendar data
 
 
-def load_calendar(extra_files: Sequence[Path] = ()) -> WorkdayCalendar:
-    """The bundled calendar, with years added or replaced by ``extra_files`` in order.
+@dataclass(frozen=True)
+class Adjustments:
+    """How far from its holidays, and by how many days, a notice has adjusted the week."""
+
+    reach_days: int
+    max_extra_days_off: int  # beyond the 补假 the law requires, per cluster
+    max_extra_workdays: int  # per cluster
+
+
+@dataclass(frozen=True)
+class Statutory:
+    """The statutory holidays of ``first_year``..``last_year`` (and ``last_year + 1``, whose
+    元旦 reaches back), as ``(name, days)`` per year."""
+
+    first_year: int
+    last_year: int
+    holidays: Mapping[int, tuple[tuple[str, frozenset[date]], ...]]
+    adjustments: Adjustments
+
+
+def load_calendar(extra_files: Sequence[Path] = (), *, statutory: bool = True) -> WorkdayCalendar:
+    """The bundled calendar, with years added or replaced by ``extra_files`` in order, and
+    (unless ``statutory`` is false) the bundled statutory holidays for years without one.
 
     A later file's year replaces the same year from the bundled data or an earlier file.
     """
     schedules = read_calendar_file(BUNDLED_DATA)
     for path in extra_files:
         schedules.update(read_calendar_file(Path(path)))
-    return calendar_from_schedules(schedules)
+    future = read_statutory_file(STATUTORY_DATA) if statutory else None
+    return calendar_from_schedules(schedules, future)
 
 
-def calendar_from_schedules(schedules: Mapping[int, YearSchedule]) -> WorkdayCalendar:
-    """Merge per-year schedules; missing years inside the range become ``gap_years``."""
+def calendar_from_schedules(
+    schedules: Mapping[int, YearSchedule], statutory: Statutory | None = None
+) -> WorkdayCalendar:
+    """Merge per-year schedules; missing years inside the range become ``gap_years``.
+
+    Years of ``statutory`` without a schedule become provisional."""
     if not schedules:
         raise CalendarDataError("no calendar years were loaded")
     first, last = min(schedules), max(schedules)
+    days_off = frozenset().union(*(s.days_off for s in schedules.values()))
+    extra = frozenset().union(*(s.extra_workdays for s in schedules.values()))
+    provisional: frozenset[int] = frozenset()
+    statutory_off: frozenset[date] = frozenset()
+    clusters: tuple[HolidayCluster, ...] = ()
+    unsettled: dict[date, int] = {}
+    if statutory is not None:
+        provisional = frozenset(range(statutory.first_year, statutory.last_year + 1)) - set(
+            schedules
+        )
+        # The year after the last one only lends its 元旦's reach into the last December.
+        pending = sorted(provisional | ({statutory.last_year + 1} - set(schedules)))
+        statutory_off = frozenset(
+            day for year in provisional for _, days in statutory.holidays[year] for day in days
+        )
+        clusters = tuple(
+            cluster
+            for year in pending
+            for cluster in _clusters(year, statutory.holidays[year], statutory.adjustments)
+        )
+        for index, cluster in enumerate(clusters):
+            day = cluster.first
+            while day <= cluster.last:
+                if day not in cluster.days and day not in days_off and day not in extra:
+                    # Clusters of one year never overlap (they are merged); of two years
+                    # they lie months apart, so the first claim is the only one.
+                    unsettled.setdefault(day, index)
+                day += _ONE_DAY
     return WorkdayCalendar(
         first_year=first,
         last_year=last,
-        days_off=frozenset().union(*(s.days_off for s in schedules.values())),
-        extra_workdays=frozenset().union(*(s.extra_workdays for s in schedules.values())),
+        days_off=days_off,
+        extra_workdays=extra,
         gap_years=frozenset(range(first, last + 1)) - schedules.keys(),
+        provisional_years=provisional,
+        statutory_off=statutory_off,
+        clusters=clusters,
+        unsettled=unsettled,
+    )
+
+
+def _clusters(
+    year: int, holidays: Sequence[tuple[str, frozenset[date]]], adjustments: Adjustments
+) -> list[HolidayCluster]:
+    """One year's holidays, those whose reaches overlap merged into one cluster."""
+    reach = timedelta(days=adjustments.reach_days)
+    groups: list[tuple[list[str], list[date]]] = []
+    for name, days in sorted(holidays, key=lambda h: min(h[1])):
+        if groups and min(days) - reach <= max(groups[-1][1]) + reach:
+            groups[-1][0].append(name)
+            groups[-1][1].extend(days)
+        else:
+            groups.append(([name], list(days)))
+    clusters: list[HolidayCluster] = []
+    for names, listed in groups:
+        distinct = frozenset(listed)
+        # A statutory day on a weekend gets a 补假 (the law); so, in practice, does one
+        # shared by two holidays (中秋 on 10月1日, 2020: 10月8日 off).
+        owed = sum(1 for d in distinct if d.weekday() >= _SATURDAY) + len(listed) - len(distinct)
+        clusters.append(
+            HolidayCluster(
+                year=year,
+                names=tuple(names),
+                days=distinct,
+                first=min(distinct) - reach,
+                last=max(distinct) + reach,
+                min_extra_off=owed,
+                max_extra_off=owed + adjustments.max_extra_days_off,
+                max_extra_work=adjustments.max_extra_workdays,
+            )
+        )
+    return clusters
+
+
+def read_statutory_file(path: Path) -> Statutory:
+    """Parse the statutory-holiday data file; any problem raises CalendarDataError."""
+    origin = f"statutory holiday data file {path}"
+    try:
+        document = json.loads(
+            path.read_text(encoding="utf-8"), object_pairs_hook=_reject_duplicate_keys
+        )
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CalendarDataError(f"{origin}: cannot read it as JSON: {exc}") from exc
+    return parse_statutory_document(document, origin)
+
+
+_STATUTORY_KEYS: Final = frozenset({"adjustments", "covered_years", "law", "source", "years"})
+_ADJUSTMENT_KEYS: Final = frozenset(
+    {"reach_days", "max_extra_days_off", "max_extra_workdays", "measured"}
+)
+
+
+def parse_statutory_document(document: object, origin: str) -> Statutory:
+    """Validate a decoded statutory-holiday document (shape in the module docstring)."""
+    if not isinstance(document, dict):
+        _fail(origin, "the top level must be a JSON object")
+    keys = set(document) - {"note"}
+    if keys != _STATUTORY_KEYS:
+        _fail(origin, f"expected the keys {sorted(_STATUTORY_KEYS)} (and optionally note)")
+    for key in ("law", "source"):
+        if not isinstance(document[key], str) or not document[key].strip():
+            _fail(origin, f'"{key}" must be a non-empty string')
+    adjustments = document["adjustments"]
+    if not isinstance(adjustments, dict) or set(adjustments) != _ADJUSTMENT_KEYS:
+        _fail(origin, f'"adjustments" must have exactly the keys {sorted(_ADJUSTMENT_KEYS)}')
+    numbers = {k: v for k, v in adjustments.items() if k != "measured"}
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in numbers.values()):
+        _fail(origin, '"adjustments" numbers must be non-negative integers')
+    first, last = _parse_covered_years(document["covered_years"], origin)
+    years = document["years"]
+    expected = {str(y) for y in range(first, last + 2)}
+    if not isinstance(years, dict) or set(years) != expected:
+        _fail(origin, f'"years" must hold exactly {first}-{last + 1} (the last for its 元旦)')
+    holidays: dict[int, tuple[tuple[str, frozenset[date]], ...]] = {}
+    for key, entries in years.items():
+        where = f'years["{key}"]'
+        if not isinstance(entries, list) or not entries:
+            _fail(origin, f"{where} must be a non-empty list of holidays")
+        parsed: list[tuple[str, frozenset[date]]] = []
+        for entry in entries:
+            if not isinstance(entry, dict) or set(entry) != {"name", "days"}:
+                _fail(origin, f'{where}: a holiday is {{"name": ..., "days": [...]}}')
+            name = entry["name"]
+            if not isinstance(name, str) or not name:
+                _fail(origin, f"{where}: a holiday's name must be a non-empty string")
+            days = _parse_dates(entry["days"], int(key), f"{where} {name}", origin)
+            if not days:
+                _fail(origin, f"{where} {name}: no days")
+            parsed.append((name, frozenset(days)))
+        holidays[int(key)] = tuple(parsed)
+    return Statutory(
+        first_year=first,
+        last_year=last,
+        holidays=holidays,
+        adjustments=Adjustments(
+            reach_days=numbers["reach_days"],
+            max_extra_days_off=numbers["max_extra_days_off"],
+            max_extra_workdays=numbers["max_extra_workdays"],
+        ),
     )
 
 
@@ -365,8 +688,38 @@ def due_date(
     """The due date ``amount`` ``unit``s after ``start`` (see the module docstring).
 
     ``unit`` is one of ``UNITS``.  ``excluded`` holds inclusive (first, last) periods
-    that do not count; only ``workdays`` and ``days`` accept them.
+    that do not count; only ``workdays`` and ``days`` accept them.  A working-day count
+    that depends on an unpublished schedule raises CalendarProvisional: use
+    :func:`due_bounds` to get the provisional date and its bounds instead.
     """
+    if unit != "workdays":
+        return _due_plain(start, amount, unit, excluded)
+    bounds = due_bounds(start, amount, unit, calendar, excluded=excluded)
+    if not bounds.final:
+        raise CalendarProvisional(bounds.latest, calendar, bounds.unpublished, bounds)
+    return bounds.due
+
+
+def due_bounds(
+    start: date | datetime,
+    amount: int,
+    unit: str,
+    calendar: WorkdayCalendar,
+    *,
+    excluded: Sequence[tuple[date, date]] = (),
+) -> DueBounds:
+    """The due date with its bounds; final unless a working-day count touches a year
+    without an official schedule (module docstring).  Other units are always final."""
+    if unit != "workdays":
+        due = _as_day(_due_plain(start, amount, unit, excluded))
+        return DueBounds(due, due, due)
+    _check_amount(amount)
+    return _workday_bounds(_as_day(start), amount, calendar, _check_periods(excluded))
+
+
+def _due_plain(
+    start: date | datetime, amount: int, unit: str, excluded: Sequence[tuple[date, date]]
+) -> date | datetime:
     if unit not in UNITS:
         raise ValueError(f"unknown time-limit unit {unit!r}; expected one of {sorted(UNITS)}")
     _check_amount(amount)
@@ -380,14 +733,72 @@ def due_date(
         return add_months(day, amount)
     if unit == "years":
         return add_months(day, 12 * amount)
+    return _nth_counted_day_after(day, amount, lambda d: not _in_periods(d, periods))
 
-    def counts(candidate: date) -> bool:
+
+def _workday_bounds(
+    start: date, amount: int, calendar: WorkdayCalendar, periods: Sequence[tuple[date, date]]
+) -> DueBounds:
+    """Count working days after ``start`` three ways at once.
+
+    ``base`` counts settled working days and unsettled weekdays (statutory holidays only).
+    Per cluster, of its unsettled days inside the count so far, at most ``max_extra_off``
+    weekdays may turn out off and at most ``max_extra_work`` weekend days working; and at
+    least ``min_extra_off`` (补假) weekdays must be off, so those that no longer fit in the
+    cluster's unsettled weekdays outside the count are off inside it.  The fewest and most
+    working days possible by each day give the latest and earliest due dates.  Each cluster
+    is bounded on its own, which can only widen the bounds (never exclude a real schedule).
+    """
+    if amount == 0:
+        return DueBounds(start, start, start)
+    clusters = calendar.clusters
+    weekdays_total: dict[int, int] = {}  # the clusters touched so far
+    weekdays_in: dict[int, int] = {}
+    weekends_in: dict[int, int] = {}
+    base = 0
+    due = earliest = None
+    unpublished: set[int] = set()
+    day = start
+    while True:
+        day += _ONE_DAY
         # Excluded days are tested first so they never need calendar coverage.
-        if _in_periods(candidate, periods):
-            return False
-        return unit == "days" or calendar.is_workday(candidate)
-
-    return _nth_counted_day_after(day, amount, counts)
+        if _in_periods(day, periods):
+            continue
+        settled = calendar._settled(day)
+        if day.year in calendar.provisional_years:
+            unpublished.add(day.year)
+        if settled is None:
+            index = calendar.unsettled[day]
+            unpublished.add(clusters[index].year)
+            if index not in weekdays_total:
+                weekdays_total[index] = calendar.unsettled_weekdays(index)
+                weekdays_in[index] = weekends_in[index] = 0
+            if day.weekday() < _SATURDAY:
+                base += 1
+                weekdays_in[index] += 1
+            else:
+                weekends_in[index] += 1
+        elif settled:
+            base += 1
+        fewest = base - sum(
+            min(clusters[i].max_extra_off, inside) for i, inside in weekdays_in.items()
+        )
+        most = base + sum(
+            min(clusters[i].max_extra_work, inside) for i, inside in weekends_in.items()
+        )
+        most -= sum(
+            max(0, clusters[i].min_extra_off - (weekdays_total[i] - inside))
+            for i, inside in weekdays_in.items()
+        )
+        if due is None and base >= amount:
+            due = day
+        if earliest is None and most >= amount:
+            earliest = day
+        if fewest >= amount:
+            assert due is not None and earliest is not None  # fewest <= base, most
+            # The statutory holidays alone can count a 补假 the law owes as a working day:
+            # the provisional date is then the earliest possible one.
+            return DueBounds(max(due, earliest), earliest, day, tuple(sorted(unpublished)))
 
 
 def roll_over(
@@ -396,15 +807,22 @@ def roll_over(
     """民法典 第二百零三条第一款: a period whose last day is a 法定休假日 ends instead on the
     day after the days off end: ``last_day`` itself when it is a working day, else the next
     working day that is not inside an ``excluded`` period (excluded days do not count, so a
-    period cannot end in one).  Raises CalendarNotCovered outside the calendar's years."""
-    day = _as_day(last_day)
-    if calendar.is_workday(day):
-        return day
-    periods = _check_periods(excluded)
-    day += _ONE_DAY
-    while _in_periods(day, periods) or not calendar.is_workday(day):
-        day += _ONE_DAY
-    return day
+    period cannot end in one).  Raises CalendarNotCovered outside the calendar's years and
+    CalendarProvisional when an unpublished schedule decides it: see `roll_over_bounds`."""
+    bounds = roll_over_bounds(last_day, calendar, excluded=excluded)
+    if not bounds.final:
+        raise CalendarProvisional(bounds.latest, calendar, bounds.unpublished, bounds)
+    return bounds.due
+
+
+def roll_over_bounds(
+    last_day: date, calendar: WorkdayCalendar, *, excluded: Sequence[tuple[date, date]] = ()
+) -> DueBounds:
+    """`roll_over` with its bounds: the next working day on or after ``last_day`` is the
+    first working day counted from the day before, so a year whose schedule is unpublished
+    gives the provisional day and the earliest and latest it can become, like any count of
+    working days (one algorithm for both)."""
+    return due_bounds(_as_day(last_day) - _ONE_DAY, 1, "workdays", calendar, excluded=excluded)
 
 
 def monthly_due(year: int, month: int, by_day: int) -> date:

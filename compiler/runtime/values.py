@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Final
@@ -20,7 +20,20 @@ from .errors import PolicycError
 UNITS: Final = ("workdays", "days", "hours", "months", "years")
 # The units a period (公示期) can be left out of: a count of days.
 DAY_UNITS: Final = ("workdays", "days")
+# The types a time limit runs from and until: a day, or a moment (a date-time).
+MOMENT_TYPES: Final = ("date", "datetime")
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A local time in China: YYYY-MM-DDTHH:MM, seconds optional, a space allowed for the T (as
+# spreadsheets write it), and the offset +08:00 allowed (it is China Standard Time, the only
+# time policyc knows).  Any other offset is refused rather than converted: a record stamped in
+# UTC or elsewhere is an export mistake more often than not, and its local day matters to
+# working-day limits.
+_LOCAL_DATETIME: Final = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:?\d{2})?"
+)
+_CHINA_OFFSETS: Final = ("+08:00", "+0800")
+# Longer text than "2024-03-01T09:30:00+08:00" is never a date-time: refuse it before any regex.
+_DATETIME_MAX: Final = 25
 
 
 @dataclass(frozen=True, order=True)
@@ -41,6 +54,8 @@ class Unknown:
     needs: frozenset[str]
 
 
+# A `datetime` fact holds a datetime, or a date when the record gives only the day: then the
+# time of day is unknown and the value stands for the whole day (see checks.py, hours).
 Known = bool | Decimal | date | Duration | str
 Value = Known | Unknown
 
@@ -54,7 +69,7 @@ class FactSpec:
     """A fact as a policy declares it: its type and, for an enum, the members allowed."""
 
     name: str
-    type: str  # bool | int | money | ratio | date | duration | text | enum
+    type: str  # bool | int | money | ratio | date | datetime | duration | text | enum
     label: str
     members: tuple[str, ...] = ()  # enum members
     judgment: bool = False  # a judgment: a yes/no question only a person can answer
@@ -84,9 +99,42 @@ def to_json(value: Known) -> object:
         return value
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return datetime_text(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def datetime_text(moment: datetime) -> str:
+    """YYYY-MM-DDTHH:MM, with :SS only when the seconds are not zero: as records write it."""
+    return moment.isoformat(timespec="seconds" if moment.second else "minutes")
+
+
+def parse_datetime(raw: object) -> datetime | date | None:
+    """A local date-time, or a date alone (the time of day unknown); None if `raw` is neither.
+
+    Raises FactError for a time zone other than China's, which is not a spelling mistake."""
+    if not isinstance(raw, str) or len(raw) > _DATETIME_MAX:
+        return None
+    if _ISO_DATE.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            return None
+    match = _LOCAL_DATETIME.fullmatch(raw)
+    if match is None:
+        return None
+    day, clock, offset = match.groups()
+    if offset is not None and offset not in _CHINA_OFFSETS:
+        raise FactError(
+            f"{raw!r} has the time zone {offset}; times are China Standard Time (+08:00): "
+            "give the local time, without an offset or with +08:00"
+        )
+    try:
+        return datetime.fromisoformat(f"{day}T{clock}")
+    except ValueError:  # a well-formed but impossible moment: 2024-02-30, 25:00
+        return None
 
 
 # ---------------------------------------------------------------- the table of value types
@@ -101,13 +149,17 @@ class ValueType:
     names the class of its values, for the code generators."""
 
     name: str  # as written in the language
-    python: str  # the Python class of its values: bool, Decimal, date, Duration, str
+    python: str  # the Python class of its values: bool, Decimal, date, datetime, Duration, str
     numeric: bool  # a dimensionless number: mixes freely with int and ratio
     ordered: bool  # <, <=, >, >= compare two of its values
     parse: Callable[[FactSpec, object], Known]
     schema: Callable[[FactSpec], dict[str, object]]
     admits: Callable[[FactSpec, Known], bool]  # is a typed value one of this type's values?
     from_text: Callable[[str], object] = lambda text: text  # a CSV cell -> what `parse` takes
+    # May an expression (a condition, a formula) use its values?  A date-time may be a date
+    # alone (the whole day): comparing two would be three-valued on intervals, which no
+    # condition of the five documents needs; it is the start or end of a time limit only.
+    in_expressions: bool = True
 
 
 def _parse_bool(spec: FactSpec, raw: object) -> Known:
@@ -128,6 +180,19 @@ def _parse_date(spec: FactSpec, raw: object) -> Known:
         except ValueError:
             pass
     raise FactError(f"'{spec.name}' is a date YYYY-MM-DD, not {_shown(raw)}")
+
+
+def _parse_datetime(spec: FactSpec, raw: object) -> Known:
+    try:
+        value = parse_datetime(raw)
+    except FactError as error:
+        raise FactError(f"'{spec.name}': {error}") from None
+    if value is None:
+        raise FactError(
+            f"'{spec.name}' is a date-time YYYY-MM-DDTHH:MM (seconds optional) or a date "
+            f"YYYY-MM-DD, not {_shown(raw)}"
+        )
+    return value
 
 
 def _parse_duration(spec: FactSpec, raw: object) -> Known:
@@ -157,6 +222,11 @@ def _is_number(spec: FactSpec, value: Known) -> bool:
 
 
 def _is_date(_spec: FactSpec, value: Known) -> bool:
+    return isinstance(value, date)
+
+
+def _is_datetime(_spec: FactSpec, value: Known) -> bool:
+    # A date alone is a datetime fact whose time of day the record does not give.
     return isinstance(value, date)
 
 
@@ -194,6 +264,14 @@ _DATE_SCHEMA: Final[dict[str, object]] = {
     "type": "string",
     "pattern": r"^\d{4}-\d{2}-\d{2}$",
     "format": "date",
+}
+_DATETIME_SCHEMA: Final[dict[str, object]] = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\+08:?00)?)?$",
+    "description": (
+        "local time in China, YYYY-MM-DDTHH:MM[:SS] (+08:00 allowed, no other offset); "
+        "a date alone means the time of day is unknown"
+    ),
 }
 _DURATION_SCHEMA: Final[dict[str, object]] = {
     "type": "string",
@@ -256,6 +334,16 @@ TYPES: Final[Mapping[str, ValueType]] = MappingProxyType(
                 parse=_parse_date,
                 schema=_schema(_DATE_SCHEMA),
                 admits=_is_date,
+            ),
+            ValueType(
+                name="datetime",
+                python="datetime",
+                numeric=False,
+                ordered=False,
+                parse=_parse_datetime,
+                schema=_schema(_DATETIME_SCHEMA),
+                admits=_is_datetime,
+                in_expressions=False,
             ),
             ValueType(
                 name="duration",
