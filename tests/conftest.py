@@ -26,3 +26,11 @@ def text_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.fixture
 def project_root() -> Path:
     return ROOT
+
+
+def new_project(path: Path) -> Path:
+    """An empty policy project at `path`: the shared vocabulary and concepts, no policy."""
+    (path / "policies").mkdir(parents=True, exist_ok=True)
+    for name in ("vocabulary.policy", "concepts.policy"):
+        (path / "policies" / name).write_bytes((ROOT / "policies" / name).read_bytes())
+    return path

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import new_project
 
 import compiler.skeleton
 from compiler.build import MARKER, OutputRefused, write_tree
@@ -155,13 +156,6 @@ def test_concurrent_builds_into_one_folder_all_succeed(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- new: reserved ids, atomic
 
 
-def _project(tmp_path: Path) -> Path:
-    (tmp_path / "policies").mkdir()
-    for name in ("vocabulary.policy", "concepts.policy"):
-        (tmp_path / "policies" / name).write_bytes((ROOT / "policies" / name).read_bytes())
-    return tmp_path
-
-
 @pytest.mark.parametrize(
     "policy_id",
     ["vocabulary", "concepts", "import", "class", "runtime", "schemas", "__init__", "__main__"],
@@ -169,7 +163,7 @@ def _project(tmp_path: Path) -> Path:
 def test_new_refuses_reserved_ids_even_with_force(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, policy_id: str
 ) -> None:
-    project = _project(tmp_path)
+    project = new_project(tmp_path)
     before = snapshot(project)
     code, _, err = run(
         capsys, "--root", str(project), "new", str(SOURCE), "--id", policy_id, "--force"
@@ -182,7 +176,7 @@ def test_new_refuses_reserved_ids_even_with_force(
 def test_check_refuses_a_policy_with_a_reserved_id(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    project = _project(tmp_path)
+    project = new_project(tmp_path)
     (project / "policies" / "x.policy").write_text('policy import {\n    title "t"\n}\n')
     code, _, err = run(capsys, "--root", str(project), "check")
     assert code == 1
@@ -192,7 +186,7 @@ def test_check_refuses_a_policy_with_a_reserved_id(
 def test_a_failed_copy_leaves_nothing_and_the_retry_works(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = _project(tmp_path)
+    project = new_project(tmp_path)
     real_fdopen = os.fdopen
 
     class FullDisk:

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import new_project
 
 from compiler.cli import main
 from compiler.parser import decode, parse_text
@@ -313,13 +314,6 @@ def test_naming_nothing_is_an_error_not_everything(
 # ---------------------------------------------------------------- new documents, odd shapes
 
 
-def _project(tmp_path: Path) -> Path:
-    (tmp_path / "policies").mkdir()
-    for name in ("vocabulary.policy", "concepts.policy"):
-        (tmp_path / "policies" / name).write_bytes((ROOT / "policies" / name).read_bytes())
-    return tmp_path
-
-
 @pytest.mark.parametrize(
     "body",
     [
@@ -332,7 +326,7 @@ def _project(tmp_path: Path) -> Path:
 def test_a_skeleton_of_any_shape_passes_its_own_check(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, body: str
 ) -> None:
-    project = _project(tmp_path)
+    project = new_project(tmp_path)
     source = tmp_path / "draft.txt"
     source.write_text(f"标题\n{body}", encoding="utf-8")
     assert main(["--root", str(project), "new", str(source)]) == 0
@@ -348,7 +342,7 @@ def test_quotes_of_one_long_clause_are_checked_in_linear_time(
     # against the whole clause made anew (quadratic).  The blank-free text is made once.
     from compiler.sources import _without_blanks
 
-    project = _project(tmp_path)
+    project = new_project(tmp_path)
     source = tmp_path / "rep.txt"
     lines = "".join(f"一、第{i}段内容。\n" for i in range(1500))
     source.write_text(f"标题\n{lines}", encoding="utf-8")
