@@ -14,9 +14,12 @@ import pytest
 from conftest import new_project
 
 from compiler.cli import main
+from compiler.interpret import info
+from compiler.lower import load_program
 from compiler.parser import decode, parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = load_program(ROOT)
 RECORD = {
     "taierzhuang_case_programme": "dibao",
     "taierzhuang_application_date": "2024-09-27",
@@ -359,3 +362,23 @@ def test_an_article_cited_in_arabic_digits_is_explained(
     code, _, err = run(capsys, "due", "yuquan", "第4条", "--start", "2024-01-02")
     assert code == 2
     assert "in Chinese numerals: 第四条, not 第4条" in err
+
+
+def test_an_end_before_its_start_is_a_finding_not_in_time(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    reversed_dates = {**RECORD, "id": "R", "taierzhuang_approval_date": "2024-09-20"}
+    path = write_records(tmp_path, "cases.jsonl", json.dumps(reversed_dates) + "\n")
+    code, out, _ = validate(capsys, path)
+    assert code == 1
+    assert "is before taierzhuang_application_date 2024-09-27: the dates are out of order" in out
+
+
+def test_the_python_api_names_an_unknown_time_limit() -> None:
+    from compiler.runtime.policy import UnknownName
+
+    policy = info(PROGRAM, PROGRAM.policies["yuquan"])
+    with pytest.raises(UnknownName, match="yuquan has no time limit 'unknown'; it has: "):
+        policy.limit("unknown")
+    with pytest.raises(UnknownName, match="yuquan has no rule 'nowhere'"):
+        policy.rule("nowhere")

@@ -149,6 +149,15 @@ def _check_limit(
         return _result(
             limit, kind, "undetermined", "facts are missing", frozenset(missing) | _needs(applies)
         )
+    if _before(end, start):
+        # An end before its start is not "in time": the record's dates are wrong, a finding.
+        return _result(
+            limit,
+            kind,
+            "fail",
+            f"{limit.end} {_moment(end)} is before {limit.start} {_moment(start)}: "
+            "the dates are out of order",
+        )
     extended: Value = False
     if limit.extend_when is not None:
         extended = limit.extend_when(facts)
@@ -216,6 +225,13 @@ def _check_limit(
     if verdict == "in_time":
         return _result(limit, kind, "pass", f"{shown}; {ended} is in time")
     return _result(limit, kind, "fail", f"{shown}; {ended} is late")
+
+
+def _before(end: date, start: date) -> bool:
+    """Certainly before: moments when both are date-times, else days (a date is a whole day)."""
+    if isinstance(end, datetime) and isinstance(start, datetime):
+        return end < start
+    return _day(end) < _day(start)
 
 
 def _needs(value: Value) -> frozenset[str]:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .errors import PolicycError
 from .timelimits import (
     CalendarProvisional,
     DueBounds,
@@ -192,6 +193,18 @@ class Limit:
         return DueBounds(day, day, day)
 
 
+class UnknownName(PolicycError, KeyError):
+    """A rule or time limit the policy does not have (the Python API: `due("unknown", …)`)."""
+
+    def __init__(self, message: str, known: list[str]) -> None:
+        shown = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+        super().__init__(f"{message}; it has: {shown}")
+        self.known = known
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
 @dataclass(frozen=True)
 class PolicyInfo:
     id: str
@@ -204,10 +217,18 @@ class PolicyInfo:
     periods: Mapping[str, str] = field(default_factory=dict)  # excluded period -> its label
 
     def rule(self, name: str) -> Rule:
-        return next(r for r in self.rules if r.name == name)
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise UnknownName(f"{self.id} has no rule {name!r}", sorted(r.name for r in self.rules))
 
     def limit(self, name: str) -> Limit:
-        return next(limit for limit in self.limits if limit.name == name)
+        for limit in self.limits:
+            if limit.name == name:
+                return limit
+        raise UnknownName(
+            f"{self.id} has no time limit {name!r}", sorted(x.name for x in self.limits)
+        )
 
     def of_kind(self, kind: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.kind == kind)
