@@ -393,6 +393,9 @@ def _fail(name: str, kind: str, raw: object) -> FactError:
     return FactError(f"'{name}' is {article} {kind}, not {_shown(raw)}")
 
 
+_MAX_EXPONENT: Final = 15
+
+
 def _number(name: str, kind: str, raw: object) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise _fail(name, kind, raw)
@@ -402,7 +405,13 @@ def _number(name: str, kind: str, raw: object) -> Decimal:
         value = Decimal(text[:-1] if percent else text)
     except InvalidOperation:
         raise _fail(name, kind, raw) from None
-    if not value.is_finite() or (kind == "int" and value != value.to_integral_value()):
+    # Bounded: a 20-byte "1e999999999" made later arithmetic run for ever (a CPU denial of
+    # service), a 5,000-digit number likewise.  No count, sum or ratio of a case reaches 10^15.
+    if (
+        not value.is_finite()
+        or (not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT and value != 0)
+        or (kind == "int" and value != value.to_integral_value())
+    ):
         raise _fail(name, kind, raw)
     return value / 100 if percent else value
 
