@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final, assert_never
 
 from compiler import ir
+from compiler import nodes as n
 from compiler.backends.site.anchors import clause_anchor, clause_link, document_page
 from compiler.backends.site.page import Page
 from compiler.backends.site.words import (
@@ -280,7 +281,10 @@ def _define(
         name=define.name,
         kind="定义",
         code=source.definition(define.name),
-        meaning=(f"「{define.name}」＝{condition(program, define.expr)}。",),
+        meaning=(
+            f"计算：{condition(program, define.expr)}。",
+            f"原文：{'……'.join(f'“{q}”' for q in define.clause.quotes)}。",
+        ),
         notes=(),
         cite=_cite(policy, define.clause)[0],
         link=_cite(policy, define.clause)[1],
@@ -353,10 +357,10 @@ def _doing(program: ir.Program, rule: ir.Rule, when: str) -> Iterator[str]:
         yield f"频次：{_EVERY.get(rule.every.period, rule.every.period)}{by_day}。"
     if rule.require is not None:
         yield f"要求：{condition(program, rule.require)}。"
-    if when and (rule.limit is None or rule.limit.when != rule.when):
+    if when:
         yield f"适用于：{when}时。"
     if rule.limit is not None:
-        yield _limit(program, rule.limit)
+        yield _limit(program, rule.limit, known=rule.when)
     for step in rule.steps:
         actors = _actors(program, step.actors)
         parts = [f"第{step.order}步 {step.label}"]
@@ -366,10 +370,11 @@ def _doing(program: ir.Program, rule: ir.Rule, when: str) -> Iterator[str]:
             parts.append(f"（{condition(program, step.when)}时）")
         yield "".join(parts) + "。"
         if step.limit is not None:
-            yield "　" + _limit(program, step.limit)
+            yield "　" + _limit(program, step.limit, known=step.when)
 
 
-def _limit(program: ir.Program, limit: ir.Limit) -> str:
+def _limit(program: ir.Program, limit: ir.Limit, known: n.Expr | None = None) -> str:
+    """A limit in Chinese; its condition is left out when it is `known` (already said)."""
     parts = [f"时限：{duration_label(limit.amount)}内"]
     if limit.start is not None:
         parts.append(f"，自「{name_label(program, limit.start)}」起算")
@@ -378,7 +383,7 @@ def _limit(program: ir.Program, limit: ir.Limit) -> str:
     if limit.excluding is not None:
         period = _PERIODS.get(limit.excluding, limit.excluding)
         parts.append(f"，不含{period}")
-    if limit.when is not None:
+    if limit.when is not None and limit.when != known:
         parts.append(f"；适用于{condition(program, limit.when)}时")
     if limit.extend is not None:
         longer = duration_label(limit.extend.amount)

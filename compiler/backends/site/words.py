@@ -128,8 +128,11 @@ def _say(program: ir.Program, expr: n.Expr, top: bool = False) -> str:
         case n.Literal(value=value):
             return _literal(value)
         case n.Name(name=name):
-            if name in program.defines:
-                return f"「{name}」"
+            define = program.defines.get(name)
+            if define is not None:
+                # A definition has no label of its own: read its formula in place (the checker
+                # rejects cycles, so this ends).
+                return _say(program, define.expr)
             return f"「{name_label(program, name)}」"
         case n.Not(operand=operand):
             return f"并非{_say(program, operand)}"
@@ -137,12 +140,15 @@ def _say(program: ir.Program, expr: n.Expr, top: bool = False) -> str:
             joined = ("且" if op == "and" else "或").join(_say(program, o) for o in operands)
             return joined if top else f"（{joined}）"
         case n.Compare(op=op, left=left, right=right):
-            return f"{_say(program, left)}{_COMPARE[op]}{_say(program, right)}"
+            said = f"{_say(program, left)}{_COMPARE[op]}{_say(program, right)}"
+            return said if top else f"（{said}）"
         case n.InSet(operand=operand, members=members):
             shown = "、".join(f"「{name_label(program, m)}」" for m in members)
-            return f"{_say(program, operand)}为{shown}之一"
+            said = f"{_say(program, operand)}为{shown}之一"
+            return said if top else f"（{said}）"
         case n.Arith(op=op, left=left, right=right):
-            return f"{_say(program, left)}{_ARITH[op]}{_say(program, right)}"
+            said = f"{_say(program, left)}{_ARITH[op]}{_say(program, right)}"
+            return said if top else f"（{said}）"
         case n.Call(function=function, args=args):
             which = "较小者" if function == "min" else "较大者"
             return f"{'、'.join(_say(program, a) for a in args)}中的{which}"
