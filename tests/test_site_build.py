@@ -185,5 +185,6 @@ def test_the_site_does_not_overwrite_a_folder_it_did_not_write(
     (mine / "notes.txt").write_text("keep")
     code, err = _site(capsys, project, mine)
     assert code == 2
+    assert "site refused" in err
     assert (mine / "notes.txt").read_text() == "keep"
     shutil.rmtree(mine)

@@ -72,9 +72,7 @@ def test_keywords_come_from_the_grammar() -> None:
     assert tokens("not_covered_case") == [(Name, "not_covered_case")]
 
 
-@pytest.mark.parametrize(
-    "path", sorted((ROOT / "policies").glob("*.policy")), ids=lambda p: p.stem
-)
+@pytest.mark.parametrize("path", sorted((ROOT / "policies").glob("*.policy")), ids=lambda p: p.stem)
 def test_no_error_token_in_the_policies(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     errors = [v for t, v in lex(text, PolicyLexer()) if t in Error]
