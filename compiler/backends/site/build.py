@@ -36,13 +36,13 @@ def _quiet() -> None:
 
 
 @contextlib.contextmanager
-def _warnings_shown(level: int = logging.WARNING) -> Iterator[None]:
+def _warnings_shown(level: int = logging.WARNING, verb: str = "site") -> Iterator[None]:
     """MkDocs' warnings and errors on stderr, its INFO lines not (unless `level` says)."""
     logger = logging.getLogger("mkdocs")
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("policyc site: %(levelname)s: %(message)s"))
-    level, propagate = logger.level, logger.propagate
+    handler.setFormatter(logging.Formatter(f"policyc {verb}: %(levelname)s: %(message)s"))
+    saved_level, saved_propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
@@ -50,8 +50,8 @@ def _warnings_shown(level: int = logging.WARNING) -> Iterator[None]:
         yield
     finally:
         logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
+        logger.setLevel(saved_level)
+        logger.propagate = saved_propagate
 
 
 def _config_file(root: Path) -> Path:
@@ -116,5 +116,5 @@ def serve(root: Path, port: int) -> None:
         raise SiteUnavailable(
             "MkDocs is not installed: install the site extra (pip install -e '.[site]')"
         ) from None
-    with _warnings_shown(logging.INFO):  # "Serving on http://…" and each rebuild
+    with _warnings_shown(logging.INFO, "serve"):  # "Serving on http://…" and each rebuild
         mkdocs_serve(config_file=str(_config_file(root)), dev_addr=f"127.0.0.1:{port}")
