@@ -460,7 +460,8 @@ def cmd_site(args: argparse.Namespace) -> int:
     try:
         count = build_site(root, target)
     except SiteFailed as error:
-        sys.stderr.write(f"policyc site: {error}; the previous site was left as it was\n")
+        reason = str(error).rstrip(".!")
+        sys.stderr.write(f"policyc site: {reason}; the previous site was left as it was\n")
         return EXIT_FINDINGS
     except SiteUnavailable as error:
         raise UsageError(str(error)) from None

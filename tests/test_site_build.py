@@ -165,6 +165,17 @@ def test_a_check_error_leaves_the_previous_site(
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
 
 
+def test_a_link_to_a_missing_clause_fails_the_build(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "p")
+    (project / "docs" / "index.md").write_text("# 首页\n\n[x](documents/hostile.md#a9)\n")
+    code, err = _site(capsys, project, tmp_path / "out")
+    assert code == 1
+    assert "does not contain an anchor '#a9'" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_missing_configuration_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

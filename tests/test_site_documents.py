@@ -97,4 +97,4 @@ def test_the_search_vocabulary_has_the_domain_terms(program: ir.Program) -> None
     terms = vocabulary_terms(program)
     for term in ("低保", "特困", "尽职免责", "容错纠错", "一事一议", "追缴", "公示", "民主评议"):
         assert term in terms
-    assert all(2 <= len(t) <= 6 for t in terms)
+    assert "予以容错" not in terms  # it would hide 容错 from search

@@ -121,7 +121,10 @@ def _short_title(policy: ir.Policy) -> str:
     jurisdiction = policy.header.jurisdiction or ""
     # "浙江省宁波市" -> the last place name is how readers tell the documents apart.
     place = re.split(r"[省市区县]", jurisdiction.rstrip("省市区县"))[-1] if jurisdiction else ""
-    return f"{place}：{policy.title}" if place else policy.title
+    title = f"{place}：{policy.title}" if place else policy.title
+    if policy.header.status == "draft":
+        title += f"（{policy.header.status_label or STATUS_LABELS['draft']}）"
+    return title
 
 
 def _date(value: object) -> str:

@@ -73,7 +73,8 @@ DOMAIN_TERMS: Final = (
     "从轻",
     "减轻",
 )
-_SHORT_TERM: Final = 6  # longer labels are phrases: as one token they would hide their words
+# Longer labels are phrases: as one token, a phrase would hide the words after its start.
+_SHORT_TERM: Final = 4
 
 
 def program_for(config: MkDocsConfig) -> ir.Program:
@@ -117,10 +118,20 @@ def generated_files(program: ir.Program) -> tuple[dict[str, str | bytes], dict[s
 
 
 def vocabulary_terms(program: ir.Program) -> tuple[str, ...]:
+    """The words jieba must keep whole: the domain terms and the vocabulary's short labels
+    (enum members, actors, concepts).  Facts' labels are phrases, not terms: cut into runs they
+    give fragments such as 审批由镇 that, kept whole, would hide 审批 from search."""
     labels = [m.label for e in program.enums.values() for m in e.members]
     labels += [a.label for a in program.actors.values()]
     labels += [c.label for c in program.concepts.values()]
-    short = {label for label in labels if 2 <= len(label) <= _SHORT_TERM and label.isalpha()}
+    short = {
+        label
+        for label in labels
+        if 2 <= len(label) <= _SHORT_TERM
+        and label.isalpha()
+        # Search matches a token by its start: 予以容错 as one token would hide 容错.
+        and not any(term in label[1:] for term in DOMAIN_TERMS)
+    }
     return tuple(sorted(short | set(DOMAIN_TERMS)))
 
 
