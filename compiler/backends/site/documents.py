@@ -180,10 +180,13 @@ def _clauses(
             text=_own_text(clause),
             coverage=COVERAGE_LABELS.get(status, status),
             statements=tuple(statements),
+            # One line for every reason a mark gives (序言 may be both 文件信息 and 目的条款).
             informative=tuple(
-                REASON_LABELS.get(m.reason or "", m.reason or "")
-                for m in marks
-                if m.status == "informative"
+                dict.fromkeys(
+                    REASON_LABELS.get(m.reason or "", m.reason or "")
+                    for m in marks
+                    if m.status == "informative"
+                )
             ),
             pending=any(m.status == "pending" for m in marks),
         )
