@@ -448,6 +448,46 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    import time
+
+    from compiler.backends.site.build import SiteFailed, SiteUnavailable, build_site
+    from compiler.build import OutputRefused
+
+    root = _root(args)
+    target = Path(args.out) if args.out else root / "build" / "site"
+    started = time.perf_counter()
+    try:
+        count = build_site(root, target)
+    except SiteFailed as error:
+        reason = str(error).rstrip(".!")
+        sys.stderr.write(f"policyc site: {reason}; the previous site was left as it was\n")
+        return EXIT_FINDINGS
+    except SiteUnavailable as error:
+        raise UsageError(str(error)) from None
+    except OutputRefused as error:
+        raise UsageError(f"site refused: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
+    seconds = time.perf_counter() - started
+    sys.stderr.write(f"policyc site: wrote {count} file(s) to {target} in {seconds:.1f} s\n")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from compiler.backends.site.build import SiteUnavailable, serve
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, not {args.port}")
+    try:
+        serve(_root(args), args.port)
+    except SiteUnavailable as error:
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
 def _read_json(source: str) -> Any:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
@@ -679,6 +719,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="the build directory (default: build/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_build)
+
+    p = verbs.add_parser("site", help="build the static site (MkDocs, strict) from the model")
+    p.add_argument("--out", metavar="DIR", help="the site directory (default: build/site/)")
+    p.set_defaults(run=cmd_site)
+
+    p = verbs.add_parser("serve", help="serve the site on localhost, rebuilding on changes")
+    p.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
+    p.set_defaults(run=cmd_serve)
 
     p = verbs.add_parser("graph", help="the rule graph: summary, or node-link JSON")
     p.add_argument("policy", nargs="*", help="policy ids (default: all)")
