@@ -9,7 +9,8 @@ Lining up cities through concepts.  A city's rule speaks of a concept when it re
 concept's shared facts, or a city fact related to one (`Input.related`: narrower, wider or
 same; docs/vocabulary.md).  An empty cell says why it is empty:
 
-- `SILENT`: the city's decision says nothing of the concept in this role;
+- `SILENT`: the city's decision says nothing of the concept in this role (in the situations
+  table, a gate — a condition of every situation — counts as speaking of it, noted 前提条件);
 - `OPPOSITE`: the city states the opposite — in the situations table, it lists the concept
   among its exclusions (it refuses relief where another city grants it), and in the
   exclusions table among its situations — and the opposing rule reads nothing but the
@@ -217,11 +218,13 @@ class _Reading:
 
 
 def _readings(
-    program: ir.Program, policy: ir.Policy, kind: Kind, concept: ir.Concept
+    program: ir.Program, policy: ir.Policy, kinds: tuple[Kind, ...], concept: ir.Concept
 ) -> list[_Reading]:
     facts = set(_concept_facts(program, concept))
     out = []
-    for rule in policy.of_kind(kind):
+    for rule in policy.rules:
+        if rule.kind not in kinds:
+            continue
         read = [f for f in rule.reads if f in facts]
         if not read:
             continue
@@ -240,6 +243,8 @@ def _entry(program: ir.Program, reading: _Reading) -> Entry:
         note = _relation_note(program, fact)
         if note:
             notes.append(note)
+    if reading.rule.kind is Kind.GATE:
+        notes.insert(0, "前提条件：本决定适用的前提")
     if reading.polarity == frozenset({False}):
         notes.append("以否定形式读取")
     rule = reading.rule
@@ -260,11 +265,14 @@ def _reads_concepts(program: ir.Program, policy: ir.Policy) -> bool:
 
 def concept_table(program: ir.Program, kind: Kind) -> Table:
     """Relief situations (kind SITUATION) or exclusions (EXCLUSION) by concept and city."""
-    other = Kind.EXCLUSION if kind is Kind.SITUATION else Kind.SITUATION
+    # A gate is a condition of every situation: it belongs with them (宁波 程序规范 and 台儿庄
+    # 程序完整 are gates, and would otherwise look silent on procedural regularity).
+    kinds = (Kind.GATE, Kind.SITUATION) if kind is Kind.SITUATION else (Kind.EXCLUSION,)
+    other = (Kind.EXCLUSION,) if kind is Kind.SITUATION else (Kind.SITUATION,)
     policies = _decision_policies(program)
     rows: list[tuple[ir.Concept, dict[str, Cell]]] = []
     for concept in program.concepts.values():
-        own = {p.id: _readings(program, p, kind, concept) for p in policies}
+        own = {p.id: _readings(program, p, kinds, concept) for p in policies}
         if not any(own.values()):
             continue
         signs = {s for readings in own.values() for r in readings for s in r.polarity}
@@ -299,7 +307,8 @@ def concept_table(program: ir.Program, kind: Kind) -> Table:
         return Table(
             "situations",
             "适用情形对照（按共享概念）",
-            "各地免责、容错等决定的适用情形，按 concepts.policy 的共享概念对齐；"
+            "各地免责、容错等决定的适用情形（及决定适用的前提条件），"
+            "按 concepts.policy 的共享概念对齐；"
             "空格注明该地未规定、作相反规定（列为排除情形），或需人工判断。",
             columns,
             table_rows,
