@@ -30,12 +30,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from typing import Any, assert_never
 
 from compiler import ir
 from compiler import nodes as n
 from compiler.exprtext import to_text
 from compiler.runtime.kinds import Kind, Role
+from compiler.runtime.timelimits import WorkdayCalendar, load_calendar
 
 
 class Status(StrEnum):
@@ -335,29 +337,24 @@ def _input_label(program: ir.Program, name: str | None) -> str:
     return found.label if found is not None else name
 
 
-def _due_entries(program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date) -> str:
+def _due(program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date) -> str:
     """The due date from `start`, computed by the runtime's one algorithm (`Limit.reckon`)
     through the path `policyc due` takes (`runtime.cli.due_json`), on the official calendar."""
     from compiler.interpret import info
     from compiler.runtime import cli as runtime_cli
-    from compiler.runtime.timelimits import load_calendar
 
     tables = info(program, policy)
     chosen = [x for x in tables.limits if x.name == limit.name]
-    report = runtime_cli.due_json(tables, chosen, start, _calendar(load_calendar))
+    report = runtime_cli.due_json(tables, chosen, start, _official_calendar())
     entries: Any = report["limits"]
     entry: dict[str, Any] = entries[0]
     return _due_text(entry)
 
 
-_CALENDAR: list[Any] = []
-
-
-def _calendar(load: Any) -> Any:
-    # The bundled official calendar, loaded once per process (it is read-only).
-    if not _CALENDAR:
-        _CALENDAR.append(load([]))
-    return _CALENDAR[0]
+@cache
+def _official_calendar() -> WorkdayCalendar:
+    """The bundled official calendar (working days, statutory holidays), read once."""
+    return load_calendar([])
 
 
 def _due_text(entry: Mapping[str, Any]) -> str:
@@ -418,7 +415,7 @@ def limits_table(program: ir.Program, start: date) -> Table:
                 "until": cell(_input_label(program, limit.end)),
                 "when": cell(to_text(limit.when) if limit.when is not None else ""),
                 "due": cell(
-                    _due_entries(program, policy, limit, start),
+                    _due(program, policy, limit, start),
                     "不含公示期：未计入公示期" if excluded else "",
                 ),
             }

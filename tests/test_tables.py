@@ -309,3 +309,56 @@ def test_cli_out_writes_the_site_bytes(capsys: pytest.CaptureFixture[str], tmp_p
 def test_cli_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "tables", "timelimits")
     assert code == 0 and out.startswith("## 时限对照")
+
+
+# ---------------------------------------------------------------- silent, opposite, judgment
+
+NINGBO_SHA256 = "cb0eeb5b5fef6fa5e40fb26a267488a9f313231a4d884eed4886e4deda41f394"
+
+
+def _policy(pid: str, body: str) -> str:
+    return (
+        f'policy {pid} {{ title "{pid}" jurisdiction "浙江省{pid}市" city '
+        'decision exemption "尽职免责" '
+        f'source "sources/ningbo.txt" sha256 "{NINGBO_SHA256}" }}\n'
+        "outcome o at 第四条 { grants exempt }\n" + body
+    )
+
+
+def test_an_empty_cell_says_silent_opposite_or_judgment(tmp_path: Path) -> None:
+    """x relieves a wrong grant; y excludes exactly that (the opposite); z excludes it only
+    with abuse of power (a person must judge); w speaks of something else (silent)."""
+    from conftest import new_project
+
+    project = new_project(tmp_path)
+    sources = project / "policies" / "sources"
+    sources.mkdir()
+    (sources / "ningbo.txt").write_bytes((ROOT / "policies/sources/ningbo.txt").read_bytes())
+    bodies = {
+        "x": "situation s at 第四条（一）2 { when wrong_grant }\n",
+        "y": "situation s at 第四条（一）4 { when applicant_waived_assistance }\n"
+        "exclusion e at 第五条（一） { when wrong_grant overrides all }\n",
+        "z": "situation s at 第四条（一）4 { when applicant_waived_assistance }\n"
+        "exclusion e at 第五条（六） { when wrong_grant and abused_power overrides all }\n",
+        "w": "situation s at 第四条（一）4 { when applicant_waived_assistance }\n",
+    }
+    for pid, body in bodies.items():
+        (project / "policies" / f"{pid}.policy").write_text(_policy(pid, body), encoding="utf-8")
+    built = load_program(project)
+    situations = tables(built, EXAMPLE_START, ["situations"])[0]
+    row = next(r for r in situations.rows if r.key == "error_consequence")
+    status = {c.policy: c.status for c in row.cells}
+    assert status == {
+        "w": Status.SILENT,
+        "x": Status.STATED,
+        "y": Status.OPPOSITE,
+        "z": Status.JUDGMENT,
+    }
+    opposite = next(c for c in row.cells if c.policy == "y")
+    assert opposite.entries[0].clause.citation == "第五条（一）"
+    # And the other way round: the exclusions table sees x relieve what y excludes.
+    exclusions = tables(built, EXAMPLE_START, ["exclusions"])[0]
+    row = next(r for r in exclusions.rows if r.key == "error_consequence")
+    assert {c.policy: c.status for c in row.cells}["x"] is Status.OPPOSITE
+    csv_text = render.to_csv(situations).decode("utf-8-sig")
+    assert "【相反规定】" in csv_text and "【需人工判断】" in csv_text
