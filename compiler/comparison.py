@@ -416,7 +416,7 @@ def limits_table(program: ir.Program, start: date) -> Table:
                 "when": cell(to_text(limit.when) if limit.when is not None else ""),
                 "due": cell(
                     _due(program, policy, limit, start),
-                    "不含公示期：未计入公示期" if excluded else "",
+                    f"未含{excluded}；实际截止日另加{excluded}所占的工作日" if excluded else "",
                 ),
             }
             rows.append(

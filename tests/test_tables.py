@@ -362,3 +362,13 @@ def test_an_empty_cell_says_silent_opposite_or_judgment(tmp_path: Path) -> None:
     assert {c.policy: c.status for c in row.cells}["x"] is Status.OPPOSITE
     csv_text = render.to_csv(situations).decode("utf-8-sig")
     assert "【相反规定】" in csv_text and "【需人工判断】" in csv_text
+
+
+def test_cli_exits_1_on_check_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from conftest import new_project
+
+    project = new_project(tmp_path)
+    (project / "policies" / "x.policy").write_text("policy x {\n", encoding="utf-8")
+    code = main(["--root", str(project), "tables", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and "error" in err
