@@ -36,6 +36,8 @@ RUNTIME_DIR: Final = Path(__file__).resolve().parent / "js"
 # The rules a decision reads: its own, what relief covers, what it grants.
 DECIDING: Final = (Kind.GATE, Kind.SITUATION, Kind.EXCLUSION, Kind.LIABILITY, Kind.OUTCOME)
 
+RULE_LINE: Final = "-" * 64  # the section rule of generated files, as in the Python ones
+
 QUESTIONS_FIRST: Final = (Kind.GATE, Kind.SITUATION, Kind.EXCLUSION)
 
 HEADER = """\
@@ -187,13 +189,19 @@ class ModuleWriter:
             "",
             layout(self._facts(), 0, "const FACTS = ", ";"),
             "",
-            "// ---------------------------------------------------------------- definitions",
-            "",
-            *[f + "\n" for f in defines],
-            "// ---------------------------------------------------------------- conditions",
+            *(
+                [
+                    f"// {RULE_LINE} definitions",
+                    "",
+                    *[f + "\n" for f in defines],
+                ]
+                if defines
+                else []
+            ),
+            f"// {RULE_LINE} conditions",
             "",
             *[f + "\n" for f in self.functions],
-            "// ---------------------------------------------------------------- tables",
+            f"// {RULE_LINE} tables",
             "",
             layout(rules, 0, "const RULES = ", ";"),
             "",
@@ -264,9 +272,6 @@ class ModuleWriter:
                 if rule.when is not None
                 else "null"
             )
-            overrides: Code = "null"
-            if rule.kind is Kind.EXCLUSION and not rule.overrides_all:
-                overrides = _strings(rule.overrides)
             pairs: list[tuple[str, Code]] = [
                 ("name", js_string(rule.name)),
                 ("kind", js_string(rule.kind)),
@@ -274,11 +279,18 @@ class ModuleWriter:
                 ("quote", js_string(rule.clause.quote)),
                 ("anchor", js_string(clause_anchor(rule.clause.clause))),
                 ("when", when),
-                ("overrides", overrides),
-                ("grants", _strings(rule.grants)),
-                ("excuses", _strings(rule.excuses)),
-                ("reads", _strings(rule.reads)),
             ]
+            # Each kind's own table, as the runtime reads it: an exclusion's targets (null:
+            # every situation), a situation's excused liabilities (none: the whole decision),
+            # an outcome's grants.
+            if rule.kind is Kind.EXCLUSION:
+                targets = None if rule.overrides_all else rule.overrides
+                pairs.append(("overrides", "null" if targets is None else _strings(targets)))
+            if rule.kind is Kind.SITUATION:
+                pairs.append(("excuses", _strings(rule.excuses)))
+            if rule.kind is Kind.OUTCOME:
+                pairs.append(("grants", _strings(rule.grants)))
+            pairs.append(("reads", _strings(rule.reads)))
             entries.append(_object(pairs))
         return _array(entries)
 
@@ -298,8 +310,17 @@ class ModuleWriter:
             ("questions", _strings(self.questions())),
             ("rules", "RULES"),
             ("precedence", _array(precedence)),
+            ("grantLabels", self._grant_labels()),
         ]
         return _object(pairs)
+
+    def _grant_labels(self) -> Code:
+        """What the outcomes grant, in Chinese: each relief member with its label."""
+        relief = self.program.enums.get("relief")
+        labels = {m.name: m.label for m in relief.members} if relief is not None else {}
+        granted = dict.fromkeys(g for r in self.policy.rules for g in r.grants)
+        pairs = [_array([js_string(g), js_string(labels.get(g, g))]) for g in granted]
+        return Call("Object.fromEntries", (_array(pairs),))
 
 
 def _object_strings(entries: dict[str, str]) -> Code:

@@ -218,9 +218,9 @@ export function decide(policy, raw) {
 //
 //   1. the decision still needs it: it is in `missing` or `judgments` (undetermined,
 //      needs_judgment: exactly the runtime's "facts still needed");
-//   2. relief applies but is tied to the liabilities it excuses (`exempts` not empty), and the
-//      fact is needed by a liability not known to hold that none of the deciding situations
-//      excuses: if it holds, relief applies only in part;
+//   2. relief applies (in full) but is tied to the liabilities it excuses (`exempts` not
+//      empty), and the fact is needed by a liability not known to hold that none of the
+//      deciding situations excuses: if it holds, relief applies only in part;
 //   3. relief applies in part, and the fact is needed by a situation (not known false, not
 //      defeated by an exclusion that holds) that excuses nothing or excuses a liability not
 //      exempted, or by an open exclusion that could defeat such a situation: if it comes to
@@ -239,12 +239,13 @@ export function relevant(policy, raw) {
   const applies = report.outcome === "applies" || report.outcome === "applies_in_part";
   if (applies && report.exempts.length) {
     const excused = new Set(report.exempts.map((x) => x.rule));
-    const facts = coerceAll(policy.facts, raw);
-    for (const rule of ofKind(policy, "liability")) {
-      const current = status(rule, facts);
-      if (current.value === null && !excused.has(rule.name)) add(current.needs);
-    }
-    if (report.outcome === "applies_in_part") {
+    if (report.outcome === "applies") {
+      const facts = coerceAll(policy.facts, raw);
+      for (const rule of ofKind(policy, "liability")) {
+        const current = status(rule, facts);
+        if (current.value === null && !excused.has(rule.name)) add(current.needs);
+      }
+    } else {
       const notExempted = new Set(report.not_exempted.map((x) => x.rule));
       const deciding = new Set(report.decided_by.map((x) => x.rule));
       const statuses = new Map(report.rules.map((r) => [r.rule, r]));
