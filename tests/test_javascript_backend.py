@@ -21,10 +21,12 @@ from syrupy.assertion import SnapshotAssertion
 from compiler import ir
 from compiler import nodes as n
 from compiler.backends.javascript import ASSETS, ModuleWriter, assets, js_string
+from compiler.backends.pycode import Code, flat
 from compiler.build import write_tree
+from compiler.exprtext import to_text
 from compiler.interpret import FactError, coerce_facts, decide, explain, literal_facts
 from compiler.lower import load_program
-from compiler.runtime.values import FactSpec, to_json
+from compiler.runtime.values import FactSpec, Unknown, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).resolve().parent / "js" / "harness.mjs"
@@ -386,7 +388,9 @@ def test_assets_are_deterministic() -> None:
 @needs_node
 def test_generated_javascript_is_valid(site: Path) -> None:
     assert NODE is not None
-    for path in sorted(site.rglob("*.js")):
+    widget = sorted((ROOT / "site_templates" / "assets" / "policyc").glob("*.js"))
+    assert widget  # questionnaire.js, copied to the site as it is
+    for path in [*sorted(site.rglob("*.js")), *widget]:
         done = subprocess.run([NODE, "--check", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, f"{path.name}: {done.stderr}"
 
@@ -439,3 +443,143 @@ def test_policy_text_cannot_inject_code(tmp_path: Path) -> None:
     done = subprocess.run([NODE, "-e", source], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == nasty
+
+
+# ---------------------------------------------------------------- every expression form
+
+_AT = n.Span("test", 1, 1, 1, 1)
+
+
+def _n(name: str) -> n.Name:
+    return n.Name(name, _AT)
+
+
+def _lit(value: n.Value, type_name: str) -> n.Literal:
+    return n.Literal(value, n.TypeRef(type_name), _AT)
+
+
+def _expressions() -> list[n.Expr]:
+    """Every form of n.Expr, over real facts and definitions of the program: numbers (exact
+    decimals, division that rounds), dates shifted by durations, durations compared across
+    units, min/max, the date functions, enum members and conditionals."""
+    age, savings, standard = (
+        _n("lucheng_age"),
+        _n("lucheng_bank_savings"),
+        _n("lucheng_annual_dibao_standard"),
+    )
+    applied, missing = _n("lucheng_application_date"), _n("lucheng_member_missing_since")
+    programme, retention = _n("taierzhuang_case_programme"), _n("yuquan_record_retention")
+    flag, other = _n("lucheng_requests_inclusion"), _n("lucheng_member_not_living_together")
+    three = _lit(Decimal("3"), "int")
+    years = _lit(n.Duration(3, "years"), "duration")
+    return [
+        _lit(True, "bool"),
+        _n("lucheng_temporary_aid_cap"),  # a definition: household × monthly standard × 20
+        _n("lucheng_medical_cost_cap"),  # 70% × costs
+        n.Not(flag, _AT),
+        n.BoolOp("and", (flag, other, n.Not(flag, _AT)), _AT),
+        n.BoolOp("or", (flag, n.Compare(">", age, three, _AT)), _AT),
+        n.InSet(programme, ("dibao", "tekun"), _AT),
+        n.Compare("==", programme, _n("temporary"), _AT),
+        *(n.Compare(op, savings, n.Arith("*", _lit(Decimal("4"), "int"), standard, _AT), _AT)
+          for op in (">=", "<=", "==", "!=", ">", "<")),
+        n.Arith("/", savings, standard, _AT),
+        n.Arith("/", savings, three, _AT),
+        n.Arith("-", savings, n.Arith("/", standard, _lit(Decimal("7"), "int"), _AT), _AT),
+        n.Arith("+", age, _lit(Decimal("0.1"), "ratio"), _AT),
+        n.Compare("<=", n.Arith("+", missing, years, _AT), applied, _AT),
+        n.Arith("-", applied, _lit(n.Duration(1, "months"), "duration"), _AT),
+        n.Arith("+", missing, _lit(n.Duration(40, "days"), "duration"), _AT),
+        n.Compare(">", retention, _lit(n.Duration(24, "months"), "duration"), _AT),
+        n.Compare("<", retention, _lit(n.Duration(10, "workdays"), "duration"), _AT),
+        n.Arith("+", retention, _lit(n.Duration(1, "days"), "duration"), _AT),
+        n.Call("min", (savings, standard, three), _AT),
+        n.Call("max", (missing, applied), _AT),
+        n.Call("day_of_month", (applied,), _AT),
+        n.Call("inclusive_days", (missing, applied), _AT),
+        n.Conditional(flag, savings, standard, _AT),
+        n.Conditional(flag, three, three, _AT),
+    ]  # fmt: skip
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, Unknown):
+        return {"unknown": sorted(value.needs)}
+    if isinstance(value, bool | str):
+        return {"value": value}
+    if isinstance(value, Decimal):
+        if value == 0:
+            return {"number": "0E0"}
+        sign, digits, exponent = value.normalize().as_tuple()
+        coefficient = int("".join(map(str, digits))) * (-1 if sign else 1)
+        return {"number": f"{coefficient}E{exponent}"}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    return {"duration": str(value)}
+
+
+@needs_node
+def test_every_expression_form_evaluates_as_in_python(tmp_path: Path) -> None:
+    assert NODE is not None
+    from compiler.backends.javascript import _Compiler, _function
+    from compiler.interpret import Evaluator
+
+    expressions = _expressions()
+    compiler = _Compiler(PROGRAM)
+    names = sorted({x for e in expressions for x in PROGRAM.inputs_of(e)})
+    defines = sorted({d for e in expressions for d in PROGRAM.defines_of(e)})
+    names = sorted({*names, *(x for d in defines for x in PROGRAM.defines[d].reads)})
+    specs = {
+        x: vars(PROGRAM.input(x).spec()) | {"members": list(PROGRAM.input(x).members)}
+        for x in names
+    }
+    lines = [f"import * as L from {json.dumps((tmp_path / 'logic.js').as_uri())};"]
+    lines += [_function(f"define_{d}", d, compiler.expr(PROGRAM.defines[d].expr)) for d in defines]
+    lines.append(f"export const specs = {json.dumps(specs, ensure_ascii=False)};")
+    lines.append("export const expressions = [")
+    lines += [f"    (facts) => {_flat(compiler.expr(e))}," for e in expressions]
+    lines.append("];")
+    (tmp_path / "logic.js").write_text(assets(PROGRAM)[f"{ASSETS}/logic.js"])
+    (tmp_path / "expressions.js").write_text("\n".join(lines) + "\n")
+
+    rng = random.Random("js-expressions")
+    literals = [Decimal(3), Decimal(4), Decimal(10), date(2021, 2, 28)]
+    fact_sets = []
+    for _ in range(400):
+        raw = {}
+        for x in names:
+            if rng.random() < 0.8:
+                spec = PROGRAM.input(x).spec()
+                raw[x] = (
+                    _value(rng, spec, literals)
+                    if spec.type != "int"
+                    else rng.choice((0, 3, 17, "4"))
+                )
+                if spec.type == "money" and rng.random() < 0.3:
+                    raw[x] = rng.choice(("0.1", "12345678901234.56", "1e-3", 0.3, "7"))
+        fact_sets.append(raw)
+    payload = {
+        "logic": str(tmp_path / "logic.js"),
+        "module": str(tmp_path / "expressions.js"),
+        "facts": fact_sets,
+    }
+    script = Path(__file__).resolve().parent / "js" / "expressions.mjs"
+    done = subprocess.run(
+        [NODE, str(script)], input=json.dumps(payload), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    for raw, values in zip(fact_sets, got, strict=True):
+        facts = coerce_facts(PROGRAM, raw)
+        for expr, actual in zip(expressions, values, strict=True):
+            try:
+                expected = _canonical(Evaluator(PROGRAM, facts).eval(expr))
+            except (FactError, TypeError, ValueError, OverflowError) as error:
+                expected = {
+                    "error": "FactError" if isinstance(error, FactError) else actual.get("error")
+                }
+            assert actual == expected, (to_text(expr), raw)
+
+
+def _flat(code: Code) -> str:
+    return flat(code)
