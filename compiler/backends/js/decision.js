@@ -206,7 +206,9 @@ function explain(policy, decision) {
 
 // The decision for raw JSON facts ({name: value}, null or absent: not known), as the JSON of
 // `policyc decide ID --facts F --json` (decision.py `decide_json`).  Throws FactError for a
-// fact the policy does not have or a value of the wrong type.
+// fact the policy does not have or a value of the wrong type (as the generated validators'
+// `decide` does; `policyc decide` also takes, and ignores, a fact of another policy).  A
+// number given as a JSON number is a double here: give a long one as a string.
 export function decide(policy, raw) {
   const decision = decideTyped(policy, coerceAll(policy.facts, raw));
   return { ...explain(policy, decision), version: { ...policy.version } };
