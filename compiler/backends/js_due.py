@@ -12,7 +12,8 @@ against the Python runtime on many start dates.
 
     import { dueDates } from "./due.js";
     import limits from "./limits/taierzhuang.js";
-    dueDates(limits, "二（三）", "2024-09-27")  // == policyc due taierzhuang 二（三） --start … --json
+    dueDates(limits, "二（三）", "2024-09-27")
+    // == policyc due taierzhuang 二（三） --start 2024-09-27 --json
 """
 
 from __future__ import annotations
