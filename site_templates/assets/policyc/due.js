@@ -371,7 +371,14 @@ function putDue(entry, r) {
 
 // ---------------------------------------------------------------- the command
 
-export class InputError extends Error {}
+// Bad input, with the message policyc prints; `code` says which kind ("start", "clause",
+// "calendar"), so that a page can say it in Chinese.
+export class InputError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
 
 // cli.normalize_clause: citations compare without spaces, with full-width brackets, without 、.
 export function normalizeClause(text) {
@@ -399,6 +406,7 @@ const CHINA_OFFSETS = ["+08:00", "+0800"];
 export function parseStart(text) {
   const expected = new InputError(
     `--start ${text}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM`,
+    "start",
   );
   if (typeof text !== "string" || text.length > 25) throw expected;
   if (ISO_DATE.test(text)) {
@@ -413,6 +421,7 @@ export function parseStart(text) {
     throw new InputError(
       `--start '${text}' has the time zone ${offset}; times are China Standard Time (+08:00): ` +
         "give the local time, without an offset or with +08:00",
+      "start",
     );
   }
   const day = parseIsoDay(dayText);
@@ -474,13 +483,14 @@ export function dueDates(module, clause, start, cal = calendar) {
     throw new InputError(
       `${module.policy} ${clause} states no time limit; clauses with limits: ` +
         [...new Set(module.limits.map((l) => l.clause))].sort().join(", "),
+      "clause",
     );
   }
   let entries;
   try {
     entries = limits.map((limit) => dueEntry(limit, moment, cal));
   } catch (error) {
-    if (error instanceof CalendarNotCovered) throw new InputError(error.message);
+    if (error instanceof CalendarNotCovered) throw new InputError(error.message, "calendar");
     throw error;
   }
   return {
