@@ -425,11 +425,13 @@ def _example(
         "rows": rows,
         "weekdays": list(WEEKDAYS),
         "weeks": weeks,
+        # Only what the strip shows: the kinds of its days, and the marks it uses.
         "legend": [
             {"kind": kind, "sign": sign, "words": words}
             for kind, (sign, words) in DAY_KINDS.items()
-            if kind != "uncovered"
+            if any(cell["kind"] == kind for week in weeks for cell in week)
         ],
+        "mark_kinds": sorted({m.kind for ms in marks.values() for m in ms}),
     }
 
 
