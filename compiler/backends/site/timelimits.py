@@ -111,7 +111,19 @@ def _page(program: ir.Program, procedure: Procedure, calendar: WorkdayCalendar) 
     policy, clause = procedure.policy, procedure.clause
     path = page_path(policy.id, clause)
     markers = {limit.name: MARKERS[i] for i, limit in enumerate(procedure.limits)}
-    rules = list(dict.fromkeys(limit.rule for limit in procedure.limits))
+    # The statements the limits belong to, and the procedures of the page's clause that set
+    # no limit themselves (宁波 第六条（一）'s application, 威海 五（二）'s investigation): they
+    # are the steps before and between the deadlines.  In document order.
+    limited = {limit.rule for limit in procedure.limits}
+    rules = [
+        rule.name
+        for rule in policy.rules
+        if rule.name in limited
+        or (
+            rule.kind is Kind.PROCEDURE
+            and rule.clause.clause.path[: len(clause.path)] == clause.path
+        )
+    ]
     hours = any(_has_hours(limit) for limit in procedure.limits)
     title = f"{policy.header.jurisdiction or policy.title} {clause.citation}"
     example = _example(program, procedure, calendar, markers)
