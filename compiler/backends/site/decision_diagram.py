@@ -45,8 +45,11 @@ GROUP_SIZE = 7
 LABEL_CHARS = 28
 # An edge label (an outcome's condition) shows at most this many characters.
 EDGE_CHARS = 36
-# A label line is broken after this many characters: Mermaid does not wrap plain labels.
-LINE_CHARS = 16
+# A box of the overview with at most this many nodes lays them out in a row.
+ROW = 4
+# A label line is broken after this many characters, so that it fits Mermaid's 200-pixel
+# label width at its 16-pixel font and Mermaid does not break it again elsewhere.
+LINE_CHARS = 11
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,23 @@ def _groups(policy: ir.Policy, situations: Sequence[ir.Rule]) -> tuple[Group, ..
     for holder, rules in runs:
         for start in range(0, len(rules), GROUP_SIZE):
             chunk = tuple(rules[start : start + GROUP_SIZE])
-            first, last = chunk[0].clause.citation, chunk[-1].clause.citation
-            title = first if first == last else f"{first}至{last}"
+            title = citation_range(chunk[0].clause.citation, chunk[-1].clause.citation)
             heading = holder.heading if holder is not None else ""
             groups.append(Group(f"sg{len(groups) + 1}", title, heading, chunk))
     return tuple(groups)
+
+
+def citation_range(first: str, last: str) -> str:
+    """ "三（一）至（七）", "第四条（一）1至6": the last citation without the segments it shares
+    with the first (cut only where a segment ends)."""
+    if first == last:
+        return first
+    k = 0
+    while k < min(len(first), len(last)) and first[k] == last[k]:
+        k += 1
+    while k > 0 and not (last[k] == "（" or last[k - 1] in "）条章"):
+        k -= 1
+    return f"{first}至{last[k:]}"
 
 
 def _holder(policy: ir.Policy, clause: Clause) -> Clause | None:
@@ -291,10 +306,12 @@ def _overview(program: ir.Program, parts: DecisionParts, label: str) -> Chart:
     drawn: list[ir.Rule] = []
     if parts.gates:
         lines.append(f"  subgraph gates[{_label('条件（须全部满足）')}]")
+        lines += _direction(len(parts.gates))
         lines += [f"    {_node(ids.of[g.name], g)}" for g in parts.gates]
         lines.append("  end")
         drawn += parts.gates
     lines.append(f"  subgraph situations[{_label('情形（符合其一即可）')}]")
+    lines += _direction(len(parts.groups) if parts.folded else len(parts.situations))
     group_of: dict[str, str] = {}
     if parts.folded:
         for group in parts.groups:
@@ -307,7 +324,8 @@ def _overview(program: ir.Program, parts: DecisionParts, label: str) -> Chart:
     drawn += parts.situations
     lines.append("  end")
     if parts.exclusions:
-        lines.append(f"  subgraph exclusions[{_label('排除情形（任一成立即排除）')}]")
+        lines.append(f"  subgraph exclusions[{_label('排除情形（优先于情形）')}]")
+        lines += _direction(len(parts.exclusions))
         lines += [f"    {_node(ids.of[x.name], x)}" for x in parts.exclusions]
         lines.append("  end")
         drawn += parts.exclusions
@@ -316,12 +334,28 @@ def _overview(program: ir.Program, parts: DecisionParts, label: str) -> Chart:
     drawn += parts.outcomes
     if parts.gates:
         lines.append("  gates --> situations")
-    lines.append("  situations --> applies")
-    if parts.exclusions:
+    if not parts.exclusions:
+        lines.append("  situations --> applies")
+    else:
         lines.append(f"  excluded([{_label('不适用' + label)}])")
-        lines.append("  exclusions --> excluded")
-        lines += _override_lines(parts, ids, group_of)
+        if all(x.overrides_all for x in parts.exclusions):
+            # Every exclusion overrides every situation: the decision reads as a path, a
+            # situation, then the exclusions (any one holding excludes), then the outcome.
+            lines.append("  situations --> exclusions")
+            lines.append(f"  exclusions -->|{_label('任一成立')}| excluded")
+            lines.append(f"  exclusions -->|{_label('均不成立')}| applies")
+        else:
+            # Some exclusion names its situations: the precedence edges show which.
+            lines.append("  situations --> applies")
+            lines.append("  exclusions --> excluded")
+            lines += _override_lines(parts, ids, group_of)
     return Chart("overview", "总图", "\n".join(lines) + "\n", _in_order(parts.policy, drawn))
+
+
+def _direction(count: int) -> list[str]:
+    """A box of at most `ROW` nodes lays them side by side; a longer one stacks them, since a
+    row of seven labels would shrink the chart to an unreadable size."""
+    return ["    direction TB"] if count <= ROW else []
 
 
 def _outcome_lines(program: ir.Program, parts: DecisionParts, ids: _Ids) -> list[str]:
@@ -331,7 +365,7 @@ def _outcome_lines(program: ir.Program, parts: DecisionParts, ids: _Ids) -> list
         lines.append(f"  {key}[{_label(rule.clause.citation, outcome_words(program, rule))}]")
         if rule.when is not None:
             words = shorten("若" + condition_words(program, rule.when), EDGE_CHARS)
-            lines.append(f"  applies -->|{_label(words)}| {key}")
+            lines.append(f"  applies -->|{_label('', words)}| {key}")
         else:
             lines.append(f"  applies --> {key}")
     return lines
@@ -340,8 +374,6 @@ def _outcome_lines(program: ir.Program, parts: DecisionParts, ids: _Ids) -> list
 def _override_lines(parts: DecisionParts, ids: _Ids, group_of: dict[str, str]) -> list[str]:
     """Precedence edges: an exclusion over every situation points at the situations box; one
     over named situations points at each (at its group's node when folded)."""
-    if all(x.overrides_all for x in parts.exclusions):
-        return [f"  exclusions -.->|{_label('优先于全部情形')}| situations"]
     lines = []
     for rule in parts.exclusions:
         key = ids.of[rule.name]
@@ -389,8 +421,7 @@ def _group_chart(parts: DecisionParts, group: Group, number: int) -> Chart:
         drawn.append(rule)
     overall = [x for x in parts.exclusions if x.overrides_all]
     if overall:
-        first, last = overall[0].clause.citation, overall[-1].clause.citation
-        cites = first if first == last else f"{first}至{last}"
+        cites = citation_range(overall[0].clause.citation, overall[-1].clause.citation)
         lines.append(f"  all_x[{_label('排除情形', cites, '优先于全部情形')}]")
         lines.append(f"  all_x -.-> {group.key}")
     text = "\n".join(lines) + "\n"

@@ -99,10 +99,16 @@ def decision_page(program: ir.Program, policy: ir.Policy) -> Page:
     deciding = [*parts.gates, *parts.situations, *parts.exclusions]
     articles = _unique(_top(policy, r.clause.clause) for r in deciding)
     # Whom the decision concerns: the scope statements of the articles that decide it or
-    # state its outcome (宁波 第二条 and 第五条; 鹿城 三).
+    # state its outcome (宁波 第二条 and 第五条; 鹿城 三), and those of the articles that say
+    # nothing but scope, which hold for the whole document (威海 二、适用对象; 宁波 第八条);
+    # not those of an article about something else (台儿庄 一、 on delegating approval).
     around = {_top(policy, r.clause.clause) for r in [*deciding, *parts.outcomes]}
+    tops = [(_top(policy, r.clause.clause), r.kind) for r in policy.rules]
+    only_scope = {t for t, _ in tops if all(k is Kind.SCOPE for u, k in tops if u == t)}
     scopes = [
-        item(r) for r in policy.of_kind(Kind.SCOPE) if _top(policy, r.clause.clause) in around
+        item(r)
+        for r in policy.of_kind(Kind.SCOPE)
+        if _top(policy, r.clause.clause) in around | only_scope
     ]
 
     situation_groups = []
