@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import re
+import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -195,3 +198,58 @@ def test_vendored_mermaid_is_the_recorded_one() -> None:
         .read_text(encoding="utf-8")
         .startswith("The MIT License")
     )
+
+
+# ---------------------------------------------------------------- Mermaid itself reads them
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (installed by .ci/run)")
+def test_mermaid_renders_every_chart(tmp_path: Path) -> None:
+    """The vendored Mermaid, in headless Chromium from a local file (no server, no network),
+    draws every chart and a chart of hostile quotes without a syntax error, and the hostile
+    text stays text.  (`mermaid.parse` under plain node cannot run: its DOMPurify needs a DOM.)"""
+    texts = [c.mermaid for d in DECISIONS for c in dd.charts(program(), program().policies[d])]
+    texts += [c.mermaid for c in dd.charts(program(), _hostile(program().policies["ningbo"]))]
+    blocks = "".join(f'<pre class="mermaid">{html.escape(t)}</pre>' for t in texts)
+    (tmp_path / "mermaid.min.js").write_bytes(MERMAID.read_bytes())
+    script = (
+        'mermaid.initialize({startOnLoad: false, securityLevel: "strict"});'
+        'mermaid.run({querySelector: "pre.mermaid"})'
+        '.then(() => document.body.setAttribute("data-done", "yes"))'
+        '.catch((e) => document.body.setAttribute("data-error", String(e)));'
+    )
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><meta charset="utf-8"><script src="mermaid.min.js"></script>'
+        f"<body>{blocks}<script>{script}</script></body>",
+        encoding="utf-8",
+    )
+    assert CHROMIUM is not None
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=30000",
+            "--dump-dom",
+            (tmp_path / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    dom = result.stdout
+    assert 'data-done="yes"' in dom, (result.stderr[-2000:], re.findall(r'data-error="[^"]*"', dom))
+    assert dom.count("<svg") == len(texts)
+    assert "Syntax error" not in dom and "Parse error" not in dom
+    # The hostile quote is shown as text: escaped inside the SVG, never an element.
+    assert 'a "quote"] ;' in dom and "&lt;scrip" in dom and "#34;" not in dom
+    assert dom.count("<script") == 2  # the page's own two
