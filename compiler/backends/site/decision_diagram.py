@@ -354,7 +354,9 @@ def _overview(program: ir.Program, parts: DecisionParts, label: str) -> Chart:
 
 def _direction(count: int) -> list[str]:
     """A box of at most `ROW` nodes lays them side by side; a longer one stacks them, since a
-    row of seven labels would shrink the chart to an unreadable size."""
+    row of seven labels would shrink the chart to an unreadable size.  (In a TD chart Mermaid
+    11.17 stacks a subgraph's unlinked nodes unless it says `direction TB`, which puts them in
+    a row: seen in Chromium, surprising, hence this note.)"""
     return ["    direction TB"] if count <= ROW else []
 
 
