@@ -486,6 +486,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return EXIT_OK
+
+
 def cmd_tables(args: argparse.Namespace) -> int:
     from compiler.backends import tables as render
     from compiler.backends.site.page import EXAMPLE_START

@@ -50,7 +50,7 @@ process.stdout.write(JSON.stringify(out));
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("js_due")
-    for path, content in js_due.assets(PROGRAM).items():
+    for path, content in {**js_due.assets(PROGRAM), **js_due.scripts()}.items():
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")

@@ -206,7 +206,7 @@ process.stdout.write(JSON.stringify(out));
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 def test_calculator_widget_gives_policyc_due(tmp_path: Path) -> None:
     assert NODE is not None
-    for path, content in js_due.assets(PROGRAM).items():
+    for path, content in {**js_due.assets(PROGRAM), **js_due.scripts()}.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(content, encoding="utf-8")
     (tmp_path / "package.json").write_text('{"type": "module"}', encoding="utf-8")

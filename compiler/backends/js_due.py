@@ -56,9 +56,16 @@ def assets(program: ir.Program) -> dict[str, str]:
     for policy in sorted(program.policies.values(), key=lambda p: p.id):
         if policy.limits:
             out[limits_path(policy.id)] = limits_module(program, policy)
-    for name in HANDWRITTEN:
-        out[f"{ASSETS}/{name}"] = (TEMPLATES / "assets" / "policyc" / name).read_text("utf-8")
     return dict(sorted(out.items()))
+
+
+def scripts() -> dict[str, str]:
+    """The hand-written scripts that read those assets, as the site serves them: the site
+    copies them from site_templates/assets/ with every static file; tests load them from here."""
+    return {
+        f"{ASSETS}/{name}": (TEMPLATES / "assets" / "policyc" / name).read_text("utf-8")
+        for name in HANDWRITTEN
+    }
 
 
 def _json(value: object) -> str:
