@@ -268,7 +268,8 @@ def _dump_ir(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from compiler.interpret import FactError, coerce_facts, decide, explain
+    from compiler.interpret import FactError, decide, explain
+    from compiler.runtime.values import coerce_all
 
     program = _load_program(args)
     policy = _policy(program, args.policy)
@@ -276,9 +277,11 @@ def cmd_decide(args: argparse.Namespace) -> int:
     if not isinstance(raw, dict):
         raise UsageError('the facts must be a JSON object: {"fact_name": value, …}')
     try:
-        facts = coerce_facts(program, raw)
+        # The facts this policy reads, and no others: the rule of the generated package's
+        # `decide` and of the site's questionnaire.
+        facts = coerce_all({name: program.input(name).spec() for name in policy.inputs}, raw)
     except FactError as error:
-        raise UsageError(f"{args.facts}: {error}") from None
+        raise UsageError(f"{args.facts}: {error} (policy {policy.id})") from None
     report = explain(program, decide(program, policy, facts))
     report["version"] = dict(policy.version)  # the audit trail
     if args.json:

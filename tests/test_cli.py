@@ -249,6 +249,9 @@ def test_decide_text_says_what_relief_covers(
     [
         ("{not json", "not valid JSON"),
         ('{"no_such_fact": true}', "unknown fact 'no_such_fact'"),
+        # A fact of another policy (威海's own) is refused, as the generated package refuses it.
+        ('{"weihai_legal_gap": true}', "unknown fact 'weihai_legal_gap'"),
+        ('{"ningbo_procedure_reguler": true}', "did you mean 'ningbo_procedure_regular'?"),
         ('{"abused_power": "yes"}', "'abused_power' is true or false"),
         ("[1, 2]", "must be a JSON object"),
     ],

@@ -8,10 +8,17 @@ full-width "１７"; "²".isdigit() is true).  Each case is run through both.
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 import jsonschema
 import pytest
 
 from compiler.runtime.values import TYPES, FactError, FactSpec
+
+JS_LOGIC = Path(__file__).resolve().parents[1] / "compiler" / "backends" / "js" / "logic.js"
 
 # Values written in records, by type: some that should pass, many that should not.
 CASES: dict[str, list[object]] = {
@@ -115,3 +122,36 @@ def test_csv_cells_are_stripped_before_parsing_numbers() -> None:
     for kind in ("int", "money", "ratio"):
         cell = TYPES[kind].from_text(" 17 ")
         assert TYPES[kind].parse(_spec(kind), cell) == 17
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed (CI installs it)")
+def test_the_site_questionnaire_accepts_exactly_what_the_runtime_accepts(tmp_path: Path) -> None:
+    # The questionnaire's port of the value types (compiler/backends/js/logic.js) reads the
+    # same texts the same way.
+    (tmp_path / "package.json").write_text('{"type": "module"}\n', encoding="utf-8")
+    shutil.copy(JS_LOGIC, tmp_path / "logic.js")
+    cases = [[kind, raw] for kind, values in CASES.items() for raw in values]
+    script = (
+        'import { coerce } from "./logic.js";\n'
+        f"const cases = {json.dumps(cases)};\n"
+        "const out = cases.map(([type, raw]) => {\n"
+        '  try { coerce({ name: "x", type, members: [] }, raw); return true; }\n'
+        "  catch (error) { return false; }\n"
+        "});\n"
+        "process.stdout.write(JSON.stringify(out));\n"
+    )
+    (tmp_path / "run.js").write_text(script, encoding="utf-8")
+    done = subprocess.run(
+        [NODE, "run.js"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    javascript = json.loads(done.stdout)
+    for (kind, raw), accepted in zip(cases, javascript, strict=True):
+        try:
+            TYPES[kind].parse(_spec(kind), raw)
+            python = True
+        except FactError:
+            python = False
+        assert accepted == python, f"{kind} {raw!r}: JS {accepted}, Python {python}"

@@ -6,6 +6,7 @@ for, so that an undetermined decision can name exactly the facts still needed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -87,7 +88,11 @@ def coerce_all(specs: Mapping[str, FactSpec], raw: Mapping[str, object]) -> dict
     for name, value in raw.items():
         spec = specs.get(name)
         if spec is None:
-            raise FactError(f"unknown fact '{name}'")
+            # The policy's own facts only: a fact of another policy is a mistake in the
+            # record (the wrong export, a misspelling), not something to ignore.
+            near = difflib.get_close_matches(name, sorted(specs), n=1, cutoff=0.6)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            raise FactError(f"unknown fact '{name}'{hint}")
         if value is not None:
             facts[name] = coerce(spec, value)
     return facts

@@ -466,6 +466,13 @@ export function parseDatetime(raw) {
   return new Moment(day, h, m, s);
 }
 
+const NUMBER_TEXT = {
+  int: /^-?[0-9]+$/,
+  money: /^-?[0-9]+(\.[0-9]+)?$/,
+  ratio: /^-?[0-9]+(\.[0-9]+)?%?$/,
+};
+const DURATION_TEXT = new RegExp(`^([0-9]{1,6}) (${UNITS.join("|")})$`);
+
 function numberValue(name, kind, raw) {
   const article = "aeiou".includes(kind[0]) ? "an" : "a";
   const fail = () => new FactError(`'${name}' is ${article} ${kind}, not ${show(raw)}`);
@@ -474,7 +481,10 @@ function numberValue(name, kind, raw) {
     if (!Number.isFinite(raw)) throw fail();
     text = String(raw); // the shortest repr, as Python's str(float): the same digits
   } else if (typeof raw === "string") {
-    text = raw.trim();
+    // The one pattern per kind of values.py (and the records' JSON Schema): ASCII digits, an
+    // optional minus and decimal point; no exponent, underscore, plus sign or padding.
+    if (!NUMBER_TEXT[kind].test(raw)) throw fail();
+    text = raw;
   } else if (typeof raw === "bigint") {
     text = raw.toString();
   } else {
@@ -524,10 +534,8 @@ export function coerce(spec, raw) {
     }
     case "duration": {
       if (typeof raw === "string") {
-        const parts = raw.trim().split(/\s+/);
-        if (parts.length === 2 && /^\d+$/.test(parts[0]) && UNITS.includes(parts[1])) {
-          return new Duration(Number(parts[0]), parts[1]);
-        }
+        const match = DURATION_TEXT.exec(raw);
+        if (match !== null) return new Duration(Number(match[1]), match[2]);
       }
       throw new FactError(`'${name}' is a duration such as "3 months", not ${show(raw)}`);
     }
