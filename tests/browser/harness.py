@@ -117,7 +117,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         ".csv": "text/csv; charset=utf-8",
     }
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -262,8 +262,7 @@ def launch() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
         unavailable(
-            f"no Chromium at {DEFAULT_CHROMIUM} (apt-get install chromium; "
-            f"or set {CHROMIUM_ENV})"
+            f"no Chromium at {DEFAULT_CHROMIUM} (apt-get install chromium; or set {CHROMIUM_ENV})"
         )
         raise AssertionError("unreachable")
     with sync_playwright() as playwright:
