@@ -8,8 +8,10 @@
                      FAILS the test at teardown on any console error, uncaught exception,
                      request to another host or failed local request
     page_watch       the Watch of `page` (what it recorded so far)
-    shoot            shoot(label="") saves a full-page PNG of `page` to
-                     test-artifacts/screenshots/<test>[-label]-<width>.png and returns its path
+    shoot            shoot(label="", focus=None) saves a PNG of `page` (the full page, or the
+                     viewport scrolled to the `focus` locator when the page is longer than
+                     4000 px) to test-artifacts/screenshots/<test>[-label]-<width>.png; returns
+                     its path
 
 Without Playwright or Chromium the tests skip, unless POLICYC_REQUIRE_BROWSER=1 (set by
 .ci/run), where they fail.  POLICYC_SITE_DIR=<dir> tests an already built site instead of
@@ -141,8 +143,8 @@ def page_watch(_watched: tuple[Any, Watch]) -> Watch:
 def shoot(page: Any, device: Device, request: pytest.FixtureRequest) -> Callable[..., Path]:
     name = request.node.originalname or request.node.name
 
-    def take(label: str = "") -> Path:
-        return screenshot(page, name, device, label)
+    def take(label: str = "", focus: Any = None) -> Path:
+        return screenshot(page, name, device, label, focus)
 
     return take
 

@@ -210,7 +210,9 @@ def watch_context(context: Any, base_url: str) -> Watch:
             watch.foreign(request.url)
 
     def failed(request: Any) -> None:
-        if watch.is_local(request.url):
+        # ERR_ABORTED: the page navigated away before the answer came (a test moving on, not
+        # a broken site); a missing file is caught by `response` as HTTP 404.
+        if watch.is_local(request.url) and request.failure != "net::ERR_ABORTED":
             watch.failed_requests.append(f"{request.url}: {request.failure}")
 
     def response(response: Any) -> None:
@@ -318,11 +320,26 @@ def screenshot_path(test_name: str, label: str, device: Device) -> Path:
     return SCREENSHOTS / f"{stem}-{device.width}.png"
 
 
-def screenshot(page: Any, test_name: str, device: Device, label: str = "") -> Path:
-    """A full-page PNG of `page` as it is now; returns its path."""
+# A full-page shot of a 20,000 px document page takes 8-20 s and 3-4 MB; a long page is shot
+# where the test left it scrolled (a followed citation, a result) instead.
+FULL_PAGE_MAX_HEIGHT: Final = 4_000
+SCREENSHOT_TIMEOUT_MS: Final = 60_000
+
+
+def screenshot(
+    page: Any, test_name: str, device: Device, label: str = "", focus: Any = None
+) -> Path:
+    """A PNG of `page` as it is now: the full page, or for a page longer than
+    FULL_PAGE_MAX_HEIGHT the viewport (scrolled to `focus`, a locator, if given)."""
     path = screenshot_path(test_name, label, device)
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    height = int(page.evaluate("document.documentElement.scrollHeight"))
+    full = height <= FULL_PAGE_MAX_HEIGHT
+    if focus is not None and not full:
+        focus.scroll_into_view_if_needed()
+    page.screenshot(
+        path=str(path), full_page=full, animations="disabled", timeout=SCREENSHOT_TIMEOUT_MS
+    )
     return path
 
 
@@ -348,6 +365,10 @@ def search(page: Any, query: str) -> Any:
     box = page.locator(SEARCH_INPUT)
     box.wait_for(state="visible")
     box.focus()
+    # Clear first, so that the results awaited below are this query's, not the last one's.
+    box.fill("")
+    box.press("End")
+    page.locator(SEARCH_RESULT_LINK).first.wait_for(state="detached")
     box.fill(query)
     # Material reads the query on keyup, which fill() (an input event) does not send; typing
     # Han characters would not send it either (they arrive as composed text).
