@@ -8,6 +8,7 @@
                      FAILS the test at teardown on any console error, uncaught exception,
                      request to another host or failed local request
     page_watch       the Watch of `page` (what it recorded so far)
+    program          session: the project's lowered ir.Program (compiler.lower.load_program)
     shoot            shoot(label="", focus=None) saves a PNG of `page` (the full page, or the
                      viewport scrolled to the `focus` locator when the page is longer than
                      4000 px) to test-artifacts/screenshots/<test>[-label]-<width>.png; returns
@@ -99,6 +100,14 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.fail(f"{SITE_DIR_ENV}={given} holds no built site (no index.html)")
         return site
     return _build_site(tmp_path_factory.mktemp("site") / "site")
+
+
+@pytest.fixture(scope="session")
+def program() -> Any:
+    """The checked, lowered model of this project (what the Python runtime decides with)."""
+    from compiler.lower import load_program
+
+    return load_program(ROOT)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from .harness import DESKTOP, DEVICES, Device, open_page, screenshot, search, serve, settle
+from .test_site import OUTCOME, QUESTIONNAIRE, answer_questionnaire, python_outcome
 
 pytestmark = pytest.mark.browser
 
@@ -177,4 +178,72 @@ def test_anchor_search_and_screenshots(chromium: Any, tiny_url: str, device: Dev
         assert shot.name == f"harness_search-{device.width}.png"
         assert shot.read_bytes().startswith(b"\x89PNG")
         settle(page)
+        watch.check()
+
+
+FAKE_QUESTIONNAIRE = """<!doctype html><html lang="zh"><meta charset="utf-8"><title>问卷</title>
+<div class="policyc-questionnaire" data-policy="{policy}">
+{questions}
+<p data-outcome=""></p>
+</div>
+<script>
+const table = {table};
+const facts = {facts};
+const answers = {{}};
+const widget = document.querySelector(".policyc-questionnaire");
+function show() {{
+  const key = facts.map(f => answers[f] || "unknown").join(",");
+  widget.querySelector("[data-outcome]").setAttribute("data-outcome", table[key]);
+  // As the real widget asks only what is still relevant: the last question goes once the
+  // first is answered "false".
+  widget.querySelector(`[data-fact="${{facts[2]}}"]`).hidden = answers[facts[0]] === "false";
+}}
+for (const button of document.querySelectorAll("[data-answer]")) {{
+  button.addEventListener("click", () => {{
+    answers[button.closest("[data-fact]").dataset.fact] = button.dataset.answer;
+    show();
+  }});
+}}
+show();
+</script>
+"""
+
+
+@pytest.mark.parametrize("plan", ["yes", "no", "mixed"])
+def test_questionnaire_driver_on_a_stand_in_widget(
+    chromium: Any, program: Any, tmp_path: Path, plan: str
+) -> None:
+    """The questionnaire test's driver and its Python comparison, on a stand-in widget of the
+    documented contract whose outcomes are the Python runtime's own (for three facts)."""
+    import itertools
+    import json
+
+    # Three facts of 玉泉 第二十条 that decide between applies and undetermined on their own.
+    policy = "yuquan"
+    facts = ["force_majeure_delay", "yuquan_review_delayed", "yuquan_delay_human_caused"]
+    answers = ("true", "false", "unknown")
+    table = {
+        ",".join(combo): python_outcome(program, policy, dict(zip(facts, combo, strict=True)))
+        for combo in itertools.product(answers, repeat=len(facts))
+    }
+    assert len(set(table.values())) >= 2, "the stand-in must be able to reach two outcomes"
+    questions = "\n".join(
+        f'<div data-fact="{fact}">{fact}'
+        + "".join(f'<button data-answer="{a}">{a}</button>' for a in answers)
+        + "</div>"
+        for fact in facts
+    )
+    html = FAKE_QUESTIONNAIRE.format(
+        policy=policy, questions=questions, table=json.dumps(table), facts=json.dumps(facts)
+    )
+    (tmp_path / "index.html").write_text(html, encoding="utf-8")
+    with serve(tmp_path) as url, open_page(chromium, url, DESKTOP) as (page, watch):
+        page.goto("")
+        widget = page.locator(QUESTIONNAIRE).first
+        given = answer_questionnaire(page, widget, plan, policy)
+        assert given and set(given) <= set(facts)
+        if given[facts[0]] == "false":
+            assert facts[2] not in given  # a hidden question is not answered
+        shown = widget.locator(OUTCOME).first.get_attribute("data-outcome")
+        assert shown == python_outcome(program, policy, given)
         watch.check()

@@ -27,7 +27,7 @@ import pytest
 
 from compiler import ir
 
-from .harness import ROOT, search
+from .harness import search
 
 pytestmark = pytest.mark.browser
 
@@ -118,13 +118,6 @@ STYLE_OF_JS: Final = """id => {
 
 def style_of(page: Any, anchor: str) -> str:
     return str(page.evaluate(STYLE_OF_JS, anchor))
-
-
-@pytest.fixture(scope="session")
-def program() -> ir.Program:
-    from compiler.lower import load_program
-
-    return load_program(ROOT)
 
 
 def python_outcome(program: ir.Program, policy_id: str, answers: dict[str, str]) -> str:
@@ -286,6 +279,36 @@ def test_decision_page_diagram(page: Any, shoot: Shoot, built_site: Path) -> Non
     shoot(focus=diagrams.first)
 
 
+def answer_questionnaire(page: Any, widget: Any, plan: str, seed: str) -> dict[str, str]:
+    """Answer the first visible question not answered yet, until none is left (the widget
+    shows only the questions still relevant); returns fact -> the data-answer clicked."""
+    questions = widget.locator(QUESTION).filter(has=page.locator(ANSWER))
+    try:
+        questions.first.wait_for(state="visible")  # the widget renders once its script runs
+    except Exception:
+        pytest.fail("the questionnaire shows no question", pytrace=False)
+    rng = random.Random(f"{seed}-{plan}")
+    answers: dict[str, str] = {}
+    while True:
+        pending = None
+        for index in range(questions.count()):
+            question = questions.nth(index)
+            fact = question.get_attribute("data-fact")
+            if fact and fact not in answers and question.is_visible():
+                pending = (question, fact)
+                break
+        if pending is None:
+            return answers
+        question, fact = pending
+        buttons = question.locator(ANSWER)
+        choices = [str(c) for c in buttons.evaluate_all("bs => bs.map(b => b.dataset.answer)")]
+        assert choices, f"question {fact} offers no answer"
+        answer = _answer(plan, rng, choices)
+        question.locator(f'{ANSWER}[data-answer="{answer}"]').first.click()
+        answers[fact] = answer
+        assert len(answers) <= 500, "the questionnaire does not end"
+
+
 def _answer(plan: str, rng: random.Random, choices: list[str]) -> str:
     match plan:
         case "yes" | "no":
@@ -308,37 +331,11 @@ def test_questionnaire_reaches_the_python_outcome(
     widget = page.locator(QUESTIONNAIRE).first
     policy_id = widget.get_attribute("data-policy")
     assert policy_id in program.policies, f"data-policy={policy_id!r} names no policy"
-    questions = widget.locator(QUESTION).filter(has=page.locator(ANSWER))
-    try:
-        questions.first.wait_for(state="visible")  # the widget renders once its script runs
-    except Exception:
-        pytest.fail(f"the questionnaire on {DECISION_PAGE} shows no question", pytrace=False)
-    rng = random.Random(f"{policy_id}-{plan}")
-    answers: dict[str, str] = {}
-    # Answer the first visible question not answered yet, until none is left: the widget
-    # shows only the questions still relevant.
-    while True:
-        pending = None
-        for index in range(questions.count()):
-            question = questions.nth(index)
-            fact = question.get_attribute("data-fact")
-            if fact and fact not in answers and question.is_visible():
-                pending = (question, fact)
-                break
-        if pending is None:
-            break
-        question, fact = pending
-        buttons = question.locator(ANSWER)
-        choices = [str(c) for c in buttons.evaluate_all("bs => bs.map(b => b.dataset.answer)")]
-        assert choices, f"question {fact} offers no answer"
-        answer = _answer(plan, rng, choices)
-        question.locator(f'{ANSWER}[data-answer="{answer}"]').first.click()
-        answers[fact] = answer
-        assert len(answers) <= 500, "the questionnaire does not end"
+    answers = answer_questionnaire(page, widget, plan, str(policy_id))
     assert answers, "the questionnaire asked nothing"
     from playwright.sync_api import expect
 
-    expected = python_outcome(program, policy_id, answers)
+    expected = python_outcome(program, str(policy_id), answers)
     outcome = widget.locator(OUTCOME).first
     expect(outcome).to_have_attribute("data-outcome", expected, timeout=3_000)
     assert expected in OUTCOMES
