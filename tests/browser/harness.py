@@ -52,6 +52,7 @@ CHROMIUM_ARGS: Final = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=zh-CN",  # date and time inputs in Chinese form, as the site's readers see them
 )
 
 # Material renders each Mermaid diagram into a *closed* shadow root, which no selector can
