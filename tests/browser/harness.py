@@ -264,9 +264,8 @@ def launch() -> Iterator[Any]:
         raise AssertionError("unreachable") from None
     executable = chromium_path()
     if executable is None:
-        unavailable(
-            f"no Chromium at {DEFAULT_CHROMIUM} (apt-get install chromium; or set {CHROMIUM_ENV})"
-        )
+        where = os.environ.get(CHROMIUM_ENV) or DEFAULT_CHROMIUM
+        unavailable(f"no Chromium at {where} (apt-get install chromium; or set {CHROMIUM_ENV})")
         raise AssertionError("unreachable")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
