@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set-up and everyday commands, needing nothing but Python 3.11.
 
-    python3 dev.py build   check every policy, measure clause coverage, run the policy tests
+    python3 dev.py build   check every policy, measure clause coverage, run the policy tests,
+                           build the validators (build/validators) and the site (build/site)
     python3 dev.py test    run the whole test suite (pytest)
 
 Each command creates ``.venv`` on first use and reinstalls the project there only when
@@ -45,7 +46,7 @@ def ensure_venv() -> None:
 
 def build() -> int:
     policyc = BIN / "policyc"
-    for verb in (["check"], ["coverage"], ["test"], ["build"]):
+    for verb in (["check"], ["coverage"], ["test"], ["build"], ["site"]):
         code = _run(policyc, *verb)
         if code != 0:
             return code

@@ -108,6 +108,25 @@ def build(program: ir.Program, target: Path, progress: Progress) -> int:
     return write_tree(target, outputs(program, progress))
 
 
+def claim(directory: Path, entry: str) -> None:
+    """Record `entry` (written by another policyc command, e.g. build/site by `policyc site`)
+    as build output in `directory`'s marker, so that `policyc build` replaces it rather than
+    refusing the folder.  A folder that is not the build's (unmarked and not empty) is left
+    alone: `policyc build` refuses it as before."""
+    directory = Path(os.path.abspath(directory))
+    with _locked(directory):
+        written = _written_entries(directory)
+        if written is None:
+            if set(os.listdir(directory)) - {entry}:
+                return
+            written = set()
+        entries = sorted(written | {entry})
+        document = {"written_by": _MARKER_TOOL, "entries": entries}
+        (directory / MARKER).write_text(
+            json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+
+
 def _staging_prefix(target: Path) -> str:
     return f".{target.name}.staging-"
 

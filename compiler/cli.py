@@ -448,6 +448,97 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    import time
+
+    from compiler.backends.site.build import SiteFailed, SiteUnavailable, build_site
+    from compiler.build import OutputRefused
+
+    root = _root(args)
+    target = Path(args.out) if args.out else root / "build" / "site"
+    started = time.perf_counter()
+    try:
+        count = build_site(root, target)
+    except SiteFailed as error:
+        reason = str(error).rstrip(".!")
+        sys.stderr.write(f"policyc site: {reason}; the previous site was left as it was\n")
+        return EXIT_FINDINGS
+    except SiteUnavailable as error:
+        raise UsageError(str(error)) from None
+    except OutputRefused as error:
+        raise UsageError(f"site refused: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
+    seconds = time.perf_counter() - started
+    sys.stderr.write(f"policyc site: wrote {count} file(s) to {target} in {seconds:.1f} s\n")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from compiler.backends.site.build import SiteUnavailable, serve
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, not {args.port}")
+    try:
+        serve(_root(args), args.port)
+    except SiteUnavailable as error:
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+def cmd_tables(args: argparse.Namespace) -> int:
+    from compiler.backends import tables as render
+    from compiler.backends.site.page import EXAMPLE_START
+    from compiler.comparison import TABLE_IDS, tables
+
+    unknown = [i for i in args.ids if i not in TABLE_IDS]
+    if unknown:
+        raise UsageError(f"no table {', '.join(unknown)}; tables: {', '.join(TABLE_IDS)}")
+    if args.format == "csv" and args.out is None and len(args.ids) != 1:
+        # One CSV file is one table: several on stdout would not read back as CSV.
+        raise UsageError("--format csv prints one table: name one table id, or give --out DIR")
+    program = _load_program(args)
+    chosen = tables(program, EXAMPLE_START, args.ids or None)
+    if args.out is None:
+        if args.format == "json":
+            sys.stdout.write(render.dumps([render.table_json(t) for t in chosen]))
+        elif args.format == "csv":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(render.to_csv(chosen[0]))
+        else:
+            sys.stdout.write("\n".join(render.to_markdown(t) for t in chosen))
+        return EXIT_OK
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for table in chosen:
+            _write_atomically(
+                out / f"{table.id}.{render.SUFFIX[args.format]}", render.render(table, args.format)
+            )
+    except OSError as error:
+        raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
+    sys.stderr.write(f"policyc tables: wrote {len(chosen)} file(s) to {out}\n")
+    return EXIT_OK
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    import os
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        mask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def _read_json(source: str) -> Any:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
@@ -679,6 +770,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="the build directory (default: build/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_build)
+
+    p = verbs.add_parser("site", help="build the static site (MkDocs, strict) from the model")
+    p.add_argument("--out", metavar="DIR", help="the site directory (default: build/site/)")
+    p.set_defaults(run=cmd_site)
+
+    p = verbs.add_parser("serve", help="serve the site on localhost, rebuilding on changes")
+    p.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
+    p.set_defaults(run=cmd_serve)
+
+    p = verbs.add_parser(
+        "tables", help="the comparison tables across the cities (Markdown, CSV or JSON)"
+    )
+    p.add_argument(
+        "ids",
+        nargs="*",
+        metavar="ID",
+        help="table ids: situations, exclusions, timelimits, thresholds, duties, "
+        "liabilities, sanctions (default: all)",
+    )
+    p.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
+    p.add_argument(
+        "--out", metavar="DIR", help="write one file per table (<id>.md/.csv/.json) into DIR"
+    )
+    p.set_defaults(run=cmd_tables)
 
     p = verbs.add_parser("graph", help="the rule graph: summary, or node-link JSON")
     p.add_argument("policy", nargs="*", help="policy ids (default: all)")

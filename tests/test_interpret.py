@@ -658,7 +658,7 @@ def test_comparisons_of_each_kind(expressions: Built) -> None:
         ("income", 1200.5, Decimal("1200.5")),
         ("income", "0.1", Decimal("0.1")),
         ("share", "30%", Decimal("0.3")),
-        ("share", " 12.5% ", Decimal("0.125")),
+        ("share", "12.5%", Decimal("0.125")),
         ("share", 0.3, Decimal("0.3")),  # exactly 0.3, not the float's binary expansion
         ("share", 1, Decimal(1)),
         ("applied_date", "2024-09-27", date(2024, 9, 27)),

@@ -22,14 +22,14 @@ UNITS: Final = ("workdays", "days", "hours", "months", "years")
 DAY_UNITS: Final = ("workdays", "days")
 # The types a time limit runs from and until: a day, or a moment (a date-time).
 MOMENT_TYPES: Final = ("date", "datetime")
-_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # A local time in China: YYYY-MM-DDTHH:MM, seconds optional, a space allowed for the T (as
 # spreadsheets write it), and the offset +08:00 allowed (it is China Standard Time, the only
 # time policyc knows).  Any other offset is refused rather than converted: a record stamped in
 # UTC or elsewhere is an export mistake more often than not, and its local day matters to
 # working-day limits.
 _LOCAL_DATETIME: Final = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:?\d{2})?"
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:?\d{2})?", re.ASCII
 )
 _CHINA_OFFSETS: Final = ("+08:00", "+0800")
 # Longer text than "2024-03-01T09:30:00+08:00" is never a date-time: refuse it before any regex.
@@ -247,7 +247,20 @@ def _bool_cell(text: str) -> object:
     return {"true": True, "false": False}.get(text.strip().lower(), text)
 
 
-_NUMBER_TEXT: Final = r"^-?\d+(\.\d+)?$"
+# How a number may be written as text, for the runtime and the records' JSON Schema alike (one
+# pattern each, so the two agree exactly): ASCII digits, an optional minus, a decimal point;
+# no exponent, no underscores, no plus sign, no padding, no full-width or other digits, which
+# Decimal() would otherwise take silently.  (A CSV cell is stripped first: spreadsheets pad.)
+_INT_TEXT: Final = r"-?[0-9]+"
+_NUMBER_TEXT: Final = r"-?[0-9]+(\.[0-9]+)?"
+_RATIO_TEXT: Final = r"-?[0-9]+(\.[0-9]+)?%?"
+_NUMBER_PATTERNS: Final = {
+    kind: re.compile(text, re.ASCII)
+    for kind, text in (("int", _INT_TEXT), ("money", _NUMBER_TEXT), ("ratio", _RATIO_TEXT))
+}
+# A duration as text: a whole number of a unit (the language's units), at most six digits.
+_DURATION_TEXT: Final = rf"([0-9]{{1,6}}) ({'|'.join(UNITS)})"
+_DURATION_PATTERN: Final = re.compile(_DURATION_TEXT, re.ASCII)
 
 
 def _schema(body: dict[str, object]) -> Callable[[FactSpec], dict[str, object]]:
@@ -255,11 +268,13 @@ def _schema(body: dict[str, object]) -> Callable[[FactSpec], dict[str, object]]:
 
 
 def _number_schema(pattern: str) -> Callable[[FactSpec], dict[str, object]]:
-    return _schema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": pattern}]})
+    return _schema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": f"^{pattern}$"}]})
 
 
-_INT_TEXT: Final = r"^-?\d+$"
-_RATIO_TEXT: Final = r"^-?\d+(\.\d+)?%?$"
+def _strip_cell(text: str) -> object:
+    return text.strip()
+
+
 _DATE_SCHEMA: Final[dict[str, object]] = {
     "type": "string",
     "pattern": r"^\d{4}-\d{2}-\d{2}$",
@@ -273,10 +288,7 @@ _DATETIME_SCHEMA: Final[dict[str, object]] = {
         "a date alone means the time of day is unknown"
     ),
 }
-_DURATION_SCHEMA: Final[dict[str, object]] = {
-    "type": "string",
-    "pattern": r"^\d+ (workdays|days|hours|months|years)$",
-}
+_DURATION_SCHEMA: Final[dict[str, object]] = {"type": "string", "pattern": f"^{_DURATION_TEXT}$"}
 
 
 def _enum_schema(spec: FactSpec) -> dict[str, object]:
@@ -304,9 +316,15 @@ TYPES: Final[Mapping[str, ValueType]] = MappingProxyType(
                 ordered=True,
                 parse=_parse_number,
                 schema=_schema(
-                    {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": _INT_TEXT}]}
+                    {
+                        "anyOf": [
+                            {"type": "integer"},
+                            {"type": "string", "pattern": f"^{_INT_TEXT}$"},
+                        ]
+                    }
                 ),
                 admits=_is_number,
+                from_text=_strip_cell,
             ),
             ValueType(
                 name="money",
@@ -316,6 +334,7 @@ TYPES: Final[Mapping[str, ValueType]] = MappingProxyType(
                 parse=_parse_number,
                 schema=_number_schema(_NUMBER_TEXT),
                 admits=_is_number,
+                from_text=_strip_cell,
             ),
             ValueType(
                 name="ratio",
@@ -325,6 +344,7 @@ TYPES: Final[Mapping[str, ValueType]] = MappingProxyType(
                 parse=_parse_number,
                 schema=_number_schema(_RATIO_TEXT),
                 admits=_is_number,
+                from_text=_strip_cell,
             ),
             ValueType(
                 name="date",
@@ -399,7 +419,9 @@ _MAX_EXPONENT: Final = 15
 def _number(name: str, kind: str, raw: object) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise _fail(name, kind, raw)
-    text = str(raw).strip()
+    if isinstance(raw, str) and not _NUMBER_PATTERNS[kind].fullmatch(raw):
+        raise _fail(name, kind, raw)
+    text = str(raw)
     percent = kind == "ratio" and isinstance(raw, str) and text.endswith("%")
     try:
         value = Decimal(text[:-1] if percent else text)
@@ -417,8 +439,7 @@ def _number(name: str, kind: str, raw: object) -> Decimal:
 
 
 def _duration(name: str, raw: object) -> Duration:
-    if isinstance(raw, str):
-        parts = raw.split()
-        if len(parts) == 2 and parts[0].isdigit() and parts[1] in UNITS:
-            return Duration(int(parts[0]), parts[1])
+    match = _DURATION_PATTERN.fullmatch(raw) if isinstance(raw, str) else None
+    if match is not None:
+        return Duration(int(match.group(1)), match.group(2))
     raise FactError(f"'{name}' is a duration such as \"3 months\", not {raw!r}")

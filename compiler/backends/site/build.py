@@ -1,0 +1,120 @@
+"""`policyc site` and `policyc serve`: MkDocs run programmatically on the project's mkdocs.yml.
+
+The site is built into a private temporary folder and handed to compiler/build.py's
+`write_tree`, which swaps it into place only when complete: a failed build (check errors,
+a warning in strict mode, a template error) leaves the previous site as it was.  MkDocs' INFO
+chatter is hidden; its warnings and errors are shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from compiler.build import claim, write_tree
+from compiler.errors import PolicycError
+
+CONFIG = "mkdocs.yml"
+
+
+class SiteFailed(PolicycError):
+    """The site was not built (the reasons were printed); the previous site is intact."""
+
+
+class SiteUnavailable(PolicycError):
+    """MkDocs is missing or the project has no mkdocs.yml: a usage problem (exit 2)."""
+
+
+def _quiet() -> None:
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # the "MkDocs 2.0" banner on every run
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def _warnings_shown(level: int = logging.WARNING, verb: str = "site") -> Iterator[None]:
+    """MkDocs' warnings and errors on stderr, its INFO lines not (unless `level` says)."""
+    logger = logging.getLogger("mkdocs")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(f"policyc {verb}: %(levelname)s: %(message)s"))
+    saved_level, saved_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+        logger.propagate = saved_propagate
+
+
+def _config_file(root: Path) -> Path:
+    path = root / CONFIG
+    if not path.is_file():
+        raise SiteUnavailable(f"{path} not found: the site is configured there")
+    return path
+
+
+def render(root: Path) -> dict[str, bytes]:
+    """Every file of the built site, by path relative to the site root (strict mode)."""
+    _quiet()
+    try:
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+        from mkdocs.exceptions import Abort, ConfigurationError
+    except ImportError:
+        raise SiteUnavailable(
+            "MkDocs is not installed: install the site extra (pip install -e '.[site]')"
+        ) from None
+    import jinja2
+
+    config_file = _config_file(root)
+    with tempfile.TemporaryDirectory(prefix="policyc-site-") as staging, _warnings_shown():
+        try:
+            config = load_config(config_file=str(config_file), site_dir=staging, strict=True)
+            build(config)
+        except ConfigurationError as error:
+            raise SiteUnavailable(f"{config_file}: {error}") from None
+        except Abort as error:
+            raise SiteFailed(str(error) or "the site build was aborted") from None
+        except jinja2.TemplateError as error:
+            where = getattr(error, "filename", None) or getattr(error, "name", None) or ""
+            raise SiteFailed(f"template error {where}: {error}") from None
+        base = Path(staging)
+        return {
+            path.relative_to(base).as_posix(): path.read_bytes()
+            for path in sorted(base.rglob("*"))
+            if path.is_file()
+        }
+
+
+def build_site(root: Path, out: Path) -> int:
+    """Build the site into `out` (replacing it only when the build succeeded); the number of
+    files written."""
+    files = render(root)
+    count = write_tree(out, files)
+    if Path(os.path.abspath(out)) == Path(os.path.abspath(root / "build" / "site")):
+        # build/ is `policyc build`'s folder: record site/ there as built output, so that the
+        # next `policyc build` replaces it instead of refusing a folder it did not write.
+        claim(out.parent, out.name)
+    return count
+
+
+def serve(root: Path, port: int) -> None:
+    """Serve the site on localhost, rebuilding on every change (the hook watches policies/,
+    their official texts and site_templates/; MkDocs watches docs/ and mkdocs.yml)."""
+    _quiet()
+    try:
+        from mkdocs.commands.serve import serve as mkdocs_serve
+    except ImportError:
+        raise SiteUnavailable(
+            "MkDocs is not installed: install the site extra (pip install -e '.[site]')"
+        ) from None
+    with _warnings_shown(logging.INFO, "serve"):  # "Serving on http://…" and each rebuild
+        mkdocs_serve(config_file=str(_config_file(root)), dev_addr=f"127.0.0.1:{port}")

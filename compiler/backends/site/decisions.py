@@ -1,0 +1,223 @@
+"""Decision pages: one per policy that makes a relief decision (`decisions/<id>.md`).
+
+A page shows the decision three ways: Mermaid charts (`decision_diagram`), the questionnaire
+(a placeholder that the questionnaire's script fills in), and a plain outline that prints on
+A4: 条件 / 情形 / 排除情形 / 结果, each item with its clause linked and quoted.  Everything
+is read from the IR; the words are the documents' (quotes) and the model's (labels, notes).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from compiler import ir
+from compiler.backends.site.anchors import clause_link
+from compiler.backends.site.decision_diagram import (
+    LABEL_CHARS,
+    charts,
+    condition_words,
+    decision_parts,
+    outcome_words,
+    rule_words,
+    shorten,
+)
+from compiler.backends.site.page import Page
+from compiler.runtime.kinds import Kind
+from compiler.sources import Clause
+
+TEMPLATE = "decisions.md.j2"
+T = TypeVar("T")
+
+
+def page_path(policy_id: str) -> str:
+    return f"decisions/{policy_id}.md"
+
+
+def site_root(path: str) -> str:
+    """The relative URL from a page, as built with directory URLs (`decisions/x.md` is served
+    at `decisions/x/`), to the site root: "../../"."""
+    depth = len(posixpath.dirname(path).split("/")) + 1 if posixpath.dirname(path) else 1
+    return "../" * depth
+
+
+@dataclass(frozen=True)
+class Cite:
+    citation: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A line under an outline item: "给予：…", or "优先于：" with the clauses it names."""
+
+    text: str
+    refs: tuple[tuple[Cite, str], ...] = ()  # a clause and its words, linked
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of the outline: a rule, its clause, its words, what else it says."""
+
+    cite: Cite
+    quote: str
+    details: tuple[Detail, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the outline (条件, 情形 …); situations come in groups of one clause."""
+
+    title: str
+    hint: str
+    groups: tuple[tuple[Cite | None, str, tuple[Item, ...]], ...]  # holder, heading, items
+
+
+def pages(program: ir.Program) -> Iterator[Page]:
+    for policy_id in sorted(program.policies):
+        policy = program.policies[policy_id]
+        if policy.makes_decision():
+            yield decision_page(program, policy)
+
+
+def decision_page(program: ir.Program, policy: ir.Policy) -> Page:
+    path = page_path(policy.id)
+    header = policy.header
+    label = header.decision_label or header.decision or policy.id
+    place = header.jurisdiction or policy.id
+    parts = decision_parts(policy)
+
+    def cite(clause: Clause) -> Cite:
+        return Cite(clause.citation, clause_link(policy.id, clause, path))
+
+    def item(rule: ir.Rule, details: Sequence[Detail] = ()) -> Item:
+        return Item(cite(rule.clause.clause), rule.clause.quote, tuple(details), rule.notes)
+
+    deciding = [*parts.gates, *parts.situations, *parts.exclusions]
+    articles = _unique(_top(policy, r.clause.clause) for r in deciding)
+    # Whom the decision concerns: the scope statements of the articles that decide it or
+    # state its outcome (宁波 第二条 and 第五条; 鹿城 三), and those of the articles that say
+    # nothing but scope, which hold for the whole document (威海 二、适用对象; 宁波 第八条);
+    # not those of an article about something else (台儿庄 一、 on delegating approval).
+    around = {_top(policy, r.clause.clause) for r in [*deciding, *parts.outcomes]}
+    tops = [(_top(policy, r.clause.clause), r.kind) for r in policy.rules]
+    only_scope = {t for t, _ in tops if all(k is Kind.SCOPE for u, k in tops if u == t)}
+    scopes = [
+        item(r)
+        for r in policy.of_kind(Kind.SCOPE)
+        if _top(policy, r.clause.clause) in around | only_scope
+    ]
+
+    situation_groups = []
+    for holder, rules in _by_holder(policy, parts.situations):
+        items = tuple(item(r, _excuses(policy, r, cite)) for r in rules)
+        heading = holder.heading if holder is not None else ""
+        situation_groups.append((cite(holder) if holder is not None else None, heading, items))
+
+    sections = []
+    if parts.gates:
+        sections.append(Section("条件", "须全部满足", ((None, "", tuple(map(item, parts.gates))),)))
+    sections.append(Section("情形", "符合其一即可", tuple(situation_groups)))
+    if parts.exclusions:
+        excl = tuple(item(x, (_overrides(policy, x, cite),)) for x in parts.exclusions)
+        sections.append(Section("排除情形", f"任一成立即不适用{label}", ((None, "", excl),)))
+    results = tuple(item(o, _outcome_details(program, o)) for o in parts.outcomes)
+    sections.append(Section("结果", f"适用{label}时", ((None, "", results),)))
+
+    chart_views = [
+        {
+            "key": chart.key,
+            "title": chart.title,
+            "mermaid": chart.mermaid,
+            "clauses": _unique(cite(r.clause.clause) for r in chart.rules),
+        }
+        for chart in charts(program, policy)
+    ]
+    context = {
+        "policy_id": policy.id,
+        "label": label,
+        "place": place,
+        "title": policy.title,
+        "number": header.number,
+        "draft": header.status_label if header.status == "draft" else None,
+        "document": cite(policy.document.root),
+        "articles": [cite(a) for a in articles],
+        "scopes": scopes,
+        # The first outcome rule is the decision's own (what relief means); the others say
+        # what follows from it.  Its words tell whom the decision is about: staff relieved of
+        # liability (宁波 第二条) or a case admitted to 一事一议 (鹿城 三).
+        "result": item(parts.outcomes[0]) if parts.outcomes else None,
+        "result_words": outcome_words(program, parts.outcomes[0]) if parts.outcomes else "",
+        "more_results": max(len(parts.outcomes) - 1, 0),
+        "counts": {
+            "gates": len(parts.gates),
+            "situations": len(parts.situations),
+            "exclusions": len(parts.exclusions),
+        },
+        "folded": parts.folded,
+        "charts": chart_views,
+        "sections": sections,
+        "root": site_root(path),
+    }
+    return Page(path, f"{place} {label}", TEMPLATE, context)
+
+
+def _unique(values: Iterable[T]) -> list[T]:
+    return list(dict.fromkeys(values))
+
+
+def _find(policy: ir.Policy, path: tuple[object, ...]) -> Clause | None:
+    return next((c for c in policy.document.root.walk() if c.path == path), None)
+
+
+def _top(policy: ir.Policy, clause: Clause) -> Clause:
+    """The article (第N条, else the top level: 一、) a clause belongs to: what an intro names."""
+    kinds = [segment.kind for segment in clause.path]
+    depth = kinds.index("article") + 1 if "article" in kinds else 1
+    return _find(policy, clause.path[:depth]) or clause
+
+
+def _by_holder(
+    policy: ir.Policy, rules: Sequence[ir.Rule]
+) -> list[tuple[Clause | None, list[ir.Rule]]]:
+    runs: list[tuple[Clause | None, list[ir.Rule]]] = []
+    for rule in rules:
+        path = rule.clause.clause.path[:-1]
+        holder = _find(policy, path) if path else None
+        if runs and runs[-1][0] is holder:
+            runs[-1][1].append(rule)
+        else:
+            runs.append((holder, [rule]))
+    return runs
+
+
+def _refs(rules: Iterable[ir.Rule], cite: Callable[[Clause], Cite]) -> tuple[tuple[Cite, str], ...]:
+    return tuple((cite(r.clause.clause), shorten(rule_words(r), LABEL_CHARS)) for r in rules)
+
+
+def _overrides(policy: ir.Policy, exclusion: ir.Rule, cite: Callable[[Clause], Cite]) -> Detail:
+    if exclusion.overrides_all:
+        return Detail("优先于：全部情形")
+    named = {o.target for o in policy.precedence if o.exclusion == exclusion.name}
+    targets = [s for s in policy.of_kind(Kind.SITUATION) if s.name in named]
+    return Detail("优先于：", _refs(targets, cite))
+
+
+def _excuses(
+    policy: ir.Policy, situation: ir.Rule, cite: Callable[[Clause], Cite]
+) -> tuple[Detail, ...]:
+    if not situation.excuses:
+        return ()
+    names = set(situation.excuses)
+    excused = [r for r in policy.of_kind(Kind.LIABILITY) if r.name in names]
+    return (Detail("免除的责任事项：", _refs(excused, cite)),)
+
+
+def _outcome_details(program: ir.Program, outcome: ir.Rule) -> tuple[Detail, ...]:
+    details = [Detail(f"给予：{outcome_words(program, outcome)}")]
+    if outcome.when is not None:
+        details.append(Detail(f"条件：{condition_words(program, outcome.when)}"))
+    return tuple(details)

@@ -1,0 +1,113 @@
+"""A Pygments lexer for the policy language (alias `policy`), so that the site highlights the
+rules it shows next to each clause.
+
+The words come from the grammar itself (compiler/grammar/policy.lark): every quoted keyword,
+and the terminals that list the kinds, the types, the units and the citations.  A keyword added
+to the grammar is highlighted without touching this file.  Keywords are matched as whole words
+(`not_covered` is one word, not `not`), so a name that happens to contain one is still a name.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import ClassVar
+
+from pygments.lexer import RegexLexer, words
+from pygments.token import (
+    Comment,
+    Keyword,
+    Literal,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+    Whitespace,
+)
+
+GRAMMAR = Path(__file__).resolve().parents[2] / "grammar" / "policy.lark"
+
+# A terminal that is a list of words: `KIND: "gate" | "situation" | …`
+_WORD_TERMINAL = re.compile(r"^([A-Z_]+)(?:\.\d+)?:\s*((?:\"[a-z_]+\"\s*\|?\s*)+)$", re.M)
+_QUOTED = re.compile(r'"([a-z_]+)"')
+_CITATION = re.compile(r"^CITATION(?:\.\d+)?:\s*/(.*)/\s*$", re.M)
+
+
+@cache
+def grammar_words() -> dict[str, tuple[str, ...]]:
+    """The grammar's words: each word-list terminal by name, and every other quoted keyword
+    under "KEYWORD"."""
+    text = GRAMMAR.read_text(encoding="utf-8")
+    terminals = {name: tuple(_QUOTED.findall(body)) for name, body in _WORD_TERMINAL.findall(text)}
+    listed = {word for group in terminals.values() for word in group}
+    terminals["KEYWORD"] = tuple(sorted(set(_QUOTED.findall(text)) - listed))
+    return terminals
+
+
+@cache
+def citation_pattern() -> str:
+    found = _CITATION.search(GRAMMAR.read_text(encoding="utf-8"))
+    assert found is not None, "the grammar has no CITATION terminal"
+    return found.group(1)
+
+
+def _group(*terminals: str) -> tuple[str, ...]:
+    table = grammar_words()
+    return tuple(sorted({word for t in terminals for word in table.get(t, ())}))
+
+
+def _tokens() -> dict[str, list[tuple[object, ...]]]:
+    # Longest words first inside `words()`, so `applies_in_part` is not read as `applies`.
+    def w(group: tuple[str, ...]) -> object:
+        return words(sorted(group, key=len, reverse=True), prefix=r"\b", suffix=r"\b")
+
+    kinds = _group("KIND")
+    types = _group("BASE_TYPE", "UNIT")
+    constants = _group("TRUE", "FALSE", "NONE", "OUTCOME", "CHECK_STATUS")
+    word_ops = _group("_OR", "_AND", "_NOT", "_IN")
+    covered = {*kinds, *types, *constants, *word_ops}
+    keywords = tuple(
+        word
+        for word in _group(*(t for t in grammar_words() if t not in {"NAME"}))
+        if word not in covered
+    )
+    string_token = String.Double
+    return {
+        "root": [
+            (r"\s+", Whitespace),
+            (r"#[^\n]*", Comment.Single),
+            (r'"', string_token, "string"),
+            (w(kinds), Keyword.Declaration),
+            (w(types), Keyword.Type),
+            (w(constants), Keyword.Constant),
+            (w(word_ops), Operator.Word),
+            (w(keywords), Keyword),
+            (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?", Literal.Date),
+            (r"[0-9]+(\.[0-9]+)?%?", Number),
+            (citation_pattern(), Name.Label),
+            (r"[a-z_][a-z0-9_]*", Name),
+            (r">=|<=|==|!=|->|[<>+\-*/=%]", Operator),
+            (r"[{}()\[\],:;.]", Punctuation),
+            # Anything else (a stray full-width character) is shown as text, not as an error.
+            (r".", Text),
+        ],
+        "string": [
+            (r"\\.", String.Escape),
+            (r'[^"\\\n]+', string_token),
+            (r'"', string_token, "#pop"),
+            (r"\n", Text, "#pop"),
+        ],
+    }
+
+
+class PolicyLexer(RegexLexer):  # type: ignore[misc]  # Pygments ships no type hints
+    """The policyc policy language (policies/*.policy)."""
+
+    name = "Policy"
+    aliases: ClassVar[list[str]] = ["policy", "policyc"]
+    filenames: ClassVar[list[str]] = ["*.policy"]
+    mimetypes: ClassVar[list[str]] = ["text/x-policy"]
+    tokens = _tokens()

@@ -1,0 +1,182 @@
+"""The comparison tables (`compiler.comparison`) as Markdown, CSV and JSON.
+
+`policyc tables` writes these without the site; the site's table pages offer the same CSV and
+JSON bytes as downloads (`compiler.backends.site.tables`).
+
+Cell text, in Markdown and CSV: each entry's text followed by its citation in 〔〕 (and its note
+in （）); the citation is left out when the previous cell of the same row cites the same clause
+of the same document (a time limit's count and unit come from the clause its task cites). An
+empty cell shows its status: 未规定 (silent); a cell with the other role's rules shows
+【相反规定】 or 【需人工判断】 before them.
+
+CSV: UTF-8 with a BOM (so that Excel opens the Chinese as Chinese), CRLF line ends (RFC 4180),
+a header row (the rows' heading, then each column's label), one line per table row.
+
+JSON (one table; `policyc tables --format json` prints a list of them):
+
+    {
+      "id": "timelimits", "title": "…", "description": "…", "row_header": "城市",
+      "columns": [{"key": "task", "label": "事项"}, …],
+      "rows": [
+        {"key": "yuquan.yuquan_dibao_approval", "label": "玉泉区",
+         "cells": {"<column key>": {
+            "policy": "yuquan", "status": "stated|silent|opposite|needs_judgment",
+            "status_label": "有规定|未规定|相反规定|需人工判断",
+            "entries": [{"text": "…", "rule": "…", "note": "…",
+                         "clause": {"citation": "第四条（一）1", "anchor": "a4-i1-p1",
+                                    "page": "documents/yuquan.md", "quote": "…"}}]}}}
+      ]
+    }
+
+Keys sorted, `ensure_ascii=False`, two-space indent, a final newline: stable across runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from compiler.backends.site.anchors import clause_anchor, document_page
+from compiler.comparison import STATUS_LABELS, Cell, Entry, Status, Table
+
+FORMATS = ("markdown", "csv", "json")
+SUFFIX = {"markdown": "md", "csv": "csv", "json": "json"}
+BOM = "\ufeff"
+
+
+def cell_parts(cells: Sequence[Cell]) -> list[tuple[str, list[tuple[Entry, bool]]]]:
+    """For each cell of a row: its prefix (the status when it is not STATED) and its entries,
+    each with whether its citation is shown: always, except for a cell of one entry whose
+    clause the last non-empty cell before (also of one entry) cites already (a limit's count
+    and unit)."""
+    out: list[tuple[str, list[tuple[Entry, bool]]]] = []
+    previous: tuple[str, str] | None = None
+    for cell in cells:
+        prefix = "" if cell.status is Status.STATED else STATUS_LABELS[cell.status]
+        single = len(cell.entries) == 1
+        shown = []
+        for entry in cell.entries:
+            key = (cell.policy, entry.clause.citation)
+            shown.append((entry, not (single and key == previous)))
+        if cell.entries:  # an empty cell between two of one clause does not repeat it
+            previous = (cell.policy, cell.entries[0].clause.citation) if single else None
+        out.append((prefix, shown))
+    return out
+
+
+def _plain(prefix: str, entries: list[tuple[Entry, bool]], joiner: str) -> str:
+    parts = []
+    for entry, cite in entries:
+        text = entry.text
+        if cite:
+            text += f"〔{entry.clause.citation}〕"
+        if entry.note:
+            text += f"（{entry.note}）"
+        parts.append(text)
+    if not parts:
+        return prefix
+    if prefix:
+        return f"【{prefix}】" + joiner + joiner.join(parts)
+    return joiner.join(parts)
+
+
+# ---------------------------------------------------------------- Markdown (CLI)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(table: Table) -> str:
+    """A table as GitHub-flavoured Markdown (citations as text: the CLI has no site)."""
+    head = [table.row_header, *(c.label for c in table.columns)]
+    lines = [f"## {table.title}", "", table.description, ""]
+    lines.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
+    lines.append("|" + " --- |" * len(head))
+    for row in table.rows:
+        texts = [
+            "<br>".join(_md_escape(x) for x in _plain(prefix, entries, "\n").split("\n"))
+            for prefix, entries in cell_parts(row.cells)
+        ]
+        lines.append("| " + " | ".join([_md_escape(row.label), *texts]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def to_csv(table: Table) -> bytes:
+    """A table as CSV, UTF-8 with a BOM."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([table.row_header, *(c.label for c in table.columns)])
+    for row in table.rows:
+        texts = [_plain(prefix, entries, "\n") for prefix, entries in cell_parts(row.cells)]
+        writer.writerow([row.label, *texts])
+    return (BOM + buffer.getvalue()).encode("utf-8")
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _entry_json(entry: Entry, policy: str) -> dict[str, Any]:
+    return {
+        "text": entry.text,
+        "rule": entry.rule,
+        "note": entry.note,
+        "clause": {
+            "citation": entry.clause.citation,
+            "anchor": clause_anchor(entry.clause.clause),
+            "page": document_page(policy),
+            "quote": entry.clause.quote,
+        },
+    }
+
+
+def table_json(table: Table) -> dict[str, Any]:
+    return {
+        "id": table.id,
+        "title": table.title,
+        "description": table.description,
+        "row_header": table.row_header,
+        "columns": [{"key": c.key, "label": c.label} for c in table.columns],
+        "rows": [
+            {
+                "key": row.key,
+                "label": row.label,
+                "cells": {
+                    column.key: {
+                        "policy": cell.policy,
+                        "status": str(cell.status),
+                        "status_label": STATUS_LABELS[cell.status],
+                        "entries": [_entry_json(e, cell.policy) for e in cell.entries],
+                    }
+                    for column, cell in zip(table.columns, row.cells, strict=True)
+                },
+            }
+            for row in table.rows
+        ],
+    }
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+def to_json(table: Table) -> bytes:
+    return dumps(table_json(table)).encode("utf-8")
+
+
+def render(table: Table, fmt: str) -> bytes:
+    """A table in one of FORMATS, as the bytes `policyc tables --out` writes."""
+    match fmt:
+        case "markdown":
+            return to_markdown(table).encode("utf-8")
+        case "csv":
+            return to_csv(table)
+        case "json":
+            return to_json(table)
+    raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")

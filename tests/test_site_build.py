@@ -1,0 +1,201 @@
+"""The whole site, built once per session with `policyc site` (MkDocs, strict, anchors
+validated): it builds, loads nothing from another host, finds Chinese words in search at
+their clauses, keeps policy text inert, and a failed build leaves the previous site intact."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import new_project
+
+from compiler.build import MARKER
+from compiler.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+HOOK = ROOT / "compiler" / "backends" / "site" / "hook.py"
+
+pytestmark = pytest.mark.site
+
+
+def _site(capsys: pytest.CaptureFixture[str], root: Path, out: Path) -> tuple[int, str]:
+    code = main(["--root", str(root), "site", "--out", str(out)])
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's site, built once for every test of the session."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    code = main(["--root", str(ROOT), "site", "--out", str(out)])
+    assert code == 0, "policyc site failed (its messages are above)"
+    return out
+
+
+def test_the_site_builds_strict_with_every_document(site: Path) -> None:
+    assert (site / "index.html").is_file()
+    assert (site / MARKER).is_file()
+    for source in (ROOT / "policies" / "sources").glob("*.txt"):
+        assert (site / "documents" / source.stem / "index.html").is_file()
+    assert (site / "assets" / "policyc" / "site.css").is_file()
+
+
+# A reference that makes the browser fetch something: an attribute or a CSS url() naming a
+# scheme-relative or http(s) address.  Plain text (an address quoted in a policy) is escaped
+# as character references and is not matched.
+_LOAD = re.compile(
+    r"""(?:\b(?:src|href|srcset|action|poster|data)\s*=\s*["']?|url\(\s*["']?|@import\s+["'])"""
+    r"""(?:https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+def test_nothing_is_loaded_from_another_host(site: Path) -> None:
+    offenders = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix not in {".html", ".css", ".js"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in _LOAD.finditer(text):
+            context = text[match.start() : match.start() + 80]
+            offenders.append(f"{path.relative_to(site)}: {context}")
+    assert not offenders, "\n".join(offenders)
+    page = (site / "documents" / "ningbo" / "index.html").read_text(encoding="utf-8")
+    assert "fonts.googleapis" not in page and "fonts.gstatic" not in page
+
+
+@pytest.mark.parametrize("word", ["追缴", "公示", "民主评议", "容错"])
+def test_search_finds_the_word_at_a_clause(site: Path, word: str) -> None:
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    # jieba segments Chinese with zero-width spaces: the word must be one whole token.
+    at_clauses = [
+        doc["location"]
+        for doc in index["docs"]
+        if re.fullmatch(r"documents/[a-z0-9_]+/#[a-z0-9-]+", doc["location"])
+        and f"\u200b{word}\u200b" in f"\u200b{doc['text']}\u200b"
+    ]
+    assert at_clauses, f"no clause of any document is found by {word}"
+
+
+def test_citations_link_to_clause_anchors_that_exist(site: Path) -> None:
+    page = (site / "documents" / "ningbo" / "index.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    # Citations on the page itself are "./#a4-i1-p1" once MkDocs resolved them.
+    targets = re.findall(r'href="\./#(a[0-9][a-z0-9-]*)"', page)
+    assert len(targets) > 20
+    assert set(targets) <= ids
+    assert 'id="a4-i1-p2"' in page and "policyc-clause" in page
+
+
+def test_code_is_highlighted_by_the_policy_lexer(site: Path) -> None:
+    page = (site / "documents" / "ningbo" / "index.html").read_text(encoding="utf-8")
+    assert '<span class="kd">situation</span>' in page
+
+
+# ---------------------------------------------------------------- a small project of our own
+
+HOSTILE = (
+    "测试办法\n"
+    "第一条 本办法所称<script>alert(1)</script>是指{{ config }}和{% raw %}。\n"
+    "第二条 对符合条件的困难群众，应当及时追缴。\n"
+)
+
+
+def _project(path: Path, note: str = "注") -> Path:
+    project = new_project(path)
+    (project / "policies" / "sources").mkdir()
+    (project / "policies" / "sources" / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    sha = hashlib.sha256(HOSTILE.encode()).hexdigest()
+    policy = f"""policy hostile {{
+    title "测试办法"
+    jurisdiction "某市" city
+    status in_force
+    source "sources/hostile.txt" sha256 "{sha}"
+}}
+
+informative at 序言 metadata "测试办法"
+informative at 第一条 definition "<script>alert(1)</script>" "{{{{ config }}}}"
+fact recovered: bool "已追缴<b>"
+requirement recover at 第二条 "应当及时追缴" {{
+    require recovered
+    note "{note}"
+}}
+"""
+    (project / "policies" / "hostile.policy").write_text(policy, encoding="utf-8")
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config.replace("compiler/backends/site/hook.py", HOOK.as_posix())
+    (project / "mkdocs.yml").write_text(config, encoding="utf-8")
+    (project / "docs").mkdir()
+    (project / "docs" / "index.md").write_text("# 首页\n", encoding="utf-8")
+    return project
+
+
+def test_policy_text_shows_as_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    project = _project(tmp_path / "p", note="注<script>x()</script>{{ y }}")
+    code, err = _site(capsys, project, tmp_path / "out")
+    assert code == 0, err
+    page = (tmp_path / "out" / "documents" / "hostile" / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "<script>x()" not in page
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "本办法所称<script>alert(1)</script>是指{{ config }}和{% raw %}。" in shown
+    assert "注<script>x()</script>{{ y }}" in shown
+    assert "已追缴<b>" in shown
+
+
+def test_a_check_error_leaves_the_previous_site(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "p")
+    out = tmp_path / "out"
+    code, err = _site(capsys, project, out)
+    assert code == 0, err
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    broken = project / "policies" / "hostile.policy"
+    broken.write_text(broken.read_text(encoding="utf-8") + "\nfact x: nonsense\n")
+    code, err = _site(capsys, project, out)
+    assert code == 1
+    assert "error[" in err and "hostile.policy" in err
+    assert "previous site" in err
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
+
+
+def test_a_link_to_a_missing_clause_fails_the_build(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "p")
+    (project / "docs" / "index.md").write_text("# 首页\n\n[x](documents/hostile.md#a9)\n")
+    code, err = _site(capsys, project, tmp_path / "out")
+    assert code == 1
+    assert "does not contain an anchor '#a9'" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_configuration_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "p")
+    (project / "mkdocs.yml").unlink()
+    code, err = _site(capsys, project, tmp_path / "out")
+    assert code == 2
+    assert "mkdocs.yml" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_site_does_not_overwrite_a_folder_it_did_not_write(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "p")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    code, err = _site(capsys, project, mine)
+    assert code == 2
+    assert "site refused" in err
+    assert (mine / "notes.txt").read_text() == "keep"
+    shutil.rmtree(mine)
