@@ -56,7 +56,7 @@ MERMAID_SVG: Final = ".mermaid svg"  # Material's closed shadow root is forced o
 
 QUESTIONNAIRE: Final = ".policyc-questionnaire[data-policy]"
 QUESTIONNAIRE_MARK: Final = "policyc-questionnaire"  # in the built HTML
-QUESTION: Final = "[data-fact]"  # attribute value: the fact's name
+QUESTION: Final = "[data-fact]"  # attribute value: the fact's name (answered ones lack buttons)
 ANSWER: Final = "[data-answer]"  # attribute value: true | false | unknown (or an enum member)
 OUTCOME: Final = "[data-outcome]"  # attribute value: the outcome word
 OUTCOMES: Final = frozenset(
@@ -307,7 +307,10 @@ def answer_questionnaire(page: Any, widget: Any, plan: str, seed: str) -> dict[s
             return answers
         question, fact = pending
         buttons = question.locator(ANSWER)
-        choices = [str(c) for c in buttons.evaluate_all("bs => bs.map(b => b.dataset.answer)")]
+        offered = buttons.evaluate_all("bs => bs.map(b => b.dataset.answer)")
+        # A number, date or text question takes typed input and [data-answer=submit]; the
+        # driver answers those 不确定 (unknown), which every question offers.
+        choices = [str(c) for c in offered if c != "submit"]
         assert choices, f"question {fact} offers no answer"
         answer = _answer(plan, rng, choices)
         question.locator(f'{ANSWER}[data-answer="{answer}"]').first.click()
