@@ -50,26 +50,9 @@ SITE_DIR_ENV = "POLICYC_SITE_DIR"
 _TIMES: dict[str, float] = {}
 
 
-def _has_site_verb() -> bool:
-    """Whether `policyc site` exists yet (helper A adds it)."""
-    import argparse
-
-    from compiler.cli import build_parser
-
-    for action in build_parser()._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return "site" in action.choices
-    return False
-
-
 def _build_site(out: Path) -> Path:
-    """Build the site into `out` the way a user does; skip the suite while there is none."""
-    if _has_site_verb():
-        command = [sys.executable, "-m", "compiler.cli", "site", "--out", str(out)]
-    elif (ROOT / "mkdocs.yml").is_file():
-        command = [sys.executable, "-m", "mkdocs", "build", "-q", "--site-dir", str(out)]
-    else:
-        pytest.skip("no site to test yet: neither `policyc site` nor mkdocs.yml exists")
+    """Build the site into `out` the way a user does (`policyc site`)."""
+    command = [sys.executable, "-m", "compiler.cli", "site", "--out", str(out)]
     started = time.perf_counter()
     done = subprocess.run(
         command,

@@ -6,8 +6,7 @@ outcome that the Python runtime reaches too), a time-limit page's calculator (th
 
 Every test runs at desktop and phone width (the `device` fixture), fails on any console error
 or request to another host (the `page` fixture), and saves screenshots to
-test-artifacts/screenshots/.  A test whose page kind the site does not have yet skips with
-"page kind not built yet".
+test-artifacts/screenshots/.  A page kind missing from the built site fails its test.
 
 The DOM contracts below are the page kinds' promises to these tests: change a selector here,
 in one place.
@@ -86,7 +85,7 @@ def require(site: Path, path: str) -> None:
     """Skip while the site has no such page (other page kinds are built in parallel)."""
     built = site / path / "index.html" if not path.endswith(".html") else site / path
     if not built.is_file():
-        pytest.skip(f"page kind not built yet: {path or 'home'} ({built.name} missing)")
+        pytest.fail(f"missing from the built site: {path or 'home'} ({built.name} missing)")
 
 
 def pages_under(site: Path, folder: str, mark: str) -> list[str]:
@@ -237,7 +236,7 @@ def _index_of(links: Any, target: str) -> int:
 def test_comparison_tables(page: Any, shoot: Shoot, built_site: Path) -> None:
     tables = pages_under(built_site, TABLES_DIR, "<table")
     if not tables:
-        pytest.skip(f"page kind not built yet: {TABLES_DIR}/ (no page with a table)")
+        pytest.fail(f"missing from the built site: {TABLES_DIR}/ (no page with a table)")
     for number, url in enumerate(tables):
         page.goto(url)
         table = page.locator(COMPARISON_TABLE).first
@@ -338,9 +337,8 @@ def test_questionnaire_reaches_the_python_outcome(
     if page.locator(QUESTIONNAIRE).count() == 0 or not _scripts_mention(
         built_site, QUESTIONNAIRE_MARK
     ):
-        # The decision page and the widget's script come from different page kinds: the
-        # container alone, with no script that fills it, is a questionnaire not built yet.
-        pytest.skip(f"page kind not built yet: the questionnaire on {DECISION_PAGE}")
+        # The container alone, with no script that fills it, is no questionnaire.
+        pytest.fail(f"missing from the built site: the questionnaire on {DECISION_PAGE}")
     widget = page.locator(QUESTIONNAIRE).first
     policy_id = widget.get_attribute("data-policy")
     assert policy_id in program.policies, f"data-policy={policy_id!r} names no policy"
@@ -360,7 +358,7 @@ def test_calculator_gives_policyc_due_dates(
 ) -> None:
     found = pages_under(built_site, TIMELIMITS_DIR, CALCULATOR_MARK)
     if not found:
-        pytest.skip(f"page kind not built yet: {TIMELIMITS_DIR}/ (no page with a calculator)")
+        pytest.fail(f"missing from the built site: {TIMELIMITS_DIR}/ (no page with a calculator)")
     for url in found:
         _check_calculator(page, program, url)
         shoot(url.strip("/").split("/")[-1], focus=page.locator(CALCULATOR).first)
