@@ -20,10 +20,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Final, assert_never
+from typing import Final
 
 from compiler import ir
 from compiler import nodes as n
+from compiler.backends.exprcode import ExprCompiler
 from compiler.backends.pycode import Call, Code, Prefixed, layout
 from compiler.backends.site.anchors import clause_anchor
 from compiler.runtime.kinds import Kind
@@ -84,61 +85,22 @@ def _strings(names: tuple[str, ...]) -> Code:
     return _array([js_string(x) for x in names])
 
 
-class _Compiler:
+class _Compiler(ExprCompiler):
     """Expressions -> JavaScript calling the runtime's logic (imported as `L`)."""
 
-    def __init__(self, program: ir.Program) -> None:
-        self.program = program
+    IN_SET = "L.inSet"
 
-    def expr(self, expr: n.Expr) -> Code:
-        match expr:
-            case n.Literal():
-                return literal(expr.value)
-            case n.Name():
-                return self.name(expr.name)
-            case n.Not():
-                return Call("L.not_", (self.expr(expr.operand),))
-            case n.BoolOp():
-                head = "L.and_" if expr.op == "and" else "L.or_"
-                return Call(head, tuple(_thunk(self.expr(o)) for o in expr.operands))
-            case n.InSet():
-                members = _strings(expr.members)
-                return Call("L.inSet", (self.expr(expr.operand), members))
-            case n.Compare():
-                return Call(
-                    "L.compare", (js_string(expr.op), self.expr(expr.left), self.expr(expr.right))
-                )
-            case n.Arith():
-                return Call(
-                    "L.arith", (js_string(expr.op), self.expr(expr.left), self.expr(expr.right))
-                )
-            case n.Call():
-                return Call(
-                    "L.call", (js_string(expr.function), *(self.expr(a) for a in expr.args))
-                )
-            case n.Conditional():
-                return Call(
-                    "L.conditional",
-                    (
-                        self.expr(expr.condition),
-                        _thunk(self.expr(expr.then)),
-                        _thunk(self.expr(expr.otherwise)),
-                    ),
-                )
-            case _:
-                assert_never(expr)
+    def string(self, text: str) -> str:
+        return js_string(text)
 
-    def name(self, name: str) -> Code:
-        if name in self.program.defines:
-            return f"define_{name}(facts)"
-        if self.program.is_input(name):
-            return f"L.fact(facts, {js_string(name)})"
-        return js_string(name)  # an enum member
+    def literal(self, value: object) -> Code:
+        return literal(value)
 
+    def thunk(self, body: Code) -> Code:
+        return Prefixed("() => ", body)
 
-def _thunk(body: Code) -> Code:
-    # An operand evaluated only when needed (Kleene's `and`/`or` stop at a decisive one).
-    return Prefixed("() => ", body)
+    def members(self, names: tuple[str, ...]) -> Code:
+        return _strings(names)
 
 
 def literal(value: object) -> str:

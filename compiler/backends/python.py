@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import assert_never
 
 from compiler import ir
 from compiler import nodes as n
+from compiler.backends.exprcode import ExprCompiler
 from compiler.backends.pycode import INDENT, Call, Code, Lambda, Prefixed, layout, py_string, string
 from compiler.runtime.kinds import Kind
 from compiler.runtime.values import FactSpec
@@ -28,59 +28,28 @@ rule's clause and quote are in `POLICY`; `decide`, `due` and `check_record` are 
 '''
 
 
-class _Compiler:
+class _Compiler(ExprCompiler):
     """Expressions -> Python, for one program (definitions become module-level functions)."""
 
+    IN_SET = "L.in_set"
+
     def __init__(self, program: ir.Program) -> None:
-        self.program = program
+        super().__init__(program)
         self.literal_types: set[str] = set()  # Decimal, date, Duration: what to import
 
-    def expr(self, expr: n.Expr) -> Code:
-        match expr:
-            case n.Literal():
-                code = literal(expr.value)
-                self.literal_types.add(code.partition("(")[0])
-                return code
-            case n.Name():
-                return self.name(expr.name)
-            case n.Not():
-                return Call("L.not_", (self.expr(expr.operand),))
-            case n.BoolOp():
-                head = "L.and_" if expr.op == "and" else "L.or_"
-                return Call(head, tuple(Lambda(self.expr(o)) for o in expr.operands))
-            case n.InSet():
-                members = Call("", tuple(py_string(m) for m in expr.members), one_tuple=True)
-                return Call("L.in_set", (self.expr(expr.operand), members))
-            case n.Compare():
-                return Call(
-                    "L.compare", (py_string(expr.op), self.expr(expr.left), self.expr(expr.right))
-                )
-            case n.Arith():
-                return Call(
-                    "L.arith", (py_string(expr.op), self.expr(expr.left), self.expr(expr.right))
-                )
-            case n.Call():
-                return Call(
-                    "L.call", (py_string(expr.function), *(self.expr(a) for a in expr.args))
-                )
-            case n.Conditional():
-                return Call(
-                    "L.conditional",
-                    (
-                        self.expr(expr.condition),
-                        Lambda(self.expr(expr.then)),
-                        Lambda(self.expr(expr.otherwise)),
-                    ),
-                )
-            case _:
-                assert_never(expr)
+    def string(self, text: str) -> str:
+        return py_string(text)
 
-    def name(self, name: str) -> Code:
-        if name in self.program.defines:
-            return f"define_{name}(facts)"
-        if self.program.is_input(name):
-            return f"L.fact(facts, {py_string(name)})"
-        return py_string(name)  # an enum member
+    def literal(self, value: object) -> Code:
+        code = literal(value)
+        self.literal_types.add(code.partition("(")[0])
+        return code
+
+    def thunk(self, body: Code) -> Code:
+        return Lambda(body)
+
+    def members(self, names: tuple[str, ...]) -> Code:
+        return Call("", tuple(py_string(m) for m in names), one_tuple=True)
 
 
 def literal(value: object) -> str:
