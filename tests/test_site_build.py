@@ -45,6 +45,18 @@ def test_the_site_builds_strict_with_every_document(site: Path) -> None:
     assert (site / "assets" / "policyc" / "site.css").is_file()
 
 
+def test_no_character_reference_is_shown_to_the_reader(site: Path) -> None:
+    # The `text` filter writes policy text as character references, which Markdown passes
+    # through and the browser shows as characters; inside a code span they would be escaped
+    # once more and shown as "&#46;".  (No policy or official text contains "&#" itself.)
+    shown = [
+        str(path.relative_to(site))
+        for path in sorted(site.rglob("*.html"))
+        if "&amp;#" in path.read_text(encoding="utf-8")
+    ]
+    assert not shown, f"character references shown as text in {shown}"
+
+
 # A reference that makes the browser fetch something: an attribute or a CSS url() naming a
 # scheme-relative or http(s) address.  Plain text (an address quoted in a policy) is escaped
 # as character references and is not matched.
