@@ -88,7 +88,7 @@ def test_the_nav_lists_sections_that_have_pages() -> None:
     assert nav(titles) == [
         {"首页": "index.md"},
         {"如何阅读": "reading.md"},
-        {"文件": [{"A": "documents/a.md"}, {"B": "documents/b.md"}]},
+        {"文件": [{"B": "documents/b.md"}, {"A": "documents/a.md"}]},  # the kind's order
         {"参考": [{"政策语言": "language.md"}]},
     ]
 

@@ -136,10 +136,13 @@ def vocabulary_terms(program: ir.Program) -> tuple[str, ...]:
 
 
 def nav(paths: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The nav from every page's path and title (hand-written pages by their file names)."""
+    """The nav from every page's path and title (hand-written pages by their file names).
+
+    Within a section, pages keep the order their page kind gives them (a kind puts its index
+    first, then its pages in a meaningful order): `paths` is in registry order."""
     out: list[dict[str, Any]] = [{title: path} for title, path in HOME if path in paths]
     for title, folder in SECTIONS:
-        pages = [{t: p} for p, t in sorted(paths.items()) if p.startswith(folder)]
+        pages = [{t: p} for p, t in paths.items() if p.startswith(folder)]
         if pages:
             out.append({title: pages})
     reference = [{title: path} for title, path in REFERENCE if path in paths]
