@@ -29,11 +29,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import assert_never
 
 from compiler import ir
-from compiler import nodes as n
-from compiler.exprtext import literal_text
+from compiler.backends.site.words import condition
 from compiler.runtime.kinds import Kind
 from compiler.sources import Clause
 
@@ -220,53 +218,6 @@ def outcome_words(program: ir.Program, rule: ir.Rule) -> str:
     return "；".join(p for p in parts if p)
 
 
-_COMPARE = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<"}
-_ARITH = {"+": "+", "-": "−", "*": "×", "/": "÷"}
-
-
-def condition_words(program: ir.Program, expr: n.Expr) -> str:
-    """A condition in the facts' Chinese labels (且/或/并非), for an outcome's edge and the
-    outline; nested operations are bracketed so that the reading is unambiguous."""
-
-    def inner(e: n.Expr) -> str:
-        text = condition_words(program, e)
-        return f"（{text}）" if isinstance(e, n.BoolOp | n.Compare | n.Arith) else text
-
-    match expr:
-        case n.Literal():
-            return literal_text(expr)
-        case n.Name(name=name):
-            if program.is_input(name):
-                return program.input(name).label
-            for enum in program.enums.values():
-                member = enum.member(name)
-                if member is not None:
-                    return member.label
-            return name  # a definition: named, as its page names it
-        case n.Not(operand=operand):
-            return f"并非{inner(operand)}"
-        case n.BoolOp(op=op, operands=operands):
-            return ("且" if op == "and" else "或").join(inner(o) for o in operands)
-        case n.Compare(op=op, left=left, right=right):
-            return f"{inner(left)} {_COMPARE.get(op, op)} {inner(right)}"
-        case n.InSet(operand=operand, members=members):
-            labels = []
-            for name in members:
-                found = [e.member(name) for e in program.enums.values()]
-                label = next((m.label for m in found if m is not None), name)
-                labels.append(label)
-            return f"{inner(operand)}属于（{'、'.join(labels)}）"
-        case n.Arith(op=op, left=left, right=right):
-            return f"{inner(left)} {_ARITH.get(op, op)} {inner(right)}"
-        case n.Call(function=function, args=args):
-            word = "较小者" if function == "min" else "较大者"
-            return f"{word}（{'，'.join(inner(a) for a in args)}）"
-        case n.Conditional(condition=condition, then=then, otherwise=otherwise):
-            return f"若{inner(condition)}则{inner(then)}，否则{inner(otherwise)}"
-        case _:
-            assert_never(expr)
-
-
 # ---------------------------------------------------------------- charts
 
 
@@ -366,7 +317,7 @@ def _outcome_lines(program: ir.Program, parts: DecisionParts, ids: _Ids) -> list
         key = ids.of[rule.name]
         lines.append(f"  {key}[{_label(rule.clause.citation, outcome_words(program, rule))}]")
         if rule.when is not None:
-            words = shorten("若" + condition_words(program, rule.when), EDGE_CHARS)
+            words = shorten("若" + condition(program, rule.when), EDGE_CHARS)
             lines.append(f"  applies -->|{_label('', words)}| {key}")
         else:
             lines.append(f"  applies --> {key}")

@@ -18,13 +18,13 @@ from compiler.backends.site.anchors import clause_link
 from compiler.backends.site.decision_diagram import (
     LABEL_CHARS,
     charts,
-    condition_words,
     decision_parts,
     outcome_words,
     rule_words,
     shorten,
 )
 from compiler.backends.site.page import Page
+from compiler.backends.site.words import condition
 from compiler.runtime.kinds import Kind
 from compiler.sources import Clause
 
@@ -219,5 +219,5 @@ def _excuses(
 def _outcome_details(program: ir.Program, outcome: ir.Rule) -> tuple[Detail, ...]:
     details = [Detail(f"给予：{outcome_words(program, outcome)}")]
     if outcome.when is not None:
-        details.append(Detail(f"条件：{condition_words(program, outcome.when)}"))
+        details.append(Detail(f"条件：{condition(program, outcome.when)}"))
     return tuple(details)
