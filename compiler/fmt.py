@@ -425,7 +425,8 @@ def run(root: Path, paths: Sequence[Path], *, check: bool, diff: bool) -> int:
         try:
             write_keeping_mode(o.path, o.new)
         except OSError as error:
-            sys.stderr.write(f"error[E000]: cannot write {o.shown}: {error.strerror}\n")
+            problem = Diagnostic(codes.E000, f"cannot write {o.shown}: {error.strerror}", None)
+            sys.stderr.write(render_all([problem]) + "\n")
             return EXIT_USAGE
         sys.stderr.write(f"reformatted {o.shown}\n")
     sys.stderr.write(
