@@ -247,10 +247,19 @@ def _layout(text: str) -> str:
             case _:
                 assert_never(element.role)
 
+    # The token after each element (a comment is placed by the token that follows it).
+    following: list[_Token | None] = []
+    upcoming: _Token | None = None
+    for element in reversed(elements):
+        following.append(upcoming)
+        if isinstance(element, _Token):
+            upcoming = element
+    following.reverse()
+
     for index, element in enumerate(elements):
         gap = text[previous.end if previous else 0 : element.start]
         breaks = gap.count("\n")
-        after = next((e for e in elements[index + 1 :] if isinstance(e, _Token)), None)
+        after = following[index]
         if previous is None:
             newline = False
         elif isinstance(previous, _Comment):
@@ -329,8 +338,8 @@ def format_text(text: str, path: str) -> tuple[str | None, list[Diagnostic]]:
     if module is None or any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
     formatted = _layout(text)
-    again, problems = parse_text(formatted, path)
-    if again is None or problems or strip_spans(again) != strip_spans(module):
+    again, _ = parse_text(formatted, path)
+    if again is None or strip_spans(again) != strip_spans(module):
         raise AssertionError(f"policyc fmt would change the meaning of {path}")
     return formatted, diagnostics
 
