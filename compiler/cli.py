@@ -229,6 +229,12 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from compiler import fmt
+
+    return fmt.run(_root(args), [Path(p) for p in args.paths], check=args.check, diff=args.diff)
+
+
 def cmd_dump(args: argparse.Namespace) -> int:
     from compiler.parser import parse_file
 
@@ -703,6 +709,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
     p.set_defaults(run=cmd_check)
+
+    p = verbs.add_parser("fmt", help="write policy files in the canonical layout (comments kept)")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or directories (default: policies/)"
+    )
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a file would change"
+    )
+    p.add_argument("--diff", action="store_true", help="write nothing; print a unified diff")
+    p.set_defaults(run=cmd_fmt)
 
     p = verbs.add_parser("coverage", help="clause coverage of each transcribed document")
     p.add_argument("policy", nargs="*", help="policy ids (default: all)")

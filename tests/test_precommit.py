@@ -20,3 +20,9 @@ def test_every_hook_runs_a_policyc_verb() -> None:
         program, verb, *_ = shlex.split(hook["entry"])
         assert program == "policyc" and verb in verbs, hook
         assert hook["language"] == "python" and hook["pass_filenames"] is False
+
+
+def test_a_hook_checks_the_canonical_layout() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    fmt = [hook for hook in hooks if hook["id"] == "policyc-fmt"]
+    assert fmt and shlex.split(fmt[0]["entry"]) == ["policyc", "fmt", "--check"]
