@@ -492,6 +492,9 @@ def read_statutory_file(path: Path) -> Statutory:
         document = json.loads(
             path.read_text(encoding="utf-8"), object_pairs_hook=_reject_duplicate_keys
         )
+    except RecursionError:
+        # json.loads recurses once per nesting level: 100,000 `[` exhaust the stack.
+        raise CalendarDataError(f"{origin}: cannot read it as JSON: nested too deeply") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise CalendarDataError(f"{origin}: cannot read it as JSON: {exc}") from exc
     return parse_statutory_document(document, origin)
@@ -562,6 +565,9 @@ def read_calendar_file(path: Path) -> dict[int, YearSchedule]:
         raise CalendarDataError(f"{origin}: cannot read it: {exc}") from exc
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except RecursionError:
+        # json.loads recurses once per nesting level: 100,000 `[` exhaust the stack.
+        raise CalendarDataError(f"{origin}: not valid JSON: nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError and our duplicate-key error
         raise CalendarDataError(f"{origin}: not valid JSON: {exc}") from exc
     return parse_calendar_document(document, origin)
