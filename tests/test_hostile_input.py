@@ -382,3 +382,16 @@ def test_the_python_api_names_an_unknown_time_limit() -> None:
         policy.limit("unknown")
     with pytest.raises(UnknownName, match="yuquan has no rule 'nowhere'"):
         policy.rule("nowhere")
+
+
+def test_a_calendar_file_nested_too_deeply_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # json.loads recursed once per level: 100,000 `[` were an internal error (RecursionError).
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    code, _, err = run(capsys, "due", "taierzhuang", "二（三）", "--start", "2024-10-01",
+                       "--calendar", str(deep))  # fmt: skip
+    assert code == 2
+    assert "nested too deeply" in err
+    assert "internal error" not in err
