@@ -395,3 +395,53 @@ def test_a_calendar_file_nested_too_deeply_is_bad_input(
     assert code == 2
     assert "nested too deeply" in err
     assert "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("policy", "record", "expected"),
+    [
+        # A year is not a whole number of days: the comparison is refused, never guessed.
+        (
+            "yuquan",
+            {"yuquan_record_retention": "3650 days", "yuquan_records_destroyed_arbitrarily": False},
+            "cannot compare 3650 days with 10 years",
+        ),
+        (
+            "yuquan",
+            {"yuquan_record_retention": "5 workdays", "yuquan_records_destroyed_arbitrarily": False},
+            "cannot compare 5 workdays with 10 years",
+        ),
+        # 9999-12-31 + 1 years is past the last date there is.
+        (
+            "lucheng",
+            {"lucheng_assistance_end_date": "9999-12-31", "lucheng_inclusion_date": "9999-12-31"},
+            "9999-12-31 + 1 years is after 9999-12-31",
+        ),
+    ],
+    ids=["days-vs-years", "workdays-vs-years", "year-9999"],
+)
+def test_what_a_record_cannot_compute_is_a_per_record_error(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    policy: str,
+    record: dict[str, object],
+    expected: str,
+) -> None:
+    # Both were internal errors (FactError, ValueError: year 10000 is out of range).
+    path = write_records(tmp_path, "cases.json", json.dumps([{"id": "r1", **record}]))
+    code, _, err = run(capsys, "validate", "--policy", policy, str(path))
+    assert code == 2
+    assert err.startswith("policyc: record r1: ")
+    assert expected in err
+    assert "internal error" not in err
+
+
+def test_years_and_months_still_compare_exactly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    record = {"id": "r1", "yuquan_record_retention": "120 months",
+              "yuquan_records_destroyed_arbitrarily": False}  # fmt: skip
+    path = write_records(tmp_path, "cases.json", json.dumps([record]))
+    code, out, _ = run(capsys, "validate", "--policy", "yuquan", str(path))
+    assert code == 0
+    assert "pass 1" in out

@@ -74,6 +74,26 @@ def limits_of_clause(policy: PolicyInfo, clause: str) -> list[Limit]:
     return [limit for limit in policy.limits if normalize_clause(limit.clause) == wanted]
 
 
+def no_limit_message(policy: PolicyInfo, clause: str) -> str:
+    """Why no limit answers `clause`: an item number such as （三） that ends several clauses
+    (一（三）, 二（三）) is ambiguous, and the one among them that states a limit is offered;
+    otherwise the clause states none, and the clauses that do are listed."""
+    wanted = normalize_clause(clause)
+    known = sorted({limit.clause for limit in policy.limits})
+    every = {rule.clause for rule in policy.rules} | set(known)
+    endings = sorted(
+        c for c in every if normalize_clause(c).endswith(wanted) and normalize_clause(c) != wanted
+    )
+    meant = [c for c in endings if c in known]
+    if wanted and meant:
+        could = f"it could be {', '.join(endings)}; " if len(endings) > 1 else ""
+        return (
+            f"the clause {clause} is ambiguous in {policy.id}: {could}"
+            f"did you mean {' or '.join(meant)}?"
+        )
+    return f"{policy.id} {clause} has no time limit; clauses with limits: {', '.join(known)}"
+
+
 def due_json(
     policy: PolicyInfo, limits: Sequence[Limit], start: date, calendar: WorkdayCalendar
 ) -> dict[str, object]:
@@ -119,7 +139,7 @@ def due_json(
                     if longer_notes:
                         longer["note"] = "; ".join(longer_notes)
                 entry["extended"] = longer
-        except CalendarNotCovered as error:
+        except (CalendarNotCovered, FactError) as error:  # FactError: past 9999-12-31
             raise InputError(str(error)) from None  # its message already says what to do
         if notes:
             entry["note"] = "; ".join(notes)
@@ -238,11 +258,7 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
         if args.verb == "due":
             limits = limits_of_clause(policy, args.clause)
             if not limits:
-                known = sorted({limit.clause for limit in policy.limits})
-                raise InputError(
-                    f"{policy.id} {args.clause} has no time limit; "
-                    f"clauses with limits: {', '.join(known)}"
-                )
+                raise InputError(no_limit_message(policy, args.clause))
             result = due_json(policy, limits, parse_start(args.start), calendar_from(args.calendar))
             print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
             return EXIT_OK

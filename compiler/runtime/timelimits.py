@@ -844,6 +844,9 @@ def add_months(day: date, months: int) -> date:
     """Same day of the month ``months`` later, clamped to that month's last day."""
     index = day.year * 12 + (day.month - 1) + months
     year, month0 = divmod(index, 12)
+    if not date.min.year <= year <= date.max.year:
+        # As `date + timedelta` does past 9999-12-31: callers catch one exception.
+        raise OverflowError("date value out of range")
     last = _gregorian.monthrange(year, month0 + 1)[1]
     return date(year, month0 + 1, min(day.day, last))
 
