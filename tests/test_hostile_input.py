@@ -408,7 +408,10 @@ def test_a_calendar_file_nested_too_deeply_is_bad_input(
         ),
         (
             "yuquan",
-            {"yuquan_record_retention": "5 workdays", "yuquan_records_destroyed_arbitrarily": False},  # noqa: E501
+            {
+                "yuquan_record_retention": "5 workdays",
+                "yuquan_records_destroyed_arbitrarily": False,
+            },
             "cannot compare 5 workdays with 10 years",
         ),
         # 9999-12-31 + 1 years is past the last date there is.
