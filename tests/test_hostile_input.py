@@ -448,3 +448,42 @@ def test_years_and_months_still_compare_exactly(
     code, out, _ = run(capsys, "validate", "--policy", "yuquan", str(path))
     assert code == 0
     assert "pass 1" in out
+
+
+HUGE = 1_000_000
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["record-value", "record-field", "facts-value", "facts-duration", "start", "policy", "clause"],
+)
+def test_a_huge_invalid_value_is_shown_by_its_start_and_length(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
+) -> None:
+    # Messages repeated the refused value up to the whole message's cut (2,000 characters);
+    # now a value is shown by its first 80 characters and its length.
+    big = "9" * HUGE
+    argv: tuple[str, ...]
+    if case.startswith("record"):
+        record = {"id": "r1", "taierzhuang_application_date": big}
+        if case == "record-field":
+            record = {"id": "r1", big: 1}
+        path = write_records(tmp_path, "cases.json", json.dumps([record]))
+        argv = ("validate", "--policy", "taierzhuang", str(path))
+    elif case.startswith("facts"):
+        facts = {"objection_raised": big}
+        if case == "facts-duration":
+            facts = {"yuquan_record_retention": "1 " + big}
+        path = write_records(tmp_path, "facts.json", json.dumps(facts))
+        policy = "yuquan" if case == "facts-duration" else "taierzhuang"
+        argv = ("decide", policy, "--facts", str(path))
+    elif case == "start":
+        argv = ("due", "taierzhuang", "二（三）", "--start", big[:100_000])
+    elif case == "policy":
+        argv = ("decide", "p" * 100_000, "--facts", "-")
+    else:
+        argv = ("due", "taierzhuang", "三" * 20_000, "--start", "2024-10-01")
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "characters)" in err
+    assert len(err) < 600, err[:200]

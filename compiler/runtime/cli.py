@@ -27,7 +27,7 @@ from .timelimits import (
     load_calendar,
 )
 from .validation import validate
-from .values import FactError, parse_datetime, to_json
+from .values import FactError, cut, parse_datetime, to_json
 
 
 class InputError(PolicycError):
@@ -36,7 +36,8 @@ class InputError(PolicycError):
 
 def choose(policies: Mapping[str, PolicyInfo], policy_id: str) -> PolicyInfo:
     if policy_id not in policies:
-        raise InputError(f"no policy '{policy_id}'; policies: {', '.join(sorted(policies))}")
+        known = ", ".join(sorted(policies))
+        raise InputError(f"no policy '{cut(policy_id)}'; policies: {known}")
     return policies[policy_id]
 
 
@@ -197,7 +198,7 @@ def parse_start(text: str) -> date:
         raise InputError(f"--start {error}") from None
     if start is None:
         raise InputError(
-            f"--start {text}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM"
+            f"--start {cut(text)}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM"
         )
     return start
 

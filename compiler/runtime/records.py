@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import jsontext
 from .errors import PolicycError
-from .values import TYPES, FactError, FactSpec, Known, coerce
+from .values import TYPES, FactError, FactSpec, Known, coerce, cut
 
 ID_FIELD = "id"
 
@@ -130,12 +130,12 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
         if spec is None:
             close = difflib.get_close_matches(field_name, list(specs), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise RecordError(f"record {name}: unknown field '{field_name}'{hint}")
+            raise RecordError(f"record {cut(name)}: unknown field '{cut(field_name)}'{hint}")
         try:
             cell = TYPES[spec.type].from_text(value) if isinstance(value, str) else value
             facts[field_name] = coerce(spec, cell)
         except FactError as error:
-            raise RecordError(f"record {name}: field {error}") from None
+            raise RecordError(f"record {cut(name)}: field {error}") from None
     return Record(name, facts)
 
 

@@ -12,7 +12,7 @@ from .kinds import CHECKED_KINDS, DECISION_KINDS
 from .policy import PolicyInfo
 from .records import Record, RecordError
 from .timelimits import WorkdayCalendar
-from .values import FactError
+from .values import FactError, cut
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,6 @@ def validate(policy: PolicyInfo, records: Sequence[Record], calendar: WorkdayCal
         except FactError as error:
             # What a record's values cannot compute (3650 days against 10 years, 9999-12-31
             # plus a year) is that record's bad input, named by its id.
-            raise RecordError(f"record {record.id}: {error}") from None
+            raise RecordError(f"record {cut(record.id)}: {error}") from None
         results.append(RecordResult(record, checks, decision))
     return Run(policy, tuple(results))
