@@ -888,11 +888,13 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     try:
         text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as error:
-        good = data[: error.start].decode("utf-8", errors="replace")
+        good = _lines(data[: error.start].decode("utf-8", errors="replace"))
         line = good.count("\n") + 1
         column = len(good) - (good.rfind("\n") + 1) + 1
         # Show the whole line, the bad byte as U+FFFD, so the caret has something to stand under.
-        whole = data.decode("utf-8", errors="replace").splitlines()
+        # Lines end where the parser's do: not at U+2028 or NEL (splitlines() would), and at
+        # a lone CR.
+        whole = _lines(data.decode("utf-8", errors="replace")).split("\n")
         source_line = whole[line - 1] if line <= len(whole) else ""
         byte = data[error.start]
         return None, [
@@ -905,6 +907,10 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
             )
         ]
     return text, _unsafe_characters(text, path)
+
+
+def _lines(text: str) -> str:
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _unsafe_characters(text: str, path: str) -> list[Diagnostic]:

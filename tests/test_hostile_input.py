@@ -487,3 +487,24 @@ def test_a_huge_invalid_value_is_shown_by_its_start_and_length(
     assert code == 2
     assert "characters)" in err
     assert len(err) < 600, err[:200]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "shown"),
+    [
+        # The invalid-UTF-8 diagnostic cut lines with splitlines(): U+2028 or NEL on line 1
+        # showed line 2 under the caret of line 3.
+        (b"# a \xe2\x80\xa8 b\n# second\n# third \xff bad\n", 3, "# third \ufffd bad"),
+        (b"# a \xc2\x85 b\n# second\n# third \xff bad\n", 3, "# third \ufffd bad"),
+        # CR-only line endings: the column counted from the file's start, line 1 shown.
+        (b"# a\r# second\r# third \xff bad\r", 3, "# third \ufffd bad"),
+    ],
+    ids=["u2028", "nel", "cr"],
+)
+def test_a_bad_byte_is_shown_on_its_own_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: bytes, line: int, shown: str
+) -> None:
+    code, err = check_text(capsys, tmp_path, text)
+    assert code == 1
+    assert f"x.policy:{line}:9: error[E001]" in err
+    assert f" {line} | {shown}\n" in err
