@@ -527,3 +527,22 @@ def test_the_largest_policy_of_the_project_is_far_from_the_size_limit() -> None:
 
     largest = max(p.stat().st_size for p in (ROOT / "policies").rglob("*.policy"))
     assert largest * 10 < MAX_FILE_BYTES
+
+
+@pytest.mark.parametrize(
+    ("rows", "line"),
+    [
+        ("r1," + "x" * 200_000 + "\n", 2),
+        ('r1,dibao\nr2,"a\nb' + "x" * 200_000 + '"\n', 3),
+    ],
+    ids=["plain", "quoted-over-lines"],
+)
+def test_a_csv_cell_over_the_size_limit_names_its_record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rows: str, line: int
+) -> None:
+    # It said "cases.csv:1: not valid CSV: field larger than field limit (131072)": the line
+    # before the record, in Python's words.
+    path = write_records(tmp_path, "cases.csv", "id,taierzhuang_case_programme\n" + rows)
+    code, _, err = validate(capsys, path)
+    assert code == 2
+    assert f"cases.csv:{line}: the record starting here has a cell longer than 131,072" in err

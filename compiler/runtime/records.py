@@ -96,6 +96,12 @@ def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]
     try:
         yield from _csv_rows(path, reader)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            # The reader gives up before counting the record's lines: it starts on the next.
+            raise RecordError(
+                f"{path}:{reader.line_num + 1}: the record starting here has a cell longer "
+                f"than {csv.field_size_limit():,} characters"
+            ) from None
         raise RecordError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
 
 
