@@ -24,7 +24,7 @@ WALKERS = {
     "compiler/interpret.py": 1,  # Evaluator.eval
     "compiler/exprtext.py": 1,  # _render
     "compiler/examples.py": 4,  # alternatives, _roots, _invert, _boundaries
-    "compiler/backends/python.py": 1,  # _Compiler.expr
+    "compiler/backends/exprcode.py": 1,  # ExprCompiler.expr (Python and JavaScript)
 }
 
 NEW_VARIANTS = '''
