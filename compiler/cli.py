@@ -31,6 +31,7 @@ from compiler.project import ProjectNotFound, find_root, load
 from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
 from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
+from compiler.runtime.values import cut
 
 if TYPE_CHECKING:
     from compiler.coverage import PolicyCoverage
@@ -69,7 +70,7 @@ def _policy(program: ir.Program, policy_id: str) -> ir.Policy:
     policy = program.policies.get(policy_id)
     if policy is None:
         known = ", ".join(sorted(program.policies))
-        raise UsageError(f"no policy '{policy_id}'; policies: {known}")
+        raise UsageError(f"no policy '{cut(policy_id)}'; policies: {known}")
     return policy
 
 
@@ -504,7 +505,8 @@ def cmd_tables(args: argparse.Namespace) -> int:
 
     unknown = [i for i in args.ids if i not in TABLE_IDS]
     if unknown:
-        raise UsageError(f"no table {', '.join(unknown)}; tables: {', '.join(TABLE_IDS)}")
+        shown = ", ".join(cut(i) for i in unknown)
+        raise UsageError(f"no table {shown}; tables: {', '.join(TABLE_IDS)}")
     if args.format == "csv" and args.out is None and len(args.ids) != 1:
         # One CSV file is one table: several on stdout would not read back as CSV.
         raise UsageError("--format csv prints one table: name one table id, or give --out DIR")

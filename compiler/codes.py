@@ -66,6 +66,7 @@ E011 = _register("E011", "a time limit that is not a whole number")
 E012 = _register("E012", "a day of the month outside 1–31")
 E013 = _register("E013", "a time limit longer than the language accepts")
 E014 = _register("E014", "an expression nested too deeply")
+E015 = _register("E015", "a policy file larger than the language accepts")
 
 # ---------------------------------------------------------------- E1xx names and structure
 

@@ -178,6 +178,12 @@ LONGEST_LIMIT: Final[Mapping[str, int]] = {
 # all far from Python's recursion limit.  The deepest tree of the five documents is 12.
 MAX_NESTING: Final = 100
 
+# How large a policy file may be.  Parsing and checking are linear but not fast (about 3 s a
+# megabyte: a 10 MB one-line expression took 33 s); the largest file of the five documents
+# is 65 KB.  A larger file is refused before it is parsed, and only this much is ever read
+# (a policy "file" that is /dev/zero must not exhaust memory).
+MAX_FILE_BYTES: Final = 1_048_576
+
 
 _FOLDED: Final = frozenset({"sum", "product"})
 
@@ -885,14 +891,26 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
 
     Line endings become `\n` (CRLF and a lone CR alike: a CR-only file must not read as one
     long comment); a character that can hide or reorder text is an error (E006) at its place."""
+    if len(data) > MAX_FILE_BYTES:
+        return None, [
+            Diagnostic(
+                codes.E015,
+                f"the file is larger than {MAX_FILE_BYTES:,} bytes, the most a policy file may be",
+                _span_at(path, 1, 1),
+                None,
+                ("split it: one policy document per file, its tests in policies/cases/",),
+            )
+        ]
     try:
         text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as error:
-        good = data[: error.start].decode("utf-8", errors="replace")
+        good = _lines(data[: error.start].decode("utf-8", errors="replace"))
         line = good.count("\n") + 1
         column = len(good) - (good.rfind("\n") + 1) + 1
         # Show the whole line, the bad byte as U+FFFD, so the caret has something to stand under.
-        whole = data.decode("utf-8", errors="replace").splitlines()
+        # Lines end where the parser's do: not at U+2028 or NEL (splitlines() would), and at
+        # a lone CR.
+        whole = _lines(data.decode("utf-8", errors="replace")).split("\n")
         source_line = whole[line - 1] if line <= len(whole) else ""
         byte = data[error.start]
         return None, [
@@ -905,6 +923,10 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
             )
         ]
     return text, _unsafe_characters(text, path)
+
+
+def _lines(text: str) -> str:
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _unsafe_characters(text: str, path: str) -> list[Diagnostic]:
@@ -929,10 +951,16 @@ def _unsafe_characters(text: str, path: str) -> list[Diagnostic]:
     return problems
 
 
+def read_policy_bytes(path: Path) -> bytes:
+    """A policy file's bytes, at most one more than MAX_FILE_BYTES (enough to refuse it)."""
+    with path.open("rb") as stream:
+        return stream.read(MAX_FILE_BYTES + 1)
+
+
 def parse_file(path: Path, display: str | None = None) -> tuple[n.Module | None, list[Diagnostic]]:
     shown = display or str(path)
     try:
-        data = path.read_bytes()
+        data = read_policy_bytes(path)
     except OSError as error:
         return None, [Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)]
     text, errors = decode(data, shown)

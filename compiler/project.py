@@ -10,7 +10,7 @@ from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines
 from compiler.errors import PolicycError
-from compiler.parser import decode, parse_text
+from compiler.parser import decode, parse_text, read_policy_bytes
 
 
 class ProjectNotFound(PolicycError):
@@ -97,7 +97,7 @@ def load(root: Path, paths: Sequence[Path] = ()) -> LoadedFiles:
     for path in chosen:
         shown = display_path(path, root)
         try:
-            data = path.read_bytes()
+            data = read_policy_bytes(path)
         except OSError as error:
             loaded.diagnostics.append(
                 Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)

@@ -84,6 +84,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from compiler.errors import PolicycError
+from compiler.runtime.values import cut as _cut
 
 __all__ = [
     "CitationSyntaxError",
@@ -237,7 +238,7 @@ def parse_citation(text: str) -> tuple[Segment, ...]:
         match = _CITATION_TOKEN.match(text, pos)
         if match is None:
             raise CitationSyntaxError(
-                f"invalid citation {text!r}: unexpected {text[pos]!r} at position {pos + 1}; "
+                f"invalid citation {_cut(text)!r}: unexpected {text[pos]!r} at position {pos + 1}; "
                 f"{_EXPECTED}{_arabic_hint(text, pos)}"
             )
         segments.append(_token_segment(text, match))
@@ -284,7 +285,8 @@ def _token_segment(text: str, match: re.Match[str]) -> Segment:
         return Segment("point", _positive(int(match["point"])))
     except ValueError as err:
         raise CitationSyntaxError(
-            f"invalid citation {text!r}: bad number in {match.group(0)!r} ({err})"
+            f"invalid citation {_cut(text)!r}: bad number in {_cut(match.group(0))!r} "
+            f"({_cut(str(err))})"
         ) from None
 
 
@@ -298,15 +300,17 @@ def _check_order(text: str, segments: Sequence[Segment]) -> None:
     """Levels must descend: a chapter before an article, an item before a point …"""
     first = segments[0]
     if first.kind in ("preamble", "signature") and len(segments) > 1:
-        raise CitationSyntaxError(f"invalid citation {text!r}: {first} cannot have sub-clauses")
+        raise CitationSyntaxError(
+            f"invalid citation {_cut(text)!r}: {first} cannot have sub-clauses"
+        )
     previous_rank = -2
     for seg in segments:
         if seg.kind in ("preamble", "signature") and seg is not first:
-            raise CitationSyntaxError(f"invalid citation {text!r}: {seg} must stand alone")
+            raise CitationSyntaxError(f"invalid citation {_cut(text)!r}: {seg} must stand alone")
         rank = _RANK.get(seg.kind, -2)
         if seg.kind in _RANK and rank <= previous_rank:
             raise CitationSyntaxError(
-                f"invalid citation {text!r}: {seg} cannot follow a clause of its own or a "
+                f"invalid citation {_cut(text)!r}: {seg} cannot follow a clause of its own or a "
                 "lower level (levels go 附件 > 第N章 > 第N条 or 一、 > （一） > 1.)"
             )
         previous_rank = rank

@@ -332,10 +332,14 @@ def render_calendar_data(document: Mapping[str, object]) -> str:
 def regenerate(path: Path = BUNDLED_DATA, statutory: Path = STATUTORY_DATA) -> list[Path]:
     """Rewrite the bundled calendar data files: the official schedules and the statutory
     holidays ahead."""
+    from compiler.skeleton import write_atomically
+
     written = []
     for target, text in _fresh(path, statutory):
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="\n")
+        # Whole or not at all: a full disk or a kill must not leave a truncated data file
+        # that every later run would then refuse (or, worse, half-read).
+        write_atomically(target, text.encode("utf-8"))
         written.append(target)
     return written
 

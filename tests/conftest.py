@@ -34,3 +34,15 @@ def new_project(path: Path) -> Path:
     for name in ("vocabulary.policy", "concepts.policy"):
         (path / "policies" / name).write_bytes((ROOT / "policies" / name).read_bytes())
     return path
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's site, built once for every test of the session (test_site_build.py and
+    test_determinism.py share it: a site build takes ~10 s)."""
+    from compiler.cli import main
+
+    out = tmp_path_factory.mktemp("site") / "site"
+    code = main(["--root", str(ROOT), "site", "--out", str(out)])
+    assert code == 0, "policyc site failed (its messages are above)"
+    return out

@@ -345,6 +345,23 @@ def test_due_clause_without_a_limit(installed: Installed) -> None:
     assert "clauses with limits: 二（三）" in result.stderr
 
 
+def test_due_with_an_ambiguous_clause_says_which_is_meant(installed: Installed) -> None:
+    # （三） is item (3) of sections 一, 二 and 四: "has no time limit" sent people looking for a
+    # limit that 二（三） does state.
+    result = run(installed, "due", "--policy", "taierzhuang", "（三）", "--start", "2024-09-27")
+    assert result.returncode == 2
+    assert "has no time limit" not in result.stderr
+    assert "（三） is ambiguous in taierzhuang" in result.stderr
+    assert "did you mean 二（三）?" in result.stderr
+
+
+def test_due_past_the_last_date_is_bad_input(installed: Installed) -> None:
+    result = run(installed, "due", "--policy", "yuquan", "第四条（二）", "--start", "9999-12-30")
+    assert result.returncode == 2
+    assert "3 days from 9999-12-30 is after 9999-12-31" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_schema(installed: Installed, model: ir.Program) -> None:
     result = run(installed, "schema", "--policy", "yuquan")
     assert result.returncode == 0, result.stderr

@@ -382,3 +382,167 @@ def test_the_python_api_names_an_unknown_time_limit() -> None:
         policy.limit("unknown")
     with pytest.raises(UnknownName, match="yuquan has no rule 'nowhere'"):
         policy.rule("nowhere")
+
+
+def test_a_calendar_file_nested_too_deeply_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # json.loads recursed once per level: 100,000 `[` were an internal error (RecursionError).
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    code, _, err = run(capsys, "due", "taierzhuang", "二（三）", "--start", "2024-10-01",
+                       "--calendar", str(deep))  # fmt: skip
+    assert code == 2
+    assert "nested too deeply" in err
+    assert "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("policy", "record", "expected"),
+    [
+        # A year is not a whole number of days: the comparison is refused, never guessed.
+        (
+            "yuquan",
+            {"yuquan_record_retention": "3650 days", "yuquan_records_destroyed_arbitrarily": False},
+            "cannot compare 3650 days with 10 years",
+        ),
+        (
+            "yuquan",
+            {
+                "yuquan_record_retention": "5 workdays",
+                "yuquan_records_destroyed_arbitrarily": False,
+            },
+            "cannot compare 5 workdays with 10 years",
+        ),
+        # 9999-12-31 + 1 years is past the last date there is.
+        (
+            "lucheng",
+            {"lucheng_assistance_end_date": "9999-12-31", "lucheng_inclusion_date": "9999-12-31"},
+            "9999-12-31 + 1 years is after 9999-12-31",
+        ),
+    ],
+    ids=["days-vs-years", "workdays-vs-years", "year-9999"],
+)
+def test_what_a_record_cannot_compute_is_a_per_record_error(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    policy: str,
+    record: dict[str, object],
+    expected: str,
+) -> None:
+    # Both were internal errors (FactError, ValueError: year 10000 is out of range).
+    path = write_records(tmp_path, "cases.json", json.dumps([{"id": "r1", **record}]))
+    code, _, err = run(capsys, "validate", "--policy", policy, str(path))
+    assert code == 2
+    assert err.startswith("policyc: record r1: ")
+    assert expected in err
+    assert "internal error" not in err
+
+
+def test_years_and_months_still_compare_exactly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    record = {"id": "r1", "yuquan_record_retention": "120 months",
+              "yuquan_records_destroyed_arbitrarily": False}  # fmt: skip
+    path = write_records(tmp_path, "cases.json", json.dumps([record]))
+    code, out, _ = run(capsys, "validate", "--policy", "yuquan", str(path))
+    assert code == 0
+    assert "pass 1" in out
+
+
+HUGE = 1_000_000
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["record-value", "record-field", "facts-value", "facts-duration", "start", "policy", "clause"],
+)
+def test_a_huge_invalid_value_is_shown_by_its_start_and_length(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
+) -> None:
+    # Messages repeated the refused value up to the whole message's cut (2,000 characters);
+    # now a value is shown by its first 80 characters and its length.
+    big = "9" * HUGE
+    argv: tuple[str, ...]
+    if case.startswith("record"):
+        record = {"id": "r1", "taierzhuang_application_date": big}
+        if case == "record-field":
+            record = {"id": "r1", big: 1}
+        path = write_records(tmp_path, "cases.json", json.dumps([record]))
+        argv = ("validate", "--policy", "taierzhuang", str(path))
+    elif case.startswith("facts"):
+        facts = {"objection_raised": big}
+        if case == "facts-duration":
+            facts = {"yuquan_record_retention": "1 " + big}
+        path = write_records(tmp_path, "facts.json", json.dumps(facts))
+        policy = "yuquan" if case == "facts-duration" else "taierzhuang"
+        argv = ("decide", policy, "--facts", str(path))
+    elif case == "start":
+        argv = ("due", "taierzhuang", "二（三）", "--start", big[:100_000])
+    elif case == "policy":
+        argv = ("decide", "p" * 100_000, "--facts", "-")
+    else:
+        argv = ("due", "taierzhuang", "三" * 20_000, "--start", "2024-10-01")
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "characters)" in err
+    assert len(err) < 600, err[:200]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "shown"),
+    [
+        # The invalid-UTF-8 diagnostic cut lines with splitlines(): U+2028 or NEL on line 1
+        # showed line 2 under the caret of line 3.
+        (b"# a \xe2\x80\xa8 b\n# second\n# third \xff bad\n", 3, "# third \ufffd bad"),
+        (b"# a \xc2\x85 b\n# second\n# third \xff bad\n", 3, "# third \ufffd bad"),
+        # CR-only line endings: the column counted from the file's start, line 1 shown.
+        (b"# a\r# second\r# third \xff bad\r", 3, "# third \ufffd bad"),
+    ],
+    ids=["u2028", "nel", "cr"],
+)
+def test_a_bad_byte_is_shown_on_its_own_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: bytes, line: int, shown: str
+) -> None:
+    code, err = check_text(capsys, tmp_path, text)
+    assert code == 1
+    assert f"x.policy:{line}:9: error[E001]" in err
+    assert f" {line} | {shown}\n" in err
+
+
+def test_a_policy_file_over_the_size_limit_is_refused_before_parsing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A 10 MB one-line expression took 33 s (about 3 s a megabyte, linear); the largest file
+    # of the project is 65 KB.  Over 1 MiB a file is refused at once.
+    line = "# " + "x" * 1000 + "\n"
+    text = (line * (1_048_576 // len(line) + 1)).encode()
+    code, err = check_text(capsys, tmp_path, text)
+    assert code == 1
+    assert "error[E015]: the file is larger than 1,048,576 bytes, the most a policy" in err
+
+
+def test_the_largest_policy_of_the_project_is_far_from_the_size_limit() -> None:
+    from compiler.parser import MAX_FILE_BYTES
+
+    largest = max(p.stat().st_size for p in (ROOT / "policies").rglob("*.policy"))
+    assert largest * 10 < MAX_FILE_BYTES
+
+
+@pytest.mark.parametrize(
+    ("rows", "line"),
+    [
+        ("r1," + "x" * 200_000 + "\n", 2),
+        ('r1,dibao\nr2,"a\nb' + "x" * 200_000 + '"\n', 3),
+    ],
+    ids=["plain", "quoted-over-lines"],
+)
+def test_a_csv_cell_over_the_size_limit_names_its_record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rows: str, line: int
+) -> None:
+    # It said "cases.csv:1: not valid CSV: field larger than field limit (131072)": the line
+    # before the record, in Python's words.
+    path = write_records(tmp_path, "cases.csv", "id,taierzhuang_case_programme\n" + rows)
+    code, _, err = validate(capsys, path)
+    assert code == 2
+    assert f"cases.csv:{line}: the record starting here has a cell longer than 131,072" in err

@@ -694,10 +694,10 @@ def test_coerce_fact_accepts(decision_policy: Built, fact: str, raw: Any, value:
             """'applied_date' is a date YYYY-MM-DD, not "2024-02-30\"""",
         ),
         ("applied_date", 20240927, "'applied_date' is a date YYYY-MM-DD, not 20240927"),
-        ("waiting", "3 weeks", "'waiting' is a duration such as \"3 months\", not '3 weeks'"),
+        ("waiting", "3 weeks", '\'waiting\' is a duration such as "3 months", not "3 weeks"'),
         ("waiting", 3, "'waiting' is a duration such as \"3 months\", not 3"),
         ("remark", 3, "'remark' is text, not 3"),
-        ("applied_programme", "wubao", "'applied_programme' is one of dibao, tekun; not 'wubao'"),
+        ("applied_programme", "wubao", "'applied_programme' is one of dibao, tekun; not \"wubao\""),
         ("applied_programme", 1, "'applied_programme' is one of dibao, tekun; not 1"),
     ],
 )

@@ -28,15 +28,6 @@ def _site(capsys: pytest.CaptureFixture[str], root: Path, out: Path) -> tuple[in
     return code, capsys.readouterr().err
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's site, built once for every test of the session."""
-    out = tmp_path_factory.mktemp("site") / "site"
-    code = main(["--root", str(ROOT), "site", "--out", str(out)])
-    assert code == 0, "policyc site failed (its messages are above)"
-    return out
-
-
 def test_the_site_builds_strict_with_every_document(site: Path) -> None:
     assert (site / "index.html").is_file()
     assert (site / MARKER).is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from compiler.timelimits import (
     load_calendar,
     main,
     monthly_due,
+    regenerate,
     render_calendar_data,
 )
 
@@ -513,3 +515,21 @@ def test_add_months_properties(start: date, months: int) -> None:
     next_day_month = (result + timedelta(days=1)).month
     # Either the same day of month, or clamped to the (shorter) month's last day.
     assert result.day == start.day or (result.day < start.day and next_day_month != result.month)
+
+
+def test_regenerate_writes_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A full disk while writing must leave the previous data file whole, and no litter.
+    target = tmp_path / "cn_workdays.json"
+    statutory = tmp_path / "statutory.json"
+    target.write_text("previous\n", encoding="utf-8")
+    statutory.write_text("previous\n", encoding="utf-8")
+
+    def full_disk(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        regenerate(target, statutory)
+    assert target.read_text(encoding="utf-8") == "previous\n"
+    assert statutory.read_text(encoding="utf-8") == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cn_workdays.json", "statutory.json"]

@@ -27,7 +27,7 @@ from .timelimits import (
     load_calendar,
 )
 from .validation import validate
-from .values import FactError, parse_datetime, to_json
+from .values import FactError, cut, parse_datetime, to_json
 
 
 class InputError(PolicycError):
@@ -36,7 +36,8 @@ class InputError(PolicycError):
 
 def choose(policies: Mapping[str, PolicyInfo], policy_id: str) -> PolicyInfo:
     if policy_id not in policies:
-        raise InputError(f"no policy '{policy_id}'; policies: {', '.join(sorted(policies))}")
+        known = ", ".join(sorted(policies))
+        raise InputError(f"no policy '{cut(policy_id)}'; policies: {known}")
     return policies[policy_id]
 
 
@@ -72,6 +73,26 @@ def normalize_clause(text: str) -> str:
 def limits_of_clause(policy: PolicyInfo, clause: str) -> list[Limit]:
     wanted = normalize_clause(clause)
     return [limit for limit in policy.limits if normalize_clause(limit.clause) == wanted]
+
+
+def no_limit_message(policy: PolicyInfo, clause: str) -> str:
+    """Why no limit answers `clause`: an item number such as （三） that ends several clauses
+    (一（三）, 二（三）) is ambiguous, and the one among them that states a limit is offered;
+    otherwise the clause states none, and the clauses that do are listed."""
+    wanted = normalize_clause(clause)
+    known = sorted({limit.clause for limit in policy.limits})
+    every = {rule.clause for rule in policy.rules} | set(known)
+    endings = sorted(
+        c for c in every if normalize_clause(c).endswith(wanted) and normalize_clause(c) != wanted
+    )
+    meant = [c for c in endings if c in known]
+    if wanted and meant:
+        could = f"it could be {', '.join(endings)}; " if len(endings) > 1 else ""
+        return (
+            f"the clause {clause} is ambiguous in {policy.id}: {could}"
+            f"did you mean {' or '.join(meant)}?"
+        )
+    return f"{policy.id} {clause} has no time limit; clauses with limits: {', '.join(known)}"
 
 
 def due_json(
@@ -119,7 +140,7 @@ def due_json(
                     if longer_notes:
                         longer["note"] = "; ".join(longer_notes)
                 entry["extended"] = longer
-        except CalendarNotCovered as error:
+        except (CalendarNotCovered, FactError) as error:  # FactError: past 9999-12-31
             raise InputError(str(error)) from None  # its message already says what to do
         if notes:
             entry["note"] = "; ".join(notes)
@@ -177,7 +198,7 @@ def parse_start(text: str) -> date:
         raise InputError(f"--start {error}") from None
     if start is None:
         raise InputError(
-            f"--start {text}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM"
+            f"--start {cut(text)}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM"
         )
     return start
 
@@ -238,11 +259,7 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
         if args.verb == "due":
             limits = limits_of_clause(policy, args.clause)
             if not limits:
-                known = sorted({limit.clause for limit in policy.limits})
-                raise InputError(
-                    f"{policy.id} {args.clause} has no time limit; "
-                    f"clauses with limits: {', '.join(known)}"
-                )
+                raise InputError(no_limit_message(policy, args.clause))
             result = due_json(policy, limits, parse_start(args.start), calendar_from(args.calendar))
             print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
             return EXIT_OK

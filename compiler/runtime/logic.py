@@ -111,7 +111,19 @@ def _duration_key(left: Duration, right: Duration) -> tuple[int, int]:
         )
         if left_family == right_family:
             return left.amount * left_scale, right.amount * right_scale
-    raise FactError(f"cannot compare {left} with {right}")
+    # Days to years (or workdays to anything) is no exact conversion: 3650 days is 10 years
+    # less two or three leap days.  The comparison is refused rather than guessed.
+    raise FactError(
+        f"cannot compare {left} with {right}: {left.unit} do not convert exactly to "
+        f"{right.unit}; give the duration in {_exact_units(right.unit)}"
+    )
+
+
+def _exact_units(unit: str) -> str:
+    if unit not in _FAMILY:
+        return unit
+    family = _FAMILY[unit][0]
+    return " or ".join(u for u, (f, _) in _FAMILY.items() if f == family)
 
 
 def arith(op: str, left: Value, right: Value) -> Value:
@@ -139,12 +151,17 @@ def arith(op: str, left: Value, right: Value) -> Value:
 
 
 def _shift(day: date, duration: Duration, sign: int) -> date:
-    if duration.unit == "days":
-        return day + timedelta(days=sign * duration.amount)
-    if duration.unit in ("months", "years"):
+    if duration.unit not in ("days", "months", "years"):
+        raise FactError(f"date arithmetic with {duration.unit} needs the calendar: use a deadline")
+    try:
+        if duration.unit == "days":
+            return day + timedelta(days=sign * duration.amount)
         months = duration.amount * (12 if duration.unit == "years" else 1)
         return add_months(day, sign * months)
-    raise FactError(f"date arithmetic with {duration.unit} needs the calendar: use a deadline")
+    except OverflowError:
+        # A record's 9999-12-31 plus a limit has no date: say so for that record.
+        edge = "after 9999-12-31" if sign > 0 else "before 0001-01-01"
+        raise FactError(f"{day} {'+' if sign > 0 else '-'} {duration} is {edge}") from None
 
 
 def call(function: str, *args: Value) -> Value:

@@ -17,7 +17,7 @@ from .timelimits import (
     due_date,
     roll_over_bounds,
 )
-from .values import FactSpec, Known, Value
+from .values import FactError, FactSpec, Known, Value
 
 Facts = Mapping[str, Known]
 Condition = Callable[[Facts], Value]
@@ -159,6 +159,24 @@ class Limit:
         the moment and needs no calendar.  A count of working days, or a roll-over, that
         reaches a year whose holiday schedule is not published is provisional: `day` by the
         statutory holidays alone, `bounds` the earliest and latest it can become."""
+        try:
+            return self._reckon(start, calendar, extended=extended, excluded=excluded)
+        except OverflowError:
+            # Counted from a day near 9999-12-31, the due date is past the last date there
+            # is: a per-record (or per-request) error, not a crash.
+            amount, unit = self.duration(extended)
+            raise FactError(
+                f"{amount} {unit} from {start} is after 9999-12-31: no due date"
+            ) from None
+
+    def _reckon(
+        self,
+        start: date | datetime,
+        calendar: WorkdayCalendar,
+        *,
+        extended: bool,
+        excluded: tuple[date, date] | None,
+    ) -> Due:
         amount, unit = self.duration(extended)
         # The checker lets only a count of days exclude a period (E115); due_date refuses one
         # on any other unit rather than dropping it.

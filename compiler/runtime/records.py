@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import jsontext
 from .errors import PolicycError
-from .values import TYPES, FactError, FactSpec, Known, coerce
+from .values import TYPES, FactError, FactSpec, Known, coerce, cut
 
 ID_FIELD = "id"
 
@@ -96,6 +96,12 @@ def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]
     try:
         yield from _csv_rows(path, reader)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            # The reader gives up before counting the record's lines: it starts on the next.
+            raise RecordError(
+                f"{path}:{reader.line_num + 1}: the record starting here has a cell longer "
+                f"than {csv.field_size_limit():,} characters"
+            ) from None
         raise RecordError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
 
 
@@ -130,12 +136,12 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
         if spec is None:
             close = difflib.get_close_matches(field_name, list(specs), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise RecordError(f"record {name}: unknown field '{field_name}'{hint}")
+            raise RecordError(f"record {cut(name)}: unknown field '{cut(field_name)}'{hint}")
         try:
             cell = TYPES[spec.type].from_text(value) if isinstance(value, str) else value
             facts[field_name] = coerce(spec, cell)
         except FactError as error:
-            raise RecordError(f"record {name}: field {error}") from None
+            raise RecordError(f"record {cut(name)}: field {error}") from None
     return Record(name, facts)
 
 

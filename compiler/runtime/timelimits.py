@@ -492,6 +492,9 @@ def read_statutory_file(path: Path) -> Statutory:
         document = json.loads(
             path.read_text(encoding="utf-8"), object_pairs_hook=_reject_duplicate_keys
         )
+    except RecursionError:
+        # json.loads recurses once per nesting level: 100,000 `[` exhaust the stack.
+        raise CalendarDataError(f"{origin}: cannot read it as JSON: nested too deeply") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise CalendarDataError(f"{origin}: cannot read it as JSON: {exc}") from exc
     return parse_statutory_document(document, origin)
@@ -562,6 +565,9 @@ def read_calendar_file(path: Path) -> dict[int, YearSchedule]:
         raise CalendarDataError(f"{origin}: cannot read it: {exc}") from exc
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except RecursionError:
+        # json.loads recurses once per nesting level: 100,000 `[` exhaust the stack.
+        raise CalendarDataError(f"{origin}: not valid JSON: nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError and our duplicate-key error
         raise CalendarDataError(f"{origin}: not valid JSON: {exc}") from exc
     return parse_calendar_document(document, origin)
@@ -838,6 +844,9 @@ def add_months(day: date, months: int) -> date:
     """Same day of the month ``months`` later, clamped to that month's last day."""
     index = day.year * 12 + (day.month - 1) + months
     year, month0 = divmod(index, 12)
+    if not date.min.year <= year <= date.max.year:
+        # As `date + timedelta` does past 9999-12-31: callers catch one exception.
+        raise OverflowError("date value out of range")
     last = _gregorian.monthrange(year, month0 + 1)[1]
     return date(year, month0 + 1, min(day.day, last))
 

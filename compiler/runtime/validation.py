@@ -10,8 +10,9 @@ from .checks import EXERCISED, CheckResult, check_record
 from .decision import decide, explain
 from .kinds import CHECKED_KINDS, DECISION_KINDS
 from .policy import PolicyInfo
-from .records import Record
+from .records import Record, RecordError
 from .timelimits import WorkdayCalendar
+from .values import FactError, cut
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,14 @@ def validate(policy: PolicyInfo, records: Sequence[Record], calendar: WorkdayCal
     }
     results = []
     for record in records:
-        checks = tuple(check_record(policy, record.facts, calendar))
-        decision = None
-        if decision_facts & set(record.facts):
-            decision = explain(policy, decide(policy, record.facts))
+        try:
+            checks = tuple(check_record(policy, record.facts, calendar))
+            decision = None
+            if decision_facts & set(record.facts):
+                decision = explain(policy, decide(policy, record.facts))
+        except FactError as error:
+            # What a record's values cannot compute (3650 days against 10 years, 9999-12-31
+            # plus a year) is that record's bad input, named by its id.
+            raise RecordError(f"record {cut(record.id)}: {error}") from None
         results.append(RecordResult(record, checks, decision))
     return Run(policy, tuple(results))

@@ -92,7 +92,7 @@ def coerce_all(specs: Mapping[str, FactSpec], raw: Mapping[str, object]) -> dict
             # record (the wrong export, a misspelling), not something to ignore.
             near = difflib.get_close_matches(name, sorted(specs), n=1, cutoff=0.6)
             hint = f"; did you mean '{near[0]}'?" if near else ""
-            raise FactError(f"unknown fact '{name}'{hint}")
+            raise FactError(f"unknown fact '{cut(name)}'{hint}")
         if value is not None:
             facts[name] = coerce(spec, value)
     return facts
@@ -207,13 +207,13 @@ def _parse_duration(spec: FactSpec, raw: object) -> Known:
 def _parse_enum(spec: FactSpec, raw: object) -> Known:
     if isinstance(raw, str) and raw in spec.members:
         return raw
-    raise FactError(f"'{spec.name}' is one of {', '.join(spec.members)}; not {raw!r}")
+    raise FactError(f"'{spec.name}' is one of {', '.join(spec.members)}; not {_shown(raw)}")
 
 
 def _parse_text(spec: FactSpec, raw: object) -> Known:
     if isinstance(raw, str):
         return raw
-    raise FactError(f"'{spec.name}' is text, not {raw!r}")
+    raise FactError(f"'{spec.name}' is text, not {_shown(raw)}")
 
 
 def _is_bool(_spec: FactSpec, value: Known) -> bool:
@@ -404,13 +404,28 @@ NUMERIC: Final = frozenset(t.name for t in TYPES.values() if t.numeric)  # int, 
 ORDERED: Final = frozenset(t.name for t in TYPES.values() if t.ordered)
 
 
+# A message shows at most this many characters of a value it refuses: a 10 MB value is
+# named by its start and its length, never repeated whole on stderr or in a report.
+SHOWN_MAX: Final = 80
+
+
+def cut(text: str) -> str:
+    """`text`, or its first SHOWN_MAX characters and how long it was."""
+    if len(text) <= SHOWN_MAX:
+        return text
+    return f"{text[:SHOWN_MAX]}… ({len(text):,} characters)"
+
+
 def _shown(raw: object) -> str:
     if isinstance(raw, float):
         return repr(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 4 * SHOWN_MAX:
+        # str() of a 5,000-digit int is refused (ValueError) or slow: its size says enough.
+        return f"an integer of about {raw.bit_length() * 3 // 10:,} digits"
     try:
-        return json.dumps(raw, ensure_ascii=False)
+        return cut(json.dumps(raw, ensure_ascii=False))
     except (TypeError, ValueError):
-        return repr(raw)
+        return cut(repr(raw))
 
 
 def _fail(name: str, kind: str, raw: object) -> FactError:
@@ -447,4 +462,4 @@ def _duration(name: str, raw: object) -> Duration:
     match = _DURATION_PATTERN.fullmatch(raw) if isinstance(raw, str) else None
     if match is not None:
         return Duration(int(match.group(1)), match.group(2))
-    raise FactError(f"'{name}' is a duration such as \"3 months\", not {raw!r}")
+    raise FactError(f"'{name}' is a duration such as \"3 months\", not {_shown(raw)}")

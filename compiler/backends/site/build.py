@@ -54,6 +54,22 @@ def _warnings_shown(level: int = logging.WARNING, verb: str = "site") -> Iterato
         logger.propagate = saved_propagate
 
 
+@contextlib.contextmanager
+def _no_build_date() -> Iterator[None]:
+    """MkDocs stamps every page's update_date (the sitemap's <lastmod>) and the gzip header of
+    sitemap.xml.gz with the day of the build, unless SOURCE_DATE_EPOCH (the reproducible-builds
+    convention, which MkDocs honours) names another: two builds on different days differed.
+    Epoch 0 is gzip's "no timestamp"; a SOURCE_DATE_EPOCH the user set is kept."""
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    if saved is None:
+        os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
 def _config_file(root: Path) -> Path:
     path = root / CONFIG
     if not path.is_file():
@@ -75,7 +91,11 @@ def render(root: Path) -> dict[str, bytes]:
     import jinja2
 
     config_file = _config_file(root)
-    with tempfile.TemporaryDirectory(prefix="policyc-site-") as staging, _warnings_shown():
+    with (
+        tempfile.TemporaryDirectory(prefix="policyc-site-") as staging,
+        _warnings_shown(),
+        _no_build_date(),
+    ):
         try:
             config = load_config(config_file=str(config_file), site_dir=staging, strict=True)
             build(config)
