@@ -8,8 +8,15 @@ module because only it knows its shape; the report adds the headings and the ord
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from compiler.sources import Clause
+
+# How a Markdown rendering writes a citation: (policy id, clause) -> Markdown.  On stdout
+# (`policyc conflicts --markdown`) it is the citation as text; on the site it is
+# `compiler.backends.site.anchors.clause_link` to the clause on its document page.
+Cite = Callable[[str, Clause], str]
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,8 @@ class Section:
     id: str  # "concepts", "pairs", "quantities", "boundaries", "internal", …
     title: str  # Chinese heading
     json: Mapping[str, object]  # the section's documented JSON (sorted, deterministic)
-    markdown: tuple[str, ...]  # Markdown lines under the heading (policy text escaped)
+    # Markdown lines under the heading; every value from a policy or an official text is
+    # escaped, every citation written with `cite`.
+    markdown: Callable[[Cite], tuple[str, ...]]
     text: tuple[str, ...]  # terminal lines under the heading (no colour codes)
     witnesses: tuple[Witness, ...] = ()
