@@ -340,6 +340,14 @@ def _input_label(program: ir.Program, name: str | None) -> str:
 def _due(program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date) -> str:
     """The due date from `start`, computed by the runtime's one algorithm (`Limit.reckon`)
     through the path `policyc due` takes (`runtime.cli.due_json`), on the official calendar."""
+    return _due_text(due_entry(program, policy, limit, start))
+
+
+def due_entry(
+    program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date
+) -> Mapping[str, Any]:
+    """`policyc due`'s JSON entry of one limit from `start` on the official calendar (the
+    conflict report reads the dates from it, the table its text)."""
     from compiler.interpret import info
     from compiler.runtime import cli as runtime_cli
 
@@ -348,7 +356,16 @@ def _due(program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date) -
     report = runtime_cli.due_json(tables, chosen, start, _official_calendar())
     entries: Any = report["limits"]
     entry: dict[str, Any] = entries[0]
+    return entry
+
+
+def due_text(entry: Mapping[str, Any]) -> str:
+    """The table's words for a due entry (`due_entry`)."""
     return _due_text(entry)
+
+
+def official_calendar() -> WorkdayCalendar:
+    return _official_calendar()
 
 
 @cache
