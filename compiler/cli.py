@@ -90,7 +90,14 @@ def _require_clean(diagnostics: list[Diagnostic]) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
-    _model, diagnostics, requested = _load_model(args, paths)
+    model, diagnostics, requested = _load_model(args, paths)
+    if not any(d.severity == "error" for d in diagnostics):
+        # Within one document, rules that can hold at once with no stated precedence (W501):
+        # a warning, on a model that checks.
+        from compiler.conflicts.internal import diagnostics as internal_conflicts
+
+        root = _root(args)
+        diagnostics = [*diagnostics, *internal_conflicts(lower(model, root), root)]
     shown = _reported(diagnostics, requested)
     if any(d.code is codes.E000 for d in shown) and not any(d.span for d in shown):
         sys.stderr.write(render_all(shown) + "\n")
@@ -105,6 +112,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         summary = (
             f"{len(errors)} error(s) in {files} file(s)" if errors else f"{files} file(s) clean"
         )
+        warnings = len(shown) - len(errors)
+        if warnings:
+            summary += f", {warnings} warning(s)"
         sys.stderr.write(f"policyc check: {summary}\n")
     return EXIT_FINDINGS if errors else EXIT_OK
 

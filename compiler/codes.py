@@ -123,7 +123,7 @@ E408 = _register("E408", "a record check of a name that is neither a time limit 
 
 # ---------------------------------------------------------------- W5xx consistency between policies
 
-# Registered ahead of the cross-city conflict check, which will emit it; nothing does yet.
+# Emitted by `policyc check` from compiler/conflicts/internal.py (within one document).
 W501 = _register(
     "W501",
     "rules with different outcomes can hold at once with no stated precedence",
