@@ -31,6 +31,7 @@ from typing import Any
 
 from compiler import codes, ir
 from compiler import nodes as n
+from compiler.comparison import city, official_calendar
 from compiler.conflicts.section import Cite, Given, Section, Witness
 from compiler.diagnostics import Diagnostic, Label
 from compiler.examples import SYNTHETIC, Accept, solve
@@ -38,7 +39,6 @@ from compiler.exprtext import literal_text
 from compiler.interpret import Evaluator, decide, info
 from compiler.runtime.checks import check_record
 from compiler.runtime.kinds import Kind
-from compiler.runtime.timelimits import load_calendar
 
 SITUATION_EXCLUSION = "situation_exclusion"
 CONTRADICTORY = "contradictory_requirements"
@@ -167,7 +167,7 @@ def _require_reads(program: ir.Program, rule: ir.Rule) -> set[str]:
 
 
 def _status(program: ir.Program, policy: ir.Policy, rule: ir.Rule, facts: Mapping[str, Any]) -> str:
-    results = check_record(info(program, policy), facts, load_calendar([]))
+    results = check_record(info(program, policy), facts, official_calendar())
     found = [r for r in results if r.rule == rule.name and r.kind != "time_limit"]
     return found[0].status if found else "skipped"
 
@@ -345,6 +345,8 @@ def section(program: ir.Program) -> Section:
             "每一处都附一个由求解器找到、由解释器验证的情形。",
             "",
         ]
+        cities = "、".join(esc(city(program.policies[p])) for p in checked)
+        out += [f"已检查：{cities}。", ""]
         if not found:
             out.append("未发现。")
         for f in found:
@@ -361,7 +363,7 @@ def section(program: ir.Program) -> Section:
                     if w.expect
                     else "；".join(f"{rule} {status}" for rule, status in w.checks)
                 )
-                out.append(f"    - 情形 `{esc(w.name)}`：{esc(given)} → {esc(result)}")
+                out.append(f"    - 情形 {esc(w.name)}：{esc(given)} → {esc(result)}")
         return tuple(out)
 
     text = [f"policies checked: {', '.join(checked)}; findings: {len(found)}"]

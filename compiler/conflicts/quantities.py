@@ -716,7 +716,7 @@ def boundaries_section(program: ir.Program, start: date) -> Section:
             f"{esc(city(x.policy))} {esc(x.limit.label)}（{esc(_counted(program, x.limit))}，"
             f"{cite(x.policy.id, x.limit.clause.clause)}）："
             f"{esc(_STATUS_WORDS.get(status, status))}"
-            f"（测试用例 `{esc(witness.name)}`）"
+            f"（测试用例 {esc(witness.name)}）"
         )
 
     def threshold_md(t: Threshold, cite: Cite) -> str:
@@ -750,7 +750,7 @@ def boundaries_section(program: ir.Program, start: date) -> Section:
                 out.append(
                     f"- **{esc(group.label)}**：{esc(city(one.policy))}"
                     f"{cite(one.policy.id, one.limit.clause.clause)}与{esc(city(two.policy))}"
-                    f"{cite(two.policy.id, two.limit.clause.clause)}同为"
+                    f"{cite(two.policy.id, two.limit.clause.clause)}同为 "
                     f"{esc(_counted(program, one.limit))}"
                 )
         out += ["", "### 条件中的数额、比例界限", ""]
