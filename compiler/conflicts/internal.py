@@ -89,6 +89,11 @@ def _literal(program: ir.Program, name: str, value: Any) -> str:
     return literal_text(n.Literal(value, spec.type, SYNTHETIC))
 
 
+def _label(program: ir.Program, name: str) -> str:
+    found = program.facts.get(name) or program.judgments.get(name)
+    return found.label if found is not None else name
+
+
 def _givens(program: ir.Program, facts: Mapping[str, Any]) -> tuple[Given, ...]:
     return tuple(Given(k, _literal(program, k, facts[k])) for k in sorted(facts))
 
@@ -357,7 +362,9 @@ def section(program: ir.Program) -> Section:
                 f"{esc(_KIND_WORDS[f.kind])}"
             )
             for w in f.witnesses:
-                given = "，".join(f"{g.fact} = {g.literal}" for g in w.givens)
+                given = "，".join(
+                    f"{_label(program, g.fact)}（{g.fact}）= {g.literal}" for g in w.givens
+                )
                 result = (
                     f"决定为 {w.expect}"
                     if w.expect
