@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -220,3 +222,15 @@ def test_witnesses_agree_with_the_generated_package(
             )
             assert outcome is None
             assert statuses == dict(w.checks), w.name
+
+
+def test_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/conflicts_quantities.py", "--repeat", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "boundaries:" in result.stdout
