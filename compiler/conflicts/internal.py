@@ -32,10 +32,10 @@ from typing import Any
 from compiler import codes, ir
 from compiler import nodes as n
 from compiler.comparison import city, official_calendar
+from compiler.conflicts.quantities import fact_label, literal
 from compiler.conflicts.section import Cite, Given, Section, Witness
 from compiler.diagnostics import Diagnostic, Label
 from compiler.examples import SYNTHETIC, Accept, solve
-from compiler.exprtext import literal_text
 from compiler.interpret import Evaluator, decide, info
 from compiler.runtime.checks import check_record
 from compiler.runtime.kinds import Kind
@@ -82,20 +82,8 @@ def _holds(program: ir.Program, exprs: tuple[n.Expr, ...], facts: Mapping[str, A
         return False
 
 
-def _literal(program: ir.Program, name: str, value: Any) -> str:
-    spec = program.facts.get(name) or program.judgments.get(name)
-    if spec is None or spec.type.name == "enum":
-        return str(value)
-    return literal_text(n.Literal(value, spec.type, SYNTHETIC))
-
-
-def _label(program: ir.Program, name: str) -> str:
-    found = program.facts.get(name) or program.judgments.get(name)
-    return found.label if found is not None else name
-
-
 def _givens(program: ir.Program, facts: Mapping[str, Any]) -> tuple[Given, ...]:
-    return tuple(Given(k, _literal(program, k, facts[k])) for k in sorted(facts))
+    return tuple(Given(k, literal(program, k, facts[k])) for k in sorted(facts))
 
 
 def _situation_exclusions(program: ir.Program, policy: ir.Policy) -> list[Finding]:
@@ -363,7 +351,7 @@ def section(program: ir.Program) -> Section:
             )
             for w in f.witnesses:
                 given = "，".join(
-                    f"{_label(program, g.fact)}（{g.fact}）= {g.literal}" for g in w.givens
+                    f"{fact_label(program, g.fact)}（{g.fact}）= {g.literal}" for g in w.givens
                 )
                 result = (
                     f"决定为 {w.expect}"

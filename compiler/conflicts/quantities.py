@@ -40,7 +40,7 @@ from compiler import ir
 from compiler import nodes as n
 from compiler.comparison import UNIT_LABELS, city, due_entry, due_text, official_calendar
 from compiler.conflicts.section import Cite, Given, Section, Witness
-from compiler.examples import solve
+from compiler.examples import SYNTHETIC, solve
 from compiler.exprtext import literal_text, to_text
 from compiler.interpret import Evaluator, info
 from compiler.runtime.checks import check_record
@@ -169,7 +169,7 @@ def groups(program: ir.Program, start: date) -> tuple[tuple[Group, ...], tuple[L
 # ---------------------------------------------------------------- JSON of a limit
 
 
-def _label(program: ir.Program, name: str | None) -> str:
+def fact_label(program: ir.Program, name: str | None) -> str:
     if name is None:
         return ""
     found = program.facts.get(name) or program.judgments.get(name)
@@ -197,9 +197,9 @@ def limit_json(program: ir.Program, x: Lined) -> dict[str, Any]:
         "unit": limit.amount.unit,
         "excluding": limit.excluding,
         "from": limit.start,
-        "from_label": _label(program, limit.start),
+        "from_label": fact_label(program, limit.start),
         "until": limit.end,
-        "until_label": _label(program, limit.end),
+        "until_label": fact_label(program, limit.end),
         "when": to_text(limit.when) if limit.when is not None else None,
         "due": x.due.get("due"),
         "due_text": due_text(x.due),
@@ -242,13 +242,13 @@ def _differs(a: ir.Limit, b: ir.Limit) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _literal(program: ir.Program, name: str, value: object) -> str:
+def literal(program: ir.Program, name: str, value: Any) -> str:
+    """A fact's typed value as a policy test's `given` writes it (`2024-09-27`, `500 yuan`,
+    `true`, an enum member's name)."""
     spec = program.facts.get(name) or program.judgments.get(name)
-    type_ = spec.type if spec is not None else n.TypeRef("bool")
-    if type_.name == "enum":
+    if spec is None or spec.type.name == "enum":
         return str(value)
-    span = n.Span("<conflicts>", 0, 0, 0, 0)
-    return literal_text(n.Literal(value, type_, span))  # type: ignore[arg-type]
+    return literal_text(n.Literal(value, spec.type, SYNTHETIC))
 
 
 def _binding(program: ir.Program, x: Lined, group: Group) -> dict[str, Any] | None:
@@ -342,7 +342,7 @@ def _witness(
     other_status: str,
     words: str,
 ) -> Witness:
-    givens = tuple(Given(name, _literal(program, name, record[name])) for name in sorted(record))
+    givens = tuple(Given(name, literal(program, name, record[name])) for name in sorted(record))
     name = _slug(f"boundary_{x.limit.name}_vs_{other.policy.id}_{other.limit.name}")
 
     def side(y: Lined, result: str) -> str:
@@ -593,8 +593,8 @@ def quantities_section(program: ir.Program, start: date) -> Section:
                 _period_label(program, lim.excluding)
                 and f"不含{_period_label(program, lim.excluding)}"
             ),
-            esc(_label(program, lim.start)),
-            esc(_label(program, lim.end)),
+            esc(fact_label(program, lim.start)),
+            esc(fact_label(program, lim.end)),
             esc(due_text(x.due)),
             cite(x.policy.id, lim.clause.clause),
         ]
@@ -720,7 +720,7 @@ def boundaries_section(program: ir.Program, start: date) -> Section:
         )
 
     def threshold_md(t: Threshold, cite: Cite) -> str:
-        facts = "、".join(_label(program, x) for x in t.reads)
+        facts = "、".join(fact_label(program, x) for x in t.reads)
         return (
             f"- {esc(city(t.policy))} {cite(t.policy.id, t.rule.clause.clause)}："
             f"{esc(t.expr)}（{esc(facts)}）"
