@@ -6,6 +6,7 @@ generated package."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import new_project
 from syrupy.assertion import SnapshotAssertion
 
 from compiler import ir
@@ -234,3 +236,90 @@ def test_benchmark_runs() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "boundaries:" in result.stdout
+
+
+# ---------------------------------------------------------------- made-up cities (NOT REAL POLICY)
+
+# Three made-up documents (NOT REAL POLICY) limiting 低保 approval with one count each:
+# 5 工作日, 5 日, and 5 工作日 不含公示期: the boundaries 日 against 工作日 and 含 against
+# 不含公示期, which the real documents do not draw on one procedure.
+_MADE_UP = {
+    "madeup_workdays": ("5个工作日", "within 5 workdays from {p}_start until {p}_end"),
+    "madeup_days": ("5日", "within 5 days from {p}_start until {p}_end"),
+    "madeup_notice": (
+        "5个工作日（不含公示期）",
+        "within 5 workdays from {p}_start until {p}_end\n        excluding public_notice"
+        " from public_notice_start_date until public_notice_end_date",
+    ),
+}
+
+
+def _made_up_cities(path: Path) -> Path:
+    project = new_project(path)
+    sources = project / "policies" / "sources"
+    sources.mkdir()
+    for policy, (words, within) in _MADE_UP.items():
+        text = f"虚构办法（测试用，非真实政策）\n第一条 低保审批在{words}内完成。\n"
+        (sources / f"{policy}.txt").write_text(text, encoding="utf-8")
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        (project / "policies" / f"{policy}.policy").write_text(
+            f"""# NOT REAL POLICY: made up for tests/test_conflicts_quantities.py.
+policy {policy} {{
+    title "虚构办法（测试用）"
+    jurisdiction "某市{policy}区" city
+    status in_force
+    source "sources/{policy}.txt" sha256 "{sha}"
+}}
+
+informative at 序言 metadata "虚构办法"
+fact {policy}_programme: enum programme "社会救助项目"
+fact {policy}_start: date "受理之日"
+fact {policy}_end: date "审批之日"
+
+deadline {policy}_approval at 第一条 "低保审批在{words}内完成" {{
+    {within.format(p=policy)}
+    when {policy}_programme == dibao
+}}
+""",
+            encoding="utf-8",
+        )
+    return project
+
+
+@pytest.fixture(scope="module")
+def made_up_cities(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ir.Program]:
+    project = _made_up_cities(tmp_path_factory.mktemp("cities") / "p")
+    return project, load_program(project)
+
+
+def test_days_against_workdays_and_the_excluded_notice(
+    made_up_cities: tuple[Path, ir.Program], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    project, program = made_up_cities
+    pairs = quantities.boundaries(program, EXAMPLE_START)
+    found = {
+        (b.a.policy.id, b.b.policy.id): (b.differs, b.end, b.status_a, b.status_b)
+        for b in pairs.between
+    }
+    # From Friday 2024-09-27: 5 日 reach 10月2日, in 国庆, and move to 10月8日; 5 工作日
+    # are 9月29日（调休上班）, 9月30日, 10月8日, 9日, 10日.  Completed on 10月9日: 5 日 is
+    # late, 5 工作日 is in time.
+    assert found[("madeup_days", "madeup_workdays")] == (
+        ("unit",),
+        date(2024, 10, 9),
+        "fail",
+        "pass",
+    )
+    # A 公示期 of 9月28日–30日 (two of its days are working days, 9月29日 and 30日) not counted:
+    # 5 工作日 不含公示期 are 10月8日 to 11日 and 12日（调休上班）; completed on 10月11日, the
+    # limit that counts the notice is already late.
+    assert found[("madeup_notice", "madeup_workdays")] == (
+        ("excluding",),
+        date(2024, 10, 11),
+        "pass",
+        "fail",
+    )
+    witnesses = quantities.boundaries_section(program, EXAMPLE_START).witnesses
+    written = project_with(project, tmp_path_factory.mktemp("written"), witnesses)
+    for w in witnesses:
+        assert run_witness(written, w.name, w.policy) == (), w.name

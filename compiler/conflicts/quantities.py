@@ -107,7 +107,8 @@ def _concepts(program: ir.Program, limit: ir.Limit) -> tuple[str, ...]:
     )
 
 
-def _start_moment(program: ir.Program, limit: ir.Limit, start: date) -> date:
+def _start_moment(limit: ir.Limit, start: date) -> date:
+    """An hours limit counts from a moment: the start date at 09:00."""
     if limit.amount.unit == "hours":
         return datetime.combine(start, _HOURS_AT)
     return start
@@ -123,7 +124,7 @@ def groups(program: ir.Program, start: date) -> tuple[tuple[Group, ...], tuple[L
             lined = Lined(
                 policy,
                 limit,
-                due_entry(program, policy, limit, _start_moment(program, limit, start)),
+                due_entry(program, policy, limit, _start_moment(limit, start)),
             )
             keys = [("programme", m) for m in _programmes(program, limit)]
             keys += [("concept", c) for c in _concepts(program, limit)]
@@ -322,9 +323,7 @@ def _due_of(program: ir.Program, x: Lined, start: date, notice: tuple[date, date
     tables = info(program, x.policy)
     limit = tables.limit(x.limit.name)
     excluded = notice if x.limit.excluding is not None else None
-    due = limit.reckon(
-        _start_moment(program, x.limit, start), official_calendar(), excluded=excluded
-    ).day
+    due = limit.reckon(_start_moment(x.limit, start), official_calendar(), excluded=excluded).day
     return due.date() if isinstance(due, datetime) else due
 
 
@@ -722,8 +721,8 @@ def boundaries_section(program: ir.Program, start: date) -> Section:
     def threshold_md(t: Threshold, cite: Cite) -> str:
         facts = "、".join(fact_label(program, x) for x in t.reads)
         return (
-            f"- {esc(city(t.policy))} {cite(t.policy.id, t.rule.clause.clause)}："
-            f"{esc(t.expr)}（{esc(facts)}）"
+            f"- {esc(city(t.policy))} {cite(t.policy.id, t.rule.clause.clause)}"
+            f"“{esc(t.rule.clause.quote)}”：{esc(t.expr)}（{esc(facts)}）"
         )
 
     def markdown(cite: Cite) -> tuple[str, ...]:
