@@ -88,12 +88,15 @@ def _programme_facts(program: ir.Program, limit: ir.Limit) -> list[str]:
 def _programmes(program: ir.Program, limit: ir.Limit) -> tuple[str, ...]:
     """The programmes a limit binds: those under which its condition is not false."""
     facts = _programme_facts(program, limit)
-    if not facts or limit.when is None:
+    if not facts or limit.when is None or PROGRAMME not in program.enums:
         return ()
     members = [m.name for m in program.enums[PROGRAMME].members]
     bound = []
     for member in members:
-        value = Evaluator(program, dict.fromkeys(facts, member)).eval(limit.when)
+        try:
+            value = Evaluator(program, dict.fromkeys(facts, member)).eval(limit.when)
+        except (ValueError, ArithmeticError, RecursionError):
+            value = None  # not known to be false: the limit may bind it
         if value is not False:
             bound.append(member)
     # A condition that is not false for every programme does not depend on it.
