@@ -332,10 +332,11 @@ def _defines(version: Version) -> dict[str, _Describe]:
 
 
 def _clause_fields(clause: ir.ClauseRef, moved: Callable[[str], str]) -> dict[str, Field]:
+    # The clause is compared as the aligned clause, not as written: a citation that only
+    # follows a renumbering ("四（二）" -> "四（三）") or is spelt another way is the same clause.
     return {
         "clause": Field(moved(clause.citation), clause.citation, True),
         "quote": Field(" … ".join(clause.quotes), clause.quote, False),
-        "written": Field(clause.written, clause.written, False),
     }
 
 
