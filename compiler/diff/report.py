@@ -91,8 +91,9 @@ def to_markdown(
     lines = [
         f"{head} {inert(new.policy.title)}：版本比较",
         "",
-        f"- 旧版本：`{inert(old.spec)}`",
-        f"- 新版本：`{inert(new.spec)}`",
+        # <code>, not a Markdown code span: a code span would show the character references.
+        f"- 旧版本：<code>{inert(old.spec)}</code>",
+        f"- 新版本：<code>{inert(new.spec)}</code>",
         f"- **结论：{_verdict(found)}**",
         "",
     ]

@@ -44,7 +44,8 @@ class Change:
     old: str
     new: str
     meaning: bool
-    boundary: tuple[str, str] | None = None  # a comparison whose operator alone changed
+    # A comparison whose operator alone changed: the two operators (">=", ">").
+    boundary: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def _compare_ops(a: n.Expr | None, b: n.Expr | None) -> tuple[str, str] | None:
         return None
     if isinstance(a, n.Compare) and isinstance(b, n.Compare):
         if a.left == b.left and a.right == b.right and a.op != b.op:
-            return (to_text(a), to_text(b))
+            return (a.op, b.op)
         return None
     if isinstance(a, n.BoolOp) and isinstance(b, n.BoolOp) and len(a.operands) == len(b.operands):
         for x, y in zip(a.operands, b.operands, strict=True):
@@ -544,7 +545,7 @@ def _text_item(item: Item) -> list[str]:
         tag = "" if c.meaning else "（措辞）"
         lines.append(f"    {c.field}{tag}: {c.old} → {c.new}")
         if c.boundary:
-            lines.append(f"      边界移动: {c.boundary[0]} → {c.boundary[1]}")
+            lines.append(f"      边界移动: {c.boundary[0]} 改为 {c.boundary[1]}")
     return lines
 
 
@@ -557,10 +558,14 @@ def _markdown_item(item: Item, policy: ir.Policy, cite: Cite) -> list[str]:
             at = f" {inert(item.clause)}"
     elif item.clause:
         at = f" {inert(item.clause)}"
-    renamed = f"`{inert(item.old_name)}` → " if item.old_name and item.old_name != item.name else ""
+    renamed = (
+        f"<code>{inert(item.old_name)}</code> → "
+        if item.old_name and item.old_name != item.name
+        else ""
+    )
     note = "" if item.meaning else "（不改变含义）"
     lines = [
-        f"- **{_STATUS[item.status]}{_CATEGORY[item.category]}** {renamed}`{inert(item.name)}`"
+        f"- **{_STATUS[item.status]}{_CATEGORY[item.category]}** {renamed}<code>{inert(item.name)}</code>"
         f"（{inert(item.kind)}）{at}{note}"
     ]
     for c in item.changes:
@@ -570,7 +575,7 @@ def _markdown_item(item: Item, policy: ir.Policy, cite: Cite) -> list[str]:
         )
         if c.boundary:
             lines.append(
-                f"    - 边界移动：<code>{inert(c.boundary[0])}</code> → "
+                f"    - 边界移动：<code>{inert(c.boundary[0])}</code> 改为 "
                 f"<code>{inert(c.boundary[1])}</code>"
             )
     return lines

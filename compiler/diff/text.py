@@ -257,7 +257,7 @@ def _text_lines(pair: Pairing) -> list[str]:
         t if op == "=" else f"[-{t}-]" if op == "-" else f"{{+{t}+}}"
         for op, t in _runs_shown(wording(_body(pair.old), _body(pair.new)))
     )
-    return [f"  改写 {moved}{_name(pair.new)}（相似度 {pair.similarity:.2f}）", f"    {shown}"]
+    return [f"  改写 {moved}{_name(pair.new)}（相似度 {pair.similarity:.1%}）", f"    {shown}"]
 
 
 def _markdown_lines(pair: Pairing, policy_id: str, cite: Cite) -> list[str]:
@@ -281,7 +281,7 @@ def _markdown_lines(pair: Pairing, policy_id: str, cite: Cite) -> list[str]:
         inert(t) if op == "=" else f"<{_TAG[op]}>{inert(t)}</{_TAG[op]}>"
         for op, t in _runs_shown(wording(_body(pair.old), _body(pair.new)))
     )
-    return [f"- **改写** {moved}{new}（相似度 {pair.similarity:.2f}）：{shown}"]
+    return [f"- **改写** {moved}{new}（相似度 {pair.similarity:.1%}）：{shown}"]
 
 
 _TAG: Final = {"-": "del", "+": "ins"}
