@@ -565,8 +565,8 @@ def _markdown_item(item: Item, policy: ir.Policy, cite: Cite) -> list[str]:
     )
     note = "" if item.meaning else "（不改变含义）"
     lines = [
-        f"- **{_STATUS[item.status]}{_CATEGORY[item.category]}** {renamed}<code>{inert(item.name)}</code>"
-        f"（{inert(item.kind)}）{at}{note}"
+        f"- **{_STATUS[item.status]}{_CATEGORY[item.category]}** {renamed}"
+        f"<code>{inert(item.name)}</code>（{inert(item.kind)}）{at}{note}"
     ]
     for c in item.changes:
         tag = "" if c.meaning else "（措辞）"
