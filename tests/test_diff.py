@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from compiler import ir
 from compiler import nodes as n
+from compiler.backends.site.page import Page
 from compiler.cli import main
 from compiler.diff import report, rules, text
 from compiler.diff.load import BadVersion, CheckFailed, load_version
 from compiler.diff.part import Part, Version
 from compiler.exprtext import to_text
+from compiler.lower import load_program
 from compiler.parser import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -290,3 +293,48 @@ def test_internal_error_is_not_0_1_or_2(
     monkeypatch.setattr(report, "parts", broken)
     assert _diff(BASE, BASE) == 3
     assert "internal error" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the site's revision pages
+
+
+@pytest.fixture(scope="module")
+def program() -> ir.Program:
+    return load_program(ROOT)
+
+
+def _render(page: Page) -> str:
+    from compiler.backends.site.render import environment
+
+    return environment().get_template(page.template).render(page.context)
+
+
+def test_site_pages_one_per_policy(program: ir.Program) -> None:
+    from compiler.backends.site import diffs
+
+    pages = list(diffs.pages(program))
+    assert [p.path for p in pages] == [
+        "diffs/index.md",
+        *(f"diffs/{pid}.md" for pid in sorted(program.policies)),
+    ]
+    index = _render(pages[0])
+    assert diffs.BASE in index
+    for page in pages[1:]:
+        markdown = _render(page)
+        if page.context["problem"] is None:
+            # git and the base revision are here: the report, its clauses linked to the documents.
+            assert "结论：" in markdown
+            assert "](../documents/" in markdown
+        else:  # a shallow clone or a tarball: said plainly
+            assert "没有比较结果" in markdown
+
+
+def test_site_pages_without_git(program: ir.Program, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compiler.backends.site import diffs
+
+    monkeypatch.setenv("PATH", "")
+    pages = list(diffs.pages(program))
+    assert "无法比较" in _render(pages[0])
+    markdown = _render(pages[1])
+    assert "git is not installed" in markdown
+    assert "浅克隆" in markdown

@@ -99,9 +99,10 @@ def compare(old: Version, new: Version) -> tuple[Item, ...]:
     items: list[Item] = list(_header(old.policy.header, new.policy.header))
     rename: dict[str, str] = {}
     # Inputs first (conditions read them), then definitions (rules read them), then rules.
+    read = frozenset(old.policy.inputs) | frozenset(new.policy.inputs)
     for category, before, after in (
-        ("fact", _inputs(old, False), _inputs(new, False)),
-        ("judgment", _inputs(old, True), _inputs(new, True)),
+        ("fact", _inputs(old, False, read), _inputs(new, False, read)),
+        ("judgment", _inputs(old, True, read), _inputs(new, True, read)),
         ("define", _defines(old), _defines(new)),
         ("rule", _rules(old), _rules(new)),
     ):
@@ -278,7 +279,7 @@ def _plain(value: object, meaning: bool) -> Field:
 # ---------------------------------------------------------------- descriptions
 
 
-def _inputs(version: Version, judgments: bool) -> dict[str, _Describe]:
+def _inputs(version: Version, judgments: bool, read: frozenset[str]) -> dict[str, _Describe]:
     program = version.program
     table = program.judgments if judgments else program.facts
 
@@ -306,9 +307,9 @@ def _inputs(version: Version, judgments: bool) -> dict[str, _Describe]:
 
         return fields
 
-    # The shared vocabulary is the working tree's on both sides (`load`): only the version's
-    # own facts can differ.
-    return {name: describe(item) for name, item in sorted(table.items())}
+    # Only the facts either version reads: one no rule reads changes nothing, and the program
+    # around a version may hold other policies' facts (the site's is the whole project).
+    return {name: describe(item) for name, item in sorted(table.items()) if name in read}
 
 
 def _defines(version: Version) -> dict[str, _Describe]:
@@ -380,7 +381,7 @@ def _rules(version: Version) -> dict[str, _Describe]:
                 "note": _plain(" / ".join(rule.notes), False),
             }
             if rule.limit is not None:
-                table |= _limit_fields("within", rule.limit, rename)
+                table |= _limit_fields("within", rule.limit, rename, rule.when)
             table["steps"] = _plain(len(rule.steps), True)
             for step in rule.steps:
                 at = f"step {step.order}"
@@ -392,7 +393,7 @@ def _rules(version: Version) -> dict[str, _Describe]:
                     f"{at} when": _expr(step.when, rename),
                 }
                 if step.limit is not None:
-                    table |= _limit_fields(f"{at} within", step.limit, rename)
+                    table |= _limit_fields(f"{at} within", step.limit, rename, step.when)
             return (str(rule.kind), moved(rule.clause.citation), table)
 
         return fields
@@ -400,7 +401,9 @@ def _rules(version: Version) -> dict[str, _Describe]:
     return {r.name: describe(r) for r in version.policy.rules}
 
 
-def _limit_fields(at: str, limit: ir.Limit, rename: Rename) -> dict[str, Field]:
+def _limit_fields(
+    at: str, limit: ir.Limit, rename: Rename, owner: n.Expr | None
+) -> dict[str, Field]:
     written = limit_text(
         limit.amount,
         limit.start,
@@ -414,7 +417,11 @@ def _limit_fields(at: str, limit: ir.Limit, rename: Rename) -> dict[str, Field]:
     return {
         f"{at} counting": Field(counting, counting, True),
         f"{at} amount": _plain(limit.amount, True),
-        f"{at} when": _expr(limit.when, rename) if limit.when else _plain(None, True),
+        # A limit binds when its statement or step applies: that condition is shown once, as
+        # the owner's `when`, unless the limit has one of its own.
+        f"{at} when": _expr(limit.when, rename)
+        if limit.when is not None and limit.when != owner
+        else _plain(None, True),
         f"{at} extend": _plain(
             f"{limit.extend.amount} when {to_text(canonical(limit.extend.when, rename))}"
             if limit.extend
