@@ -5,6 +5,7 @@ exit codes; REV:PATH from a git repository; bad input."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import shutil
 import subprocess
@@ -189,9 +190,21 @@ def test_cli_exit_codes_and_formats(
     assert "\033[" not in capsys.readouterr().out
 
 
-def test_colour_only_when_asked(versions: dict[str, Version]) -> None:
+def test_colour_only_when_asked(
+    versions: dict[str, Version], monkeypatch: pytest.MonkeyPatch
+) -> None:
     found = report.parts(versions["base"], versions["base"])
     assert "\033[" in report.to_text(found, versions["base"], versions["base"], colour=True)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert report.use_colour(Terminal())
+    assert not report.use_colour(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not report.use_colour(Terminal())
 
 
 def _git(repo: Path, *args: str) -> None:
