@@ -10,7 +10,8 @@ Two versions are compared after the renames are applied, so a renaming or a reor
 statements, or of the operands of `and` / `or`, which commute in Kleene logic) is no change.
 Each compared field is either *meaning* (what the rules decide or require: a condition, an
 outcome, a limit's amount and unit, precedence, a clause) or *wording* (labels, tasks, notes,
-quotes, how a citation is written): a wording change is reported but changes no meaning.
+quotes): a wording change is reported but changes no meaning.  How a citation is written is
+not compared: the clause is, through the text's alignment.
 """
 
 from __future__ import annotations
