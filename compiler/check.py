@@ -289,8 +289,13 @@ class Checker:
             )
             return
         path = self.loaded.root / "policies" / header.source
+        # A policy file supplied in memory (a version from git) brings its own official text.
+        supplied = self.loaded.sources.get(header.span.file)
         try:
-            document = load_source(path)
+            if isinstance(supplied, SourceError):
+                path = supplied.path
+                raise supplied
+            document = supplied if supplied is not None else load_source(path)
         except SourceError as error:
             reason = str(error).removeprefix(f"{path}: ")
             self.error(

@@ -602,6 +602,30 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from compiler.diff import report
+    from compiler.diff.load import BadVersion, CheckFailed, load_versions
+
+    try:
+        old, new = load_versions(args.old, args.new, _root(args))
+    except BadVersion as error:
+        raise UsageError(str(error)) from None
+    except CheckFailed as error:
+        # A version with check errors is bad input (2), not a change (1).
+        if error.errors:
+            sys.stderr.write(render_all(list(error.errors)) + "\n")
+        sys.stderr.write(f"policyc diff: {error}\n")
+        return EXIT_USAGE
+    found = report.parts(old, new)
+    if args.json:
+        sys.stdout.write(report.to_json(found, old, new))
+    elif args.markdown:
+        sys.stdout.write(report.to_markdown(found, old, new))
+    else:
+        sys.stdout.write(report.to_text(found, old, new, report.use_colour(sys.stdout)))
+    return report.exit_code(found)
+
+
 def _known_policies(program: ir.Program, ids: Sequence[str] | None) -> None:
     unknown = set(ids or ()) - set(program.policies)
     if unknown:
@@ -827,6 +851,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="write one file per table (<id>.md/.csv/.json) into DIR"
     )
     p.set_defaults(run=cmd_tables)
+
+    p = verbs.add_parser(
+        "diff", help="what changed in meaning between two versions of a policy (0 none, 1 some)"
+    )
+    p.add_argument("old", help="policy file, or REV:PATH read from git (PATH from the root)")
+    p.add_argument("new", help="policy file, or REV:PATH")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="JSON (docs/diff.md)")
+    shape.add_argument("--markdown", action="store_true", help="Markdown")
+    p.set_defaults(run=cmd_diff)
 
     p = verbs.add_parser("graph", help="the rule graph: summary, or node-link JSON")
     p.add_argument("policy", nargs="*", help="policy ids (default: all)")

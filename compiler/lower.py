@@ -8,6 +8,7 @@ item is there (`compiler.check` reported anything else).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from compiler import ir
@@ -22,9 +23,10 @@ class LoweringError(PolicycError, RuntimeError):
     """The model has a defect the checker should have reported: a bug, not bad input."""
 
 
-def lower(model: Model, root: Path) -> ir.Program:
+def lower(model: Model, root: Path, texts: Mapping[str, bytes] | None = None) -> ir.Program:
     """The lowered program of a checked, error-free model; `root` is the project directory
-    (for the content hashes that version each policy)."""
+    (for the content hashes that version each policy); `texts`: the bytes of policy files
+    supplied in memory (`project.load_in_place`), by display path, hashed instead of a file."""
     enums = {
         e.name: ir.Enum(e.name, e.label, tuple(ir.EnumMember(m.name, m.label) for m in e.members))
         for e in model.enums.values()
@@ -46,7 +48,7 @@ def lower(model: Model, root: Path) -> ir.Program:
         j.name: ir.Input(j.name, n.TypeRef("bool"), j.label, judgment=True, refers=j.refers)
         for j in model.judgments.values()
     }
-    lowering = _Lowering(model, root, frozenset({*facts, *judgments}))
+    lowering = _Lowering(model, root, frozenset({*facts, *judgments}), texts or {})
     defines = {
         define.name: lowering.define(policy, define)
         for policy in model.policies.values()
@@ -79,9 +81,12 @@ def lower(model: Model, root: Path) -> ir.Program:
 
 
 class _Lowering:
-    def __init__(self, model: Model, root: Path, inputs: frozenset[str]) -> None:
+    def __init__(
+        self, model: Model, root: Path, inputs: frozenset[str], texts: Mapping[str, bytes]
+    ) -> None:
         self.model = model
         self.root = root
+        self.texts = texts
         self.inputs = inputs  # the facts and judgments: what a condition can read
         self.defines: dict[str, ir.Define] = {}  # lowered first: policies list their own
 
@@ -258,9 +263,11 @@ class _Lowering:
 
     def version(self, policy: CheckedPolicy) -> dict[str, str]:
         """Content hashes: the policy file, the shared vocabulary, and the official text."""
+        supplied = self.texts.get(policy.header.span.file)
         policy_file = Path(policy.header.span.file)
         if not policy_file.is_absolute():
             policy_file = self.root / policy_file
+        data = supplied if supplied is not None else policy_file.read_bytes()
         shared = sorted(
             p
             for p in (self.root / "policies").glob("*.policy")
@@ -270,7 +277,7 @@ class _Lowering:
         for path in shared:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         return {
-            "policy_sha256": hashlib.sha256(policy_file.read_bytes()).hexdigest(),
+            "policy_sha256": hashlib.sha256(data).hexdigest(),
             "vocabulary_sha256": digest.hexdigest(),
             "source_sha256": policy.header.source_sha256 or "",
         }

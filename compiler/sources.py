@@ -906,11 +906,17 @@ def load_source(path: Path) -> SourceDocument:
     """Read and segment an official text.  Raises SourceError naming the path."""
     try:
         data = path.read_bytes()
-        text = data.decode("utf-8")
     except FileNotFoundError as err:
         raise SourceError(path, "no such file") from err
     except OSError as err:
         raise SourceError(path, err.strerror or str(err)) from err
+    return source_from_bytes(path, data)
+
+
+def source_from_bytes(path: Path, data: bytes) -> SourceDocument:
+    """Segment an official text already read (from git, by `policyc diff`); `path` names it."""
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise SourceError(path, f"not UTF-8 text (byte offset {err.start})") from err
     return SourceDocument(

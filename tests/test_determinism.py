@@ -38,6 +38,19 @@ def copy_project(target: Path, reverse: bool, inputs: tuple[str, ...] = ("polici
     return target
 
 
+def share_history(project: Path) -> None:
+    """The site's revision pages (diffs/) read each policy's base version from git: the copy
+    reads the project's history (a `.git` file naming the project's git directory), so that
+    both builds see the same; with no git here, neither does."""
+    if shutil.which("git") is None:
+        return
+    found = subprocess.run(
+        ["git", "rev-parse", "--absolute-git-dir"], cwd=ROOT, capture_output=True, text=True
+    )
+    if found.returncode == 0:
+        (project / ".git").write_text(f"gitdir: {found.stdout.strip()}\n", encoding="utf-8")
+
+
 def build(project: Path, out: Path, seed: str, *verb: str) -> dict[str, bytes]:
     env = {**os.environ, "PYTHONHASHSEED": seed}
     env.pop("SOURCE_DATE_EPOCH", None)
@@ -68,6 +81,7 @@ def test_two_site_builds_are_byte_identical(site: Path, tmp_path: Path) -> None:
     # against a build of a copy written in reverse order, in another process and hash seed.
     seed = "4242" if os.environ.get("PYTHONHASHSEED") == "0" else "0"
     project = copy_project(tmp_path / "b", reverse=True, inputs=("policies", *SITE_INPUTS))
+    share_history(project)
     first = tree(site)
     second = build(project, tmp_path / "site-b", seed, "site")
     assert sorted(first) == sorted(second)
