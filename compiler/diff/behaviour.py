@@ -142,6 +142,7 @@ class Witness:
     old: Side
     new: Side
     found_by: str  # "exhaustive" | "search"
+    unread: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # facts old/new does not read
 
 
 @dataclass(frozen=True)
@@ -442,7 +443,12 @@ class _Analysis:
         if sides is None:
             return None
         labels = {k: self._program_of(k).input(k).label for k in as_json}
-        return Witness(kind, name, as_json, labels, sides[0], sides[1], found_by)
+        # A fact one version no longer reads is left out of its record (its validators reject
+        # a fact the policy does not have); the interpreter ignores it either way.
+        unread = tuple(
+            tuple(k for k in as_json if k not in v.policy.inputs) for v in (self.old, self.new)
+        )
+        return Witness(kind, name, as_json, labels, sides[0], sides[1], found_by, unread)
 
     # ------------------------------------------------------------ the versions, run
 
@@ -639,8 +645,8 @@ def _witness_json(w: Witness) -> dict[str, object]:
         "found_by": w.found_by,
         "facts": dict(w.facts),
         "labels": dict(w.labels),
-        "old": w.old.to_json(),
-        "new": w.new.to_json(),
+        "old": {**w.old.to_json(), "unread": list(w.unread[0])},
+        "new": {**w.new.to_json(), "unread": list(w.unread[1])},
     }
 
 
@@ -864,7 +870,8 @@ class _View:
         for i, w in enumerate(self.witnesses, 1):
             lines.append(f"情形 {i}（{_component_title(w)}）：")
             for name, value in w.facts.items():
-                lines.append(f"    {w.labels[name]}（{name}）= {_value_text(value)}")
+                shown = f"{w.labels[name]}（{name}）= {_value_text(value)}{_unread(w, name)}"
+                lines.append(f"    {shown}")
             for title, side in (("修改前", w.old), ("修改后", w.new)):
                 lines.append(f"  {title}：{_side_text(w, side)}")
         if self.omitted:
@@ -887,7 +894,8 @@ class _View:
             lines.append(f"**情形 {i}**（{md(_component_title(w))}）：")
             lines.append("")
             for name, value in w.facts.items():
-                lines.append(f"- {md(w.labels[name])}（`{md(name)}`）= {md(_value_text(value))}")
+                shown = f"{w.labels[name]}（{name}）= {_value_text(value)}{_unread(w, name)}"
+                lines.append(f"- {md(shown)}")
             lines.append("")
             for title, side, pid in (("修改前", w.old, old_id), ("修改后", w.new, new_id)):
                 rules = "、".join(f"{md(r)}（{cite(pid, c.clause)}）" for r, c in side.decided_by)
@@ -935,6 +943,15 @@ def _side_text(w: Witness, side: Side) -> str:
     result = _result_label(w, side)
     rules = "、".join(f"{r}（{c.citation}）" for r, c in side.decided_by)
     return result + (f"，依据 {rules}" if rules else "")
+
+
+def _unread(w: Witness, name: str) -> str:
+    """Marks a fact one version does not read (left out of that version's record)."""
+    if name in w.unread[0]:
+        return "〔修改前的版本不读此事实〕"
+    if name in w.unread[1]:
+        return "〔修改后的版本不读此事实〕"
+    return ""
 
 
 def _value_text(value: object) -> str:
