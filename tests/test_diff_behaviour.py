@@ -51,6 +51,11 @@ EDITS: dict[str, tuple[str, str]] = {
         "require taierzhuang_village_assistants >= 1",
         "require taierzhuang_village_assistants + 1 >= 2",
     ),
+    # 急难型 先行救助 24 hours became 48: due moments from 2024-09-27T09:00.
+    "hours": (
+        "within 24 hours from emergency_found_date",
+        "within 48 hours from emergency_found_date",
+    ),
 }
 
 
@@ -149,6 +154,16 @@ def test_a_changed_limit_gives_its_due_dates_before_and_after(parts: dict[str, P
     assert witness["facts"]["taierzhuang_checked_date"] == "2024-10-16"
 
 
+def test_a_limit_in_hours_is_counted_from_a_moment(parts: dict[str, Part]) -> None:
+    part = parts["hours"]
+    assert part.changes_meaning
+    [due] = part.json["due_dates"]  # type: ignore[misc]
+    assert due["start"] == "2024-09-27T09:00:00"
+    assert (due["old"]["due"], due["new"]["due"]) == ("2024-09-28T09:00", "2024-09-29T09:00")
+    [witness] = part.json["witnesses"]  # type: ignore[misc]
+    assert (witness["old"]["result"], witness["new"]["result"]) == ("fail", "pass")
+
+
 def test_a_removed_exclusion_relieves_a_case_it_excluded(parts: dict[str, Part]) -> None:
     part = parts["no_exclusion"]
     assert part.changes_meaning
@@ -222,7 +237,7 @@ def _compiled(module: ModuleType, component: str, name: str, facts: dict[str, An
     return next((r.status for r in results if r.rule == name), "absent")
 
 
-@pytest.mark.parametrize("name", ["limit", "no_exclusion", "boundary"])
+@pytest.mark.parametrize("name", ["limit", "no_exclusion", "boundary", "hours"])
 def test_every_witness_holds_in_the_interpreter_and_the_generated_validators(
     parts: dict[str, Part],
     versions: dict[str, Version],
@@ -256,7 +271,10 @@ def test_every_witness_holds_in_the_interpreter_and_the_generated_validators(
 # ---------------------------------------------------------------- outputs
 
 
-@pytest.mark.parametrize("name", ["limit", "no_exclusion", "boundary", "renamed", "reordered"])
+SNAPSHOTS = ("limit", "no_exclusion", "boundary", "renamed", "reordered", "hours")
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
 def test_outputs_snapshot(
     parts: dict[str, Part], name: str, text_snapshot: SnapshotAssertion
 ) -> None:

@@ -48,7 +48,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any, assert_never
 
 from compiler import ir
@@ -73,6 +73,8 @@ from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.tables import periods
 
 START = EXAMPLE_START
+# A limit counted in hours runs from a moment (`policyc due --start` with a time of day).
+START_MOMENT = datetime.combine(START, time(9, 0))
 # 3^8 = 6561 cases, each decided by both versions: about a second.  More facts than this and
 # the component is searched instead (and may be undecided).
 MAX_EXHAUSTIVE_FACTS = 8
@@ -143,6 +145,7 @@ class Witness:
     new: Side
     found_by: str  # "exhaustive" | "search"
     unread: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # facts old/new does not read
+    shown: Mapping[str, str] | None = None  # each value in words (是/否, an enum's label)
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ class DueChange:
     old: ir.Limit | None
     new: ir.Limit | None
     changed: tuple[str, ...]  # which of _CHANGED_LABELS
+    start: date  # START, or START_MOMENT when either limit counts hours
     old_due: Mapping[str, object] | None  # the `policyc due` entry
     new_due: Mapping[str, object] | None
 
@@ -202,6 +206,7 @@ class DueChange:
             }
 
         return {
+            "start": self.start.isoformat(),
             "changed": list(self.changed),
             "differs": self.differs,
             "old": side(self.old, self.old_due),
@@ -264,11 +269,17 @@ class _Analysis:
             return sides if self._key(sides[0], old=True) != self._key(sides[1]) else None
 
         changed = [(o, w) for o, w in pairs if not self._same(o, w)]
+        deciding = [rule for pair in changed for rule in pair if rule is not None]
+        if any(r.kind is not Kind.SITUATION and r.kind not in DECISION_KINDS for r in deciding):
+            # An outcome's grants or a liability changed: they show when relief applies, so
+            # every situation of either version is a goal.
+            deciding += [r for v in (self.old, self.new) for r in v.policy.of_kind(Kind.SITUATION)]
         goals = [
             (version, goal, accept)
-            for o, w in changed
-            for version, rule in ((self.old, o), (self.new, w))
-            if rule is not None and rule.kind in DECISION_KINDS
+            for rule in deciding
+            if rule.kind in DECISION_KINDS
+            for version in (self.old, self.new)
+            if any(r is rule for r in version.policy.rules)
             for goal, accept in rule_goals(version.program, version.policy, rule) or []
         ]
         self._compare(
@@ -304,12 +315,14 @@ class _Analysis:
         if not changed:
             self.equal += 1
             return
-        old_due = self._due(self.old, old_limit)
-        new_due = self._due(self.new, new_limit)
-        change = DueChange(old_limit, new_limit, changed, old_due, new_due)
+        hours = any(x is not None and x.amount.unit == "hours" for x in (old_limit, new_limit))
+        start = START_MOMENT if hours else START
+        old_due = self._due(self.old, old_limit, start)
+        new_due = self._due(self.new, new_limit, start)
+        change = DueChange(old_limit, new_limit, changed, start, old_due, new_due)
         if set(changed) - {"when", "extend"} or change.differs:
             self.dues.append(change)
-        witnesses = self._limit_witnesses(old_limit, new_limit, old_due, new_due)
+        witnesses = self._limit_witnesses(old_limit, new_limit, start, old_due, new_due)
         self.witnesses += witnesses
         result = (
             "different"
@@ -323,21 +336,22 @@ class _Analysis:
         self,
         old_limit: ir.Limit | None,
         new_limit: ir.Limit | None,
+        start: date,
         old_due: Mapping[str, object] | None,
         new_due: Mapping[str, object] | None,
     ) -> list[Witness]:
-        """A record on which the limit's check differs: started on START and ended on the
+        """A record on which the limit's check differs: started on `start` and ended on the
         later due date (in time for one version, late for the other), with the facts that make
         the limit's condition hold, found by the solver in each version."""
         limits = [x for x in (old_limit, new_limit) if x is not None]
         if any(x.start is None or x.end is None for x in limits):
             return []
         dues = sorted(d for d in (_due_day(old_due), _due_day(new_due)) if d is not None)
-        end = dues[-1] if dues else START
-        dates = {}
+        end = dues[-1] if dues else start
+        dates: dict[str, n.Value] = {}
         for limit in limits:
             assert limit.start is not None and limit.end is not None
-            dates[limit.start], dates[limit.end] = START, end
+            dates[limit.start], dates[limit.end] = start, end
 
         def status(version: Version, limit: ir.Limit | None, facts: Facts) -> Side:
             if limit is None:
@@ -445,10 +459,24 @@ class _Analysis:
         labels = {k: self._program_of(k).input(k).label for k in as_json}
         # A fact one version no longer reads is left out of its record (its validators reject
         # a fact the policy does not have); the interpreter ignores it either way.
-        unread = tuple(
-            tuple(k for k in as_json if k not in v.policy.inputs) for v in (self.old, self.new)
+        unread = (
+            tuple(k for k in as_json if k not in self.old.policy.inputs),
+            tuple(k for k in as_json if k not in self.new.policy.inputs),
         )
-        return Witness(kind, name, as_json, labels, sides[0], sides[1], found_by, unread)
+        shown = {k: self._value_text(k, v) for k, v in as_json.items()}
+        return Witness(kind, name, as_json, labels, sides[0], sides[1], found_by, unread, shown)
+
+    def _value_text(self, name: str, value: object) -> str:
+        program = self._program_of(name)
+        type_ = program.input(name).type
+        if type_.name == "enum" and isinstance(value, str):
+            member = program.enums[type_.enum or ""].member(value)
+            return f"{member.label}（{value}）" if member is not None else value
+        if value is True:
+            return "是"
+        if value is False:
+            return "否"
+        return str(value)
 
     # ------------------------------------------------------------ the versions, run
 
@@ -471,13 +499,15 @@ class _Analysis:
         results = check_record(tables, facts, _official_calendar())
         return {r.rule: r.status for r in results}
 
-    def _due(self, version: Version, limit: ir.Limit | None) -> Mapping[str, object] | None:
-        """The `policyc due` entry of the limit from START (as comparison._due computes it)."""
+    def _due(
+        self, version: Version, limit: ir.Limit | None, start: date
+    ) -> Mapping[str, object] | None:
+        """The `policyc due` entry of the limit from `start` (as comparison._due computes it)."""
         if limit is None:
             return None
         tables = info(version.program, version.policy)
         chosen = [x for x in tables.limits if x.name == limit.name]
-        report = runtime_cli.due_json(tables, chosen, START, _official_calendar())
+        report = runtime_cli.due_json(tables, chosen, start, _official_calendar())
         entries: Any = report["limits"]
         entry: Mapping[str, object] = entries[0]
         return entry
@@ -558,10 +588,11 @@ def _name(x: ir.Rule | ir.Limit | None) -> str | None:
 
 
 def _due_day(entry: Mapping[str, object] | None) -> date | None:
+    """The due date (or moment, for hours) of a `policyc due` entry."""
     due = None if entry is None else entry.get("due")
-    if not isinstance(due, str) or "T" in due:
+    if not isinstance(due, str):
         return None
-    return date.fromisoformat(due)
+    return datetime.fromisoformat(due) if "T" in due else date.fromisoformat(due)
 
 
 def _reads(version: Version, rule: ir.Rule) -> tuple[str, ...]:
@@ -870,14 +901,14 @@ class _View:
         for i, w in enumerate(self.witnesses, 1):
             lines.append(f"情形 {i}（{_component_title(w)}）：")
             for name, value in w.facts.items():
-                shown = f"{w.labels[name]}（{name}）= {_value_text(value)}{_unread(w, name)}"
+                shown = f"{w.labels[name]}（{name}）= {_shown(w, name, value)}{_unread(w, name)}"
                 lines.append(f"    {shown}")
             for title, side in (("修改前", w.old), ("修改后", w.new)):
                 lines.append(f"  {title}：{_side_text(w, side)}")
         if self.omitted:
             lines.append(f"另有 {self.omitted} 个情形未列出（见 --json）")
         for d in self.dues:
-            lines.append(f"时限 {_due_name(d)}（自 {START.isoformat()} 起算）：")
+            lines.append(f"时限 {_due_name(d)}（自 {d.start.isoformat()} 起算）：")
             old, new = self.analysis.old.program, self.analysis.new.program
             lines.append(f"  修改前：{_due_side(d.old, d.old_due, old)}")
             lines.append(f"  修改后：{_due_side(d.new, d.new_due, new)}")
@@ -894,7 +925,7 @@ class _View:
             lines.append(f"**情形 {i}**（{md(_component_title(w))}）：")
             lines.append("")
             for name, value in w.facts.items():
-                shown = f"{w.labels[name]}（{name}）= {_value_text(value)}{_unread(w, name)}"
+                shown = f"{w.labels[name]}（{name}）= {_shown(w, name, value)}{_unread(w, name)}"
                 lines.append(f"- {md(shown)}")
             lines.append("")
             for title, side, pid in (("修改前", w.old, old_id), ("修改后", w.new, new_id)):
@@ -906,7 +937,13 @@ class _View:
             lines += [f"另有 {self.omitted} 个情形未列出（见 JSON）。", ""]
         if self.dues:
             lines += [
-                f"时限的截止日（自 {START.isoformat()} 起算，按官方工作日历，起算日不计入）：",
+                f"时限的截止日（自 {START.isoformat()} 起算，按官方工作日历，起算日不计入"
+                + (
+                    f"；按小时计的自 {START_MOMENT.isoformat()} 起算"
+                    if any(d.start == START_MOMENT for d in self.dues)
+                    else ""
+                )
+                + "）：",
                 "",
                 "| 时限 | 变化 | 修改前 | 修改后 |",
                 "| --- | --- | --- | --- |",
@@ -954,12 +991,8 @@ def _unread(w: Witness, name: str) -> str:
     return ""
 
 
-def _value_text(value: object) -> str:
-    if value is True:
-        return "是"
-    if value is False:
-        return "否"
-    return str(value)
+def _shown(w: Witness, name: str, value: object) -> str:
+    return w.shown[name] if w.shown is not None else str(value)
 
 
 def _due_name(d: DueChange) -> str:
