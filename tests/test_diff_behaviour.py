@@ -39,22 +39,40 @@ CALENDAR = load_calendar()
 VARIANTS = ("renamed", "reworded", "limit", "no_exclusion", "boundary")
 
 # Edits made here, to the real policy, on top of the data files.
-EDITS: dict[str, tuple[str, str]] = {
+EDITS: dict[str, tuple[tuple[str, str], ...]] = {
     # `a or b` written `b or a`: the structure differs, the meaning does not; 8 yes/no facts.
     "reordered": (
-        "when taierzhuang_concealed_household or taierzhuang_concealed_changes",
-        "when taierzhuang_concealed_changes or taierzhuang_concealed_household",
+        (
+            "when taierzhuang_concealed_household or taierzhuang_concealed_changes",
+            "when taierzhuang_concealed_changes or taierzhuang_concealed_household",
+        ),
     ),
     # x >= 1 written x + 1 >= 2: equivalent, but a number cannot be enumerated, and no case
     # tells them apart: the part must say it could not decide.
     "rewritten_number": (
-        "require taierzhuang_village_assistants >= 1",
-        "require taierzhuang_village_assistants + 1 >= 2",
+        (
+            "require taierzhuang_village_assistants >= 1",
+            "require taierzhuang_village_assistants + 1 >= 2",
+        ),
     ),
     # 急难型 先行救助 24 hours became 48: due moments from 2024-09-27T09:00.
     "hours": (
-        "within 24 hours from emergency_found_date",
-        "within 48 hours from emergency_found_date",
+        (
+            "within 24 hours from emergency_found_date",
+            "within 48 hours from emergency_found_date",
+        ),
+    ),
+    # A fact only the new version has: the old version's record must leave it out.
+    "new_fact": (
+        (
+            "require taierzhuang_village_assistants >= 1",
+            "require taierzhuang_village_assistants >= 1 or taierzhuang_assistants_waived",
+        ),
+        (
+            "fact taierzhuang_village_workstation:",
+            'fact taierzhuang_assistants_waived: bool "（测试用）免予配备协理员"\n'
+            "fact taierzhuang_village_workstation:",
+        ),
     ),
 }
 
@@ -76,9 +94,11 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Version]:
         policy = (DATA / variant / "taierzhuang.policy").read_text(encoding="utf-8")
         text = (DATA / variant / "sources" / "taierzhuang.txt").read_bytes()
         found[variant] = _project(tmp_path_factory.mktemp(variant), policy, text)
-    for name, (old, new) in EDITS.items():
-        assert REAL_POLICY.count(old) == 1
-        edited = REAL_POLICY.replace(old, new)
+    for name, edits in EDITS.items():
+        edited = REAL_POLICY
+        for old, new in edits:
+            assert edited.count(old) == 1, old
+            edited = edited.replace(old, new)
         found[name] = _project(tmp_path_factory.mktemp(name), edited, REAL_TEXT)
     return found
 
@@ -164,6 +184,21 @@ def test_a_limit_in_hours_is_counted_from_a_moment(parts: dict[str, Part]) -> No
     assert (witness["old"]["result"], witness["new"]["result"]) == ("fail", "pass")
 
 
+def test_a_fact_new_in_one_version_is_left_out_of_the_other_versions_record(
+    parts: dict[str, Part],
+) -> None:
+    part = parts["new_fact"]
+    assert part.changes_meaning
+    witnesses: Any = part.json["witnesses"]
+    [waived] = [w for w in witnesses if "taierzhuang_assistants_waived" in w["facts"]]
+    assert waived["facts"] == {"taierzhuang_assistants_waived": True}
+    assert waived["old"]["unread"] == ["taierzhuang_assistants_waived"]
+    assert waived["new"]["unread"] == []
+    # The old version's record has none of the rule's facts: its check is skipped.
+    assert (waived["old"]["result"], waived["new"]["result"]) == ("skipped", "pass")
+    assert "修改前的版本不读此事实" in "\n".join(part.text)
+
+
 def test_a_removed_exclusion_relieves_a_case_it_excluded(parts: dict[str, Part]) -> None:
     part = parts["no_exclusion"]
     assert part.changes_meaning
@@ -237,7 +272,7 @@ def _compiled(module: ModuleType, component: str, name: str, facts: dict[str, An
     return next((r.status for r in results if r.rule == name), "absent")
 
 
-@pytest.mark.parametrize("name", ["limit", "no_exclusion", "boundary", "hours"])
+@pytest.mark.parametrize("name", ["limit", "no_exclusion", "boundary", "hours", "new_fact"])
 def test_every_witness_holds_in_the_interpreter_and_the_generated_validators(
     parts: dict[str, Part],
     versions: dict[str, Version],

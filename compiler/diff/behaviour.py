@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any, assert_never
 
@@ -69,7 +69,9 @@ from compiler.examples import (
 from compiler.interpret import FactError, coerce_facts, decide, info
 from compiler.runtime import cli as runtime_cli
 from compiler.runtime.checks import check_record
+from compiler.runtime.cli import InputError
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
+from compiler.runtime.timelimits import CalendarNotCovered
 from compiler.tables import periods
 
 START = EXAMPLE_START
@@ -202,7 +204,7 @@ class DueChange:
                 "from": limit.start,
                 "until": limit.end,
                 "due": entry.get("due"),
-                "text": _due_text(entry),
+                "text": _entry_text(entry),
             }
 
         return {
@@ -212,6 +214,12 @@ class DueChange:
             "old": side(self.old, self.old_due),
             "new": side(self.new, self.new_due),
         }
+
+
+def _entry_text(entry: Mapping[str, object]) -> str:
+    """The due date as the comparison tables write it, or why there is none."""
+    error = entry.get("error")
+    return f"—（{error}）" if error is not None else _due_text(entry)
 
 
 def _due_key(entry: Mapping[str, object] | None) -> object:
@@ -264,13 +272,14 @@ class _Analysis:
         old_name = self.old.policy.header.decision
         name = self.new.policy.header.decision or old_name or "decision"
 
+        @_guarded
         def compare(facts: Facts) -> tuple[Side, Side] | None:
             sides = (self._decide(self.old, facts), self._decide(self.new, facts))
             return sides if self._key(sides[0], old=True) != self._key(sides[1]) else None
 
         changed = [(o, w) for o, w in pairs if not self._same(o, w)]
         deciding = [rule for pair in changed for rule in pair if rule is not None]
-        if any(r.kind is not Kind.SITUATION and r.kind not in DECISION_KINDS for r in deciding):
+        if any(r.kind not in DECISION_KINDS for r in deciding):
             # An outcome's grants or a liability changed: they show when relief applies, so
             # every situation of either version is a goal.
             deciding += [r for v in (self.old, self.new) for r in v.policy.of_kind(Kind.SITUATION)]
@@ -294,9 +303,10 @@ class _Analysis:
         def status(version: Version, rule: ir.Rule | None, facts: Facts) -> Side:
             if rule is None:
                 return Side(version.policy.id, "absent", ())
-            found = self._checks(version, facts).get(rule.name, "skipped")
+            found = self._status(version, rule.name, facts)
             return Side(version.policy.id, found, ((rule.name, rule.clause),))
 
+        @_guarded
         def compare(facts: Facts) -> tuple[Side, Side] | None:
             sides = (status(self.old, old_rule, facts), status(self.new, new_rule, facts))
             return sides if sides[0].result != sides[1].result else None
@@ -356,9 +366,10 @@ class _Analysis:
         def status(version: Version, limit: ir.Limit | None, facts: Facts) -> Side:
             if limit is None:
                 return Side(version.policy.id, "absent", ())
-            found = self._checks(version, facts).get(limit.name, "skipped")
+            found = self._status(version, limit.name, facts)
             return Side(version.policy.id, found, ((limit.name, limit.clause),))
 
+        @_guarded
         def compare(facts: Facts) -> tuple[Side, Side] | None:
             full = {**facts, **dates}
             sides = (status(self.old, old_limit, full), status(self.new, new_limit, full))
@@ -366,7 +377,7 @@ class _Analysis:
 
         def settled(facts: Mapping[str, n.Value]) -> bool:
             sides = compare(dict(facts))
-            return sides is not None and not {sides[0].result, sides[1].result} & _OPEN
+            return sides is not None and not _unsettled(sides)
 
         name = _name(new_limit) or _name(old_limit) or ""
 
@@ -375,11 +386,18 @@ class _Analysis:
         def differs(facts: Mapping[str, n.Value]) -> bool:
             return compare(dict(facts)) is not None
 
+        # The limit's condition holding in one version, then not holding (a condition added
+        # or narrowed shows only where it fails).
+        goals = [
+            (version, goal)
+            for version, one in ((self.new, new_limit), (self.old, old_limit))
+            if one is not None
+            for goal in (
+                [one.when, n.Not(one.when, _TRUE.span)] if one.when is not None else [_TRUE]
+            )
+        ]
         for accept in (settled, differs):
-            for version, one in ((self.new, new_limit), (self.old, old_limit)):
-                if one is None:
-                    continue
-                goal = one.when if one.when is not None else _TRUE
+            for version, goal in goals:
                 found = solve(version.program, goal, accept)
                 if found.facts is None:
                     continue
@@ -397,7 +415,7 @@ class _Analysis:
         old_name: str | None,
         new_name: str,
         rules: list[ir.Rule],
-        compare: Callable[[Facts], tuple[Side, Side] | None],
+        compare: Compare,
         goals: list[tuple[Version, n.Expr, Accept]],
     ) -> None:
         names = sorted(
@@ -419,11 +437,19 @@ class _Analysis:
         witnesses = []
         seen: set[str] = set()
         for version, goal, accept in goals:
+            # A case on which both versions settle the question first (the clearer witness),
+            # else any on which they differ.
+            for settled in (True, False):
 
-            def both(f: Mapping[str, n.Value], a: Accept = accept) -> bool:
-                return a(f) and compare(dict(f)) is not None
+                def both(f: Mapping[str, n.Value], a: Accept = accept, s: bool = settled) -> bool:
+                    if not a(f):
+                        return False
+                    sides = compare(dict(f))
+                    return sides is not None and not (s and _unsettled(sides))
 
-            solution = solve(version.program, goal, both)
+                solution = solve(version.program, goal, both)
+                if solution.facts is not None:
+                    break
             if solution.facts is None:
                 continue
             witness = self._witness(kind, new_name, solution.facts, compare, "search")
@@ -439,21 +465,25 @@ class _Analysis:
         kind: str,
         name: str,
         facts: Facts,
-        compare: Callable[[Facts], tuple[Side, Side] | None],
+        compare: Compare,
         found_by: str,
     ) -> Witness | None:
         """The case as JSON, verified again after a round trip through JSON read by each
         version (what `policyc decide --facts` and a record would give): None if it no longer
         differs or a version cannot read it."""
         as_json = {k: fact_json(self._program_of(k), k, v) for k, v in sorted(facts.items())}
+        # Each version reads the facts it knows (a fact new in one version is unknown to the
+        # other, which never reads it); where both know a fact, they must read the same value.
         try:
-            old_facts = coerce_facts(self.old.program, as_json)
-            new_facts = coerce_facts(self.new.program, as_json)
+            old_facts, new_facts = (
+                coerce_facts(v.program, {k: x for k, x in as_json.items() if v.program.is_input(k)})
+                for v in (self.old, self.new)
+            )
         except FactError:
             return None
-        if old_facts != new_facts:
+        if any(old_facts[k] != new_facts[k] for k in old_facts.keys() & new_facts.keys()):
             return None
-        sides = compare(old_facts)
+        sides = compare({**old_facts, **new_facts})
         if sides is None:
             return None
         labels = {k: self._program_of(k).input(k).label for k in as_json}
@@ -481,7 +511,10 @@ class _Analysis:
     # ------------------------------------------------------------ the versions, run
 
     def _decide(self, version: Version, facts: Mapping[str, Any]) -> Side:
-        decision = decide(version.program, version.policy, facts)
+        try:
+            decision = decide(version.program, version.policy, facts)
+        except (ArithmeticError, ValueError, RecursionError) as error:
+            raise _Unrunnable from error
         rules = {r.name: r for r in version.policy.rules}
         decided_by = tuple((s.rule.name, rules[s.rule.name].clause) for s in decision.decisive)
         return Side(version.policy.id, str(decision.outcome), decided_by, decision.grants)
@@ -494,10 +527,21 @@ class _Analysis:
             names = [self.old_to_new.get(x, f"\0{x}") for x in names]
         return (side.result, frozenset(side.grants), frozenset(names))
 
-    def _checks(self, version: Version, facts: Mapping[str, Any]) -> dict[str, str]:
+    def _status(self, version: Version, name: str, facts: Mapping[str, Any]) -> str:
+        """The status of one check (a rule's or a limit's) on a record, run alone: the other
+        checks of the policy cannot fail it.  Raises _Unrunnable when the record cannot be
+        checked (a date past the official calendar, arithmetic that fails)."""
         tables = info(version.program, version.policy)
-        results = check_record(tables, facts, _official_calendar())
-        return {r.rule: r.status for r in results}
+        alone = replace(
+            tables,
+            rules=tuple(r for r in tables.rules if r.name == name),
+            limits=tuple(x for x in tables.limits if x.name == name),
+        )
+        try:
+            results = check_record(alone, facts, _official_calendar())
+        except (CalendarNotCovered, FactError, ArithmeticError, ValueError) as error:
+            raise _Unrunnable from error
+        return next((r.status for r in results if r.rule == name), "skipped")
 
     def _due(
         self, version: Version, limit: ir.Limit | None, start: date
@@ -507,7 +551,10 @@ class _Analysis:
             return None
         tables = info(version.program, version.policy)
         chosen = [x for x in tables.limits if x.name == limit.name]
-        report = runtime_cli.due_json(tables, chosen, start, _official_calendar())
+        try:
+            report = runtime_cli.due_json(tables, chosen, start, _official_calendar())
+        except InputError as error:  # counted past the calendar's years, or past 9999
+            return {"due": None, "error": str(error)}
         entries: Any = report["limits"]
         entry: Mapping[str, object] = entries[0]
         return entry
@@ -573,6 +620,29 @@ _OPEN = frozenset({"undetermined", "needs_judgment", "skipped"})
 _TRUE = n.Literal(True, n.TypeRef("bool"), n.Span("<diff goal>", 0, 0, 0, 0))
 
 
+def _unsettled(sides: tuple[Side, Side]) -> bool:
+    return bool({sides[0].result, sides[1].result} & _OPEN)
+
+
+class _Unrunnable(Exception):
+    """A case a version cannot be run on (see `_Analysis._status`): it is no witness."""
+
+
+Compare = Callable[[Facts], tuple[Side, Side] | None]
+
+
+def _guarded(compare: Compare) -> Compare:
+    """`compare`, with a case that cannot be run on both versions telling nothing apart."""
+
+    def guarded(facts: Facts) -> tuple[Side, Side] | None:
+        try:
+            return compare(facts)
+        except _Unrunnable:
+            return None
+
+    return guarded
+
+
 def _always(facts: Mapping[str, n.Value]) -> bool:
     return True
 
@@ -617,7 +687,7 @@ def _check_goals(rule: ir.Rule) -> list[n.Expr]:
 
 def _enumerate(
     names: list[str],
-    compare: Callable[[Facts], tuple[Side, Side] | None],
+    compare: Compare,
     judgment: Callable[[str], bool],
 ) -> tuple[int, list[Facts]]:
     """Every case of the yes/no facts (true, false, not given): the count, and per kind of
@@ -890,7 +960,7 @@ class _View:
         how = {
             "exhaustive": f"穷举 {c.cases} 种情形（{len(c.facts)} 项是非事实）",
             "search": "按规则搜索",
-            "dates": "按日期",
+            "dates": "按截止日与适用条件",
         }[c.method]
         return f"{what} {names}：{VERDICT_LABELS[c.result]}（{how}）"
 
@@ -1009,7 +1079,7 @@ def _due_side(
     unit = UNIT_LABELS.get(limit.amount.unit, limit.amount.unit)
     period = periods(program).get(limit.excluding or "", limit.excluding)
     excluded = f"，不含{period}（截止日另加其工作日）" if period else ""
-    return f"{limit.amount.amount} {unit}{excluded}：{_due_text(entry)}"
+    return f"{limit.amount.amount} {unit}{excluded}：{_entry_text(entry)}"
 
 
 __all__ = ["MAX_EXHAUSTIVE_FACTS", "START", "Component", "Side", "Witness", "part"]
