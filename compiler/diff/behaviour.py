@@ -38,9 +38,13 @@ Witnesses in a component that cannot be enumerated come from the example solver:
 changed, added or removed rule, the goals under which it decides in its own version
 (`examples.rule_goals`: a situation that applies, an exclusion that excludes …, or for a check
 its condition holding with the requirement met, then with it not met), accepted only when the
-other version's result differs; each is minimal (`examples.minimize`).  Enumerated components
-keep, per kind of difference (the two outcomes and grounds), the case with the fewest facts,
-minimised too.  At most `MAX_WITNESSES` are shown; the rest are counted.
+other version's result differs, a case on which both versions settle the question tried first;
+each is minimal (`examples.minimize`).  A time limit's record starts on `START` and ends on the
+later due date, with its condition made to hold, then to fail, in each version.  Enumerated
+components keep, per kind of difference (the two results), the case with the fewest judgments,
+then the fewest facts, minimised too.  Every witness is written as JSON facts, read back by
+each version and run again; a fact one version does not read is left out of its record
+(`unread`).  At most `MAX_WITNESSES` are shown, settled ones first; the rest are counted.
 """
 
 from __future__ import annotations
@@ -77,8 +81,8 @@ from compiler.tables import periods
 START = EXAMPLE_START
 # A limit counted in hours runs from a moment (`policyc due --start` with a time of day).
 START_MOMENT = datetime.combine(START, time(9, 0))
-# 3^8 = 6561 cases, each decided by both versions: about a second.  More facts than this and
-# the component is searched instead (and may be undecided).
+# 3^8 = 6561 cases, each decided by both versions: one to two seconds.  More facts than this
+# and the component is searched instead (and may be undecided).
 MAX_EXHAUSTIVE_FACTS = 8
 MAX_WITNESSES = 8
 
