@@ -61,6 +61,7 @@ from compiler.backends.site.page import EXAMPLE_START
 from compiler.backends.site.render import text as md
 from compiler.comparison import UNIT_LABELS, _due_text, _official_calendar
 from compiler.diff.part import Cite, Part, Version
+from compiler.errors import PolicycError
 from compiler.examples import (
     MAX_DEPTH,
     Accept,
@@ -628,8 +629,9 @@ def _unsettled(sides: tuple[Side, Side]) -> bool:
     return bool({sides[0].result, sides[1].result} & _OPEN)
 
 
-class _Unrunnable(Exception):
-    """A case a version cannot be run on (see `_Analysis._status`): it is no witness."""
+class _Unrunnable(PolicycError):
+    """A case a version cannot be run on (see `_Analysis._status`): it is no witness.  Caught
+    inside this module (`_guarded`), never raised to a caller."""
 
 
 Compare = Callable[[Facts], tuple[Side, Side] | None]
