@@ -215,6 +215,16 @@ def _targets(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> list[_Tar
     return [_Target(_all_of(conditions), holds)]
 
 
+def rule_goals(
+    program: ir.Program, policy: ir.Policy, rule: ir.Rule
+) -> list[tuple[n.Expr, Accept]] | None:
+    """The goals an example of `rule` must reach, each with the check it must pass (None: the
+    rule has no condition): for other analyses that look for cases where a rule decides (the
+    diff's witnesses, `compiler.diff.behaviour`), so that "the rule decides" means one thing."""
+    targets = _targets(program, policy, rule)
+    return None if targets is None else [(t.goal, t.accept) for t in targets]
+
+
 def _situation_target(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> _Target:
     # Unknown facts leave the decision undetermined, so the gates must be known to hold and
     # every exclusion that could defeat the situation known not to.

@@ -27,6 +27,7 @@ WALKERS = {
     "compiler/backends/exprcode.py": 1,  # ExprCompiler.expr (Python and JavaScript)
     "compiler/comparison.py": 1,  # the tables' polarity of a concept's facts
     "compiler/backends/site/words.py": 1,  # condition: an expression read aloud in Chinese
+    "compiler/diff/behaviour.py": 1,  # _canon: an expression without positions, compared
 }
 
 NEW_VARIANTS = '''
