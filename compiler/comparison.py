@@ -340,7 +340,7 @@ def _input_label(program: ir.Program, name: str | None) -> str:
 def _due(program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date) -> str:
     """The due date from `start`, computed by the runtime's one algorithm (`Limit.reckon`)
     through the path `policyc due` takes (`runtime.cli.due_json`), on the official calendar."""
-    return _due_text(due_entry(program, policy, limit, start))
+    return due_text(due_entry(program, policy, limit, start))
 
 
 def due_entry(
@@ -353,28 +353,19 @@ def due_entry(
 
     tables = info(program, policy)
     chosen = [x for x in tables.limits if x.name == limit.name]
-    report = runtime_cli.due_json(tables, chosen, start, _official_calendar())
+    report = runtime_cli.due_json(tables, chosen, start, official_calendar())
     entries: Any = report["limits"]
     entry: dict[str, Any] = entries[0]
     return entry
 
 
-def due_text(entry: Mapping[str, Any]) -> str:
-    """The table's words for a due entry (`due_entry`)."""
-    return _due_text(entry)
-
-
-def official_calendar() -> WorkdayCalendar:
-    return _official_calendar()
-
-
 @cache
-def _official_calendar() -> WorkdayCalendar:
+def official_calendar() -> WorkdayCalendar:
     """The bundled official calendar (working days, statutory holidays), read once."""
     return load_calendar([])
 
 
-def _due_text(entry: Mapping[str, Any]) -> str:
+def due_text(entry: Mapping[str, Any]) -> str:
     due = entry.get("due")
     if due is None:
         text = "—（按小时计算，须知起算时刻）"

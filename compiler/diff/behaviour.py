@@ -59,7 +59,7 @@ from compiler import ir
 from compiler import nodes as n
 from compiler.backends.site.page import EXAMPLE_START
 from compiler.backends.site.render import text as md
-from compiler.comparison import UNIT_LABELS, _due_text, _official_calendar
+from compiler.comparison import UNIT_LABELS, due_text, official_calendar
 from compiler.diff.part import Cite, Part, Version
 from compiler.errors import PolicycError
 from compiler.examples import (
@@ -224,7 +224,7 @@ class DueChange:
 def _entry_text(entry: Mapping[str, object]) -> str:
     """The due date as the comparison tables write it, or why there is none."""
     error = entry.get("error")
-    return f"—（{error}）" if error is not None else _due_text(entry)
+    return f"—（{error}）" if error is not None else due_text(entry)
 
 
 def _due_key(entry: Mapping[str, object] | None) -> object:
@@ -543,7 +543,7 @@ class _Analysis:
             limits=tuple(x for x in tables.limits if x.name == name),
         )
         try:
-            results = check_record(alone, facts, _official_calendar())
+            results = check_record(alone, facts, official_calendar())
         except (CalendarNotCovered, FactError, ArithmeticError, ValueError) as error:
             raise _Unrunnable from error
         return next((r.status for r in results if r.rule == name), "skipped")
@@ -557,7 +557,7 @@ class _Analysis:
         tables = info(version.program, version.policy)
         chosen = [x for x in tables.limits if x.name == limit.name]
         try:
-            report = runtime_cli.due_json(tables, chosen, start, _official_calendar())
+            report = runtime_cli.due_json(tables, chosen, start, official_calendar())
         except InputError as error:  # counted past the calendar's years, or past 9999
             return {"due": None, "error": str(error)}
         entries: Any = report["limits"]

@@ -1,10 +1,12 @@
 """The diff's report: the parts in order, the verdict, and the exit code.
 
 The verdict is "no change in meaning" exactly when no part found a change in meaning
-(`Part.changes_meaning`).  Today that is the rules part's structural comparison (renames and
-reorderings applied); the behaviour part (cases decided differently, verified by running both
-versions) joins the list in `analyses`, and its `changes_meaning` joins the verdict the same
-way: the verdict is never decided by one part alone.
+(`Part.changes_meaning`): the rules part's structural comparison (renames and reorderings
+applied) or the behaviour part (cases decided differently, verified by running both versions,
+and due dates that moved).  A structural change that the behaviour part could not confirm
+with a case still counts as a change (the rules part compares more than the behaviour part
+runs: what relief covers, for one), and the verdict says that no case was found; the verdict
+is never decided by one part alone.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Final, TextIO
 
-from compiler.diff import rules, text
+from compiler.diff import behaviour, rules, text
 from compiler.diff.markdown import inert
 from compiler.diff.part import Cite, Part, Version
 from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK
@@ -27,12 +29,12 @@ JSON_VERSION: Final = 1
 NO_CHANGE: Final = "含义没有变化"
 CHANGE: Final = "含义有变化"
 
-# The analyses, in report order.  compiler.diff.behaviour.part joins here.
+# The analyses, in report order.
 Analysis = Callable[[Version, Version], Part]
 
 
 def analyses() -> tuple[Analysis, ...]:
-    return (text.part, rules.part)
+    return (text.part, rules.part, behaviour.part)
 
 
 def parts(old: Version, new: Version) -> tuple[Part, ...]:
@@ -50,10 +52,24 @@ def exit_code(found: Sequence[Part]) -> int:
 
 def _verdict(found: Sequence[Part]) -> str:
     if changes_meaning(found):
-        return CHANGE
+        return CHANGE + _confirmation(found)
     if any(p.changed for p in found):
         return f"{NO_CHANGE}（只有文字、编号、名称或顺序的变化）"
     return f"{NO_CHANGE}（两个版本相同）"
+
+
+def _confirmation(found: Sequence[Part]) -> str:
+    """Whether running both versions confirmed the change: what a reader most wants to know."""
+    ran = next((p for p in found if p.id == "behaviour"), None)
+    if ran is None:
+        return ""
+    match ran.json.get("verdict"):
+        case "different":
+            return "（已由两个版本实际运行的案例证实）"
+        case "equivalent":
+            return "（规则写法有改变；在所查的全部情形上两个版本的判断相同，请人工确认）"
+        case _:
+            return "（规则写法有改变；在搜索上限内未找到两个版本判断不同的案例，请人工确认）"
 
 
 def to_json(found: Sequence[Part], old: Version, new: Version) -> str:
