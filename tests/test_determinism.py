@@ -64,8 +64,9 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
 
 @pytest.mark.site
 def test_two_site_builds_are_byte_identical(site: Path, tmp_path: Path) -> None:
-    # One extra build: the session's site (built in this process, under pytest's hash seed)
-    # against a build of a copy written in reverse order, in another process and hash seed.
+    # One extra build: the session's site (built in this process under pytest's hash seed, or
+    # by `policyc site` before the tests, see POLICYC_SITE_DIR) against a build of a copy
+    # written in reverse order, in another process and hash seed.
     seed = "4242" if os.environ.get("PYTHONHASHSEED") == "0" else "0"
     project = copy_project(tmp_path / "b", reverse=True, inputs=("policies", *SITE_INPUTS))
     first = tree(site)
