@@ -63,14 +63,7 @@ def write_tree(target: Path, files: Mapping[str, bytes]) -> int:
     is left as it was."""
     if MARKER in files:
         raise ValueError(f"{MARKER} is the build's own marker, not an output")
-    # A symlink to a folder is followed: the folder is the output, the link stays a link.
-    target = Path(os.path.abspath(target))
-    if target.is_symlink() or any(p.is_symlink() for p in target.parents):
-        target = target.resolve()
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(f"{target} exists and is not a directory")
-    if target.parent == target:
-        raise OutputRefused(f"{target} is the root of the file system; choose a folder")
+    target = _checked_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with _locked(target.parent):
         _remove_stale(target)
@@ -102,6 +95,104 @@ def write_tree(target: Path, files: Mapping[str, bytes]) -> int:
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
     return len(files) + 1
+
+
+def _checked_target(target: Path) -> Path:
+    """`target` as write_tree writes it (a symlink to a folder is followed: the folder is the
+    output, the link stays a link); OutputRefused if it cannot be a folder of output."""
+    target = Path(os.path.abspath(target))
+    folder_or_nothing(target)
+    if target.is_symlink() or any(p.is_symlink() for p in target.parents):
+        target = target.resolve()
+    if target.parent == target:
+        raise OutputRefused(f"{target} is the root of the file system; choose a folder")
+    return target
+
+
+def folder_or_nothing(target: Path) -> None:
+    """OutputRefused, saying what it is, unless `target` is a folder or nothing yet (a file,
+    a link to nothing and a loop of links read "File exists" from mkdir)."""
+    if target.is_symlink() and not target.exists():
+        raise OutputRefused(
+            f"{target} is a symbolic link to {os.readlink(target)}, which is not there (or "
+            "loops back); nothing was changed. Give --out a folder"
+        )
+    if target.exists() and not target.is_dir():
+        raise OutputRefused(f"{target} is a file, not a folder; nothing was changed")
+
+
+def preflight(target: Path) -> None:
+    """What write_tree(target, …) would refuse, said before the output is made (a site takes
+    seconds to render); write_tree checks again, under its lock, when it writes."""
+    target = _checked_target(target)
+    _check_owned(target)
+
+
+# `policyc tables --out DIR`: the names of the files it wrote there.
+TABLES_MARKER: Final = ".policyc-tables"
+_TABLES_TOOL: Final = "policyc tables"
+
+
+def write_files(target: Path, files: Mapping[str, bytes]) -> None:
+    """Write `files` (plain names) into the folder `target`, each replaced atomically, and
+    leave everything else there as it is.  Only a new or empty folder, or one whose marker
+    says policyc tables wrote into it, is written, and only names that are new or that the
+    marker lists: anything else is refused (OutputRefused) before a file is written."""
+    target = Path(os.path.abspath(target))
+    folder_or_nothing(target)
+    target.mkdir(parents=True, exist_ok=True)
+    with _locked(target):
+        entries = set(os.listdir(target))
+        written = _tables_written(target)
+        if written is None and entries:
+            raise OutputRefused(
+                f"{target} is not empty and was not written by {_TABLES_TOOL} (it has no "
+                f"{TABLES_MARKER} marker); nothing was changed. Choose a new or empty folder "
+                "for --out"
+            )
+        clash = sorted(
+            name
+            for name in files
+            if name in entries and (name not in (written or set()) or not (target / name).is_file())
+        )
+        if clash:
+            raise OutputRefused(
+                f"{target} holds {', '.join(clash)}, not written by {_TABLES_TOOL}; nothing "
+                "was changed. Move those away or choose another --out"
+            )
+        # The marker first: a run killed halfway leaves files the next run may replace.
+        document = {"written_by": _TABLES_TOOL, "files": sorted((written or set()) | set(files))}
+        _replace(target / TABLES_MARKER, (json.dumps(document, indent=2) + "\n").encode())
+        for name, data in files.items():
+            _replace(target / name, data)
+
+
+def _tables_written(directory: Path) -> set[str] | None:
+    try:
+        document = json.loads((directory / TABLES_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("written_by") != _TABLES_TOOL:
+        return None
+    names = document.get("files")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return set(names)
+
+
+def _replace(path: Path, content: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        mask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def build(program: ir.Program, target: Path, progress: Progress) -> int:

@@ -371,16 +371,18 @@ def cmd_due(args: argparse.Namespace) -> int:
     except runtime_cli.InputError as error:
         raise UsageError(str(error)) from None
     # The clause as the document numbers it; then the runtime picks its limits, as the
-    # generated validators' `due` does.
-    clause = _clause(policy, args.clause)
+    # generated validators' `due` does, and says why none answers in the same words.
     tables = info(program, policy)
+    try:
+        clause = policy.resolve_clause(args.clause)
+    except ClauseError as error:
+        if not error.candidates:
+            raise UsageError(str(error)) from None
+        message = runtime_cli.no_limit_message(tables, args.clause, error.candidates)
+        raise UsageError(message) from None
     limits = runtime_cli.limits_of_clause(tables, clause.citation)
     if not limits:
-        cited = sorted({limit.clause for limit in tables.limits})
-        raise UsageError(
-            f"{policy.id} {clause.citation} states no time limit; clauses with limits: "
-            + ", ".join(cited)
-        )
+        raise UsageError(runtime_cli.no_limit_message(tables, clause.citation, ()))
     try:
         report = runtime_cli.due_json(tables, limits, start, _calendar(args))
     except runtime_cli.InputError as error:
@@ -511,6 +513,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_tables(args: argparse.Namespace) -> int:
     from compiler.backends import tables as render
     from compiler.backends.site.page import EXAMPLE_START
+    from compiler.build import OutputRefused, folder_or_nothing, write_files
     from compiler.comparison import TABLE_IDS, tables
 
     unknown = [i for i in args.ids if i not in TABLE_IDS]
@@ -520,6 +523,12 @@ def cmd_tables(args: argparse.Namespace) -> int:
     if args.format == "csv" and args.out is None and len(args.ids) != 1:
         # One CSV file is one table: several on stdout would not read back as CSV.
         raise UsageError("--format csv prints one table: name one table id, or give --out DIR")
+    if args.out is not None:
+        # A folder that cannot take the tables is refused before the model is loaded.
+        try:
+            folder_or_nothing(Path(args.out))
+        except OutputRefused as error:
+            raise UsageError(f"tables refused: {error}") from None
     program = _load_program(args)
     chosen = tables(program, EXAMPLE_START, args.ids or None)
     if args.out is None:
@@ -533,33 +542,16 @@ def cmd_tables(args: argparse.Namespace) -> int:
         return EXIT_OK
     out = Path(args.out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        for table in chosen:
-            _write_atomically(
-                out / f"{table.id}.{render.SUFFIX[args.format]}", render.render(table, args.format)
-            )
+        write_files(
+            out,
+            {f"{t.id}.{render.SUFFIX[args.format]}": render.render(t, args.format) for t in chosen},
+        )
+    except OutputRefused as error:
+        raise UsageError(f"tables refused: {error}") from None
     except OSError as error:
         raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
     sys.stderr.write(f"policyc tables: wrote {len(chosen)} file(s) to {out}\n")
     return EXIT_OK
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
-    import os
-    import tempfile
-
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        mask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _read_json(source: str) -> Any:

@@ -299,9 +299,11 @@ class Policy:
         except CitationSyntaxError as error:
             raise ClauseError(str(error)) from None
         if resolution.ambiguous:
-            could = ", ".join(c.citation for c in resolution.candidates)
+            candidates = tuple(c.citation for c in resolution.candidates)
             raise ClauseError(
-                f"the clause {citation} is ambiguous in {self.id}: it could be {could}"
+                f"the clause {citation} is ambiguous in {self.id}: it could be "
+                + ", ".join(candidates),
+                candidates,
             )
         if resolution.clause is None:
             near = f"; nearest clauses: {', '.join(resolution.suggestions)}"

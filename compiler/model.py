@@ -59,7 +59,12 @@ class WrittenLimit(NamedTuple):
 
 
 class ClauseError(PolicycError, ValueError):
-    """A clause named on the command line that the document does not have, or not uniquely."""
+    """A clause named on the command line that the document does not have, or not uniquely
+    (then `candidates`: the clauses it could name, in document order)."""
+
+    def __init__(self, message: str, candidates: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.candidates = candidates
 
 
 def citation_key(citation: n.Citation) -> tuple[str, int, int]:

@@ -44,10 +44,16 @@ def find_root(start: Path | None = None) -> Path:
 
 def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], list[Diagnostic]]:
     """Expand PATHS (files or directories) to .policy files, sorted; default: policies/."""
-    # Resolved, so that a relative path and the same file found under policies/ are one file.
-    wanted = [p.resolve() for p in paths] or [(root / "policies").resolve()]
     files: set[Path] = set()
     errors: list[Diagnostic] = []
+    wanted: list[Path] = []
+    for given in paths or [root / "policies"]:
+        # Resolved, so that a relative path and the same file found under policies/ are one
+        # file.  pathlib raises RuntimeError for a loop of symbolic links (OSError later).
+        try:
+            wanted.append(given.resolve())
+        except (RuntimeError, OSError):
+            errors.append(Diagnostic(codes.E000, f"a symbolic link loop: {given}", None))
     for path in wanted:
         if path.is_dir():
             found = [p for p in path.rglob("*.policy") if p.is_file()]

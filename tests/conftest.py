@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,23 @@ def new_project(path: Path) -> Path:
     return path
 
 
+# A site already built from this tree by `policyc site` (.ci/run sets it to build/site, which
+# `python3 dev.py build` has just written): the tests read it instead of building their own.
+SITE_DIR_ENV = "POLICYC_SITE_DIR"
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's site, built once for every test of the session (test_site_build.py and
-    test_determinism.py share it: a site build takes ~10 s)."""
+    """The project's site, built once for every test of the session (test_site_build.py,
+    test_determinism.py and the browser tests share it: a site build takes ~10 s), or the
+    one POLICYC_SITE_DIR names."""
     from compiler.cli import main
 
+    given = os.environ.get(SITE_DIR_ENV)
+    if given:
+        if not (Path(given) / "index.html").is_file():
+            pytest.fail(f"{SITE_DIR_ENV}={given} holds no built site (no index.html)")
+        return Path(given)
     out = tmp_path_factory.mktemp("site") / "site"
     code = main(["--root", str(ROOT), "site", "--out", str(out)])
     assert code == 0, "policyc site failed (its messages are above)"

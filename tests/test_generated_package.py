@@ -111,8 +111,9 @@ def _tail(result: subprocess.CompletedProcess[str]) -> str:
 def installed(package_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
     base = tmp_path_factory.mktemp("venv")
     venv = base / "venv"
+    # Without pip of its own (ensurepip takes ~8 s of CPU): this pip installs into it.
     made = subprocess.run(
-        [sys.executable, "-m", "venv", str(venv)],
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
         capture_output=True, text=True, check=False, env=_quiet_env(), timeout=300,
     )  # fmt: skip
     python = venv / "bin" / "python"
@@ -122,7 +123,8 @@ def installed(package_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> In
     wheels = sorted((package_dir / "dist").glob("*.whl"))
     assert len(wheels) == 1, wheels
     pip = subprocess.run(
-        [str(python), "-m", "pip", "install", "--no-index", "--no-deps", str(wheels[0])],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index",
+         "--no-deps", str(wheels[0])],
         capture_output=True, text=True, check=False, env=_quiet_env(), cwd=workdir,
         timeout=300,
     )  # fmt: skip

@@ -9,6 +9,7 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import new_project
@@ -546,3 +547,192 @@ def test_a_csv_cell_over_the_size_limit_names_its_record(
     code, _, err = validate(capsys, path)
     assert code == 2
     assert f"cases.csv:{line}: the record starting here has a cell longer than 131,072" in err
+
+
+# ---------------------------------------------------------------- tables, fmt, site, serve
+
+
+def test_tables_never_replace_a_file_they_did_not_write(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # `--out DIR` replaced DIR/duties.md, whatever it was: a user's notes of that name were lost.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "duties.md").write_text("precious\n", encoding="utf-8")
+    code, _, err = run(capsys, "tables", "--out", str(mine))
+    assert code == 2
+    assert "not written by policyc tables" in err and "nothing was changed" in err
+    assert (mine / "duties.md").read_text(encoding="utf-8") == "precious\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["duties.md"]
+
+
+@pytest.mark.parametrize("where", [".", "policies"])
+def test_tables_refuse_the_project_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str
+) -> None:
+    project = new_project(tmp_path / "p")
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    code = main(["--root", str(project), "tables", "--out", str(project / where)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "is not empty and was not written by policyc tables" in err
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
+
+
+def test_tables_rewrite_their_own_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "t"
+    assert run(capsys, "tables", "duties", "--out", str(out))[0] == 0
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")  # added beside the tables
+    (out / "duties.md").write_text("stale\n", encoding="utf-8")  # a table of an older run
+    code, _, err = run(capsys, "tables", "duties", "sanctions", "--out", str(out))
+    assert code == 0, err
+    assert (out / "duties.md").read_text(encoding="utf-8").startswith("## ")
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert {"duties.md", "sanctions.md", "notes.txt"} <= {p.name for p in out.iterdir()}
+
+
+def _loop(tmp_path: Path) -> Path:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    return tmp_path / "a"
+
+
+def _file(tmp_path: Path) -> Path:
+    (tmp_path / "f").write_text("x\n", encoding="utf-8")
+    return tmp_path / "f"
+
+
+def _dangling(tmp_path: Path) -> Path:
+    (tmp_path / "d").symlink_to(tmp_path / "nowhere" / "x")
+    return tmp_path / "d"
+
+
+def _table_name_taken(tmp_path: Path) -> Path:
+    # A folder of tables (its marker lists duties.md) where duties.md became a folder.
+    from compiler.build import TABLES_MARKER
+
+    (tmp_path / "t" / "duties.md").mkdir(parents=True)
+    marker = {"written_by": "policyc tables", "files": ["duties.md"]}
+    (tmp_path / "t" / TABLES_MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    return tmp_path / "t"
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (_file, "is a file, not a folder"),
+        (_dangling, "a symbolic link to"),
+        (_loop, "a symbolic link to"),
+        (_table_name_taken, "duties.md"),
+    ],
+    ids=["file", "dangling_link", "link_loop", "table_name_is_a_folder"],
+)
+def test_tables_out_that_cannot_be_a_folder_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, make: Any, says: str
+) -> None:
+    # These said "cannot write X: File exists", or named the folder for its content.
+    out = make(tmp_path)
+    code, _, err = run(capsys, "tables", "duties", "--out", str(out))
+    assert code == 2
+    assert says in err
+    assert "File exists" not in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("verb", ["fmt", "check"])
+def test_a_symlink_loop_among_the_paths_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, verb: str
+) -> None:
+    # pathlib's resolve() raises RuntimeError on a loop: it was an internal error (exit 3).
+    project = new_project(tmp_path / "p")
+    loop = _loop(tmp_path)
+    code = main(["--root", str(project), verb, str(loop)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "symbolic link loop" in err and "internal error" not in err
+
+
+def test_fmt_through_a_symlink_formats_its_target_and_keeps_the_link(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = new_project(tmp_path / "p")
+    target = tmp_path / "real.txt"
+    target.write_text("#   c\n\n\n\n# d\n", encoding="utf-8")
+    link = project / "policies" / "link.policy"
+    link.symlink_to(target)
+    assert main(["--root", str(project), "fmt", str(link)]) == 0
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == "#   c\n\n# d\n"
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1", "abc", "80.5", ""])
+def test_serve_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str], port: str) -> None:
+    # Each is refused before anything is built or bound (argparse's own exit, or policyc's).
+    try:
+        code: object = main(["--root", str(ROOT), "serve", "--port", port])
+    except SystemExit as exited:
+        code = exited.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--port" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", [".", "policies", "file"])
+def test_site_refuses_a_foreign_out_before_building(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # The refusal came after the whole site was rendered (seconds of MkDocs for nothing); now
+    # the folder is looked at first, and nothing is rendered.
+    from compiler.backends.site import build as site_build
+
+    def render(root: Path) -> dict[str, bytes]:
+        raise AssertionError("the site was rendered for a folder it may not write")
+
+    monkeypatch.setattr(site_build, "render", render)
+    project = new_project(tmp_path / "p")
+    (project / "file").write_text("x\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    code = main(["--root", str(project), "site", "--out", str(project / where)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "nothing was changed" in err or "is a file, not a folder" in err
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
+# ---------------------------------------------------------------- one message for `due`
+
+
+def test_policyc_due_offers_the_clause_meant_by_an_ambiguous_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # It listed 一（三）, 二（三）, 四（三） and stopped; the package's `due` offered 二（三）.
+    code, _, err = run(capsys, "due", "taierzhuang", "（三）", "--start", "2024-09-27")
+    assert code == 2
+    assert (
+        "the clause （三） is ambiguous in taierzhuang: it could be 一（三）, 二（三）, 四（三）; "
+        "did you mean 二（三）?"
+    ) in err
+
+
+def test_policyc_due_and_the_package_say_one_thing_for_a_clause_without_limits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from compiler.runtime.cli import no_limit_message
+
+    code, _, err = run(capsys, "due", "taierzhuang", "一（三）", "--start", "2024-09-27")
+    assert code == 2
+    tables = info(PROGRAM, PROGRAM.policies["taierzhuang"])
+    assert err == f"policyc: {no_limit_message(tables, '一（三）')}\n"
+    assert "has no time limit; clauses with limits: 二（三）" in err
+
+
+def test_an_item_number_is_not_the_ending_of_a_longer_number() -> None:
+    # （三） ends 二（三）; 一（三） does not end 十一（三）, nor 2 the point 12.
+    from compiler.runtime.cli import _ends_with
+
+    assert _ends_with("二（三）", "（三）")
+    assert _ends_with("第四条（一）2", "（一）2")
+    assert not _ends_with("十一（三）", "一（三）")
+    assert not _ends_with("第四条（一）12", "2")
+    assert not _ends_with("二（三）", "二（三）")

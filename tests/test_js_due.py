@@ -83,12 +83,8 @@ def python_due(policy: ir.Policy, clause: str, start_text: str) -> dict[str, obj
     try:
         start = runtime_cli.parse_start(start_text)
         limits = runtime_cli.limits_of_clause(tables, clause)
-        if not limits:  # cmd_due's message
-            cited = sorted({limit.clause for limit in tables.limits})
-            return {
-                "error": f"{policy.id} {clause} states no time limit; clauses with limits: "
-                + ", ".join(cited)
-            }
+        if not limits:  # cmd_due's message (the package's) for a clause of the document
+            return {"error": runtime_cli.no_limit_message(tables, clause, ())}
         return {"ok": runtime_cli.due_json(tables, limits, start, CALENDAR)}
     except runtime_cli.InputError as error:
         return {"error": str(error)}

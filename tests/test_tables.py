@@ -297,6 +297,7 @@ def test_cli_out_writes_the_site_bytes(capsys: pytest.CaptureFixture[str], tmp_p
         )
         assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".policyc-tables",  # which files policyc tables wrote there: it replaces only those
         "sanctions.csv",
         "sanctions.json",
         "timelimits.csv",

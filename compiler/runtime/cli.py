@@ -75,19 +75,41 @@ def limits_of_clause(policy: PolicyInfo, clause: str) -> list[Limit]:
     return [limit for limit in policy.limits if normalize_clause(limit.clause) == wanted]
 
 
-def no_limit_message(policy: PolicyInfo, clause: str) -> str:
-    """Why no limit answers `clause`: an item number such as （三） that ends several clauses
-    (一（三）, 二（三）) is ambiguous, and the one among them that states a limit is offered;
-    otherwise the clause states none, and the clauses that do are listed."""
+# Digits of clause numbers: a citation ending `（三）` or `2` is an ending of `一（三）` or
+# `第四条（一）2` only where no numeral runs on before it (`十一（三）`, `第四条（一）12` do not end
+# with `一（三）`, `2`).
+_NUMERALS = frozenset("0123456789〇零一二三四五六七八九十百千两")
+
+
+def _ends_with(citation: str, wanted: str) -> bool:
+    if citation == wanted or not citation.endswith(wanted):
+        return False
+    before = citation[: -len(wanted)]
+    return not (before[-1] in _NUMERALS and wanted[0] in _NUMERALS)
+
+
+def no_limit_message(
+    policy: PolicyInfo, clause: str, candidates: Sequence[str] | None = None
+) -> str:
+    """Why no limit answers `clause` — the one message of the package's `due` and of
+    `policyc due`.  An item number such as （三） that ends several clauses (一（三）, 二（三）)
+    is ambiguous, and the one among them that states a limit is offered; otherwise the clause
+    states none, and the clauses that do are listed.  `candidates`: the clauses `clause`
+    could name, when the caller resolved it against the document (policyc); the package,
+    which has no document, takes the clauses of its rules and limits that end with it."""
     wanted = normalize_clause(clause)
     known = sorted({limit.clause for limit in policy.limits})
-    every = {rule.clause for rule in policy.rules} | set(known)
-    endings = sorted(
-        c for c in every if normalize_clause(c).endswith(wanted) and normalize_clause(c) != wanted
-    )
-    meant = [c for c in endings if c in known]
-    if wanted and meant:
-        could = f"it could be {', '.join(endings)}; " if len(endings) > 1 else ""
+    if candidates is None:
+        every = {rule.clause for rule in policy.rules} | set(known)
+        candidates = sorted(c for c in every if wanted and _ends_with(normalize_clause(c), wanted))
+    meant = [c for c in candidates if c in known]
+    if meant or len(candidates) > 1:
+        could = f"it could be {', '.join(candidates)}; " if len(candidates) > 1 else ""
+        if not meant:
+            return (
+                f"the clause {clause} is ambiguous in {policy.id}: {could}none of them states "
+                f"a time limit; clauses with limits: {', '.join(known)}"
+            )
         return (
             f"the clause {clause} is ambiguous in {policy.id}: {could}"
             f"did you mean {' or '.join(meant)}?"

@@ -1,6 +1,7 @@
 """Fixtures of the browser tests (marker `browser`; `-m "not browser"` leaves them out).
 
-    built_site       session: the site built once (`policyc site --out`), a directory
+    built_site       session: the site built once (`policyc site --out`, the `site` fixture
+                     of tests/conftest.py), a directory
     site_url         session: that directory served on 127.0.0.1 at a free port ("http://…/")
     chromium         session: the Playwright Browser on Debian's /usr/bin/chromium
     device           a Device, parametrized: desktop (1280×900) and phone (390×844, mobile)
@@ -15,15 +16,12 @@
                      its path
 
 Without Playwright or Chromium the tests skip, unless POLICYC_REQUIRE_BROWSER=1 (set by
-.ci/run), where they fail.  POLICYC_SITE_DIR=<dir> tests an already built site instead of
-building one.
+.ci/run), where they fail.  The site is the session's one (tests/conftest.py `site`);
+POLICYC_SITE_DIR=<dir> tests an already built site instead of building one.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,45 +42,20 @@ from .harness import (
     settle,
 )
 
-SITE_DIR_ENV = "POLICYC_SITE_DIR"
-
 # Figures for the summary line (the suite's cost is printed, not asserted).
 _TIMES: dict[str, float] = {}
 
 
-def _build_site(out: Path) -> Path:
-    """Build the site into `out` the way a user does (`policyc site`)."""
-    command = [sys.executable, "-m", "compiler.cli", "site", "--out", str(out)]
-    started = time.perf_counter()
-    done = subprocess.run(
-        command,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        check=False,
-    )
-    _TIMES["site build"] = time.perf_counter() - started
-    if done.returncode != 0:
-        pytest.fail(
-            f"building the site failed ({' '.join(command[1:])}, exit {done.returncode}):\n"
-            + (done.stdout + done.stderr)[-4000:],
-            pytrace=False,
-        )
-    if not (out / "index.html").is_file():
-        pytest.fail(f"the site build wrote no index.html into {out}", pytrace=False)
-    return out
-
-
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get(SITE_DIR_ENV)
-    if given:
-        site = Path(given)
-        if not (site / "index.html").is_file():
-            pytest.fail(f"{SITE_DIR_ENV}={given} holds no built site (no index.html)")
-        return site
-    return _build_site(tmp_path_factory.mktemp("site") / "site")
+def built_site(request: pytest.FixtureRequest) -> Path:
+    # The session's one site (tests/conftest.py `site`: built with `policyc site`, or the one
+    # POLICYC_SITE_DIR names), shared with test_site_build.py and test_determinism.py.
+    started = time.perf_counter()
+    site: Path = request.getfixturevalue("site")
+    _TIMES["site build"] = time.perf_counter() - started
+    if not (site / "index.html").is_file():
+        pytest.fail(f"the site build wrote no index.html into {site}", pytrace=False)
+    return site
 
 
 @pytest.fixture(scope="session")

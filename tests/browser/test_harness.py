@@ -137,7 +137,12 @@ def test_page_fixture_fails_at_teardown(tmp_path: Path) -> None:
         f"import sys\nsys.path.insert(0, {str(Path(__file__).parents[1])!r})\n"
         "from browser.conftest import (  # noqa: F401\n"
         "    _watched, built_site, chromium, device, page, page_watch, shoot, site_url,\n"
-        ")\n",
+        ")\n"
+        # tests/conftest.py's `site`, which `built_site` reads, as it is with POLICYC_SITE_DIR.
+        "import os, pathlib, pytest\n"
+        "@pytest.fixture(scope='session')\n"
+        "def site():\n"
+        "    return pathlib.Path(os.environ['POLICYC_SITE_DIR'])\n",
         encoding="utf-8",
     )
     (tmp_path / "test_one.py").write_text(

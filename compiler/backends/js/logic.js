@@ -347,7 +347,21 @@ function durationKey(left, right) {
   if (l !== undefined && r !== undefined && l[0] === r[0]) {
     return [left.amount * l[1], right.amount * r[1]];
   }
-  throw new FactError(`cannot compare ${left} with ${right}`);
+  // Days to years (or workdays to anything) is no exact conversion: 3650 days is 10 years
+  // less two or three leap days.  The comparison is refused rather than guessed.
+  throw new FactError(
+    `cannot compare ${left} with ${right}: ${left.unit} do not convert exactly to ` +
+      `${right.unit}; give the duration in ${exactUnits(right.unit)}`,
+  );
+}
+
+// logic._exact_units: the units `unit` converts to exactly (its family), in FAMILY's order.
+function exactUnits(unit) {
+  if (FAMILY[unit] === undefined) return unit;
+  const family = FAMILY[unit][0];
+  return Object.keys(FAMILY)
+    .filter((u) => FAMILY[u][0] === family)
+    .join(" or ");
 }
 
 export function arith(op, left, right) {
@@ -376,14 +390,21 @@ export function arith(op, left, right) {
 }
 
 function shift(day, duration, sign) {
-  if (duration.unit === "days") return Day.fromOrdinal(day.ordinal() + sign * duration.amount);
-  if (duration.unit === "months" || duration.unit === "years") {
+  if (!["days", "months", "years"].includes(duration.unit)) {
+    throw new FactError(
+      `date arithmetic with ${duration.unit} needs the calendar: use a deadline`,
+    );
+  }
+  try {
+    if (duration.unit === "days") return Day.fromOrdinal(day.ordinal() + sign * duration.amount);
     const months = duration.amount * (duration.unit === "years" ? 12 : 1);
     return addMonths(day, sign * months);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // A record's 9999-12-31 plus a limit has no date: say so for that record (logic._shift).
+    const edge = sign > 0 ? "after 9999-12-31" : "before 0001-01-01";
+    throw new FactError(`${day.iso()} ${sign > 0 ? "+" : "-"} ${duration} is ${edge}`);
   }
-  throw new FactError(
-    `date arithmetic with ${duration.unit} needs the calendar: use a deadline`,
-  );
 }
 
 function dayOf(moment) {
@@ -420,15 +441,57 @@ export function call(fn, ...args) {
 
 // ---------------------------------------------------------------- typed facts
 
+// values.SHOWN_MAX and values.cut: a message shows at most this many characters of a value it
+// refuses — its start and its length, never a 10 MB value whole.  Characters are code points,
+// as Python counts them (an emoji is one, not two UTF-16 units; a lone surrogate is one).
+export const SHOWN_MAX = 80;
+
+export function cut(text) {
+  const chars = Array.from(text);
+  if (chars.length <= SHOWN_MAX) return text;
+  const length = String(chars.length).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${chars.slice(0, SHOWN_MAX).join("")}… (${length} characters)`;
+}
+
+// Python's json.dumps(raw, ensure_ascii=False), which values._shown quotes: ", " and ": "
+// between items, only quotes, backslashes and C0 controls escaped (a lone surrogate is kept as
+// it is, where JSON.stringify would escape it).
+const JSON_ESCAPES = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+};
+
+function pythonJson(raw) {
+  if (typeof raw === "string") {
+    const escaped = raw.replace(
+      /[\u0000-\u001f"\\]/g,
+      (ch) => JSON_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    return `"${escaped}"`;
+  }
+  if (Array.isArray(raw)) return `[${raw.map(pythonJson).join(", ")}]`;
+  if (raw !== null && typeof raw === "object") {
+    const items = Object.entries(raw).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`);
+    return `{${items.join(", ")}}`;
+  }
+  return JSON.stringify(raw) ?? String(raw);
+}
+
+// values._shown: how a message quotes a value it refuses.
 function show(raw) {
   if (raw instanceof Dec) return raw.c.toString() + (raw.e ? `E${raw.e}` : "");
   if (raw instanceof Day) return raw.iso();
   if (raw instanceof Duration) return raw.toString();
   if (raw === undefined) return "undefined";
   try {
-    return JSON.stringify(raw) ?? String(raw);
+    return cut(pythonJson(raw));
   } catch {
-    return String(raw);
+    return cut(String(raw));
   }
 }
 
@@ -456,7 +519,8 @@ export function parseDatetime(raw) {
   const [, dayText, hour, minute, second = "00", offset] = match;
   if (offset !== undefined && !CHINA_OFFSETS.includes(offset)) {
     throw new FactError(
-      `${JSON.stringify(raw)} has the time zone ${offset}; times are China Standard Time ` +
+      // Python's repr of the text (values.parse_datetime): the pattern admits no quote.
+      `'${raw}' has the time zone ${offset}; times are China Standard Time ` +
         "(+08:00): give the local time, without an offset or with +08:00",
     );
   }
@@ -555,7 +619,7 @@ export function coerceAll(specs, raw) {
   const facts = new Map();
   for (const [name, value] of Object.entries(raw)) {
     const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
-    if (spec === undefined) throw new FactError(`unknown fact '${name}'`);
+    if (spec === undefined) throw new FactError(`unknown fact '${cut(name)}'`);
     if (value !== null && value !== undefined) facts.set(name, coerce(spec, value));
   }
   return facts;

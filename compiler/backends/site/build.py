@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from compiler.build import claim, write_tree
+from compiler.build import claim, preflight, write_tree
 from compiler.errors import PolicycError
 
 CONFIG = "mkdocs.yml"
@@ -117,6 +117,7 @@ def render(root: Path) -> dict[str, bytes]:
 def build_site(root: Path, out: Path) -> int:
     """Build the site into `out` (replacing it only when the build succeeded); the number of
     files written."""
+    preflight(out)  # a folder the site may not replace is refused before seconds of MkDocs
     files = render(root)
     count = write_tree(out, files)
     if Path(os.path.abspath(out)) == Path(os.path.abspath(root / "build" / "site")):

@@ -402,10 +402,22 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const LOCAL_DATETIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:?\d{2})?$/;
 const CHINA_OFFSETS = ["+08:00", "+0800"];
 
+// values.cut: a message shows at most SHOWN_MAX characters (code points, as Python counts
+// them) of a value it refuses, and its length (logic.js has the same function; this module
+// stands alone, and tests/test_js_messages.py holds both to Python's).
+const SHOWN_MAX = 80;
+
+function cut(text) {
+  const chars = Array.from(text);
+  if (chars.length <= SHOWN_MAX) return text;
+  const length = String(chars.length).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${chars.slice(0, SHOWN_MAX).join("")}… (${length} characters)`;
+}
+
 // cli.parse_start (values.parse_datetime): a day, or a moment; InputError otherwise.
 export function parseStart(text) {
   const expected = new InputError(
-    `--start ${text}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM`,
+    `--start ${cut(String(text))}: expected a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM`,
     "start",
   );
   if (typeof text !== "string" || text.length > 25) throw expected;
@@ -481,7 +493,7 @@ export function dueDates(module, clause, start, cal = calendar) {
   const limits = limitsOfClause(module, clause);
   if (!limits.length) {
     throw new InputError(
-      `${module.policy} ${clause} states no time limit; clauses with limits: ` +
+      `${module.policy} ${clause} has no time limit; clauses with limits: ` +
         [...new Set(module.limits.map((l) => l.clause))].sort().join(", "),
       "clause",
     );
