@@ -53,8 +53,15 @@ def build() -> int:
     return 0
 
 
+# The whole suite runs on every core (pytest-xdist), each test file on one worker so that a
+# file's module fixtures (a wheel installed into a venv, the generated package) are made once.
+# With arguments (one file, `-k`, `--snapshot-update`, which must not run under xdist) pytest
+# gets exactly those.
+WHOLE_SUITE = ("-n", "auto", "--dist", "loadfile")
+
+
 def test(extra: list[str]) -> int:
-    return _run(BIN / "python", "-m", "pytest", *extra)
+    return _run(BIN / "python", "-m", "pytest", *(extra or WHOLE_SUITE))
 
 
 def main() -> int:
