@@ -853,3 +853,14 @@ def _label(model: ir.Program, name: str) -> str:
     if name in model.judgments:
         return f"{model.judgments[name].label} [judgment]"
     return model.facts[name].label
+
+
+# ---------------------------------------------------------------- for other analyses
+
+# The goals above, combined across two policies by the conflict report
+# (compiler/conflicts/decisions.py): one search machinery, not a second solver.
+Target = _Target
+situation_target = _situation_target
+exclusion_targets = _exclusion_targets
+condition = _condition
+all_of = _all_of

@@ -36,6 +36,7 @@ SECTIONS: Final = (
     ("对照表", "tables/"),
     ("决策", "decisions/"),
     ("时限", "timelimits/"),
+    ("冲突报告", "conflicts/"),
 )
 REFERENCE: Final = (
     ("政策语言", "language.md"),

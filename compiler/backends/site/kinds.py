@@ -12,7 +12,7 @@ from typing import Final
 
 from compiler import ir
 from compiler.backends import javascript, js_due
-from compiler.backends.site import decisions, documents, tables, timelimits
+from compiler.backends.site import conflicts, decisions, documents, tables, timelimits
 from compiler.backends.site.page import PageKind
 
 # Every page kind of the site: the IR in, its pages out.
@@ -21,6 +21,7 @@ PAGE_KINDS: Final[tuple[PageKind, ...]] = (
     tables.pages,
     decisions.pages,
     timelimits.pages,
+    conflicts.pages,
 )
 
 # Generated files that are not pages (a page script's data, a generated JavaScript module):
