@@ -571,7 +571,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(report.to_json(chosen, parts))
     elif args.markdown:
-        sys.stdout.write(report.to_markdown(parts, report.plain_cite(chosen)))
+        sys.stdout.write(report.to_markdown(parts, report.plain_cite))
     else:
         sys.stdout.write(report.to_text(parts))
     return EXIT_OK

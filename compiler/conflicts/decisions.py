@@ -189,6 +189,9 @@ class Case:
     facts: Facts
     runs: tuple[Run, Run]
     only: tuple[tuple[str, ...], tuple[str, ...]]  # facts of the case only A / only B reads
+    # The facts that make the difference: read by the deciding rules or by B's rules speaking of
+    # the concept, in order of appearance; the others keep the remaining rules out.
+    key: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -295,8 +298,7 @@ def _b_targets(
 
 
 def _run(program: ir.Program, policy: ir.Policy, facts: Mapping[str, n.Value]) -> Run:
-    own = {k: v for k, v in facts.items() if k in policy.inputs}
-    decision: Decision = decide(program, policy, own)
+    decision: Decision = decide(program, policy, own_facts(policy, facts))
     deciding = tuple(policy.rule(s.rule.name) for s in decision.decisive)
     return Run(policy.id, decision.outcome, deciding)
 
@@ -339,7 +341,10 @@ def find_case(
                 tuple(sorted(f for f in facts if f in a_reads and f not in b_reads)),
                 tuple(sorted(f for f in facts if f in b_reads and f not in a_reads)),
             )
-            return Case(a.id, b.id, concept.name, rule.name, kind, facts, runs, only)
+            speaking = [r.rule for r in _readings(program, b, DECISION_KINDS, concept)]
+            rules = [*runs[0].deciding, *runs[1].deciding, rule, *speaking]
+            key = tuple(dict.fromkeys(f for r in rules for f in r.reads if f in facts))
+            return Case(a.id, b.id, concept.name, rule.name, kind, facts, runs, only, key)
     return None
 
 
@@ -601,8 +606,15 @@ def concepts_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Sect
     return Section("concepts", "各共享概念：给予、排除或未提及", data, markdown, tuple(text))
 
 
-def _run_json(run: Run) -> dict[str, object]:
+def own_facts(policy: ir.Policy, facts: Mapping[str, n.Value]) -> dict[str, n.Value]:
+    """The facts of a case that a document reads: what its decision is run on."""
+    return {k: v for k, v in facts.items() if k in policy.inputs}
+
+
+def _run_json(program: ir.Program, case: Case, run: Run) -> dict[str, object]:
+    policy = program.policies[run.policy]
     return {
+        "facts": sorted(own_facts(policy, case.facts)),  # the case's facts it was run on
         "policy": run.policy,
         "outcome": run.outcome,
         "deciding": [
@@ -640,11 +652,9 @@ def _witnesses(program: ir.Program, case: Case) -> tuple[Witness, ...]:
 
 
 def _ordered(case: Case) -> list[str]:
-    """The case's facts for a reader: those the deciding rules read first (in their order of
-    appearance), then the rest by name (the conditions that keep other rules out)."""
-    first = [f for run in case.runs for rule in run.deciding for f in rule.reads if f in case.facts]
-    first = list(dict.fromkeys(first))
-    return [*first, *sorted(f for f in case.facts if f not in first)]
+    """The case's facts for a reader: those that make the difference first, then the rest by
+    name (the conditions that keep the other rules out)."""
+    return [*case.key, *sorted(f for f in case.facts if f not in case.key)]
 
 
 def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
@@ -660,15 +670,19 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
             "kind": case.kind,
             "real": case.kind in REAL,
             "facts": facts_json(program, case.facts),
-            "labels": {name: _label(program, name) for name in sorted(case.facts)},
-            "runs": [_run_json(r) for r in case.runs],
+            "runs": [_run_json(program, case, r) for r in case.runs],
             "only_a": list(case.only[0]),
             "only_b": list(case.only[1]),
+            "key_facts": list(case.key),
         }
 
     real = [c for c in found if c.kind in REAL]
     silent = [c for c in found if c.kind not in REAL]
-    data = {"cases": [case_json(c) for c in found]}
+    named = sorted({name for c in found for name in c.facts})
+    data = {
+        "cases": [case_json(c) for c in found],
+        "labels": {name: _label(program, name) for name in named},
+    }
 
     def head(case: Case) -> str:
         return (
@@ -684,14 +698,15 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
                 who = f"（仅{city(program.policies[case.a])}使用）"
             elif name in case.only[1]:
                 who = f"（仅{city(program.policies[case.b])}使用）"
-            out.append((_label(program, name), _shown(program, name, case.facts[name]), who))
-        return [f"{label}：{value}{who}" for label, value, who in out]
+            mark = "*" if name in case.key else " "
+            out.append((mark, _label(program, name), _shown(program, name, case.facts[name]), who))
+        return [f"{mark} {label}：{value}{who}" for mark, label, value, who in out]
 
-    text: list[str] = []
+    text: list[str] = ["（* 标出决定差异的关键事实；其余事实使其他规则不成立。）"]
     for title, group in (("真实分歧", real), ("一方未提及（另列）", silent)):
         text.append(f"{title}：{len(group)} 个案例")
         for case in group:
-            text.append(f"* {head(case)} — {CLASS_LABELS[case.kind]}")
+            text.append(f"● {head(case)} — {CLASS_LABELS[case.kind]}")
             text += [f"    {line}" for line in fact_lines(case)]
             for run in case.runs:
                 clauses = "、".join(
@@ -706,14 +721,16 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
         lines = [
             "每个案例是双方判定不同的一组最少事实：由求解器找出，并以参考解释器运行双方的决定核实"
             "（测试中亦以生成的验证程序核实）。“真实分歧”指双方都规定了该概念而判定不同；"
-            "“一方未提及”指差异只来自一方从未提及的事实，另列于后。",
+            "“一方未提及”指差异只来自一方从未提及的事实，另列于后。"
+            "“关键”事实是决定差异的事实；“其余条件”使双方的其他规则不成立"
+            "（一方“不属于任何适用情形”须其每一适用情形均不成立）。",
             "",
         ]
         for title, group in (("真实分歧", real), ("一方未提及", silent)):
             lines += [f"### {title}（{len(group)}）", ""]
             for case in group:
                 lines += [f"#### {_esc(head(case))}", "", f"{_esc(CLASS_LABELS[case.kind])}", ""]
-                lines += ["| 事实 | 取值 |", "| --- | --- |"]
+                lines += ["| 事实 | 取值 | 作用 |", "| --- | --- | --- |"]
                 for name in _ordered(case):
                     who = ""
                     if name in case.only[0]:
@@ -722,7 +739,8 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
                         who = f"（仅{city(program.policies[case.b])}使用）"
                     lines.append(
                         f"| {_esc(_label(program, name))}{_esc(who)} | "
-                        f"{_esc(_shown(program, name, case.facts[name]))} |"
+                        f"{_esc(_shown(program, name, case.facts[name]))} | "
+                        f"{'关键' if name in case.key else '其余条件'} |"
                     )
                 lines.append("")
                 for run in case.runs:

@@ -55,13 +55,10 @@ def to_json(program: ir.Program, parts: Sequence[Section]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def plain_cite(program: ir.Program) -> Cite:
-    """A citation as text (`policyc conflicts --markdown`): the document's numbering."""
-
-    def cite(policy_id: str, clause: Clause) -> str:
-        return f"{program.policies[policy_id].title} {clause.citation}"
-
-    return cite
+def plain_cite(policy_id: str, clause: Clause) -> str:
+    """A citation as text (`policyc conflicts --markdown`): the document's numbering (the
+    city is always named beside it)."""
+    return clause.citation
 
 
 def to_markdown(parts: Sequence[Section], cite: Cite, *, title: bool = True) -> str:
