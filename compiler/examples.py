@@ -368,6 +368,9 @@ class _Search:
         self.model = model
         self.allow_judgments = allow_judgments
         self.steps_left = max_steps
+        # The cost of an `or` operand, by identity: the same operands are ranked again at
+        # every alternative (the expressions outlive the search, so ids are not reused).
+        self._costs: dict[int, tuple[bool, int]] = {}
 
     def _tick(self) -> None:
         self.steps_left -= 1
@@ -442,8 +445,12 @@ class _Search:
 
     def _cheapest_first(self, operands: tuple[n.Expr, ...]) -> list[n.Expr]:
         def cost(operand: n.Expr) -> tuple[bool, int]:
-            names = self.model.inputs_of(operand)
-            return (any(x in self.model.judgments for x in names), len(names))
+            found = self._costs.get(id(operand))
+            if found is None:
+                names = self.model.inputs_of(operand)
+                found = (any(x in self.model.judgments for x in names), len(names))
+                self._costs[id(operand)] = found
+            return found
 
         return sorted(operands, key=cost)  # stable: ties keep the document's order
 
