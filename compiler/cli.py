@@ -559,10 +559,12 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"no policy '{cut(policy_id)}'; {hint + ' ' if hint else ''}policies: {known}"
             )
+    out = Path(args.emit_tests) if args.emit_tests is not None else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(f"cannot write {out}: not a directory")  # before the analysis
     chosen = report.restrict(program, args.ids or None)
     parts = report.sections(chosen)
-    if args.emit_tests is not None:
-        out = Path(args.emit_tests)
+    if out is not None:
         try:
             written = report.emit_tests(parts, out)
         except OSError as error:

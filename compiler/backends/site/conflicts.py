@@ -1,5 +1,8 @@
-"""The conflict report's page: `conflicts/index.md` (冲突报告), the Markdown of
-`policyc conflicts --markdown` with every citation linked to its clause (`clause_link`)."""
+"""The conflict report's page: `conflicts/report.md` (冲突报告), the Markdown of
+`policyc conflicts --markdown` with every citation linked to its clause (`clause_link`).
+
+Not `conflicts/index.md`: docs/conflicts.md (how to read the report) is served at
+`conflicts/`, and the two would collide."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from compiler.conflicts import report
 from compiler.conflicts.section import Cite
 from compiler.sources import Clause
 
-PATH = "conflicts/index.md"
+PATH = "conflicts/report.md"
 
 
 def _cite(program: ir.Program) -> Cite:

@@ -42,6 +42,7 @@ REFERENCE: Final = (
     ("政策语言", "language.md"),
     ("校验器", "validators.md"),
     ("词汇", "vocabulary.md"),
+    ("冲突报告的读法", "conflicts.md"),
     ("架构", "architecture.md"),
 )
 
