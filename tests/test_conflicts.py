@@ -118,12 +118,26 @@ def test_concepts_carry_clause_and_quote(program: ir.Program, parts: tuple[Secti
 
 def test_cases_are_found_and_classified(found: list[dict[str, Any]]) -> None:
     kinds = {c["kind"] for c in found}
-    assert kinds == {"opposite", "scope", "silent"}
+    assert kinds == {"opposite", "scope", "wording", "silent"}
     # 宁波 excludes 应保尽保未履行到位 with 恶劣社会影响 (第五条（五）); 威海 relieves
     # 主动放弃 … 漏保 (三（十）).
     opposite = [c for c in found if c["kind"] == "opposite"]
     assert any(c["a"] == "weihai" and c["b"] == "ningbo" for c in opposite)
-    assert all(c["real"] == (c["kind"] != "silent") for c in found)
+    assert all(c["real"] == (c["kind"] in ("opposite", "scope")) for c in found)
+    # 宁波 relieves 虚报 … 未发现异常; 台儿庄 relieves 故意隐瞒: read alike, both relieve.
+    concealed = next(
+        c
+        for c in found
+        if (c["a"], c["b"], c["concept"]) == ("ningbo", "taierzhuang", "concealment")
+    )
+    assert concealed["kind"] == "wording"
+    # 台儿庄 relieves 数据共享不充分; 玉泉 第二十条（三） needs 审批失误 too: differs read alike.
+    platform = next(
+        c
+        for c in found
+        if (c["a"], c["b"], c["concept"]) == ("taierzhuang", "yuquan", "data_platform")
+    )
+    assert platform["kind"] == "scope"
     assert not any("lucheng" in (c["a"], c["b"]) for c in found)
 
 

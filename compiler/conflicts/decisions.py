@@ -38,13 +38,19 @@ Each case is classified:
 
 - `opposite` (相反规定): both speak of C, one grants relief through it and the other excludes
   through it;
-- `scope` (范围不同): both speak of C, in their relief rules or gates, but under different
-  conditions or words (a city's own, narrower fact), and the case meets one and not the other;
+- `scope` (条件不同): both speak of C, and they decide the case differently even when the two
+  cities' words for each shared fact they both speak of are read as saying the same (the case
+  is searched for first under that alignment: every fact of both documents wording one shared
+  fact — the shared fact itself, or a city fact related to it — has one value);
+- `wording` (措辞不同): both speak of C, but no case exists under that alignment: the difference
+  rests only on the cities' different words for one shared fact (宁波 虚报 against 台儿庄 故意隐瞒).
+  The vocabulary says those words cover different cases; whether that is a difference of
+  substance or of drafting needs a person;
 - `silent` (一方未提及): B's decision never speaks of C, so the difference comes only from facts
-  B never mentions.  These are reported apart from the real disagreements (`opposite`, `scope`).
+  B never mentions.
 
-Every case also lists the facts only one of the two documents reads, so that a reader sees when
-a `scope` difference rests on a city's own wording.
+The real disagreements are `opposite` and `scope`; `wording` and `silent` are reported apart.
+Every case also lists the facts only one of the two documents reads.
 
 Every case is verified: both decisions are run on it by the reference interpreter
 (`compiler.interpret.decide`), each on the facts its own document reads, and must give the
@@ -90,7 +96,9 @@ OUTCOME_LABELS: Mapping[str, str] = {
 
 CLASS_LABELS: Mapping[str, str] = {
     "opposite": "相反规定：一方给予免责（容错），另一方列为排除情形",
-    "scope": "范围不同：双方都规定了该概念，但条件或用语不同",
+    "scope": "条件不同：双方都规定了该概念，即使把双方对同一共享事实的不同措辞视为一致，仍判定不同",
+    "wording": "措辞不同：双方都规定了该概念，差异只在于双方对同一共享事实的不同措辞"
+    "（词汇表认定其范围不同，是否实质不同须人工判断）",
     "silent": "一方未提及：差异只来自另一方从未提及的事实",
 }
 
@@ -307,11 +315,53 @@ def _relief(outcome: str) -> bool:
     return outcome in ("applies", "applies_in_part")
 
 
+def _word_groups(program: ir.Program, a: ir.Policy, b: ir.Policy) -> list[tuple[str, ...]]:
+    """For each shared fact both decisions speak of, each through its own words (the shared
+    fact itself, or a city fact related to it), the facts that word it, when they differ."""
+    members: dict[str, dict[str, set[str]]] = {}
+    for policy in (a, b):
+        for fact in _decision_inputs(program, policy):
+            found = program.facts.get(fact)
+            if found is None:
+                continue
+            shared = found.related.shared if found.related is not None else fact
+            if found.related is None and found.concept is None:
+                continue  # a city's own fact related to nothing: no shared words to align
+            members.setdefault(shared, {}).setdefault(policy.id, set()).add(fact)
+    groups = []
+    for shared in sorted(members):
+        sides = members[shared]
+        words = {f for side in sides.values() for f in side}
+        if len(sides) == 2 and len(words) > 1:
+            groups.append(tuple(sorted(words | {shared})))
+    return groups
+
+
+def _aligned(groups: list[tuple[str, ...]]) -> tuple[list[n.Expr], Accept]:
+    """The two cities' words for one shared fact read as saying the same: equal values."""
+    goal = [
+        _implies(_name(group[i]), _name(group[(i + 1) % len(group)]))
+        for group in groups
+        for i in range(len(group))
+    ]
+
+    def accept(facts: Mapping[str, n.Value]) -> bool:
+        for group in groups:
+            values = {facts[f] for f in group if f in facts}
+            if len(values) > 1:
+                return False
+        return True
+
+    return goal, accept
+
+
 def find_case(
     program: ir.Program, a: ir.Policy, b: ir.Policy, concept: ir.Concept, rule: ir.Rule
 ) -> Case | None:
     """The smallest verified case found through `rule` of A (reading `concept`) on which A and
-    B decide differently, or None."""
+    B decide differently, or None.  A disagreement is looked for first with the two cities'
+    words for each shared fact read as saying the same; only when there is none, without
+    (the difference then rests on the words: `wording`)."""
     a_targets = (
         [situation_target(program, a, rule)]
         if rule.kind is Kind.SITUATION
@@ -320,32 +370,58 @@ def find_case(
     relations = _related_pairs(program, _decision_inputs(program, a) | _decision_inputs(program, b))
     consistent = _consistent(program, relations)
     extra = _relation_goal(relations)
-    for kind, b_target in _b_targets(program, b, concept, rule.kind):
-        for a_target in a_targets:
+    groups = _word_groups(program, a, b)
+    align_goal, align_accept = _aligned(groups)
+    targets = _b_targets(program, b, concept, rule.kind)
+    for aligned in (True, False) if groups else (False,):
+        for kind, b_target in targets:
+            if aligned and kind == "silent":
+                continue  # B never speaks of the concept: its words are not the question
+            found = kind if aligned or kind == "silent" or not groups else "wording"
+            for a_target in a_targets:
 
-            def accept(
-                facts: Mapping[str, n.Value], at: Target = a_target, bt: Target = b_target
-            ) -> bool:
-                return consistent(facts) and at.accept(facts) and bt.accept(facts)
+                def accept(
+                    facts: Mapping[str, n.Value],
+                    at: Target = a_target,
+                    bt: Target = b_target,
+                    align: bool = aligned,
+                ) -> bool:
+                    if align and not align_accept(facts):
+                        return False
+                    return consistent(facts) and at.accept(facts) and bt.accept(facts)
 
-            solution = solve(program, all_of([a_target.goal, b_target.goal, *extra]), accept)
-            if solution.facts is None:
-                continue
-            facts = solution.facts
-            runs = (_run(program, a, facts), _run(program, b, facts))
-            # Verified on each document's own facts: the outcomes must differ in relief.
-            if _relief(runs[0].outcome) == _relief(runs[1].outcome):
-                continue
-            a_reads, b_reads = _decision_inputs(program, a), _decision_inputs(program, b)
-            only = (
-                tuple(sorted(f for f in facts if f in a_reads and f not in b_reads)),
-                tuple(sorted(f for f in facts if f in b_reads and f not in a_reads)),
-            )
-            speaking = [r.rule for r in _readings(program, b, DECISION_KINDS, concept)]
-            rules = [*runs[0].deciding, *runs[1].deciding, rule, *speaking]
-            key = tuple(dict.fromkeys(f for r in rules for f in r.reads if f in facts))
-            return Case(a.id, b.id, concept.name, rule.name, kind, facts, runs, only, key)
+                parts = [a_target.goal, b_target.goal, *extra, *(align_goal if aligned else ())]
+                solution = solve(program, all_of(parts), accept)
+                if solution.facts is not None:
+                    case = _verified(program, a, b, concept, rule, found, solution.facts)
+                    if case is not None:
+                        return case
     return None
+
+
+def _verified(
+    program: ir.Program,
+    a: ir.Policy,
+    b: ir.Policy,
+    concept: ir.Concept,
+    rule: ir.Rule,
+    kind: str,
+    facts: Facts,
+) -> Case | None:
+    """The case, once both decisions were run on it, each on the facts its own document reads,
+    and differ in relief; None when they do not (never reported)."""
+    runs = (_run(program, a, facts), _run(program, b, facts))
+    if _relief(runs[0].outcome) == _relief(runs[1].outcome):
+        return None
+    a_reads, b_reads = _decision_inputs(program, a), _decision_inputs(program, b)
+    only = (
+        tuple(sorted(f for f in facts if f in a_reads and f not in b_reads)),
+        tuple(sorted(f for f in facts if f in b_reads and f not in a_reads)),
+    )
+    speaking = [r.rule for r in _readings(program, b, DECISION_KINDS, concept)]
+    rules = [*runs[0].deciding, *runs[1].deciding, rule, *speaking]
+    key = tuple(dict.fromkeys(f for r in rules for f in r.reads if f in facts))
+    return Case(a.id, b.id, concept.name, rule.name, kind, facts, runs, only, key)
 
 
 def cases(program: ir.Program, infos: Sequence[DecisionInfo]) -> tuple[Case, ...]:
@@ -676,8 +752,11 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
             "key_facts": list(case.key),
         }
 
-    real = [c for c in found if c.kind in REAL]
-    silent = [c for c in found if c.kind not in REAL]
+    groups = (
+        ("真实分歧", [c for c in found if c.kind in REAL]),
+        ("措辞差异（另列）", [c for c in found if c.kind == "wording"]),
+        ("一方未提及（另列）", [c for c in found if c.kind == "silent"]),
+    )
     named = sorted({name for c in found for name in c.facts})
     data = {
         "cases": [case_json(c) for c in found],
@@ -703,7 +782,7 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
         return [f"{mark} {label}：{value}{who}" for mark, label, value, who in out]
 
     text: list[str] = ["（* 标出决定差异的关键事实；其余事实使其他规则不成立。）"]
-    for title, group in (("真实分歧", real), ("一方未提及（另列）", silent)):
+    for title, group in groups:
         text.append(f"{title}：{len(group)} 个案例")
         for case in group:
             text.append(f"● {head(case)} — {CLASS_LABELS[case.kind]}")
@@ -720,13 +799,15 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
     def markdown(cite: Cite) -> tuple[str, ...]:
         lines = [
             "每个案例是双方判定不同的一组最少事实：由求解器找出，并以参考解释器运行双方的决定核实"
-            "（测试中亦以生成的验证程序核实）。“真实分歧”指双方都规定了该概念而判定不同；"
-            "“一方未提及”指差异只来自一方从未提及的事实，另列于后。"
+            "（测试中亦以生成的验证程序核实）。“真实分歧”指双方都规定了该概念，"
+            "且即使把双方对同一共享事实的不同措辞视为一致，仍判定不同；"
+            "“措辞差异”指差异只在于这些措辞（词汇表认定其范围不同），"
+            "“一方未提及”指差异只来自一方从未提及的事实：这两类另列于后。"
             "“关键”事实是决定差异的事实；“其余条件”使双方的其他规则不成立"
             "（一方“不属于任何适用情形”须其每一适用情形均不成立）。",
             "",
         ]
-        for title, group in (("真实分歧", real), ("一方未提及", silent)):
+        for title, group in groups:
             lines += [f"### {title}（{len(group)}）", ""]
             for case in group:
                 lines += [f"#### {_esc(head(case))}", "", f"{_esc(CLASS_LABELS[case.kind])}", ""]
