@@ -63,7 +63,8 @@ def measure(program: ir.Program, label: str) -> None:
     searched = sum(len(i.concepts) for i in infos) * max(len(infos) - 1, 0)
     print(
         f"{label:<20} decisions {len(infos):>3}  pairs {len(pairs):>4}  "
-        f"(rule pairs {rule_pairs:>7})  concept searches {searched:>5}  cases {len(found):>4}"
+        f"(rule pairs {rule_pairs:>7})  concept searches {searched:>5}  "
+        f"cases {len(found.cases):>4}  cut by the bound {len(found.unsettled):>3}"
     )
     print(f"{'':<20} " + "  ".join(f"{name} {seconds:.3f} s" for name, seconds in timings))
 

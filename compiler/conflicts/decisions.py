@@ -68,6 +68,7 @@ from compiler import ir
 from compiler import nodes as n
 from compiler.comparison import Status, Table, _readings, city, concept_table, polarity
 from compiler.conflicts.section import Cite, Given, Section, Witness
+from compiler.examples import MAX_STEPS as EXAMPLE_MAX_STEPS
 from compiler.examples import (
     Facts,
     Target,
@@ -103,6 +104,11 @@ CLASS_LABELS: Mapping[str, str] = {
 }
 
 REAL = ("opposite", "scope")
+
+# The search budget of one case: `policyc example`'s (steps of the solver, per phase).  A
+# search cut by the bound is reported as such (`Found.unsettled`), never taken for an agreement
+# nor, in the aligned phase, for a difference of words.
+MAX_STEPS = EXAMPLE_MAX_STEPS
 
 
 # ---------------------------------------------------------------- comparable decisions
@@ -315,6 +321,13 @@ def _relief(outcome: str) -> bool:
     return outcome in ("applies", "applies_in_part")
 
 
+def _conjuncts(goal: n.Expr) -> list[n.Expr]:
+    """The operands of a top-level `and` (the goals `compiler.examples` builds), else the goal."""
+    if isinstance(goal, n.BoolOp) and goal.op == "and":
+        return list(goal.operands)
+    return [goal]
+
+
 def _word_groups(program: ir.Program, a: ir.Policy, b: ir.Policy) -> list[tuple[str, ...]]:
     """For each shared fact both decisions speak of, each through its own words (the shared
     fact itself, or a city fact related to it), the facts that word it, when they differ."""
@@ -356,7 +369,12 @@ def _aligned(groups: list[tuple[str, ...]]) -> tuple[list[n.Expr], Accept]:
 
 
 def find_case(
-    program: ir.Program, a: ir.Policy, b: ir.Policy, concept: ir.Concept, rule: ir.Rule
+    program: ir.Program,
+    a: ir.Policy,
+    b: ir.Policy,
+    concept: ir.Concept,
+    rule: ir.Rule,
+    cut: list[str] | None = None,
 ) -> Case | None:
     """The smallest verified case found through `rule` of A (reading `concept`) on which A and
     B decide differently, or None.  A disagreement is looked for first with the two cities'
@@ -390,8 +408,18 @@ def find_case(
                         return False
                     return consistent(facts) and at.accept(facts) and bt.accept(facts)
 
-                parts = [a_target.goal, b_target.goal, *extra, *(align_goal if aligned else ())]
-                solution = solve(program, all_of(parts), accept)
+                # The solver satisfies `and` depth-first, in order: A's goal first (its gates
+                # and exclusions chosen as `policyc example` chooses them, so that the case
+                # stays small), then what the relations and the alignment force, then B's.
+                parts = [
+                    *_conjuncts(a_target.goal),
+                    *extra,
+                    *(align_goal if aligned else ()),
+                    *_conjuncts(b_target.goal),
+                ]
+                solution = solve(program, all_of(parts), accept, MAX_STEPS)
+                if solution.facts is None and "bound" in solution.reason and cut is not None:
+                    cut.append(solution.reason)
                 if solution.facts is not None:
                     case = _verified(program, a, b, concept, rule, found, solution.facts)
                     if case is not None:
@@ -424,7 +452,15 @@ def _verified(
     return Case(a.id, b.id, concept.name, rule.name, kind, facts, runs, only, key)
 
 
-def cases(program: ir.Program, infos: Sequence[DecisionInfo]) -> tuple[Case, ...]:
+@dataclass(frozen=True)
+class Found:
+    cases: tuple[Case, ...]
+    # (A, B, A's rule): a search reached the bound (MAX_STEPS) on the way: with no case, that
+    # the two decisions agree there is not established; with one, that it is not `scope`.
+    unsettled: tuple[tuple[str, str, str], ...] = ()
+
+
+def cases(program: ir.Program, infos: Sequence[DecisionInfo]) -> Found:
     """For each ordered pair of comparable decisions and each concept the first speaks of in a
     situation or an exclusion: one case per kind of rule (the first rule, in document order,
     that gives one, and not one that already gave a case under an earlier concept).  The
@@ -432,6 +468,7 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo]) -> tuple[Case, ...
     comparable = {p.a for p in pairs(infos)} | {p.b for p in pairs(infos)}
     chosen = [i for i in infos if i.policy in comparable]
     found: list[Case] = []
+    unsettled: list[tuple[str, str, str]] = []
     for first in chosen:
         a = program.policies[first.policy]
         for second in chosen:
@@ -447,12 +484,15 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo]) -> tuple[Case, ...
                     for reading in readings:
                         if reading.rule.kind is not kind or reading.rule.name in tried:
                             continue
-                        case = find_case(program, a, b, concept, reading.rule)
+                        cut: list[str] = []
+                        case = find_case(program, a, b, concept, reading.rule, cut)
+                        if cut:  # no case, or its class, is established
+                            unsettled.append((a.id, b.id, reading.rule.name))
                         if case is not None:
                             tried.add(reading.rule.name)
                             found.append(case)
                             break
-    return tuple(found)
+    return Found(tuple(found), tuple(dict.fromkeys(unsettled)))
 
 
 # ---------------------------------------------------------------- presenting facts
@@ -733,8 +773,9 @@ def _ordered(case: Case) -> list[str]:
     return [*case.key, *sorted(f for f in case.facts if f not in case.key)]
 
 
-def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
+def pairs_section(program: ir.Program, result: Found) -> Section:
     concept_label = {c.name: c.label for c in program.concepts.values()}
+    found = result.cases
 
     def case_json(case: Case) -> dict[str, object]:
         return {
@@ -761,7 +802,21 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
     data = {
         "cases": [case_json(c) for c in found],
         "labels": {name: _label(program, name) for name in named},
+        "unsettled": [{"a": a, "b": b, "rule": r} for a, b, r in result.unsettled],
     }
+
+    def unsettled_lines() -> list[str]:
+        if not result.unsettled:
+            return []
+        return [
+            f"搜索达到上限的规则（{len(result.unsettled)}）：未找到案例的，不能据此认为双方一致；"
+            "找到案例的，其类别（条件不同或措辞不同）未能确定：",
+            *(
+                f"- {_policy_label(program, a)} 的 {program.policies[a].rule(r).clause.citation}"
+                f"（{r}） 对 {_policy_label(program, b)}"
+                for a, b, r in result.unsettled
+            ),
+        ]
 
     def head(case: Case) -> str:
         return (
@@ -795,6 +850,7 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
                     f"    → {_policy_label(program, run.policy)}：{OUTCOME_LABELS[run.outcome]}"
                     + (f"，依据 {clauses}" if clauses else "")
                 )
+    text += unsettled_lines()
 
     def markdown(cite: Cite) -> tuple[str, ...]:
         lines = [
@@ -835,6 +891,10 @@ def pairs_section(program: ir.Program, found: Sequence[Case]) -> Section:
                         + (f"，依据 {clauses}" if clauses else "（无适用情形成立）")
                     )
                 lines.append("")
+        unsettled = unsettled_lines()
+        lines += [
+            _esc(line) if not line.startswith("- ") else "- " + _esc(line[2:]) for line in unsettled
+        ]
         return tuple(lines)
 
     witnesses = tuple(w for case in found for w in _witnesses(program, case))
