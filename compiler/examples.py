@@ -34,8 +34,13 @@ holding) is removed, in name order.  Removing facts only loses information and e
 results is monotone in information, so a fact kept once stays needed: no fact of the example
 can be dropped.
 
-Judgments are used only when no example without them exists (a first search forbids them);
-an example says which judgments it relies on.  Everything is visited in a fixed order
+An alternative is dropped as soon as the truth values it fixes settle a later operand of the
+same `and` against the goal (Kleene logic is monotone), so that a clash is not rediscovered
+under every combination of the operands in between.
+
+Judgments are used only when no example without them exists (a first search forbids them,
+and is skipped when a part of the goal reads judgments alone: it could not succeed); an
+example says which judgments it relies on.  Everything is visited in a fixed order
 (document order, declaration order, sorted names), so the same input gives the same output.
 The search is bounded (`MAX_STEPS`); a rule without an example within the bound is reported
 as such, never guessed.

@@ -258,6 +258,15 @@ def test_witness_files_snapshot(
     assert "\n".join(f"=== {name}\n{text}" for name, text in files.items()) == text_snapshot
 
 
+def test_committed_witness_tests_are_the_report_s(parts: tuple[Section, ...]) -> None:
+    """policies/cases/conflicts/ holds what the report writes today (regenerate with
+    `policyc conflicts --emit-tests policies/cases/conflicts`), so `policyc test` keeps
+    every difference found checked."""
+    committed = ROOT / "policies" / "cases" / "conflicts"
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in sorted(committed.glob("*.policy"))}
+    assert on_disk == report.test_files(parts)
+
+
 def test_markdown_escapes_policy_text(program: ir.Program, parts: tuple[Section, ...]) -> None:
     """Every value from a policy goes through the site's `text` rule: a quote with Markdown
     syntax (（一）, “…”, 3个月) stays inert; the only links are the citations."""

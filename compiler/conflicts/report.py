@@ -40,7 +40,9 @@ def restrict(program: ir.Program, ids: Iterable[str] | None) -> ir.Program:
 
 
 def sections(program: ir.Program) -> tuple[Section, ...]:
-    """Every section of the report on `program`, in order: the decisions' first."""
+    """Every section of the report on `program`, in order: the decisions' first.  The other
+    analyses (`quantities.section(program, start)`, `internal.section(program)`) append
+    their sections here; everything below takes any list of sections."""
     return decisions.sections(program)
 
 
