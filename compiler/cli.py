@@ -12,7 +12,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,7 +176,7 @@ def _coverage_table(report: PolicyCoverage) -> str:
 def cmd_test(args: argparse.Namespace) -> int:
     from compiler.policytests import run_all
 
-    program = _load_program(args)
+    program = _load_program(args) if not args.cases else _program_with_cases(args)
     _known_policies(program, args.policy)  # `policyc test nosuch` ran nothing and exited 0
     calendar = _calendar(args)
     results = run_all(program, calendar, set(args.policy) if args.policy else None)
@@ -214,6 +214,19 @@ def cmd_test(args: argparse.Namespace) -> int:
             + (f"  ({counts})" if counts else "")
         )
     return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _program_with_cases(args: argparse.Namespace) -> ir.Program:
+    """The project with the policy tests of extra directories (`policyc test --cases DIR`,
+    e.g. what `policyc conflicts --emit-tests` wrote), checked with the whole project."""
+    root = _root(args)
+    extra = [Path(d) for d in args.cases]
+    for directory in extra:
+        if not directory.is_dir():
+            raise UsageError(f"--cases {directory}: not a directory")
+    model, diagnostics, _ = _load_model(args, [root / "policies", *extra])
+    _require_clean(diagnostics)
+    return lower(model, root)
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -554,6 +567,56 @@ def cmd_tables(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _example_start(text: str | None) -> date:
+    """`--start` of the reports that count example due dates: a day, as `due` reads it."""
+    from compiler.comparison import EXAMPLE_START
+    from compiler.runtime import cli as runtime_cli
+
+    if text is None:
+        return EXAMPLE_START
+    try:
+        start = runtime_cli.parse_start(text)
+    except runtime_cli.InputError as error:
+        raise UsageError(str(error)) from None
+    if isinstance(start, datetime):
+        hours = "limits in hours count from 09:00"
+        raise UsageError(f"--start {cut(text)}: expected a date YYYY-MM-DD ({hours})")
+    return start
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    from compiler.conflicts import report
+    from compiler.diagnostics import did_you_mean
+
+    program = _load_program(args)
+    for policy_id in args.ids:
+        if policy_id not in program.policies:
+            hint = " ".join(did_you_mean(policy_id, program.policies))
+            known = ", ".join(sorted(program.policies))
+            raise UsageError(
+                f"no policy '{cut(policy_id)}'; {hint + ' ' if hint else ''}policies: {known}"
+            )
+    out = Path(args.emit_tests) if args.emit_tests is not None else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(f"cannot write {out}: not a directory")  # before the analysis
+    start = _example_start(args.start)
+    chosen = report.restrict(program, args.ids or None)
+    parts = report.sections(chosen, start)
+    if out is not None:
+        try:
+            written = report.emit_tests(parts, out)
+        except OSError as error:
+            raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
+        sys.stderr.write(f"policyc conflicts: wrote {len(written)} test file(s) to {out}\n")
+    if args.json:
+        sys.stdout.write(report.to_json(chosen, parts))
+    elif args.markdown:
+        sys.stdout.write(report.to_markdown(parts, report.plain_cite))
+    else:
+        sys.stdout.write(report.to_text(parts))
+    return EXIT_OK
+
+
 def _read_json(source: str) -> Any:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
@@ -757,6 +820,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("policy", nargs="*", help="policy ids (default: all)")
     p.add_argument("--json", action="store_true")
     p.add_argument(
+        "--cases",
+        action="append",
+        metavar="DIR",
+        help="also run the policy tests in DIR (e.g. written by conflicts --emit-tests)",
+    )
+    p.add_argument(
         "--calendar",
         action="append",
         metavar="FILE",
@@ -853,6 +922,21 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--json", action="store_true", help="JSON (docs/diff.md)")
     shape.add_argument("--markdown", action="store_true", help="Markdown")
     p.set_defaults(run=cmd_diff)
+
+    p = verbs.add_parser(
+        "conflicts", help="where the cities' rules disagree, with verified witness cases"
+    )
+    p.add_argument("ids", nargs="*", metavar="ID", help="policy ids (default: all)")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="the report as JSON (docs/conflicts.md)")
+    shape.add_argument("--markdown", action="store_true", help="the report as Markdown")
+    p.add_argument(
+        "--emit-tests", metavar="DIR", help="write every witness as a policy test into DIR"
+    )
+    p.add_argument(
+        "--start", metavar="DATE", help="YYYY-MM-DD the example due dates count from (2024-09-27)"
+    )
+    p.set_defaults(run=cmd_conflicts)
 
     p = verbs.add_parser("graph", help="the rule graph: summary, or node-link JSON")
     p.add_argument("policy", nargs="*", help="policy ids (default: all)")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cache
-from typing import Any, assert_never
+from typing import Any, Final, assert_never
 
 from compiler import ir
 from compiler import nodes as n
@@ -357,6 +357,13 @@ def due_entry(
     entries: Any = report["limits"]
     entry: dict[str, Any] = entries[0]
     return entry
+
+
+# The one concrete start date every example due date is counted from (the tables, the site's
+# time-limit pages, the conflict report, the diff's due dates before and after): the Friday
+# before 国庆 2024, so that counts cross the statutory holidays and the adjusted working
+# Saturday (2024-10-12), and the calendar's effect is visible.
+EXAMPLE_START: Final = date(2024, 9, 27)
 
 
 @cache

@@ -34,8 +34,13 @@ holding) is removed, in name order.  Removing facts only loses information and e
 results is monotone in information, so a fact kept once stays needed: no fact of the example
 can be dropped.
 
-Judgments are used only when no example without them exists (a first search forbids them);
-an example says which judgments it relies on.  Everything is visited in a fixed order
+An alternative is dropped as soon as the truth values it fixes settle a later operand of the
+same `and` against the goal (Kleene logic is monotone), so that a clash is not rediscovered
+under every combination of the operands in between.
+
+Judgments are used only when no example without them exists (a first search forbids them,
+and is skipped when a part of the goal reads judgments alone: it could not succeed); an
+example says which judgments it relies on.  Everything is visited in a fixed order
 (document order, declaration order, sorted names), so the same input gives the same output.
 The search is bounded (`MAX_STEPS`); a rule without an example within the bound is reported
 as such, never guessed.
@@ -325,7 +330,8 @@ class _BudgetSpent(PolicycError):
 def solve(model: ir.Program, goal: n.Expr, accept: Accept, max_steps: int = MAX_STEPS) -> Solution:
     """Minimal facts making `goal` true that `accept` accepts; judgments only if needed."""
     bounded = False
-    for allow_judgments in (False, True):
+    phases = (True,) if _needs_judgment(model, goal) else (False, True)
+    for allow_judgments in phases:
         search = _Search(model, allow_judgments, max_steps)
         try:
             found = search.first(goal, accept)
@@ -335,6 +341,20 @@ def solve(model: ir.Program, goal: n.Expr, accept: Accept, max_steps: int = MAX_
         if found is not None:
             return Solution(minimize(found, accept))
     return Solution(None, "the search bound was reached" if bounded else "search exhausted")
+
+
+def _needs_judgment(model: ir.Program, goal: n.Expr) -> bool:
+    """Can the goal come out true only with a judgment (a top-level part reading judgments
+    alone, not true as it stands)?  Then a search forbidding judgments cannot succeed, and
+    is skipped: on a decision with a judgment gate (宁波 无重大不良影响) it would run to its end
+    for nothing."""
+    parts = goal.operands if isinstance(goal, n.BoolOp) and goal.op == "and" else (goal,)
+    for part in parts:
+        names = model.inputs_of(part)
+        only_judgments = bool(names) and all(x in model.judgments for x in names)
+        if only_judgments and _safe_eval(Evaluator(model, {}), part) is not True:
+            return True
+    return False
 
 
 def minimize(facts: Facts, accept: Accept) -> Facts:
@@ -378,6 +398,11 @@ class _Search:
         self.model = model
         self.allow_judgments = allow_judgments
         self.steps_left = max_steps
+        # The cost of an `or` operand, by identity: the same operands are ranked again at
+        # every alternative (the expressions outlive the search, so ids are not reused).
+        self._costs: dict[int, tuple[bool, int]] = {}
+        # Per `and` (by identity): which operands read each input.
+        self._read: dict[int, Mapping[str, tuple[int, ...]]] = {}
 
     def _tick(self) -> None:
         self.steps_left -= 1
@@ -442,18 +467,67 @@ class _Search:
             yield partial
 
     def _every(
-        self, operands: tuple[n.Expr, ...], want: bool, partial: _Partial, depth: int
+        self,
+        operands: tuple[n.Expr, ...],
+        want: bool,
+        partial: _Partial,
+        depth: int,
+        start: int = 0,
     ) -> Iterator[_Partial]:
-        if not operands:
+        """Every way to make each of `operands[start:]` come out `want`."""
+        if start == len(operands):
             yield partial
             return
-        for first in self.alternatives(operands[0], want, partial, depth):
-            yield from self._every(operands[1:], want, first, depth)
+        for first in self.alternatives(operands[start], want, partial, depth):
+            fixed = first.bools.keys() - partial.bools.keys()
+            if fixed and self._settled_otherwise(operands, start + 1, want, first, fixed):
+                continue
+            yield from self._every(operands, want, first, depth, start + 1)
+
+    def _settled_otherwise(
+        self,
+        operands: tuple[n.Expr, ...],
+        start: int,
+        want: bool,
+        partial: _Partial,
+        fixed: Iterable[str],
+    ) -> bool:
+        """Has an operand still to satisfy (`operands[start:]`) just been decided against
+        `want` by the truth values `fixed` by the operand before it?  Then that alternative is
+        dropped at once, instead of trying every combination of the operands between before
+        the clash shows (Kleene logic is monotone: a value known from some facts stays known
+        with more).  Only the operands reading a fixed name are evaluated."""
+        index = self._index(operands)
+        later = sorted({i for name in fixed for i in index.get(name, ()) if i >= start})
+        if not later:
+            return False
+        evaluator = Evaluator(self.model, partial.bools)
+        for position in later:
+            value = _safe_eval(evaluator, operands[position])
+            if isinstance(value, bool) and value is not want:
+                return True
+        return False
+
+    def _index(self, operands: tuple[n.Expr, ...]) -> Mapping[str, tuple[int, ...]]:
+        """Input name -> the positions of the operands reading it (built once per `and`)."""
+        found = self._read.get(id(operands))
+        if found is None:
+            positions: dict[str, list[int]] = {}
+            for position, operand in enumerate(operands):
+                for name in self.model.inputs_of(operand):
+                    positions.setdefault(name, []).append(position)
+            found = {name: tuple(p) for name, p in positions.items()}
+            self._read[id(operands)] = found
+        return found
 
     def _cheapest_first(self, operands: tuple[n.Expr, ...]) -> list[n.Expr]:
         def cost(operand: n.Expr) -> tuple[bool, int]:
-            names = self.model.inputs_of(operand)
-            return (any(x in self.model.judgments for x in names), len(names))
+            found = self._costs.get(id(operand))
+            if found is None:
+                names = self.model.inputs_of(operand)
+                found = (any(x in self.model.judgments for x in names), len(names))
+                self._costs[id(operand)] = found
+            return found
 
         return sorted(operands, key=cost)  # stable: ties keep the document's order
 
@@ -863,3 +937,14 @@ def _label(model: ir.Program, name: str) -> str:
     if name in model.judgments:
         return f"{model.judgments[name].label} [judgment]"
     return model.facts[name].label
+
+
+# ---------------------------------------------------------------- for other analyses
+
+# The goals above, combined across two policies by the conflict report
+# (compiler/conflicts/decisions.py): one search machinery, not a second solver.
+Target = _Target
+situation_target = _situation_target
+exclusion_targets = _exclusion_targets
+condition = _condition
+all_of = _all_of

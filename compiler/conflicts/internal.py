@@ -361,7 +361,7 @@ def section(program: ir.Program) -> Section:
                 out.append(f"    - 情形 {esc(w.name)}：{esc(given)} → {esc(result)}")
         return tuple(out)
 
-    text = [f"policies checked: {', '.join(checked)}; findings: {len(found)}"]
+    text = [f"已检查：{'、'.join(checked)}；发现 {len(found)} 处"]
     for f in found:
         text.append(
             f"  {f.policy.id} {f.first.name} ({f.first.clause.citation}) / "

@@ -770,18 +770,19 @@ def boundaries_section(program: ir.Program, start: date) -> Section:
 
     text: list[str] = []
     for b in pairs.between:
-        text.append(f"{b.group.label}: {'/'.join(b.differs)} differ; {_case_words(b)}")
+        what = "、".join(_DIFFERS_WORDS[d] for d in b.differs)
+        text.append(f"{b.group.label}：{what}不同。情形：{_case_words(b)}")
         for x, status in ((b.a, b.status_a), (b.b, b.status_b)):
             text.append(
                 f"  {city(x.policy)} {x.limit.clause.citation} {x.limit.name} "
-                f"{_counted(program, x.limit)}: {status}"
+                f"{_counted(program, x.limit)}：{_STATUS_WORDS.get(status, status)}"
             )
     for group, one, two in pairs.same:
         text.append(
-            f"{group.label}: alike, {city(one.policy)} {one.limit.name} = "
-            f"{city(two.policy)} {two.limit.name} ({_counted(program, one.limit)})"
+            f"{group.label}：计法相同，{city(one.policy)} {one.limit.name} 与 "
+            f"{city(two.policy)} {two.limit.name} 同为 {_counted(program, one.limit)}"
         )
-    text.append(f"thresholds with a counterpart: {len(shared)}; without: {len(alone)}")
+    text.append(f"条件中的数额、比例界限：他地有对应的 {len(shared)} 项，无对应的 {len(alone)} 项")
     for t in [*shared, *alone]:
         text.append(f"  {city(t.policy)} {t.rule.clause.citation} {t.expr}")
     witnesses = tuple(w for b in pairs.between for w in (b.witness_a, b.witness_b))

@@ -57,9 +57,8 @@ from typing import Any, assert_never
 
 from compiler import ir
 from compiler import nodes as n
-from compiler.backends.site.page import EXAMPLE_START
 from compiler.backends.site.render import text as md
-from compiler.comparison import UNIT_LABELS, due_text, official_calendar
+from compiler.comparison import EXAMPLE_START, UNIT_LABELS, due_text, official_calendar
 from compiler.diff.part import Cite, Part, Version
 from compiler.errors import PolicycError
 from compiler.examples import (

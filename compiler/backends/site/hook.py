@@ -37,11 +37,13 @@ SECTIONS: Final = (
     ("决策", "decisions/"),
     ("时限", "timelimits/"),
     ("修订", "diffs/"),
+    ("冲突报告", "conflicts/"),
 )
 REFERENCE: Final = (
     ("政策语言", "language.md"),
     ("校验器", "validators.md"),
     ("词汇", "vocabulary.md"),
+    ("冲突报告的读法", "conflicts.md"),
     ("架构", "architecture.md"),
 )
 

@@ -12,7 +12,7 @@ from typing import Final
 
 from compiler import ir
 from compiler.backends import javascript, js_due
-from compiler.backends.site import decisions, diffs, documents, tables, timelimits
+from compiler.backends.site import conflicts, decisions, diffs, documents, tables, timelimits
 from compiler.backends.site.page import PageKind
 
 # Every page kind of the site: the IR in, its pages out.
@@ -22,6 +22,7 @@ PAGE_KINDS: Final[tuple[PageKind, ...]] = (
     decisions.pages,
     timelimits.pages,
     diffs.pages,  # what the revisions changed in meaning since a base revision (git)
+    conflicts.pages,
 )
 
 # Generated files that are not pages (a page script's data, a generated JavaScript module):

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
 from compiler import ir
+from compiler.comparison import EXAMPLE_START  # the example due dates' one start: why, there
 
-# The one concrete start date the site computes due dates for (tables, time-limit pages): the
-# Friday before 国庆 2024, so that counts cross the statutory holidays and the adjusted working
-# Saturday (2024-10-12), and the calendar's effect is visible.
-EXAMPLE_START = date(2024, 9, 27)
+__all__ = ["EXAMPLE_START", "Page", "PageKind"]
 
 
 @dataclass(frozen=True)

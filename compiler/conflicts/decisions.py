@@ -1,0 +1,911 @@
+"""Which decisions are comparable, where the cities stand on each shared concept, and concrete
+cases on which two comparable decisions decide differently.
+
+Comparable decisions
+--------------------
+Two decisions are compared when their decision rules (gates, situations, exclusions) both speak
+of at least one concept of the shared vocabulary (`policies/concepts.policy`): they read one of
+the concept's facts, or a city fact related to one (`narrower`, `wider`, `same`).  The
+staff-relief decisions (宁波 尽职免责, 威海 容错纠错, 玉泉 免于承担责任, 台儿庄 容错纠错) share
+concepts; 鹿城 一事一议 decides an applicant's eligibility, and its decision rules read no
+shared concept, so it is compared with nothing — and the report says so.  Nothing here
+names a city: the model says it.
+
+Per concept
+-----------
+`compiler.comparison.concept_table` (the comparison tables' reading, reused, not forked) says
+per concept which cities relieve for it (a situation reads it), make it a condition of every
+relief (a gate), exclude it (an exclusion reads it), or are silent.
+
+Cases decided differently — the reading
+---------------------------------------
+For an ordered pair (A, B) of comparable decisions and a concept C that A's situations or
+exclusions read, the solver of `policyc example` (`compiler.examples`) looks for the smallest
+case on which
+
+- A applies through a situation reading C while B gives no relief (B excluded, or B's gates
+  hold and none of its situations does: not covered), or
+- A is excluded through an exclusion reading C while B applies.
+
+The case is over the facts of both documents.  A city's own fact and the shared fact it is
+related to describe the same person, so the case must respect the relation: a `narrower` fact
+that holds makes its shared fact hold, a `wider` fact that fails makes it fail, `same` facts
+are equal.  Two cities' own facts narrower than one shared fact are not related to each
+other (宁波 虚报 and 威海 隐瞒财产 are both narrower than 隐瞒、虚报家庭经济状况: neither implies
+the other).
+
+Each case is classified:
+
+- `opposite` (相反规定): both speak of C, one grants relief through it and the other excludes
+  through it;
+- `scope` (条件不同): both speak of C, and they decide the case differently even when the two
+  cities' words for each shared fact they both speak of are read as saying the same (the case
+  is searched for first under that alignment: every fact of both documents wording one shared
+  fact — the shared fact itself, or a city fact related to it — has one value);
+- `wording` (措辞不同): both speak of C, but no case exists under that alignment: the difference
+  rests only on the cities' different words for one shared fact (宁波 虚报 against 台儿庄 故意隐瞒).
+  The vocabulary says those words cover different cases; whether that is a difference of
+  substance or of drafting needs a person;
+- `silent` (一方未提及): B's decision never speaks of C, so the difference comes only from facts
+  B never mentions.
+
+The real disagreements are `opposite` and `scope`; `wording` and `silent` are reported apart.
+Every case also lists the facts only one of the two documents reads.
+
+Every case is verified: both decisions are run on it by the reference interpreter
+(`compiler.interpret.decide`), each on the facts its own document reads, and must give the
+outcomes reported; the tests run the generated validator package on it too.  A case is only
+as true as the transcription: the report cites every deciding clause with its quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import assert_never
+
+from compiler import ir
+from compiler import nodes as n
+from compiler.comparison import Status, Table, _readings, city, concept_table, polarity
+from compiler.conflicts.section import Cite, Given, Section, Witness
+from compiler.examples import MAX_STEPS as EXAMPLE_MAX_STEPS
+from compiler.examples import (
+    Facts,
+    Target,
+    all_of,
+    condition,
+    exclusion_targets,
+    facts_json,
+    situation_target,
+    solve,
+)
+from compiler.exprtext import literal_text
+from compiler.interpret import decide
+from compiler.runtime.decision import Decision
+from compiler.runtime.kinds import Kind
+
+DECISION_KINDS = (Kind.GATE, Kind.SITUATION, Kind.EXCLUSION)
+
+OUTCOME_LABELS: Mapping[str, str] = {
+    "applies": "适用（给予免责、容错）",
+    "applies_in_part": "部分适用（只及于部分责任）",
+    "excluded": "排除（不予免责、容错）",
+    "not_covered": "不属于任何适用情形",
+    "needs_judgment": "需人工判断",
+    "undetermined": "尚不能确定",
+}
+
+CLASS_LABELS: Mapping[str, str] = {
+    "opposite": "相反规定：一方给予免责（容错），另一方列为排除情形",
+    "scope": "条件不同：双方都规定了该概念，即使把双方对同一共享事实的不同措辞视为一致，仍判定不同",
+    "wording": "措辞不同：双方都规定了该概念，差异只在于双方对同一共享事实的不同措辞"
+    "（词汇表认定其范围不同，是否实质不同须人工判断）",
+    "silent": "一方未提及：差异只来自另一方从未提及的事实",
+}
+
+REAL = ("opposite", "scope")
+
+# The search budget of one case: `policyc example`'s (steps of the solver, per phase).  A
+# search cut by the bound is reported as such (`Found.unsettled`), never taken for an agreement
+# nor, in the aligned phase, for a difference of words.
+MAX_STEPS = EXAMPLE_MAX_STEPS
+
+
+# ---------------------------------------------------------------- comparable decisions
+
+
+@dataclass(frozen=True)
+class DecisionInfo:
+    policy: str
+    city: str
+    label: str  # the decision's name in the document (尽职免责)
+    concepts: tuple[str, ...]  # concepts its decision rules speak of, in vocabulary order
+    readings: tuple[str, ...]  # what a comparison must say about it (draft, partial relief)
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: str
+    b: str
+    shared: tuple[str, ...]  # concepts both speak of, in vocabulary order
+
+
+def _decision_rules(policy: ir.Policy) -> tuple[ir.Rule, ...]:
+    return tuple(r for r in policy.rules if r.kind in DECISION_KINDS)
+
+
+def concepts_read(
+    program: ir.Program, policy: ir.Policy, kinds: tuple[Kind, ...] = DECISION_KINDS
+) -> tuple[str, ...]:
+    return tuple(c.name for c in program.concepts.values() if _readings(program, policy, kinds, c))
+
+
+def _readings_of(policy: ir.Policy) -> tuple[str, ...]:
+    """What the model says a reader of a comparison must keep in mind about a decision."""
+    out = []
+    header = policy.header
+    if header.status == "draft":
+        label = header.status_label or "草案"
+        out.append(f"该文件为{label}，尚未生效：比较的是其草案文字。")
+    partial = [r for r in policy.of_kind(Kind.SITUATION) if r.excuses]
+    if partial:
+        clauses = "、".join(dict.fromkeys(r.clause.citation for r in partial))
+        out.append(
+            f"{clauses}的免责只及于其所列的责任情形（excuses），不及于整个决定："
+            "其“适用”是就所列责任而言。"
+        )
+    return tuple(out)
+
+
+def decision_infos(program: ir.Program) -> tuple[DecisionInfo, ...]:
+    return tuple(
+        DecisionInfo(
+            p.id,
+            city(p),
+            p.header.decision_label or p.header.decision or p.id,
+            concepts_read(program, p),
+            _readings_of(p),
+        )
+        for p in (program.policies[i] for i in sorted(program.policies))
+        if p.makes_decision()
+    )
+
+
+def pairs(infos: Sequence[DecisionInfo]) -> tuple[Pair, ...]:
+    out = []
+    for i, a in enumerate(infos):
+        for b in infos[i + 1 :]:
+            shared = tuple(c for c in a.concepts if c in b.concepts)
+            if shared:
+                out.append(Pair(a.policy, b.policy, shared))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- cases decided differently
+
+
+@dataclass(frozen=True)
+class Run:
+    """One decision on a case: its outcome and deciding rules (name, clause)."""
+
+    policy: str
+    outcome: str
+    deciding: tuple[ir.Rule, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    a: str  # the city whose rule the case was found through
+    b: str
+    concept: str
+    rule: str  # A's situation or exclusion reading the concept
+    kind: str  # opposite | scope | silent
+    facts: Facts
+    runs: tuple[Run, Run]
+    only: tuple[tuple[str, ...], tuple[str, ...]]  # facts of the case only A / only B reads
+    # The facts that make the difference: read by the deciding rules or by B's rules speaking of
+    # the concept, in order of appearance; the others keep the remaining rules out.
+    key: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.a}_{self.b}_{self.concept}_{self.rule}"
+
+
+def _decision_inputs(program: ir.Program, policy: ir.Policy) -> set[str]:
+    return {f for r in _decision_rules(policy) for f in r.reads}
+
+
+def _related_pairs(program: ir.Program, names: Iterable[str]) -> list[tuple[str, ir.Related]]:
+    out = []
+    for name in sorted(set(names)):
+        found = program.facts.get(name)
+        if found is not None and found.related is not None:
+            out.append((name, found.related))
+    return out
+
+
+def _consistent(program: ir.Program, relations: list[tuple[str, ir.Related]]) -> Accept:
+    def accept(facts: Mapping[str, n.Value]) -> bool:
+        for name, related in relations:
+            own, shared = facts.get(name), facts.get(related.shared)
+            if not isinstance(own, bool) or not isinstance(shared, bool):
+                continue
+            match related.relation:
+                case n.Relation.NARROWER:
+                    if own and not shared:
+                        return False
+                case n.Relation.WIDER:
+                    if shared and not own:
+                        return False
+                case n.Relation.SAME:
+                    if own != shared:
+                        return False
+                case _:
+                    assert_never(related.relation)
+        return True
+
+    return accept
+
+
+_SPAN = n.Span("<conflict goal>", 0, 0, 0, 0)
+
+
+def _name(name: str) -> n.Expr:
+    return n.Name(name, _SPAN)
+
+
+def _implies(a: n.Expr, b: n.Expr) -> n.Expr:
+    return n.BoolOp("or", (n.Not(a, _SPAN), b), _SPAN)
+
+
+def _relation_goal(relations: list[tuple[str, ir.Related]]) -> list[n.Expr]:
+    out: list[n.Expr] = []
+    for name, related in relations:
+        own, shared = _name(name), _name(related.shared)
+        match related.relation:
+            case n.Relation.NARROWER:
+                out.append(_implies(own, shared))
+            case n.Relation.WIDER:
+                out.append(_implies(shared, own))
+            case n.Relation.SAME:
+                out += [_implies(own, shared), _implies(shared, own)]
+            case _:
+                assert_never(related.relation)
+    return out
+
+
+Accept = Callable[[Mapping[str, n.Value]], bool]
+
+
+def _not_covered_target(program: ir.Program, policy: ir.Policy) -> Target:
+    """B's gates hold and none of its situations does: no relief, for want of a situation."""
+    parts = [condition(g) for g in policy.of_kind(Kind.GATE)]
+    parts += [n.Not(condition(s), _SPAN) for s in policy.of_kind(Kind.SITUATION)]
+
+    def accept(facts: Mapping[str, n.Value]) -> bool:
+        decision = decide(program, policy, facts)
+        return decision.outcome == "not_covered" and not decision.decisive
+
+    return Target(all_of(parts), accept)
+
+
+def _b_targets(
+    program: ir.Program, b: ir.Policy, concept: ir.Concept, a_kind: Kind
+) -> list[tuple[str, Target]]:
+    """What B must do for the case to differ, the classes of disagreement first."""
+    speaks = [r.rule for r in _readings(program, b, DECISION_KINDS, concept)]
+    if a_kind is Kind.SITUATION:
+        out = [
+            ("opposite", t)
+            for r in speaks
+            if r.kind is Kind.EXCLUSION
+            for t in exclusion_targets(program, b, r)
+        ]
+        out.append(("scope" if speaks else "silent", _not_covered_target(program, b)))
+        return out
+    relieving = [r for r in speaks if r.kind is Kind.SITUATION]
+    out = [("opposite", situation_target(program, b, r)) for r in relieving]
+    if not speaks:
+        out += [("silent", situation_target(program, b, r)) for r in b.of_kind(Kind.SITUATION)]
+    return out
+
+
+def _run(program: ir.Program, policy: ir.Policy, facts: Mapping[str, n.Value]) -> Run:
+    decision: Decision = decide(program, policy, own_facts(policy, facts))
+    deciding = tuple(policy.rule(s.rule.name) for s in decision.decisive)
+    return Run(policy.id, decision.outcome, deciding)
+
+
+def _relief(outcome: str) -> bool:
+    return outcome in ("applies", "applies_in_part")
+
+
+def _conjuncts(goal: n.Expr) -> list[n.Expr]:
+    """The operands of a top-level `and` (the goals `compiler.examples` builds), else the goal."""
+    if isinstance(goal, n.BoolOp) and goal.op == "and":
+        return list(goal.operands)
+    return [goal]
+
+
+def _word_groups(program: ir.Program, a: ir.Policy, b: ir.Policy) -> list[tuple[str, ...]]:
+    """For each shared fact both decisions speak of, each through its own words (the shared
+    fact itself, or a city fact related to it), the facts that word it, when they differ."""
+    members: dict[str, dict[str, set[str]]] = {}
+    for policy in (a, b):
+        for fact in _decision_inputs(program, policy):
+            found = program.facts.get(fact)
+            if found is None:
+                continue
+            shared = found.related.shared if found.related is not None else fact
+            if found.related is None and found.concept is None:
+                continue  # a city's own fact related to nothing: no shared words to align
+            members.setdefault(shared, {}).setdefault(policy.id, set()).add(fact)
+    groups = []
+    for shared in sorted(members):
+        sides = members[shared]
+        words = {f for side in sides.values() for f in side}
+        if len(sides) == 2 and len(words) > 1:
+            groups.append(tuple(sorted(words | {shared})))
+    return groups
+
+
+def _aligned(groups: list[tuple[str, ...]]) -> tuple[list[n.Expr], Accept]:
+    """The two cities' words for one shared fact read as saying the same: equal values."""
+    goal = [
+        _implies(_name(group[i]), _name(group[(i + 1) % len(group)]))
+        for group in groups
+        for i in range(len(group))
+    ]
+
+    def accept(facts: Mapping[str, n.Value]) -> bool:
+        for group in groups:
+            values = {facts[f] for f in group if f in facts}
+            if len(values) > 1:
+                return False
+        return True
+
+    return goal, accept
+
+
+def find_case(
+    program: ir.Program,
+    a: ir.Policy,
+    b: ir.Policy,
+    concept: ir.Concept,
+    rule: ir.Rule,
+    cut: list[str] | None = None,
+) -> Case | None:
+    """The smallest verified case found through `rule` of A (reading `concept`) on which A and
+    B decide differently, or None.  A disagreement is looked for first with the two cities'
+    words for each shared fact read as saying the same; only when there is none, without
+    (the difference then rests on the words: `wording`)."""
+    a_targets = (
+        [situation_target(program, a, rule)]
+        if rule.kind is Kind.SITUATION
+        else exclusion_targets(program, a, rule)
+    )
+    relations = _related_pairs(program, _decision_inputs(program, a) | _decision_inputs(program, b))
+    consistent = _consistent(program, relations)
+    extra = _relation_goal(relations)
+    groups = _word_groups(program, a, b)
+    align_goal, align_accept = _aligned(groups)
+    targets = _b_targets(program, b, concept, rule.kind)
+    for aligned in (True, False) if groups else (False,):
+        for kind, b_target in targets:
+            if aligned and kind == "silent":
+                continue  # B never speaks of the concept: its words are not the question
+            found = kind if aligned or kind == "silent" or not groups else "wording"
+            for a_target in a_targets:
+
+                def accept(
+                    facts: Mapping[str, n.Value],
+                    at: Target = a_target,
+                    bt: Target = b_target,
+                    align: bool = aligned,
+                ) -> bool:
+                    if align and not align_accept(facts):
+                        return False
+                    return consistent(facts) and at.accept(facts) and bt.accept(facts)
+
+                # The solver satisfies `and` depth-first, in order: A's goal first (its gates
+                # and exclusions chosen as `policyc example` chooses them, so that the case
+                # stays small), then what the relations and the alignment force, then B's.
+                parts = [
+                    *_conjuncts(a_target.goal),
+                    *extra,
+                    *(align_goal if aligned else ()),
+                    *_conjuncts(b_target.goal),
+                ]
+                solution = solve(program, all_of(parts), accept, MAX_STEPS)
+                if solution.facts is None and "bound" in solution.reason and cut is not None:
+                    cut.append(solution.reason)
+                if solution.facts is not None:
+                    case = _verified(program, a, b, concept, rule, found, solution.facts)
+                    if case is not None:
+                        return case
+    return None
+
+
+def _verified(
+    program: ir.Program,
+    a: ir.Policy,
+    b: ir.Policy,
+    concept: ir.Concept,
+    rule: ir.Rule,
+    kind: str,
+    facts: Facts,
+) -> Case | None:
+    """The case, once both decisions were run on it, each on the facts its own document reads,
+    and differ in relief; None when they do not (never reported)."""
+    runs = (_run(program, a, facts), _run(program, b, facts))
+    if _relief(runs[0].outcome) == _relief(runs[1].outcome):
+        return None
+    a_reads, b_reads = _decision_inputs(program, a), _decision_inputs(program, b)
+    only = (
+        tuple(sorted(f for f in facts if f in a_reads and f not in b_reads)),
+        tuple(sorted(f for f in facts if f in b_reads and f not in a_reads)),
+    )
+    speaking = [r.rule for r in _readings(program, b, DECISION_KINDS, concept)]
+    rules = [*runs[0].deciding, *runs[1].deciding, rule, *speaking]
+    key = tuple(dict.fromkeys(f for r in rules for f in r.reads if f in facts))
+    return Case(a.id, b.id, concept.name, rule.name, kind, facts, runs, only, key)
+
+
+@dataclass(frozen=True)
+class Found:
+    cases: tuple[Case, ...]
+    # (A, B, A's rule): a search reached the bound (MAX_STEPS) on the way: with no case, that
+    # the two decisions agree there is not established; with one, that it is not `scope`.
+    unsettled: tuple[tuple[str, str, str], ...] = ()
+
+
+def cases(program: ir.Program, infos: Sequence[DecisionInfo]) -> Found:
+    """For each ordered pair of comparable decisions and each concept the first speaks of in a
+    situation or an exclusion: one case per kind of rule (the first rule, in document order,
+    that gives one, and not one that already gave a case under an earlier concept).  The
+    search goes through the concepts each decision reads, never through every pair of rules."""
+    comparable = {p.a for p in pairs(infos)} | {p.b for p in pairs(infos)}
+    chosen = [i for i in infos if i.policy in comparable]
+    found: list[Case] = []
+    unsettled: list[tuple[str, str, str]] = []
+    for first in chosen:
+        a = program.policies[first.policy]
+        for second in chosen:
+            if second is first:
+                continue
+            b = program.policies[second.policy]
+            # A rule reading two concepts gives one case, under the first concept.
+            tried: set[str] = set()
+            for concept_name in first.concepts:
+                concept = program.concepts[concept_name]
+                readings = _readings(program, a, (Kind.SITUATION, Kind.EXCLUSION), concept)
+                for kind in (Kind.SITUATION, Kind.EXCLUSION):
+                    for reading in readings:
+                        if reading.rule.kind is not kind or reading.rule.name in tried:
+                            continue
+                        cut: list[str] = []
+                        case = find_case(program, a, b, concept, reading.rule, cut)
+                        if cut:  # no case, or its class, is established
+                            unsettled.append((a.id, b.id, reading.rule.name))
+                        if case is not None:
+                            tried.add(reading.rule.name)
+                            found.append(case)
+                            break
+    return Found(tuple(found), tuple(dict.fromkeys(unsettled)))
+
+
+# ---------------------------------------------------------------- presenting facts
+
+
+def _label(program: ir.Program, name: str) -> str:
+    return program.input(name).label
+
+
+def _literal(program: ir.Program, name: str, value: n.Value) -> str:
+    type_ = program.facts[name].type if name in program.facts else n.TypeRef("bool")
+    if type_.name == "enum" and isinstance(value, str):
+        return value
+    return literal_text(n.Literal(value, type_, _SPAN))
+
+
+def _shown(program: ir.Program, name: str, value: n.Value) -> str:
+    """A fact's value for a reader: 是/否, an enum member's label, or the literal."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    type_ = program.facts[name].type
+    if type_.name == "enum" and isinstance(value, str):
+        enum = program.enums.get(type_.enum or "")
+        member = enum.member(value) if enum is not None else None
+        return member.label if member is not None else value
+    return _literal(program, name, value)
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _policy_label(program: ir.Program, policy_id: str) -> str:
+    policy = program.policies[policy_id]
+    label = policy.header.decision_label
+    return f"{city(policy)}（{label}）" if label else city(policy)
+
+
+def _cite(cite: Cite, program: ir.Program, policy_id: str, clause: ir.ClauseRef) -> str:
+    return cite(policy_id, clause.clause)
+
+
+def _esc(text: str) -> str:
+    """Policy text in Markdown: numeric character references for every character Markdown or
+    HTML could read as syntax (the site's `text` filter does the same)."""
+    from compiler.backends.site.render import text as inert
+
+    return str(inert(text))
+
+
+def decisions_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Section:
+    found = pairs(infos)
+    paired = {p.a for p in found} | {p.b for p in found}
+    concept_label = {c.name: c.label for c in program.concepts.values()}
+
+    def why(info: DecisionInfo) -> str:
+        if info.policy in paired:
+            return "其决定规则涉及共享概念：" + "、".join(concept_label[c] for c in info.concepts)
+        if info.concepts:
+            return "涉及的共享概念无其他决定涉及：" + "、".join(
+                concept_label[c] for c in info.concepts
+            )
+        return "其决定规则不涉及任何共享概念（concepts.policy），与其他决定无可比之处，不作比较"
+
+    data = {
+        "decisions": [
+            {
+                "policy": i.policy,
+                "city": i.city,
+                "decision": i.label,
+                "concepts": list(i.concepts),
+                "compared": i.policy in paired,
+                "why": why(i),
+                "readings": list(i.readings),
+            }
+            for i in infos
+        ],
+        "pairs": [{"a": p.a, "b": p.b, "shared_concepts": list(p.shared)} for p in found],
+    }
+    text = ["两个决定在其决定规则（前提、适用情形、排除情形）涉及同一共享概念时才作比较。"]
+    for i in infos:
+        mark = "比较" if i.policy in paired else "不比较"
+        text.append(f"- {_policy_label(program, i.policy)} [{i.policy}] {mark}：{why(i)}")
+        text += [f"    说明：{r}" for r in i.readings]
+    text.append("可比较的决定：")
+    for p in found:
+        shared = "、".join(concept_label[c] for c in p.shared)
+        text.append(f"- {p.a} ↔ {p.b}：{shared}")
+
+    def markdown(cite: Cite) -> tuple[str, ...]:
+        lines = [
+            "两个决定在其决定规则（前提、适用情形、排除情形）涉及同一共享概念"
+            "（concepts.policy）时才作比较。",
+            "",
+            "| 决定 | 是否比较 | 理由 |",
+            "| --- | --- | --- |",
+        ]
+        for i in infos:
+            mark = "比较" if i.policy in paired else "不比较"
+            notes = "".join(f"<br>说明：{_esc(r)}" for r in i.readings)
+            lines.append(
+                f"| {_esc(_policy_label(program, i.policy))} | {mark} | {_esc(why(i))}{notes} |"
+            )
+        lines += ["", "| 决定 | 决定 | 共同涉及的共享概念 |", "| --- | --- | --- |"]
+        for p in found:
+            shared = "、".join(concept_label[c] for c in p.shared)
+            lines.append(
+                f"| {_esc(_policy_label(program, p.a))} | {_esc(_policy_label(program, p.b))}"
+                f" | {_esc(shared)} |"
+            )
+        return tuple(lines)
+
+    return Section("decisions", "比较哪些决定及理由", data, markdown, tuple(text))
+
+
+@dataclass(frozen=True)
+class Stance:
+    policy: str
+    rule: ir.Rule
+    note: str
+
+
+def _stances(program: ir.Program, table: Table) -> dict[str, dict[str, list[Stance]]]:
+    """concept -> policy -> the rules STATED in the table's cells."""
+    out: dict[str, dict[str, list[Stance]]] = {}
+    for row in table.rows:
+        for cell in row.cells:
+            if cell.status is not Status.STATED:
+                continue
+            policy = program.policies[cell.policy]
+            for entry in cell.entries:
+                out.setdefault(row.key, {}).setdefault(cell.policy, []).append(
+                    Stance(cell.policy, policy.rule(entry.rule), entry.note)
+                )
+    return out
+
+
+STANCE_LABELS: Mapping[str, str] = {
+    "grants": "给予免责（容错）",
+    "requires": "作为前提条件",
+    "excludes": "列为排除情形",
+    "silent": "未提及",
+}
+
+
+def concepts_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Section:
+    policies = [i.policy for i in infos]
+    situations = _stances(program, concept_table(program, Kind.SITUATION))
+    exclusions = _stances(program, concept_table(program, Kind.EXCLUSION))
+    rows = []
+    for concept in program.concepts.values():
+        by: dict[str, dict[str, list[Stance]]] = {k: {} for k in STANCE_LABELS}
+        for pid in policies:
+            granted = situations.get(concept.name, {}).get(pid, [])
+            for stance in granted:
+                key = "requires" if stance.rule.kind is Kind.GATE else "grants"
+                by[key].setdefault(pid, []).append(stance)
+            for stance in exclusions.get(concept.name, {}).get(pid, []):
+                by["excludes"].setdefault(pid, []).append(stance)
+        spoken = {pid for key in ("grants", "requires", "excludes") for pid in by[key]}
+        if not spoken:
+            continue
+        rows.append((concept, by, [p for p in policies if p not in spoken]))
+
+    def stance_json(s: Stance) -> dict[str, object]:
+        signs = polarity(program, *s.rule.conditions)
+        return {
+            "policy": s.policy,
+            "rule": s.rule.name,
+            "clause": s.rule.clause.citation,
+            "quote": s.rule.clause.quote,
+            "note": s.note,
+            "reads": sorted(f for f in s.rule.reads if f in signs),
+        }
+
+    data = {
+        "concepts": [
+            {
+                "concept": concept.name,
+                "label": concept.label,
+                **{
+                    key: [stance_json(s) for pid in policies for s in by[key].get(pid, [])]
+                    for key in ("grants", "requires", "excludes")
+                },
+                "silent": silent,
+            }
+            for concept, by, silent in rows
+        ]
+    }
+    text: list[str] = []
+    for concept, by, silent in rows:
+        text.append(f"{concept.label} [{concept.name}]")
+        for key in ("grants", "requires", "excludes"):
+            for pid in policies:
+                for s in by[key].get(pid, []):
+                    note = f"（{s.note}）" if s.note else ""
+                    text.append(
+                        f"  {STANCE_LABELS[key]}：{_policy_label(program, pid)} "
+                        f"{s.rule.clause.citation}「{s.rule.clause.quote}」{note}"
+                    )
+        if silent:
+            names = "、".join(_policy_label(program, p) for p in silent)
+            text.append(f"  未提及：{names}")
+
+    def markdown(cite: Cite) -> tuple[str, ...]:
+        lines = [
+            "各决定对每个共享概念的态度：给予免责（容错）、作为前提条件、列为排除情形，或未提及；"
+            "城市自己的事实经其与共享事实的关系（窄于、宽于、同义）计入。",
+            "",
+        ]
+        for concept, by, silent in rows:
+            lines += [f"### {_esc(concept.label)}", ""]
+            for key in ("grants", "requires", "excludes"):
+                for pid in policies:
+                    for s in by[key].get(pid, []):
+                        note = f"（{_esc(s.note)}）" if s.note else ""
+                        lines.append(
+                            f"- {STANCE_LABELS[key]}：{_esc(_policy_label(program, pid))} "
+                            f"{_cite(cite, program, pid, s.rule.clause)}："
+                            f"“{_esc(s.rule.clause.quote)}”{note}"
+                        )
+            if silent:
+                names = "、".join(_esc(_policy_label(program, p)) for p in silent)
+                lines.append(f"- 未提及：{names}")
+            lines.append("")
+        return tuple(lines)
+
+    return Section("concepts", "各共享概念：给予、排除或未提及", data, markdown, tuple(text))
+
+
+def own_facts(policy: ir.Policy, facts: Mapping[str, n.Value]) -> dict[str, n.Value]:
+    """The facts of a case that a document reads: what its decision is run on."""
+    return {k: v for k, v in facts.items() if k in policy.inputs}
+
+
+def _run_json(program: ir.Program, case: Case, run: Run) -> dict[str, object]:
+    policy = program.policies[run.policy]
+    return {
+        "facts": sorted(own_facts(policy, case.facts)),  # the case's facts it was run on
+        "policy": run.policy,
+        "outcome": run.outcome,
+        "deciding": [
+            {"rule": r.name, "clause": r.clause.citation, "quote": r.clause.quote}
+            for r in run.deciding
+        ],
+    }
+
+
+def _witnesses(program: ir.Program, case: Case) -> tuple[Witness, ...]:
+    concept = program.concepts[case.concept].label
+    out = []
+    for run, other in ((case.runs[0], case.runs[1]), (case.runs[1], case.runs[0])):
+        policy = program.policies[run.policy]
+        givens = tuple(
+            Given(name, _literal(program, name, case.facts[name]))
+            for name in sorted(case.facts)
+            if name in policy.inputs
+        )
+        title = (
+            f"冲突报告（{concept}）：{city(policy)}{OUTCOME_LABELS[run.outcome]}，"
+            f"{city(program.policies[other.policy])}{OUTCOME_LABELS[other.outcome]}"
+        )
+        out.append(
+            Witness(
+                run.policy,
+                f"conflict_{case.id}",
+                title,
+                givens,
+                run.outcome,
+                tuple(dict.fromkeys(r.clause.citation for r in run.deciding)),
+            )
+        )
+    return tuple(out)
+
+
+def _ordered(case: Case) -> list[str]:
+    """The case's facts for a reader: those that make the difference first, then the rest by
+    name (the conditions that keep the other rules out)."""
+    return [*case.key, *sorted(f for f in case.facts if f not in case.key)]
+
+
+def pairs_section(program: ir.Program, result: Found) -> Section:
+    concept_label = {c.name: c.label for c in program.concepts.values()}
+    found = result.cases
+
+    def case_json(case: Case) -> dict[str, object]:
+        return {
+            "id": case.id,
+            "a": case.a,
+            "b": case.b,
+            "concept": case.concept,
+            "rule": case.rule,
+            "kind": case.kind,
+            "real": case.kind in REAL,
+            "facts": facts_json(program, case.facts),
+            "runs": [_run_json(program, case, r) for r in case.runs],
+            "only_a": list(case.only[0]),
+            "only_b": list(case.only[1]),
+            "key_facts": list(case.key),
+        }
+
+    groups = (
+        ("真实分歧", [c for c in found if c.kind in REAL]),
+        ("措辞差异（另列）", [c for c in found if c.kind == "wording"]),
+        ("一方未提及（另列）", [c for c in found if c.kind == "silent"]),
+    )
+    named = sorted({name for c in found for name in c.facts})
+    data = {
+        "cases": [case_json(c) for c in found],
+        "labels": {name: _label(program, name) for name in named},
+        "unsettled": [{"a": a, "b": b, "rule": r} for a, b, r in result.unsettled],
+    }
+
+    def unsettled_lines() -> list[str]:
+        if not result.unsettled:
+            return []
+        return [
+            f"搜索达到上限的规则（{len(result.unsettled)}）：未找到案例的，不能据此认为双方一致；"
+            "找到案例的，其类别（条件不同或措辞不同）未能确定：",
+            *(
+                f"- {_policy_label(program, a)} 的 {program.policies[a].rule(r).clause.citation}"
+                f"（{r}） 对 {_policy_label(program, b)}"
+                for a, b, r in result.unsettled
+            ),
+        ]
+
+    def head(case: Case) -> str:
+        return (
+            f"{_policy_label(program, case.a)} ↔ {_policy_label(program, case.b)}，"
+            f"经“{concept_label[case.concept]}”"
+        )
+
+    def fact_lines(case: Case) -> list[str]:
+        out = []
+        for name in _ordered(case):
+            who = ""
+            if name in case.only[0]:
+                who = f"（仅{city(program.policies[case.a])}使用）"
+            elif name in case.only[1]:
+                who = f"（仅{city(program.policies[case.b])}使用）"
+            mark = "*" if name in case.key else " "
+            out.append((mark, _label(program, name), _shown(program, name, case.facts[name]), who))
+        return [f"{mark} {label}：{value}{who}" for mark, label, value, who in out]
+
+    text: list[str] = ["（* 标出决定差异的关键事实；其余事实使其他规则不成立。）"]
+    for title, group in groups:
+        text.append(f"{title}：{len(group)} 个案例")
+        for case in group:
+            text.append(f"● {head(case)} — {CLASS_LABELS[case.kind]}")
+            text += [f"    {line}" for line in fact_lines(case)]
+            for run in case.runs:
+                clauses = "、".join(
+                    f"{r.clause.citation}「{r.clause.quote}」" for r in run.deciding
+                )
+                text.append(
+                    f"    → {_policy_label(program, run.policy)}：{OUTCOME_LABELS[run.outcome]}"
+                    + (f"，依据 {clauses}" if clauses else "")
+                )
+    text += unsettled_lines()
+
+    def markdown(cite: Cite) -> tuple[str, ...]:
+        lines = [
+            "每个案例是双方判定不同的一组最少事实：由求解器找出，并以参考解释器运行双方的决定核实"
+            "（测试中亦以生成的验证程序核实）。“真实分歧”指双方都规定了该概念，"
+            "且即使把双方对同一共享事实的不同措辞视为一致，仍判定不同；"
+            "“措辞差异”指差异只在于这些措辞（词汇表认定其范围不同），"
+            "“一方未提及”指差异只来自一方从未提及的事实：这两类另列于后。"
+            "“关键”事实是决定差异的事实；“其余条件”使双方的其他规则不成立"
+            "（一方“不属于任何适用情形”须其每一适用情形均不成立）。",
+            "",
+        ]
+        for title, group in groups:
+            lines += [f"### {title}（{len(group)}）", ""]
+            for case in group:
+                lines += [f"#### {_esc(head(case))}", "", f"{_esc(CLASS_LABELS[case.kind])}", ""]
+                lines += ["| 事实 | 取值 | 作用 |", "| --- | --- | --- |"]
+                for name in _ordered(case):
+                    who = ""
+                    if name in case.only[0]:
+                        who = f"（仅{city(program.policies[case.a])}使用）"
+                    elif name in case.only[1]:
+                        who = f"（仅{city(program.policies[case.b])}使用）"
+                    lines.append(
+                        f"| {_esc(_label(program, name))}{_esc(who)} | "
+                        f"{_esc(_shown(program, name, case.facts[name]))} | "
+                        f"{'关键' if name in case.key else '其余条件'} |"
+                    )
+                lines.append("")
+                for run in case.runs:
+                    clauses = "；".join(
+                        f"{_cite(cite, program, run.policy, r.clause)}“{_esc(r.clause.quote)}”"
+                        for r in run.deciding
+                    )
+                    lines.append(
+                        f"- {_esc(_policy_label(program, run.policy))}："
+                        f"{OUTCOME_LABELS[run.outcome]}"
+                        + (f"，依据 {clauses}" if clauses else "（无适用情形成立）")
+                    )
+                lines.append("")
+        unsettled = unsettled_lines()
+        lines += [
+            _esc(line) if not line.startswith("- ") else "- " + _esc(line[2:]) for line in unsettled
+        ]
+        return tuple(lines)
+
+    witnesses = tuple(w for case in found for w in _witnesses(program, case))
+    return Section("pairs", "判定不同的具体案例", data, markdown, tuple(text), witnesses)
+
+
+def sections(program: ir.Program) -> tuple[Section, ...]:
+    """The decisions' three sections: which are compared and why, per concept, per pair."""
+    infos = decision_infos(program)
+    return (
+        decisions_section(program, infos),
+        concepts_section(program, infos),
+        pairs_section(program, cases(program, infos)),
+    )

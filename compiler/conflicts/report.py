@@ -1,0 +1,141 @@
+"""The conflict report: sections in order, rendered as terminal text, Markdown and JSON, and
+their witnesses written out as policy tests (`policyc conflicts --emit-tests DIR`).
+
+The report knows nothing of what a section found: each section brings its own renderings
+(`compiler.conflicts.section`).  It adds the headings, the order, the JSON envelope (docs/
+conflicts.md documents it: sorted keys, a `version`), and the test files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+from compiler import ir
+from compiler.comparison import EXAMPLE_START
+from compiler.conflicts import decisions, internal, quantities
+from compiler.conflicts.section import Cite, Section, Witness
+from compiler.exprtext import string_text
+from compiler.sources import Clause
+
+# Raised when the JSON's shape changes in a way a reader must know of.
+VERSION = 1
+
+TITLE = "冲突报告：各地规定的分歧"
+
+
+def restrict(program: ir.Program, ids: Iterable[str] | None) -> ir.Program:
+    """The program with only the given policies (all when None); KeyError names an unknown id."""
+    if ids is None:
+        return program
+    wanted = list(dict.fromkeys(ids))
+    unknown = [i for i in wanted if i not in program.policies]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    if not wanted:
+        return program
+    kept = {i: program.policies[i] for i in sorted(wanted)}
+    return dataclasses.replace(program, policies=kept)
+
+
+def sections(program: ir.Program, start: date = EXAMPLE_START) -> tuple[Section, ...]:
+    """Every section of the report on `program`, in order: the decisions' first, then the
+    quantities and boundaries (due dates counted from `start`), then the conflicts within one
+    document; everything below takes any list of sections."""
+    return (
+        *decisions.sections(program),
+        *quantities.sections(program, start),
+        internal.section(program),
+    )
+
+
+def to_json(program: ir.Program, parts: Sequence[Section]) -> str:
+    data: Mapping[str, object] = {
+        "version": VERSION,
+        "policies": sorted(program.policies),
+        "sections": [
+            {"id": s.id, "title": s.title, **s.json, "witnesses": len(s.witnesses)} for s in parts
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def plain_cite(policy_id: str, clause: Clause) -> str:
+    """A citation as text (`policyc conflicts --markdown`): the document's numbering (the
+    city is always named beside it)."""
+    return clause.citation
+
+
+def to_markdown(parts: Sequence[Section], cite: Cite, *, title: bool = True) -> str:
+    lines: list[str] = [f"# {TITLE}", ""] if title else []
+    for section in parts:
+        lines += [f"## {section.title}", "", *section.markdown(cite), ""]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def to_text(parts: Sequence[Section]) -> str:
+    lines = [TITLE, ""]
+    for section in parts:
+        lines += [f"== {section.title} ==", *section.text, ""]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- witnesses as policy tests
+
+HEADER = (
+    "# Written by `policyc conflicts --emit-tests`: the witness cases of the conflict report\n"
+    "# (docs/conflicts.md).  Every expectation was computed by running the rules on the case,\n"
+    "# not written by hand; `policyc test` keeps the difference checked.\n"
+)
+
+
+def _case_lines(witness: Witness) -> list[str]:
+    lines = [f"    case {witness.name} {string_text(witness.title)} {{"]
+    if witness.givens:
+        bindings = [f"{g.fact} = {g.literal}" for g in witness.givens]
+        lines.append("        given " + ",\n              ".join(bindings))
+    if witness.expect is not None:
+        lines.append(f"        expect {witness.expect}")
+        if witness.cites:
+            lines.append(f"        cites {', '.join(witness.cites)}")
+    lines += [f"        check {rule} is {status}" for rule, status in witness.checks]
+    lines.append("    }")
+    return lines
+
+
+def test_files(parts: Sequence[Section]) -> dict[str, str]:
+    """File name -> text: one file per policy (`<id>.policy`), its witnesses in report order."""
+    by_policy: dict[str, list[Witness]] = {}
+    for section in parts:
+        for witness in section.witnesses:
+            by_policy.setdefault(witness.policy, []).append(witness)
+    files = {}
+    for policy_id in sorted(by_policy):
+        lines = [HEADER, f"tests {policy_id} {{"]
+        seen: set[str] = set()
+        for witness in by_policy[policy_id]:
+            if witness.name in seen:  # the same case found twice is one test
+                continue
+            seen.add(witness.name)
+            lines += _case_lines(witness)
+        lines.append("}")
+        files[f"{policy_id}.policy"] = "\n".join(lines) + "\n"
+    return files
+
+
+def emit_tests(parts: Sequence[Section], out: Path) -> list[Path]:
+    """Write the policy tests into `out` (created), replacing files of the same names."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in test_files(parts).items():
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,340 @@
+"""`policyc conflicts`: the conflict report (compiler/conflicts/).
+
+One program and one report are computed per session (the analysis takes a few seconds), one
+generated validator package is built and imported; every witness case is run by the reference
+interpreter and by the package, and the emitted policy tests are run by `policyc test`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from compiler import ir
+from compiler.backends.package import PACKAGE, package_files
+from compiler.build import write_tree
+from compiler.cli import main
+from compiler.conflicts import decisions, report
+from compiler.conflicts.section import Section
+from compiler.examples import facts_json
+from compiler.interpret import coerce_facts, decide
+from compiler.lower import load_program
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def program() -> ir.Program:
+    return load_program(ROOT)
+
+
+@pytest.fixture(scope="module")
+def parts(program: ir.Program) -> tuple[Section, ...]:
+    return report.sections(program)
+
+
+@pytest.fixture(scope="module")
+def found(parts: tuple[Section, ...]) -> list[dict[str, Any]]:
+    pairs = next(s for s in parts if s.id == "pairs")
+    cases = pairs.json["cases"]
+    assert isinstance(cases, list)
+    return cases
+
+
+@pytest.fixture(scope="module")
+def package(
+    program: ir.Program, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ModuleType, ModuleType]]:
+    """The generated validators, built once for this module and imported from their files."""
+    target = tmp_path_factory.mktemp("conflicts_build") / "validators"
+    write_tree(target, package_files(program))
+    stale = [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]
+    saved = {m: sys.modules.pop(m) for m in stale}
+    sys.path.insert(0, str(target))
+    try:
+        pkg = importlib.import_module(PACKAGE)
+        runtime = importlib.import_module(f"{PACKAGE}.runtime.decision")
+        assert Path(pkg.__file__ or "").is_relative_to(target)
+        yield pkg, runtime
+    finally:
+        sys.path.remove(str(target))
+        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+# ---------------------------------------------------------------- what is compared
+
+
+def test_comparable_decisions_come_from_the_model(parts: tuple[Section, ...]) -> None:
+    first = parts[0]
+    assert first.id == "decisions"
+    listed = {d["policy"]: d for d in first.json["decisions"]}  # type: ignore[attr-defined]
+    # 鹿城 一事一议 decides an applicant's eligibility: its decision rules read no shared concept.
+    assert listed["lucheng"]["compared"] is False
+    assert listed["lucheng"]["concepts"] == []
+    for staff in ("ningbo", "weihai", "yuquan", "taierzhuang"):
+        assert listed[staff]["compared"] is True
+    pairs = {(p["a"], p["b"]) for p in first.json["pairs"]}  # type: ignore[attr-defined]
+    assert pairs == {
+        ("ningbo", "taierzhuang"),
+        ("ningbo", "weihai"),
+        ("ningbo", "yuquan"),
+        ("taierzhuang", "weihai"),
+        ("taierzhuang", "yuquan"),
+        ("weihai", "yuquan"),
+    }
+    # The readings a comparison needs are in the report, from the model: 宁波 is a draft,
+    # 玉泉's 第二十条 relieves only the liabilities it names.
+    assert any("征求意见稿" in r for r in listed["ningbo"]["readings"])
+    assert any("第二十条" in r for r in listed["yuquan"]["readings"])
+
+
+def test_concepts_carry_clause_and_quote(program: ir.Program, parts: tuple[Section, ...]) -> None:
+    concepts = {c["concept"]: c for c in parts[1].json["concepts"]}  # type: ignore[attr-defined]
+    waiver = concepts["voluntary_waiver"]
+    assert {g["policy"] for g in waiver["grants"]} == {"ningbo", "weihai"}
+    assert set(waiver["silent"]) == {"lucheng", "taierzhuang", "yuquan"}
+    consequence = concepts["error_consequence"]
+    assert [e["clause"] for e in consequence["excludes"]] == ["第五条（五）"]
+    for concept in concepts.values():
+        for key in ("grants", "requires", "excludes"):
+            for stance in concept[key]:
+                rule = program.policies[stance["policy"]].rule(stance["rule"])
+                assert stance["clause"] == rule.clause.citation
+                assert stance["quote"] == rule.clause.quote and stance["quote"]
+
+
+# ---------------------------------------------------------------- the witnesses
+
+
+def test_cases_are_found_and_classified(
+    parts: tuple[Section, ...], found: list[dict[str, Any]]
+) -> None:
+    kinds = {c["kind"] for c in found}
+    assert kinds == {"opposite", "scope", "wording", "silent"}
+    # 宁波 excludes 应保尽保未履行到位 with 恶劣社会影响 (第五条（五）); 威海 relieves
+    # 主动放弃 … 漏保 (三（十）).
+    opposite = [c for c in found if c["kind"] == "opposite"]
+    assert any(c["a"] == "weihai" and c["b"] == "ningbo" for c in opposite)
+    assert all(c["real"] == (c["kind"] in ("opposite", "scope")) for c in found)
+    # 宁波 relieves 虚报 … 未发现异常; 台儿庄 relieves 故意隐瞒: read alike, both relieve.
+    concealed = next(
+        c
+        for c in found
+        if (c["a"], c["b"], c["concept"]) == ("ningbo", "taierzhuang", "concealment")
+    )
+    assert concealed["kind"] == "wording"
+    # 台儿庄 relieves 数据共享不充分; 玉泉 第二十条（三） needs 审批失误 too: differs read alike.
+    platform = next(
+        c
+        for c in found
+        if (c["a"], c["b"], c["concept"]) == ("taierzhuang", "yuquan", "data_platform")
+    )
+    assert platform["kind"] == "scope"
+    assert not any("lucheng" in (c["a"], c["b"]) for c in found)
+    pairs = next(s for s in parts if s.id == "pairs")
+    # Three searches, read alike, reached the bound: 宁波's rules against 台儿庄 and 威海 (their
+    # cases are then reported as `wording`, with this caveat in the report, never as `scope`).
+    unsettled = {(u["a"], u["b"], u["rule"]) for u in pairs.json["unsettled"]}
+    assert unsettled == {
+        ("ningbo", "taierzhuang", "concealment_undetected"),
+        ("ningbo", "taierzhuang", "verification_data_error"),
+        ("ningbo", "weihai", "concealment_undetected"),
+    }
+    for case in found:
+        if (case["a"], case["b"], case["rule"]) in unsettled:
+            assert case["kind"] != "scope"
+
+
+def test_cases_verified_by_the_interpreter(
+    program: ir.Program, found: list[dict[str, Any]]
+) -> None:
+    for case in found:
+        relief = []
+        for run in case["runs"]:
+            policy = program.policies[run["policy"]]
+            facts = {name: case["facts"][name] for name in run["facts"]}
+            decision = decide(program, policy, coerce_facts(program, facts))
+            assert decision.outcome == run["outcome"], case["id"]
+            assert [s.rule.name for s in decision.decisive] == [
+                d["rule"] for d in run["deciding"]
+            ], case["id"]
+            relief.append(run["outcome"] in ("applies", "applies_in_part"))
+        assert relief[0] != relief[1], case["id"]
+
+
+def test_cases_verified_by_the_generated_package(
+    found: list[dict[str, Any]], package: tuple[ModuleType, ModuleType]
+) -> None:
+    pkg, runtime = package
+    for case in found:
+        for run in case["runs"]:
+            facts = {name: case["facts"][name] for name in run["facts"]}
+            result = runtime.decide_json(pkg.POLICIES[run["policy"]], facts)
+            assert result["outcome"] == run["outcome"], case["id"]
+            assert [(d["rule"], d["clause"]) for d in result["decided_by"]] == [
+                (d["rule"], d["clause"]) for d in run["deciding"]
+            ], case["id"]
+
+
+def test_cases_are_minimal(program: ir.Program) -> None:
+    """No fact of a case can be dropped: the two decisions would no longer differ."""
+    infos = decisions.decision_infos(program)
+    a, b = program.policies["weihai"], program.policies["taierzhuang"]
+    concept = program.concepts["voluntary_waiver"]
+    case = decisions.find_case(program, a, b, concept, a.rule("voluntary_waiver"))
+    assert case is not None and infos
+    for name in case.facts:
+        fewer = {k: v for k, v in case.facts.items() if k != name}
+        outcomes = [decide(program, p, decisions.own_facts(p, fewer)).outcome for p in (a, b)]
+        assert outcomes != [r.outcome for r in case.runs], name
+
+
+def test_emitted_tests_parse_check_and_pass(
+    parts: tuple[Section, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cases"
+    written = report.emit_tests(parts, out)
+    assert sorted(p.name for p in written) == [
+        "ningbo.policy",
+        "taierzhuang.policy",
+        "weihai.policy",
+        "yuquan.policy",
+    ]
+    witnesses = {(w.policy, w.name) for s in parts for w in s.witnesses}
+    assert main(["--root", str(ROOT), "fmt", "--check", str(out)]) == 0  # canonical layout
+    capsys.readouterr()
+    # `test --cases` checks the files with the whole project (any error: exit 1), then runs.
+    assert main(["--root", str(ROOT), "test", "--json", "--cases", str(out)]) == 0
+    results = json.loads(capsys.readouterr().out)
+    ran = {(r["policy"], r["case"]) for r in results}
+    assert witnesses <= ran
+    assert all(r["passed"] for r in results)
+
+
+def test_test_cases_option_needs_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--root", str(ROOT), "test", "--cases", str(tmp_path / "nosuch")]) == 2
+    assert "not a directory" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- renderings
+
+
+def test_text_snapshot(parts: tuple[Section, ...], text_snapshot: SnapshotAssertion) -> None:
+    assert report.to_text(parts) == text_snapshot
+
+
+def test_markdown_snapshot(
+    program: ir.Program, parts: tuple[Section, ...], text_snapshot: SnapshotAssertion
+) -> None:
+    assert report.to_markdown(parts, report.plain_cite) == text_snapshot
+
+
+def test_json_snapshot(
+    program: ir.Program, parts: tuple[Section, ...], text_snapshot: SnapshotAssertion
+) -> None:
+    text = report.to_json(program, parts)
+    data = json.loads(text)
+    assert data["version"] == report.VERSION
+    assert text == json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert text == text_snapshot
+
+
+def test_witness_files_snapshot(
+    parts: tuple[Section, ...], text_snapshot: SnapshotAssertion
+) -> None:
+    files = report.test_files(parts)
+    assert "\n".join(f"=== {name}\n{text}" for name, text in files.items()) == text_snapshot
+
+
+def test_committed_witness_tests_are_the_report_s(parts: tuple[Section, ...]) -> None:
+    """policies/cases/conflicts/ holds what the report writes today (regenerate with
+    `policyc conflicts --emit-tests policies/cases/conflicts`), so `policyc test` keeps
+    every difference found checked."""
+    committed = ROOT / "policies" / "cases" / "conflicts"
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in sorted(committed.glob("*.policy"))}
+    assert on_disk == report.test_files(parts)
+
+
+def test_markdown_escapes_policy_text(program: ir.Program, parts: tuple[Section, ...]) -> None:
+    """Every value from a policy goes through the site's `text` rule: a quote with Markdown
+    syntax (（一）, “…”, 3个月) stays inert; the only links are the citations."""
+    seen: list[str] = []
+
+    def cite(policy_id: str, clause: Any) -> str:
+        seen.append(policy_id)
+        return f"[{clause.citation}](x)"
+
+    markdown = report.to_markdown(parts, cite)
+    assert seen and "](x)" in markdown
+    assert "<script" not in markdown
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_cli_restricts_to_ids_and_is_deterministic(
+    program: ir.Program, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--root", str(ROOT), "conflicts", "yuquan", "taierzhuang", "--json"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    # Another load, another order of the ids, another process state: the same bytes.
+    chosen = report.restrict(program, ["taierzhuang", "yuquan"])
+    assert report.to_json(chosen, report.sections(chosen)) == first
+    data = json.loads(first)
+    assert data["policies"] == ["taierzhuang", "yuquan"]
+    cases = next(s for s in data["sections"] if s["id"] == "pairs")["cases"]
+    assert cases and all({c["a"], c["b"]} == {"taierzhuang", "yuquan"} for c in cases)
+
+
+def test_cli_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--root", str(ROOT), "conflicts", "lucheng", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"# {report.TITLE}\n")
+    assert "不作比较" in out
+
+
+def test_cli_unknown_id_suggests(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--root", str(ROOT), "conflicts", "ningbp"]) == 2
+    err = capsys.readouterr().err
+    assert "no policy 'ningbp'" in err and "did you mean 'ningbo'" in err
+    assert "Traceback" not in err
+
+
+def test_cli_json_and_markdown_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--root", str(ROOT), "conflicts", "--json", "--markdown"]) == 2
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_cli_emit_tests_unwritable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["--root", str(ROOT), "conflicts", "lucheng", "--emit-tests", str(blocker)]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_site_page(site: Path) -> None:
+    page = (site / "conflicts" / "report" / "index.html").read_text(encoding="utf-8")
+    assert "冲突报告" in page
+    assert 'href="../../documents/ningbo/#a4-i1-p2"' in page
+    data = json.loads((site / "conflicts" / "conflicts.json").read_text(encoding="utf-8"))
+    assert data["version"] == report.VERSION
+
+
+def test_json_facts_round_trip(program: ir.Program, found: list[dict[str, Any]]) -> None:
+    """The JSON's facts read back (`policyc decide --facts`) to the same values."""
+    for case in found:
+        typed = coerce_facts(program, case["facts"])
+        assert facts_json(program, typed) == case["facts"]
