@@ -80,6 +80,7 @@ from compiler.examples import (
     solve,
 )
 from compiler.exprtext import literal_text
+from compiler.inert import inert
 from compiler.interpret import decide
 from compiler.runtime.decision import Decision
 from compiler.runtime.kinds import Kind
@@ -535,11 +536,8 @@ def _cite(cite: Cite, program: ir.Program, policy_id: str, clause: ir.ClauseRef)
 
 
 def _esc(text: str) -> str:
-    """Policy text in Markdown: numeric character references for every character Markdown or
-    HTML could read as syntax (the site's `text` filter does the same)."""
-    from compiler.backends.site.render import text as inert
-
-    return str(inert(text))
+    """Policy text in Markdown, inert (the site's `text` filter escapes the same way)."""
+    return inert(text)
 
 
 def decisions_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Section:

@@ -322,7 +322,7 @@ def _json(finding: Finding) -> dict[str, Any]:
 
 
 def section(program: ir.Program) -> Section:
-    from compiler.backends.site.render import text as esc
+    from compiler.inert import inert as esc
 
     found = findings(program)
     checked = sorted(program.policies)

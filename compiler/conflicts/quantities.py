@@ -580,7 +580,7 @@ def _group_heading(g: Group) -> str:
 
 
 def quantities_section(program: ir.Program, start: date) -> Section:
-    from compiler.backends.site.render import text as esc
+    from compiler.inert import inert as esc
 
     found, alone = groups(program, start)
     data = quantities_json(program, start)
@@ -707,7 +707,7 @@ def _case_words(b: Between) -> str:
 
 
 def boundaries_section(program: ir.Program, start: date) -> Section:
-    from compiler.backends.site.render import text as esc
+    from compiler.inert import inert as esc
 
     pairs = boundaries(program, start)
     shared, alone = thresholds(program)

@@ -57,7 +57,6 @@ from typing import Any, assert_never
 
 from compiler import ir
 from compiler import nodes as n
-from compiler.backends.site.render import text as md
 from compiler.comparison import EXAMPLE_START, UNIT_LABELS, due_text, official_calendar
 from compiler.diff.part import Cite, Part, Version
 from compiler.errors import PolicycError
@@ -70,6 +69,7 @@ from compiler.examples import (
     rule_goals,
     solve,
 )
+from compiler.inert import inert as md
 from compiler.interpret import FactError, coerce_facts, decide, info
 from compiler.runtime import cli as runtime_cli
 from compiler.runtime.checks import check_record

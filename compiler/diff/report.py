@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Final, TextIO
 
 from compiler.diff import behaviour, rules, text
-from compiler.diff.markdown import inert
 from compiler.diff.part import Cite, Part, Version
+from compiler.inert import inert
 from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK
 from compiler.sources import Clause
 

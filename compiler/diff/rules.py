@@ -22,10 +22,10 @@ from typing import Final, assert_never
 
 from compiler import ir
 from compiler import nodes as n
-from compiler.diff.markdown import inert
 from compiler.diff.part import Cite, Part, Version
 from compiler.diff.text import Alignment, align
 from compiler.exprtext import limit_text, to_text
+from compiler.inert import inert
 from compiler.model import ClauseError
 
 

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from compiler.diff.markdown import inert
 from compiler.diff.part import Cite, Part, Version
+from compiler.inert import inert
 from compiler.sources import Clause, SourceDocument
 
 # Two bodies at least this similar are one clause reworded; below it, one removed and one

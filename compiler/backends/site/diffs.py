@@ -22,8 +22,8 @@ from compiler.backends.site.anchors import clause_link
 from compiler.backends.site.page import Page
 from compiler.diff import report
 from compiler.diff.load import BadVersion, CheckFailed, load_version
-from compiler.diff.markdown import inert
 from compiler.diff.part import Version
+from compiler.inert import inert
 from compiler.sources import Clause
 
 TEMPLATE = "diffs.md.j2"

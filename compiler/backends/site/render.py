@@ -15,24 +15,14 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "site_templates"
+from compiler.inert import inert
 
-# ASCII characters with a meaning in Markdown (inline or at a line start), in HTML, or in the
-# extensions the site enables (attr_list braces, emoji colons, tables' pipes).
-_SYNTAX = set("&<>\"'`*_{}[]()#+-.!|~\\:=$^")
+TEMPLATES = Path(__file__).resolve().parents[3] / "site_templates"
 
 
 def text(value: object) -> Markup:
     """Policy text as inert Markdown/HTML on one line (newlines become spaces)."""
-    out = []
-    for char in str(value):
-        if char in _SYNTAX:
-            out.append(f"&#{ord(char)};")
-        elif char in "\r\n":
-            out.append(" ")
-        else:
-            out.append(char)
-    return Markup("".join(out))
+    return Markup(inert(value))
 
 
 def lines(value: object) -> Markup:

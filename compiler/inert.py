@@ -1,0 +1,28 @@
+"""Policy text made inert in Markdown and HTML: the one escaping every Markdown writer uses.
+
+The site's `text` filter (compiler/backends/site/render.py) wraps it for Jinja2; the conflict
+report and the diff call it directly, so that `policyc conflicts --markdown` and `policyc diff
+--markdown` work without the site extra (stdlib only).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ASCII characters with a meaning in Markdown (inline or at a line start), in HTML, or in the
+# extensions the site enables (attr_list braces, emoji colons, tables' pipes).
+SYNTAX: Final = frozenset("&<>\"'`*_{}[]()#+-.!|~\\:=$^")
+
+
+def inert(value: object) -> str:
+    """Policy text as inert Markdown/HTML on one line (newlines become spaces): every syntax
+    character becomes a numeric character reference, which renders as itself."""
+    out = []
+    for char in str(value):
+        if char in SYNTAX:
+            out.append(f"&#{ord(char)};")
+        elif char in "\r\n":
+            out.append(" ")
+        else:
+            out.append(char)
+    return "".join(out)
