@@ -433,3 +433,49 @@ def test_chinese_search_finds_each_term(page: Any, built_site: Path) -> None:
             missing[query] = [str(t).split("\n", 1)[0] for t in hits.all_inner_texts()[:5]]
         page.keyboard.press("Escape")
     assert not missing, f"no clause that contains the term among the results: {missing}"
+
+
+# ---------------------------------------------------------------- conflicts and revisions
+
+CONFLICTS_PAGE: Final = "conflicts/report/"
+DIFF_PAGE: Final = "diffs/taierzhuang/"
+
+
+def _cited_clause_resolves(page: Any, url: str) -> None:
+    """The page's first link to a clause of a document page reaches an element with that id."""
+    hrefs = page.locator(CITATION_LINK).evaluate_all("as => as.map(a => a.href)")
+    cited = [str(h) for h in hrefs if "/documents/" in str(h)]
+    cited = [h for h in cited if CLAUSE_ANCHOR.match(fragment(h)) and fragment(h) != "doc"]
+    assert cited, f"{url}: no citation links to a clause"
+    target = cited[0]
+    page.goto(target.split("#", 1)[0])
+    assert page.locator(f"[id='{fragment(target)}']").count() == 1, f"{url}: {target} dangles"
+
+
+def test_conflict_report_page(page: Any, shoot: Shoot, built_site: Path) -> None:
+    require(built_site, CONFLICTS_PAGE)
+    page.goto(CONFLICTS_PAGE)
+    text = page.locator(CONTENT).inner_text()
+    # The report's sections, in Chinese, and cities on both sides of a case.
+    for heading in ("比较哪些决定及理由", "判定不同的具体案例", "时限与程序对照", "界限划法不同"):
+        assert heading in text, f"{CONFLICTS_PAGE}: no section {heading}"
+    assert sum(city in text for city in CITIES) >= 4
+    download = page.locator(JSON_DOWNLOAD).first
+    assert download.count() == 1, f"{CONFLICTS_PAGE}: no JSON download"
+    response = page.request.get(str(download.evaluate("a => a.href")))
+    assert response.status == 200
+    _is_json(response.body())
+    shoot()
+    _cited_clause_resolves(page, CONFLICTS_PAGE)
+
+
+def test_revision_page(page: Any, shoot: Shoot, built_site: Path) -> None:
+    require(built_site, DIFF_PAGE)
+    page.goto(DIFF_PAGE)
+    text = page.locator(CONTENT).inner_text()
+    # Either the semantic diff since the base revision, or a plain word that git was not there.
+    if "没有比较结果" in text:
+        pytest.skip("the site was built without the git history the revision page compares")
+    assert "结论" in text and "含义" in text, f"{DIFF_PAGE}: no verdict"
+    shoot()
+    _cited_clause_resolves(page, DIFF_PAGE)
