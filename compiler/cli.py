@@ -601,6 +601,11 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {out}: not a directory")  # before the analysis
     start = _example_start(args.start)
     chosen = report.restrict(program, args.ids or None)
+    if out is not None:
+        try:  # before the analysis, which takes seconds
+            report.refuse_foreign(out, chosen.policies)
+        except OSError as error:
+            raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
     parts = report.sections(chosen, start)
     if out is not None:
         try:

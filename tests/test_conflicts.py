@@ -325,6 +325,30 @@ def test_cli_emit_tests_unwritable(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "cannot write" in capsys.readouterr().err
 
 
+def test_cli_emit_tests_never_replaces_a_policy_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--emit-tests policies` names the folder the policy files live in, with the same
+    `<id>.policy` names: refused before anything is written (a file not written by
+    --emit-tests is never replaced), and the file is left byte-identical."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    policy = folder / "taierzhuang.policy"
+    original = (ROOT / "policies" / "taierzhuang.policy").read_bytes()
+    policy.write_bytes(original)
+    argv = ["--root", str(ROOT), "conflicts", "--emit-tests", str(folder)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "not written by --emit-tests" in err and "Traceback" not in err
+    assert policy.read_bytes() == original
+    assert sorted(p.name for p in folder.iterdir()) == ["taierzhuang.policy"]
+    # Its own earlier output is replaced (regenerating policies/cases/conflicts works).
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    (ours / "taierzhuang.policy").write_text(report.HEADER + "\nstale\n", encoding="utf-8")
+    report.refuse_foreign(ours, ["taierzhuang"])
+
+
 def test_site_page(site: Path) -> None:
     page = (site / "conflicts" / "report" / "index.html").read_text(encoding="utf-8")
     assert "冲突报告" in page

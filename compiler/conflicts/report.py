@@ -9,6 +9,7 @@ conflicts.md documents it: sorted keys, a `version`), and the test files.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -19,6 +20,7 @@ from compiler.comparison import EXAMPLE_START
 from compiler.conflicts import decisions, internal, quantities
 from compiler.conflicts.section import Cite, Section, Witness
 from compiler.exprtext import string_text
+from compiler.skeleton import write_atomically
 from compiler.sources import Clause
 
 # Raised when the JSON's shape changes in a way a reader must know of.
@@ -130,12 +132,36 @@ def test_files(parts: Sequence[Section]) -> dict[str, str]:
     return files
 
 
+def refuse_foreign(out: Path, policy_ids: Iterable[str]) -> None:
+    """Raise FileExistsError if writing the tests of `policy_ids` into `out` would replace a
+    file this command did not write: `--emit-tests policies` must never overwrite a policy
+    file (they share the `<id>.policy` names).  A file is ours when it starts with HEADER."""
+    first = HEADER.splitlines()[0]
+    for policy_id in sorted(policy_ids):
+        path = out / f"{policy_id}.policy"
+        if not path.exists() and not path.is_symlink():
+            continue
+        ours = path.is_file() and not path.is_symlink()
+        if ours:
+            with path.open("rb") as stream:
+                ours = stream.readline().decode("utf-8", "replace").rstrip("\r\n") == first
+        if not ours:
+            raise FileExistsError(
+                errno.EEXIST,
+                f"{path} exists and was not written by --emit-tests (it would be replaced); "
+                "choose an empty folder",
+            )
+
+
 def emit_tests(parts: Sequence[Section], out: Path) -> list[Path]:
-    """Write the policy tests into `out` (created), replacing files of the same names."""
+    """Write the policy tests into `out` (created), each file atomically, replacing only files
+    an earlier `--emit-tests` wrote (`refuse_foreign`, checked before anything is written)."""
+    files = test_files(parts)
+    refuse_foreign(out, (name.removesuffix(".policy") for name in files))
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in test_files(parts).items():
+    for name, text in files.items():
         path = out / name
-        path.write_text(text, encoding="utf-8")
+        write_atomically(path, text.encode("utf-8"))
         written.append(path)
     return written
