@@ -57,7 +57,13 @@ from typing import Any, assert_never
 
 from compiler import ir
 from compiler import nodes as n
-from compiler.comparison import EXAMPLE_START, UNIT_LABELS, due_text, official_calendar
+from compiler.comparison import (
+    EXAMPLE_START,
+    UNIT_LABELS,
+    due_entry,
+    due_text,
+    official_calendar,
+)
 from compiler.diff.part import Cite, Part, Version
 from compiler.errors import PolicycError
 from compiler.examples import (
@@ -71,7 +77,6 @@ from compiler.examples import (
 )
 from compiler.inert import inert as md
 from compiler.interpret import FactError, coerce_facts, decide, info
-from compiler.runtime import cli as runtime_cli
 from compiler.runtime.checks import check_record
 from compiler.runtime.cli import InputError
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
@@ -553,15 +558,10 @@ class _Analysis:
         """The `policyc due` entry of the limit from `start` (as comparison._due computes it)."""
         if limit is None:
             return None
-        tables = info(version.program, version.policy)
-        chosen = [x for x in tables.limits if x.name == limit.name]
         try:
-            report = runtime_cli.due_json(tables, chosen, start, official_calendar())
+            return due_entry(version.program, version.policy, limit, start)
         except InputError as error:  # counted past the calendar's years, or past 9999
             return {"due": None, "error": str(error)}
-        entries: Any = report["limits"]
-        entry: Mapping[str, object] = entries[0]
-        return entry
 
     def _program_of(self, name: str) -> ir.Program:
         return self.new.program if self.new.program.is_input(name) else self.old.program
