@@ -113,6 +113,7 @@ def test_renumbering_is_reported_as_such(diffs: dict[str, tuple[Part, ...]]) -> 
             "changes_meaning": False,
             "clause": "四（三）",
             "kind": "gate",
+            "label": None,
             "name": "acting_in_public_spirit",
             "old_name": "public_spirit",
             "status": "renamed",

@@ -16,6 +16,7 @@ not compared: the clause is, through the text's alignment.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, assert_never
@@ -58,6 +59,7 @@ class Item:
     kind: str  # a rule's kind, a fact's type, …
     clause: str | None  # the citation (new, or old for a removed item)
     changes: tuple[Change, ...] = ()
+    label: str = ""  # a fact's or judgment's words (what a reader knows it by), else ""
 
     @property
     def meaning(self) -> bool:
@@ -110,7 +112,15 @@ def compare(old: Version, new: Version) -> tuple[Item, ...]:
         items += _pair(category, before, after, rename, moved)
     items += _precedence(old.policy, new.policy, rename)
     items += _marks(old.policy, new.policy, moved)
-    return tuple(items)
+    return tuple(_labelled(item, old, new) for item in items)
+
+
+def _labelled(item: Item, old: Version, new: Version) -> Item:
+    """A fact or judgment with its label, from the version it is in (the old one if removed)."""
+    if item.category not in ("fact", "judgment"):
+        return item
+    program = old.program if item.status == "removed" else new.program
+    return dataclasses.replace(item, label=program.input(item.name).label)
 
 
 # ---------------------------------------------------------------- pairing
@@ -526,6 +536,7 @@ def _item_json(item: Item) -> dict[str, object]:
         "kind": item.kind,
         "clause": item.clause,
         "changes_meaning": item.meaning,
+        "label": item.label or None,
         "changes": [
             {
                 "field": c.field,
@@ -542,8 +553,10 @@ def _item_json(item: Item) -> dict[str, object]:
 def _title(item: Item) -> str:
     renamed = f"{item.old_name} → " if item.old_name and item.old_name != item.name else ""
     at = f" @ {item.clause}" if item.clause else ""
+    label = f"「{item.label}」" if item.label else ""
     return (
-        f"{_STATUS[item.status]}{_CATEGORY[item.category]} {renamed}{item.name}（{item.kind}）{at}"
+        f"{_STATUS[item.status]}{_CATEGORY[item.category]} {renamed}{item.name}{label}"
+        f"（{item.kind}）{at}"
     )
 
 
@@ -574,7 +587,8 @@ def _markdown_item(item: Item, policy: ir.Policy, cite: Cite) -> list[str]:
     note = "" if item.meaning else "（不改变含义）"
     lines = [
         f"- **{_STATUS[item.status]}{_CATEGORY[item.category]}** {renamed}"
-        f"<code>{inert(item.name)}</code>（{inert(item.kind)}）{at}{note}"
+        f"<code>{inert(item.name)}</code>{'「' + inert(item.label) + '」' if item.label else ''}"
+        f"（{inert(item.kind)}）{at}{note}"
     ]
     for c in item.changes:
         tag = "" if c.meaning else "（措辞）"
