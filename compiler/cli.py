@@ -889,7 +889,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the same as --format json")
     p.set_defaults(run=cmd_validate)
 
-    p = verbs.add_parser("build", help="write the generated validators (and later the site)")
+    p = verbs.add_parser(
+        "build", help="write the generated validator package (the site: policyc site)"
+    )
     p.add_argument("--out", metavar="DIR", help="the build directory (default: build/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_build)

@@ -362,3 +362,17 @@ def test_json_facts_round_trip(program: ir.Program, found: list[dict[str, Any]])
     for case in found:
         typed = coerce_facts(program, case["facts"])
         assert facts_json(program, typed) == case["facts"]
+
+
+def test_cli_start_moves_the_due_dates(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--start` is the day the example due dates count from (default 2024-09-27); a moment or
+    a malformed date is bad input."""
+    argv = ["--root", str(ROOT), "conflicts", "taierzhuang", "yuquan", "--json"]
+    assert main([*argv, "--start", "2025-01-20"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    quantities = next(s for s in data["sections"] if s["id"] == "quantities")
+    assert quantities["start"] == "2025-01-20"
+    for bad in ("2025-01-20T09:00", "20250120", "2025-02-30"):
+        assert main([*argv, "--start", bad]) == 2
+        err = capsys.readouterr().err
+        assert "--start" in err and "Traceback" not in err

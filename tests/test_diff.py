@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -352,3 +353,51 @@ def test_site_pages_without_git(program: ir.Program, monkeypatch: pytest.MonkeyP
     markdown = _render(pages[1])
     assert "git is not installed" in markdown
     assert "浅克隆" in markdown
+
+
+def _made_part(part_id: str, changes_meaning: bool, verdict: str | None = None) -> Part:
+    data: dict[str, object] = {} if verdict is None else {"verdict": verdict}
+    return Part(part_id, part_id, changes_meaning, changes_meaning, data, lambda cite: (), ())
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "words"),
+    [
+        ("different", "已由两个版本实际运行的案例证实"),
+        ("undecided", "规则写法有改变；在搜索上限内未找到两个版本判断不同的案例，请人工确认"),
+        ("equivalent", "规则写法有改变；在所查的全部情形上两个版本的判断相同，请人工确认"),
+    ],
+)
+def test_the_verdict_says_whether_running_both_versions_confirmed_the_change(
+    behaviour: str, words: str
+) -> None:
+    """A structural change counts as a change (exit 1) whatever the behaviour part found; the
+    verdict says whether a case run on both versions confirmed it, or a person must look."""
+    found = (
+        _made_part("rules", True),
+        _made_part("behaviour", behaviour == "different", behaviour),
+    )
+    assert report.exit_code(found) == 1
+    assert report._verdict(found) == report.CHANGE + f"（{words}）"
+
+
+def test_markdown_of_diff_and_conflicts_needs_no_site_extra() -> None:
+    """`policyc diff --markdown` and `policyc conflicts --markdown` escape policy text with
+    compiler/inert.py, not the site's Jinja2 filter: they run where Jinja2 is not installed."""
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('jinja2', 'markupsafe', 'mkdocs'):\n"
+        "            raise ImportError(f'{name} is blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from compiler.cli import main\n"
+        "policy = 'policies/lucheng.policy'\n"
+        "assert main(['diff', '--markdown', policy, policy]) == 0\n"
+        "assert main(['conflicts', 'lucheng', '--markdown']) == 0\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "含义没有变化" in done.stdout and "冲突报告" in done.stdout

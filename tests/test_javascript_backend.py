@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,15 +26,13 @@ from compiler.exprtext import to_text
 from compiler.interpret import FactError, coerce_facts, decide, explain, literal_facts
 from compiler.lower import load_program
 from compiler.runtime.values import FactSpec, Unknown, to_json
+from tests.nodejs import NODE, needs_node
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).resolve().parent / "js" / "harness.mjs"
 PROGRAM = load_program(ROOT)
 IDS = sorted(p for p in PROGRAM.policies if PROGRAM.policies[p].makes_decision())
-NODE = shutil.which("node")
-needs_node = pytest.mark.skipif(
-    NODE is None, reason="node (Node.js) is not installed: the generated JavaScript cannot run"
-)
+
 SMALLEST = min(IDS, key=lambda p: len(assets(PROGRAM)[f"{ASSETS}/policies/{p}.js"]))
 FINAL = {"applies", "applies_in_part", "excluded", "not_covered"}
 # Random fact sets per policy for the differential test.

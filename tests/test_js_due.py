@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,11 +20,11 @@ from compiler.interpret import info
 from compiler.lower import load_program
 from compiler.runtime import cli as runtime_cli
 from compiler.runtime.timelimits import load_calendar
+from tests.nodejs import NODE, needs_node
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = load_program(ROOT)
-NODE = shutil.which("node")
-needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
 
 RUNNER = """
 import { readFileSync } from "node:fs";

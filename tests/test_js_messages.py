@@ -23,12 +23,10 @@ from compiler.runtime import cli as runtime_cli
 from compiler.runtime.logic import arith, compare
 from compiler.runtime.timelimits import load_calendar
 from compiler.runtime.values import SHOWN_MAX, Duration, FactError, FactSpec, coerce, coerce_all
+from tests.nodejs import NODE, needs_node
 
 ROOT = Path(__file__).resolve().parent.parent
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(
-    NODE is None, reason="node (Node.js) is not installed: the JavaScript cannot run"
-)
+pytestmark = needs_node
 
 RUNNER = r"""
 import { readFileSync } from "node:fs";

@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 
 from compiler.runtime.values import TYPES, FactError, FactSpec
+from tests.nodejs import NODE, needs_node
 
 JS_LOGIC = Path(__file__).resolve().parents[1] / "compiler" / "backends" / "js" / "logic.js"
 
@@ -124,10 +125,7 @@ def test_csv_cells_are_stripped_before_parsing_numbers() -> None:
         assert TYPES[kind].parse(_spec(kind), cell) == 17
 
 
-NODE = shutil.which("node")
-
-
-@pytest.mark.skipif(NODE is None, reason="node is not installed (CI installs it)")
+@needs_node
 def test_the_site_questionnaire_accepts_exactly_what_the_runtime_accepts(tmp_path: Path) -> None:
     # The questionnaire's port of the value types (compiler/backends/js/logic.js) reads the
     # same texts the same way.

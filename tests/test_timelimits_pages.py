@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -19,11 +18,11 @@ from compiler.backends.site.anchors import clause_anchor
 from compiler.backends.site.page import EXAMPLE_START, Page
 from compiler.backends.site.render import environment
 from compiler.lower import load_program
+from tests.nodejs import NODE, needs_node
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = load_program(ROOT)
 PAGES = {page.path: page for page in timelimits.pages(PROGRAM)}
-NODE = shutil.which("node")
 
 
 def render(page: Page) -> str:
@@ -203,7 +202,7 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not installed")
+@needs_node
 def test_calculator_widget_gives_policyc_due(tmp_path: Path) -> None:
     assert NODE is not None
     for path, content in {**js_due.assets(PROGRAM), **js_due.scripts()}.items():
