@@ -50,7 +50,23 @@ def _load_model(
     args: argparse.Namespace, paths: Sequence[Path] = ()
 ) -> tuple[Model, list[Diagnostic], set[str]]:
     root = find_root(Path(args.root) if args.root else None)
-    loaded = load(root, paths)
+    # `check` and `build` (the verbs with --no-cache) read parse results from the project's
+    # content-keyed cache and show progress on a terminal (compiler/cache.py, progress.py).
+    if getattr(args, "cache", None) is None:
+        loaded = load(root, paths)
+    else:
+        from compiler.progress import TerminalProgress
+
+        cache = None
+        if args.cache:
+            from compiler.cache import open_cache
+
+            cache = open_cache(root)
+        progress = TerminalProgress(f"policyc {args.verb}")
+        try:
+            loaded = load(root, paths, cache=cache, progress=progress)
+        finally:
+            progress.done()
     model, diagnostics = check(loaded)
     return model, diagnostics, loaded.requested
 
@@ -787,6 +803,15 @@ def _atom(value: Any) -> str:
 # ---------------------------------------------------------------- argument parsing
 
 
+def _cache_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="parse every file; neither read nor write .policyc-cache/",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policyc",
@@ -804,7 +829,8 @@ def build_parser() -> argparse.ArgumentParser:
         "paths", nargs="*", metavar="PATH", help="files or directories (default: policies/)"
     )
     p.add_argument("--json", action="store_true", help="diagnostics as JSON on stdout")
-    p.set_defaults(run=cmd_check)
+    _cache_option(p)
+    p.set_defaults(run=cmd_check, verb="check")
 
     p = verbs.add_parser("fmt", help="write policy files in the canonical layout (comments kept)")
     p.add_argument(
@@ -894,7 +920,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="DIR", help="the build directory (default: build/)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_build)
+    _cache_option(p)
+    p.set_defaults(run=cmd_build, verb="build")
 
     p = verbs.add_parser("site", help="build the static site (MkDocs, strict) from the model")
     p.add_argument("--out", metavar="DIR", help="the site directory (default: build/site/)")

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.visitors import _vargs_meta, _VArgsWrapper
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.visitors import _vargs_meta, _VArgsWrapper
 
 from compiler import codes
 from compiler import nodes as n

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines
 from compiler.errors import PolicycError
-from compiler.parser import decode, parse_text, read_policy_bytes
+from compiler.parser import _lark, decode, parse_text, read_policy_bytes
 from compiler.sources import SourceDocument, SourceError
+
+if TYPE_CHECKING:
+    from compiler.cache import ParseCache, ParseResult
 
 
 class ProjectNotFound(PolicycError):
@@ -91,7 +96,22 @@ class LoadedFiles:
     sources: dict[str, SourceDocument | SourceError] = field(default_factory=dict)
 
 
-def load(root: Path, paths: Sequence[Path] = ()) -> LoadedFiles:
+# Reports how far loading is: (files parsed so far, files to parse).  The CLI shows it on a
+# terminal (compiler/progress.py); everything else passes None.
+Progress = Callable[[int, int], None]
+
+# From how many files to parse on a machine with several cores a pool of processes parses
+# them: below it, starting the pool costs more than it saves.
+PARALLEL_FROM: Final = 24
+
+
+def load(
+    root: Path,
+    paths: Sequence[Path] = (),
+    *,
+    cache: ParseCache | None = None,
+    progress: Progress | None = None,
+) -> LoadedFiles:
     """Parse the files to check and what they depend on.
 
     A file of the project is checked with the whole project (its tests need their policy, its
@@ -106,9 +126,113 @@ def load(root: Path, paths: Sequence[Path] = ()) -> LoadedFiles:
     chosen = sorted(set(explicit) | set(context))
     loaded = LoadedFiles(root, diagnostics=errors)
     loaded.requested = {display_path(p, root) for p in (explicit or everything)}
-    for path in chosen:
-        _read_into(loaded, path)
+    _read_all(loaded, chosen, cache, progress)
     return loaded
+
+
+@dataclass
+class _Pending:
+    """A file read and decoded, its parse result still to find (in the cache or by parsing)."""
+
+    shown: str
+    text: str | None = None
+    data: bytes = b""
+    problems: list[Diagnostic] = field(default_factory=list)
+    key: str | None = None
+    result: ParseResult | None = None
+
+
+def _read_all(
+    loaded: LoadedFiles,
+    paths: Sequence[Path],
+    cache: ParseCache | None,
+    progress: Progress | None,
+) -> None:
+    """Read, decode and parse `paths` into `loaded`: what `_read_into` does for each, in the
+    same order and with the same diagnostics, the parse results taken from the cache where it
+    has them and the rest parsed on all cores when there are many."""
+    files: list[_Pending] = []
+    for path in paths:
+        file = _Pending(display_path(path, loaded.root))
+        files.append(file)
+        try:
+            file.data = read_policy_bytes(path)
+        except OSError as error:
+            file.problems.append(
+                Diagnostic(codes.E000, f"cannot read {file.shown}: {error.strerror}", None)
+            )
+            continue
+        file.text, problems = decode(file.data, file.shown)
+        file.problems += problems
+        if file.text is not None and cache is not None:
+            file.key = cache.key(file.shown, file.data)
+            file.result = cache.get(file.key)
+    todo = [f for f in files if f.text is not None and f.result is None]
+    for file, result in zip(todo, _parse_many(todo, cache, progress), strict=True):
+        file.result = result
+    for file in files:
+        loaded.diagnostics += file.problems
+        if file.text is None:
+            continue
+        loaded.lines.add(file.shown, file.text)
+        assert file.result is not None
+        module, problems = file.result
+        loaded.diagnostics += problems
+        if module is not None:
+            loaded.modules.append(module)
+
+
+def _parse_many(
+    files: Sequence[_Pending], cache: ParseCache | None, progress: Progress | None
+) -> Iterator[ParseResult]:
+    """The parse result of each file, in order; each stored in the cache (if any) as found."""
+    total = len(files)
+    workers = min(os.cpu_count() or 1, 8)
+    if total < PARALLEL_FROM or workers < 2:
+        for done, file in enumerate(files, start=1):
+            assert file.text is not None
+            result = parse_text(file.text, file.shown)
+            if cache is not None and file.key is not None:
+                cache.put(file.key, result)
+            if progress is not None:
+                progress(done, total)
+            yield result
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from compiler.cache import decode_result
+
+    _lark()  # built once here, inherited by forked workers
+    jobs = [(f.text, f.shown) for f in files]
+    # A result crosses between processes as the cache's JSON (compiler/cache.py): the same
+    # bytes are the cache entry, and decoding restores the diagnostic codes (compared by
+    # identity) that a pickle would copy.
+    with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
+        chunk = max(1, min(16, total // (workers * 8)))
+        for done, (file, data) in enumerate(
+            zip(files, pool.map(_parse_encoded, jobs, chunksize=chunk), strict=True), start=1
+        ):
+            if cache is not None and file.key is not None:
+                cache.put_encoded(file.key, data)
+            if progress is not None:
+                progress(done, total)
+            yield decode_result(data)
+
+
+def _context() -> Any:
+    import multiprocessing
+
+    # fork where there is one: the workers start with the parser already built.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _parse_encoded(job: tuple[str | None, str]) -> bytes:
+    from compiler.cache import encode_result
+
+    text, shown = job
+    assert text is not None
+    return encode_result(parse_text(text, shown))
 
 
 def _read_into(loaded: LoadedFiles, path: Path) -> None:

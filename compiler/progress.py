@@ -1,0 +1,50 @@
+"""Progress of long runs on a terminal: `policyc check: parsing 1,234/3,000 files…`, updated
+in place on stderr.  Nothing at all when stderr is not a terminal (CI, a pipe, a log file) or
+when CI is set, and nothing for a run short enough not to need it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Final, TextIO
+
+# Fewer files than this parse in about a second: no progress line for them.
+SHOWN_FROM: Final = 50
+# At most this many updates a second: a terminal redrawn per file slows the run down.
+_INTERVAL: Final = 0.1
+
+
+class TerminalProgress:
+    """A `project.Progress` that draws one line in place; `done()` erases it."""
+
+    def __init__(self, verb: str, stream: TextIO | None = None) -> None:
+        self.verb = verb
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = _is_terminal(self.stream) and not os.environ.get("CI")
+        self.shown = False
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < SHOWN_FROM:
+            return
+        now = time.monotonic()
+        if done != total and now - self._last < _INTERVAL:
+            return
+        self._last = now
+        self.stream.write(f"\r{self.verb}: parsing {done:,}/{total:,} files…")
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")  # back to the start of the line, cleared
+            self.stream.flush()
+            self.shown = False
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
