@@ -801,9 +801,7 @@ class Checker:
     def _type_of_compare(self, expr: n.Compare) -> n.TypeRef:
         # A bare enum member takes its enum from the other side (program == dibao), so type
         # the side that is a value first, and each side exactly once.
-        left_first = not (
-            isinstance(expr.left, n.Name) and expr.left.name not in self._value_names()
-        )
+        left_first = not (isinstance(expr.left, n.Name) and not self._is_value(expr.left.name))
         if left_first:
             left = self.type_of(expr.left)
             right = self.type_of(expr.right, left.enum if left and left.name == "enum" else None)
@@ -833,6 +831,12 @@ class Checker:
 
     def _value_names(self) -> set[str]:
         return {*self.model.facts, *self.model.judgments, *self.model.defines}
+
+    def _is_value(self, name: str) -> bool:
+        # Not `name in self._value_names()`: that set holds every policy's facts, and building
+        # it per comparison made checking quadratic in the number of policies.
+        model = self.model
+        return name in model.facts or name in model.judgments or name in model.defines
 
     def _type_of_arith(self, expr: n.Arith) -> n.TypeRef | None:
         left, right = self.type_of(expr.left), self.type_of(expr.right)

@@ -89,6 +89,7 @@ class _Lowering:
         self.texts = texts
         self.inputs = inputs  # the facts and judgments: what a condition can read
         self.defines: dict[str, ir.Define] = {}  # lowered first: policies list their own
+        self._vocabulary_sha256: str | None = None  # the same for every policy: hashed once
 
     def reads(self, *exprs: n.Expr) -> tuple[str, ...]:
         """The inputs the expressions read, through definitions, sorted."""
@@ -268,19 +269,26 @@ class _Lowering:
         if not policy_file.is_absolute():
             policy_file = self.root / policy_file
         data = supplied if supplied is not None else policy_file.read_bytes()
-        shared = sorted(
-            p
-            for p in (self.root / "policies").glob("*.policy")
-            if p.stem not in self.model.policies
-        )
-        digest = hashlib.sha256()
-        for path in shared:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
         return {
             "policy_sha256": hashlib.sha256(data).hexdigest(),
-            "vocabulary_sha256": digest.hexdigest(),
+            "vocabulary_sha256": self.vocabulary_sha256(),
             "source_sha256": policy.header.source_sha256 or "",
         }
+
+    def vocabulary_sha256(self) -> str:
+        """The hash of the shared files (policies/*.policy that hold no policy).  Once per
+        program: listing policies/ for each policy made lowering quadratic in their number."""
+        if self._vocabulary_sha256 is None:
+            shared = sorted(
+                p
+                for p in (self.root / "policies").glob("*.policy")
+                if p.stem not in self.model.policies
+            )
+            digest = hashlib.sha256()
+            for path in shared:
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            self._vocabulary_sha256 = digest.hexdigest()
+        return self._vocabulary_sha256
 
 
 def _precedence(rules: tuple[ir.Rule, ...]) -> tuple[ir.Override, ...]:

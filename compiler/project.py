@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -200,23 +200,21 @@ def _parse_many(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    from compiler.cache import decode_result
-
     _lark()  # built once here, inherited by forked workers
     jobs = [(f.text, f.shown) for f in files]
-    # A result crosses between processes as the cache's JSON (compiler/cache.py): the same
-    # bytes are the cache entry, and decoding restores the diagnostic codes (compared by
-    # identity) that a pickle would copy.
     with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
         chunk = max(1, min(16, total // (workers * 8)))
-        for done, (file, data) in enumerate(
-            zip(files, pool.map(_parse_encoded, jobs, chunksize=chunk), strict=True), start=1
+        results = pool.map(_parse_in_worker, jobs, chunksize=chunk)
+        for done, (file, (module, problems)) in enumerate(
+            zip(files, results, strict=True), start=1
         ):
+            # A pickle copies each diagnostic's code; the CLI compares codes by identity.
+            result = module, [replace(d, code=codes.CODES[d.code.id]) for d in problems]
             if cache is not None and file.key is not None:
-                cache.put_encoded(file.key, data)
+                cache.put(file.key, result)
             if progress is not None:
                 progress(done, total)
-            yield decode_result(data)
+            yield result
 
 
 def _context() -> Any:
@@ -227,77 +225,7 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
-def _parse_encoded(job: tuple[str | None, str]) -> bytes:
-    from compiler.cache import encode_result
-
+def _parse_in_worker(job: tuple[str | None, str]) -> ParseResult:
     text, shown = job
     assert text is not None
-    return encode_result(parse_text(text, shown))
-
-
-def _read_into(loaded: LoadedFiles, path: Path) -> None:
-    shown = display_path(path, loaded.root)
-    try:
-        data = read_policy_bytes(path)
-    except OSError as error:
-        loaded.diagnostics.append(
-            Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)
-        )
-        return
-    text, problems = decode(data, shown)
-    loaded.diagnostics += problems
-    if text is None:
-        return
-    loaded.lines.add(shown, text)
-    module, problems = parse_text(text, shown)
-    loaded.diagnostics += problems
-    if module is not None:
-        loaded.modules.append(module)
-
-
-def load_in_place(
-    root: Path, shown: str, data: bytes, read_source: Callable[[str], SourceDocument]
-) -> tuple[LoadedFiles, str | None]:
-    """One policy file supplied in memory (`data`, shown in messages as `shown`: a version
-    read from git, a draft kept outside policies/) with the project's shared files around it;
-    and its policy id (None when the text does not parse or holds no policy header).
-
-    The surroundings are the working tree's shared vocabulary and concepts, as for any policy
-    file from outside policies/ (`load`): a policy reads only those, so two versions of one
-    policy are checked against the same surroundings and differ only in themselves.  The other
-    policies and the project's policy tests (policies/cases/, written for the working tree's
-    version) are left out, which also keeps a load to one policy's checking time.
-    `read_source(path)` reads the official text the supplied file names (`source "…"`), from
-    wherever the file came from; it raises SourceError when it cannot.
-    """
-    loaded = LoadedFiles(root)
-    for path in policy_files(root)[0]:
-        if _is_vocabulary(path, root):
-            _read_into(loaded, path)
-    loaded.requested = {shown}
-    loaded.texts[shown] = data
-    text, problems = decode(data, shown)
-    loaded.diagnostics += problems
-    module = None
-    if text is not None:
-        loaded.lines.add(shown, text)
-        module, problems = parse_text(text, shown)
-        loaded.diagnostics += problems
-    header = module.header if module is not None else None
-    if module is not None and header is None:
-        loaded.diagnostics.append(
-            Diagnostic(codes.E000, f"{shown} is not a policy: it has no 'policy' header", None)
-        )
-    if header is not None and header.source is not None:
-        try:
-            loaded.sources[shown] = read_source(header.source)
-        except SourceError as error:
-            loaded.sources[shown] = error
-    if module is not None:
-        loaded.modules.append(module)
-    return loaded, header.id if header is not None else None
-
-
-def _is_vocabulary(path: Path, root: Path) -> bool:
-    """Files holding no policy of their own: the shared vocabulary every policy may use."""
-    return path.parent == root / "policies" and path.stem in {"vocabulary", "concepts"}
+    return parse_text(text, shown)

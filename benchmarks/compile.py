@@ -1,0 +1,192 @@
+"""Compile stages at province scale: time and peak memory on synthetic corpora of 50, 500 and
+3,000 jurisdictions (benchmarks/corpus.py), with the growth from one size to the next.
+Prints figures only.
+
+.venv/bin/python benchmarks/compile.py [--sizes 50,500,3000] [--work DIR] [--keep]
+
+Each size runs in fresh interpreters (so that peak memory is that size's):
+- cold: parse (project.load, no cache: every file parsed, on all cores when there are many),
+  check, lower, the within-policy conflicts `policyc check` adds (W501), the rule graph
+  (networkx, what the site reads) and the validators package (`policyc build`'s output);
+- cached: the same project loaded through the parse cache (compiler/cache.py) once to fill it,
+  then warm, then after an edit of one policy (a changed number), parse + check + lower.
+Wall and CPU seconds (CPU: this process and its parsing workers; on a machine shared with
+other work the wall time is not the program's, the CPU time is); growth ratios are of CPU time.
+Peak memory is the interpreter's maximum resident set after the stage (it only grows), in MB.
+The targets (issue 13): 3,000 in under 60 s and 2 GB, about linear; an edit of one policy
+among 3,000 rebuilt in under 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+COLD = ("parse", "check", "lower", "conflicts", "graph", "validators")
+CACHED = ("fill cache", "warm parse", "edit: parse", "edit: check", "edit: lower")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished workers (the parallel parse)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def _stage(results: dict[str, Any], name: str, work: Callable[[], Any]) -> Any:
+    start, cpu = time.perf_counter(), _cpu()
+    value = work()
+    results[name] = {
+        "seconds": time.perf_counter() - start,
+        "cpu": _cpu() - cpu,
+        "peak_mb": _peak_mb(),
+    }
+    return value
+
+
+def run_cold(root: Path) -> dict[str, Any]:
+    from compiler.backends.package import package_files
+    from compiler.check import check
+    from compiler.conflicts.internal import diagnostics as internal_conflicts
+    from compiler.graph import build_graph
+    from compiler.lower import lower
+    from compiler.parser import _lark
+    from compiler.project import load
+
+    _lark()  # the grammar's tables: start-up, not parsing (benchmarks/startup.py)
+    results: dict[str, Any] = {}
+    loaded = _stage(results, "parse", lambda: load(root))
+    model, diagnostics = _stage(results, "check", lambda: check(loaded))
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        sys.exit(f"{root}: {len(errors)} check errors, first: {errors[0].render()}")
+    program = _stage(results, "lower", lambda: lower(model, root))
+    _stage(results, "conflicts", lambda: internal_conflicts(program, root))
+    _stage(results, "graph", lambda: build_graph(program))
+    _stage(results, "validators", lambda: package_files(program))
+    results["files"] = len(loaded.modules)
+    results["bytes"] = sum(p.stat().st_size for p in (root / "policies").glob("*.policy"))
+    return results
+
+
+def run_cached(root: Path) -> dict[str, Any]:
+    from compiler.cache import open_cache
+    from compiler.check import check
+    from compiler.lower import lower
+    from compiler.parser import _lark
+    from compiler.project import load
+
+    _lark()
+    results: dict[str, Any] = {}
+    shutil.rmtree(root / ".policyc-cache", ignore_errors=True)
+    _stage(results, "fill cache", lambda: load(root, cache=open_cache(root)))
+    _stage(results, "warm parse", lambda: load(root, cache=open_cache(root)))
+    edited = sorted((root / "policies").glob("*0*.policy"))[len(results) % 7]
+    original = edited.read_text(encoding="utf-8")
+    edited.write_text(original.replace("within ", "within 1", 1), encoding="utf-8")
+    try:
+        loaded = _stage(results, "edit: parse", lambda: load(root, cache=open_cache(root)))
+        model, _ = _stage(results, "edit: check", lambda: check(loaded))
+        _stage(results, "edit: lower", lambda: lower(model, root))
+    finally:
+        edited.write_text(original, encoding="utf-8")
+    return results
+
+
+def _worker(mode: str, root: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, f"--{mode}", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    if out.returncode != 0:
+        sys.exit(f"{mode} {root} failed:\n{out.stderr}")
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def _table(sizes: list[int], figures: dict[int, dict[str, Any]], stages: tuple[str, ...]) -> None:
+    growth = [f"×{b // a} ideal" for a, b in zip(sizes, sizes[1:], strict=False)]
+    head = f"{'stage':<13}" + "".join(f"{f'{n:,}: wall':>13} {'cpu':>7} {'MB':>5}" for n in sizes)
+    print(head + "".join(f"{g:>11}" for g in growth))
+    totals = {size: [0.0, 0.0] for size in sizes}
+    for stage in (*stages, "total"):
+        row = f"{stage:<13}"
+        cpus = []
+        for size in sizes:
+            if stage == "total":
+                wall, cpu = totals[size]
+                peak = max(figures[size][s]["peak_mb"] for s in stages)
+            else:
+                figure = figures[size][stage]
+                wall, cpu, peak = figure["seconds"], figure["cpu"], figure["peak_mb"]
+                totals[size][0] += wall
+                totals[size][1] += cpu
+            cpus.append(cpu)
+            row += f"{wall:>13.2f} {cpu:>7.2f} {peak:>5.0f}"
+        for a, b in zip(cpus, cpus[1:], strict=False):
+            row += f"{(b / a if a else float('nan')):>10.1f}×"
+        print(row)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="50,500,3000")
+    parser.add_argument("--work", type=Path, help="where the corpora are written (default: temp)")
+    parser.add_argument("--keep", action="store_true", help="keep the corpora")
+    parser.add_argument("--cold", type=Path, help=argparse.SUPPRESS)  # a worker
+    parser.add_argument("--cached", type=Path, help=argparse.SUPPRESS)  # a worker
+    args = parser.parse_args()
+    if args.cold:
+        print(json.dumps(run_cold(args.cold)))
+        return
+    if args.cached:
+        print(json.dumps(run_cached(args.cached)))
+        return
+
+    from corpus import generate
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = args.work or Path(tempfile.mkdtemp(prefix="policyc-corpora-"))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; corpora in {work}")
+    cold: dict[int, dict[str, Any]] = {}
+    cached: dict[int, dict[str, Any]] = {}
+    try:
+        for size in sizes:
+            root = work / f"n{size}"
+            generate(size, root)
+            cold[size] = _worker("cold", root)
+            cached[size] = _worker("cached", root)
+            mb = cold[size]["bytes"] / 1e6
+            print(f"  {size:,} jurisdictions: {cold[size]['files']:,} files, {mb:.1f} MB of policy")
+    finally:
+        if not args.keep and not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    print("\ncold (no cache): seconds and peak MB per stage; growth from one size to the next")
+    _table(sizes, cold, COLD)
+    print("\nthrough the parse cache: filled, warm, and an edit of one policy")
+    _table(sizes, cached, CACHED)
+
+
+if __name__ == "__main__":
+    main()
