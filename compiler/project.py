@@ -229,3 +229,71 @@ def _parse_in_worker(job: tuple[str | None, str]) -> ParseResult:
     text, shown = job
     assert text is not None
     return parse_text(text, shown)
+
+
+def _read_into(loaded: LoadedFiles, path: Path) -> None:
+    shown = display_path(path, loaded.root)
+    try:
+        data = read_policy_bytes(path)
+    except OSError as error:
+        loaded.diagnostics.append(
+            Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)
+        )
+        return
+    text, problems = decode(data, shown)
+    loaded.diagnostics += problems
+    if text is None:
+        return
+    loaded.lines.add(shown, text)
+    module, problems = parse_text(text, shown)
+    loaded.diagnostics += problems
+    if module is not None:
+        loaded.modules.append(module)
+
+
+def load_in_place(
+    root: Path, shown: str, data: bytes, read_source: Callable[[str], SourceDocument]
+) -> tuple[LoadedFiles, str | None]:
+    """One policy file supplied in memory (`data`, shown in messages as `shown`: a version
+    read from git, a draft kept outside policies/) with the project's shared files around it;
+    and its policy id (None when the text does not parse or holds no policy header).
+
+    The surroundings are the working tree's shared vocabulary and concepts, as for any policy
+    file from outside policies/ (`load`): a policy reads only those, so two versions of one
+    policy are checked against the same surroundings and differ only in themselves.  The other
+    policies and the project's policy tests (policies/cases/, written for the working tree's
+    version) are left out, which also keeps a load to one policy's checking time.
+    `read_source(path)` reads the official text the supplied file names (`source "…"`), from
+    wherever the file came from; it raises SourceError when it cannot.
+    """
+    loaded = LoadedFiles(root)
+    for path in policy_files(root)[0]:
+        if _is_vocabulary(path, root):
+            _read_into(loaded, path)
+    loaded.requested = {shown}
+    loaded.texts[shown] = data
+    text, problems = decode(data, shown)
+    loaded.diagnostics += problems
+    module = None
+    if text is not None:
+        loaded.lines.add(shown, text)
+        module, problems = parse_text(text, shown)
+        loaded.diagnostics += problems
+    header = module.header if module is not None else None
+    if module is not None and header is None:
+        loaded.diagnostics.append(
+            Diagnostic(codes.E000, f"{shown} is not a policy: it has no 'policy' header", None)
+        )
+    if header is not None and header.source is not None:
+        try:
+            loaded.sources[shown] = read_source(header.source)
+        except SourceError as error:
+            loaded.sources[shown] = error
+    if module is not None:
+        loaded.modules.append(module)
+    return loaded, header.id if header is not None else None
+
+
+def _is_vocabulary(path: Path, root: Path) -> bool:
+    """Files holding no policy of their own: the shared vocabulary every policy may use."""
+    return path.parent == root / "policies" and path.stem in {"vocabulary", "concepts"}
