@@ -1,0 +1,239 @@
+"""Province scale: the synthetic corpus, the content-keyed parse cache, parallel parsing and
+progress on a terminal (issue 13).  Speed is printed by benchmarks/compile.py, never asserted."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler import codes
+from compiler import project as project_module
+from compiler.cache import FOLDER, decode_result, encode_result, open_cache
+from compiler.cli import main
+from compiler.parser import parse_text
+from compiler.progress import TerminalProgress
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from corpus import generate  # noqa: E402  (a script of benchmarks/, not a package)
+
+# A policy file with an error of each stage of parsing: a date not on the calendar (a value
+# error the transformer collects) and, in the second file, a syntax error.
+_BAD_DATE = """policy bad_date {
+    title "标题"
+    issued 2023-02-30
+}
+"""
+_BAD_SYNTAX = 'policy bad_syntax {\n    title "标题"\n    issued\n'
+
+
+@pytest.fixture(autouse=True)
+def private_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache's per-account secret lives in the test's folder, not the user's home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def _project(tmp_path: Path, *extra: tuple[str, str]) -> Path:
+    """The shared vocabulary, one real policy with its tests, and `extra` files."""
+    root = tmp_path / "project"
+    for name in (
+        "vocabulary.policy",
+        "concepts.policy",
+        "taierzhuang.policy",
+        "sources/taierzhuang.txt",
+        "cases/taierzhuang.policy",
+    ):
+        (root / "policies" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "policies" / name, root / "policies" / name)
+    for name, text in extra:
+        (root / "policies" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_corpus_is_deterministic_and_checks_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = generate(10, tmp_path / "a")
+    generate(10, tmp_path / "b")
+    files = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
+    )
+    assert files == sorted(
+        p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file()
+    )
+    for path in files:
+        assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
+    assert ids[:5] == ["taierzhuang0000", "ningbo0001", "lucheng0002", "weihai0003", "yuquan0004"]
+    text = (tmp_path / "a" / "policies" / "ningbo0006.policy").read_text(encoding="utf-8")
+    assert "policy ningbo0006 {" in text and "ningbo0006_self_dealing" in text
+    declared = re.findall(r"^(?:fact|judgment|actor|enum|define) ([a-z0-9_]+)", text, re.M)
+    assert declared and all(name.startswith("ningbo0006_") for name in declared)
+    code, _, err = _run(capsys, "--root", str(tmp_path / "a"), "check", "--no-cache")
+    assert code == 0, err
+    assert "12 file(s) clean" in err
+
+
+def test_cache_output_is_byte_identical(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _project(tmp_path, ("bad_date.policy", _BAD_DATE), ("bad_syntax.policy", _BAD_SYNTAX))
+    runs = [
+        _run(capsys, "--root", str(root), "check", *flags)
+        for flags in (["--no-cache"], [], [], ["--json", "--no-cache"], ["--json"])
+    ]
+    assert runs[0][0] == 1 and "E010" in runs[0][2] and "E003" in runs[0][2]
+    assert runs[0] == runs[1] == runs[2]  # without, filling, and reading the cache
+    assert runs[3] == runs[4]
+    assert not (root / FOLDER).exists() or len(list((root / FOLDER).glob("*.json"))) == 6
+    cache = open_cache(root)
+    assert cache is not None
+    project_module.load(root, cache=cache)
+    assert (cache.hits, cache.misses) == (6, 0)
+
+
+def test_build_is_byte_identical_with_the_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _project(tmp_path)
+    trees = []
+    for index, flags in enumerate((["--no-cache"], [], [])):
+        out = tmp_path / f"out{index}"
+        code, _, err = _run(capsys, "--root", str(root), "build", "--out", str(out), *flags)
+        assert code == 0, err
+        trees.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()})
+    assert trees[0] == trees[1] == trees[2]
+
+
+def test_a_corrupt_entry_is_ignored_and_rewritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _project(tmp_path, ("bad_date.policy", _BAD_DATE))
+    expected = _run(capsys, "--root", str(root), "check", "--json", "--no-cache")
+    _run(capsys, "--root", str(root), "check")
+    entries = sorted((root / FOLDER).glob("*.json"))
+    good = {p: p.read_bytes() for p in entries}
+    damage = [
+        b"",
+        b"{",
+        b'[{"":"Module","path":"x"},[]]',  # a module without its items
+        b'[{"":"os.system","v":"true"},[]]',  # a class the codec does not know
+        b'[null,[{"":"Span","file":"x","line":1,"column":1,"end_line":1,"end_column":1}]]',
+    ]
+    for index, path in enumerate(entries):
+        path.write_bytes(damage[index % len(damage)])
+    assert _run(capsys, "--root", str(root), "check", "--json") == expected
+    assert {p: p.read_bytes() for p in entries} == good  # each rewritten as it was
+
+
+def test_entries_not_written_with_this_accounts_secret_are_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path)
+    planted = open_cache(root)
+    assert planted is not None
+    project_module.load(root, cache=planted)  # entries written under another secret
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another account"))
+    mine = open_cache(root)
+    assert mine is not None and mine.key("x", b"y") != planted.key("x", b"y")
+    project_module.load(root, cache=mine)
+    assert mine.hits == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_cache_folder_others_can_write_is_not_used(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / FOLDER).mkdir(mode=0o700)
+    assert open_cache(root) is not None
+    assert ((root / FOLDER).stat().st_mode & 0o777) == 0o700
+    os.chmod(root / FOLDER, 0o777)
+    assert open_cache(root) is None
+    shutil.rmtree(root / FOLDER)
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    (root / FOLDER).symlink_to(tmp_path / "elsewhere")
+    assert open_cache(root) is None
+
+
+def test_the_codec_restores_every_node_and_diagnostic() -> None:
+    files = [
+        ROOT / "policies" / "weihai.policy",
+        ROOT / "policies" / "cases" / "weihai.policy",
+        *sorted((ROOT / "tests" / "corpus").glob("*.policy")),
+    ]
+    for path in files:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        module, diagnostics = parse_text(text, path.name)
+        restored, again = decode_result(encode_result((module, diagnostics)))
+        assert repr(restored) == repr(module), path  # spans included (repr shows them)
+        assert repr(again) == repr(diagnostics), path
+        assert all(a.code is b.code for a, b in zip(again, diagnostics, strict=True))
+
+
+def test_parallel_parsing_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project(tmp_path, ("bad_date.policy", _BAD_DATE), ("bad_syntax.policy", _BAD_SYNTAX))
+    serial = project_module.load(root)
+    monkeypatch.setattr(project_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    seen: list[tuple[int, int]] = []
+    parallel = project_module.load(root, progress=lambda done, total: seen.append((done, total)))
+    assert repr(parallel.modules) == repr(serial.modules)
+    assert repr(parallel.diagnostics) == repr(serial.diagnostics)
+    assert {d.code.id for d in parallel.diagnostics} == {"E010", "E003"}
+    for diagnostic in parallel.diagnostics:
+        assert diagnostic.code is codes.CODES[diagnostic.code.id]  # compared by identity
+    assert seen[-1] == (6, 6) and len(seen) == 6
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    terminal = _Terminal()
+    progress = TerminalProgress("policyc check", terminal)
+    for done in range(1, 3001):
+        progress(done, 3000)
+    progress.done()
+    shown = terminal.getvalue()
+    assert shown.startswith("\rpolicyc check: parsing ")
+    assert "\rpolicyc check: parsing 3,000/3,000 files…" in shown
+    assert shown.endswith("\r\x1b[K")
+    quiet = TerminalProgress("policyc check", _Terminal())
+    quiet(10, 10)  # a short run: no line
+    assert not quiet.stream.getvalue()  # type: ignore[attr-defined]
+    pipe = io.StringIO()
+    TerminalProgress("policyc check", pipe)(3000, 3000)
+    assert pipe.getvalue() == ""
+    monkeypatch.setenv("CI", "true")
+    ci = _Terminal()
+    TerminalProgress("policyc check", ci)(3000, 3000)
+    assert ci.getvalue() == ""
+
+
+@pytest.mark.slow  # ~10 s: four fresh interpreters, each building the validators
+def test_compile_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/compile.py", "--sizes", "1,2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "edit: parse" in result.stdout and "validators" in result.stdout
+    assert json.dumps  # the workers speak JSON; the table is what is printed
