@@ -112,7 +112,19 @@ def encode(value: Any) -> Any:
             raise TypeError(f"cannot cache a {name}")
         document: dict[str, Any] = {"": name}
         for f in fields(value):
-            document[f.name] = encode(getattr(value, f.name))
+            field_value = getattr(value, f.name)
+            if f.name == "span" and type(field_value) is n.Span:
+                # Every node has one: a short array, not an object, halves reading an entry.
+                span = field_value
+                document["span"] = [
+                    span.line,
+                    span.column,
+                    span.end_line,
+                    span.end_column,
+                    span.file,
+                ]
+            else:
+                document[f.name] = encode(field_value)
         return document
     if isinstance(value, (tuple, list)):
         return [encode(v) for v in value]
@@ -141,8 +153,11 @@ def _object(document: dict[str, Any]) -> Any:
     if cls is None:
         raise CorruptEntry(f"an unknown class {kind!r}")
     del document[""]
-    if set(document) != _FIELDS[kind]:
+    if document.keys() != _FIELDS[kind]:
         raise CorruptEntry(f"the fields of a {kind} are {sorted(_FIELDS[kind])}")
+    span = document.get("span")
+    if type(span) is list:
+        document["span"] = _span(span)
     # Built without __init__: a frozen dataclass's __init__ sets each field through
     # object.__setattr__, most of the time of reading an entry.  The fields are exactly the
     # class's (checked above) and hold what `encode` wrote.
@@ -151,6 +166,17 @@ def _object(document: dict[str, Any]) -> Any:
         {k: tuple(map(_tuples, v)) if type(v) is list else v for k, v in document.items()}
     )
     return node
+
+
+def _span(fields: list[Any]) -> n.Span:
+    line, column, end_line, end_column, file = fields
+    if not (type(file) is str and all(type(x) is int for x in fields[:4])):
+        raise CorruptEntry("a span of other values")
+    span: Any = object.__new__(n.Span)
+    span.__dict__.update(
+        file=file, line=line, column=column, end_line=end_line, end_column=end_column
+    )
+    return span  # type: ignore[no-any-return]
 
 
 def _code(identifier: str) -> codes.Code:
