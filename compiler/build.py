@@ -199,6 +199,13 @@ def build(program: ir.Program, target: Path, progress: Progress) -> int:
     return write_tree(target, outputs(program, progress))
 
 
+def check_target(target: Path) -> None:
+    """OutputRefused now, before the project is loaded, if `target` is not the build's to
+    replace: a refused build then costs no compile (minutes for thousands of policies) and
+    leaves the project as it was, its parse cache included.  write_tree checks again."""
+    _check_owned(_checked_target(target))
+
+
 def claim(directory: Path, entry: str) -> None:
     """Record `entry` (written by another policyc command, e.g. build/site by `policyc site`)
     as build output in `directory`'s marker, so that `policyc build` replaces it rather than

@@ -477,11 +477,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from compiler.build import OutputRefused, build
+    from compiler.build import OutputRefused, build, check_target
 
-    program = _load_program(args)
     root = _root(args)
     target = Path(args.out) if args.out else root / "build"
+    try:
+        check_target(target)
+    except OutputRefused as error:
+        raise UsageError(f"build refused: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
+    program = _load_program(args)
 
     def progress(message: str) -> None:
         sys.stderr.write(f"policyc build: {message}\n")
