@@ -44,6 +44,7 @@ from typing import Any, Final
 from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, Label
+from compiler.errors import PolicycError
 
 FOLDER: Final = ".policyc-cache"
 _LAYOUT: Final = "parse-1"  # the entry format; part of the key
@@ -133,7 +134,7 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
-class CorruptEntry(ValueError):
+class CorruptEntry(PolicycError, ValueError):
     """A cache entry that does not decode to nodes: ignored and rewritten."""
 
 
