@@ -354,7 +354,7 @@ def compare_sql(
             theirs += [result["status"], ",".join(result["needs"])]  # type: ignore[arg-type]
         if decision_facts & {k for k, v in raw.items() if v is not None}:
             theirs += [
-                decision["outcome"],
+                str(decision["outcome"]),
                 ",".join(decision["missing"]),  # type: ignore[arg-type]
                 ",".join(j["judgment"] for j in decision["judgments"]),  # type: ignore[attr-defined, index]
                 ",".join(r["rule"] for r in decision["decided_by"]),  # type: ignore[attr-defined, index]
