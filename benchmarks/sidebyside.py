@@ -97,12 +97,11 @@ class Engine:
         return count / seconds if seconds > 0 else float("inf")
 
 
-def time_python(
-    engine: Engine, records: dict[str, list[Raw]], repeat: int
-) -> dict[str, list[Output]]:
-    """Best of `repeat` per policy; the outputs of the last run, for the comparison."""
+def time_python(engine: Engine, records: dict[str, list[Raw]], repeat: int) -> None:
+    """Best of `repeat` per policy.  Each result is dropped as soon as it is made, as a run
+    that streams its results out would: keeping 40,000 of them would time the garbage
+    collector too."""
     assert engine.run is not None
-    outputs: dict[str, list[Output]] = {}
     for policy, batch in records.items():
         run = engine.run[policy]
         best = float("inf")
@@ -110,11 +109,28 @@ def time_python(
             progress(f"{engine.name}: {NAMES[policy]} run {attempt + 1}/{repeat}")
             gc.collect()
             start = time.perf_counter()
-            results = [run(raw) for raw in batch]
+            for raw in batch:
+                run(raw)
             best = min(best, time.perf_counter() - start)
         engine.seconds[policy] = best
-        outputs[policy] = results
-    return outputs
+
+
+def compare_full(engines: list[Engine], generated: Engine, records: dict[str, list[Raw]]) -> None:
+    """Every engine's full output against the generated package's, as JSON text, record by
+    record (untimed; nothing is kept but the differences)."""
+    assert generated.run is not None
+    for policy, batch in records.items():
+        progress(f"comparing the engines on {NAMES[policy]}")
+        for index, raw in enumerate(batch):
+            reference = generated.run[policy](raw)
+            expected = dumps(reference)
+            for engine in engines:
+                assert engine.run is not None
+                engine.checked += 1
+                ours = engine.run[policy](raw)
+                if dumps(ours) != expected:
+                    difference = first_difference(ours, reference)
+                    engine.disagreements.append(f"{policy} record {index}: {difference[:400]}")
 
 
 def generated_engine(module_of: dict[str, ModuleType], calendar: object) -> Engine:
@@ -172,18 +188,6 @@ def baseline_engine() -> Engine:
         "plain hand-written Python, same full output (benchmarks/baselines/)",
         {p: runner(p) for p in POLICIES},
     )
-
-
-def compare_full(
-    engine: Engine, outputs: dict[str, list[Output]], reference: dict[str, list[Output]]
-) -> None:
-    for policy, mine in outputs.items():
-        for index, (ours, theirs) in enumerate(zip(mine, reference[policy], strict=True)):
-            engine.checked += 1
-            if dumps(ours) != dumps(theirs):
-                engine.disagreements.append(
-                    f"{policy} record {index}: {first_difference(ours, theirs)}"
-                )
 
 
 def first_difference(ours: Output, theirs: Output) -> str:
@@ -261,7 +265,7 @@ def run_duckdb(
     package_dir: Path,
     module_of: dict[str, ModuleType],
     records: dict[str, list[Raw]],
-    reference: dict[str, list[Output]],
+    generated: Engine,
     repeat: int,
     workdir: Path,
 ) -> None:
@@ -299,7 +303,7 @@ def run_duckdb(
             best = min(best, time.perf_counter() - start)
             names = [d[0] for d in cursor.description]
         engine_table.seconds[policy] = best
-        compare_sql(engine_table, policy, module_of[policy], batch, reference[policy], names, rows)
+        compare_sql(engine_table, policy, module_of[policy], batch, generated, names, rows)
         # (b) from the JSONL file to the results: reading and typing the records is timed.
         connection.execute("DROP TABLE policyc_cases")
         best = float("inf")
@@ -312,7 +316,7 @@ def run_duckdb(
             best = min(best, time.perf_counter() - start)
             names = [d[0] for d in cursor.description]
         engine_file.seconds[policy] = best
-        compare_sql(engine_file, policy, module_of[policy], batch, reference[policy], names, rows)
+        compare_sql(engine_file, policy, module_of[policy], batch, generated, names, rows)
         connection.execute("DROP TABLE policyc_cases")
 
 
@@ -321,7 +325,7 @@ def compare_sql(
     policy: str,
     module: ModuleType,
     batch: list[Raw],
-    reference: list[Output],
+    generated: Engine,
     names: list[str],
     rows: list[tuple[Any, ...]],
 ) -> None:
@@ -335,7 +339,9 @@ def compare_sql(
     by_id = {str(row[position["id"]]): row for row in rows}
     if len(by_id) != len(batch):
         engine.disagreements.append(f"{policy}: {len(by_id)} result rows for {len(batch)} records")
-    for index, (raw, (results, decision)) in enumerate(zip(batch, reference, strict=True)):
+    assert generated.run is not None
+    for index, raw in enumerate(batch):
+        results, decision = generated.run[policy](raw)
         engine.checked += 1
         row = by_id.get(str(index))
         if row is None:
@@ -410,13 +416,12 @@ def main() -> int:
         calendar = importlib.import_module(f"{PACKAGE}.runtime.timelimits").load_calendar()
 
         generated = generated_engine(module_of, calendar)
-        reference = time_python(generated, records, args.repeat)
         baseline = baseline_engine()
-        compare_full(baseline, time_python(baseline, records, args.repeat), reference)
         interpreter = interpreter_engine(model)
-        compare_full(
-            interpreter, time_python(interpreter, records, args.interpreter_repeat), reference
-        )
+        time_python(generated, records, args.repeat)
+        time_python(baseline, records, args.repeat)
+        time_python(interpreter, records, args.interpreter_repeat)
+        compare_full([baseline, interpreter], generated, records)
         table = Engine("duckdb", "DuckDB SQL over the same records (table loaded), one thread")
         from_file = Engine("duckdb-file", "DuckDB, JSONL file to results, one thread")
         note = duckdb_note(package_dir)
@@ -424,7 +429,7 @@ def main() -> int:
             table.note = from_file.note = note
         else:
             run_duckdb(
-                table, from_file, package_dir, module_of, records, reference, args.repeat, Path(tmp)
+                table, from_file, package_dir, module_of, records, generated, args.repeat, Path(tmp)
             )
         openfisca = Engine("openfisca", "OpenFisca")
         openfisca.note = (
