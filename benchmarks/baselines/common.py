@@ -88,8 +88,11 @@ def read_facts(
                 raise ValueError(f"{name!r} is a date-time")
             if len(value) == 10:
                 facts[name] = date.fromisoformat(value)
-            else:
+            elif len(value) in (16, 19) and value[10] in "T ":
+                # Local time in China, to the minute or the second; no offsets.
                 facts[name] = datetime.fromisoformat(value)
+            else:
+                raise ValueError(f"{name!r} is a date-time YYYY-MM-DDTHH:MM[:SS]")
         else:
             raise ValueError(f"{name!r}: the baseline does not read {kind} facts")
     return facts
