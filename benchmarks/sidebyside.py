@@ -362,8 +362,8 @@ def compare_sql(
             theirs += [
                 str(decision["outcome"]),
                 ",".join(decision["missing"]),  # type: ignore[arg-type]
-                ",".join(j["judgment"] for j in decision["judgments"]),  # type: ignore[attr-defined, index]
-                ",".join(r["rule"] for r in decision["decided_by"]),  # type: ignore[attr-defined, index]
+                ",".join(j["judgment"] for j in decision["judgments"]),  # type: ignore[attr-defined]
+                ",".join(r["rule"] for r in decision["decided_by"]),  # type: ignore[attr-defined]
             ]
             ours += [row[position[c]] for c in ("outcome", "missing", "judgments", "decided_by")]
         else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -24,10 +25,10 @@ ROLLOVER_LAW = "民法典 第二百零三条"
 
 # A three-valued value is a pair (value, needs): value True, False, or None when unknown, and
 # needs the facts an unknown value waits for (empty when known).
-NONE: frozenset[str] = frozenset()
-TRUE = (True, NONE)
-FALSE = (False, NONE)
 Tri = tuple[bool | None, frozenset[str]]
+NONE: frozenset[str] = frozenset()
+TRUE: Tri = (True, NONE)
+FALSE: Tri = (False, NONE)
 
 
 # ---------------------------------------------------------------- the policy's version
@@ -55,7 +56,7 @@ def version(policy: str) -> dict[str, str]:
 
 
 def read_facts(
-    raw: dict[str, object], types: dict[str, str], members: dict[str, tuple[str, ...]]
+    raw: dict[str, object], types: dict[str, str], members: Mapping[str, tuple[str, ...]]
 ) -> dict[str, object]:
     """The record's values by type: bool, int and enum members as they are, dates as `date`,
     a date-time as `datetime` (or `date` when only the day is given); null is the same as
@@ -424,7 +425,7 @@ def decide(
     exclusions: list[tuple[DecisionRule, Tri]],
     order: dict[str, int],
     judgments: dict[str, tuple[str, str | None]],
-    grants: list[tuple[str, str, Tri, tuple[str, ...]]],
+    grants: Sequence[tuple[str, str, Tri, tuple[str, ...]]],
     version: dict[str, str],
 ) -> dict[str, object]:
     """The relief decision (docs/language.md, "Meaning") of a policy whose every exclusion
