@@ -62,6 +62,8 @@ class Progress:
     def add(self, count: int) -> None:
         self.done += count
         now = time.perf_counter()
+        if not sys.stderr.isatty():
+            return  # progress is for a terminal; CI logs get the figures only
         if self.done - self.last >= PROGRESS_EVERY or now - self.last_time >= 30:
             self.last, self.last_time = self.done, now
             print(
