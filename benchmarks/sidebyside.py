@@ -97,22 +97,25 @@ class Engine:
         return count / seconds if seconds > 0 else float("inf")
 
 
-def time_python(engine: Engine, records: dict[str, list[Raw]], repeat: int) -> None:
-    """Best of `repeat` per policy.  Each result is dropped as soon as it is made, as a run
-    that streams its results out would: keeping 40,000 of them would time the garbage
-    collector too."""
-    assert engine.run is not None
+def time_python(engines: list[tuple[Engine, int]], records: dict[str, list[Raw]]) -> None:
+    """Best of each engine's repeats, per policy.  The engines take turns, one run each per
+    round, so that a machine busy with other work slows them alike.  Each result is dropped
+    as soon as it is made, as a run that streams its results out would: keeping 40,000 of
+    them would time the garbage collector too."""
     for policy, batch in records.items():
-        run = engine.run[policy]
-        best = float("inf")
-        for attempt in range(repeat):
-            progress(f"{engine.name}: {NAMES[policy]} run {attempt + 1}/{repeat}")
-            gc.collect()
-            start = time.perf_counter()
-            for raw in batch:
-                run(raw)
-            best = min(best, time.perf_counter() - start)
-        engine.seconds[policy] = best
+        for attempt in range(max(repeat for _, repeat in engines)):
+            for engine, repeat in engines:
+                if attempt >= repeat:
+                    continue
+                assert engine.run is not None
+                run = engine.run[policy]
+                progress(f"{engine.name}: {NAMES[policy]} run {attempt + 1}/{repeat}")
+                gc.collect()
+                start = time.perf_counter()
+                for raw in batch:
+                    run(raw)
+                seconds = time.perf_counter() - start
+                engine.seconds[policy] = min(engine.seconds.get(policy, seconds), seconds)
 
 
 def compare_full(engines: list[Engine], generated: Engine, records: dict[str, list[Raw]]) -> None:
@@ -418,9 +421,14 @@ def main() -> int:
         generated = generated_engine(module_of, calendar)
         baseline = baseline_engine()
         interpreter = interpreter_engine(model)
-        time_python(generated, records, args.repeat)
-        time_python(baseline, records, args.repeat)
-        time_python(interpreter, records, args.interpreter_repeat)
+        time_python(
+            [
+                (generated, args.repeat),
+                (baseline, args.repeat),
+                (interpreter, args.interpreter_repeat),
+            ],
+            records,
+        )
         compare_full([baseline, interpreter], generated, records)
         table = Engine("duckdb", "DuckDB SQL over the same records (table loaded), one thread")
         from_file = Engine("duckdb-file", "DuckDB, JSONL file to results, one thread")
