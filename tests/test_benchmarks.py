@@ -26,3 +26,18 @@ def test_benchmark_runs(argv: list[str]) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip(), "a benchmark prints its figures"
+
+
+def test_side_by_side_engines_agree() -> None:
+    """benchmarks/sidebyside.py on a few records: the hand-written baselines and the
+    interpreter give the generated package's full output on every record (times are printed,
+    never checked)."""
+    argv = ["benchmarks/sidebyside.py", "--records", "50", "--repeat", "1"]
+    result = subprocess.run(
+        [sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "DISAGREE" not in result.stdout
+    for engine in ("hand-written", "interpreter"):
+        assert f"agree    {engine}: 100 of 100 records identical" in result.stdout, result.stdout
+    assert "| generated package |" in result.stdout
