@@ -1,18 +1,24 @@
-"""Start-up cost of the command line: import time and the wall time of the light verbs.
+"""Start-up cost of the command line: import time and the wall time of the light verbs, for
+policyc and for the generated validator package.
 
 .venv/bin/python benchmarks/startup.py [--repeat N]
 
 Each figure is the best of N runs, each in a fresh interpreter (subprocess).  The baseline
 is the set of modules the command line imported eagerly before its imports were made lazy
 (the rule graph with networkx, the code generator, the example finder …), so one run shows
-what a light verb no longer pays for.  Figures are printed, never asserted.
+what a light verb no longer pays for.  The package part builds `policyc_validators` into a
+temporary directory and times `import policyc_validators` (in-process, the interpreter's own
+start-up excluded), `import policyc_validators.taierzhuang`, and the whole
+`python -m policyc_validators validate` of 3 records.  Figures are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +50,20 @@ _IMPORT = (
 _MAIN = "import sys\nfrom compiler.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
-def import_times(sets: list[tuple[str, ...]], repeat: int) -> list[float]:
+# Three records of 台儿庄 for the package's `validate`: the two valid ones of the test data, and
+# one late approval.
+THREE = [
+    *(json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line),
+    {
+        "id": "TEZ-2024-103",
+        "taierzhuang_case_programme": "dibao",
+        "taierzhuang_application_date": "2024-09-27",
+        "taierzhuang_approval_date": "2024-10-25",
+    },
+]
+
+
+def import_times(sets: list[tuple[str, ...]], repeat: int, cwd: Path = ROOT) -> list[float]:
     """Best in-process time of `import MODULES` for each set, each run in a fresh interpreter.
 
     The sets are measured in turn within each round, so a busy machine skews them alike.
@@ -54,7 +73,7 @@ def import_times(sets: list[tuple[str, ...]], repeat: int) -> list[float]:
         for i, modules in enumerate(sets):
             code = _IMPORT.format(modules=", ".join(modules))
             out = subprocess.run(
-                [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+                [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True
             )
             best[i] = min(best[i], float(out.stdout))
     return best
@@ -103,6 +122,37 @@ def main() -> None:
     for argv, stdin in verbs:
         label = "policyc " + " ".join(Path(a).name if a == cases else a for a in argv)
         print(f"{label:<44} {wall_time(argv, stdin, repeat):7.3f} s")
+    package(repeat, bare)
+
+
+def package(repeat: int, bare: float) -> None:
+    """The generated package: its import, one policy's import, and `validate` of 3 records."""
+    from compiler.backends.package import PACKAGE, package_files
+    from compiler.build import write_tree
+    from compiler.lower import load_program
+
+    with tempfile.TemporaryDirectory(prefix="policyc-startup-") as tmp:
+        where = Path(tmp) / "validators"
+        write_tree(where, package_files(load_program(ROOT)))
+        cases = Path(tmp) / "three.jsonl"
+        cases.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in THREE), encoding="utf-8"
+        )
+        whole, one = import_times([(PACKAGE,), (f"{PACKAGE}.taierzhuang",)], repeat, where)
+        argv = [sys.executable, "-m", PACKAGE, "validate", "--policy", "taierzhuang", str(cases)]
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            result = subprocess.run(argv, cwd=where, capture_output=True, text=True)
+            elapsed = time.perf_counter() - start
+            if result.returncode not in (0, 1):
+                sys.exit(f"{' '.join(argv[1:])} failed ({result.returncode}):\n{result.stderr}")
+            best = min(best, elapsed)
+    print(f"{'import ' + PACKAGE:<44} {whole:7.3f} s")
+    print(f"{'import ' + PACKAGE + '.taierzhuang':<44} {one:7.3f} s")
+    label = f"python -m {PACKAGE} validate (3 records)"
+    print(f"{label:<44} {best:7.3f} s")
+    print(f"{'  of which beyond python -c pass':<44} {best - bare:7.3f} s")
 
 
 def wall_time_of_python(repeat: int) -> float:
