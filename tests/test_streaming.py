@@ -43,7 +43,7 @@ PROGRAM = load_program(ROOT)
 IDS = sorted(PROGRAM.policies)
 POLICIES: dict[str, PolicyInfo] = {p: info(PROGRAM, PROGRAM.policies[p]) for p in IDS}
 CALENDAR = load_calendar()
-RECORDS_PER_POLICY = 300
+RECORDS_PER_POLICY = 250
 
 # Record ids a report must carry safely (controls, a forged line, XML specials, a surrogate).
 ODD_IDS = ["A\x00B", "C\x1b[2K\rD", "E\nX: decision", "<&\"'>", "F\ud800G", "H\u202eI", "\t\r\n"]
@@ -130,11 +130,6 @@ def test_streamed_reports_equal_the_in_memory_rendering(
     run = legacy.Run(policy, tuple(results))  # type: ignore[arg-type]
     for fmt in FORMATS:
         assert stream(policy, results, fmt) == legacy.render(run, fmt), fmt
-    # And the whole command path, reading included, in JSON (every field of every record).
-    assert runtime_cli.run_validate(policy, [str(path)], "json", CALENDAR) == (
-        legacy.render(run, "json"),
-        1,
-    )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -213,7 +208,7 @@ def test_a_malformed_record_at_the_end_leaves_stdout_empty(
     # The report of the records before it was being written (to memory, or to a temporary
     # file past SPOOL_IN_MEMORY); none of it reaches stdout.
     monkeypatch.setattr(runtime_cli, "SPOOL_IN_MEMORY", spool)
-    records = records_of("ningbo", 400)
+    records = records_of("ningbo", 60)
     records.append({"id": "LAST", "ningbo_finding_date": "27/09/2024"})
     path = write_jsonl(tmp_path / "cases.jsonl", records)
     for fmt in FORMATS:
@@ -228,7 +223,7 @@ def test_a_year_outside_the_calendar_late_in_the_file_leaves_stdout_empty(
 ) -> None:
     late = {"id": "L", "ningbo_application_accepted_date": "2051-01-06",
             "ningbo_finding_date": "2051-01-20"}  # fmt: skip
-    path = write_jsonl(tmp_path / "cases.jsonl", [*records_of("ningbo", 200), late])
+    path = write_jsonl(tmp_path / "cases.jsonl", [*records_of("ningbo", 60), late])
     with pytest.raises(CalendarNotCovered):
         legacy.run_validate(POLICIES["ningbo"], [str(path)], "text", CALENDAR)
     code = runtime_cli.main(main_of("ningbo", str(path)), POLICIES, "pv")
@@ -238,9 +233,9 @@ def test_a_year_outside_the_calendar_late_in_the_file_leaves_stdout_empty(
 
 
 def test_a_large_report_goes_through_the_disk_unchanged(
-    monkeypatch: pytest.MonkeyPatch, random_files: dict[str, Path]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    path = str(random_files["taierzhuang"])
+    path = str(write_jsonl(tmp_path / "cases.jsonl", records_of("taierzhuang", 60)))
     policy = POLICIES["taierzhuang"]
     expected = runtime_cli.run_validate(policy, [path], "junit", CALENDAR)
     monkeypatch.setattr(runtime_cli, "SPOOL_IN_MEMORY", 1000)
@@ -290,8 +285,8 @@ def test_a_real_memory_error_is_exit_3(package_dir: Path, tmp_path: Path) -> Non
     # One record too big for the address space the process is given: Python's own MemoryError.
     path = tmp_path / "huge.jsonl"
     with path.open("w", encoding="utf-8") as file:
-        file.write('{"id": "' + "x" * (150 << 20) + '"}\n')
-    result = _package_run(package_dir, main_of("ningbo", str(path)), limit=200 << 20)
+        file.write('{"id": "' + "x" * (40 << 20) + '"}\n')  # read, decoded, parsed: 120 MB
+    result = _package_run(package_dir, main_of("ningbo", str(path)), limit=100 << 20)
     assert result.returncode == 3, result.stderr[-500:]
     assert result.stderr.startswith("pv: internal error: out of memory\n")
     assert result.stdout == ""

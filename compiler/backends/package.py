@@ -185,8 +185,21 @@ python -m {PACKAGE} schema --policy yuquan
 ```
 
 Case records are JSON (an object or an array of objects), JSONL or CSV, UTF-8 with or without
-BOM: one field per fact (see the schema), plus an optional `id`. Exit codes: 0 every record
-passes, 1 findings, 2 bad input (a malformed record is named with its field).
+BOM: one field per fact (see the schema), plus an optional `id`.
+
+`validate` streams: JSONL and CSV are read one record at a time (a JSON file is one document
+and is read whole: for large inputs use JSONL or CSV), each record is checked and its part of
+the report written at once, and the summary is tallied as it goes, so memory stays flat however
+many records there are. The report reaches stdout only when every record has been read and
+checked (until then it waits in memory, or beyond a megabyte in an anonymous temporary file
+under `TMPDIR`): a malformed record, even the millionth, leaves stdout empty. On a terminal,
+stderr shows the records done and the records per second; in CI (stderr not a terminal) it
+stays quiet. `import {PACKAGE}` imports no policy: a policy's module is imported when first
+asked for (`POLICIES["ningbo"]`, `from {PACKAGE} import ningbo`).
+
+Exit codes: 0 every record passes; 1 findings; 2 bad input (a malformed record is named with
+its field; nothing is written to stdout); 3 an internal error, out of memory included (never 1:
+a crash is not findings); 130 interrupted; 141 stdout closed by its reader.
 
 Time limits count from the day after the start (the start day is not counted); a limit in
 days, months or years whose last day falls on a 法定休假日 (a holiday, or a Saturday or Sunday

@@ -111,9 +111,10 @@ def raw_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]
 
 def _jsonl_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict[str, object]]]:
     # Only \n ends a record: str.splitlines would also split at U+2028 inside a string.
+    name = path.name  # once: a property of Path that recomputes
     for number, line in enumerate(lines, 1):
         if line.strip():
-            origin = f"{path.name}:{number}"
+            origin = f"{name}:{number}"
             text = line.removesuffix("\n")  # as the line was when the file was split whole
             yield origin, _object(_json(path, text, number), origin)
 
