@@ -439,3 +439,40 @@ def test_a_million_records_in_bounded_memory(package_dir: Path, tmp_path: Path) 
     peak = _peak_kib(result)
     assert peak < 100 << 10, result.stderr[-200:]
     print(f"1,000,000 records in {elapsed:.0f} s, peak RSS {peak / 1024:.0f} MiB")
+
+
+# ---------------------------------------------------------------- lazy imports
+
+_IMPORTS = """
+import io, json, sys
+import {package}
+before = sorted(m for m in sys.modules if m.startswith("{package}."))
+from {package} import POLICIES
+ids = sorted(POLICIES)
+from {package}.runtime.cli import main
+sys.stdout = io.StringIO()
+code = main(["validate", "--policy", "taierzhuang", sys.argv[1]], POLICIES, "pv")
+sys.stdout = sys.__stdout__
+from {package} import ningbo
+after = sorted(m for m in sys.modules if m.startswith("{package}.") and "runtime" not in m)
+print(json.dumps({{"before": before, "ids": ids, "code": code, "after": after,
+                  "csv": "csv" in sys.modules, "xml": "xml.etree.ElementTree" in sys.modules,
+                  "ningbo": ningbo.POLICY.id}}))
+"""
+
+
+def test_a_policy_is_imported_only_when_asked_for(package_dir: Path) -> None:
+    cases = ROOT / "tests" / "data" / "cases" / "taierzhuang_valid.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTS.format(package=PACKAGE), str(cases)],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONPATH": str(package_dir)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["before"] == []  # `import policyc_validators` imports nothing of its own
+    assert seen["ids"] == IDS and seen["code"] == 0
+    # validate imported its one policy; `from … import ningbo` then imported ningbo.
+    assert seen["after"] == [f"{PACKAGE}.ningbo", f"{PACKAGE}.taierzhuang"]
+    assert seen["ningbo"] == "ningbo"
+    assert not seen["csv"] and not seen["xml"]  # JSONL in, text out: neither is needed

@@ -6,8 +6,9 @@ input never shows a Python traceback.
 
 `validate` streams: records are read, checked and reported one at a time, so memory stays flat
 however many records there are.  The report reaches stdout only once every record has been
-read and checked (until then it waits in a temporary file): a malformed record, even the
-millionth, leaves stdout empty and exits 2, so CI never takes half a report for a whole one.
+read and checked (until then it waits in memory while small, then in an anonymous temporary
+file): a malformed record, even the millionth, leaves stdout empty and exits 2, so CI never
+takes half a report for a whole one.
 """
 
 from __future__ import annotations
