@@ -3,7 +3,8 @@ report is the same, byte for byte, as the old in-memory rendering (tests/legacy_
 memory stays flat in the number of records, bad input still leaves stdout empty with exit 2,
 an internal failure (MemoryError included) is exit 3, and a terminal shows progress.
 
-The memory tests run the generated package in a subprocess and read its peak RSS.
+The memory tests run the generated package in a subprocess and read its peak RSS; the test of
+1,000,000 records (slow) is in tests/test_streaming_million.py, so that it runs beside this file.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import legacy_validate as legacy
 import pytest
+from streaming_run import main_of, ningbo_lines, package_run, peak_kib, write_lines
 
 import compiler.runtime.cli as runtime_cli
 import compiler.runtime.records as runtime_records
@@ -194,10 +194,6 @@ def test_bad_input_has_the_same_message(tmp_path: Path, name: str, data: bytes) 
 # ---------------------------------------------------------------- bad input: stdout stays empty
 
 
-def main_of(policy_id: str, *argv: str) -> list[str]:
-    return ["validate", "--policy", policy_id, *argv]
-
-
 @pytest.mark.parametrize("spool", [1 << 20, 100], ids=["in-memory", "on-disk"])
 def test_a_malformed_record_at_the_end_leaves_stdout_empty(
     capsys: pytest.CaptureFixture[str],
@@ -286,7 +282,7 @@ def test_a_real_memory_error_is_exit_3(package_dir: Path, tmp_path: Path) -> Non
     path = tmp_path / "huge.jsonl"
     with path.open("w", encoding="utf-8") as file:
         file.write('{"id": "' + "x" * (40 << 20) + '"}\n')  # read, decoded, parsed: 120 MB
-    result = _package_run(package_dir, main_of("ningbo", str(path)), limit=100 << 20)
+    result = package_run(package_dir, main_of("ningbo", str(path)), limit=100 << 20)
     assert result.returncode == 3, result.stderr[-500:]
     assert result.stderr.startswith("pv: internal error: out of memory\n")
     assert result.stdout == ""
@@ -343,64 +339,6 @@ def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-# Runs the package's command line on ARGV within LIMIT bytes of address space (0: no limit)
-# and prints its peak RSS (KiB, VmHWM: this process's own, whatever its parent's) on the last
-# line of stderr.  RESTRICT keeps a policy's time limits only (see the fast test).
-_MEASURED = """
-import dataclasses, resource, sys
-limit, restrict, policy_id = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
-if limit:
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-from {package} import POLICIES
-from {package}.runtime.cli import main
-policies = {{policy_id: POLICIES[policy_id]}}
-if restrict:
-    policies[policy_id] = dataclasses.replace(POLICIES[policy_id], rules=())
-code = main(sys.argv[4:], policies, "pv")
-with open("/proc/self/status", encoding="ascii") as status:
-    peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
-sys.stderr.write(f"\\nmaxrss {{peak}}\\n")
-sys.exit(code)
-"""
-
-
-def _package_run(
-    package_dir: Path,
-    argv: list[str],
-    limit: int = 0,
-    restrict: bool = False,
-    out: Path | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """The run; its report in `stdout`, or in the file `out` (then `stdout` is empty)."""
-    program = _MEASURED.format(package=PACKAGE)
-    env = {**os.environ, "PYTHONPATH": str(package_dir)}
-    flags = [str(limit), "1" if restrict else "0", argv[2]]
-    with open(out or os.devnull, "w", encoding="utf-8") as report:
-        return subprocess.run(
-            [sys.executable, "-c", program, *flags, *argv],
-            stdout=report if out else subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=env, check=False,
-        )  # fmt: skip
-
-
-def _peak_kib(result: subprocess.CompletedProcess[str]) -> int:
-    return int(result.stderr.rsplit("maxrss ", 1)[1])
-
-
-def ningbo_lines(count: int) -> Iterator[str]:
-    """Small 宁波 records, each with the application date (one time-limit check each)."""
-    first = date(2024, 3, 1).toordinal()
-    for i in range(count):
-        day = date.fromordinal(first + i % 600).isoformat()
-        yield f'{{"id": "N{i}", "ningbo_application_accepted_date": "{day}"}}\n'
-
-
-def write_lines(path: Path, lines: Iterator[str]) -> Path:
-    with path.open("w", encoding="utf-8") as file:
-        file.writelines(lines)
-    return path
-
-
 def test_peak_memory_does_not_grow_with_the_records(package_dir: Path, tmp_path: Path) -> None:
     # The old path held every record, result and decision (~26 KB a record): 100,000 took
     # about five times the memory of 20,000.  The policy is kept to its time limits (its rules
@@ -411,34 +349,13 @@ def test_peak_memory_does_not_grow_with_the_records(package_dir: Path, tmp_path:
         path = write_lines(tmp_path / f"n{count}.jsonl", ningbo_lines(count))
         report = tmp_path / "report.xml"
         argv = main_of("ningbo", str(path), "--format", "junit")
-        result = _package_run(package_dir, argv, restrict=True, out=report)
+        result = package_run(package_dir, argv, restrict=True, out=report)
         assert result.returncode == 0, result.stderr[-1000:]
         with report.open(encoding="utf-8") as xml:
             head = xml.readline() + xml.readline()
         assert f'tests="{count}" failures="0" skipped="{count}"' in head
-        peaks[count] = _peak_kib(result)
+        peaks[count] = peak_kib(result)
     assert peaks[100_000] < peaks[20_000] * 1.1, peaks
-
-
-@pytest.mark.slow
-def test_a_million_records_in_bounded_memory(package_dir: Path, tmp_path: Path) -> None:
-    # At 1,000,000 records the old path died with MemoryError after 23 minutes (and exit 1).
-    # Here the whole policy checks every record within 256 MiB of address space, ~1/100 of
-    # what the old path needed (26 KB a record).
-    path = write_lines(tmp_path / "million.jsonl", ningbo_lines(1_000_000))
-    report = tmp_path / "report.txt"
-    start = time.perf_counter()
-    result = _package_run(package_dir, main_of("ningbo", str(path)), limit=256 << 20, out=report)
-    elapsed = time.perf_counter() - start
-    assert result.returncode == 0, result.stderr[-1000:]
-    with report.open(encoding="utf-8") as text:
-        assert text.readline().startswith("N0: UNDETERMINED ningbo_verification")
-    with report.open("rb") as text:
-        text.seek(-600, os.SEEK_END)
-        assert b"ningbo: 1000000 record(s), 0 finding(s)" in text.read()
-    peak = _peak_kib(result)
-    assert peak < 100 << 10, result.stderr[-200:]
-    print(f"1,000,000 records in {elapsed:.0f} s, peak RSS {peak / 1024:.0f} MiB")
 
 
 # ---------------------------------------------------------------- lazy imports
