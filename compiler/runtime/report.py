@@ -14,6 +14,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring as _string  # json's own (C) string escaping
 from typing import Final, Protocol
 
+from .errors import PolicycError
 from .policy import PolicyInfo
 from .validation import RecordResult, Tally
 
@@ -94,8 +95,9 @@ def _dumps(value: object, depth: int) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-class _Unusual(Exception):
-    """A value `_layout` leaves to json.dumps (a key that is not a string, a float, …)."""
+class _Unusual(PolicycError):
+    """Internal: a value `_layout` leaves to json.dumps (a key that is not a string, a float,
+    …); caught in `_dumps`."""
 
 
 def _layout(value: object, pad: str) -> str:
