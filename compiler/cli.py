@@ -466,14 +466,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     program = _load_program(args)
     policy = _policy(program, args.policy)
     fmt = "json" if args.json else args.format
+    # Streams: one record at a time, the report written once every record is checked.
+    progress = runtime_cli.Progress.on_terminal(sys.stderr, "policyc validate")
     try:
-        text, code = runtime_cli.run_validate(
-            info(program, policy), args.cases, fmt, _calendar(args)
+        return runtime_cli.validate_into(
+            sys.stdout, info(program, policy), args.cases, fmt, _calendar(args), progress
         )
     except runtime_cli.InputError as error:
         raise UsageError(str(error)) from None
-    sys.stdout.write(text)
-    return code
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -1,7 +1,14 @@
 """The validators' command line: validate case records, decide, compute due dates, print schemas.
 
 Exit codes: 0 all records pass, 1 findings, 2 bad input (a malformed record, an unknown policy,
-a date outside the working-day calendar).  Bad input never shows a Python traceback.
+a date outside the working-day calendar), 3 an internal error (out of memory included).  Bad
+input never shows a Python traceback.
+
+`validate` streams: records are read, checked and reported one at a time, so memory stays flat
+however many records there are.  The report reaches stdout only once every record has been
+read and checked (until then it waits in memory while small, then in an anonymous temporary
+file): a malformed record, even the millionth, leaves stdout empty and exits 2, so CI never
+takes half a report for a whole one.
 """
 
 from __future__ import annotations
@@ -9,24 +16,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO, TextIO
 
 from . import jsontext
 from .decision import decide_json
 from .errors import PolicycError
 from .exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 from .policy import Due, Limit, PolicyInfo
-from .records import Record, RecordError, read_records, record_schema
-from .report import FORMATS, render
+from .records import Record, RecordError, iter_records, record_schema
+from .report import FORMATS, report
 from .timelimits import (
     CalendarDataError,
     CalendarNotCovered,
     WorkdayCalendar,
     load_calendar,
 )
-from .validation import validate
+from .validation import Tally, validate_records
 from .values import FactError, cut, parse_datetime, to_json
 
 
@@ -51,17 +60,149 @@ def calendar_from(files: Sequence[str] | None) -> WorkdayCalendar:
 def run_validate(
     policy: PolicyInfo, paths: Sequence[str], fmt: str, calendar: WorkdayCalendar
 ) -> tuple[str, int]:
-    """The report and the exit code of validating the records in `paths`."""
-    records: list[Record] = []
-    try:
-        for path in paths:
-            records.extend(read_records(Path(path), policy.facts))
-        run = validate(policy, records, calendar)
-    except RecordError as error:
-        raise InputError(str(error)) from None
-    except CalendarNotCovered as error:
-        raise InputError(str(error)) from None  # its message already says what to do
-    return render(run, fmt), EXIT_FINDINGS if run.findings else EXIT_OK
+    """The report and the exit code of validating the records in `paths`, the report as one
+    string (for small inputs and tests; the command line streams with `validate_into`)."""
+    import io
+
+    out = io.StringIO()
+    code = validate_into(out, policy, paths, fmt, calendar)
+    return out.getvalue(), code
+
+
+def validate_into(
+    out: TextIO,
+    policy: PolicyInfo,
+    paths: Sequence[str],
+    fmt: str,
+    calendar: WorkdayCalendar,
+    progress: Progress | None = None,
+) -> int:
+    """Validate the records in `paths` and write the report to `out`; the exit code.
+
+    One record at a time: memory does not grow with the number of records.  The report is
+    written to `out` only when every record has been read and checked; on bad input (a
+    malformed record, a year outside the calendar) nothing is written and InputError says why.
+    """
+    writer = report(policy, fmt)
+    tally = Tally(policy)
+    with _Spool() as spool:
+        try:
+            for result in validate_records(policy, _records(paths, policy), calendar):
+                tally.add(result)
+                spool.write(writer.record(result))
+                if progress is not None:
+                    progress.tick()
+        except RecordError as error:
+            raise InputError(str(error)) from None
+        except CalendarNotCovered as error:
+            raise InputError(str(error)) from None  # its message already says what to do
+        finally:
+            if progress is not None:
+                progress.close()
+        out.write(writer.head(tally))
+        spool.copy_to(out)
+        out.write(writer.tail(tally))
+    return EXIT_FINDINGS if tally.findings else EXIT_OK
+
+
+def _records(paths: Sequence[str], policy: PolicyInfo) -> Iterator[Record]:
+    for path in paths:
+        yield from iter_records(Path(path), policy.facts)
+
+
+# The report is held in memory up to this many characters, then in a temporary file.
+SPOOL_IN_MEMORY = 1 << 20
+# A terminal's progress line is rewritten at most this often (seconds).
+PROGRESS_EVERY = 0.5
+
+
+class _Spool:
+    """Text held back until the run has succeeded: in memory while small, in an anonymous
+    temporary file beyond SPOOL_IN_MEMORY characters, so memory stays flat for any report."""
+
+    def __init__(self) -> None:
+        self.limit = SPOOL_IN_MEMORY
+        self.parts: list[str] = []
+        self.size = 0
+        self.file: IO[str] | None = None
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.parts = []
+        if self.file is not None:
+            self.file.close()  # an anonymous file: closing it frees its disk space
+
+    def write(self, text: str) -> None:
+        if self.file is not None:
+            self.file.write(text)
+            return
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > self.limit:
+            import tempfile  # only for a large report
+
+            # newline="": the text goes out as it came in, whatever the platform.  Closed by
+            # __exit__, as the spool is itself the context manager.
+            self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+            self.file.write("".join(self.parts))
+            self.parts = []
+
+    def copy_to(self, out: TextIO) -> None:
+        if self.file is None:
+            out.write("".join(self.parts))
+            return
+        self.file.seek(0)
+        while chunk := self.file.read(1 << 16):
+            out.write(chunk)
+
+
+class Progress:
+    """Records done and records per second on a terminal's stderr, one line rewritten in
+    place; nothing at all when stderr is not a terminal (CI logs stay clean) and nothing for a
+    run shorter than `every` seconds."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        prog: str,
+        every: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream, self.prog, self.clock = stream, prog, clock
+        self.every = PROGRESS_EVERY if every is None else every
+        self.done = 0
+        self.started = self.last = clock()
+        self.shown = False
+
+    @staticmethod
+    def on_terminal(stream: TextIO, prog: str) -> Progress | None:
+        """A Progress on `stream` when it is a terminal, else None."""
+        try:
+            return Progress(stream, prog) if stream.isatty() else None
+        except (AttributeError, ValueError):  # no isatty, or a closed stream
+            return None
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.done % 64:  # the clock is read every 64 records: ticks stay nearly free
+            return
+        now = self.clock()
+        if now - self.last >= self.every:
+            self.last = now
+            rate = self.done / (now - self.started) if now > self.started else 0.0
+            self._show(f"{self.prog}: {self.done:,} records, {rate:,.0f} records/s")
+
+    def close(self) -> None:
+        """Erase the line, so that what follows on the terminal starts clean."""
+        if self.shown:
+            self._show("")
+
+    def _show(self, text: str) -> None:
+        self.stream.write(f"\r\x1b[K{text}")  # back to the line's start, erase it, write
+        self.stream.flush()
+        self.shown = True
 
 
 def normalize_clause(text: str) -> str:
@@ -265,9 +406,9 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
     try:
         policy = choose(policies, args.policy)
         if args.verb == "validate":
-            text, code = run_validate(policy, args.cases, args.format, calendar_from(args.calendar))
-            sys.stdout.write(text)
-            return code
+            calendar = calendar_from(args.calendar)
+            progress = Progress.on_terminal(sys.stderr, prog)
+            return validate_into(sys.stdout, policy, args.cases, args.format, calendar, progress)
         if args.verb == "decide":
             raw = _read_json(args.facts)
             if not isinstance(raw, dict):

@@ -34,11 +34,18 @@ def _once(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return seen
 
 
+# One decoder for every document: json.loads(text, object_pairs_hook=…) builds a new one per
+# call, a fifth of the time of reading a short JSONL record.
+_DECODER = json.JSONDecoder(object_pairs_hook=_once)
+
+
 def loads(text: str) -> object:
     """The JSON document in `text`; JSONInputError says where and what is wrong."""
     text = text.removeprefix("\ufeff")
+    if text.startswith("\ufeff"):  # a second one: refused in json.loads' own words
+        raise JSONInputError("Unexpected UTF-8 BOM (decode using utf-8-sig)", 1, 1)
     try:
-        return json.loads(text, object_pairs_hook=_once)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise JSONInputError(error.msg, error.lineno, error.colno) from None
     except _Repeated as error:

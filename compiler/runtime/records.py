@@ -3,20 +3,27 @@
 A record is an object of facts (field = fact name) plus an optional `id`.  Shape comes first:
 a malformed record gets an error naming the record and the field, before any rule is checked.
 The JSON Schema of a policy's records (`record_schema`) states the same shape for other tools.
+
+JSONL and CSV files are read one line (one row) at a time, so memory does not grow with the
+file: `iter_records` hands out each record as it is read.  A JSON file is one document, and is
+read whole.
 """
 
 from __future__ import annotations
 
-import csv
-import difflib
+import codecs
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import jsontext
 from .errors import PolicycError
 from .values import TYPES, FactError, FactSpec, Known, coerce, cut
+
+if TYPE_CHECKING:
+    import csv
 
 ID_FIELD = "id"
 
@@ -33,14 +40,20 @@ class Record:
 
 def read_records(path: Path, specs: Mapping[str, FactSpec]) -> list[Record]:
     """Every record of a file, typed; RecordError on the first malformed one."""
-    _format(path)  # before reading: `cases.bin` -> /dev/zero must not be read to the end
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise RecordError(f"{path}: cannot read: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise RecordError(f"{path}: not UTF-8 (byte {error.start})") from None
-    return [typed(origin, raw, specs) for origin, raw in raw_records(path, text)]
+    return list(iter_records(path, specs))
+
+
+def iter_records(path: Path, specs: Mapping[str, FactSpec]) -> Iterator[Record]:
+    """The records of a file, typed, one at a time as they are read; RecordError on the first
+    malformed one (the records before it have been handed out)."""
+    fmt = _format(path)  # before reading: `cases.bin` -> /dev/zero must not be read to the end
+    if fmt == "json":
+        raw = raw_records(path, _whole(path))
+    else:
+        lines = _lines(path)
+        raw = _csv_records(path, _csv_lines(lines)) if fmt == "csv" else _jsonl_records(path, lines)
+    for origin, fields in raw:
+        yield typed(origin, fields, specs)
 
 
 _FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
@@ -53,23 +66,57 @@ def _format(path: Path) -> str:
     return _FORMATS[suffix]
 
 
+def _whole(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise RecordError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise RecordError(f"{path}: not UTF-8 (byte {error.start})") from None
+
+
+def _lines(path: Path) -> Iterator[str]:
+    """The lines of a file, each with its \\n, decoded one at a time.  Only \\n ends a line
+    here (a byte that never occurs inside a UTF-8 sequence); a bad byte is named by its offset
+    after the BOM, as when the file was decoded whole."""
+    try:
+        with path.open("rb") as file:
+            offset = 0
+            for number, data in enumerate(file):
+                if number == 0 and data.startswith(codecs.BOM_UTF8):
+                    data = data[len(codecs.BOM_UTF8) :]
+                try:
+                    line = data.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise RecordError(f"{path}: not UTF-8 (byte {offset + error.start})") from None
+                offset += len(data)
+                yield line
+    except OSError as error:
+        raise RecordError(f"{path}: cannot read: {error.strerror}") from None
+
+
 def raw_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]]:
+    """The untyped records of a file's whole text."""
     fmt = _format(path)
     if fmt == "csv":
-        yield from _csv_records(path, text)
+        yield from _csv_records(path, io.StringIO(text, newline=""))
     elif fmt == "jsonl":
-        # Only \n ends a record: str.splitlines would also split at U+2028 inside a string.
-        for number, line in enumerate(text.split("\n"), 1):
-            if line.strip():
-                yield (
-                    f"{path.name}:{number}",
-                    _object(_json(path, line, number), f"{path.name}:{number}"),
-                )
+        yield from _jsonl_records(path, text.split("\n"))
     else:
         document = _json(path, text, None)
         items = document if isinstance(document, list) else [document]
         for index, item in enumerate(items, 1):
             yield f"{path.name}#{index}", _object(item, f"{path.name}#{index}")
+
+
+def _jsonl_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict[str, object]]]:
+    # Only \n ends a record: str.splitlines would also split at U+2028 inside a string.
+    name = path.name  # once: a property of Path that recomputes
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            origin = f"{name}:{number}"
+            text = line.removesuffix("\n")  # as the line was when the file was split whole
+            yield origin, _object(_json(path, text, number), origin)
 
 
 def _json(path: Path, text: str, line: int | None) -> object:
@@ -90,9 +137,21 @@ def _object(item: object, origin: str) -> dict[str, object]:
     return item
 
 
-def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict[str, object]]]:
+def _csv_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Lines as the csv module reads them from a file opened with newline="": a lone \\r
+    ends a line too (an old Mac file), \\r\\n is one ending."""
+    for line in lines:
+        if "\r" in line:
+            yield from io.StringIO(line, newline="")
+        else:
+            yield line
+
+
+def _csv_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict[str, object]]]:
+    import csv  # only for CSV input: the other formats do not pay for it
+
     # strict: a quote never closed is an error, not a cell swallowing every later row.
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.DictReader(lines, strict=True)
     try:
         yield from _csv_rows(path, reader)
     except csv.Error as error:
@@ -134,6 +193,8 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
             continue
         spec = specs.get(field_name)
         if spec is None:
+            import difflib  # only for the message of a misspelt field
+
             close = difflib.get_close_matches(field_name, list(specs), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise RecordError(f"record {cut(name)}: unknown field '{cut(field_name)}'{hint}")

@@ -1,9 +1,13 @@
 """A validation run: every record of a policy checked, findings counted, and the clauses the
-records exercised (coverage of the law by real data, not only by tests)."""
+records exercised (coverage of the law by real data, not only by tests).
+
+The run streams: `validate_records` checks one record at a time as the records are read, and a
+`Tally` keeps the summary (counts, findings, clauses exercised), so memory does not grow with
+the number of records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .checks import EXERCISED, CheckResult, check_record
@@ -26,14 +30,50 @@ class RecordResult:
         return tuple(c for c in self.checks if c.finding)
 
 
-@dataclass(frozen=True)
-class Run:
-    policy: PolicyInfo
-    results: tuple[RecordResult, ...]
+def validate_records(
+    policy: PolicyInfo, records: Iterable[Record], calendar: WorkdayCalendar
+) -> Iterator[RecordResult]:
+    """Each record's checks and decision, one record at a time, in the records' order."""
+    decision_facts = frozenset(
+        name for rule in policy.rules if rule.kind in DECISION_KINDS for name in rule.reads
+    )
+    for record in records:
+        try:
+            checks = tuple(check_record(policy, record.facts, calendar))
+            decision = None
+            if not decision_facts.isdisjoint(record.facts):
+                decision = explain(policy, decide(policy, record.facts))
+        except FactError as error:
+            # What a record's values cannot compute (3650 days against 10 years, 9999-12-31
+            # plus a year) is that record's bad input, named by its id.
+            raise RecordError(f"record {cut(record.id)}: {error}") from None
+        yield RecordResult(record, checks, decision)
 
-    @property
-    def findings(self) -> int:
-        return sum(len(r.findings) for r in self.results)
+
+class Tally:
+    """The summary of a run, added to record by record: a few counters and the set of clauses
+    exercised, whatever the number of records.  (Mutable on purpose: an accumulator.)"""
+
+    def __init__(self, policy: PolicyInfo) -> None:
+        self.policy = policy
+        self.records = 0
+        self.findings = 0
+        self._counts: dict[str, int] = {}
+        self._exercised: set[str] = set()
+
+    def add(self, result: RecordResult) -> None:
+        self.records += 1
+        counts, exercised = self._counts, self._exercised
+        for check in result.checks:
+            counts[check.status] = counts.get(check.status, 0) + 1
+            if check.finding:
+                self.findings += 1
+            if check.status in EXERCISED:
+                exercised.add(check.clause)
+
+    def counts(self) -> dict[str, int]:
+        """How many checks ended in each status, by status name."""
+        return dict(sorted(self._counts.items()))
 
     def checkable_clauses(self) -> list[str]:
         """The clauses a record can exercise (time limits, requirements, liabilities), in the
@@ -48,34 +88,5 @@ class Run:
                 return index
         return len(self.policy.rules)
 
-    def _all_checks(self) -> list[CheckResult]:
-        return [c for result in self.results for c in result.checks]
-
     def exercised_clauses(self) -> list[str]:
-        exercised = {c.clause for c in self._all_checks() if c.status in EXERCISED}
-        return [c for c in self.checkable_clauses() if c in exercised]
-
-    def counts(self) -> dict[str, int]:
-        tally: dict[str, int] = {}
-        for check in self._all_checks():
-            tally[check.status] = tally.get(check.status, 0) + 1
-        return dict(sorted(tally.items()))
-
-
-def validate(policy: PolicyInfo, records: Sequence[Record], calendar: WorkdayCalendar) -> Run:
-    decision_facts = {
-        name for rule in policy.rules if rule.kind in DECISION_KINDS for name in rule.reads
-    }
-    results = []
-    for record in records:
-        try:
-            checks = tuple(check_record(policy, record.facts, calendar))
-            decision = None
-            if decision_facts & set(record.facts):
-                decision = explain(policy, decide(policy, record.facts))
-        except FactError as error:
-            # What a record's values cannot compute (3650 days against 10 years, 9999-12-31
-            # plus a year) is that record's bad input, named by its id.
-            raise RecordError(f"record {cut(record.id)}: {error}") from None
-        results.append(RecordResult(record, checks, decision))
-    return Run(policy, tuple(results))
+        return [c for c in self.checkable_clauses() if c in self._exercised]
