@@ -2,6 +2,7 @@
 per second on synthetic records.  Prints figures only.
 
 .venv/bin/python benchmarks/validators.py [--records N] [--interpreter-records M] [--seed S]
+    [--pair-records P] [--repeat R] [--pair-only]
 
 The package is generated into a temporary directory and imported from there.  Records are
 deterministic pseudo-random JSON objects over each policy's facts, spread evenly over the
@@ -14,6 +15,11 @@ policies; the interpreter sees the first records of the same streams.  What is t
   coerce_facts`: `decide` + `explain`, and `compiler.runtime.checks.check_record` on the
   reference tables (conditions evaluated by the interpreter).  The coercion is timed on its
   own, so that the speed-up can also be read against the interpreter's full path.
+* the issue-13 pair: check + decide on P 台儿庄 and P 威海 records, raw JSON in, every result
+  out (`decide(raw)` and `[c.to_json() for c in check_record(raw, calendar)]`, messages
+  included; also without to_json, the result objects alone), best of R runs; the interpreter
+  on the same records by its full path (coercion, decide + explain, check_record, to_json),
+  on a tenth of them.  `--pair-only` prints this part alone.
 """
 
 from __future__ import annotations
@@ -108,7 +114,9 @@ def run_generated(
         return module.check_record(raw, calendar)
 
     def coerce_one(raw: Raw) -> object:
-        return module.coerce_all(module.FACTS, raw)
+        if hasattr(module, "coerce"):
+            return module.coerce(raw)
+        return module.coerce_all(module.FACTS, raw)  # a package generated before issue 13
 
     left = count
     while left:
@@ -178,6 +186,79 @@ def agreement(
     return decisions, checked
 
 
+# ---------------------------------------------------------------- the issue-13 pair
+
+PAIR = ("taierzhuang", "weihai")
+
+
+def pair_rate(
+    engines: dict[str, tuple[Callable[[Raw], object], Callable[[Raw], list[Any]]]],
+    records: dict[str, list[Raw]],
+    repeat: int,
+    full: bool,
+) -> float:
+    """Records per second, check + decide over the pair's records, best of `repeat`."""
+    count = sum(len(r) for r in records.values())
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for pid, (decide_one, check_one) in engines.items():
+            for raw in records[pid]:
+                decide_one(raw)
+                results = check_one(raw)
+                if full:
+                    [c.to_json() for c in results]
+        best = min(best, time.perf_counter() - start)
+    return rate(count, best)
+
+
+def print_pair(
+    model: ir.Program,
+    modules: dict[str, ModuleType],
+    makers: dict[str, RecordMaker],
+    calendars: tuple[object, object],
+    count: int,
+    repeat: int,
+) -> None:
+    records = {pid: makers[pid].batch(count) for pid in PAIR}
+    generated = {
+        pid: (
+            modules[pid].decide,
+            lambda raw, m=modules[pid]: m.check_record(raw, calendars[0]),
+        )
+        for pid in PAIR
+    }
+
+    def interpreted(pid: str) -> tuple[Callable[[Raw], object], Callable[[Raw], list[Any]]]:
+        policy = model.policies[pid]
+        reference = info(model, policy)
+
+        def decide_one(raw: Raw) -> object:
+            return explain(model, decide(model, policy, coerce_facts(model, raw)))
+
+        def check_one(raw: Raw) -> list[Any]:
+            facts = coerce_facts(model, raw)
+            return checks.check_record(reference, facts, calendars[1])  # type: ignore[arg-type]
+
+        return decide_one, check_one
+
+    reference = {pid: interpreted(pid) for pid in PAIR}
+    few = {pid: r[: max(1, count // 10)] for pid, r in records.items()}
+    full = pair_rate(generated, records, repeat, True)
+    objects = pair_rate(generated, records, repeat, False)
+    interpreter = pair_rate(reference, few, repeat, True)
+    print(
+        f"issue-13 pair: check + decide, raw JSON in, {count:,} {PAIR[0]} + {count:,} {PAIR[1]} "
+        f"records, best of {repeat}"
+    )
+    print(f"  generated, full output (to_json, messages):  {full:>9,.0f} records/s")
+    print(f"  generated, result objects (messages lazy):   {objects:>9,.0f} records/s")
+    print(
+        f"  interpreter, full output ({sum(len(r) for r in few.values()):,} records):"
+        f"{interpreter:>12,.0f} records/s   generated / interpreter {full / interpreter:.1f}x"
+    )
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -192,6 +273,9 @@ def main() -> None:
         "--interpreter-records", type=int, default=100_000, help="interpreter, total"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pair-records", type=int, default=20_000, help="per policy of the pair")
+    parser.add_argument("--repeat", type=int, default=5, help="the pair: best of this many runs")
+    parser.add_argument("--pair-only", action="store_true", help="the issue-13 pair alone")
     args = parser.parse_args()
 
     wall = time.perf_counter()
@@ -212,6 +296,13 @@ def main() -> None:
 
         def maker(pid: str) -> RecordMaker:
             return RecordMaker(infos[pid], numbers[pid], args.seed)
+
+        if args.pair_only:
+            makers = {pid: maker(pid) for pid in PAIR}
+            calendars = (package_calendar, calendar)
+            print_pair(model, modules, makers, calendars, args.pair_records, args.repeat)
+            sys.path.remove(str(Path(tmp) / "validators"))
+            return
 
         generated: dict[str, Figures] = {}
         reference: dict[str, Figures] = {}
@@ -239,6 +330,10 @@ def main() -> None:
             )
             for pid in ids
         }
+        pair_makers = {pid: maker(pid) for pid in PAIR}
+        calendars = (package_calendar, calendar)
+        print_pair(model, modules, pair_makers, calendars, args.pair_records, args.repeat)
+        print()
         # check_record(raw) without a calendar loads the bundled one on every call.
         sample = maker(ids[0]).batch(200)
         no_calendar = rate(len(sample), timed(modules[ids[0]].check_record, sample))
@@ -293,7 +388,7 @@ def main() -> None:
         return f"decisions {decisions:.1f}x, records checked {checked:.1f}x"
 
     print(
-        f"coercion alone: generated coerce_all {rate(gen.records, gen.coerce):,.0f} records/s, "
+        f"coercion alone: generated coerce {rate(gen.records, gen.coerce):,.0f} records/s, "
         f"interpreter coerce_facts {rate(ref.records, ref.coerce):,.0f} records/s"
     )
     print(f"speed-up, both engines paying for coercion:   {factors(0.0, ref.coerce)}")

@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(
     "argv",
     [
-        ["benchmarks/validators.py", "--records", "50", "--interpreter-records", "10"],
+        [
+            "benchmarks/validators.py",
+            *("--records", "50", "--interpreter-records", "10"),
+            *("--pair-records", "20", "--repeat", "1"),
+        ],
         ["benchmarks/frontend.py", "--repeat", "1"],
     ],
     ids=["validators", "frontend"],

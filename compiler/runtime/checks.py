@@ -22,12 +22,12 @@ falls on or before the earliest possible due date or after the latest, and other
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .kinds import CHECKED_KINDS
 from .logic import merge
-from .policy import Facts, Limit, PolicyInfo, Rule
+from .policy import Due, Facts, Limit, PolicyInfo, Rule, evaluate
 from .timelimits import DueBounds, WorkdayCalendar
 from .values import Known, Unknown, Value, to_json
 
@@ -38,16 +38,74 @@ FINDINGS = ("fail", "holds")
 EXERCISED = ("pass", "fail", "holds", "not_applicable")
 
 
-@dataclass(frozen=True)
 class CheckResult:
+    """One check of a record: the rule, its clause, the status, why, and the facts it needs.
+
+    Immutable.  The message is built when first read, from the values the check captured:
+    a run that prints only its findings never formats the others (the issue-13 profile put a
+    third of a record's checking in messages nobody read)."""
+
+    __slots__ = ("_message", "clause", "kind", "needs", "quote", "rule", "status", "unpublished")
+
     rule: str
     kind: str
     clause: str
     quote: str
     status: str
-    message: str
-    needs: tuple[str, ...] = ()
-    unpublished: tuple[int, ...] = ()  # years whose holiday schedule would decide it
+    needs: tuple[str, ...]
+    unpublished: tuple[int, ...]  # years whose holiday schedule would decide it
+    _message: str | Callable[[], str]
+
+    def __init__(
+        self,
+        rule: str,
+        kind: str,
+        clause: str,
+        quote: str,
+        status: str,
+        message: str | Callable[[], str],
+        needs: tuple[str, ...] = (),
+        unpublished: tuple[int, ...] = (),
+    ) -> None:
+        self.rule, self.kind, self.clause, self.quote = rule, kind, clause, quote
+        self.status, self._message, self.needs, self.unpublished = (
+            status,
+            message,
+            needs,
+            unpublished,
+        )
+
+    @property
+    def message(self) -> str:
+        message = self._message
+        if not isinstance(message, str):
+            message = self._message = message()
+        return message
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.rule,
+            self.kind,
+            self.clause,
+            self.quote,
+            self.status,
+            self.message,
+            self.needs,
+            self.unpublished,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CheckResult):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        names = ("rule", "kind", "clause", "quote", "status", "message", "needs", "unpublished")
+        shown = ", ".join(f"{k}={v!r}" for k, v in zip(names, self._fields(), strict=True))
+        return f"CheckResult({shown})"
 
     @property
     def finding(self) -> bool:
@@ -73,13 +131,9 @@ def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) ->
     Raises CalendarNotCovered when a limit (in workdays, or one whose last day may roll over)
     reaches a year the calendar lacks; a year with statutory holidays only gives
     `undetermined` when its unpublished adjustments could decide the check either way."""
-    results: list[CheckResult] = []
-    for limit in policy.limits:
-        if limit.start is not None and limit.end is not None:
-            results.append(_check_limit(policy, limit, facts, calendar))
-    for rule in policy.rules:
-        if rule.kind in CHECKED_KINDS and (rule.when is not None or rule.require is not None):
-            results.append(_check_rule(rule, facts))
+    limits, rules = policy.checked
+    results = [_check_limit(policy, limit, facts, calendar) for limit in limits]
+    results += [_check_rule(rule, facts) for rule in rules]
     return results
 
 
@@ -87,12 +141,19 @@ def _result(
     rule: Rule | Limit,
     kind: str,
     status: str,
-    message: str,
+    message: str | Callable[[], str],
     needs: frozenset[str] = frozenset(),
     unpublished: tuple[int, ...] = (),
 ) -> CheckResult:
     return CheckResult(
-        rule.name, kind, rule.clause, rule.quote, status, message, tuple(sorted(needs)), unpublished
+        rule.name,
+        kind,
+        rule.clause,
+        rule.quote,
+        status,
+        message,
+        tuple(sorted(needs)) if needs else (),
+        unpublished,
     )
 
 
@@ -102,7 +163,7 @@ def _given(reads: tuple[str, ...], facts: Facts) -> str:
 
 
 def _mentions(reads: tuple[str, ...], facts: Facts) -> bool:
-    return any(name in facts for name in reads)
+    return not facts.keys().isdisjoint(reads)
 
 
 # ---------------------------------------------------------------- requirements, liabilities
@@ -111,23 +172,36 @@ def _mentions(reads: tuple[str, ...], facts: Facts) -> bool:
 def _check_rule(rule: Rule, facts: Facts) -> CheckResult:
     if not _mentions(rule.reads, facts):
         return _result(rule, rule.kind, "skipped", "the record mentions none of its facts")
-    applies: Value = rule.when(facts) if rule.when is not None else True
+    applies: Value = evaluate(rule.fast_when, rule.when, facts) if rule.when is not None else True
     if applies is False:
         return _result(rule, rule.kind, "not_applicable", "its condition does not hold")
     if rule.require is None:  # a liability: its condition is the failing
         if isinstance(applies, Unknown):
             return _result(rule, rule.kind, "undetermined", "facts are missing", applies.needs)
-        given = _given(rule.reads, facts)
-        return _result(rule, rule.kind, "holds", f"the failing it describes occurred ({given})")
-    met = rule.require(facts)
-    given = _given(rule.reads, facts)
+        return _result(
+            rule,
+            rule.kind,
+            "holds",
+            lambda: f"the failing it describes occurred ({_given(rule.reads, facts)})",
+        )
+    met = evaluate(rule.fast_require, rule.require, facts)
     if met is True:
-        return _result(rule, rule.kind, "pass", f"the requirement is met ({given})")
+        return _result(
+            rule,
+            rule.kind,
+            "pass",
+            lambda: f"the requirement is met ({_given(rule.reads, facts)})",
+        )
     if isinstance(applies, Unknown) or isinstance(met, Unknown):
         return _result(
             rule, rule.kind, "undetermined", "facts are missing", merge(applies, met).needs
         )
-    return _result(rule, rule.kind, "fail", f"the requirement is not met ({given})")
+    return _result(
+        rule,
+        rule.kind,
+        "fail",
+        lambda: f"the requirement is not met ({_given(rule.reads, facts)})",
+    )
 
 
 # ---------------------------------------------------------------- time limits
@@ -139,7 +213,9 @@ def _check_limit(
     kind = "time_limit"
     if not _mentions(limit.reads, facts):
         return _result(limit, kind, "skipped", "the record mentions none of its dates")
-    applies: Value = limit.when(facts) if limit.when is not None else True
+    applies: Value = (
+        evaluate(limit.fast_when, limit.when, facts) if limit.when is not None else True
+    )
     if applies is False:
         return _result(limit, kind, "not_applicable", "its condition does not hold")
     assert limit.start is not None and limit.end is not None
@@ -160,17 +236,20 @@ def _check_limit(
         )
     extended: Value = False
     if limit.extend_when is not None:
-        extended = limit.extend_when(facts)
-    amount = limit.duration(extended is True)
+        extended = evaluate(limit.fast_extend_when, limit.extend_when, facts)
     excluded, period_needs = _excluded_period(limit, facts)
     within = _within(limit, start, end, extended is True, excluded, calendar)
     verdict, untimed, bounds = within.verdict, within.untimed, within.bounds
-    shown = (
-        _describe(limit, amount, start, within.due, excluded, policy)
-        + within.note
-        + _provisional(bounds)
-    )
-    ended = f"{limit.end} {_moment(end)}"
+
+    # The message's parts, formatted only when a report reads the message.
+    def shown() -> str:
+        amount = limit.duration(extended is True)
+        described = _describe(limit, amount, start, within.due_text(), excluded, policy)
+        return described + within.note() + _provisional(bounds)
+
+    def ended() -> str:
+        return f"{limit.end} {_moment(end)}"
+
     # Years whose unpublished schedule leaves the verdict open, for every undetermined result.
     unpublished = bounds.unpublished if bounds is not None and verdict == "unclear" else ()
     if verdict == "late" and period_needs:
@@ -179,7 +258,7 @@ def _check_limit(
             limit,
             kind,
             "undetermined",
-            f"{shown}; the excluded period's dates are missing or out of order",
+            lambda: f"{shown()}; the excluded period's dates are missing or out of order",
             period_needs,
         )
     if verdict != "in_time" and isinstance(extended, Unknown) and limit.extend_amount is not None:
@@ -187,7 +266,7 @@ def _check_limit(
             limit,
             kind,
             "undetermined",
-            f"{shown}; whether the limit is extended is unknown",
+            lambda: f"{shown()}; whether the limit is extended is unknown",
             extended.needs | untimed,
             unpublished,
         )
@@ -197,8 +276,10 @@ def _check_limit(
             limit,
             kind,
             "undetermined",
-            f"{shown}; {ended} is in time or late depending on the {years} holiday "
-            "schedule, not yet published (add it with --calendar FILE)",
+            lambda: (
+                f"{shown()}; {ended()} is in time or late depending on the {years} holiday "
+                "schedule, not yet published (add it with --calendar FILE)"
+            ),
             _needs(applies) | period_needs | _needs(extended),
             unpublished,
         )
@@ -208,23 +289,25 @@ def _check_limit(
             limit,
             kind,
             "undetermined",
-            f"{shown}; the time of day of {', '.join(sorted(untimed))} is not given, and "
-            f"{ended} may be in time or late",
+            lambda: (
+                f"{shown()}; the time of day of {', '.join(sorted(untimed))} is not given, "
+                f"and {ended()} may be in time or late"
+            ),
             untimed | _needs(applies),
         )
     if isinstance(applies, Unknown):
         if verdict == "in_time":
-            return _result(limit, kind, "pass", f"{shown}; {ended} is in time")
+            return _result(limit, kind, "pass", lambda: f"{shown()}; {ended()} is in time")
         return _result(
             limit,
             kind,
             "undetermined",
-            f"{shown}; whether the limit applies is unknown",
+            lambda: f"{shown()}; whether the limit applies is unknown",
             applies.needs,
         )
     if verdict == "in_time":
-        return _result(limit, kind, "pass", f"{shown}; {ended} is in time")
-    return _result(limit, kind, "fail", f"{shown}; {ended} is late")
+        return _result(limit, kind, "pass", lambda: f"{shown()}; {ended()} is in time")
+    return _result(limit, kind, "fail", lambda: f"{shown()}; {ended()} is late")
 
 
 def _before(end: date, start: date) -> bool:
@@ -250,13 +333,21 @@ def _excluded_period(limit: Limit, facts: Facts) -> tuple[tuple[date, date] | No
 
 @dataclass(frozen=True)
 class _Within:
-    """A limit measured on a record: the verdict and what its message shows."""
+    """A limit measured on a record: the verdict, and what its message shows."""
 
     verdict: str  # in_time | late | unclear
-    due: str  # the due date or moment as shown
-    note: str = ""  # why the due date is later than the count (民法典 第二百零三条), or ""
+    due: date | str  # the due date or moment, or the text shown for it
+    reckoned: Due | None = None  # a count of days: why the due date is later than the count
     untimed: frozenset[str] = frozenset()  # unclear: the facts with no time of day
     bounds: DueBounds | None = None  # a provisional due date's earliest and latest
+
+    def due_text(self) -> str:
+        return self.due if isinstance(self.due, str) else _moment(self.due)
+
+    def note(self) -> str:
+        """Why the due date is later than the count (民法典 第二百零三条), or ""."""
+        explanation = self.reckoned.explanation() if self.reckoned is not None else ""
+        return f" ({explanation})" if explanation else ""
 
 
 def _within(
@@ -268,16 +359,15 @@ def _within(
     calendar: WorkdayCalendar,
 ) -> _Within:
     """in_time, late, or unclear (an hours limit the record's moments cannot settle); the due
-    date (moved off a 法定休假日 when the limit rolls over) or moment as shown; why it moved;
-    when unclear, the facts whose time of day is missing; and the bounds of a due date that
-    waits on an unpublished holiday schedule (unclear when `end` lies between them)."""
+    date (moved off a 法定休假日 when the limit rolls over) or moment; the reckoning that
+    says why it moved; when unclear, the facts whose time of day is missing; and the bounds
+    of a due date that waits on an unpublished holiday schedule (unclear when `end` lies
+    between them)."""
     amount, unit = limit.duration(extended)
     if unit == "hours":
         # Hours run from the moment and never move (民法典 第二百零一条第二款): no calendar.
         return _within_hours(limit, start, end, amount)
     reckoned = limit.reckon(_day(start), calendar, extended=extended, excluded=excluded)
-    explanation = reckoned.explanation()
-    note = f" ({explanation})" if explanation else ""
     bounds = reckoned.bounds
     day = _day(end)
     # Decided when the dates settle it whatever the unpublished schedule: in time by the
@@ -288,7 +378,7 @@ def _within(
         verdict = "late"
     else:
         verdict = "unclear"
-    return _Within(verdict, _moment(reckoned.day), note, bounds=bounds)
+    return _Within(verdict, reckoned.day, reckoned, bounds=bounds)
 
 
 def _within_hours(limit: Limit, start: date, end: date, hours: int) -> _Within:
@@ -302,8 +392,9 @@ def _within_hours(limit: Limit, start: date, end: date, hours: int) -> _Within:
         for name, value in ((limit.start, start), (limit.end, end))
         if name is not None and not isinstance(value, datetime)
     )
+    due: date | str
     if isinstance(start, datetime):
-        due = _moment(start + allowed)
+        due = start + allowed
     else:
         due = f"{hours} hours after a time on {start.isoformat()} not given"
     # The longest elapsed time is below end_last - start_first when the end is a whole day

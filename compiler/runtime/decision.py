@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .kinds import Kind
-from .policy import Facts, PolicyInfo, Rule
+from .policy import Facts, PolicyInfo, Rule, evaluate
 from .values import Unknown, coerce_all
 
 
@@ -66,7 +66,7 @@ class Decision:
 
 
 def status(rule: Rule, facts: Facts) -> RuleStatus:
-    value = rule.when(facts) if rule.when is not None else True
+    value = evaluate(rule.fast_when, rule.when, facts) if rule.when is not None else True
     if isinstance(value, Unknown):
         return RuleStatus(rule, None, value.needs)
     return RuleStatus(rule, bool(value))
@@ -88,7 +88,7 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
             by = tuple(e.rule.name for e in held_exclusions if defeats(e.rule, rule))
             current = RuleStatus(rule, True, current.needs, by)
         situations.append(current)
-    order = {r.name: i for i, r in enumerate(policy.rules)}
+    order = policy.order
     rules = tuple(sorted([*gates, *situations, *exclusions], key=lambda s: order[s.rule.name]))
 
     def result(
@@ -281,5 +281,9 @@ def explain(policy: PolicyInfo, decision: Decision) -> dict[str, object]:
 
 def decide_json(policy: PolicyInfo, raw: Mapping[str, object]) -> dict[str, object]:
     """Raw JSON facts in, the explained decision out, with the policy's version (audit trail)."""
-    decision = decide(policy, coerce_all(policy.facts, raw))
-    return {**explain(policy, decision), "version": dict(policy.version)}
+    return decision_json(policy, coerce_all(policy.facts, raw))
+
+
+def decision_json(policy: PolicyInfo, facts: Facts) -> dict[str, object]:
+    """`decide_json` of facts already typed."""
+    return {**explain(policy, decide(policy, facts)), "version": dict(policy.version)}

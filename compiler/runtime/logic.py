@@ -91,6 +91,12 @@ def compare(op: str, left: Value, right: Value) -> Value:
     unknown = unknown_among(left, right)
     if unknown is not None:
         return unknown
+    return compare_known(op, left, right)
+
+
+def compare_known(op: str, left: Value, right: Value) -> bool:
+    """`compare` of two known values: the generated validators' fast conditions call it where
+    an operand may be a duration (durations compare by family, or refuse)."""
     if isinstance(left, Duration) and isinstance(right, Duration):
         left_key, right_key = _duration_key(left, right)
         return _ordered(op, left_key, right_key)
@@ -130,6 +136,11 @@ def arith(op: str, left: Value, right: Value) -> Value:
     unknown = unknown_among(left, right)
     if unknown is not None:
         return unknown
+    return arith_known(op, left, right)
+
+
+def arith_known(op: str, left: Value, right: Value) -> Value:
+    """`arith` of two known values (the same results and the same errors)."""
     if isinstance(left, date) and isinstance(right, Duration):
         return _shift(left, right, 1 if op == "+" else -1)
     if isinstance(left, Duration) and isinstance(right, Duration):
@@ -168,6 +179,11 @@ def call(function: str, *args: Value) -> Value:
     unknown = unknown_among(*args)
     if unknown is not None:
         return unknown
+    return call_known(function, *args)
+
+
+def call_known(function: str, *args: Value) -> Value:
+    """`call` of known arguments (the same results and the same errors)."""
     if function == "day_of_month":
         day = args[0]
         if not isinstance(day, date):

@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from .errors import PolicycError
+from .kinds import CHECKED_KINDS
 from .timelimits import (
     CalendarProvisional,
     DueBounds,
@@ -21,6 +23,19 @@ from .values import FactError, FactSpec, Known, Value
 
 Facts = Mapping[str, Known]
 Condition = Callable[[Facts], Value]
+# A condition's fast twin in the generated validators: True, False, or None when unknown (then
+# the condition itself says which facts it waits on).  None in the interpreter's tables.
+Test = Callable[[Facts], bool | None]
+
+
+def evaluate(test: Test | None, condition: Condition, facts: Facts) -> Value:
+    """A condition's value: by its fast twin when it has one, the Unknown (with the facts it
+    needs) from the condition itself."""
+    if test is None:
+        return condition(facts)
+    value = test(facts)
+    return condition(facts) if value is None else value
+
 
 # Counts of these units are periods in the sense of 民法典 第二百零一条 (年、月、日): a last day
 # that falls on a 法定休假日 moves (第二百零三条).  A count of workdays ends on a working day
@@ -84,6 +99,8 @@ class Rule:
     grants: tuple[str, ...] = ()  # an outcome's relief members, granted when its `when` holds
     # A situation's excused liabilities (their names); empty: it relieves the whole decision.
     excuses: tuple[str, ...] = ()
+    fast_when: Test | None = None  # the generated validators' fast twins (see `evaluate`)
+    fast_require: Test | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,8 @@ class Limit:
     # The stated reason this limit does not move off a 法定休假日 (民法典 第二百零四条:
     # 法律另有规定或者当事人另有约定的除外); None: it rolls over if its unit does.
     no_rollover: str | None = None
+    fast_when: Test | None = None  # the generated validators' fast twins (see `evaluate`)
+    fast_extend_when: Test | None = None
 
     def duration(self, extended: bool = False) -> tuple[int, str]:
         """The amount and unit that run: the extension's when `extended` and there is one."""
@@ -249,4 +268,31 @@ class PolicyInfo:
         )
 
     def of_kind(self, kind: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.kind == kind)
+        return self._kinds.get(kind, ())
+
+    # Fixed per policy, so computed once (on first use, which keeps an import cheap) rather
+    # than on every record: the issue-13 profile found a decision rebuilding them per call.
+
+    @cached_property
+    def _kinds(self) -> Mapping[str, tuple[Rule, ...]]:
+        kinds: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            kinds.setdefault(rule.kind, []).append(rule)
+        return {kind: tuple(rules) for kind, rules in kinds.items()}
+
+    @cached_property
+    def order(self) -> Mapping[str, int]:
+        """Each rule's place in the document."""
+        return {r.name: i for i, r in enumerate(self.rules)}
+
+    @cached_property
+    def checked(self) -> tuple[tuple[Limit, ...], tuple[Rule, ...]]:
+        """What a record's check covers, in document order: the time limits with a start and
+        an end, then the requirements, duties and liabilities with a condition."""
+        limits = tuple(x for x in self.limits if x.start is not None and x.end is not None)
+        rules = tuple(
+            r
+            for r in self.rules
+            if r.kind in CHECKED_KINDS and (r.when is not None or r.require is not None)
+        )
+        return limits, rules

@@ -111,9 +111,11 @@ from __future__ import annotations
 import calendar as _gregorian
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
@@ -346,12 +348,72 @@ class WorkdayCalendar:
             and day.weekday() < _SATURDAY
         )
 
+    @cached_property
+    def workday_index(self) -> WorkdayIndex:
+        """The working days of the settled official years, for counting by lookup (built on
+        first use: a calendar that counts no working days never pays for it)."""
+        return WorkdayIndex.of(self)
+
     def next_workday(self, day: date) -> date:
         """``day`` itself if it is a working day, otherwise the next working day."""
         day = _as_day(day)
         while not self.is_workday(day):
             day += _ONE_DAY
         return day
+
+
+@dataclass(frozen=True)
+class WorkdayIndex:
+    """The working days of a calendar's settled span, as ordinals: a count of N working days
+    is a lookup (bisect) instead of a walk day by day.
+
+    The span runs from the first official year's 1 January up to the first day the calendar
+    does not settle: a gap year, a day an unpublished schedule may adjust, or the end of the
+    official years.  A count that leaves it is not answered here (`nth_after` gives None) and
+    is walked by `_workday_bounds`, the specification, which tests/test_timelimits.py compares
+    this with on every start day of several years."""
+
+    first: int  # the ordinal of the span's first day
+    workdays: tuple[int, ...]  # the ordinals of its working days, ascending
+
+    @classmethod
+    def of(cls, calendar: WorkdayCalendar) -> WorkdayIndex:
+        day = date(calendar.first_year, 1, 1)
+        workdays: list[int] = []
+        while calendar.official(day):
+            settled = calendar._settled(day)  # the same question the walk asks
+            if settled is None:
+                break
+            if settled:
+                workdays.append(day.toordinal())
+            if day == date.max:
+                break
+            day += _ONE_DAY
+        return cls(date(calendar.first_year, 1, 1).toordinal(), tuple(workdays))
+
+    def nth_after(
+        self, start: date, amount: int, excluded: tuple[date, date] | None
+    ) -> date | None:
+        """The `amount`-th working day after `start` (`amount` > 0), not counting those in
+        `excluded` (both ends included); None when the count leaves the span."""
+        after = start.toordinal()
+        if after + 1 < self.first:
+            return None
+        workdays = self.workdays
+        first = bisect_right(workdays, after)  # the first working day counted
+        if excluded is None:
+            place = first + amount - 1
+        else:
+            # Working days before the excluded period count, then those after it.
+            before = max(0, bisect_left(workdays, excluded[0].toordinal()) - first)
+            if amount <= before:
+                place = first + amount - 1
+            else:
+                resume = max(first, bisect_right(workdays, excluded[1].toordinal()))
+                place = resume + amount - before - 1
+        if place >= len(workdays):
+            return None
+        return date.fromordinal(workdays[place])
 
 
 def _year_ranges(years: Iterable[int]) -> str:
@@ -720,7 +782,13 @@ def due_bounds(
         due = _as_day(_due_plain(start, amount, unit, excluded))
         return DueBounds(due, due, due)
     _check_amount(amount)
-    return _workday_bounds(_as_day(start), amount, calendar, _check_periods(excluded))
+    day, periods = _as_day(start), _check_periods(excluded)
+    if amount and len(periods) <= 1:
+        # By lookup where the settled calendar answers; walked otherwise (the specification).
+        found = calendar.workday_index.nth_after(day, amount, periods[0] if periods else None)
+        if found is not None:
+            return DueBounds(found, found, found)
+    return _workday_bounds(day, amount, calendar, periods)
 
 
 def _due_plain(
