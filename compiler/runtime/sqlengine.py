@@ -28,7 +28,6 @@ import contextlib
 import csv
 import io
 import json
-import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -265,6 +264,7 @@ class Cases:
         raw: Mapping[str, tuple[str, str]],
         id_raw: tuple[str, str] | None,
         extra_bad: str,
+        native: Mapping[str, list[tuple[str, str]]] | None = None,
     ) -> str:
         origin = (
             f"{_q(source.path.name + ':')} || {number}"
@@ -282,16 +282,37 @@ class Cases:
         bad = [id_bad, extra_bad]
         columns: list[str] = []
         for name, spec in self.specs.items():
-            jt, tx = raw.get(name, ("NULL::VARCHAR", "NULL::VARCHAR"))
-            pairs = typed_columns(spec, jt, tx)
+            if native is not None and name in native:
+                pairs = native[name]
+                given = f"{_ident(name)} IS NOT NULL"
+            else:
+                jt, tx = raw.get(name, ("NULL::VARCHAR", "NULL::VARCHAR"))
+                pairs = typed_columns(spec, jt, tx)
+                given = _given(jt)
             for column, expr in pairs:
                 typed_parts.append(f"{expr} AS {_ident(column)}")
                 columns.append(_ident(column))
-            bad.append(f"({_given(jt)} AND ({pairs[0][1]}) IS NULL)")
+            bad.append(f"({given} AND ({pairs[0][1]}) IS NULL)")
         self.columns = columns
         pos = f"({source.index}::BIGINT << {_FILE_SHIFT}) + {number}"
         select = [f"{pos} AS pos", f"{rid} AS rid", f"({' OR '.join(bad)}) AS bad"]
         return f"SELECT {', '.join(select + typed_parts)} FROM {relation}"
+
+    def names_by_position(self, pos: str) -> str | None:
+        """The records' names as an expression of their position `pos`, when no file can
+        give ids (Parquet without an `id` column): the results then need no join."""
+        cases: list[str] = []
+        for index, source in sorted(self.sources.items()):
+            if source.fmt != "parquet" or self._parquet_types(source).get(ID_FIELD):
+                return None
+            number = f"({pos} & {(1 << _FILE_SHIFT) - 1})"
+            cases.append(f"WHEN {index} THEN {_q(source.path.name + '#')} || {number}")
+        return f"CASE ({pos} >> {_FILE_SHIFT}) {' '.join(cases)} END"
+
+    def _parquet_types(self, source: Source) -> dict[str, str]:
+        relation = f"read_parquet({_q(str(source.path))})"
+        described = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        return {str(row[0]): str(row[1]) for row in described}
 
     def _stage(self, source: Source) -> str:
         match source.fmt:
@@ -310,11 +331,11 @@ class Cases:
     def _stage_json(self, source: Source) -> str:
         path = _q(str(source.path))
         table = f"policyc_json_{source.index}"
-        text = f"regexp_replace(content, '^\\x{{FEFF}}', '')"
+        text = "regexp_replace(content, '^\\x{FEFF}', '')"
         if source.fmt == "jsonl":
             # Only \n ends a record (records.py); blank lines count in the line numbers.
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT n, line AS doc FROM ("
+                f"CREATE OR REPLACE TABLE {table} AS SELECT n, line AS doc FROM ("
                 f"SELECT generate_subscripts(parts, 1) AS n, unnest(parts) AS line FROM ("
                 f"SELECT string_split({text}, chr(10)) AS parts FROM read_text({path}))) "
                 f"WHERE regexp_replace(line, '^{_WS}+|{_WS}+$', '', 'g') <> ''"
@@ -322,7 +343,7 @@ class Cases:
         else:
             # A document: an array of objects (record N), or one object (record 1).
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT 1 AS n, {text} AS doc "
+                f"CREATE OR REPLACE TABLE {table} AS SELECT 1 AS n, {text} AS doc "
                 f"FROM read_text({path})"
             )
             valid = self.con.execute(
@@ -333,7 +354,7 @@ class Cases:
                 self._python_file_error(source)
             if valid[1] == "ARRAY":
                 self.con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT "
+                    f"CREATE OR REPLACE TABLE {table} AS SELECT "
                     f"generate_subscripts(items, 1) AS n, unnest(items) AS doc FROM ("
                     f"SELECT CAST(doc AS JSON[]) AS items FROM {table})"
                 )
@@ -370,7 +391,7 @@ class Cases:
         columns = "{" + ", ".join(f"{_q(h)}: 'VARCHAR'" for h in header) + "}"
         table = f"policyc_csv_{source.index}"
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT row_number() OVER () AS k, * "
+            f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS k, * "
             f"FROM read_csv({_q(str(source.path))}, header = true, auto_detect = false, "
             f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
             f"strict_mode = true, null_padding = false, all_varchar = true)"
@@ -379,7 +400,7 @@ class Cases:
         if lines is not None:
             # Records span lines or blank lines are skipped: csv's own line numbers.
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT t.*, l.line FROM {table} t "
+                f"CREATE OR REPLACE TABLE {table} AS SELECT t.*, l.line FROM {table} t "
                 f"JOIN (SELECT unnest(?::BIGINT[]) AS line, "
                 f"generate_subscripts(?::BIGINT[], 1) AS k) l USING (k)",
                 [lines, lines],
@@ -405,16 +426,20 @@ class Cases:
 
     def _stage_parquet(self, source: Source) -> str:
         relation = f"read_parquet({_q(str(source.path))}, file_row_number = true)"
-        described = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-        types = {str(row[0]): str(row[1]) for row in described}
-        types.pop("file_row_number", None)
+        types = self._parquet_types(source)
         unknown = [n for n in types if n != ID_FIELD and n not in self.specs]
         if unknown:
             close = f"'{cut(unknown[0])}'"
             raise EngineError(f"{source.path}: unknown column {close} (not a fact of the policy)")
         raw = {name: _parquet_raw(name, kind) for name, kind in types.items() if name in self.specs}
+        native: dict[str, list[tuple[str, str]]] = {}
+        for name, kind in types.items():
+            if name in self.specs:
+                found = parquet_native(self.specs[name], kind)
+                if found is not None:
+                    native[name] = found
         id_raw = _parquet_raw(ID_FIELD, types[ID_FIELD]) if ID_FIELD in types else None
-        return self._select(source, relation, "(file_row_number + 1)", raw, id_raw, "FALSE")
+        return self._select(source, relation, "(file_row_number + 1)", raw, id_raw, "FALSE", native)
 
     # ---------------------------------------------------------------- bad input, in Python's words
 
@@ -511,6 +536,46 @@ def _python_value(value: object) -> object:
     if isinstance(value, Decimal):
         return float(value)
     return value
+
+
+_INTEGERS: Final = frozenset(
+    "TINYINT SMALLINT INTEGER BIGINT UTINYINT USMALLINT UINTEGER UBIGINT".split()
+)
+
+
+def parquet_native(spec: FactSpec, kind: str) -> list[tuple[str, str]] | None:
+    """The typed column(s) of a Parquet column whose type is already the fact's (the bulk
+    path: no text in between), or None to read it as text.  A date-time column is a moment
+    (timed); a DATE column for a date-time fact is a day alone."""
+    column = _ident(spec.name)
+    upper = kind.upper()
+    limit = "10000000000000000::DECIMAL(38, 10)"
+    match spec.type:
+        case "bool" if upper == "BOOLEAN":
+            return [(spec.name, column)]
+        case "date" if upper == "DATE":
+            return [(spec.name, f"CASE WHEN year({column}) >= 1 THEN {column} END")]
+        case "datetime" if upper in ("TIMESTAMP", "DATE"):
+            timed = "TRUE" if upper == "TIMESTAMP" else "FALSE"
+            return [
+                (spec.name, f"CAST({column} AS TIMESTAMP)"),
+                (f"{spec.name}__timed", f"CASE WHEN {column} IS NOT NULL THEN {timed} END"),
+            ]
+        case "int" | "money" | "ratio" if upper in _INTEGERS:
+            number = f"CAST({column} AS DECIMAL(38, 10))"
+            return [(spec.name, f"CASE WHEN abs({number}) < {limit} THEN {number} END")]
+        case "money" | "ratio" if upper.startswith("DECIMAL") and upper.endswith(
+            tuple(f", {s})" for s in range(11))
+        ):
+            number = f"CAST({column} AS DECIMAL(38, 10))"
+            return [(spec.name, f"CASE WHEN abs({number}) < {limit} THEN {number} END")]
+        case "enum" if upper == "VARCHAR":
+            members = ", ".join(_q(m) for m in spec.members)
+            return [(spec.name, f"CASE WHEN {column} IN ({members}) THEN {column} END")]
+        case "text" if upper == "VARCHAR":
+            return [(spec.name, column)]
+        case _:
+            return None
 
 
 def _parquet_raw(name: str, kind: str) -> tuple[str, str]:
@@ -628,7 +693,7 @@ def _run(
     cases.first_bad()
     load_calendar_table(con, where, calendar_files)
     checks = manifest_checks(where / f"{policy.id}.json")
-    results(con, sql_path.read_text(encoding="utf-8"), checks)
+    results(con, cases, sql_path.read_text(encoding="utf-8"), checks)
     _refused(con, cases, policy, calendar_files)
     lines: list[str] = []
     if out is not None and out_format is not None:
@@ -665,19 +730,24 @@ def load_calendar_table(con: Any, where: Path, files: Sequence[str] | None) -> N
         raise EngineError("--calendar with --engine duckdb: not yet supported")
 
 
-def results(con: Any, sql: str, checks: Sequence[Check]) -> None:
-    """`policyc_results`: the SQL's rows joined to the records' positions and names."""
+def results(con: Any, cases: Cases, sql: str, checks: Sequence[Check]) -> None:
+    """`policyc_results`: the SQL's rows with the records' positions and names."""
     body = sql.strip().removesuffix(";")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE policyc_sql AS {body}")
-    names = [str(row[0]) for row in con.execute("DESCRIBE policyc_sql").fetchall()]
+    names = [str(row[0]) for row in con.execute(f"DESCRIBE {body}").fetchall()]
     wanted = [f"{c.column}__status" for c in checks]
     if [n for n in names if n.endswith("__status")] != wanted:
         raise AssertionError(f"the SQL's checks are not the manifest's: {names}")
-    columns = [f"r.{_ident(n)}" for n in names if n != "id"]
+    columns = ", ".join(f"r.{_ident(n)}" for n in names if n != "id")
+    by_position = cases.names_by_position("CAST(r.id AS BIGINT)")
+    if by_position is not None:
+        con.execute(
+            f"CREATE OR REPLACE TABLE policyc_results AS SELECT CAST(r.id AS BIGINT) AS pos, "
+            f"{by_position} AS id, {columns} FROM ({body}) r"
+        )
+        return
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE policyc_results AS SELECT i.pos, i.rid AS id, "
-        + ", ".join(columns)
-        + " FROM policyc_sql r JOIN policyc_input i ON r.id = CAST(i.pos AS VARCHAR)"
+        f"CREATE OR REPLACE TABLE policyc_results AS SELECT i.pos, i.rid AS id, {columns} "
+        f"FROM ({body}) r JOIN policyc_input i ON r.id = CAST(i.pos AS VARCHAR)"
     )
 
 
