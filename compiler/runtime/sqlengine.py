@@ -129,51 +129,65 @@ def _strip(text: str) -> str:
     return f"regexp_replace({text}, '^{_WS}+|{_WS}+$', '', 'g')"
 
 
-def typed_columns(spec: FactSpec, jt: str, tx: str) -> list[tuple[str, str]]:
-    """The column(s) of one fact in `policyc_cases` (name, SQL expression) from its raw JSON
-    type `jt` and text `tx`; NULL where the value is not given or not valid.  The first
-    column is NULL exactly when the value is unusable (see `_bad`)."""
+@dataclass(frozen=True)
+class Typing:
+    """How one fact's raw value (`jt`, `tx`: columns) becomes its typed column(s): `pre`, the
+    intermediate columns computed once per row (a stripped text, a regex's parts), and
+    `columns`, the typed columns over `jt`, `tx` and `pre`.  The first column is NULL exactly
+    when the value is not given or unusable."""
+
+    pre: list[tuple[str, str]]
+    columns: list[tuple[str, str]]
+
+
+def typing(spec: FactSpec, jt: str, tx: str) -> Typing:
+    """The typing of one fact (docs/sql.md, "Relations the SQL reads"), as runtime/values.py
+    types it: the same text patterns, stripping, bounds."""
     name = spec.name
     string = f"{jt} = 'VARCHAR'"
+    pre = _ident(f"{name}__pre")
     match spec.type:
         case "bool":
-            stripped = f"lower({_strip(tx)})"
             value = (
                 f"CASE WHEN {jt} = 'BOOLEAN' THEN {tx} = 'true' WHEN {string} THEN "
-                f"CASE {stripped} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END END"
+                f"CASE {pre} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END END"
             )
-            return [(name, value)]
+            return Typing([(pre, f"lower({_strip(tx)})")], [(name, value)])
         case "int" | "money" | "ratio":
             pattern = _NUMBER_TEXT[spec.type]
             text = (
-                f"CASE WHEN {jt} IN {_JSON_NUMBERS} THEN {tx} WHEN {string} AND "
-                f"regexp_full_match({_strip(tx)}, '{pattern}') THEN {_strip(tx)} END"
+                f"CASE WHEN {jt} IN {_JSON_NUMBERS} THEN {tx} WHEN {string} THEN "
+                f"CASE WHEN regexp_full_match({_strip(tx)}, '{pattern}') THEN {_strip(tx)} "
+                f"END END"
             )
-            digits = f"rtrim({text}, '%')"
+            digits = f"rtrim({pre}, '%')"
             number = f"TRY_CAST({digits} AS DECIMAL(38, 10))"
             approx = f"TRY_CAST({digits} AS DOUBLE)"
             # runtime/values.py `_number`: |x| < 1e16; an int is whole.  A value with more
             # decimals than DECIMAL(38, 10) holds (Python takes down to 1e-15) is refused,
             # never rounded: the one value the SQL engine refuses and Python takes.
-            fits = f"abs({number}) < 10000000000000000::DECIMAL(38, 10) AND CAST({number} AS DOUBLE) = {approx}"
+            fits = (
+                f"abs({number}) < 10000000000000000::DECIMAL(38, 10) "
+                f"AND CAST({number} AS DOUBLE) = {approx}"
+            )
             if spec.type == "int":
                 fits += f" AND {number} = round({number})"
-            percent = f"{text} LIKE '%\\%%' ESCAPE '\\'" if spec.type == "ratio" else "FALSE"
+            percent = f"{pre} LIKE '%\\%%' ESCAPE '\\'" if spec.type == "ratio" else "FALSE"
             value = (
                 f"CASE WHEN {fits} THEN CASE WHEN {percent} THEN "
                 f"CAST({number} / 100 AS DECIMAL(38, 10)) ELSE {number} END END"
             )
-            return [(name, value)]
+            return Typing([(pre, text)], [(name, value)])
         case "date":
             value = (
                 f"CASE WHEN {string} AND regexp_full_match({tx}, '[0-9]{{4}}-[0-9]{{2}}-"
                 f"[0-9]{{2}}') AND {tx} >= '0001' THEN TRY_CAST({tx} AS DATE) END"
             )
-            return [(name, value)]
+            return Typing([], [(name, value)])
         case "datetime":
             parts = f"regexp_extract({tx}, '{_DATETIME}', ['day', 'h', 'm', 's', 'zone'])"
-            day, hour, minute = f"{parts}.day", f"{parts}.h", f"{parts}.m"
-            second, zone = f"{parts}.s", f"{parts}.zone"
+            day, hour, minute = f"{pre}.day", f"{pre}.h", f"{pre}.m"
+            second, zone = f"{pre}.s", f"{pre}.zone"
             ok = (
                 f"{string} AND length({tx}) <= 25 AND {day} >= '0001' "
                 f"AND TRY_CAST({day} AS DATE) IS NOT NULL "
@@ -185,22 +199,28 @@ def typed_columns(spec: FactSpec, jt: str, tx: str) -> list[tuple[str, str]]:
                 f"TRY_CAST({day} || ' ' || {hour} || ':' || {minute} || ':' || "
                 f"CASE WHEN {second} = '' THEN '00' ELSE {second} END AS TIMESTAMP) END"
             )
-            return [
-                (name, f"CASE WHEN {ok} THEN {moment} END"),
-                (f"{name}__timed", f"CASE WHEN {ok} THEN {hour} <> '' END"),
-            ]
+            return Typing(
+                [(pre, parts)],
+                [
+                    (name, f"CASE WHEN {ok} THEN {moment} END"),
+                    (f"{name}__timed", f"CASE WHEN {ok} THEN {hour} <> '' END"),
+                ],
+            )
         case "duration":
             parts = f"regexp_extract({tx}, '{_DURATION}', ['amount', 'unit'])"
-            ok = f"{string} AND {parts}.unit <> ''"
-            return [
-                (f"{name}__amount", f"CASE WHEN {ok} THEN CAST({parts}.amount AS BIGINT) END"),
-                (f"{name}__unit", f"CASE WHEN {ok} THEN {parts}.unit END"),
-            ]
+            ok = f"{string} AND {pre}.unit <> ''"
+            return Typing(
+                [(pre, parts)],
+                [
+                    (f"{name}__amount", f"CASE WHEN {ok} THEN CAST({pre}.amount AS BIGINT) END"),
+                    (f"{name}__unit", f"CASE WHEN {ok} THEN {pre}.unit END"),
+                ],
+            )
         case "enum":
             members = ", ".join(_q(m) for m in spec.members)
-            return [(name, f"CASE WHEN {string} AND {tx} IN ({members}) THEN {tx} END")]
+            return Typing([], [(name, f"CASE WHEN {string} AND {tx} IN ({members}) THEN {tx} END")])
         case "text":
-            return [(name, f"CASE WHEN {string} THEN {tx} END")]
+            return Typing([], [(name, f"CASE WHEN {string} THEN {tx} END")])
         case _:
             raise AssertionError(f"no SQL column for the fact type {spec.type!r}")
 
@@ -244,9 +264,9 @@ class Cases:
         self.sources = {s.index: s for s in sources}
         self.columns: list[str] = []  # the typed fact columns, in the specs' order
         staged = [self._stage(source) for source in sources]
-        self.con.execute(
-            "CREATE OR REPLACE TEMP VIEW policyc_input AS " + " UNION ALL ".join(staged)
-        )
+        # A table, not a view: the SQL may read policyc_cases more than once, and each
+        # value is typed once.
+        self.con.execute("CREATE OR REPLACE TABLE policyc_input AS " + " UNION ALL ".join(staged))
         facts = ", ".join(self.columns)
         self.con.execute(
             "CREATE OR REPLACE TEMP VIEW policyc_cases AS SELECT CAST(pos AS VARCHAR) AS id"
@@ -266,6 +286,8 @@ class Cases:
         extra_bad: str,
         native: Mapping[str, list[tuple[str, str]]] | None = None,
     ) -> str:
+        """pos, rid, bad and the typed columns, in three layers: the raw values per fact as
+        (JSON type, text) columns; the intermediate columns of `typing`; the typed columns."""
         origin = (
             f"{_q(source.path.name + ':')} || {number}"
             if source.fmt in ("jsonl", "csv")
@@ -278,25 +300,37 @@ class Cases:
             id_ok = f"{jt} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'HUGEINT')"
             rid = f"CASE WHEN {id_ok} THEN {tx} ELSE {origin} END"
             id_bad = f"({_given(jt)} AND NOT {id_ok})"
-        typed_parts: list[str] = []
-        bad = [id_bad, extra_bad]
+        pos = f"({source.index}::BIGINT << {_FILE_SHIFT}) + {number}"
+        first = [f"{pos} AS pos", f"{rid} AS rid", f"({id_bad} OR {extra_bad}) AS xbad"]
+        second = ["pos", "rid", "xbad"]
+        third = ["pos", "rid"]
+        bad = ["xbad"]
         columns: list[str] = []
         for name, spec in self.specs.items():
             if native is not None and name in native:
                 pairs = native[name]
-                given = f"{_ident(name)} IS NOT NULL"
+                first.append(f"{_ident(name)} AS {_ident(name + '__nat')}")
+                second.append(_ident(name + "__nat"))
+                given = f"{_ident(name + '__nat')} IS NOT NULL"
             else:
                 jt, tx = raw.get(name, ("NULL::VARCHAR", "NULL::VARCHAR"))
-                pairs = typed_columns(spec, jt, tx)
-                given = _given(jt)
+                jt_col, tx_col = _ident(name + "__jt"), _ident(name + "__tx")
+                first += [f"{jt} AS {jt_col}", f"{tx} AS {tx_col}"]
+                second += [jt_col, tx_col]
+                made = typing(spec, jt_col, tx_col)
+                second += [f"{expr} AS {column}" for column, expr in made.pre]
+                pairs = made.columns
+                given = _given(jt_col)
             for column, expr in pairs:
-                typed_parts.append(f"{expr} AS {_ident(column)}")
+                third.append(f"{expr} AS {_ident(column)}")
                 columns.append(_ident(column))
             bad.append(f"({given} AND ({pairs[0][1]}) IS NULL)")
         self.columns = columns
-        pos = f"({source.index}::BIGINT << {_FILE_SHIFT}) + {number}"
-        select = [f"{pos} AS pos", f"{rid} AS rid", f"({' OR '.join(bad)}) AS bad"]
-        return f"SELECT {', '.join(select + typed_parts)} FROM {relation}"
+        third.insert(2, f"({' OR '.join(bad)}) AS bad")
+        return (
+            f"SELECT {', '.join(third)} FROM (SELECT {', '.join(second)} FROM "
+            f"(SELECT {', '.join(first)} FROM {relation}))"
+        )
 
     def names_by_position(self, pos: str) -> str | None:
         """The records' names as an expression of their position `pos`, when no file can
@@ -359,28 +393,29 @@ class Cases:
                     f"SELECT CAST(doc AS JSON[]) AS items FROM {table})"
                 )
         checked = f"policyc_jsonv_{source.index}"
+        names = [*self.specs, ID_FIELD]
+        paths = "[" + ", ".join(_q(f'$."{name}"') for name in names) + "]"
         # A document that is not one JSON object with each key once: bad (json_keys lists a
-        # repeated key twice); a key the policy does not know, with a value: bad.
+        # repeated key twice); a key the policy does not know, with a value: bad.  Every
+        # field's JSON type and text come out of one parse per row (a list of paths).
         self.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {checked} AS SELECT n, doc, "
-            f"CASE WHEN ok THEN CAST(doc AS JSON) END AS j, NOT ok AS malformed FROM ("
-            f"SELECT n, doc, CASE WHEN json_valid(doc) THEN json_type(doc) = 'OBJECT' "
+            f"CREATE OR REPLACE TEMP VIEW {checked} AS SELECT n, j, NOT ok AS malformed, "
+            f"CASE WHEN ok THEN list_filter(json_keys(j), lambda k: NOT list_contains("
+            f"{self._known()}, k)) END AS strange, "
+            f"CASE WHEN ok THEN json_type(j, {paths}) END AS jts, "
+            f"CASE WHEN ok THEN json_extract_string(j, {paths}) END AS txs FROM ("
+            f"SELECT n, CASE WHEN json_valid(doc) THEN doc END AS j, "
+            f"CASE WHEN json_valid(doc) THEN json_type(doc) = 'OBJECT' "
             f"AND len(json_keys(doc)) = len(list_distinct(json_keys(doc))) ELSE FALSE END "
             f"AS ok FROM {table})"
         )
         unknown = (
-            f"(j IS NOT NULL AND len(list_filter(json_keys(j), lambda k: NOT list_contains("
-            f"{self._known()}, k) AND json_type(j, '/' || replace(replace(k, '~', '~0'), "
-            f"'/', '~1')) <> 'NULL')) > 0)"
+            "CASE WHEN len(strange) > 0 THEN list_bool_or(list_transform(strange, lambda k: "
+            "json_type(j, '/' || replace(replace(k, '~', '~0'), '/', '~1')) <> 'NULL')) "
+            "ELSE FALSE END"
         )
-        raw = {
-            name: (f"json_type(j, '$.\"{name}\"')", f"json_extract_string(j, '$.\"{name}\"')")
-            for name in self.specs
-        }
-        id_raw = (
-            f"json_type(j, '$.\"{ID_FIELD}\"')",
-            f"json_extract_string(j, '$.\"{ID_FIELD}\"')",
-        )
+        raw = {name: (f"jts[{i}]", f"txs[{i}]") for i, name in enumerate(names, 1)}
+        id_raw = raw.pop(ID_FIELD)
         return self._select(source, checked, "n", raw, id_raw, f"malformed OR {unknown}")
 
     def _stage_csv(self, source: Source) -> str:
@@ -435,7 +470,7 @@ class Cases:
         native: dict[str, list[tuple[str, str]]] = {}
         for name, kind in types.items():
             if name in self.specs:
-                found = parquet_native(self.specs[name], kind)
+                found = parquet_native(self.specs[name], kind, _ident(name + "__nat"))
                 if found is not None:
                     native[name] = found
         id_raw = _parquet_raw(ID_FIELD, types[ID_FIELD]) if ID_FIELD in types else None
@@ -543,11 +578,11 @@ _INTEGERS: Final = frozenset(
 )
 
 
-def parquet_native(spec: FactSpec, kind: str) -> list[tuple[str, str]] | None:
+def parquet_native(spec: FactSpec, kind: str, column: str) -> list[tuple[str, str]] | None:
     """The typed column(s) of a Parquet column whose type is already the fact's (the bulk
     path: no text in between), or None to read it as text.  A date-time column is a moment
-    (timed); a DATE column for a date-time fact is a day alone."""
-    column = _ident(spec.name)
+    (timed); a DATE column for a date-time fact is a day alone.  `column`: where the
+    Parquet column is read."""
     upper = kind.upper()
     limit = "10000000000000000::DECIMAL(38, 10)"
     match spec.type:
@@ -733,7 +768,9 @@ def load_calendar_table(con: Any, where: Path, files: Sequence[str] | None) -> N
 def results(con: Any, cases: Cases, sql: str, checks: Sequence[Check]) -> None:
     """`policyc_results`: the SQL's rows with the records' positions and names."""
     body = sql.strip().removesuffix(";")
-    names = [str(row[0]) for row in con.execute(f"DESCRIBE {body}").fetchall()]
+    # Planning the SQL takes seconds (it is long): once, into a table.
+    con.execute(f"CREATE OR REPLACE TABLE policyc_sql AS {body}")
+    names = [str(row[0]) for row in con.execute("DESCRIBE policyc_sql").fetchall()]
     wanted = [f"{c.column}__status" for c in checks]
     if [n for n in names if n.endswith("__status")] != wanted:
         raise AssertionError(f"the SQL's checks are not the manifest's: {names}")
@@ -742,12 +779,12 @@ def results(con: Any, cases: Cases, sql: str, checks: Sequence[Check]) -> None:
     if by_position is not None:
         con.execute(
             f"CREATE OR REPLACE TABLE policyc_results AS SELECT CAST(r.id AS BIGINT) AS pos, "
-            f"{by_position} AS id, {columns} FROM ({body}) r"
+            f"{by_position} AS id, {columns} FROM policyc_sql r"
         )
         return
     con.execute(
         f"CREATE OR REPLACE TABLE policyc_results AS SELECT i.pos, i.rid AS id, {columns} "
-        f"FROM ({body}) r JOIN policyc_input i ON r.id = CAST(i.pos AS VARCHAR)"
+        f"FROM policyc_sql r JOIN policyc_input i ON r.id = CAST(i.pos AS VARCHAR)"
     )
 
 
