@@ -471,7 +471,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         sys.stderr.write(f"policyc build: {message}\n")
 
     try:
-        count = build(program, target, progress)
+        count = build(program, target, progress, args.target)
     except OutputRefused as error:
         raise UsageError(f"build refused: {error}") from None
     except OSError as error:
@@ -893,6 +893,13 @@ def build_parser() -> argparse.ArgumentParser:
         "build", help="write the generated validator package (the site: policyc site)"
     )
     p.add_argument("--out", metavar="DIR", help="the build directory (default: build/)")
+    p.add_argument(
+        "--target",
+        choices=("all", "python", "sql"),
+        default="all",
+        help="what to write: the Python validators (validators/), the SQL (sql/), or both "
+        "(default); one target keeps the other's output",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_build)
 

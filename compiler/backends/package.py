@@ -8,6 +8,7 @@ Layout (under the build output's `validators/`):
     policyc_validators/<id>.py       one module per policy (compiler/backends/python.py)
     policyc_validators/runtime/      compiler/runtime/, copied verbatim, with the calendar data
     policyc_validators/schemas/<id>.schema.json
+    policyc_validators/sql/          the SQL backend's files (compiler/backends/sql.py)
     dist/policyc_validators-<version>-py3-none-any.whl   the same, ready for `pip install`
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from compiler import ir
 from compiler.backends.pycode import Call, layout
 from compiler.backends.python import module_source
+from compiler.backends.sql import sql_files
 from compiler.backends.wheel import build_wheel, wheel_name
 from compiler.runtime.records import record_schema
 from compiler.runtime.timelimits import load_calendar
@@ -43,6 +45,9 @@ def package_files(program: ir.Program) -> dict[str, bytes]:
         files[f"{PACKAGE}/runtime/{source.name}"] = source.read_bytes()
     for data in sorted((RUNTIME / "data").glob("*.json")):
         files[f"{PACKAGE}/runtime/data/{data.name}"] = data.read_bytes()
+    # The SQL of every policy (docs/sql.md), for the DuckDB engine: no compiler needed.
+    for name, data in sql_files(program).items():
+        files[f"{PACKAGE}/sql/{name}"] = data
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(path.encode() + b"\0" + files[path])
@@ -123,7 +128,7 @@ duckdb = ["duckdb>=1.3"]
 packages = ["policyc_validators", "policyc_validators.runtime"]
 
 [tool.setuptools.package-data]
-policyc_validators = ["py.typed", "schemas/*.json", "runtime/data/*.json"]
+policyc_validators = ["py.typed", "schemas/*.json", "runtime/data/*.json", "sql/*"]
 """
 
 
