@@ -15,6 +15,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -30,7 +31,6 @@ from compiler.lower import load_program
 
 duckdb = pytest.importorskip("duckdb")
 
-from compiler.backends.sql import sql_files  # noqa: E402
 from compiler.runtime.sqlengine import (  # noqa: E402
     Cases,
     _source,
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from validators import RecordMaker, policy_numbers  # noqa: E402
 
-RECORDS = 1500  # per policy and set
+RECORDS = 600  # per policy and set: 1,200 records a policy
 SEED = 13
 LATER = timedelta(days=730)  # into the years whose holiday schedule is unpublished
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
@@ -55,11 +55,9 @@ def model() -> ir.Program:
 
 
 @pytest.fixture(scope="module")
-def sql_dir(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("sql")
-    for name, data in sql_files(model).items():
-        (target / name).write_bytes(data)
-    return target
+def sql_dir(package: Path) -> Path:
+    """The SQL as the package carries it (package.py copies build/sql into it)."""
+    return package / PACKAGE / "sql"
 
 
 @pytest.fixture(scope="module")
@@ -145,33 +143,76 @@ def _sql(policy_info: Any, sql_dir: Path, path: Path) -> list[dict[str, object]]
     return renamed
 
 
-def _agree(python: dict[str, object], sql: dict[str, object]) -> bool:
+def _agree(python: dict[str, object], sql: dict[str, object], inexact: Counter[str]) -> bool:
     if python.get("error") is not None or sql.get("error") is not None:
         return (python.get("error") is None) == (sql.get("error") is None)
+    # docs/sql.md, "Calendar": a count past an excluded period (不含公示期) that touches a year
+    # whose holiday schedule is unpublished is the one place the SQL is not exact: it says
+    # undetermined, `unknown`, where Python may decide.  Those checks are left out, counted.
+    for key, value in list(sql.items()):
+        if key.endswith("__unpublished") and value == "unknown":
+            check = key.removesuffix("__unpublished")
+            assert sql[f"{check}__status"] == "undetermined", sql
+            inexact[check] += 1
+            for part in ("status", "needs", "unpublished"):
+                python.pop(f"{check}__{part}", None)
+                sql.pop(f"{check}__{part}", None)
     return python == sql
 
 
-@pytest.mark.parametrize("policy_id", ["lucheng", "ningbo", "taierzhuang", "weihai", "yuquan"])
+POLICIES = ("lucheng", "ningbo", "taierzhuang", "weihai", "yuquan")
+
+
+@pytest.fixture(scope="module")
+def cases(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Per policy, the JSONL file of its random records."""
+    target = tmp_path_factory.mktemp("cases")
+    files = {}
+    for policy_id in POLICIES:
+        policy_info = info(model, model.policies[policy_id])
+        maker = RecordMaker(policy_info, policy_numbers(model, model.policies[policy_id]), SEED)
+        records = maker.batch(RECORDS)
+        records += [_later(r) for r in maker.batch(RECORDS)]
+        path = target / f"{policy_id}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        files[policy_id] = path
+    return files
+
+
+@pytest.fixture(scope="module")
+def sql_results(
+    model: ir.Program, sql_dir: Path, cases: dict[str, Path]
+) -> dict[str, list[dict[str, object]]]:
+    """Every policy's SQL over its records, the policies side by side (DuckDB plans a long
+    query for seconds, on one core: two at a time halve the wait)."""
+
+    def one(policy_id: str) -> list[dict[str, object]]:
+        return _sql(info(model, model.policies[policy_id]), sql_dir, cases[policy_id])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(POLICIES, pool.map(one, POLICIES), strict=True))
+
+
+@pytest.mark.parametrize("policy_id", POLICIES)
 def test_sql_equals_python_on_random_records(
-    model: ir.Program, sql_dir: Path, package: Path, tmp_path: Path, policy_id: str
+    package: Path,
+    cases: dict[str, Path],
+    sql_results: dict[str, list[dict[str, object]]],
+    policy_id: str,
 ) -> None:
     module = importlib.import_module(f"{PACKAGE}.{policy_id}")
     calendar = importlib.import_module(f"{PACKAGE}.runtime.timelimits").load_calendar()
-    policy_info = info(model, model.policies[policy_id])
-    maker = RecordMaker(policy_info, policy_numbers(model, model.policies[policy_id]), SEED)
-    records = maker.batch(RECORDS)
-    records += [_later(r) for r in maker.batch(RECORDS)]
-    path = tmp_path / "cases.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    sql_rows = _sql(policy_info, sql_dir, path)
+    records = [json.loads(line) for line in cases[policy_id].read_text().splitlines()]
+    sql_rows = sql_results[policy_id]
     assert len(sql_rows) == len(records)
     differ: list[str] = []
     tally: Counter[str] = Counter()
+    inexact: Counter[str] = Counter()
     for number, (raw, sql_row) in enumerate(zip(records, sql_rows, strict=True), 1):
         python_row = _python(module, calendar, raw)
         tally[str(python_row.get("outcome"))] += 1
         tally.update(str(v) for k, v in python_row.items() if k.endswith("__status"))
-        if not _agree(python_row, sql_row):
+        if not _agree(python_row, sql_row, inexact):
             keys = [k for k in python_row if python_row.get(k) != sql_row.get(k)]
             differ.append(
                 f"line {number}: "
@@ -180,6 +221,10 @@ def test_sql_equals_python_on_random_records(
                 )
             )
     assert not differ, f"{len(differ)} of {len(records)} records differ:\n" + "\n".join(differ[:10])
+    # Only limits with an excluded period, and rarely.
+    excluding = {lim.name for lim in module.POLICY.limits if lim.excluding is not None}
+    assert set(inexact) <= excluding, inexact
+    assert sum(inexact.values()) <= len(records) // 50, inexact
     # The records exercise the outcomes and statuses (a test that compared only NULLs proves
     # nothing).
     assert tally["pass"] and tally["undetermined"], tally
