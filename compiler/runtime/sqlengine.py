@@ -574,7 +574,7 @@ def _python_value(value: object) -> object:
 
 
 _INTEGERS: Final = frozenset(
-    "TINYINT SMALLINT INTEGER BIGINT UTINYINT USMALLINT UINTEGER UBIGINT".split()
+    ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"]
 )
 
 
