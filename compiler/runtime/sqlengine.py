@@ -686,6 +686,7 @@ def run_duckdb(
     out: str | None,
     sql_dir: Path | None = None,
     threads: int | None = None,
+    memory_limit: str | None = None,
 ) -> tuple[str, int]:
     """The text report and exit code of validating `paths` with the policy's SQL in DuckDB."""
     duckdb = _duckdb()
@@ -706,6 +707,8 @@ def run_duckdb(
             con.execute(f"SET temp_directory = {_q(str(Path(tmp) / 'spill'))}")
             if threads is not None:
                 con.execute(f"SET threads = {int(threads)}")
+            if memory_limit is not None:
+                con.execute(f"SET memory_limit = {_q(memory_limit)}")
             try:
                 return _run(con, policy, sources, calendar_files, out, out_format, where, sql_path)
             except duckdb.Error as error:
