@@ -1259,6 +1259,8 @@ class PolicySql:
         none_live = column(4, "_none_live", none_live)
         applies = column(4, "_applies", applies)
         in_part = column(4, "_in_part", in_part)
+        # Does the record give any of the decision's facts (else no decision, as in Python)?
+        given = column(4, "_decided", self._given(self.decision_facts))
         self.ctes += stages
         is_open = b_and(b_not(excluded), b_not(failed), b_not(none_live), b_not(applies))
         open_needs = union(
@@ -1266,7 +1268,6 @@ class PolicySql:
             *(guard(matters_exclusion[e.name], needs(e)) for e in exclusions),
             *(guard(matters_situation[s.name], needs(s)) for s in situations),
         )
-        given = self._given(self.decision_facts)
         mask = _Cte("_decision_needs")
         mask.columns.append("-- the facts still needed: those of the open rules that matter")
         self._mask_columns(mask, "_dneeds", guard(b_and(given, is_open), open_needs))
