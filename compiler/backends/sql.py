@@ -659,6 +659,19 @@ class _Cte:
     name: str
     columns: list[str] = field(default_factory=list)  # "expr AS name", or "-- comment"
     joins: list[str] = field(default_factory=list)
+    # A table of its own (FROM this source), not a stage over the previous one's rows.
+    source: str | None = None
+
+    def join(self, table: str, alias_prefix: str, on: str) -> str:
+        """LEFT JOIN `table` ON `on` (with `{a}` for the alias), once per stage: the alias."""
+        for existing in self.joins:
+            head, _, condition = existing.partition(" ON ")
+            alias = head.split()[-1]
+            if head.split()[-2] == table and condition == on.format(a=alias):
+                return alias
+        alias = f"{alias_prefix}{len(self.joins)}"
+        self.joins.append(f"LEFT JOIN {table} {alias} ON {on.format(a=alias)}")
+        return alias
 
 
 class PolicySql:
@@ -775,26 +788,64 @@ class PolicySql:
             return f"CAST({column} AS DATE)", column, f"{column}__timed IS TRUE"
         return column, f"CAST({column} AS TIMESTAMP)", "FALSE"
 
-    def _limit(self, index: int, limit: ir.Limit) -> None:
+    def _due_tables(self) -> None:
+        """Per working-day count the policy runs (and 1 for the roll-over), the due date from
+        every start day of the calendar: a table of the calendar's size, whatever the number
+        of records, which each record then reads with one join on its start day."""
+        counts = sorted(
+            {
+                1 if unit != "workdays" else amount
+                for limit in self.limits
+                for amount, unit, rolls in limit_variants(limit)
+                if (unit == "workdays" and amount > 0) or rolls
+            }
+        )
+        days = _Cte("_days", source="policyc_calendar c")
+        days.columns += ["c.day AS day", "c.workday AS workday", "c.workday_index AS workday_index"]
+        days.columns.append("c.unsettled_index AS unsettled_index")
+        self.ctes.append(days)
+        for count in counts:
+            pre = f"c.w{count}"
+            cte = _Cte(f"_due_w{count}", source="policyc_calendar c")
+            cte.columns.append(f"-- {count} working day(s) after each day (docs/sql.md, Calendar)")
+            on = f"{{a}}.workday AND {{a}}.workday_index = c.workday_index + {count}"
+            d = cte.join("_days", "d", on)
+            cte.columns += [
+                "c.day AS day",
+                "c.workday_index AS workday_index",
+                "c.unsettled_index AS unsettled_index",
+                f"COALESCE({pre}_earliest, {d}.day) AS earliest",
+                f"COALESCE({pre}_latest, {d}.day) AS latest",
+                f"COALESCE({pre}_unpublished, '') AS unpublished",
+                f"{pre}_earliest IS NOT NULL AS provisional",
+                f"(COALESCE({pre}_unpublished, '') = 'not_covered' OR ({pre}_earliest IS NULL "
+                f"AND {d}.day IS NULL)) AS error",
+            ]
+            self.ctes.append(cte)
+
+    def _limits_cte(self) -> None:
+        cte = _Cte("_limits")
+        for index, limit in enumerate(self.limits):
+            self._limit(cte, index, limit)
+        self.ctes.append(cte)
+
+    def _limit(self, cte: _Cte, index: int, limit: ir.Limit) -> None:
         key = self.limit_columns[index]
         assert limit.start is not None and limit.end is not None
-        cte = _Cte(f"_limit_{key}")
         cte.columns.append(
             f"-- time_limit {limit.name} {_comment(limit.clause.citation)}: "
             f"{limit.amount}{f' or {limit.extend.amount}' if limit.extend else ''}"
         )
         start_day, _, _ = self._moment(limit.start)
         end_day, _, _ = self._moment(limit.end)
-        s = f"_{key}_s"
-        cte.joins.append(f"LEFT JOIN policyc_calendar {s} ON {s}.day = {start_day}")
         period = self._period(limit)
         results = []
-        for j, (amount, unit, rolls) in enumerate(limit_variants(limit)):
+        for amount, unit, rolls in limit_variants(limit):
             if unit == "hours":
                 results.append(self._hours(limit, amount))
             else:
                 results.append(
-                    self._count(cte, key, j, amount, unit, rolls, start_day, end_day, period, limit)
+                    self._count(cte, amount, unit, rolls, start_day, end_day, period, limit)
                 )
         extended = f"_lext_{key} IS TRUE" if limit.extend is not None else "FALSE"
 
@@ -813,7 +864,6 @@ class PolicySql:
             parts = [u.get(w, "0") for u in untimed]
             text = parts[0] if len(parts) == 1 else _case([(extended, parts[1])], parts[0])
             cte.columns.append(f"{text} AS _{key}_untimed_n{w}")
-        self.ctes.append(cte)
 
     def _period(self, limit: ir.Limit) -> tuple[str, str, str] | None:
         """An excluded period's (valid, first day, last day), or None without one."""
@@ -855,8 +905,6 @@ class PolicySql:
     def _count(
         self,
         cte: _Cte,
-        key: str,
-        j: int,
         amount: int,
         unit: str,
         rolls: bool,
@@ -865,89 +913,67 @@ class PolicySql:
         period: tuple[str, str, str] | None,
         limit: ir.Limit,
     ) -> tuple[str, str, str, str, dict[int, str]]:
-        s = f"_{key}_s"
         if period is not None and unit != "workdays":
             raise SqlUnsupported(
                 f"the time limit {limit.name} counts {unit} excluding a period; the SQL target "
                 "compiles excluded periods for working days only"
             )
         if amount == 0:
-            return "FALSE", self._verdict(end_day, start_day, start_day, "FALSE"), "TRUE", "''", {}
+            return "FALSE", self._verdict(end_day, start_day, start_day), "TRUE", "''", {}
+        fallback = lower = "FALSE"
         if unit == "workdays":
-            d = f"_{key}_d{j}"
-            cte.joins.append(
-                f"LEFT JOIN policyc_calendar {d} ON {d}.workday AND "
-                f"{d}.workday_index = {s}.workday_index + {amount}"
-            )
-            earliest, latest, error, unpublished = self._lookup(s, d, amount)
-            fallback = lower = "FALSE"
+            s = cte.join(f"_due_w{amount}", "_w", f"{{a}}.day = {start_day}")
+            earliest, latest = f"{s}.earliest", f"{s}.latest"
+            error, unpublished = f"({s}.day IS NULL OR {s}.error)", f"{s}.unpublished"
             if period is not None:
                 valid, first, last = period
-                a, b, e = f"_{key}_a{j}", f"_{key}_b{j}", f"_{key}_e{j}"
                 before_first = f"GREATEST(CAST({first} - INTERVAL '1' DAY AS DATE), {start_day})"
+                a = cte.join("_days", "_p", f"{{a}}.day = {before_first}")
+                b = cte.join("_days", "_p", f"{{a}}.day = {last}")
                 counted = f"({a}.workday_index - {s}.workday_index)"
-                cte.joins += [
-                    f"LEFT JOIN policyc_calendar {a} ON {a}.day = {before_first}",
-                    f"LEFT JOIN policyc_calendar {b} ON {b}.day = {last}",
-                    f"LEFT JOIN policyc_calendar {e} ON {e}.workday AND "
-                    f"{e}.workday_index = {b}.workday_index + {amount} - {counted}",
-                ]
-                # The period counts only when it lies after the start day, at least in part.
+                e = cte.join(
+                    "_days",
+                    "_p",
+                    f"{{a}}.workday AND {{a}}.workday_index = {b}.workday_index + {amount} - {counted}",
+                )
+                # The period counts only when it lies after the start day, at least in part;
+                # the count resumes after it when it had not ended before it.
                 applies = f"({valid} AND {before_first} < {last})"
-                after = f"({a}.day IS NOT NULL AND {counted} < {amount})"
+                after = f"({applies} AND {a}.day IS NOT NULL AND {counted} < {amount})"
                 touched = (
                     f"({a}.unsettled_index - {s}.unsettled_index + "
                     f"{e}.unsettled_index - {b}.unsettled_index) > 0"
                 )
                 error = _case(
-                    [(f"{applies} AND {a}.day IS NULL", "TRUE"), (f"{applies} AND {after}", f"{e}.day IS NULL")],
+                    [(f"{applies} AND {a}.day IS NULL", "TRUE"), (after, f"{e}.day IS NULL")],
                     error,
                 )
                 fallback = _case(
-                    [
-                        (f"{applies} AND {after}", touched),
-                        (applies, f"({s}.w{amount}_earliest IS NOT NULL AND {latest} > {before_first})"),
-                    ],
+                    [(after, touched), (applies, f"({s}.provisional AND {latest} > {before_first})")],
                     "FALSE",
                 )
                 # Where the SQL does not have Python's bounds (docs/sql.md), a day on or before
                 # the earliest the count can end is still in time: the period's last day when
                 # the count resumes after it, else the count's own earliest.
-                lower = _case([(f"{applies} AND {after}", last)], earliest)
-                earliest = _case([(f"{applies} AND {after}", f"{e}.day")], earliest)
-                latest = _case([(f"{applies} AND {after}", f"{e}.day")], latest)
+                lower = _case([(after, last)], earliest)
+                earliest = _case([(after, f"{e}.day")], earliest)
+                latest = _case([(after, f"{e}.day")], latest)
         else:
             months = amount * 12 if unit == "years" else amount
             interval = f"INTERVAL '{amount}' DAY" if unit == "days" else f"INTERVAL '{months}' MONTH"
             counted_day = f"CAST({start_day} + {interval} AS DATE)"
             if not rolls:
-                return "FALSE", self._verdict(end_day, counted_day, counted_day, "FALSE"), "TRUE", "''", {}
+                return "FALSE", self._verdict(end_day, counted_day, counted_day), "TRUE", "''", {}
             # 民法典 第二百零三条: a last day that is a 法定休假日 moves to the next working day,
             # the first working day counted from the day before it.
-            r, d = f"_{key}_r{j}", f"_{key}_rd{j}"
-            cte.joins += [
-                f"LEFT JOIN policyc_calendar {r} ON {r}.day = CAST({counted_day} - INTERVAL '1' DAY AS DATE)",
-                f"LEFT JOIN policyc_calendar {d} ON {d}.workday AND "
-                f"{d}.workday_index = {r}.workday_index + 1",
-            ]
-            earliest, latest, error, unpublished = self._lookup(r, d, 1)
-            fallback = lower = "FALSE"
+            day_before = f"CAST({counted_day} - INTERVAL '1' DAY AS DATE)"
+            r = cte.join("_due_w1", "_w", f"{{a}}.day = {day_before}")
+            earliest, latest = f"{r}.earliest", f"{r}.latest"
+            error, unpublished = f"({r}.day IS NULL OR {r}.error)", f"{r}.unpublished"
         verdict = self._verdict(end_day, earliest, latest, fallback, lower)
         verdict = f"CASE WHEN {error} THEN NULL ELSE {verdict} END"
         unpublished = _case([(fallback, "'unknown'")], unpublished)
         return error, verdict, "TRUE", unpublished, {}
-
-    @staticmethod
-    def _lookup(s: str, d: str, amount: int) -> tuple[str, str, str, str]:
-        pre = f"{s}.w{amount}"
-        earliest = f"COALESCE({pre}_earliest, {d}.day)"
-        latest = f"COALESCE({pre}_latest, {d}.day)"
-        error = (
-            f"(COALESCE({pre}_unpublished, '') = 'not_covered' OR "
-            f"({pre}_earliest IS NULL AND {d}.day IS NULL))"
-        )
-        unpublished = f"COALESCE({pre}_unpublished, '')"
-        return earliest, latest, error, unpublished
 
     @staticmethod
     def _verdict(
@@ -966,34 +992,46 @@ class PolicySql:
     # ------------------------------------------------------------ checks
 
     def _checks_cte(self) -> None:
-        cte = _Cte("_checks")
+        # Three stages, so that no condition is written twice: which branch of Python's
+        # check each record takes, the needs of that branch, then status, needs and years.
+        stages = (_Cte("_check_branches"), _Cte("_check_needs"), _Cte("_checks"))
         for i, limit in enumerate(self.limits):
-            self._limit_check(cte, self.limit_columns[i], limit)
+            self._limit_check(stages, self.limit_columns[i], limit)
         for rule in self.rules:
-            self._rule_check(cte, self.rule_columns[rule.name], rule)
-        self.ctes.append(cte)
+            self._rule_check(stages, self.rule_columns[rule.name], rule)
+        self.ctes += stages
 
     def _emit_check(
         self,
-        cte: _Cte,
+        stages: tuple[_Cte, _Cte, _Cte],
         column: str,
         branches: list[tuple[str, str, Mapping[int, str], str]],
         otherwise: str,
         candidates: Iterable[str],
     ) -> None:
-        statuses = [(c, f"'{status}'") for c, status, _, _ in branches]
-        cte.columns.append(f"{_case(statuses, f'{otherwise}')} AS {column}__status")
+        branch, needs, final = stages
+        taken = [(i, b) for i, b in enumerate(branches) if b[0] != "FALSE"]
+        codes = [(c, str(i)) for i, (c, _, _, _) in taken]
+        branch.columns.append(f"{_case(codes, '-1')} AS _b_{column}")
+
+        def by_branch(values: list[tuple[int, str]], default: str) -> str:
+            parts = [f"WHEN {i} THEN {v}" for i, v in values if v != default]
+            return f"CASE _b_{column} {' '.join(parts)} ELSE {default} END" if parts else default
+
         words: dict[int, str] = {}
         for w in self.words:
-            parts = [(c, m.get(w, "0")) for c, _, m, _ in branches]
-            if any(p != "0" for _, p in parts):
-                words[w] = _case(parts, "0")
-        cte.columns.append(f"{self.facts.decode(words, candidates)} AS {column}__needs")
-        unpublished = [(c, u) for c, _, _, u in branches]
-        cte.columns.append(_case(unpublished, "''") + f" AS {column}__unpublished")
+            masks = [(i, b[2].get(w, "0")) for i, b in taken]
+            if any(m != "0" for _, m in masks):
+                needs.columns.append(f"{by_branch(masks, '0')} AS _cn_{column}_n{w}")
+                words[w] = f"_cn_{column}_n{w}"
+        statuses = [(i, f"'{b[1]}'") for i, b in taken]
+        final.columns.append(f"{by_branch(statuses, otherwise)} AS {column}__status")
+        final.columns.append(f"{self.facts.decode(words, candidates)} AS {column}__needs")
+        years = [(i, b[3]) for i, b in taken]
+        final.columns.append(f"{by_branch(years, chr(39) * 2)} AS {column}__unpublished")
 
-    def _rule_check(self, cte: _Cte, column: str, rule: ir.Rule) -> None:
-        cte.columns.append(f"-- {rule.kind} {rule.name} {_comment(rule.clause.citation)}")
+    def _rule_check(self, stages: tuple[_Cte, _Cte, _Cte], column: str, rule: ir.Rule) -> None:
+        stages[0].columns.append(f"-- {rule.kind} {rule.name} {_comment(rule.clause.citation)}")
         applies = f"_when_{rule.name}" if rule.when is not None else "TRUE"
         applies_needs = self._mask(applies) if rule.when is not None else {}
         is_false = f"{applies} IS FALSE" if rule.when is not None else "FALSE"
@@ -1012,11 +1050,12 @@ class PolicySql:
             either = b_or(is_null, f"{met} IS NULL")
             branches.append((either, "undetermined", union(applies_needs, self._mask(met)), "''"))
             otherwise = "'fail'"
-        self._emit_check(cte, column, branches, otherwise, rule.reads)
+        self._emit_check(stages, column, branches, otherwise, rule.reads)
 
-    def _limit_check(self, cte: _Cte, key: str, limit: ir.Limit) -> None:
+    def _limit_check(self, stages: tuple[_Cte, _Cte, _Cte], key: str, limit: ir.Limit) -> None:
         assert limit.start is not None and limit.end is not None
-        cte.columns.append(f"-- time_limit {limit.name} {_comment(limit.clause.citation)}")
+        comment = f"-- time_limit {limit.name} {_comment(limit.clause.citation)}"
+        stages[0].columns.append(comment)
         applies = f"_lwhen_{key}" if limit.when is not None else "TRUE"
         applies_needs = self._mask(applies) if limit.when is not None else {}
         is_false = f"{applies} IS FALSE" if limit.when is not None else "FALSE"
@@ -1072,7 +1111,7 @@ class PolicySql:
             (f"{verdict} = 'in_time'", "pass", {}, "''"),
         ]
         candidates = {*limit.reads, *limit.dates}
-        self._emit_check(cte, key, branches, "'fail'", candidates)
+        self._emit_check(stages, key, branches, "'fail'", candidates)
 
 
     # ------------------------------------------------------------ the decision
@@ -1099,35 +1138,45 @@ class PolicySql:
         holds = {r.name: value(r, "TRUE") for r in [*gates, *situations, *exclusions, *liabilities]}
         fails = {r.name: value(r, "FALSE") for r in [*gates, *situations, *exclusions]}
         open_ = {r.name: value(r, "NULL") for r in [*gates, *situations, *exclusions]}
-        flags = _Cte("_decision_rules")
-        flags.columns.append("-- the relief decision, unrolled (compiler/runtime/decision.py)")
+        # Stages, so that each flag is written once and read by name: live situations; held
+        # and possible ones; open exclusions; secure situations and which open rules matter;
+        # the outcome's flags (compiler/runtime/decision.py, unrolled).
+        stages = [_Cte(f"_decision_{x}") for x in ("live", "state", "open", "secure", "flags")]
+        stages[0].columns.append("-- the relief decision, unrolled (compiler/runtime/decision.py)")
 
-        def column(name: str, text: str) -> str:
+        def column(stage: int, name: str, text: str) -> str:
             if text in ("TRUE", "FALSE"):
                 return text
-            flags.columns.append(f"{text} AS {name}")
+            stages[stage].columns.append(f"{text} AS {name}")
             return name
 
         live = {
             s.name: column(
+                0,
                 f"_live_{s.name}",
                 b_not(b_or(*(holds[e.name] for e in exclusions if defeats(e, s)))),
             )
             for s in situations
         }
-        held = {s.name: b_and(live[s.name], holds[s.name]) for s in situations}
+        held = {
+            s.name: column(1, f"_held_{s.name}", b_and(live[s.name], holds[s.name]))
+            for s in situations
+        }
         possible = {
-            s.name: column(f"_possible_{s.name}", b_and(live[s.name], b_not(fails[s.name])))
+            s.name: column(1, f"_possible_{s.name}", b_and(live[s.name], b_not(fails[s.name])))
             for s in situations
         }
         open_exclusion = {
-            e.name: b_and(
-                open_[e.name], b_or(*(possible[s.name] for s in situations if defeats(e, s)))
+            e.name: column(
+                2,
+                f"_open_{e.name}",
+                b_and(open_[e.name], b_or(*(possible[s.name] for s in situations if defeats(e, s)))),
             )
             for e in exclusions
         }
         secure = {
             s.name: column(
+                3,
                 f"_secure_{s.name}",
                 b_and(
                     held[s.name],
@@ -1160,7 +1209,6 @@ class PolicySql:
             )
         )
         in_part = b_and(b_not(covers_all), not_exempted)
-        self.ctes.append(flags) if len(flags.columns) > 1 else None
 
         def falls_sparing(h: ir.Rule, spared: ir.Rule, but: ir.Rule | None) -> str:
             return b_or(
@@ -1194,18 +1242,32 @@ class PolicySql:
                 )
             )
 
+        matters_exclusion = {
+            e.name: column(3, f"_matters_{e.name}", b_and(open_[e.name], exclusion_matters(e)))
+            for e in exclusions
+        }
+        matters_situation = {
+            s.name: column(
+                3,
+                f"_matters_{s.name}",
+                b_and(possible[s.name], open_[s.name], situation_matters(s)),
+            )
+            for s in situations
+        }
+        excluded = column(4, "_excluded", excluded)
+        failed = column(4, "_failed", failed)
+        none_live = column(4, "_none_live", none_live)
+        applies = column(4, "_applies", applies)
+        in_part = column(4, "_in_part", in_part)
+        # Does the record give any of the decision's facts (else no decision, as in Python)?
+        given = column(4, "_decided", self._given(self.decision_facts))
+        self.ctes += stages
         is_open = b_and(b_not(excluded), b_not(failed), b_not(none_live), b_not(applies))
         open_needs = union(
             *(guard(open_[g.name], needs(g)) for g in gates),
-            *(guard(b_and(open_[e.name], exclusion_matters(e)), needs(e)) for e in exclusions),
-            *(
-                guard(
-                    b_and(possible[s.name], open_[s.name], situation_matters(s)), needs(s)
-                )
-                for s in situations
-            ),
+            *(guard(matters_exclusion[e.name], needs(e)) for e in exclusions),
+            *(guard(matters_situation[s.name], needs(s)) for s in situations),
         )
-        given = self._given(self.decision_facts)
         mask = _Cte("_decision_needs")
         mask.columns.append("-- the facts still needed: those of the open rules that matter")
         self._mask_columns(mask, "_dneeds", guard(b_and(given, is_open), open_needs))
@@ -1268,10 +1330,12 @@ class PolicySql:
     # ------------------------------------------------------------ the statement
 
     def sql(self) -> str:
+        if self.limits:
+            self._due_tables()
         self._defines()
         self._conditions()
-        for i, limit in enumerate(self.limits):
-            self._limit(i, limit)
+        if self.limits:
+            self._limits_cte()
         self._checks_cte()
         if self.decision_facts:
             self._decision()
@@ -1288,20 +1352,24 @@ class PolicySql:
             "WITH",
         ]
         previous = "policyc_cases"
+        # A stage with nothing to compute (no checks, no decision flags) is left out.
+        self.ctes = [c for c in self.ctes if any(not x.startswith("--") for x in c.columns)]
         for index, cte in enumerate(self.ctes):
             out.append(f"{cte.name} AS (")
             out.append(f"{INDENT}SELECT")
-            out.append(f"{INDENT * 2}p.*,")
+            if cte.source is None:
+                out.append(f"{INDENT * 2}p.*,")
             values = [c for c in cte.columns]
             last_value = max(i for i, c in enumerate(values) if not c.startswith("--"))
             for i, column in enumerate(values):
                 comma = "" if column.startswith("--") or i == last_value else ","
                 out.append(f"{INDENT * 2}{column}{comma}")
-            out.append(f"{INDENT}FROM {previous} p")
+            out.append(f"{INDENT}FROM {cte.source or f'{previous} p'}")
             for join in cte.joins:
                 out.append(f"{INDENT}{join}")
             out.append(")," if index < len(self.ctes) - 1 else ")")
-            previous = cte.name
+            if cte.source is None:
+                previous = cte.name
         columns = ["id", f"{_case(errors, 'CAST(NULL AS STRING)')} AS error"]
         for check in self.check_list():
             columns += [f"{check.column}__{x}" for x in ("status", "needs", "unpublished")]
