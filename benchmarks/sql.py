@@ -69,7 +69,9 @@ def random_cases(policy: PolicyInfo, count: int) -> str:
                     f"CASE WHEN {given} THEN CAST({day} AS TIMESTAMP) + "
                     f"to_minutes(CAST(floor(random() * 2880) AS BIGINT)) END AS {name}"
                 )
-                columns.append(f"CASE WHEN {name} IS NOT NULL THEN random() < 0.5 END AS {name}__timed")
+                columns.append(
+                    f"CASE WHEN {name} IS NOT NULL THEN random() < 0.5 END AS {name}__timed"
+                )
             case "duration":
                 columns.append(
                     f"CASE WHEN {given} THEN CAST(floor(random() * 36) AS BIGINT) END "
@@ -90,10 +92,7 @@ def random_cases(policy: PolicyInfo, count: int) -> str:
     # an earlier alias: the __timed and __unit columns are computed in an outer query.
     inner = [c for c in columns if "__timed" not in c and "__unit" not in c]
     outer = ["*"] + [c for c in columns if "__timed" in c or "__unit" in c]
-    return (
-        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
-        f"FROM range({count}) t(i))"
-    )
+    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM range({count}) t(i))"
 
 
 def in_memory(policy: PolicyInfo, sql_dir: Path, count: int, repeat: int) -> None:
@@ -159,9 +158,7 @@ print(json.dumps({"wall": wall, "code": code, "summary": text.splitlines()[0]}))
 """
 
 
-def parquet(
-    policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tmp: Path
-) -> None:
+def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tmp: Path) -> None:
     cases, out = tmp / "cases.parquet", tmp / "results.parquet"
     con = duckdb.connect()
     con.execute(f"SELECT setseed({SEED})")
@@ -183,7 +180,9 @@ def parquet(
     )
     made = time.perf_counter() - start
     size = cases.stat().st_size
-    print(f"Parquet file: {count:,} {policy.id} records, {size / 1e6:,.0f} MB (made in {made:.0f} s)")
+    print(
+        f"Parquet file: {count:,} {policy.id} records, {size / 1e6:,.0f} MB (made in {made:.0f} s)"
+    )
     args = {
         "root": str(ROOT), "policy": policy.id, "cases": str(cases), "out": str(out),
         "sql": str(sql_dir), "memory_limit": memory_limit,
