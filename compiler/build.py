@@ -46,9 +46,7 @@ class OutputRefused(PolicycError):
 TARGETS: Final = {"all": ("validators", "sql"), "python": ("validators",), "sql": ("sql",)}
 
 
-def outputs(
-    program: ir.Program, progress: Progress, target: str = "all"
-) -> dict[str, bytes]:
+def outputs(program: ir.Program, progress: Progress, target: str = "all") -> dict[str, bytes]:
     """Every output file of a target, by path relative to the build directory."""
     files: dict[str, bytes] = {}
     entries = TARGETS[target]

@@ -202,7 +202,7 @@ def _random_records(
 def test_duckdb_agrees_with_python(program: ir.Program, connection: Any, policy_id: str) -> None:
     """Every policy's SQL on DuckDB: the policy's own test records, an empty record and
     random ones give Python's statuses, needs, outcome, missing facts and deciding rules."""
-    records = _policy_test_records(program, policy_id) + [{}]
+    records = [*_policy_test_records(program, policy_id), {}]
     records += list(_random_records(program, policy_id, 150, seed=13))
     assert_agree(connection, program, policy_id, records)
 
@@ -235,7 +235,10 @@ def test_time_limits_at_the_edges(program: ir.Program, connection: Any) -> None:
                 }
             )
     records.append(
-        {"taierzhuang_application_date": date(2024, 3, 1), "taierzhuang_approval_date": date(2024, 2, 1)}
+        {
+            "taierzhuang_application_date": date(2024, 3, 1),
+            "taierzhuang_approval_date": date(2024, 2, 1),
+        }
     )
     assert_agree(connection, program, "taierzhuang", records)
     ningbo = [
@@ -257,7 +260,7 @@ def test_a_date_outside_the_calendar_is_an_error_row(program: ir.Program, connec
         "weihai_notified_date": date(2060, 1, 6),
     }
     assert python_result(program, "weihai", record) == "calendar_not_covered"
-    writer, (row,) = run_sql(connection, program, "weihai", [record])
+    _, (row,) = run_sql(connection, program, "weihai", [record])
     assert row["error"] == "calendar_not_covered"
     assert row["notification__status"] == "error"
 
@@ -402,11 +405,19 @@ def test_manifest(program: ir.Program) -> None:
     manifest = PolicySql(program, program.policies["taierzhuang"]).manifest()
     checks = manifest["checks"]
     assert isinstance(checks, list)
-    expected = [x.rule for x in check_record(info(program, program.policies["taierzhuang"]), {}, load_calendar())]
+    expected = [
+        x.rule
+        for x in check_record(info(program, program.policies["taierzhuang"]), {}, load_calendar())
+    ]
     assert [c["rule"] for c in checks] == expected
     columns = manifest["columns"]
     assert isinstance(columns, list)
-    assert columns[:2] == ["id", "error"] and columns[-4:] == ["outcome", "missing", "judgments", "decided_by"]
+    assert columns[:2] == ["id", "error"] and columns[-4:] == [
+        "outcome",
+        "missing",
+        "judgments",
+        "decided_by",
+    ]
 
 
 def test_build_is_deterministic_and_keeps_the_other_target(tmp_path: Path) -> None:

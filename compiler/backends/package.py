@@ -46,8 +46,8 @@ def package_files(program: ir.Program) -> dict[str, bytes]:
     for data in sorted((RUNTIME / "data").glob("*.json")):
         files[f"{PACKAGE}/runtime/data/{data.name}"] = data.read_bytes()
     # The SQL of every policy (docs/sql.md), for the DuckDB engine: no compiler needed.
-    for name, data in sql_files(program).items():
-        files[f"{PACKAGE}/sql/{name}"] = data
+    for name, text in sql_files(program).items():
+        files[f"{PACKAGE}/sql/{name}"] = text
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(path.encode() + b"\0" + files[path])

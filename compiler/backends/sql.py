@@ -33,9 +33,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Final, assert_never
 
 from compiler import ir
@@ -56,12 +56,12 @@ NUMBER: Final = "DECIMAL(38, 10)"
 _ID: Final = re.compile(r"[a-z][a-z0-9_]*")
 # Words DuckDB or Spark reserve, which a fact named so would break as a bare column name.
 _RESERVED: Final = frozenset(
-    """all and any array as asc between both by case cast check collate column constraint
-    create cross current_date current_time current_timestamp current_user default desc
-    distinct do else end except false fetch for foreign from full grant group having in inner
-    intersect interval into is join lateral leading left like limit natural not null offset on
-    only or order outer overlaps primary references right select session_user some table then
-    to trailing true union unique user using when where window with""".split()
+    """all and any array as asc between both by case cast check collate column constraint create
+    cross current_date current_time current_timestamp current_user default desc distinct do
+    else end except false fetch for foreign from full grant group having in inner intersect
+    interval into is join lateral leading left like limit natural not null offset on only or
+    order outer overlaps primary references right select session_user some table then to
+    trailing true union unique user using when where window with""".split()  # noqa: SIM905
 )
 _FAMILY: Final = {"months": ("m", 1), "years": ("m", 12), "days": ("h", 24), "hours": ("h", 1)}
 
@@ -186,7 +186,9 @@ def union(*masks: Mapping[int, str]) -> dict[int, str]:
         for word, text in mask.items():
             if text != "0":
                 out.setdefault(word, []).append(text)
-    return {w: parts[0] if len(parts) == 1 else f"({' | '.join(parts)})" for w, parts in out.items()}
+    return {
+        w: parts[0] if len(parts) == 1 else f"({' | '.join(parts)})" for w, parts in out.items()
+    }
 
 
 def guard(condition: str, mask: Mapping[int, str]) -> dict[int, str]:
@@ -303,7 +305,10 @@ class ExprSql:
             case n.InSet():
                 operand = self.expr(expr.operand)
                 members = ", ".join(sql_string(m) for m in expr.members)
-                value = f"CASE WHEN {operand.sql} IS NULL THEN NULL ELSE {operand.sql} IN ({members}) END"
+                value = (
+                    f"CASE WHEN {operand.sql} IS NULL THEN NULL "
+                    f"ELSE {operand.sql} IN ({members}) END"
+                )
                 return V(value, operand.needs)
             case n.Compare():
                 return self.compare(expr)
@@ -357,9 +362,7 @@ class ExprSql:
             f"CASE WHEN {unknown} THEN NULL WHEN {same} THEN {left.sql} {op} {right.sql} "
             f"WHEN {family} THEN {left_key} {op} {right_key} ELSE NULL END"
         )
-        self.errors.append(
-            f"NOT ({unknown}) AND NOT ({same}) AND NOT COALESCE({family}, FALSE)"
-        )
+        self.errors.append(f"NOT ({unknown}) AND NOT ({same}) AND NOT COALESCE({family}, FALSE)")
         return V(value, needs)
 
     @staticmethod
@@ -424,9 +427,13 @@ class ExprSql:
             self.expr(expr.otherwise),
         )
         # An unknown condition still gives a value when both branches agree (logic.py).
-        agree = f"{then.sql} IS NOT NULL AND {otherwise.sql} IS NOT NULL AND {then.sql} = {otherwise.sql}"
+        agree = (
+            f"{then.sql} IS NOT NULL AND {otherwise.sql} IS NOT NULL "
+            f"AND {then.sql} = {otherwise.sql}"
+        )
         value = (
-            f"CASE WHEN {condition.sql} IS NULL THEN CASE WHEN {agree} THEN {then.sql} ELSE NULL END "
+            f"CASE WHEN {condition.sql} IS NULL THEN "
+            f"CASE WHEN {agree} THEN {then.sql} ELSE NULL END "
             f"WHEN {condition.sql} THEN {then.sql} ELSE {otherwise.sql} END"
         )
         all_needs = union(condition.needs, then.needs, otherwise.needs)
@@ -638,7 +645,9 @@ class PolicySql:
     def _conditions(self) -> None:
         cte = _Cte("_conditions")
         for rule in self.policy.rules:
-            wanted = rule.kind in (*DECISION_KINDS, Kind.LIABILITY) or rule.name in self.rule_columns
+            wanted = (
+                rule.kind in (*DECISION_KINDS, Kind.LIABILITY) or rule.name in self.rule_columns
+            )
             if not wanted or not rule.conditions:
                 continue
             cte.columns.append(f"-- {rule.kind} {rule.name} {_comment(rule.clause.citation)}")
@@ -730,10 +739,8 @@ class PolicySql:
         extended = f"_lext_{key} IS TRUE" if limit.extend is not None else "FALSE"
 
         def pick(part: int) -> str:
-            base = results[0][part]
-            if len(results) == 1:
-                return base
-            return _case([(extended, results[1][part])], base)
+            base, other = (str(r[part]) for r in (results[0], results[-1]))
+            return base if len(results) == 1 else _case([(extended, other)], base)
 
         cte.columns.append(f"{pick(0)} AS _{key}_error")
         cte.columns.append(f"{pick(1)} AS _{key}_verdict")
@@ -814,7 +821,8 @@ class PolicySql:
                 e = cte.join(
                     "_days",
                     "_p",
-                    f"{{a}}.workday AND {{a}}.workday_index = {b}.workday_index + {amount} - {counted}",
+                    f"{{a}}.workday AND {{a}}.workday_index = "
+                    f"{b}.workday_index + {amount} - {counted}",
                 )
                 # The period counts only when it lies after the start day, at least in part;
                 # the count resumes after it when it had not ended before it.
@@ -829,7 +837,10 @@ class PolicySql:
                     error,
                 )
                 fallback = _case(
-                    [(after, touched), (applies, f"({s}.provisional AND {latest} > {before_first})")],
+                    [
+                        (after, touched),
+                        (applies, f"({s}.provisional AND {latest} > {before_first})"),
+                    ],
                     "FALSE",
                 )
                 # Where the SQL does not have Python's bounds (docs/sql.md), a day on or before
@@ -840,7 +851,9 @@ class PolicySql:
                 latest = _case([(after, f"{e}.day")], latest)
         else:
             months = amount * 12 if unit == "years" else amount
-            interval = f"INTERVAL '{amount}' DAY" if unit == "days" else f"INTERVAL '{months}' MONTH"
+            interval = (
+                f"INTERVAL '{amount}' DAY" if unit == "days" else f"INTERVAL '{months}' MONTH"
+            )
             counted_day = f"CAST({start_day} + {interval} AS DATE)"
             if not rolls:
                 return "FALSE", self._verdict(end_day, counted_day, counted_day), "TRUE", "''", {}
@@ -993,7 +1006,6 @@ class PolicySql:
         candidates = {*limit.reads, *limit.dates}
         self._emit_check(stages, key, branches, "'fail'", candidates)
 
-
     # ------------------------------------------------------------ the decision
 
     def _decision(self) -> None:
@@ -1050,7 +1062,9 @@ class PolicySql:
             e.name: column(
                 2,
                 f"_open_{e.name}",
-                b_and(open_[e.name], b_or(*(possible[s.name] for s in situations if defeats(e, s)))),
+                b_and(
+                    open_[e.name], b_or(*(possible[s.name] for s in situations if defeats(e, s)))
+                ),
             )
             for e in exclusions
         }
@@ -1100,7 +1114,9 @@ class PolicySql:
             )
 
         def situation_matters(o: ir.Rule) -> str:
-            return b_and(*(b_or(b_not(held[h.name]), falls_sparing(h, o, None)) for h in situations))
+            return b_and(
+                *(b_or(b_not(held[h.name]), falls_sparing(h, o, None)) for h in situations)
+            )
 
         def exclusion_matters(e: ir.Rule) -> str:
             return b_or(
@@ -1221,7 +1237,9 @@ class PolicySql:
             self._decision()
         errors = [
             (
-                b_or(*(f"{self.limit_columns[i]}__status = 'error'" for i in range(len(self.limits)))),
+                b_or(
+                    *(f"{self.limit_columns[i]}__status = 'error'" for i in range(len(self.limits)))
+                ),
                 "'calendar_not_covered'",
             ),
             (b_or(*(f"({e})" for e in self.exprs.errors)), "'fact_error'"),
@@ -1350,7 +1368,8 @@ as `<id>.json` lists them, NULL when not given) and `policyc_calendar` (`calenda
 
 ```sql
 CREATE TABLE policyc_calendar AS SELECT * FROM read_csv('calendar.csv', header = true);
-CREATE TABLE policyc_cases AS SELECT * FROM read_json_auto('cases.jsonl');  -- typed as <id>.json says
+-- policyc_cases: one column per fact, typed as <id>.json says
+CREATE TABLE policyc_cases AS SELECT * FROM read_json_auto('cases.jsonl');
 .read taierzhuang.sql
 ```
 
@@ -1360,7 +1379,8 @@ for JSONL, CSV and Parquet files.
 ## Spark
 
 ```python
-spark.read.csv("calendar.csv", header=True, inferSchema=True).createOrReplaceTempView("policyc_calendar")
+calendar = spark.read.csv("calendar.csv", header=True, inferSchema=True)
+calendar.createOrReplaceTempView("policyc_calendar")
 spark.read.parquet("cases.parquet").createOrReplaceTempView("policyc_cases")
 spark.sql(open("taierzhuang.sql").read().rstrip().rstrip(";")).show()
 ```
