@@ -219,3 +219,39 @@ def test_without_duckdb_exit_2_saying_what_to_install(
     # The Python engine never needs it.
     code, _, _ = _run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
     assert code == 1
+
+
+def test_calendar_years_as_the_python_path(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 2031: only the statutory holidays are bundled; a made-up schedule (weekends off only)
+    # settles it.  The table is rebuilt from the runtime's calendar with that year.
+    record = {
+        "taierzhuang_application_date": "2031-01-06",
+        "taierzhuang_approval_date": "2031-01-22",
+    }
+    cases = str(_jsonl(tmp_path / "late.jsonl", [record, {**record, "objection_raised": False}]))
+    calendar = tmp_path / "cn_2031.json"
+    calendar.write_text(
+        json.dumps(
+            {
+                "covered_years": [2031, 2031],
+                "source": "test: weekends only",
+                "years": {"2031": {"days_off": [], "extra_workdays": []}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    for extra in ([], ["--calendar", str(calendar)]):
+        argv = ["validate", "--policy", "taierzhuang", cases, *extra]
+        code, text, err = _run(policies, capsys, *argv[:1], "--engine", "duckdb", *argv[1:])
+        py_code, python, _ = _run(policies, capsys, *argv)
+        assert (code, err) == (py_code, "")
+        assert text.splitlines()[-3:] == python.splitlines()[-3:], extra
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    code, _, err = _run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", cases,
+        "--calendar", str(bad),
+    )  # fmt: skip
+    assert code == 2 and err

@@ -28,6 +28,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -757,15 +758,47 @@ def manifest_checks(path: Path) -> list[Check]:
 
 
 def load_calendar_table(con: Any, where: Path, files: Sequence[str] | None) -> None:
-    calendar = where / "calendar.csv"
-    if not calendar.is_file():
-        raise EngineError(f"no calendar table {calendar}")
-    con.execute(
-        f"CREATE OR REPLACE TABLE policyc_calendar AS SELECT * FROM read_csv("
-        f"{_q(str(calendar))}, header = true)"
-    )
-    if files:
-        raise EngineError("--calendar with --engine duckdb: not yet supported")
+    """`policyc_calendar`: the package's calendar.csv, or, with `--calendar FILE` years, the
+    same table built from the runtime's calendar with them (runtime/sqlcalendar.py, the
+    build's own function), for the same counts of working days."""
+    bundled = where / "calendar.csv"
+    if not bundled.is_file():
+        raise EngineError(f"no calendar table {bundled}")
+    with bundled.open(encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+    source = bundled
+    with tempfile.TemporaryDirectory(prefix="policyc-calendar-") as tmp:
+        if files:
+            from .sqlcalendar import calendar_table
+            from .timelimits import CalendarDataError, load_calendar
+
+            try:
+                calendar = load_calendar([Path(f) for f in files])
+            except (CalendarDataError, OSError) as error:
+                raise EngineError(str(error)) from None
+            counts = [int(c[1:].removesuffix("_earliest")) for c in header if _W.fullmatch(c)]
+            source = Path(tmp) / "calendar.csv"
+            source.write_text(calendar_table(counts, calendar), encoding="utf-8")
+        types = {name: _calendar_type(name) for name in header}
+        columns = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in types.items()) + "}"
+        con.execute(
+            f"CREATE OR REPLACE TABLE policyc_calendar AS SELECT * FROM read_csv("
+            f"{_q(str(source))}, header = true, auto_detect = false, columns = {columns})"
+        )
+
+
+_W: Final = re.compile(r"w[0-9]+_earliest")
+
+
+def _calendar_type(column: str) -> str:
+    """The SQL type of a calendar.csv column (docs/sql.md, "Calendar")."""
+    if column == "day" or column.endswith(("_earliest", "_latest")):
+        return "DATE"
+    if column == "workday":
+        return "BOOLEAN"
+    if column.endswith("_index"):
+        return "BIGINT"
+    return "VARCHAR"
 
 
 def results(con: Any, cases: Cases, sql: str, checks: Sequence[Check]) -> None:
