@@ -38,11 +38,11 @@ from typing import Any, Final
 from . import jsontext
 from .checks import EXERCISED, FINDINGS
 from .errors import PolicycError
-from .kinds import CHECKED_KINDS, DECISION_KINDS
+from .kinds import CHECKED_KINDS
 from .policy import PolicyInfo
 from .records import ID_FIELD, RecordError, typed
 from .report import visible
-from .timelimits import CalendarNotCovered, WorkdayCalendar
+from .timelimits import CalendarNotCovered
 from .values import FactError, FactSpec, cut
 
 SQL_DIR: Final = Path(__file__).resolve().parent.parent / "sql"
@@ -448,16 +448,16 @@ class Cases:
             for h in header
             if h in self.specs
         }
+        # A column the policy does not know is an unknown field where a record fills it.
         unknown = [
-            f"{_ident(h)} IS NOT NULL" for h in header if h not in self.specs | {ID_FIELD: 0}
+            f"{_ident(h)} IS NOT NULL" for h in header if h != ID_FIELD and h not in self.specs
         ]
-        id_raw = raw_id = None
+        id_raw = None
         if ID_FIELD in header:
-            raw_id = (
+            id_raw = (
                 f"CASE WHEN {_ident(ID_FIELD)} IS NOT NULL THEN 'VARCHAR' END",
                 _ident(ID_FIELD),
             )
-            id_raw = raw_id
         return self._select(source, table, number, raw, id_raw, " OR ".join(unknown) or "FALSE")
 
     def _stage_parquet(self, source: Source) -> str:
@@ -660,15 +660,6 @@ def _csv_layout(path: Path) -> tuple[list[str], list[int] | None]:
     return header, lines
 
 
-# ---------------------------------------------------------------- the calendar
-
-
-def calendar_rows(calendar: WorkdayCalendar) -> Iterator[tuple[str, ...]]:
-    """Rows of the `policyc_calendar` table from a working-day calendar (placeholder until
-    the generator's own function is merged: see compiler/backends/sql.py)."""
-    raise NotImplementedError
-
-
 # ---------------------------------------------------------------- running and reporting
 
 
@@ -732,6 +723,8 @@ def _run(
     cases.first_bad()
     load_calendar_table(con, where, calendar_files)
     checks = manifest_checks(where / f"{policy.id}.json")
+    if [c.rule for c in checks] != [c.rule for c in checks_of(policy)]:
+        raise EngineError(f"the SQL in {where} is not this package's {policy.id} (rebuild it)")
     results(con, cases, sql_path.read_text(encoding="utf-8"), checks)
     _refused(con, cases, policy, calendar_files)
     lines: list[str] = []
@@ -944,7 +937,3 @@ def write_out(con: Any, checks: Sequence[Check], out: str, fmt: str) -> None:
         )
     except Exception as error:
         raise EngineError(f"--out {out}: cannot write: {str(error).splitlines()[0]}") from None
-
-
-def decision_facts(policy: PolicyInfo) -> set[str]:
-    return {name for rule in policy.rules if rule.kind in DECISION_KINDS for name in rule.reads}
