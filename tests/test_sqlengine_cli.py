@@ -255,3 +255,17 @@ def test_calendar_years_as_the_python_path(
         "--calendar", str(bad),
     )  # fmt: skip
     assert code == 2 and err
+
+
+@pytest.mark.slow
+def test_benchmark_sql_runs() -> None:
+    """benchmarks/sql.py still runs (tiny sizes; slow: it plans the SQL and starts a child)."""
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "benchmarks/sql.py", "--records", "2000", "--bulk", "2000",
+         "--repeat", "1"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "records/s" in result.stdout and "peak RSS" in result.stdout
