@@ -563,3 +563,17 @@ def test_every_expression_form_agrees_with_the_interpreter(
             else:
                 assert (value, needs) == (expected, ""), (j, record)
         assert bool(row[-1]) == refused, record
+
+
+def test_a_project_the_sql_target_cannot_compile(tmp_path: Path) -> None:
+    """A fact named as an SQL keyword cannot be a bare column on both engines: `--target sql`
+    says so (exit 2), `--target python` still builds the validators."""
+    root = _hostile_project(tmp_path / "p")
+    policy = root / "policies" / "hostile.policy"
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace("hostile_kind", "order"), encoding="utf-8"
+    )
+    out = tmp_path / "build"
+    assert main(["--root", str(root), "build", "--out", str(out), "--target", "sql"]) == 2
+    assert main(["--root", str(root), "build", "--out", str(out), "--target", "python"]) == 0
+    assert not (out / "validators" / "policyc_validators" / "sql").exists()
