@@ -461,6 +461,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from compiler.backends.sql import SqlUnsupported
     from compiler.build import OutputRefused, build
 
     program = _load_program(args)
@@ -474,6 +475,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         count = build(program, target, progress, args.target)
     except OutputRefused as error:
         raise UsageError(f"build refused: {error}") from None
+    except SqlUnsupported as error:
+        raise UsageError(f"the SQL target: {error} (--target python builds the rest)") from None
     except OSError as error:
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
     if args.json:

@@ -21,7 +21,7 @@ from pathlib import Path
 from compiler import ir
 from compiler.backends.pycode import Call, layout
 from compiler.backends.python import module_source
-from compiler.backends.sql import sql_files
+from compiler.backends.sql import SqlUnsupported, sql_files
 from compiler.backends.wheel import build_wheel, wheel_name
 from compiler.runtime.records import record_schema
 from compiler.runtime.timelimits import load_calendar
@@ -45,9 +45,14 @@ def package_files(program: ir.Program) -> dict[str, bytes]:
         files[f"{PACKAGE}/runtime/{source.name}"] = source.read_bytes()
     for data in sorted((RUNTIME / "data").glob("*.json")):
         files[f"{PACKAGE}/runtime/data/{data.name}"] = data.read_bytes()
-    # The SQL of every policy (docs/sql.md), for the DuckDB engine: no compiler needed.
-    for name, text in sql_files(program).items():
-        files[f"{PACKAGE}/sql/{name}"] = text
+    # The SQL of every policy (docs/sql.md), for the DuckDB engine: no compiler needed.  A
+    # project the SQL target cannot compile still gets its Python validators (`policyc build
+    # --target sql` says why).
+    try:
+        for name, text in sql_files(program).items():
+            files[f"{PACKAGE}/sql/{name}"] = text
+    except SqlUnsupported:
+        pass
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(path.encode() + b"\0" + files[path])
