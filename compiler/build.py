@@ -24,6 +24,7 @@ from typing import Final
 
 from compiler import ir
 from compiler.backends.package import package_files
+from compiler.backends.sql import sql_files
 from compiler.errors import PolicycError
 
 try:  # POSIX; elsewhere concurrent builds into one folder are not serialised
@@ -41,12 +42,36 @@ class OutputRefused(PolicycError):
     """The build directory holds something the build did not write; nothing was changed."""
 
 
-def outputs(program: ir.Program, progress: Progress) -> dict[str, bytes]:
-    """Every output file, by path relative to the build directory (the marker included)."""
+# `policyc build --target`: which top-level entries of the build directory each target writes.
+TARGETS: Final = {"all": ("validators", "sql"), "python": ("validators",), "sql": ("sql",)}
+
+
+def outputs(program: ir.Program, progress: Progress, target: str = "all") -> dict[str, bytes]:
+    """Every output file of a target, by path relative to the build directory."""
     files: dict[str, bytes] = {}
-    progress(f"validators: {len(program.policies)} policies")
-    for path, data in package_files(program).items():
-        files[f"validators/{path}"] = data
+    entries = TARGETS[target]
+    if "validators" in entries:
+        progress(f"validators: {len(program.policies)} policies")
+        for path, data in package_files(program).items():
+            files[f"validators/{path}"] = data
+    if "sql" in entries:
+        progress(f"sql: {len(program.policies)} policies")
+        for path, data in sql_files(program).items():
+            files[f"sql/{path}"] = data
+    return files
+
+
+def kept(directory: Path, target: str) -> dict[str, bytes]:
+    """The files of the other targets' entries in a build directory the build owns: a build of
+    one target (`--target sql`) keeps them, so that it never deletes the other's output."""
+    written = _written_entries(Path(os.path.abspath(directory)))
+    files: dict[str, bytes] = {}
+    for entry in sorted((written or set()) & set(TARGETS["all"]) - set(TARGETS[target])):
+        root = directory / entry
+        if root.is_dir() and not root.is_symlink():
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    files[path.relative_to(directory).as_posix()] = path.read_bytes()
     return files
 
 
@@ -195,8 +220,11 @@ def _replace(path: Path, content: bytes) -> None:
         raise
 
 
-def build(program: ir.Program, target: Path, progress: Progress) -> int:
-    return write_tree(target, outputs(program, progress))
+def build(program: ir.Program, target: Path, progress: Progress, what: str = "all") -> int:
+    files = outputs(program, progress, what)
+    if what != "all" and target.is_dir():
+        files = {**kept(target, what), **files}
+    return write_tree(target, dict(sorted(files.items())))
 
 
 def check_target(target: Path) -> None:

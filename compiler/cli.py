@@ -477,6 +477,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from compiler.backends.sql import SqlUnsupported
     from compiler.build import OutputRefused, build, check_target
 
     root = _root(args)
@@ -493,9 +494,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         sys.stderr.write(f"policyc build: {message}\n")
 
     try:
-        count = build(program, target, progress)
+        count = build(program, target, progress, args.target)
     except OutputRefused as error:
         raise UsageError(f"build refused: {error}") from None
+    except SqlUnsupported as error:
+        raise UsageError(f"the SQL target: {error} (--target python builds the rest)") from None
     except OSError as error:
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
     if args.json:
@@ -925,6 +928,13 @@ def build_parser() -> argparse.ArgumentParser:
         "build", help="write the generated validator package (the site: policyc site)"
     )
     p.add_argument("--out", metavar="DIR", help="the build directory (default: build/)")
+    p.add_argument(
+        "--target",
+        choices=("all", "python", "sql"),
+        default="all",
+        help="what to write: the Python validators (validators/), the SQL (sql/), or both "
+        "(default); one target keeps the other's output",
+    )
     p.add_argument("--json", action="store_true")
     _cache_option(p)
     p.set_defaults(run=cmd_build, verb="build")

@@ -104,7 +104,12 @@ def test_generated_code_imports_only_the_standard_library(package_dir: Path) -> 
         for line in path.read_text(encoding="utf-8").splitlines():
             words = line.split()
             if words[:1] == ["import"] or (words[:1] == ["from"] and not words[1].startswith(".")):
-                assert words[1].split(".")[0] in allowed, f"{path.name}: {line}"
+                module = words[1].split(".")[0]
+                # The one optional extra: DuckDB, imported inside the engine's function only
+                # when `--engine duckdb` asks for it (runtime/sqlengine.py).
+                if (path.name, module) == ("sqlengine.py", "duckdb") and line.startswith(" "):
+                    continue
+                assert module in allowed, f"{path.name}: {line}"
 
 
 def test_policy_text_cannot_inject_code(tmp_path: Path) -> None:

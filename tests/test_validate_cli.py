@@ -475,7 +475,9 @@ def test_build_writes_the_validators_reproducibly(
     summary = json.loads(out)
     first = tree(out_dir)
     assert summary == {"output": str(out_dir), "files": len(first)}
-    assert all(path.startswith("validators/") for path in first if path != MARKER)
+    # The default target writes both the validators and the SQL (docs/sql.md).
+    assert all(path.startswith(("validators/", "sql/")) for path in first if path != MARKER)
+    assert "sql/taierzhuang.sql" in first
     assert MARKER in first  # what the build owns
     for part in (
         "validators/pyproject.toml",

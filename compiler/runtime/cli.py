@@ -205,6 +205,20 @@ class Progress:
         self.shown = True
 
 
+def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace) -> tuple[str, int]:
+    """`validate --engine duckdb`: runtime/sqlengine.py, which imports DuckDB itself."""
+    if args.engine != "duckdb":
+        raise InputError("--out needs --engine duckdb")
+    if args.format != "text":
+        raise InputError("--engine duckdb writes the text report; --out FILE for the table")
+    from .sqlengine import EngineError, run_duckdb
+
+    try:
+        return run_duckdb(policy, args.cases, args.calendar, args.out)
+    except EngineError as error:
+        raise InputError(str(error)) from None
+
+
 def normalize_clause(text: str) -> str:
     """Citations compare without spaces, with full-width brackets and without 、."""
     table = str.maketrans({"(": "（", ")": "）", "、": None, " ": None, "\u3000": None})
@@ -378,6 +392,19 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
     p.add_argument("cases", nargs="+", metavar="CASES")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
+    p.add_argument(
+        "--engine",
+        choices=("python", "duckdb"),
+        default="python",
+        help="duckdb: the policy's SQL in DuckDB, also for Parquet (pip install "
+        "policyc-validators[duckdb]); its text report names each finding without its message",
+    )
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="--engine duckdb: write the per-record results (.parquet, .csv or .jsonl); "
+        "stdout then carries the summary alone",
+    )
 
     p = verbs.add_parser("decide", help="the relief decision for a JSON object of facts")
     p.add_argument("--policy", required=True, help=f"one of: {ids}")
@@ -405,6 +432,10 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
     args = build_parser(prog, policies).parse_args(argv)
     try:
         policy = choose(policies, args.policy)
+        if args.verb == "validate" and (args.engine == "duckdb" or args.out is not None):
+            text, code = _run_duckdb(policy, args)
+            sys.stdout.write(text)
+            return code
         if args.verb == "validate":
             calendar = calendar_from(args.calendar)
             progress = Progress.on_terminal(sys.stderr, prog)

@@ -1,0 +1,232 @@
+"""The SQL backend's bulk path: records decided per second by a policy's generated SQL in
+DuckDB on one core over an in-memory table, and 10 million records checked from a Parquet file
+by `validate --engine duckdb` (runtime/sqlengine.py) end to end, with its peak memory.  Prints
+figures only.
+
+.venv/bin/python benchmarks/sql.py [--policy weihai] [--records 1000000] [--bulk 10000000]
+                                   [--repeat 3] [--memory-limit 1GB]
+
+Records are random values of each fact's type, made by DuckDB itself (`random()`, seeded):
+each fact given with probability 0.7; dates in 2020-2025.  What is timed:
+
+* table: `CREATE TABLE AS <policy SQL>` over `policyc_cases` (a DuckDB table already typed),
+  `SET threads = 1`; best of --repeat.  The query's planning (seconds: the SQL is long) is timed
+  apart with EXPLAIN and shown; records/s is given with and without it.
+* parquet: the Parquet file (written by DuckDB from the same generator, native column types)
+  through the engine as `--engine duckdb --out results.parquet` runs it (typing, bad-value
+  scan, the SQL, the results file), in a child process on every core, under --memory-limit;
+  wall time and the child's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from compiler.backends.sql import sql_files
+from compiler.interpret import info
+from compiler.lower import load_program
+from compiler.runtime.policy import PolicyInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 0.13
+
+
+def random_cases(policy: PolicyInfo, count: int) -> str:
+    """A SELECT of `count` random typed records with the columns of `policyc_cases`."""
+    given = "random() < 0.7"
+    columns = ["CAST(i AS VARCHAR) AS id"]
+    for spec in policy.facts.values():
+        name = spec.name
+        day = "DATE '2020-01-01' + CAST(floor(random() * 2190) AS INTEGER)"
+        match spec.type:
+            case "bool":
+                columns.append(f"CASE WHEN {given} THEN random() < 0.5 END AS {name}")
+            case "int":
+                columns.append(
+                    f"CASE WHEN {given} THEN CAST(floor(random() * 20) AS DECIMAL(38, 10)) "
+                    f"END AS {name}"
+                )
+            case "money" | "ratio":
+                scale = "100000" if spec.type == "money" else "1"
+                columns.append(
+                    f"CASE WHEN {given} THEN CAST(round(random() * {scale}, 2) AS "
+                    f"DECIMAL(38, 10)) END AS {name}"
+                )
+            case "date":
+                columns.append(f"CASE WHEN {given} THEN {day} END AS {name}")
+            case "datetime":
+                columns.append(
+                    f"CASE WHEN {given} THEN CAST({day} AS TIMESTAMP) + "
+                    f"to_minutes(CAST(floor(random() * 2880) AS BIGINT)) END AS {name}"
+                )
+                columns.append(
+                    f"CASE WHEN {name} IS NOT NULL THEN random() < 0.5 END AS {name}__timed"
+                )
+            case "duration":
+                columns.append(
+                    f"CASE WHEN {given} THEN CAST(floor(random() * 36) AS BIGINT) END "
+                    f"AS {name}__amount"
+                )
+                columns.append(
+                    f"CASE WHEN {name}__amount IS NOT NULL THEN 'months' END AS {name}__unit"
+                )
+            case "enum":
+                members = ", ".join("'" + m.replace("'", "''") + "'" for m in spec.members)
+                columns.append(
+                    f"CASE WHEN {given} THEN [{members}][1 + CAST(floor(random() * "
+                    f"{len(spec.members)}) AS INTEGER)] END AS {name}"
+                )
+            case _:
+                columns.append(f"CASE WHEN {given} THEN '是' END AS {name}")
+    # DuckDB evaluates the select list left to right per row, so a later column may not read
+    # an earlier alias: the __timed and __unit columns are computed in an outer query.
+    inner = [c for c in columns if "__timed" not in c and "__unit" not in c]
+    outer = ["*"] + [c for c in columns if "__timed" in c or "__unit" in c]
+    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM range({count}) t(i))"
+
+
+def in_memory(policy: PolicyInfo, sql_dir: Path, count: int, repeat: int) -> None:
+    con = duckdb.connect()
+    con.execute(f"SELECT setseed({SEED})")
+    con.execute("SET threads = 1")
+    con.execute(
+        f"CREATE TABLE policyc_calendar AS SELECT * FROM read_csv('{sql_dir / 'calendar.csv'}', "
+        "header = true)"
+    )
+    start = time.perf_counter()
+    con.execute(f"CREATE TABLE policyc_cases AS {random_cases(policy, count)}")
+    made = time.perf_counter() - start
+    body = (sql_dir / f"{policy.id}.sql").read_text(encoding="utf-8").strip().removesuffix(";")
+    start = time.perf_counter()
+    con.execute(f"EXPLAIN {body}")
+    planning = time.perf_counter() - start
+    best = float("inf")
+    for _ in range(repeat):
+        con.execute("DROP TABLE IF EXISTS results")
+        start = time.perf_counter()
+        con.execute(f"CREATE TABLE results AS {body}")
+        best = min(best, time.perf_counter() - start)
+    alone = float("inf")
+    for _ in range(repeat):
+        con.execute("DROP TABLE IF EXISTS outcomes")
+        start = time.perf_counter()
+        # The decision alone, as OpenFisca's figure is: DuckDB computes only what `outcome`
+        # reads (the checks, needs and explanations are pruned from the plan).
+        con.execute(f"CREATE TABLE outcomes AS SELECT id, outcome FROM ({body})")
+        alone = min(alone, time.perf_counter() - start)
+    tally = con.execute(
+        "SELECT outcome, count(*) FROM results GROUP BY ALL ORDER BY 2 DESC"
+    ).fetchall()
+    running = max(best - planning, 1e-9)
+    print(f"in-memory table, one thread: {count:,} {policy.id} records (made in {made:.1f} s)")
+    print(f"  SQL planned in {planning:.2f} s (once per run, whatever the size)")
+    print(
+        f"  best of {repeat}: {best:.2f} s = {count / best:,.0f} records/s; "
+        f"without planning {count / running:,.0f} records/s"
+    )
+    print(
+        f"  the decision alone (id, outcome): {alone:.2f} s = {count / alone:,.0f} records/s; "
+        f"without planning {count / max(alone - planning, 1e-9):,.0f} records/s"
+    )
+    print(f"  outcomes: {', '.join(f'{o} {n:,}' for o, n in tally)}")
+
+
+CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from compiler.interpret import info
+from compiler.lower import load_program
+from compiler.runtime.sqlengine import run_duckdb
+args = json.loads(sys.argv[1])
+model = load_program(Path(args["root"]))
+policy = info(model, model.policies[args["policy"]])
+start = time.perf_counter()
+text, code = run_duckdb(policy, [args["cases"]], None, args["out"], sql_dir=Path(args["sql"]),
+                        memory_limit=args["memory_limit"])
+wall = time.perf_counter() - start
+print(json.dumps({"wall": wall, "code": code, "summary": text.splitlines()[0]}))
+"""
+
+
+def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tmp: Path) -> None:
+    cases, out = tmp / "cases.parquet", tmp / "results.parquet"
+    con = duckdb.connect()
+    con.execute(f"SELECT setseed({SEED})")
+    start = time.perf_counter()
+    select = random_cases(policy, count)
+    # Parquet carries the facts in their own types; a date-time's __timed and a duration's
+    # two columns are the SQL's, not a record's: a date-time is a TIMESTAMP, a duration text.
+    drop = [f"{s.name}__timed" for s in policy.facts.values() if s.type == "datetime"]
+    durations = [s.name for s in policy.facts.values() if s.type == "duration"]
+    drop += [f"{n}__amount" for n in durations] + [f"{n}__unit" for n in durations]
+    remade = ", ".join(
+        f"CASE WHEN {n}__amount IS NOT NULL THEN {n}__amount || ' months' END AS {n}"
+        for n in durations
+    )
+    exclude = f" EXCLUDE ({', '.join(['id', *drop])})"
+    con.execute(
+        f"COPY (SELECT *{exclude}{', ' + remade if remade else ''} FROM ({select})) "
+        f"TO '{cases}' (FORMAT parquet)"
+    )
+    made = time.perf_counter() - start
+    size = cases.stat().st_size
+    print(
+        f"Parquet file: {count:,} {policy.id} records, {size / 1e6:,.0f} MB (made in {made:.0f} s)"
+    )
+    args = {
+        "root": str(ROOT), "policy": policy.id, "cases": str(cases), "out": str(out),
+        "sql": str(sql_dir), "memory_limit": memory_limit,
+    }  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(args)],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    if done.returncode != 0:
+        sys.exit(f"the engine failed: {done.stderr.strip()[-2000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    wall = figures["wall"]
+    print(
+        f"  validate --engine duckdb --out results.parquet, {os.cpu_count()} cores, "
+        f"memory_limit {memory_limit}: {wall:,.0f} s = {count / wall:,.0f} records/s; "
+        f"peak RSS {max(peak, before) / 1024:,.0f} MB; exit {figures['code']}"
+    )
+    print(f"  {figures['summary']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--policy", default="weihai")
+    parser.add_argument("--records", type=int, default=1_000_000, help="in-memory table")
+    parser.add_argument("--bulk", type=int, default=10_000_000, help="Parquet file; 0: skip")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory-limit", default="1GB")
+    args = parser.parse_args()
+    model = load_program(ROOT)
+    policy = info(model, model.policies[args.policy])
+    print(f"DuckDB {duckdb.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="policyc-sql-bench-") as name:
+        tmp = Path(name)
+        sql_dir = tmp / "sql"
+        sql_dir.mkdir()
+        for file, data in sql_files(model).items():
+            (sql_dir / file).write_bytes(data)
+        in_memory(policy, sql_dir, args.records, args.repeat)
+        if args.bulk:
+            parquet(policy, sql_dir, args.bulk, args.memory_limit, tmp)
+
+
+if __name__ == "__main__":
+    main()

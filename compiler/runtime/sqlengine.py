@@ -1,0 +1,939 @@
+"""`validate --engine duckdb`: case records checked and decided by the policy's generated SQL
+(`sql/<id>.sql`, docs/sql.md) in DuckDB, reading JSONL, JSON, CSV or Parquet directly.
+
+DuckDB is an optional extra (`pip install policyc-validators[duckdb]`), imported only here and
+only when the engine is asked for: the standard-library path never needs it.
+
+How a record gets in.  Every file becomes a staged relation of raw values: per fact, the JSON
+type of the value (`VARCHAR` for a CSV cell or a Parquet string, `BOOLEAN`, `BIGINT`, `DOUBLE`
+…, NULL when not given) and its text.  One typed view turns those into the columns the SQL
+reads (docs/sql.md, "Relations the SQL reads") with the same rules as the Python package
+(runtime/values.py): the same text patterns, the same stripping of CSV-like text, the same
+bounds on numbers; a value given but not typed is NULL in its column and marks the record bad.
+The first bad record (in file order) is then run through the Python reader (records.typed), so
+that the message is the Python package's, word for word: unknown field, bad value, repeated key.
+
+What the SQL cannot compute (a due date in a year outside the working-day calendar) comes out as
+a NULL status; the first such record is run through the Python checks for the message (exit 2).
+
+Ids: the SQL sees the record's position as its `id` (an opaque key, unique even when two
+records give the same `id` field); the report and `--out` name each record as the Python
+package does: the `id` field, else `file.jsonl:LINE`, `file.csv:LINE`, `file.json#N`,
+`file.parquet#N`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from . import jsontext
+from .checks import EXERCISED, FINDINGS
+from .errors import PolicycError
+from .kinds import CHECKED_KINDS
+from .policy import PolicyInfo
+from .records import ID_FIELD, RecordError, typed
+from .report import visible
+from .timelimits import CalendarNotCovered
+from .values import FactError, FactSpec, cut
+
+SQL_DIR: Final = Path(__file__).resolve().parent.parent / "sql"
+INSTALL: Final = "the duckdb engine needs DuckDB: pip install policyc-validators[duckdb]"
+OUT_FORMATS: Final = {".parquet": "parquet", ".csv": "csv", ".jsonl": "json"}
+_FILE_FORMATS: Final = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+# Positions: file index in the high bits, the record's place in its file in the low ones.
+_FILE_SHIFT: Final = 40
+# Python's str.strip() whitespace, for CSV cells and text given for numbers and yes/no.
+_WS: Final = (
+    r"[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\x{1680}\x{2000}-\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+)
+_NUMBER_TEXT: Final = {
+    "int": r"-?[0-9]+",
+    "money": r"-?[0-9]+(\.[0-9]+)?",
+    "ratio": r"-?[0-9]+(\.[0-9]+)?%?",
+}
+_JSON_NUMBERS: Final = "('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE')"
+_DATETIME: Final = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+)
+_DURATION: Final = r"^([0-9]{1,6}) (workdays|days|hours|months|years)$"
+_FETCH: Final = 10_000
+
+
+class EngineError(PolicycError):
+    """Bad input for the SQL engine: exit 2 with this message."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of `check_record`, in its order, and the result columns that carry it."""
+
+    rule: str
+    kind: str
+    clause: str
+    column: str  # the result's `<column>__status` and `<column>__needs`
+
+
+def checks_of(policy: PolicyInfo) -> list[Check]:
+    """The checks `check_record` makes, in its order (runtime/checks.py): time limits with a
+    start and an end, then requirements and liabilities with a condition."""
+    found = [
+        Check(limit.name, "time_limit", limit.clause, limit.name)
+        for limit in policy.limits
+        if limit.start is not None and limit.end is not None
+    ]
+    found += [
+        Check(rule.name, rule.kind, rule.clause, rule.name)
+        for rule in policy.rules
+        if rule.kind in CHECKED_KINDS and (rule.when is not None or rule.require is not None)
+    ]
+    return found
+
+
+def _duckdb() -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        raise EngineError(INSTALL) from None
+    return duckdb
+
+
+def _q(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------- typing the raw values
+
+
+def _strip(text: str) -> str:
+    return f"regexp_replace({text}, '^{_WS}+|{_WS}+$', '', 'g')"
+
+
+@dataclass(frozen=True)
+class Typing:
+    """How one fact's raw value (`jt`, `tx`: columns) becomes its typed column(s): `pre`, the
+    intermediate columns computed once per row (a stripped text, a regex's parts), and
+    `columns`, the typed columns over `jt`, `tx` and `pre`.  The first column is NULL exactly
+    when the value is not given or unusable."""
+
+    pre: list[tuple[str, str]]
+    columns: list[tuple[str, str]]
+
+
+def typing(spec: FactSpec, jt: str, tx: str) -> Typing:
+    """The typing of one fact (docs/sql.md, "Relations the SQL reads"), as runtime/values.py
+    types it: the same text patterns, stripping, bounds."""
+    name = spec.name
+    string = f"{jt} = 'VARCHAR'"
+    pre = _ident(f"{name}__pre")
+    match spec.type:
+        case "bool":
+            value = (
+                f"CASE WHEN {jt} = 'BOOLEAN' THEN {tx} = 'true' WHEN {string} THEN "
+                f"CASE {pre} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END END"
+            )
+            return Typing([(pre, f"lower({_strip(tx)})")], [(name, value)])
+        case "int" | "money" | "ratio":
+            pattern = _NUMBER_TEXT[spec.type]
+            text = (
+                f"CASE WHEN {jt} IN {_JSON_NUMBERS} THEN {tx} WHEN {string} THEN "
+                f"CASE WHEN regexp_full_match({_strip(tx)}, '{pattern}') THEN {_strip(tx)} "
+                f"END END"
+            )
+            digits = f"rtrim({pre}, '%')"
+            number = f"TRY_CAST({digits} AS DECIMAL(38, 10))"
+            approx = f"TRY_CAST({digits} AS DOUBLE)"
+            # runtime/values.py `_number`: |x| < 1e16; an int is whole.  A value with more
+            # decimals than DECIMAL(38, 10) holds (Python takes down to 1e-15) is refused,
+            # never rounded: the one value the SQL engine refuses and Python takes.
+            fits = (
+                f"abs({number}) < 10000000000000000::DECIMAL(38, 10) "
+                f"AND CAST({number} AS DOUBLE) = {approx}"
+            )
+            if spec.type == "int":
+                fits += f" AND {number} = round({number})"
+            percent = f"{pre} LIKE '%\\%%' ESCAPE '\\'" if spec.type == "ratio" else "FALSE"
+            value = (
+                f"CASE WHEN {fits} THEN CASE WHEN {percent} THEN "
+                f"CAST({number} / 100 AS DECIMAL(38, 10)) ELSE {number} END END"
+            )
+            return Typing([(pre, text)], [(name, value)])
+        case "date":
+            value = (
+                f"CASE WHEN {string} AND regexp_full_match({tx}, '[0-9]{{4}}-[0-9]{{2}}-"
+                f"[0-9]{{2}}') AND {tx} >= '0001' THEN TRY_CAST({tx} AS DATE) END"
+            )
+            return Typing([], [(name, value)])
+        case "datetime":
+            parts = f"regexp_extract({tx}, '{_DATETIME}', ['day', 'h', 'm', 's', 'zone'])"
+            day, hour, minute = f"{pre}.day", f"{pre}.h", f"{pre}.m"
+            second, zone = f"{pre}.s", f"{pre}.zone"
+            ok = (
+                f"{string} AND length({tx}) <= 25 AND {day} >= '0001' "
+                f"AND TRY_CAST({day} AS DATE) IS NOT NULL "
+                f"AND ({hour} = '' OR ({hour} < '24' AND {minute} < '60' AND {second} < '60' "
+                f"AND {zone} IN ('', '+08:00', '+0800')))"
+            )
+            moment = (
+                f"CASE WHEN {hour} = '' THEN CAST(CAST({day} AS DATE) AS TIMESTAMP) ELSE "
+                f"TRY_CAST({day} || ' ' || {hour} || ':' || {minute} || ':' || "
+                f"CASE WHEN {second} = '' THEN '00' ELSE {second} END AS TIMESTAMP) END"
+            )
+            return Typing(
+                [(pre, parts)],
+                [
+                    (name, f"CASE WHEN {ok} THEN {moment} END"),
+                    (f"{name}__timed", f"CASE WHEN {ok} THEN {hour} <> '' END"),
+                ],
+            )
+        case "duration":
+            parts = f"regexp_extract({tx}, '{_DURATION}', ['amount', 'unit'])"
+            ok = f"{string} AND {pre}.unit <> ''"
+            return Typing(
+                [(pre, parts)],
+                [
+                    (f"{name}__amount", f"CASE WHEN {ok} THEN CAST({pre}.amount AS BIGINT) END"),
+                    (f"{name}__unit", f"CASE WHEN {ok} THEN {pre}.unit END"),
+                ],
+            )
+        case "enum":
+            members = ", ".join(_q(m) for m in spec.members)
+            return Typing([], [(name, f"CASE WHEN {string} AND {tx} IN ({members}) THEN {tx} END")])
+        case "text":
+            return Typing([], [(name, f"CASE WHEN {string} THEN {tx} END")])
+        case _:
+            raise AssertionError(f"no SQL column for the fact type {spec.type!r}")
+
+
+def _given(jt: str) -> str:
+    return f"({jt} IS NOT NULL AND {jt} <> 'NULL')"
+
+
+# ---------------------------------------------------------------- reading the files
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: its place among the files, its format, and how to stage it."""
+
+    index: int
+    path: Path
+    fmt: str
+
+
+def _source(index: int, raw: str) -> Source:
+    path = Path(raw)
+    suffix = path.suffix.lower()
+    if suffix not in _FILE_FORMATS:
+        raise EngineError(
+            f"{path}: unknown format '{suffix}'; expected .jsonl, .json, .csv or .parquet"
+        )
+    if not path.is_file():
+        raise EngineError(f"{path}: cannot read: no such file")
+    return Source(index, path, _FILE_FORMATS[suffix])
+
+
+class Cases:
+    """The records of every file, staged and typed in DuckDB as the view `policyc_input`:
+    `pos`, `rid` (the record's name in reports), `bad` (a value given but unusable), and
+    the typed fact columns."""
+
+    def __init__(self, con: Any, specs: Mapping[str, FactSpec], sources: Sequence[Source]):
+        self.con = con
+        self.specs = specs
+        self.sources = {s.index: s for s in sources}
+        self.columns: list[str] = []  # the typed fact columns, in the specs' order
+        staged = [self._stage(source) for source in sources]
+        # A table, not a view: the SQL may read policyc_cases more than once, and each
+        # value is typed once.
+        self.con.execute("CREATE OR REPLACE TABLE policyc_input AS " + " UNION ALL ".join(staged))
+        facts = ", ".join(self.columns)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP VIEW policyc_cases AS SELECT CAST(pos AS VARCHAR) AS id"
+            + (f", {facts}" if facts else "")
+            + " FROM policyc_input"
+        )
+
+    # Each staging query selects pos, rid, bad and the typed columns, from a relation whose
+    # raw values are given per fact as (JSON type, text) expressions.
+    def _select(
+        self,
+        source: Source,
+        relation: str,
+        number: str,
+        raw: Mapping[str, tuple[str, str]],
+        id_raw: tuple[str, str] | None,
+        extra_bad: str,
+        native: Mapping[str, list[tuple[str, str]]] | None = None,
+    ) -> str:
+        """pos, rid, bad and the typed columns, in three layers: the raw values per fact as
+        (JSON type, text) columns; the intermediate columns of `typing`; the typed columns."""
+        origin = (
+            f"{_q(source.path.name + ':')} || {number}"
+            if source.fmt in ("jsonl", "csv")
+            else f"{_q(source.path.name + '#')} || {number}"
+        )
+        if id_raw is None:
+            rid, id_bad = origin, "FALSE"
+        else:
+            jt, tx = id_raw
+            id_ok = f"{jt} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'HUGEINT')"
+            rid = f"CASE WHEN {id_ok} THEN {tx} ELSE {origin} END"
+            id_bad = f"({_given(jt)} AND NOT {id_ok})"
+        pos = f"({source.index}::BIGINT << {_FILE_SHIFT}) + {number}"
+        first = [f"{pos} AS pos", f"{rid} AS rid", f"({id_bad} OR {extra_bad}) AS xbad"]
+        second = ["pos", "rid", "xbad"]
+        third = ["pos", "rid"]
+        bad = ["xbad"]
+        columns: list[str] = []
+        for name, spec in self.specs.items():
+            if native is not None and name in native:
+                pairs = native[name]
+                first.append(f"{_ident(name)} AS {_ident(name + '__nat')}")
+                second.append(_ident(name + "__nat"))
+                given = f"{_ident(name + '__nat')} IS NOT NULL"
+            else:
+                jt, tx = raw.get(name, ("NULL::VARCHAR", "NULL::VARCHAR"))
+                jt_col, tx_col = _ident(name + "__jt"), _ident(name + "__tx")
+                first += [f"{jt} AS {jt_col}", f"{tx} AS {tx_col}"]
+                second += [jt_col, tx_col]
+                made = typing(spec, jt_col, tx_col)
+                second += [f"{expr} AS {column}" for column, expr in made.pre]
+                pairs = made.columns
+                given = _given(jt_col)
+            for column, expr in pairs:
+                third.append(f"{expr} AS {_ident(column)}")
+                columns.append(_ident(column))
+            bad.append(f"({given} AND ({pairs[0][1]}) IS NULL)")
+        self.columns = columns
+        third.insert(2, f"({' OR '.join(bad)}) AS bad")
+        return (
+            f"SELECT {', '.join(third)} FROM (SELECT {', '.join(second)} FROM "
+            f"(SELECT {', '.join(first)} FROM {relation}))"
+        )
+
+    def names_by_position(self, pos: str) -> str | None:
+        """The records' names as an expression of their position `pos`, when no file can
+        give ids (Parquet without an `id` column): the results then need no join."""
+        cases: list[str] = []
+        for index, source in sorted(self.sources.items()):
+            if source.fmt != "parquet" or self._parquet_types(source).get(ID_FIELD):
+                return None
+            number = f"({pos} & {(1 << _FILE_SHIFT) - 1})"
+            cases.append(f"WHEN {index} THEN {_q(source.path.name + '#')} || {number}")
+        return f"CASE ({pos} >> {_FILE_SHIFT}) {' '.join(cases)} END"
+
+    def _parquet_types(self, source: Source) -> dict[str, str]:
+        relation = f"read_parquet({_q(str(source.path))})"
+        described = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        return {str(row[0]): str(row[1]) for row in described}
+
+    def _stage(self, source: Source) -> str:
+        match source.fmt:
+            case "jsonl" | "json":
+                return self._stage_json(source)
+            case "csv":
+                return self._stage_csv(source)
+            case "parquet":
+                return self._stage_parquet(source)
+            case _:
+                raise AssertionError(source.fmt)
+
+    def _known(self) -> str:
+        return "[" + ", ".join(_q(n) for n in [ID_FIELD, *self.specs]) + "]"
+
+    def _stage_json(self, source: Source) -> str:
+        path = _q(str(source.path))
+        table = f"policyc_json_{source.index}"
+        text = "regexp_replace(content, '^\\x{FEFF}', '')"
+        if source.fmt == "jsonl":
+            # Only \n ends a record (records.py); blank lines count in the line numbers.
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT n, line AS doc FROM ("
+                f"SELECT generate_subscripts(parts, 1) AS n, unnest(parts) AS line FROM ("
+                f"SELECT string_split({text}, chr(10)) AS parts FROM read_text({path}))) "
+                f"WHERE regexp_replace(line, '^{_WS}+|{_WS}+$', '', 'g') <> ''"
+            )
+        else:
+            # A document: an array of objects (record N), or one object (record 1).
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT 1 AS n, {text} AS doc "
+                f"FROM read_text({path})"
+            )
+            valid = self.con.execute(
+                f"SELECT json_valid(doc), CASE WHEN json_valid(doc) THEN json_type(doc) END "
+                f"FROM {table}"
+            ).fetchone()
+            if valid is None or not valid[0]:
+                self._python_file_error(source)
+            if valid[1] == "ARRAY":
+                self.con.execute(
+                    f"CREATE OR REPLACE TABLE {table} AS SELECT "
+                    f"generate_subscripts(items, 1) AS n, unnest(items) AS doc FROM ("
+                    f"SELECT CAST(doc AS JSON[]) AS items FROM {table})"
+                )
+        checked = f"policyc_jsonv_{source.index}"
+        names = [*self.specs, ID_FIELD]
+        paths = "[" + ", ".join(_q(f'$."{name}"') for name in names) + "]"
+        # A document that is not one JSON object with each key once: bad (json_keys lists a
+        # repeated key twice); a key the policy does not know, with a value: bad.  Every
+        # field's JSON type and text come out of one parse per row (a list of paths).
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {checked} AS SELECT n, j, NOT ok AS malformed, "
+            f"CASE WHEN ok THEN list_filter(json_keys(j), lambda k: NOT list_contains("
+            f"{self._known()}, k)) END AS strange, "
+            f"CASE WHEN ok THEN json_type(j, {paths}) END AS jts, "
+            f"CASE WHEN ok THEN json_extract_string(j, {paths}) END AS txs FROM ("
+            f"SELECT n, CASE WHEN json_valid(doc) THEN doc END AS j, "
+            f"CASE WHEN json_valid(doc) THEN json_type(doc) = 'OBJECT' "
+            f"AND len(json_keys(doc)) = len(list_distinct(json_keys(doc))) ELSE FALSE END "
+            f"AS ok FROM {table})"
+        )
+        unknown = (
+            "CASE WHEN len(strange) > 0 THEN list_bool_or(list_transform(strange, lambda k: "
+            "json_type(j, '/' || replace(replace(k, '~', '~0'), '/', '~1')) <> 'NULL')) "
+            "ELSE FALSE END"
+        )
+        raw = {name: (f"jts[{i}]", f"txs[{i}]") for i, name in enumerate(names, 1)}
+        id_raw = raw.pop(ID_FIELD)
+        return self._select(source, checked, "n", raw, id_raw, f"malformed OR {unknown}")
+
+    def _stage_csv(self, source: Source) -> str:
+        header, lines = _csv_layout(source.path)
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated or not header:
+            self._python_file_error(source)
+        columns = "{" + ", ".join(f"{_q(h)}: 'VARCHAR'" for h in header) + "}"
+        table = f"policyc_csv_{source.index}"
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS k, * "
+            f"FROM read_csv({_q(str(source.path))}, header = true, auto_detect = false, "
+            f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
+            f"strict_mode = true, null_padding = false, all_varchar = true)"
+        )
+        number = "(k + 1)"
+        if lines is not None:
+            # Records span lines or blank lines are skipped: csv's own line numbers.
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT t.*, l.line FROM {table} t "
+                f"JOIN (SELECT unnest(?::BIGINT[]) AS line, "
+                f"generate_subscripts(?::BIGINT[], 1) AS k) l USING (k)",
+                [lines, lines],
+            )
+            number = "line"
+        # An empty cell is a fact not given (read_csv gives NULL for it).
+        raw = {
+            h: (f"CASE WHEN {_ident(h)} IS NOT NULL THEN 'VARCHAR' END", _ident(h))
+            for h in header
+            if h in self.specs
+        }
+        # A column the policy does not know is an unknown field where a record fills it.
+        unknown = [
+            f"{_ident(h)} IS NOT NULL" for h in header if h != ID_FIELD and h not in self.specs
+        ]
+        id_raw = None
+        if ID_FIELD in header:
+            id_raw = (
+                f"CASE WHEN {_ident(ID_FIELD)} IS NOT NULL THEN 'VARCHAR' END",
+                _ident(ID_FIELD),
+            )
+        return self._select(source, table, number, raw, id_raw, " OR ".join(unknown) or "FALSE")
+
+    def _stage_parquet(self, source: Source) -> str:
+        relation = f"read_parquet({_q(str(source.path))}, file_row_number = true)"
+        types = self._parquet_types(source)
+        unknown = [n for n in types if n != ID_FIELD and n not in self.specs]
+        if unknown:
+            close = f"'{cut(unknown[0])}'"
+            raise EngineError(f"{source.path}: unknown column {close} (not a fact of the policy)")
+        raw = {name: _parquet_raw(name, kind) for name, kind in types.items() if name in self.specs}
+        native: dict[str, list[tuple[str, str]]] = {}
+        for name, kind in types.items():
+            if name in self.specs:
+                found = parquet_native(self.specs[name], kind, _ident(name + "__nat"))
+                if found is not None:
+                    native[name] = found
+        id_raw = _parquet_raw(ID_FIELD, types[ID_FIELD]) if ID_FIELD in types else None
+        return self._select(source, relation, "(file_row_number + 1)", raw, id_raw, "FALSE", native)
+
+    # ---------------------------------------------------------------- bad input, in Python's words
+
+    def first_bad(self) -> None:
+        """EngineError for the first record (in file order) with a value the typed view
+        refused, in the Python package's words."""
+        row = self.con.execute("SELECT min(pos) FROM policyc_input WHERE bad").fetchone()
+        if row is None or row[0] is None:
+            return
+        pos = int(row[0])
+        source = self.sources[pos >> _FILE_SHIFT]
+        origin, raw = self.raw_record(source, pos & ((1 << _FILE_SHIFT) - 1))
+        try:
+            typed(origin, raw, self.specs)
+        except RecordError as error:
+            raise EngineError(str(error)) from None
+        raise EngineError(f"record {cut(origin)}: a value the SQL engine cannot type")
+
+    def raw_record(self, source: Source, number: int) -> tuple[str, dict[str, object]]:
+        """The record at `number` of `source` as the Python reader sees it (its origin name
+        and its raw fields)."""
+        match source.fmt:
+            case "jsonl" | "json":
+                row = self.con.execute(
+                    f"SELECT doc FROM policyc_json_{source.index} WHERE n = ?", [number]
+                ).fetchone()
+                assert row is not None
+                sep = ":" if source.fmt == "jsonl" else "#"
+                origin = f"{source.path.name}{sep}{number}"
+                try:
+                    item = jsontext.loads(str(row[0]))
+                except jsontext.JSONInputError as error:
+                    where = f"{source.path}:{number}" if source.fmt == "jsonl" else origin
+                    raise EngineError(f"{where}: not valid JSON: {error.message}") from None
+                if not isinstance(item, dict):
+                    raise EngineError(
+                        f"record {origin}: a record is a JSON object of facts, "
+                        f"not {type(item).__name__}"
+                    )
+                return origin, item
+            case "csv":
+                cursor = self.con.execute(
+                    f"SELECT * FROM policyc_csv_{source.index} WHERE "
+                    + ("line" if self._has_line(source) else "k + 1")
+                    + " = ?",
+                    [number],
+                )
+                names = [d[0] for d in cursor.description]
+                values = cursor.fetchone()
+                assert values is not None
+                cells = dict(zip(names, values, strict=True))
+                raw = {k: v for k, v in cells.items() if k not in ("k", "line") and v is not None}
+                return f"{source.path.name}:{number}", raw
+            case "parquet":
+                relation = f"read_parquet({_q(str(source.path))}, file_row_number = true)"
+                cursor = self.con.execute(
+                    f"SELECT * EXCLUDE (file_row_number) FROM {relation} WHERE file_row_number = ?",
+                    [number - 1],
+                )
+                names = [d[0] for d in cursor.description]
+                values = cursor.fetchone()
+                assert values is not None
+                raw = {
+                    k: _python_value(v) for k, v in zip(names, values, strict=True) if v is not None
+                }
+                return f"{source.path.name}#{number}", raw
+            case _:
+                raise AssertionError(source.fmt)
+
+    def _has_line(self, source: Source) -> bool:
+        names = self.con.execute(f"DESCRIBE policyc_csv_{source.index}").fetchall()
+        return any(row[0] == "line" for row in names)
+
+    def _python_file_error(self, source: Source) -> None:
+        """A file DuckDB cannot read as records: the Python reader's message for it."""
+        from .records import read_records
+
+        try:
+            read_records(source.path, self.specs)
+        except RecordError as error:
+            raise EngineError(str(error)) from None
+        raise EngineError(f"{source.path}: DuckDB cannot read it as records")
+
+
+def _python_value(value: object) -> object:
+    """A Parquet cell as the JSON value the Python reader would take."""
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+_INTEGERS: Final = frozenset(
+    ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"]
+)
+
+
+def parquet_native(spec: FactSpec, kind: str, column: str) -> list[tuple[str, str]] | None:
+    """The typed column(s) of a Parquet column whose type is already the fact's (the bulk
+    path: no text in between), or None to read it as text.  A date-time column is a moment
+    (timed); a DATE column for a date-time fact is a day alone.  `column`: where the
+    Parquet column is read."""
+    upper = kind.upper()
+    limit = "10000000000000000::DECIMAL(38, 10)"
+    match spec.type:
+        case "bool" if upper == "BOOLEAN":
+            return [(spec.name, column)]
+        case "date" if upper == "DATE":
+            return [(spec.name, f"CASE WHEN year({column}) >= 1 THEN {column} END")]
+        case "datetime" if upper in ("TIMESTAMP", "DATE"):
+            timed = "TRUE" if upper == "TIMESTAMP" else "FALSE"
+            return [
+                (spec.name, f"CAST({column} AS TIMESTAMP)"),
+                (f"{spec.name}__timed", f"CASE WHEN {column} IS NOT NULL THEN {timed} END"),
+            ]
+        case "int" | "money" | "ratio" if upper in _INTEGERS:
+            number = f"CAST({column} AS DECIMAL(38, 10))"
+            return [(spec.name, f"CASE WHEN abs({number}) < {limit} THEN {number} END")]
+        case "money" | "ratio" if upper.startswith("DECIMAL") and upper.endswith(
+            tuple(f", {s})" for s in range(11))
+        ):
+            number = f"CAST({column} AS DECIMAL(38, 10))"
+            return [(spec.name, f"CASE WHEN abs({number}) < {limit} THEN {number} END")]
+        case "enum" if upper == "VARCHAR":
+            members = ", ".join(_q(m) for m in spec.members)
+            return [(spec.name, f"CASE WHEN {column} IN ({members}) THEN {column} END")]
+        case "text" if upper == "VARCHAR":
+            return [(spec.name, column)]
+        case _:
+            return None
+
+
+def _parquet_raw(name: str, kind: str) -> tuple[str, str]:
+    """A Parquet column as (JSON type, text): booleans and numbers keep their kind; dates,
+    times and strings are text, as in JSON."""
+    column = _ident(name)
+    upper = kind.upper()
+    if upper == "BOOLEAN":
+        jt = "'BOOLEAN'"
+    elif upper.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")):
+        jt = "'DOUBLE'"
+    elif upper in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"):
+        jt = "'BIGINT'"
+    elif upper in ("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"):
+        jt = "'UBIGINT'"
+    elif upper in ("VARCHAR", "DATE") or upper.startswith("TIMESTAMP"):
+        jt = "'VARCHAR'"
+    else:
+        jt = "'OTHER'"  # a list, a struct, a blob: never a fact's value
+    if upper.startswith("TIMESTAMP"):
+        text = f"strftime({column}, '%Y-%m-%dT%H:%M:%S')"
+    else:
+        text = f"CAST({column} AS VARCHAR)"
+    return f"CASE WHEN {column} IS NOT NULL THEN {jt} END", text
+
+
+def _csv_layout(path: Path) -> tuple[list[str], list[int] | None]:
+    """The header of a CSV file, and the line number of each record when they are not simply
+    `record + 1` (a record spanning lines, or blank lines, which csv skips but counts)."""
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except OSError as error:
+        raise EngineError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise EngineError(f"{path}: not UTF-8 (byte {error.start})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, [])
+        simple = '"' not in text and "\n\n" not in text and "\n\r\n" not in text
+        if simple:
+            return header, None
+        lines = [reader.line_num for row in reader if row]
+    except csv.Error as error:
+        raise EngineError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
+    return header, lines
+
+
+# ---------------------------------------------------------------- running and reporting
+
+
+@dataclass(frozen=True)
+class Summary:
+    records: int
+    counts: dict[str, int]  # status -> checks, over every record
+    exercised: list[str]  # clauses
+    checkable: list[str]
+
+
+def run_duckdb(
+    policy: PolicyInfo,
+    paths: Sequence[str],
+    calendar_files: Sequence[str] | None,
+    out: str | None,
+    sql_dir: Path | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+) -> tuple[str, int]:
+    """The text report and exit code of validating `paths` with the policy's SQL in DuckDB."""
+    duckdb = _duckdb()
+    where = sql_dir or SQL_DIR
+    sql_path = where / f"{policy.id}.sql"
+    if not sql_path.is_file():
+        raise EngineError(f"no SQL for the policy {policy.id} in {where}")
+    out_format = None
+    if out is not None:
+        out_format = OUT_FORMATS.get(Path(out).suffix.lower())
+        if out_format is None:
+            raise EngineError(f"--out {out}: expected a .parquet, .csv or .jsonl file")
+    sources = [_source(i, p) for i, p in enumerate(paths)]
+    with tempfile.TemporaryDirectory(prefix="policyc-duckdb-") as tmp:
+        # A database file, not memory: tables are compressed and spilled, memory stays bounded.
+        con = duckdb.connect(str(Path(tmp) / "run.duckdb"))
+        try:
+            con.execute(f"SET temp_directory = {_q(str(Path(tmp) / 'spill'))}")
+            if threads is not None:
+                con.execute(f"SET threads = {int(threads)}")
+            if memory_limit is not None:
+                con.execute(f"SET memory_limit = {_q(memory_limit)}")
+            try:
+                return _run(con, policy, sources, calendar_files, out, out_format, where, sql_path)
+            except duckdb.Error as error:
+                raise EngineError(f"DuckDB: {str(error).splitlines()[0]}") from None
+        finally:
+            con.close()
+
+
+def _run(
+    con: Any,
+    policy: PolicyInfo,
+    sources: Sequence[Source],
+    calendar_files: Sequence[str] | None,
+    out: str | None,
+    out_format: str | None,
+    where: Path,
+    sql_path: Path,
+) -> tuple[str, int]:
+    cases = Cases(con, policy.facts, sources)
+    cases.first_bad()
+    load_calendar_table(con, where, calendar_files)
+    checks = manifest_checks(where / f"{policy.id}.json")
+    if [c.rule for c in checks] != [c.rule for c in checks_of(policy)]:
+        raise EngineError(f"the SQL in {where} is not this package's {policy.id} (rebuild it)")
+    results(con, cases, sql_path.read_text(encoding="utf-8"), checks)
+    _refused(con, cases, policy, calendar_files)
+    lines: list[str] = []
+    if out is not None and out_format is not None:
+        write_out(con, checks, out, out_format)
+    else:
+        lines.extend(finding_lines(con, policy, checks))
+    summary = summarize(con, policy, checks)
+    lines.extend(summary_lines(policy, summary))
+    findings = sum(v for k, v in summary.counts.items() if k in FINDINGS)
+    return "\n".join(lines) + "\n", 1 if findings else 0
+
+
+def manifest_checks(path: Path) -> list[Check]:
+    """The checks of the manifest (docs/sql.md), in `check_record`'s order."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise EngineError(f"cannot read the manifest {path}: {error.strerror}") from None
+    return [
+        Check(str(c["rule"]), str(c["kind"]), str(c["clause"]), str(c["column"]))
+        for c in manifest["checks"]
+    ]
+
+
+def load_calendar_table(con: Any, where: Path, files: Sequence[str] | None) -> None:
+    """`policyc_calendar`: the package's calendar.csv, or, with `--calendar FILE` years, the
+    same table built from the runtime's calendar with them (runtime/sqlcalendar.py, the
+    build's own function), for the same counts of working days."""
+    bundled = where / "calendar.csv"
+    if not bundled.is_file():
+        raise EngineError(f"no calendar table {bundled}")
+    with bundled.open(encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+    source = bundled
+    with tempfile.TemporaryDirectory(prefix="policyc-calendar-") as tmp:
+        if files:
+            from .sqlcalendar import calendar_table
+            from .timelimits import CalendarDataError, load_calendar
+
+            try:
+                calendar = load_calendar([Path(f) for f in files])
+            except (CalendarDataError, OSError) as error:
+                raise EngineError(str(error)) from None
+            counts = [int(c[1:].removesuffix("_earliest")) for c in header if _W.fullmatch(c)]
+            source = Path(tmp) / "calendar.csv"
+            source.write_text(calendar_table(counts, calendar), encoding="utf-8")
+        types = {name: _calendar_type(name) for name in header}
+        columns = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in types.items()) + "}"
+        con.execute(
+            f"CREATE OR REPLACE TABLE policyc_calendar AS SELECT * FROM read_csv("
+            f"{_q(str(source))}, header = true, auto_detect = false, columns = {columns})"
+        )
+
+
+_W: Final = re.compile(r"w[0-9]+_earliest")
+
+
+def _calendar_type(column: str) -> str:
+    """The SQL type of a calendar.csv column (docs/sql.md, "Calendar")."""
+    if column == "day" or column.endswith(("_earliest", "_latest")):
+        return "DATE"
+    if column == "workday":
+        return "BOOLEAN"
+    if column.endswith("_index"):
+        return "BIGINT"
+    return "VARCHAR"
+
+
+def results(con: Any, cases: Cases, sql: str, checks: Sequence[Check]) -> None:
+    """`policyc_results`: the SQL's rows with the records' positions and names."""
+    body = sql.strip().removesuffix(";")
+    # Planning the SQL takes seconds (it is long): once, into a table.
+    con.execute(f"CREATE OR REPLACE TABLE policyc_sql AS {body}")
+    names = [str(row[0]) for row in con.execute("DESCRIBE policyc_sql").fetchall()]
+    wanted = [f"{c.column}__status" for c in checks]
+    if [n for n in names if n.endswith("__status")] != wanted:
+        raise AssertionError(f"the SQL's checks are not the manifest's: {names}")
+    columns = ", ".join(f"r.{_ident(n)}" for n in names if n != "id")
+    by_position = cases.names_by_position("CAST(r.id AS BIGINT)")
+    if by_position is not None:
+        con.execute(
+            f"CREATE OR REPLACE TABLE policyc_results AS SELECT CAST(r.id AS BIGINT) AS pos, "
+            f"{by_position} AS id, {columns} FROM policyc_sql r"
+        )
+        return
+    con.execute(
+        f"CREATE OR REPLACE TABLE policyc_results AS SELECT i.pos, i.rid AS id, {columns} "
+        f"FROM policyc_sql r JOIN policyc_input i ON r.id = CAST(i.pos AS VARCHAR)"
+    )
+
+
+def _refused(
+    con: Any, cases: Cases, policy: PolicyInfo, calendar_files: Sequence[str] | None
+) -> None:
+    """A row with an `error` (docs/sql.md): the record Python refuses as bad input (a date
+    outside the calendar, a value it cannot compute with): the first one, in Python's words."""
+    row = con.execute("SELECT min(pos) FROM policyc_results WHERE error IS NOT NULL").fetchone()
+    if row is None or row[0] is None:
+        return
+    pos = int(row[0])
+    source = cases.sources[pos >> _FILE_SHIFT]
+    origin, raw = cases.raw_record(source, pos & ((1 << _FILE_SHIFT) - 1))
+    from .checks import check_record
+    from .decision import decide
+    from .timelimits import load_calendar
+
+    record = typed(origin, raw, policy.facts)
+    try:
+        check_record(policy, record.facts, load_calendar([Path(f) for f in calendar_files or ()]))
+        decide(policy, record.facts)
+    except CalendarNotCovered as error:
+        raise EngineError(str(error)) from None
+    except FactError as error:
+        raise EngineError(f"record {cut(record.id)}: {error}") from None
+    raise AssertionError(f"record {record.id}: the SQL refuses it, the Python checks do not")
+
+
+def finding_lines(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Iterator[str]:
+    """The text report's per-record lines without the messages: status, rule, clause and
+    the facts an undetermined check needs; the decision's outcome."""
+    columns = [f"{_ident(c.column + '__status')}, {_ident(c.column + '__needs')}" for c in checks]
+    cursor = con.execute(
+        "SELECT id, " + "".join(f"{c}, " for c in columns) + "outcome FROM policyc_results "
+        "ORDER BY pos"
+    )
+    while batch := cursor.fetchmany(_FETCH):
+        for row in batch:
+            name = str(row[0])
+            for index, check in enumerate(checks):
+                status, needs = row[1 + 2 * index], row[2 + 2 * index]
+                if status in ("fail", "holds", "undetermined"):
+                    wanted = f" (needs {', '.join(needs.split(','))})" if needs else ""
+                    yield visible(
+                        f"{name}: {status.upper()} {check.rule} "
+                        f"[{policy.id} {check.clause}]{wanted}"
+                    )
+            outcome = row[-1]
+            if outcome is not None:
+                yield visible(f"{name}: decision {outcome}")
+
+
+def summarize(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Summary:
+    statuses = ("fail", "holds", "not_applicable", "pass", "skipped", "undetermined")
+    parts = ["count(*)"]
+    for check in checks:
+        column = _ident(check.column + "__status")
+        parts += [f"count_if({column} = {_q(s)})" for s in statuses]
+    row = con.execute(f"SELECT {', '.join(parts)} FROM policyc_results").fetchone()
+    assert row is not None
+    counts: dict[str, int] = {}
+    exercised_set: set[str] = set()
+    for index, check in enumerate(checks):
+        for offset, status in enumerate(statuses):
+            found = int(row[1 + index * len(statuses) + offset])
+            if found:
+                counts[status] = counts.get(status, 0) + found
+                if status in EXERCISED:
+                    exercised_set.add(check.clause)
+    checkable = _checkable(policy)
+    return Summary(
+        records=int(row[0]),
+        counts=dict(sorted(counts.items())),
+        exercised=[c for c in checkable if c in exercised_set],
+        checkable=checkable,
+    )
+
+
+def _checkable(policy: PolicyInfo) -> list[str]:
+    """validation.Run.checkable_clauses, for a policy without a run."""
+    from .validation import Run
+
+    return Run(policy, ()).checkable_clauses()
+
+
+def summary_lines(policy: PolicyInfo, summary: Summary) -> list[str]:
+    """The text report's summary, word for word (report.to_text)."""
+    findings = sum(v for k, v in summary.counts.items() if k in FINDINGS)
+    counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items()) or "none"
+    checkable, exercised = summary.checkable, summary.exercised
+    version = ", ".join(f"{k} {v[:12]}" for k, v in sorted(policy.version.items()))
+    return [
+        f"{policy.id}: {summary.records} record(s), {findings} finding(s); checks: {counts}",
+        f"clauses exercised by the records: {len(exercised)}/{len(checkable)}"
+        + (
+            f" (not: {', '.join(c for c in checkable if c not in exercised)})"
+            if len(exercised) < len(checkable)
+            else ""
+        ),
+        f"policy version: {version}",
+    ]
+
+
+def write_out(con: Any, checks: Sequence[Check], out: str, fmt: str) -> None:
+    """The per-record results table, in file order: id, each check's status and needs, the
+    decision's outcome, missing facts, judgments and deciding rules."""
+    columns = ["id"]
+    for check in checks:
+        columns += [
+            _ident(f"{check.column}__{part}") for part in ("status", "needs", "unpublished")
+        ]
+    columns += ["outcome", "missing", "judgments", "decided_by"]
+    options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "json": "FORMAT json"}
+    with contextlib.suppress(FileNotFoundError):
+        Path(out).unlink()
+    try:
+        con.execute(
+            f"COPY (SELECT {', '.join(columns)} FROM policyc_results ORDER BY pos) "
+            f"TO {_q(out)} ({options[fmt]})"
+        )
+    except Exception as error:
+        raise EngineError(f"--out {out}: cannot write: {str(error).splitlines()[0]}") from None
