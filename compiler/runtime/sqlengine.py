@@ -36,13 +36,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from . import jsontext
-from .checks import EXERCISED, FINDINGS
+from .checks import EXERCISED
 from .errors import PolicycError
 from .kinds import CHECKED_KINDS
 from .policy import PolicyInfo
 from .records import ID_FIELD, RecordError, typed
-from .report import visible
+from .report import TextReport, visible
 from .timelimits import CalendarNotCovered
+from .validation import Tally
 from .values import FactError, FactSpec, cut
 
 SQL_DIR: Final = Path(__file__).resolve().parent.parent / "sql"
@@ -663,14 +664,6 @@ def _csv_layout(path: Path) -> tuple[list[str], list[int] | None]:
 # ---------------------------------------------------------------- running and reporting
 
 
-@dataclass(frozen=True)
-class Summary:
-    records: int
-    counts: dict[str, int]  # status -> checks, over every record
-    exercised: list[str]  # clauses
-    checkable: list[str]
-
-
 def run_duckdb(
     policy: PolicyInfo,
     paths: Sequence[str],
@@ -732,10 +725,10 @@ def _run(
         write_out(con, checks, out, out_format)
     else:
         lines.extend(finding_lines(con, policy, checks))
-    summary = summarize(con, policy, checks)
-    lines.extend(summary_lines(policy, summary))
-    findings = sum(v for k, v in summary.counts.items() if k in FINDINGS)
-    return "\n".join(lines) + "\n", 1 if findings else 0
+    tally = summarize(con, policy, checks)
+    return "".join(line + "\n" for line in lines) + TextReport(policy).tail(tally), (
+        1 if tally.findings else 0
+    )
 
 
 def manifest_checks(path: Path) -> list[Check]:
@@ -867,7 +860,9 @@ def finding_lines(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Iter
                 yield visible(f"{name}: decision {outcome}")
 
 
-def summarize(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Summary:
+def summarize(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Tally:
+    """The run's summary, counted in the database, as the Python path's `Tally`: the same
+    text report summary, word for word (report.TextReport.tail)."""
     statuses = ("fail", "holds", "not_applicable", "pass", "skipped", "undetermined")
     parts = ["count(*)"]
     for check in checks:
@@ -876,46 +871,17 @@ def summarize(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Summary:
     row = con.execute(f"SELECT {', '.join(parts)} FROM policyc_results").fetchone()
     assert row is not None
     counts: dict[str, int] = {}
-    exercised_set: set[str] = set()
+    exercised: set[str] = set()
     for index, check in enumerate(checks):
         for offset, status in enumerate(statuses):
             found = int(row[1 + index * len(statuses) + offset])
             if found:
                 counts[status] = counts.get(status, 0) + found
                 if status in EXERCISED:
-                    exercised_set.add(check.clause)
-    checkable = _checkable(policy)
-    return Summary(
-        records=int(row[0]),
-        counts=dict(sorted(counts.items())),
-        exercised=[c for c in checkable if c in exercised_set],
-        checkable=checkable,
-    )
-
-
-def _checkable(policy: PolicyInfo) -> list[str]:
-    """validation.Run.checkable_clauses, for a policy without a run."""
-    from .validation import Run
-
-    return Run(policy, ()).checkable_clauses()
-
-
-def summary_lines(policy: PolicyInfo, summary: Summary) -> list[str]:
-    """The text report's summary, word for word (report.to_text)."""
-    findings = sum(v for k, v in summary.counts.items() if k in FINDINGS)
-    counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items()) or "none"
-    checkable, exercised = summary.checkable, summary.exercised
-    version = ", ".join(f"{k} {v[:12]}" for k, v in sorted(policy.version.items()))
-    return [
-        f"{policy.id}: {summary.records} record(s), {findings} finding(s); checks: {counts}",
-        f"clauses exercised by the records: {len(exercised)}/{len(checkable)}"
-        + (
-            f" (not: {', '.join(c for c in checkable if c not in exercised)})"
-            if len(exercised) < len(checkable)
-            else ""
-        ),
-        f"policy version: {version}",
-    ]
+                    exercised.add(check.clause)
+    tally = Tally(policy)
+    tally.add_totals(int(row[0]), counts, exercised)
+    return tally
 
 
 def write_out(con: Any, checks: Sequence[Check], out: str, fmt: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .checks import EXERCISED, CheckResult, check_record
+from .checks import EXERCISED, FINDINGS, CheckResult, check_record
 from .decision import decide, explain
 from .kinds import CHECKED_KINDS, DECISION_KINDS
 from .policy import PolicyInfo
@@ -70,6 +70,16 @@ class Tally:
                 self.findings += 1
             if check.status in EXERCISED:
                 exercised.add(check.clause)
+
+    def add_totals(self, records: int, counts: dict[str, int], exercised: Iterable[str]) -> None:
+        """Totals counted elsewhere (the SQL engine counts in the database): records, checks by
+        status, clauses exercised."""
+        self.records += records
+        for status, count in counts.items():
+            self._counts[status] = self._counts.get(status, 0) + count
+            if status in FINDINGS:
+                self.findings += count
+        self._exercised.update(exercised)
 
     def counts(self) -> dict[str, int]:
         """How many checks ended in each status, by status name."""
