@@ -2,7 +2,8 @@
 """Set-up and everyday commands, needing nothing but Python 3.11.
 
     python3 dev.py build   check every policy, measure clause coverage, run the policy tests,
-                           build the validators (build/validators) and the site (build/site)
+                           build the validators (build/validators, build/sql) and the site
+                           (build/site)
     python3 dev.py test    run the whole test suite (pytest)
 
 Each command creates ``.venv`` on first use and reinstalls the project there only when
@@ -56,8 +57,8 @@ def build() -> int:
 # The whole suite runs on every core (pytest-xdist), each test file on one worker so that a
 # file's module fixtures (a wheel installed into a venv, the generated package) are made once.
 # With arguments (one file, `-k`, `--snapshot-update`, which must not run under xdist) pytest
-# gets exactly those.
-WHOLE_SUITE = ("-n", "auto", "--dist", "loadfile")
+# gets exactly those.  The 15 slowest tests are listed at the end, so that CI time can be read.
+WHOLE_SUITE = ("-n", "auto", "--dist", "loadfile", "--durations=15")
 
 
 def test(extra: list[str]) -> int:
