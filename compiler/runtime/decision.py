@@ -66,7 +66,11 @@ class Decision:
 
 
 def status(rule: Rule, facts: Facts) -> RuleStatus:
-    value = evaluate(rule.fast_when, rule.when, facts) if rule.when is not None else True
+    value = (
+        evaluate(rule.fast_when, rule.when, facts, rule.needs_when)
+        if rule.when is not None
+        else True
+    )
     if isinstance(value, Unknown):
         return RuleStatus(rule, None, value.needs)
     return RuleStatus(rule, bool(value))
