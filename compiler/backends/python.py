@@ -98,6 +98,9 @@ class _FastCompiler:
         # Writing a needs function (`needs_function`): each atom that may be None, with the
         # variable or constant naming the facts it waits on when it is None.  None: a twin.
         self.needs: dict[str, str] | None = None
+        # Decimal, date and duration literals, built once at import (module constants `_Ln`)
+        # rather than on every evaluation: their code -> the constant's name.
+        self.constants: dict[str, str] = {}
 
     def function(self, name: str, comment: str, expr: n.Expr, returns: str) -> str:
         self.count = 0
@@ -233,7 +236,10 @@ class _FastCompiler:
         may be None (unknown)."""
         match expr:
             case n.Literal():
-                return flat(self.literals.literal(expr.value)), False
+                code = flat(self.literals.literal(expr.value))
+                if isinstance(expr.value, Decimal | date | n.Duration):
+                    code = self.constants.setdefault(code, f"_L{len(self.constants) + 1}")
+                return code, False
             case n.Name():
                 return self._name(expr.name, lines, depth)
             case n.Not():
@@ -480,6 +486,7 @@ class ModuleWriter:
             "",
             layout(self._facts(), 0, "FACTS: dict[str, FactSpec] = "),
             "",
+            *self._constants(),
             "",
             "# ---------------------------------------------------------------- definitions",
             "",
@@ -507,6 +514,15 @@ class ModuleWriter:
             ENTRY_POINTS,
         ]
         return "\n".join(parts).rstrip() + "\n"
+
+    def _constants(self) -> list[str]:
+        if not self.fast.constants:
+            return []
+        return [
+            "# The fast conditions' literals, built once.",
+            *(f"{name} = {code}" for code, name in self.fast.constants.items()),
+            "",
+        ]
 
     # ------------------------------------------------------------ facts
 

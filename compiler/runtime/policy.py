@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from typing import Any
 
 from .errors import PolicycError
 from .kinds import CHECKED_KINDS
@@ -290,6 +291,12 @@ class PolicyInfo:
         for rule in self.rules:
             kinds.setdefault(rule.kind, []).append(rule)
         return {kind: tuple(rules) for kind, rules in kinds.items()}
+
+    @cached_property
+    def memo(self) -> dict[str, Any]:
+        """Tables other runtime modules derive from the policy, each built once (on first
+        use) and kept with it: decision.py's statuses of rules whose condition is known."""
+        return {}
 
     @cached_property
     def order(self) -> Mapping[str, int]:
