@@ -256,6 +256,50 @@ def test_generated_code_agrees_with_the_interpreter(
     agree()
 
 
+@pytest.mark.parametrize("policy_id", IDS)
+def test_fast_twins_and_needs_functions_agree_with_their_conditions(
+    policy_id: str, generated: dict[str, ModuleType]
+) -> None:
+    """Each condition's fast twin gives its value, and, when unknown, its `needs_x` function
+    the very facts the condition's Unknown names (the runtime no longer asks the condition)."""
+    module = generated[policy_id]
+    policy = PROGRAM.policies[policy_id]
+    reference_info = info(PROGRAM, policy)
+    conditions = [
+        (f"{item.name}.{field}", getattr(item, field), fast, getattr(item, f"needs_{field}"))
+        for item in (*module.RULES, *module.LIMITS)
+        for field in ("when", "require", "extend_when")
+        if (fast := getattr(item, f"fast_{field}", None)) is not None
+    ]
+    assert all(needs is not None for *_, needs in conditions)
+
+    def outcome(run: Any) -> Any:
+        try:
+            return run()
+        except Exception as error:
+            return f"{type(error).__name__}: {error}"
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(_facts_strategy(reference_info, policy))
+    def agree(raw: dict[str, object]) -> None:
+        facts = outcome(lambda: module.coerce(raw))
+        if isinstance(facts, str):
+            return  # a record refused before any condition runs
+        for name, condition, fast, needs in conditions:
+            expected = outcome(lambda c=condition: c(facts))
+            value = outcome(lambda f=fast: f(facts))
+            if value is None:
+                assert frozenset(needs(facts)) == expected.needs, name
+            else:
+                assert value == expected, name
+
+    agree()
+
+
 # ---------------------------------------------------------------- the policy tests, compiled
 
 

@@ -95,10 +95,17 @@ class _FastCompiler:
         self.literals = literal
         self.count = 0
         self.untyped: set[str] = set()  # variables annotated Any (the runtime's values)
+        # Writing a needs function (`needs_function`): each atom that may be None, with the
+        # variable or constant naming the facts it waits on when it is None.  None: a twin.
+        self.needs: dict[str, str] | None = None
+        # Decimal, date and duration literals, built once at import (module constants `_Ln`)
+        # rather than on every evaluation: their code -> the constant's name.
+        self.constants: dict[str, str] = {}
 
     def function(self, name: str, comment: str, expr: n.Expr, returns: str) -> str:
         self.count = 0
         self.untyped.clear()
+        self.needs = None
         lines: list[str] = []
         atom, _ = self.emit(expr, lines, 1)
         if atom in self.untyped:
@@ -107,6 +114,115 @@ class _FastCompiler:
             atom = "value"
         head = f"def {name}(facts: Mapping[str, Any]) -> {returns}:"
         return "\n".join([head, f"{INDENT}# {comment}", *lines, f"{INDENT}return {atom}"])
+
+    def needs_function(self, name: str, comment: str, expr: n.Expr) -> str:
+        """`needs_<function>`: the facts and judgments a condition waits on when its fast
+        twin says None, exactly the `Unknown.needs` of the condition itself (runtime/logic.py:
+        a connective with no decisive operand merges its unknown operands; a comparison,
+        arithmetic or call its unknown arguments; a conditional with an unknown condition
+        that and its unknown branches, unless they agree; `not` and `in` pass it on).  The
+        same statements as the twin, each unknown value beside its needs: the L.* path, with
+        its thunks and Unknown objects, never runs for a record."""
+        self.count = 0
+        self.untyped.clear()
+        self.needs = {}
+        lines: list[str] = []
+        needs = self._need(expr, lines, 1)
+        self.needs = None
+        head = f"def {name}(facts: Mapping[str, Any]) -> frozenset[str]:"
+        return "\n".join(
+            [head, f"{INDENT}# {comment}", *lines, f"{INDENT}return frozenset({needs})"]
+        )
+
+    def _need(self, expr: n.Expr, lines: list[str], depth: int) -> str:
+        """Statements computing only what `expr`'s needs take, for a caller that knows its
+        value is None (the twin said so); the expression of its needs.  A value that only
+        a twin's `is None` tests would read is not computed again: the twin computed it, on
+        the same facts, without raising."""
+        match expr:
+            case n.Name() if expr.name in self.program.defines:
+                return f"needs_define_{expr.name}(facts)"
+            case n.Name() if self.program.is_input(expr.name):
+                return "{" + py_string(expr.name) + "}"
+            case n.Not() | n.InSet():
+                return self._need(expr.operand, lines, depth)
+            case n.Compare() | n.Arith():
+                return self._need_any((expr.left, expr.right), lines, depth)
+            case n.Call():
+                return self._need_any(expr.args, lines, depth)
+            case n.Conditional():
+                return self._need_conditional(expr, lines, depth)
+            case n.Literal() | n.Name() | n.BoolOp():
+                atom, _ = self.emit(expr, lines, depth)
+                return self._needs_of(atom)
+            case _:
+                assert_never(expr)
+
+    def _need_any(self, operands: tuple[n.Expr, ...], lines: list[str], depth: int) -> str:
+        """The needs of the operands that are unknown (`L.unknown_among`)."""
+        nullable = [x for x in operands if self._nullable(x)]
+        if len(nullable) == 1:  # unknown exactly when this one is
+            return self._need(nullable[0], lines, depth)
+        atoms = [self.emit(x, lines, depth)[0] for x in nullable]
+        needs = self._needs_var(self._fresh())
+        lines.append(f"{INDENT * depth}{needs}: AbstractSet[str] = L.NO_NEEDS")
+        for atom in atoms:
+            lines.append(f"{INDENT * depth}if {atom} is None:")
+            lines.append(f"{INDENT * (depth + 1)}{needs} = {needs} | {self._needs_of(atom)}")
+        return needs
+
+    def _need_conditional(self, expr: n.Conditional, lines: list[str], depth: int) -> str:
+        condition = self._variable(expr.condition, lines, depth)
+        needs = self._needs_var(self._fresh())
+        pad, inner = INDENT * depth, INDENT * (depth + 1)
+        lines.append(f"{pad}{needs}: AbstractSet[str] = L.NO_NEEDS")
+        lines.append(f"{pad}if {condition} is None:")
+        then = self._variable(expr.then, lines, depth + 1)
+        otherwise = self._variable(expr.otherwise, lines, depth + 1)
+        lines.append(f"{inner}if {then} is None or {then} != {otherwise}:")
+        self._merge(lines, depth + 2, needs, condition, then, otherwise)
+        lines.append(f"{pad}elif {condition}:")
+        lines.append(f"{inner}{needs} = {self._need(expr.then, lines, depth + 1)}")
+        lines.append(f"{pad}else:")
+        lines.append(f"{inner}{needs} = {self._need(expr.otherwise, lines, depth + 1)}")
+        return needs
+
+    def _merge(
+        self, lines: list[str], depth: int, needs: str, condition: str, then: str, otherwise: str
+    ) -> None:
+        """`needs` = merge(condition, then, otherwise) of runtime/logic.py."""
+        assert self.needs is not None
+        pad = INDENT * depth
+        lines.append(f"{pad}{needs} = {self._needs_of(condition)}")
+        for branch in dict.fromkeys((then, otherwise)):
+            if branch in self.needs:
+                lines.append(f"{pad}if {branch} is None:")
+                lines.append(f"{pad}{INDENT}{needs} = {needs} | {self.needs[branch]}")
+
+    def _nullable(self, expr: n.Expr) -> bool:
+        """Whether `emit` may give None for `expr` (its second result), without emitting."""
+        match expr:
+            case n.Literal():
+                return False
+            case n.Name():
+                return expr.name in self.program.defines or self.program.is_input(expr.name)
+            case n.Not() | n.InSet():
+                return self._nullable(expr.operand)
+            case n.Compare() | n.Arith():
+                return self._nullable(expr.left) or self._nullable(expr.right)
+            case n.Call():
+                return any(self._nullable(x) for x in expr.args)
+            case n.BoolOp() | n.Conditional():
+                return True
+            case _:
+                assert_never(expr)
+
+    def _needs_of(self, atom: str) -> str:
+        assert self.needs is not None
+        return self.needs.get(atom, "L.NO_NEEDS")
+
+    def _needs_var(self, atom: str) -> str:
+        return "n" + atom[1:]
 
     def _fresh(self) -> str:
         self.count += 1
@@ -120,7 +236,10 @@ class _FastCompiler:
         may be None (unknown)."""
         match expr:
             case n.Literal():
-                return flat(self.literals.literal(expr.value)), False
+                code = flat(self.literals.literal(expr.value))
+                if isinstance(expr.value, Decimal | date | n.Duration):
+                    code = self.constants.setdefault(code, f"_L{len(self.constants) + 1}")
+                return code, False
             case n.Name():
                 return self._name(expr.name, lines, depth)
             case n.Not():
@@ -163,10 +282,14 @@ class _FastCompiler:
         if name in self.program.defines:
             target = self._fresh()
             self._set(lines, depth, target, f"fast_define_{name}(facts)")
+            if self.needs is not None:  # read only where the value is None
+                self.needs[target] = f"needs_define_{name}(facts)"
             return target, True
         if self.program.is_input(name):
             target = self._fresh()
             self._set(lines, depth, target, f"facts.get({py_string(name)})")
+            if self.needs is not None:
+                self.needs[target] = "{" + py_string(name) + "}"
             return target, True
         return py_string(name), False  # an enum member
 
@@ -186,6 +309,18 @@ class _FastCompiler:
         known = " and ".join(f"{a} is not None" for a in pending)
         lines.append(f"{INDENT * depth}if {known}:")
         self._set(lines, depth + 1, target, value)
+        if self.needs is not None:
+            if len(pending) == 1:  # unknown exactly when its one operand is
+                self.needs[target] = self._needs_of(pending[0])
+            else:
+                needs = self._needs_var(target)
+                lines.append(f"{INDENT * depth}{needs}: AbstractSet[str] = L.NO_NEEDS")
+                for atom in pending:
+                    lines.append(f"{INDENT * depth}if {atom} is None:")
+                    lines.append(
+                        f"{INDENT * (depth + 1)}{needs} = {needs} | {self._needs_of(atom)}"
+                    )
+                self.needs[target] = needs
         return target, True
 
     def _connective(self, expr: n.BoolOp, lines: list[str], depth: int) -> tuple[str, bool]:
@@ -194,6 +329,10 @@ class _FastCompiler:
         target = self._fresh()
         pad = INDENT * depth
         lines.append(f"{pad}{target}: bool | None = {other}  # {expr.op}: {decisive} decides")
+        needs = self._needs_var(target)
+        if self.needs is not None:
+            # Read only when no operand decides: then every operand ran, the unknown ones merge.
+            lines.append(f"{pad}{needs}: AbstractSet[str] = L.NO_NEEDS")
         for index, operand in enumerate(expr.operands):
             inner = depth
             if index:
@@ -205,6 +344,10 @@ class _FastCompiler:
             lines.append(f"{INDENT * (inner + 1)}{target} = {decisive}")
             lines.append(f"{INDENT * inner}elif {atom} is None:")
             lines.append(f"{INDENT * (inner + 1)}{target} = None")
+            if self.needs is not None:
+                lines.append(f"{INDENT * (inner + 1)}{needs} = {needs} | {self._needs_of(atom)}")
+        if self.needs is not None:
+            self.needs[target] = needs
         return target, True
 
     def _variable(self, expr: n.Expr, lines: list[str], depth: int) -> str:
@@ -222,18 +365,30 @@ class _FastCompiler:
         pad, inner = INDENT * depth, INDENT * (depth + 1)
         lines.append(f"{pad}{target}: Any = None")
         self.untyped.add(target)
+        if self.needs is not None:
+            lines.append(f"{pad}{self._needs_var(target)}: AbstractSet[str] = L.NO_NEEDS")
         lines.append(f"{pad}if {condition} is None:")
         # Unknown condition: both branches, known only when they agree (runtime/logic.py).
         then = self._variable(expr.then, lines, depth + 1)
         otherwise = self._variable(expr.otherwise, lines, depth + 1)
         lines.append(f"{inner}if {then} is not None and {then} == {otherwise}:")
         lines.append(f"{inner}{INDENT}{target} = {then}")
+        needs = self._needs_var(target)
+        if self.needs is not None:
+            # merge(condition, then, otherwise): the branches' needs when they are unknown.
+            lines.append(f"{inner}else:")
+            self._merge(lines, depth + 2, needs, condition, then, otherwise)
         lines.append(f"{pad}elif {condition}:")
         atom, _ = self.emit(expr.then, lines, depth + 1)
         lines.append(f"{inner}{target} = {atom}")
+        if self.needs is not None:
+            lines.append(f"{inner}{needs} = {self._needs_of(atom)}")
         lines.append(f"{pad}else:")
         atom, _ = self.emit(expr.otherwise, lines, depth + 1)
         lines.append(f"{inner}{target} = {atom}")
+        if self.needs is not None:
+            lines.append(f"{inner}{needs} = {self._needs_of(atom)}")
+            self.needs[target] = needs
         return target, True
 
     def _may_be_duration(self, expr: n.Expr) -> bool:
@@ -313,6 +468,7 @@ class ModuleWriter:
             "from __future__ import annotations",
             "",
             "from collections.abc import Mapping",
+            "from collections.abc import Set as AbstractSet",
             "from datetime import date",
             *(["from decimal import Decimal"] if "Decimal" in used else []),
             "from functools import cache",
@@ -330,6 +486,7 @@ class ModuleWriter:
             "",
             layout(self._facts(), 0, "FACTS: dict[str, FactSpec] = "),
             "",
+            *self._constants(),
             "",
             "# ---------------------------------------------------------------- definitions",
             "",
@@ -357,6 +514,15 @@ class ModuleWriter:
             ENTRY_POINTS,
         ]
         return "\n".join(parts).rstrip() + "\n"
+
+    def _constants(self) -> list[str]:
+        if not self.fast.constants:
+            return []
+        return [
+            "# The fast conditions' literals, built once.",
+            *(f"{name} = {code}" for code, name in self.fast.constants.items()),
+            "",
+        ]
 
     # ------------------------------------------------------------ facts
 
@@ -386,6 +552,7 @@ class ModuleWriter:
         self.defines_needed.update(self.program.defines_of(expr))
         self.functions.append(_function(function, comment, self.compiler.expr(expr)))
         self.functions.append(self.fast.function(f"fast_{function}", comment, expr, "bool | None"))
+        self.functions.append(self.fast.needs_function(f"needs_{function}", comment, expr))
         return function
 
     def _define_functions(self) -> list[str]:
@@ -399,6 +566,8 @@ class ModuleWriter:
             self.compiler.literal_types.add(python)
             returns = f"{python} | None"
             out.append(self.fast.function(f"fast_define_{name}", comment, define.expr, returns))
+            out.append("\n")
+            out.append(self.fast.needs_function(f"needs_define_{name}", comment, define.expr))
             out.append("\n")
         return out
 
@@ -417,9 +586,11 @@ class ModuleWriter:
             if rule.when is not None:
                 function = self._condition(f"when_{rule.name}", where, rule.when)
                 pairs += [("when", function), ("fast_when", f"fast_{function}")]
+                pairs.append(("needs_when", f"needs_{function}"))
             if rule.require is not None:
                 function = self._condition(f"require_{rule.name}", where, rule.require)
                 pairs += [("require", function), ("fast_require", f"fast_{function}")]
+                pairs.append(("needs_require", f"needs_{function}"))
             if rule.kind is Kind.EXCLUSION:
                 pairs.append(("overrides", _names(overrides(rule))))
             if rule.actors:
@@ -458,11 +629,13 @@ class ModuleWriter:
             if limit.when is not None:
                 function = self._condition(f"limit_when_{name}", where, limit.when)
                 pairs += [("when", function), ("fast_when", f"fast_{function}")]
+                pairs.append(("needs_when", f"needs_{function}"))
             if limit.extend is not None:
                 pairs.append(("extend_amount", str(limit.extend.amount.amount)))
                 pairs.append(("extend_unit", py_string(limit.extend.amount.unit)))
                 function = self._condition(f"limit_extend_{name}", where, limit.extend.when)
                 pairs += [("extend_when", function), ("fast_extend_when", f"fast_{function}")]
+                pairs.append(("needs_extend_when", f"needs_{function}"))
             if limit.reads:
                 pairs.append(("reads", _names(limit.reads)))
             if limit.no_rollover is not None:

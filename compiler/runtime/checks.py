@@ -172,7 +172,11 @@ def _mentions(reads: tuple[str, ...], facts: Facts) -> bool:
 def _check_rule(rule: Rule, facts: Facts) -> CheckResult:
     if not _mentions(rule.reads, facts):
         return _result(rule, rule.kind, "skipped", "the record mentions none of its facts")
-    applies: Value = evaluate(rule.fast_when, rule.when, facts) if rule.when is not None else True
+    applies: Value = (
+        evaluate(rule.fast_when, rule.when, facts, rule.needs_when)
+        if rule.when is not None
+        else True
+    )
     if applies is False:
         return _result(rule, rule.kind, "not_applicable", "its condition does not hold")
     if rule.require is None:  # a liability: its condition is the failing
@@ -184,7 +188,7 @@ def _check_rule(rule: Rule, facts: Facts) -> CheckResult:
             "holds",
             lambda: f"the failing it describes occurred ({_given(rule.reads, facts)})",
         )
-    met = evaluate(rule.fast_require, rule.require, facts)
+    met = evaluate(rule.fast_require, rule.require, facts, rule.needs_require)
     if met is True:
         return _result(
             rule,
@@ -214,7 +218,9 @@ def _check_limit(
     if not _mentions(limit.reads, facts):
         return _result(limit, kind, "skipped", "the record mentions none of its dates")
     applies: Value = (
-        evaluate(limit.fast_when, limit.when, facts) if limit.when is not None else True
+        evaluate(limit.fast_when, limit.when, facts, limit.needs_when)
+        if limit.when is not None
+        else True
     )
     if applies is False:
         return _result(limit, kind, "not_applicable", "its condition does not hold")
@@ -236,7 +242,9 @@ def _check_limit(
         )
     extended: Value = False
     if limit.extend_when is not None:
-        extended = evaluate(limit.fast_extend_when, limit.extend_when, facts)
+        extended = evaluate(
+            limit.fast_extend_when, limit.extend_when, facts, limit.needs_extend_when
+        )
     excluded, period_needs = _excluded_period(limit, facts)
     within = _within(limit, start, end, extended is True, excluded, calendar)
     verdict, untimed, bounds = within.verdict, within.untimed, within.bounds

@@ -65,11 +65,49 @@ class Decision:
     not_exempted: tuple[RuleStatus, ...] = ()
 
 
-def status(rule: Rule, facts: Facts) -> RuleStatus:
-    value = evaluate(rule.fast_when, rule.when, facts) if rule.when is not None else True
+def status(policy: PolicyInfo, rule: Rule, facts: Facts) -> RuleStatus:
+    value = evaluate(rule.fast_when, rule.when, facts, rule.needs_when) if rule.when else True
     if isinstance(value, Unknown):
         return RuleStatus(rule, None, value.needs)
-    return RuleStatus(rule, bool(value))
+    known = _known(policy).get(rule.name)
+    if known is None or known[True].rule is not rule:  # not one of the policy's own rules
+        return RuleStatus(rule, bool(value))
+    return known[bool(value)]
+
+
+def _known(policy: PolicyInfo) -> dict[str, dict[bool, RuleStatus]]:
+    """Each rule's status when its condition is known and nothing overrides it: immutable,
+    the same for every record, so built once per policy rather than per rule and record."""
+    known = policy.memo.get("decision.known")
+    if known is None:
+        known = policy.memo["decision.known"] = {
+            r.name: {True: RuleStatus(r, True), False: RuleStatus(r, False)} for r in policy.rules
+        }
+    return known
+
+
+def _document_order(policy: PolicyInfo) -> tuple[int, ...]:
+    """The gates, situations and exclusions (each kind in document order, as `decide` lists
+    them) put in document order: the same permutation for every record."""
+    order = policy.memo.get("decision.order")
+    if order is None:
+        listed = [r for k in (Kind.GATE, Kind.SITUATION, Kind.EXCLUSION) for r in policy.of_kind(k)]
+        places = policy.order
+        order = policy.memo["decision.order"] = tuple(
+            sorted(range(len(listed)), key=lambda i: places[listed[i].name])
+        )
+    return order
+
+
+def _heads(policy: PolicyInfo) -> dict[str, tuple[Rule, dict[str, object]]]:
+    """Each rule's fixed part of its JSON (name, kind, clause, quote), built once."""
+    heads = policy.memo.get("decision.heads")
+    if heads is None:
+        heads = policy.memo["decision.heads"] = {
+            r.name: (r, {"rule": r.name, "kind": r.kind, "clause": r.clause, "quote": r.quote})
+            for r in policy.rules
+        }
+    return heads
 
 
 def defeats(exclusion: Rule, situation: Rule) -> bool:
@@ -78,18 +116,18 @@ def defeats(exclusion: Rule, situation: Rule) -> bool:
 
 def decide(policy: PolicyInfo, facts: Facts) -> Decision:
     """The decision for typed facts (see `decide_json` for raw JSON facts)."""
-    gates = [status(r, facts) for r in policy.of_kind(Kind.GATE)]
-    exclusions = [status(r, facts) for r in policy.of_kind(Kind.EXCLUSION)]
+    gates = [status(policy, r, facts) for r in policy.of_kind(Kind.GATE)]
+    exclusions = [status(policy, r, facts) for r in policy.of_kind(Kind.EXCLUSION)]
     held_exclusions = [e for e in exclusions if e.value is True]
     situations = []
     for rule in policy.of_kind(Kind.SITUATION):
-        current = status(rule, facts)
+        current = status(policy, rule, facts)
         if current.value is True:
             by = tuple(e.rule.name for e in held_exclusions if defeats(e.rule, rule))
             current = RuleStatus(rule, True, current.needs, by)
         situations.append(current)
-    order = policy.order
-    rules = tuple(sorted([*gates, *situations, *exclusions], key=lambda s: order[s.rule.name]))
+    statuses = [*gates, *situations, *exclusions]
+    rules = tuple([statuses[i] for i in _document_order(policy)])
 
     def result(
         outcome: Outcome, decisive: Iterable[RuleStatus], needs: Iterable[str] = ()
@@ -117,7 +155,11 @@ def decide(policy: PolicyInfo, facts: Facts) -> Decision:
             not_exempted,
         )
 
-    live = [s for s in situations if not any(defeats(e.rule, s.rule) for e in held_exclusions)]
+    live = (
+        [s for s in situations if not any(defeats(e.rule, s.rule) for e in held_exclusions)]
+        if held_exclusions
+        else situations
+    )
     if held_exclusions and (
         any(e.rule.overrides is None for e in held_exclusions)
         or all(s.value is False for s in live)
@@ -194,7 +236,7 @@ def covered(
     if any(not s.rule.excuses for s in deciding):
         return (), ()
     excused = {name for s in deciding for name in s.rule.excuses}
-    liabilities = [status(r, facts) for r in policy.of_kind(Kind.LIABILITY)]
+    liabilities = [status(policy, r, facts) for r in policy.of_kind(Kind.LIABILITY)]
     exempts = tuple(x for x in liabilities if x.rule.name in excused)
     not_exempted = tuple(x for x in liabilities if x.value is True and x.rule.name not in excused)
     return exempts, not_exempted
@@ -211,7 +253,7 @@ def granted(policy: PolicyInfo, facts: Facts) -> tuple[tuple[str, ...], tuple[Pe
     grants: list[str] = []
     pending: list[PendingGrant] = []
     for rule in policy.of_kind(Kind.OUTCOME):
-        current = status(rule, facts)
+        current = status(policy, rule, facts)
         if current.value is True:
             grants += [g for g in rule.grants if g not in grants]
         elif current.value is None:
@@ -238,15 +280,19 @@ def explain(policy: PolicyInfo, decision: Decision) -> dict[str, object]:
             "needs": sorted(current.needs),
         }
 
+    heads = _heads(policy)
+
     def rule_json(current: RuleStatus) -> dict[str, object]:
         rule = current.rule
+        head = heads.get(rule.name)
+        if head is None or head[0] is not rule:  # not one of the policy's own rules
+            fixed = {"rule": rule.name, "kind": rule.kind, "clause": rule.clause}
+            head = (rule, {**fixed, "quote": rule.quote})
+        # The head's keys first, in its order: the same JSON as one dict display.
         return {
-            "rule": rule.name,
-            "kind": rule.kind,
-            "clause": rule.clause,
-            "quote": rule.quote,
+            **head[1],
             "holds": current.value,
-            "needs": sorted(current.needs),
+            "needs": sorted(current.needs) if current.needs else [],
             "overridden_by": list(current.overridden_by),
         }
 

@@ -17,6 +17,8 @@ from .timelimits import add_months
 from .values import Duration, FactError, Known, Unknown, Value
 
 Thunk = Callable[[], Value]
+# The needs of a known value, in the generated `needs_x` functions (nothing to wait on).
+NO_NEEDS: frozenset[str] = frozenset()
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,

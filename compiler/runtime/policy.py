@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from typing import Any
 
 from .errors import PolicycError
 from .kinds import CHECKED_KINDS
@@ -19,22 +20,29 @@ from .timelimits import (
     due_date,
     roll_over_bounds,
 )
-from .values import FactError, FactSpec, Known, Value
+from .values import FactError, FactSpec, Known, Unknown, Value
 
 Facts = Mapping[str, Known]
 Condition = Callable[[Facts], Value]
 # A condition's fast twin in the generated validators: True, False, or None when unknown (then
 # the condition itself says which facts it waits on).  None in the interpreter's tables.
 Test = Callable[[Facts], bool | None]
+# What a condition waits on when its fast twin says None: exactly the needs of the Unknown the
+# condition itself gives (generated `needs_x`).  None in the interpreter's tables.
+Needs = Callable[[Facts], frozenset[str]]
 
 
-def evaluate(test: Test | None, condition: Condition, facts: Facts) -> Value:
+def evaluate(
+    test: Test | None, condition: Condition, facts: Facts, needs: Needs | None = None
+) -> Value:
     """A condition's value: by its fast twin when it has one, the Unknown (with the facts it
-    needs) from the condition itself."""
+    needs) by its needs function, or from the condition itself."""
     if test is None:
         return condition(facts)
     value = test(facts)
-    return condition(facts) if value is None else value
+    if value is not None:
+        return value
+    return condition(facts) if needs is None else Unknown(needs(facts))
 
 
 # Counts of these units are periods in the sense of 民法典 第二百零一条 (年、月、日): a last day
@@ -101,6 +109,8 @@ class Rule:
     excuses: tuple[str, ...] = ()
     fast_when: Test | None = None  # the generated validators' fast twins (see `evaluate`)
     fast_require: Test | None = None
+    needs_when: Needs | None = None
+    needs_require: Needs | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,8 @@ class Limit:
     no_rollover: str | None = None
     fast_when: Test | None = None  # the generated validators' fast twins (see `evaluate`)
     fast_extend_when: Test | None = None
+    needs_when: Needs | None = None
+    needs_extend_when: Needs | None = None
 
     def duration(self, extended: bool = False) -> tuple[int, str]:
         """The amount and unit that run: the extension's when `extended` and there is one."""
@@ -279,6 +291,12 @@ class PolicyInfo:
         for rule in self.rules:
             kinds.setdefault(rule.kind, []).append(rule)
         return {kind: tuple(rules) for kind, rules in kinds.items()}
+
+    @cached_property
+    def memo(self) -> dict[str, Any]:
+        """Tables other runtime modules derive from the policy, each built once (on first
+        use) and kept with it: decision.py's statuses of rules whose condition is known."""
+        return {}
 
     @cached_property
     def order(self) -> Mapping[str, int]:

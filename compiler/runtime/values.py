@@ -101,12 +101,23 @@ def coerce_all(specs: Mapping[str, FactSpec], raw: Mapping[str, object]) -> dict
 Parser = Callable[[object], Known]
 
 
-def parsers(specs: Mapping[str, FactSpec]) -> dict[str, Parser]:
+class Parsers(dict[str, Parser]):
+    """Each fact's parser, with the names of the facts whose JSON value is already their
+    typed value when it is a bool (`flags`): those are checked, not parsed."""
+
+    flags: frozenset[str]
+    converted: frozenset[str]  # every other fact
+
+
+def parsers(specs: Mapping[str, FactSpec]) -> Parsers:
     """Each fact's own parser, for `coerce_with`: built once per policy (a generated module
     does it at import), so that a record's coercion is one call per value.  Each takes the
     common well-formed values directly and leaves everything else to `coerce` (the
     specification), which gives the same values and the same errors."""
-    return {name: _parser(spec) for name, spec in specs.items()}
+    table = Parsers({name: _parser(spec) for name, spec in specs.items()})
+    table.flags = frozenset(name for name, spec in specs.items() if spec.type == "bool")
+    table.converted = frozenset(specs) - table.flags
+    return table
 
 
 # An int of fewer than 17 digits is within _number's bounds (at most 10^15 in magnitude
@@ -149,6 +160,8 @@ def coerce_with(
 ) -> dict[str, Known]:
     """`coerce_all(specs, raw)` by the parsers of `parsers(specs)`: the same facts, and the
     same error for the first bad item in the record's order."""
+    if isinstance(parsers, Parsers):
+        return _coerce_fast(parsers, specs, raw)
     facts: dict[str, Known] = {}
     for name, value in raw.items():
         parse = parsers.get(name)
@@ -156,6 +169,28 @@ def coerce_with(
             return coerce_all(specs, raw)  # raises: an unknown fact, with its suggestion
         if value is not None:
             facts[name] = parse(value)
+    return facts
+
+
+def _coerce_fast(
+    parsers: Parsers, specs: Mapping[str, FactSpec], raw: Mapping[str, object]
+) -> dict[str, Known]:
+    # The known values in the record's order, bools kept as they are, the others parsed in
+    # place (a parser is pure: the order it runs in does not change the values).  Anything
+    # amiss, an unknown name or a value a parser refuses, and `coerce_all`, the
+    # specification, gives the error of the first bad item in the record's order.
+    if not raw.keys() <= parsers.keys():  # a null of an unknown name is refused too
+        return coerce_all(specs, raw)
+    facts: dict[str, Known] = {k: v for k, v in raw.items() if v is not None}  # type: ignore[misc]
+    keys = facts.keys()
+    try:
+        for name in keys & parsers.flags:
+            if facts[name].__class__ is not bool:
+                return coerce_all(specs, raw)
+        for name in keys & parsers.converted:
+            facts[name] = parsers[name](facts[name])
+    except Exception:  # the specification raises it again, for the first bad item
+        return coerce_all(specs, raw)
     return facts
 
 
