@@ -14,9 +14,11 @@ killed are removed by the next one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -137,12 +139,23 @@ def _checked_target(target: Path) -> Path:
 def folder_or_nothing(target: Path) -> None:
     """OutputRefused, saying what it is, unless `target` is a folder or nothing yet (a file,
     a link to nothing and a loop of links read "File exists" from mkdir)."""
-    if target.is_symlink() and not target.exists():
+    # One stat, not exists() then is_dir(): another build swapping its output in at that
+    # moment makes the folder vanish between two calls, and a folder that vanished is not a
+    # file (tests/test_data_loss.py, concurrent builds).
+    try:
+        is_folder = stat.S_ISDIR(os.stat(target).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        is_folder = None  # nothing there yet, or a link to nothing
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise
+        is_folder = None  # a loop of links
+    if is_folder is None and target.is_symlink():
         raise OutputRefused(
             f"{target} is a symbolic link to {os.readlink(target)}, which is not there (or "
             "loops back); nothing was changed. Give --out a folder"
         )
-    if target.exists() and not target.is_dir():
+    if is_folder is False:
         raise OutputRefused(f"{target} is a file, not a folder; nothing was changed")
 
 
