@@ -187,7 +187,13 @@ globalThis.document = {
   querySelectorAll: () => [container],
 };
 await import("./assets/policyc/calculator.js");
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+// The calculator loads its data asynchronously: wait until it says it is ready (or failed),
+// not a fixed time, which a busy CI machine can outlast.
+const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+const settle = async () => {
+  for (let waited = 0; waited < 30000 && !["ready", "error"].includes(container.dataset.state);
+       waited += 10) await tick();
+};
 const results = () => Object.fromEntries(container.all()
   .filter((n) => n.attributes["data-due"] !== undefined)
   .map((n) => [n.attributes["data-due"], n.attributes["data-date"]]));
