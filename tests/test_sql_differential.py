@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import duckdb  # in the test extra: CI has it, so a missing one fails rather than skips
 import pytest
 
 from compiler import ir
@@ -28,10 +29,7 @@ from compiler.backends.package import PACKAGE, package_files
 from compiler.build import write_tree
 from compiler.interpret import info
 from compiler.lower import load_program
-
-duckdb = pytest.importorskip("duckdb")
-
-from compiler.runtime.sqlengine import (  # noqa: E402
+from compiler.runtime.sqlengine import (
     Cases,
     _source,
     load_calendar_table,

@@ -11,17 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb  # in the test extra: CI has it, so a missing one fails rather than skips
 import pytest
 
 from compiler.interpret import info
 from compiler.lower import load_program
 from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.records import RecordError, read_records, typed
+from compiler.runtime.sqlengine import Cases, EngineError, _source
 from compiler.runtime.values import Duration
-
-duckdb = pytest.importorskip("duckdb")
-
-from compiler.runtime.sqlengine import Cases, EngineError, _source  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
