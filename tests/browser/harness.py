@@ -375,3 +375,27 @@ def search(page: Any, query: str) -> Any:
     box.press("End")
     page.locator(SEARCH_RESULT_LINK).first.wait_for(state="visible")
     return page.locator(SEARCH_SECTION_LINK)
+
+
+def follow(page: Any, link: Any, url_glob: str, attempts: int = 3) -> None:
+    """Click `link` and wait until the page's URL matches `url_glob` (as for wait_for_url).
+
+    Material renders the search results again while a query settles; a click that lands in
+    the instant the list is swapped reaches no link and the page stays where it was (seen once
+    in CI on the phone layout: the URL never changed).  The click is then repeated, up to
+    `attempts` times, with the locator resolved afresh; the last timeout is raised.  The URL
+    is awaited at "commit" (a click that went nowhere shows within seconds), then the page's
+    load, so that what the caller reads next (styles included) is the loaded page.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(1, attempts + 1):
+        link.click()
+        try:
+            page.wait_for_url(url_glob, wait_until="commit", timeout=5_000)
+        except PlaywrightTimeout:
+            if attempt == attempts:
+                raise
+        else:
+            page.wait_for_load_state("load")
+            return

@@ -14,7 +14,17 @@ from typing import Any
 
 import pytest
 
-from .harness import DESKTOP, DEVICES, Device, open_page, screenshot, search, serve, settle
+from .harness import (
+    DESKTOP,
+    DEVICES,
+    Device,
+    follow,
+    open_page,
+    screenshot,
+    search,
+    serve,
+    settle,
+)
 from .test_site import OUTCOME, QUESTIONNAIRE, answer_questionnaire, python_outcome
 
 pytestmark = pytest.mark.browser
@@ -168,16 +178,14 @@ def test_anchor_search_and_screenshots(chromium: Any, tiny_url: str, device: Dev
         plain = page.locator("#a4").evaluate("e => getComputedStyle(e).backgroundColor")
         # A citation reaches its clause, which :target highlights.
         page.goto("")
-        page.locator('.md-content a[href$="#a4"]').click()
-        page.wait_for_url("**/clauses/#a4")
+        follow(page, page.locator('.md-content a[href$="#a4"]'), "**/clauses/#a4")
         target = page.locator("#a4")
         assert target.evaluate("e => e.matches(':target')")
         after = target.evaluate("e => getComputedStyle(e).backgroundColor")
         assert after == "rgb(255, 235, 59)" != plain
         # Chinese search: 追缴 is inside one section; its result lands on the section.
         page.goto("")
-        search(page, "追缴").first.click()
-        page.wait_for_url("**/clauses/#*")
+        follow(page, search(page, "追缴").first, "**/clauses/#*")
         assert page.url.split("#", 1)[1] == "a4"
         shot = screenshot(page, "harness_search", device)
         assert shot.name == f"harness_search-{device.width}.png"

@@ -29,7 +29,7 @@ import pytest
 from compiler import ir
 from compiler.backends.site import diffs
 
-from .harness import search
+from .harness import follow, search
 
 pytestmark = pytest.mark.browser
 
@@ -417,8 +417,7 @@ def test_chinese_search_lands_on_a_clause(page: Any, shoot: Shoot, built_site: P
     shown = [str(t).split("\n", 1)[0] for t in hits.all_inner_texts()[:5]]
     assert found, f"searching {SEARCH_QUERY} lists no clause that contains it: {shown}"
     url, _ = found[0]
-    hits.and_(page.locator(f'[href="{url}"]')).first.click()
-    page.wait_for_url("**#*")
+    follow(page, hits.and_(page.locator(f'[href="{url}"]')).first, "**#*")
     anchor = fragment(page.url)
     assert anchor == fragment(url), f"the result {url} landed on {page.url}"
     clause = page.locator(f"[id='{anchor}']")
