@@ -214,8 +214,7 @@ def test_document_page_citation_reaches_its_clause(
     assert page.locator(f"[id='{anchor}']").count() == 1, f"no element with id {anchor}"
     plain = style_of(page, anchor)
     page.goto(DOCUMENT_PAGE)
-    links.nth(_index_of(links, target)).click()
-    page.wait_for_url(f"**#{anchor}")
+    follow(page, links.nth(_index_of(links, target)), f"**#{anchor}")
     clause = page.locator(f"[id='{anchor}']")
     assert clause.evaluate("e => e.matches(':target')")
     # A :target rule may fade in: wait a moment for the look to change.
