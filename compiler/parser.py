@@ -27,6 +27,7 @@ from lark.visitors import _vargs_meta, _VArgsWrapper
 from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.errors import PolicycError
 from compiler.runtime.kinds import Kind
 
 # Inside the package, so that an installed policyc (not only a checkout) finds it.
@@ -49,7 +50,7 @@ def _lark() -> Lark:
     )
 
 
-class _Unusual(Exception):
+class _Unusual(PolicycError):
     """Something the fast driver leaves to Lark (a syntax error, an unusual token)."""
 
 
