@@ -14,7 +14,7 @@ from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines
 from compiler.errors import PolicycError
-from compiler.parser import _driver, decode, parse_text, read_policy_bytes
+from compiler.parser import _lark, decode, parse_text, read_policy_bytes
 from compiler.sources import SourceDocument, SourceError
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ def _parse_many(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    _driver()  # the grammar and its fused parser built once here, inherited by forked workers
+    _lark()  # built once here, inherited by forked workers
     jobs = [(f.text, f.shown) for f in files]
     with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
         chunk = max(1, min(16, total // (workers * 8)))
