@@ -14,18 +14,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache, partial
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.parse_tree_builder import (
-    ChildFilterLALR_NoPlaceholders,
-    ExpandSingleChild,
-    PropagatePositions,
-)
 from lark.parsers.lalr_analysis import Shift as _SHIFT
 from lark.visitors import _vargs_meta, _VArgsWrapper
 
@@ -77,94 +72,7 @@ def _driver() -> tuple[Any, ...]:
             lexer.newline_types,
             lexer.callback,
         )
-    fused = {rule: _fused(callback) for rule, callback in callbacks.items()}
-    return table.states, fused, start, end, lexers
-
-
-def _fused(callback: Any) -> Any:
-    """One function doing what Lark's chain of tree-builder wrappers for a rule does (keep
-    the rule's children, inline `_rule`s, drop into a `?rule`'s only child, make the Tree,
-    propagate positions), read off the chain itself; the chain as it is if it is of another
-    shape.  Half of parsing was these wrappers calling one another."""
-    if type(callback) is not PropagatePositions or callback.node_filter is not None:
-        return callback
-    inner = callback.node_builder
-    include: tuple[tuple[int, bool], ...] | None = None
-    if type(inner) is ChildFilterLALR_NoPlaceholders:
-        include = tuple(inner.to_include)
-        inner = inner.node_builder
-    expand1 = type(inner) is ExpandSingleChild
-    if expand1:
-        inner = inner.node_builder
-    if not (
-        type(inner) is partial
-        and inner.func is Tree
-        and len(inner.args) == 1
-        and not inner.keywords
-    ):
-        return callback
-    name = inner.args[0]
-
-    def build(children: list[Any]) -> Any:
-        # ChildFilterLALR_NoPlaceholders
-        filtered: list[Any]
-        if include is None:
-            filtered = children
-        else:
-            filtered = []
-            for i, to_expand in include:
-                if to_expand:
-                    if filtered:
-                        filtered += children[i].children
-                    else:
-                        filtered = children[i].children
-                else:
-                    filtered.append(children[i])
-        # ExpandSingleChild, then the Tree
-        if expand1 and len(filtered) == 1:
-            result = filtered[0]
-            if not isinstance(result, Tree):
-                return result
-        else:
-            result = Tree(name, filtered)
-        # PropagatePositions, from the children before filtering
-        meta: Any = result.meta  # Lark sets the container_* positions it reads back
-        first = _position_of(children)
-        if first is not None:
-            if not hasattr(meta, "line"):
-                meta.line = getattr(first, "container_line", first.line)
-                meta.column = getattr(first, "container_column", first.column)
-                meta.start_pos = getattr(first, "container_start_pos", first.start_pos)
-                meta.empty = False
-            meta.container_line = getattr(first, "container_line", first.line)
-            meta.container_column = getattr(first, "container_column", first.column)
-            meta.container_start_pos = getattr(first, "container_start_pos", first.start_pos)
-        last = _position_of(reversed(children))
-        if last is not None:
-            if not hasattr(meta, "end_line"):
-                meta.end_line = getattr(last, "container_end_line", last.end_line)
-                meta.end_column = getattr(last, "container_end_column", last.end_column)
-                meta.end_pos = getattr(last, "container_end_pos", last.end_pos)
-                meta.empty = False
-            meta.container_end_line = getattr(last, "container_end_line", last.end_line)
-            meta.container_end_column = getattr(last, "container_end_column", last.end_column)
-            meta.container_end_pos = getattr(last, "container_end_pos", last.end_pos)
-        return result
-
-    return build
-
-
-def _position_of(children: Any) -> Any:
-    """PropagatePositions._pp_get_meta: the first child that has a position."""
-    for child in children:
-        if isinstance(child, Tree):
-            if not child.meta.empty:
-                return child.meta
-        elif isinstance(child, Token):
-            return child
-        elif hasattr(child, "__lark_meta__"):
-            return child.__lark_meta__()
-    return None
+    return table.states, callbacks, start, end, lexers
 
 
 def _fast_tree(text: str) -> Tree[Token]:

@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from lark import Token, Tree
-from lark.exceptions import UnexpectedInput
 
 from compiler import codes
 from compiler import progress as progress_module
@@ -23,7 +21,7 @@ from compiler.build import outputs
 from compiler.cache import FOLDER, decode_result, encode_result, open_cache
 from compiler.cli import main
 from compiler.lower import load_program
-from compiler.parser import _fast_tree, _lark, _Unusual, parse_text
+from compiler.parser import parse_text
 from compiler.progress import TerminalProgress
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,43 +188,6 @@ def test_the_codec_restores_every_node_and_diagnostic() -> None:
         assert repr(restored) == repr(module), path  # spans included (repr shows them)
         assert repr(again) == repr(diagnostics), path
         assert all(a.code is b.code for a, b in zip(again, diagnostics, strict=True))
-
-
-def _positions(tree: Tree[Token]) -> list[tuple[object, ...]]:
-    names = ("line", "column", "end_line", "end_column", "start_pos", "end_pos", "empty")
-    return [
-        (t.data, *(getattr(t.meta, x, None) for x in names), *sorted(vars(t.meta).items()))
-        for t in tree.iter_subtrees()
-    ]
-
-
-def test_the_fused_parser_builds_larks_tree_or_leaves_the_error_to_lark() -> None:
-    # The real policies and their tests (what the corpora are made of) and the error corpus;
-    # not tests/data's variants of one policy (the time of a test, nothing new).
-    files = sorted(ROOT.glob("policies/**/*.policy")) + sorted(ROOT.glob("tests/corpus/*.policy"))
-    texts = [p.read_bytes().decode("utf-8", errors="replace") for p in files]
-    texts += [_BAD_DATE, _BAD_SYNTAX, "", "# only a comment", 'policy x {\r\n title "t"\r\n}']
-    left_to_lark = 0
-    for text in texts:
-        try:
-            fast = _fast_tree(text)
-        except _Unusual:
-            left_to_lark += 1
-            with pytest.raises(UnexpectedInput):
-                _lark().parse(text)
-            continue
-        slow = _lark().parse(text)
-        assert fast == slow
-        assert _positions(fast) == _positions(slow)  # every node's position, containers too
-        tokens = [
-            (t, t.type, t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos)
-            for t in fast.scan_values(lambda v: isinstance(v, Token))
-        ]
-        assert tokens == [
-            (t, t.type, t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos)
-            for t in slow.scan_values(lambda v: isinstance(v, Token))
-        ]
-    assert 0 < left_to_lark < len(texts) - 10
 
 
 def test_parallel_parsing_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
