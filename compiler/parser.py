@@ -21,13 +21,11 @@ from typing import Any, Final
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.parsers.lalr_analysis import Shift as _SHIFT
 from lark.visitors import _vargs_meta, _VArgsWrapper
 
 from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, did_you_mean
-from compiler.errors import PolicycError
 from compiler.runtime.kinds import Kind
 
 # Inside the package, so that an installed policyc (not only a checkout) finds it.
@@ -48,111 +46,6 @@ def _lark() -> Lark:
         propagate_positions=True,
         maybe_placeholders=False,
     )
-
-
-class _Unusual(PolicycError):
-    """Something the fast driver leaves to Lark (a syntax error, an unusual token)."""
-
-
-@cache
-def _driver() -> tuple[Any, ...]:
-    """What `_fast_tree` reads of the parser Lark built: per LALR state its table row and its
-    contextual lexer's (regexes, ignored, multi-line, token callbacks); the tree callbacks."""
-    frontend = _lark().parser
-    table = frontend.parser.parser.parse_table
-    callbacks = frontend.parser.parser.callbacks
-    start = frontend.parser.parser.parse_table.start_states["start"]
-    end = frontend.parser.parser.parse_table.end_states["start"]
-    lexers = {}
-    for state, lexer in frontend.lexer.lexers.items():
-        scanner = lexer.scanner  # built on first use: build them all now
-        lexers[state] = (
-            tuple(scanner._mres),
-            lexer.ignore_types,
-            lexer.newline_types,
-            lexer.callback,
-        )
-    return table.states, callbacks, start, end, lexers
-
-
-def _fast_tree(text: str) -> Tree[Token]:
-    """`_lark().parse(text)`, the same tree, for a text without a syntax error; _Unusual for
-    anything else (then Lark parses it again and raises the error it describes).
-
-    Lark's LALR loop and contextual lexer, fused into one loop without their per-token
-    method calls, generator and line counter object: the lexer of the state on top of the
-    stack matches the next token (as Lark's ContextualLexer does), each token is built and
-    its positions counted as Lark's BasicLexer does, and the table's shifts and reductions
-    call the tree builder's own callbacks, so the tree (positions included) is Lark's."""
-    states, callbacks, start, end_state, lexers = _driver()
-    state_stack = [start]
-    value_stack: list[Any] = []
-    pos, line, line_start, end = 0, 1, 0, len(text)
-    token: Token | None = None
-    while True:
-        # ---- the next token, by the lexer of the current state (None: end of the text)
-        found: Token | None = None
-        mres, ignore, newline, token_callbacks = lexers[state_stack[-1]]
-        while pos < end:
-            for mre in mres:
-                match = mre.match(text, pos)
-                if match:
-                    break
-            else:
-                raise _Unusual
-            value = match.group(0)
-            type_ = match.lastgroup
-            ignored = type_ in ignore
-            if not ignored or type_ in token_callbacks:
-                if ignored:
-                    raise _Unusual
-                found = Token(type_, value, pos, line, pos - line_start + 1)
-            if type_ in newline:
-                newlines = value.count("\n")
-                if newlines:
-                    line += newlines
-                    line_start = pos + value.rindex("\n") + 1
-            pos += len(value)
-            if found is not None:
-                found.end_line = line
-                found.end_column = pos - line_start + 1
-                found.end_pos = pos
-                if type_ in token_callbacks:
-                    found = token_callbacks[type_](found)
-                break
-        is_end = found is None
-        if is_end:
-            found = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
-        else:
-            token = found
-        assert found is not None
-        kind = found.type
-        # ---- the parser: reduce as often as the table says, then shift (or accept)
-        while True:
-            row = states[state_stack[-1]]
-            if kind not in row:
-                raise _Unusual
-            action, argument = row[kind]
-            if action is _SHIFT:
-                if is_end:
-                    raise _Unusual
-                state_stack.append(argument)
-                value_stack.append(found if kind not in callbacks else callbacks[kind](found))
-                break
-            size = len(argument.expansion)
-            if size:
-                children = value_stack[-size:]
-                del state_stack[-size:]
-                del value_stack[-size:]
-            else:
-                children = []
-            reduced = callbacks[argument](children)
-            goto, next_state = states[state_stack[-1]][argument.origin.name]
-            assert goto is _SHIFT
-            state_stack.append(next_state)
-            value_stack.append(reduced)
-            if is_end and next_state == end_state:
-                return value_stack[-1]  # type: ignore[no-any-return]
 
 
 # What a user should read for each terminal Lark may say it expected.
@@ -978,12 +871,9 @@ def _rule_function(rule: str) -> tuple[Any, bool]:
 def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]:
     """Parse one file's text.  Returns the module (None on a syntax error) and diagnostics."""
     try:
-        tree = _fast_tree(text)
-    except _Unusual:
-        try:
-            tree = _lark().parse(text)
-        except UnexpectedInput as error:
-            return None, [_syntax_error(path, text, error)]
+        tree: Tree[Token] = _lark().parse(text)
+    except UnexpectedInput as error:
+        return None, [_syntax_error(path, text, error)]
     too_deep = _too_deep(tree)
     if too_deep is not None:
         line, column = too_deep
