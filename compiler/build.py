@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Final
 
 from compiler import ir
-from compiler.backends.package import package_files
-from compiler.backends.sql import sql_files
+from compiler.backends.package import PACKAGE, package_files
+from compiler.backends.sql import Steps, sql_files
 from compiler.errors import PolicycError
 
 try:  # POSIX; elsewhere concurrent builds into one folder are not serialised
@@ -48,17 +48,27 @@ class OutputRefused(PolicycError):
 TARGETS: Final = {"all": ("validators", "sql"), "python": ("validators",), "sql": ("sql",)}
 
 
-def outputs(program: ir.Program, progress: Progress, target: str = "all") -> dict[str, bytes]:
-    """Every output file of a target, by path relative to the build directory."""
+def outputs(
+    program: ir.Program, progress: Progress, target: str = "all", steps: Steps | None = None
+) -> dict[str, bytes]:
+    """Every output file of a target, by path relative to the build directory; `steps` hears
+    how far the long steps are (a line on a terminal)."""
     files: dict[str, bytes] = {}
     entries = TARGETS[target]
+    packaged: dict[str, bytes] = {}
     if "validators" in entries:
         progress(f"validators: {len(program.policies)} policies")
-        for path, data in package_files(program).items():
+        packaged = package_files(program, steps)
+        for path, data in packaged.items():
             files[f"validators/{path}"] = data
     if "sql" in entries:
         progress(f"sql: {len(program.policies)} policies")
-        for path, data in sql_files(program).items():
+        # The package holds the same files (package_files writes them with sql_files): taken
+        # from there, the SQL of thousands of policies is generated once, not twice.  Without
+        # them (a project the SQL target cannot compile) sql_files says why.
+        inside = f"{PACKAGE}/sql/"
+        sql = {p[len(inside) :]: d for p, d in packaged.items() if p.startswith(inside)}
+        for path, data in (sql or sql_files(program, steps)).items():
             files[f"sql/{path}"] = data
     return files
 
@@ -233,8 +243,14 @@ def _replace(path: Path, content: bytes) -> None:
         raise
 
 
-def build(program: ir.Program, target: Path, progress: Progress, what: str = "all") -> int:
-    files = outputs(program, progress, what)
+def build(
+    program: ir.Program,
+    target: Path,
+    progress: Progress,
+    what: str = "all",
+    steps: Steps | None = None,
+) -> int:
+    files = outputs(program, progress, what, steps)
     if what != "all" and target.is_dir():
         files = {**kept(target, what), **files}
     return write_tree(target, dict(sorted(files.items())))

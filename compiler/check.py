@@ -18,7 +18,7 @@ from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
 from compiler.ids import reserved_because
 from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
 from compiler.model import Model, Policy, WrittenLimit, citation_key
-from compiler.project import LoadedFiles
+from compiler.project import LoadedFiles, gc_paused
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.runtime.policy import ROLLOVER_UNITS
 from compiler.runtime.values import DAY_UNITS, MOMENT_TYPES, NUMERIC, ORDERED, TYPES
@@ -1082,6 +1082,7 @@ def _span_of(expr: n.Expr) -> n.Span:
 
 def check(loaded: LoadedFiles) -> tuple[Model, list[Diagnostic]]:
     checker = Checker(loaded)
-    model = checker.run()
+    with gc_paused():  # thousands of policies' tables: see project.gc_paused
+        model = checker.run()
     diagnostics = loaded.diagnostics + checker.diagnostics
     return model, diagnostics

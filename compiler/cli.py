@@ -490,17 +490,26 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
     program = _load_program(args)
 
+    from compiler.progress import TerminalProgress
+
+    # The validators step of thousands of policies takes minutes: a line in place on a
+    # terminal (nothing in CI or a pipe), erased before each message.
+    line = TerminalProgress("policyc build", unit="policies")
+
     def progress(message: str) -> None:
+        line.done()
         sys.stderr.write(f"policyc build: {message}\n")
 
     try:
-        count = build(program, target, progress, args.target)
+        count = build(program, target, progress, args.target, line.step)
     except OutputRefused as error:
         raise UsageError(f"build refused: {error}") from None
     except SqlUnsupported as error:
         raise UsageError(f"the SQL target: {error} (--target python builds the rest)") from None
     except OSError as error:
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
+    finally:
+        line.done()
     if args.json:
         _print(json.dumps({"output": str(target), "files": count}, ensure_ascii=False))
     else:

@@ -27,6 +27,13 @@ def lower(model: Model, root: Path, texts: Mapping[str, bytes] | None = None) ->
     """The lowered program of a checked, error-free model; `root` is the project directory
     (for the content hashes that version each policy); `texts`: the bytes of policy files
     supplied in memory (`project.load_in_place`), by display path, hashed instead of a file."""
+    from compiler.project import gc_paused
+
+    with gc_paused():  # thousands of policies' IR: see project.gc_paused
+        return _lower(model, root, texts)
+
+
+def _lower(model: Model, root: Path, texts: Mapping[str, bytes] | None) -> ir.Program:
     enums = {
         e.name: ir.Enum(e.name, e.label, tuple(ir.EnumMember(m.name, m.label) for m in e.members))
         for e in model.enums.values()

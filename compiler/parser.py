@@ -957,6 +957,8 @@ def _lines(text: str) -> str:
 
 
 def _unsafe_characters(text: str, path: str) -> list[Diagnostic]:
+    if _UNSAFE.search(text) is None:  # nearly every file: one scan, not one a line
+        return []
     problems: list[Diagnostic] = []
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):

@@ -16,14 +16,33 @@ _INTERVAL: Final = 0.1
 
 
 class TerminalProgress:
-    """A `project.Progress` that draws one line in place; `done()` erases it."""
+    """A `project.Progress` that draws one line in place; `done()` erases it.
 
-    def __init__(self, verb: str, stream: TextIO | None = None) -> None:
+    `doing` and `unit` name the work: `parsing … files` while loading, and for the build's
+    long steps `writing Python modules … policies` (`step` changes what is being done)."""
+
+    def __init__(
+        self,
+        verb: str,
+        stream: TextIO | None = None,
+        *,
+        doing: str = "parsing",
+        unit: str = "files",
+    ) -> None:
         self.verb = verb
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = _is_terminal(self.stream) and not os.environ.get("CI")
         self.shown = False
+        self.doing = doing
+        self.unit = unit
         self._last = 0.0
+
+    def step(self, doing: str, done: int, total: int) -> None:
+        """A `build.Steps`: `done` of `total` of the step `doing`."""
+        if doing != self.doing:
+            self.doing = doing
+            self._last = 0.0  # a new step is shown at once
+        self(done, total)
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled or total < SHOWN_FROM:
@@ -32,7 +51,8 @@ class TerminalProgress:
         if done != total and now - self._last < _INTERVAL:
             return
         self._last = now
-        self.stream.write(f"\r{self.verb}: parsing {done:,}/{total:,} files…")
+        # Cleared to the end: a shorter line must not leave the end of a longer one.
+        self.stream.write(f"\r{self.verb}: {self.doing} {done:,}/{total:,} {self.unit}…\x1b[K")
         self.stream.flush()
         self.shown = True
 

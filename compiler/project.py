@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -126,8 +128,25 @@ def load(
     chosen = sorted(set(explicit) | set(context))
     loaded = LoadedFiles(root, diagnostics=errors)
     loaded.requested = {display_path(p, root) for p in (explicit or everything)}
-    _read_all(loaded, chosen, cache, progress)
+    with gc_paused():
+        _read_all(loaded, chosen, cache, progress)
     return loaded
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while the nodes of thousands of files are made: they are
+    kept (no garbage to find), yet every few hundred new objects it scanned them, the longer
+    the more files were loaded.  At 500 jurisdictions (CPU s, one run each, loaded machine):
+    a warm load 7.0 -> 4.3, check 4.1 -> 2.3.  Nodes hold no cycles; reference counting
+    still frees what is dropped."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass

@@ -709,7 +709,11 @@ def _own_text(text: str, node: _Node) -> str:
 class _LineIndex:
     def __init__(self, text: str) -> None:
         self.length = len(text)
-        self.starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self.starts = [0]
+        found = text.find("\n")
+        while found != -1:  # str.find, not a Python step a character: texts are long
+            self.starts.append(found + 1)
+            found = text.find("\n", found + 1)
 
     def line_col(self, offset: int) -> tuple[int, int]:
         if not 0 <= offset <= self.length:
@@ -728,7 +732,9 @@ def segment(text: str) -> Clause:
 
 def normalize_for_quote(text: str) -> str:
     """Remove every whitespace character (spaces, \\u3000, \\xa0, tabs, line breaks)."""
-    return "".join(ch for ch in text if not ch.isspace())
+    # str.split() cuts at exactly the characters isspace() is true of (checked over every
+    # code point), in C.
+    return "".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -747,9 +753,10 @@ def check_quote(text: str, quote: str) -> QuoteCheck:
     needle = normalize_for_quote(quote)
     if not needle:
         return QuoteCheck(ok=False, nearest="", similarity=0.0)
-    offsets, haystack = _without_blanks(text)
+    haystack = _blanks_removed(text)
     if needle in haystack:
         return QuoteCheck(ok=True)
+    offsets, haystack = _without_blanks(text)
     if not haystack:
         return QuoteCheck(ok=False, nearest="", similarity=0.0)
     width = min(len(needle), len(haystack))
@@ -757,6 +764,13 @@ def check_quote(text: str, quote: str) -> QuoteCheck:
     first, last = offsets[best_start], offsets[best_start + width - 1]
     nearest = " ".join(text[first : last + 1].split())
     return QuoteCheck(ok=False, nearest=nearest, similarity=round(best_ratio, 4))
+
+
+@lru_cache(maxsize=64)
+def _blanks_removed(text: str) -> str:
+    """`normalize_for_quote(text)`, cached like _without_blanks: what a quote that is found
+    (nearly all of them) needs, without the position of every character."""
+    return normalize_for_quote(text)
 
 
 @lru_cache(maxsize=64)

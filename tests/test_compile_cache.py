@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from compiler import codes
+from compiler import progress as progress_module
 from compiler import project as project_module
+from compiler.build import outputs
 from compiler.cache import FOLDER, decode_result, encode_result, open_cache
 from compiler.cli import main
+from compiler.lower import load_program
 from compiler.parser import parse_text
 from compiler.progress import TerminalProgress
 
@@ -131,6 +134,12 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(
         b'[{"":"Module","path":"x"},[]]',  # a module without its items
         b'[{"":"os.system","v":"true"},[]]',  # a class the codec does not know
         b'[null,[{"":"Span","file":"x","line":1,"column":1,"end_line":1,"end_column":1}]]',
+        b"[0,null,[0,[1]]]",  # a node with fields missing
+        b'[0,[9999,"x"],[0]]',  # a class number the table does not have
+        b'[0,null,[0,[-99,"x"]]]',  # a kind of value the codec does not know
+        b"[0,null,[0,[-1,3]]]",  # a statement kind that is not text
+        b'[0,[0,"a","b"],[0]]',  # not a module
+        b'{"": "Module"}',  # the first layout
     ]
     for index, path in enumerate(entries):
         path.write_bytes(damage[index % len(damage)])
@@ -222,6 +231,61 @@ def test_progress_is_shown_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -
     ci = _Terminal()
     TerminalProgress("policyc check", ci)(3000, 3000)
     assert ci.getvalue() == ""
+
+
+def test_progress_names_the_step_and_clears_a_longer_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    terminal = _Terminal()
+    line = TerminalProgress("policyc build", terminal, unit="policies")
+    line.step("writing Python validators", 3000, 3000)
+    line.step("writing SQL", 1, 3000)  # a new step is drawn at once, not after 0.1 s
+    line.done()
+    assert terminal.getvalue() == (
+        "\rpolicyc build: writing Python validators 3,000/3,000 policies…\x1b[K"
+        "\rpolicyc build: writing SQL 1/3,000 policies…\x1b[K"
+        "\r\x1b[K"
+    )
+
+
+def test_the_build_reports_each_policy_of_its_long_steps(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    program = load_program(root)
+    seen: list[tuple[str, int, int]] = []
+    messages: list[str] = []
+    files = outputs(program, messages.append, "all", lambda *step: seen.append(step))
+    total = len(program.policies)
+    assert seen == [("writing Python validators", i, total) for i in range(1, total + 1)] + [
+        ("writing SQL", i, total) for i in range(1, total + 1)
+    ]  # the SQL once: build/sql/ is the package's copy
+    assert messages == [f"validators: {total} policies", f"sql: {total} policies"]
+    for path, data in files.items():
+        if path.startswith("sql/"):
+            assert files[f"validators/policyc_validators/{path}"] == data
+    assert outputs(program, messages.append, "sql") == {
+        p: d for p, d in files.items() if p.startswith("sql/")
+    }
+
+
+def test_build_progress_is_drawn_on_a_terminal_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path)
+    monkeypatch.setattr(progress_module, "SHOWN_FROM", 1)
+    monkeypatch.delenv("CI", raising=False)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["--root", str(root), "build", "--no-cache", "--out", str(tmp_path / "a")]) == 0
+    shown = terminal.getvalue()
+    assert "\rpolicyc build: writing Python validators 1/1 policies…\x1b[K" in shown
+    assert "\rpolicyc build: writing SQL 1/1 policies…" in shown
+    assert "\r\x1b[Kpolicyc build: sql: 1 policies\n" in shown  # erased before a message
+    monkeypatch.setenv("CI", "true")
+    ci = _Terminal()
+    monkeypatch.setattr(sys, "stderr", ci)
+    assert main(["--root", str(root), "build", "--no-cache", "--out", str(tmp_path / "b")]) == 0
+    assert "\r" not in ci.getvalue() and "policyc build: wrote" in ci.getvalue()
 
 
 @pytest.mark.slow  # ~10 s: four fresh interpreters, each building the validators

@@ -21,7 +21,7 @@ from pathlib import Path
 from compiler import ir
 from compiler.backends.pycode import Call, layout
 from compiler.backends.python import module_source
-from compiler.backends.sql import SqlUnsupported, sql_files
+from compiler.backends.sql import SqlUnsupported, Steps, sql_files
 from compiler.backends.wheel import build_wheel, wheel_name
 from compiler.runtime.records import record_schema
 from compiler.runtime.timelimits import load_calendar
@@ -29,15 +29,19 @@ from compiler.runtime.timelimits import load_calendar
 PACKAGE = "policyc_validators"
 DISTRIBUTION = "policyc_validators"
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
+PYTHON_STEP = "writing Python validators"
 
 
-def package_files(program: ir.Program) -> dict[str, bytes]:
-    """Every file of the package, by path relative to the package directory, in a fixed order."""
+def package_files(program: ir.Program, steps: Steps | None = None) -> dict[str, bytes]:
+    """Every file of the package, by path relative to the package directory, in a fixed order.
+    `steps` hears how far the long steps are (one module, one SELECT a policy)."""
     files: dict[str, bytes] = {}
     ids = sorted(program.policies)
-    for policy_id in ids:
+    for done, policy_id in enumerate(ids, start=1):
         policy = program.policies[policy_id]
         files[f"{PACKAGE}/{policy_id}.py"] = module_source(program, policy).encode()
+        if steps is not None:
+            steps(PYTHON_STEP, done, len(ids))
         specs = {name: program.input(name).spec() for name in policy.inputs}
         schema = record_schema(policy.id, policy.title, specs)
         files[f"{PACKAGE}/schemas/{policy_id}.schema.json"] = _json(schema)
@@ -49,7 +53,7 @@ def package_files(program: ir.Program) -> dict[str, bytes]:
     # project the SQL target cannot compile still gets its Python validators (`policyc build
     # --target sql` says why).
     try:
-        for name, text in sql_files(program).items():
+        for name, text in sql_files(program, steps).items():
             files[f"{PACKAGE}/sql/{name}"] = text
     except SqlUnsupported:
         pass

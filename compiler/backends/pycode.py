@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 INDENT = "    "
 WIDTH = 100
@@ -49,7 +50,18 @@ Code = str | Call | Lambda | Prefixed | Text
 
 
 def width_of(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    # Called for every line tried at every nesting level of the layout: ASCII (most code)
+    # is one column a character without looking at each, and each other character's width
+    # is looked up once per process.
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(map(_wide, text))
+
+
+@cache
+def _wide(ch: str) -> int:
+    """The columns a character takes beyond one: 1 for a wide or full-width one."""
+    return 1 if unicodedata.east_asian_width(ch) in "WF" else 0
 
 
 def flat(code: Code) -> str:
@@ -91,35 +103,44 @@ def py_string(text: str) -> str:
     """A double-quoted str literal of `text`: backslashes and quotes escaped, and every
     character that is not printable (controls, line and paragraph separators, …) written as
     an escape, so that no policy text can end the literal or the line."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(
-                f"\\x{code:02x}"
-                if code < 0x100
-                else f"\\u{code:04x}"
-                if code < 0x10000
-                else f"\\U{code:08x}"
-            )
-    out.append('"')
-    return "".join(out)
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # nothing to escape (most texts): what the loop below writes
+    return '"' + "".join(map(_escaped, text)) + '"'
+
+
+@cache
+def _escaped(ch: str) -> str:
+    """One character as it stands inside a py_string literal."""
+    if ch in ('"', "\\"):
+        return "\\" + ch
+    if ch == "\n":
+        return "\\n"
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def _pieces(text: str, room: int) -> Call:
     pieces: list[str] = []
     current = ""
+    # The width of py_string(current + ch), kept as a sum: a literal is its two quotes and
+    # each character's escape, side by side (the same cut as measuring it whole each time).
+    inside = 0
     for ch in text:
-        if current and width_of(py_string(current + ch)) > room:
+        width = width_of(_escaped(ch))
+        if current and 2 + inside + width > room:
             pieces.append(current)
             current = ""
+            inside = 0
         current += ch
+        inside += width
     pieces.append(current)
     return Call("", tuple(py_string(p) for p in pieces), joiner=" ")
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -1341,13 +1341,22 @@ def _json(document: object) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
 
-def sql_files(program: ir.Program) -> dict[str, bytes]:
+# How far a long step of the build is: (what is being done, done so far, total).  The CLI
+# draws it on a terminal (compiler/progress.py); everything else passes None.
+Steps = Callable[[str, int, int], None]
+SQL_STEP = "writing SQL"
+
+
+def sql_files(program: ir.Program, steps: Steps | None = None) -> dict[str, bytes]:
     """Every file of build/sql/ (docs/sql.md, "Files"), by name, in a fixed order."""
     files: dict[str, bytes] = {}
-    for policy_id in sorted(program.policies):
+    ids = sorted(program.policies)
+    for done, policy_id in enumerate(ids, start=1):
         writer = PolicySql(program, program.policies[policy_id])
         files[f"{policy_id}.sql"] = writer.sql().encode()
         files[f"{policy_id}.json"] = _json(writer.manifest())
+        if steps is not None:
+            steps(SQL_STEP, done, len(ids))
     files["calendar.csv"] = calendar_csv(calendar_counts(program)).encode()
     files["README.md"] = README.encode()
     return dict(sorted(files.items()))
