@@ -224,6 +224,16 @@ def _check_limit(
     )
     if applies is False:
         return _result(limit, kind, "not_applicable", "its condition does not hold")
+    return check_dates(policy, limit, facts, calendar, applies)
+
+
+def check_dates(
+    policy: PolicyInfo, limit: Limit, facts: Facts, calendar: WorkdayCalendar, applies: Value
+) -> CheckResult:
+    """A time limit's check once the record mentions its dates and its condition is not
+    false (`applies`: True, or the Unknown of its condition): the generated check drivers
+    call it directly."""
+    kind = "time_limit"
     assert limit.start is not None and limit.end is not None
     start, end = facts.get(limit.start), facts.get(limit.end)
     if not isinstance(start, date) or not isinstance(end, date):
