@@ -88,9 +88,10 @@ def _op(op: str, operands: Iterable[Bool]) -> Bool:
             if x.value is decisive:
                 return x
             continue
-        for y in x.operands if isinstance(x, Op) and x.op == op else (x,):
-            if y not in kept:
-                kept.append(y)
+        # A nested operation stays whole (not flattened into this one): it is given a
+        # variable once, and every operation that shares it reads that variable.
+        if x not in kept:
+            kept.append(x)
     if not kept:
         return Const(not decisive)
     return kept[0] if len(kept) == 1 else Op(op, tuple(kept))
@@ -468,7 +469,10 @@ class DriverWriter:
             return value.get(rule.name, "True")
 
         def needs_of(rule: ir.Rule) -> str:
-            return f"sorted({needs[rule.name]})" if rule.name in needs else "[]"
+            # Sorted only when open: a known value waits on nothing.
+            if rule.name not in needs:
+                return "[]"
+            return f"sorted({needs[rule.name]}) if {value[rule.name]} is None else []"
 
         def status_json(rule: ir.Rule, holds_value: str, needs_value: str, by: str) -> Code:
             return _display(

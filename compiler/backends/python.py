@@ -18,6 +18,7 @@ from compiler import nodes as n
 from compiler.backends.exprcode import ExprCompiler
 from compiler.backends.pycode import (
     INDENT,
+    WIDTH,
     Call,
     Code,
     Lambda,
@@ -26,6 +27,7 @@ from compiler.backends.pycode import (
     layout,
     py_string,
     string,
+    width_of,
 )
 from compiler.backends.pydriver import DriverWriter
 from compiler.runtime.kinds import Kind
@@ -426,6 +428,14 @@ def _function(name: str, comment: str, body: Code) -> str:
     )
 
 
+def _import(module: str, names: list[str]) -> str:
+    """`from module import names`, in parentheses one name a line when too long (as ruff)."""
+    line = f"from {module} import {', '.join(names)}"
+    if width_of(line) <= WIDTH:
+        return line
+    return layout(Call(f"from {module} import ", tuple(names)), 0)
+
+
 def _keywords(pairs: list[tuple[str, Code]]) -> tuple[Code, ...]:
     return tuple(_keyword(k, v) for k, v in pairs)
 
@@ -462,13 +472,11 @@ class ModuleWriter:
         driver = DriverWriter(self.program, self.policy)
         drivers = driver.write()
         used = self.compiler.literal_types
-        values_imports = ", ".join(
-            sorted(
-                (["Duration"] if "Duration" in used else [])
-                + ["FactSpec", "Known", "Value", "coerce_with", "parsers"]
-                + sorted(driver.uses),
-                key=lambda name: (not name[0].isupper(), name),
-            )
+        values_names = sorted(
+            (["Duration"] if "Duration" in used else [])
+            + ["FactSpec", "Known", "Value", "coerce_with", "parsers"]
+            + sorted(driver.uses),
+            key=lambda name: (not name[0].isupper(), name),  # as ruff's isort orders them
         )
         parts = [
             HEADER.format(id=self.policy.id),
@@ -487,7 +495,7 @@ class ModuleWriter:
             "from .runtime.policy import Facts, Limit, PolicyInfo, Rule",
             "from .runtime.records import record_schema",
             "from .runtime.timelimits import WorkdayCalendar, load_calendar",
-            f"from .runtime.values import {values_imports}",
+            _import(".runtime.values", values_names),
             "",
             '__all__ = ["POLICY", "SCHEMA", "check_record", "decide", "due", "evaluate"]',
             "",

@@ -112,7 +112,7 @@ class CheckResult:
         return self.status in FINDINGS
 
     def to_json(self) -> dict[str, object]:
-        return {
+        shown = {
             "rule": self.rule,
             "kind": self.kind,
             "clause": self.clause,
@@ -120,9 +120,10 @@ class CheckResult:
             "status": self.status,
             "message": self.message,
             "needs": list(self.needs),
-            # Only when it matters, so that reports of settled dates keep their shape.
-            **({"calendar_unpublished": list(self.unpublished)} if self.unpublished else {}),
         }
+        if self.unpublished:  # only when it matters: reports of settled dates keep their shape
+            shown["calendar_unpublished"] = list(self.unpublished)
+        return shown
 
 
 def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) -> list[CheckResult]:
