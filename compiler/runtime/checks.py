@@ -112,7 +112,7 @@ class CheckResult:
         return self.status in FINDINGS
 
     def to_json(self) -> dict[str, object]:
-        shown = {
+        shown: dict[str, object] = {
             "rule": self.rule,
             "kind": self.kind,
             "clause": self.clause,
