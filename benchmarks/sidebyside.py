@@ -13,7 +13,8 @@ What is timed (per engine, best of K runs over all records):
   check result with its message (`CheckResult.to_json()`) and the explained decision with the
   policy's version — what `validate --json` prints per record.
   - generated: the package generated into a temporary directory (as benchmarks/validators.py
-    does) from this worktree's compiler; `check_record(raw, calendar)` + `decide(raw)`.
+    does) from this worktree's compiler; `evaluate(raw, calendar)`: `check_record(raw,
+    calendar)` + `decide(raw)` with the record's facts typed once.
   - interpreter: `compiler.interpret.coerce_facts`, `compiler.runtime.checks.check_record`
     with the interpreter's conditions, `interpret.decide` + `explain`.
   - hand-written: benchmarks/baselines/<policy>.py `check_record(raw)` + `decide(raw)`.
@@ -138,10 +139,12 @@ def compare_full(engines: list[Engine], generated: Engine, records: dict[str, li
 
 def generated_engine(module_of: dict[str, ModuleType], calendar: object) -> Engine:
     def runner(module: ModuleType) -> Callable[[Raw], Output]:
-        check_record, decide = module.check_record, module.decide
+        evaluate = module.evaluate
 
         def run(raw: Raw) -> Output:
-            return [c.to_json() for c in check_record(raw, calendar)], decide(raw)
+            # check_record(raw, calendar) and decide(raw), the record's facts typed once.
+            results, decision = evaluate(raw, calendar)
+            return [c.to_json() for c in results], decision
 
         return run
 

@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
             *("--pair-records", "20", "--repeat", "1"),
         ],
         ["benchmarks/frontend.py", "--repeat", "1"],
+        ["benchmarks/floor.py", "--records", "20", "--repeat", "1"],
     ],
-    ids=["validators", "frontend"],
+    ids=["validators", "frontend", "floor"],
 )
 def test_benchmark_runs(argv: list[str]) -> None:
     result = subprocess.run(

@@ -83,8 +83,9 @@ def _init(ids: list[str], version: str) -> str:
 
     python -m {PACKAGE} validate --policy ID CASES… [--format text|json|junit]
 
-Each policy module offers `decide(facts)`, `due(limit, start)`, `check_record(record)` and
-`SCHEMA`; `POLICIES` maps each policy id to its tables.  Standard library only.
+Each policy module offers `decide(facts)`, `due(limit, start)`, `check_record(record)`,
+`evaluate(record)` (both, the facts typed once) and `SCHEMA`; `POLICIES` maps each policy id
+to its tables.  Standard library only.
 
 Importing the package imports no policy: a policy's module is imported the first time it is
 asked for (`POLICIES["ningbo"]`, `from {PACKAGE} import ningbo`), so a program that

@@ -18,6 +18,7 @@ from compiler import nodes as n
 from compiler.backends.exprcode import ExprCompiler
 from compiler.backends.pycode import (
     INDENT,
+    WIDTH,
     Call,
     Code,
     Lambda,
@@ -26,7 +27,9 @@ from compiler.backends.pycode import (
     layout,
     py_string,
     string,
+    width_of,
 )
+from compiler.backends.pydriver import DriverWriter
 from compiler.runtime.kinds import Kind
 from compiler.runtime.values import TYPES, FactSpec
 from compiler.tables import overrides, periods
@@ -425,6 +428,14 @@ def _function(name: str, comment: str, body: Code) -> str:
     )
 
 
+def _import(module: str, names: list[str]) -> str:
+    """`from module import names`, in parentheses one name a line when too long (as ruff)."""
+    line = f"from {module} import {', '.join(names)}"
+    if width_of(line) <= WIDTH:
+        return line
+    return layout(Call(f"from {module} import ", tuple(names)), 0)
+
+
 def _keywords(pairs: list[tuple[str, Code]]) -> tuple[Code, ...]:
     return tuple(_keyword(k, v) for k, v in pairs)
 
@@ -458,10 +469,14 @@ class ModuleWriter:
         rules = self._rules()
         limits = self._limits()
         defines = self._define_functions()
+        driver = DriverWriter(self.program, self.policy)
+        drivers = driver.write()
         used = self.compiler.literal_types
-        values_imports = ", ".join(
+        values_names = sorted(
             (["Duration"] if "Duration" in used else [])
             + ["FactSpec", "Known", "Value", "coerce_with", "parsers"]
+            + sorted(driver.uses),
+            key=lambda name: (not name[0].isupper(), name),  # as ruff's isort orders them
         )
         parts = [
             HEADER.format(id=self.policy.id),
@@ -476,13 +491,13 @@ class ModuleWriter:
             "",
             "from .runtime import checks",
             "from .runtime import logic as L",
-            "from .runtime.decision import decision_json",
+            "from .runtime.decision import Outcome",
             "from .runtime.policy import Facts, Limit, PolicyInfo, Rule",
             "from .runtime.records import record_schema",
             "from .runtime.timelimits import WorkdayCalendar, load_calendar",
-            f"from .runtime.values import {values_imports}",
+            _import(".runtime.values", values_names),
             "",
-            '__all__ = ["POLICY", "SCHEMA", "check_record", "decide", "due"]',
+            '__all__ = ["POLICY", "SCHEMA", "check_record", "decide", "due", "evaluate"]',
             "",
             layout(self._facts(), 0, "FACTS: dict[str, FactSpec] = "),
             "",
@@ -501,6 +516,9 @@ class ModuleWriter:
             layout(rules, 0, "RULES: tuple[Rule, ...] = "),
             "",
             layout(limits, 0, "LIMITS: tuple[Limit, ...] = "),
+            "",
+            drivers,
+            "",
             "",
             layout(self._policy(), 0, "POLICY = "),
             "",
@@ -658,6 +676,8 @@ class ModuleWriter:
             ("rules", "RULES"),
             ("limits", "LIMITS"),
             ("periods", labels),
+            ("compiled_checks", "_check"),
+            ("compiled_decision", "_decision"),
         ]
         return Call("PolicyInfo", _keywords(pairs))
 
@@ -670,7 +690,22 @@ ENTRY_POINTS = '''def coerce(record: Mapping[str, object]) -> dict[str, Known]:
 def decide(facts: Mapping[str, object]) -> dict[str, object]:
     """The relief decision for JSON facts: outcome, the rules that decided it with their clauses
     and quotes, the facts still missing, the judgments still open, and the policy's version."""
-    return decision_json(POLICY, coerce(facts))
+    return _versioned(_decision(coerce(facts)))
+
+
+def evaluate(
+    record: Mapping[str, object], calendar: WorkdayCalendar | None = None
+) -> tuple[list[checks.CheckResult], dict[str, object]]:
+    """`check_record(record, calendar)` and `decide(record)` of one record, its facts typed
+    once: the same results (and the same error for a bad record) as calling both."""
+    facts = coerce(record)
+    return _check(facts, calendar or _calendar()), _versioned(_decision(facts))
+
+
+def _versioned(decision: dict[str, object]) -> dict[str, object]:
+    # The policy's version last, as runtime.decision.decision_json puts it.
+    decision["version"] = dict(POLICY.version)
+    return decision
 
 
 def due(
@@ -704,7 +739,7 @@ def check_record(
     record: Mapping[str, object], calendar: WorkdayCalendar | None = None
 ) -> list[checks.CheckResult]:
     """Every check of one case record (JSON facts): time limits, requirements, liabilities."""
-    return checks.check_record(POLICY, coerce(record), calendar or _calendar())
+    return _check(coerce(record), calendar or _calendar())
 
 
 def __getattr__(name: str) -> object:

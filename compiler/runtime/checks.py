@@ -112,7 +112,7 @@ class CheckResult:
         return self.status in FINDINGS
 
     def to_json(self) -> dict[str, object]:
-        return {
+        shown: dict[str, object] = {
             "rule": self.rule,
             "kind": self.kind,
             "clause": self.clause,
@@ -120,9 +120,10 @@ class CheckResult:
             "status": self.status,
             "message": self.message,
             "needs": list(self.needs),
-            # Only when it matters, so that reports of settled dates keep their shape.
-            **({"calendar_unpublished": list(self.unpublished)} if self.unpublished else {}),
         }
+        if self.unpublished:  # only when it matters: reports of settled dates keep their shape
+            shown["calendar_unpublished"] = list(self.unpublished)
+        return shown
 
 
 def check_record(policy: PolicyInfo, facts: Facts, calendar: WorkdayCalendar) -> list[CheckResult]:
@@ -224,6 +225,16 @@ def _check_limit(
     )
     if applies is False:
         return _result(limit, kind, "not_applicable", "its condition does not hold")
+    return check_dates(policy, limit, facts, calendar, applies)
+
+
+def check_dates(
+    policy: PolicyInfo, limit: Limit, facts: Facts, calendar: WorkdayCalendar, applies: Value
+) -> CheckResult:
+    """A time limit's check once the record mentions its dates and its condition is not
+    false (`applies`: True, or the Unknown of its condition): the generated check drivers
+    call it directly."""
+    kind = "time_limit"
     assert limit.start is not None and limit.end is not None
     start, end = facts.get(limit.start), facts.get(limit.end)
     if not isinstance(start, date) or not isinstance(end, date):

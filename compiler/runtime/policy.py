@@ -264,6 +264,11 @@ class PolicyInfo:
     rules: tuple[Rule, ...]  # in document order
     limits: tuple[Limit, ...]
     periods: Mapping[str, str] = field(default_factory=dict)  # excluded period -> its label
+    # A generated module's own drivers (compiler/backends/pydriver.py): every check of typed
+    # facts (checks.check_record's results), and the explained decision (decision.explain of
+    # decision.decide).  None in the interpreter's tables: the runtime's algorithms run.
+    compiled_checks: Callable[[Facts, WorkdayCalendar], list[Any]] | None = None
+    compiled_decision: Callable[[Facts], dict[str, object]] | None = None
 
     def rule(self, name: str) -> Rule:
         for rule in self.rules:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from .checks import EXERCISED, FINDINGS, CheckResult, check_record
 from .decision import decide, explain
@@ -37,12 +38,18 @@ def validate_records(
     decision_facts = frozenset(
         name for rule in policy.rules if rule.kind in DECISION_KINDS for name in rule.reads
     )
+    # A generated module's straight-line drivers when it has them, else the runtime's
+    # algorithms (the interpreter): the same results.
+    run_checks = policy.compiled_checks or partial(check_record, policy)
+    run_decision = policy.compiled_decision or (
+        lambda facts: explain(policy, decide(policy, facts))
+    )
     for record in records:
         try:
-            checks = tuple(check_record(policy, record.facts, calendar))
+            checks = tuple(run_checks(record.facts, calendar))
             decision = None
             if not decision_facts.isdisjoint(record.facts):
-                decision = explain(policy, decide(policy, record.facts))
+                decision = run_decision(record.facts)
         except FactError as error:
             # What a record's values cannot compute (3650 days against 10 years, 9999-12-31
             # plus a year) is that record's bad input, named by its id.
