@@ -95,7 +95,19 @@ def random_cases(policy: PolicyInfo, count: int) -> str:
     return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM range({count}) t(i))"
 
 
-def in_memory(policy: PolicyInfo, sql_dir: Path, count: int, repeat: int) -> None:
+def _best(con: duckdb.DuckDBPyConnection, statement: str, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        con.execute("DROP TABLE IF EXISTS results")
+        start = time.perf_counter()
+        con.execute(f"CREATE TABLE results AS {statement}")
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def in_memory(
+    policy: PolicyInfo, sql_dir: Path, count: int, repeat: int, before: Path | None
+) -> None:
     con = duckdb.connect()
     con.execute(f"SELECT setseed({SEED})")
     con.execute("SET threads = 1")
@@ -106,38 +118,35 @@ def in_memory(policy: PolicyInfo, sql_dir: Path, count: int, repeat: int) -> Non
     start = time.perf_counter()
     con.execute(f"CREATE TABLE policyc_cases AS {random_cases(policy, count)}")
     made = time.perf_counter() - start
-    body = (sql_dir / f"{policy.id}.sql").read_text(encoding="utf-8").strip().removesuffix(";")
-    start = time.perf_counter()
-    con.execute(f"EXPLAIN {body}")
-    planning = time.perf_counter() - start
-    best = float("inf")
-    for _ in range(repeat):
-        con.execute("DROP TABLE IF EXISTS results")
+    print(f"{policy.id}: {count:,} records in a typed in-memory table (made in {made:.1f} s)")
+    statements = [
+        ("decision-only statement (<id>.decide.sql: outcome + masks)", sql_dir, "decide.sql"),
+        ("full SELECT (every check + the decision, strings)", sql_dir, "sql"),
+        ("full SELECT, only id and outcome projected", sql_dir, "sql"),
+    ]
+    if before is not None:
+        statements += [
+            ("BEFORE full SELECT", before, "sql"),
+            ("BEFORE full SELECT, only id and outcome projected", before, "sql"),
+        ]
+    for label, where, suffix in statements:
+        body = (where / f"{policy.id}.{suffix}").read_text(encoding="utf-8")
+        body = body.strip().removesuffix(";")
+        if "only id and outcome" in label:
+            # DuckDB prunes what `outcome` does not read from the full SELECT's plan.
+            body = f"SELECT id, outcome FROM ({body})"
         start = time.perf_counter()
-        con.execute(f"CREATE TABLE results AS {body}")
-        best = min(best, time.perf_counter() - start)
-    alone = float("inf")
-    for _ in range(repeat):
-        con.execute("DROP TABLE IF EXISTS outcomes")
-        start = time.perf_counter()
-        # The decision alone, as OpenFisca's figure is: DuckDB computes only what `outcome`
-        # reads (the checks, needs and explanations are pruned from the plan).
-        con.execute(f"CREATE TABLE outcomes AS SELECT id, outcome FROM ({body})")
-        alone = min(alone, time.perf_counter() - start)
+        con.execute(f"EXPLAIN {body}")
+        planning = time.perf_counter() - start
+        best = _best(con, body, repeat)
+        running = max(best - planning, 1e-9)
+        print(
+            f"  {label}: best of {repeat} {best:.2f} s = {count / best:,.0f} records/s "
+            f"(planning {planning:.2f} s; without it {count / running:,.0f} records/s)"
+        )
     tally = con.execute(
         "SELECT outcome, count(*) FROM results GROUP BY ALL ORDER BY 2 DESC"
     ).fetchall()
-    running = max(best - planning, 1e-9)
-    print(f"in-memory table, one thread: {count:,} {policy.id} records (made in {made:.1f} s)")
-    print(f"  SQL planned in {planning:.2f} s (once per run, whatever the size)")
-    print(
-        f"  best of {repeat}: {best:.2f} s = {count / best:,.0f} records/s; "
-        f"without planning {count / running:,.0f} records/s"
-    )
-    print(
-        f"  the decision alone (id, outcome): {alone:.2f} s = {count / alone:,.0f} records/s; "
-        f"without planning {count / max(alone - planning, 1e-9):,.0f} records/s"
-    )
     print(f"  outcomes: {', '.join(f'{o} {n:,}' for o, n in tally)}")
 
 
@@ -208,14 +217,24 @@ def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tm
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--policy", default="weihai")
+    parser.add_argument(
+        "--policy",
+        action="append",
+        help="repeatable; default: every policy (the Parquet run: the first)",
+    )
     parser.add_argument("--records", type=int, default=1_000_000, help="in-memory table")
     parser.add_argument("--bulk", type=int, default=10_000_000, help="Parquet file; 0: skip")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory-limit", default="1GB")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a build/sql folder of an earlier build: its statements "
+        "timed in the same run, on the same table",
+    )
     args = parser.parse_args()
     model = load_program(ROOT)
-    policy = info(model, model.policies[args.policy])
+    policies = [info(model, model.policies[p]) for p in args.policy or sorted(model.policies)]
     print(f"DuckDB {duckdb.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="policyc-sql-bench-") as name:
         tmp = Path(name)
@@ -223,9 +242,11 @@ def main() -> None:
         sql_dir.mkdir()
         for file, data in sql_files(model).items():
             (sql_dir / file).write_bytes(data)
-        in_memory(policy, sql_dir, args.records, args.repeat)
+        if args.records:
+            for policy in policies:
+                in_memory(policy, sql_dir, args.records, args.repeat, args.before)
         if args.bulk:
-            parquet(policy, sql_dir, args.bulk, args.memory_limit, tmp)
+            parquet(policies[0], sql_dir, args.bulk, args.memory_limit, tmp)
 
 
 if __name__ == "__main__":
