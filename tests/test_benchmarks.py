@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
             *("--pair-records", "20", "--repeat", "1"),
         ],
         ["benchmarks/frontend.py", "--repeat", "1"],
+        [
+            "benchmarks/sql.py",
+            *("--policy", "weihai", "--records", "1000", "--bulk", "1000", "--repeat", "1"),
+        ],
     ],
-    ids=["validators", "frontend"],
+    ids=["validators", "frontend", "sql"],
 )
 def test_benchmark_runs(argv: list[str]) -> None:
     result = subprocess.run(
