@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
         [
             "benchmarks/sql.py",
             *("--policy", "weihai", "--records", "1000", "--bulk", "1000", "--repeat", "1"),
+            "--no-engine",  # the engine has its own tests; its child is seconds of start-up
         ],
     ],
     ids=["validators", "frontend", "sql"],
