@@ -130,6 +130,8 @@ def in_memory(
         ("full SELECT, only id and outcome projected", sql_dir, "sql"),
     ]
     if before is not None:
+        if (before / f"{policy.id}.decide.sql").exists():  # a build that has it
+            statements.append(("BEFORE decision-only statement", before, "decide.sql"))
         statements += [
             ("BEFORE full SELECT", before, "sql"),
             ("BEFORE full SELECT, only id and outcome projected", before, "sql"),
