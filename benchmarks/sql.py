@@ -3,8 +3,8 @@ DuckDB on one core over an in-memory table, and 10 million records checked from 
 by `validate --engine duckdb` (runtime/sqlengine.py) end to end, with its peak memory.  Prints
 figures only.
 
-.venv/bin/python benchmarks/sql.py [--policy weihai] [--records 1000000] [--bulk 10000000]
-                                   [--repeat 3] [--memory-limit 1GB]
+.venv/bin/python benchmarks/sql.py [--policy weihai ...] [--records 1000000] [--bulk 10000000]
+                                   [--repeat 3] [--memory-limit 1GB] [--before OLD/build/sql]
 
 Records are random values of each fact's type, made by DuckDB itself (`random()`, seeded):
 each fact given with probability 0.7; dates in 2020-2025.  What is timed:
@@ -12,10 +12,15 @@ each fact given with probability 0.7; dates in 2020-2025.  What is timed:
 * table: `CREATE TABLE AS <policy SQL>` over `policyc_cases` (a DuckDB table already typed),
   `SET threads = 1`; best of --repeat.  The query's planning (seconds: the SQL is long) is timed
   apart with EXPLAIN and shown; records/s is given with and without it.
-* parquet: the Parquet file (written by DuckDB from the same generator, native column types)
-  through the engine as `--engine duckdb --out results.parquet` runs it (typing, bad-value
-  scan, the SQL, the results file), in a child process on every core, under --memory-limit;
-  wall time and the child's peak RSS.
+* table, per policy: the decision-only statement (`<id>.decide.sql`), the full SELECT, and the
+  full SELECT with only `id, outcome` projected (DuckDB prunes the rest); with `--before DIR`
+  (the `build/sql/` of an earlier build) that build's statements too, on the same table in
+  the same run.
+* parquet (the first --policy): the Parquet file (written by DuckDB from the same generator,
+  native column types) through the engine as `--engine duckdb --out results.parquet` runs it
+  (typing, bad-value scan, the full SELECT, the results file), in a child process on every
+  core, under --memory-limit; wall time and the child's peak RSS.  Then the decision-only
+  statement straight from that file to a Parquet file of decisions (`COPY`), in a child.
 """
 
 from __future__ import annotations
@@ -95,7 +100,19 @@ def random_cases(policy: PolicyInfo, count: int) -> str:
     return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM range({count}) t(i))"
 
 
-def in_memory(policy: PolicyInfo, sql_dir: Path, count: int, repeat: int) -> None:
+def _best(con: duckdb.DuckDBPyConnection, statement: str, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        con.execute("DROP TABLE IF EXISTS results")
+        start = time.perf_counter()
+        con.execute(f"CREATE TABLE results AS {statement}")
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def in_memory(
+    policy: PolicyInfo, sql_dir: Path, count: int, repeat: int, before: Path | None
+) -> None:
     con = duckdb.connect()
     con.execute(f"SELECT setseed({SEED})")
     con.execute("SET threads = 1")
@@ -106,38 +123,37 @@ def in_memory(policy: PolicyInfo, sql_dir: Path, count: int, repeat: int) -> Non
     start = time.perf_counter()
     con.execute(f"CREATE TABLE policyc_cases AS {random_cases(policy, count)}")
     made = time.perf_counter() - start
-    body = (sql_dir / f"{policy.id}.sql").read_text(encoding="utf-8").strip().removesuffix(";")
-    start = time.perf_counter()
-    con.execute(f"EXPLAIN {body}")
-    planning = time.perf_counter() - start
-    best = float("inf")
-    for _ in range(repeat):
-        con.execute("DROP TABLE IF EXISTS results")
+    print(f"{policy.id}: {count:,} records in a typed in-memory table (made in {made:.1f} s)")
+    statements = [
+        ("decision-only statement (<id>.decide.sql: outcome + masks)", sql_dir, "decide.sql"),
+        ("full SELECT (every check + the decision, strings)", sql_dir, "sql"),
+        ("full SELECT, only id and outcome projected", sql_dir, "sql"),
+    ]
+    if before is not None:
+        if (before / f"{policy.id}.decide.sql").exists():  # a build that has it
+            statements.append(("BEFORE decision-only statement", before, "decide.sql"))
+        statements += [
+            ("BEFORE full SELECT", before, "sql"),
+            ("BEFORE full SELECT, only id and outcome projected", before, "sql"),
+        ]
+    for label, where, suffix in statements:
+        body = (where / f"{policy.id}.{suffix}").read_text(encoding="utf-8")
+        body = body.strip().removesuffix(";")
+        if "only id and outcome" in label:
+            # DuckDB prunes what `outcome` does not read from the full SELECT's plan.
+            body = f"SELECT id, outcome FROM ({body})"
         start = time.perf_counter()
-        con.execute(f"CREATE TABLE results AS {body}")
-        best = min(best, time.perf_counter() - start)
-    alone = float("inf")
-    for _ in range(repeat):
-        con.execute("DROP TABLE IF EXISTS outcomes")
-        start = time.perf_counter()
-        # The decision alone, as OpenFisca's figure is: DuckDB computes only what `outcome`
-        # reads (the checks, needs and explanations are pruned from the plan).
-        con.execute(f"CREATE TABLE outcomes AS SELECT id, outcome FROM ({body})")
-        alone = min(alone, time.perf_counter() - start)
+        con.execute(f"EXPLAIN {body}")
+        planning = time.perf_counter() - start
+        best = _best(con, body, repeat)
+        running = max(best - planning, 1e-9)
+        print(
+            f"  {label}: best of {repeat} {best:.2f} s = {count / best:,.0f} records/s "
+            f"(planning {planning:.2f} s; without it {count / running:,.0f} records/s)"
+        )
     tally = con.execute(
         "SELECT outcome, count(*) FROM results GROUP BY ALL ORDER BY 2 DESC"
     ).fetchall()
-    running = max(best - planning, 1e-9)
-    print(f"in-memory table, one thread: {count:,} {policy.id} records (made in {made:.1f} s)")
-    print(f"  SQL planned in {planning:.2f} s (once per run, whatever the size)")
-    print(
-        f"  best of {repeat}: {best:.2f} s = {count / best:,.0f} records/s; "
-        f"without planning {count / running:,.0f} records/s"
-    )
-    print(
-        f"  the decision alone (id, outcome): {alone:.2f} s = {count / alone:,.0f} records/s; "
-        f"without planning {count / max(alone - planning, 1e-9):,.0f} records/s"
-    )
     print(f"  outcomes: {', '.join(f'{o} {n:,}' for o, n in tally)}")
 
 
@@ -158,8 +174,62 @@ print(json.dumps({"wall": wall, "code": code, "summary": text.splitlines()[0]}))
 """
 
 
-def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tmp: Path) -> None:
-    cases, out = tmp / "cases.parquet", tmp / "results.parquet"
+DECIDE_CHILD = """
+import json, resource, sys, time
+import duckdb
+args = json.loads(sys.argv[1])
+con = duckdb.connect()
+con.execute(f"SET memory_limit = '{args['memory_limit']}'")
+con.execute(f"SET temp_directory = '{args['tmp']}'")
+# The Parquet columns are the facts in policyc_cases' own types; the id is the row number.
+con.execute(
+    "CREATE VIEW policyc_cases AS SELECT CAST(file_row_number AS VARCHAR) AS id, "
+    f"* EXCLUDE (file_row_number) FROM read_parquet('{args['cases']}', file_row_number = true)"
+)
+body = open(args["sql"], encoding="utf-8").read().strip().removesuffix(";")
+start = time.perf_counter()
+con.execute(f"COPY ({body}) TO '{args['out']}' (FORMAT parquet)")
+wall = time.perf_counter() - start
+tally = con.execute(
+    f"SELECT outcome, count(*) FROM read_parquet('{args['out']}') GROUP BY ALL ORDER BY 2 DESC"
+).fetchall()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"wall": wall, "rss": rss, "tally": tally}))
+"""
+
+
+def decide_parquet(
+    policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tmp: Path
+) -> None:
+    """The decision-only statement straight over the Parquet file into a Parquet file (no
+    typing step: the file's columns already have policyc_cases' types), every core."""
+    if any(s.type in ("datetime", "duration") for s in policy.facts.values()):
+        print("  decide.sql over the Parquet file: skipped (date-time or duration facts are "
+              "stored as text in the file; the engine types them)")  # fmt: skip
+        return
+    args = {
+        "cases": str(tmp / "cases.parquet"), "out": str(tmp / "decisions.parquet"),
+        "sql": str(sql_dir / f"{policy.id}.decide.sql"), "memory_limit": memory_limit,
+        "tmp": str(tmp / "spill"),
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", DECIDE_CHILD, json.dumps(args)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        sys.exit(f"decide.sql failed: {done.stderr.strip()[-2000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    wall = figures["wall"]
+    print(
+        f"  decide.sql, Parquet to Parquet (COPY), {os.cpu_count()} cores, memory_limit "
+        f"{memory_limit}: {wall:,.1f} s = {count / wall:,.0f} records/s; "
+        f"peak RSS {figures['rss'] / 1024:,.0f} MB"
+    )
+    print(f"  outcomes: {', '.join(f'{o} {n:,}' for o, n in figures['tally'])}")
+
+
+def make_parquet(policy: PolicyInfo, count: int, cases: Path) -> None:
+    """The Parquet file of `count` random records (the facts in their own types)."""
     con = duckdb.connect()
     con.execute(f"SELECT setseed({SEED})")
     start = time.perf_counter()
@@ -183,6 +253,11 @@ def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tm
     print(
         f"Parquet file: {count:,} {policy.id} records, {size / 1e6:,.0f} MB (made in {made:.0f} s)"
     )
+
+
+def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tmp: Path) -> None:
+    cases, out = tmp / "cases.parquet", tmp / "results.parquet"
+    make_parquet(policy, count, cases)
     args = {
         "root": str(ROOT), "policy": policy.id, "cases": str(cases), "out": str(out),
         "sql": str(sql_dir), "memory_limit": memory_limit,
@@ -208,14 +283,28 @@ def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tm
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--policy", default="weihai")
+    parser.add_argument(
+        "--policy",
+        action="append",
+        help="repeatable; default: every policy (the Parquet run: the first)",
+    )
     parser.add_argument("--records", type=int, default=1_000_000, help="in-memory table")
     parser.add_argument("--bulk", type=int, default=10_000_000, help="Parquet file; 0: skip")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory-limit", default="1GB")
+    parser.add_argument(
+        "--engine", action=argparse.BooleanOptionalAction, default=True,
+        help="the Parquet run through validate --engine duckdb (--no-engine: decide.sql only)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a build/sql folder of an earlier build: its statements "
+        "timed in the same run, on the same table",
+    )
     args = parser.parse_args()
     model = load_program(ROOT)
-    policy = info(model, model.policies[args.policy])
+    policies = [info(model, model.policies[p]) for p in args.policy or sorted(model.policies)]
     print(f"DuckDB {duckdb.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="policyc-sql-bench-") as name:
         tmp = Path(name)
@@ -223,9 +312,15 @@ def main() -> None:
         sql_dir.mkdir()
         for file, data in sql_files(model).items():
             (sql_dir / file).write_bytes(data)
-        in_memory(policy, sql_dir, args.records, args.repeat)
+        if args.records:
+            for policy in policies:
+                in_memory(policy, sql_dir, args.records, args.repeat, args.before)
         if args.bulk:
-            parquet(policy, sql_dir, args.bulk, args.memory_limit, tmp)
+            if args.engine:
+                parquet(policies[0], sql_dir, args.bulk, args.memory_limit, tmp)
+            else:
+                make_parquet(policies[0], args.bulk, tmp / "cases.parquet")
+            decide_parquet(policies[0], sql_dir, args.bulk, args.memory_limit, tmp)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
             *("--pair-records", "20", "--repeat", "1"),
         ],
         ["benchmarks/frontend.py", "--repeat", "1"],
+        [
+            "benchmarks/sql.py",
+            *("--policy", "weihai", "--records", "1000", "--bulk", "1000", "--repeat", "1"),
+            "--no-engine",  # the engine has its own tests; its child is seconds of start-up
+        ],
         ["benchmarks/floor.py", "--records", "20", "--repeat", "1"],
     ],
-    ids=["validators", "frontend", "floor"],
+    ids=["validators", "frontend", "sql", "floor"],
 )
 def test_benchmark_runs(argv: list[str]) -> None:
     result = subprocess.run(

@@ -337,6 +337,10 @@ def test_spark_parses_the_sql(program: ir.Program) -> None:
     for policy_id in ("weihai", "lucheng"):
         parsed = sqlglot.parse_one(policy_sql(program, program.policies[policy_id]), read="spark")
         assert parsed.key == "select"
+    # The decision-only statements (`<id>.decide.sql`), every policy's: short to parse.
+    for policy_id in POLICIES:
+        text = PolicySql(program, program.policies[policy_id]).decide_sql()
+        assert sqlglot.parse_one(text, read="spark").key == "select"
 
 
 def test_string_literals_mean_the_same_everywhere(connection: Any) -> None:
@@ -407,6 +411,12 @@ def test_snapshot_of_weihai_sql(program: ir.Program, text_snapshot: SnapshotAsse
     assert policy_sql(program, program.policies["weihai"]) == text_snapshot
 
 
+def test_snapshot_of_weihai_decide_sql(
+    program: ir.Program, text_snapshot: SnapshotAssertion
+) -> None:
+    assert PolicySql(program, program.policies["weihai"]).decide_sql() == text_snapshot
+
+
 def test_manifest(program: ir.Program) -> None:
     manifest = PolicySql(program, program.policies["taierzhuang"]).manifest()
     checks = manifest["checks"]
@@ -434,12 +444,14 @@ def test_build_target_keeps_the_other_target(tmp_path: Path) -> None:
     first = {p.name: p.read_bytes() for p in (out / "sql").iterdir()}
     assert sorted((out / "validators" / "dist").iterdir()) == wheel  # kept
     assert sorted(first) == sorted(
-        [f"{p}.{x}" for p in POLICIES for x in ("sql", "json")] + ["README.md", "calendar.csv"]
+        [f"{p}.{x}" for p in POLICIES for x in ("sql", "decide.sql", "json")]
+        + ["README.md", "calendar.csv"]
     )
     packaged = out / "validators" / "policyc_validators" / "sql"
     assert {p.name: p.read_bytes() for p in packaged.iterdir()} == first
     manifest = json.loads(first["weihai.json"])
     assert manifest["sql"] == "weihai.sql"
+    assert manifest["decide"]["sql"] == "weihai.decide.sql"
 
 
 def test_sql_files_are_stable(program: ir.Program) -> None:

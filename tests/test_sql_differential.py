@@ -32,6 +32,7 @@ from compiler.lower import load_program
 from compiler.runtime.sqlengine import (
     Cases,
     _source,
+    decode_decision,
     load_calendar_table,
     manifest_checks,
     results,
@@ -117,7 +118,12 @@ def _python(module: ModuleType, calendar: Any, raw: dict[str, object]) -> dict[s
     return row
 
 
-def _sql(policy_info: Any, sql_dir: Path, path: Path) -> list[dict[str, object]]:
+Rows = list[dict[str, object]]
+
+
+def _sql(policy_info: Any, sql_dir: Path, path: Path) -> tuple[Rows, Rows]:
+    """The full SELECT's rows, and the decision-only statement's rows decoded (docs/sql.md),
+    both in record order."""
     con = duckdb.connect()
     cases = Cases(con, policy_info.facts, [_source(0, str(path))])
     cases.first_bad()
@@ -128,6 +134,17 @@ def _sql(policy_info: Any, sql_dir: Path, path: Path) -> list[dict[str, object]]
     cursor = con.execute("SELECT * EXCLUDE (pos, id) FROM policyc_results ORDER BY pos")
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    manifest = json.loads((sql_dir / f"{policy_info.id}.json").read_text(encoding="utf-8"))
+    decide = (sql_dir / manifest["decide"]["sql"]).read_text(encoding="utf-8")
+    cursor = con.execute(
+        f"SELECT * FROM ({decide.strip().removesuffix(';')}) ORDER BY CAST(id AS BIGINT)"
+    )
+    names = [d[0] for d in cursor.description]
+    assert names == manifest["decide"]["columns"]
+    decided = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        decided.append({"error": row["error"], **decode_decision(manifest, row)})
     # The manifest's columns are the checks' names (a name used twice: _2); compare by rule.
     renamed = []
     for row in rows:
@@ -138,7 +155,7 @@ def _sql(policy_info: Any, sql_dir: Path, path: Path) -> list[dict[str, object]]
         for key in ("outcome", "missing", "judgments", "decided_by"):
             out[key] = row[key]
         renamed.append(out)
-    return renamed
+    return renamed, decided
 
 
 def _agree(python: dict[str, object], sql: dict[str, object], inexact: Counter[str]) -> bool:
@@ -180,11 +197,11 @@ def cases(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 @pytest.fixture(scope="module")
 def sql_results(
     model: ir.Program, sql_dir: Path, cases: dict[str, Path]
-) -> dict[str, list[dict[str, object]]]:
+) -> dict[str, tuple[Rows, Rows]]:
     """Every policy's SQL over its records, the policies side by side (DuckDB plans a long
     query for seconds, on one core: two at a time halve the wait)."""
 
-    def one(policy_id: str) -> list[dict[str, object]]:
+    def one(policy_id: str) -> tuple[Rows, Rows]:
         return _sql(info(model, model.policies[policy_id]), sql_dir, cases[policy_id])
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -195,13 +212,13 @@ def sql_results(
 def test_sql_equals_python_on_random_records(
     package: Path,
     cases: dict[str, Path],
-    sql_results: dict[str, list[dict[str, object]]],
+    sql_results: dict[str, tuple[Rows, Rows]],
     policy_id: str,
 ) -> None:
     module = importlib.import_module(f"{PACKAGE}.{policy_id}")
     calendar = importlib.import_module(f"{PACKAGE}.runtime.timelimits").load_calendar()
     records = [json.loads(line) for line in cases[policy_id].read_text().splitlines()]
-    sql_rows = sql_results[policy_id]
+    sql_rows, _ = sql_results[policy_id]
     assert len(sql_rows) == len(records)
     differ: list[str] = []
     tally: Counter[str] = Counter()
@@ -226,3 +243,40 @@ def test_sql_equals_python_on_random_records(
     # The records exercise the outcomes and statuses (a test that compared only NULLs proves
     # nothing).
     assert tally["pass"] and tally["undetermined"], tally
+
+
+DECISION = ("outcome", "missing", "judgments", "decided_by")
+
+
+@pytest.mark.parametrize("policy_id", POLICIES)
+def test_decision_only_statement_equals_the_full_select_and_python(
+    package: Path,
+    cases: dict[str, Path],
+    sql_results: dict[str, tuple[Rows, Rows]],
+    policy_id: str,
+) -> None:
+    """`<id>.decide.sql` (its masks decoded by decode_decision) gives every record the full
+    SELECT's and the package's outcome, missing facts, judgments and deciding rules; its
+    `error` (a value the decision cannot compute with) is set only where the full SELECT's
+    is."""
+    module = importlib.import_module(f"{PACKAGE}.{policy_id}")
+    calendar = importlib.import_module(f"{PACKAGE}.runtime.timelimits").load_calendar()
+    records = [json.loads(line) for line in cases[policy_id].read_text().splitlines()]
+    full, decided = sql_results[policy_id]
+    assert len(decided) == len(full) == len(records)
+    differ: list[str] = []
+    outcomes: Counter[str] = Counter()
+    for number, (raw, whole, alone) in enumerate(zip(records, full, decided, strict=True), 1):
+        if alone["error"] is not None:
+            assert whole["error"] is not None, (number, alone)
+        if whole["error"] is not None:
+            continue
+        python_row = _python(module, calendar, raw)
+        expected = {k: python_row[k] for k in DECISION}
+        assert {k: whole[k] for k in DECISION} == expected  # as the test above
+        outcomes[str(expected["outcome"])] += 1
+        if {k: alone[k] for k in DECISION} != expected or alone["error"] is not None:
+            differ.append(f"line {number}: python {expected}, decide.sql {alone}")
+    assert not differ, f"{len(differ)} records differ:\n" + "\n".join(differ[:10])
+    # The records reach the outcomes that decode masks: open ones (needs) and decided ones.
+    assert outcomes["undetermined"] and len(outcomes) >= 3, outcomes

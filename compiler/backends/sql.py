@@ -164,19 +164,28 @@ class Facts:
         return {word: str(mask) for word, mask in sorted(masks.items())}
 
     def decode(self, words: Mapping[int, str], candidates: Iterable[str]) -> str:
-        """The names whose bits are set, sorted, `,`-joined ('' when none)."""
+        """The names whose bits are set, sorted, `,`-joined ('' when none).  The string is
+        built only on rows with a bit set: most rows need nothing, and building strings is
+        what a vectorised engine does slowest."""
         names = sorted(set(candidates))
         if not names or not words:
             return "''"
         parts = []
+        used: set[int] = set()
         for name in names:
             word, bit = self.bit(name)
             if word in words:
+                used.add(word)
                 test = f"({words[word]} & {bit}) <> 0"
                 parts.append(f"CASE WHEN {test} THEN {sql_string(name)} ELSE NULL END")
         if not parts:
             return "''"
-        return f"CONCAT_WS(',', {', '.join(parts)})"
+        none = " AND ".join(f"{words[w]} = 0" for w in sorted(used))
+        return f"CASE WHEN {none} THEN '' ELSE CONCAT_WS(',', {', '.join(parts)}) END"
+
+
+# The three truth values of the decision-only statement's TINYINT encoding (ExprSql.truth).
+TRUTH = {"FALSE": 0, "NULL": 1, "TRUE": 2}
 
 
 def union(*masks: Mapping[int, str]) -> dict[int, str]:
@@ -266,6 +275,68 @@ class ExprSql:
         self.facts = facts
         self.program = facts.program
         self.errors: list[str] = []  # conditions under which Python raises FactError
+        self._define_needs: dict[str, Mapping[int, str]] = {}
+        # Set by the decision-only statement: its boolean definitions are columns in the
+        # three-valued TINYINT encoding (`truth`), read back here where a value is wanted.
+        self.truth_defines = False
+
+    def is_truth_define(self, name: str) -> bool:
+        return (
+            self.truth_defines
+            and name in self.program.defines
+            and self.program.defines[name].type.name == "bool"
+        )
+
+    # The three-valued encoding of the decision-only statement (docs/sql.md, "Kleene logic as
+    # min and max"): a TINYINT, 0 = false, 1 = unknown, 2 = true, never NULL.  Over the order
+    # false < unknown < true Kleene's `and` is the minimum, `or` the maximum and `not` is
+    # 2 - x: exactly logic.py's tables (false decides `and`, true decides `or`, else unknown
+    # if any operand is).  Unknown is written out as 1 by an explicit `IS NULL` test where a
+    # fact or a value enters, so nothing rests on SQL's own NULL semantics; and LEAST,
+    # GREATEST and subtraction on small integers vectorise, where nested Kleene CASEs do not
+    # (a third of 威海's decision time went to them).
+
+    @staticmethod
+    def truth_case(unknown: str, test: str) -> str:
+        """1 where `unknown` holds, else 2 where `test` holds, else 0."""
+        if unknown == "FALSE":
+            return f"CASE WHEN {test} THEN 2 ELSE 0 END"
+        return f"CASE WHEN {unknown} THEN 1 WHEN {test} THEN 2 ELSE 0 END"
+
+    def truth(self, expr: n.Expr) -> str:
+        """A boolean expression in the three-valued encoding (see above)."""
+        match expr:
+            case n.Literal() if isinstance(expr.value, bool):
+                return "2" if expr.value else "0"
+            case n.Not():
+                return f"(2 - {self.truth(expr.operand)})"
+            case n.BoolOp():
+                head = "LEAST" if expr.op == "and" else "GREATEST"
+                return f"{head}({', '.join(self.truth(o) for o in expr.operands)})"
+            case n.Name() if self.is_truth_define(expr.name):
+                return f"_define_{ident(expr.name)}"
+            case n.InSet():
+                operand = self.expr(expr.operand)
+                members = ", ".join(sql_string(m) for m in expr.members)
+                return self.truth_case(f"{operand.sql} IS NULL", f"{operand.sql} IN ({members})")
+            case n.Compare():
+                left, right = self.expr(expr.left), self.expr(expr.right)
+                if left.unit is None and right.unit is None:
+                    op = {"==": "=", "!=": "<>"}.get(expr.op, expr.op)
+                    # A literal is never unknown: no test for it.
+                    unknown = b_or(
+                        *(
+                            f"{v.sql} IS NULL"
+                            for v, e in ((left, expr.left), (right, expr.right))
+                            if not isinstance(e, n.Literal)
+                        )
+                    )
+                    return self.truth_case(unknown, f"{left.sql} {op} {right.sql}")
+                value = self.expr(expr)  # durations: the family rules of `compare`
+                return self.truth_case(f"{value.sql} IS NULL", value.sql)
+            case _:
+                value = self.expr(expr)
+                return self.truth_case(f"{value.sql} IS NULL", value.sql)
 
     def type_of(self, expr: n.Expr) -> str:
         match expr:
@@ -324,7 +395,15 @@ class ExprSql:
     def name(self, name: str) -> V:
         if name in self.program.defines:
             column = f"_define_{ident(name)}"
-            needs = {w: f"{column}_n{w}" for w in range(self.facts.words)}
+            if self.is_truth_define(name):
+                # The column is three-valued (`truth`); as a value: TRUE, FALSE or unknown.
+                column = f"CASE {column} WHEN 2 THEN TRUE WHEN 0 THEN FALSE ELSE NULL END"
+            # The value is a column of its stage; its needs are written out where they are
+            # read, always under a CASE that asks for them only on the rows where the value
+            # is unknown (a needs column would be computed on every row: docs/sql.md, Speed).
+            if name not in self._define_needs:
+                self._define_needs[name] = self.expr(self.program.defines[name].expr).needs
+            needs = self._define_needs[name]
             unit = f"{column}_unit" if self.program.defines[name].type.name == "duration" else None
             return V(column, needs, unit)
         if self.program.is_input(name):
@@ -572,6 +651,13 @@ class PolicySql:
         self.words = range(self.facts.words)
         self.ctes: list[_Cte] = []
         self.checks: list[Check] = []
+        self.needs_of: dict[str, Mapping[int, str]] = {}  # a value column's needs, as SQL
+        # The bits of the decision-only statement's `decided_by_n<w>` masks, in this order.
+        self.decision_rules = [
+            *policy.of_kind(Kind.GATE),
+            *policy.of_kind(Kind.SITUATION),
+            *policy.of_kind(Kind.EXCLUSION),
+        ]
         self.limits = [x for x in policy.limits if x.start is not None and x.end is not None]
         self.rules = [
             r
@@ -603,24 +689,42 @@ class PolicySql:
             cte.columns.append(f"{needs.get(w, '0')} AS {column}_n{w}")
 
     def _mask(self, column: str) -> dict[int, str]:
+        if column in self.needs_of:
+            return dict(self.needs_of[column])
         return {w: f"{column}_n{w}" for w in self.words}
 
     def _value_columns(self, cte: _Cte, column: str, value: V) -> None:
+        # The value only: its needs mask is written out where it is read (self._mask), under
+        # the CASE that asks for it on the few rows where the value is unknown.  As a column
+        # of its own it was computed on every row: the first cost of the SELECT (docs/sql.md).
         cte.columns.append(f"{value.sql} AS {column}")
-        self._mask_columns(cte, column, value.needs)
+        self.needs_of[column] = value.needs
         if value.unit is not None:
             cte.columns.append(f"{value.unit} AS {column}_unit")
+
+    def _truth_column(self, cte: _Cte, column: str, expr: n.Expr) -> None:
+        # The decision-only statement: the value three-valued (ExprSql.truth), its needs
+        # written as in the full SELECT (read only on the rows the decision leaves open).
+        cte.columns.append(f"{self.exprs.truth(expr)} AS {column}")
+        self.needs_of[column] = self.exprs.expr(expr).needs
 
     def _previous(self) -> str:
         return self.ctes[-1].name if self.ctes else "policyc_cases"
 
     # ------------------------------------------------------------ stages
 
-    def _defines(self) -> None:
+    def _decides(self, rule: ir.Rule) -> bool:
+        """Is the rule read by the decision (its `when`; liabilities for applies_in_part)?"""
+        return rule.kind in (*DECISION_KINDS, Kind.LIABILITY)
+
+    def _defines(self, decide: bool = False) -> None:
         exprs: list[n.Expr] = []
         for rule in self.policy.rules:
-            exprs += rule.conditions
-        for limit in self.limits:
+            if not decide:
+                exprs += rule.conditions
+            elif self._decides(rule) and rule.when is not None:
+                exprs.append(rule.when)
+        for limit in [] if decide else self.limits:
             exprs += [e for e in (limit.when, limit.extend.when if limit.extend else None) if e]
         done: list[str] = []
 
@@ -639,23 +743,29 @@ class PolicySql:
             define = self.program.defines[name]
             cte = _Cte(f"_define_{name}")
             cte.columns.append(f"-- define {name} {_comment(define.clause.citation)}")
-            self._value_columns(cte, f"_define_{name}", self.exprs.expr(define.expr))
+            if self.exprs.is_truth_define(name):
+                self._truth_column(cte, f"_define_{name}", define.expr)
+            else:
+                self._value_columns(cte, f"_define_{name}", self.exprs.expr(define.expr))
             self.ctes.append(cte)
 
-    def _conditions(self) -> None:
+    def _conditions(self, decide: bool = False) -> None:
         cte = _Cte("_conditions")
         for rule in self.policy.rules:
-            wanted = (
-                rule.kind in (*DECISION_KINDS, Kind.LIABILITY) or rule.name in self.rule_columns
-            )
+            if decide:
+                wanted = self._decides(rule) and rule.when is not None
+            else:
+                wanted = self._decides(rule) or rule.name in self.rule_columns
             if not wanted or not rule.conditions:
                 continue
             cte.columns.append(f"-- {rule.kind} {rule.name} {_comment(rule.clause.citation)}")
-            if rule.when is not None:
+            if rule.when is not None and decide:
+                self._truth_column(cte, f"_when_{rule.name}", rule.when)
+            elif rule.when is not None:
                 self._value_columns(cte, f"_when_{rule.name}", self.exprs.expr(rule.when))
-            if rule.require is not None and rule.name in self.rule_columns:
+            if rule.require is not None and rule.name in self.rule_columns and not decide:
                 self._value_columns(cte, f"_require_{rule.name}", self.exprs.expr(rule.require))
-        for i, limit in enumerate(self.limits):
+        for i, limit in enumerate([] if decide else self.limits):
             key = self.limit_columns[i]
             if limit.when is None and limit.extend is None:
                 continue
@@ -1008,7 +1118,7 @@ class PolicySql:
 
     # ------------------------------------------------------------ the decision
 
-    def _decision(self) -> None:
+    def _decision(self, decide: bool = False) -> None:
         policy = self.policy
         gates = list(policy.of_kind(Kind.GATE))
         situations = list(policy.of_kind(Kind.SITUATION))
@@ -1018,6 +1128,8 @@ class PolicySql:
         def value(rule: ir.Rule, test: str) -> str:
             if rule.when is None:  # no condition: it holds
                 return {"TRUE": "TRUE", "FALSE": "FALSE", "NULL": "FALSE"}[test]
+            if decide:  # three-valued columns (ExprSql.truth): a two-valued test of each
+                return f"_when_{rule.name} = {TRUTH[test]}"
             return f"_when_{rule.name} IS {test}"
 
         def needs(rule: ir.Rule) -> dict[int, str]:
@@ -1036,9 +1148,16 @@ class PolicySql:
         stages = [_Cte(f"_decision_{x}") for x in ("live", "state", "open", "secure", "flags")]
         stages[0].columns.append("-- the relief decision, unrolled (compiler/runtime/decision.py)")
 
+        written: dict[str, str] = {}
+
         def column(stage: int, name: str, text: str) -> str:
             if text in ("TRUE", "FALSE"):
                 return text
+            # A flag whose text another flag already has is that column (威海: every
+            # situation is live by the same four exclusions): computed once.
+            if text in written:
+                return written[text]
+            written[text] = name
             stages[stage].columns.append(f"{text} AS {name}")
             return name
 
@@ -1079,15 +1198,14 @@ class PolicySql:
             )
             for s in situations
         }
+        # No situation live and not failed: no situation possible (De Morgan), a column of
+        # its own read by `excluded` and the outcome (written once, not twice).
+        none_live = column(2, "_none_live", b_not(b_or(*(possible[s.name] for s in situations))))
         excluded = b_and(
             b_or(*(holds[e.name] for e in exclusions)),
-            b_or(
-                *(holds[e.name] for e in exclusions if overrides(e) is None),
-                b_and(*(b_or(b_not(live[s.name]), fails[s.name]) for s in situations)),
-            ),
+            b_or(*(holds[e.name] for e in exclusions if overrides(e) is None), none_live),
         )
         failed = b_or(*(fails[g.name] for g in gates))
-        none_live = b_and(*(b_or(b_not(live[s.name]), fails[s.name]) for s in situations))
         applies = b_and(
             b_or(*(secure[s.name] for s in situations)),
             b_not(b_or(*(open_[g.name] for g in gates))),
@@ -1138,27 +1256,35 @@ class PolicySql:
                 )
             )
 
-        matters_exclusion = {
-            e.name: column(3, f"_matters_{e.name}", b_and(open_[e.name], exclusion_matters(e)))
-            for e in exclusions
-        }
-        matters_situation = {
-            s.name: column(
-                3,
-                f"_matters_{s.name}",
-                b_and(possible[s.name], open_[s.name], situation_matters(s)),
-            )
-            for s in situations
-        }
         excluded = column(4, "_excluded", excluded)
         failed = column(4, "_failed", failed)
-        none_live = column(4, "_none_live", none_live)
         applies = column(4, "_applies", applies)
         in_part = column(4, "_in_part", in_part)
         # Does the record give any of the decision's facts (else no decision, as in Python)?
         given = column(4, "_decided", self._given(self.decision_facts))
-        self.ctes += stages
         is_open = b_and(b_not(excluded), b_not(failed), b_not(none_live), b_not(applies))
+        # Which open rules matter is asked only on the rows the decision leaves open: a stage
+        # of its own whose CASE skips every other row, each distinct test once (威海: one
+        # for the twenty situations, one for the four exclusions), instead of columns of
+        # every row (the unrolled tests are quadratic in the rules).
+        stages.append(_Cte("_decision_matters"))
+
+        def lazy(name: str, text: str) -> str:
+            if text in ("TRUE", "FALSE") or text in written:
+                return written.get(text, text)
+            return column(5, name, _case([(b_and(given, is_open), text)], "FALSE"))
+
+        matters_exclusion = {
+            e.name: b_and(open_[e.name], lazy(f"_matters_{e.name}", exclusion_matters(e)))
+            for e in exclusions
+        }
+        matters_situation = {
+            s.name: b_and(
+                possible[s.name], open_[s.name], lazy(f"_matters_{s.name}", situation_matters(s))
+            )
+            for s in situations
+        }
+        self.ctes += stages
         open_needs = union(
             *(guard(open_[g.name], needs(g)) for g in gates),
             *(guard(matters_exclusion[e.name], needs(e)) for e in exclusions),
@@ -1204,6 +1330,43 @@ class PolicySql:
             ],
             names(situations, held),
         )
+        if decide:
+            # The decision-only statement (docs/sql.md): the deciding rules and the needs as
+            # masks, decoded outside SQL; both NULL when the record gives no decision fact.
+            bit = {
+                r.name: (i // WORD_BITS, 1 << (i % WORD_BITS))
+                for i, r in enumerate(self.decision_rules)
+            }
+
+            def rule_mask(rules: Sequence[ir.Rule], test: Mapping[str, str], w: int) -> str:
+                parts = [
+                    _case([(test[r.name], str(bit[r.name][1]))], "0")
+                    for r in rules
+                    if test[r.name] != "FALSE" and bit[r.name][0] == w
+                ]
+                return f"({' | '.join(parts)})" if len(parts) > 1 else (parts or ["0"])[0]
+
+            final = _Cte("_decision")
+            final.columns.append(f"{outcome} AS outcome")
+            for w in range(max(1, -(-len(self.decision_rules) // WORD_BITS))):
+                mask_sql = _case(
+                    [
+                        (b_not(given), "CAST(NULL AS BIGINT)"),
+                        (excluded, rule_mask(exclusions, holds, w)),
+                        (failed, rule_mask(gates, fails, w)),
+                        (none_live, "0"),
+                        (applies, rule_mask(situations, secure, w)),
+                    ],
+                    rule_mask(situations, held, w),
+                )
+                final.columns.append(f"{mask_sql} AS decided_by_n{w}")
+            for w in self.words:
+                final.columns.append(
+                    f"{_case([(b_not(given), 'CAST(NULL AS BIGINT)')], f'_dneeds_n{w}')} "
+                    f"AS needs_n{w}"
+                )
+            self.ctes.append(final)
+            return
         words = self._mask("_dneeds")
         candidates = {x for r in [*gates, *situations, *exclusions] for x in r.reads}
         missing = self.facts.decode(words, (x for x in candidates if x not in judgments))
@@ -1244,14 +1407,57 @@ class PolicySql:
             ),
             (b_or(*(f"({e})" for e in self.exprs.errors)), "'fact_error'"),
         ]
+        columns = ["id", f"{_case(errors, 'CAST(NULL AS STRING)')} AS error"]
+        for check in self.check_list():
+            columns += [f"{check.column}__{x}" for x in ("status", "needs", "unpublished")]
+        if self.decision_facts:
+            columns += ["outcome", "missing", "judgments", "decided_by"]
+        else:
+            columns += [f"CAST(NULL AS STRING) AS {x}" for x in DECISION_COLUMNS]
+        head = f"the checks and the decision of policy {self.policy.id}"
+        return self._render(head, columns)
+
+    def decide_sql(self) -> str:
+        """The decision-only statement (`<id>.decide.sql`, docs/sql.md): what the decision
+        reads and nothing else, its needs computed only on the rows it leaves open."""
+        assert not self.ctes, "one statement per PolicySql"
+        self.exprs.truth_defines = True
+        self._defines(decide=True)
+        self._conditions(decide=True)
+        if self.decision_facts:
+            self._decision(decide=True)
+        error = _case(
+            [(b_or(*(f"({e})" for e in self.exprs.errors)), "'fact_error'")],
+            "CAST(NULL AS STRING)",
+        )
+        columns = ["id", f"{error} AS error"]
+        if self.decision_facts:
+            columns += ["outcome", *self.decide_masks()]
+        else:
+            columns += ["CAST(NULL AS STRING) AS outcome"]
+            columns += [f"CAST(NULL AS BIGINT) AS {x}" for x in self.decide_masks()]
+        head = f"the decision of policy {self.policy.id}, its masks decoded outside"
+        return self._render(head, columns)
+
+    def decide_masks(self) -> list[str]:
+        """The decision-only statement's mask columns: the deciding rules (bits in the order
+        of `decision_rules`), then the needed facts (bits as in the full SELECT)."""
+        rules = self.decision_rules
+        return [
+            *(f"decided_by_n{w}" for w in range(max(1, -(-len(rules) // WORD_BITS)))),
+            *(f"needs_n{w}" for w in self.words),
+        ]
+
+    def _render(self, head: str, columns: Sequence[str]) -> str:
         out = [
-            f"-- policyc: the checks and the decision of policy {self.policy.id} (docs/sql.md)",
+            f"-- policyc: {head} (docs/sql.md)",
             "-- generated by policyc build; do not edit",
-            "WITH",
         ]
         previous = "policyc_cases"
         # A stage with nothing to compute (no checks, no decision flags) is left out.
         self.ctes = [c for c in self.ctes if any(not x.startswith("--") for x in c.columns)]
+        if self.ctes:
+            out.append("WITH")
         for index, cte in enumerate(self.ctes):
             out.append(f"{cte.name} AS (")
             out.append(f"{INDENT}SELECT")
@@ -1268,13 +1474,6 @@ class PolicySql:
             out.append(")," if index < len(self.ctes) - 1 else ")")
             if cte.source is None:
                 previous = cte.name
-        columns = ["id", f"{_case(errors, 'CAST(NULL AS STRING)')} AS error"]
-        for check in self.check_list():
-            columns += [f"{check.column}__{x}" for x in ("status", "needs", "unpublished")]
-        if self.decision_facts:
-            columns += ["outcome", "missing", "judgments", "decided_by"]
-        else:
-            columns += [f"CAST(NULL AS STRING) AS {x}" for x in DECISION_COLUMNS]
         out.append("SELECT")
         out += [f"{INDENT}{c}," for c in columns[:-1]] + [f"{INDENT}{columns[-1]}"]
         out.append(f"FROM {previous};")
@@ -1311,6 +1510,11 @@ class PolicySql:
                 for x in self.facts.names
             ],
             "decision_facts": list(self.decision_facts),
+            "decide": {
+                "sql": f"{self.policy.id}.decide.sql",
+                "columns": ["id", "error", "outcome", *self.decide_masks()],
+                "decided_by": [r.name for r in self.decision_rules],
+            },
             "checks": [
                 {
                     "column": c.column,
@@ -1355,6 +1559,9 @@ def sql_files(program: ir.Program, steps: Steps | None = None) -> dict[str, byte
         writer = PolicySql(program, program.policies[policy_id])
         files[f"{policy_id}.sql"] = writer.sql().encode()
         files[f"{policy_id}.json"] = _json(writer.manifest())
+        # A writer makes one statement (it collects its CTEs): a second for decide.sql.
+        decide = PolicySql(program, program.policies[policy_id]).decide_sql()
+        files[f"{policy_id}.decide.sql"] = decide.encode()
         if steps is not None:
             steps(SQL_STEP, done, len(ids))
     files["calendar.csv"] = calendar_csv(calendar_counts(program)).encode()

@@ -731,6 +731,36 @@ def _run(
     )
 
 
+_WORD_BITS: Final = 62  # bits per BIGINT mask word (compiler/backends/sql.py WORD_BITS)
+
+
+def _set_bits(names: Sequence[str], row: Mapping[str, Any], prefix: str) -> list[str]:
+    """The names whose bit is set in the row's `<prefix>_n<w>` words, in `names`' order."""
+    out = []
+    for index, name in enumerate(names):
+        word = row.get(f"{prefix}_n{index // _WORD_BITS}") or 0
+        if int(word) >> (index % _WORD_BITS) & 1:
+            out.append(name)
+    return out
+
+
+def decode_decision(manifest: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of the decision-only statement (`<id>.decide.sql`, docs/sql.md) as the full
+    SELECT's four decision columns: the masks decoded here, outside SQL, where a few rows
+    cost nothing and a million string concatenations in SQL cost most of the statement."""
+    if row.get("outcome") is None:
+        return dict.fromkeys(("outcome", "missing", "judgments", "decided_by"))
+    facts = [str(f["name"]) for f in manifest["facts"]]  # sorted: bit i is facts[i]
+    judgment = {str(f["name"]) for f in manifest["facts"] if f["judgment"]}
+    needed = _set_bits(facts, row, "needs")
+    return {
+        "outcome": row["outcome"],
+        "missing": ",".join(x for x in needed if x not in judgment),
+        "judgments": ",".join(x for x in needed if x in judgment),
+        "decided_by": ",".join(_set_bits(manifest["decide"]["decided_by"], row, "decided_by")),
+    }
+
+
 def manifest_checks(path: Path) -> list[Check]:
     """The checks of the manifest (docs/sql.md), in `check_record`'s order."""
     try:
