@@ -31,8 +31,8 @@ from compiler.backends.pycode import (
     string,
     width_of,
 )
+from compiler.backends.unroll import Algebra, defeats, unroll
 from compiler.runtime.kinds import CHECKED_KINDS, Kind
-from compiler.tables import overrides
 
 # ---------------------------------------------------------------- boolean expressions
 
@@ -461,10 +461,6 @@ class DriverWriter:
         def open_(rule: ir.Rule) -> Bool:
             return test(rule, "None")
 
-        def defeats(exclusion: ir.Rule, situation: ir.Rule) -> bool:
-            targets = overrides(exclusion)
-            return targets is None or situation.name in targets
-
         def value_of(rule: ir.Rule) -> str:
             return value.get(rule.name, "True")
 
@@ -501,32 +497,15 @@ class DriverWriter:
         # decision.decide evaluates the gates, the exclusions, then the situations.
         for rule in [*gates, *exclusions, *situations]:
             evaluate(rule, 1)
-        live = {
-            s.name: b_not(b_or(*(holds(e) for e in exclusions if defeats(e, s))))
-            for s in situations
-        }
-        held = {s.name: b_and(live[s.name], holds(s)) for s in situations}
-        possible = {s.name: b_and(live[s.name], b_not(fails(s))) for s in situations}
-        open_exclusion = {
-            e.name: b_and(open_(e), b_or(*(possible[s.name] for s in situations if defeats(e, s))))
-            for e in exclusions
-        }
-        secure = {
-            s.name: b_and(
-                held[s.name],
-                b_not(b_or(*(open_exclusion[e.name] for e in exclusions if defeats(e, s)))),
-            )
-            for s in situations
-        }
-        none_live = b_and(*(b_or(b_not(live[s.name]), fails(s)) for s in situations))
-        excluded = b_and(
-            b_or(*(holds(e) for e in exclusions)),
-            b_or(*(holds(e) for e in exclusions if overrides(e) is None), none_live),
+        flags = unroll(
+            Algebra(b_and, b_or, b_not, Const, holds, fails, open_), gates, situations, exclusions
         )
-        failed = b_or(*(fails(g) for g in gates))
-        applies = b_and(
-            b_or(*(secure[s.name] for s in situations)),
-            b_not(b_or(*(open_(g) for g in gates))),
+        held, possible, secure = flags.held, flags.possible, flags.secure
+        excluded, failed, none_live, applies = (
+            flags.excluded,
+            flags.failed,
+            flags.none_live,
+            flags.applies,
         )
         # The branches' conditions, computed before the branches (decision.decide's order).
         conditions = [out.atom(x, 1) for x in (excluded, failed, none_live, applies)]
@@ -623,44 +602,11 @@ class DriverWriter:
                 append_if(depth, held[s.name], "decided", known_json(s, "True"))
             out.line(depth, "needs: set[str] = set()")
 
-            def falls_sparing(h: ir.Rule, spared: ir.Rule, but: ir.Rule | None) -> Bool:
-                return b_or(
-                    *(
-                        open_(x)
-                        for x in exclusions
-                        if x is not but and defeats(x, h) and not defeats(x, spared)
-                    )
-                )
-
-            def situation_matters(o: ir.Rule) -> Bool:
-                return b_and(
-                    *(b_or(b_not(held[h.name]), falls_sparing(h, o, None)) for h in situations)
-                )
-
-            def exclusion_matters(e: ir.Rule) -> Bool:
-                return b_or(
-                    *(
-                        b_and(
-                            possible[s.name],
-                            *(
-                                b_or(
-                                    b_not(held[h.name]),
-                                    Const(defeats(e, h)),
-                                    falls_sparing(h, s, e),
-                                )
-                                for h in situations
-                                if h is not s
-                            ),
-                        )
-                        for s in situations
-                        if defeats(e, s)
-                    )
-                )
-
             matters = [(g, open_(g)) for g in gates]
-            matters += [(e, b_and(open_(e), exclusion_matters(e))) for e in exclusions]
+            matters += [(e, b_and(open_(e), flags.exclusion_matters(e))) for e in exclusions]
             matters += [
-                (s, b_and(possible[s.name], open_(s), situation_matters(s))) for s in situations
+                (s, b_and(possible[s.name], open_(s), flags.situation_matters(s)))
+                for s in situations
             ]
             for rule, flag in matters:
                 atom = out.atom(flag, depth)

@@ -40,6 +40,7 @@ from typing import Final, assert_never
 
 from compiler import ir
 from compiler import nodes as n
+from compiler.backends.unroll import Algebra, unroll
 from compiler.errors import PolicycError
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.runtime.policy import ROLLOVER_UNITS
@@ -48,7 +49,6 @@ from compiler.runtime.timelimits import (
     WorkdayCalendar,
     load_calendar,
 )
-from compiler.tables import overrides
 
 WORD_BITS: Final = 62  # bits per BIGINT word: the sign bit stays clear
 INDENT: Final = "  "
@@ -1135,10 +1135,6 @@ class PolicySql:
         def needs(rule: ir.Rule) -> dict[int, str]:
             return self._mask(f"_when_{rule.name}") if rule.when is not None else {}
 
-        def defeats(exclusion: ir.Rule, situation: ir.Rule) -> bool:
-            targets = overrides(exclusion)
-            return targets is None or situation.name in targets
-
         holds = {r.name: value(r, "TRUE") for r in [*gates, *situations, *exclusions, *liabilities]}
         fails = {r.name: value(r, "FALSE") for r in [*gates, *situations, *exclusions]}
         open_ = {r.name: value(r, "NULL") for r in [*gates, *situations, *exclusions]}
@@ -1161,55 +1157,24 @@ class PolicySql:
             stages[stage].columns.append(f"{text} AS {name}")
             return name
 
-        live = {
-            s.name: column(
-                0,
-                f"_live_{s.name}",
-                b_not(b_or(*(holds[e.name] for e in exclusions if defeats(e, s)))),
-            )
-            for s in situations
-        }
-        held = {
-            s.name: column(1, f"_held_{s.name}", b_and(live[s.name], holds[s.name]))
-            for s in situations
-        }
-        possible = {
-            s.name: column(1, f"_possible_{s.name}", b_and(live[s.name], b_not(fails[s.name])))
-            for s in situations
-        }
-        open_exclusion = {
-            e.name: column(
-                2,
-                f"_open_{e.name}",
-                b_and(
-                    open_[e.name], b_or(*(possible[s.name] for s in situations if defeats(e, s)))
-                ),
-            )
-            for e in exclusions
-        }
-        secure = {
-            s.name: column(
-                3,
-                f"_secure_{s.name}",
-                b_and(
-                    held[s.name],
-                    b_not(b_or(*(open_exclusion[e.name] for e in exclusions if defeats(e, s)))),
-                ),
-            )
-            for s in situations
-        }
-        # No situation live and not failed: no situation possible (De Morgan), a column of
-        # its own read by `excluded` and the outcome (written once, not twice).
-        none_live = column(2, "_none_live", b_not(b_or(*(possible[s.name] for s in situations))))
-        excluded = b_and(
-            b_or(*(holds[e.name] for e in exclusions)),
-            b_or(*(holds[e.name] for e in exclusions if overrides(e) is None), none_live),
+        stage_of = {"live": 0, "held": 1, "possible": 1, "open": 2, "none_live": 2, "secure": 3}
+
+        def named(flag: str, rule: str, text: str) -> str:
+            return column(stage_of[flag], f"_{flag}_{rule}" if rule else f"_{flag}", text)
+
+        algebra = Algebra(
+            b_and,
+            b_or,
+            b_not,
+            lambda v: "TRUE" if v else "FALSE",
+            lambda r: holds[r.name],
+            lambda r: fails[r.name],
+            lambda r: open_[r.name],
+            named,
         )
-        failed = b_or(*(fails[g.name] for g in gates))
-        applies = b_and(
-            b_or(*(secure[s.name] for s in situations)),
-            b_not(b_or(*(open_[g.name] for g in gates))),
-        )
+        flags = unroll(algebra, gates, situations, exclusions)
+        held, possible, secure = flags.held, flags.possible, flags.secure
+        none_live = flags.none_live
         covers_all = b_or(*(secure[s.name] for s in situations if not s.excuses))
         not_exempted = b_or(
             *(
@@ -1222,43 +1187,9 @@ class PolicySql:
         )
         in_part = b_and(b_not(covers_all), not_exempted)
 
-        def falls_sparing(h: ir.Rule, spared: ir.Rule, but: ir.Rule | None) -> str:
-            return b_or(
-                *(
-                    open_[x.name]
-                    for x in exclusions
-                    if x is not but and defeats(x, h) and not defeats(x, spared)
-                )
-            )
-
-        def situation_matters(o: ir.Rule) -> str:
-            return b_and(
-                *(b_or(b_not(held[h.name]), falls_sparing(h, o, None)) for h in situations)
-            )
-
-        def exclusion_matters(e: ir.Rule) -> str:
-            return b_or(
-                *(
-                    b_and(
-                        possible[s.name],
-                        *(
-                            b_or(
-                                b_not(held[h.name]),
-                                "TRUE" if defeats(e, h) else "FALSE",
-                                falls_sparing(h, s, e),
-                            )
-                            for h in situations
-                            if h is not s
-                        ),
-                    )
-                    for s in situations
-                    if defeats(e, s)
-                )
-            )
-
-        excluded = column(4, "_excluded", excluded)
-        failed = column(4, "_failed", failed)
-        applies = column(4, "_applies", applies)
+        excluded = column(4, "_excluded", flags.excluded)
+        failed = column(4, "_failed", flags.failed)
+        applies = column(4, "_applies", flags.applies)
         in_part = column(4, "_in_part", in_part)
         # Does the record give any of the decision's facts (else no decision, as in Python)?
         given = column(4, "_decided", self._given(self.decision_facts))
@@ -1275,12 +1206,14 @@ class PolicySql:
             return column(5, name, _case([(b_and(given, is_open), text)], "FALSE"))
 
         matters_exclusion = {
-            e.name: b_and(open_[e.name], lazy(f"_matters_{e.name}", exclusion_matters(e)))
+            e.name: b_and(open_[e.name], lazy(f"_matters_{e.name}", flags.exclusion_matters(e)))
             for e in exclusions
         }
         matters_situation = {
             s.name: b_and(
-                possible[s.name], open_[s.name], lazy(f"_matters_{s.name}", situation_matters(s))
+                possible[s.name],
+                open_[s.name],
+                lazy(f"_matters_{s.name}", flags.situation_matters(s)),
             )
             for s in situations
         }
