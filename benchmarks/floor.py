@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,11 +33,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.records import Raw, RecordMaker, policy_numbers  # noqa: E402
-from benchmarks.sidebyside import POLICIES, generated_engine, interpreter_engine  # noqa: E402
-from compiler import interpret  # noqa: E402
-from compiler.backends.package import PACKAGE, package_files  # noqa: E402
-from compiler.build import write_tree  # noqa: E402
+from benchmarks.records import Raw  # noqa: E402
+from benchmarks.sidebyside import (  # noqa: E402
+    POLICIES,
+    generated_engine,
+    generated_package,
+    interpreter_engine,
+    make_records,
+)
 from compiler.lower import load_program  # noqa: E402
 
 Output = tuple[list[dict[str, Any]], dict[str, Any]]
@@ -171,22 +173,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     model = load_program(ROOT)
-    records = {
-        p: RecordMaker(
-            interpret.info(model, model.policies[p]),
-            policy_numbers(model, model.policies[p]),
-            args.seed,
-        ).batch(args.records)
-        for p in POLICIES
-    }
-    with tempfile.TemporaryDirectory(prefix="policyc-floor-") as tmp:
-        tree = Path(tmp) / "validators"
-        write_tree(tree, package_files(model))
-        sys.path.insert(0, str(tree))
-        import importlib
-
-        module_of = {p: importlib.import_module(f"{PACKAGE}.{p}") for p in POLICIES}
-        calendar = importlib.import_module(f"{PACKAGE}.runtime.timelimits").load_calendar()
+    records = make_records(model, args.records, args.seed)
+    with generated_package(model, "policyc-floor-") as (module_of, calendar, _):
         generated = generated_engine(module_of, calendar)
         interpreter = interpreter_engine(model)
         assert generated.run is not None and interpreter.run is not None
@@ -211,7 +199,6 @@ def main() -> int:
                         run(item)
                     took = time.perf_counter() - start
                     seconds[name][p] = min(seconds[name].get(p, took), took)
-        sys.path.remove(str(tree))
 
     def per_record(name: str, policy: str | None = None) -> float:
         ids = [policy] if policy else list(POLICIES)

@@ -32,6 +32,7 @@ Progress goes to stderr on a terminal only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import importlib.util
@@ -135,6 +136,40 @@ def compare_full(engines: list[Engine], generated: Engine, records: dict[str, li
                 if dumps(ours) != expected:
                     difference = first_difference(ours, reference)
                     engine.disagreements.append(f"{policy} record {index}: {difference[:400]}")
+
+
+def make_records(model: Any, count: int, seed: int) -> dict[str, list[Raw]]:
+    """`count` random raw records of each policy of POLICIES, seeded."""
+    return {
+        p: RecordMaker(
+            interpret.info(model, model.policies[p]),
+            policy_numbers(model, model.policies[p]),
+            seed,
+        ).batch(count)
+        for p in POLICIES
+    }
+
+
+@contextlib.contextmanager
+def generated_package(
+    model: Any, prefix: str
+) -> Iterator[tuple[dict[str, ModuleType], object, Path]]:
+    """The validators package generated from this checkout into a temporary directory (as
+    `policyc build` writes it) and imported from there: its POLICIES modules, its calendar,
+    its folder."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        tree = Path(tmp) / "validators"
+        write_tree(tree, package_files(model))
+        sys.path.insert(0, str(tree))
+        try:
+            package = importlib.import_module(PACKAGE)
+            package_dir = Path(package.__file__ or "").parent
+            assert package_dir.is_relative_to(tmp), package_dir
+            module_of = {p: importlib.import_module(f"{PACKAGE}.{p}") for p in POLICIES}
+            timelimits = importlib.import_module(f"{PACKAGE}.runtime.timelimits")
+            yield module_of, timelimits.load_calendar(), package_dir
+        finally:
+            sys.path.remove(str(tree))
 
 
 def generated_engine(module_of: dict[str, ModuleType], calendar: object) -> Engine:
@@ -403,24 +438,9 @@ def main() -> int:
 
     wall = time.perf_counter()
     model = load_program(ROOT)
-    records = {
-        p: RecordMaker(
-            interpret.info(model, model.policies[p]),
-            policy_numbers(model, model.policies[p]),
-            args.seed,
-        ).batch(args.records)
-        for p in POLICIES
-    }
-    with tempfile.TemporaryDirectory(prefix="policyc-sidebyside-") as tmp:
-        tree = Path(tmp) / "validators"
-        write_tree(tree, package_files(model))
-        sys.path.insert(0, str(tree))
-        package = importlib.import_module(PACKAGE)
-        package_dir = Path(package.__file__ or "").parent
-        assert package_dir.is_relative_to(tmp), package_dir
-        module_of = {p: importlib.import_module(f"{PACKAGE}.{p}") for p in POLICIES}
-        calendar = importlib.import_module(f"{PACKAGE}.runtime.timelimits").load_calendar()
-
+    records = make_records(model, args.records, args.seed)
+    with generated_package(model, "policyc-sidebyside-") as (module_of, calendar, package_dir):
+        work = package_dir.parent.parent  # the temporary directory, for DuckDB's files
         generated = generated_engine(module_of, calendar)
         baseline = baseline_engine()
         interpreter = interpreter_engine(model)
@@ -440,7 +460,7 @@ def main() -> int:
             table.note = from_file.note = note
         else:
             run_duckdb(
-                table, from_file, package_dir, module_of, records, generated, args.repeat, Path(tmp)
+                table, from_file, package_dir, module_of, records, generated, args.repeat, work
             )
         openfisca = Engine("openfisca", "OpenFisca")
         openfisca.note = (
@@ -448,7 +468,6 @@ def main() -> int:
             if importlib.util.find_spec("openfisca_core") is not None
             else "not installed (optional)"
         )
-        sys.path.remove(str(tree))
 
     engines = [generated, baseline, interpreter, table, from_file, openfisca]
     base = generated.rate(records)
