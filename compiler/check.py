@@ -7,7 +7,7 @@ goes on, so that one run shows every problem.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import assert_never
@@ -18,7 +18,7 @@ from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
 from compiler.ids import reserved_because
 from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
 from compiler.model import Model, Policy, WrittenLimit, citation_key
-from compiler.project import LoadedFiles, gc_paused
+from compiler.project import SHARED_FILES, LoadedFiles, gc_paused
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.runtime.policy import ROLLOVER_UNITS
 from compiler.runtime.values import DAY_UNITS, MOMENT_TYPES, NUMERIC, ORDERED, TYPES
@@ -46,10 +46,29 @@ def _t(name: str, enum: str | None = None) -> n.TypeRef:
 
 
 class Checker:
-    def __init__(self, loaded: LoadedFiles) -> None:
+    """The project-wide passes (`declare`: every file's declarations, their uniqueness and
+    relations, test suites' policies) and the per-policy passes (`check_policy`: the official
+    text, quotes, statements, definitions, tests).
+
+    A policy's passes see only its scope (`scope_of`): the shared vocabulary
+    (`project.SHARED_FILES`) and the declarations of its own file.  So what they find depends
+    on those files, the policy's tests and its official text alone, which is what lets
+    `compiler.incremental` keep a policy's findings by content and re-check only the policies
+    an edit touches.  A name declared in another policy's file is an error there (E122)."""
+
+    def __init__(self, loaded: LoadedFiles, elsewhere: Mapping[str, str] | None = None) -> None:
         self.loaded = loaded
         self.lines: SourceLines = loaded.lines
-        self.model = Model()
+        self.model = Model()  # every file's declarations: the project-wide tables
+        self.scope = self.model  # what the pass running now may read (see scope_of)
+        self.by_file: dict[str, Model] = {}  # each file's own declarations, by display path
+        self._shared: Model | None = None
+        # Which file first declares a name, for a name a policy cannot see: the project's
+        # tables, or (incremental checking, where they are not all loaded) an index of them.
+        self.elsewhere = elsewhere
+        # The names a policy's passes looked up there and what they found: what its findings
+        # depend on beyond its scope (compiler.incremental checks them before reusing them).
+        self.lookups: dict[str, str | None] = {}
         self.diagnostics: list[Diagnostic] = []
 
     # ------------------------------------------------------------ reporting
@@ -71,18 +90,64 @@ class Checker:
     # ------------------------------------------------------------ passes
 
     def run(self) -> Model:
-        self._declare()
+        self.declare()
         for policy in self.model.policies.values():
-            self._load_source(policy)
-        for name, define in sorted(self.model.defines.items()):
-            self._check_define(name, define)
-        for policy in self.model.policies.values():
-            self._check_policy(policy)
+            self.check_policy(policy)
         return self.model
+
+    def check_policy(self, policy: Policy) -> None:
+        """The per-policy passes, in the policy's scope."""
+        self.scope = self.scope_of(policy)
+        try:
+            self._load_source(policy)
+            for name, define in sorted(self.by_file[policy.file].defines.items()):
+                self._check_define(name, define)
+            self._check_policy(policy)
+        finally:
+            self.scope = self.model
+
+    def scope_of(self, policy: Policy) -> Model:
+        """The names a policy's rules, definitions and tests may read: the shared vocabulary's
+        and its own file's (its own first where both declare one: E100 reports that)."""
+        if self._shared is None:
+            self._shared = Model()
+            for file in SHARED_FILES:
+                _merge(self._shared, self.by_file.get(file, Model()))
+        scope = Model(policies=self.model.policies)
+        _merge(scope, self._shared)
+        _merge(scope, self.by_file[policy.file])
+        return scope
+
+    def _declared_elsewhere(self, name: str) -> str | None:
+        """The file declaring `name` when the running pass cannot see it there: another
+        policy's file.  None in the project-wide passes, which see everything."""
+        if self.scope is self.model:
+            return None
+        if self.elsewhere is not None:
+            file = self.elsewhere.get(name)
+        else:
+            file = _declaring_file(self.model, name)
+        self.lookups[name] = file
+        return file
+
+    def _unknown(
+        self, code: codes.Code, what: str, name: str, span: n.Span, known: Iterable[str]
+    ) -> None:
+        file = self._declared_elsewhere(name)
+        if file is None:
+            self.error(code, f"unknown {what} '{name}'", span, *did_you_mean(name, known))
+            return
+        self.error(
+            codes.E122,
+            f"'{name}' is declared in {file}, another policy's file",
+            span,
+            "a policy reads its own declarations and the shared vocabulary "
+            f"({', '.join(SHARED_FILES)}) only: declare it in this policy's file, or share it",
+        )
 
     # ------------------------------------------------------------ declarations
 
-    def _declare(self) -> None:
+    def declare(self) -> None:
         seen: dict[str, n.Span] = {}
 
         def unique(name: str, span: n.Span, what: str) -> bool:
@@ -98,6 +163,7 @@ class Checker:
             return True
 
         for module in self.loaded.modules:
+            own = self.by_file.setdefault(module.path, Model())
             header = module.header
             headers = [i for i in module.items if isinstance(i, n.PolicyHeader)]
             for extra in headers[1:]:
@@ -126,18 +192,23 @@ class Checker:
             for item in module.items:
                 match item:
                     case n.ConceptDecl():
+                        own.concepts.setdefault(item.name, item)
                         if unique(item.name, item.span, "concept"):
                             self.model.concepts[item.name] = item
                         for fact in item.facts:
+                            own.facts.setdefault(fact.name, fact)
                             if unique(fact.name, fact.span, "fact"):
                                 self.model.facts[fact.name] = fact
                     case n.FactDecl():
+                        own.facts.setdefault(item.name, item)
                         if unique(item.name, item.span, "fact"):
                             self.model.facts[item.name] = item
                     case n.JudgmentDecl():
+                        own.judgments.setdefault(item.name, item)
                         if unique(item.name, item.span, "judgment"):
                             self.model.judgments[item.name] = item
                     case n.EnumDecl():
+                        own.enums.setdefault(item.name, item)
                         if unique(item.name, item.span, "enum"):
                             self.model.enums[item.name] = item
                         members: set[str] = set()
@@ -150,9 +221,11 @@ class Checker:
                                 )
                             members.add(member.name)
                     case n.ActorDecl():
+                        own.actors.setdefault(item.name, item)
                         if unique(item.name, item.span, "actor"):
                             self.model.actors[item.name] = item
                     case n.DefineDecl():
+                        own.defines.setdefault(item.name, item)
                         if unique(item.name, item.span, "definition"):
                             self.model.defines[item.name] = item
                         if policy is None:
@@ -484,7 +557,7 @@ class Checker:
                 self._check_liabilities(policy, item.names, item.span, codes.E116, "excuses")
             case n.Grants() | n.Effects() | n.Penalties():
                 enum = ENUM_OF_ITEM[type(item)]
-                members = self.model.members(enum)
+                members = self.scope.members(enum)
                 for name in item.names:
                     if name not in members:
                         self.error(
@@ -519,14 +592,9 @@ class Checker:
         for fact in (within.start, within.end, within.excluded_from, within.excluded_until):
             if fact is None:
                 continue
-            decl = self.model.facts.get(fact)
+            decl = self.scope.facts.get(fact)
             if decl is None:
-                self.error(
-                    codes.E101,
-                    f"unknown fact '{fact}'",
-                    within.span,
-                    *did_you_mean(fact, self.model.facts),
-                )
+                self._unknown(codes.E101, "fact", fact, within.span, self.scope.facts)
             elif decl.type.name not in MOMENT_TYPES:
                 self.error(
                     codes.E201,
@@ -534,12 +602,12 @@ class Checker:
                     f"{decl.type}",
                     within.span,
                 )
-        if within.excluding is not None and within.excluding not in self.model.members("period"):
+        if within.excluding is not None and within.excluding not in self.scope.members("period"):
             self.error(
                 codes.E103,
                 f"'{within.excluding}' is not a period (enum period)",
                 within.span,
-                *did_you_mean(within.excluding, self.model.members("period")),
+                *did_you_mean(within.excluding, self.scope.members("period")),
             )
 
     def _check_overrides(self, policy: Policy, item: n.Overrides) -> None:
@@ -629,12 +697,12 @@ class Checker:
         for name in item.names:
             if item.dimension == "staff":
                 self._known_actor(name, item.span)
-            elif item.dimension == "programmes" and name not in self.model.members("programme"):
+            elif item.dimension == "programmes" and name not in self.scope.members("programme"):
                 self.error(
                     codes.E103,
                     f"'{name}' is not a programme (enum programme)",
                     item.span,
-                    *did_you_mean(name, self.model.members("programme")),
+                    *did_you_mean(name, self.scope.members("programme")),
                 )
             elif item.dimension not in ("staff", "programmes"):
                 self.error(
@@ -644,19 +712,12 @@ class Checker:
                 )
 
     def _known_actor(self, name: str, span: n.Span) -> None:
-        if name not in self.model.actors:
-            self.error(
-                codes.E102, f"unknown actor '{name}'", span, *did_you_mean(name, self.model.actors)
-            )
+        if name not in self.scope.actors:
+            self._unknown(codes.E102, "actor", name, span, self.scope.actors)
 
     def _check_type(self, type_: n.TypeRef, span: n.Span) -> None:
-        if type_.name == "enum" and type_.enum not in self.model.enums:
-            self.error(
-                codes.E101,
-                f"unknown enum '{type_.enum}'",
-                span,
-                *did_you_mean(type_.enum or "", self.model.enums),
-            )
+        if type_.name == "enum" and type_.enum not in self.scope.enums:
+            self._unknown(codes.E101, "enum", type_.enum or "", span, self.scope.enums)
 
     def _check_define(self, name: str, define: n.DefineDecl) -> None:
         actual = self.type_of(define.expr)
@@ -701,7 +762,7 @@ class Checker:
                 if left.name != "enum":
                     self.error(codes.E202, f"'in {{…}}' tests an enum value, not {left}", expr.span)
                     return _t("bool")
-                members = self.model.members(left.enum or "")
+                members = self.scope.members(left.enum or "")
                 for member in expr.members:
                     if member not in members:
                         self.error(
@@ -781,21 +842,19 @@ class Checker:
         return None
 
     def _type_of_name(self, expr: n.Name, enum_hint: str | None) -> n.TypeRef | None:
-        if expr.name in self.model.facts:
-            return self.model.facts[expr.name].type
-        if expr.name in self.model.judgments:
+        if expr.name in self.scope.facts:
+            return self.scope.facts[expr.name].type
+        if expr.name in self.scope.judgments:
             return _t("bool")
-        if expr.name in self.model.defines:
-            return self.model.defines[expr.name].type
-        if enum_hint is not None and expr.name in self.model.members(enum_hint):
+        if expr.name in self.scope.defines:
+            return self.scope.defines[expr.name].type
+        if enum_hint is not None and expr.name in self.scope.members(enum_hint):
             return _t("enum", enum_hint)
-        owners = self.model.enums_with_member(expr.name)
+        owners = self.scope.enums_with_member(expr.name)
         if len(owners) == 1:
             return _t("enum", owners[0])
-        known = [*self.model.facts, *self.model.judgments, *self.model.defines]
-        self.error(
-            codes.E101, f"unknown name '{expr.name}'", expr.span, *did_you_mean(expr.name, known)
-        )
+        known = [*self.scope.facts, *self.scope.judgments, *self.scope.defines]
+        self._unknown(codes.E101, "name", expr.name, expr.span, known)
         return None
 
     def _type_of_compare(self, expr: n.Compare) -> n.TypeRef:
@@ -830,12 +889,12 @@ class Checker:
         return _t("bool")
 
     def _value_names(self) -> set[str]:
-        return {*self.model.facts, *self.model.judgments, *self.model.defines}
+        return {*self.scope.facts, *self.scope.judgments, *self.scope.defines}
 
     def _is_value(self, name: str) -> bool:
         # Not `name in self._value_names()`: that set holds every policy's facts, and building
         # it per comparison made checking quadratic in the number of policies.
-        model = self.model
+        model = self.scope
         return name in model.facts or name in model.judgments or name in model.defines
 
     def _type_of_arith(self, expr: n.Arith) -> n.TypeRef | None:
@@ -868,14 +927,9 @@ class Checker:
                         codes.E305, f"{policy.id} has no clause {citation.text}", citation.span
                     )
             for name in case.missing or ():
-                if name not in self.model.facts:
-                    self.error(
-                        codes.E101,
-                        f"unknown fact '{name}'",
-                        case.span,
-                        *did_you_mean(name, self.model.facts),
-                    )
-            relief = self.model.members(ENUM_OF_ITEM[n.Grants])
+                if name not in self.scope.facts:
+                    self._unknown(codes.E101, "fact", name, case.span, self.scope.facts)
+            relief = self.scope.members(ENUM_OF_ITEM[n.Grants])
             for grant_check in case.grant_checks:
                 for name in grant_check.names:
                     if name not in relief:
@@ -1002,29 +1056,24 @@ class Checker:
 
     def _check_binding(self, binding: n.Binding) -> None:
         decl_type: n.TypeRef | None = None
-        if binding.name in self.model.facts:
-            decl_type = self.model.facts[binding.name].type
-        elif binding.name in self.model.judgments:
+        if binding.name in self.scope.facts:
+            decl_type = self.scope.facts[binding.name].type
+        elif binding.name in self.scope.judgments:
             decl_type = _t("bool")
         else:
-            known = [*self.model.facts, *self.model.judgments]
-            self.error(
-                codes.E101,
-                f"unknown fact '{binding.name}'",
-                binding.span,
-                *did_you_mean(binding.name, known),
-            )
+            known = [*self.scope.facts, *self.scope.judgments]
+            self._unknown(codes.E101, "fact", binding.name, binding.span, known)
             return
         value = binding.value
         if isinstance(value, n.Name):
-            if decl_type.name != "enum" or value.name not in self.model.members(
+            if decl_type.name != "enum" or value.name not in self.scope.members(
                 decl_type.enum or ""
             ):
                 self.error(
                     codes.E204,
                     f"'{binding.name}' is {decl_type}; '{value.name}' is not one of its values",
                     binding.span,
-                    *did_you_mean(value.name, self.model.members(decl_type.enum or "")),
+                    *did_you_mean(value.name, self.scope.members(decl_type.enum or "")),
                 )
             return
         if not _assignable(value.type, decl_type):
@@ -1078,6 +1127,31 @@ def _assignable(actual: n.TypeRef, declared: n.TypeRef) -> bool:
 
 def _span_of(expr: n.Expr) -> n.Span:
     return expr.span
+
+
+def _merge(into: Model, tables: Model) -> None:
+    into.facts.update(tables.facts)
+    into.judgments.update(tables.judgments)
+    into.enums.update(tables.enums)
+    into.concepts.update(tables.concepts)
+    into.actors.update(tables.actors)
+    into.defines.update(tables.defines)
+
+
+def _declaring_file(model: Model, name: str) -> str | None:
+    """The file whose declaration of `name` the project's tables hold (the first one)."""
+    for table in (
+        model.concepts,
+        model.facts,
+        model.judgments,
+        model.enums,
+        model.actors,
+        model.defines,
+    ):
+        decl = table.get(name)
+        if decl is not None:
+            return decl.span.file
+    return None
 
 
 def check(loaded: LoadedFiles) -> tuple[Model, list[Diagnostic]]:

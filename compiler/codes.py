@@ -92,6 +92,7 @@ E118 = _register("E118", "an opt-out of the holiday roll-over without a reason")
 E119 = _register("E119", "a reserved policy id")
 E120 = _register("E120", "a fact related to something that is not a shared (concept) fact")
 E121 = _register("E121", "facts whose relations to shared facts form a cycle")
+E122 = _register("E122", "a name declared in another policy's file")
 
 # ---------------------------------------------------------------- E2xx types
 

@@ -30,6 +30,11 @@ class Policy:
     def id(self) -> str:
         return self.header.id
 
+    @property
+    def file(self) -> str:
+        """The file the policy is written in (its display path)."""
+        return self.header.span.file
+
     def of_kind(self, kind: str) -> list[n.Statement]:
         return [s for s in self.statements if s.kind == kind]
 

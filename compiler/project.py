@@ -313,6 +313,10 @@ def load_in_place(
     return loaded, header.id if header is not None else None
 
 
+# Files holding no policy of their own: the shared vocabulary every policy may read (by
+# display path).  A policy reads these and its own file's declarations, nothing else (E122).
+SHARED_FILES: Final = ("policies/concepts.policy", "policies/vocabulary.policy")
+
+
 def _is_vocabulary(path: Path, root: Path) -> bool:
-    """Files holding no policy of their own: the shared vocabulary every policy may use."""
-    return path.parent == root / "policies" and path.stem in {"vocabulary", "concepts"}
+    return display_path(path, root) in SHARED_FILES

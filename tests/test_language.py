@@ -1111,6 +1111,32 @@ def project(tmp_path: Path, text: str) -> tuple[list[str], list[Diagnostic]]:
     return [d.code.id for d in diagnostics], diagnostics
 
 
+def test_a_policy_reads_only_its_own_and_the_shared_declarations(tmp_path: Path) -> None:
+    """E122: a name declared in another policy's file is not the reading policy's (the shared
+    vocabulary is everyone's).  What a policy's check finds then depends on its own file and
+    the shared ones only, which incremental checking relies on (compiler/incremental.py)."""
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "vocabulary.policy").write_text(
+        'fact shared_flag: bool "共同事实"\n', encoding="utf-8"
+    )
+    y = (
+        'policy y { title "y" decision exemption "尽职免责" '
+        f'source "sources/ningbo.txt" sha256 "{NINGBO_SHA256}" }}\n'
+        'enum relief "处理结果" { exempt "免除相关责任" }\n'
+        "situation t at 第四条（一）2 { when concealed and shared_flag }\n"
+        "exclusion u at 第四条（一）2 { when not shared_flag overrides t }\n"
+    )
+    (tmp_path / "policies" / "y.policy").write_text(y, encoding="utf-8")
+    codes, diagnostics = project(tmp_path, "")
+    assert codes == ["E100", "E122"], [d.render() for d in diagnostics]
+    (e100,) = [d for d in diagnostics if d.code.id == "E100"]  # relief, in both files
+    assert "enum 'relief' is declared twice" in e100.message
+    (e122,) = [d for d in diagnostics if d.code.id == "E122"]
+    assert e122.message == "'concealed' is declared in policies/x.policy, another policy's file"
+    assert e122.span is not None and e122.span.file == "policies/y.policy"
+    assert "shared vocabulary" in e122.help[0]
+
+
 def test_check_well_typed_conditions_pass(tmp_path: Path) -> None:
     codes, diagnostics = project(
         tmp_path,
