@@ -245,6 +245,13 @@ class ParseCache:
         self.hits += 1
         return result
 
+    def get_bytes(self, key: str) -> bytes | None:
+        """An entry of another kind (compiler/incremental.py decodes and checks it)."""
+        try:
+            return (self.folder / f"{key}.json").read_bytes()
+        except OSError:
+            return None
+
     def put(self, key: str, result: ParseResult) -> None:
         self.put_encoded(key, encode_result(result))
 

@@ -27,7 +27,7 @@ from compiler.diagnostics import Diagnostic, render_all, to_json
 from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
-from compiler.project import ProjectNotFound, find_root, load
+from compiler.project import ProjectNotFound, display_path, find_root, load, policy_files
 from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
 from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
@@ -106,6 +106,40 @@ def _require_clean(diagnostics: list[Diagnostic]) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
+    checked = _check_incrementally(args) if not paths else None
+    if checked is not None:
+        diagnostics, requested = checked
+    else:
+        diagnostics, requested = _check_everything(args, paths)
+    return _report_check(args, diagnostics, requested)
+
+
+def _check_incrementally(args: argparse.Namespace) -> tuple[list[Diagnostic], set[str]] | None:
+    """The whole project through the cache, re-checking only the policies an edit touched
+    (compiler/incremental.py); None without a cache or where it does not apply."""
+    if not args.cache:
+        return None
+    from compiler.cache import open_cache
+    from compiler.incremental import check_project
+    from compiler.progress import TerminalProgress
+
+    root = _root(args)
+    cache = open_cache(root)
+    if cache is None:
+        return None
+    progress = TerminalProgress("policyc check")
+    try:
+        diagnostics = check_project(root, cache, progress)
+    finally:
+        progress.done()
+    if diagnostics is None:
+        return None
+    return diagnostics, {display_path(p, root) for p in policy_files(root)[0]}
+
+
+def _check_everything(
+    args: argparse.Namespace, paths: Sequence[Path]
+) -> tuple[list[Diagnostic], set[str]]:
     model, diagnostics, requested = _load_model(args, paths)
     if not any(d.severity == "error" for d in diagnostics):
         # Within one document, rules that can hold at once with no stated precedence (W501):
@@ -114,6 +148,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         root = _root(args)
         diagnostics = [*diagnostics, *internal_conflicts(lower(model, root), root)]
+    return diagnostics, requested
+
+
+def _report_check(
+    args: argparse.Namespace, diagnostics: list[Diagnostic], requested: set[str]
+) -> int:
     shown = _reported(diagnostics, requested)
     if any(d.code is codes.E000 for d in shown) and not any(d.span for d in shown):
         sys.stderr.write(render_all(shown) + "\n")

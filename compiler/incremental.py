@@ -1,0 +1,510 @@
+"""Incremental checking: `policyc check` of a whole project re-checks only the policies an edit
+touched, and gives exactly what checking everything gives.
+
+`compiler.check` splits the checker in two (its docstring): project-wide passes over every
+file's declarations, and per-policy passes that read only the policy's scope (the shared
+vocabulary and its own file's declarations; anything else is E122).  So what a policy's passes
+find is a function of a few files, and this module keeps it in the project's cache
+(`compiler.cache`, `.policyc-cache/`) under the SHA-256 of exactly those inputs:
+
+- per file, a **summary** (keyed like its parse result, by its bytes and path): the problems of
+  reading and parsing it, the names it declares, its policy id and official text, the policies
+  it holds tests for, and its declarations as nodes (kept encoded until the project-wide passes
+  need them: a file's statements, most of its nodes, are not in it);
+- the **project-wide passes** (declarations, duplicates, relations, test suites' policies),
+  keyed by every file's declarations: an edit that changes none (a rule, a number, a quote)
+  finds them done;
+- per policy, its **findings**: the per-policy passes' diagnostics and, on a policy without
+  errors, its W501 conflicts (`conflicts.internal`), keyed by the bytes of its own file, its
+  test files, the shared files and its official text, plus the compiler's code.  The names its
+  passes looked up outside its scope (for E122) are stored with them and must still resolve
+  to the same files for the entry to be used.
+
+A policy whose entry is missing or stale is checked again, alone with the shared files; the
+rest are read from the cache without decoding their syntax trees.  The diagnostics come out in
+the order the whole check makes them, so the output is byte-identical with `--no-cache`
+(tests/test_incremental.py).  `check_project` returns None where it does not apply (two files
+declaring one policy id: the whole check reports that), and the CLI then checks everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from compiler import codes
+from compiler import nodes as n
+from compiler.cache import CorruptEntry, ParseCache, ParseResult, _build, encode
+from compiler.check import Checker
+from compiler.diagnostics import Diagnostic, SourceLines
+from compiler.model import Model
+from compiler.parser import decode as decode_text
+from compiler.parser import read_policy_bytes
+from compiler.project import (
+    SHARED_FILES,
+    LoadedFiles,
+    Progress,
+    _parse_many,
+    _Pending,
+    display_path,
+    gc_paused,
+    policy_files,
+)
+
+_LAYOUT: Final = "incremental-1"
+
+# The top-level items the project-wide passes read: everything but a policy's statements,
+# informative and pending passages, and the cases of test suites.
+_DECLARATIONS: Final = (
+    n.PolicyHeader,
+    n.ConceptDecl,
+    n.FactDecl,
+    n.JudgmentDecl,
+    n.EnumDecl,
+    n.ActorDecl,
+    n.DefineDecl,
+)
+
+
+@cache
+def _compiler_fingerprint() -> bytes:
+    """The SHA-256 of all of the compiler's code and grammar: a policy's findings depend on
+    the checker, the lowering, the conflict search and the runtime they use."""
+    digest = hashlib.sha256(_LAYOUT.encode())
+
+    def walk(folder: Any, prefix: str) -> None:
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            name = prefix + entry.name
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    walk(entry, name + "/")
+            elif entry.name.endswith((".py", ".lark", ".j2")):
+                digest.update(name.encode() + b"\0" + entry.read_bytes() + b"\0")
+
+    walk(resources.files("compiler"), "")
+    return digest.digest()
+
+
+# ---------------------------------------------------------------- summaries of files
+
+
+@dataclass
+class _File:
+    """One file of the project: its bytes, its summary, and its syntax tree once needed."""
+
+    path: Path
+    shown: str
+    data: bytes | None = None  # None: it could not be read (then `problems` says why)
+    key: str | None = None  # the parse cache's key
+    problems: tuple[Diagnostic, ...] = ()
+    declarations: Any = None  # the encoded declarations (a Module or None), built on demand
+    names: tuple[str, ...] = ()
+    policy: str | None = None
+    source: str | None = None
+    suites: tuple[str, ...] = ()
+    declared: str = ""  # SHA-256 of the encoded declarations
+    module: n.Module | None = None  # the whole syntax tree, when this run needed it
+    text: str | None = None
+
+    def declaration_module(self) -> n.Module | None:
+        if self.declarations is None:
+            return None
+        module = _build(self.declarations)
+        if not isinstance(module, n.Module):
+            raise CorruptEntry("not a module")
+        return module
+
+
+def _summarize(file: _File, decoding: list[Diagnostic], result: ParseResult) -> None:
+    module, parsing = result
+    file.problems = (*decoding, *parsing)
+    file.module = module
+    if module is None:
+        file.declarations, file.declared = None, ""
+        return
+    header = module.header
+    kept: list[n.TopLevel] = []
+    for item in module.items:
+        if isinstance(item, n.TestSuite):
+            kept.append(replace(item, cases=()))
+        elif header is None or isinstance(item, _DECLARATIONS):
+            # A file with no policy header keeps everything: its statements are errors (E107)
+            # of the project-wide passes.
+            kept.append(item)
+    encoded = encode(n.Module(module.path, tuple(kept)))
+    file.declarations = encoded
+    # The lines the project-wide passes may quote (a diagnostic shows its line) are part of
+    # what they read: a comment beside a declaration changes them, not the declaration.
+    assert file.text is not None
+    lines = file.text.split("\n")
+    quoted = [lines[k - 1] for k in sorted(_lines_of(kept)) if 1 <= k <= len(lines)]
+    file.declared = hashlib.sha256(_dumps([encoded, quoted])).hexdigest()
+    file.names = tuple(_declared_names(kept))
+    file.policy = header.id if header is not None else None
+    file.source = header.source if header is not None else None
+    file.suites = tuple(dict.fromkeys(i.policy for i in kept if isinstance(i, n.TestSuite)))
+
+
+def _lines_of(value: Any) -> set[int]:
+    """The lines on which the spans in `value` (nodes, tuples) start."""
+    found: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, n.Span):
+            found.add(item.line)
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
+        elif hasattr(item, "__dataclass_fields__"):
+            stack.extend(vars(item).values())
+    return found
+
+
+def _declared_names(items: Iterable[n.TopLevel]) -> Iterable[str]:
+    """The names the items declare, in the order the checker meets them (`Checker.declare`)."""
+    for item in items:
+        match item:
+            case n.ConceptDecl():
+                yield item.name
+                for fact in item.facts:
+                    yield fact.name
+            case n.FactDecl() | n.JudgmentDecl() | n.EnumDecl() | n.ActorDecl() | n.DefineDecl():
+                yield item.name
+            case _:
+                pass
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _write_summary(file: _File) -> bytes:
+    return _dumps(
+        [
+            encode(file.problems),
+            file.declarations,
+            list(file.names),
+            file.policy,
+            file.source,
+            list(file.suites),
+            file.declared,
+        ]
+    )
+
+
+def _read_summary(file: _File, data: bytes) -> None:
+    try:
+        value = json.loads(data)
+        problems, declarations, names, policy, source, suites, declared = value
+        built = _build(problems)
+        if not isinstance(built, tuple) or not all(isinstance(d, Diagnostic) for d in built):
+            raise CorruptEntry("not diagnostics")
+        if not (
+            all(isinstance(x, str) for x in (*names, *suites, declared))
+            and isinstance(policy, str | None)
+            and isinstance(source, str | None)
+            and isinstance(declarations, list | None)
+        ):
+            raise CorruptEntry("not a summary")
+    except CorruptEntry:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError) as error:
+        raise CorruptEntry(str(error) or type(error).__name__) from None
+    file.problems = built
+    file.declarations = declarations
+    file.names, file.suites = tuple(names), tuple(suites)
+    file.policy, file.source, file.declared = policy, source, declared
+
+
+# ---------------------------------------------------------------- the check
+
+
+@dataclass
+class _Findings:
+    """What the per-policy passes found for one policy (see the module's docstring)."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    lookups: tuple[tuple[str, str | None], ...]
+    conflicts: tuple[Diagnostic, ...] | None  # W501; None: not looked for (errors)
+
+
+@dataclass
+class _Project:
+    root: Path
+    cache: ParseCache
+    files: list[_File] = field(default_factory=list)
+    index: dict[str, str] = field(default_factory=dict)  # name -> the file first declaring it
+    lines: SourceLines = field(default_factory=SourceLines)
+
+    def key(self, kind: str, *parts: str) -> str:
+        digest = hashlib.sha256(self.cache.secret + _compiler_fingerprint() + kind.encode())
+        for part in parts:
+            digest.update(b"\0" + part.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+
+class _LazyLines(SourceLines):
+    """The lines of a project file, read when a diagnostic first quotes one: an incremental
+    check decodes only the files it parses or reports on."""
+
+    def __init__(self, project: _Project) -> None:
+        super().__init__()
+        self.project = project
+        self.by_shown = {f.shown: f for f in project.files}
+
+    def line(self, span: n.Span | None) -> str | None:
+        if span is not None and span.file not in self._files:
+            file = self.by_shown.get(span.file)
+            if file is not None and file.data is not None:
+                text, _ = decode_text(file.data, file.shown)
+                if text is not None:
+                    self.add(file.shown, text)
+        return super().line(span)
+
+
+def check_project(
+    root: Path, cache: ParseCache, progress: Progress | None = None
+) -> list[Diagnostic] | None:
+    """Every diagnostic `policyc check` reports for the whole project (W501 included), in the
+    order checking everything makes them; None when the project needs the whole check."""
+    project = _Project(root, cache)
+    paths, errors = policy_files(root)
+    _read(project, paths, progress)
+    with gc_paused():
+        return _check(project, errors)
+
+
+def _read(project: _Project, paths: Sequence[Path], progress: Progress | None) -> None:
+    todo: list[tuple[_File, _Pending]] = []
+    for path in paths:
+        file = _File(path, display_path(path, project.root))
+        project.files.append(file)
+        try:
+            file.data = read_policy_bytes(path)
+        except OSError as error:
+            file.problems = (
+                Diagnostic(codes.E000, f"cannot read {file.shown}: {error.strerror}", None),
+            )
+            continue
+        file.key = project.cache.key(file.shown, file.data)
+        stored = project.cache.get_bytes(project.key("summary", file.key))
+        if stored is not None:
+            try:
+                _read_summary(file, stored)
+                continue
+            except CorruptEntry:
+                pass
+        text, decoding = decode_text(file.data, file.shown)
+        file.text = text
+        if text is None:
+            file.problems = tuple(decoding)
+            project.cache.put_encoded(project.key("summary", file.key), _write_summary(file))
+            continue
+        pending = _Pending(file.shown, text, file.data, list(decoding), file.key)
+        pending.result = project.cache.get(file.key)
+        todo.append((file, pending))
+    unparsed = [p for _, p in todo if p.result is None]
+    for pending, result in zip(
+        unparsed, _parse_many(unparsed, project.cache, progress), strict=True
+    ):
+        pending.result = result
+    for file, pending in todo:
+        assert pending.result is not None
+        _summarize(file, pending.problems, pending.result)
+        project.cache.put_encoded(project.key("summary", file.key or ""), _write_summary(file))
+    for file in project.files:
+        for name in file.names:
+            project.index.setdefault(name, file.shown)
+
+
+def _check(project: _Project, errors: list[Diagnostic]) -> list[Diagnostic] | None:
+    files = project.files
+    headers = [f.policy for f in files if f.policy is not None]
+    if len(headers) != len(set(headers)):
+        return None  # a policy declared twice: its second file's rules are E107s
+    declared = _declare(project)
+    if declared is None:
+        return None
+    declaring, policies = declared
+    inputs = _inputs(project)
+    findings: dict[str, _Findings] = {}
+    keys: dict[str, str] = {}
+    stale: list[str] = []
+    for policy, _ in policies:
+        keys[policy] = _policy_key(project, policy, inputs)
+        found = _stored_findings(project, keys[policy])
+        if found is None or any(project.index.get(k) != v for k, v in found.lookups):
+            stale.append(policy)
+        else:
+            findings[policy] = found
+    problems = [*errors, *(d for f in files for d in f.problems)]
+    clean = not _has_error([*problems, *declaring])
+    findings |= _recheck(project, stale, with_conflicts=clean, keys=keys)
+    everything = [*problems, *declaring]
+    for policy, _ in policies:
+        everything += findings[policy].diagnostics
+    if _has_error(everything):
+        return everything
+    missing = [p for p, _ in policies if findings[p].conflicts is None]
+    findings |= _recheck(project, missing, with_conflicts=True, keys=keys)
+    for policy in sorted(p for p, _ in policies):
+        conflicts = findings[policy].conflicts
+        assert conflicts is not None
+        everything += conflicts
+    return everything
+
+
+def _has_error(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diagnostics)
+
+
+def _declare(
+    project: _Project,
+) -> tuple[list[Diagnostic], list[tuple[str, str]]] | None:
+    """The project-wide passes' diagnostics and the policies in the checker's order (id and
+    file), from the cache or by running them over every file's declarations."""
+    key = project.key(
+        "declare", *(f"{f.shown}\0{f.declared}\0{f.data is not None}" for f in project.files)
+    )
+    stored = project.cache.get_bytes(key)
+    if stored is not None:
+        try:
+            value = json.loads(stored)
+            diagnostics = _build(value[0])
+            policies = [(str(p), str(f)) for p, f in value[1]]
+            if isinstance(diagnostics, tuple) and all(
+                isinstance(d, Diagnostic) for d in diagnostics
+            ):
+                return list(diagnostics), policies
+        except (CorruptEntry, ValueError, TypeError, KeyError, IndexError, RecursionError):
+            pass
+    loaded = LoadedFiles(project.root, lines=_LazyLines(project))
+    try:
+        for file in project.files:
+            module = file.declaration_module()
+            if module is not None:
+                loaded.modules.append(module)
+    except CorruptEntry:
+        return None
+    checker = Checker(loaded)
+    checker.declare()
+    policies = [(pid, policy.file) for pid, policy in checker.model.policies.items()]
+    project.cache.put_encoded(
+        key, _dumps([encode(tuple(checker.diagnostics)), [list(p) for p in policies]])
+    )
+    return checker.diagnostics, policies
+
+
+def _inputs(project: _Project) -> dict[str | None, list[str]]:
+    """Per policy, what its findings read beyond the compiler (its file, its test files; its
+    official text); under None, the shared files, which every policy reads."""
+    inputs: dict[str | None, list[str]] = {None: []}
+    for file in project.files:
+        if file.shown in SHARED_FILES:
+            inputs[None].append(f"shared\0{file.shown}\0{file.key}")
+        if file.policy is not None:
+            inputs.setdefault(file.policy, []).append(f"own\0{file.shown}\0{file.key}")
+            if file.source is not None:
+                path = project.root / "policies" / file.source
+                try:
+                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                except OSError as error:
+                    digest = f"unreadable {error.errno}"
+                inputs[file.policy].append(f"source\0{file.source}\0{digest}")
+        for policy in file.suites:
+            inputs.setdefault(policy, []).append(f"tests\0{file.shown}\0{file.key}")
+    return inputs
+
+
+def _policy_key(project: _Project, policy: str, inputs: dict[str | None, list[str]]) -> str:
+    """The key of a policy's findings: its file, its test files, the shared files and its
+    official text, each by content (`_inputs`)."""
+    return project.key("policy", policy, *inputs[None], *inputs.get(policy, ()))
+
+
+def _stored_findings(project: _Project, key: str) -> _Findings | None:
+    stored = project.cache.get_bytes(key)
+    if stored is None:
+        return None
+    try:
+        value = json.loads(stored)
+        diagnostics = _build(value[0])
+        conflicts = None if value[2] is None else _build(value[2])
+        lookups = tuple((str(name), None if f is None else str(f)) for name, f in value[1])
+        for found in (diagnostics, conflicts or ()):
+            if not isinstance(found, tuple) or not all(isinstance(d, Diagnostic) for d in found):
+                return None
+    except (CorruptEntry, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None
+    return _Findings(diagnostics, lookups, conflicts)
+
+
+def _recheck(
+    project: _Project, policies: Sequence[str], *, with_conflicts: bool, keys: dict[str, str]
+) -> dict[str, _Findings]:
+    """Check `policies` again with the shared files only, store and return their findings."""
+    if not policies:
+        return {}
+    wanted = set(policies)
+    loaded = LoadedFiles(project.root, lines=_LazyLines(project))
+    for file in project.files:
+        if file.shown in SHARED_FILES or file.policy in wanted or wanted & set(file.suites):
+            module = _module(project, file)
+            if module is not None:
+                loaded.modules.append(module)
+    checker = Checker(loaded, elsewhere=project.index)
+    checker.declare()
+    found: dict[str, _Findings] = {}
+    for policy_id in policies:
+        policy = checker.model.policies[policy_id]
+        start = len(checker.diagnostics)
+        checker.lookups = {}
+        checker.check_policy(policy)
+        diagnostics = tuple(checker.diagnostics[start:])
+        conflicts: tuple[Diagnostic, ...] | None = None
+        if with_conflicts and not _has_error(diagnostics):
+            conflicts = _conflicts(project.root, checker, policy_id)
+        found[policy_id] = _Findings(diagnostics, tuple(sorted(checker.lookups.items())), conflicts)
+        project.cache.put_encoded(
+            keys[policy_id],
+            _dumps(
+                [
+                    encode(diagnostics),
+                    [list(item) for item in found[policy_id].lookups],
+                    None if conflicts is None else encode(conflicts),
+                ]
+            ),
+        )
+    return found
+
+
+def _conflicts(root: Path, checker: Checker, policy_id: str) -> tuple[Diagnostic, ...]:
+    """W501 of one policy: it compares rules of one policy only, through what it reads."""
+    from compiler.conflicts.internal import diagnostics
+    from compiler.lower import lower
+
+    policy = checker.model.policies[policy_id]
+    scope = checker.scope_of(policy)
+    model = Model(**{**vars(scope), "policies": {policy_id: policy}})
+    return tuple(diagnostics(lower(model, root), root))
+
+
+def _module(project: _Project, file: _File) -> n.Module | None:
+    """A file's whole syntax tree: parsed in this run, from the parse cache, or parsed now."""
+    if file.module is None and file.data is not None:
+        if file.text is None:
+            file.text, _ = decode_text(file.data, file.shown)
+        result = project.cache.get(file.key) if file.key is not None else None
+        if result is None and file.text is not None:
+            from compiler.parser import parse_text
+
+            result = parse_text(file.text, file.shown)
+        if result is not None:
+            file.module = result[0]
+    return file.module
