@@ -27,7 +27,7 @@ from compiler.diagnostics import Diagnostic, render_all, to_json
 from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
-from compiler.project import ProjectNotFound, display_path, find_root, load, policy_files
+from compiler.project import ProjectNotFound, find_root, load
 from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
 from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
@@ -129,12 +129,9 @@ def _check_incrementally(args: argparse.Namespace) -> tuple[list[Diagnostic], se
         return None
     progress = TerminalProgress("policyc check")
     try:
-        diagnostics = check_project(root, cache, progress)
+        return check_project(root, cache, progress)
     finally:
         progress.done()
-    if diagnostics is None:
-        return None
-    return diagnostics, {display_path(p, root) for p in policy_files(root)[0]}
 
 
 def _check_everything(

@@ -103,7 +103,8 @@ class _File:
     data: bytes | None = None  # None: it could not be read (then `problems` says why)
     key: str | None = None  # the parse cache's key
     problems: tuple[Diagnostic, ...] = ()
-    declarations: Any = None  # the encoded declarations (a Module or None), built on demand
+    # The encoded declarations (a Module), as JSON data or its text; built on demand.
+    declarations: Any = None
     names: tuple[str, ...] = ()
     policy: str | None = None
     source: str | None = None
@@ -115,7 +116,17 @@ class _File:
     def declaration_module(self) -> n.Module | None:
         if self.declarations is None:
             return None
-        module = _build(self.declarations)
+        try:
+            encoded = (
+                json.loads(self.declarations)
+                if isinstance(self.declarations, str)
+                else self.declarations
+            )
+        except ValueError as error:
+            raise CorruptEntry(str(error)) from None
+        if type(encoded) is not list:
+            raise CorruptEntry("not a module")
+        module = _build(encoded)
         if not isinstance(module, n.Module):
             raise CorruptEntry("not a module")
         return module
@@ -185,10 +196,12 @@ def _dumps(value: Any) -> bytes:
 
 
 def _write_summary(file: _File) -> bytes:
+    # The declarations are a string inside the entry: JSON-decoding them is most of reading
+    # a summary, and an edit that changes no declaration never needs them.
     return _dumps(
         [
             encode(file.problems),
-            file.declarations,
+            None if file.declarations is None else _dumps(file.declarations).decode(),
             list(file.names),
             file.policy,
             file.source,
@@ -209,7 +222,7 @@ def _read_summary(file: _File, data: bytes) -> None:
             all(isinstance(x, str) for x in (*names, *suites, declared))
             and isinstance(policy, str | None)
             and isinstance(source, str | None)
-            and isinstance(declarations, list | None)
+            and isinstance(declarations, str | None)
         ):
             raise CorruptEntry("not a summary")
     except CorruptEntry:
@@ -270,20 +283,30 @@ class _LazyLines(SourceLines):
 
 def check_project(
     root: Path, cache: ParseCache, progress: Progress | None = None
-) -> list[Diagnostic] | None:
+) -> tuple[list[Diagnostic], set[str]] | None:
     """Every diagnostic `policyc check` reports for the whole project (W501 included), in the
-    order checking everything makes them; None when the project needs the whole check."""
+    order checking everything makes them, and the files checked (display paths); None when
+    the project needs the whole check."""
     project = _Project(root, cache)
     paths, errors = policy_files(root)
     _read(project, paths, progress)
     with gc_paused():
-        return _check(project, errors)
+        diagnostics = _check(project, errors)
+    if diagnostics is None:
+        return None
+    return diagnostics, {f.shown for f in project.files}
 
 
 def _read(project: _Project, paths: Sequence[Path], progress: Progress | None) -> None:
     todo: list[tuple[_File, _Pending]] = []
     for path in paths:
-        file = _File(path, display_path(path, project.root))
+        # policy_files resolved the paths, and find_root the root: no resolving again.
+        shown = (
+            path.relative_to(project.root).as_posix()
+            if path.is_relative_to(project.root)
+            else display_path(path, project.root)
+        )
+        file = _File(path, shown)
         project.files.append(file)
         try:
             file.data = read_policy_bytes(path)

@@ -1,0 +1,155 @@
+"""Incremental checking (compiler/incremental.py): `policyc check` through the cache re-checks
+only the policies an edit touched, and reports exactly what `policyc check --no-cache` does.
+
+Each test edits a copy of the project (the five documents, their tests, and a made-up policy
+with two W501 warnings, tests/test_conflicts_internal.py) and compares the two commands' exit
+codes and output, text and JSON, byte for byte, after every edit."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from compiler import check as check_module
+from compiler.cli import main
+from tests.test_conflicts_internal import _made_up
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+COPIED = ("ningbo", "weihai")  # two documents are enough, and keep the whole checks short
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = _made_up(tmp_path / "p")
+    (root / "policies" / "cases").mkdir()
+    for policy in COPIED:
+        for name in (f"{policy}.policy", f"cases/{policy}.policy", f"sources/{policy}.txt"):
+            shutil.copyfile(ROOT / "policies" / name, root / "policies" / name)
+    return root
+
+
+@pytest.fixture
+def rechecked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The policies the per-policy passes ran on, in order."""
+    seen: list[str] = []
+    original = check_module.Checker.check_policy
+
+    def spy(self: check_module.Checker, policy: check_module.Policy) -> None:
+        seen.append(policy.id)
+        original(self, policy)
+
+    monkeypatch.setattr(check_module.Checker, "check_policy", spy)
+    yield seen
+
+
+def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--root", str(root), "check", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def same(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str]:
+    """Check through the cache and without it: the same exit code and bytes."""
+    cached = run(capsys, root, *args)
+    assert cached == run(capsys, root, *args, "--no-cache")
+    return cached[0], cached[2] + cached[1]
+
+
+def edit(root: Path, name: str, change: Callable[[str], str]) -> None:
+    path = root / "policies" / name
+    text = path.read_text(encoding="utf-8")
+    changed = change(text)
+    assert changed != text, f"the edit of {name} changed nothing"
+    path.write_text(changed, encoding="utf-8")
+
+
+def test_an_edit_rechecks_its_policy_alone(
+    project: Path, capsys: pytest.CaptureFixture[str], rechecked: list[str]
+) -> None:
+    code, err = same(capsys, project)
+    assert code == 0 and err.count("warning[W501]") == 2, err
+    rechecked.clear()
+    assert run(capsys, project)[0] == 0
+    assert rechecked == [], "a second run re-checked policies nothing had changed"
+
+    # A number in a rule: 威海 alone is checked again, and still checks.
+    edit(project, "weihai.policy", lambda t: t.replace("within 7 workdays", "within 8 workdays", 1))
+    assert run(capsys, project)[0] == 0
+    assert rechecked == ["weihai"]
+    assert same(capsys, project)[0] == 0
+    rechecked.clear()
+
+    # Its test file: the policy is checked again with its tests.
+    edit(project, "cases/ningbo.policy", lambda t: t + "\n# a comment\n")
+    assert run(capsys, project)[0] == 0
+    assert rechecked == ["ningbo"]
+
+
+def test_errors_and_their_repair_match_the_whole_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same(capsys, project)
+    steps: list[tuple[str, Callable[[str], str], str]] = [
+        # a type error in a rule
+        ("weihai.policy", lambda t: t.replace("when ", "when 3 + ", 1), "E20"),
+        # a fact of another policy's file (E122)
+        ("ningbo.policy", lambda t: t.replace("when ", "when madeup_a and ", 1), "E122"),
+        # a declaration changed: the project-wide passes run again
+        ("madeup.policy", lambda t: t.replace("fact ", 'fact twice_x: bool "x"\nfact ', 1), ""),
+        ("ningbo.policy", lambda t: t.replace("fact ", 'fact twice_x: bool "x"\nfact ', 1), "E100"),
+        # a comment beside a declaration a diagnostic quotes
+        (
+            "ningbo.policy",
+            lambda t: t.replace('twice_x: bool "x"', 'twice_x: bool "x" # !'),
+            "E100",
+        ),
+        # the official text no longer matches its hash
+        ("sources/madeup.txt", lambda t: t + "第六条 附加。\n", "E302"),
+        # a syntax error
+        ("weihai.policy", lambda t: t.replace("{", "{ {", 1), "E0"),
+    ]
+    for name, change, code in steps:
+        edit(project, name, change)
+        status, err = same(capsys, project)
+        assert status == 1 and f"error[{code}" in err, (name, err)
+    assert same(capsys, project, "--json")[0] == 1
+    # All repaired, one by one, in another order.
+    fresh = _made_up(project.parent / "fresh")
+    for name in ("weihai.policy", "sources/madeup.txt", "ningbo.policy", "madeup.policy"):
+        source = ROOT / "policies" / name
+        shutil.copyfile(
+            source if source.exists() else fresh / "policies" / name, project / "policies" / name
+        )
+        same(capsys, project)
+    code, err = same(capsys, project, "--json")
+    assert code == 0 and err.count('"W501"') == 2, err
+
+
+def test_files_added_removed_and_a_policy_declared_twice(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same(capsys, project)
+    (project / "policies" / "cases" / "weihai.policy").unlink()
+    assert same(capsys, project)[0] == 0
+    copy = project / "policies" / "weihai2.policy"
+    shutil.copyfile(project / "policies" / "weihai.policy", copy)
+    status, err = same(capsys, project)  # the whole check: a policy declared twice
+    assert status == 1 and "policy 'weihai' is declared twice" in err
+    copy.unlink()
+    assert same(capsys, project)[0] == 0
+
+
+def test_damaged_entries_are_ignored(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    expected = same(capsys, project)
+    for entry in (project / ".policyc-cache").glob("*.json"):
+        data = entry.read_bytes()
+        entry.write_bytes(data[: len(data) // 2])
+    assert run(capsys, project)[::2] == expected
+    for entry in (project / ".policyc-cache").glob("*.json"):
+        entry.write_bytes(b'[1, "not", "an entry"]')
+    assert run(capsys, project)[::2] == expected
