@@ -9,7 +9,10 @@ Each size runs in fresh interpreters (so that peak memory is that size's):
   check, lower, the within-policy conflicts `policyc check` adds (W501), the rule graph
   (networkx, what the site reads) and the validators package (`policyc build`'s output);
 - cached: the same project loaded through the parse cache (compiler/cache.py) once to fill it,
-  then warm, then after an edit of one policy (a changed number), parse + check + lower.
+  then warm, then after an edit of one policy (a changed number), parse + check + lower;
+- incremental: `policyc check` through the cache (compiler/incremental.py) with the parse
+  cache filled: first run, warm, after an edit of a rule, after an edit adding a fact (the
+  project-wide passes run again), after the file is put back.
 Wall and CPU seconds (CPU: this process and its parsing workers; on a machine shared with
 other work the wall time is not the program's, the CPU time is); growth ratios are of CPU time.
 Peak memory is the interpreter's maximum resident set after the stage (it only grows), in MB.
@@ -39,6 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 
 COLD = ("parse", "check", "lower", "conflicts", "graph", "validators")
 CACHED = ("fill cache", "warm parse", "edit: parse", "edit: check", "edit: lower")
+INCREMENTAL = ("first", "warm", "edit a rule", "edit a declaration", "edit back")
 
 
 def _peak_mb() -> float:
@@ -102,7 +106,7 @@ def run_cached(root: Path) -> dict[str, Any]:
     shutil.rmtree(root / ".policyc-cache", ignore_errors=True)
     _stage(results, "fill cache", lambda: load(root, cache=open_cache(root)))
     _stage(results, "warm parse", lambda: load(root, cache=open_cache(root)))
-    edited = sorted((root / "policies").glob("*0*.policy"))[0]
+    edited = _edited(root)
     original = edited.read_text(encoding="utf-8")
     edited.write_text(original.replace("within ", "within 1", 1), encoding="utf-8")
     try:
@@ -111,6 +115,41 @@ def run_cached(root: Path) -> dict[str, Any]:
         _stage(results, "edit: lower", lambda: lower(model, root))
     finally:
         edited.write_text(original, encoding="utf-8")
+    return results
+
+
+def _edited(root: Path) -> Path:
+    return sorted((root / "policies").glob("*0*.policy"))[0]
+
+
+def run_incremental(root: Path) -> dict[str, Any]:
+    """`policyc check` through the cache (compiler/incremental.py), the parse cache filled:
+    its first run (every file's summary and every policy's findings made), a warm run, an edit
+    of a rule (a number), an edit adding a fact (the project-wide passes run again), and the
+    file put back.  Each stage is the whole command but the interpreter's start-up."""
+    from compiler.cache import open_cache
+    from compiler.incremental import check_project
+
+    def check() -> None:
+        cache = open_cache(root)
+        assert cache is not None
+        found = check_project(root, cache)
+        assert found is not None and not any(d.severity == "error" for d in found[0])
+
+    results: dict[str, Any] = {}
+    _stage(results, "first", check)
+    _stage(results, "warm", check)
+    edited = _edited(root)
+    original = edited.read_text(encoding="utf-8")
+    try:
+        edited.write_text(original.replace("within ", "within 1", 1), encoding="utf-8")
+        _stage(results, "edit a rule", check)
+        fact = 'fact benchmark_added_fact: bool "基准测试添加的事实"\n'
+        edited.write_text(original.replace("\nfact ", f"\n{fact}fact ", 1), encoding="utf-8")
+        _stage(results, "edit a declaration", check)
+    finally:
+        edited.write_text(original, encoding="utf-8")
+    _stage(results, "edit back", check)
     return results
 
 
@@ -162,12 +201,16 @@ def main() -> None:
     )
     parser.add_argument("--cold", type=Path, help=argparse.SUPPRESS)  # a worker
     parser.add_argument("--cached", type=Path, help=argparse.SUPPRESS)  # a worker
+    parser.add_argument("--incremental", type=Path, help=argparse.SUPPRESS)  # a worker
     args = parser.parse_args()
     if args.cold:
         print(json.dumps(run_cold(args.cold, frozenset(args.skip.split(",")))))
         return
     if args.cached:
         print(json.dumps(run_cached(args.cached)))
+        return
+    if args.incremental:
+        print(json.dumps(run_incremental(args.incremental)))
         return
 
     from corpus import generate
@@ -177,23 +220,28 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; corpora in {work}")
     cold: dict[int, dict[str, Any]] = {}
     cached: dict[int, dict[str, Any]] = {}
+    incremental: dict[int, dict[str, Any]] = {}
     try:
         for size in sizes:
             root = work / f"n{size}"
             generate(size, root)
             cold[size] = _worker("cold", root, args.skip)
             cached[size] = _worker("cached", root)
+            incremental[size] = _worker("incremental", root)
             mb = cold[size]["bytes"] / 1e6
             print(f"  {size:,} jurisdictions: {cold[size]['files']:,} files, {mb:.1f} MB of policy")
             # The raw figures too, as each size ends: a long run stopped early keeps them.
-            print(f"  {json.dumps({'cold': cold[size], 'cached': cached[size]})}", flush=True)
+            raw = {"cold": cold[size], "cached": cached[size], "incremental": incremental[size]}
+            print(f"  {json.dumps(raw)}", flush=True)
     finally:
         if not args.keep and not args.work:
             shutil.rmtree(work, ignore_errors=True)
     print("\ncold (no cache): seconds and peak MB per stage; growth from one size to the next")
     _table(sizes, cold, tuple(s for s in COLD if s not in args.skip.split(",")))
-    print("\nthrough the parse cache: filled, warm, and an edit of one policy")
+    print("\nthrough the parse cache: filled, warm, and an edit of one policy (whole program)")
     _table(sizes, cached, CACHED)
+    print("\npolicyc check through the cache (compiler/incremental.py), the parse cache filled")
+    _table(sizes, incremental, INCREMENTAL)
 
 
 if __name__ == "__main__":
