@@ -112,10 +112,10 @@ class Checker:
         if self._shared is None:
             self._shared = Model()
             for file in SHARED_FILES:
-                _merge(self._shared, self.by_file.get(file, Model()))
+                self._shared.include(self.by_file.get(file, Model()))
         scope = Model(policies=self.model.policies)
-        _merge(scope, self._shared)
-        _merge(scope, self.by_file[policy.file])
+        scope.include(self._shared)
+        scope.include(self.by_file[policy.file])
         return scope
 
     def _declared_elsewhere(self, name: str) -> str | None:
@@ -1127,15 +1127,6 @@ def _assignable(actual: n.TypeRef, declared: n.TypeRef) -> bool:
 
 def _span_of(expr: n.Expr) -> n.Span:
     return expr.span
-
-
-def _merge(into: Model, tables: Model) -> None:
-    into.facts.update(tables.facts)
-    into.judgments.update(tables.judgments)
-    into.enums.update(tables.enums)
-    into.concepts.update(tables.concepts)
-    into.actors.update(tables.actors)
-    into.defines.update(tables.defines)
 
 
 def _declaring_file(model: Model, name: str) -> str | None:

@@ -289,8 +289,8 @@ def check_project(
     the project needs the whole check."""
     project = _Project(root, cache)
     paths, errors = policy_files(root)
-    _read(project, paths, progress)
-    with gc_paused():
+    with gc_paused():  # thousands of files' nodes: see project.gc_paused
+        _read(project, paths, progress)
         diagnostics = _check(project, errors)
     if diagnostics is None:
         return None
@@ -485,21 +485,25 @@ def _recheck(
     checker.declare()
     found: dict[str, _Findings] = {}
     for policy_id in policies:
-        policy = checker.model.policies[policy_id]
         start = len(checker.diagnostics)
         checker.lookups = {}
-        checker.check_policy(policy)
+        checker.check_policy(checker.model.policies[policy_id])
         diagnostics = tuple(checker.diagnostics[start:])
-        conflicts: tuple[Diagnostic, ...] | None = None
-        if with_conflicts and not _has_error(diagnostics):
-            conflicts = _conflicts(project.root, checker, policy_id)
-        found[policy_id] = _Findings(diagnostics, tuple(sorted(checker.lookups.items())), conflicts)
+        lookups = tuple(sorted(checker.lookups.items()))
+        found[policy_id] = _Findings(diagnostics, lookups, None)
+    if with_conflicts:
+        clean = [p for p in policies if not _has_error(found[p].diagnostics)]
+        for policy_id, warnings in _conflicts(project.root, checker, clean).items():
+            found[policy_id].conflicts = warnings
+    for policy_id in policies:
+        findings = found[policy_id]
+        conflicts = findings.conflicts
         project.cache.put_encoded(
             keys[policy_id],
             _dumps(
                 [
-                    encode(diagnostics),
-                    [list(item) for item in found[policy_id].lookups],
+                    encode(findings.diagnostics),
+                    [list(item) for item in findings.lookups],
                     None if conflicts is None else encode(conflicts),
                 ]
             ),
@@ -507,15 +511,25 @@ def _recheck(
     return found
 
 
-def _conflicts(root: Path, checker: Checker, policy_id: str) -> tuple[Diagnostic, ...]:
-    """W501 of one policy: it compares rules of one policy only, through what it reads."""
+def _conflicts(
+    root: Path, checker: Checker, policies: Sequence[str]
+) -> dict[str, tuple[Diagnostic, ...]]:
+    """W501 of each policy.  It compares the rules of one policy, through the names they read,
+    so the policies are lowered together with their scopes (one lowering, not one each)."""
     from compiler.conflicts.internal import diagnostics
     from compiler.lower import lower
 
-    policy = checker.model.policies[policy_id]
-    scope = checker.scope_of(policy)
-    model = Model(**{**vars(scope), "policies": {policy_id: policy}})
-    return tuple(diagnostics(lower(model, root), root))
+    model = Model()
+    for policy_id in policies:
+        policy = checker.model.policies[policy_id]
+        model.include(checker.scope_of(policy))
+        model.policies[policy_id] = policy
+    of_file = {checker.model.policies[p].file: p for p in policies}
+    found: dict[str, list[Diagnostic]] = {p: [] for p in policies}
+    for diagnostic in diagnostics(lower(model, root), root):
+        assert diagnostic.span is not None  # W501 stands at a rule of its policy
+        found[of_file[diagnostic.span.file]].append(diagnostic)
+    return {p: tuple(found[p]) for p in policies}
 
 
 def _module(project: _Project, file: _File) -> n.Module | None:

@@ -86,6 +86,15 @@ class Model:
     defines: dict[str, n.DefineDecl] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
 
+    def include(self, tables: Model) -> None:
+        """Add the declarations of `tables` (another file's, a scope's), theirs winning."""
+        self.facts.update(tables.facts)
+        self.judgments.update(tables.judgments)
+        self.enums.update(tables.enums)
+        self.concepts.update(tables.concepts)
+        self.actors.update(tables.actors)
+        self.defines.update(tables.defines)
+
     def members(self, enum: str) -> dict[str, n.EnumMember]:
         decl = self.enums.get(enum)
         return {m.name: m for m in decl.members} if decl else {}
