@@ -27,7 +27,7 @@ from compiler.diagnostics import Diagnostic, render_all, to_json
 from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
-from compiler.project import ProjectNotFound, find_root, load
+from compiler.project import ProjectNotFound, display_path, find_root, load, policy_files
 from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
 from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
@@ -106,7 +106,7 @@ def _require_clean(diagnostics: list[Diagnostic]) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
-    checked = _check_incrementally(args) if not paths else None
+    checked = _check_incrementally(args, paths)
     if checked is not None:
         diagnostics, requested = checked
     else:
@@ -114,9 +114,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _report_check(args, diagnostics, requested)
 
 
-def _check_incrementally(args: argparse.Namespace) -> tuple[list[Diagnostic], set[str]] | None:
+def _check_incrementally(
+    args: argparse.Namespace, paths: Sequence[Path]
+) -> tuple[list[Diagnostic], set[str]] | None:
     """The whole project through the cache, re-checking only the policies an edit touched
-    (compiler/incremental.py); None without a cache or where it does not apply."""
+    (compiler/incremental.py), reporting on PATHS (default: everything); None without a cache
+    or where it does not apply: files from outside policies/ are checked against the shared
+    vocabulary alone (project.load), and a path that names nothing is an error there."""
     if not args.cache:
         return None
     from compiler.cache import open_cache
@@ -124,14 +128,24 @@ def _check_incrementally(args: argparse.Namespace) -> tuple[list[Diagnostic], se
     from compiler.progress import TerminalProgress
 
     root = _root(args)
+    requested: set[str] | None = None
+    if paths:
+        explicit, errors = policy_files(root, paths)
+        policies = (root / "policies").resolve()
+        if errors or not all(policies in p.parents for p in explicit):
+            return None
+        requested = {display_path(p, root) for p in explicit}
     cache = open_cache(root)
     if cache is None:
         return None
     progress = TerminalProgress("policyc check")
     try:
-        return check_project(root, cache, progress)
+        checked = check_project(root, cache, progress)
     finally:
         progress.done()
+    if checked is None:
+        return None
+    return checked[0], checked[1] if requested is None else requested
 
 
 def _check_everything(

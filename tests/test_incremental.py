@@ -99,6 +99,8 @@ def test_errors_and_their_repair_match_the_whole_check(
         ("weihai.policy", lambda t: t.replace("when ", "when 3 + ", 1), "E20"),
         # a fact of another policy's file (E122)
         ("ningbo.policy", lambda t: t.replace("when ", "when madeup_a and ", 1), "E122"),
+        # ... and the name gone from that file: 宁波's own files did not change, its findings did
+        ("madeup.policy", lambda t: t.replace("madeup_a", "madeup_aa"), "E101"),
         # a declaration changed: the project-wide passes run again
         ("madeup.policy", lambda t: t.replace("fact ", 'fact twice_x: bool "x"\nfact ', 1), ""),
         ("ningbo.policy", lambda t: t.replace("fact ", 'fact twice_x: bool "x"\nfact ', 1), "E100"),
@@ -153,3 +155,15 @@ def test_damaged_entries_are_ignored(project: Path, capsys: pytest.CaptureFixtur
     for entry in (project / ".policyc-cache").glob("*.json"):
         entry.write_bytes(b'[1, "not", "an entry"]')
     assert run(capsys, project)[::2] == expected
+
+
+def test_named_files_are_reported_alone(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(project, "weihai.policy", lambda t: t.replace("when ", "when 3 + ", 1))
+    edit(project, "ningbo.policy", lambda t: t.replace("when ", "when 3 + ", 1))
+    for named in (["policies/weihai.policy"], ["policies/cases", "policies/ningbo.policy"]):
+        status, err = same(capsys, project, *(str(project / p) for p in named))
+        assert status == 1 and err.count("error[") == 1, err
+    # A file from outside policies/ is checked against the shared vocabulary only.
+    draft = project / "draft.policy"
+    draft.write_text('fact draft_only: bool "草稿"\n', encoding="utf-8")
+    assert same(capsys, project, str(draft))[0] == 0
