@@ -59,6 +59,10 @@ from compiler.project import (
 
 _LAYOUT: Final = "incremental-1"
 
+# Policies checked again together: their syntax trees are let go of after each batch, so that
+# a first run over thousands of files does not hold every tree and every lowered policy at once.
+BATCH: Final = 256
+
 # The top-level items the project-wide passes read: everything but a policy's statements,
 # informative and pending passages, and the cases of test suites.
 _DECLARATIONS: Final = (
@@ -337,10 +341,16 @@ def _read(project: _Project, paths: Sequence[Path], progress: Progress | None) -
         unparsed, _parse_many(unparsed, project.cache, progress), strict=True
     ):
         pending.result = result
+    # A project of more files than a batch is never held whole: a tree is read back from the
+    # parse cache for its policy's batch (`_recheck`), which costs a decoding but keeps a first
+    # run over thousands of files to one batch of trees at a time.
+    keep = len(project.files) <= BATCH
     for file, pending in todo:
         assert pending.result is not None
         _summarize(file, pending.problems, pending.result)
         project.cache.put_encoded(project.key("summary", file.key or ""), _write_summary(file))
+        if not keep:
+            file.module = file.text = None
     for file in project.files:
         for name in file.names:
             project.index.setdefault(name, file.shown)
@@ -472,8 +482,19 @@ def _recheck(
     project: _Project, policies: Sequence[str], *, with_conflicts: bool, keys: dict[str, str]
 ) -> dict[str, _Findings]:
     """Check `policies` again with the shared files only, store and return their findings."""
-    if not policies:
-        return {}
+    found: dict[str, _Findings] = {}
+    for start in range(0, len(policies), BATCH):
+        batch = policies[start : start + BATCH]
+        found |= _recheck_batch(project, batch, with_conflicts=with_conflicts, keys=keys)
+        for file in project.files:
+            if file.shown not in SHARED_FILES:
+                file.module = file.text = None
+    return found
+
+
+def _recheck_batch(
+    project: _Project, policies: Sequence[str], *, with_conflicts: bool, keys: dict[str, str]
+) -> dict[str, _Findings]:
     wanted = set(policies)
     loaded = LoadedFiles(project.root, lines=_LazyLines(project))
     for file in project.files:
