@@ -257,7 +257,6 @@ class _Project:
     cache: ParseCache
     files: list[_File] = field(default_factory=list)
     index: dict[str, str] = field(default_factory=dict)  # name -> the file first declaring it
-    lines: SourceLines = field(default_factory=SourceLines)
 
     def key(self, kind: str, *parts: str) -> str:
         digest = hashlib.sha256(self.cache.secret + _compiler_fingerprint() + kind.encode())
@@ -302,7 +301,7 @@ def check_project(
 
 
 def _read(project: _Project, paths: Sequence[Path], progress: Progress | None) -> None:
-    todo: list[tuple[_File, _Pending]] = []
+    todo: list[_File] = []
     for path in paths:
         # policy_files resolved the paths, and find_root the root: no resolving again.
         shown = (
@@ -327,33 +326,41 @@ def _read(project: _Project, paths: Sequence[Path], progress: Progress | None) -
                 continue
             except CorruptEntry:
                 pass
+        todo.append(file)
+    # A project of more files than a batch is never held whole: each tree is summarized and
+    # let go of as it is read or parsed, and read back from the parse cache for its policy's
+    # batch (`_recheck`), which costs a decoding but keeps a first run over thousands of files
+    # to one batch of trees at a time.
+    keep = len(project.files) <= BATCH
+    unparsed: list[tuple[_File, _Pending]] = []
+    for file in todo:
+        assert file.data is not None and file.key is not None
         text, decoding = decode_text(file.data, file.shown)
-        file.text = text
         if text is None:
             file.problems = tuple(decoding)
             project.cache.put_encoded(project.key("summary", file.key), _write_summary(file))
             continue
-        pending = _Pending(file.shown, text, file.data, list(decoding), file.key)
-        pending.result = project.cache.get(file.key)
-        todo.append((file, pending))
-    unparsed = [p for _, p in todo if p.result is None]
-    for pending, result in zip(
-        unparsed, _parse_many(unparsed, project.cache, progress), strict=True
-    ):
-        pending.result = result
-    # A project of more files than a batch is never held whole: a tree is read back from the
-    # parse cache for its policy's batch (`_recheck`), which costs a decoding but keeps a first
-    # run over thousands of files to one batch of trees at a time.
-    keep = len(project.files) <= BATCH
-    for file, pending in todo:
-        assert pending.result is not None
-        _summarize(file, pending.problems, pending.result)
-        project.cache.put_encoded(project.key("summary", file.key or ""), _write_summary(file))
-        if not keep:
-            file.module = file.text = None
+        file.text = text
+        result = project.cache.get(file.key)
+        if result is None:
+            unparsed.append((file, _Pending(file.shown, text, file.data, decoding, file.key)))
+        else:
+            _summarized(project, file, decoding, result, keep)
+    parsed = _parse_many([p for _, p in unparsed], project.cache, progress)
+    for (file, pending), result in zip(unparsed, parsed, strict=True):
+        _summarized(project, file, pending.problems, result, keep)
     for file in project.files:
         for name in file.names:
             project.index.setdefault(name, file.shown)
+
+
+def _summarized(
+    project: _Project, file: _File, decoding: list[Diagnostic], result: ParseResult, keep: bool
+) -> None:
+    _summarize(file, decoding, result)
+    project.cache.put_encoded(project.key("summary", file.key or ""), _write_summary(file))
+    if not keep:
+        file.module = file.text = None
 
 
 def _check(project: _Project, errors: list[Diagnostic]) -> list[Diagnostic] | None:
