@@ -29,6 +29,7 @@ declaring one policy id: the whole check reports that), and the CLI then checks 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -496,6 +497,10 @@ def _recheck(
         for file in project.files:
             if file.shown not in SHARED_FILES:
                 file.module = file.text = None
+        if len(policies) > BATCH:
+            # The collector is paused (gc_paused), and a batch's checker, lowering and
+            # conflict search leave reference cycles: collected here, once a batch.
+            gc.collect()
     return found
 
 
