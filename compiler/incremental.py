@@ -20,8 +20,10 @@ find is a function of a few files, and this module keeps it in the project's cac
   passes looked up outside its scope (for E122) are stored with them and must still resolve
   to the same files for the entry to be used.
 
-A policy whose entry is missing or stale is checked again, alone with the shared files; the
-rest are read from the cache without decoding their syntax trees.  The diagnostics come out in
+A policy whose entry is missing or stale is checked again with the shared files (in batches,
+whose trees are read back from the parse cache and let go of after: a first run over thousands
+of files holds one batch at a time); the rest are read from the cache without decoding their
+syntax trees.  The diagnostics come out in
 the order the whole check makes them, so the output is byte-identical with `--no-cache`
 (tests/test_incremental.py).  `check_project` returns None where it does not apply (two files
 declaring one policy id: the whole check reports that), and the CLI then checks everything.
