@@ -140,7 +140,7 @@ def _check_incrementally(
         return None
     progress = TerminalProgress("policyc check")
     try:
-        checked = check_project(root, cache, progress)
+        checked = check_project(root, cache, progress.step)
     finally:
         progress.done()
     if checked is None:

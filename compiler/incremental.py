@@ -34,7 +34,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -52,7 +52,6 @@ from compiler.parser import read_policy_bytes
 from compiler.project import (
     SHARED_FILES,
     LoadedFiles,
-    Progress,
     _parse_many,
     _Pending,
     display_path,
@@ -258,6 +257,7 @@ class _Findings:
 class _Project:
     root: Path
     cache: ParseCache
+    steps: Steps
     files: list[_File] = field(default_factory=list)
     index: dict[str, str] = field(default_factory=dict)  # name -> the file first declaring it
 
@@ -287,23 +287,32 @@ class _LazyLines(SourceLines):
         return super().line(span)
 
 
+# Hears how far the long steps are: (what is being done, how many done, of how many, of what):
+# `reading 1,234/3,000 files`, `parsing …`, `checking … policies` (a line on a terminal).
+Steps = Callable[[str, int, int, str], None]
+
+
+def _quiet(doing: str, done: int, total: int, unit: str) -> None:
+    pass
+
+
 def check_project(
-    root: Path, cache: ParseCache, progress: Progress | None = None
+    root: Path, cache: ParseCache, steps: Steps = _quiet
 ) -> tuple[list[Diagnostic], set[str]] | None:
     """Every diagnostic `policyc check` reports for the whole project (W501 included), in the
     order checking everything makes them, and the files checked (display paths); None when
     the project needs the whole check."""
-    project = _Project(root, cache)
+    project = _Project(root, cache, steps)
     paths, errors = policy_files(root)
     with gc_paused():  # thousands of files' nodes: see project.gc_paused
-        _read(project, paths, progress)
+        _read(project, paths)
         diagnostics = _check(project, errors)
     if diagnostics is None:
         return None
     return diagnostics, {f.shown for f in project.files}
 
 
-def _read(project: _Project, paths: Sequence[Path], progress: Progress | None) -> None:
+def _read(project: _Project, paths: Sequence[Path]) -> None:
     todo: list[_File] = []
     for path in paths:
         # policy_files resolved the paths, and find_root the root: no resolving again.
@@ -336,7 +345,8 @@ def _read(project: _Project, paths: Sequence[Path], progress: Progress | None) -
     # to one batch of trees at a time.
     keep = len(project.files) <= BATCH
     unparsed: list[tuple[_File, _Pending]] = []
-    for file in todo:
+    for done, file in enumerate(todo, start=1):
+        project.steps("reading", done, len(todo), "files")
         assert file.data is not None and file.key is not None
         text, decoding = decode_text(file.data, file.shown)
         if text is None:
@@ -349,7 +359,11 @@ def _read(project: _Project, paths: Sequence[Path], progress: Progress | None) -
             unparsed.append((file, _Pending(file.shown, text, file.data, decoding, file.key)))
         else:
             _summarized(project, file, decoding, result, keep)
-    parsed = _parse_many([p for _, p in unparsed], project.cache, progress)
+
+    def parsing(done: int, total: int) -> None:
+        project.steps("parsing", done, total, "files")
+
+    parsed = _parse_many([p for _, p in unparsed], project.cache, parsing)
     for (file, pending), result in zip(unparsed, parsed, strict=True):
         _summarized(project, file, pending.problems, result, keep)
     for file in project.files:
@@ -494,6 +508,7 @@ def _recheck(
     """Check `policies` again with the shared files only, store and return their findings."""
     found: dict[str, _Findings] = {}
     for start in range(0, len(policies), BATCH):
+        project.steps("checking", start, len(policies), "policies")
         batch = policies[start : start + BATCH]
         found |= _recheck_batch(project, batch, with_conflicts=with_conflicts, keys=keys)
         for file in project.files:

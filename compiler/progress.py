@@ -37,10 +37,12 @@ class TerminalProgress:
         self.unit = unit
         self._last = 0.0
 
-    def step(self, doing: str, done: int, total: int) -> None:
-        """A `build.Steps`: `done` of `total` of the step `doing`."""
-        if doing != self.doing:
+    def step(self, doing: str, done: int, total: int, unit: str | None = None) -> None:
+        """A `build.Steps`: `done` of `total` of the step `doing` (counting `unit`, if
+        another than before)."""
+        if doing != self.doing or (unit is not None and unit != self.unit):
             self.doing = doing
+            self.unit = unit or self.unit
             self._last = 0.0  # a new step is shown at once
         self(done, total)
 

@@ -169,3 +169,22 @@ def test_named_files_are_reported_alone(project: Path, capsys: pytest.CaptureFix
     draft = project / "draft.policy"
     draft.write_text('fact draft_only: bool "草稿"\n', encoding="utf-8")
     assert same(capsys, project, str(draft))[0] == 0
+
+
+def test_long_steps_are_reported(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a terminal's progress line hears (compiler/progress.py shows it from 50 on)."""
+    from compiler.cache import open_cache
+
+    monkeypatch.setattr(incremental, "BATCH", 1)
+    heard: list[tuple[str, int, int, str]] = []
+    cache = open_cache(project)
+    assert cache is not None
+    incremental.check_project(project, cache, lambda *step: heard.append(step))
+    files = len(list((project / "policies").rglob("*.policy")))
+    assert ("reading", files, files, "files") in heard  # every summary made
+    assert [s for s in heard if s[0] == "checking"] == [
+        ("checking", done, 3, "policies") for done in range(3)
+    ]
+    heard.clear()
+    incremental.check_project(project, cache, lambda *step: heard.append(step))
+    assert heard == []  # nothing to read again, nothing to check again
