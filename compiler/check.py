@@ -63,6 +63,7 @@ class Checker:
         self.scope = self.model  # what the pass running now may read (see scope_of)
         self.by_file: dict[str, Model] = {}  # each file's own declarations, by display path
         self._shared: Model | None = None
+        self._visible: frozenset[str] = frozenset()  # the files the running pass can see
         # Which file first declares a name, for a name a policy cannot see: the project's
         # tables, or (incremental checking, where they are not all loaded) an index of them.
         self.elsewhere = elsewhere
@@ -98,6 +99,7 @@ class Checker:
     def check_policy(self, policy: Policy) -> None:
         """The per-policy passes, in the policy's scope."""
         self.scope = self.scope_of(policy)
+        self._visible = frozenset({*SHARED_FILES, policy.file})
         try:
             self._load_source(policy)
             for name, define in sorted(self.by_file[policy.file].defines.items()):
@@ -128,7 +130,9 @@ class Checker:
         else:
             file = _declaring_file(self.model, name)
         self.lookups[name] = file
-        return file
+        # Declared where the policy can see it, as another kind of name (a judgment where a
+        # fact is wanted): unknown as what it is looked up for.
+        return None if file in self._visible else file
 
     def _unknown(
         self, code: codes.Code, what: str, name: str, span: n.Span, known: Iterable[str]

@@ -1137,6 +1137,15 @@ def test_a_policy_reads_only_its_own_and_the_shared_declarations(tmp_path: Path)
     assert "shared vocabulary" in e122.help[0]
 
 
+def test_a_name_of_another_kind_in_its_own_file_is_unknown_not_e122(tmp_path: Path) -> None:
+    codes, diagnostics = project(
+        tmp_path,
+        "deadline d at 第四条（一）2 { within 3 days from other until applied_date }\n",
+    )
+    assert codes == ["E101"], [d.render() for d in diagnostics]
+    assert diagnostics[0].message == "unknown fact 'other'"  # a judgment of its own file
+
+
 def test_check_well_typed_conditions_pass(tmp_path: Path) -> None:
     codes, diagnostics = project(
         tmp_path,
