@@ -304,7 +304,7 @@ class ExprSql:
         """1 where `unknown` holds, else 3 where `test` holds, else 0 (3 and 0 swapped when
         `negate`).  `test` is read only where `unknown` does not hold, where it is never
         NULL, as 0 or 1 (a CASE with one branch and arithmetic: a second WHEN splits the
-        vector once more, 1.2x the whole statement's time on 威海)."""
+        vector once more; 1.05-1.2x the whole statement on 威海 in A/B runs)."""
         known = f"3 - CAST({test} AS INTEGER) * 3" if negate else f"CAST({test} AS INTEGER) * 3"
         if unknown == "FALSE":
             return f"({known})"
@@ -1214,8 +1214,9 @@ class PolicySql:
             # before the first stage that reads it (威海: whether any situation is possible
             # is read by each of the four open exclusions and by `none_live`, whether an
             # open exclusion threatens by each of the twenty secure situations; DuckDB
-            # computed each again, 1.19x the whole statement's time).  Only while the
-            # flags of every row are built: which open rules matter is asked of open rows.
+            # computed each again: 1.01-1.19x the whole statement in A/B runs on a loaded
+            # machine).  Only while the flags of every row are built (which open rules
+            # matter is asked of open rows only), and in the decision-only statement only.
             if not sharing or operands < 3:
                 return text
             if text in written:
@@ -1239,7 +1240,7 @@ class PolicySql:
         def named(flag: str, rule: str, text: str) -> str:
             return column(stage_of[flag], f"_{flag}_{rule}" if rule else f"_{flag}", text)
 
-        sharing = True
+        sharing = decide  # the full SELECT keeps its stages (no gain measured there)
         algebra = Algebra(
             lambda *t: share(b_and(*t), distinct(t, "TRUE")),
             lambda *t: share(b_or(*t), distinct(t, "FALSE")),
