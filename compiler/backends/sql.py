@@ -278,7 +278,7 @@ class ExprSql:
         self.errors: list[str] = []  # conditions under which Python raises FactError
         self._define_needs: dict[str, Mapping[int, str]] = {}
         # Set by the decision-only statement: its boolean definitions are columns in the
-        # three-valued TINYINT encoding (`truth`), read back here where a value is wanted.
+        # three-valued encoding (`truth`: 0, 1, 3), read back here where a value is wanted.
         self.truth_defines = False
 
     def is_truth_define(self, name: str) -> bool:
