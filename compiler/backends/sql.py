@@ -1217,7 +1217,7 @@ class PolicySql:
             # computed each again: 1.01-1.19x the whole statement in A/B runs on a loaded
             # machine).  Only while the flags of every row are built (which open rules
             # matter is asked of open rows only), and in the decision-only statement only.
-            if not sharing or operands < 3:
+            if not sharing or operands < 3 or text in ("TRUE", "FALSE"):
                 return text
             if text in written:
                 return written[text]
