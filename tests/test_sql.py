@@ -518,17 +518,14 @@ def _expression_forms() -> list[n.Expr]:
     ]  # fmt: skip
 
 
-def test_every_expression_form_agrees_with_the_interpreter(
-    program: ir.Program, connection: Any
-) -> None:
-    """Each form's value and needs on DuckDB equal the interpreter's (compiler/runtime/logic.py)
-    on random facts, unknowns included; where Python raises FactError the SQL flags it."""
-    exprs = _expression_forms()
+def _forms_table(
+    program: ir.Program, connection: Any, exprs: list[n.Expr]
+) -> tuple[ExprSql, list[str], list[dict[str, Known]]]:
+    """`policyc_cases` of 200 random records over the facts `exprs` read (unknowns included),
+    and the compiler of those facts."""
     names = sorted({x for e in exprs for x in program.inputs_of(e)})
     shape = SimpleNamespace(inputs=tuple(names))
     facts = Facts(program, shape)  # type: ignore[arg-type]
-    compiler = ExprSql(facts)
-    compiled = [compiler.expr(e) for e in exprs]
     columns = ["id VARCHAR"] + [f"{c} {t}" for x in names for c, t in facts.columns(x).items()]
     rnd = random.Random(3)
     choices: dict[str, list[Known]] = {
@@ -543,6 +540,7 @@ def test_every_expression_form_agrees_with_the_interpreter(
         ],
         "lucheng_requests_inclusion": [True, False],
         "lucheng_member_not_living_together": [True, False],
+        "taierzhuang_temporary_is_expenditure": [True, False],
     }  # fmt: skip
     records = [
         {x: rnd.choice(choices[x]) for x in names if rnd.random() < 0.75} for _ in range(200)
@@ -554,6 +552,18 @@ def test_every_expression_form_agrees_with_the_interpreter(
     connection.executemany(
         f"INSERT INTO policyc_cases VALUES ({', '.join('?' * len(rows[0]))})", rows
     )
+    return ExprSql(facts), names, records
+
+
+def test_every_expression_form_agrees_with_the_interpreter(
+    program: ir.Program, connection: Any
+) -> None:
+    """Each form's value and needs on DuckDB equal the interpreter's (compiler/runtime/logic.py)
+    on random facts, unknowns included; where Python raises FactError the SQL flags it."""
+    exprs = _expression_forms()
+    compiler, names, records = _forms_table(program, connection, exprs)
+    facts = compiler.facts
+    compiled = [compiler.expr(e) for e in exprs]
     selects = ["id"]
     for i, value in enumerate(compiled):
         selects.append(f"{value.sql} AS v{i}")
@@ -576,6 +586,63 @@ def test_every_expression_form_agrees_with_the_interpreter(
             else:
                 assert (value, needs) == (expected, ""), (j, record)
         assert bool(row[-1]) == refused, record
+
+
+def test_the_truth_encoding_agrees_with_the_interpreter(
+    program: ir.Program, connection: Any
+) -> None:
+    """decide.sql's encoding of each boolean form (ExprSql.truth: 0 false, 1 unknown, 3 true,
+    and = &, or = |), its negation (`not` pushed down by De Morgan) and its needs
+    (`truth_needs` on every row, `open_needs` where it is unknown) equal the interpreter's."""
+    flag = _name("lucheng_requests_inclusion")
+    other = _name("lucheng_member_not_living_together")
+    young = n.Compare("<", _name("lucheng_age"), _lit(Decimal("3"), "int"), _AT)
+    # Boolean definitions (taierzhuang's), read as columns of their own in the encoding.
+    defines = ["taierzhuang_dibao_tekun_case", "taierzhuang_emergency_case"]
+    case, emergency = (_name(d) for d in defines)
+    exprs = [  # every form is boolean; and negations over connectives, literals, definitions
+        *_expression_forms(),
+        n.Not(n.BoolOp("and", (flag, n.Not(other, _AT)), _AT), _AT),
+        n.Not(n.BoolOp("or", (young, n.BoolOp("and", (flag, other), _AT)), _AT), _AT),
+        n.BoolOp("or", (_lit(False, "bool"), n.Not(_lit(True, "bool"), _AT), flag), _AT),
+        emergency,
+        n.Not(emergency, _AT),
+        n.BoolOp("and", (n.Not(case, _AT), n.BoolOp("or", (emergency, flag), _AT)), _AT),
+    ]
+    compiler, names, records = _forms_table(program, connection, exprs)
+    compiler.truth_defines = True
+    facts = compiler.facts
+    define_columns = ", ".join(
+        f"{compiler.truth(program.defines[d].expr)} AS _define_{d}" for d in defines
+    )
+    selects = ["id"]
+    for i, expr in enumerate(exprs):
+        selects.append(f"{compiler.truth(expr)} AS t{i}")
+        selects.append(f"{compiler.truth(expr, negate=True)} AS f{i}")
+        selects.append(f"{facts.decode(compiler.truth_needs(expr), names)} AS n{i}")
+        open_needs = facts.decode(compiler.open_needs(expr), names)
+        selects.append(f"CASE WHEN {compiler.truth(expr)} = 1 THEN {open_needs} END AS o{i}")
+    result = connection.execute(
+        f"SELECT {', '.join(selects)} FROM (SELECT *, {define_columns} FROM policyc_cases) "
+        "ORDER BY id"
+    )
+    by_id = {r[0]: r for r in result.fetchall()}
+    encode = {True: 3, False: 0}
+    for i, record in enumerate(records):
+        row = by_id[f"r{i}"]
+        for j, expr in enumerate(exprs):
+            try:
+                expected = Evaluator(program, record).eval(expr)
+            except FactError:
+                continue
+            truth, negated, needs, open_needs = row[1 + 4 * j : 5 + 4 * j]
+            if isinstance(expected, Unknown):
+                wanted = ",".join(sorted(expected.needs))
+                assert (truth, negated, needs, open_needs) == (1, 1, wanted, wanted), (j, record)
+            else:
+                assert isinstance(expected, bool), j
+                wanted_truth = (encode[expected], encode[not expected], "", None)
+                assert (truth, negated, needs, open_needs) == wanted_truth, (j, record)
 
 
 def test_a_project_the_sql_target_cannot_compile(tmp_path: Path) -> None:

@@ -184,8 +184,9 @@ class Facts:
         return f"CASE WHEN {none} THEN '' ELSE CONCAT_WS(',', {', '.join(parts)}) END"
 
 
-# The three truth values of the decision-only statement's TINYINT encoding (ExprSql.truth).
-TRUTH = {"FALSE": 0, "NULL": 1, "TRUE": 2}
+# The three truth values of the decision-only statement's encoding (ExprSql.truth): two bits,
+# unknown the low one alone.
+TRUTH = {"FALSE": 0, "NULL": 1, "TRUE": 3}
 
 
 def union(*masks: Mapping[int, str]) -> dict[int, str]:
@@ -277,7 +278,7 @@ class ExprSql:
         self.errors: list[str] = []  # conditions under which Python raises FactError
         self._define_needs: dict[str, Mapping[int, str]] = {}
         # Set by the decision-only statement: its boolean definitions are columns in the
-        # three-valued TINYINT encoding (`truth`), read back here where a value is wanted.
+        # three-valued encoding (`truth`: 0, 1, 3), read back here where a value is wanted.
         self.truth_defines = False
 
     def is_truth_define(self, name: str) -> bool:
@@ -288,37 +289,46 @@ class ExprSql:
         )
 
     # The three-valued encoding of the decision-only statement (docs/sql.md, "Kleene logic as
-    # min and max"): a TINYINT, 0 = false, 1 = unknown, 2 = true, never NULL.  Over the order
-    # false < unknown < true Kleene's `and` is the minimum, `or` the maximum and `not` is
-    # 2 - x: exactly logic.py's tables (false decides `and`, true decides `or`, else unknown
-    # if any operand is).  Unknown is written out as 1 by an explicit `IS NULL` test where a
-    # fact or a value enters, so nothing rests on SQL's own NULL semantics; and LEAST,
-    # GREATEST and subtraction on small integers vectorise, where nested Kleene CASEs do not
-    # (a third of 威海's decision time went to them).
+    # bits"): a small integer, 0 = false, 1 = unknown, 3 = true, never NULL.  Read as two bits
+    # (unknown sets the low one, true both), Kleene's `and` is the bitwise AND and `or` the
+    # bitwise OR: exactly logic.py's tables (false decides `and`, true decides `or`, else
+    # unknown if any operand is).  `not` is pushed down to where a value enters (De Morgan,
+    # which holds in Kleene's logic), which then swaps its 3 and 0.  Unknown is written out
+    # as 1 by an explicit `IS NULL` test where a fact or a value enters, so nothing rests on
+    # SQL's own NULL semantics; and `&` and `|` are plain vector loops, where LEAST and
+    # GREATEST (round 2's 0/1/2 encoding, min and max) cost DuckDB about ten times as much
+    # per operand.
 
     @staticmethod
-    def truth_case(unknown: str, test: str) -> str:
-        """1 where `unknown` holds, else 2 where `test` holds, else 0."""
+    def truth_case(unknown: str, test: str, negate: bool = False) -> str:
+        """1 where `unknown` holds, else 3 where `test` holds, else 0 (3 and 0 swapped when
+        `negate`).  `test` is read only where `unknown` does not hold, where it is never
+        NULL, as 0 or 1 (a CASE with one branch and arithmetic: a second WHEN splits the
+        vector once more; 1.05-1.2x the whole statement on 威海 in A/B runs)."""
+        known = f"3 - CAST({test} AS INTEGER) * 3" if negate else f"CAST({test} AS INTEGER) * 3"
         if unknown == "FALSE":
-            return f"CASE WHEN {test} THEN 2 ELSE 0 END"
-        return f"CASE WHEN {unknown} THEN 1 WHEN {test} THEN 2 ELSE 0 END"
+            return f"({known})"
+        return f"CASE WHEN {unknown} THEN 1 ELSE {known} END"
 
-    def truth(self, expr: n.Expr) -> str:
-        """A boolean expression in the three-valued encoding (see above)."""
+    def truth(self, expr: n.Expr, negate: bool = False) -> str:
+        """A boolean expression in the three-valued encoding (see above); its negation when
+        `negate`."""
         match expr:
             case n.Literal() if isinstance(expr.value, bool):
-                return "2" if expr.value else "0"
+                return "3" if expr.value != negate else "0"
             case n.Not():
-                return f"(2 - {self.truth(expr.operand)})"
+                return self.truth(expr.operand, not negate)
             case n.BoolOp():
-                head = "LEAST" if expr.op == "and" else "GREATEST"
-                return f"{head}({', '.join(self.truth(o) for o in expr.operands)})"
+                operator = " & " if (expr.op == "and") != negate else " | "
+                return f"({operator.join(self.truth(o, negate) for o in expr.operands)})"
             case n.Name() if self.is_truth_define(expr.name):
-                return f"_define_{ident(expr.name)}"
+                column = f"_define_{ident(expr.name)}"
+                return f"CASE {column} WHEN 1 THEN 1 WHEN 3 THEN 0 ELSE 3 END" if negate else column
             case n.InSet():
                 operand = self.expr(expr.operand)
                 members = ", ".join(sql_string(m) for m in expr.members)
-                return self.truth_case(f"{operand.sql} IS NULL", f"{operand.sql} IN ({members})")
+                test = f"{operand.sql} IN ({members})"
+                return self.truth_case(f"{operand.sql} IS NULL", test, negate)
             case n.Compare():
                 left, right = self.expr(expr.left), self.expr(expr.right)
                 if left.unit is None and right.unit is None:
@@ -331,12 +341,42 @@ class ExprSql:
                             if not isinstance(e, n.Literal)
                         )
                     )
-                    return self.truth_case(unknown, f"{left.sql} {op} {right.sql}")
+                    return self.truth_case(unknown, f"{left.sql} {op} {right.sql}", negate)
                 value = self.expr(expr)  # durations: the family rules of `compare`
-                return self.truth_case(f"{value.sql} IS NULL", value.sql)
+                return self.truth_case(f"{value.sql} IS NULL", value.sql, negate)
             case _:
                 value = self.expr(expr)
-                return self.truth_case(f"{value.sql} IS NULL", value.sql)
+                return self.truth_case(f"{value.sql} IS NULL", value.sql, negate)
+
+    def open_needs(self, expr: n.Expr) -> dict[int, str]:
+        """The needs mask of a boolean expression on the rows where its value is unknown (the
+        decision-only statement asks only there): no test that it is unknown.  A Kleene
+        `and`/`or` that is unknown needs what its unknown operands need (logic.py), a fact
+        that is unknown itself."""
+        match expr:
+            case n.Not():
+                return self.open_needs(expr.operand)
+            case n.BoolOp():
+                return union(*(self.truth_needs(o) for o in expr.operands))
+            case n.Name() if self.is_truth_define(expr.name):
+                return self.open_needs(self.program.defines[expr.name].expr)
+            case n.Name() if self.program.is_input(expr.name):
+                return self.facts.constant([expr.name])
+            case _:
+                return dict(self.expr(expr).needs)
+
+    def truth_needs(self, expr: n.Expr) -> dict[int, str]:
+        """The needs mask of a boolean expression on any row (0 where it is known); a
+        connective asks `open_needs` where its value in the encoding above is 1."""
+        match expr:
+            case n.Not():
+                return self.truth_needs(expr.operand)
+            case n.BoolOp():
+                return guard(f"{self.truth(expr)} = 1", self.open_needs(expr))
+            case n.Name() if self.is_truth_define(expr.name):
+                return guard(f"_define_{ident(expr.name)} = 1", self.open_needs(expr))
+            case _:
+                return dict(self.expr(expr).needs)
 
     def type_of(self, expr: n.Expr) -> str:
         match expr:
@@ -397,7 +437,7 @@ class ExprSql:
             column = f"_define_{ident(name)}"
             if self.is_truth_define(name):
                 # The column is three-valued (`truth`); as a value: TRUE, FALSE or unknown.
-                column = f"CASE {column} WHEN 2 THEN TRUE WHEN 0 THEN FALSE ELSE NULL END"
+                column = f"CASE {column} WHEN 3 THEN TRUE WHEN 0 THEN FALSE ELSE NULL END"
             # The value is a column of its stage; its needs are written out where they are
             # read, always under a CASE that asks for them only on the rows where the value
             # is unknown (a needs column would be computed on every row: docs/sql.md, Speed).
@@ -1133,7 +1173,13 @@ class PolicySql:
             return f"_when_{rule.name} IS {test}"
 
         def needs(rule: ir.Rule) -> dict[int, str]:
-            return self._mask(f"_when_{rule.name}") if rule.when is not None else {}
+            # Asked only where the rule is open (`open_`); the decision-only statement
+            # writes that mask in its own encoding, without testing again that it is open.
+            if rule.when is None:
+                return {}
+            if decide:
+                return self.exprs.open_needs(rule.when)
+            return self._mask(f"_when_{rule.name}")
 
         holds = {r.name: value(r, "TRUE") for r in [*gates, *situations, *exclusions, *liabilities]}
         fails = {r.name: value(r, "FALSE") for r in [*gates, *situations, *exclusions]}
@@ -1145,6 +1191,11 @@ class PolicySql:
         stages[0].columns.append("-- the relief decision, unrolled (compiler/runtime/decision.py)")
 
         written: dict[str, str] = {}
+        # Where each column is computed: (stage, 0) for the stages above, (stage, level) for
+        # the stages of shared parts between stage and stage + 1 (`share`); the conditions
+        # are at (-1, 0).
+        place: dict[str, tuple[int, int]] = {}
+        shared: dict[tuple[int, int], _Cte] = {}
 
         def column(stage: int, name: str, text: str) -> str:
             if text in ("TRUE", "FALSE"):
@@ -1154,17 +1205,45 @@ class PolicySql:
             if text in written:
                 return written[text]
             written[text] = name
+            place[name] = (stage, 0)
             stages[stage].columns.append(f"{text} AS {name}")
             return name
+
+        def share(text: str, operands: int) -> str:
+            # An `and`/`or` of three or more flags, computed once in a stage of its own
+            # before the first stage that reads it (威海: whether any situation is possible
+            # is read by each of the four open exclusions and by `none_live`, whether an
+            # open exclusion threatens by each of the twenty secure situations; DuckDB
+            # computed each again: 1.01-1.19x the whole statement in A/B runs on a loaded
+            # machine).  Only while the flags of every row are built (which open rules
+            # matter is asked of open rows only), and in the decision-only statement only.
+            if not sharing or operands < 3 or text in ("TRUE", "FALSE"):
+                return text
+            if text in written:
+                return written[text]
+            names = re.findall(r"\b_[a-z0-9_]+", text)
+            stage, level = max((place.get(x, (-1, 0)) for x in names), default=(-1, 0))
+            where = (stage, level + 1)
+            if where not in shared:
+                shared[where] = _Cte(f"_decision_shared{len(shared)}")
+            name = f"_shared{sum(len(c.columns) for c in shared.values())}"
+            written[text] = name
+            place[name] = where
+            shared[where].columns.append(f"{text} AS {name}")
+            return name
+
+        def distinct(terms: Sequence[str], neutral: str) -> int:
+            return len({t for t in terms if t != neutral})
 
         stage_of = {"live": 0, "held": 1, "possible": 1, "open": 2, "none_live": 2, "secure": 3}
 
         def named(flag: str, rule: str, text: str) -> str:
             return column(stage_of[flag], f"_{flag}_{rule}" if rule else f"_{flag}", text)
 
+        sharing = decide  # the full SELECT keeps its stages (no gain measured there)
         algebra = Algebra(
-            b_and,
-            b_or,
+            lambda *t: share(b_and(*t), distinct(t, "TRUE")),
+            lambda *t: share(b_or(*t), distinct(t, "FALSE")),
             b_not,
             lambda v: "TRUE" if v else "FALSE",
             lambda r: holds[r.name],
@@ -1173,6 +1252,7 @@ class PolicySql:
             named,
         )
         flags = unroll(algebra, gates, situations, exclusions)
+        sharing = False
         held, possible, secure = flags.held, flags.possible, flags.secure
         none_live = flags.none_live
         covers_all = b_or(*(secure[s.name] for s in situations if not s.excuses))
@@ -1217,7 +1297,11 @@ class PolicySql:
             )
             for s in situations
         }
-        self.ctes += stages
+        # The stages in order, each stage's shared parts after it.
+        for index, stage_cte in enumerate([None, *stages]):
+            if stage_cte is not None:
+                self.ctes.append(stage_cte)
+            self.ctes += [shared[k] for k in sorted(shared) if k[0] == index - 1]
         open_needs = union(
             *(guard(open_[g.name], needs(g)) for g in gates),
             *(guard(matters_exclusion[e.name], needs(e)) for e in exclusions),
