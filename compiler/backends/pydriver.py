@@ -113,6 +113,11 @@ class Emitter:
         self.lines: list[str] = []
         self.names: dict[str, str] = {}  # rendered expression -> its variable
         self.count = 0
+        # Each node's text, by identity: the flags are a graph that shares its nodes (unroll.py),
+        # and rendering a node anew at every use re-rendered every shared subtree each time
+        # (module generation took ~80 ms a policy, most of a build).  The node is kept with
+        # its text, so that its id is not reused by another while the emitter lives.
+        self._texts: dict[int, tuple[Bool, str]] = {}
 
     def mark(self) -> int:
         """Where a block starts: variables assigned inside it are not visible after it."""
@@ -177,6 +182,14 @@ class Emitter:
         self.line(depth, current)
 
     def _render(self, x: Bool) -> str:
+        known = self._texts.get(id(x))
+        if known is not None and known[0] is x:
+            return known[1]
+        text = self._text(x)
+        self._texts[id(x)] = (x, text)
+        return text
+
+    def _text(self, x: Bool) -> str:
         match x:
             case Const():
                 return str(x.value)
