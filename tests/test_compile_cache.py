@@ -235,6 +235,20 @@ def test_progress_is_shown_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -
     assert ci.getvalue() == ""
 
 
+def test_a_step_may_count_another_unit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`policyc check` counts files while it reads and parses, policies while it checks."""
+    monkeypatch.delenv("CI", raising=False)
+    terminal = _Terminal()
+    progress = TerminalProgress("policyc check", terminal)
+    progress.step("parsing", 3000, 3000, "files")
+    progress.step("checking", 256, 3000, "policies")
+    progress.step("checking", 3000, 3000)  # the unit stays what it was
+    shown = terminal.getvalue()
+    assert "\rpolicyc check: parsing 3,000/3,000 files…" in shown
+    assert "\rpolicyc check: checking 256/3,000 policies…" in shown
+    assert shown.endswith("\rpolicyc check: checking 3,000/3,000 policies…\x1b[K")
+
+
 def test_progress_names_the_step_and_clears_a_longer_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
