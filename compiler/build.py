@@ -20,13 +20,21 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 from compiler import ir
-from compiler.backends.package import PACKAGE, package_files
-from compiler.backends.sql import Steps, sql_files
+from compiler.backends.package import (
+    PACKAGE,
+    File,
+    PolicyOutput,
+    Stored,
+    package_from,
+    policy_outputs,
+    sql_from,
+)
+from compiler.backends.sql import Steps
 from compiler.errors import PolicycError
 
 try:  # POSIX; elsewhere concurrent builds into one folder are not serialised
@@ -52,52 +60,63 @@ def outputs(
     program: ir.Program, progress: Progress, target: str = "all", steps: Steps | None = None
 ) -> dict[str, bytes]:
     """Every output file of a target, by path relative to the build directory; `steps` hears
-    how far the long steps are (a line on a terminal)."""
-    files: dict[str, bytes] = {}
+    how far the long step is (a line on a terminal)."""
+    files = assemble(policy_outputs(program, steps), progress, target)
+    made = {p: f for p, f in files.items() if isinstance(f, bytes)}
+    assert len(made) == len(files)  # all of it made in memory
+    return made
+
+
+def assemble(
+    policies: Sequence[PolicyOutput], progress: Progress, target: str = "all"
+) -> dict[str, File]:
+    """The output files of a target from every policy's output (made now, or kept in the
+    build cache: compiler/rebuild.py), by path relative to the build directory."""
+    files: dict[str, File] = {}
     entries = TARGETS[target]
-    packaged: dict[str, bytes] = {}
+    packaged: dict[str, File] = {}
     if "validators" in entries:
-        progress(f"validators: {len(program.policies)} policies")
-        packaged = package_files(program, steps)
+        progress(f"validators: {len(policies)} policies")
+        packaged = package_from(policies)
         for path, data in packaged.items():
             files[f"validators/{path}"] = data
     if "sql" in entries:
-        progress(f"sql: {len(program.policies)} policies")
-        # The package holds the same files (package_files writes them with sql_files): taken
-        # from there, the SQL of thousands of policies is generated once, not twice.  Without
-        # them (a project the SQL target cannot compile) sql_files says why.
+        progress(f"sql: {len(policies)} policies")
+        # The package holds the same files: taken from there.  Without them (a project the
+        # SQL target cannot compile) sql_from says why.
         inside = f"{PACKAGE}/sql/"
         sql = {p[len(inside) :]: d for p, d in packaged.items() if p.startswith(inside)}
-        for path, data in (sql or sql_files(program, steps)).items():
+        for path, data in (sql or sql_from(policies)).items():
             files[f"sql/{path}"] = data
     return files
 
 
-def kept(directory: Path, target: str) -> dict[str, bytes]:
+def kept(directory: Path, target: str) -> dict[str, Path]:
     """The files of the other targets' entries in a build directory the build owns: a build of
     one target (`--target sql`) keeps them, so that it never deletes the other's output."""
     written = _written_entries(Path(os.path.abspath(directory)))
-    files: dict[str, bytes] = {}
+    files: dict[str, Path] = {}
     for entry in sorted((written or set()) & set(TARGETS["all"]) - set(TARGETS[target])):
         root = directory / entry
         if root.is_dir() and not root.is_symlink():
             for path in sorted(root.rglob("*")):
                 if path.is_file() and not path.is_symlink():
-                    files[path.relative_to(directory).as_posix()] = path.read_bytes()
+                    files[path.relative_to(directory).as_posix()] = path
     return files
 
 
-def marker(files: Mapping[str, bytes]) -> bytes:
+def marker(files: Mapping[str, object]) -> bytes:
     """The marker of a build directory: which top-level entries the build wrote."""
     entries = sorted({path.split("/", 1)[0] for path in files})
     document = {"written_by": _MARKER_TOOL, "entries": entries}
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def write_tree(target: Path, files: Mapping[str, bytes]) -> int:
+def write_tree(target: Path, files: Mapping[str, bytes | Stored | Path]) -> int:
     """Replace `target` with exactly `files` and the marker, and say how many files that is;
     on any failure, or when `target` is not the build's to replace (OutputRefused), `target`
-    is left as it was."""
+    is left as it was.  A file is its bytes, or a file to take them from (kept in the build
+    cache, or in the previous output): linked where the file system allows, else copied."""
     if MARKER in files:
         raise ValueError(f"{MARKER} is the build's own marker, not an output")
     target = _checked_target(target)
@@ -114,10 +133,13 @@ def write_tree(target: Path, files: Mapping[str, bytes]) -> int:
         try:
             # The marker first, so that a build killed now leaves staging the next one removes.
             (staging / MARKER).write_bytes(marker(files))
+            folders: set[Path] = set()
             for relative, data in files.items():
                 path = staging / relative
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+                if path.parent not in folders:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(path.parent)
+                _put(path, data)
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=_old_prefix(target), dir=target.parent))
                 os.replace(target, old)  # an empty directory is replaced atomically
@@ -132,6 +154,21 @@ def write_tree(target: Path, files: Mapping[str, bytes]) -> int:
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
     return len(files) + 1
+
+
+def _put(path: Path, data: bytes | Stored | Path) -> None:
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+        return
+    source = data.path if isinstance(data, Stored) else data
+    # A hard link costs no copy: a rebuild of thousands of policies after an edit of one
+    # writes one policy's files and links the rest.  Another file system (or one without
+    # links) gets a copy.  The build cache checks its files' size and time before it hands
+    # them out, so an output edited in place through the link is made again, not reused.
+    try:
+        os.link(source, path)
+    except OSError:
+        shutil.copyfile(source, path)
 
 
 def _checked_target(target: Path) -> Path:
@@ -250,10 +287,16 @@ def build(
     what: str = "all",
     steps: Steps | None = None,
 ) -> int:
-    files = outputs(program, progress, what, steps)
+    return write_build(target, assemble(policy_outputs(program, steps), progress, what), what)
+
+
+def write_build(target: Path, files: Mapping[str, File], what: str = "all") -> int:
+    """Write the output of a target (`assemble`) into the build directory, keeping the other
+    targets' files there."""
+    written: dict[str, bytes | Stored | Path] = dict(files)
     if what != "all" and target.is_dir():
-        files = {**kept(target, what), **files}
-    return write_tree(target, dict(sorted(files.items())))
+        written = {**kept(target, what), **written}
+    return write_tree(target, dict(sorted(written.items())))
 
 
 def check_target(target: Path) -> None:

@@ -16,35 +16,117 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import ir
 from compiler.backends.pycode import Call, layout
 from compiler.backends.python import module_source
-from compiler.backends.sql import SqlUnsupported, Steps, sql_files
-from compiler.backends.wheel import build_wheel, wheel_name
+from compiler.backends.sql import (
+    SqlUnsupported,
+    Steps,
+    policy_calendar_counts,
+    policy_sql_files,
+    project_sql_files,
+)
+from compiler.backends.wheel import Member, build_wheel, member, wheel_name
 from compiler.runtime.records import record_schema
 from compiler.runtime.timelimits import load_calendar
 
 PACKAGE = "policyc_validators"
 DISTRIBUTION = "policyc_validators"
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
-PYTHON_STEP = "writing Python validators"
+STEP = "writing validators"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A generated file kept on disk (the build cache, compiler/rebuild.py): the build links
+    or copies it from `path` instead of holding its bytes, and the wheel takes its entry
+    (size, CRC, SHA-256, deflate stream) from `member`."""
+
+    path: Path
+    member: Member
+
+
+# A generated file: its bytes, or where they are kept.
+File = bytes | Stored
+
+
+@dataclass(frozen=True)
+class PolicyOutput:
+    """Everything the build writes for one policy, made from that policy alone: its module,
+    schema and SQL read only its scope (the shared vocabulary and its own file's
+    declarations: E122), so they can be kept per policy and put together with the others'
+    (`package_from`, `sql_from`)."""
+
+    id: str
+    title: str
+    counts: tuple[int, ...]  # the working-day counts calendar.csv needs for its limits
+    sql_error: str | None  # why the SQL target cannot compile it (then `files` has no SQL)
+    files: Mapping[str, File]  # by path inside the package directory
+
+
+def policy_output(program: ir.Program, policy: ir.Policy) -> PolicyOutput:
+    """The module, schema and SQL files of one policy of `program` (in memory)."""
+    files: dict[str, File] = {f"{PACKAGE}/{policy.id}.py": module_source(program, policy).encode()}
+    specs = {name: program.input(name).spec() for name in policy.inputs}
+    schema = record_schema(policy.id, policy.title, specs)
+    files[f"{PACKAGE}/schemas/{policy.id}.schema.json"] = _json(schema)
+    sql_error = None
+    try:
+        for name, text in policy_sql_files(program, policy).items():
+            files[f"{PACKAGE}/sql/{name}"] = text
+    except SqlUnsupported as error:
+        sql_error = str(error)
+    counts = policy_calendar_counts(policy)
+    return PolicyOutput(policy.id, policy.title, counts, sql_error, files)
+
+
+def policy_outputs(program: ir.Program, steps: Steps | None = None) -> list[PolicyOutput]:
+    """`policy_output` of every policy, in id order; `steps` hears of each."""
+    ids = sorted(program.policies)
+    made = []
+    for done, policy_id in enumerate(ids, start=1):
+        made.append(policy_output(program, program.policies[policy_id]))
+        if steps is not None:
+            steps(STEP, done, len(ids))
+    return made
 
 
 def package_files(program: ir.Program, steps: Steps | None = None) -> dict[str, bytes]:
     """Every file of the package, by path relative to the package directory, in a fixed order.
-    `steps` hears how far the long steps are (one module, one SELECT a policy)."""
-    files: dict[str, bytes] = {}
-    ids = sorted(program.policies)
-    for done, policy_id in enumerate(ids, start=1):
-        policy = program.policies[policy_id]
-        files[f"{PACKAGE}/{policy_id}.py"] = module_source(program, policy).encode()
-        if steps is not None:
-            steps(PYTHON_STEP, done, len(ids))
-        specs = {name: program.input(name).spec() for name in policy.inputs}
-        schema = record_schema(policy.id, policy.title, specs)
-        files[f"{PACKAGE}/schemas/{policy_id}.schema.json"] = _json(schema)
+    `steps` hears how far the long step is (one policy's module, schema and SQL)."""
+    files = package_from(policy_outputs(program, steps))
+    made = {p: f for p, f in files.items() if isinstance(f, bytes)}
+    assert len(made) == len(files)  # nothing of it was kept on disk
+    return made
+
+
+def sql_from(policies: Sequence[PolicyOutput]) -> dict[str, File]:
+    """Every file of build/sql/ (docs/sql.md, "Files"), by name; SqlUnsupported, saying why,
+    for a project the SQL target cannot compile."""
+    files: dict[str, File] = {}
+    inside = f"{PACKAGE}/sql/"
+    for policy in sorted(policies, key=lambda p: p.id):
+        if policy.sql_error is not None:
+            raise SqlUnsupported(policy.sql_error)
+        for path, data in policy.files.items():
+            if path.startswith(inside):
+                files[path[len(inside) :]] = data
+    counts = sorted({c for p in policies for c in p.counts})
+    files |= project_sql_files(counts)
+    return dict(sorted(files.items()))
+
+
+def package_from(policies: Sequence[PolicyOutput]) -> dict[str, File]:
+    """The package's files from its policies' outputs, with the files they share: the
+    runtime, the registry, the README, the metadata and the wheel."""
+    files: dict[str, File] = {}
+    ids = sorted(p.id for p in policies)
+    for policy in policies:
+        files |= {p: f for p, f in policy.files.items() if not p.startswith(f"{PACKAGE}/sql/")}
     for source in sorted(RUNTIME.glob("*.py")):
         files[f"{PACKAGE}/runtime/{source.name}"] = source.read_bytes()
     for data in sorted((RUNTIME / "data").glob("*.json")):
@@ -53,24 +135,34 @@ def package_files(program: ir.Program, steps: Steps | None = None) -> dict[str, 
     # project the SQL target cannot compile still gets its Python validators (`policyc build
     # --target sql` says why).
     try:
-        for name, text in sql_files(program, steps).items():
+        for name, text in sql_from(policies).items():
             files[f"{PACKAGE}/sql/{name}"] = text
     except SqlUnsupported:
         pass
+    # The version names the package's content: a file's path and its SHA-256 (a file kept on
+    # disk is never read again for it).
+    members = {path: _member(file) for path, file in sorted(files.items())}
     digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(path.encode() + b"\0" + files[path])
+    for path, entry in members.items():
+        digest.update(path.encode() + b"\0" + entry.sha256)
     version = f"1.0.0+{digest.hexdigest()[:12]}"
     files[f"{PACKAGE}/__init__.py"] = _init(ids, version).encode()
     files[f"{PACKAGE}/__main__.py"] = MAIN.encode()
     files[f"{PACKAGE}/py.typed"] = b""
     files["pyproject.toml"] = PYPROJECT.format(version=version).encode()
-    files["README.md"] = _readme(program, ids).encode()
-    inside = {p: d for p, d in files.items() if p.startswith(f"{PACKAGE}/")}
+    titles = {p.id: p.title for p in policies}
+    files["README.md"] = _readme(titles, ids).encode()
+    inside = {
+        p: members.get(p) or _member(d) for p, d in files.items() if p.startswith(f"{PACKAGE}/")
+    }
     summary = "Validators of social-assistance case records, generated by policyc"
     wheel = build_wheel(DISTRIBUTION, version, summary, inside)
     files[f"dist/{wheel_name(DISTRIBUTION, version)}"] = wheel
     return dict(sorted(files.items()))
+
+
+def _member(file: File) -> Member:
+    return file.member if isinstance(file, Stored) else member(file)
 
 
 def _json(document: object) -> bytes:
@@ -184,9 +276,9 @@ policyc_validators = ["py.typed", "schemas/*.json", "runtime/data/*.json", "sql/
 """
 
 
-def _readme(program: ir.Program, ids: list[str]) -> str:
+def _readme(titles: Mapping[str, str], ids: list[str]) -> str:
     calendar = load_calendar()
-    rows = "\n".join(f"| `{pid}` | {program.policies[pid].title} |" for pid in ids)
+    rows = "\n".join(f"| `{pid}` | {titles[pid]} |" for pid in ids)
     return f"""# policyc-validators
 
 Generated by `policyc build` from the transcribed policies; do not edit. Standard library only.

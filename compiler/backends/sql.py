@@ -597,14 +597,21 @@ def calendar_counts(program: ir.Program) -> tuple[int, ...]:
     """The working-day counts whose provisional bounds calendar.csv precomputes."""
     counts: set[int] = set()
     for policy in program.policies.values():
-        for limit in policy.limits:
-            if limit.start is None or limit.end is None:
-                continue
-            for amount, unit, rolls in limit_variants(limit):
-                if unit == "workdays" and amount > 0:
-                    counts.add(amount)
-                if rolls:
-                    counts.add(1)
+        counts.update(policy_calendar_counts(policy))
+    return tuple(sorted(counts))
+
+
+def policy_calendar_counts(policy: ir.Policy) -> tuple[int, ...]:
+    """The working-day counts one policy's limits need (calendar_counts is their union)."""
+    counts: set[int] = set()
+    for limit in policy.limits:
+        if limit.start is None or limit.end is None:
+            continue
+        for amount, unit, rolls in limit_variants(limit):
+            if unit == "workdays" and amount > 0:
+                counts.add(amount)
+            if rolls:
+                counts.add(1)
     return tuple(sorted(counts))
 
 
@@ -1573,17 +1580,29 @@ def sql_files(program: ir.Program, steps: Steps | None = None) -> dict[str, byte
     files: dict[str, bytes] = {}
     ids = sorted(program.policies)
     for done, policy_id in enumerate(ids, start=1):
-        writer = PolicySql(program, program.policies[policy_id])
-        files[f"{policy_id}.sql"] = writer.sql().encode()
-        files[f"{policy_id}.json"] = _json(writer.manifest())
-        # A writer makes one statement (it collects its CTEs): a second for decide.sql.
-        decide = PolicySql(program, program.policies[policy_id]).decide_sql()
-        files[f"{policy_id}.decide.sql"] = decide.encode()
+        files |= policy_sql_files(program, program.policies[policy_id])
         if steps is not None:
             steps(SQL_STEP, done, len(ids))
-    files["calendar.csv"] = calendar_csv(calendar_counts(program)).encode()
-    files["README.md"] = README.encode()
+    files |= project_sql_files(calendar_counts(program))
     return dict(sorted(files.items()))
+
+
+def policy_sql_files(program: ir.Program, policy: ir.Policy) -> dict[str, bytes]:
+    """The files of one policy in build/sql/: its SELECT, its manifest and its decide.sql."""
+    writer = PolicySql(program, policy)
+    files = {
+        f"{policy.id}.sql": writer.sql().encode(),
+        f"{policy.id}.json": _json(writer.manifest()),
+    }
+    # A writer makes one statement (it collects its CTEs): a second for decide.sql.
+    files[f"{policy.id}.decide.sql"] = PolicySql(program, policy).decide_sql().encode()
+    return files
+
+
+def project_sql_files(counts: Sequence[int]) -> dict[str, bytes]:
+    """The files of build/sql/ that all policies share: the calendar (with the working-day
+    counts of every policy's limits, `calendar_counts`) and the README."""
+    return {"calendar.csv": calendar_csv(counts).encode(), "README.md": README.encode()}
 
 
 README = """# SQL validators

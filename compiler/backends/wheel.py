@@ -4,6 +4,14 @@ files), so agencies can install the validators offline with nothing but pip:
     pip install --no-index build/validators/dist/policyc_validators-*.whl
 
 Deterministic: fixed timestamps and permissions, files in sorted order.
+
+The zip is written here, not with `zipfile`, for one reason: an entry can be given already
+compressed (a `Member`).  A build through the cache (compiler/rebuild.py) keeps each generated
+file's deflate stream beside it, so that the wheel of thousands of policies after an edit of
+one is a concatenation, not the compression of a gigabyte again; `zipfile` only writes entries
+it compresses itself.  What is written is the plain zip of PKWARE's APPNOTE (local headers, the
+central directory, the end record; the ZIP64 end records only when there are more than 65,535
+entries or the archive passes 4 GiB), read back by `zipfile` and installed by pip in the tests.
 """
 
 from __future__ import annotations
@@ -11,18 +19,58 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import zipfile
+import struct
+import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
 
-_EPOCH = (1980, 1, 1, 0, 0, 0)
-_TAG = "py3-none-any"
+_TAG: Final = "py3-none-any"
+# 1980-01-01 00:00:00, the earliest a zip can say, in MS-DOS form: time 0, date (0 << 9) |
+# (1 << 5) | 1.
+_DOS_TIME: Final = 0
+_DOS_DATE: Final = 0x21
+_DEFLATED: Final = 8
+_VERSION: Final = 20  # "2.0": deflate
+_VERSION_ZIP64: Final = 45
+_MADE_BY: Final = (3 << 8) | _VERSION  # 3: Unix (external attributes are Unix modes)
+_MODE: Final = 0o100644 << 16  # a regular file, rw-r--r--
+_UTF8: Final = 0x800  # general purpose flag 11: the name is UTF-8
+_LIMIT: Final = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of the wheel as a zip entry needs it: its size, CRC-32 and SHA-256 (RECORD),
+    and its raw deflate stream, in memory or in a file (the build cache's)."""
+
+    size: int
+    crc: int
+    sha256: bytes
+    deflated: bytes | Path
+
+    def compressed(self) -> bytes:
+        return self.deflated if isinstance(self.deflated, bytes) else self.deflated.read_bytes()
+
+
+def deflate(data: bytes) -> bytes:
+    """The raw deflate stream of `data` (zlib's default level, as zipfile uses)."""
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+def member(data: bytes) -> Member:
+    return Member(len(data), zlib.crc32(data), hashlib.sha256(data).digest(), deflate(data))
 
 
 def wheel_name(distribution: str, version: str) -> str:
     return f"{distribution}-{version}-{_TAG}.whl"
 
 
-def build_wheel(distribution: str, version: str, summary: str, files: Mapping[str, bytes]) -> bytes:
+def build_wheel(
+    distribution: str, version: str, summary: str, files: Mapping[str, bytes | Member]
+) -> bytes:
     """`files`: the package's files by path inside the wheel (e.g. `policyc_validators/x.py`)."""
     info = f"{distribution}-{version}.dist-info"
     metadata = (
@@ -35,21 +83,110 @@ def build_wheel(distribution: str, version: str, summary: str, files: Mapping[st
     wheel = (
         f"Wheel-Version: 1.0\nGenerator: policyc\nRoot-Is-Purelib: true\nTag: {_TAG}\n"
     ).encode()
-    contents = dict(sorted(files.items()))
-    contents[f"{info}/METADATA"] = metadata
-    contents[f"{info}/WHEEL"] = wheel
-    record = "".join(f"{path},{_digest(data)},{len(data)}\n" for path, data in contents.items())
-    contents[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in contents.items():
-            entry = zipfile.ZipInfo(path, date_time=_EPOCH)
-            entry.external_attr = 0o644 << 16
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(entry, data)
-    return buffer.getvalue()
+    contents = {p: f if isinstance(f, Member) else member(f) for p, f in sorted(files.items())}
+    contents[f"{info}/METADATA"] = member(metadata)
+    contents[f"{info}/WHEEL"] = member(wheel)
+    record = "".join(f"{path},{_digest(m.sha256)},{m.size}\n" for path, m in contents.items())
+    contents[f"{info}/RECORD"] = member((record + f"{info}/RECORD,,\n").encode())
+    return zip_archive(contents)
 
 
-def _digest(data: bytes) -> str:
-    raw = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+def _digest(sha256: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(sha256).rstrip(b"=").decode()
+
+
+def zip_archive(members: Mapping[str, Member]) -> bytes:
+    """A zip of `members` in their order, each deflated, dated 1980-01-01, mode 0644."""
+    out = io.BytesIO()
+    central: list[bytes] = []
+    for path, entry in members.items():
+        name = path.encode()
+        flags = 0 if name.isascii() else _UTF8
+        data = entry.compressed()
+        offset = out.tell()
+        # The sizes in a local header never pass 4 GiB (a generated file is far smaller);
+        # only the offset of an entry in a large archive needs ZIP64, in the central record.
+        if max(entry.size, len(data)) > _LIMIT:
+            raise ValueError(f"{path}: a file of 4 GiB or more is not a generated file")
+        out.write(
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                _VERSION,
+                flags,
+                _DEFLATED,
+                _DOS_TIME,
+                _DOS_DATE,
+                entry.crc,
+                len(data),
+                entry.size,
+                len(name),
+                0,
+            )
+        )
+        out.write(name)
+        out.write(data)
+        extra = b""
+        if offset > _LIMIT:
+            extra = struct.pack("<HHQ", 0x0001, 8, offset)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                _MADE_BY,
+                _VERSION_ZIP64 if extra else _VERSION,
+                flags,
+                _DEFLATED,
+                _DOS_TIME,
+                _DOS_DATE,
+                entry.crc,
+                len(data),
+                entry.size,
+                len(name),
+                len(extra),
+                0,  # comment
+                0,  # disk
+                0,  # internal attributes
+                _MODE,
+                min(offset, _LIMIT),
+            )
+            + name
+            + extra
+        )
+    start = out.tell()
+    for record in central:
+        out.write(record)
+    size = out.tell() - start
+    count = len(central)
+    if count > 0xFFFF or start > _LIMIT or size > _LIMIT:
+        end64 = out.tell()
+        out.write(
+            struct.pack(
+                "<IQHHIIQQQQ",
+                0x06064B50,
+                44,  # the size of the rest of this record
+                (3 << 8) | _VERSION_ZIP64,
+                _VERSION_ZIP64,
+                0,
+                0,
+                count,
+                count,
+                size,
+                start,
+            )
+        )
+        out.write(struct.pack("<IIQI", 0x07064B50, 0, end64, 1))
+    out.write(
+        struct.pack(
+            "<IHHHHIIH",
+            0x06054B50,
+            0,
+            0,
+            min(count, 0xFFFF),
+            min(count, 0xFFFF),
+            min(size, _LIMIT),
+            min(start, _LIMIT),
+            0,
+        )
+    )
+    return out.getvalue()
