@@ -68,16 +68,20 @@ def outputs(
 
 
 def assemble(
-    policies: Sequence[PolicyOutput], progress: Progress, target: str = "all"
+    policies: Sequence[PolicyOutput],
+    progress: Progress,
+    target: str = "all",
+    calendar: File | None = None,
 ) -> dict[str, File]:
     """The output files of a target from every policy's output (made now, or kept in the
-    build cache: compiler/rebuild.py), by path relative to the build directory."""
+    build cache: compiler/rebuild.py), by path relative to the build directory; `calendar`:
+    calendar.csv if already made."""
     files: dict[str, File] = {}
     entries = TARGETS[target]
     packaged: dict[str, File] = {}
     if "validators" in entries:
         progress(f"validators: {len(policies)} policies")
-        packaged = package_from(policies)
+        packaged = package_from(policies, calendar)
         for path, data in packaged.items():
             files[f"validators/{path}"] = data
     if "sql" in entries:
@@ -86,7 +90,7 @@ def assemble(
         # SQL target cannot compile) sql_from says why.
         inside = f"{PACKAGE}/sql/"
         sql = {p[len(inside) :]: d for p, d in packaged.items() if p.startswith(inside)}
-        for path, data in (sql or sql_from(policies)).items():
+        for path, data in (sql or sql_from(policies, calendar)).items():
             files[f"sql/{path}"] = data
     return files
 
@@ -133,12 +137,15 @@ def write_tree(target: Path, files: Mapping[str, bytes | Stored | Path]) -> int:
         try:
             # The marker first, so that a build killed now leaves staging the next one removes.
             (staging / MARKER).write_bytes(marker(files))
-            folders: set[Path] = set()
+            # Strings, not pathlib: thousands of files, and its joins would be most of it.
+            folders: set[str] = set()
+            root = str(staging)
             for relative, data in files.items():
-                path = staging / relative
-                if path.parent not in folders:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    folders.add(path.parent)
+                path = f"{root}/{relative}"
+                folder = os.path.dirname(path)
+                if folder not in folders:
+                    os.makedirs(folder, exist_ok=True)
+                    folders.add(folder)
                 _put(path, data)
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=_old_prefix(target), dir=target.parent))
@@ -156,11 +163,12 @@ def write_tree(target: Path, files: Mapping[str, bytes | Stored | Path]) -> int:
     return len(files) + 1
 
 
-def _put(path: Path, data: bytes | Stored | Path) -> None:
+def _put(path: str, data: bytes | Stored | Path) -> None:
     if isinstance(data, bytes):
-        path.write_bytes(data)
+        with open(path, "wb") as stream:
+            stream.write(data)
         return
-    source = data.path if isinstance(data, Stored) else data
+    source = data.path if isinstance(data, Stored) else os.fspath(data)
     # A hard link costs no copy: a rebuild of thousands of policies after an edit of one
     # writes one policy's files and links the rest.  Another file system (or one without
     # links) gets a copy.  The build cache checks its files' size and time before it hands

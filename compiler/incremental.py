@@ -34,14 +34,14 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from compiler import codes
+from compiler import codes, ir
 from compiler import nodes as n
 from compiler.cache import CorruptEntry, ParseCache, ParseResult, _build, encode
 from compiler.check import Checker
@@ -80,8 +80,9 @@ _DECLARATIONS: Final = (
 
 @cache
 def _compiler_fingerprint() -> bytes:
-    """The SHA-256 of all of the compiler's code and grammar: a policy's findings depend on
-    the checker, the lowering, the conflict search and the runtime they use."""
+    """The SHA-256 of all of the compiler's code, grammar and data: a policy's findings depend
+    on the checker, the lowering, the conflict search and the runtime they use, and its
+    generated files (compiler/rebuild.py) on the backends."""
     digest = hashlib.sha256(_LAYOUT.encode())
 
     def walk(folder: Any, prefix: str) -> None:
@@ -90,7 +91,7 @@ def _compiler_fingerprint() -> bytes:
             if entry.is_dir():
                 if entry.name != "__pycache__":
                     walk(entry, name + "/")
-            elif entry.name.endswith((".py", ".lark", ".j2")):
+            elif entry.name.endswith((".py", ".lark", ".j2", ".json")):
                 digest.update(name.encode() + b"\0" + entry.read_bytes() + b"\0")
 
     walk(resources.files("compiler"), "")
@@ -260,6 +261,7 @@ class _Project:
     steps: Steps
     files: list[_File] = field(default_factory=list)
     index: dict[str, str] = field(default_factory=dict)  # name -> the file first declaring it
+    keys: dict[str, str] = field(default_factory=dict)  # policy -> the key of its findings
 
     def key(self, kind: str, *parts: str) -> str:
         digest = hashlib.sha256(self.cache.secret + _compiler_fingerprint() + kind.encode())
@@ -302,14 +304,52 @@ def check_project(
     """Every diagnostic `policyc check` reports for the whole project (W501 included), in the
     order checking everything makes them, and the files checked (display paths); None when
     the project needs the whole check."""
-    project = _Project(root, cache, steps)
-    paths, errors = policy_files(root)
-    with gc_paused():  # thousands of files' nodes: see project.gc_paused
-        _read(project, paths)
-        diagnostics = _check(project, errors)
-    if diagnostics is None:
+    checked = Checked.of(root, cache, steps)
+    if checked is None:
         return None
-    return diagnostics, {f.shown for f in project.files}
+    return checked.diagnostics, {f.shown for f in checked.project.files}
+
+
+@dataclass
+class Checked:
+    """A project checked through the cache: its diagnostics, and per policy the key of its
+    findings, which names everything that policy's outputs are made from (compiler/rebuild.py
+    keeps its generated files under it)."""
+
+    project: _Project
+    diagnostics: list[Diagnostic]
+
+    @classmethod
+    def of(cls, root: Path, cache: ParseCache, steps: Steps = _quiet) -> Checked | None:
+        """`root` checked; None when the project needs the whole check."""
+        project = _Project(root, cache, steps)
+        paths, errors = policy_files(root)
+        with gc_paused():  # thousands of files' nodes: see project.gc_paused
+            _read(project, paths)
+            diagnostics = _check(project, errors)
+        return None if diagnostics is None else cls(project, diagnostics)
+
+    @property
+    def keys(self) -> dict[str, str]:
+        return self.project.keys
+
+    def key(self, kind: str, *parts: str) -> str:
+        return self.project.key(kind, *parts)
+
+    def lowered(self, policies: Sequence[str]) -> Iterator[ir.Program]:
+        """`policies` (of a project without errors) lowered with their scopes, a batch at a
+        time: each program holds the batch's policies, whatever else it holds read only by
+        them, and nothing of the batch before (its trees are let go of)."""
+        from compiler.lower import lower
+
+        project = self.project
+        with gc_paused():
+            for start in range(0, len(policies), BATCH):
+                batch = policies[start : start + BATCH]
+                checker = _batch_checker(project, batch)
+                yield lower(_scoped_model(checker, batch), project.root)
+                del checker
+                _let_go(project, len(policies))
 
 
 def _read(project: _Project, paths: Sequence[Path]) -> None:
@@ -391,7 +431,7 @@ def _check(project: _Project, errors: list[Diagnostic]) -> list[Diagnostic] | No
     declaring, policies = declared
     inputs = _inputs(project)
     findings: dict[str, _Findings] = {}
-    keys: dict[str, str] = {}
+    keys = project.keys
     stale: list[str] = []
     for policy, _ in policies:
         keys[policy] = _policy_key(project, policy, inputs)
@@ -511,19 +551,26 @@ def _recheck(
         project.steps("checking", start, len(policies), "policies")
         batch = policies[start : start + BATCH]
         found |= _recheck_batch(project, batch, with_conflicts=with_conflicts, keys=keys)
-        for file in project.files:
-            if file.shown not in SHARED_FILES:
-                file.module = file.text = None
-        if len(policies) > BATCH:
-            # The collector is paused (gc_paused), and a batch's checker, lowering and
-            # conflict search leave reference cycles: collected here, once a batch.
-            gc.collect()
+        _let_go(project, len(policies))
     return found
 
 
-def _recheck_batch(
-    project: _Project, policies: Sequence[str], *, with_conflicts: bool, keys: dict[str, str]
-) -> dict[str, _Findings]:
+def _let_go(project: _Project, total: int) -> None:
+    """After a batch: its files' trees let go of (read back from the parse cache if needed)."""
+    for file in project.files:
+        if file.shown not in SHARED_FILES:
+            file.module = file.text = None
+    if total > BATCH:
+        # The collector is paused (gc_paused), and a batch's checker, lowering and conflict
+        # search leave reference cycles: collected here, once a batch.
+        gc.collect()
+
+
+def _batch_checker(
+    project: _Project, policies: Sequence[str], found: dict[str, _Findings] | None = None
+) -> Checker:
+    """A checker of `policies` with the shared files, their own files and their tests, the
+    per-policy passes run on each; `found` gets each one's findings (W501 not looked for)."""
     wanted = set(policies)
     loaded = LoadedFiles(project.root, lines=_LazyLines(project))
     for file in project.files:
@@ -533,14 +580,33 @@ def _recheck_batch(
                 loaded.modules.append(module)
     checker = Checker(loaded, elsewhere=project.index)
     checker.declare()
-    found: dict[str, _Findings] = {}
     for policy_id in policies:
         start = len(checker.diagnostics)
         checker.lookups = {}
         checker.check_policy(checker.model.policies[policy_id])
-        diagnostics = tuple(checker.diagnostics[start:])
-        lookups = tuple(sorted(checker.lookups.items()))
-        found[policy_id] = _Findings(diagnostics, lookups, None)
+        if found is not None:
+            diagnostics = tuple(checker.diagnostics[start:])
+            lookups = tuple(sorted(checker.lookups.items()))
+            found[policy_id] = _Findings(diagnostics, lookups, None)
+    return checker
+
+
+def _scoped_model(checker: Checker, policies: Sequence[str]) -> Model:
+    """A model of `policies` and what they may read (their scopes): lowered, each policy's
+    part is what lowering the whole project makes of it."""
+    model = Model()
+    for policy_id in policies:
+        policy = checker.model.policies[policy_id]
+        model.include(checker.scope_of(policy))
+        model.policies[policy_id] = policy
+    return model
+
+
+def _recheck_batch(
+    project: _Project, policies: Sequence[str], *, with_conflicts: bool, keys: dict[str, str]
+) -> dict[str, _Findings]:
+    found: dict[str, _Findings] = {}
+    checker = _batch_checker(project, policies, found)
     if with_conflicts:
         clean = [p for p in policies if not _has_error(found[p].diagnostics)]
         for policy_id, warnings in _conflicts(project.root, checker, clean).items():
@@ -569,14 +635,9 @@ def _conflicts(
     from compiler.conflicts.internal import diagnostics
     from compiler.lower import lower
 
-    model = Model()
-    for policy_id in policies:
-        policy = checker.model.policies[policy_id]
-        model.include(checker.scope_of(policy))
-        model.policies[policy_id] = policy
     of_file = {checker.model.policies[p].file: p for p in policies}
     found: dict[str, list[Diagnostic]] = {p: [] for p in policies}
-    for diagnostic in diagnostics(lower(model, root), root):
+    for diagnostic in diagnostics(lower(_scoped_model(checker, policies), root), root):
         assert diagnostic.span is not None  # W501 stands at a rule of its policy
         found[of_file[diagnostic.span.file]].append(diagnostic)
     return {p: tuple(found[p]) for p in policies}

@@ -16,6 +16,7 @@ from compiler import nodes as n
 from compiler.errors import PolicycError
 from compiler.model import Model
 from compiler.model import Policy as CheckedPolicy
+from compiler.project import SHARED_FILES
 from compiler.runtime.kinds import Kind
 
 
@@ -283,17 +284,16 @@ class _Lowering:
         }
 
     def vocabulary_sha256(self) -> str:
-        """The hash of the shared files (policies/*.policy that hold no policy).  Once per
-        program: listing policies/ for each policy made lowering quadratic in their number."""
+        """The hash of the shared files (`project.SHARED_FILES`: what every policy may read
+        besides its own file), whatever else the model holds: lowering a few policies with
+        their scopes (compiler/rebuild.py) gives each what lowering all of them does.  Once
+        per program."""
         if self._vocabulary_sha256 is None:
-            shared = sorted(
-                p
-                for p in (self.root / "policies").glob("*.policy")
-                if p.stem not in self.model.policies
-            )
             digest = hashlib.sha256()
-            for path in shared:
-                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            for shown in sorted(SHARED_FILES, key=lambda s: Path(s).name):
+                path = self.root / shown
+                if path.is_file():
+                    digest.update(path.name.encode() + b"\0" + path.read_bytes())
             self._vocabulary_sha256 = digest.hexdigest()
         return self._vocabulary_sha256
 

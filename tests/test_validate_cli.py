@@ -510,7 +510,7 @@ def test_failed_build_leaves_the_previous_output(
     def broken(*_args: object) -> dict[str, bytes]:
         raise RuntimeError("generator exploded")
 
-    monkeypatch.setattr(compiler.build, "package_files", broken)
+    monkeypatch.setattr(compiler.build, "package_from", broken)
     code, _out, err = run(capsys, "build", "--out", str(out_dir))
     assert code != 0
     assert "generator exploded" in err
@@ -531,7 +531,7 @@ def test_build_failing_while_writing_leaves_the_previous_output(
         files["validators/new_0.txt/inside"] = b"cannot be written"
         return files
 
-    monkeypatch.setattr(compiler.build, "outputs", half_writable)
+    monkeypatch.setattr(compiler.build, "assemble", half_writable)
     code, _out, _err = run(capsys, "build", "--out", str(out_dir))
     assert code != 0
     assert tree(out_dir) == before

@@ -20,7 +20,7 @@ def test_a_zip_reads_back_with_zipfile_entry_by_entry(tmp_path: Path) -> None:
     kept.write_bytes(deflate(b"kept on disk\n"))
     on_disk = member(b"kept on disk\n")
     members = {path: member(data) for path, data in files.items()}
-    members["pkg/kept.txt"] = Member(on_disk.size, on_disk.crc, on_disk.sha256, kept)
+    members["pkg/kept.txt"] = Member(on_disk.size, on_disk.crc, on_disk.sha256, str(kept))
     archive = zipfile.ZipFile(io.BytesIO(zip_archive(members)))
     assert archive.testzip() is None
     assert archive.namelist() == list(members)

@@ -23,6 +23,7 @@ from pathlib import Path
 from compiler import ir
 from compiler.backends.pycode import Call, layout
 from compiler.backends.python import module_source
+from compiler.backends.sql import README as SQL_README
 from compiler.backends.sql import (
     SqlUnsupported,
     Steps,
@@ -46,7 +47,7 @@ class Stored:
     or copies it from `path` instead of holding its bytes, and the wheel takes its entry
     (size, CRC, SHA-256, deflate stream) from `member`."""
 
-    path: Path
+    path: str  # (a string: a build links thousands of them, and pathlib's joins cost)
     member: Member
 
 
@@ -104,9 +105,10 @@ def package_files(program: ir.Program, steps: Steps | None = None) -> dict[str, 
     return made
 
 
-def sql_from(policies: Sequence[PolicyOutput]) -> dict[str, File]:
+def sql_from(policies: Sequence[PolicyOutput], calendar: File | None = None) -> dict[str, File]:
     """Every file of build/sql/ (docs/sql.md, "Files"), by name; SqlUnsupported, saying why,
-    for a project the SQL target cannot compile."""
+    for a project the SQL target cannot compile.  `calendar`: calendar.csv if already made
+    (it takes seconds: compiler/rebuild.py keeps it)."""
     files: dict[str, File] = {}
     inside = f"{PACKAGE}/sql/"
     for policy in sorted(policies, key=lambda p: p.id):
@@ -115,14 +117,16 @@ def sql_from(policies: Sequence[PolicyOutput]) -> dict[str, File]:
         for path, data in policy.files.items():
             if path.startswith(inside):
                 files[path[len(inside) :]] = data
-    counts = sorted({c for p in policies for c in p.counts})
-    files |= project_sql_files(counts)
+    if calendar is None:
+        files |= project_sql_files(sorted({c for p in policies for c in p.counts}))
+    else:
+        files |= {"calendar.csv": calendar, "README.md": SQL_README.encode()}
     return dict(sorted(files.items()))
 
 
-def package_from(policies: Sequence[PolicyOutput]) -> dict[str, File]:
+def package_from(policies: Sequence[PolicyOutput], calendar: File | None = None) -> dict[str, File]:
     """The package's files from its policies' outputs, with the files they share: the
-    runtime, the registry, the README, the metadata and the wheel."""
+    runtime, the registry, the README, the metadata and the wheel (`calendar`: sql_from)."""
     files: dict[str, File] = {}
     ids = sorted(p.id for p in policies)
     for policy in policies:
@@ -135,7 +139,7 @@ def package_from(policies: Sequence[PolicyOutput]) -> dict[str, File]:
     # project the SQL target cannot compile still gets its Python validators (`policyc build
     # --target sql` says why).
     try:
-        for name, text in sql_from(policies).items():
+        for name, text in sql_from(policies, calendar).items():
             files[f"{PACKAGE}/sql/{name}"] = text
     except SqlUnsupported:
         pass

@@ -23,7 +23,6 @@ import struct
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 _TAG: Final = "py3-none-any"
@@ -48,10 +47,13 @@ class Member:
     size: int
     crc: int
     sha256: bytes
-    deflated: bytes | Path
+    deflated: bytes | str  # the stream, or the path of a file holding it
 
     def compressed(self) -> bytes:
-        return self.deflated if isinstance(self.deflated, bytes) else self.deflated.read_bytes()
+        if isinstance(self.deflated, bytes):
+            return self.deflated
+        with open(self.deflated, "rb") as stream:
+            return stream.read()
 
 
 def deflate(data: bytes) -> bytes:

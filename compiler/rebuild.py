@@ -1,0 +1,224 @@
+"""`policyc build` through the cache: an edit of one policy among thousands generates that
+policy's files again and links the rest.
+
+A policy's outputs (its Python module, record schema and SQL: `package.PolicyOutput`) are made
+from its scope alone (E122), so they are a function of exactly what its findings are a function
+of: its own file, its test files, the shared files, its official text and the compiler, which
+`compiler.incremental` already hashes into the policy's key.  Under that key this module keeps,
+in the project's cache (`.policyc-cache/`, compiler/cache.py):
+
+- per policy, a **record**: its id, title, the working-day counts its limits need, why the SQL
+  target cannot compile it (if so), and for each of its files the name of the cache file that
+  holds it, its size, CRC-32 and SHA-256, and that file's modification time;
+- per file, its **bytes** (`<name>.out`, linked into the build directory) and their raw
+  deflate stream (`<name>.z`, the wheel's entry).  A file's name is a key of its SHA-256 and
+  the cache's secret, so a file planted in the folder is never looked up.
+
+A policy whose record is missing, damaged or whose files are not as recorded (gone, or edited
+in place through a link from a build directory: another size or time) is lowered again with
+its scope, a batch at a time (`incremental.Checked.lowered`), and its files are made and kept.
+What all policies share (the runtime, the registry, the calendar, the READMEs, the version and
+the wheel) is put together from the records every build (`build.assemble`): the wheel from the
+kept deflate streams, the rest is small.  The output is byte-identical to a build without the
+cache (tests/test_rebuild.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from compiler.backends.package import STEP, File, PolicyOutput, Stored, policy_output
+from compiler.backends.sql import SqlUnsupported, calendar_csv
+from compiler.backends.wheel import Member, deflate
+from compiler.cache import ParseCache
+from compiler.diagnostics import Diagnostic
+from compiler.incremental import Checked, Steps
+
+_LAYOUT: Final = "outputs-1"
+
+
+@dataclass(frozen=True)
+class Made:
+    """What the build is made from: the check's diagnostics and, if it found no error, every
+    policy's output, in id order, and calendar.csv (the files kept in the cache)."""
+
+    diagnostics: list[Diagnostic]
+    policies: list[PolicyOutput]
+    calendar: File | None = None
+
+
+def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) -> Made | None:
+    """The project at `root` checked and, without errors, each policy's output from the cache
+    or made now; None when the project needs the whole check (compiler/incremental.py)."""
+    checked = Checked.of(root, cache) if steps is None else Checked.of(root, cache, steps)
+    if checked is None:
+        return None
+    if any(d.severity == "error" for d in checked.diagnostics):
+        return Made(checked.diagnostics, [])
+    store = _Store(checked, cache)
+    ids = sorted(checked.keys)
+    found: dict[str, PolicyOutput] = {}
+    stale: list[str] = []
+    for policy_id in ids:
+        kept = store.get(policy_id)
+        if kept is None:
+            stale.append(policy_id)
+        else:
+            found[policy_id] = kept
+    done = 0
+    for program in checked.lowered(stale):
+        for policy_id in sorted(program.policies):
+            found[policy_id] = store.put(policy_output(program, program.policies[policy_id]))
+            done += 1
+            if steps is not None:
+                steps(STEP, done, len(stale), "policies")
+    policies = [found[i] for i in ids]
+    return Made(checked.diagnostics, policies, store.calendar(policies))
+
+
+class _Store:
+    """The records and files of the policies' outputs in the cache folder."""
+
+    def __init__(self, checked: Checked, cache: ParseCache) -> None:
+        self.checked = checked
+        self.cache = cache
+        self.folder = str(cache.folder)
+        umask = os.umask(0)
+        os.umask(umask)
+        self.mode = 0o666 & ~umask  # a file is linked into the output: its usual permissions
+
+    def record_key(self, policy_id: str) -> str:
+        return self.checked.key(_LAYOUT, policy_id, self.checked.keys[policy_id])
+
+    def get(self, policy_id: str) -> PolicyOutput | None:
+        data = self.cache.get_bytes(self.record_key(policy_id))
+        if data is None:
+            return None
+        try:
+            pid, title, counts, sql_error, entries = json.loads(data)
+            files: dict[str, File] = {}
+            for path, *entry in entries:
+                found = self._found(entry)
+                if found is None:
+                    return None
+                files[str(path)] = found
+            if pid != policy_id or not isinstance(title, str):
+                return None
+            if not (sql_error is None or isinstance(sql_error, str)):
+                return None
+            return PolicyOutput(pid, title, tuple(int(c) for c in counts), sql_error, files)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, output: PolicyOutput) -> PolicyOutput:
+        """Keep `output`'s files and its record; the output as kept (files on disk)."""
+        files: dict[str, File] = {}
+        entries: list[object] = []
+        for path, file in output.files.items():
+            data = file if isinstance(file, bytes) else _read(file.path)
+            kept = self._keep(data)
+            if kept is None:
+                return output  # a full disk: this build holds them in memory instead
+            files[path] = kept[0]
+            entries.append([path, *kept[1]])
+        record = [output.id, output.title, list(output.counts), output.sql_error, entries]
+        self.cache.put_encoded(self.record_key(output.id), _dumps(record))
+        return PolicyOutput(output.id, output.title, output.counts, output.sql_error, files)
+
+    def calendar(self, policies: Sequence[PolicyOutput]) -> File | None:
+        """calendar.csv for `policies`, kept by the working-day counts they need: made from
+        the whole calendar (seconds), it changes only with them and the compiler."""
+        counts = sorted({c for p in policies for c in p.counts})
+        key = self.checked.key(_LAYOUT, "calendar", *map(str, counts))
+        data = self.cache.get_bytes(key)
+        if data is not None:
+            try:
+                found = self._found(json.loads(data))
+                if found is not None:
+                    return found
+            except (OSError, ValueError, TypeError):
+                pass
+        try:
+            made = calendar_csv(counts).encode()
+        except SqlUnsupported:
+            return None  # the SQL target says why (sql_from)
+        kept = self._keep(made)
+        if kept is None:
+            return made
+        self.cache.put_encoded(key, _dumps(kept[1]))
+        return kept[0]
+
+    def _found(self, entry: list[object]) -> Stored | None:
+        """A kept file from its record's entry; None if it is not as recorded."""
+        name, size, crc, sha256, mtime = entry
+        if not (isinstance(name, str) and isinstance(sha256, str) and isinstance(crc, int)):
+            return None
+        out = f"{self.folder}/{name}.out"
+        info = os.stat(out)
+        if (info.st_size, info.st_mtime_ns) != (size, mtime):
+            return None  # edited through a link, or replaced: made again
+        deflated = f"{self.folder}/{name}.z"
+        if not os.path.isfile(deflated):
+            return None
+        return Stored(out, Member(info.st_size, crc, bytes.fromhex(sha256), deflated))
+
+    def _keep(self, data: bytes) -> tuple[Stored, list[object]] | None:
+        """`data` kept in the cache folder, and its record's entry; None if it cannot be."""
+        sha256 = hashlib.sha256(data).digest()
+        name = self.checked.key("file", sha256.hex())
+        out = f"{self.folder}/{name}.out"
+        deflated = f"{self.folder}/{name}.z"
+        try:
+            if _holds(out, data) and os.path.isfile(deflated):
+                # Kept already (another version of the policy with this file unchanged, a
+                # schema say): left as it is, so that the records naming it stay good.
+                mtime = os.stat(out).st_mtime_ns
+            else:
+                _write(deflated, deflate(data), 0o600)
+                # A new file (never rewritten in place): a record naming the file it
+                # replaced sees another time and makes its policy again.
+                _write(out, data, self.mode)
+                mtime = os.stat(out).st_mtime_ns
+        except OSError:
+            return None
+        member = Member(len(data), zlib.crc32(data), sha256, deflated)
+        return Stored(out, member), [name, len(data), member.crc, sha256.hex(), mtime]
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read()
+
+
+def _holds(path: str, data: bytes) -> bool:
+    try:
+        return _read(path) == data
+    except OSError:
+        return False
+
+
+def _write(path: str, data: bytes, mode: int) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+__all__ = ["Made", "policy_outputs"]

@@ -1,0 +1,161 @@
+"""`policyc build` through the cache (compiler/rebuild.py): an edit makes again only the files
+of the policies it touched, links the rest from the cache, and the build directory is byte for
+byte what `policyc build --no-cache` writes, after every edit, repair and damage."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from compiler import rebuild
+from compiler.backends import package
+from compiler.cache import FOLDER
+from compiler.cli import main
+from tests.test_incremental import COPIED, edit
+from tests.test_incremental import project as project  # the fixture: ningbo, weihai, a made-up one
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The policies whose files were made (not taken from the cache), in order."""
+    seen: list[str] = []
+
+    def spy(program: package.ir.Program, policy: package.ir.Policy) -> package.PolicyOutput:
+        seen.append(policy.id)
+        return package.policy_output(program, policy)
+
+    monkeypatch.setattr(rebuild, "policy_output", spy)
+    yield seen
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def build(capsys: pytest.CaptureFixture[str], root: Path, out: Path, *args: str) -> int:
+    code = main(["--root", str(root), "build", "--out", str(out), *args])
+    capsys.readouterr()
+    return code
+
+
+def same(capsys: pytest.CaptureFixture[str], root: Path, tmp_path: Path, *args: str) -> None:
+    """The build through the cache into `root/build` equals a whole build into another folder."""
+    assert build(capsys, root, root / "build", *args) == 0
+    whole = tmp_path / "whole"
+    assert build(capsys, root, whole, "--no-cache", *args) == 0
+    assert tree(root / "build") == tree(whole)
+
+
+def test_an_edit_makes_its_policy_alone(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], made: list[str]
+) -> None:
+    same(capsys, project, tmp_path)
+    assert sorted(made) == sorted([*COPIED, "madeup"])
+    made.clear()
+    same(capsys, project, tmp_path)
+    assert made == [], "a second build made files nothing had changed"
+    edit(project, "weihai.policy", lambda t: t.replace("within 7 ", "within 17 ", 1))
+    same(capsys, project, tmp_path)
+    assert made == ["weihai"]
+    module = (project / "build/validators/policyc_validators/weihai.py").read_text("utf-8")
+    assert "17" in module
+    # The files of the others are links to the cache's (one copy on disk: the cache's, build/sql/
+    # and the package's sql/), with the permissions of a file the build writes.
+    kept = project / "build/sql/ningbo.sql"
+    info = os.stat(kept)
+    assert info.st_nlink == 3 and stat.S_IMODE(info.st_mode) == 0o666 & ~_umask()
+    made.clear()
+    edit(project, "weihai.policy", lambda t: t.replace("within 17 ", "within 7 ", 1))
+    same(capsys, project, tmp_path)
+    assert made == [], "the file put back has its files in the cache"
+    edit(project, "vocabulary.policy", lambda t: t + "\n# a comment\n")
+    same(capsys, project, tmp_path)
+    assert sorted(made) == sorted([*COPIED, "madeup"]), "every policy reads the vocabulary"
+
+
+def test_an_output_edited_through_its_link_is_made_again(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], made: list[str]
+) -> None:
+    same(capsys, project, tmp_path)
+    made.clear()
+    linked = project / "build/validators/policyc_validators/ningbo.py"
+    with linked.open("a", encoding="utf-8") as stream:  # in place: the cache's file too
+        stream.write("# edited by hand\n")
+    same(capsys, project, tmp_path)
+    assert made == ["ningbo"]
+    assert "# edited by hand" not in linked.read_text("utf-8")
+
+
+def test_damaged_or_missing_cache_files_are_made_again(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], made: list[str]
+) -> None:
+    same(capsys, project, tmp_path)
+    cache = project / FOLDER
+    outs = sorted(cache.glob("*.out"))
+    deflated = sorted(cache.glob("*.z"))
+    outs[0].unlink()
+    deflated[-1].unlink()
+    for entry in sorted(cache.glob("*.json")):
+        if entry.read_bytes().startswith(b'["weihai"'):
+            entry.write_bytes(entry.read_bytes()[:40])  # a record cut short
+    made.clear()
+    same(capsys, project, tmp_path)
+    assert "weihai" in made and len(made) >= 2
+    made.clear()
+    same(capsys, project, tmp_path)
+    assert made == []
+
+
+def test_another_file_system_gets_copies(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def cannot_link(source: object, target: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cannot_link)
+    same(capsys, project, tmp_path)
+    assert os.stat(project / "build/sql/ningbo.sql").st_nlink == 1
+
+
+def test_errors_exit_1_and_leave_the_output_as_it_was(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same(capsys, project, tmp_path)
+    before = tree(project / "build")
+    edit(project, "weihai.policy", lambda t: t.replace("within 7 ", "within 7 7 ", 1))
+    out = project / "build"
+    cached = main(["--root", str(project), "build", "--out", str(out)])
+    cached_err = capsys.readouterr().err
+    whole = main(["--root", str(project), "build", "--no-cache", "--out", str(out)])
+    assert (cached, cached_err) == (whole, capsys.readouterr().err)
+    assert cached == 1 and "error[" in cached_err
+    assert tree(out) == before
+
+
+def test_one_target_keeps_the_other(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same(capsys, project, tmp_path, "--target", "sql")
+    same(capsys, project, tmp_path, "--target", "python")
+    assert (project / "build/sql/ningbo.sql").is_file()
+    assert (project / "build/validators/policyc_validators/ningbo.py").is_file()
+    shutil.rmtree(project / FOLDER)
+    same(capsys, project, tmp_path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
