@@ -12,7 +12,8 @@ Each size runs in fresh interpreters (so that peak memory is that size's):
   then warm, then after an edit of one policy (a changed number), parse + check + lower;
 - incremental: `policyc check` through the cache (compiler/incremental.py) with the parse
   cache filled: first run, warm, after an edit of a rule, after an edit adding a fact (the
-  project-wide passes run again), after the file is put back.
+  project-wide passes run again), after the file is put back;
+- rebuild: `policyc build` through the cache (compiler/rebuild.py), the same stages.
 Wall and CPU seconds (CPU: this process and its parsing workers; on a machine shared with
 other work the wall time is not the program's, the CPU time is); growth ratios are of CPU time.
 Peak memory is the interpreter's maximum resident set after the stage (it only grows), in MB.
@@ -136,20 +137,49 @@ def run_incremental(root: Path) -> dict[str, Any]:
         found = check_project(root, cache)
         assert found is not None and not any(d.severity == "error" for d in found[0])
 
+    return _edits(root, check)
+
+
+def run_rebuild(root: Path) -> dict[str, Any]:
+    """`policyc build` through the cache (compiler/rebuild.py), the parse cache filled: its
+    first run (every policy's files made and kept), a warm run, an edit of a rule, an edit
+    adding a fact, and the file put back; each writes the whole build directory (links to the
+    kept files, the shared files and the wheel made anew).  Each stage is the whole command
+    (`compiler.cli.main`) but the interpreter's start-up."""
+    import contextlib
+    import io
+
+    from compiler.cli import main as policyc
+
+    out = root.parent / f"{root.name}-build"
+
+    def build() -> None:
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            code = policyc(["--root", str(root), "build", "--out", str(out)])
+        assert code == 0, err.getvalue()
+
+    results = _edits(root, build)
+    shutil.rmtree(out, ignore_errors=True)
+    return results
+
+
+def _edits(root: Path, run: Callable[[], None]) -> dict[str, Any]:
+    """The stages of INCREMENTAL: `run` first, warm, after two edits of one file, and after
+    it is put back."""
     results: dict[str, Any] = {}
-    _stage(results, "first", check)
-    _stage(results, "warm", check)
+    _stage(results, "first", run)
+    _stage(results, "warm", run)
     edited = _edited(root)
     original = edited.read_text(encoding="utf-8")
     try:
         edited.write_text(original.replace("within ", "within 1", 1), encoding="utf-8")
-        _stage(results, "edit a rule", check)
+        _stage(results, "edit a rule", run)
         fact = 'fact benchmark_added_fact: bool "基准测试添加的事实"\n'
         edited.write_text(original.replace("\nfact ", f"\n{fact}fact ", 1), encoding="utf-8")
-        _stage(results, "edit a declaration", check)
+        _stage(results, "edit a declaration", run)
     finally:
         edited.write_text(original, encoding="utf-8")
-    _stage(results, "edit back", check)
+    _stage(results, "edit back", run)
     return results
 
 
@@ -202,6 +232,7 @@ def main() -> None:
     parser.add_argument("--cold", type=Path, help=argparse.SUPPRESS)  # a worker
     parser.add_argument("--cached", type=Path, help=argparse.SUPPRESS)  # a worker
     parser.add_argument("--incremental", type=Path, help=argparse.SUPPRESS)  # a worker
+    parser.add_argument("--rebuild", type=Path, help=argparse.SUPPRESS)  # a worker
     args = parser.parse_args()
     if args.cold:
         print(json.dumps(run_cold(args.cold, frozenset(args.skip.split(",")))))
@@ -212,6 +243,9 @@ def main() -> None:
     if args.incremental:
         print(json.dumps(run_incremental(args.incremental)))
         return
+    if args.rebuild:
+        print(json.dumps(run_rebuild(args.rebuild)))
+        return
 
     from corpus import generate
 
@@ -221,6 +255,7 @@ def main() -> None:
     cold: dict[int, dict[str, Any]] = {}
     cached: dict[int, dict[str, Any]] = {}
     incremental: dict[int, dict[str, Any]] = {}
+    rebuilt: dict[int, dict[str, Any]] = {}
     try:
         for size in sizes:
             root = work / f"n{size}"
@@ -228,10 +263,16 @@ def main() -> None:
             cold[size] = _worker("cold", root, args.skip)
             cached[size] = _worker("cached", root)
             incremental[size] = _worker("incremental", root)
+            rebuilt[size] = _worker("rebuild", root)
             mb = cold[size]["bytes"] / 1e6
             print(f"  {size:,} jurisdictions: {cold[size]['files']:,} files, {mb:.1f} MB of policy")
             # The raw figures too, as each size ends: a long run stopped early keeps them.
-            raw = {"cold": cold[size], "cached": cached[size], "incremental": incremental[size]}
+            raw = {
+                "cold": cold[size],
+                "cached": cached[size],
+                "incremental": incremental[size],
+                "rebuild": rebuilt[size],
+            }
             print(f"  {json.dumps(raw)}", flush=True)
     finally:
         if not args.keep and not args.work:
@@ -242,6 +283,8 @@ def main() -> None:
     _table(sizes, cached, CACHED)
     print("\npolicyc check through the cache (compiler/incremental.py), the parse cache filled")
     _table(sizes, incremental, INCREMENTAL)
+    print("\npolicyc build through the cache (compiler/rebuild.py), the parse cache filled")
+    _table(sizes, rebuilt, INCREMENTAL)
 
 
 if __name__ == "__main__":
