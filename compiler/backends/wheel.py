@@ -110,48 +110,20 @@ def zip_archive(members: Mapping[str, Member]) -> bytes:
         # only the offset of an entry in a large archive needs ZIP64, in the central record.
         if max(entry.size, len(data)) > _LIMIT:
             raise ValueError(f"{path}: a file of 4 GiB or more is not a generated file")
-        out.write(
-            struct.pack(
-                "<IHHHHHIIIHH",
-                0x04034B50,
-                _VERSION,
-                flags,
-                _DEFLATED,
-                _DOS_TIME,
-                _DOS_DATE,
-                entry.crc,
-                len(data),
-                entry.size,
-                len(name),
-                0,
-            )
-        )
+        # What the local header and the central record both say, from "flags" to the name's
+        # length (APPNOTE 4.3.7 and 4.3.12).
+        common = (flags, _DEFLATED, _DOS_TIME, _DOS_DATE, entry.crc, len(data), entry.size)
+        out.write(struct.pack("<IH4HIIIHH", 0x04034B50, _VERSION, *common, len(name), 0))
         out.write(name)
         out.write(data)
         extra = b""
         if offset > _LIMIT:
             extra = struct.pack("<HHQ", 0x0001, 8, offset)
+        needed = _VERSION_ZIP64 if extra else _VERSION
         central.append(
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
-                0x02014B50,
-                _MADE_BY,
-                _VERSION_ZIP64 if extra else _VERSION,
-                flags,
-                _DEFLATED,
-                _DOS_TIME,
-                _DOS_DATE,
-                entry.crc,
-                len(data),
-                entry.size,
-                len(name),
-                len(extra),
-                0,  # comment
-                0,  # disk
-                0,  # internal attributes
-                _MODE,
-                min(offset, _LIMIT),
-            )
+            struct.pack("<IHH4HIIIHH", 0x02014B50, _MADE_BY, needed, *common, len(name), len(extra))
+            # comment length, disk, internal attributes, external attributes, offset
+            + struct.pack("<HHHII", 0, 0, 0, _MODE, min(offset, _LIMIT))
             + name
             + extra
         )
