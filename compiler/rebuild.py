@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,10 @@ from compiler.diagnostics import Diagnostic
 from compiler.incremental import Checked, Steps
 
 _LAYOUT: Final = "outputs-1"
+
+# Kept files younger than this at the start of a build are never swept (another build of the
+# project may be making them); file times also come from a clock a few milliseconds behind.
+RECENT_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,9 @@ def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) ->
             if steps is not None:
                 steps(STEP, done, len(stale), "policies")
     policies = [found[i] for i in ids]
-    return Made(checked.diagnostics, policies, store.calendar(policies))
+    made = Made(checked.diagnostics, policies, store.calendar(policies))
+    store.sweep(made)
+    return made
 
 
 class _Store:
@@ -94,6 +101,7 @@ class _Store:
         umask = os.umask(0)
         os.umask(umask)
         self.mode = 0o666 & ~umask  # a file is linked into the output: its usual permissions
+        self.started = time.time_ns() - RECENT_NS
 
     def record_key(self, policy_id: str) -> str:
         return self.checked.key(_LAYOUT, policy_id, self.checked.keys[policy_id])
@@ -156,6 +164,27 @@ class _Store:
         self.cache.put_encoded(key, _dumps(kept[1]))
         return kept[0]
 
+    def sweep(self, made: Made) -> None:
+        """Remove the kept files this build does not use: those of other versions of the
+        policies and of other compilers, which would otherwise pile up (a gigabyte a compiler
+        at 3,000 jurisdictions).  Files newer than this build are left alone: another build
+        of the project may be making them.  What a build directory links to stays there (a
+        link is a name of its own)."""
+        used = {os.path.basename(f.path).rsplit(".", 1)[0] for f in _kept_files(made)}
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return
+        for entry in entries:
+            stem, dot, suffix = entry.name.rpartition(".")
+            if not dot or suffix not in ("out", "z") or stem in used:
+                continue
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime_ns < self.started:
+                    os.unlink(entry.path)
+            except OSError:
+                pass  # gone already, or not ours to remove: the next build tries again
+
     def _found(self, entry: list[object]) -> Stored | None:
         """A kept file from its record's entry; None if it is not as recorded."""
         name, size, crc, sha256, mtime = entry
@@ -191,6 +220,11 @@ class _Store:
             return None
         member = Member(len(data), zlib.crc32(data), sha256, deflated)
         return Stored(out, member), [name, len(data), member.crc, sha256.hex(), mtime]
+
+
+def _kept_files(made: Made) -> list[Stored]:
+    files = [f for p in made.policies for f in p.files.values() if isinstance(f, Stored)]
+    return [*files, *([made.calendar] if isinstance(made.calendar, Stored) else [])]
 
 
 def _read(path: str) -> bytes:

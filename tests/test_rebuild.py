@@ -30,6 +30,7 @@ def made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return package.policy_output(program, policy)
 
     monkeypatch.setattr(rebuild, "policy_output", spy)
+    monkeypatch.setattr(rebuild, "RECENT_NS", 0)  # the builds here follow each other closely
     yield seen
 
 
@@ -73,10 +74,17 @@ def test_an_edit_makes_its_policy_alone(
     kept = project / "build/sql/ningbo.sql"
     info = os.stat(kept)
     assert info.st_nlink == 3 and stat.S_IMODE(info.st_mode) == 0o666 & ~_umask()
+    # The cache keeps the files this build uses, no others (the earlier weihai module's gone).
+    names = {p.name.rsplit(".", 1)[0] for p in (project / FOLDER).iterdir()}
+    outs = {n for n in names if (project / FOLDER / f"{n}.out").exists()}
+    assert outs == {n for n in names if (project / FOLDER / f"{n}.z").exists()}
+    built = {(p.stat().st_ino) for p in (project / "build").rglob("*") if p.is_file()}
+    assert {(project / FOLDER / f"{n}.out").stat().st_ino for n in outs} <= built
     made.clear()
     edit(project, "weihai.policy", lambda t: t.replace("within 17 ", "within 7 ", 1))
     same(capsys, project, tmp_path)
-    assert made == [], "the file put back has its files in the cache"
+    assert made == ["weihai"], "the files of the file put back were swept, and made again"
+    made.clear()
     edit(project, "vocabulary.policy", lambda t: t + "\n# a comment\n")
     same(capsys, project, tmp_path)
     assert sorted(made) == sorted([*COPIED, "madeup"]), "every policy reads the vocabulary"
