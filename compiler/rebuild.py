@@ -42,6 +42,7 @@ from compiler.backends.wheel import Member, deflate
 from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
 from compiler.incremental import Checked, Steps
+from compiler.runtime.sqlcalendar import Column
 
 _LAYOUT: Final = "outputs-1"
 
@@ -154,15 +155,41 @@ class _Store:
                     return found
             except (OSError, ValueError, TypeError):
                 pass
+        # Else each count's column, kept by the count: an edit that adds a count of working
+        # days walks the calendar for that count alone.
+        columns: dict[int, Column] = {}
+        for count in counts:
+            column = self._column(count)
+            if column is not None:
+                columns[count] = column
+        kept_columns = set(columns)
         try:
-            made = calendar_csv(counts).encode()
+            made = calendar_csv(counts, columns=columns).encode()
         except SqlUnsupported:
             return None  # the SQL target says why (sql_from)
+        for count in sorted(set(columns) - kept_columns):
+            cells = [[t, *row] for t, row in enumerate(columns[count]) if any(row)]
+            entry = [len(columns[count]), cells]
+            self.cache.put_encoded(self.checked.key(_LAYOUT, "column", str(count)), _dumps(entry))
         kept = self._keep(made)
         if kept is None:
             return made
         self.cache.put_encoded(key, _dumps(kept[1]))
         return kept[0]
+
+    def _column(self, count: int) -> Column | None:
+        data = self.cache.get_bytes(self.checked.key(_LAYOUT, "column", str(count)))
+        if data is None:
+            return None
+        try:
+            rows, cells = json.loads(data)
+            empty = ("", "", "")
+            column: Column = [empty] * int(rows)
+            for t, earliest, latest, unpublished in cells:
+                column[t] = (str(earliest), str(latest), str(unpublished))
+            return column
+        except (ValueError, TypeError, IndexError):
+            return None
 
     def sweep(self, made: Made) -> None:
         """Remove the kept files this build does not use: those of other versions of the

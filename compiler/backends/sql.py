@@ -44,7 +44,7 @@ from compiler.backends.unroll import Algebra, unroll
 from compiler.errors import PolicycError
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.runtime.policy import ROLLOVER_UNITS
-from compiler.runtime.sqlcalendar import CalendarTableError, Walk, calendar_table
+from compiler.runtime.sqlcalendar import CalendarTableError, Column, Walk, calendar_table
 from compiler.runtime.timelimits import (
     WorkdayCalendar,
     load_calendar,
@@ -615,11 +615,17 @@ def policy_calendar_counts(policy: ir.Policy) -> tuple[int, ...]:
     return tuple(sorted(counts))
 
 
-def calendar_csv(counts: Sequence[int], calendar: WorkdayCalendar | None = None) -> str:
-    """calendar.csv (docs/sql.md, "Calendar"): the runtime's calendar as a table."""
-    if calendar is None:
+def calendar_csv(
+    counts: Sequence[int],
+    calendar: WorkdayCalendar | None = None,
+    columns: dict[int, Column] | None = None,
+) -> str:
+    """calendar.csv (docs/sql.md, "Calendar"): the runtime's calendar as a table; `columns`:
+    counts' columns already made, and those made now are added (compiler/rebuild.py keeps
+    them; `calendar_table`)."""
+    if calendar is None and columns is None:
         return _bundled_csv(tuple(counts))
-    return _calendar_csv(tuple(counts), calendar)
+    return _calendar_csv(tuple(counts), calendar or load_calendar(), columns)
 
 
 @cache
@@ -629,11 +635,15 @@ def _bundled_csv(counts: tuple[int, ...]) -> str:
     return _calendar_csv(counts, load_calendar())
 
 
-def _calendar_csv(counts: tuple[int, ...], calendar: WorkdayCalendar) -> str:
+def _calendar_csv(
+    counts: tuple[int, ...],
+    calendar: WorkdayCalendar,
+    columns: dict[int, Column] | None = None,
+) -> str:
     # In the runtime (runtime/sqlcalendar.py): the DuckDB engine of the validator package
     # builds the same table for `--calendar FILE` years, with no compiler at hand.
     try:
-        return calendar_table(counts, calendar)
+        return calendar_table(counts, calendar, columns)
     except CalendarTableError as error:
         raise SqlUnsupported(str(error)) from None
 

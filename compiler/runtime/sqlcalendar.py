@@ -18,19 +18,34 @@ class CalendarTableError(PolicycError):
     """A calendar the table cannot describe (a year without any schedule inside its range)."""
 
 
-def calendar_table(counts: Sequence[int], calendar: WorkdayCalendar) -> str:
+# One count's three cells of each row (earliest, latest, unpublished): empty where the index
+# alone decides the count (docs/sql.md, "Calendar").
+Column = list[tuple[str, str, str]]
+
+
+def calendar_table(
+    counts: Sequence[int], calendar: WorkdayCalendar, columns: dict[int, Column] | None = None
+) -> str:
     """calendar.csv (docs/sql.md, \"Calendar\"): `calendar` as the SQL's table, with the
-    provisional bounds of a count of N working days from each day for every N of `counts`."""
+    provisional bounds of a count of N working days from each day for every N of `counts`.
+    `columns`: the counts' columns already made (`count_column` of this calendar: the build
+    keeps them, since a column takes a walk from every day); those missing are made and
+    added to it."""
     if calendar.gap_years - calendar.provisional_years:
         raise CalendarTableError("the calendar has years without any schedule inside its range")
     walk = Walk(calendar)
+    columns = {} if columns is None else columns
+    made = []
+    for count in counts:
+        if count not in columns:
+            columns[count] = count_column(walk, count)
+        made.append(columns[count])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     header = ["day", "workday", "workday_index", "unsettled_index"]
     for count in counts:
         header += [f"w{count}_earliest", f"w{count}_latest", f"w{count}_unpublished"]
     writer.writerow(header)
-    by_index = {walk.index[t]: t for t in range(len(walk.days)) if walk.workday[t]}
     for t, day in enumerate(walk.days):
         row: list[object] = [
             day.isoformat(),
@@ -38,23 +53,33 @@ def calendar_table(counts: Sequence[int], calendar: WorkdayCalendar) -> str:
             walk.index[t],
             walk.u_index[t],
         ]
-        for count in counts:
-            # Decided by the index alone (empty columns) unless the count touches an
-            # unsettled day before the due date by the index: then Python's bounds.
-            due = by_index.get(walk.index[t] + count)
-            if due is not None and walk.u_index[due] == walk.u_index[t]:
-                row += ["", "", ""]
-                continue
-            bounds = walk.bounds(t, count)
-            if bounds is None:
-                row += ["", "", "not_covered"]
-            elif not bounds.final:
-                years = ",".join(str(y) for y in bounds.unpublished)
-                row += [bounds.earliest.isoformat(), bounds.latest.isoformat(), years]
-            else:
-                row += ["", "", ""]
+        for column in made:
+            row += column[t]
         writer.writerow(row)
     return out.getvalue()
+
+
+def count_column(walk: Walk, count: int) -> Column:
+    """The cells of a count of `count` working days from each day of the walk's calendar."""
+    by_index = walk.by_index
+    empty = ("", "", "")
+    cells: Column = []
+    for t in range(len(walk.days)):
+        # Decided by the index alone (empty cells) unless the count touches an unsettled day
+        # before the due date by the index: then Python's bounds.
+        due = by_index.get(walk.index[t] + count)
+        if due is not None and walk.u_index[due] == walk.u_index[t]:
+            cells.append(empty)
+            continue
+        bounds = walk.bounds(t, count)
+        if bounds is None:
+            cells.append(("", "", "not_covered"))
+        elif not bounds.final:
+            years = ",".join(str(y) for y in bounds.unpublished)
+            cells.append((bounds.earliest.isoformat(), bounds.latest.isoformat(), years))
+        else:
+            cells.append(empty)
+    return cells
 
 
 class Walk:
@@ -89,6 +114,7 @@ class Walk:
             u_total += self.unsettled[t]
             self.index.append(total)
             self.u_index.append(u_total)
+        self.by_index = {self.index[t]: t for t in range(count) if self.workday[t]}
 
     def bounds(self, start: int, amount: int) -> DueBounds | None:
         """`due_bounds(days[start], amount, "workdays")`; None where it raises
