@@ -34,6 +34,7 @@ from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 from compiler.runtime.values import cut
 
 if TYPE_CHECKING:
+    from compiler.cache import ParseCache
     from compiler.coverage import PolicyCoverage
     from compiler.progress import TerminalProgress
     from compiler.rebuild import Made
@@ -125,7 +126,6 @@ def _check_incrementally(
     vocabulary alone (project.load), and a path that names nothing is an error there."""
     if not args.cache:
         return None
-    from compiler.cache import open_cache
     from compiler.incremental import check_project
     from compiler.progress import TerminalProgress
 
@@ -137,7 +137,7 @@ def _check_incrementally(
         if errors or not all(policies in p.parents for p in explicit):
             return None
         requested = {display_path(p, root) for p in explicit}
-    cache = open_cache(root)
+    cache = _open_cache(args, root)
     if cache is None:
         return None
     progress = TerminalProgress("policyc check")
@@ -574,18 +574,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _open_cache(args: argparse.Namespace, root: Path) -> ParseCache | None:
+    """The project's cache (compiler/cache.py); None with --no-cache or where it cannot be
+    used safely."""
+    if not args.cache:
+        return None
+    from compiler.cache import open_cache
+
+    return open_cache(root)
+
+
 def _made_through_cache(
     args: argparse.Namespace, root: Path, line: TerminalProgress
 ) -> Made | None:
     """Every policy's output through the cache (compiler/rebuild.py): only the policies an
     edit touched are made again; None without a cache or where the whole check is needed.
     The check's errors exit 1, as the whole build's do."""
-    if not args.cache:
-        return None
-    from compiler.cache import open_cache
     from compiler.rebuild import policy_outputs
 
-    cache = open_cache(root)
+    cache = _open_cache(args, root)
     if cache is None:
         return None
     try:

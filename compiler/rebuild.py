@@ -132,8 +132,8 @@ class _Store:
         files: dict[str, File] = {}
         entries: list[object] = []
         for path, file in output.files.items():
-            data = file if isinstance(file, bytes) else _read(file.path)
-            kept = self._keep(data)
+            assert isinstance(file, bytes)  # policy_output makes its files in memory
+            kept = self._keep(file)
             if kept is None:
                 return output  # a full disk: this build holds them in memory instead
             files[path] = kept[0]
