@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import assert_never
+from typing import Any, assert_never
 
-from compiler import codes
+from compiler import codes, declare
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
 from compiler.ids import reserved_because
@@ -152,104 +152,53 @@ class Checker:
     # ------------------------------------------------------------ declarations
 
     def declare(self) -> None:
-        seen: dict[str, n.Span] = {}
+        """The project-wide passes (compiler/declare.py, over every file's declarations), and
+        the model's tables: each name's first declaration, each file's own, each policy's
+        rules and tests."""
+        found = declare.run([declare.of(module) for module in self.loaded.modules], self.error)
+        model = self.model
 
-        def unique(name: str, span: n.Span, what: str) -> bool:
-            if name in seen:
-                self.error(
-                    codes.E100,
-                    f"{what} '{name}' is declared twice",
-                    span,
-                    labels=(Label(seen[name], "first declared here"),),
-                )
-                return False
-            seen[name] = span
-            return True
+        def first(what: str, item: Any, table: dict[str, Any], mine: dict[str, Any]) -> None:
+            # Each file's own tables keep its first of a name; the model's the project's first.
+            mine.setdefault(item.name, item)
+            if item.name not in table and found.first(what, item.name, path):
+                table[item.name] = item
 
         for module in self.loaded.modules:
-            own = self.by_file.setdefault(module.path, Model())
+            path = module.path
+            own = self.by_file.setdefault(path, Model())
             header = module.header
-            headers = [i for i in module.items if isinstance(i, n.PolicyHeader)]
-            for extra in headers[1:]:
-                self.error(
-                    codes.E106,
-                    "a file holds one policy; this is a second 'policy' header",
-                    extra.span,
-                    "split the document into its own file",
-                )
             policy: Policy | None = None
-            if header is not None:
-                if header.id in self.model.policies:
-                    self.error(
-                        codes.E100,
-                        f"policy '{header.id}' is declared twice",
-                        header.span,
-                        labels=(
-                            Label(
-                                self.model.policies[header.id].header.span, "first declared here"
-                            ),
-                        ),
-                    )
-                else:
-                    policy = Policy(header)
-                    self.model.policies[header.id] = policy
+            if header is not None and found.policies.get(header.id) == path:
+                policy = Policy(header)
+                model.policies[header.id] = policy
+
             for item in module.items:
                 match item:
                     case n.ConceptDecl():
-                        own.concepts.setdefault(item.name, item)
-                        if unique(item.name, item.span, "concept"):
-                            self.model.concepts[item.name] = item
+                        first("concept", item, model.concepts, own.concepts)
                         for fact in item.facts:
-                            own.facts.setdefault(fact.name, fact)
-                            if unique(fact.name, fact.span, "fact"):
-                                self.model.facts[fact.name] = fact
+                            first("fact", fact, model.facts, own.facts)
                     case n.FactDecl():
-                        own.facts.setdefault(item.name, item)
-                        if unique(item.name, item.span, "fact"):
-                            self.model.facts[item.name] = item
+                        first("fact", item, model.facts, own.facts)
                     case n.JudgmentDecl():
-                        own.judgments.setdefault(item.name, item)
-                        if unique(item.name, item.span, "judgment"):
-                            self.model.judgments[item.name] = item
+                        first("judgment", item, model.judgments, own.judgments)
                     case n.EnumDecl():
-                        own.enums.setdefault(item.name, item)
-                        if unique(item.name, item.span, "enum"):
-                            self.model.enums[item.name] = item
-                        members: set[str] = set()
-                        for member in item.members:
-                            if member.name in members:
-                                self.error(
-                                    codes.E100,
-                                    f"enum member '{member.name}' is listed twice",
-                                    member.span,
-                                )
-                            members.add(member.name)
+                        first("enum", item, model.enums, own.enums)
                     case n.ActorDecl():
-                        own.actors.setdefault(item.name, item)
-                        if unique(item.name, item.span, "actor"):
-                            self.model.actors[item.name] = item
+                        first("actor", item, model.actors, own.actors)
                     case n.DefineDecl():
-                        own.defines.setdefault(item.name, item)
-                        if unique(item.name, item.span, "definition"):
-                            self.model.defines[item.name] = item
-                        if policy is None:
-                            self._outside_policy(item.span)
-                        else:
+                        first("definition", item, model.defines, own.defines)
+                        if policy is not None:
                             policy.defines.append(item)
                     case n.Statement():
-                        if policy is None:
-                            self._outside_policy(item.span)
-                        else:
+                        if policy is not None:
                             policy.statements.append(item)
                     case n.Informative():
-                        if policy is None:
-                            self._outside_policy(item.span)
-                        else:
+                        if policy is not None:
                             policy.informatives.append(item)
                     case n.Pending():
-                        if policy is None:
-                            self._outside_policy(item.span)
-                        else:
+                        if policy is not None:
                             policy.pending.append(item)
                     case n.TestSuite() | n.PolicyHeader():
                         pass  # suites attach to their policy below; headers made the policy
@@ -257,101 +206,8 @@ class Checker:
                         assert_never(item)
         for module in self.loaded.modules:
             for item in module.items:
-                if isinstance(item, n.TestSuite):
-                    target = self.model.policies.get(item.policy)
-                    if target is None:
-                        self.error(
-                            codes.E105,
-                            f"tests for an unknown policy '{item.policy}'",
-                            item.span,
-                            *did_you_mean(item.policy, self.model.policies),
-                        )
-                    else:
-                        target.tests.append(item)
-        for fact in self.model.facts.values():
-            self._check_type(fact.type, fact.span)
-        self._check_relations()
-        for actor in self.model.actors.values():
-            if actor.part_of is not None and actor.part_of not in self.model.actors:
-                self.error(
-                    codes.E102,
-                    f"unknown actor '{actor.part_of}'",
-                    actor.span,
-                    *did_you_mean(actor.part_of, self.model.actors),
-                )
-
-    def _check_relations(self) -> None:
-        """A city fact's relation to a shared fact (`narrower sought_improper_benefit`): the
-        target is a concept's fact, of the same type; `narrower` and `wider` are implications,
-        so only between yes/no facts; and following relations never comes back to a fact."""
-        facts = self.model.facts
-        for fact in facts.values():
-            related = fact.relation
-            if related is None:
-                continue
-            target = facts.get(related.shared)
-            if target is None:
-                self.error(
-                    codes.E101,
-                    f"unknown fact '{related.shared}'",
-                    related.span,
-                    *did_you_mean(related.shared, facts),
-                )
-                continue
-            if target.concept is None:
-                self.error(
-                    codes.E120,
-                    f"'{fact.name}' is related to '{target.name}', which is not a shared fact",
-                    related.span,
-                    "relate a city's fact to a fact declared in a concept (concepts.policy)",
-                    labels=(Label(target.span, "declared outside any concept"),),
-                )
-                continue
-            if fact.type != target.type:
-                self.error(
-                    codes.E205,
-                    f"'{fact.name}' is {fact.type} but the shared fact '{target.name}' is "
-                    f"{target.type}",
-                    related.span,
-                    "related facts describe the same thing and have the same type",
-                    labels=(Label(target.span, f"'{target.name}' declared here"),),
-                )
-            elif related.relation is not n.Relation.SAME and fact.type.name != "bool":
-                self.error(
-                    codes.E205,
-                    f"'{related.relation}' relates yes/no facts; '{fact.name}' is {fact.type}",
-                    related.span,
-                    "narrower and wider say which fact implies the other; "
-                    "other values can only be the same",
-                )
-        reported: set[str] = set()
-        for start in facts.values():
-            path: list[str] = []
-            name: str | None = start.name
-            while name is not None and name not in path and name in facts:
-                path.append(name)
-                relation = facts[name].relation
-                name = relation.shared if relation is not None else None
-            if name is None or name not in path or name in reported:
-                continue
-            cycle = path[path.index(name) :]
-            reported.update(cycle)
-            first = facts[name]
-            assert first.relation is not None
-            self.error(
-                codes.E121,
-                f"relations to shared facts go round: {' → '.join([*cycle, name])}",
-                first.relation.span,
-                "a city fact relates to a shared fact; relations cannot go round",
-            )
-
-    def _outside_policy(self, span: n.Span) -> None:
-        self.error(
-            codes.E107,
-            "a rule must stand in a policy file (one with a 'policy' header)",
-            span,
-            "shared files hold only facts, judgments, enums, actors and concepts",
-        )
+                if isinstance(item, n.TestSuite) and item.policy in model.policies:
+                    model.policies[item.policy].tests.append(item)
 
     # ------------------------------------------------------------ sources
 

@@ -9,8 +9,9 @@ find is a function of a few files, and this module keeps it in the project's cac
 
 - per file, a **summary** (keyed like its parse result, by its bytes and path): the problems of
   reading and parsing it, the names it declares, its policy id and official text, the policies
-  it holds tests for, and its declarations as nodes (kept encoded until the project-wide passes
-  need them: a file's statements, most of its nodes, are not in it);
+  it holds tests for, and what the project-wide passes read of it (`compiler.declare`: names,
+  places, fact types and relations, as plain JSON data kept encoded until the passes run: no
+  syntax tree is decoded for them);
 - the **project-wide passes** (declarations, duplicates, relations, test suites' policies),
   keyed by every file's declarations: an edit that changes none (a rule, a number, a quote)
   finds them done;
@@ -35,13 +36,13 @@ import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from compiler import codes, ir
+from compiler import codes, declare, ir
 from compiler import nodes as n
 from compiler.cache import CorruptEntry, ParseCache, ParseResult, _build, encode
 from compiler.check import Checker
@@ -64,18 +65,6 @@ _LAYOUT: Final = "incremental-1"
 # Policies checked again together: their syntax trees are let go of after each batch, so that
 # a first run over thousands of files does not hold every tree and every lowered policy at once.
 BATCH: Final = 256
-
-# The top-level items the project-wide passes read: everything but a policy's statements,
-# informative and pending passages, and the cases of test suites.
-_DECLARATIONS: Final = (
-    n.PolicyHeader,
-    n.ConceptDecl,
-    n.FactDecl,
-    n.JudgmentDecl,
-    n.EnumDecl,
-    n.ActorDecl,
-    n.DefineDecl,
-)
 
 
 @cache
@@ -110,33 +99,29 @@ class _File:
     data: bytes | None = None  # None: it could not be read (then `problems` says why)
     key: str | None = None  # the parse cache's key
     problems: tuple[Diagnostic, ...] = ()
-    # The encoded declarations (a Module), as JSON data or its text; built on demand.
+    # What the project-wide passes read of it (compiler/declare.py), as JSON data or its
+    # text; read back on demand.
     declarations: Any = None
     names: tuple[str, ...] = ()
     policy: str | None = None
     source: str | None = None
     suites: tuple[str, ...] = ()
-    declared: str = ""  # SHA-256 of the encoded declarations
+    declared: str = ""  # SHA-256 of the declarations and the lines their diagnostics quote
     module: n.Module | None = None  # the whole syntax tree, when this run needed it
     text: str | None = None
 
-    def declaration_module(self) -> n.Module | None:
+    def read_declarations(self) -> declare.Declarations | None:
         if self.declarations is None:
             return None
         try:
-            encoded = (
+            value = (
                 json.loads(self.declarations)
                 if isinstance(self.declarations, str)
                 else self.declarations
             )
         except ValueError as error:
             raise CorruptEntry(str(error)) from None
-        if type(encoded) is not list:
-            raise CorruptEntry("not a module")
-        module = _build(encoded)
-        if not isinstance(module, n.Module):
-            raise CorruptEntry("not a module")
-        return module
+        return declare.Declarations.from_json(value)
 
 
 def _summarize(file: _File, decoding: list[Diagnostic], result: ParseResult) -> None:
@@ -146,56 +131,19 @@ def _summarize(file: _File, decoding: list[Diagnostic], result: ParseResult) -> 
     if module is None:
         file.declarations, file.declared = None, ""
         return
-    header = module.header
-    kept: list[n.TopLevel] = []
-    for item in module.items:
-        if isinstance(item, n.TestSuite):
-            kept.append(replace(item, cases=()))
-        elif header is None or isinstance(item, _DECLARATIONS):
-            # A file with no policy header keeps everything: its statements are errors (E107)
-            # of the project-wide passes.
-            kept.append(item)
-    encoded = encode(n.Module(module.path, tuple(kept)))
-    file.declarations = encoded
+    declarations = declare.of(module)
+    file.declarations = declarations.to_json()
     # The lines the project-wide passes may quote (a diagnostic shows its line) are part of
     # what they read: a comment beside a declaration changes them, not the declaration.
     assert file.text is not None
     lines = file.text.split("\n")
-    quoted = [lines[k - 1] for k in sorted(_lines_of(kept)) if 1 <= k <= len(lines)]
-    file.declared = hashlib.sha256(_dumps([encoded, quoted])).hexdigest()
-    file.names = tuple(_declared_names(kept))
+    quoted = [lines[k - 1] for k in sorted(declarations.lines()) if 1 <= k <= len(lines)]
+    file.declared = hashlib.sha256(_dumps([file.declarations, quoted])).hexdigest()
+    file.names = tuple(declarations.names())
+    header = module.header
     file.policy = header.id if header is not None else None
     file.source = header.source if header is not None else None
-    file.suites = tuple(dict.fromkeys(i.policy for i in kept if isinstance(i, n.TestSuite)))
-
-
-def _lines_of(value: Any) -> set[int]:
-    """The lines on which the spans in `value` (nodes, tuples) start."""
-    found: set[int] = set()
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, n.Span):
-            found.add(item.line)
-        elif isinstance(item, tuple | list):
-            stack.extend(item)
-        elif hasattr(item, "__dataclass_fields__"):
-            stack.extend(vars(item).values())
-    return found
-
-
-def _declared_names(items: Iterable[n.TopLevel]) -> Iterable[str]:
-    """The names the items declare, in the order the checker meets them (`Checker.declare`)."""
-    for item in items:
-        match item:
-            case n.ConceptDecl():
-                yield item.name
-                for fact in item.facts:
-                    yield fact.name
-            case n.FactDecl() | n.JudgmentDecl() | n.EnumDecl() | n.ActorDecl() | n.DefineDecl():
-                yield item.name
-            case _:
-                pass
+    file.suites = tuple(dict.fromkeys(policy for policy, _ in declarations.suites))
 
 
 def _dumps(value: Any) -> bytes:
@@ -481,17 +429,14 @@ def _declare(
                 return list(diagnostics), policies
         except (CorruptEntry, ValueError, TypeError, KeyError, IndexError, RecursionError):
             pass
-    loaded = LoadedFiles(project.root, lines=_LazyLines(project))
     try:
-        for file in project.files:
-            module = file.declaration_module()
-            if module is not None:
-                loaded.modules.append(module)
+        files = [d for f in project.files if (d := f.read_declarations()) is not None]
     except CorruptEntry:
         return None
-    checker = Checker(loaded)
-    checker.declare()
-    policies = [(pid, policy.file) for pid, policy in checker.model.policies.items()]
+    # A checker for its `error`, which quotes the lines (read when a diagnostic needs one).
+    checker = Checker(LoadedFiles(project.root, lines=_LazyLines(project)))
+    found = declare.run(files, checker.error)
+    policies = list(found.policies.items())
     project.cache.put_encoded(
         key, _dumps([encode(tuple(checker.diagnostics)), [list(p) for p in policies]])
     )

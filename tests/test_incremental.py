@@ -134,6 +134,54 @@ def test_errors_and_their_repair_match_the_whole_check(
     assert code == 0 and err.count('"W501"') == 2, err
 
 
+def test_every_project_wide_diagnostic_matches_the_whole_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The project-wide passes run on each file's declarations kept in the cache
+    (compiler/declare.py) give what they give on the parsed files: each of their diagnostics
+    in turn, added to the ones before, byte for byte."""
+    same(capsys, project)
+    concept_fact = "applicant_concealed_finances"  # a shared fact (concepts.policy), bool
+    steps: list[tuple[str, str, str]] = [
+        # related to a fact that is not a concept's (E120), to an unknown fact (E101)
+        ("madeup.policy", 'fact madeup_r1: bool "一" narrower madeup_a\n', "E120"),
+        ("madeup.policy", 'fact madeup_r2: bool "二" narrower madeup_nowhere\n', "E101"),
+        # of another type than the shared fact; `narrower` between facts that are not yes/no
+        ("madeup.policy", f'fact madeup_r3: date "三" same {concept_fact}\n', "E205"),
+        ("ningbo.policy", f'fact ningbo_r4: bool "四" wider {concept_fact}\n', ""),
+        # relations that go round (each also E120: neither is a concept's fact)
+        ("madeup.policy", 'fact madeup_c1: bool "五" same madeup_c2\n', "E101"),
+        ("madeup.policy", 'fact madeup_c2: bool "六" same madeup_c1\n', "E121"),
+        # an enum member listed twice; a fact of an unknown enum
+        ("weihai.policy", 'enum weihai_e "七" {\n    a "甲"\n    a "乙"\n}\n', "E100"),
+        ("weihai.policy", 'fact weihai_t: enum weihai_nowhere "八"\n', "E101"),
+        # an actor part of an unknown actor
+        ("weihai.policy", 'actor weihai_office "九" of weihai_nowhere\n', "E102"),
+        # a name declared in two files; tests of an unknown policy
+        ("ningbo.policy", 'judgment madeup_a "十"\n', "E100"),
+        ("cases/ningbo.policy", "tests nowhere {\n}\n", "E105"),
+        # a rule in a file without a policy header; a second header
+        ("stray.policy", 'define stray_d: bool at 一 "x" = true\n', "E107"),
+        ("madeup.policy", "policy madeup_again {\n}\n", "E106"),
+    ]
+    for name, added, code in steps:
+        path = project / "policies" / name
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        path.write_text(text + "\n" + added, encoding="utf-8")
+        status, err = same(capsys, project)
+        assert status == 1 and f"error[{code}" in err, (name, err)
+    # And repaired file by file.
+    fresh = _made_up(project.parent / "fresh")
+    (project / "policies" / "stray.policy").unlink()
+    for name in ("madeup.policy", "ningbo.policy", "weihai.policy", "cases/ningbo.policy"):
+        source = ROOT / "policies" / name
+        shutil.copyfile(
+            source if source.exists() else fresh / "policies" / name, project / "policies" / name
+        )
+        same(capsys, project)
+    assert same(capsys, project)[0] == 0
+
+
 def test_files_added_removed_and_a_policy_declared_twice(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
