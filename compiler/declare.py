@@ -22,8 +22,9 @@ from compiler import nodes as n
 from compiler.cache import CorruptEntry
 from compiler.diagnostics import Label, did_you_mean
 
-# A place in the file whose declarations hold it: line, column, end line, end column.
-Where = tuple[int, int, int, int]
+# A place in the file whose declarations hold it: line, column, end line, end column (a
+# tuple, or the list JSON gives back: it is only ever unpacked into a span).
+Where = Sequence[int]
 
 
 def _where(span: n.Span) -> Where:
@@ -89,13 +90,20 @@ class Member(NamedTuple):
     where: Where
 
 
-class Orphan(NamedTuple):
-    """A rule, definition or passage: an error (E107) in a file without a policy of its own."""
+class Orphans(NamedTuple):
+    """Rules, definitions or passages one after the other: each an error (E107) in a file
+    without a policy of its own."""
 
-    where: Where
+    where: Where  # the first's
+    more: tuple[Where, ...]  # the others'
+
+    @property
+    def places(self) -> Iterator[Where]:
+        yield self.where
+        yield from self.more
 
 
-Event = ExtraHeader | PolicyClaim | Claim | FactClaim | ActorClaim | Member | Orphan
+Event = ExtraHeader | PolicyClaim | Claim | FactClaim | ActorClaim | Member | Orphans
 TAGS: dict[str, type[Event]] = {
     "h": ExtraHeader,
     "p": PolicyClaim,
@@ -103,7 +111,7 @@ TAGS: dict[str, type[Event]] = {
     "f": FactClaim,
     "a": ActorClaim,
     "m": Member,
-    "o": Orphan,
+    "o": Orphans,
 }
 _TAG_OF = {cls: tag for tag, cls in TAGS.items()}
 
@@ -119,8 +127,8 @@ class Declarations:
     def names(self) -> Iterator[str]:
         """The names the file declares, in order (policy ids aside)."""
         for event in self.events:
-            if type(event) in (Claim, FactClaim, ActorClaim):
-                yield event.name  # type: ignore[union-attr]
+            if isinstance(event, Claim | FactClaim | ActorClaim):
+                yield event.name
 
     def lines(self) -> set[int]:
         """The lines on which its places start: the lines a diagnostic of the passes quotes."""
@@ -129,6 +137,8 @@ class Declarations:
             found.add(event.where[0])
             if type(event) is FactClaim and event.relation is not None:
                 found.add(event.relation.where[0])
+            elif type(event) is Orphans:
+                found.update(where[0] for where in event.more)
         return found
 
     def to_json(self) -> list[Any]:
@@ -140,59 +150,26 @@ class Declarations:
 
     @classmethod
     def from_json(cls, value: Any) -> Declarations:
-        """Read back what `to_json` wrote; CorruptEntry (it is read from the
-        project's cache) for anything else."""
+        """Read back what `to_json` wrote; CorruptEntry (it is read from the project's cache)
+        for anything else.  An entry's name is a key of the cache's secret, so what is there
+        was written by `to_json` or damaged: its arrays are checked for their tags and lengths,
+        not each field for its type (the cost of reading hundreds of thousands of them)."""
         try:
             path, events, suites = value
-            read = tuple(_event(e) for e in events)
-            kept = tuple((_text(p), _place(w)) for p, w in suites)
-            return cls(_text(path), read, kept)
+            if type(path) is not str:
+                raise TypeError("a path that is not text")
+            read = tuple(map(_event, events))
+            return cls(path, read, tuple((policy, where) for policy, where in suites))
         except (TypeError, ValueError, KeyError) as error:
             raise CorruptEntry(str(error) or type(error).__name__) from None
 
 
-def _text(value: Any) -> str:
-    if type(value) is not str:
-        raise TypeError("not a string")
-    return value
-
-
-def _maybe(value: Any) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _place(value: Any) -> Where:
-    line, column, end_line, end_column = value
-    if not all(type(v) is int for v in (line, column, end_line, end_column)):
-        raise TypeError("not a place")
-    return (line, column, end_line, end_column)
-
-
 def _event(value: Any) -> Event:
-    tag, *fields = value
-    cls = TAGS[tag]
-    if cls is FactClaim:
-        name, where, type_, enum, concept, relation = fields
-        if relation is not None:
-            kind, shared, at = relation
-            relation = Related(_text(kind), _text(shared), _place(at))
-        return FactClaim(
-            _text(name), _place(where), _text(type_), _maybe(enum), _maybe(concept), relation
-        )
-    if cls is ActorClaim:
-        name, where, part_of = fields
-        return ActorClaim(_text(name), _place(where), _maybe(part_of))
-    if cls is Claim:
-        what, name, where = fields
-        return Claim(_text(what), _text(name), _place(where))
-    if cls is PolicyClaim:
-        name, where = fields
-        return PolicyClaim(_text(name), _place(where))
-    if cls is Member:
-        name, where = fields
-        return Member(_text(name), _place(where))
-    (where,) = fields
-    return ExtraHeader(_place(where)) if cls is ExtraHeader else Orphan(_place(where))
+    cls = TAGS[value[0]]
+    event = cls._make(value[1:])  # TypeError unless it has the class's fields
+    if type(event) is FactClaim and event.relation is not None:
+        return event._replace(relation=Related._make(event.relation))
+    return event
 
 
 def _fact(fact: n.FactDecl) -> FactClaim:
@@ -215,6 +192,14 @@ def of(module: n.Module) -> Declarations:
     if headers:
         events.append(PolicyClaim(headers[0].id, _where(headers[0].span)))
     suites: list[tuple[str, Where]] = []
+
+    def orphan(span: n.Span) -> None:
+        last = events[-1] if events else None
+        if isinstance(last, Orphans):
+            events[-1] = last._replace(more=(*last.more, _where(span)))
+        else:
+            events.append(Orphans(_where(span), ()))
+
     for item in module.items:
         match item:
             case n.ConceptDecl():
@@ -235,9 +220,9 @@ def of(module: n.Module) -> Declarations:
                 events.append(ActorClaim(item.name, _where(item.span), item.part_of))
             case n.DefineDecl():
                 events.append(Claim("definition", item.name, _where(item.span)))
-                events.append(Orphan(_where(item.span)))
+                orphan(item.span)
             case n.Statement() | n.Informative() | n.Pending():
-                events.append(Orphan(_where(item.span)))
+                orphan(item.span)
             case n.TestSuite():
                 suites.append((item.policy, _where(item.span)))
             case n.PolicyHeader():
@@ -340,12 +325,12 @@ def run(files: Sequence[Declarations], report: Report) -> Found:
                         f"enum member '{event.name}' is listed twice",
                         n.Span(path, *event.where),
                     )
-                case Orphan():
-                    if not has_policy:
+                case Orphans():
+                    for where in () if has_policy else event.places:
                         report(
                             codes.E107,
                             "a rule must stand in a policy file (one with a 'policy' header)",
-                            n.Span(path, *event.where),
+                            n.Span(path, *where),
                             "shared files hold only facts, judgments, enums, actors and concepts",
                         )
                 case _:

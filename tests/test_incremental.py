@@ -162,6 +162,8 @@ def test_every_project_wide_diagnostic_matches_the_whole_check(
         ("cases/ningbo.policy", "tests nowhere {\n}\n", "E105"),
         # a rule in a file without a policy header; a second header
         ("stray.policy", 'define stray_d: bool at 一 "x" = true\n', "E107"),
+        # ... and passages one after another there (each its own E107)
+        ("stray.policy", 'pending at 二 "甲"\ninformative at 三 purpose "乙"\n', "E107"),
         ("madeup.policy", "policy madeup_again {\n}\n", "E106"),
     ]
     for name, added, code in steps:
