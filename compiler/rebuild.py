@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import tempfile
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -41,7 +43,7 @@ from compiler.backends.sql import SqlUnsupported, calendar_csv
 from compiler.backends.wheel import Member, deflate
 from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
-from compiler.incremental import Checked, Steps
+from compiler.incremental import BATCH, Checked, Steps
 from compiler.runtime.sqlcalendar import Column
 
 _LAYOUT: Final = "outputs-1"
@@ -79,17 +81,49 @@ def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) ->
             stale.append(policy_id)
         else:
             found[policy_id] = kept
-    done = 0
-    for program in checked.lowered(stale):
-        for policy_id in sorted(program.policies):
-            found[policy_id] = store.put(policy_output(program, program.policies[policy_id]))
-            done += 1
-            if steps is not None:
-                steps(STEP, done, len(stale), "policies")
+    for done, output in enumerate(_made(checked, store, stale), start=1):
+        found[output.id] = output
+        if steps is not None:
+            steps(STEP, done, len(stale), "policies")
     policies = [found[i] for i in ids]
     made = Made(checked.diagnostics, policies, store.calendar(policies))
     store.sweep(made)
     return made
+
+
+def _made(checked: Checked, store: _Store, stale: Sequence[str]) -> Iterator[PolicyOutput]:
+    """The outputs of `stale`, made and kept: a batch at a time (`Checked.lowered`), the
+    batches shared among forked workers when there are several (a first build, or one after
+    a compiler change: minutes at province scale, each policy made from its scope alone)."""
+    batches = [stale[k : k + BATCH] for k in range(0, len(stale), BATCH)]
+    workers = min(os.cpu_count() or 1, 8, len(batches))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        # One process: each batch's trees are let go of before the next is lowered.
+        yield from _make_batch(checked, store, stale)
+        return
+    global _FORKED
+    _FORKED = (checked, store)  # what the forked workers start with (nothing is pickled)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for outputs in pool.map(_make_in_worker, batches):
+                yield from outputs
+    finally:
+        _FORKED = None
+
+
+_FORKED: tuple[Checked, _Store] | None = None
+
+
+def _make_in_worker(batch: Sequence[str]) -> list[PolicyOutput]:
+    assert _FORKED is not None
+    return list(_make_batch(*_FORKED, batch))
+
+
+def _make_batch(checked: Checked, store: _Store, policies: Sequence[str]) -> Iterator[PolicyOutput]:
+    for program in checked.lowered(policies):
+        for policy_id in sorted(program.policies):
+            yield store.put(policy_output(program, program.policies[policy_id]))
 
 
 class _Store:

@@ -90,6 +90,36 @@ def test_an_edit_makes_its_policy_alone(
     assert sorted(made) == sorted([*COPIED, "madeup"]), "every policy reads the vocabulary"
 
 
+def test_a_first_build_makes_its_batches_in_forked_workers(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    made: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rebuild, "BATCH", 1)  # three batches of one policy
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    makers = tmp_path / "makers"  # the process that made each policy (a worker's list is its own)
+    spy = rebuild.policy_output
+
+    def recorded(program: package.ir.Program, policy: package.ir.Policy) -> package.PolicyOutput:
+        with makers.open("a", encoding="utf-8") as stream:
+            stream.write(f"{os.getpid()} {policy.id}\n")
+        return spy(program, policy)
+
+    monkeypatch.setattr(rebuild, "policy_output", recorded)
+    same(capsys, project, tmp_path)
+    lines = [line.split() for line in makers.read_text("utf-8").splitlines()]
+    assert sorted(policy for _, policy in lines) == sorted([*COPIED, "madeup"])
+    # Made in workers (which of the two takes which batch is up to them).
+    processes = {pid for pid, _ in lines}
+    assert 1 <= len(processes) <= 2 and str(os.getpid()) not in processes
+    # What the workers kept is what the next build links: nothing is made again.
+    makers.unlink()
+    same(capsys, project, tmp_path)
+    assert not makers.exists()
+
+
 def test_an_output_edited_through_its_link_is_made_again(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], made: list[str]
 ) -> None:
