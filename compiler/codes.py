@@ -40,8 +40,17 @@ class Code:
     def __str__(self) -> str:
         return self.id
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        # Pickled (a diagnostic from a worker process) as its id: read back, it is the
+        # registered code itself, which the CLI compares by identity.
+        return _registered, (self.id,)
+
 
 _REGISTRY: dict[str, Code] = {}
+
+
+def _registered(id: str) -> Code:
+    return _REGISTRY[id]
 
 
 def _register(id: str, title: str, severity: Severity = Severity.ERROR) -> Code:

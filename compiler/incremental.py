@@ -56,6 +56,7 @@ from compiler.project import (
     _parse_many,
     _Pending,
     display_path,
+    forked_map,
     gc_paused,
     policy_files,
 )
@@ -492,11 +493,20 @@ def _recheck(
 ) -> dict[str, _Findings]:
     """Check `policies` again with the shared files only, store and return their findings."""
     found: dict[str, _Findings] = {}
-    for start in range(0, len(policies), BATCH):
-        project.steps("checking", start, len(policies), "policies")
-        batch = policies[start : start + BATCH]
-        found |= _recheck_batch(project, batch, with_conflicts=with_conflicts, keys=keys)
+    if not policies:
+        return found
+    batches = [policies[k : k + BATCH] for k in range(0, len(policies), BATCH)]
+
+    def check(batch: Sequence[str]) -> dict[str, _Findings]:
+        checked = _recheck_batch(project, batch, with_conflicts=with_conflicts, keys=keys)
         _let_go(project, len(policies))
+        return checked
+
+    # On every core when there are several batches (a first run: minutes at province scale).
+    project.steps("checking", 0, len(policies), "policies")
+    for batch_found in forked_map(check, batches):
+        found |= batch_found
+        project.steps("checking", len(found), len(policies), "policies")
     return found
 
 

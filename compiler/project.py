@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from compiler import codes
 from compiler import nodes as n
@@ -224,11 +225,7 @@ def _parse_many(
     with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
         chunk = max(1, min(16, total // (workers * 8)))
         results = pool.map(_parse_in_worker, jobs, chunksize=chunk)
-        for done, (file, (module, problems)) in enumerate(
-            zip(files, results, strict=True), start=1
-        ):
-            # A pickle copies each diagnostic's code; the CLI compares codes by identity.
-            result = module, [replace(d, code=codes.CODES[d.code.id]) for d in problems]
+        for done, (file, result) in enumerate(zip(files, results, strict=True), start=1):
             if cache is not None and file.key is not None:
                 cache.put(file.key, result)
             if progress is not None:
@@ -242,6 +239,37 @@ def _context() -> Any:
     # fork where there is one: the workers start with the parser already built.
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_FORKED_WORK: Callable[[Any], Any] | None = None
+
+
+def forked_map(work: Callable[[_T], _R], jobs: Sequence[_T]) -> Iterator[_R]:
+    """`work(job)` for each job, in order, on every core: in workers forked from this process,
+    which start with its memory (so `work` may be a closure over a checked project: only the
+    jobs and the results are pickled).  One job after another in this process where there is
+    one core, one job, or no fork."""
+    workers = min(os.cpu_count() or 1, 8, len(jobs))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(work, jobs)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED_WORK
+    previous, _FORKED_WORK = _FORKED_WORK, work
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            yield from pool.map(_run_forked, jobs)
+    finally:
+        _FORKED_WORK = previous
+
+
+def _run_forked(job: Any) -> Any:
+    assert _FORKED_WORK is not None  # set before the fork (forked_map)
+    return _FORKED_WORK(job)
 
 
 def _parse_in_worker(job: tuple[str | None, str]) -> ParseResult:

@@ -25,15 +25,14 @@ cache (tests/test_rebuild.py).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import tempfile
 import time
 import zlib
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -44,6 +43,7 @@ from compiler.backends.wheel import Member, deflate
 from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
 from compiler.incremental import BATCH, Checked, Steps
+from compiler.project import forked_map
 from compiler.runtime.sqlcalendar import Column
 
 _LAYOUT: Final = "outputs-1"
@@ -92,32 +92,19 @@ def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) ->
 
 
 def _made(checked: Checked, store: _Store, stale: Sequence[str]) -> Iterator[PolicyOutput]:
-    """The outputs of `stale`, made and kept: a batch at a time (`Checked.lowered`), the
-    batches shared among forked workers when there are several (a first build, or one after
-    a compiler change: minutes at province scale, each policy made from its scope alone)."""
+    """The outputs of `stale`, made and kept a batch at a time (`Checked.lowered`), on every
+    core when there are several batches (a first build, or one after a compiler change:
+    minutes at province scale, each policy made from its scope alone)."""
     batches = [stale[k : k + BATCH] for k in range(0, len(stale), BATCH)]
-    workers = min(os.cpu_count() or 1, 8, len(batches))
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        # One process: each batch's trees are let go of before the next is lowered.
-        yield from _make_batch(checked, store, stale)
-        return
-    global _FORKED
-    _FORKED = (checked, store)  # what the forked workers start with (nothing is pickled)
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for outputs in pool.map(_make_in_worker, batches):
-                yield from outputs
-    finally:
-        _FORKED = None
 
+    def make(batch: Sequence[str]) -> list[PolicyOutput]:
+        outputs = list(_make_batch(checked, store, batch))
+        if len(batches) > 1:
+            gc.collect()  # a batch's checker and programs leave cycles (incremental._let_go)
+        return outputs
 
-_FORKED: tuple[Checked, _Store] | None = None
-
-
-def _make_in_worker(batch: Sequence[str]) -> list[PolicyOutput]:
-    assert _FORKED is not None
-    return list(_make_batch(*_FORKED, batch))
+    for outputs in forked_map(make, batches):
+        yield from outputs
 
 
 def _make_batch(checked: Checked, store: _Store, policies: Sequence[str]) -> Iterator[PolicyOutput]:

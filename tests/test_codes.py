@@ -4,6 +4,7 @@ the README exactly as registered, and never written as a string literal elsewher
 from __future__ import annotations
 
 import ast
+import pickle
 import re
 from pathlib import Path
 
@@ -120,3 +121,12 @@ def test_every_diagnostic_is_made_from_a_registered_code() -> None:
             assert registered or forwards, f"{where}: {callee}({ast.unparse(argument)}, …)"
             made.append(where)
     assert len(made) >= 60, len(made)  # the call sites of the parser, loader and checker
+
+
+def test_a_pickled_code_is_the_registered_code() -> None:
+    """Diagnostics come back from worker processes pickled (compiler/project.forked_map); the
+    CLI compares codes by identity."""
+    for code in CODES.values():
+        assert pickle.loads(pickle.dumps(code)) is code
+    diagnostic = Diagnostic(CODES["E100"], "x", None)
+    assert pickle.loads(pickle.dumps(diagnostic)).code is CODES["E100"]

@@ -233,7 +233,7 @@ def test_long_steps_are_reported(project: Path, monkeypatch: pytest.MonkeyPatch)
     files = len(list((project / "policies").rglob("*.policy")))
     assert ("reading", files, files, "files") in heard  # every summary made
     assert [s for s in heard if s[0] == "checking"] == [
-        ("checking", done, 3, "policies") for done in range(3)
+        ("checking", done, 3, "policies") for done in range(4)
     ]
     heard.clear()
     incremental.check_project(project, cache, lambda *step: heard.append(step))
