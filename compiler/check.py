@@ -158,8 +158,11 @@ class Checker:
         found = declare.run([declare.of(module) for module in self.loaded.modules], self.error)
         model = self.model
 
+        path = ""  # the file the loop below is at
+
         def first(what: str, item: Any, table: dict[str, Any], mine: dict[str, Any]) -> None:
-            # Each file's own tables keep its first of a name; the model's the project's first.
+            # A file's own tables keep its first of a name; the model's, the project's first
+            # (`run` says whose: this file's, as this kind).
             mine.setdefault(item.name, item)
             if item.name not in table and found.first(what, item.name, path):
                 table[item.name] = item
@@ -167,6 +170,7 @@ class Checker:
         for module in self.loaded.modules:
             path = module.path
             own = self.by_file.setdefault(path, Model())
+
             header = module.header
             policy: Policy | None = None
             if header is not None and found.policies.get(header.id) == path:

@@ -293,12 +293,16 @@ class Checked:
 
         project = self.project
         with gc_paused():
-            for start in range(0, len(policies), BATCH):
-                batch = policies[start : start + BATCH]
+            for batch in batches(policies):
                 checker = _batch_checker(project, batch)
                 yield lower(_scoped_model(checker, batch), project.root)
                 del checker
                 _let_go(project, len(policies))
+
+
+def batches(policies: Sequence[str]) -> list[Sequence[str]]:
+    """`policies` a BATCH at a time."""
+    return [policies[k : k + BATCH] for k in range(0, len(policies), BATCH)]
 
 
 def _read(project: _Project, paths: Sequence[Path]) -> None:
@@ -495,7 +499,6 @@ def _recheck(
     found: dict[str, _Findings] = {}
     if not policies:
         return found
-    batches = [policies[k : k + BATCH] for k in range(0, len(policies), BATCH)]
 
     def check(batch: Sequence[str]) -> dict[str, _Findings]:
         checked = _recheck_batch(project, batch, with_conflicts=with_conflicts, keys=keys)
@@ -504,7 +507,7 @@ def _recheck(
 
     # On every core when there are several batches (a first run: minutes at province scale).
     project.steps("checking", 0, len(policies), "policies")
-    for batch_found in forked_map(check, batches):
+    for batch_found in forked_map(check, batches(policies)):
         found |= batch_found
         project.steps("checking", len(found), len(policies), "policies")
     return found

@@ -42,7 +42,7 @@ from compiler.backends.sql import SqlUnsupported, calendar_csv
 from compiler.backends.wheel import Member, deflate
 from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
-from compiler.incremental import BATCH, Checked, Steps
+from compiler.incremental import Checked, Steps, batches
 from compiler.project import forked_map
 from compiler.runtime.sqlcalendar import Column
 
@@ -95,15 +95,15 @@ def _made(checked: Checked, store: _Store, stale: Sequence[str]) -> Iterator[Pol
     """The outputs of `stale`, made and kept a batch at a time (`Checked.lowered`), on every
     core when there are several batches (a first build, or one after a compiler change:
     minutes at province scale, each policy made from its scope alone)."""
-    batches = [stale[k : k + BATCH] for k in range(0, len(stale), BATCH)]
+    jobs = batches(stale)
 
     def make(batch: Sequence[str]) -> list[PolicyOutput]:
         outputs = list(_make_batch(checked, store, batch))
-        if len(batches) > 1:
+        if len(jobs) > 1:
             gc.collect()  # a batch's checker and programs leave cycles (incremental._let_go)
         return outputs
 
-    for outputs in forked_map(make, batches):
+    for outputs in forked_map(make, jobs):
         yield from outputs
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import rebuild
+from compiler import incremental, rebuild
 from compiler.backends import package
 from compiler.cache import FOLDER
 from compiler.cli import main
@@ -97,7 +97,7 @@ def test_a_first_build_makes_its_batches_in_forked_workers(
     made: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(rebuild, "BATCH", 1)  # three batches of one policy
+    monkeypatch.setattr(incremental, "BATCH", 1)  # three batches of one policy
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     makers = tmp_path / "makers"  # the process that made each policy (a worker's list is its own)
     spy = rebuild.policy_output
