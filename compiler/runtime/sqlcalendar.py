@@ -64,14 +64,18 @@ def count_column(walk: Walk, count: int) -> Column:
     by_index = walk.by_index
     empty = ("", "", "")
     cells: Column = []
+    slide = None
     for t in range(len(walk.days)):
         # Decided by the index alone (empty cells) unless the count touches an unsettled day
-        # before the due date by the index: then Python's bounds.
+        # before the due date by the index: then Python's bounds, by the slide (the start
+        # days come in order).
         due = by_index.get(walk.index[t] + count)
         if due is not None and walk.u_index[due] == walk.u_index[t]:
             cells.append(empty)
             continue
-        bounds = walk.bounds(t, count)
+        if slide is None:
+            slide = Slide(walk, count, t)
+        bounds = slide.bounds(t)
         if bounds is None:
             cells.append(("", "", "not_covered"))
         elif not bounds.final:
@@ -83,9 +87,10 @@ def count_column(walk: Walk, count: int) -> Column:
 
 
 class Walk:
-    """`timelimits._workday_bounds` over arrays of the calendar's days: the same walk, step
-    for step, without its per-day method calls (it runs for every start day and count of a
-    project; tests/test_sql.py checks it against `due_bounds` day by day)."""
+    """The calendar's days as arrays, and `timelimits._workday_bounds` over them: the same
+    walk, step for step, without its per-day method calls.  tests/test_sql.py checks the walk
+    against `due_bounds` day by day, and `Slide`, which gives the columns the walk's answers
+    without walking from each day, against the walk."""
 
     def __init__(self, calendar: WorkdayCalendar) -> None:
         last_year = max(calendar.last_year, *calendar.provisional_years)
@@ -115,6 +120,17 @@ class Walk:
             self.index.append(total)
             self.u_index.append(u_total)
         self.by_index = {self.index[t]: t for t in range(count) if self.workday[t]}
+        self.provisional_years = calendar.provisional_years
+        # The walk's `base` from the calendar's start to each day: settled working days and
+        # unsettled weekdays; `reaches[k]`: the first day where it is k.
+        self.base: list[int] = []
+        self.reaches: list[int] = [0]
+        total = 0
+        for t in range(count):
+            if self.settled[t] or (self.settled[t] is None and self.weekday[t]):
+                total += 1
+                self.reaches.append(t)
+            self.base.append(total)
 
     def bounds(self, start: int, amount: int) -> DueBounds | None:
         """`due_bounds(days[start], amount, "workdays")`; None where it raises
@@ -174,3 +190,155 @@ class Walk:
                 assert due is not None and earliest is not None
                 latest = days[t]
                 return DueBounds(max(due, earliest), earliest, latest, tuple(sorted(unpublished)))
+
+
+class _Window:
+    """The days start+1..end of a walk and the sums of `Walk.bounds` over them, which depend
+    only on how many of each cluster's unsettled weekdays and weekend days the window holds:
+    a cluster's weekdays that may be off are min(weekdays, max_extra_off), its weekends that
+    may work min(weekends, max_extra_work), and the 补假 owed inside the count is
+    max(0, min_extra_off - total) once it is touched plus max(0, weekdays - max(0, total -
+    min_extra_off)) — the walk's running sums, in closed form, so that a day can leave the
+    window at the front as well as join it at the back."""
+
+    def __init__(self, walk: Walk, start: int) -> None:
+        self.walk = walk
+        self.start = self.end = start
+        clusters = len(walk.clusters)
+        self.weekdays = [0] * clusters
+        self.weekends = [0] * clusters
+        self.touched: set[int] = set()
+        self.off = self.work = self.owed = self.debt = 0
+
+    def _terms(self, index: int) -> tuple[int, int, int, int]:
+        """Cluster `index`'s terms of the sums off, work, owed (less its debt) and debt."""
+        cluster = self.walk.clusters[index]
+        total = self.walk.weekdays_total[index]
+        weekdays, weekends = self.weekdays[index], self.weekends[index]
+        if not weekdays and not weekends:
+            return 0, 0, 0, 0
+        return (
+            min(weekdays, cluster.max_extra_off),
+            min(weekends, cluster.max_extra_work),
+            max(0, weekdays - max(0, total - cluster.min_extra_off)),
+            max(0, cluster.min_extra_off - total),
+        )
+
+    def _change(self, t: int, by: int) -> None:
+        """Day `t` joins (by=1) or leaves (by=-1) the window."""
+        walk = self.walk
+        if walk.settled[t] is not None:
+            return
+        index = walk.cluster[t]
+        off, work, owed, debt = self._terms(index)
+        if walk.weekday[t]:
+            self.weekdays[index] += by
+        else:
+            self.weekends[index] += by
+        if self.weekdays[index] or self.weekends[index]:
+            self.touched.add(index)
+        else:
+            self.touched.discard(index)
+        new_off, new_work, new_owed, new_debt = self._terms(index)
+        self.off += new_off - off
+        self.work += new_work - work
+        self.owed += new_owed - owed
+        self.debt += new_debt - debt
+
+    def move_start(self, start: int) -> None:
+        """Start the window at `start` (one day later than it did)."""
+        if self.end >= start:
+            self._change(start, -1)  # the day leaves at the front
+        else:
+            self.end = start  # it was empty, and stays so
+        self.start = start
+
+    def extend(self) -> bool:
+        """Take in the next day; False at the calendar's end."""
+        if self.end + 1 >= len(self.walk.days):
+            return False
+        self.end += 1
+        self._change(self.end, 1)
+        return True
+
+    def drop_last(self) -> None:
+        self._change(self.end, -1)
+        self.end -= 1
+
+    def base(self) -> int:
+        return self.walk.base[self.end] - self.walk.base[self.start]
+
+    def fewest(self) -> int:
+        return self.base() - self.off
+
+    def most(self) -> int:
+        return self.base() + self.work - self.owed - self.debt
+
+    def most_untouched(self) -> int:
+        """`most` without the 补假 a cluster owes as soon as it is touched: unlike `most`,
+        it never falls as the window grows, and it is never below `most`."""
+        return self.base() + self.work - self.owed
+
+
+class Slide:
+    """`Walk.bounds(t, amount)` for ascending start days t, in time linear in the calendar
+    for all of them (a walk from each start day costs the count's length in days: ~20 s for
+    a mistyped count of 3,312 working days).
+
+    The latest date is where the weekdays that must work (`fewest`) reach the count; they
+    grow with the window's end and shrink as its start moves on, so the latest date never
+    moves back: one window slides its end forward as the start does.  The earliest date is
+    where the days that may work (`most`) first reach the count.  `most` can fall where a
+    cluster is first touched (the 补假 it owes), so a second window tracks where `most`
+    without that debt first reaches the count (a bound that never moves back), and the
+    earliest date is found by stepping on from there until the debt is worked off (no step
+    at all in the official calendar, whose clusters owe nothing up front).
+    tests/test_sql.py checks every start day against `Walk.bounds`."""
+
+    def __init__(self, walk: Walk, amount: int, start: int) -> None:
+        self.walk = walk
+        self.amount = amount
+        self.latest = _Window(walk, start)
+        self.lower = _Window(walk, start)
+        self.start = start
+        self.ended = False  # no later start's count ends inside the calendar
+
+    def bounds(self, start: int) -> DueBounds | None:
+        assert start >= self.start, "starts must ascend"
+        walk, amount = self.walk, self.amount
+        if amount < 1:  # the walk's first day decides it
+            return walk.bounds(start, amount)
+        if self.ended or start + 1 >= len(walk.days):
+            return None
+        self.start = start
+        latest, lower = self.latest, self.lower
+        for window in (latest, lower):
+            while window.start < start:
+                window.move_start(window.start + 1)
+            if window.end == start:
+                window.extend()
+        while latest.fewest() < amount:
+            if not latest.extend():
+                self.ended = True
+                return None
+        while lower.most_untouched() < amount:
+            moved = lower.extend()
+            assert moved and lower.end <= latest.end
+        # Stepping on from the lower bound, then back to it.
+        steps = 0
+        while lower.most() < amount:
+            moved = lower.extend()
+            assert moved and lower.end <= latest.end
+            steps += 1
+        earliest = lower.end
+        for _ in range(steps):
+            lower.drop_last()
+        due = max(walk.reaches[walk.base[start] + amount], start + 1)
+        years = {walk.clusters[index].year for index in latest.touched}
+        for year in range(walk.days[start + 1].year, walk.days[latest.end].year + 1):
+            if year in walk.provisional_years:
+                years.add(year)
+        days = walk.days
+        return DueBounds(
+            max(days[due], days[earliest]), days[earliest], days[latest.end], tuple(sorted(years))
+        )
