@@ -12,7 +12,7 @@ agreement tests compare the result with the runtime's algorithm on random record
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from compiler import ir
@@ -60,17 +60,27 @@ class Unrolled(Generic[B]):
     excluded: B
     failed: B
     applies: B
+    # (exclusion, situation) names where the exclusion overrides the situation: `defeats`,
+    # asked once per pair (the flags below ask it for every triple of rules).
+    defeating: frozenset[tuple[str, str]]
+    # falls_sparing's exclusions by (h, spared), `but` aside: made on first use.
+    _sparing: dict[tuple[str, str], tuple[ir.Rule, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def falls_sparing(self, h: ir.Rule, spared: ir.Rule, but: ir.Rule | None) -> B:
         """An open exclusion (other than `but`) may fall on `h` and spare `spared`."""
         a = self.algebra
-        return a.or_(
-            *(
-                a.open_(x)
+        key = (h.name, spared.name)
+        sparing = self._sparing.get(key)
+        if sparing is None:
+            defeating = self.defeating
+            sparing = self._sparing[key] = tuple(
+                x
                 for x in self.exclusions
-                if x is not but and defeats(x, h) and not defeats(x, spared)
+                if (x.name, h.name) in defeating and (x.name, spared.name) not in defeating
             )
-        )
+        return a.or_(*(a.open_(x) for x in sparing if x is not but))
 
     def situation_matters(self, o: ir.Rule) -> B:
         """Knowing the open situation `o` could change the decision."""
@@ -90,17 +100,14 @@ class Unrolled(Generic[B]):
                 a.and_(
                     self.possible[s.name],
                     *(
-                        a.or_(
-                            a.not_(self.held[h.name]),
-                            a.const(defeats(e, h)),
-                            self.falls_sparing(h, s, e),
-                        )
+                        a.or_(a.not_(self.held[h.name]), self.falls_sparing(h, s, e))
                         for h in self.situations
-                        if h is not s
+                        # A situation `e` overrides too adds a true term to the `and`: none.
+                        if h is not s and (e.name, h.name) not in self.defeating
                     ),
                 )
                 for s in self.situations
-                if defeats(e, s)
+                if (e.name, s.name) in self.defeating
             )
         )
 
@@ -163,4 +170,5 @@ def unroll(
         excluded,
         failed,
         applies,
+        frozenset((e.name, s.name) for e in exclusions for s in situations if defeats(e, s)),
     )
