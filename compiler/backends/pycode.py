@@ -64,37 +64,58 @@ def _wide(ch: str) -> int:
     return 1 if unicodedata.east_asian_width(ch) in "WF" else 0
 
 
+# Each node's line by identity, while one layout runs: a node that does not fit is laid out
+# again from its parts, which made the line of everything below it again at every nesting
+# level.  The node is kept with its line, so that its id is not reused by a later node.
+_Flats = dict[int, tuple["Code", str]]
+
+
 def flat(code: Code) -> str:
+    return _flat(code, {})
+
+
+def _flat(code: Code, flats: _Flats) -> str:
     if isinstance(code, str):
         return code
+    kept = flats.get(id(code))
+    if kept is not None:
+        return kept[1]
     if isinstance(code, Lambda):
-        return "lambda: " + flat(code.body)
-    if isinstance(code, Prefixed):
-        return code.prefix + flat(code.value)
-    if isinstance(code, Text):
-        return py_string(code.value)
-    inner = code.joiner.join(flat(a) for a in code.args)
-    if code.one_tuple and len(code.args) == 1:
-        inner += ","
-    return f"{code.head}{code.open}{inner}{code.close}"
+        made = "lambda: " + _flat(code.body, flats)
+    elif isinstance(code, Prefixed):
+        made = code.prefix + _flat(code.value, flats)
+    elif isinstance(code, Text):
+        made = py_string(code.value)
+    else:
+        inner = code.joiner.join(_flat(a, flats) for a in code.args)
+        if code.one_tuple and len(code.args) == 1:
+            inner += ","
+        made = f"{code.head}{code.open}{inner}{code.close}"
+    flats[id(code)] = (code, made)
+    return made
 
 
 def layout(code: Code, indent: int, prefix: str = "", suffix: str = "") -> str:
     """`code` placed after `prefix` at `indent` levels, each line within WIDTH if possible."""
+    return _layout(code, indent, prefix, suffix, {})
+
+
+def _layout(code: Code, indent: int, prefix: str, suffix: str, flats: _Flats) -> str:
     pad = INDENT * indent
-    one_line = f"{pad}{prefix}{flat(code)}{suffix}"
-    if width_of(one_line) <= WIDTH or isinstance(code, str):
+    one_line = f"{pad}{prefix}{_flat(code, flats)}{suffix}"
+    # A line longer than WIDTH in characters is wider still: most lines tried are.
+    if (len(one_line) <= WIDTH and width_of(one_line) <= WIDTH) or isinstance(code, str):
         return one_line
     if isinstance(code, Lambda):
-        return layout(code.body, indent, prefix + "lambda: ", suffix)
+        return _layout(code.body, indent, prefix + "lambda: ", suffix, flats)
     if isinstance(code, Prefixed):
-        return layout(code.value, indent, prefix + code.prefix, suffix)
+        return _layout(code.value, indent, prefix + code.prefix, suffix, flats)
     if isinstance(code, Text):
         room = WIDTH - width_of(INDENT * (indent + 1))
-        return layout(_pieces(code.value, room), indent, prefix, suffix)
+        return _layout(_pieces(code.value, room), indent, prefix, suffix, flats)
     separator = "," if code.joiner == ", " else ""
     lines = [f"{pad}{prefix}{code.head}{code.open}"]
-    lines.extend(layout(arg, indent + 1, "", separator) for arg in code.args)
+    lines.extend(_layout(arg, indent + 1, "", separator, flats) for arg in code.args)
     lines.append(f"{pad}{code.close}{suffix}")
     return "\n".join(lines)
 
