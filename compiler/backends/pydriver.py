@@ -16,7 +16,7 @@ accumulated over several), so that the module is ruff-formatted as it is written
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import assert_never
 
 from compiler import ir
@@ -60,6 +60,15 @@ class Not:
 class Op:
     op: str  # "and" | "or"
     operands: tuple[Bool, ...]
+    # Kept: `_op` keeps operands in a dict (once each), and a tree's hash made afresh at
+    # every node over everything below it was most of the generator's time for a decision.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.op, self.operands)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 Bool = Const | Test | Not | Op
@@ -82,7 +91,7 @@ def b_not(x: Bool) -> Bool:
 
 def _op(op: str, operands: Iterable[Bool]) -> Bool:
     decisive = op == "or"  # the value that settles the whole
-    kept: list[Bool] = []
+    kept: dict[Bool, None] = {}  # each operand once, in order
     for x in operands:
         if isinstance(x, Const):
             if x.value is decisive:
@@ -90,11 +99,10 @@ def _op(op: str, operands: Iterable[Bool]) -> Bool:
             continue
         # A nested operation stays whole (not flattened into this one): it is given a
         # variable once, and every operation that shares it reads that variable.
-        if x not in kept:
-            kept.append(x)
+        kept[x] = None
     if not kept:
         return Const(not decisive)
-    return kept[0] if len(kept) == 1 else Op(op, tuple(kept))
+    return next(iter(kept)) if len(kept) == 1 else Op(op, tuple(kept))
 
 
 def b_and(*operands: Bool) -> Bool:
