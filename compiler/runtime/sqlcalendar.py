@@ -121,6 +121,18 @@ class Walk:
             self.u_index.append(u_total)
         self.by_index = {self.index[t]: t for t in range(count) if self.workday[t]}
         self.provisional_years = calendar.provisional_years
+        # Each cluster's caps for `Slide`'s windows: weekdays that may be off, weekends that
+        # may work, the weekdays inside before 补假 is owed on each further one, and the 补假
+        # owed as soon as the cluster is touched (the walk's running sums, in closed form).
+        self.limits = [
+            (
+                cluster.max_extra_off,
+                cluster.max_extra_work,
+                max(0, total - cluster.min_extra_off),
+                max(0, cluster.min_extra_off - total),
+            )
+            for cluster, total in zip(self.clusters, self.weekdays_total, strict=True)
+        ]
         # The walk's `base` from the calendar's start to each day: settled working days and
         # unsettled weekdays; `reaches[k]`: the first day where it is k.
         self.base: list[int] = []
@@ -210,40 +222,33 @@ class _Window:
         self.touched: set[int] = set()
         self.off = self.work = self.owed = self.debt = 0
 
-    def _terms(self, index: int) -> tuple[int, int, int, int]:
-        """Cluster `index`'s terms of the sums off, work, owed (less its debt) and debt."""
-        cluster = self.walk.clusters[index]
-        total = self.walk.weekdays_total[index]
-        weekdays, weekends = self.weekdays[index], self.weekends[index]
-        if not weekdays and not weekends:
-            return 0, 0, 0, 0
-        return (
-            min(weekdays, cluster.max_extra_off),
-            min(weekends, cluster.max_extra_work),
-            max(0, weekdays - max(0, total - cluster.min_extra_off)),
-            max(0, cluster.min_extra_off - total),
-        )
-
     def _change(self, t: int, by: int) -> None:
         """Day `t` joins (by=1) or leaves (by=-1) the window."""
         walk = self.walk
         if walk.settled[t] is not None:
             return
         index = walk.cluster[t]
-        off, work, owed, debt = self._terms(index)
+        max_off, max_work, free, debt = walk.limits[index]
+        weekdays, weekends = self.weekdays[index], self.weekends[index]
+        # Only the terms of the day's own kind change, and the debt with whether the
+        # cluster is touched at all.
         if walk.weekday[t]:
-            self.weekdays[index] += by
+            now = weekdays + by
+            self.weekdays[index] = now
+            self.off += min(now, max_off) - min(weekdays, max_off)
+            self.owed += max(0, now - free) - max(0, weekdays - free)
+            touched, was = now or weekends, weekdays or weekends
         else:
-            self.weekends[index] += by
-        if self.weekdays[index] or self.weekends[index]:
+            now = weekends + by
+            self.weekends[index] = now
+            self.work += min(now, max_work) - min(weekends, max_work)
+            touched, was = now or weekdays, weekends or weekdays
+        if touched and not was:
             self.touched.add(index)
-        else:
+            self.debt += debt
+        elif was and not touched:
             self.touched.discard(index)
-        new_off, new_work, new_owed, new_debt = self._terms(index)
-        self.off += new_off - off
-        self.work += new_work - work
-        self.owed += new_owed - owed
-        self.debt += new_debt - debt
+            self.debt -= debt
 
     def move_start(self, start: int) -> None:
         """Start the window at `start` (one day later than it did)."""
