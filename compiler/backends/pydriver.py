@@ -60,8 +60,8 @@ class Not:
 class Op:
     op: str  # "and" | "or"
     operands: tuple[Bool, ...]
-    # Kept: `_op` keeps operands in a dict (once each), and a tree's hash made afresh at
-    # every node over everything below it was most of the generator's time for a decision.
+    # Kept: `_op` keeps its operands in a dict (once each, in order), which hashes each, and
+    # a hash made afresh would walk the whole tree below it every time.
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -519,7 +519,7 @@ class DriverWriter:
         for rule in [*gates, *exclusions, *situations]:
             evaluate(rule, 1)
         flags = unroll(
-            Algebra(b_and, b_or, b_not, Const, holds, fails, open_), gates, situations, exclusions
+            Algebra(b_and, b_or, b_not, holds, fails, open_), gates, situations, exclusions
         )
         held, possible, secure = flags.held, flags.possible, flags.secure
         excluded, failed, none_live, applies = (

@@ -1262,7 +1262,6 @@ class PolicySql:
             lambda *t: share(b_and(*t), distinct(t, "TRUE")),
             lambda *t: share(b_or(*t), distinct(t, "FALSE")),
             b_not,
-            lambda v: "TRUE" if v else "FALSE",
             lambda r: holds[r.name],
             lambda r: fails[r.name],
             lambda r: open_[r.name],

@@ -35,7 +35,6 @@ class Algebra(Generic[B]):
     and_: Callable[..., B]
     or_: Callable[..., B]
     not_: Callable[[B], B]
-    const: Callable[[bool], B]
     holds: Callable[[ir.Rule], B]  # the rule's condition is true
     fails: Callable[[ir.Rule], B]  # ... false
     open_: Callable[[ir.Rule], B]  # ... unknown
