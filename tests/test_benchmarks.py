@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
             "--no-engine",  # the engine has its own tests; its child is seconds of start-up
         ],
         ["benchmarks/floor.py", "--records", "20", "--repeat", "1"],
+        ["benchmarks/workdays.py", "--counts", "3", "--repeat", "1"],
     ],
-    ids=["validators", "frontend", "sql", "floor"],
+    ids=["validators", "frontend", "sql", "floor", "workdays"],
 )
 def test_benchmark_runs(argv: list[str]) -> None:
     result = subprocess.run(
