@@ -16,28 +16,13 @@ import sys
 import time
 from collections.abc import Callable
 
-from compiler.runtime.sqlcalendar import Column, Walk, count_column
+from compiler.runtime.sqlcalendar import Column, Walk, column, count_column
 from compiler.runtime.timelimits import load_calendar
 
 
 def walked_column(walk: Walk, count: int) -> Column:
     """`count_column` as it was: `Walk.bounds` from each start day the index cannot decide."""
-    empty = ("", "", "")
-    cells: Column = []
-    for t in range(len(walk.days)):
-        due = walk.by_index.get(walk.index[t] + count)
-        if due is not None and walk.u_index[due] == walk.u_index[t]:
-            cells.append(empty)
-            continue
-        bounds = walk.bounds(t, count)
-        if bounds is None:
-            cells.append(("", "", "not_covered"))
-        elif not bounds.final:
-            years = ",".join(str(y) for y in bounds.unpublished)
-            cells.append((bounds.earliest.isoformat(), bounds.latest.isoformat(), years))
-        else:
-            cells.append(empty)
-    return cells
+    return column(walk, count, lambda t: walk.bounds(t, count))
 
 
 def best(make: Callable[[], Column], repeat: int) -> tuple[float, Column]:

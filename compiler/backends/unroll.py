@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Generic, TypeVar
 
 from compiler import ir
@@ -59,13 +60,18 @@ class Unrolled(Generic[B]):
     excluded: B
     failed: B
     applies: B
-    # (exclusion, situation) names where the exclusion overrides the situation: `defeats`,
-    # asked once per pair (the flags below ask it for every triple of rules).
-    defeating: frozenset[tuple[str, str]]
     # falls_sparing's exclusions by (h, spared), `but` aside: made on first use.
     _sparing: dict[tuple[str, str], tuple[ir.Rule, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+
+    @cached_property
+    def defeating(self) -> frozenset[tuple[str, str]]:
+        """(exclusion, situation) names where the exclusion overrides the situation: `defeats`
+        asked once per pair (the flags below ask it for every triple of rules)."""
+        return frozenset(
+            (e.name, s.name) for e in self.exclusions for s in self.situations if defeats(e, s)
+        )
 
     def falls_sparing(self, h: ir.Rule, spared: ir.Rule, but: ir.Rule | None) -> B:
         """An open exclusion (other than `but`) may fall on `h` and spare `spared`."""
@@ -169,5 +175,4 @@ def unroll(
         excluded,
         failed,
         applies,
-        frozenset((e.name, s.name) for e in exclusions for s in situations if defeats(e, s)),
     )

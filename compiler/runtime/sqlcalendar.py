@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from .errors import PolicycError
@@ -61,26 +61,36 @@ def calendar_table(
 
 def count_column(walk: Walk, count: int) -> Column:
     """The cells of a count of `count` working days from each day of the walk's calendar."""
+    slide: Slide | None = None
+
+    def bounds(t: int) -> DueBounds | None:
+        nonlocal slide  # begun at the first day that needs it: the start days come in order
+        if slide is None:
+            slide = Slide(walk, count, t)
+        return slide.bounds(t)
+
+    return column(walk, count, bounds)
+
+
+def column(walk: Walk, count: int, bounds: Callable[[int], DueBounds | None]) -> Column:
+    """`count_column` with `bounds(t)` for `Walk.bounds(t, count)`, asked in ascending order
+    (benchmarks/workdays.py times the walk itself against the slide)."""
     by_index = walk.by_index
     empty = ("", "", "")
     cells: Column = []
-    slide = None
     for t in range(len(walk.days)):
         # Decided by the index alone (empty cells) unless the count touches an unsettled day
-        # before the due date by the index: then Python's bounds, by the slide (the start
-        # days come in order).
+        # before the due date by the index: then Python's bounds.
         due = by_index.get(walk.index[t] + count)
         if due is not None and walk.u_index[due] == walk.u_index[t]:
             cells.append(empty)
             continue
-        if slide is None:
-            slide = Slide(walk, count, t)
-        bounds = slide.bounds(t)
-        if bounds is None:
+        found = bounds(t)
+        if found is None:
             cells.append(("", "", "not_covered"))
-        elif not bounds.final:
-            years = ",".join(str(y) for y in bounds.unpublished)
-            cells.append((bounds.earliest.isoformat(), bounds.latest.isoformat(), years))
+        elif not found.final:
+            years = ",".join(str(y) for y in found.unpublished)
+            cells.append((found.earliest.isoformat(), found.latest.isoformat(), years))
         else:
             cells.append(empty)
     return cells
@@ -301,6 +311,7 @@ class Slide:
     tests/test_sql.py checks every start day against `Walk.bounds`."""
 
     def __init__(self, walk: Walk, amount: int, start: int) -> None:
+        assert amount >= 1, "calendar.csv counts one working day or more"
         self.walk = walk
         self.amount = amount
         self.latest = _Window(walk, start)
@@ -311,8 +322,6 @@ class Slide:
     def bounds(self, start: int) -> DueBounds | None:
         assert start >= self.start, "starts must ascend"
         walk, amount = self.walk, self.amount
-        if amount < 1:  # the walk's first day decides it
-            return walk.bounds(start, amount)
         if self.ended or start + 1 >= len(walk.days):
             return None
         self.start = start
