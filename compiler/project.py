@@ -207,7 +207,7 @@ def _parse_many(
 ) -> Iterator[ParseResult]:
     """The parse result of each file, in order; each stored in the cache (if any) as found."""
     total = len(files)
-    workers = min(os.cpu_count() or 1, 8)
+    workers = cores()
     if total < PARALLEL_FROM or workers < 2:
         for done, file in enumerate(files, start=1):
             assert file.text is not None
@@ -241,6 +241,12 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
+def cores() -> int:
+    """How many processes work in parallel (`forked_map`, the parse): the machine's cores, at
+    most 8 (beyond, the parent reading their results is the limit)."""
+    return min(os.cpu_count() or 1, 8)
+
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _FORKED_WORK: Callable[[Any], Any] | None = None
@@ -251,7 +257,7 @@ def forked_map(work: Callable[[_T], _R], jobs: Sequence[_T]) -> Iterator[_R]:
     which start with its memory (so `work` may be a closure over a checked project: only the
     jobs and the results are pickled).  One job after another in this process where there is
     one core, one job, or no fork."""
-    workers = min(os.cpu_count() or 1, 8, len(jobs))
+    workers = min(cores(), len(jobs))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(work, jobs)
         return

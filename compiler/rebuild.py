@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from compiler import ir
 from compiler.backends.package import STEP, File, PolicyOutput, Stored, policy_output
 from compiler.backends.sql import SqlUnsupported, calendar_csv
 from compiler.backends.wheel import Member, deflate
 from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
-from compiler.incremental import Checked, Steps, batches
+from compiler.incremental import Checked, Keyed, Steps, batches, quiet
 from compiler.project import forked_map
 from compiler.runtime.sqlcalendar import Column
 
@@ -66,7 +67,15 @@ class Made:
 def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) -> Made | None:
     """The project at `root` checked and, without errors, each policy's output from the cache
     or made now; None when the project needs the whole check (compiler/incremental.py)."""
-    checked = Checked.of(root, cache) if steps is None else Checked.of(root, cache, steps)
+
+    def made_with_check(keyed: Keyed, program: ir.Program, policies: Sequence[str]) -> None:
+        # The policies the check lowered (a first build, or one after a compiler change):
+        # their outputs made and kept now, found kept below.
+        store = _Store(keyed, cache)
+        for policy_id in sorted(policies):
+            store.put(policy_output(program, program.policies[policy_id]))
+
+    checked = Checked.of(root, cache, steps or quiet, made_with_check)
     if checked is None:
         return None
     if any(d.severity == "error" for d in checked.diagnostics):
@@ -116,7 +125,7 @@ def _make_batch(checked: Checked, store: _Store, policies: Sequence[str]) -> Ite
 class _Store:
     """The records and files of the policies' outputs in the cache folder."""
 
-    def __init__(self, checked: Checked, cache: ParseCache) -> None:
+    def __init__(self, checked: Keyed, cache: ParseCache) -> None:
         self.checked = checked
         self.cache = cache
         self.folder = str(cache.folder)

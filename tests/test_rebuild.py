@@ -90,6 +90,19 @@ def test_an_edit_makes_its_policy_alone(
     assert sorted(made) == sorted([*COPIED, "madeup"]), "every policy reads the vocabulary"
 
 
+def test_a_check_makes_no_outputs_and_the_build_after_it_makes_each_once(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], made: list[str]
+) -> None:
+    """A first build makes a policy's outputs where its check lowered it (for W501); a check
+    alone makes none, and a build after it finds the findings kept and makes each policy's
+    outputs once (rebuild._made)."""
+    assert main(["--root", str(project), "check"]) == 0
+    capsys.readouterr()
+    assert made == []
+    same(capsys, project, tmp_path)
+    assert sorted(made) == sorted([*COPIED, "madeup"])
+
+
 def test_a_first_build_makes_its_batches_in_forked_workers(
     project: Path,
     tmp_path: Path,
