@@ -321,6 +321,7 @@ def load_program(root: Path) -> ir.Program:
     from compiler.diagnostics import render_all
     from compiler.project import load
 
+    root = root.resolve()  # the spans' paths are relative to it, as `load` makes them
     model, diagnostics = check(load(root))
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:

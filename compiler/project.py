@@ -121,6 +121,9 @@ def load(
     policy the shared vocabulary); a file from elsewhere (a draft, a test input) is checked
     with the shared vocabulary only, so that it cannot clash with the project's policies.
     """
+    # Resolved, as the files are (policy_files): a relative root made every display path
+    # absolute, so that no file was a shared one, and every shared name an E122.
+    root = root.resolve()
     explicit, errors = policy_files(root, paths)
     everything, _ = policy_files(root)
     policies_dir = (root / "policies").resolve()
@@ -319,6 +322,7 @@ def load_in_place(
     `read_source(path)` reads the official text the supplied file names (`source "…"`), from
     wherever the file came from; it raises SourceError when it cannot.
     """
+    root = root.resolve()  # as in `load`
     loaded = LoadedFiles(root)
     for path in policy_files(root)[0]:
         if _is_vocabulary(path, root):

@@ -39,6 +39,13 @@ def test_ir_snapshot(policy_id: str, text_snapshot: SnapshotAssertion) -> None:
     assert ir.format_program(PROGRAM, (policy_id,)) == text_snapshot
 
 
+def test_a_relative_root_lowers_the_same_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`load_program(Path("."))` from the project: once every display path was absolute, no
+    file was a shared one, and every name the shared vocabulary declares was an E122."""
+    monkeypatch.chdir(ROOT / "policies")
+    assert ir.to_plain(load_program(Path(".."))) == ir.to_plain(PROGRAM)
+
+
 def test_dump_ir_prints_the_snapshot_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--root", str(ROOT), "dump", "--ir", "weihai"]) == 0
     by_id = capsys.readouterr().out
