@@ -125,6 +125,42 @@ def test_policy_text_cannot_inject_code(tmp_path: Path) -> None:
         assert eval(py_string(text)) == text
 
 
+def test_layout_measures_what_it_writes() -> None:
+    """The layout decides from a node's measured width (pycode._width) whether its text fits
+    on one line: the measure is the width of that text, for every kind of node, and a line is
+    broken exactly where it would not fit (Chinese counts two columns)."""
+    from compiler.backends.pycode import (
+        WIDTH,
+        Call,
+        Code,
+        Lambda,
+        Prefixed,
+        Text,
+        _width,
+        flat,
+        layout,
+        width_of,
+    )
+
+    words = ["x", "L.and_", "“救助”", "申请人", 'a"b', "\u2028"]
+    nodes: list[Code] = [*words, Text("临时救助\n"), Text('"q"')]
+    for depth in range(3):
+        nodes += [
+            Call("L.f", tuple(nodes[-3:])),
+            Call("", tuple(nodes[-2:]), joiner=" "),
+            Call("", (nodes[-1],), one_tuple=True),
+            Call("{", tuple(nodes[: depth + 2]), open="", close="}"),
+            Lambda(nodes[-2]),
+            Prefixed("标签=", nodes[-1]),
+        ]
+    for node in nodes:
+        assert _width(node, {}) == width_of(flat(node)), flat(node)
+        for room in (0, 10, 60):
+            fits = room + width_of("k=") + width_of(flat(node)) + 1 <= WIDTH
+            written = layout(node, 0, "k=" + " " * room, ",")
+            assert ("\n" not in written) == (fits or isinstance(node, str)), written
+
+
 # ---------------------------------------------------------------- agreement with the interpreter
 
 

@@ -64,34 +64,56 @@ def _wide(ch: str) -> int:
     return 1 if unicodedata.east_asian_width(ch) in "WF" else 0
 
 
-# Each node's line by identity, while one layout runs: a node that does not fit is laid out
-# again from its parts, which made the line of everything below it again at every nesting
-# level.  The node is kept with its line, so that its id is not reused by a later node.
-_Flats = dict[int, tuple["Code", str]]
-
-
 def flat(code: Code) -> str:
-    return _flat(code, {})
-
-
-def _flat(code: Code, flats: _Flats) -> str:
+    """`code` on one line."""
     if isinstance(code, str):
         return code
-    kept = flats.get(id(code))
+    if isinstance(code, Lambda):
+        return "lambda: " + flat(code.body)
+    if isinstance(code, Prefixed):
+        return code.prefix + flat(code.value)
+    if isinstance(code, Text):
+        return py_string(code.value)
+    inner = code.joiner.join(map(flat, code.args))
+    if code.one_tuple and len(code.args) == 1:
+        inner += ","
+    return f"{code.head}{code.open}{inner}{code.close}"
+
+
+# Each node's width on one line by identity, while one layout runs.  A node that does not fit
+# is laid out again from its parts; it is measured, not written, so the text of a node is made
+# once, where it fits, and never for the nodes around it that do not.  The node is kept with
+# its width, so that its id is not reused by a later node.
+_Widths = dict[int, tuple["Code", int]]
+
+
+def _width(code: Code, widths: _Widths) -> int:
+    """width_of(flat(code)), each node measured once."""
+    if isinstance(code, str):
+        return width_of(code)
+    kept = widths.get(id(code))
     if kept is not None:
         return kept[1]
     if isinstance(code, Lambda):
-        made = "lambda: " + _flat(code.body, flats)
+        made = 8 + _width(code.body, widths)  # "lambda: "
     elif isinstance(code, Prefixed):
-        made = code.prefix + _flat(code.value, flats)
+        made = width_of(code.prefix) + _width(code.value, widths)
     elif isinstance(code, Text):
-        made = py_string(code.value)
+        made = width_of(py_string(code.value))
     else:
-        inner = code.joiner.join(_flat(a, flats) for a in code.args)
-        if code.one_tuple and len(code.args) == 1:
-            inner += ","
-        made = f"{code.head}{code.open}{inner}{code.close}"
-    flats[id(code)] = (code, made)
+        args = code.args
+        made = width_of(code.head + code.open + code.close)
+        for arg in args:
+            # Most arguments are short ASCII code: measured here, without a call.
+            if isinstance(arg, str) and arg.isascii():
+                made += len(arg)
+            else:
+                made += _width(arg, widths)
+        if len(args) > 1:
+            made += width_of(code.joiner) * (len(args) - 1)
+        elif code.one_tuple and len(args) == 1:
+            made += 1
+    widths[id(code)] = (code, made)
     return made
 
 
@@ -100,22 +122,22 @@ def layout(code: Code, indent: int, prefix: str = "", suffix: str = "") -> str:
     return _layout(code, indent, prefix, suffix, {})
 
 
-def _layout(code: Code, indent: int, prefix: str, suffix: str, flats: _Flats) -> str:
+def _layout(code: Code, indent: int, prefix: str, suffix: str, widths: _Widths) -> str:
     pad = INDENT * indent
-    one_line = f"{pad}{prefix}{_flat(code, flats)}{suffix}"
-    # A line longer than WIDTH in characters is wider still: most lines tried are.
-    if (len(one_line) <= WIDTH and width_of(one_line) <= WIDTH) or isinstance(code, str):
-        return one_line
+    if isinstance(code, str) or (
+        len(pad) + width_of(prefix) + _width(code, widths) + width_of(suffix) <= WIDTH
+    ):
+        return f"{pad}{prefix}{flat(code)}{suffix}"
     if isinstance(code, Lambda):
-        return _layout(code.body, indent, prefix + "lambda: ", suffix, flats)
+        return _layout(code.body, indent, prefix + "lambda: ", suffix, widths)
     if isinstance(code, Prefixed):
-        return _layout(code.value, indent, prefix + code.prefix, suffix, flats)
+        return _layout(code.value, indent, prefix + code.prefix, suffix, widths)
     if isinstance(code, Text):
         room = WIDTH - width_of(INDENT * (indent + 1))
-        return _layout(_pieces(code.value, room), indent, prefix, suffix, flats)
+        return _layout(_pieces(code.value, room), indent, prefix, suffix, widths)
     separator = "," if code.joiner == ", " else ""
     lines = [f"{pad}{prefix}{code.head}{code.open}"]
-    lines.extend(_layout(arg, indent + 1, "", separator, flats) for arg in code.args)
+    lines.extend(_layout(arg, indent + 1, "", separator, widths) for arg in code.args)
     lines.append(f"{pad}{code.close}{suffix}")
     return "\n".join(lines)
 
