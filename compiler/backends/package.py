@@ -15,7 +15,6 @@ Layout (under the build output's `validators/`):
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from compiler.backends.sql import README as SQL_README
 from compiler.backends.sql import (
     SqlUnsupported,
     Steps,
+    json_file,
     policy_calendar_counts,
     policy_sql_files,
     project_sql_files,
@@ -74,7 +74,7 @@ def policy_output(program: ir.Program, policy: ir.Policy) -> PolicyOutput:
     files: dict[str, File] = {f"{PACKAGE}/{policy.id}.py": module_source(program, policy).encode()}
     specs = {name: program.input(name).spec() for name in policy.inputs}
     schema = record_schema(policy.id, policy.title, specs)
-    files[f"{PACKAGE}/schemas/{policy.id}.schema.json"] = _json(schema)
+    files[f"{PACKAGE}/schemas/{policy.id}.schema.json"] = json_file(schema)
     sql_error = None
     try:
         for name, text in policy_sql_files(program, policy).items():
@@ -167,10 +167,6 @@ def package_from(policies: Sequence[PolicyOutput], calendar: File | None = None)
 
 def _member(file: File) -> Member:
     return file.member if isinstance(file, Stored) else member(file)
-
-
-def _json(document: object) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
 
 def _init(ids: list[str], version: str) -> str:

@@ -1574,7 +1574,8 @@ def policy_manifest(program: ir.Program, policy: ir.Policy) -> dict[str, object]
     return PolicySql(program, policy).manifest()
 
 
-def _json(document: object) -> bytes:
+def json_file(document: object) -> bytes:
+    """A JSON file the build writes (a manifest, a record schema): keys sorted, indented."""
     return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
 
@@ -1601,7 +1602,7 @@ def policy_sql_files(program: ir.Program, policy: ir.Policy) -> dict[str, bytes]
     writer = PolicySql(program, policy)
     files = {
         f"{policy.id}.sql": writer.sql().encode(),
-        f"{policy.id}.json": _json(writer.manifest()),
+        f"{policy.id}.json": json_file(writer.manifest()),
     }
     # A writer makes one statement (it collects its CTEs): a second for decide.sql.
     files[f"{policy.id}.decide.sql"] = PolicySql(program, policy).decide_sql().encode()
