@@ -596,10 +596,14 @@ def _recheck(
         return checked
 
     # On every core when there are several batches (a first run: minutes at province scale).
-    project.steps("checking", 0, len(policies), "policies")
+    # A build makes the outputs of what it lowers here: the line says so, it is the long step.
+    doing = (
+        "checking" if project.lowered is None or not with_conflicts else "checking and generating"
+    )
+    project.steps(doing, 0, len(policies), "policies")
     for batch_found in forked_map(check, batches(policies)):
         found |= batch_found
-        project.steps("checking", len(found), len(policies), "policies")
+        project.steps(doing, len(found), len(policies), "policies")
     return found
 
 

@@ -103,6 +103,21 @@ def test_a_check_makes_no_outputs_and_the_build_after_it_makes_each_once(
     assert sorted(made) == sorted([*COPIED, "madeup"])
 
 
+def test_a_first_build_says_it_generates_while_it_checks(project: Path) -> None:
+    """The long step of a first build checks and generates at once; its line says both."""
+    from compiler.cache import open_cache
+
+    cache = open_cache(project)
+    assert cache is not None
+    heard: list[tuple[str, int, int, str]] = []
+    assert rebuild.policy_outputs(project, cache, lambda *step: heard.append(step)) is not None
+    total = len([*COPIED, "madeup"])
+    assert [s for s in heard if s[0].startswith("checking")] == [
+        ("checking and generating", done, total, "policies")
+        for done in (0, total)  # one batch
+    ]
+
+
 def test_a_first_build_makes_its_batches_in_forked_workers(
     project: Path,
     tmp_path: Path,
