@@ -418,9 +418,9 @@ def _summaries(project: _Project, todo: Sequence[_File]) -> None:
     """`todo` summarized without keeping their trees, on every core (`project.forked_map`):
     a worker decodes each file, takes its parse result from the parse cache or parses it and
     stores it, summarizes it, stores the summary and sends back only that.  Done in this
-    process, the trees of thousands of files came back from the parsing workers pickled, and
-    their cache entries were encoded here: a third of a first build's time at 3,000
-    jurisdictions, on one core while the others waited."""
+    process, the trees came back from the parsing workers pickled, to be unpickled, encoded
+    for the cache and summarized here, on a third process beside two parsing ones: 6 CPU s
+    of the 12 s that reading 600 jurisdictions' files took on two cores."""
     jobs = [todo[k : k + _SUMMARY_JOB] for k in range(0, len(todo), _SUMMARY_JOB)]
 
     def summarize(files: Sequence[_File]) -> list[bytes]:
