@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
         ],
         ["benchmarks/floor.py", "--records", "20", "--repeat", "1"],
         ["benchmarks/workdays.py", "--counts", "3", "--repeat", "1"],
+        ["benchmarks/firstbuild.py", "--size", "10"],
     ],
-    ids=["validators", "frontend", "sql", "floor", "workdays"],
+    ids=["validators", "frontend", "sql", "floor", "workdays", "firstbuild"],
 )
 def test_benchmark_runs(argv: list[str]) -> None:
     result = subprocess.run(
