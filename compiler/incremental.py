@@ -59,6 +59,7 @@ from compiler.project import (
     cores,
     display_path,
     forked_map,
+    forks,
     gc_paused,
     policy_files,
 )
@@ -373,18 +374,20 @@ def _read(project: _Project, paths: Sequence[Path]) -> None:
     # let go of as it is read or parsed, and read back from the parse cache for its policy's
     # batch (`_recheck`), which costs a decoding but keeps a first run over thousands of files
     # to one batch of trees at a time.  Such a project's files are summarized on every core:
-    # only the summaries come back (`_summaries`).
-    if len(project.files) > BATCH:
+    # only the summaries come back (`_summaries`); without fork, parsed on every core.
+    keep = len(project.files) <= BATCH
+    if not keep and forks():
         _summaries(project, todo)
     else:
-        _summarize_kept(project, todo)
+        _summarize_here(project, todo, keep)
     for file in project.files:
         for name in file.names:
             project.index.setdefault(name, file.shown)
 
 
-def _summarize_kept(project: _Project, todo: Sequence[_File]) -> None:
-    """`todo` summarized, each file's tree kept for the check (a project of one batch)."""
+def _summarize_here(project: _Project, todo: Sequence[_File], keep: bool) -> None:
+    """`todo` summarized in this process (parsed on every core, `project._parse_many`), each
+    file's tree kept for the check if `keep` (a project of one batch)."""
     unparsed: list[tuple[_File, _Pending]] = []
     for done, file in enumerate(todo, start=1):
         project.steps("reading", done, len(todo), "files")
@@ -399,14 +402,14 @@ def _summarize_kept(project: _Project, todo: Sequence[_File]) -> None:
         if result is None:
             unparsed.append((file, _Pending(file.shown, text, file.data, decoding, file.key)))
         else:
-            _summarized(project, file, decoding, result)
+            _summarized(project, file, decoding, result, keep)
 
     def parsing(done: int, total: int) -> None:
         project.steps("parsing", done, total, "files")
 
     parsed = _parse_many([p for _, p in unparsed], project.cache, parsing)
     for (file, pending), result in zip(unparsed, parsed, strict=True):
-        _summarized(project, file, pending.problems, result)
+        _summarized(project, file, pending.problems, result, keep)
 
 
 # Files a worker summarizes per job: enough to make a job's round trip small beside parsing
@@ -457,10 +460,12 @@ def _summary_of(project: _Project, file: _File) -> bytes:
 
 
 def _summarized(
-    project: _Project, file: _File, decoding: list[Diagnostic], result: ParseResult
+    project: _Project, file: _File, decoding: list[Diagnostic], result: ParseResult, keep: bool
 ) -> None:
     _summarize(file, decoding, result)
     project.cache.put_encoded(project.key("summary", file.key or ""), _write_summary(file))
+    if not keep:
+        file.module = file.text = None
 
 
 def _check(project: _Project, errors: list[Diagnostic]) -> list[Diagnostic] | None:

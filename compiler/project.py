@@ -244,6 +244,11 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
+def forks() -> bool:
+    """Whether `forked_map` works on every core here (a system with fork: not Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def cores() -> int:
     """How many processes work in parallel (`forked_map`, the parse): the machine's cores, at
     most 8 (beyond, the parent reading their results is the limit)."""
@@ -261,7 +266,7 @@ def forked_map(work: Callable[[_T], _R], jobs: Sequence[_T]) -> Iterator[_R]:
     jobs and the results are pickled).  One job after another in this process where there is
     one core, one job, or no fork."""
     workers = min(cores(), len(jobs))
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or not forks():
         yield from map(work, jobs)
         return
     from concurrent.futures import ProcessPoolExecutor

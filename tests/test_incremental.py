@@ -91,6 +91,21 @@ def test_an_edit_rechecks_its_policy_alone(
     assert rechecked == ["ningbo"]
 
 
+def test_without_fork_a_project_of_many_batches_reads_the_same(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where there is no fork (Windows), a project of more files than a batch is parsed on
+    every core by `project._parse_many` and summarized in this process (elsewhere the forked
+    workers summarize, `_summaries`); the findings are the whole check's either way."""
+    monkeypatch.setattr(incremental, "BATCH", 1)
+    monkeypatch.setattr(incremental, "forks", lambda: False)
+    code, err = same(capsys, project)
+    assert code == 0 and err.count("warning[W501]") == 2, err
+    edit(project, "weihai.policy", lambda t: t.replace("when ", "when 3 + ", 1))
+    status, err = same(capsys, project)
+    assert status == 1 and "error[E20" in err, err
+
+
 def test_errors_and_their_repair_match_the_whole_check(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
