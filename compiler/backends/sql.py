@@ -619,13 +619,14 @@ def calendar_csv(
     counts: Sequence[int],
     calendar: WorkdayCalendar | None = None,
     columns: dict[int, Column] | None = None,
+    each: Callable[[Callable[[int], Column], list[int]], Iterable[Column]] = map,
 ) -> str:
     """calendar.csv (docs/sql.md, "Calendar"): the runtime's calendar as a table; `columns`:
     counts' columns already made, and those made now are added (compiler/rebuild.py keeps
-    them; `calendar_table`)."""
+    them, and makes them on every core through `each`; `calendar_table`)."""
     if calendar is None and columns is None:
         return _bundled_csv(tuple(counts))
-    return _calendar_csv(tuple(counts), calendar or load_calendar(), columns)
+    return _calendar_csv(tuple(counts), calendar or load_calendar(), columns, each)
 
 
 @cache
@@ -639,11 +640,12 @@ def _calendar_csv(
     counts: tuple[int, ...],
     calendar: WorkdayCalendar,
     columns: dict[int, Column] | None = None,
+    each: Callable[[Callable[[int], Column], list[int]], Iterable[Column]] = map,
 ) -> str:
     # In the runtime (runtime/sqlcalendar.py): the DuckDB engine of the validator package
     # builds the same table for `--calendar FILE` years, with no compiler at hand.
     try:
-        return calendar_table(counts, calendar, columns)
+        return calendar_table(counts, calendar, columns, each)
     except CalendarTableError as error:
         raise SqlUnsupported(str(error)) from None
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
+from functools import partial
 
 from .errors import PolicycError
 from .timelimits import DueBounds, WorkdayCalendar
@@ -24,22 +25,23 @@ Column = list[tuple[str, str, str]]
 
 
 def calendar_table(
-    counts: Sequence[int], calendar: WorkdayCalendar, columns: dict[int, Column] | None = None
+    counts: Sequence[int],
+    calendar: WorkdayCalendar,
+    columns: dict[int, Column] | None = None,
+    each: Callable[[Callable[[int], Column], list[int]], Iterable[Column]] = map,
 ) -> str:
     """calendar.csv (docs/sql.md, \"Calendar\"): `calendar` as the SQL's table, with the
     provisional bounds of a count of N working days from each day for every N of `counts`.
     `columns`: the counts' columns already made (`count_column` of this calendar: the build
-    keeps them, since a column takes a walk from every day); those missing are made and
-    added to it."""
+    keeps them); those missing are made and added to it, by `each(make, counts)` in the
+    counts' order (the build makes them on every core)."""
     if calendar.gap_years - calendar.provisional_years:
         raise CalendarTableError("the calendar has years without any schedule inside its range")
     walk = Walk(calendar)
     columns = {} if columns is None else columns
-    made = []
-    for count in counts:
-        if count not in columns:
-            columns[count] = count_column(walk, count)
-        made.append(columns[count])
+    missing = [count for count in counts if count not in columns]
+    columns.update(zip(missing, each(partial(count_column, walk), missing), strict=True))
+    made = [columns[count] for count in counts]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     header = ["day", "workday", "workday_index", "unsettled_index"]
