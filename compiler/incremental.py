@@ -211,7 +211,7 @@ class _Project:
     root: Path
     cache: ParseCache
     steps: Steps
-    lowered: Lowered | None = None
+    on_lowered: OnLowered | None = None
     files: list[_File] = field(default_factory=list)
     index: dict[str, str] = field(default_factory=dict)  # name -> the file first declaring it
     keys: dict[str, str] = field(default_factory=dict)  # policy -> the key of its findings
@@ -261,7 +261,7 @@ class Keyed(Protocol):
 # lowered, a batch at a time, with the lowered program and those of its policies without
 # errors.  `policyc build` makes their outputs there (compiler/rebuild.py), so that a first
 # build lowers each policy once, not once for the check and again for its outputs.
-Lowered = Callable[[Keyed, ir.Program, Sequence[str]], None]
+OnLowered = Callable[[Keyed, ir.Program, Sequence[str]], None]
 
 
 def quiet(doing: str, done: int, total: int, unit: str) -> None:
@@ -291,11 +291,15 @@ class Checked:
 
     @classmethod
     def of(
-        cls, root: Path, cache: ParseCache, steps: Steps = quiet, lowered: Lowered | None = None
+        cls,
+        root: Path,
+        cache: ParseCache,
+        steps: Steps = quiet,
+        on_lowered: OnLowered | None = None,
     ) -> Checked | None:
-        """`root` checked; None when the project needs the whole check.  `lowered` hears of
-        the policies checked again and lowered (see `Lowered`)."""
-        project = _Project(root, cache, steps, lowered)
+        """`root` checked; None when the project needs the whole check.  `on_lowered` hears of
+        the policies checked again and lowered (see `OnLowered`)."""
+        project = _Project(root, cache, steps, on_lowered)
         paths, errors = policy_files(root)
         with gc_paused():  # thousands of files' nodes: see project.gc_paused
             _read(project, paths)
@@ -603,7 +607,9 @@ def _recheck(
     # On every core when there are several batches (a first run: minutes at province scale).
     # A build makes the outputs of what it lowers here: the line says so, it is the long step.
     doing = (
-        "checking" if project.lowered is None or not with_conflicts else "checking and generating"
+        "checking"
+        if project.on_lowered is None or not with_conflicts
+        else "checking and generating"
     )
     project.steps(doing, 0, len(policies), "policies")
     for batch_found in forked_map(check, batches(policies)):
@@ -673,8 +679,8 @@ def _recheck_batch(
         program = lower(_scoped_model(checker, clean), project.root)
         for policy_id, warnings in _conflicts(project.root, checker, program, clean).items():
             found[policy_id].conflicts = warnings
-        if project.lowered is not None:
-            project.lowered(project, program, clean)
+        if project.on_lowered is not None:
+            project.on_lowered(project, program, clean)
     for policy_id in policies:
         findings = found[policy_id]
         conflicts = findings.conflicts

@@ -17,6 +17,9 @@ in the project's cache (`.policyc-cache/`, compiler/cache.py):
 A policy whose record is missing, damaged or whose files are not as recorded (gone, or edited
 in place through a link from a build directory: another size or time) is lowered again with
 its scope, a batch at a time (`incremental.Checked.lowered`), and its files are made and kept.
+A policy the check itself checks again (a first build, one after a compiler change, an edit)
+is lowered there anyway, for W501: its files are made and kept there, in the same worker
+(`Checked.of(…, on_lowered=…)`), and found kept after the check.
 What all policies share (the runtime, the registry, the calendar, the READMEs, the version and
 the wheel) is put together from the records every build (`build.assemble`): the wheel from the
 kept deflate streams, the rest is small.  The output is byte-identical to a build without the
@@ -69,11 +72,9 @@ def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) ->
     or made now; None when the project needs the whole check (compiler/incremental.py)."""
 
     def made_with_check(keyed: Keyed, program: ir.Program, policies: Sequence[str]) -> None:
-        # The policies the check lowered (a first build, or one after a compiler change):
-        # their outputs made and kept now, found kept below.
-        store = _Store(keyed, cache)
-        for policy_id in sorted(policies):
-            store.put(policy_output(program, program.policies[policy_id]))
+        # The policies the check lowered: their outputs made and kept now, found kept below.
+        for _ in _make(_Store(keyed, cache), program, policies):
+            pass
 
     checked = Checked.of(root, cache, steps or quiet, made_with_check)
     if checked is None:
@@ -101,9 +102,9 @@ def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) ->
 
 
 def _made(checked: Checked, store: _Store, stale: Sequence[str]) -> Iterator[PolicyOutput]:
-    """The outputs of `stale`, made and kept a batch at a time (`Checked.lowered`), on every
-    core when there are several batches (a first build, or one after a compiler change:
-    minutes at province scale, each policy made from its scope alone)."""
+    """The outputs of `stale` (those the check did not make: a build after `policyc check`,
+    or outputs gone from the cache), made and kept a batch at a time (`Checked.lowered`), on
+    every core when there are several batches."""
     jobs = batches(stale)
 
     def make(batch: Sequence[str]) -> list[PolicyOutput]:
@@ -118,15 +119,20 @@ def _made(checked: Checked, store: _Store, stale: Sequence[str]) -> Iterator[Pol
 
 def _make_batch(checked: Checked, store: _Store, policies: Sequence[str]) -> Iterator[PolicyOutput]:
     for program in checked.lowered(policies):
-        for policy_id in sorted(program.policies):
-            yield store.put(policy_output(program, program.policies[policy_id]))
+        yield from _make(store, program, sorted(program.policies))
+
+
+def _make(store: _Store, program: ir.Program, policies: Sequence[str]) -> Iterator[PolicyOutput]:
+    """The outputs of `policies`, lowered in `program`, made and kept, in id order."""
+    for policy_id in sorted(policies):
+        yield store.put(policy_output(program, program.policies[policy_id]))
 
 
 class _Store:
     """The records and files of the policies' outputs in the cache folder."""
 
-    def __init__(self, checked: Keyed, cache: ParseCache) -> None:
-        self.checked = checked
+    def __init__(self, keyed: Keyed, cache: ParseCache) -> None:
+        self.keyed = keyed
         self.cache = cache
         self.folder = str(cache.folder)
         umask = os.umask(0)
@@ -135,7 +141,7 @@ class _Store:
         self.started = time.time_ns() - RECENT_NS
 
     def record_key(self, policy_id: str) -> str:
-        return self.checked.key(_LAYOUT, policy_id, self.checked.keys[policy_id])
+        return self.keyed.key(_LAYOUT, policy_id, self.keyed.keys[policy_id])
 
     def get(self, policy_id: str) -> PolicyOutput | None:
         data = self.cache.get_bytes(self.record_key(policy_id))
@@ -176,7 +182,7 @@ class _Store:
         """calendar.csv for `policies`, kept by the working-day counts they need: made from
         the whole calendar (seconds), it changes only with them and the compiler."""
         counts = sorted({c for p in policies for c in p.counts})
-        key = self.checked.key(_LAYOUT, "calendar", *map(str, counts))
+        key = self.keyed.key(_LAYOUT, "calendar", *map(str, counts))
         data = self.cache.get_bytes(key)
         if data is not None:
             try:
@@ -202,7 +208,7 @@ class _Store:
         for count in sorted(set(columns) - kept_columns):
             cells = [[t, *row] for t, row in enumerate(columns[count]) if any(row)]
             entry = [len(columns[count]), cells]
-            self.cache.put_encoded(self.checked.key(_LAYOUT, "column", str(count)), _dumps(entry))
+            self.cache.put_encoded(self.keyed.key(_LAYOUT, "column", str(count)), _dumps(entry))
         kept = self._keep(made)
         if kept is None:
             return made
@@ -210,7 +216,7 @@ class _Store:
         return kept[0]
 
     def _column(self, count: int) -> Column | None:
-        data = self.cache.get_bytes(self.checked.key(_LAYOUT, "column", str(count)))
+        data = self.cache.get_bytes(self.keyed.key(_LAYOUT, "column", str(count)))
         if data is None:
             return None
         try:
@@ -261,7 +267,7 @@ class _Store:
     def _keep(self, data: bytes) -> tuple[Stored, list[object]] | None:
         """`data` kept in the cache folder, and its record's entry; None if it cannot be."""
         sha256 = hashlib.sha256(data).digest()
-        name = self.checked.key("file", sha256.hex())
+        name = self.keyed.key("file", sha256.hex())
         out = f"{self.folder}/{name}.out"
         deflated = f"{self.folder}/{name}.z"
         try:

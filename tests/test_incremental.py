@@ -7,9 +7,11 @@ codes and output, text and JSON, byte for byte, after every edit."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,6 +91,49 @@ def test_an_edit_rechecks_its_policy_alone(
     edit(project, "cases/ningbo.policy", lambda t: t + "\n# a comment\n")
     assert run(capsys, project)[0] == 0
     assert rechecked == ["ningbo"]
+
+
+def test_batches_are_even_and_as_many_as_a_multiple_of_the_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(incremental, "cores", lambda: 2)
+    for total, sizes in [
+        (0, []),
+        (5, [5]),  # fewer than PARALLEL_FROM: one batch, made in this process
+        (25, [13, 12]),
+        (600, [150] * 4),  # not 256, 256, 88: one core alone for a third of the time
+        (3001, [251] + [250] * 11),
+    ]:
+        policies = [f"p{k}" for k in range(total)]
+        made = incremental.batches(policies)
+        assert [len(b) for b in made] == sizes
+        assert [p for b in made for p in b] == policies  # in order, each once
+
+
+def test_a_project_of_many_batches_is_read_in_forked_workers(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """More files than a batch: each file read, parsed and summarized in a forked worker,
+    only its summary sent back (`_summaries`); the findings are the whole check's."""
+    monkeypatch.setattr(incremental, "BATCH", 1)
+    monkeypatch.setattr(incremental, "_SUMMARY_JOB", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    readers = tmp_path / "readers"
+    summary_of = incremental._summary_of
+
+    def recorded(project: Any, file: Any) -> bytes:
+        with readers.open("a", encoding="utf-8") as stream:
+            stream.write(f"{os.getpid()}\n")
+        return summary_of(project, file)
+
+    monkeypatch.setattr(incremental, "_summary_of", recorded)
+    code, err = same(capsys, project)
+    assert code == 0 and err.count("warning[W501]") == 2, err
+    pids = set(readers.read_text("utf-8").split())
+    assert pids and str(os.getpid()) not in pids
 
 
 def test_without_fork_a_project_of_many_batches_reads_the_same(
