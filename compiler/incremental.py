@@ -215,6 +215,7 @@ class _Project:
     files: list[_File] = field(default_factory=list)
     index: dict[str, str] = field(default_factory=dict)  # name -> the file first declaring it
     keys: dict[str, str] = field(default_factory=dict)  # policy -> the key of its findings
+    declared: str | None = None  # the key of the project-wide passes' entry
 
     def key(self, kind: str, *parts: str) -> str:
         digest = hashlib.sha256(self.cache.secret + _compiler_fingerprint() + kind.encode())
@@ -312,6 +313,19 @@ class Checked:
 
     def key(self, kind: str, *parts: str) -> str:
         return self.project.key(kind, *parts)
+
+    def entries(self) -> set[str]:
+        """The keys of the cache's entries that this check read or wrote, which the next check
+        of the project as it is reads: every file's parse result and summary, the project-wide
+        passes' entry and every policy's findings (`compiler.rebuild` sweeps the others)."""
+        project = self.project
+        files = [f.key for f in project.files if f.key is not None]
+        return {
+            *files,
+            *(project.key("summary", k) for k in files),
+            *([project.declared] if project.declared is not None else []),
+            *project.keys.values(),
+        }
 
     def lowered(self, policies: Sequence[str]) -> Iterator[ir.Program]:
         """`policies` (of a project without errors) lowered with their scopes, a batch at a
@@ -521,6 +535,7 @@ def _declare(
     key = project.key(
         "declare", *(f"{f.shown}\0{f.declared}\0{f.data is not None}" for f in project.files)
     )
+    project.declared = key
     stored = project.cache.get_bytes(key)
     if stored is not None:
         try:

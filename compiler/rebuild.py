@@ -24,6 +24,9 @@ What all policies share (the runtime, the registry, the calendar, the READMEs, t
 the wheel) is put together from the records every build (`build.assemble`): the wheel from the
 kept deflate streams, the rest is small.  The output is byte-identical to a build without the
 cache (tests/test_rebuild.py).
+
+A build without errors ends by sweeping the cache folder (`_Store.sweep`): what it holds then
+is what the next build of the project as it is reads, and no more.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from compiler.runtime.sqlcalendar import Column
 
 _LAYOUT: Final = "outputs-1"
 
-# Kept files younger than this at the start of a build are never swept (another build of the
+# Cache files younger than this at the start of a build are never swept (another build of the
 # project may be making them); file times also come from a clock a few milliseconds behind.
 RECENT_NS = 2_000_000_000
 
@@ -70,6 +73,7 @@ class Made:
 def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) -> Made | None:
     """The project at `root` checked and, without errors, each policy's output from the cache
     or made now; None when the project needs the whole check (compiler/incremental.py)."""
+    started = time.time_ns() - RECENT_NS
 
     def made_with_check(keyed: Keyed, program: ir.Program, policies: Sequence[str]) -> None:
         # The policies the check lowered: their outputs made and kept now, found kept below.
@@ -97,7 +101,7 @@ def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) ->
             steps(STEP, done, len(stale), "policies")
     policies = [found[i] for i in ids]
     made = Made(checked.diagnostics, policies, store.calendar(policies))
-    store.sweep(made)
+    store.sweep(made, checked.entries(), started)
     return made
 
 
@@ -138,13 +142,21 @@ class _Store:
         umask = os.umask(0)
         os.umask(umask)
         self.mode = 0o666 & ~umask  # a file is linked into the output: its usual permissions
-        self.started = time.time_ns() - RECENT_NS
+        self.entries: set[str] = set()  # the keys of the entries this store read or wrote
+
+    def _get(self, key: str) -> bytes | None:
+        self.entries.add(key)
+        return self.cache.get_bytes(key)
+
+    def _put(self, key: str, data: bytes) -> None:
+        self.entries.add(key)
+        self.cache.put_encoded(key, data)
 
     def record_key(self, policy_id: str) -> str:
         return self.keyed.key(_LAYOUT, policy_id, self.keyed.keys[policy_id])
 
     def get(self, policy_id: str) -> PolicyOutput | None:
-        data = self.cache.get_bytes(self.record_key(policy_id))
+        data = self._get(self.record_key(policy_id))
         if data is None:
             return None
         try:
@@ -175,7 +187,7 @@ class _Store:
             files[path] = kept[0]
             entries.append([path, *kept[1]])
         record = [output.id, output.title, list(output.counts), output.sql_error, entries]
-        self.cache.put_encoded(self.record_key(output.id), _dumps(record))
+        self._put(self.record_key(output.id), _dumps(record))
         return PolicyOutput(output.id, output.title, output.counts, output.sql_error, files)
 
     def calendar(self, policies: Sequence[PolicyOutput]) -> File | None:
@@ -183,7 +195,9 @@ class _Store:
         the whole calendar (seconds), it changes only with them and the compiler."""
         counts = sorted({c for p in policies for c in p.counts})
         key = self.keyed.key(_LAYOUT, "calendar", *map(str, counts))
-        data = self.cache.get_bytes(key)
+        # The columns are used even when the calendar is found: the next edit reads them.
+        self.entries.update(self._column_key(count) for count in counts)
+        data = self._get(key)
         if data is not None:
             try:
                 found = self._found(json.loads(data))
@@ -208,15 +222,18 @@ class _Store:
         for count in sorted(set(columns) - kept_columns):
             cells = [[t, *row] for t, row in enumerate(columns[count]) if any(row)]
             entry = [len(columns[count]), cells]
-            self.cache.put_encoded(self.keyed.key(_LAYOUT, "column", str(count)), _dumps(entry))
+            self._put(self._column_key(count), _dumps(entry))
         kept = self._keep(made)
         if kept is None:
             return made
-        self.cache.put_encoded(key, _dumps(kept[1]))
+        self._put(key, _dumps(kept[1]))
         return kept[0]
 
+    def _column_key(self, count: int) -> str:
+        return self.keyed.key(_LAYOUT, "column", str(count))
+
     def _column(self, count: int) -> Column | None:
-        data = self.cache.get_bytes(self.keyed.key(_LAYOUT, "column", str(count)))
+        data = self._get(self._column_key(count))
         if data is None:
             return None
         try:
@@ -229,23 +246,37 @@ class _Store:
         except (ValueError, TypeError, IndexError):
             return None
 
-    def sweep(self, made: Made) -> None:
-        """Remove the kept files this build does not use: those of other versions of the
-        policies and of other compilers, which would otherwise pile up (a gigabyte a compiler
-        at 3,000 jurisdictions).  Files newer than this build are left alone: another build
-        of the project may be making them.  What a build directory links to stays there (a
-        link is a name of its own)."""
-        used = {os.path.basename(f.path).rsplit(".", 1)[0] for f in _kept_files(made)}
+    def sweep(self, made: Made, checked: set[str], started: int) -> None:
+        """Remove from the cache folder what this build did not use, older than `started`:
+        the kept files (`.out`, `.z`) and the entries (`.json`) of other versions of the
+        policies and of other compilers, which would otherwise pile up (at 3,000
+        jurisdictions a gigabyte and 12,000 entries a compiler), and what a killed build left
+        half written (`.tmp-…`).  The entries used are the check's (`checked`: parse results,
+        summaries, findings) and this store's (records, calendar).  Newer files are left
+        alone: another build of the project may be making them.  What a build directory
+        links to stays there (a link is a name of its own)."""
+        files = {os.path.basename(f.path).rsplit(".", 1)[0] for f in _kept_files(made)}
+        entries = checked | self.entries
         try:
-            entries = list(os.scandir(self.folder))
+            found = list(os.scandir(self.folder))
         except OSError:
             return
-        for entry in entries:
-            stem, dot, suffix = entry.name.rpartition(".")
-            if not dot or suffix not in ("out", "z") or stem in used:
+
+        def unused(name: str) -> bool:
+            if name.startswith(".tmp-"):
+                return True  # the temporary names of cache.put_encoded and _write
+            stem, dot, suffix = name.rpartition(".")
+            if not dot:
+                return False
+            if suffix == "json":
+                return stem not in entries
+            return suffix in ("out", "z") and stem not in files
+
+        for entry in found:
+            if not unused(entry.name):
                 continue
             try:
-                if entry.stat(follow_symlinks=False).st_mtime_ns < self.started:
+                if entry.stat(follow_symlinks=False).st_mtime_ns < started:
                     os.unlink(entry.path)
             except OSError:
                 pass  # gone already, or not ours to remove: the next build tries again

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from compiler import cache as cache_module
 from compiler import incremental, rebuild
 from compiler.backends import package
 from compiler.cache import FOLDER
@@ -146,6 +148,49 @@ def test_a_first_build_makes_its_batches_in_forked_workers(
     makers.unlink()
     same(capsys, project, tmp_path)
     assert not makers.exists()
+
+
+def test_the_cache_keeps_what_the_next_build_reads_and_no_more(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    made: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = project / FOLDER
+
+    def held() -> set[str]:
+        return {p.name for p in cache.iterdir()}
+
+    same(capsys, project, tmp_path)
+    first = held()
+    assert {n.rsplit(".", 1)[1] for n in first} == {"json", "out", "z"}
+    same(capsys, project, tmp_path)  # found whole (the calendar too): nothing swept
+    assert held() == first
+    # What a killed build left half written, and an entry of another build still running.
+    (cache / ".tmp-killed").write_bytes(b"[")
+    running = cache / f"{'0' * 64}.json"
+    running.write_bytes(b"[]")
+    later = time.time_ns() + 60_000_000_000
+    os.utime(running, ns=(later, later))
+    # The entries of an earlier version of a file (its parse result, summary, findings, record
+    # and files) go once no build reads them; put back, it is made again under the same names.
+    edit(project, "weihai.policy", lambda t: t.replace("within 7 ", "within 17 ", 1))
+    same(capsys, project, tmp_path)
+    # Held besides: the running build's entry, and the column of 17 working days.
+    assert len(held()) == len(first) + 2 and running.exists()
+    edit(project, "weihai.policy", lambda t: t.replace("within 17 ", "within 7 ", 1))
+    same(capsys, project, tmp_path)
+    assert held() == first | {running.name}
+    # Another compiler (its code and its parser changed): every entry and file is new, and the
+    # earlier compiler's are gone.
+    running.unlink()
+    monkeypatch.setattr(incremental, "_compiler_fingerprint", lambda: b"another compiler")
+    monkeypatch.setattr(cache_module, "fingerprint", lambda: b"another parser")
+    made.clear()
+    same(capsys, project, tmp_path)
+    assert sorted(made) == sorted([*COPIED, "madeup"])
+    assert len(held()) == len(first) and held().isdisjoint(first)
 
 
 def test_an_output_edited_through_its_link_is_made_again(
