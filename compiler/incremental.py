@@ -62,6 +62,7 @@ from compiler.project import (
     forks,
     gc_paused,
     policy_files,
+    stop_if_interrupted,
 )
 
 _LAYOUT: Final = "incremental-1"
@@ -445,7 +446,11 @@ def _summaries(project: _Project, todo: Sequence[_File]) -> None:
     jobs = [todo[k : k + _SUMMARY_JOB] for k in range(0, len(todo), _SUMMARY_JOB)]
 
     def summarize(files: Sequence[_File]) -> list[bytes]:
-        return [_summary_of(project, file) for file in files]
+        summaries = []
+        for file in files:
+            stop_if_interrupted()
+            summaries.append(_summary_of(project, file))
+        return summaries
 
     done = 0
     for files, summaries in zip(jobs, forked_map(summarize, jobs), strict=True):
@@ -653,12 +658,14 @@ def _batch_checker(
     loaded = LoadedFiles(project.root, lines=_LazyLines(project))
     for file in project.files:
         if file.shown in SHARED_FILES or file.policy in wanted or wanted & set(file.suites):
+            stop_if_interrupted()
             module = _module(project, file)
             if module is not None:
                 loaded.modules.append(module)
     checker = Checker(loaded, elsewhere=project.index)
     checker.declare()
     for policy_id in policies:
+        stop_if_interrupted()
         start = len(checker.diagnostics)
         checker.lookups = {}
         checker.check_policy(checker.model.policies[policy_id])

@@ -6,6 +6,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from compiler.parser import _lark, decode, parse_text, read_policy_bytes
 from compiler.sources import SourceDocument, SourceError
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from compiler.cache import ParseCache, ParseResult
 
 
@@ -221,11 +224,9 @@ def _parse_many(
                 progress(done, total)
             yield result
         return
-    from concurrent.futures import ProcessPoolExecutor
-
     _lark()  # built once here, inherited by forked workers
     jobs = [(f.text, f.shown) for f in files]
-    with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
+    with _workers(workers, _context()) as pool:
         chunk = max(1, min(16, total // (workers * 8)))
         results = pool.map(_parse_in_worker, jobs, chunksize=chunk)
         for done, (file, result) in enumerate(zip(files, results, strict=True), start=1):
@@ -242,6 +243,57 @@ def _context() -> Any:
     # fork where there is one: the workers start with the parser already built.
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+@contextlib.contextmanager
+def _workers(count: int, context: Any) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `count` worker processes that stop soon after the one that made them.
+
+    Ctrl-C on a terminal interrupts every process of its group.  A worker only notes it
+    (`_note_interrupt`), and stops at the next point its work checks (`stop_if_interrupted`,
+    between two files or two policies): interrupted anywhere else, a worker printed a
+    traceback, or left half a result in the pipe the pool reads, which then waited forever.
+    When this process stops early (Ctrl-C, an error, a caller that reads no further), the jobs
+    not begun are dropped, and the workers are interrupted too (they may not have been: `kill
+    -INT`) and waited for: a batch would otherwise run on for a minute at province scale.  What
+    a stopped worker was writing to the cache is a temporary file, which the next build
+    sweeps (compiler/rebuild.py)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_hear_interrupts)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        workers = set(multiprocessing.active_children()) - before
+        for process in workers:
+            if process.pid is not None:
+                with contextlib.suppress(OSError):  # ended already
+                    os.kill(process.pid, signal.SIGINT)
+        for process in workers:
+            process.join()
+        raise
+    pool.shutdown(wait=True)
+
+
+_INTERRUPTED = False  # in a worker: Ctrl-C was pressed (or the parent passed it on)
+
+
+def _hear_interrupts() -> None:
+    signal.signal(signal.SIGINT, _note_interrupt)
+
+
+def _note_interrupt(signum: int, frame: object) -> None:
+    global _INTERRUPTED
+    _INTERRUPTED = True
+
+
+def stop_if_interrupted() -> None:
+    """In a worker of `forked_map` or the parse that was interrupted (see `_workers`): stop
+    its job here.  Elsewhere nothing: Ctrl-C raises KeyboardInterrupt where it lands."""
+    if _INTERRUPTED:
+        raise KeyboardInterrupt
 
 
 def forks() -> bool:
@@ -269,13 +321,10 @@ def forked_map(work: Callable[[_T], _R], jobs: Sequence[_T]) -> Iterator[_R]:
     if workers < 2 or not forks():
         yield from map(work, jobs)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
     global _FORKED_WORK
     previous, _FORKED_WORK = _FORKED_WORK, work
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with _workers(workers, multiprocessing.get_context("fork")) as pool:
             yield from pool.map(_run_forked, jobs)
     finally:
         _FORKED_WORK = previous
@@ -287,6 +336,7 @@ def _run_forked(job: Any) -> Any:
 
 
 def _parse_in_worker(job: tuple[str | None, str]) -> ParseResult:
+    stop_if_interrupted()
     text, shown = job
     assert text is not None
     return parse_text(text, shown)

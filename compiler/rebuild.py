@@ -50,7 +50,7 @@ from compiler.backends.wheel import Member, deflate
 from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
 from compiler.incremental import Checked, Keyed, Steps, batches, quiet
-from compiler.project import forked_map
+from compiler.project import forked_map, stop_if_interrupted
 from compiler.runtime.sqlcalendar import Column
 
 _LAYOUT: Final = "outputs-1"
@@ -129,6 +129,7 @@ def _make_batch(checked: Checked, store: _Store, policies: Sequence[str]) -> Ite
 def _make(store: _Store, program: ir.Program, policies: Sequence[str]) -> Iterator[PolicyOutput]:
     """The outputs of `policies`, lowered in `program`, made and kept, in id order."""
     for policy_id in sorted(policies):
+        stop_if_interrupted()  # a batch's outputs take a minute at province scale
         yield store.put(policy_output(program, program.policies[policy_id]))
 
 

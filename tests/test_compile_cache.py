@@ -8,8 +8,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -315,3 +318,59 @@ def test_compile_benchmark_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "edit: parse" in result.stdout and "validators" in result.stdout
     assert json.dumps  # the workers speak JSON; the table is what is printed
+
+
+def _interrupted(record: Path) -> Callable[[int], int]:
+    """A job of a minute that notes what its worker does: interrupted at once as Ctrl-C
+    interrupts a terminal's processes (the first job interrupts the parent too, the second
+    job's worker is left to the parent), it checks every 0.1 s whether to stop, as the
+    compiler's jobs do between two files or two policies."""
+
+    def note(what: str) -> None:
+        with record.open("a") as stream:
+            stream.write(f"{what} {os.getpid()}\n")
+
+    def work(job: int) -> int:
+        note("began")
+        if job != 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        note("went on")
+        if job == 0:
+            os.kill(os.getppid(), signal.SIGINT)
+        for _ in range(600):
+            try:
+                project_module.stop_if_interrupted()
+            except KeyboardInterrupt:
+                note("stopped")
+                raise
+            time.sleep(0.1)
+        note("ended")
+        return job
+
+    return work
+
+
+@pytest.mark.skipif(not project_module.forks(), reason="the workers are forked")
+def test_ctrl_c_stops_the_workers_between_two_steps_without_a_traceback(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(project_module, "cores", lambda: 2)
+    record = tmp_path / "record"
+    with pytest.raises(KeyboardInterrupt):
+        list(project_module.forked_map(_interrupted(record), [0, 1, 2, 3]))
+    lines = record.read_text().split("\n")[:-1]
+    # Each job that began (one or more: a worker may take the job queued for it before the
+    # parent drops the rest) went on where Ctrl-C reached it (no traceback from there) and
+    # stopped at its next check, the job the parent alone interrupted too.  No job ended and
+    # the workers are gone.
+    began = [line for line in lines if line.startswith("began ")]
+
+    def count(what: str) -> int:
+        return sum(line.startswith(f"{what} ") for line in lines)
+
+    assert began and count("went on") == count("stopped") == len(began), lines
+    assert not any(line.startswith("ended ") for line in lines), lines
+    for pid in {line.split()[1] for line in began}:
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+    assert "Traceback" not in capfd.readouterr().err
