@@ -163,15 +163,19 @@ class _Store:
         try:
             pid, title, counts, sql_error, entries = json.loads(data)
             files: dict[str, File] = {}
+            now: list[object] = []
             for path, *entry in entries:
                 found = self._found(entry)
                 if found is None:
                     return None
-                files[str(path)] = found
+                files[str(path)] = found[0]
+                now.append([path, *found[1]])
             if pid != policy_id or not isinstance(title, str):
                 return None
             if not (sql_error is None or isinstance(sql_error, str)):
                 return None
+            if now != entries:  # a file's time is new: recorded, to be known by it again
+                self._put(self.record_key(policy_id), _dumps([pid, title, counts, sql_error, now]))
             return PolicyOutput(pid, title, tuple(int(c) for c in counts), sql_error, files)
         except (OSError, ValueError, TypeError):
             return None
@@ -201,9 +205,12 @@ class _Store:
         data = self._get(key)
         if data is not None:
             try:
-                found = self._found(json.loads(data))
+                entry = json.loads(data)
+                found = self._found(entry)
                 if found is not None:
-                    return found
+                    if found[1] != entry:
+                        self._put(key, _dumps(found[1]))
+                    return found[0]
             except (OSError, ValueError, TypeError):
                 pass
         # Else each count's column, kept by the count: an edit that adds a count of working
@@ -282,19 +289,27 @@ class _Store:
             except OSError:
                 pass  # gone already, or not ours to remove: the next build tries again
 
-    def _found(self, entry: list[object]) -> Stored | None:
-        """A kept file from its record's entry; None if it is not as recorded."""
+    def _found(self, entry: list[object]) -> tuple[Stored, list[object]] | None:
+        """A kept file from its record's entry, and the entry as it is now (its time may be
+        new); None if the file is not as recorded."""
         name, size, crc, sha256, mtime = entry
         if not (isinstance(name, str) and isinstance(sha256, str) and isinstance(crc, int)):
             return None
         out = f"{self.folder}/{name}.out"
         info = os.stat(out)
-        if (info.st_size, info.st_mtime_ns) != (size, mtime):
+        if info.st_size != size:
             return None  # edited through a link, or replaced: made again
+        if info.st_mtime_ns != mtime:
+            # Not the time recorded: edited in place through a link from a build directory,
+            # or the cache was restored from an archive that keeps times to the second (a
+            # CI's cache, README): its bytes tell which.
+            if hashlib.sha256(_read(out)).hexdigest() != sha256:
+                return None
+            entry = [name, size, crc, sha256, info.st_mtime_ns]
         deflated = f"{self.folder}/{name}.z"
         if not os.path.isfile(deflated):
             return None
-        return Stored(out, Member(info.st_size, crc, bytes.fromhex(sha256), deflated))
+        return Stored(out, Member(info.st_size, crc, bytes.fromhex(sha256), deflated)), entry
 
     def _keep(self, data: bytes) -> tuple[Stored, list[object]] | None:
         """`data` kept in the cache folder, and its record's entry; None if it cannot be."""

@@ -206,6 +206,36 @@ def test_an_output_edited_through_its_link_is_made_again(
     assert b"# edited by hand" not in linked.read_bytes()
 
 
+def test_a_cache_restored_with_times_to_the_second_is_used_whole(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    made: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    same(capsys, project, tmp_path)
+    # As `tar` restores a CI's cache: every file's time cut to the second.
+    for kept in (project / FOLDER).glob("*.out"):
+        second = kept.stat().st_mtime_ns // 1_000_000_000 * 1_000_000_000
+        os.utime(kept, ns=(second, second))
+    read: list[str] = []
+
+    def reading(path: str) -> bytes:
+        read.append(path)
+        return _read(path)
+
+    _read = rebuild._read
+    monkeypatch.setattr(rebuild, "_read", reading)
+    made.clear()
+    same(capsys, project, tmp_path)
+    assert made == [], "the files' bytes are the ones recorded: nothing is made again"
+    assert len(read) == len(list((project / FOLDER).glob("*.out")))
+    # Their new times are recorded: the next build knows them by time again.
+    read.clear()
+    same(capsys, project, tmp_path)
+    assert made == [] and read == []
+
+
 def test_damaged_or_missing_cache_files_are_made_again(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], made: list[str]
 ) -> None:
