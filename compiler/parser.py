@@ -1,9 +1,10 @@
 """Policy text -> AST (`compiler.nodes`).
 
 Lark builds the parse tree with LALR and its contextual lexer; `_ToNodes` turns it into frozen
-dataclasses with source spans.  Every way a file can be wrong (bytes that are not UTF-8, an
-unexpected character or token, a file cut off mid-statement, an impossible date) becomes a
-`Diagnostic`, never an exception escaping to the user.
+dataclasses with source spans, which it takes from the tokens itself (see `_KEPT_TOKENS`).
+Every way a file can be wrong (bytes that are not UTF-8, an unexpected character or token, a
+file cut off mid-statement, an impossible date) becomes a `Diagnostic`, never an exception
+escaping to the user.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Final
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.tree import Meta
 from lark.visitors import _vargs_meta, _VArgsWrapper
 
 from compiler import codes
@@ -43,9 +45,52 @@ def _lark() -> Lark:
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
+        keep_all_tokens=True,
         maybe_placeholders=False,
     )
+
+
+# The tokens a rule's function receives.  Lark drops the others (keywords, punctuation, terminals
+# named with a leading "_") from a node's children, and with `propagate_positions` gives each
+# node the extent of all of them: a rule's span runs from its keyword to its closing brace.
+# That took 40 % of a parse (16.5 ms a file with it, 9.6 ms without), so the parser keeps every
+# token and `_ToNodes` takes each node's extent from them as it drops them: the same spans and
+# the same children (tests/test_parser.py checks both against Lark's own, and these two sets
+# against the grammar).
+_KEPT_TOKENS: Final = frozenset(
+    {
+        "ADD_OP", "ALL", "BASE_TYPE", "CHECK_STATUS", "CITATION", "COMPARE", "DATE", "DATETIME",
+        "DIMENSION", "EXTENDED", "FALSE", "KIND", "LEVEL", "MUL_OP", "NAME", "NONE", "NUMBER",
+        "ON_ISSUE", "OUTCOME", "PERCENT", "PERIOD", "REASON", "RELATION", "ROLE", "STATUS",
+        "STRING", "TRUE", "UNIT", "YUAN",
+    }
+)  # fmt: skip
+# The `?rule`s that stand aside for their child when only one is left: Lark inlines them after
+# dropping tokens (`?atom: "(" expr ")"` is its expr), the dropped tokens still in the extent
+# the parent node takes from them.
+_INLINED: Final = frozenset(
+    {"atom", "comparison", "expr", "product", "scope_value", "sum", "unary"}
+)
+
+
+class _Extent(Meta):
+    """Where a node of the parse tree starts and ends, as `propagate_positions` gives it: from
+    its first token or node with an extent to its last."""
+
+    def __init__(self, first: Any, last: Any) -> None:
+        self.line: int = first.line
+        self.column: int = first.column
+        self.end_line: int = last.end_line
+        self.end_column: int = last.end_column
+        self.empty = False
+
+
+_NOWHERE: Final[Meta] = Meta()  # type: ignore[no-untyped-call]  # a node without a token
+
+
+def _kept(tree: Tree[Token]) -> list[Tree[Token] | Token]:
+    """`tree`'s children as Lark gives them to a rule: without the tokens it drops."""
+    return [c for c in tree.children if isinstance(c, Tree) or c.type in _KEPT_TOKENS]
 
 
 # What a user should read for each terminal Lark may say it expected.
@@ -190,18 +235,34 @@ _FOLDED: Final = frozenset({"sum", "product"})
 
 
 def _too_deep(tree: Tree[Token]) -> tuple[int, int] | None:
-    """Where the tree first nests deeper than MAX_NESTING (line, column), or None.  Iterative:
-    the check itself must not recurse."""
+    """Where the tree of nodes first nests deeper than MAX_NESTING (line, column), or None.
+    Iterative: the check itself must not recurse."""
     stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
+        children = _kept(node)
+        if node.data in _INLINED and len(children) == 1:
+            # Not a node of its own (`_INLINED`): its child stands at its depth.
+            if isinstance(children[0], Tree):
+                stack.append((children[0], depth))
+            continue
         if depth > MAX_NESTING:
-            meta = node.meta
-            return (getattr(meta, "line", 1), getattr(meta, "column", 1))
+            return _start(node)
         # A sum or product of k operands becomes k - 1 nested nodes when folded (_fold).
-        below = depth + (len(node.children) // 2 if node.data in _FOLDED else 1)
-        stack.extend((child, below) for child in node.children if isinstance(child, Tree))
+        below = depth + (len(children) // 2 if node.data in _FOLDED else 1)
+        stack.extend((child, below) for child in children if isinstance(child, Tree))
     return None
+
+
+def _start(tree: Tree[Token]) -> tuple[int, int]:
+    """The line and column of the first token under `tree` (1, 1 if none); iterative."""
+    stack: list[Tree[Token] | Token] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Token):
+            return node.line or 1, node.column or 1
+        stack.extend(reversed(node.children))
+    return 1, 1
 
 
 def _span_at(path: str, line: int, column: int, width: int = 1) -> n.Span:
@@ -296,17 +357,43 @@ class _ToNodes(Transformer[Token, Any]):
         self.errors: list[Diagnostic] = []
 
     def walk(self, tree: Tree[Token]) -> Any:
-        """What `transform(tree)` returns, about twice as fast: Lark's Transformer looks each
-        rule's method up and wraps it anew (functools.update_wrapper) at every node of the
-        tree, half the time of parsing a file; here each rule's function is found once
-        (`_rule_function`) and called directly, bottom-up and left to right like Lark."""
-        children = [self.walk(c) if isinstance(c, Tree) else c for c in tree.children]
-        function, with_meta = _rule_function(tree.data)
+        """What `transform(tree)` of Lark's filtered tree with its positions returns, about
+        twice as fast: Lark's Transformer looks each rule's method up and wraps it anew
+        (functools.update_wrapper) at every node of the tree, half the time of parsing a
+        file; here each rule's function is found once (`_rule_function`) and called directly,
+        bottom-up and left to right like Lark.  `tree` holds every token (`_KEPT_TOKENS`)."""
+        return self._walk(tree)[0]
+
+    def _walk(self, tree: Tree[Token]) -> tuple[Any, Meta]:
+        """The node made of `tree`, and `tree`'s extent for its parent's."""
+        children: list[Any] = []
+        first: Any = None  # the first token or extent, and the last
+        last: Any = None
+        for child in tree.children:
+            if isinstance(child, Tree):
+                value, inner = self._walk(child)
+                children.append(value)
+                if inner.empty:
+                    continue
+                if first is None:
+                    first = inner
+                last = inner
+            else:
+                if child.type in _KEPT_TOKENS:
+                    children.append(child)
+                if first is None:
+                    first = child
+                last = child
+        extent = _NOWHERE if first is None else _Extent(first, last)
+        data = tree.data
+        if data in _INLINED and len(children) == 1:
+            return children[0], extent
+        function, with_meta = _rule_function(data)
         if function is None:
-            return Tree(tree.data, children, tree.meta)  # Transformer.__default__
+            return Tree(data, children, extent), extent  # Transformer.__default__
         if with_meta:
-            return function(self, tree.meta, children)
-        return function(self, children)
+            return function(self, extent, children), extent
+        return function(self, children), extent
 
     # ------------------------------------------------------------ helpers
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -1208,3 +1209,101 @@ def test_check_situation_without_when_is_e111(tmp_path: Path) -> None:
 def test_check_number_against_money_needs_yuan(tmp_path: Path) -> None:
     codes, _ = project(tmp_path, "situation s at 第四条（一）2 { when income >= 5000 }")
     assert codes == ["E202"]
+
+
+# ---------------------------------------------------------------- spans without Lark's positions
+
+
+@cache
+def _positioned() -> Any:
+    """Lark as the parser once was: its filtered tree, with `propagate_positions`."""
+    from lark import Lark
+
+    from compiler.parser import grammar_text
+
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def _by_lark(text: str, path: str) -> Any:
+    """What Lark's own machinery makes of `text`: its filtered tree with its positions, through
+    its Transformer (compiler/parser.py takes the spans from the tokens itself)."""
+    from compiler.parser import _ToNodes
+
+    return _ToNodes(path).transform(_positioned().parse(text))
+
+
+def _texts() -> list[tuple[str, str]]:
+    """Every policy file of the project and of the test corpus that parses, and expressions
+    with every kind of nesting, parentheses around each."""
+    from compiler.parser import decode
+
+    texts: list[tuple[str, str]] = []
+    corpus = ROOT / "tests" / "corpus"
+    for file in [*sorted((ROOT / "policies").rglob("*.policy")), *sorted(corpus.glob("*.policy"))]:
+        shown = file.relative_to(ROOT).as_posix()
+        text, _ = decode(file.read_bytes(), shown)
+        if text is not None:  # the corpus holds files that are not UTF-8
+            texts.append((shown, text))
+    header = 'policy x {\n    title "t"\n    decision d "d"\n}\nfact n: int "n"\nfact b: bool "b"\n'
+    for condition in (
+        "((b))",
+        "(not (b and (b or not b)))",
+        "((n + (2)) * (n - 1) >= (3))",
+        "if (b) then (n) else ((n) + 1)",
+        "f((n), (g(b)), (((1))))",
+        "(n) in {a, b}",
+    ):
+        texts.append(("nested.policy", f"{header}situation s at 第一条 {{ when {condition} }}\n"))
+    return texts
+
+
+def test_every_node_has_the_span_and_children_lark_gives_it() -> None:
+    from lark.exceptions import UnexpectedInput
+
+    compared = 0
+    for path, text in _texts():
+        try:
+            expected = _by_lark(text, path)
+        except UnexpectedInput:
+            continue  # a file of the corpus with a syntax error: no tree
+        module, _ = parse_text(text, path)
+        assert module is not None, path
+        assert module.items == tuple(expected), path
+        assert repr(module.items) == repr(tuple(expected)), path  # spans compare too
+        compared += 1
+    assert compared > 60
+
+
+def test_the_tokens_kept_and_the_rules_inlined_are_larks() -> None:
+    from lark import Lark
+
+    from compiler.parser import _INLINED, _KEPT_TOKENS, grammar_text
+
+    lark = Lark(grammar_text(), parser="lalr", lexer="contextual", maybe_placeholders=False)
+    kept = {s.name for r in lark.rules for s in r.expansion if s.is_term and not s.filter_out}
+    dropped = {s.name for r in lark.rules for s in r.expansion if s.is_term and s.filter_out}
+    # A terminal kept in one rule and dropped in another would need a table per rule.
+    assert kept == _KEPT_TOKENS and not kept & dropped
+    inlined: dict[str, set[bool]] = {}
+    for rule in lark.rules:
+        name = str(rule.alias or rule.options.template_source or rule.origin.name)
+        inlined.setdefault(name, set()).add(bool(rule.options.expand1 and not rule.alias))
+        if rule.options.expand1 and not rule.alias and len(rule.expansion) == 1:
+            # Lark inlines a lone child before dropping tokens, `_ToNodes` after: the same
+            # only where that child is no dropped token.
+            symbol = rule.expansion[0]
+            assert not symbol.is_term or symbol.name in _KEPT_TOKENS, rule
+    assert {name for name, ways in inlined.items() if ways == {True}} == _INLINED
+    # A name both ways (`not_expr`): its node is inlined only where it is one child, which Lark
+    # already did; a node with dropped tokens comes from the other way.
+    for name, ways in inlined.items():
+        if ways == {True, False}:
+            for rule in lark.rules:
+                if str(rule.origin.name) == name and rule.options.expand1 and not rule.alias:
+                    assert len(rule.expansion) == 1, rule
