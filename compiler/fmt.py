@@ -38,16 +38,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from functools import cache
 from pathlib import Path
 from typing import Any, assert_never
 
-from lark import Lark, Token, Tree
+from lark import Token, Tree
 
 from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, render_all
-from compiler.parser import decode, grammar_text, parse_text
+
+# The parser's own Lark: it keeps every token in the tree (keywords, punctuation).
+from compiler.parser import _lark, decode, parse_text
 from compiler.project import display_path, policy_files
 from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
@@ -144,18 +145,6 @@ class _Comment:
     text: str
     start: int
     end: int
-
-
-@cache
-def _lark() -> Lark:
-    # The parser's grammar and lexer, with every token kept in the tree (keywords, punctuation).
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        keep_all_tokens=True,
-        maybe_placeholders=False,
-    )
 
 
 def _tokens(text: str) -> list[_Token]:
