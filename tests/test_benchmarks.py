@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
         ["benchmarks/floor.py", "--records", "20", "--repeat", "1"],
         ["benchmarks/workdays.py", "--counts", "3", "--repeat", "1"],
         ["benchmarks/firstbuild.py", "--size", "10"],
+        ["benchmarks/interrupt.py", "--size", "10", "--after", "0.5"],
     ],
-    ids=["validators", "frontend", "sql", "floor", "workdays", "firstbuild"],
+    ids=["validators", "frontend", "sql", "floor", "workdays", "firstbuild", "interrupt"],
 )
 def test_benchmark_runs(argv: list[str]) -> None:
     result = subprocess.run(
