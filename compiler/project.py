@@ -20,8 +20,6 @@ from compiler.parser import _lark, decode, parse_text, read_policy_bytes
 from compiler.sources import SourceDocument, SourceError
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
-
     from compiler.cache import ParseCache, ParseResult
 
 
@@ -226,9 +224,9 @@ def _parse_many(
         return
     _lark()  # built once here, inherited by forked workers
     jobs = [(f.text, f.shown) for f in files]
-    with _workers(workers, _context()) as pool:
+    with _workers(workers, _context()) as in_order:
         chunk = max(1, min(16, total // (workers * 8)))
-        results = pool.map(_parse_in_worker, jobs, chunksize=chunk)
+        results = in_order(_parse_in_worker, jobs, chunk)
         for done, (file, result) in enumerate(zip(files, results, strict=True), start=1):
             if cache is not None and file.key is not None:
                 cache.put(file.key, result)
@@ -246,8 +244,9 @@ def _context() -> Any:
 
 
 @contextlib.contextmanager
-def _workers(count: int, context: Any) -> Iterator[ProcessPoolExecutor]:
-    """A pool of `count` worker processes that stop soon after the one that made them.
+def _workers(count: int, context: Any) -> Iterator[InOrder]:
+    """A pool of `count` worker processes that stop soon after the one that made them, as the
+    function that runs jobs on them (`pool.map`: the results in the jobs' order).
 
     Ctrl-C on a terminal interrupts every process of its group.  A worker only notes it
     (`_note_interrupt`), and stops at the next point its work checks (`stop_if_interrupted`,
@@ -257,22 +256,35 @@ def _workers(count: int, context: Any) -> Iterator[ProcessPoolExecutor]:
     not begun are dropped, and the workers are interrupted too (they may not have been: `kill
     -INT`) and waited for: a batch would otherwise run on for a minute at province scale.  What
     a stopped worker was writing to the cache is a temporary file, which the next build
-    sweeps (compiler/rebuild.py)."""
+    sweeps (compiler/rebuild.py).
+
+    The pool's threads (and its workers, forked from this thread) start with SIGINT blocked,
+    so that Ctrl-C lands on this thread, which waits for the results: taken by a pool thread,
+    it did not wake this one, which waited on until the running jobs ended.  A signal that
+    comes meanwhile waits, and is taken as the mask is restored; a worker unblocks it."""
     from concurrent.futures import ProcessPoolExecutor
 
     before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(count, mp_context=context, initializer=_hear_interrupts)
+
+    def in_order(work: Callable[[Any], Any], jobs: Sequence[Any], chunk: int) -> Iterator[Any]:
+        with _interrupts_blocked():
+            return pool.map(work, jobs, chunksize=chunk)  # starts the threads and workers
+
     try:
-        yield pool
+        yield in_order
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        workers = set(multiprocessing.active_children()) - before
-        for process in workers:
-            if process.pid is not None:
-                with contextlib.suppress(OSError):  # ended already
-                    os.kill(process.pid, signal.SIGINT)
-        for process in workers:
-            process.join()
+        # Until the workers are gone a second Ctrl-C waits (a step of a job, at most): taken
+        # now, it cut the wait short and left them running.
+        with _interrupts_blocked():
+            pool.shutdown(wait=False, cancel_futures=True)
+            workers = set(multiprocessing.active_children()) - before
+            for process in workers:
+                if process.pid is not None:
+                    with contextlib.suppress(OSError):  # ended already
+                        os.kill(process.pid, signal.SIGINT)
+            for process in workers:
+                process.join()
         raise
     pool.shutdown(wait=True)
 
@@ -280,8 +292,27 @@ def _workers(count: int, context: Any) -> Iterator[ProcessPoolExecutor]:
 _INTERRUPTED = False  # in a worker: Ctrl-C was pressed (or the parent passed it on)
 
 
+InOrder = Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[Any]]
+
+
+@contextlib.contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """SIGINT held back from this thread, and from the threads and processes it starts (they
+    inherit the mask), until the block ends.  Not on Windows (no signal masks, no fork)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _hear_interrupts() -> None:
     signal.signal(signal.SIGINT, _note_interrupt)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # forked with it blocked
 
 
 def _note_interrupt(signum: int, frame: object) -> None:
@@ -324,8 +355,8 @@ def forked_map(work: Callable[[_T], _R], jobs: Sequence[_T]) -> Iterator[_R]:
     global _FORKED_WORK
     previous, _FORKED_WORK = _FORKED_WORK, work
     try:
-        with _workers(workers, multiprocessing.get_context("fork")) as pool:
-            yield from pool.map(_run_forked, jobs)
+        with _workers(workers, multiprocessing.get_context("fork")) as in_order:
+            yield from in_order(_run_forked, jobs, 1)
     finally:
         _FORKED_WORK = previous
 
