@@ -1307,3 +1307,27 @@ def test_the_tokens_kept_and_the_rules_inlined_are_larks() -> None:
             for rule in lark.rules:
                 if str(rule.origin.name) == name and rule.options.expand1 and not rule.alias:
                     assert len(rule.expansion) == 1, rule
+
+
+@pytest.mark.parametrize(
+    ("condition", "column"),
+    [
+        ("(" * 500 + "a" + ")" * 500, 75),
+        ("not " * 1000 + "a", 403),
+        (" + ".join(["n"] * 500) + " > 2", 2023),
+        ("(" * 40 + "not " * 80 + "(a)" + ")" * 40, 123),
+        ("f(" * 120 + "a" + ")" * 120, 91),
+    ],
+    ids=["parentheses", "nots", "sum", "parenthesised-nots", "calls"],
+)
+def test_too_deep_stands_where_lark_nests_it(condition: str, column: int) -> None:
+    """E014 at the node that first nests deeper than the limit in Lark's own tree (the columns
+    as the parser gave them with `propagate_positions`): parentheses are no level of their
+    own, and a node starts at its first token, a dropped one too."""
+    header = 'policy x {\n    title "t"\n    decision d "d"\n}\nfact n: int "n"\n'
+    text = f"{header}situation s at 第一条 {{ when {condition} }}\n"
+    module, diagnostics = parse_text(text, "deep.policy")
+    assert module is None
+    assert [(d.code.id, d.span.line, d.span.column) for d in diagnostics if d.span] == [
+        ("E014", 6, column)
+    ]
