@@ -55,8 +55,8 @@ def _lark() -> Lark:
 # node the extent of all of them: a rule's span runs from its keyword to its closing brace.
 # That took 40 % of a parse (16.5 ms a file with it, 9.6 ms without), so the parser keeps every
 # token and `_ToNodes` takes each node's extent from them as it drops them: the same spans and
-# the same children (tests/test_parser.py checks both against Lark's own, and these two sets
-# against the grammar).
+# the same children (tests/test_language.py checks both against Lark's own, and these two
+# sets against the grammar).
 _KEPT_TOKENS: Final = frozenset(
     {
         "ADD_OP", "ALL", "BASE_TYPE", "CHECK_STATUS", "CITATION", "COMPARE", "DATE", "DATETIME",

@@ -243,6 +243,10 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
+# Runs `work` on each of `jobs` (`chunk` a message) and yields the results in the jobs' order.
+InOrder = Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[Any]]
+
+
 @contextlib.contextmanager
 def _workers(count: int, context: Any) -> Iterator[InOrder]:
     """A pool of `count` worker processes that stop soon after the one that made them, as the
@@ -290,9 +294,6 @@ def _workers(count: int, context: Any) -> Iterator[InOrder]:
 
 
 _INTERRUPTED = False  # in a worker: Ctrl-C was pressed (or the parent passed it on)
-
-
-InOrder = Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[Any]]
 
 
 @contextlib.contextmanager
