@@ -161,6 +161,29 @@ def test_layout_measures_what_it_writes() -> None:
             assert ("\n" not in written) == (fits or isinstance(node, str)), written
 
 
+def test_a_long_text_breaks_into_the_widest_pieces_that_fit() -> None:
+    """A string literal too long for its line is written as adjacent literals: together they
+    are the text; each is within the room (its quotes and escapes counted, Chinese two
+    columns); and each but the last would not fit with the next character added."""
+    import random
+    from itertools import pairwise
+
+    from compiler.backends.pycode import _pieces, py_string, width_of
+
+    alphabet = 'ab "\\\n\t中文，。\u2028\x00é😀'
+    chooser = random.Random(13)
+    for _ in range(2000):
+        text = "".join(chooser.choice(alphabet) for _ in range(chooser.randrange(0, 120)))
+        room = chooser.randrange(1, 90)
+        pieces = [eval(p) for p in _pieces(text, room).args]
+        assert "".join(pieces) == text
+        assert all(piece for piece in pieces) or pieces == [""]
+        for piece, after in pairwise(pieces):
+            assert len(piece) == 1 or width_of(py_string(piece)) <= room
+            assert width_of(py_string(piece + after[0])) > room
+        assert len(pieces[-1]) == 1 or width_of(py_string(pieces[-1])) <= room
+
+
 # ---------------------------------------------------------------- agreement with the interpreter
 
 
