@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from typing import Final, assert_never
 
 from compiler import ir
@@ -91,6 +91,7 @@ def sql_string(text: str) -> str:
     return pieces[0] if len(pieces) == 1 else f"CONCAT({', '.join(pieces)})"
 
 
+@lru_cache(maxsize=1 << 12)  # a policy's few dozen names, each written out many times
 def ident(name: str) -> str:
     """A policy name as a bare column name; refused when it is not a plain id or reserved."""
     if not _ID.fullmatch(name) or name in _RESERVED:
@@ -116,12 +117,18 @@ class Facts:
     program: ir.Program
     policy: ir.Policy
 
-    @property
+    # A needs mask is written for every rule and check: the facts' order and each one's
+    # place are found once per policy, not sorted and searched for each bit.
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(self.policy.inputs))
 
+    @cached_property
+    def _places(self) -> dict[str, int]:
+        return {name: index for index, name in enumerate(self.names)}
+
     def bit(self, name: str) -> tuple[int, int]:
-        index = self.names.index(name)
+        index = self._places[name]
         return index // WORD_BITS, 1 << (index % WORD_BITS)
 
     @property
