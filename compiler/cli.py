@@ -27,10 +27,19 @@ from compiler.diagnostics import Diagnostic, render_all, to_json
 from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
-from compiler.project import ProjectNotFound, display_path, find_root, load, policy_files
+from compiler.project import (
+    JobsError,
+    ProjectNotFound,
+    WorkerLost,
+    cores,
+    display_path,
+    find_root,
+    load,
+    policy_files,
+)
 from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
-from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
+from compiler.runtime.exits import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, guarded
 from compiler.runtime.values import cut
 
 if TYPE_CHECKING:
@@ -1097,10 +1106,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def command() -> int:
         args = build_parser().parse_args(argv)
-        code: int = args.run(args)
+        cores()  # a bad POLICYC_JOBS is an error at once, even where the cache spares the work
+        try:
+            code: int = args.run(args)
+        except WorkerLost as error:
+            # Not a bug to report (the system killed a worker, most often for memory), but
+            # the build did not finish: the internal code, with what to do about it.
+            sys.stderr.write(f"policyc: {error}\n")
+            return EXIT_INTERNAL
         return code
 
-    return guarded(command, "policyc", (UsageError, ProjectNotFound))
+    return guarded(command, "policyc", (UsageError, ProjectNotFound, JobsError))
 
 
 if __name__ == "__main__":

@@ -266,7 +266,9 @@ def _workers(count: int, context: Any) -> Iterator[InOrder]:
     so that Ctrl-C lands on this thread, which waits for the results: taken by a pool thread,
     it did not wake this one, which waited on until the running jobs ended.  A signal that
     comes meanwhile waits, and is taken as the mask is restored; a worker unblocks it."""
+    # Imported here: 19 ms that the commands which never fork should not pay at start-up.
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(count, mp_context=context, initializer=_hear_interrupts)
@@ -277,7 +279,7 @@ def _workers(count: int, context: Any) -> Iterator[InOrder]:
 
     try:
         yield in_order
-    except BaseException:
+    except BaseException as error:
         # Until the workers are gone a second Ctrl-C waits (a step of a job, at most): taken
         # now, it cut the wait short and left them running.
         with _interrupts_blocked():
@@ -289,8 +291,22 @@ def _workers(count: int, context: Any) -> Iterator[InOrder]:
                         os.kill(process.pid, signal.SIGINT)
             for process in workers:
                 process.join()
+        if isinstance(error, BrokenProcessPool):
+            raise WorkerLost(_lost(error)) from error
         raise
     pool.shutdown(wait=True)
+
+
+def _lost(error: BaseException) -> str:
+    """What to tell the user when a worker died mid-job.  The pool knows only that one did;
+    the kernel's log says which and why (`dmesg`: "Out of memory: Killed process …")."""
+    return (
+        "a worker process was killed before it finished its job "
+        f"({error}); most often the system ran out of memory and killed it.  Each worker "
+        f"holds up to ~600 MB at 3,000 policies: set {JOBS_VARIABLE}=1 (or another number "
+        "below the cores) to run fewer of them, then build again; what this build made "
+        "so far is kept in the cache"
+    )
 
 
 _INTERRUPTED = False  # in a worker: Ctrl-C was pressed (or the parent passed it on)
@@ -333,10 +349,35 @@ def forks() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+class JobsError(PolicycError, ValueError):
+    """POLICYC_JOBS is not a number of processes."""
+
+
+class WorkerLost(PolicycError, RuntimeError):
+    """A worker process ended without finishing its job: killed from outside, most often by
+    the system when memory ran out."""
+
+
+JOBS_VARIABLE: Final = "POLICYC_JOBS"
+
+
 def cores() -> int:
-    """How many processes work in parallel (`forked_map`, the parse): the machine's cores, at
-    most 8 (beyond, the parent reading their results is the limit)."""
-    return min(os.cpu_count() or 1, 8)
+    """How many processes work in parallel (`forked_map`, the parse): POLICYC_JOBS if set
+    (fewer processes hold less memory: each up to ~600 MB at 3,000 policies), else the cores
+    this process may run on, at most 8 (beyond, the parent reading their results is the
+    limit)."""
+    asked = os.environ.get(JOBS_VARIABLE, "").strip()
+    if asked:
+        if not (asked.isascii() and asked.isdigit() and int(asked) >= 1):
+            raise JobsError(
+                f"{JOBS_VARIABLE}={asked!r}: expected how many processes may work at once, "
+                "a whole number from 1 (1: no worker processes)"
+            )
+        return int(asked)
+    # The cores this process may use, not the machine's: a container or `taskset` may allow
+    # fewer, and a worker per core it cannot run on only waits.
+    available = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return min(len(available) if available else os.cpu_count() or 1, 8)
 
 
 _T = TypeVar("_T")

@@ -199,7 +199,7 @@ def test_parallel_parsing_equals_serial(tmp_path: Path, monkeypatch: pytest.Monk
     root = _project(tmp_path, ("bad_date.policy", _BAD_DATE), ("bad_syntax.policy", _BAD_SYNTAX))
     serial = project_module.load(root)
     monkeypatch.setattr(project_module, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setenv("POLICYC_JOBS", "2")
     seen: list[tuple[int, int]] = []
     parallel = project_module.load(root, progress=lambda done, total: seen.append((done, total)))
     assert repr(parallel.modules) == repr(serial.modules)
@@ -396,3 +396,61 @@ def test_ctrl_c_stops_the_workers_between_two_steps_without_a_traceback(tmp_path
     for pid in {line.split()[-1] for line in lines}:  # "went on 1 1234": the pid last
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid), 0)
+
+
+def _killed_at_one(job: int) -> int:
+    if job == 1:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer does
+    time.sleep(0.1)
+    return job
+
+
+@pytest.mark.skipif(not project_module.forks(), reason="the workers are forked")
+def test_a_worker_killed_mid_job_is_reported_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker killed from outside (SIGKILL: the out-of-memory killer) ends the work with
+    WorkerLost, which names the likely cause and POLICYC_JOBS; the command line says it in
+    one line, without a traceback, and exits with the internal code (3), never 1."""
+    monkeypatch.setenv("POLICYC_JOBS", "2")
+    with pytest.raises(project_module.WorkerLost, match=r"ran out of memory.*POLICYC_JOBS=1"):
+        list(project_module.forked_map(_killed_at_one, [0, 1, 2, 3]))
+
+    import compiler.cli as cli_module
+
+    def check_killing_a_worker(args: object) -> int:
+        return sum(project_module.forked_map(_killed_at_one, [0, 1, 2, 3]))
+
+    monkeypatch.setattr(cli_module, "cmd_check", check_killing_a_worker)
+    assert main(["--root", str(_project(tmp_path)), "check"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("policyc: a worker process was killed") and err.count("\n") == 1, err
+    assert "Traceback" not in err and "please report" not in err
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", 1), (" 3 ", 3), ("", None), ("0", "error"), ("two", "error")]
+)
+def test_policyc_jobs_sets_how_many_processes_work(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    value: str,
+    expected: int | str | None,
+) -> None:
+    """POLICYC_JOBS=N: N processes work at once (1: none forked); unset or empty, the cores
+    this process may use (at most 8); anything else is a usage error (exit 2) naming it,
+    before any work."""
+    monkeypatch.setenv("POLICYC_JOBS", value)
+    root = _project(tmp_path)
+    if expected == "error":
+        with pytest.raises(project_module.JobsError):
+            project_module.cores()
+        assert main(["--root", str(root), "check"]) == 2
+        err = capsys.readouterr().err
+        assert f"POLICYC_JOBS={value!r}" in err and err.count("\n") == 1, err
+        assert not (root / FOLDER).exists()  # nothing read or written
+        return
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    assert project_module.cores() == (expected or min(allowed or os.cpu_count() or 1, 8))
+    assert main(["--root", str(root), "check"]) == 0

@@ -120,7 +120,7 @@ def test_a_project_of_many_batches_is_read_in_forked_workers(
     only its summary sent back (`_summaries`); the findings are the whole check's."""
     monkeypatch.setattr(incremental, "BATCH", 1)
     monkeypatch.setattr(incremental, "_SUMMARY_JOB", 1)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setenv("POLICYC_JOBS", "2")
     readers = tmp_path / "readers"
     summary_of = incremental._summary_of
 

@@ -128,7 +128,7 @@ def test_a_first_build_makes_its_batches_in_forked_workers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(incremental, "BATCH", 1)  # three batches of one policy
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setenv("POLICYC_JOBS", "2")
     makers = tmp_path / "makers"  # the process that made each policy (a worker's list is its own)
     spy = rebuild.policy_output
 
