@@ -292,20 +292,20 @@ def _workers(count: int, context: Any) -> Iterator[InOrder]:
             for process in workers:
                 process.join()
         if isinstance(error, BrokenProcessPool):
-            raise WorkerLost(_lost(error)) from error
+            raise WorkerLost(_lost()) from error
         raise
     pool.shutdown(wait=True)
 
 
-def _lost(error: BaseException) -> str:
-    """What to tell the user when a worker died mid-job.  The pool knows only that one did;
-    the kernel's log says which and why (`dmesg`: "Out of memory: Killed process …")."""
+def _lost() -> str:
+    """What to tell the user when a worker died mid-job.  The pool knows only that one did
+    ("terminated abruptly"), not why: the kernel's log does."""
     return (
-        "a worker process was killed before it finished its job "
-        f"({error}); most often the system ran out of memory and killed it.  Each worker "
-        f"holds up to ~600 MB at 3,000 policies: set {JOBS_VARIABLE}=1 (or another number "
-        "below the cores) to run fewer of them, then build again; what this build made "
-        "so far is kept in the cache"
+        "a worker process was killed before it finished its job; most often the system ran "
+        "out of memory and killed it (the kernel's log, `dmesg`, then says \"Out of memory: "
+        f'Killed process").  Each worker holds up to ~600 MB at 3,000 policies: set '
+        f"{JOBS_VARIABLE}=1 (or another number below the cores) to run fewer of them, and run "
+        "the command again: what it made so far is kept in the cache"
     )
 
 
