@@ -350,7 +350,7 @@ def batches(policies: Sequence[str]) -> list[Sequence[str]]:
     batches of 256, 256 and 88 kept one core busy for a third of the time alone."""
     count = -(-len(policies) // BATCH)
     if len(policies) >= PARALLEL_FROM:
-        workers = cores()
+        workers = min(cores(), len(policies))  # no batch left empty
         count = -(-count // workers) * workers
     size, longer = divmod(len(policies), max(count, 1))
     made: list[Sequence[str]] = []

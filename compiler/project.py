@@ -211,7 +211,7 @@ def _parse_many(
 ) -> Iterator[ParseResult]:
     """The parse result of each file, in order; each stored in the cache (if any) as found."""
     total = len(files)
-    workers = cores()
+    workers = min(cores(), total)
     if total < PARALLEL_FROM or workers < 2:
         for done, file in enumerate(files, start=1):
             assert file.text is not None
@@ -359,6 +359,7 @@ class WorkerLost(PolicycError, RuntimeError):
 
 
 JOBS_VARIABLE: Final = "POLICYC_JOBS"
+MAX_JOBS: Final = 256  # more is a typo: each process holds hundreds of MB
 
 
 def cores() -> int:
@@ -368,10 +369,10 @@ def cores() -> int:
     limit)."""
     asked = os.environ.get(JOBS_VARIABLE, "").strip()
     if asked:
-        if not (asked.isascii() and asked.isdigit() and int(asked) >= 1):
+        if not (asked.isascii() and asked.isdigit() and 1 <= int(asked) <= MAX_JOBS):
             raise JobsError(
                 f"{JOBS_VARIABLE}={asked!r}: expected how many processes may work at once, "
-                "a whole number from 1 (1: no worker processes)"
+                f"a whole number from 1 to {MAX_JOBS} (1: no worker processes)"
             )
         return int(asked)
     # The cores this process may use, not the machine's: a container or `taskset` may allow

@@ -429,7 +429,16 @@ def test_a_worker_killed_mid_job_is_reported_with_what_to_do(
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [("1", 1), (" 3 ", 3), ("", None), ("0", "error"), ("two", "error")]
+    ("value", "expected"),
+    [
+        ("1", 1),
+        (" 3 ", 3),
+        ("256", 256),
+        ("", None),
+        ("0", "error"),
+        ("257", "error"),
+        ("two", "error"),
+    ],
 )
 def test_policyc_jobs_sets_how_many_processes_work(
     tmp_path: Path,
@@ -438,9 +447,9 @@ def test_policyc_jobs_sets_how_many_processes_work(
     value: str,
     expected: int | str | None,
 ) -> None:
-    """POLICYC_JOBS=N: N processes work at once (1: none forked); unset or empty, the cores
-    this process may use (at most 8); anything else is a usage error (exit 2) naming it,
-    before any work."""
+    """POLICYC_JOBS=N: N processes work at once (1: none forked; at most 256); unset or
+    empty, the cores this process may use (at most 8); anything else is a usage error (exit
+    2) naming it, before any work."""
     monkeypatch.setenv("POLICYC_JOBS", value)
     root = _project(tmp_path)
     if expected == "error":
