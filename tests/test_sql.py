@@ -40,7 +40,7 @@ from compiler.runtime.checks import check_record
 from compiler.runtime.decision import decide, explain
 from compiler.runtime.kinds import DECISION_KINDS
 from compiler.runtime.policy import PolicyInfo
-from compiler.runtime.sqlcalendar import Slide, Walk
+from compiler.runtime.sqlcalendar import Slide, Walk, column, count_column
 from compiler.runtime.timelimits import (
     CalendarNotCovered,
     WorkdayCalendar,
@@ -343,6 +343,17 @@ def test_calendar_slide_is_the_walk() -> None:
     assert _slide_agrees_with_the_walk(walk, (1, 2, 3, 5, 13, 40, 250)) > 60_000
     # A mistyped count: the walk from each day took ~20 s for the column.
     assert _slide_agrees_with_the_walk(walk, (3312,), every=53) > 150
+
+
+def test_calendar_columns_are_the_walks_cells() -> None:
+    """A column of calendar.csv as the build makes it (`count_column`: the slide's day indexes
+    made into cells) is, cell for cell, what the walk from each day gives (`column` over
+    `Walk.bounds`)."""
+    walk = Walk(load_calendar())
+    for count in (1, 5, 13):
+        walked = column(walk, count, lambda t: walk.bounds(t, count))  # noqa: B023
+        assert count_column(walk, count) == walked, count
+        assert any(cell[2] for cell in walked), count  # provisional cells among them
 
 
 def test_calendar_slide_with_owed_days_off() -> None:

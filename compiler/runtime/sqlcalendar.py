@@ -21,7 +21,8 @@ class CalendarTableError(PolicycError):
 
 # One count's three cells of each row (earliest, latest, unpublished): empty where the index
 # alone decides the count (docs/sql.md, "Calendar").
-Column = list[tuple[str, str, str]]
+Cell = tuple[str, str, str]
+Column = list[Cell]
 
 
 def calendar_table(
@@ -48,9 +49,9 @@ def calendar_table(
     for count in counts:
         header += [f"w{count}_earliest", f"w{count}_latest", f"w{count}_unpublished"]
     writer.writerow(header)
-    for t, day in enumerate(walk.days):
+    for t, day in enumerate(walk.iso):
         row: list[object] = [
-            day.isoformat(),
+            day,
             "true" if walk.workday[t] else "false",
             walk.index[t],
             walk.u_index[t],
@@ -61,40 +62,63 @@ def calendar_table(
     return out.getvalue()
 
 
+_DECIDED: Cell = ("", "", "")  # by the index alone, or a final date
+_NOT_COVERED: Cell = ("", "", "not_covered")
+
+
 def count_column(walk: Walk, count: int) -> Column:
     """The cells of a count of `count` working days from each day of the walk's calendar."""
     slide: Slide | None = None
+    iso = walk.iso
+    listed: dict[tuple[int, ...], str] = {}
 
-    def bounds(t: int) -> DueBounds | None:
+    # The slide's day indexes made into the cells: the dates' texts made once per walk and
+    # the years' once per set, not once for each of ~6,000 start days.
+    def cell(t: int) -> Cell:
         nonlocal slide  # begun at the first day that needs it: the start days come in order
         if slide is None:
             slide = Slide(walk, count, t)
-        return slide.bounds(t)
+        found = slide.find(t)
+        if found is None:
+            return _NOT_COVERED
+        _, earliest, latest, years = found
+        if not years:
+            return _DECIDED
+        text = listed.get(years)
+        if text is None:
+            text = listed[years] = ",".join(map(str, years))
+        return (iso[earliest], iso[latest], text)
 
-    return column(walk, count, bounds)
+    return _cells(walk, count, cell)
 
 
 def column(walk: Walk, count: int, bounds: Callable[[int], DueBounds | None]) -> Column:
     """`count_column` with `bounds(t)` for `Walk.bounds(t, count)`, asked in ascending order
     (benchmarks/workdays.py times the walk itself against the slide)."""
-    by_index = walk.by_index
-    empty = ("", "", "")
-    cells: Column = []
-    for t in range(len(walk.days)):
-        # Decided by the index alone (empty cells) unless the count touches an unsettled day
-        # before the due date by the index: then Python's bounds.
-        due = by_index.get(walk.index[t] + count)
-        if due is not None and walk.u_index[due] == walk.u_index[t]:
-            cells.append(empty)
-            continue
+
+    def cell(t: int) -> Cell:
         found = bounds(t)
         if found is None:
-            cells.append(("", "", "not_covered"))
-        elif not found.final:
-            years = ",".join(str(y) for y in found.unpublished)
-            cells.append((found.earliest.isoformat(), found.latest.isoformat(), years))
+            return _NOT_COVERED
+        if found.final:
+            return _DECIDED
+        years = ",".join(map(str, found.unpublished))
+        return (found.earliest.isoformat(), found.latest.isoformat(), years)
+
+    return _cells(walk, count, cell)
+
+
+def _cells(walk: Walk, count: int, cell: Callable[[int], Cell]) -> Column:
+    by_index, index, u_index = walk.by_index, walk.index, walk.u_index
+    cells: Column = []
+    for t in range(walk.length):
+        # Decided by the index alone (empty cells) unless the count touches an unsettled day
+        # before the due date by the index: then Python's bounds, in ascending order of t.
+        due = by_index.get(index[t] + count)
+        if due is not None and u_index[due] == u_index[t]:
+            cells.append(_DECIDED)
         else:
-            cells.append(empty)
+            cells.append(cell(t))
     return cells
 
 
@@ -109,6 +133,8 @@ class Walk:
         first = date(calendar.first_year, 1, 1) - timedelta(days=1)
         count = (date(last_year, 12, 31) - first).days + 1
         self.days = [first + timedelta(days=i) for i in range(count)]
+        self.length = count
+        self.iso = [day.isoformat() for day in self.days]  # the columns' cells, once
         self.settled: list[bool | None] = [False]
         for day in self.days[1:]:
             self.settled.append(calendar._settled(day))
@@ -262,24 +288,31 @@ class _Window:
             self.touched.discard(index)
             self.debt -= debt
 
+    # A settled day changes none of the sums: most days are, so they are passed over here
+    # rather than in a call of `_change` each (the columns' inner loop, every start day).
+
     def move_start(self, start: int) -> None:
         """Start the window at `start` (one day later than it did)."""
         if self.end >= start:
-            self._change(start, -1)  # the day leaves at the front
+            if self.walk.unsettled[start]:
+                self._change(start, -1)  # the day leaves at the front
         else:
             self.end = start  # it was empty, and stays so
         self.start = start
 
     def extend(self) -> bool:
         """Take in the next day; False at the calendar's end."""
-        if self.end + 1 >= len(self.walk.days):
+        end = self.end + 1
+        if end >= self.walk.length:
             return False
-        self.end += 1
-        self._change(self.end, 1)
+        self.end = end
+        if self.walk.unsettled[end]:
+            self._change(end, 1)
         return True
 
     def drop_last(self) -> None:
-        self._change(self.end, -1)
+        if self.walk.unsettled[self.end]:
+            self._change(self.end, -1)
         self.end -= 1
 
     def base(self) -> int:
@@ -322,9 +355,18 @@ class Slide:
         self.ended = False  # no later start's count ends inside the calendar
 
     def bounds(self, start: int) -> DueBounds | None:
+        found = self.find(start)
+        if found is None:
+            return None
+        due, earliest, latest, years = found
+        days = self.walk.days
+        return DueBounds(days[max(due, earliest)], days[earliest], days[latest], years)
+
+    def find(self, start: int) -> tuple[int, int, int, tuple[int, ...]] | None:
+        """`bounds(start)` as day indexes (due, earliest, latest) and the unpublished years."""
         assert start >= self.start, "starts must ascend"
         walk, amount = self.walk, self.amount
-        if self.ended or start + 1 >= len(walk.days):
+        if self.ended or start + 1 >= walk.length:
             return None
         self.start = start
         latest, lower = self.latest, self.lower
@@ -333,28 +375,29 @@ class Slide:
                 window.move_start(window.start + 1)
             if window.end == start:
                 window.extend()
-        while latest.fewest() < amount:
+        # The windows' `fewest`, `most_untouched` and `most`, written out: these loops run
+        # for every start day of every column (~6,000 a column), a method call a test.
+        base = walk.base
+        at_start = base[start]
+        while base[latest.end] - at_start - latest.off < amount:
             if not latest.extend():
                 self.ended = True
                 return None
-        while lower.most_untouched() < amount:
+        while base[lower.end] - at_start + lower.work - lower.owed < amount:
             moved = lower.extend()
             assert moved and lower.end <= latest.end
         # Stepping on from the lower bound, then back to it.
         steps = 0
-        while lower.most() < amount:
+        while base[lower.end] - at_start + lower.work - lower.owed - lower.debt < amount:
             moved = lower.extend()
             assert moved and lower.end <= latest.end
             steps += 1
         earliest = lower.end
         for _ in range(steps):
             lower.drop_last()
-        due = max(walk.reaches[walk.base[start] + amount], start + 1)
+        due = max(walk.reaches[at_start + amount], start + 1)
         years = {walk.clusters[index].year for index in latest.touched}
         for year in range(walk.days[start + 1].year, walk.days[latest.end].year + 1):
             if year in walk.provisional_years:
                 years.add(year)
-        days = walk.days
-        return DueBounds(
-            max(days[due], days[earliest]), days[earliest], days[latest.end], tuple(sorted(years))
-        )
+        return due, earliest, latest.end, tuple(sorted(years))
