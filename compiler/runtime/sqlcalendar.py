@@ -315,20 +315,6 @@ class _Window:
             self._change(self.end, -1)
         self.end -= 1
 
-    def base(self) -> int:
-        return self.walk.base[self.end] - self.walk.base[self.start]
-
-    def fewest(self) -> int:
-        return self.base() - self.off
-
-    def most(self) -> int:
-        return self.base() + self.work - self.owed - self.debt
-
-    def most_untouched(self) -> int:
-        """`most` without the 补假 a cluster owes as soon as it is touched: unlike `most`,
-        it never falls as the window grows, and it is never below `most`."""
-        return self.base() + self.work - self.owed
-
 
 class Slide:
     """`Walk.bounds(t, amount)` for ascending start days t, in time linear in the calendar
@@ -375,20 +361,24 @@ class Slide:
                 window.move_start(window.start + 1)
             if window.end == start:
                 window.extend()
-        # The windows' `fewest`, `most_untouched` and `most`, written out: these loops run
-        # for every start day of every column (~6,000 a column), a method call a test.
+        # A window's sums over its days, from `base` (settled working days and unsettled
+        # weekdays): the days that must work, `base - off` (`fewest`); the days that may work,
+        # `base + work - owed - debt` (`most`); and `most` without the 补假 a cluster owes as
+        # soon as it is touched (`untouched`), which unlike `most` never falls as the window
+        # grows and is never below it.  Written out here rather than as methods: these loops
+        # run for every start day of every column (~6,000 a column).
         base = walk.base
         at_start = base[start]
-        while base[latest.end] - at_start - latest.off < amount:
+        while base[latest.end] - at_start - latest.off < amount:  # fewest
             if not latest.extend():
                 self.ended = True
                 return None
-        while base[lower.end] - at_start + lower.work - lower.owed < amount:
+        while base[lower.end] - at_start + lower.work - lower.owed < amount:  # untouched
             moved = lower.extend()
             assert moved and lower.end <= latest.end
         # Stepping on from the lower bound, then back to it.
         steps = 0
-        while base[lower.end] - at_start + lower.work - lower.owed - lower.debt < amount:
+        while base[lower.end] - at_start + lower.work - lower.owed - lower.debt < amount:  # most
             moved = lower.extend()
             assert moved and lower.end <= latest.end
             steps += 1
