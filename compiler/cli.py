@@ -927,10 +927,29 @@ def _cache_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+# What the environment changes, shown under `policyc --help` (README: "Processes and memory",
+# "Many policies").
+_ENVIRONMENT = """\
+environment:
+  POLICYC_JOBS=N     worker processes for parsing, checking and building (1: none);
+                     default: the cores this process may use, at most 8
+  CI                 set: no progress lines on stderr (none either when it is not a terminal)
+  NO_COLOR           set: `policyc diff` writes no colour (none either off a terminal)
+  POLICYC_DEBUG=1    an internal error shows where it happened (a traceback)
+  XDG_CACHE_HOME     where the cache's secret is kept (default: ~/.cache/policyc/)
+  SOURCE_DATE_EPOCH  the build date in the site's sitemap (default: none, so that two
+                     builds are byte-identical)
+
+exit codes: 0 clean, 1 findings, 2 bad input or command line, 3 internal error,
+130 interrupted (Ctrl-C), 141 output closed (`| head`)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policyc",
         description="A compiler for Chinese social-assistance (社会救助) policy documents.",
+        epilog=_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--root",

@@ -293,3 +293,25 @@ def test_dump_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "dump", "nope.policy")
     assert code == 2
     assert "no such file" in err
+
+
+def test_help_names_every_environment_variable_policyc_reads(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`policyc --help` lists each variable the compiler reads (found in its source, the
+    runtime it shares with the validator package included), and the exit codes."""
+    import re
+
+    compiler = Path(__file__).resolve().parent.parent / "compiler"
+    read: set[str] = set()
+    for source in compiler.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        read |= set(re.findall(r"environ(?:\.get\(|\[)\"([A-Z_]+)\"", text))
+        read |= set(re.findall(r"_VARIABLE: Final = \"([A-Z_]+)\"", text))
+    assert {"POLICYC_JOBS", "CI", "POLICYC_DEBUG"} <= read  # the scan finds them
+    assert main(["--help"]) == 0
+    shown = capsys.readouterr().out.split("environment:", 1)[1]
+    listed = set(re.findall(r"^  ([A-Z_]+)", shown, flags=re.MULTILINE))
+    assert listed == read
+    for code in ("0", "1", "2", "3", "130", "141"):
+        assert re.search(rf"\b{code} ", shown), code
