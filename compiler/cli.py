@@ -39,7 +39,7 @@ from compiler.project import (
 )
 from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
-from compiler.runtime.exits import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, guarded
+from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 from compiler.runtime.values import cut
 
 if TYPE_CHECKING:
@@ -1126,16 +1126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     def command() -> int:
         args = build_parser().parse_args(argv)
         cores()  # a bad POLICYC_JOBS is an error at once, even where the cache spares the work
-        try:
-            code: int = args.run(args)
-        except WorkerLost as error:
-            # Not a bug to report (the system killed a worker, most often for memory), but
-            # the build did not finish: the internal code, with what to do about it.
-            sys.stderr.write(f"policyc: {error}\n")
-            return EXIT_INTERNAL
+        code: int = args.run(args)
         return code
 
-    return guarded(command, "policyc", (UsageError, ProjectNotFound, JobsError))
+    # WorkerLost: the system killed a worker (most often for memory), not a bug to report;
+    # its message says what to do.
+    return guarded(command, "policyc", (UsageError, ProjectNotFound, JobsError), (WorkerLost,))
 
 
 if __name__ == "__main__":

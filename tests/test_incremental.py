@@ -108,6 +108,10 @@ def test_batches_are_even_and_as_many_as_a_multiple_of_the_cores(
         made = incremental.batches(policies)
         assert [len(b) for b in made] == sizes
         assert [p for b in made for p in b] == policies  # in order, each once
+    # More workers asked for than policies (POLICYC_JOBS=256): a batch each, none empty.
+    monkeypatch.setattr(incremental, "cores", lambda: 256)
+    policies = [f"p{k}" for k in range(30)]
+    assert incremental.batches(policies) == [[p] for p in policies]
 
 
 def test_a_project_of_many_batches_is_read_in_forked_workers(

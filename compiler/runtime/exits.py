@@ -16,19 +16,28 @@ from typing import Final
 EXIT_OK: Final = 0  # checked, nothing found
 EXIT_FINDINGS: Final = 1  # checked, and there are findings (or check errors)
 EXIT_USAGE: Final = 2  # bad input, a bad command line, a file that cannot be read or written
-EXIT_INTERNAL: Final = 3  # a bug in policyc (MemoryError included): please report it
+EXIT_INTERNAL: Final = 3  # a bug in policyc, or out of memory (in a worker too): not findings
 EXIT_INTERRUPTED: Final = 130  # Ctrl-C (128 + SIGINT), as shells report it
 EXIT_OUTPUT_CLOSED: Final = 141  # the reader of stdout went away (`| head`): 128 + SIGPIPE
 
 _MAX_SHOWN: Final = 2000  # a message is cut here: it never repeats a 10 MB value whole
 
 
-def guarded(command: Callable[[], int], prog: str, usage: tuple[type[BaseException], ...]) -> int:
-    """Run `command`; an error of `usage` is the user's (exit 2), anything else policyc's."""
+def guarded(
+    command: Callable[[], int],
+    prog: str,
+    usage: tuple[type[BaseException], ...],
+    stopped: tuple[type[BaseException], ...] = (),
+) -> int:
+    """Run `command`; an error of `usage` is the user's (exit 2), one of `stopped` ended the
+    command from outside (exit 3, its message saying what to do: no bug to report), anything
+    else policyc's."""
     try:
         return command()
     except usage as error:
         return _fail(prog, str(error), EXIT_USAGE)
+    except stopped as error:
+        return _fail(prog, str(error), EXIT_INTERNAL)
     except SystemExit as exit_:  # argparse: 2 for a bad command line, 0 for --help
         code = exit_.code
         return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
