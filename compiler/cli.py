@@ -866,31 +866,31 @@ def to_plain(value: Any) -> Any:
 def format_module(module: n.Module) -> str:
     """An indented, position-free rendering of the AST: stable across edits elsewhere."""
     lines: list[str] = []
-
-    def emit(value: Any, depth: int, label: str = "") -> None:
-        pad = "  " * depth + (f"{label}: " if label else "")
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            fields = [f for f in dataclasses.fields(value) if f.name != "span"]
-            simple = [f for f in fields if not _is_complex(getattr(value, f.name))]
-            head = " ".join(
-                f"{f.name}={_atom(getattr(value, f.name))}"
-                for f in simple
-                if getattr(value, f.name) not in (None, ())
-            )
-            lines.append(f"{pad}{type(value).__name__} {head}".rstrip())
-            for f in fields:
-                item = getattr(value, f.name)
-                if _is_complex(item):
-                    emit(item, depth + 1, f.name)
-        elif isinstance(value, tuple | list):
-            lines.append(f"{pad}[{len(value)}]")
-            for item in value:
-                emit(item, depth + 1)
-        else:
-            lines.append(f"{pad}{_atom(value)}")
-
-    emit(module.items, 0, "items")
+    _emit(lines, module.items, 0, "items")
     return "\n".join(lines)
+
+
+def _emit(lines: list[str], value: Any, depth: int, label: str = "") -> None:
+    pad = "  " * depth + (f"{label}: " if label else "")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = [f for f in dataclasses.fields(value) if f.name != "span"]
+        simple = [f for f in fields if not _is_complex(getattr(value, f.name))]
+        head = " ".join(
+            f"{f.name}={_atom(getattr(value, f.name))}"
+            for f in simple
+            if getattr(value, f.name) not in (None, ())
+        )
+        lines.append(f"{pad}{type(value).__name__} {head}".rstrip())
+        for f in fields:
+            item = getattr(value, f.name)
+            if _is_complex(item):
+                _emit(lines, item, depth + 1, f.name)
+    elif isinstance(value, tuple | list):
+        lines.append(f"{pad}[{len(value)}]")
+        for item in value:
+            _emit(lines, item, depth + 1)
+    else:
+        lines.append(f"{pad}{_atom(value)}")
 
 
 def _is_complex(value: Any) -> bool:

@@ -163,35 +163,42 @@ def polarity(program: ir.Program, *exprs: n.Expr) -> dict[str, set[bool]]:
     truth value has no direction), when it cannot be said.  Definitions are followed."""
     found: dict[str, set[bool]] = {}
     seen: set[str] = set()
-
-    def visit(expr: n.Expr, positive: bool | None) -> None:
-        match expr:
-            case n.Name():
-                define = program.defines.get(expr.name)
-                if define is not None:
-                    if expr.name not in seen:
-                        seen.add(expr.name)
-                        visit(define.expr, positive)
-                elif program.is_input(expr.name):
-                    found.setdefault(expr.name, set())
-                    if positive is not None:
-                        found[expr.name].add(positive)
-            case n.Not():
-                visit(expr.operand, None if positive is None else not positive)
-            case n.BoolOp():
-                for operand in expr.operands:
-                    visit(operand, positive)
-            case n.Compare() | n.InSet() | n.Arith() | n.Call() | n.Conditional():
-                for sub in n.subexpressions(expr):
-                    visit(sub, None)
-            case n.Literal():
-                pass
-            case _:
-                assert_never(expr)
-
     for expr in exprs:
-        visit(expr, True)
+        _polarity(program, expr, True, found, seen)
     return found
+
+
+def _polarity(
+    program: ir.Program,
+    expr: n.Expr,
+    positive: bool | None,
+    found: dict[str, set[bool]],
+    seen: set[str],
+) -> None:
+    match expr:
+        case n.Name():
+            define = program.defines.get(expr.name)
+            if define is not None:
+                if expr.name not in seen:
+                    seen.add(expr.name)
+                    _polarity(program, define.expr, positive, found, seen)
+            elif program.is_input(expr.name):
+                found.setdefault(expr.name, set())
+                if positive is not None:
+                    found[expr.name].add(positive)
+        case n.Not():
+            flipped = None if positive is None else not positive
+            _polarity(program, expr.operand, flipped, found, seen)
+        case n.BoolOp():
+            for operand in expr.operands:
+                _polarity(program, operand, positive, found, seen)
+        case n.Compare() | n.InSet() | n.Arith() | n.Call() | n.Conditional():
+            for sub in n.subexpressions(expr):
+                _polarity(program, sub, None, found, seen)
+        case n.Literal():
+            pass
+        case _:
+            assert_never(expr)
 
 
 # ---------------------------------------------------------------- concept tables

@@ -12,7 +12,7 @@ A clause marked `pending` (not yet transcribed, as `policyc new` writes it) is n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from compiler import ir
 from compiler.sources import Clause
@@ -73,14 +73,28 @@ def policy_coverage(policy: ir.Policy) -> PolicyCoverage:
             pending.add(mark.clause.clause.path)
         else:
             marked[mark.clause.clause.path] = mark.reason or ""
-    results: dict[tuple[object, ...], ClauseCoverage] = {}
+    walk = _Walk(cited, marked, pending)
+    for top in document.root.children:
+        walk.visit(top, None)
+    ordered = tuple(walk.results[c.path] for c in document.clauses())
+    return PolicyCoverage(policy.id, ordered)
 
-    def visit(clause: Clause, inherited: str | None) -> ClauseCoverage:
-        mark = marked.get(clause.path, inherited)
-        children = [visit(child, mark) for child in clause.children]
-        if clause.path in cited:
-            status, by = "cited", tuple(cited[clause.path])
-        elif clause.path in pending:
+
+@dataclass
+class _Walk:
+    """A document's clauses, children first, each with its status."""
+
+    cited: dict[tuple[object, ...], list[str]]
+    marked: dict[tuple[object, ...], str]
+    pending: set[tuple[object, ...]]
+    results: dict[tuple[object, ...], ClauseCoverage] = field(default_factory=dict)
+
+    def visit(self, clause: Clause, inherited: str | None) -> ClauseCoverage:
+        mark = self.marked.get(clause.path, inherited)
+        children = [self.visit(child, mark) for child in clause.children]
+        if clause.path in self.cited:
+            status, by = "cited", tuple(self.cited[clause.path])
+        elif clause.path in self.pending:
             status, by = "pending", ()
         elif mark is not None:
             status, by = "informative", (mark,)
@@ -88,13 +102,8 @@ def policy_coverage(policy: ir.Policy) -> PolicyCoverage:
             status, by = "heading", ()
         else:
             status, by = "uncovered", ()
-        results[clause.path] = ClauseCoverage(clause, status, by)
-        return results[clause.path]
-
-    for top in document.root.children:
-        visit(top, None)
-    ordered = tuple(results[c.path] for c in document.clauses())
-    return PolicyCoverage(policy.id, ordered)
+        self.results[clause.path] = ClauseCoverage(clause, status, by)
+        return self.results[clause.path]
 
 
 def project_coverage(program: ir.Program) -> list[PolicyCoverage]:

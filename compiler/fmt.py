@@ -223,7 +223,7 @@ def _layout(text: str) -> str:
             # A comment stands where the token after it will stand; before a `}`, inside.
             if after is None or after.role is Role.CLOSE:
                 return INDENT * depth
-            return indent_of(after, None)
+            element = after
         match element.role:
             case Role.ITEM | Role.OPEN:
                 return INDENT * depth

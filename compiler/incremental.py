@@ -78,18 +78,18 @@ def _compiler_fingerprint() -> bytes:
     on the checker, the lowering, the conflict search and the runtime they use, and its
     generated files (compiler/rebuild.py) on the backends."""
     digest = hashlib.sha256(_LAYOUT.encode())
-
-    def walk(folder: Any, prefix: str) -> None:
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            name = prefix + entry.name
-            if entry.is_dir():
-                if entry.name != "__pycache__":
-                    walk(entry, name + "/")
-            elif entry.name.endswith((".py", ".lark", ".j2", ".json")):
-                digest.update(name.encode() + b"\0" + entry.read_bytes() + b"\0")
-
-    walk(resources.files("compiler"), "")
+    _fingerprint(digest, resources.files("compiler"), "")
     return digest.digest()
+
+
+def _fingerprint(digest: Any, folder: Any, prefix: str) -> None:
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        name = prefix + entry.name
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                _fingerprint(digest, entry, name + "/")
+        elif entry.name.endswith((".py", ".lark", ".j2", ".json")):
+            digest.update(name.encode() + b"\0" + entry.read_bytes() + b"\0")
 
 
 # ---------------------------------------------------------------- summaries of files

@@ -366,19 +366,24 @@ def names_through(
     into the formula of each definition (`formula(name)`, None for anything else) right where
     it appears.  Each name is followed once, so a cycle of definitions cannot loop."""
     seen: set[str] = set()
-
-    def visit(expr: n.Expr) -> Iterator[str]:
-        for name in n.names_in(expr):
-            if name in seen:
-                continue
-            seen.add(name)
-            yield name
-            inner = formula(name)
-            if inner is not None:
-                yield from visit(inner)
-
     for expr in exprs:
-        yield from visit(expr)
+        yield from _names_through(expr, formula, seen)
+
+
+def _names_through(
+    expr: n.Expr, formula: Callable[[str], n.Expr | None], seen: set[str]
+) -> Iterator[str]:
+    # A function of the module, not a closure that calls itself: such a closure is a
+    # reference cycle (its cell holds it), which kept `formula`'s lowering, and the whole
+    # model it reads, alive until the cycle collector ran (project._frozen).
+    for name in n.names_in(expr):
+        if name in seen:
+            continue
+        seen.add(name)
+        yield name
+        inner = formula(name)
+        if inner is not None:
+            yield from _names_through(inner, formula, seen)
 
 
 # ---------------------------------------------------------------- printing

@@ -546,6 +546,13 @@ class _Builder:
         self._add_preamble()
         self._assign_ends(self.root, len(self.text))
         self.root.start, self.root.end = 0, len(self.text)
+        # The links up were for numbering (`_cousin_number`); dropped, the tree holds no
+        # reference cycle, and reference counting frees it once it is frozen.
+        pending = [self.root]
+        while pending:
+            node = pending.pop()
+            node.parent = None
+            pending += node.children
         return self.root
 
     def _read(self, index: int, line: _Line, previous_open: bool) -> None:

@@ -793,18 +793,8 @@ class PolicySql:
         for limit in [] if decide else self.limits:
             exprs += [e for e in (limit.when, limit.extend.when if limit.extend else None) if e]
         done: list[str] = []
-
-        def visit(name: str) -> None:
-            if name in done:
-                return
-            for inner in self.program.defines_of(self.program.defines[name].expr):
-                if inner != name:
-                    visit(inner)
-            if name not in done:
-                done.append(name)
-
         for name in self.program.defines_of(*exprs):
-            visit(name)
+            self._after_its_defines(name, done)
         for name in done:
             define = self.program.defines[name]
             cte = _Cte(f"_define_{name}")
@@ -814,6 +804,18 @@ class PolicySql:
             else:
                 self._value_columns(cte, f"_define_{name}", self.exprs.expr(define.expr))
             self.ctes.append(cte)
+
+    def _after_its_defines(self, name: str, done: list[str]) -> None:
+        """`name` appended to `done` after the definitions its formula reads.  A method, not a
+        closure that calls itself: that is a reference cycle, which kept this whole writer
+        alive until the cycle collector ran (project._frozen)."""
+        if name in done:
+            return
+        for inner in self.program.defines_of(self.program.defines[name].expr):
+            if inner != name:
+                self._after_its_defines(inner, done)
+        if name not in done:
+            done.append(name)
 
     def _conditions(self, decide: bool = False) -> None:
         cte = _Cte("_conditions")
