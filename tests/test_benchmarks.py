@@ -30,8 +30,21 @@ ROOT = Path(__file__).resolve().parent.parent
         ["benchmarks/workdays.py", "--counts", "3", "--repeat", "1"],
         ["benchmarks/firstbuild.py", "--size", "10"],
         ["benchmarks/interrupt.py", "--size", "10", "--after", "0.5"],
+        [
+            "benchmarks/abbuild.py",
+            *("--before", ".", "--size", "10", "--runs", "1", "--settle", "0", "--after-change"),
+        ],
     ],
-    ids=["validators", "frontend", "sql", "floor", "workdays", "firstbuild", "interrupt"],
+    ids=[
+        "validators",
+        "frontend",
+        "sql",
+        "floor",
+        "workdays",
+        "firstbuild",
+        "interrupt",
+        "abbuild",
+    ],
 )
 def test_benchmark_runs(argv: list[str]) -> None:
     result = subprocess.run(
