@@ -44,7 +44,7 @@ class Build:
     wall: float
     user: float
     system: float
-    peak_mb: float
+    peak_mib: float
 
 
 def _build(side: str, kind: str, src: Path, root: Path, out: Path) -> Build:
@@ -112,7 +112,7 @@ def _compare(args: argparse.Namespace, work: Path) -> None:
     print(
         f"{args.size} jurisdictions in {root}; before = {sides['before']}, after = {sides['after']}"
     )
-    print(f"{'build':<26}{'wall s':>8}{'user s':>8}{'sys s':>7}{'peak MB':>9}", flush=True)
+    print(f"{'build':<26}{'wall s':>8}{'user s':>8}{'sys s':>7}{'peak MiB':>9}", flush=True)
     builds: list[Build] = []
     for run in range(args.runs):
         order = ["before", "after"] if run % 2 == 0 else ["after", "before"]
@@ -128,7 +128,7 @@ def _compare(args: argparse.Namespace, work: Path) -> None:
             for b in made:
                 print(
                     f"{b.side + ', ' + b.kind:<26}{b.wall:>8.1f}{b.user:>8.1f}{b.system:>7.1f}"
-                    f"{b.peak_mb:>9.0f}",
+                    f"{b.peak_mib:>9.0f}",
                     flush=True,
                 )
             builds += made
@@ -146,7 +146,7 @@ def _compare(args: argparse.Namespace, work: Path) -> None:
             print(
                 f"{kind}, best of each: wall {b.wall:.1f} -> {a.wall:.1f} s "
                 f"({a.wall / b.wall:.2f}x), user {b.user:.1f} -> {a.user:.1f} s, "
-                f"peak {b.peak_mb:.0f} -> {a.peak_mb:.0f} MB"
+                f"peak {b.peak_mib:.0f} -> {a.peak_mib:.0f} MiB"
             )
     if all(out.is_dir() for out in outs.values()):
         differ = _differences(outs["before"], outs["after"])

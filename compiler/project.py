@@ -224,7 +224,7 @@ def _parse_many(
         return
     _lark()  # built once here, inherited by forked workers
     jobs = [(f.text, f.shown) for f in files]
-    with _workers(workers, _context()) as in_order:
+    with _frozen(), _workers(workers, _context()) as in_order:
         chunk = max(1, min(16, total // (workers * 8)))
         results = in_order(_parse_in_worker, jobs, chunk)
         for done, (file, result) in enumerate(zip(files, results, strict=True), start=1):
@@ -303,7 +303,7 @@ def _lost() -> str:
     return (
         "a worker process was killed before it finished its job; most often the system ran "
         "out of memory and killed it (the kernel's log, `dmesg`, then says \"Out of memory: "
-        f'Killed process").  Each worker holds up to ~460 MB at 3,000 policies: set '
+        f'Killed process").  Each worker holds up to ~450 MB at 3,000 policies: set '
         f"{JOBS_VARIABLE}=1 (or another number below the cores) to run fewer of them, and run "
         "the command again: what it made so far is kept in the cache"
     )
@@ -364,7 +364,7 @@ MAX_JOBS: Final = 256  # more is a typo: each process holds hundreds of MB
 
 def cores() -> int:
     """How many processes work in parallel (`forked_map`, the parse): POLICYC_JOBS if set
-    (fewer processes hold less memory: each up to ~460 MB at 3,000 policies), else the cores
+    (fewer processes hold less memory: each up to ~450 MB at 3,000 policies), else the cores
     this process may run on, at most 8 (beyond, the parent reading their results is the
     limit)."""
     asked = os.environ.get(JOBS_VARIABLE, "").strip()
@@ -412,7 +412,8 @@ def _frozen() -> Iterator[None]:
     (the ones it triggers by allocating, and `_let_go`'s after every batch) went through all
     of it again, writing to every page it read: time, and pages the worker no longer shared
     with this process.  Frozen, they scan what the worker made since.  This process gets them
-    back afterwards (`unfreeze`: nothing it holds is lost to the collector)."""
+    back afterwards (`unfreeze`: nothing it holds is lost to the collector).  A first build
+    at 3,000 jurisdictions: its largest process 583 -> 447 MiB (benchmarks/README.md)."""
     gc.freeze()
     try:
         yield
