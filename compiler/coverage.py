@@ -80,7 +80,7 @@ def policy_coverage(policy: ir.Policy) -> PolicyCoverage:
     return PolicyCoverage(policy.id, ordered)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Walk:
     """A document's clauses, children first, each with its status."""
 
