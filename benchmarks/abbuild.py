@@ -117,13 +117,15 @@ def _compare(args: argparse.Namespace, work: Path) -> None:
     for run in range(args.runs):
         order = ["before", "after"] if run % 2 == 0 else ["after", "before"]
         for first in order:
+            other = "after" if first == "before" else "before"
+            # Only the outputs about to be made are removed: each side's latest stays, to be
+            # compared at the end.
             shutil.rmtree(root / ".policyc-cache", ignore_errors=True)
-            for out in outs.values():
-                shutil.rmtree(out, ignore_errors=True)
+            for side in [first, other] if args.after_change else [first]:
+                shutil.rmtree(outs[side], ignore_errors=True)
             time.sleep(args.settle)
             made = [_build(first, "cold", sides[first], root, outs[first])]
             if args.after_change:
-                other = "after" if first == "before" else "before"
                 made.append(_build(other, "after change", sides[other], root, outs[other]))
             for b in made:
                 print(

@@ -224,7 +224,7 @@ def _parse_many(
         return
     _lark()  # built once here, inherited by forked workers
     jobs = [(f.text, f.shown) for f in files]
-    with _frozen(), _workers(workers, _context()) as in_order:
+    with _workers(workers, _context()) as in_order:
         chunk = max(1, min(16, total // (workers * 8)))
         results = in_order(_parse_in_worker, jobs, chunk)
         for done, (file, result) in enumerate(zip(files, results, strict=True), start=1):
@@ -270,31 +270,34 @@ def _workers(count: int, context: Any) -> Iterator[InOrder]:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    before = set(multiprocessing.active_children())
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_hear_interrupts)
+    # What this process holds is set aside from the cycle collector while the workers run
+    # (`_frozen`), for every pool.
+    with _frozen():
+        before = set(multiprocessing.active_children())
+        pool = ProcessPoolExecutor(count, mp_context=context, initializer=_hear_interrupts)
 
-    def in_order(work: Callable[[Any], Any], jobs: Sequence[Any], chunk: int) -> Iterator[Any]:
-        with _interrupts_blocked():
-            return pool.map(work, jobs, chunksize=chunk)  # starts the threads and workers
+        def in_order(work: Callable[[Any], Any], jobs: Sequence[Any], chunk: int) -> Iterator[Any]:
+            with _interrupts_blocked():
+                return pool.map(work, jobs, chunksize=chunk)  # starts the threads and workers
 
-    try:
-        yield in_order
-    except BaseException as error:
-        # Until the workers are gone a second Ctrl-C waits (a step of a job, at most): taken
-        # now, it cut the wait short and left them running.
-        with _interrupts_blocked():
-            pool.shutdown(wait=False, cancel_futures=True)
-            workers = set(multiprocessing.active_children()) - before
-            for process in workers:
-                if process.pid is not None:
-                    with contextlib.suppress(OSError):  # ended already
-                        os.kill(process.pid, signal.SIGINT)
-            for process in workers:
-                process.join()
-        if isinstance(error, BrokenProcessPool):
-            raise WorkerLost(_lost()) from error
-        raise
-    pool.shutdown(wait=True)
+        try:
+            yield in_order
+        except BaseException as error:
+            # Until the workers are gone a second Ctrl-C waits (a step of a job, at most): taken
+            # now, it cut the wait short and left them running.
+            with _interrupts_blocked():
+                pool.shutdown(wait=False, cancel_futures=True)
+                workers = set(multiprocessing.active_children()) - before
+                for process in workers:
+                    if process.pid is not None:
+                        with contextlib.suppress(OSError):  # ended already
+                            os.kill(process.pid, signal.SIGINT)
+                for process in workers:
+                    process.join()
+            if isinstance(error, BrokenProcessPool):
+                raise WorkerLost(_lost()) from error
+            raise
+        pool.shutdown(wait=True)
 
 
 def _lost() -> str:
@@ -398,7 +401,7 @@ def forked_map(work: Callable[[_T], _R], jobs: Sequence[_T]) -> Iterator[_R]:
     global _FORKED_WORK
     previous, _FORKED_WORK = _FORKED_WORK, work
     try:
-        with _frozen(), _workers(workers, multiprocessing.get_context("fork")) as in_order:
+        with _workers(workers, multiprocessing.get_context("fork")) as in_order:
             yield from in_order(_run_forked, jobs, 1)
     finally:
         _FORKED_WORK = previous

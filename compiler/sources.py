@@ -547,7 +547,8 @@ class _Builder:
         self._assign_ends(self.root, len(self.text))
         self.root.start, self.root.end = 0, len(self.text)
         # The links up were for numbering (`_cousin_number`); dropped, the tree holds no
-        # reference cycle, and reference counting frees it once it is frozen.
+        # reference cycle, and reference counting frees it once `_freeze` has made the
+        # document's clauses from it.
         pending = [self.root]
         while pending:
             node = pending.pop()

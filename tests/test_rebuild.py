@@ -209,8 +209,8 @@ def test_no_function_of_the_compiler_is_a_closure_that_calls_itself() -> None:
 def test_forked_workers_find_what_this_process_holds_set_aside_from_the_collector(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A worker's collections go through what it made, not the millions of objects of the
-    checked project it was forked with (project._frozen); this process gets them back."""
+    """A worker's collections go through what it made, not everything of the process it was
+    forked from (project._frozen, for every pool); this process gets them back."""
     monkeypatch.setenv("POLICYC_JOBS", "2")
     before = gc.get_freeze_count()
     held = [[] for _ in range(1000)]  # objects the collector tracks, held here
