@@ -2,15 +2,15 @@
 in turns: this checkout and another one (`--before`, a git worktree of an earlier commit).
 Prints figures only.
 
-.venv/bin/python benchmarks/abbuild.py --before DIR [--size 3000] [--runs 2] [--settle 45]
-    [--work DIR] [--after-change]
+.venv/bin/python benchmarks/abbuild.py --before DIR [--size 3000] [--runs 2] [--work DIR]
+    [--after-change]
 
 Each run builds once with each compiler, alternately, so that what else slows the machine
 slows both alike; compare within one run of this script, never across machines or hours.
 
-- cold: the cache and the output removed, then `--settle` seconds of waiting before the build.
-  On a virtual disk mounted with `discard`, creating a file is 10x as slow for a while after
-  many were deleted; the wait keeps that out of the build (benchmarks/README.md, ninth round).
+- cold: the cache and the output set aside first (moved into a trash folder in `--work`,
+  deleted when the script ends: benchmarks/aside.py), so that the build creates its files as
+  on a fresh machine, not just after tens of thousands of files were deleted.
 - `--after-change` adds, per run, a build through the other compiler's cache: its parse
   entries are used, everything else (summaries, findings, outputs) is made again, as after
   an upgrade of policyc.  (With `--before` this very checkout, that build is a warm one.)
@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +85,6 @@ def main() -> None:
     parser.add_argument("--before", type=Path, required=True, help="the other checkout")
     parser.add_argument("--size", type=int, default=3000, help="jurisdictions (default 3000)")
     parser.add_argument("--runs", type=int, default=2, help="builds per compiler and kind")
-    parser.add_argument("--settle", type=float, default=45.0, help="seconds waited after rm")
     parser.add_argument("--work", type=Path, help="where the corpus is made (default: a temp dir)")
     parser.add_argument(
         "--after-change", action="store_true", help="also through the other's cache"
@@ -99,6 +98,13 @@ def main() -> None:
 
 
 def _compare(args: argparse.Namespace, work: Path) -> None:
+    from aside import SetAside
+
+    with SetAside(work) as aside:
+        _builds(args, work, aside)
+
+
+def _builds(args: argparse.Namespace, work: Path, aside: Callable[[Path], None]) -> None:
     from corpus import generate
 
     sides = {"before": args.before.resolve(), "after": HERE.parent}
@@ -118,12 +124,11 @@ def _compare(args: argparse.Namespace, work: Path) -> None:
         order = ["before", "after"] if run % 2 == 0 else ["after", "before"]
         for first in order:
             other = "after" if first == "before" else "before"
-            # Only the outputs about to be made are removed: each side's latest stays, to be
+            # Only the outputs about to be made are set aside: each side's latest stays, to be
             # compared at the end.
-            shutil.rmtree(root / ".policyc-cache", ignore_errors=True)
+            aside(root / ".policyc-cache")
             for side in [first, other] if args.after_change else [first]:
-                shutil.rmtree(outs[side], ignore_errors=True)
-            time.sleep(args.settle)
+                aside(outs[side])
             made = [_build(first, "cold", sides[first], root, outs[first])]
             if args.after_change:
                 made.append(_build(other, "after change", sides[other], root, outs[other]))

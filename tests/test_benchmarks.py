@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ["benchmarks/interrupt.py", "--size", "10", "--after", "0.5"],
         [
             "benchmarks/abbuild.py",
-            *("--before", ".", "--size", "10", "--runs", "1", "--settle", "0", "--after-change"),
+            *("--before", ".", "--size", "10", "--runs", "1", "--after-change"),
         ],
     ],
     ids=[
@@ -67,3 +67,26 @@ def test_side_by_side_engines_agree() -> None:
     for engine in ("hand-written", "interpreter"):
         assert f"agree    {engine}: 100 of 100 records identical" in result.stdout, result.stdout
     assert "| generated package |" in result.stdout
+
+
+def test_a_benchmark_sets_folders_aside_and_deletes_them_when_it_ends(tmp_path: Path) -> None:
+    """benchmarks/aside.py: what a benchmark clears between first builds is moved, not deleted
+    (no inode freed just before a build), and deleted when the block ends; a trash left by a
+    stopped run is deleted when the next begins."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from aside import TRASH, SetAside
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    cache = tmp_path / "n10" / ".policyc-cache"
+    cache.mkdir(parents=True)
+    (cache / "entry.json").write_text("[]")
+    (tmp_path / TRASH / "0").mkdir(parents=True)  # left by a run that was stopped
+    with SetAside(tmp_path) as aside:
+        assert not (tmp_path / TRASH).exists()
+        aside(cache)
+        aside(tmp_path / "never-made")  # nothing to set aside
+        assert not cache.exists()
+        assert (tmp_path / TRASH / "0" / "entry.json").read_text() == "[]"
+        assert sorted(p.name for p in (tmp_path / TRASH).iterdir()) == ["0"]
+    assert not (tmp_path / TRASH).exists()
