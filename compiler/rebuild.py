@@ -109,7 +109,7 @@ def _made(checked: Checked, store: _Store, stale: Sequence[str]) -> Iterator[Pol
     """The outputs of `stale` (those the check did not make: a build after `policyc check`,
     or outputs gone from the cache), made and kept a batch at a time (`Checked.lowered`), on
     every core when there are several batches."""
-    jobs = batches(stale)
+    jobs = batches(stale, checked.project.weights())
 
     def make(batch: Sequence[str]) -> list[PolicyOutput]:
         outputs = list(_make_batch(checked, store, batch))

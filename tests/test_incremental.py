@@ -107,11 +107,33 @@ def test_batches_are_even_and_as_many_as_a_multiple_of_the_cores(
         policies = [f"p{k}" for k in range(total)]
         made = incremental.batches(policies)
         assert [len(b) for b in made] == sizes
-        assert [p for b in made for p in b] == policies  # in order, each once
+        assert sorted(p for b in made for p in b) == sorted(policies)  # each once
+        for batch in made:
+            assert list(batch) == sorted(batch, key=policies.index)  # in the order given
     # More workers asked for than policies (POLICYC_JOBS=256): a batch each, none empty.
     monkeypatch.setattr(incremental, "cores", lambda: 256)
     policies = [f"p{k}" for k in range(30)]
     assert incremental.batches(policies) == [[p] for p in policies]
+
+
+def test_batches_are_of_equal_weight_where_policies_of_one_size_sort_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The synthetic corpus at 600: ids sort by the document they copy, and the 玉泉 copies
+    (66 KB) come last, twice the others' bytes.  Batches of equal count put all of them in
+    the last batch: one core worked alone while it was made.  By weight, the batches are
+    within one policy's weight of each other, each still in id order."""
+    monkeypatch.setattr(incremental, "cores", lambda: 2)
+    policies = [f"lucheng{k:04}" for k in range(480)] + [f"yuquan{k:04}" for k in range(120)]
+    weights = {p: 66_000 if p.startswith("yuquan") else 30_000 for p in policies}
+    made = incremental.batches(policies, weights)
+    assert len(made) == 4
+    totals = [sum(weights[p] for p in b) for b in made]
+    assert max(totals) - min(totals) <= 66_000
+    assert sorted(p for b in made for p in b) == sorted(policies)
+    for batch in made:
+        assert list(batch) == sorted(batch)
+        assert sum(p.startswith("yuquan") for p in batch) == 30  # the heavy ones spread
 
 
 def test_a_project_of_many_batches_is_read_in_forked_workers(
