@@ -306,7 +306,7 @@ def _lost() -> str:
     return (
         "a worker process was killed before it finished its job; most often the system ran "
         "out of memory and killed it (the kernel's log, `dmesg`, then says \"Out of memory: "
-        f'Killed process").  Each worker holds up to ~450 MB at 3,000 policies: set '
+        f'Killed process").  Each worker holds up to ~380 MB at 3,000 policies: set '
         f"{JOBS_VARIABLE}=1 (or another number below the cores) to run fewer of them, and run "
         "the command again: what it made so far is kept in the cache"
     )
@@ -367,7 +367,7 @@ MAX_JOBS: Final = 256  # more is a typo: each process holds hundreds of MB
 
 def cores() -> int:
     """How many processes work in parallel (`forked_map`, the parse): POLICYC_JOBS if set
-    (fewer processes hold less memory: each up to ~450 MB at 3,000 policies), else the cores
+    (fewer processes hold less memory: each up to ~380 MB at 3,000 policies), else the cores
     this process may run on, at most 8 (beyond, the parent reading their results is the
     limit)."""
     asked = os.environ.get(JOBS_VARIABLE, "").strip()
