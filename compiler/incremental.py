@@ -368,7 +368,7 @@ def batches(
     corpus's renamed copies of each document), so batches of consecutive ids of equal count
     were not equal work: at 600 jurisdictions on two cores, the last batch (the 66 KB 玉泉
     copies, twice the others' bytes) took 6.3 CPU s against 3.7-4.2 for the other three,
-    and one core worked alone for a tenth of the check.  Each policy goes, heaviest first, to
+    and one core waited for the last quarter of the check.  Each policy goes, heaviest first, to
     the lightest batch so far (ties: the earlier batch), which keeps the batches within one
     policy's weight of each other."""
     count = -(-len(policies) // BATCH)

@@ -324,3 +324,21 @@ def test_long_steps_are_reported(project: Path, monkeypatch: pytest.MonkeyPatch)
     heard.clear()
     incremental.check_project(project, cache, lambda *step: heard.append(step))
     assert heard == []  # nothing to read again, nothing to check again
+
+
+def test_a_policys_weight_is_the_bytes_of_its_file_and_of_its_tests(project: Path) -> None:
+    """What `batches` balances: per policy, the bytes of the file that declares it and of
+    the files whose `tests <id> { … }` blocks test it (the project keeps each policy's
+    cases in policies/cases/<id>.policy); nothing for the shared files."""
+    from compiler.cache import open_cache
+
+    cache = open_cache(project)
+    assert cache is not None
+    checked = incremental.Checked.of(project, cache)
+    assert checked is not None
+    policies = project / "policies"
+    weights = checked.project.weights()
+    for policy in COPIED:
+        own = (policies / f"{policy}.policy").stat().st_size
+        assert weights[policy] == own + (policies / "cases" / f"{policy}.policy").stat().st_size
+    assert set(weights) == set(checked.keys)  # every policy, and nothing else
