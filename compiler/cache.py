@@ -139,8 +139,14 @@ def encode(value: Any) -> Any:
     # call for each was a tenth of the time of encoding a file's syntax tree.
     number = _NUMBER.get(type(value))
     if number is not None:
-        fields = [value.__dict__[name] for name in _TABLE[number][1]]  # type: ignore[index]
-        return [number, *[v if type(v) in _LEAVES else encode(v) for v in fields]]
+        # Appended one by one: a list of the fields, then one of their codes, took a quarter
+        # longer (1.46 against 1.11 ms a file of the 100-jurisdiction corpus).
+        held = value.__dict__
+        made = [number]
+        for name in _TABLE[number][1]:  # type: ignore[index]
+            item = held[name]
+            made.append(item if type(item) in _LEAVES else encode(item))
+        return made
     if isinstance(value, (tuple, list)):
         return [_TUPLE, *[v if type(v) in _LEAVES else encode(v) for v in value]]
     for k, (kind, write, _) in enumerate(_SIMPLE_KINDS, start=1):
@@ -170,11 +176,16 @@ def _build(value: list[Any]) -> Any:
             raise CorruptEntry(f"a {cls.__name__} has {len(names)} fields")
         # Built without __init__: a frozen dataclass's __init__ sets each field through
         # object.__setattr__, most of the time of reading an entry.  The fields are exactly
-        # the class's (counted above), in its order.
+        # the class's (counted above), in its order, stored straight into the new node's
+        # dict: a list of them and `update(zip(…))` took 1.8x as long (1.90 against 1.05 ms
+        # a file of the 100-jurisdiction corpus).
         node = _new(cls)
-        node.__dict__.update(
-            zip(names, [_build(v) if type(v) is list else v for v in value[1:]], strict=True)
-        )
+        held = node.__dict__
+        at = 1
+        for name in names:
+            item = value[at]
+            held[name] = _build(item) if type(item) is list else item
+            at += 1
         return node
     read = _READ[k]
     text = value[1]
