@@ -260,3 +260,17 @@ def test_a_grant_certain_and_pending_is_listed_once(modules: dict[str, ModuleTyp
     assert expected["outcome"] == "applies" and expected["grants"] == ["tolerated"]
     assert _outcome(lambda: module._decision(facts)) == _outcome(lambda: expected)
     assert "tolerated" not in {p["grant"] for p in module._decision(facts)["pending_grants"]}
+
+
+def test_an_or_with_an_empty_or_is_its_other_operand_in_both_algebras() -> None:
+    """unroll.Unrolled._unheld_or_sparing writes `not held` alone where no exclusion spares,
+    instead of `or_(not held, or_())`: the same formula only if every backend's `or_` folds an
+    empty `or` away.  (The SQL's `or_` then gives `b_or`'s text to `share`, which leaves an
+    `or` of fewer than three distinct operands as it is.)"""
+    from compiler.backends import pydriver, sql
+
+    held = pydriver.Test("_held_x", "True")
+    for x in (held, pydriver.b_not(held), pydriver.b_and(held, pydriver.Test("_y", "None"))):
+        assert pydriver.b_or(x, pydriver.b_or()) is x
+    for text in ("_held_x", "NOT _held_x", "(_a AND _b)"):
+        assert sql.b_or(text, sql.b_or()) == text
