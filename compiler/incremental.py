@@ -364,13 +364,13 @@ def batches(
 
     Batches of about equal weight, not equal count: `weights` is what each policy costs to
     check, lower and generate (its files' bytes: `_Project.weights`; 1 each without it).
-    Policies of one kind and size sort together by id (a province's counties, or the synthetic
-    corpus's renamed copies of each document), so batches of consecutive ids of equal count
-    were not equal work: at 600 jurisdictions on two cores, the last batch (the 66 KB 玉泉
-    copies, twice the others' bytes) took 6.3 CPU s against 3.7-4.2 for the other three,
-    and one core waited for the last quarter of the check.  Each policy goes, heaviest first, to
-    the lightest batch so far (ties: the earlier batch), which keeps the batches within one
-    policy's weight of each other."""
+    Policies of one kind and size may sort together by id (the synthetic corpus's renamed
+    copies of each document; a province's counties, if named by their prefecture), so batches
+    of consecutive ids of equal count were not equal work: at 600 jurisdictions on two cores,
+    the last batch (the 66 KB 玉泉 copies, twice the others' bytes) took 6.3 CPU s against
+    3.7-4.2 for the other three, and one core waited for the last quarter of the check.  Each
+    policy goes, heaviest first, to the lightest batch so far (ties: the earlier batch), which
+    keeps the batches within one policy's weight of each other."""
     count = -(-len(policies) // BATCH)
     if len(policies) >= PARALLEL_FROM:
         workers = min(cores(), len(policies))  # no batch left empty
