@@ -86,23 +86,20 @@ class Unrolled(Generic[B]):
             )
         return sparing
 
-    def falls_sparing(self, h: ir.Rule, spared: ir.Rule, but: ir.Rule | None) -> B:
-        """An open exclusion (other than `but`) may fall on `h` and spare `spared`."""
-        a = self.algebra
-        return a.or_(*(a.open_(x) for x in self._sparing(h, spared) if x is not but))
-
     def _unheld_or_sparing(self, h: ir.Rule, spared: ir.Rule, but: ir.Rule | None) -> B:
-        """`h` is not held, or falls_sparing(h, spared, but): the terms both `matters` flags
-        are made of, one for each pair of situations.  Where no exclusion spares (most
-        pairs: 威海's four exclusions override every situation) it is `not held` alone,
-        which is what `or_(x, or_())` folds to in every algebra, without the two calls:
-        1.0 of the 15.5-15.9 ms that a policy's module, schema and SQL took (the
-        100-jurisdiction corpus; the same output)."""
+        """`h` is not held, or an open exclusion (other than `but`) may fall on `h` and spare
+        `spared` (decision.py's `falls_sparing`): the terms both `matters` flags are made of,
+        one for each pair of situations.  Where no exclusion spares (most pairs: 威海's four
+        exclusions override every situation) it is `not held` alone, which is what
+        `or_(x, or_())` folds to in every algebra, without the two calls: 1.0 of the
+        15.5-15.9 ms that a policy's module, schema and SQL took (the 100-jurisdiction
+        corpus; the same output)."""
         a = self.algebra
         not_held = a.not_(self.held[h.name])
-        if all(x is but for x in self._sparing(h, spared)):
+        sparing = [x for x in self._sparing(h, spared) if x is not but]
+        if not sparing:
             return not_held
-        return a.or_(not_held, self.falls_sparing(h, spared, but))
+        return a.or_(not_held, a.or_(*(a.open_(x) for x in sparing)))
 
     def situation_matters(self, o: ir.Rule) -> B:
         """Knowing the open situation `o` could change the decision."""
