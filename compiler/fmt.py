@@ -25,14 +25,11 @@ The canonical form is the layout the project's files were written in:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
-import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -45,6 +42,7 @@ from lark import Token, Tree
 
 from compiler import codes
 from compiler import nodes as n
+from compiler.atomic import write_whole
 from compiler.diagnostics import Diagnostic, render_all
 
 # The parser's own Lark: it keeps every token in the tree (keywords, punctuation).
@@ -148,7 +146,7 @@ class _Comment:
 
 
 def _tokens(text: str) -> list[_Token]:
-    tree = _lark().parse(text)
+    tree = _lark(compiled=False).parse(text)  # its tokens are `str`s
     roles: dict[int, tuple[Role, str]] = {}
     for sub in tree.iter_subtrees():
         leaves = [t for t in sub.scan_values(lambda v: isinstance(v, Token))]
@@ -438,15 +436,4 @@ def write_keeping_mode(path: Path, data: bytes) -> None:
     """Replace `path` whole or not at all (a temporary file beside it, then a rename), with the
     permissions it had: a failed write leaves the original as it was."""
     mode = stat.S_IMODE(path.stat().st_mode)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_whole(path, data, mode, prefix=f".{path.name}.", durable=True)

@@ -11,6 +11,7 @@ import shutil
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from itertools import cycle
 from pathlib import Path
 from typing import Any
 
@@ -1331,3 +1332,66 @@ def test_too_deep_stands_where_lark_nests_it(condition: str, column: int) -> Non
     assert [(d.code.id, d.span.line, d.span.column) for d in diagnostics if d.span] == [
         ("E014", 6, column)
     ]
+
+
+# ---------------------------------------------------------------- lark-cython (the `fast` extra)
+
+
+def _both(text: str, path: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """`parse_text` of `text` with lark-cython and with Lark alone: the module and the
+    diagnostics, spans, source lines and help included."""
+    from compiler import parser
+
+    compiled = repr(parse_text(text, path))
+    plain_lark = parser._lark(compiled=False)
+    with monkeypatch.context() as patched:
+        patched.setattr(parser, "_lark", lambda compiled=True: plain_lark)
+        plain = repr(parse_text(text, path))
+    return compiled, plain
+
+
+def _cut(text: str) -> list[str]:
+    """`text` cut off at 40 places, and with a stray character put in at 40 others: the
+    syntax errors a file can have, at every kind of place."""
+    step = max(len(text) // 40, 1)
+    return [text[:i] for i in range(1, len(text), step)] + [
+        text[:i] + stray + text[i:]
+        for i, stray in zip(range(7, len(text), step), cycle("@&}{(=:;,\"'3ab"))
+    ]
+
+
+def test_lark_cython_parses_and_fails_as_lark_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled parser (compiler/parser.py `_lark`) is used where lark-cython is installed:
+    every file, nesting, cut-off file and stray character gives the same nodes and the same
+    errors as Lark alone, and the two parse trees are equal token by token."""
+    pytest.importorskip("lark_cython")
+    from lark import Tree
+
+    from compiler.parser import _lark
+
+    assert _lark().parser.parser.__class__.__module__.startswith("lark_cython")
+
+    def tokens(tree: Any) -> Any:
+        if isinstance(tree, Tree):
+            return (tree.data, tuple(tokens(c) for c in tree.children))
+        fields = ("type", "value", "line", "column", "end_line", "end_column", "end_pos")
+        return (*(getattr(tree, f) for f in fields), type(tree.value))
+
+    corpus = ROOT / "tests" / "corpus"
+    broken = [
+        (f.name, f.read_text(encoding="utf-8", errors="replace"))
+        for f in sorted(corpus.glob("*.policy"))
+    ]
+    compared = failed = 0
+    for path, text in [*_texts(), *broken]:
+        compiled, plain = _both(text, path, monkeypatch)
+        assert compiled == plain, path
+        if "Module(" in compiled:
+            assert tokens(_lark().parse(text)) == tokens(_lark(compiled=False).parse(text)), path
+        compared += 1
+    for path, text in _texts()[:5]:
+        for variant in _cut(text):
+            compiled, plain = _both(variant, path, monkeypatch)
+            assert compiled == plain, (path, variant[-80:])
+            failed += "Module(" not in compiled
+    assert compared > 100 and failed > 200
