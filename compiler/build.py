@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from compiler import ir
+from compiler.atomic import write_whole
 from compiler.backends.package import (
     PACKAGE,
     File,
@@ -255,9 +256,10 @@ def write_files(target: Path, files: Mapping[str, bytes]) -> None:
             )
         # The marker first: a run killed halfway leaves files the next run may replace.
         document = {"written_by": _TABLES_TOOL, "files": sorted((written or set()) | set(files))}
-        _replace(target / TABLES_MARKER, (json.dumps(document, indent=2) + "\n").encode())
+        marker = (json.dumps(document, indent=2) + "\n").encode()
+        write_whole(target / TABLES_MARKER, marker, prefix=f".{TABLES_MARKER}.")
         for name, data in files.items():
-            _replace(target / name, data)
+            write_whole(target / name, data, prefix=f".{name}.")
 
 
 def _tables_written(directory: Path) -> set[str] | None:
@@ -271,21 +273,6 @@ def _tables_written(directory: Path) -> set[str] | None:
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         return None
     return set(names)
-
-
-def _replace(path: Path, content: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        mask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def build(

@@ -25,12 +25,12 @@ byte-identical with and without it (tests/test_cache.py); `--no-cache` turns it 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import secrets
 import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
@@ -42,6 +42,7 @@ from typing import Any, Final
 
 from compiler import codes
 from compiler import nodes as n
+from compiler.atomic import write_whole
 from compiler.diagnostics import Diagnostic, Label
 from compiler.errors import PolicycError
 
@@ -274,13 +275,8 @@ class ParseCache:
 
     def put_encoded(self, key: str, data: bytes) -> None:
         # Written whole or not at all: a build killed mid-write leaves no half entry.
-        try:
-            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, self.folder / f"{key}.json")
-        except OSError:
-            pass  # a full disk makes the next run slower, not wrong
+        with contextlib.suppress(OSError):  # a full disk makes the next run slower, not wrong
+            write_whole(self.folder / f"{key}.json", data, 0o600)
 
 
 def _private_folder(folder: Path) -> bool:

@@ -35,7 +35,6 @@ import gc
 import hashlib
 import json
 import os
-import tempfile
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Final
 
 from compiler import ir
+from compiler.atomic import usual_mode, write_whole
 from compiler.backends.package import STEP, File, PolicyOutput, Stored, policy_output
 from compiler.backends.sql import SqlUnsupported, calendar_csv
 from compiler.backends.wheel import Member, deflate
@@ -140,9 +140,7 @@ class _Store:
         self.keyed = keyed
         self.cache = cache
         self.folder = str(cache.folder)
-        umask = os.umask(0)
-        os.umask(umask)
-        self.mode = 0o666 & ~umask  # a file is linked into the output: its usual permissions
+        self.mode = usual_mode()  # a file is linked into the output: its usual permissions
         self.entries: set[str] = set()  # the keys of the entries this store read or wrote
 
     def _get(self, key: str) -> bytes | None:
@@ -272,7 +270,7 @@ class _Store:
 
         def unused(name: str) -> bool:
             if name.startswith(".tmp-"):
-                return True  # the temporary names of cache.put_encoded and _write
+                return True  # the temporary names of write_whole
             stem, dot, suffix = name.rpartition(".")
             if not dot:
                 return False
@@ -323,10 +321,10 @@ class _Store:
                 # schema say): left as it is, so that the records naming it stay good.
                 mtime = os.stat(out).st_mtime_ns
             else:
-                _write(deflated, deflate(data), 0o600)
+                write_whole(deflated, deflate(data), 0o600)
                 # A new file (never rewritten in place): a record naming the file it
                 # replaced sees another time and makes its policy again.
-                _write(out, data, self.mode)
+                write_whole(out, data, self.mode)
                 mtime = os.stat(out).st_mtime_ns
         except OSError:
             return None
@@ -349,18 +347,6 @@ def _holds(path: str, data: bytes) -> bool:
         return _read(path) == data
     except OSError:
         return False
-
-
-def _write(path: str, data: bytes, mode: int) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _dumps(value: object) -> bytes:

@@ -8,13 +8,11 @@ transcriber replaces each `pending` with the clause's rules (or an `informative`
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from compiler.atomic import write_whole
 from compiler.errors import PolicycError
 from compiler.ids import POLICY_ID, reserved_because
 from compiler.sources import Clause, SourceDocument, SourceError, load_source
@@ -145,21 +143,4 @@ def _record_hash(sums: Path, name: str, digest: str) -> None:
 def write_atomically(path: Path, data: bytes) -> None:
     """Write `path` whole or not at all: a full disk or a kill never leaves half a file (a
     truncated official text would then be refused as "other content" on the retry)."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_whole(path, data, prefix=f".{path.name}.", durable=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import new_project
 
-import compiler.skeleton
+import compiler.atomic
 from compiler.build import MARKER, OutputRefused, write_tree
 from compiler.cli import main
 
@@ -187,25 +187,13 @@ def test_a_failed_copy_leaves_nothing_and_the_retry_works(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = new_project(tmp_path)
-    real_fdopen = os.fdopen
+    real_write = os.write
 
-    class FullDisk:
-        def __init__(self, stream: object) -> None:
-            self.stream = stream
+    def full_disk(descriptor: int, data: bytes) -> int:
+        real_write(descriptor, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-        def __enter__(self) -> FullDisk:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.stream.close()  # type: ignore[attr-defined]
-
-        def write(self, data: bytes) -> int:
-            self.stream.write(data[: len(data) // 2])  # type: ignore[attr-defined]
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(
-        compiler.skeleton.os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode))
-    )
+    monkeypatch.setattr(compiler.atomic.os, "write", full_disk)
     code, _, err = run(capsys, "--root", str(project), "new", str(SOURCE), "--id", "weihai2")
     assert code == 2 and "No space left on device" in err and "Traceback" not in err
     sources = project / "policies" / "sources"

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import compiler.atomic
 from compiler import fmt
 from compiler.cli import main
 from compiler.parser import parse_text
@@ -267,7 +268,7 @@ def test_a_failing_write_leaves_the_original(
     def fail(*_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fmt.os, "replace", fail)
+    monkeypatch.setattr(compiler.atomic.os, "replace", fail)
     assert main(["--root", str(root), "fmt"]) == 2
     assert target.read_bytes() == messy
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
