@@ -762,13 +762,16 @@ def _conflicts(
 def _module(project: _Project, file: _File) -> n.Module | None:
     """A file's whole syntax tree: parsed in this run, from the parse cache, or parsed now."""
     if file.module is None and file.data is not None:
-        if file.text is None:
-            file.text, _ = decode_text(file.data, file.shown)
         result = project.cache.get(file.key) if file.key is not None else None
-        if result is None and file.text is not None:
-            from compiler.parser import parse_text
+        if result is None:
+            # Decoded only to be parsed: the tree in the cache needs no text (a diagnostic's
+            # line is read when it is shown, `_LazyLines`).
+            if file.text is None:
+                file.text, _ = decode_text(file.data, file.shown)
+            if file.text is not None:
+                from compiler.parser import parse_text
 
-            result = parse_text(file.text, file.shown)
+                result = parse_text(file.text, file.shown)
         if result is not None:
             file.module = result[0]
     return file.module
