@@ -174,15 +174,16 @@ class _Lowering:
         )
 
     def rule(self, policy: CheckedPolicy, statement: n.Statement) -> ir.Rule:
-        when, require = statement.first(n.When), statement.first(n.Require)
-        overrides = statement.first(n.Overrides)
+        items = statement.index()
+        when, require = items.first(n.When), items.first(n.Require)
+        overrides = items.first(n.Overrides)
         # What its conditions read: `when`, `require`, and its own limit's extension.
-        extend = statement.first(n.Extend)
+        extend = items.first(n.Extend)
         conditions = [c.condition for c in (when, require, extend) if c is not None]
         clause = self.clause(policy, statement.citation, statement.quotes)
-        task = statement.first(n.Task)
-        every = statement.first(n.Every)
-        target = statement.first(n.Target)
+        task = items.first(n.Task)
+        every = items.first(n.Every)
+        target = items.first(n.Target)
         limit = self.limit(statement, None, statement.items, clause, task)
         return ir.Rule(
             name=statement.name,
@@ -194,24 +195,24 @@ class _Lowering:
             require=require.condition if require else None,
             overrides=overrides.names if overrides and not overrides.all else (),
             overrides_all=bool(overrides and overrides.all),
-            excuses=tuple(x for item in statement.all(n.Excuses) for x in item.names),
+            excuses=tuple(x for item in items.all(n.Excuses) for x in item.names),
             reads=self.reads(*conditions),
-            actors=tuple(a for item in statement.all(n.Actors) for a in item.names),
-            roles=tuple((r.role, r.actor) for r in statement.all(n.Role)),
+            actors=tuple(a for item in items.all(n.Actors) for a in item.names),
+            roles=tuple((r.role, r.actor) for r in items.all(n.Role)),
             task=task.text if task else None,
             every=ir.Every(every.period, every.by_day) if every else None,
             limit=limit,
             steps=tuple(
                 self.step(statement, step, order, clause, task)
-                for order, step in enumerate(statement.all(n.Step), start=1)
+                for order, step in enumerate(items.all(n.Step), start=1)
             ),
-            grants=tuple(g for item in statement.all(n.Grants) for g in item.names),
-            effects=tuple(e for item in statement.all(n.Effects) for e in item.names),
+            grants=tuple(g for item in items.all(n.Grants) for g in item.names),
+            effects=tuple(e for item in items.all(n.Effects) for e in item.names),
             target=target.name if target else None,
-            penalties=tuple(p for item in statement.all(n.Penalties) for p in item.names),
-            covers=tuple(ir.Covers(c.dimension, c.names, c.texts) for c in statement.all(n.Covers)),
-            fields=tuple(ir.Field(f.name, f.type, f.label) for f in statement.all(n.Field)),
-            notes=tuple(note.text for note in statement.all(n.Note)),
+            penalties=tuple(p for item in items.all(n.Penalties) for p in item.names),
+            covers=tuple(ir.Covers(c.dimension, c.names, c.texts) for c in items.all(n.Covers)),
+            fields=tuple(ir.Field(f.name, f.type, f.label) for f in items.all(n.Field)),
+            notes=tuple(note.text for note in items.all(n.Note)),
         )
 
     def step(

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, TypeVar, assert_never
 from typing import Literal as TypingLiteral
-from typing import TypeVar, assert_never
 
 from compiler.runtime.kinds import Kind as Kind
 
@@ -486,6 +486,32 @@ class Statement:
 
     def first(self, item_type: type[ItemT]) -> ItemT | None:
         found = self.all(item_type)
+        return found[0] if found else None
+
+    def index(self) -> ItemIndex:
+        """Its items grouped by class once, for a pass that asks for many classes."""
+        return ItemIndex(self.items)
+
+
+class ItemIndex:
+    """A statement's items by their class: what `Statement.all` and `first` find, grouped in
+    one pass over the items instead of one a class (the lowering asks for 17 classes, each
+    scan a generator: 1.2 % of a first build's CPU samples).  An item's own class stands for
+    `isinstance` because no item class derives from another (tests/test_language.py)."""
+
+    __slots__ = ("_by_class",)
+
+    def __init__(self, items: tuple[Item, ...]) -> None:
+        by_class: dict[type, list[Any]] = {}
+        for item in items:
+            by_class.setdefault(type(item), []).append(item)
+        self._by_class = by_class
+
+    def all(self, item_type: type[ItemT]) -> tuple[ItemT, ...]:
+        return tuple(self._by_class.get(item_type, ()))
+
+    def first(self, item_type: type[ItemT]) -> ItemT | None:
+        found = self._by_class.get(item_type)
         return found[0] if found else None
 
 

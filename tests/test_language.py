@@ -1395,3 +1395,23 @@ def test_lark_cython_parses_and_fails_as_lark_does(monkeypatch: pytest.MonkeyPat
             assert compiled == plain, (path, variant[-80:])
             failed += "Module(" not in compiled
     assert compared > 100 and failed > 200
+
+
+def test_an_item_index_finds_what_the_statement_finds() -> None:
+    """`ItemIndex` groups items by their own class, which stands for `isinstance` only while no
+    item class derives from another; for every statement of the project it finds what
+    `Statement.all` and `first` find, for every item class."""
+    from typing import get_args
+
+    classes = get_args(n.Item)
+    assert all(not issubclass(a, b) for a in classes for b in classes if a is not b)
+    loaded = load(ROOT)
+    statements = [
+        item for module in loaded.modules for item in module.items if isinstance(item, n.Statement)
+    ]
+    assert len(statements) > 250
+    for statement in statements:
+        index = statement.index()
+        for item_class in classes:
+            assert index.all(item_class) == statement.all(item_class)
+            assert index.first(item_class) == statement.first(item_class)
