@@ -45,6 +45,7 @@ from compiler import nodes as n
 from compiler.atomic import write_whole
 from compiler.diagnostics import Diagnostic, Label
 from compiler.errors import PolicycError
+from compiler.jsontext import compact
 
 FOLDER: Final = ".policyc-cache"
 _LAYOUT: Final = "parse-2"  # the entry format; part of the key
@@ -212,9 +213,7 @@ ParseResult = tuple[n.Module | None, list[Diagnostic]]
 def encode_result(result: ParseResult) -> bytes:
     """A parse result as the bytes of a cache entry."""
     module, diagnostics = result
-    return json.dumps(
-        encode((module, tuple(diagnostics))), ensure_ascii=False, separators=(",", ":")
-    ).encode()
+    return compact(encode((module, tuple(diagnostics))))
 
 
 def decode_result(data: bytes) -> ParseResult:

@@ -48,6 +48,7 @@ from compiler import nodes as n
 from compiler.cache import CorruptEntry, ParseCache, ParseResult, _build, encode
 from compiler.check import Checker
 from compiler.diagnostics import Diagnostic, SourceLines
+from compiler.jsontext import compact
 from compiler.model import Model
 from compiler.parser import decode as decode_text
 from compiler.parser import read_policy_bytes
@@ -144,7 +145,7 @@ def _summarize(file: _File, decoding: list[Diagnostic], result: ParseResult) -> 
     assert file.text is not None
     lines = file.text.split("\n")
     quoted = [lines[k - 1] for k in sorted(declarations.lines()) if 1 <= k <= len(lines)]
-    file.declared = hashlib.sha256(_dumps([file.declarations, quoted])).hexdigest()
+    file.declared = hashlib.sha256(compact([file.declarations, quoted])).hexdigest()
     file.names = tuple(declarations.names())
     header = module.header
     file.policy = header.id if header is not None else None
@@ -152,17 +153,13 @@ def _summarize(file: _File, decoding: list[Diagnostic], result: ParseResult) -> 
     file.suites = tuple(dict.fromkeys(policy for policy, _ in declarations.suites))
 
 
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def _write_summary(file: _File) -> bytes:
     # The declarations are a string inside the entry: JSON-decoding them is most of reading
     # a summary, and an edit that changes no declaration never needs them.
-    return _dumps(
+    return compact(
         [
             encode(file.problems),
-            None if file.declarations is None else _dumps(file.declarations).decode(),
+            None if file.declarations is None else compact(file.declarations).decode(),
             list(file.names),
             file.policy,
             file.source,
@@ -588,7 +585,7 @@ def _declare(
     found = declare.run(files, checker.error)
     policies = list(found.policies.items())
     project.cache.put_encoded(
-        key, _dumps([encode(tuple(checker.diagnostics)), [list(p) for p in policies]])
+        key, compact([encode(tuple(checker.diagnostics)), [list(p) for p in policies]])
     )
     return checker.diagnostics, policies
 
@@ -734,7 +731,7 @@ def _recheck_batch(
         conflicts = findings.conflicts
         project.cache.put_encoded(
             keys[policy_id],
-            _dumps(
+            compact(
                 [
                     encode(findings.diagnostics),
                     [list(item) for item in findings.lookups],

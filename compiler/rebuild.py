@@ -50,6 +50,7 @@ from compiler.backends.wheel import Member, deflate
 from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
 from compiler.incremental import Checked, Keyed, Steps, batches, quiet
+from compiler.jsontext import compact
 from compiler.project import forked_map, stop_if_interrupted
 from compiler.runtime.sqlcalendar import Column
 
@@ -173,7 +174,7 @@ class _Store:
             if not (sql_error is None or isinstance(sql_error, str)):
                 return None
             if now != entries:  # a file's time is new: recorded, to be known by it again
-                self._put(self.record_key(policy_id), _dumps([pid, title, counts, sql_error, now]))
+                self._put(self.record_key(policy_id), compact([pid, title, counts, sql_error, now]))
             return PolicyOutput(pid, title, tuple(int(c) for c in counts), sql_error, files)
         except (OSError, ValueError, TypeError):
             return None
@@ -190,7 +191,7 @@ class _Store:
             files[path] = kept[0]
             entries.append([path, *kept[1]])
         record = [output.id, output.title, list(output.counts), output.sql_error, entries]
-        self._put(self.record_key(output.id), _dumps(record))
+        self._put(self.record_key(output.id), compact(record))
         return PolicyOutput(output.id, output.title, output.counts, output.sql_error, files)
 
     def calendar(self, policies: Sequence[PolicyOutput]) -> File | None:
@@ -207,7 +208,7 @@ class _Store:
                 found = self._found(entry)
                 if found is not None:
                     if found[1] != entry:
-                        self._put(key, _dumps(found[1]))
+                        self._put(key, compact(found[1]))
                     return found[0]
             except (OSError, ValueError, TypeError):
                 pass
@@ -228,11 +229,11 @@ class _Store:
         for count in sorted(set(columns) - kept_columns):
             cells = [[t, *row] for t, row in enumerate(columns[count]) if any(row)]
             entry = [len(columns[count]), cells]
-            self._put(self._column_key(count), _dumps(entry))
+            self._put(self._column_key(count), compact(entry))
         kept = self._keep(made)
         if kept is None:
             return made
-        self._put(key, _dumps(kept[1]))
+        self._put(key, compact(kept[1]))
         return kept[0]
 
     def _column_key(self, count: int) -> str:
@@ -347,10 +348,6 @@ def _holds(path: str, data: bytes) -> bool:
         return _read(path) == data
     except OSError:
         return False
-
-
-def _dumps(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 __all__ = ["Made", "policy_outputs"]

@@ -29,7 +29,6 @@ by a civil-calendar formula over YEAR/MONTH/DAY.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from compiler import ir
 from compiler import nodes as n
 from compiler.backends.unroll import Algebra, unroll
 from compiler.errors import PolicycError
+from compiler.jsontext import indented
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.runtime.policy import ROLLOVER_UNITS
 from compiler.runtime.sqlcalendar import CalendarTableError, Column, Walk, calendar_table
@@ -1587,7 +1587,7 @@ def policy_manifest(program: ir.Program, policy: ir.Policy) -> dict[str, object]
 
 def json_file(document: object) -> bytes:
     """A JSON file the build writes (a manifest, a record schema): keys sorted, indented."""
-    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+    return indented(document)
 
 
 # How far a long step of the build is: (what is being done, done so far, total).  The CLI
