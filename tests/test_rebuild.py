@@ -20,6 +20,7 @@ from compiler import cache as cache_module
 from compiler import incremental, rebuild
 from compiler import project as project_module
 from compiler.backends import package
+from compiler.backends.wheel import deflate
 from compiler.cache import FOLDER
 from compiler.cli import main
 from tests.test_incremental import COPIED, ROOT, edit
@@ -83,7 +84,10 @@ def test_an_edit_makes_its_policy_alone(
     # The cache keeps the files this build uses, no others (the earlier weihai module's gone).
     names = {p.name.rsplit(".", 1)[0] for p in (project / FOLDER).iterdir()}
     outs = {n for n in names if (project / FOLDER / f"{n}.out").exists()}
-    assert outs == {n for n in names if (project / FOLDER / f"{n}.z").exists()}
+    # The deflate streams: one pack for each policy's files, and one for calendar.csv's.
+    packs = {n for n in names if (project / FOLDER / f"{n}.z").exists()}
+    policies = list((project / "build/validators/policyc_validators/schemas").iterdir())
+    assert len(packs) == len(policies) + 1 and packs.isdisjoint(outs)
     built = {(p.stat().st_ino) for p in (project / "build").rglob("*") if p.is_file()}
     assert {(project / FOLDER / f"{n}.out").stat().st_ino for n in outs} <= built
     made.clear()
@@ -309,6 +313,86 @@ def test_a_cache_restored_with_times_to_the_second_is_used_whole(
     assert made == [] and read == []
 
 
+def pack_of(project: Path, output: str) -> Path:
+    """The cache's pack that holds the deflate stream of an output."""
+    stream = deflate((project / "build" / output).read_bytes())
+    return next(p for p in (project / FOLDER).glob("*.z") if stream in p.read_bytes())
+
+
+def cut_record(project: Path, policy: str) -> None:
+    """Damage a policy's record in the cache (its files stay)."""
+    for entry in sorted((project / FOLDER).glob("*.json")):
+        if entry.read_bytes().startswith(f'["{policy}"'.encode()):
+            entry.write_bytes(entry.read_bytes()[:40])
+
+
+def files_of(project: Path, policy: str) -> list[bytes]:
+    """The bytes of a policy's files in the package (its module, schema and SQL)."""
+    package_dir = project / "build/validators/policyc_validators"
+    return [p.read_bytes() for p in package_dir.rglob(f"{policy}.*") if p.is_file()]
+
+
+@pytest.fixture
+def deflated(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The files whose deflate streams the build through the cache made."""
+    seen: list[bytes] = []
+
+    def counting(data: bytes) -> bytes:
+        seen.append(data)
+        return deflate(data)
+
+    monkeypatch.setattr(rebuild, "deflate", counting)
+    return seen
+
+
+def test_a_pack_kept_already_is_read_again_not_deflated_again(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    made: list[str],
+    deflated: list[bytes],
+) -> None:
+    same(capsys, project, tmp_path)
+    # A policy whose record is lost is made again, into the same files: their pack is read.
+    cut_record(project, "weihai")
+    made.clear()
+    deflated.clear()
+    same(capsys, project, tmp_path)
+    assert made == ["weihai"] and deflated == []
+    # Its files changed (an edit): deflated into a new pack, each of them; and calendar.csv,
+    # which has a column more (17 working days).
+    edit(project, "weihai.policy", lambda t: t.replace("within 7 ", "within 17 ", 1))
+    made.clear()
+    same(capsys, project, tmp_path)
+    calendar = (project / "build/sql/calendar.csv").read_bytes()
+    assert made == ["weihai"]
+    assert sorted(deflated) == sorted([*files_of(project, "weihai"), calendar])
+
+
+def test_a_pack_cut_short_or_of_another_layout_is_made_again(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    made: list[str],
+    deflated: list[bytes],
+) -> None:
+    same(capsys, project, tmp_path)
+    pack = pack_of(project, "sql/ningbo.sql")
+    pack.write_bytes(pack.read_bytes()[:-10])
+    made.clear()
+    same(capsys, project, tmp_path)  # the output is as a build without the cache writes it
+    assert made == ["ningbo"]
+    # A pack whose header counts other streams than its files, found for a policy made again
+    # into the same files: deflated again, not read.
+    pack = pack_of(project, "sql/weihai.sql")
+    pack.write_bytes((1).to_bytes(4, "little") + pack.read_bytes()[4:])
+    cut_record(project, "weihai")
+    made.clear()
+    deflated.clear()
+    same(capsys, project, tmp_path)
+    assert made == ["weihai"] and sorted(deflated) == sorted(files_of(project, "weihai"))
+
+
 def test_damaged_or_missing_cache_files_are_made_again(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], made: list[str]
 ) -> None:
@@ -321,10 +405,8 @@ def test_damaged_or_missing_cache_files_are_made_again(
         return next(p for p in cache.glob("*.out") if p.stat().st_ino == inode)
 
     kept("sql/ningbo.sql").unlink()  # a file gone
-    kept("sql/madeup.json").with_suffix(".z").unlink()  # a deflate stream gone
-    for entry in sorted(cache.glob("*.json")):
-        if entry.read_bytes().startswith(b'["weihai"'):
-            entry.write_bytes(entry.read_bytes()[:40])  # a record cut short
+    pack_of(project, "sql/madeup.json").unlink()  # a pack of deflate streams gone
+    cut_record(project, "weihai")
     made.clear()
     same(capsys, project, tmp_path)
     assert sorted(made) == ["madeup", "ningbo", "weihai"]

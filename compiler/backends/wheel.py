@@ -42,18 +42,26 @@ _LIMIT: Final = 0xFFFFFFFF
 @dataclass(frozen=True)
 class Member:
     """One file of the wheel as a zip entry needs it: its size, CRC-32 and SHA-256 (RECORD),
-    and its raw deflate stream, in memory or in a file (the build cache's)."""
+    and its raw deflate stream, in memory or in a file (the build cache's pack: from `start`,
+    `length` bytes)."""
 
     size: int
     crc: int
     sha256: bytes
     deflated: bytes | str  # the stream, or the path of a file holding it
+    start: int = 0  # where the stream begins in that file
+    length: int = -1  # how long it is there (-1: to the file's end)
 
     def compressed(self) -> bytes:
         if isinstance(self.deflated, bytes):
             return self.deflated
         with open(self.deflated, "rb") as stream:
-            return stream.read()
+            if self.start:
+                stream.seek(self.start)
+            data = stream.read(self.length)
+        if self.length >= 0 and len(data) != self.length:
+            raise OSError(f"{self.deflated}: cut short (a deflate stream of the build cache)")
+        return data
 
 
 # zlib's level 5, not its default 6 (zipfile's): half the time for a wheel 3 % larger.  The
