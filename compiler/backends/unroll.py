@@ -73,16 +73,28 @@ class Unrolled(Generic[B]):
             (e.name, s.name) for e in self.exclusions for s in self.situations if defeats(e, s)
         )
 
+    @cached_property
+    def _overriding(self) -> dict[str, frozenset[str]]:
+        """Per situation, the names of the exclusions that override it."""
+        return {
+            s.name: frozenset(e for e, t in self.defeating if t == s.name) for s in self.situations
+        }
+
     def _sparing(self, h: ir.Rule, spared: ir.Rule) -> tuple[ir.Rule, ...]:
         """The exclusions that override `h` and not `spared`."""
         key = (h.name, spared.name)
         sparing = self._sparings.get(key)
         if sparing is None:
-            defeating = self.defeating
-            sparing = self._sparings[key] = tuple(
-                x
-                for x in self.exclusions
-                if (x.name, h.name) in defeating and (x.name, spared.name) not in defeating
+            overriding = self._overriding[h.name]
+            others = self._overriding[spared.name]
+            # Most pairs: every exclusion that overrides `h` overrides `spared` too (威海's
+            # four override every situation), one subset test for the pair.
+            sparing = self._sparings[key] = (
+                ()
+                if overriding <= others
+                else tuple(
+                    x for x in self.exclusions if x.name in overriding and x.name not in others
+                )
             )
         return sparing
 
