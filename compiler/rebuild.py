@@ -8,16 +8,17 @@ of: its own file, its test files, the shared files, its official text and the co
 in the project's cache (`.policyc-cache/`, compiler/cache.py):
 
 - per policy, a **record**: its id, title, the working-day counts its limits need, why the SQL
-  target cannot compile it (if so), and for each of its files the name of the cache file that
-  holds it, its size, CRC-32 and SHA-256, and that file's modification time;
+  target cannot compile it (if so), its pack's name, and for each of its files the name of the
+  cache file that holds it, its size, CRC-32 and SHA-256, that file's modification time, and
+  where its deflate stream is in the pack;
 - per file, its **bytes** (`<name>.out`, linked into the build directory).  A file's name is
   a key of its SHA-256 and the cache's secret, so a file planted in the folder is never
   looked up;
 - per policy's files, one **pack** of their raw deflate streams (`<pack>.z`, the wheel's
-  entries: `_pack`), named by a key of the files' names, so that the same files (after a
-  compiler change that does not change them) find their pack again.  One pack, not a file per
-  stream: a first build at 3,000 jurisdictions creates 12,000 fewer files, and on this
-  machine's disk creating a file costs 40–220 µs of system time (benchmarks/README.md,
+  entries: `_pack`), named by a key of the files' names, so that the same files (a policy
+  made again into the same files, its record lost) find their pack again.  One pack, not a
+  file per stream: a first build at 3,000 jurisdictions creates 12,000 fewer files, and on
+  this machine's disk creating a file costs 40–220 µs of system time (benchmarks/README.md,
   thirteenth round).
 
 A policy whose record is missing, damaged or whose files are not as recorded (gone, or edited
@@ -343,8 +344,8 @@ class _Store:
         files: dict[str, Stored] = {}
         entries: list[object] = []
         try:
-            # Kept already (these very files, by an earlier build after a compiler change
-            # that did not change them): read again, not deflated again.
+            # Kept already (these very files: a policy made again because its record was
+            # lost): read again, not deflated again.
             spans = _spans_of(pack, len(made))
             if spans is None:
                 streams = [deflate(data) for data in made.values()]
