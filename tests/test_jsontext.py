@@ -198,9 +198,10 @@ def test_any_json_value_is_json_s_text_indented_and_reads_back_compact(value: ob
         assert json.loads(jsontext.compact(value)) == json.loads(_json_compact(value))
 
 
-def test_a_float_in_exponent_form_is_the_only_text_compact_writes_its_own_way() -> None:
-    # The module's docstring: orjson and json write the same text for every value of the
-    # cache's types but some floats, which read back the same.
+def test_a_float_compact_writes_its_own_way_reads_back_the_same() -> None:
+    # The module's docstring: orjson writes some floats otherwise than json (the cache's
+    # values hold none, and their text is json's: the test of the project's entries above);
+    # what it writes reads back as the same float.
     orjson = pytest.importorskip("orjson")
     assert orjson.dumps(1e-05) == b"0.00001" and json.dumps(1e-05) == "1e-05"
     for value in (1e-05, 1e-07, 123.5e-9, 1e16, 5e-324, 1.7976931348623157e308):
