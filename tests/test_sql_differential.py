@@ -1,8 +1,8 @@
 """The SQL backend against the Python package, record by record: for every policy, thousands of
-random records (benchmarks/validators.py's generator) checked and decided by the generated
-package and by the generated SQL in DuckDB (docs/sql.md): every check's status, needs and
-unpublished years, and the decision's outcome, missing facts, judgments and deciding rules are
-equal; a record the package refuses (a date outside the calendar) is the SQL's `error` row.
+random records (tests/sqlcases.py) checked and decided by the generated package and by the
+generated SQL in DuckDB (docs/sql.md): every check's status, needs and unpublished years, and
+the decision's outcome, missing facts, judgments and deciding rules are equal; a record the
+package refuses (a date outside the calendar) is the SQL's `error` row.
 
 Two sets per policy: dates in 2020-2025 (settled holiday schedules) and the same records moved
 two years later, into the years whose schedule is not yet published (provisional due dates)."""
@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -37,15 +35,11 @@ from compiler.runtime.sqlengine import (
     manifest_checks,
     results,
 )
+from tests.sqlcases import POLICIES, case_records, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from validators import RecordMaker, policy_numbers  # noqa: E402
-
 RECORDS = 600  # per policy and set: 1,200 records a policy
 SEED = 13
-LATER = timedelta(days=730)  # into the years whose holiday schedule is unpublished
-_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
 
 @pytest.fixture(scope="module")
@@ -73,19 +67,6 @@ def package(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> Iter
     for name in [k for k in sys.modules if k.split(".")[0] == PACKAGE]:
         del sys.modules[name]
     sys.modules.update(saved)
-
-
-def _later(raw: dict[str, object]) -> dict[str, object]:
-    """The record with every date and date-time moved by LATER."""
-    moved: dict[str, object] = {}
-    for key, value in raw.items():
-        found = _DAY.match(value) if isinstance(value, str) else None
-        if found and isinstance(value, str):
-            day = date.fromisoformat(found.group(1)) + LATER
-            moved[key] = day.isoformat() + value[10:]
-        else:
-            moved[key] = value
-    return moved
 
 
 def _python(module: ModuleType, calendar: Any, raw: dict[str, object]) -> dict[str, object]:
@@ -175,23 +156,16 @@ def _agree(python: dict[str, object], sql: dict[str, object], inexact: Counter[s
     return python == sql
 
 
-POLICIES = ("lucheng", "ningbo", "taierzhuang", "weihai", "yuquan")
-
-
 @pytest.fixture(scope="module")
 def cases(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Per policy, the JSONL file of its random records."""
     target = tmp_path_factory.mktemp("cases")
-    files = {}
-    for policy_id in POLICIES:
-        policy_info = info(model, model.policies[policy_id])
-        maker = RecordMaker(policy_info, policy_numbers(model, model.policies[policy_id]), SEED)
-        records = maker.batch(RECORDS)
-        records += [_later(r) for r in maker.batch(RECORDS)]
-        path = target / f"{policy_id}.jsonl"
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-        files[policy_id] = path
-    return files
+    return {
+        policy_id: write_jsonl(
+            target / f"{policy_id}.jsonl", case_records(model, policy_id, RECORDS, SEED)
+        )
+        for policy_id in POLICIES
+    }
 
 
 @pytest.fixture(scope="module")
