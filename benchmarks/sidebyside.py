@@ -24,7 +24,13 @@ What is timed (per engine, best of K runs over all records):
   (a) with the table already loaded, (b) from a JSONL file of the raw records to the result
   rows.  It must give the generated package's statuses and needs of every check, and the
   outcome, missing facts, judgments and deciding rules of the decision, on every record.
-* OpenFisca: not part of this project; the column says whether it is installed.
+* OpenFisca, where openfisca-core is installed (optional): benchmarks/baselines/
+  openfisca_weihai.py, a hand-written OpenFisca model of 威海's decision that computes its
+  outcome alone, vectorised over all the 威海 records at once.  Not comparable with the rows
+  above (no checks, no explained decision), so it has a table of its own: 威海's decision
+  alone, against the generated package's `decide(raw)` on the same records, (a) from the raw
+  JSON objects (the numpy arrays built in Python, then the calculation), (b) the arrays given;
+  its outcome must be the generated package's on every record.
 
 Progress goes to stderr on a terminal only.
 """
@@ -417,6 +423,49 @@ def compare_sql(
 # ---------------------------------------------------------------- report
 
 
+def run_openfisca(
+    engine: Engine, module: ModuleType, records: dict[str, list[Raw]], repeat: int
+) -> list[tuple[str, float]]:
+    """威海's decision alone: the generated package's `decide(raw)` and the OpenFisca model
+    (from the raw records; the arrays given), taking turns, best of `repeat` seconds each;
+    the OpenFisca outcome compared with the package's on every record (`engine`)."""
+    from benchmarks.baselines import openfisca_weihai as model
+
+    batch = records["weihai"]
+    system = model.system()
+    decide = module.decide
+    arrays = model.columns(batch)
+
+    def generated() -> None:
+        for raw in batch:
+            decide(raw)
+
+    runs: list[tuple[str, Callable[[], object]]] = [
+        ("generated package, `decide(raw)` (the explained decision)", generated),
+        (
+            "OpenFisca, from the raw records (numpy arrays built in Python)",
+            lambda: model.outcomes(system, model.columns(batch)),
+        ),
+        ("OpenFisca, the arrays given", lambda: model.outcomes(system, arrays)),
+    ]
+    best = {label: float("inf") for label, _ in runs}
+    for attempt in range(repeat):
+        for label, run in runs:
+            progress(f"威海's decision alone: {label.split(',')[0]} run {attempt + 1}/{repeat}")
+            gc.collect()
+            start = time.perf_counter()
+            run()
+            best[label] = min(best[label], time.perf_counter() - start)
+    for index, (raw, outcome) in enumerate(zip(batch, model.outcomes(system, arrays), strict=True)):
+        engine.checked += 1
+        expected = str(decide(raw)["outcome"])
+        if outcome != expected:
+            engine.disagreements.append(
+                f"weihai record {index}: OpenFisca {outcome}, generated package {expected}"
+            )
+    return [(label, best[label]) for label, _ in runs]
+
+
 def figure(value: float | None) -> str:
     return f"{value:,.0f}" if value is not None else ""
 
@@ -462,12 +511,13 @@ def main() -> int:
             run_duckdb(
                 table, from_file, package_dir, module_of, records, generated, args.repeat, work
             )
-        openfisca = Engine("openfisca", "OpenFisca")
-        openfisca.note = (
-            "installed, but no OpenFisca model of these policies is kept here"
-            if importlib.util.find_spec("openfisca_core") is not None
-            else "not installed (optional)"
-        )
+        openfisca = Engine("openfisca", "OpenFisca (vectorised numpy)")
+        decision_alone: list[tuple[str, float]] = []
+        if importlib.util.find_spec("openfisca_core") is None:
+            openfisca.note = "not installed (optional: pip install -e '.[openfisca]')"
+        else:
+            openfisca.note = "威海's decision alone: the table below"
+            decision_alone = run_openfisca(openfisca, module_of["weihai"], records, args.repeat)
 
     engines = [generated, baseline, interpreter, table, from_file, openfisca]
     base = generated.rate(records)
@@ -503,6 +553,16 @@ def main() -> int:
             + f"{policy:<12}"
             + "".join(f"{figure(e.rate(records, policy)):>14}" for e in timed)
         )
+    if decision_alone:
+        weihai = len(records["weihai"])
+        print()
+        print(f"威海's decision alone, {weihai:,} records, best of {args.repeat}:")
+        print()
+        print("| engine | records/s (decision) | vs generated |")
+        print("| --- | ---: | ---: |")
+        reference = weihai / decision_alone[0][1]
+        for label, seconds in decision_alone:
+            print(f"| {label} | {weihai / seconds:,.0f} | {weihai / seconds / reference:.2f}× |")
     print()
     hand = baseline.rate(records)
     reference_rate = interpreter.rate(records)
@@ -519,9 +579,15 @@ def main() -> int:
     print()
     failed = False
     for engine in engines:
-        if engine is generated or not engine.seconds:
+        if engine is generated or not (engine.seconds or engine.checked):
             continue
-        what = "statuses, needs, outcomes" if engine.name.startswith("duckdb") else "full output"
+        what = (
+            "statuses, needs, outcomes"
+            if engine.name.startswith("duckdb")
+            else "威海's outcomes"
+            if engine.name == "openfisca"
+            else "full output"
+        )
         if engine.disagreements:
             failed = True
             print(
@@ -531,8 +597,9 @@ def main() -> int:
             for line in engine.disagreements[:3]:
                 print(f"  {line}")
         else:
+            compared = len(records["weihai"]) if engine.name == "openfisca" else total
             print(
-                f"agree    {engine.name}: {engine.checked:,} of {total:,} records identical "
+                f"agree    {engine.name}: {engine.checked:,} of {compared:,} records identical "
                 f"to the generated package ({what})"
             )
     print(f"wall time    {time.perf_counter() - wall:,.1f} s")

@@ -1,7 +1,7 @@
 """The SQL backend's bulk path: records decided per second by a policy's generated SQL in
 DuckDB on one core over an in-memory table, and 10 million records checked from a Parquet file
 by `validate --engine duckdb` (runtime/sqlengine.py) end to end, with its peak memory.  Prints
-figures only.
+figures, never asserts them; exit 1 only when OpenFisca's outcomes differ from decide.sql's.
 
 .venv/bin/python benchmarks/sql.py [--policy weihai ...] [--records 1000000] [--bulk 10000000]
                                    [--repeat 3] [--memory-limit 1GB] [--before OLD/build/sql]
@@ -12,10 +12,14 @@ each fact given with probability 0.7; dates in 2020-2025.  What is timed:
 * table: `CREATE TABLE AS <policy SQL>` over `policyc_cases` (a DuckDB table already typed),
   `SET threads = 1`; best of --repeat.  The query's planning (seconds: the SQL is long) is timed
   apart with EXPLAIN and shown; records/s is given with and without it.
-* table, per policy: the decision-only statement (`<id>.decide.sql`), the full SELECT, and the
-  full SELECT with only `id, outcome` projected (DuckDB prunes the rest); with `--before DIR`
-  (the `build/sql/` of an earlier build) that build's statements too, on the same table in
-  the same run.
+* table, per policy: the decision-only statement (`<id>.decide.sql`), alone and with only
+  `id, outcome` projected (DuckDB prunes the rest), the full SELECT, and the full SELECT with
+  only `id, outcome` projected; with `--before DIR` (the `build/sql/` of an earlier build)
+  that build's statements too, on the same table in the same run.
+* OpenFisca (威海, where openfisca-core is installed): benchmarks/baselines/openfisca_weihai.py,
+  a hand-written OpenFisca model of 威海's decision that computes its outcome alone, over the
+  same table's columns handed over as numpy arrays (the handing over not timed); best of
+  --repeat; its outcome compared with decide.sql's on every record.
 * parquet (the first --policy): the Parquet file (written by DuckDB from the same generator,
   native column types) through the engine as `--engine duckdb --out results.parquet` runs it
   (typing, bad-value scan, the full SELECT, the results file), in a child process on every
@@ -112,7 +116,9 @@ def _best(con: duckdb.DuckDBPyConnection, statement: str, repeat: int) -> float:
 
 def in_memory(
     policy: PolicyInfo, sql_dir: Path, count: int, repeat: int, before: Path | None
-) -> None:
+) -> bool:
+    """The statements' speed on a typed in-memory table; False if OpenFisca's outcomes differ
+    from decide.sql's."""
     con = duckdb.connect()
     con.execute(f"SELECT setseed({SEED})")
     con.execute("SET threads = 1")
@@ -126,6 +132,7 @@ def in_memory(
     print(f"{policy.id}: {count:,} records in a typed in-memory table (made in {made:.1f} s)")
     statements = [
         ("decision-only statement (<id>.decide.sql: outcome + masks)", sql_dir, "decide.sql"),
+        ("decision-only statement, only id and outcome projected", sql_dir, "decide.sql"),
         ("full SELECT (every check + the decision, strings)", sql_dir, "sql"),
         ("full SELECT, only id and outcome projected", sql_dir, "sql"),
     ]
@@ -140,7 +147,8 @@ def in_memory(
         body = (where / f"{policy.id}.{suffix}").read_text(encoding="utf-8")
         body = body.strip().removesuffix(";")
         if "only id and outcome" in label:
-            # DuckDB prunes what `outcome` does not read from the full SELECT's plan.
+            # DuckDB prunes what `outcome` does not read from the statement's plan (the masks;
+            # in the full SELECT, the checks): what OpenFisca's model computes, below.
             body = f"SELECT id, outcome FROM ({body})"
         start = time.perf_counter()
         con.execute(f"EXPLAIN {body}")
@@ -155,6 +163,64 @@ def in_memory(
         "SELECT outcome, count(*) FROM results GROUP BY ALL ORDER BY 2 DESC"
     ).fetchall()
     print(f"  outcomes: {', '.join(f'{o} {n:,}' for o, n in tally)}")
+    if policy.id == "weihai":
+        return openfisca(con, sql_dir, count, repeat)
+    return True
+
+
+def openfisca(con: duckdb.DuckDBPyConnection, sql_dir: Path, count: int, repeat: int) -> bool:
+    """威海's decision by the hand-written OpenFisca model (benchmarks/baselines/
+    openfisca_weihai.py) over the same table's columns, handed over as numpy arrays: the
+    vectorised yardstick the issue names; its outcome compared with decide.sql's on every
+    record (False if one differs).  Only where openfisca-core is installed (optional)."""
+    import importlib.util
+
+    if importlib.util.find_spec("openfisca_core") is None:
+        print("  OpenFisca: not installed (optional: pip install -e '.[openfisca]')")
+        return True
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.baselines import openfisca_weihai as model
+
+    # Three-valued bools as OpenFisca's int arrays; the other facts with whether they are given.
+    parts = [
+        f"CAST(CASE WHEN {n} IS NULL THEN {model.UNKNOWN} WHEN {n} THEN {model.TRUE} "
+        f"ELSE {model.FALSE} END AS INTEGER) AS {n}"
+        for n in model.BOOLS
+    ]
+    parts += [f"CAST(coalesce({n}, 0) AS INTEGER) AS {n}" for n in model.INTS]
+    parts += [f"coalesce({n}, DATE '1970-01-01') AS {n}" for n in model.DATES]
+    parts += [f"{n} IS NOT NULL AS {n}__given" for n in (*model.INTS, *model.DATES)]
+    start = time.perf_counter()
+    arrays = con.execute(
+        f"SELECT {', '.join(parts)} FROM policyc_cases ORDER BY CAST(id AS BIGINT)"
+    ).fetchnumpy()
+    arrays = {name: column.astype("datetime64[D]") if name in model.DATES else column
+              for name, column in arrays.items()}  # fmt: skip
+    handed = time.perf_counter() - start
+    system = model.system()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        outcomes = model.outcomes(system, arrays)
+        best = min(best, time.perf_counter() - start)
+    print(
+        f"  OpenFisca (benchmarks/baselines/openfisca_weihai.py), the outcome alone, arrays "
+        f"given: best of {repeat} {best:.2f} s = {count / best:,.0f} records/s "
+        f"(the columns to numpy arrays: {handed:.2f} s, not counted)"
+    )
+    body = (sql_dir / "weihai.decide.sql").read_text(encoding="utf-8").strip().removesuffix(";")
+    expected = con.execute(f"SELECT outcome FROM ({body}) ORDER BY CAST(id AS BIGINT)").fetchall()
+    differ = sum(
+        1
+        for (want,), got in zip(expected, outcomes, strict=True)
+        if want is not None and want != got
+    )
+    decided = sum(1 for (want,) in expected if want is not None)
+    print(
+        f"  OpenFisca against decide.sql: {decided - differ:,} of {decided:,} outcomes identical"
+        + ("" if not differ else f"; {differ:,} DIFFER")
+    )
+    return not differ
 
 
 CHILD = """
@@ -281,7 +347,7 @@ def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tm
     print(f"  {figures['summary']}")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--policy",
@@ -312,16 +378,18 @@ def main() -> None:
         sql_dir.mkdir()
         for file, data in sql_files(model).items():
             (sql_dir / file).write_bytes(data)
+        agree = True
         if args.records:
             for policy in policies:
-                in_memory(policy, sql_dir, args.records, args.repeat, args.before)
+                agree &= in_memory(policy, sql_dir, args.records, args.repeat, args.before)
         if args.bulk:
             if args.engine:
                 parquet(policies[0], sql_dir, args.bulk, args.memory_limit, tmp)
             else:
                 make_parquet(policies[0], args.bulk, tmp / "cases.parquet")
             decide_parquet(policies[0], sql_dir, args.bulk, args.memory_limit, tmp)
+    return 0 if agree else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,6 +3,8 @@ checked here, only that each script runs to its end; speed is read from their ou
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +69,9 @@ def test_side_by_side_engines_agree() -> None:
     for engine in ("hand-written", "interpreter"):
         assert f"agree    {engine}: 100 of 100 records identical" in result.stdout, result.stdout
     assert "| generated package |" in result.stdout
+    if importlib.util.find_spec("openfisca_core") is not None:
+        assert "agree    openfisca: 50 of 50 records identical" in result.stdout, result.stdout
+        assert "| OpenFisca, the arrays given |" in result.stdout
 
 
 def test_a_benchmark_sets_folders_aside_and_deletes_them_when_it_ends(tmp_path: Path) -> None:
@@ -90,3 +95,51 @@ def test_a_benchmark_sets_folders_aside_and_deletes_them_when_it_ends(tmp_path: 
         assert (tmp_path / TRASH / "0" / "entry.json").read_text() == "[]"
         assert sorted(p.name for p in (tmp_path / TRASH).iterdir()) == ["0"]
     assert not (tmp_path / TRASH).exists()
+
+
+# ---------------------------------------------------------------- the OpenFisca yardstick
+
+# CI installs the `openfisca` extra and sets this, so that the yardstick is tested there.
+OPENFISCA_REQUIRED = os.environ.get("POLICYC_REQUIRE_OPENFISCA") == "1"
+needs_openfisca = pytest.mark.skipif(
+    importlib.util.find_spec("openfisca_core") is None and not OPENFISCA_REQUIRED,
+    reason="openfisca-core is not installed (pip install -e '.[openfisca]')",
+)
+
+
+@needs_openfisca
+def test_the_openfisca_model_decides_as_the_generated_package() -> None:
+    """benchmarks/baselines/openfisca_weihai.py, the benchmarks' vectorised yardstick, gives
+    the generated package's outcome on every record: random records, the same with every
+    exclusion fact false (so that the twenty situations decide) or absent (open exclusions),
+    and a record of only false facts (not covered)."""
+    from benchmarks.baselines import openfisca_weihai as model
+    from benchmarks.sidebyside import generated_package, make_records
+    from compiler.lower import load_program
+
+    program = load_program(ROOT)
+    excluding = (
+        "weihai_violated_political_discipline",
+        "weihai_violated_eight_point_rules",
+        "weihai_serious_violation",
+        "sought_improper_benefit",
+        "weihai_other_non_tolerable",
+    )
+    random = make_records(program, 1500, 11)["weihai"]
+    records = [
+        *random[:500],
+        *({**r, **dict.fromkeys(excluding, False)} for r in random[500:1000]),
+        *({k: v for k, v in r.items() if k not in excluding} for r in random[1000:]),
+        dict.fromkeys(model.BOOLS, False),
+    ]
+    outcomes = model.outcomes(model.system(), model.columns(records))
+    with generated_package(program, "policyc-openfisca-") as (module_of, _, _):
+        expected = [str(module_of["weihai"].decide(r)["outcome"]) for r in records]
+    differ = [
+        f"record {i}: OpenFisca {got}, generated package {want}"
+        for i, (got, want) in enumerate(zip(outcomes, expected, strict=True))
+        if got != want
+    ]
+    assert not differ, "\n".join(differ[:10])
+    # Every outcome the model can give is reached (applies_in_part cannot be: no liability).
+    assert set(expected) == {"excluded", "not_covered", "applies", "needs_judgment", "undetermined"}
