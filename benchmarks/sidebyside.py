@@ -162,7 +162,11 @@ def generated_package(
 ) -> Iterator[tuple[dict[str, ModuleType], object, Path]]:
     """The validators package generated from this checkout into a temporary directory (as
     `policyc build` writes it) and imported from there: its POLICIES modules, its calendar,
-    its folder."""
+    its folder.  On exit the package's modules leave `sys.modules` (those of another copy
+    imported before are put back), so that a later import does not find a deleted folder's."""
+    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] == PACKAGE}
+    for name in saved:
+        del sys.modules[name]
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         tree = Path(tmp) / "validators"
         write_tree(tree, package_files(model))
@@ -176,6 +180,9 @@ def generated_package(
             yield module_of, timelimits.load_calendar(), package_dir
         finally:
             sys.path.remove(str(tree))
+            for name in [k for k in sys.modules if k.split(".")[0] == PACKAGE]:
+                del sys.modules[name]
+            sys.modules.update(saved)
 
 
 def generated_engine(module_of: dict[str, ModuleType], calendar: object) -> Engine:
