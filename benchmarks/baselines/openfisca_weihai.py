@@ -351,6 +351,23 @@ def columns(records: Sequence[Mapping[str, object]]) -> Columns:
     return arrays
 
 
+def from_columns(table: Mapping[str, np.ndarray]) -> Columns:
+    """The input arrays of a table's typed columns as numpy gives them (DuckDB's `fetchnumpy`:
+    a column with NULLs is a masked array): what the SQL's own encoding of its typed columns
+    does, in numpy."""
+    arrays: Columns = {}
+    for name in BOOLS:
+        tri = np.ma.getdata(table[name]).astype(np.int32) * TRUE  # False 0, True 2
+        tri[np.ma.getmaskarray(table[name])] = UNKNOWN
+        arrays[name] = tri
+    for name in (*INTS, *DATES):
+        # What a masked value holds does not matter: `compared` reads it only where given.
+        kind = np.int32 if name in INTS else "datetime64[D]"
+        arrays[name] = np.ma.getdata(table[name]).astype(kind)
+        arrays[f"{name}__given"] = ~np.ma.getmaskarray(table[name])
+    return arrays
+
+
 def outcomes(tax_benefit_system: TaxBenefitSystem, arrays: Columns) -> np.ndarray:
     """Each case's outcome, as its name."""
     count = len(next(iter(arrays.values())))
