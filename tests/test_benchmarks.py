@@ -141,5 +141,20 @@ def test_the_openfisca_model_decides_as_the_generated_package() -> None:
         if got != want
     ]
     assert not differ, "\n".join(differ[:10])
+    # What the model was written for (its docstring): no gate, no liability, every exclusion
+    # defeating every situation, no situation naming what it excuses.  It reads the
+    # decision's facts, each as the policy types it.
+    policy = module_of["weihai"].POLICY
+    assert not [r.name for r in policy.rules if r.kind in ("gate", "liability")]
+    assert all(r.overrides is None for r in policy.rules if r.kind == "exclusion")
+    assert not any(r.excuses for r in policy.rules if r.kind == "situation")
+    read = {n for r in policy.rules if r.kind in ("situation", "exclusion") for n in r.reads}
+    typed = {
+        **dict.fromkeys(model.BOOLS, "bool"),
+        **dict.fromkeys(model.INTS, "int"),
+        **dict.fromkeys(model.DATES, "date"),
+    }
+    assert typed == {n: policy.facts[n].type for n in read}
+    assert model.JUDGMENTS & read == {n for n in read if policy.facts[n].judgment}
     # Every outcome the model can give is reached (applies_in_part cannot be: no liability).
     assert set(expected) == {"excluded", "not_covered", "applies", "needs_judgment", "undetermined"}

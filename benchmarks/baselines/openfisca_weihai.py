@@ -36,11 +36,15 @@ from openfisca_core.simulations import Simulation, SimulationBuilder
 from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 from openfisca_core.variables import Variable
 
+from benchmarks.baselines import weihai
+
 FALSE, UNKNOWN, TRUE = 0, 1, 2
 PERIOD = "2024"  # the decision does not change with time; OpenFisca asks for a period
 
 Case = build_entity(key="case", plural="cases", label="a case record", is_person=True)
 
+# The facts the decision reads, by type (benchmarks/baselines/weihai.py's TYPES also holds the
+# record checks' facts, which the decision does not read).
 BOOLS = (
     "acting_in_emergency",
     "adjustment_delayed",
@@ -100,10 +104,9 @@ BOOLS = (
 )
 INTS = ("weihai_months_paid_after_death",)
 DATES = ("weihai_accountability_date", "weihai_recovery_organized_date")
-# The facts only a person can settle (policies/weihai.policy: `judgment`).
-JUDGMENTS = frozenset(
-    {"major_adverse_impact", "weihai_other_non_tolerable", "weihai_other_tolerable_situation"}
-)
+# The facts only a person can settle (policies/weihai.policy: `judgment`), as the hand-written
+# Python baseline lists them.
+JUDGMENTS = frozenset(weihai.JUDGMENTS)
 
 
 class Outcome(Enum):
