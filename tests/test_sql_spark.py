@@ -69,6 +69,9 @@ def spark(sql_dir: Path) -> Iterator[Any]:
         SparkSession.builder.master("local[1]")
         .appName("policyc-tests")
         .config("spark.ui.enabled", "false")
+        # On loopback: a CI machine's own host name may not resolve (a closed network).
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
