@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks.records import Raw, RecordMaker, policy_numbers
 from compiler import ir
+from compiler.backends.sql import sql_files
 from compiler.interpret import info
 
 POLICIES = ("lucheng", "ningbo", "taierzhuang", "weihai", "yuquan")
@@ -46,3 +47,10 @@ def case_records(model: ir.Program, policy_id: str, count: int, seed: int) -> li
 def write_jsonl(path: Path, records: list[Raw]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     return path
+
+
+def write_sql(model: ir.Program, folder: Path) -> Path:
+    """`folder` holding the build's sql/ files for `model`, as `policyc build` writes them."""
+    for name, data in sql_files(model).items():
+        (folder / name).write_bytes(data)
+    return folder

@@ -27,11 +27,10 @@ import duckdb  # in the test extra
 import pytest
 
 from compiler import ir
-from compiler.backends.sql import sql_files
 from compiler.interpret import info
 from compiler.lower import load_program
 from compiler.runtime.sqlengine import Cases, _source, load_calendar_table
-from tests.sqlcases import POLICIES, case_records, write_jsonl
+from tests.sqlcases import POLICIES, case_records, write_jsonl, write_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = os.environ.get("POLICYC_REQUIRE_SPARK") == "1"
@@ -89,10 +88,7 @@ def model() -> ir.Program:
 
 @pytest.fixture(scope="module")
 def sql_dir(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("sql")
-    for name, data in sql_files(model).items():
-        (target / name).write_bytes(data)
-    return target
+    return write_sql(model, tmp_path_factory.mktemp("sql"))
 
 
 def _rows(cursor_rows: list[tuple[Any, ...]], names: list[str]) -> Rows:

@@ -13,12 +13,12 @@ import duckdb  # in the test extra: CI has it, so a missing one fails rather tha
 import pytest
 
 from compiler import ir
-from compiler.backends.sql import sql_files
 from compiler.interpret import info
 from compiler.lower import load_program
 from compiler.runtime import sqlengine
 from compiler.runtime.cli import main
 from compiler.runtime.policy import PolicyInfo
+from tests.sqlcases import write_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 PROG = "python -m policyc_validators"
@@ -43,10 +43,7 @@ def policies(model: ir.Program) -> dict[str, PolicyInfo]:
 
 @pytest.fixture(scope="module")
 def sql_dir(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("sql")
-    for name, data in sql_files(model).items():
-        (target / name).write_bytes(data)
-    return target
+    return write_sql(model, tmp_path_factory.mktemp("sql"))
 
 
 @pytest.fixture(autouse=True)
