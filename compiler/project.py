@@ -265,14 +265,19 @@ def _workers(count: int, context: Any) -> Iterator[InOrder]:
     The pool's threads (and its workers, forked from this thread) start with SIGINT blocked,
     so that Ctrl-C lands on this thread, which waits for the results: taken by a pool thread,
     it did not wake this one, which waited on until the running jobs ended.  A signal that
-    comes meanwhile waits, and is taken as the mask is restored; a worker unblocks it."""
+    comes meanwhile waits, and is taken as the mask is restored; a worker unblocks it.
+
+    SIGTERM and SIGHUP (a CI job cancelled, `docker stop`, `kill`, a closed terminal) are sent
+    to this process alone: by default they ended it and left the workers blocked on the pool's
+    pipes for good.  While the pool runs they stop this process as Ctrl-C does
+    (`_terminations_stop`), and a worker takes them as it takes Ctrl-C."""
     # Imported here: 19 ms that the commands which never fork should not pay at start-up.
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     # What this process holds is set aside from the cycle collector while the workers run
     # (`_frozen`), for every pool.
-    with _frozen():
+    with _frozen(), _terminations_stop():
         before = set(multiprocessing.active_children())
         pool = ProcessPoolExecutor(count, mp_context=context, initializer=_hear_interrupts)
 
@@ -315,24 +320,60 @@ def _lost() -> str:
 _INTERRUPTED = False  # in a worker: Ctrl-C was pressed (or the parent passed it on)
 
 
+# The signals that stop a build from outside: Ctrl-C, and where the platform has them, the
+# polite kill and the closed terminal.
+_STOPS: Final = frozenset(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
 @contextlib.contextmanager
 def _interrupts_blocked() -> Iterator[None]:
-    """SIGINT held back from this thread, and from the threads and processes it starts (they
-    inherit the mask), until the block ends.  Not on Windows (no signal masks, no fork)."""
+    """The stopping signals held back from this thread, and from the threads and processes it
+    starts (they inherit the mask), until the block ends.  Not on Windows (no signal masks, no
+    fork)."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP while workers ran: this process stops with 128 + the signal's number,
+    as a shell reports a process that signal ended, after stopping its workers."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(128 + signum)
+
+
+@contextlib.contextmanager
+def _terminations_stop() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise `Terminated` in this thread until the block ends (they end the
+    process at once otherwise).  Only the main thread can set a handler; elsewhere nothing."""
+    import threading
+
+    names = [s for s in _STOPS if s != signal.SIGINT]
+    if threading.current_thread() is not threading.main_thread() or not names:
+        yield
+        return
+    previous = {s: signal.signal(s, _terminate) for s in names}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def _hear_interrupts() -> None:
-    signal.signal(signal.SIGINT, _note_interrupt)
+    for s in _STOPS:
+        signal.signal(s, _note_interrupt)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # forked with it blocked
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # forked with them blocked
 
 
 def _note_interrupt(signum: int, frame: object) -> None:

@@ -398,6 +398,74 @@ def test_ctrl_c_stops_the_workers_between_two_steps_without_a_traceback(tmp_path
             os.kill(int(pid), 0)
 
 
+def _terminated(record: Path, signum: int) -> Callable[[int], int]:
+    """A job of a minute that notes what its worker does; once the second job runs, the first
+    sends `signum` to the parent alone (as `kill`, `docker stop` or a cancelled CI job do),
+    and every job checks every 0.1 s whether to stop."""
+
+    def work(job: int) -> int:
+        def note(what: str) -> None:
+            with record.open("a") as stream:
+                stream.write(f"{what} {job} {os.getpid()}\n")
+
+        note("began")
+        if job == 0:
+            deadline = time.monotonic() + 30
+            while "began 1 " not in record.read_text() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.kill(os.getppid(), signum)
+        for _ in range(600):
+            try:
+                project_module.stop_if_interrupted()
+            except KeyboardInterrupt:
+                note("stopped")
+                raise
+            time.sleep(0.1)
+        note("ended")
+        return job
+
+    return work
+
+
+_TERMINATED_BUILD = """
+import sys
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[1])
+from compiler import project
+from tests.test_compile_cache import _terminated
+
+project.cores = lambda: 2
+list(project.forked_map(_terminated(Path(sys.argv[2]), int(sys.argv[3])), [0, 1, 2, 3]))
+"""
+
+
+@pytest.mark.skipif(not project_module.forks(), reason="the workers are forked")
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_signal_to_the_parent_alone_stops_its_workers_too(tmp_path: Path, name: str) -> None:
+    """SIGTERM or SIGHUP sent to the build's process alone (not its group, as Ctrl-C is) ends
+    it with 128 + the signal's number, without a traceback, and its workers with it: they were
+    left blocked on the pool's pipes for good."""
+    signum = getattr(signal, name)
+    record = tmp_path / "record"
+    run = subprocess.run(
+        [sys.executable, "-c", _TERMINATED_BUILD, str(ROOT), str(record), str(int(signum))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 128 + signum and "Traceback" not in run.stderr, run.stderr
+    lines = record.read_text().split("\n")[:-1]
+    began = [line.split()[1] for line in lines if line.startswith("began ")]
+    stopped = [line.split()[1] for line in lines if line.startswith("stopped ")]
+    assert "1" in began and sorted(began) == sorted(stopped), lines
+    assert not any(line.startswith("ended ") for line in lines), lines
+    for pid in {line.split()[-1] for line in lines}:
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+
+
 def _killed_at_one(job: int) -> int:
     if job == 1:
         os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer does
