@@ -47,7 +47,7 @@ from compiler.runtime.timelimits import (
     due_bounds,
     load_calendar,
 )
-from compiler.runtime.values import Duration, FactError, Known, Unknown
+from compiler.runtime.values import Duration, FactError, Known, Unknown, coerce
 from tests.conftest import ROOT, new_project
 
 POLICIES = ("lucheng", "ningbo", "taierzhuang", "weihai", "yuquan")
@@ -488,6 +488,58 @@ def test_manifest(program: ir.Program) -> None:
         "judgments",
         "decided_by",
     ]
+
+
+def test_the_manifest_says_which_values_the_sql_takes(program: ir.Program) -> None:
+    """A table typed by hand must keep to what the Python package accepts, which the column
+    types alone do not say: an enum's members (a value outside them the SQL reads as matching
+    none, where Python refuses the record) and a duration's units."""
+    facts = {
+        f["name"]: f
+        for pid in ("taierzhuang", "yuquan")
+        for f in PolicySql(program, program.policies[pid]).manifest()["facts"]  # type: ignore[attr-defined]
+    }
+    programme = facts["taierzhuang_case_programme"]
+    spec = info(program, program.policies["taierzhuang"]).facts["taierzhuang_case_programme"]
+    assert programme["members"] == list(spec.members) and "dibao" in programme["members"]
+    for member in programme["members"]:
+        coerce(spec, member)  # each one Python takes
+    with pytest.raises(FactError):
+        coerce(spec, "DIBAO")
+    retention = facts["yuquan_record_retention"]
+    assert retention["units"] == ["days", "hours", "months", "workdays", "years"]
+    assert "members" not in retention and "units" not in programme
+    assert all(set(f) == {"name", "type", "judgment", "columns"} for f in facts.values()
+               if f["type"] not in ("enum programme", "duration"))  # fmt: skip
+
+
+def _readme_block(readme: str, heading: str) -> str:
+    """The code block under `## heading` in build/sql/README.md."""
+    section = readme.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_duckdb_recipe_runs_as_written(
+    program: ir.Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """build/sql/README.md's DuckDB code, run as written in the folder it describes, over a
+    Parquet file typed as the manifest says (as `validate --engine duckdb` types records):
+    the SQL's rows, one per record."""
+    from compiler.runtime.sqlengine import Cases, _source
+    from tests.sqlcases import case_records, write_jsonl, write_sql
+
+    write_sql(program, tmp_path)
+    records = case_records(program, "taierzhuang", 20, 3)
+    cases = write_jsonl(tmp_path / "cases.jsonl", records)
+    con = duckdb.connect()
+    Cases(con, info(program, program.policies["taierzhuang"]).facts, [_source(0, str(cases))])
+    con.execute(f"COPY policyc_cases TO '{tmp_path / 'cases.parquet'}' (FORMAT parquet)")
+    con.close()
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, Any] = {}
+    exec(_readme_block((tmp_path / "README.md").read_text(encoding="utf-8"), "DuckDB"), scope)
+    assert len(scope["rows"]) == len(records)
+    assert {row[1] for row in scope["rows"]} <= {None, "calendar_not_covered", "fact_error"}
 
 
 def test_build_target_keeps_the_other_target(tmp_path: Path) -> None:
