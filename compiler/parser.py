@@ -1023,11 +1023,16 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
 # Characters that make the text a reader sees differ from the text policyc reads ("Trojan
 # Source"): bidirectional controls reorder what is displayed, line separators end a line for
 # an editor but not for the parser (a rule hidden in a comment), other controls are invisible.
+# Zero-width characters split a keyword or a quote where the reader sees none ("sta\u200btus"
+# reads as `status`, a quote with one reads as the clause's text and is not in it), and a BOM
+# anywhere but the file's start is one too.
 # Identifiers already refuse them; these are the ones comments and strings would accept.
 _BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _LINE_BREAKS = "\u0085\u2028\u2029\u000b\u000c"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _UNSAFE = re.compile(
-    f"[{_BIDI_CONTROLS}{_LINE_BREAKS}\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]"
+    f"[{_BIDI_CONTROLS}{_LINE_BREAKS}{_ZERO_WIDTH}"
+    "\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]"
 )
 
 
@@ -1090,8 +1095,8 @@ def _unsafe_characters(text: str, path: str) -> list[Diagnostic]:
                     _span_at(path, number, found.start() + 1),
                     _UNSAFE.sub("\ufffd", line),  # shown, not obeyed; one column each
                     (
-                        "remove it; policy files need no bidirectional controls, line separators "
-                        "or control characters",
+                        "remove it; policy files need no bidirectional controls, line separators, "
+                        "zero-width or control characters",
                     ),
                 )
             )

@@ -70,6 +70,14 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
                 # Naming a folder with no policy files checked the whole project instead.
                 errors.append(Diagnostic(codes.E000, f"no .policy files in {path}", None))
             files.update(found)
+        elif path.is_file() and path.suffix != ".policy":
+            # Named, yet never read: a folder's walk takes *.policy alone, and `check` said
+            # "clean" of a file it had not parsed (`ningbo.policy.txt`, an editor's copy).
+            errors.append(
+                Diagnostic(
+                    codes.E000, f"not a policy file (its name must end in .policy): {path}", None
+                )
+            )
         elif path.is_file():
             files.add(path)
         elif path.exists():

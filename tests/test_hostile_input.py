@@ -67,6 +67,10 @@ def test_digits_of_other_scripts_are_not_numbers(
             "U+2028",
         ),  # a line break only to eyes
         ("# bell \x07", "U+0007"),
+        ("sta\u200btus in_force", "U+200B"),  # a keyword that reads as `status`
+        ('title "a\u200db"', "U+200D"),  # ZERO WIDTH JOINER in a string
+        ("# word\u2060joiner", "U+2060"),
+        ('title "a\ufeffb"', "U+FEFF"),  # a BOM past the file's start
     ],
 )
 def test_characters_that_hide_or_reorder_text_are_errors(
@@ -304,12 +308,23 @@ def test_the_deepest_policy_of_the_project_is_far_from_the_limit() -> None:
         (["test", "nosuch"], "no policy nosuch"),
         (["check", "{empty}"], "no .policy files in"),
         (["check", "/dev/null"], "not a regular file: /dev/null"),
+        # An editor's copy, named: it was reported clean without being read.
+        (["check", "{copy}"], "not a policy file (its name must end in .policy)"),
+        (["fmt", "--check", "{copy}"], "not a policy file"),
     ],
 )
 def test_naming_nothing_is_an_error_not_everything(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
 ) -> None:
-    argv = [a.replace("{empty}", str(tmp_path)) for a in argv]
+    copy = ROOT / "policies" / "weihai.policy"
+    (tmp_path / "weihai.policy.txt").write_bytes(b"garbage {{{\n" + copy.read_bytes())
+    argv = [
+        a.replace("{empty}", str(tmp_path / "none")).replace(
+            "{copy}", str(tmp_path / "weihai.policy.txt")
+        )
+        for a in argv
+    ]
+    (tmp_path / "none").mkdir()
     code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err
