@@ -289,6 +289,25 @@ def test_a_date_after_2050_is_an_error_that_says_it_once(
     assert len(err.splitlines()) == 1
 
 
+def test_validate_names_the_record_whose_due_date_is_past_the_calendar(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Among many records, the one whose time limit runs past the calendar is named (its id,
+    else its place), with nothing on stdout: the date alone did not say which."""
+    good = {"taierzhuang_application_date": "2024-09-02", "taierzhuang_approval_date": "2024-09-05"}
+    late = {"taierzhuang_application_date": "2051-01-04", "taierzhuang_approval_date": "2051-02-01"}
+    lines = [good] * 3 + [{"id": "T-77", **late}] + [good]
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    code, out, err = run(capsys, "validate", "--policy", "taierzhuang", str(cases))
+    assert code == 2 and out == ""
+    assert "record T-77: 2051-01-05 is outside the working-day calendar" in err
+    del lines[3]["id"]
+    cases.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    code, out, err = run(capsys, "validate", "--policy", "taierzhuang", str(cases))
+    assert code == 2 and f"record {cases.name}:4: 2051-01-05 is outside" in err, err
+
+
 def test_a_date_before_2004_is_not_covered() -> None:
     with pytest.raises(CalendarNotCovered, match="2003-06-02 is outside") as info:
         CAL.is_workday(date(2003, 6, 2))

@@ -16,7 +16,7 @@ from .decision import decide, explain
 from .kinds import CHECKED_KINDS, DECISION_KINDS
 from .policy import PolicyInfo
 from .records import Record, RecordError
-from .timelimits import WorkdayCalendar
+from .timelimits import CalendarNotCovered, WorkdayCalendar
 from .values import FactError, cut
 
 
@@ -50,9 +50,10 @@ def validate_records(
             decision = None
             if not decision_facts.isdisjoint(record.facts):
                 decision = run_decision(record.facts)
-        except FactError as error:
+        except (FactError, CalendarNotCovered) as error:
             # What a record's values cannot compute (3650 days against 10 years, 9999-12-31
-            # plus a year) is that record's bad input, named by its id.
+            # plus a year, a due date past the calendar) is that record's bad input, named by
+            # its id: among a million records the date alone does not say which.
             raise RecordError(f"record {cut(record.id)}: {error}") from None
         yield RecordResult(record, checks, decision)
 
