@@ -55,22 +55,22 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
     """Expand PATHS (files or directories) to .policy files, sorted; default: policies/."""
     files: set[Path] = set()
     errors: list[Diagnostic] = []
-    wanted: list[Path] = []
+    wanted: list[tuple[Path, Path]] = []  # as named, resolved
     for given in paths or [root / "policies"]:
         # Resolved, so that a relative path and the same file found under policies/ are one
         # file.  pathlib raises RuntimeError for a loop of symbolic links (OSError later).
         try:
-            wanted.append(given.resolve())
+            wanted.append((given, given.resolve()))
         except (RuntimeError, OSError):
             errors.append(Diagnostic(codes.E000, f"a symbolic link loop: {given}", None))
-    for path in wanted:
+    for given, path in wanted:
         if path.is_dir():
             found = [p for p in path.rglob("*.policy") if p.is_file()]
             if not found and paths:
                 # Naming a folder with no policy files checked the whole project instead.
                 errors.append(Diagnostic(codes.E000, f"no .policy files in {path}", None))
             files.update(found)
-        elif path.is_file() and path.suffix != ".policy":
+        elif path.is_file() and given.suffix != ".policy":  # a link named x.policy is one
             # Named, yet never read: a folder's walk takes *.policy alone, and `check` said
             # "clean" of a file it had not parsed (`ningbo.policy.txt`, an editor's copy).
             errors.append(

@@ -347,7 +347,7 @@ def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
 def test_invalid_jsonl_names_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.jsonl", '{"staff": 1}\n\n{"staff": 2\n')
     message = error_of(path)
-    assert message.startswith(f"{path}:3: not valid JSON"), message
+    assert message.startswith(f"{path}:3:12: not valid JSON"), message  # line 3, column 12
 
 
 def test_jsonl_line_that_is_not_an_object(tmp_path: Path) -> None:

@@ -126,6 +126,8 @@ def _json(path: Path, text: str, line: int | None) -> object:
         where = f"{path}:{line}" if line is not None else f"{path}"
         if line is None and error.line:
             where += f":{error.line}:{error.column}"
+        elif line is not None and error.column:
+            where += f":{error.column}"  # a JSONL record is one line: its column is the place
         raise RecordError(f"{where}: not valid JSON: {error.message}") from None
 
 
@@ -161,7 +163,10 @@ def _csv_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict[s
                 f"{path}:{reader.line_num + 1}: the record starting here has a cell longer "
                 f"than {csv.field_size_limit():,} characters"
             ) from None
-        raise RecordError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
+        # line_num counts the lines of the records read whole: the bad one starts on the next.
+        raise RecordError(
+            f"{path}:{reader.line_num + 1}: not valid CSV, in the record starting here: {error}"
+        ) from None
 
 
 def _csv_rows(path: Path, reader: csv.DictReader[str]) -> Iterator[tuple[str, dict[str, object]]]:
