@@ -271,6 +271,25 @@ def test_a_date_outside_the_calendar_is_an_error_row(program: ir.Program, connec
     assert row["notification__status"] == "error"
 
 
+def test_a_date_moved_past_9999_is_refused_as_python_refuses_it(
+    program: ir.Program, connection: Any
+) -> None:
+    """A date in 9999 plus three years (鹿城: 失联 three years) has no Python date: Python
+    refuses the record (FactError), and the SQL marks the row, where DuckDB went on counting
+    past 9999-12-31 and checked it."""
+    record: dict[str, Known] = {
+        "lucheng_member_missing_since": date(9999, 6, 1),
+        "lucheng_application_date": date(2024, 1, 1),
+        "lucheng_member_left_or_lost_contact": True,
+    }
+    assert python_result(program, "lucheng", record) == "fact_error"
+    _, (row,) = run_sql(connection, program, "lucheng", [record])
+    assert row["error"] == "fact_error"
+    record["lucheng_member_missing_since"] = date(9996, 6, 1)  # three years on: 9999-06-01
+    assert python_result(program, "lucheng", record) != "fact_error"
+    assert_agree(connection, program, "lucheng", [record])
+
+
 def test_yuquan_excluded_period(program: ir.Program, connection: Any) -> None:
     """不含公示期: the working days of the public notice are skipped, as Python skips them."""
     records: list[dict[str, Known]] = []

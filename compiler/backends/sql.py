@@ -517,6 +517,10 @@ class ExprSql:
                 amount, unit = amount * 12, "months"
             interval = f"INTERVAL '{amount}' {'DAY' if unit == 'days' else 'MONTH'}"
             shifted = f"CAST({left.sql} {expr.op} {interval} AS DATE)"
+            # Python's dates end at 9999-12-31 (and begin at 0001-01-01): a record whose date
+            # moves past them is refused (logic.py), where DuckDB and Spark go on counting.
+            edge = "> DATE '9999-12-31'" if expr.op == "+" else "< DATE '0001-01-01'"
+            self.errors.append(f"NOT ({unknown}) AND {shifted} {edge}")
             return V(f"CASE WHEN {unknown} THEN NULL ELSE {shifted} END", needs)
         if left.unit is not None and right.unit is not None:
             self.errors.append(f"NOT ({unknown}) AND {left.unit} <> {right.unit}")
