@@ -350,18 +350,16 @@ def _interrupts_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-class Terminated(SystemExit):
-    """SIGTERM or SIGHUP while workers ran: this process stops with 128 + the signal's number,
-    as a shell reports a process that signal ended, after stopping its workers."""
-
-
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated(128 + signum)
+    # SIGTERM or SIGHUP while workers ran: this process stops with 128 + the signal's number,
+    # as a shell reports a process that signal ended, once `_workers` has stopped its workers.
+    # SystemExit, not an error of policyc's: `guarded` passes its code through.
+    raise SystemExit(128 + signum)
 
 
 @contextlib.contextmanager
 def _terminations_stop() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise `Terminated` in this thread until the block ends (they end the
+    """SIGTERM and SIGHUP raise SystemExit in this thread until the block ends (they end the
     process at once otherwise).  Only the main thread can set a handler; elsewhere nothing."""
     import threading
 
