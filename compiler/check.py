@@ -2,7 +2,9 @@
 
 Codes (the README lists them): E0xx syntax and input, E1xx names and structure, E2xx types,
 E3xx citations, quotes and sources, E4xx policy tests.  Every check collects diagnostics and
-goes on, so that one run shows every problem.
+goes on, so that one run shows every problem; but where a file has a syntax error (E0xx, but
+E000) nothing is checked and the input and syntax errors alone are reported
+(`diagnostics.syntax_stage`): what checking would find then follows from that file.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, assert_never
 
 from compiler import codes, declare
 from compiler import nodes as n
-from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean
+from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean, syntax_stage
 from compiler.ids import reserved_because
 from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
 from compiler.model import Model, Policy, WrittenLimit, citation_key
@@ -1010,6 +1012,11 @@ def _declaring_file(model: Model, name: str) -> str | None:
 
 
 def check(loaded: LoadedFiles) -> tuple[Model, list[Diagnostic]]:
+    """The checked model and every diagnostic; where a file has a syntax error, an empty
+    model and the input and syntax diagnostics alone (`diagnostics.syntax_stage`)."""
+    stopped = syntax_stage(loaded.diagnostics)
+    if stopped is not None:
+        return Model(), stopped
     checker = Checker(loaded)
     with gc_paused():  # thousands of policies' tables: see project.gc_paused
         model = checker.run()

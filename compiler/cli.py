@@ -11,7 +11,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from compiler import codes, ir
 from compiler import nodes as n
 from compiler.check import check
-from compiler.diagnostics import Diagnostic, render_all, to_json
+from compiler.diagnostics import Diagnostic, render_all, stopped_at_syntax, to_json
 from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
@@ -83,15 +83,31 @@ def _load_model(
     return model, diagnostics, loaded.requested
 
 
-def _load_program(args: argparse.Namespace) -> ir.Program:
-    """The lowered program of the whole project; the diagnostics and exit 1 if it has errors."""
+def _load_program(
+    args: argparse.Namespace, summary: Callable[[list[Diagnostic]], str] | None = None
+) -> ir.Program:
+    """The lowered program of the whole project; the diagnostics and exit 1 if it has errors
+    (`_require_clean`)."""
     model, diagnostics, _ = _load_model(args)
-    _require_clean(diagnostics)
+    _require_clean(diagnostics, args.verb, summary)
     return lower(model, _root(args))
 
 
 def _reported(diagnostics: list[Diagnostic], requested: set[str]) -> list[Diagnostic]:
+    """What `check` reports of the files it was asked about (PATHS).  Where checking stopped
+    at a syntax error (`diagnostics.syntax_stage`), every file's input and syntax errors: one
+    in a file not asked about (the shared vocabulary, a policy whose tests were asked about)
+    kept the files asked about from being checked."""
+    if stopped_at_syntax(diagnostics):
+        return list(diagnostics)
     return [d for d in diagnostics if d.span is None or d.span.file in requested]
+
+
+# The line after the diagnostics where checking stopped at a syntax error.
+SKIPPED = (
+    "the other checks (names, types, citations, quotes, tests) were skipped "
+    "until the syntax errors above are fixed"
+)
 
 
 def _policy(program: ir.Program, policy_id: str) -> ir.Policy:
@@ -106,11 +122,23 @@ def _root(args: argparse.Namespace) -> Path:
     return find_root(Path(args.root) if args.root else None)
 
 
-def _require_clean(diagnostics: list[Diagnostic]) -> None:
+def _require_clean(
+    diagnostics: list[Diagnostic],
+    verb: str,
+    summary: Callable[[list[Diagnostic]], str] | None = None,
+) -> None:
+    """Nothing if there are no errors; else the errors on stderr, the line saying the other
+    checks were skipped where checking stopped at a syntax error, `summary` of the errors as
+    the last line (`policyc VERB: …`), and exit 1."""
     errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
-        sys.stderr.write(render_all(errors) + "\n")
-        raise SystemExit(EXIT_FINDINGS)
+    if not errors:
+        return
+    sys.stderr.write(render_all(errors) + "\n")
+    if stopped_at_syntax(errors):
+        sys.stderr.write(f"policyc {verb}: {SKIPPED}\n")
+    if summary is not None:
+        sys.stderr.write(f"policyc {verb}: {summary(errors)}\n")
+    raise SystemExit(EXIT_FINDINGS)
 
 
 # ---------------------------------------------------------------- verbs
@@ -186,7 +214,10 @@ def _report_check(
     elif shown:
         sys.stderr.write(render_all(shown) + "\n")
     if not args.json:
-        files = len(requested)
+        if stopped_at_syntax(shown):
+            sys.stderr.write(f"policyc check: {SKIPPED}\n")
+        # The files asked about, and any other whose syntax errors are reported.
+        files = len(requested | {d.span.file for d in shown if d.span is not None})
         summary = (
             f"{len(errors)} error(s) in {files} file(s)" if errors else f"{files} file(s) clean"
         )
@@ -303,7 +334,7 @@ def _program_with_cases(args: argparse.Namespace) -> ir.Program:
         if not directory.is_dir():
             raise UsageError(f"--cases {directory}: not a directory")
     model, diagnostics, _ = _load_model(args, [root / "policies", *extra])
-    _require_clean(diagnostics)
+    _require_clean(diagnostics, args.verb)
     return lower(model, root)
 
 
@@ -560,10 +591,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         line.done()
         sys.stderr.write(f"policyc build: {message}\n")
 
+    failed = _build_failed(root, target)
     try:
-        made = _made_through_cache(args, root, line)
+        made = _made_through_cache(args, root, line, failed)
         if made is None:
-            program = _load_program(args)
+            program = _load_program(args, failed)
             count = build(program, target, progress, args.target, line.step)
         else:
             files = assemble(made.policies, progress, args.target, made.calendar)
@@ -583,6 +615,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _build_failed(root: Path, target: Path) -> Callable[[list[Diagnostic]], str]:
+    """The last line of a build that the check's errors stopped, in the style of `check`'s:
+    the errors, the files, and that the build directory is as it was (the check runs before
+    anything is written there: compiler/build.py writes only a complete build)."""
+
+    def summary(errors: list[Diagnostic]) -> str:
+        files = {display_path(p, root) for p in policy_files(root)[0]}
+        files |= {d.span.file for d in errors if d.span is not None}
+        try:
+            previous = target.is_dir() and any(target.iterdir())
+        except OSError:
+            previous = False
+        kept = ": the previous output there was kept" if previous else ""
+        return (
+            f"{len(errors)} error(s) in {len(files)} file(s); nothing was written to {target}{kept}"
+        )
+
+    return summary
+
+
 def _open_cache(args: argparse.Namespace, root: Path) -> ParseCache | None:
     """The project's cache (compiler/cache.py); None with --no-cache or where it cannot be
     used safely."""
@@ -594,11 +646,14 @@ def _open_cache(args: argparse.Namespace, root: Path) -> ParseCache | None:
 
 
 def _made_through_cache(
-    args: argparse.Namespace, root: Path, line: TerminalProgress
+    args: argparse.Namespace,
+    root: Path,
+    line: TerminalProgress,
+    summary: Callable[[list[Diagnostic]], str],
 ) -> Made | None:
     """Every policy's output through the cache (compiler/rebuild.py): only the policies an
     edit touched are made again; None without a cache or where the whole check is needed.
-    The check's errors exit 1, as the whole build's do."""
+    The check's errors exit 1 with `summary`, as the whole build's do."""
     from compiler.rebuild import policy_outputs
 
     cache = _open_cache(args, root)
@@ -610,7 +665,7 @@ def _made_through_cache(
         line.done()
     if made is None:
         return None
-    _require_clean(made.diagnostics)
+    _require_clean(made.diagnostics, args.verb, summary)
     return made
 
 
@@ -805,6 +860,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         # A version with check errors is bad input (2), not a change (1).
         if error.errors:
             sys.stderr.write(render_all(list(error.errors)) + "\n")
+            if stopped_at_syntax(error.errors):
+                sys.stderr.write(f"policyc diff: {SKIPPED}\n")
         sys.stderr.write(f"policyc diff: {error}\n")
         return EXIT_USAGE
     found = report.parts(old, new)

@@ -141,3 +141,19 @@ W501 = _register(
 )
 
 CODES: Mapping[str, Code] = MappingProxyType(_REGISTRY)
+
+# ---------------------------------------------------------------- stages
+
+INPUT_AND_SYNTAX: frozenset[Code] = frozenset(
+    code for id, code in _REGISTRY.items() if id.startswith("E0")
+)
+"""What reading and parsing the files find (E0xx), before any name, type or citation is
+checked."""
+
+SYNTAX: frozenset[Code] = INPUT_AND_SYNTAX - {E000}
+"""The parse-stage codes: a file that is not UTF-8, does not parse, or holds a value the
+language cannot read.  Where any file has one, checking stops after parsing and reports the
+input and syntax errors alone (`diagnostics.syntax_stage`): the names of a file that did not
+parse are unknown everywhere else, and each use of them would be one more error, burying the
+one that matters.  E000 (a path that names nothing, a file that cannot be read) does not stop
+it: it keeps its own exit code (2 where it is all there is)."""

@@ -47,7 +47,7 @@ from compiler import codes, declare, ir
 from compiler import nodes as n
 from compiler.cache import CorruptEntry, ParseCache, ParseResult, _build, encode
 from compiler.check import Checker
-from compiler.diagnostics import Diagnostic, SourceLines
+from compiler.diagnostics import Diagnostic, SourceLines, syntax_stage
 from compiler.jsontext import compact
 from compiler.model import Model
 from compiler.parser import decode as decode_text
@@ -516,6 +516,12 @@ def _summarized(
 
 def _check(project: _Project, errors: list[Diagnostic]) -> list[Diagnostic] | None:
     files = project.files
+    problems = [*errors, *(d for f in files for d in f.problems)]
+    stopped = syntax_stage(problems)
+    if stopped is not None:
+        # A file that does not parse: its input and syntax errors alone, as `check.check`
+        # reports them (the rest would follow from that file); nothing else is checked.
+        return stopped
     headers = [f.policy for f in files if f.policy is not None]
     if len(headers) != len(set(headers)):
         return None  # a policy declared twice: its second file's rules are E107s
@@ -534,7 +540,6 @@ def _check(project: _Project, errors: list[Diagnostic]) -> list[Diagnostic] | No
             stale.append(policy)
         else:
             findings[policy] = found
-    problems = [*errors, *(d for f in files for d in f.problems)]
     clean = not _has_error([*problems, *declaring])
     findings |= _recheck(project, stale, with_conflicts=clean, keys=keys)
     everything = [*problems, *declaring]

@@ -22,7 +22,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from compiler import codes
-from compiler.cli import main
+from compiler.cli import SKIPPED, main
 from compiler.diagnostics import Diagnostic, Label, display_width
 from compiler.nodes import Span
 
@@ -65,8 +65,10 @@ def portable(text: str) -> str:
 
 
 def blocks(stderr: str) -> tuple[list[list[str]], str]:
-    """The rendered diagnostics, one list of lines each, and the summary line."""
+    """The rendered diagnostics, one list of lines each, and the summary line (the line
+    saying the other checks were skipped, after syntax errors, dropped)."""
     body, _, summary = stderr.rstrip("\n").rpartition("\n")
+    body = body.removesuffix(f"\npolicyc check: {SKIPPED}")
     return [block.split("\n") for block in body.split("\n\n")], summary
 
 
