@@ -377,7 +377,8 @@ def cmd_dump(args: argparse.Namespace) -> int:
         raise UsageError("dump needs a policy file (or --ir, for the lowered model)")
     path = Path(args.path)
     if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+        what = "not a file" if path.exists() else "no such file"
+        raise UsageError(f"{what}: {path}")
     module, diagnostics = parse_file(path)
     if module is None or diagnostics:
         sys.stderr.write(render_all(diagnostics) + "\n")

@@ -35,7 +35,8 @@ def find_root(start: Path | None = None) -> Path:
     was installed from, and `policyc new` wrote into it."""
     if start is not None:
         if not start.is_dir():
-            raise ProjectNotFound(f"--root {start}: no such directory")
+            what = "not a directory" if start.exists() else "no such directory"
+            raise ProjectNotFound(f"--root {start}: {what}")
         if not (start / "policies").is_dir():
             raise ProjectNotFound(
                 f"--root {start} is not a policy project: it has no policies/ folder"

@@ -315,3 +315,18 @@ def test_help_names_every_environment_variable_policyc_reads(
     assert listed == read
     for code in ("0", "1", "2", "3", "130", "141"):
         assert re.search(rf"\b{code} ", shown), code
+
+
+def test_a_path_of_the_wrong_kind_is_named_as_such(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A file given as --root, or a folder given to dump, is said to be what it is, not
+    missing."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    assert main(["--root", str(a_file), "check"]) == 2
+    assert f"--root {a_file}: not a directory" in capsys.readouterr().err
+    assert main(["--root", str(tmp_path / "nosuch"), "check"]) == 2
+    assert "no such directory" in capsys.readouterr().err
+    assert main(["--root", str(ROOT), "dump", str(ROOT / "policies")]) == 2
+    assert f"not a file: {ROOT / 'policies'}" in capsys.readouterr().err
