@@ -248,7 +248,7 @@ def test_parquet_read_with_native_types(policies: dict[str, PolicyInfo], tmp_pat
         ('{"id": 1}\n{"taierzhuang_fulltime_staff": "x"}\n', "record cases.jsonl:2: field"),
         ('{"id": true}\n', "record cases.jsonl:1: field 'id' is a string or a number"),
         ("[1]\n", "record cases.jsonl:1: a record is a JSON object of facts, not list"),
-        ('{"a": \n', "cases.jsonl:1: not valid JSON"),
+        ('{"a": \n', "cases.jsonl:1:7: not valid JSON"),
         (
             '{"taierzhuang_fulltime_staff": 1, "taierzhuang_fulltime_staff": 2}\n',
             "given twice",

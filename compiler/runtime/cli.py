@@ -214,7 +214,9 @@ def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace) -> tuple[str, int]
     from .sqlengine import EngineError, run_duckdb
 
     try:
-        return run_duckdb(policy, args.cases, args.calendar, args.out)
+        # The report goes to stdout as it is read from the database (the text returned is
+        # then empty): memory stays flat however many records.
+        return run_duckdb(policy, args.cases, args.calendar, args.out, stream=sys.stdout)
     except EngineError as error:
         raise InputError(str(error)) from None
 

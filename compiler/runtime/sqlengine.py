@@ -28,19 +28,23 @@ import contextlib
 import csv
 import io
 import json
+import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn, TextIO
 
 from . import jsontext
 from .checks import EXERCISED
 from .errors import PolicycError
 from .kinds import CHECKED_KINDS
 from .policy import PolicyInfo
-from .records import ID_FIELD, RecordError, typed
+from .records import ID_FIELD, Record, RecordError, raw_records, typed
 from .report import TextReport, visible
 from .timelimits import CalendarNotCovered
 from .validation import Tally
@@ -75,6 +79,7 @@ _DATETIME: Final = (
 )
 _DURATION: Final = r"^([0-9]{1,6}) (workdays|days|hours|months|years)$"
 _FETCH: Final = 10_000
+_SCALE: Final = 10  # decimals of DECIMAL(38, 10), the SQL's numbers
 
 
 class EngineError(PolicycError):
@@ -225,6 +230,24 @@ def typing(spec: FactSpec, jt: str, tx: str) -> Typing:
             return Typing([], [(name, f"CASE WHEN {string} THEN {tx} END")])
         case _:
             raise AssertionError(f"no SQL column for the fact type {spec.type!r}")
+
+
+# DuckDB's JSON reader takes a trailing comma (`{"a": 1,}`, `[1,]`), which Python's refuses.
+# Found in SQL, over the text: a comma, JSON whitespace, then `}` or `]`, outside strings.  In
+# a document json_valid takes, every `"` outside a string opens one, and inside a string `\`
+# escapes the next character, so the second pattern removes exactly the strings (with the
+# `,}` they may hold) before the first looks again; the first alone is the cheap test that
+# spares almost every record the second.
+_TRAILING_COMMA: Final = r",[ \t\n\r]*[}\]]"
+_JSON_STRING: Final = r'"(?:[^"\\]|\\.)*"'
+
+
+def _trailing_comma(doc: str) -> str:
+    """Whether the JSON text `doc` (json_valid) has a trailing comma outside its strings."""
+    return (
+        f"(regexp_matches({doc}, '{_TRAILING_COMMA}') AND regexp_matches(regexp_replace("
+        f"{doc}, '{_JSON_STRING}', '\"\"', 'g'), '{_TRAILING_COMMA}'))"
+    )
 
 
 def _given(jt: str) -> str:
@@ -383,8 +406,8 @@ class Cases:
                 f"FROM read_text({path})"
             )
             valid = self.con.execute(
-                f"SELECT json_valid(doc), CASE WHEN json_valid(doc) THEN json_type(doc) END "
-                f"FROM {table}"
+                f"SELECT json_valid(doc) AND NOT {_trailing_comma('doc')}, "
+                f"CASE WHEN json_valid(doc) THEN json_type(doc) END FROM {table}"
             ).fetchone()
             if valid is None or not valid[0]:
                 self._python_file_error(source)
@@ -408,7 +431,8 @@ class Cases:
             f"CASE WHEN ok THEN json_extract_string(j, {paths}) END AS txs FROM ("
             f"SELECT n, CASE WHEN json_valid(doc) THEN doc END AS j, "
             f"CASE WHEN json_valid(doc) THEN json_type(doc) = 'OBJECT' "
-            f"AND len(json_keys(doc)) = len(list_distinct(json_keys(doc))) ELSE FALSE END "
+            f"AND len(json_keys(doc)) = len(list_distinct(json_keys(doc))) "
+            f"AND NOT {_trailing_comma('doc')} ELSE FALSE END "
             f"AS ok FROM {table})"
         )
         unknown = (
@@ -490,27 +514,68 @@ class Cases:
         source = self.sources[pos >> _FILE_SHIFT]
         origin, raw = self.raw_record(source, pos & ((1 << _FILE_SHIFT) - 1))
         try:
-            typed(origin, raw, self.specs)
+            record = typed(origin, raw, self.specs)
         except RecordError as error:
             raise EngineError(str(error)) from None
-        raise EngineError(f"record {cut(origin)}: a value the SQL engine cannot type")
+        raise EngineError(f"record {cut(record.id)}: {self._why_untyped(pos, source, record, raw)}")
+
+    def _why_untyped(
+        self, pos: int, source: Source, record: Record, raw: Mapping[str, object]
+    ) -> str:
+        """Why the typed view refused a record the Python reader takes (docs/sql.md: a number
+        with more than 10 decimals): the field and the reason."""
+        if source.fmt in ("jsonl", "json"):
+            number = pos & ((1 << _FILE_SHIFT) - 1)
+            row = self.con.execute(
+                f"SELECT json_valid(doc) FROM policyc_json_{source.index} WHERE n = ?", [number]
+            ).fetchone()
+            if row is not None and not row[0]:
+                return "DuckDB cannot read its JSON, which Python's reader takes"
+        cursor = self.con.execute("SELECT * FROM policyc_input WHERE pos = ?", [pos])
+        names = [d[0] for d in cursor.description]
+        values = cursor.fetchone()
+        typed_row = dict(zip(names, values or (), strict=False))
+        for name, value in record.facts.items():
+            spec = self.specs[name]
+            column = f"{name}__amount" if spec.type == "duration" else name
+            if typed_row.get(column) is not None:
+                continue
+            shown = cut(json.dumps(raw.get(name), ensure_ascii=False, default=str))
+            exponent = value.normalize().as_tuple().exponent if isinstance(value, Decimal) else 0
+            if isinstance(exponent, int) and exponent < -_SCALE:
+                return (
+                    f"field '{name}': {shown} has more than {_SCALE} decimal places, which "
+                    f"the SQL engine's DECIMAL(38, {_SCALE}) cannot hold exactly (the Python "
+                    f"engine takes it)"
+                )
+            return f"field '{name}': {shown} is a value the SQL engine cannot type"
+        return "a value the SQL engine cannot type"
 
     def raw_record(self, source: Source, number: int) -> tuple[str, dict[str, object]]:
         """The record at `number` of `source` as the Python reader sees it (its origin name
         and its raw fields)."""
         match source.fmt:
-            case "jsonl" | "json":
+            case "jsonl":
                 row = self.con.execute(
                     f"SELECT doc FROM policyc_json_{source.index} WHERE n = ?", [number]
                 ).fetchone()
                 assert row is not None
-                sep = ":" if source.fmt == "jsonl" else "#"
-                origin = f"{source.path.name}{sep}{number}"
+                # The Python reader's own reading of the line (blank lines before it, as it
+                # numbers them): its origin and its messages, word for word.
+                try:
+                    return next(raw_records(source.path, "\n" * (number - 1) + str(row[0])))
+                except RecordError as error:
+                    raise EngineError(str(error)) from None
+            case "json":
+                row = self.con.execute(
+                    f"SELECT doc FROM policyc_json_{source.index} WHERE n = ?", [number]
+                ).fetchone()
+                assert row is not None
+                origin = f"{source.path.name}#{number}"
                 try:
                     item = jsontext.loads(str(row[0]))
-                except jsontext.JSONInputError as error:
-                    where = f"{source.path}:{number}" if source.fmt == "jsonl" else origin
-                    raise EngineError(f"{where}: not valid JSON: {error.message}") from None
+                except jsontext.JSONInputError:
+                    self._python_file_error(source)  # the whole file's message, as Python's
                 if not isinstance(item, dict):
                     raise EngineError(
                         f"record {origin}: a record is a JSON object of facts, "
@@ -550,7 +615,7 @@ class Cases:
         names = self.con.execute(f"DESCRIBE policyc_csv_{source.index}").fetchall()
         return any(row[0] == "line" for row in names)
 
-    def _python_file_error(self, source: Source) -> None:
+    def _python_file_error(self, source: Source) -> NoReturn:
         """A file DuckDB cannot read as records: the Python reader's message for it."""
         from .records import read_records
 
@@ -567,12 +632,34 @@ def _python_value(value: object) -> object:
     from decimal import Decimal
 
     if isinstance(value, datetime):
+        if value.tzinfo is not None:  # an instant (TIMESTAMPTZ): China's time, see _INSTANTS
+            try:
+                value = value.astimezone(CHINA)
+            except OverflowError:  # past 9999-12-31 in China: no date-time Python takes
+                return value.isoformat(timespec="seconds")
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
     return value
+
+
+# A Parquet TIMESTAMPTZ holds an instant, not a local time.  Records are in China Standard Time
+# (runtime/values.py: a date-time is the local time in China, `+08:00` the one offset taken,
+# read as the wall-clock time it writes), so an instant is read as the wall-clock time in China
+# at that instant: its microseconds since the epoch (UTC, whatever the session's time zone)
+# plus eight hours, a fixed offset (China has had no daylight saving time since 1991).  Never
+# through DuckDB's session time zone, which is the host's: a verdict must not depend on where
+# the validator runs.
+_INSTANTS: Final = frozenset(["TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"])
+_CHINA_MICROS: Final = 8 * 3600 * 1_000_000
+CHINA: Final = timezone(timedelta(hours=8))
+
+
+def china_time(column: str) -> str:
+    """The wall-clock time in China (a TIMESTAMP) at the instant `column` (a TIMESTAMPTZ)."""
+    return f"make_timestamp(epoch_us({column}) + {_CHINA_MICROS})"
 
 
 _INTEGERS: Final = frozenset(
@@ -597,6 +684,12 @@ def parquet_native(spec: FactSpec, kind: str, column: str) -> list[tuple[str, st
             return [
                 (spec.name, f"CAST({column} AS TIMESTAMP)"),
                 (f"{spec.name}__timed", f"CASE WHEN {column} IS NOT NULL THEN {timed} END"),
+            ]
+        case "datetime" if upper in _INSTANTS:
+            local = china_time(column)
+            return [
+                (spec.name, f"CASE WHEN year({local}) BETWEEN 1 AND 9999 THEN {local} END"),
+                (f"{spec.name}__timed", f"CASE WHEN {column} IS NOT NULL THEN TRUE END"),
             ]
         case "int" | "money" | "ratio" if upper in _INTEGERS:
             number = f"CAST({column} AS DECIMAL(38, 10))"
@@ -632,7 +725,10 @@ def _parquet_raw(name: str, kind: str) -> tuple[str, str]:
         jt = "'VARCHAR'"
     else:
         jt = "'OTHER'"  # a list, a struct, a blob: never a fact's value
-    if upper.startswith("TIMESTAMP"):
+    if upper in _INSTANTS:
+        # An instant as China's local time with its offset, as _python_value writes it.
+        text = f"strftime({china_time(column)}, '%Y-%m-%dT%H:%M:%S') || '+08:00'"
+    elif upper.startswith("TIMESTAMP"):
         text = f"strftime({column}, '%Y-%m-%dT%H:%M:%S')"
     else:
         text = f"CAST({column} AS VARCHAR)"
@@ -672,8 +768,16 @@ def run_duckdb(
     sql_dir: Path | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
+    stream: TextIO | None = None,
 ) -> tuple[str, int]:
-    """The text report and exit code of validating `paths` with the policy's SQL in DuckDB."""
+    """The text report and exit code of validating `paths` with the policy's SQL in DuckDB.
+
+    With `stream` (the command line's stdout) the report is written to it as it comes out of
+    the database, in chunks, and the text returned is empty: memory does not grow with the
+    number of records.  Nothing is written before every record has been read, typed and
+    checked (bad input raises EngineError with `stream` untouched), as the Python path
+    guarantees (runtime/cli.py).  Ctrl-C while DuckDB works is a KeyboardInterrupt, as
+    anywhere else (exit 130, runtime/exits.py)."""
     duckdb = _duckdb()
     where = sql_dir or SQL_DIR
     sql_path = where / f"{policy.id}.sql"
@@ -685,6 +789,9 @@ def run_duckdb(
         if out_format is None:
             raise EngineError(f"--out {out}: expected a .parquet, .csv or .jsonl file")
     sources = [_source(i, p) for i, p in enumerate(paths)]
+    if out is not None:
+        _not_an_input(out, sources)
+    buffer = io.StringIO()  # the report, when no stream is given
     with tempfile.TemporaryDirectory(prefix="policyc-duckdb-") as tmp:
         # A database file, not memory: tables are compressed and spilled, memory stays bounded.
         con = duckdb.connect(str(Path(tmp) / "run.duckdb"))
@@ -695,11 +802,42 @@ def run_duckdb(
             if memory_limit is not None:
                 con.execute(f"SET memory_limit = {_q(memory_limit)}")
             try:
-                return _run(con, policy, sources, calendar_files, out, out_format, where, sql_path)
-            except duckdb.Error as error:
+                code = _run(
+                    con, policy, sources, calendar_files, out, out_format, where, sql_path,
+                    buffer if stream is None else stream,
+                )  # fmt: skip
+            except (duckdb.Error, RuntimeError) as error:
+                if _interrupted(duckdb, error):
+                    raise KeyboardInterrupt from None
+                if not isinstance(error, duckdb.Error):
+                    raise
                 raise EngineError(f"DuckDB: {str(error).splitlines()[0]}") from None
         finally:
             con.close()
+    return buffer.getvalue(), code
+
+
+def _interrupted(duckdb: Any, error: BaseException) -> bool:
+    """Whether DuckDB stopped the query for Ctrl-C: its InterruptException, or (where it
+    raises from inside `execute`) a RuntimeError saying so."""
+    if isinstance(error, duckdb.InterruptException):
+        return True
+    return type(error) is RuntimeError and str(error).startswith("Query interrupted")
+
+
+def _not_an_input(out: str, sources: Sequence[Source]) -> None:
+    """`--out` must not replace a file the run reads."""
+    target = Path(out)
+    for source in sources:
+        try:  # the same file under any name: a relative path, a symbolic or hard link
+            same = target.exists() and target.samefile(source.path)
+        except OSError:
+            same = target.resolve() == source.path.resolve()
+        if same:
+            raise EngineError(
+                f"--out {out}: it is the input file {source.path}; "
+                "write the results to another file"
+            )
 
 
 def _run(
@@ -711,7 +849,10 @@ def _run(
     out_format: str | None,
     where: Path,
     sql_path: Path,
-) -> tuple[str, int]:
+    stream: TextIO,
+) -> int:
+    """Check the records, then write the report to `stream`; the exit code.  Every error
+    the input can cause is raised before the first write."""
     cases = Cases(con, policy.facts, sources)
     cases.first_bad()
     load_calendar_table(con, where, calendar_files)
@@ -720,15 +861,16 @@ def _run(
         raise EngineError(f"the SQL in {where} is not this package's {policy.id} (rebuild it)")
     results(con, cases, sql_path.read_text(encoding="utf-8"), checks)
     _refused(con, cases, policy, calendar_files)
-    lines: list[str] = []
+    tally = summarize(con, policy, checks)
     if out is not None and out_format is not None:
         write_out(con, checks, out, out_format)
     else:
-        lines.extend(finding_lines(con, policy, checks))
-    tally = summarize(con, policy, checks)
-    return "".join(line + "\n" for line in lines) + TextReport(policy).tail(tally), (
-        1 if tally.findings else 0
-    )
+        write_findings(con, policy, checks, stream)
+    stream.write(TextReport(policy).tail(tally))
+    # Flushed here, so that a reader gone away (`| head`) is a BrokenPipeError now (exit 141),
+    # not a complaint at the interpreter's exit.
+    stream.flush()
+    return 1 if tally.findings else 0
 
 
 _WORD_BITS: Final = 62  # bits per BIGINT mask word (compiler/backends/sql.py WORD_BITS)
@@ -859,9 +1001,8 @@ def _refused(
     try:
         check_record(policy, record.facts, load_calendar([Path(f) for f in calendar_files or ()]))
         decide(policy, record.facts)
-    except CalendarNotCovered as error:
-        raise EngineError(str(error)) from None
-    except FactError as error:
+    except (FactError, CalendarNotCovered) as error:
+        # Named by its record, as the Python path names it (runtime/validation.py).
         raise EngineError(f"record {cut(record.id)}: {error}") from None
     raise AssertionError(f"record {record.id}: the SQL refuses it, the Python checks do not")
 
@@ -890,6 +1031,23 @@ def finding_lines(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Iter
                 yield visible(f"{name}: decision {outcome}")
 
 
+_CHUNK: Final = 1 << 16  # characters of report written at once
+
+
+def write_findings(con: Any, policy: PolicyInfo, checks: Sequence[Check], stream: TextIO) -> None:
+    """The per-record lines (finding_lines) written to `stream` in chunks, as they are
+    fetched: never the whole report in memory."""
+    chunk: list[str] = []
+    size = 0
+    for line in finding_lines(con, policy, checks):
+        chunk.append(line + "\n")
+        size += len(line) + 1
+        if size >= _CHUNK:
+            stream.write("".join(chunk))
+            chunk, size = [], 0
+    stream.write("".join(chunk))
+
+
 def summarize(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Tally:
     """The run's summary, counted in the database, as the Python path's `Tally`: the same
     text report summary, word for word (report.TextReport.tail)."""
@@ -897,7 +1055,8 @@ def summarize(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Tally:
     parts = ["count(*)"]
     for check in checks:
         column = _ident(check.column + "__status")
-        parts += [f"count_if({column} = {_q(s)})" for s in statuses]
+        # coalesce: over no rows at all (an empty file) count_if is NULL, not 0.
+        parts += [f"coalesce(count_if({column} = {_q(s)}), 0)" for s in statuses]
     row = con.execute(f"SELECT {', '.join(parts)} FROM policyc_results").fetchone()
     assert row is not None
     counts: dict[str, int] = {}
@@ -924,12 +1083,22 @@ def write_out(con: Any, checks: Sequence[Check], out: str, fmt: str) -> None:
         ]
     columns += ["outcome", "missing", "judgments", "decided_by"]
     options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "json": "FORMAT json"}
-    with contextlib.suppress(FileNotFoundError):
-        Path(out).unlink()
+    # Into a new file beside `out`, renamed over it only once whole: a failed write (a full
+    # disk, an interrupted run) leaves the previous results as they were.
+    target = Path(out)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.partial")
     try:
         con.execute(
             f"COPY (SELECT {', '.join(columns)} FROM policyc_results ORDER BY pos) "
-            f"TO {_q(out)} ({options[fmt]})"
+            f"TO {_q(str(partial))} ({options[fmt]})"
         )
+        os.replace(partial, target)
+    except OSError as error:
+        raise EngineError(f"--out {out}: cannot write: {error.strerror or error}") from None
     except Exception as error:
+        if _interrupted(_duckdb(), error):
+            raise KeyboardInterrupt from None
         raise EngineError(f"--out {out}: cannot write: {str(error).splitlines()[0]}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)

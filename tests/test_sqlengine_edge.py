@@ -1,0 +1,466 @@
+"""`validate --engine duckdb` at its edges (runtime/sqlengine.py): empty input, Parquet instants,
+a report streamed in order, Ctrl-C and a closed pipe, `--out` onto an input, JSON only the
+lenient DuckDB parser takes, and the message of a value the SQL engine cannot type.  The
+standard-library engine is the reference: where it gives an exit code or a message, the DuckDB
+engine gives the same."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb  # in the test extra: CI has it, so a missing one fails rather than skips
+import pytest
+
+from compiler import ir
+from compiler.interpret import info
+from compiler.lower import load_program
+from compiler.runtime import sqlengine
+from compiler.runtime.cli import main
+from compiler.runtime.policy import PolicyInfo
+from tests.sqlcases import write_sql
+
+ROOT = Path(__file__).resolve().parent.parent
+PROG = "python -m policyc_validators"
+
+
+@pytest.fixture(scope="module")
+def model() -> ir.Program:
+    return load_program(ROOT)
+
+
+@pytest.fixture(scope="module")
+def policies(model: ir.Program) -> dict[str, PolicyInfo]:
+    return {pid: info(model, model.policies[pid]) for pid in sorted(model.policies)}
+
+
+@pytest.fixture(scope="module")
+def sql_dir(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_sql(model, tmp_path_factory.mktemp("sql"))
+
+
+@pytest.fixture(autouse=True)
+def _package_sql(sql_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In the package the SQL sits beside runtime/; here it is the build's.
+    monkeypatch.setattr(sqlengine, "SQL_DIR", sql_dir)
+
+
+def _run(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
+    code = main(list(argv), policies, PROG)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _both(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], policy: str, *argv: str
+) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    """The DuckDB engine's (code, stdout, stderr) and the standard-library engine's."""
+    ours = _run(policies, capsys, "validate", "--engine", "duckdb", "--policy", policy, *argv)
+    theirs = _run(policies, capsys, "validate", "--policy", policy, *argv)
+    return ours, theirs
+
+
+# ---------------------------------------------------------------- 1. empty input
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("empty.jsonl", ""),
+        ("blank.jsonl", "\n  \n\n"),
+        ("header.csv", "id,taierzhuang_fulltime_staff\n"),
+        ("empty.json", "[]"),
+    ],
+)
+def test_no_records_is_a_clean_run(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    text: str,
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (code, out, err), (py_code, python, py_err) = _both(policies, capsys, "taierzhuang", str(path))
+    assert (py_code, py_err) == (0, "")
+    assert (code, err) == (0, "")
+    assert "0 record(s), 0 finding(s)" in out
+    assert out == python
+
+
+# ---------------------------------------------------------------- 2. Parquet instants
+
+# The command line in a child process, with the SQL of `argv[1]`: the host's time zone (TZ)
+# is the child's, as DuckDB reads it when it starts.
+_CHILD = """
+import sys
+from pathlib import Path
+from compiler.interpret import info
+from compiler.lower import load_program
+from compiler.runtime import sqlengine
+from compiler.runtime.cli import main
+sqlengine.SQL_DIR = Path(sys.argv[1])
+model = load_program(Path(sys.argv[2]))
+policies = {pid: info(model, model.policies[pid]) for pid in model.policies}
+sys.exit(main(sys.argv[3:], policies, "python -m policyc_validators"))
+"""
+
+
+def _child(sql_dir: Path, argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _CHILD, str(sql_dir), str(ROOT), *argv],
+        cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+def test_parquet_instants_are_china_time_on_any_host(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    sql_dir: Path,
+    tmp_path: Path,
+) -> None:
+    # pre_aid: 24 hours from emergency_found_date.  Found at 07:00 in China (an instant,
+    # TIMESTAMPTZ), delivered at 03:00 the next day: 20 hours, in time.  Read in UTC the
+    # instant would be 23:00 the day before (28 hours, late); in New York, 18:00 (33 hours).
+    parquet = tmp_path / "tz.parquet"
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "COPY (SELECT *, 'temporary_emergency' AS taierzhuang_case_programme FROM (VALUES "
+        "('r1', TIMESTAMPTZ '2024-03-04 07:00:00+08', TIMESTAMP '2024-03-05 03:00'), "
+        "('r2', TIMESTAMPTZ '2024-03-03 22:00:00+00', TIMESTAMP '2024-03-05 06:00:01')) "
+        f"t(id, emergency_found_date, pre_aid_delivered_date)) TO '{parquet}' (FORMAT parquet)"
+    )
+    con.close()
+    # The same records as text, read by the standard-library engine: the reference.
+    jsonl = tmp_path / "tz.jsonl"
+    same = '"taierzhuang_case_programme": "temporary_emergency"'
+    jsonl.write_text(
+        '{"id": "r1", "emergency_found_date": "2024-03-04T07:00+08:00", '
+        f'"pre_aid_delivered_date": "2024-03-05T03:00", {same}}}\n'
+        '{"id": "r2", "emergency_found_date": "2024-03-04T06:00:00+08:00", '
+        f'"pre_aid_delivered_date": "2024-03-05T06:00:01", {same}}}\n',
+        encoding="utf-8",
+    )
+    py_code, python, _ = _run(policies, capsys, "validate", "--policy", "taierzhuang", str(jsonl))
+    assert py_code == 1  # r2: delivered a second late
+    assert "r2: FAIL pre_aid" in python and "r1: FAIL pre_aid" not in python
+    argv = ["validate", "--engine", "duckdb", "--policy", "taierzhuang", str(parquet)]
+    for zone in ("UTC", "America/New_York", "Asia/Shanghai"):
+        child = _child(sql_dir, argv, TZ=zone)
+        assert (child.returncode, child.stderr) == (py_code, ""), zone
+        lines = child.stdout.splitlines()
+        assert lines[-3:] == python.splitlines()[-3:], zone
+        assert [x for x in lines if " pre_aid " in x] == ["r2: FAIL pre_aid [taierzhuang 二（三）]"]
+
+
+def test_parquet_instant_in_a_bad_record_named_in_china_time(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A TIMESTAMPTZ where a date is wanted: refused, the value quoted as China's time.
+    parquet = tmp_path / "day.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT TIMESTAMPTZ '2024-03-03 23:30:00+00' AS taierzhuang_application_date) "
+        f"TO '{parquet}' (FORMAT parquet)"
+    )
+    con.close()
+    code, out, err = _run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
+        str(parquet),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert "2024-03-04T07:30:00+08:00" in err and "day.parquet#1" in err
+
+
+# ---------------------------------------------------------------- 3. the report streamed
+
+_LATE = {
+    "taierzhuang_application_date": "2024-09-02",
+    "taierzhuang_approval_date": "2024-10-30",
+    "taierzhuang_fulltime_staff": 1,
+}
+
+
+def _many(path: Path, count: int, last: str | None = None) -> Path:
+    line = json.dumps(_LATE) + "\n"
+    path.write_text(line * count + (last or ""), encoding="utf-8")
+    return path
+
+
+class _Writes:
+    """A stdout that keeps each write apart."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_report_written_in_chunks_as_fetched(
+    policies: dict[str, PolicyInfo], sql_dir: Path, tmp_path: Path
+) -> None:
+    cases = str(_many(tmp_path / "many.jsonl", 6000))
+    policy = policies["taierzhuang"]
+    whole, code = sqlengine.run_duckdb(policy, [cases], None, None)
+    stream = _Writes()
+    text, streamed_code = sqlengine.run_duckdb(
+        policy,
+        [cases],
+        None,
+        None,
+        stream=stream,  # type: ignore[arg-type]
+    )
+    assert (text, streamed_code, code) == ("", 1, 1)
+    assert "".join(stream.writes) == whole  # the same bytes, in the same order
+    assert len(whole) > 4 * (1 << 16)
+    # Never the whole report at once: chunks of about 64 KB, then the summary.
+    assert len(stream.writes) > 4
+    assert max(len(w) for w in stream.writes) < (1 << 16) + 1000
+    assert stream.writes[-1] == "".join(whole.splitlines(keepends=True)[-3:])
+
+
+def test_bad_last_record_leaves_stdout_empty(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cases = str(_many(tmp_path / "many.jsonl", 6000, '{"taierzhuang_fulltime_staff": "x"}\n'))
+    (code, out, err), (py_code, python, py_err) = _both(policies, capsys, "taierzhuang", cases)
+    assert (code, out) == (py_code, python) == (2, "")
+    assert err == py_err and "many.jsonl:6001" in err
+
+
+# ---------------------------------------------------------------- 4. Ctrl-C, a closed pipe
+
+
+def test_duckdbs_word_for_ctrl_c_is_taken_as_ctrl_c() -> None:
+    """Ctrl-C inside DuckDB's `execute` comes back as RuntimeError("Query interrupted") (its
+    InterruptException from `con.interrupt()`): both are a KeyboardInterrupt (exit 130), any
+    other error is DuckDB's.  (A real SIGINT to a child process gave 130 in 0.5 s by hand;
+    as a test it was flaky: under pytest, with DuckDB connections open in the test process,
+    the child sometimes ran on past the signal.)"""
+    assert sqlengine._interrupted(duckdb, RuntimeError("Query interrupted"))
+    assert sqlengine._interrupted(duckdb, duckdb.InterruptException("interrupted"))
+    assert not sqlengine._interrupted(duckdb, RuntimeError("something else"))
+    assert not sqlengine._interrupted(duckdb, duckdb.InvalidInputException("bad"))
+
+
+def test_interrupted_query_is_keyboard_interrupt(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # DuckDB's own interruption (con.interrupt(), as on Ctrl-C): exit 130, not bad input.
+    import threading
+
+    cases = str(_many(tmp_path / "few.jsonl", 3))
+    results = sqlengine.results
+
+    def interrupted(con: duckdb.DuckDBPyConnection, *args: object) -> None:
+        results(con, *args)  # type: ignore[arg-type]
+        threading.Timer(0.3, con.interrupt).start()
+        con.execute("SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3").fetchall()
+
+    monkeypatch.setattr(sqlengine, "results", interrupted)
+    code, out, err = _run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", cases
+    )
+    assert (code, out, err) == (130, "", "")
+
+
+def test_reader_gone_exits_141(sql_dir: Path, tmp_path: Path) -> None:
+    # `validate … | head -2`: the report is larger than the pipe holds; the reader leaves.
+    cases = str(_many(tmp_path / "many.jsonl", 20000))
+    argv = ["validate", "--engine", "duckdb", "--policy", "taierzhuang", cases]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(sql_dir), str(ROOT), *argv],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert child.stdout is not None and child.stderr is not None
+    try:
+        first = child.stdout.readline()
+        child.stdout.close()
+        err = child.stderr.read()
+        child.wait(timeout=120)
+    finally:
+        child.kill()
+    assert first.startswith(b"many.jsonl:1: ")
+    assert (child.returncode, err) == (141, b"")
+
+
+# ---------------------------------------------------------------- 5. --out onto an input
+
+
+def test_out_onto_an_input_is_refused(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cases = _many(tmp_path / "x.jsonl", 3)
+    other = _many(tmp_path / "y.jsonl", 2)
+    before = cases.read_bytes()
+    (tmp_path / "link.jsonl").symlink_to(cases)
+    monkeypatch.chdir(tmp_path)
+    for out in (str(cases), "x.jsonl", "./sub/../x.jsonl", "link.jsonl"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        code, text, err = _run(
+            policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
+            str(other), str(cases), "--out", out,
+        )  # fmt: skip
+        assert (code, text) == (2, ""), out
+        assert f"--out {out}: it is the input file" in err and "Traceback" not in err
+        assert cases.read_bytes() == before
+    # Another file is fine.
+    code, _, err = _run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
+        str(cases), "--out", "results.jsonl",
+    )  # fmt: skip
+    assert (code, err) == (1, "")
+    assert cases.read_bytes() == before
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "link.jsonl", "results.jsonl", "sub", "x.jsonl", "y.jsonl"
+    ]  # fmt: skip
+
+
+def test_failed_out_keeps_the_previous_results(tmp_path: Path) -> None:
+    out = tmp_path / "results.csv"
+    out.write_text("the previous results\n", encoding="utf-8")
+    con = duckdb.connect()
+    view = (
+        "CREATE OR REPLACE VIEW policyc_results AS SELECT i AS pos, CAST(i AS VARCHAR) AS id, "
+        "CASE WHEN i < 199999 THEN 'applies' ELSE error('the disk is full') END AS outcome, "
+        "'' AS missing, '' AS judgments, '' AS decided_by FROM range({}) t(i)"
+    )
+    # A results table whose last row fails to compute: the write stops half-way.
+    con.execute(view.format(200000))
+    with pytest.raises(sqlengine.EngineError, match=r"cannot write: .*the disk is full"):
+        sqlengine.write_out(con, [], str(out), "csv")
+    assert out.read_text(encoding="utf-8") == "the previous results\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]  # nothing left behind
+    con.execute(view.format(3))
+    sqlengine.write_out(con, [], str(out), "csv")
+    assert out.read_text(encoding="utf-8").splitlines()[1:] == [
+        '0,applies,"","",""', '1,applies,"","",""', '2,applies,"","",""'
+    ]  # fmt: skip
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+    con.close()
+
+
+# ---------------------------------------------------------------- 6. trailing commas
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("t.jsonl", '{"id": "a"}\n{"id":"b","missed_grant":true,}\n'),
+        ("t.jsonl", '{"id": "a"}\n\n{"id": "b", "taierzhuang_case_programme": "dibao" , \t}\n'),
+        ("t.jsonl", '{"id": "a\\\\", "missed_grant": true,}\n'),
+        ("t.jsonl", '{"id": "a\\"", "missed_grant": true,}\n'),
+        ("t.json", '[{"id": "a", "missed_grant": true},]'),
+        ("t.json", '[{"id": "a", "missed_grant": true}, {"id": "b", "missed_grant": false,}]'),
+        ("t.json", '{"id": "a", "missed_grant": true,\n}'),
+    ],
+)
+def test_trailing_comma_refused_as_python_refuses_it(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    text: str,
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (code, out, err), (py_code, python, py_err) = _both(policies, capsys, "taierzhuang", str(path))
+    assert (py_code, python) == (2, "") and "not valid JSON" in py_err
+    assert (code, out, err) == (py_code, python, py_err)
+
+
+def test_commas_and_brackets_inside_strings_are_fine(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # As written in the file: ",}"  ",]"  "\\,}"  "\",}"  "\\\",}"  "\u0022,}"  ", ]"
+    records = ['",}"', '",]"', '"\\\\,}"', '"\\",}"', '"\\\\\\",}"', '"\\u0022,}"', '", ]"']
+    path = tmp_path / "ok.jsonl"
+    path.write_text(
+        "".join(f'{{"id": {r}, "missed_grant": true}}\n' for r in records), encoding="utf-8"
+    )
+    (code, out, err), (py_code, python, _) = _both(policies, capsys, "taierzhuang", str(path))
+    assert (code, err) == (py_code, "")
+    assert out.splitlines()[-3:] == python.splitlines()[-3:]
+    assert f"{len(records)} record(s)" in out
+
+
+# ---------------------------------------------------------------- 7. a value only Python takes
+
+_TOO_FINE = (
+    "field 'lucheng_bank_savings': {} has more than 10 decimal places, which the SQL "
+    "engine's DECIMAL(38, 10) cannot hold exactly (the Python engine takes it)"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "record", "shown"),
+    [
+        (
+            "c79.jsonl",
+            '{"lucheng_age": 40}\n'
+            '{"lucheng_age": 41, "lucheng_bank_savings": 0.30000000000000004}\n',
+            "c79.jsonl:2",
+            "0.30000000000000004",
+        ),
+        (
+            "c79.jsonl",
+            '{"id": "k", "lucheng_bank_savings": "12.00000000001"}\n',
+            "k",
+            '"12.00000000001"',
+        ),
+        (
+            "c79.csv",
+            "lucheng_bank_savings\n12.5\n 0.123456789012\n",
+            "c79.csv:3",
+            '" 0.123456789012"',
+        ),
+    ],
+)
+def test_value_only_python_takes_names_field_and_reason(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    text: str,
+    record: str,
+    shown: str,
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (code, out, err), (py_code, _, _) = _both(policies, capsys, "lucheng", str(path))
+    assert py_code in (0, 1)  # the Python engine takes it
+    assert (code, out) == (2, "")
+    assert err == f"{PROG}: record {record}: {_TOO_FINE.format(shown)}\n"
+
+
+def test_parquet_decimal_with_more_than_10_places_named(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "fine.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT 'p' AS id, CAST('1.000000000001' AS DECIMAL(20, 12)) AS "
+        f"lucheng_bank_savings) TO '{path}' (FORMAT parquet)"
+    )
+    code, out, err = _run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "lucheng", str(path)
+    )
+    assert (code, out) == (2, "")
+    assert err == f"{PROG}: record p: {_TOO_FINE.format('1.000000000001')}\n"
