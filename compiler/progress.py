@@ -1,13 +1,15 @@
 """Progress of long runs on a terminal: `policyc check: parsing 1,234/3,000 files…`, updated
-in place on stderr.  Nothing at all when stderr is not a terminal (CI, a pipe, a log file) or
-when CI is set, and nothing for a run short enough not to need it."""
+in place on stderr.  Nothing at all when stderr is not a terminal (CI, a pipe, a log file),
+when CI is set or TERM=dumb (`runtime.terminal.draws_progress`), and nothing for a run short
+enough not to need it."""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import Final, TextIO
+
+from compiler.runtime.terminal import draws_progress
 
 # Fewer files than this parse in about a second: no progress line for them.
 SHOWN_FROM: Final = 50
@@ -31,7 +33,7 @@ class TerminalProgress:
     ) -> None:
         self.verb = verb
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = _is_terminal(self.stream) and not os.environ.get("CI")
+        self.enabled = draws_progress(self.stream)
         self.shown = False
         self.doing = doing
         self.unit = unit
@@ -63,10 +65,3 @@ class TerminalProgress:
             self.stream.write("\r\x1b[K")  # back to the start of the line, cleared
             self.stream.flush()
             self.shown = False
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # a closed or replaced stream
-        return False

@@ -218,6 +218,7 @@ class _Terminal(io.StringIO):
 
 def test_progress_is_shown_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line (not TERM=dumb)
     terminal = _Terminal()
     progress = TerminalProgress("policyc check", terminal)
     for done in range(1, 3001):
@@ -242,6 +243,7 @@ def test_progress_is_shown_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -
 def test_a_step_may_count_another_unit(monkeypatch: pytest.MonkeyPatch) -> None:
     """`policyc check` counts files while it reads and parses, policies while it checks."""
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line (not TERM=dumb)
     terminal = _Terminal()
     progress = TerminalProgress("policyc check", terminal)
     progress.step("parsing", 3000, 3000, "files")
@@ -257,6 +259,7 @@ def test_progress_names_the_step_and_clears_a_longer_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line (not TERM=dumb)
     terminal = _Terminal()
     line = TerminalProgress("policyc build", terminal, unit="policies")
     line.step("writing Python validators", 3000, 3000)
@@ -293,6 +296,7 @@ def test_build_progress_is_drawn_on_a_terminal_only(
     root = _project(tmp_path)
     monkeypatch.setattr(progress_module, "SHOWN_FROM", 1)
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line (not TERM=dumb)
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["--root", str(root), "build", "--no-cache", "--out", str(tmp_path / "a")]) == 0

@@ -317,12 +317,22 @@ def test_progress_on_a_terminal(
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setattr(runtime_cli, "PROGRESS_EVERY", 0.0)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
     code = runtime_cli.main(argv, POLICIES, "pv")
     assert (code, capsys.readouterr().out) == (expected[0], expected[1].out)  # same report
     shown = terminal.getvalue()
     assert f"\r\x1b[Kpv: {RECORDS_PER_POLICY // 64 * 64:,} records, " in shown
     assert "records/s" in shown
     assert shown.endswith("\r\x1b[K")  # erased before the report
+    # A CI job's terminal, or one that cannot redraw a line: quiet, as policyc build is.
+    for name, value in (("CI", "true"), ("TERM", "dumb")):
+        with monkeypatch.context() as scoped:
+            scoped.setenv(name, value)
+            quiet = _Terminal()
+            scoped.setattr(sys, "stderr", quiet)
+            assert runtime_cli.main(argv, POLICIES, "pv") == expected[0]
+            assert quiet.getvalue() == "" and capsys.readouterr().out == expected[1].out
 
 
 def test_progress_line_says_records_and_rate() -> None:

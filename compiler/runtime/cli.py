@@ -29,6 +29,7 @@ from .exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 from .policy import Due, Limit, PolicyInfo
 from .records import Record, RecordError, iter_records, record_schema
 from .report import FORMATS, report
+from .terminal import draws_progress
 from .timelimits import (
     CalendarDataError,
     CalendarNotCovered,
@@ -160,8 +161,8 @@ class _Spool:
 
 class Progress:
     """Records done and records per second on a terminal's stderr, one line rewritten in
-    place; nothing at all when stderr is not a terminal (CI logs stay clean) and nothing for a
-    run shorter than `every` seconds."""
+    place; nothing at all when stderr is not a terminal, in CI (logs stay clean) and nothing
+    for a run shorter than `every` seconds."""
 
     def __init__(
         self,
@@ -178,11 +179,8 @@ class Progress:
 
     @staticmethod
     def on_terminal(stream: TextIO, prog: str) -> Progress | None:
-        """A Progress on `stream` when it is a terminal, else None."""
-        try:
-            return Progress(stream, prog) if stream.isatty() else None
-        except (AttributeError, ValueError):  # no isatty, or a closed stream
-            return None
+        """A Progress on `stream` when one may be drawn there (`draws_progress`), else None."""
+        return Progress(stream, prog) if draws_progress(stream) else None
 
     def tick(self) -> None:
         self.done += 1
