@@ -992,6 +992,7 @@ environment:
   POLICYC_JOBS=N     worker processes for parsing, checking and building (1: none);
                      default: the cores this process may use, at most 8
   CI                 set: no progress lines on stderr (none either when it is not a terminal)
+  TERM=dumb          no progress lines either (a terminal that cannot redraw a line)
   NO_COLOR           set: `policyc diff` writes no colour (none either off a terminal)
   POLICYC_DEBUG=1    an internal error shows where it happened (a traceback)
   XDG_CACHE_HOME     where the cache's secret is kept (default: ~/.cache/policyc/)
