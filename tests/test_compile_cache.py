@@ -325,38 +325,58 @@ def test_compile_benchmark_runs(tmp_path: Path) -> None:
     assert json.dumps  # the workers speak JSON; the table is what is printed
 
 
+def _stopping_job(record: Path, job: int, signal_from_job_0: Callable[[int], None]) -> int:
+    """A job of a minute that notes what its worker does ("began 1 1234": what, the job, the
+    pid).  Once the second job runs, the first calls `signal_from_job_0(job)`; every job then
+    checks every 0.1 s whether to stop, as the compiler's jobs do between two files or two
+    policies."""
+
+    def note(what: str) -> None:
+        with record.open("a") as stream:
+            stream.write(f"{what} {job} {os.getpid()}\n")
+
+    note("began")
+    if job == 0:
+        deadline = time.monotonic() + 30
+        while "began 1 " not in record.read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    signal_from_job_0(job)
+    note("went on")
+    for _ in range(600):
+        try:
+            project_module.stop_if_interrupted()
+        except KeyboardInterrupt:
+            note("stopped")
+            raise
+        time.sleep(0.1)
+    note("ended")
+    return job
+
+
+def _assert_every_job_stopped(record: Path) -> None:
+    """Each job that began (the second one at least) stopped at its next check, none ended,
+    and the workers are gone."""
+    lines = record.read_text().split("\n")[:-1]
+    began = [line.split()[1] for line in lines if line.startswith("began ")]
+    stopped = [line.split()[1] for line in lines if line.startswith("stopped ")]
+    assert "1" in began and sorted(began) == sorted(stopped), lines
+    assert not any(line.startswith("ended ") for line in lines), lines
+    for pid in {line.split()[-1] for line in lines}:  # "went on 1 1234": the pid last
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+
+
 def _interrupted(record: Path) -> Callable[[int], int]:
-    """A job of a minute that notes what its worker does.  Ctrl-C reaches its worker (once
-    the second job runs; not the second job's worker: the parent passes it on there; the first
-    job interrupts the parent too), and it checks every 0.1 s whether to stop, as the
-    compiler's jobs do between two files or two policies."""
+    """Ctrl-C reaches the jobs' workers (not the second job's: the parent passes it on there;
+    the first job interrupts the parent too)."""
 
-    def work(job: int) -> int:
-        def note(what: str) -> None:
-            with record.open("a") as stream:
-                stream.write(f"{what} {job} {os.getpid()}\n")
-
-        note("began")
-        if job == 0:  # Ctrl-C once the other worker runs the second job
-            deadline = time.monotonic() + 30
-            while "began 1 " not in record.read_text() and time.monotonic() < deadline:
-                time.sleep(0.01)
+    def ctrl_c(job: int) -> None:
         if job != 1:
-            os.kill(os.getpid(), signal.SIGINT)
-        note("went on")
+            os.kill(os.getpid(), signal.SIGINT)  # noted; the job goes on to its next check
         if job == 0:
             os.kill(os.getppid(), signal.SIGINT)
-        for _ in range(600):
-            try:
-                project_module.stop_if_interrupted()
-            except KeyboardInterrupt:
-                note("stopped")
-                raise
-            time.sleep(0.1)
-        note("ended")
-        return job
 
-    return work
+    return lambda job: _stopping_job(record, job, ctrl_c)
 
 
 # A process of its own, as `policyc build` is: in a test process (pytest-xdist's worker) a
@@ -389,47 +409,21 @@ def test_ctrl_c_stops_the_workers_between_two_steps_without_a_traceback(tmp_path
         check=False,
     )
     assert run.returncode == 130 and "Traceback" not in run.stderr, run.stderr
-    lines = record.read_text().split("\n")[:-1]
     # Each job that began went on where Ctrl-C reached it (no traceback from there) and
     # stopped at its next check: the second job too, which the parent passed Ctrl-C on to.
     # (A worker may take another job before the parent drops the rest: it stops at once.)
-    # No job ended, and the workers are gone.
-    began = [line.split()[1] for line in lines if line.startswith("began ")]
-    stopped = [line.split()[1] for line in lines if line.startswith("stopped ")]
-    assert "1" in began and sorted(began) == sorted(stopped), lines
-    assert not any(line.startswith("ended ") for line in lines), lines
-    for pid in {line.split()[-1] for line in lines}:  # "went on 1 1234": the pid last
-        with pytest.raises(ProcessLookupError):
-            os.kill(int(pid), 0)
+    _assert_every_job_stopped(record)
 
 
 def _terminated(record: Path, signum: int) -> Callable[[int], int]:
-    """A job of a minute that notes what its worker does; once the second job runs, the first
-    sends `signum` to the parent alone (as `kill`, `docker stop` or a cancelled CI job do),
-    and every job checks every 0.1 s whether to stop."""
+    """The first job sends `signum` to the parent alone (as `kill`, `docker stop` or a
+    cancelled CI job do)."""
 
-    def work(job: int) -> int:
-        def note(what: str) -> None:
-            with record.open("a") as stream:
-                stream.write(f"{what} {job} {os.getpid()}\n")
-
-        note("began")
+    def to_the_parent(job: int) -> None:
         if job == 0:
-            deadline = time.monotonic() + 30
-            while "began 1 " not in record.read_text() and time.monotonic() < deadline:
-                time.sleep(0.01)
             os.kill(os.getppid(), signum)
-        for _ in range(600):
-            try:
-                project_module.stop_if_interrupted()
-            except KeyboardInterrupt:
-                note("stopped")
-                raise
-            time.sleep(0.1)
-        note("ended")
-        return job
 
-    return work
+    return lambda job: _stopping_job(record, job, to_the_parent)
 
 
 _TERMINATED_BUILD = """
@@ -461,14 +455,7 @@ def test_a_signal_to_the_parent_alone_stops_its_workers_too(tmp_path: Path, name
         check=False,
     )
     assert run.returncode == 128 + signum and "Traceback" not in run.stderr, run.stderr
-    lines = record.read_text().split("\n")[:-1]
-    began = [line.split()[1] for line in lines if line.startswith("began ")]
-    stopped = [line.split()[1] for line in lines if line.startswith("stopped ")]
-    assert "1" in began and sorted(began) == sorted(stopped), lines
-    assert not any(line.startswith("ended ") for line in lines), lines
-    for pid in {line.split()[-1] for line in lines}:
-        with pytest.raises(ProcessLookupError):
-            os.kill(int(pid), 0)
+    _assert_every_job_stopped(record)
 
 
 def _killed_at_one(job: int) -> int:
