@@ -464,3 +464,35 @@ def test_parquet_decimal_with_more_than_10_places_named(
     )
     assert (code, out) == (2, "")
     assert err == f"{PROG}: record p: {_TOO_FINE.format('1.000000000001')}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12.5%", "0.1250000000"),
+        ("0.00000001%", "0.0000000001"),  # 8 decimals: 1e-10 after / 100, held exactly
+        ("0.000000001%", None),  # 1e-11: refused, not rounded to 0
+        ("0.0000000001%", None),
+        ("0.0000000001", "0.0000000001"),  # no %: 10 decimals fit
+    ],
+)
+def test_a_percentage_that_needs_more_than_10_decimals_is_refused(
+    text: str, expected: str | None
+) -> None:
+    """No policy has a ratio fact yet; the typing of one, run on DuckDB: a percentage is
+    divided by 100, and what then needs more than 10 decimals is refused (NULL: the record is
+    bad input, as for any number with more than 10 decimals), never rounded."""
+    from compiler.runtime.values import FactSpec
+
+    spec = FactSpec("r", "ratio", "a ratio")
+    typed = sqlengine.typing(spec, "jt", "tx")
+    pre = ", ".join(f"{sql} AS {name}" for name, sql in typed.pre)
+    column = typed.columns[0][1]
+    con = duckdb.connect()
+    row = con.execute(
+        f"SELECT CAST({column} AS VARCHAR) FROM (SELECT *, {pre} FROM "
+        "(SELECT 'VARCHAR' AS jt, ? AS tx))",
+        [text],
+    ).fetchone()
+    con.close()
+    assert row is not None and row[0] == expected

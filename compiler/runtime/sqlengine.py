@@ -180,6 +180,13 @@ def typing(spec: FactSpec, jt: str, tx: str) -> Typing:
             if spec.type == "int":
                 fits += f" AND {number} = round({number})"
             percent = f"{pre} LIKE '%\\%%' ESCAPE '\\'" if spec.type == "ratio" else "FALSE"
+            if spec.type == "ratio":
+                # A percentage is divided by 100 below: two decimals more, which must fit too
+                # (`0.0000000001%` is 1e-12, refused rather than rounded to 0).
+                fits += (
+                    f" AND (NOT {percent} OR "
+                    f"CAST({number} / 100 AS DECIMAL(38, 10)) * 100 = {number})"
+                )
             value = (
                 f"CASE WHEN {fits} THEN CASE WHEN {percent} THEN "
                 f"CAST({number} / 100 AS DECIMAL(38, 10)) ELSE {number} END END"
