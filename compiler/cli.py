@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from compiler import codes, ir
 from compiler import nodes as n
 from compiler.check import check
-from compiler.diagnostics import Diagnostic, render_all, stopped_at_syntax, to_json
+from compiler.diagnostics import SKIPPED, Diagnostic, render_all, stopped_at_syntax, to_json
 from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
@@ -101,13 +101,6 @@ def _reported(diagnostics: list[Diagnostic], requested: set[str]) -> list[Diagno
     if stopped_at_syntax(diagnostics):
         return list(diagnostics)
     return [d for d in diagnostics if d.span is None or d.span.file in requested]
-
-
-# The line after the diagnostics where checking stopped at a syntax error.
-SKIPPED = (
-    "the other checks (names, types, citations, quotes, tests) were skipped "
-    "until the syntax errors above are fixed"
-)
 
 
 def _policy(program: ir.Program, policy_id: str) -> ir.Policy:

@@ -135,6 +135,13 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> tuple[str, ...]:
     return (f"did you mean {', '.join(repr(c) for c in close)}?",) if close else ()
 
 
+# The line after the diagnostics where checking stopped at a syntax error (`syntax_stage`).
+SKIPPED = (
+    "the other checks (names, types, citations, quotes, tests) were skipped "
+    "until the syntax errors above are fixed"
+)
+
+
 def stopped_at_syntax(diagnostics: Iterable[Diagnostic]) -> bool:
     """Whether a file has a syntax error (a parse-stage code, `codes.SYNTAX`): then checking
     stops after parsing (`syntax_stage`), and a report says the other checks were skipped."""

@@ -22,8 +22,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from compiler import codes
-from compiler.cli import SKIPPED, main
-from compiler.diagnostics import Diagnostic, Label, display_width
+from compiler.cli import main
+from compiler.diagnostics import SKIPPED, Diagnostic, Label, display_width
 from compiler.nodes import Span
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from compiler import codes
-from compiler.cli import SKIPPED, main
+from compiler.cli import main
 from compiler.codes import SYNTAX
-from compiler.diagnostics import Diagnostic, stopped_at_syntax, syntax_stage
+from compiler.diagnostics import SKIPPED, Diagnostic, stopped_at_syntax, syntax_stage
 from compiler.nodes import Span
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,6 +313,19 @@ def test_diff_of_a_version_that_does_not_parse(
 
 
 # ---------------------------------------------------------------- the rule
+
+
+def test_the_site_and_the_tools_say_the_other_checks_were_skipped(project: Path) -> None:
+    """`load_program` (the site, `serve`, the benchmarks): the syntax error alone, then the
+    same line as `policyc check`."""
+    from compiler.lower import ProjectError, load_program
+
+    line = break_concepts(project)
+    with pytest.raises(ProjectError) as raised:
+        load_program(project)
+    text = str(raised.value)
+    assert errors(text) == [("policies/concepts.policy", "E004")]
+    assert f":{line}:" in text and text.endswith(f"\n{SKIPPED}")
 
 
 def _at(code: codes.Code, line: int = 1, file: str = "policies/a.policy") -> Diagnostic:
