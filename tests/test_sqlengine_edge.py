@@ -496,3 +496,27 @@ def test_a_percentage_that_needs_more_than_10_decimals_is_refused(
     ).fetchone()
     con.close()
     assert row is not None and row[0] == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"id,missed_grant\na,true,1\n",  # a cell more than the header has
+        b"id,missed_grant\na,true\nb\n",  # a cell fewer
+        b'id,missed_grant\na,"true\n',  # a quote never closed
+        b"id,missed_grant\na,tr\xffue\n",  # not UTF-8
+    ],
+)
+def test_a_csv_duckdb_cannot_read_is_refused_in_the_python_words(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    data: bytes,
+) -> None:
+    # DuckDB said "DuckDB: Invalid Input Error: CSV Error on Line: 2", naming neither the
+    # record nor what is wrong with it.
+    path = tmp_path / "cases.csv"
+    path.write_bytes(data)
+    (code, out, err), (py_code, python, py_err) = _both(policies, capsys, "taierzhuang", str(path))
+    assert (py_code, python) == (2, "") and "cases.csv" in py_err
+    assert (code, out, err) == (py_code, python, py_err)

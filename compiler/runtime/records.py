@@ -157,16 +157,22 @@ def _csv_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict[s
     try:
         yield from _csv_rows(path, reader)
     except csv.Error as error:
-        if "field larger than field limit" in str(error):
-            # The reader gives up before counting the record's lines: it starts on the next.
-            raise RecordError(
-                f"{path}:{reader.line_num + 1}: the record starting here has a cell longer "
-                f"than {csv.field_size_limit():,} characters"
-            ) from None
-        # line_num counts the lines of the records read whole: the bad one starts on the next.
-        raise RecordError(
-            f"{path}:{reader.line_num + 1}: not valid CSV, in the record starting here: {error}"
-        ) from None
+        raise csv_error(path, reader.line_num, error) from None
+
+
+def csv_error(path: Path, lines_read: int, error: Exception) -> RecordError:
+    """What a csv.Error says, where: `lines_read` is the reader's `line_num`, which counts the
+    lines of the records read whole, so the bad record starts on the next line."""
+    import csv
+
+    if "field larger than field limit" in str(error):
+        return RecordError(
+            f"{path}:{lines_read + 1}: the record starting here has a cell longer "
+            f"than {csv.field_size_limit():,} characters"
+        )
+    return RecordError(
+        f"{path}:{lines_read + 1}: not valid CSV, in the record starting here: {error}"
+    )
 
 
 def _csv_rows(path: Path, reader: csv.DictReader[str]) -> Iterator[tuple[str, dict[str, object]]]:

@@ -452,18 +452,27 @@ class Cases:
         return self._select(source, checked, "n", raw, id_raw, f"malformed OR {unknown}")
 
     def _stage_csv(self, source: Source) -> str:
-        header, lines = _csv_layout(source.path)
+        layout = _csv_layout(source.path)
+        if layout is None:
+            self._python_file_error(source)
+        header, lines = layout
         repeated = sorted({name for name in header if header.count(name) > 1})
         if repeated or not header:
             self._python_file_error(source)
         columns = "{" + ", ".join(f"{_q(h)}: 'VARCHAR'" for h in header) + "}"
         table = f"policyc_csv_{source.index}"
-        self.con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS k, * "
-            f"FROM read_csv({_q(str(source.path))}, header = true, auto_detect = false, "
-            f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
-            f"strict_mode = true, null_padding = false, all_varchar = true)"
-        )
+        try:
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS k, * "
+                f"FROM read_csv({_q(str(source.path))}, header = true, auto_detect = false, "
+                f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
+                f"strict_mode = true, null_padding = false, all_varchar = true)"
+            )
+        except _duckdb().Error:
+            # A row with more or fewer cells than the header, a quote left open, bytes that are
+            # not UTF-8: the Python reader says where and what, in the Python path's words
+            # (DuckDB's "CSV Error on Line: 2" said neither).
+            self._python_file_error(source)
         number = "(k + 1)"
         if lines is not None:
             # Records span lines or blank lines are skipped: csv's own line numbers.
@@ -624,10 +633,11 @@ class Cases:
 
     def _python_file_error(self, source: Source) -> NoReturn:
         """A file DuckDB cannot read as records: the Python reader's message for it."""
-        from .records import read_records
+        from .records import iter_records
 
         try:
-            read_records(source.path, self.specs)
+            for _ in iter_records(source.path, self.specs):  # one record at a time
+                pass
         except RecordError as error:
             raise EngineError(str(error)) from None
         raise EngineError(f"{source.path}: DuckDB cannot read it as records")
@@ -742,9 +752,10 @@ def _parquet_raw(name: str, kind: str) -> tuple[str, str]:
     return f"CASE WHEN {column} IS NOT NULL THEN {jt} END", text
 
 
-def _csv_layout(path: Path) -> tuple[list[str], list[int] | None]:
+def _csv_layout(path: Path) -> tuple[list[str], list[int] | None] | None:
     """The header of a CSV file, and the line number of each record when they are not simply
-    `record + 1` (a record spanning lines, or blank lines, which csv skips but counts)."""
+    `record + 1` (a record spanning lines, or blank lines, which csv skips but counts); None
+    when csv cannot read it."""
     try:
         data = path.read_bytes()
         text = data.decode("utf-8-sig")
@@ -759,8 +770,8 @@ def _csv_layout(path: Path) -> tuple[list[str], list[int] | None]:
         if simple:
             return header, None
         lines = [reader.line_num for row in reader if row]
-    except csv.Error as error:
-        raise EngineError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
+    except csv.Error:
+        return None  # the Python reader says where and what (Cases._python_file_error)
     return header, lines
 
 
