@@ -157,22 +157,14 @@ def _csv_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict[s
     try:
         yield from _csv_rows(path, reader)
     except csv.Error as error:
-        raise csv_error(path, reader.line_num, error) from None
-
-
-def csv_error(path: Path, lines_read: int, error: Exception) -> RecordError:
-    """What a csv.Error says, where: `lines_read` is the reader's `line_num`, which counts the
-    lines of the records read whole, so the bad record starts on the next line."""
-    import csv
-
-    if "field larger than field limit" in str(error):
-        return RecordError(
-            f"{path}:{lines_read + 1}: the record starting here has a cell longer "
-            f"than {csv.field_size_limit():,} characters"
-        )
-    return RecordError(
-        f"{path}:{lines_read + 1}: not valid CSV, in the record starting here: {error}"
-    )
+        # line_num counts the lines of the records read whole: the bad one starts on the next.
+        where = f"{path}:{reader.line_num + 1}"
+        if "field larger than field limit" in str(error):
+            raise RecordError(
+                f"{where}: the record starting here has a cell longer "
+                f"than {csv.field_size_limit():,} characters"
+            ) from None
+        raise RecordError(f"{where}: not valid CSV, in the record starting here: {error}") from None
 
 
 def _csv_rows(path: Path, reader: csv.DictReader[str]) -> Iterator[tuple[str, dict[str, object]]]:
