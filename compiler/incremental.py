@@ -58,12 +58,14 @@ from compiler.project import (
     LoadedFiles,
     _parse_many,
     _Pending,
+    advance,
     cores,
     display_path,
     forked_map,
     forks,
     gc_paused,
     policy_files,
+    rising,
     stop_if_interrupted,
 )
 
@@ -659,10 +661,11 @@ def _recheck(
         if project.on_lowered is None or not with_conflicts
         else "checking and generating"
     )
-    project.steps(doing, 0, len(policies), "policies")
-    for batch_found in forked_map(check, batches(policies, project.weights())):
+    show = rising(lambda done: project.steps(doing, done, len(policies), "policies"), len(policies))
+    show(0)
+    for batch_found in forked_map(check, batches(policies, project.weights()), show):
         found |= batch_found
-        project.steps(doing, len(found), len(policies), "policies")
+        show(len(found))
     return found
 
 
@@ -678,10 +681,16 @@ def _let_go(project: _Project, total: int) -> None:
 
 
 def _batch_checker(
-    project: _Project, policies: Sequence[str], found: dict[str, _Findings] | None = None
+    project: _Project,
+    policies: Sequence[str],
+    found: dict[str, _Findings] | None = None,
+    *,
+    counted: bool = False,
 ) -> Checker:
     """A checker of `policies` with the shared files, their own files and their tests, the
-    per-policy passes run on each; `found` gets each one's findings (W501 not looked for)."""
+    per-policy passes run on each; `found` gets each one's findings (W501 not looked for).
+    `counted`: each policy checked is a unit of the progress line (`advance`); not where
+    making its outputs is (compiler/rebuild.py counts those)."""
     wanted = set(policies)
     loaded = LoadedFiles(project.root, lines=_LazyLines(project))
     for file in project.files:
@@ -701,6 +710,8 @@ def _batch_checker(
             diagnostics = tuple(checker.diagnostics[start:])
             lookups = tuple(sorted(checker.lookups.items()))
             found[policy_id] = _Findings(diagnostics, lookups, None)
+        if counted:
+            advance()
     return checker
 
 
@@ -719,7 +730,8 @@ def _recheck_batch(
     project: _Project, policies: Sequence[str], *, with_conflicts: bool, keys: dict[str, str]
 ) -> dict[str, _Findings]:
     found: dict[str, _Findings] = {}
-    checker = _batch_checker(project, policies, found)
+    generating = with_conflicts and project.on_lowered is not None
+    checker = _batch_checker(project, policies, found, counted=not generating)
     if with_conflicts:
         from compiler.lower import lower
 

@@ -233,9 +233,9 @@ def _parse_many(
         return
     _lark()  # built once here, inherited by forked workers
     jobs = [(f.text, f.shown) for f in files]
-    with _workers(workers, _context()) as in_order:
+    with _workers(workers, _context()) as pool:
         chunk = max(1, min(16, total // (workers * 8)))
-        results = in_order(_parse_in_worker, jobs, chunk)
+        results = pool.in_order(_parse_in_worker, jobs, chunk)
         for done, (file, result) in enumerate(zip(files, results, strict=True), start=1):
             if cache is not None and file.key is not None:
                 cache.put(file.key, result)
@@ -255,9 +255,22 @@ def _context() -> Any:
 # Runs `work` on each of `jobs` (`chunk` a message) and yields the results in the jobs' order.
 InOrder = Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[Any]]
 
+# How often the process waiting for a forked_map's results reports the units its workers have
+# done meanwhile (`advance`): the progress line's own rate (compiler/progress.py).
+_POLL_SECONDS: Final = 0.1
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """What `_workers` yields: its pool's two ways of running jobs."""
+
+    in_order: InOrder
+    # `polled(work, jobs, every)`: in_order one job a message, `every()` called while waiting.
+    polled: Callable[[Callable[[Any], Any], Sequence[Any], Callable[[], None]], Iterator[Any]]
+
 
 @contextlib.contextmanager
-def _workers(count: int, context: Any) -> Iterator[InOrder]:
+def _workers(count: int, context: Any) -> Iterator[_Pool]:
     """A pool of `count` worker processes that stop soon after the one that made them, as the
     function that runs jobs on them (`pool.map`: the results in the jobs' order).
 
@@ -294,8 +307,25 @@ def _workers(count: int, context: Any) -> Iterator[InOrder]:
             with _interrupts_blocked():
                 return pool.map(work, jobs, chunksize=chunk)  # starts the threads and workers
 
+        def polled(
+            work: Callable[[Any], Any], jobs: Sequence[Any], every: Callable[[], None]
+        ) -> Iterator[Any]:
+            # One job a message, as in_order with a chunk of 1, but waiting for each result a
+            # moment at a time, `every` called between (Ctrl-C still lands here).
+            with _interrupts_blocked():
+                futures = [pool.submit(work, job) for job in jobs]
+            for future in futures:
+                while True:
+                    try:
+                        result = future.result(timeout=_POLL_SECONDS)
+                    except TimeoutError:
+                        every()
+                        continue
+                    yield result
+                    break
+
         try:
-            yield in_order
+            yield _Pool(in_order, polled)
         except BaseException as error:
             # Until the workers are gone a second Ctrl-C waits (a step of a job, at most): taken
             # now, it cut the wait short and left them running.
@@ -437,22 +467,84 @@ _R = TypeVar("_R")
 _FORKED_WORK: Callable[[Any], Any] | None = None
 
 
-def forked_map(work: Callable[[_T], _R], jobs: Sequence[_T]) -> Iterator[_R]:
+def forked_map(
+    work: Callable[[_T], _R],
+    jobs: Sequence[_T],
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[_R]:
     """`work(job)` for each job, in order, on every core: in workers forked from this process,
     which start with its memory (so `work` may be a closure over a checked project: only the
     jobs and the results are pickled).  One job after another in this process where there is
-    one core, one job, or no fork."""
+    one core, one job, or no fork.
+
+    `progress(units)` hears, while the jobs run, how many units of work (policies made, files
+    read) they have done so far, each counted by `advance` where the work does it: a job is a
+    batch of hundreds of policies at province scale, and a line counting whole jobs stood
+    still for seconds, then jumped by hundreds."""
     workers = min(cores(), len(jobs))
+    global _FORKED_WORK, _ADVANCED
     if workers < 2 or not forks():
-        yield from map(work, jobs)
+        count = 0
+
+        def counted(units: int) -> None:
+            nonlocal count
+            count += units
+            if progress is not None:
+                progress(count)
+
+        previous_advanced, _ADVANCED = _ADVANCED, counted
+        try:
+            yield from map(work, jobs)
+        finally:
+            _ADVANCED = previous_advanced
         return
-    global _FORKED_WORK
+    context = multiprocessing.get_context("fork")
+    # One count in shared memory for all the workers (forked after it is made), read here.
+    done = context.Value("q", 0) if progress is not None else None
+
+    def shared(units: int) -> None:
+        if done is not None:
+            with done.get_lock():
+                done.value += units
+
     previous, _FORKED_WORK = _FORKED_WORK, work
+    previous_advanced, _ADVANCED = _ADVANCED, shared
     try:
-        with _workers(workers, multiprocessing.get_context("fork")) as in_order:
-            yield from in_order(_run_forked, jobs, 1)
+        with _workers(workers, context) as pool:
+            if progress is None or done is None:
+                yield from pool.in_order(_run_forked, jobs, 1)
+            else:
+                yield from pool.polled(_run_forked, jobs, lambda: progress(done.value))
     finally:
         _FORKED_WORK = previous
+        _ADVANCED = previous_advanced
+
+
+def rising(report: Callable[[int], None], total: int) -> Callable[[int], None]:
+    """`report(done)` for the counts given it that are new and higher, at most `total`: what
+    a forked_map's `progress` and its results both tell, the workers' count running ahead of
+    the results returned, so that a line never moves back or is drawn twice."""
+    shown = -1
+
+    def heard(done: int) -> None:
+        nonlocal shown
+        done = min(done, total)
+        if done > shown:
+            shown = done
+            report(done)
+
+    return heard
+
+
+# Set while a forked_map runs (in its workers too): counts units done for its `progress`.
+_ADVANCED: Callable[[int], None] | None = None
+
+
+def advance(units: int = 1) -> None:
+    """`units` of the running forked_map's work done (a policy checked or made): counted for
+    its `progress`.  Outside one, nothing."""
+    if _ADVANCED is not None:
+        _ADVANCED(units)
 
 
 @contextlib.contextmanager

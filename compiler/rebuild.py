@@ -45,7 +45,7 @@ import os
 import struct
 import time
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -59,7 +59,7 @@ from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
 from compiler.incremental import Checked, Keyed, Steps, batches, quiet
 from compiler.jsontext import compact
-from compiler.project import forked_map, stop_if_interrupted
+from compiler.project import advance, forked_map, rising, stop_if_interrupted
 from compiler.runtime.sqlcalendar import Column
 
 _LAYOUT: Final = "outputs-2"
@@ -108,17 +108,19 @@ def policy_outputs(root: Path, cache: ParseCache, steps: Steps | None = None) ->
             stale.append(policy_id)
         else:
             found[policy_id] = kept
-    for done, output in enumerate(_made(checked, store, stale), start=1):
+    show = rising(lambda done: (steps or quiet)(STEP, done, len(stale), "policies"), len(stale))
+    for done, output in enumerate(_made(checked, store, stale, show), start=1):
         found[output.id] = output
-        if steps is not None:
-            steps(STEP, done, len(stale), "policies")
+        show(done)
     policies = [found[i] for i in ids]
     made = Made(checked.diagnostics, policies, store.calendar(policies))
     store.sweep(made, checked.entries(), started)
     return made
 
 
-def _made(checked: Checked, store: _Store, stale: Sequence[str]) -> Iterator[PolicyOutput]:
+def _made(
+    checked: Checked, store: _Store, stale: Sequence[str], progress: Callable[[int], None]
+) -> Iterator[PolicyOutput]:
     """The outputs of `stale` (those the check did not make: a build after `policyc check`,
     or outputs gone from the cache), made and kept a batch at a time (`Checked.lowered`), on
     every core when there are several batches."""
@@ -130,7 +132,7 @@ def _made(checked: Checked, store: _Store, stale: Sequence[str]) -> Iterator[Pol
             gc.collect()  # a batch's checker and programs leave cycles (incremental._let_go)
         return outputs
 
-    for outputs in forked_map(make, jobs):
+    for outputs in forked_map(make, jobs, progress):
         yield from outputs
 
 
@@ -144,6 +146,7 @@ def _make(store: _Store, program: ir.Program, policies: Sequence[str]) -> Iterat
     for policy_id in sorted(policies):
         stop_if_interrupted()  # a batch's outputs take a minute at province scale
         yield store.put(policy_output(program, program.policies[policy_id]))
+        advance()  # for the progress line (forked_map)
 
 
 class _Store:

@@ -124,7 +124,7 @@ def test_a_first_build_says_it_generates_while_it_checks(project: Path) -> None:
     total = len([*COPIED, "madeup"])
     assert [s for s in heard if s[0].startswith("checking")] == [
         ("checking and generating", done, total, "policies")
-        for done in (0, total)  # one batch
+        for done in range(total + 1)  # one batch, counted a policy at a time
     ]
 
 
@@ -225,6 +225,55 @@ def test_forked_workers_find_what_this_process_holds_set_aside_from_the_collecto
 
 def _freeze_count(_job: int) -> int:
     return gc.get_freeze_count()
+
+
+def _three_units_then_a_wait(job: int) -> int:
+    for _ in range(3):
+        project_module.advance()  # as a build counts each policy it makes
+    time.sleep(1.0)  # long beside the 0.1 s between two looks at the workers' count
+    return job
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_forked_map_tells_how_far_its_jobs_are_while_they_run(
+    jobs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job is a batch of up to 256 policies: a progress line counting whole jobs stood still
+    for seconds at province scale, then jumped by hundreds.  The units each job counts
+    (`advance`) reach `progress` while it runs, from forked workers (POLICYC_JOBS=2) as from
+    this process (1)."""
+    if jobs == "2" and not project_module.forks():
+        pytest.skip("the workers are forked")
+    monkeypatch.setenv("POLICYC_JOBS", jobs)
+    heard: list[tuple[str, int]] = []
+    for result in project_module.forked_map(
+        _three_units_then_a_wait, [1, 2], lambda done: heard.append(("count", done))
+    ):
+        heard.append(("result", result))
+    assert [n for what, n in heard if what == "result"] == [1, 2]
+    counts = [n for what, n in heard if what == "count"]
+    assert counts == sorted(counts) and counts[-1] == 6
+    before_first = heard[: heard.index(("result", 1))]
+    assert ("count", 3) in before_first or ("count", 6) in before_first, heard
+    # Outside a forked_map, counting is nothing.
+    project_module.advance()
+
+
+def test_a_build_counts_each_policy_it_makes_on_its_progress_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build's long step is counted a policy at a time, made in workers."""
+    from compiler.cache import open_cache
+
+    monkeypatch.setattr(incremental, "BATCH", 2)  # two batches: one of two policies, one
+    monkeypatch.setenv("POLICYC_JOBS", "2")
+    cache = open_cache(project)
+    assert cache is not None
+    heard: list[tuple[str, int, int, str]] = []
+    assert rebuild.policy_outputs(project, cache, lambda *step: heard.append(step)) is not None
+    counts = [done for doing, done, _, _ in heard if doing == "checking and generating"]
+    total = len([*COPIED, "madeup"])
+    assert counts == sorted(set(counts)) and counts[0] == 0 and counts[-1] == total
 
 
 def test_the_cache_keeps_what_the_next_build_reads_and_no_more(
