@@ -338,6 +338,30 @@ def test_id_must_be_a_string_or_a_number(tmp_path: Path, bad_id: object) -> None
     assert "ids.json#1" in message and "'id'" in message
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "origin", "why"),
+    [
+        ("e.jsonl", '{"staff": 1}\n{"id": "", "staff": 2}\n', "e.jsonl:2", "empty"),
+        ("e.json", '[{"id": "A"}, {"id": " \\u3000\\t", "staff": 2}]', "e.json#2", "blank"),
+        ("e.csv", "id,staff\nA,1\n  ,2\n", "e.csv:3", "blank"),
+    ],
+    ids=["jsonl", "json", "csv"],
+)
+def test_an_empty_id_is_refused_naming_the_place(
+    tmp_path: Path, name: str, text: str, origin: str, why: str
+) -> None:
+    # An id that names nothing would begin every report line with ": "; the place in the
+    # file says which record, and that the id is what to fix.
+    message = error_of(write(tmp_path, name, text))
+    assert message.startswith(f"record {origin}: field 'id' is {why}")
+
+
+def test_an_empty_csv_id_cell_is_an_id_not_given(tmp_path: Path) -> None:
+    # In CSV every empty cell is a value not given (JSON's null): the record is named by line.
+    path = write(tmp_path, "ids.csv", "id,staff\n,1\nB,2\n")
+    assert [r.id for r in read_records(path, SPECS)] == ["ids.csv:2", "B"]
+
+
 def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.json", '[\n  {"staff": 1},\n  {"staff": 2,}\n]\n')
     message = error_of(path)
@@ -433,6 +457,8 @@ def test_schema_rejects_what_the_runtime_rejects(tmp_path: Path, taierzhuang: Po
         {"taierzhuang_fulltime_staff": 2.5},
         {"taierzhuang_fulltime_staff": "five"},
         {"objection_raised": "maybe"},
+        {"id": ""},
+        {"id": " \t"},
     ]
     for index, raw in enumerate(wrong):
         assert not validator.is_valid(raw), raw

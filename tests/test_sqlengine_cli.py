@@ -179,6 +179,39 @@ def test_bad_input_exit_2_in_the_python_words(
     assert err == py_err
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "origin"),
+    [
+        ("cases.jsonl", '{"id": "A", "missed_grant": true}\n{"id": "", "missed_grant": true}\n',
+         "cases.jsonl:2"),
+        ("cases.json", '[{"id": "A"}, {"id": " \\u3000", "missed_grant": true}]', "cases.json#2"),
+        ("cases.csv", "id,missed_grant\nA,true\n  ,true\n", "cases.csv:3"),
+        ("cases.parquet", "SELECT * FROM (VALUES ('A', true), ('', true)) t(id, missed_grant)",
+         "cases.parquet#2"),
+    ],
+    ids=["jsonl", "json", "csv", "parquet"],
+)  # fmt: skip
+def test_an_empty_id_is_bad_input_in_both_engines(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    data: str,
+    origin: str,
+) -> None:
+    path = tmp_path / name
+    if path.suffix == ".parquet":
+        duckdb.sql(f"COPY ({data}) TO '{path}' (FORMAT parquet)")
+    else:
+        path.write_text(data, encoding="utf-8")
+    argv = ["validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path)]
+    code, out, err = _run(policies, capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{PROG}: record {origin}: field 'id' is ")
+    if path.suffix != ".parquet":  # the Python engine's words, word for word
+        assert _run(policies, capsys, *argv[:1], *argv[3:]) == (code, out, err)
+
+
 def test_format_and_out_need_the_engine(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -1,8 +1,9 @@
 """The validators' command line: validate case records, decide, compute due dates, print schemas.
 
 Exit codes: 0 all records pass, 1 findings, 2 bad input (a malformed record, an unknown policy,
-a date outside the working-day calendar), 3 an internal error (out of memory included).  Bad
-input never shows a Python traceback.
+a date outside the working-day calendar), 3 an internal error (out of memory included), 130
+Ctrl-C, 141 stdout closed by its reader (runtime/exits.py).  Bad input never shows a Python
+traceback.  Reports and messages are UTF-8, whatever the locale.
 
 `validate` streams: records are read, checked and reported one at a time, so memory stays flat
 however many records there are.  The report reaches stdout only once every record has been
@@ -219,6 +220,16 @@ def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace) -> tuple[str, int]
         raise InputError(str(error)) from None
 
 
+def _readable_without_duckdb(paths: Sequence[str]) -> None:
+    """Parquet is read by DuckDB only: said before any record is read, with the way to it."""
+    for path in paths:
+        if Path(path).suffix.lower() == ".parquet":
+            raise InputError(
+                f"{path}: the standard-library engine cannot read Parquet; use --engine duckdb "
+                "(pip install policyc-validators[duckdb])"
+            )
+
+
 def normalize_clause(text: str) -> str:
     """Citations compare without spaces, with full-width brackets and without 、."""
     table = str.maketrans({"(": "（", ")": "）", "、": None, " ": None, "\u3000": None})
@@ -355,13 +366,21 @@ def calendar_coverage(calendar: WorkdayCalendar) -> list[int]:
 
 
 def _read_json(source: str) -> object:
+    """The JSON document in the file `source`, or on stdin for `-`: UTF-8 with or without a
+    BOM, decoded here from bytes, so that a bad byte is named by its offset after the BOM, as
+    in case records (a text stdin in a C.UTF-8 locale passes it on as a surrogate, later
+    refused as "not valid JSON" or as a wrong value)."""
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
+        if source == "-":
+            stdin = getattr(sys.stdin, "buffer", None)  # None: a StringIO put there by a caller
+            text = stdin.read().decode("utf-8-sig") if stdin is not None else sys.stdin.read()
+        else:
+            text = Path(source).read_bytes().decode("utf-8-sig")
         return jsontext.loads(text)
     except OSError as error:
         raise InputError(f"cannot read {source}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{source} is not UTF-8 text") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{source}: not UTF-8 (byte {error.start})") from None
     except jsontext.JSONInputError as error:
         where = f"{source}:{error.line}:{error.column}" if error.line else source
         raise InputError(f"{where}: not valid JSON: {error.message}") from None
@@ -424,7 +443,8 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
 
 
 def main(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: str) -> int:
-    """The command line: 0 pass, 1 findings, 2 bad input, 3 internal error (runtime/exits)."""
+    """The command line: 0 pass, 1 findings, 2 bad input, 3 internal error, 130 Ctrl-C, 141
+    stdout closed (runtime/exits)."""
     return guarded(lambda: _run(argv, policies, prog), prog, (InputError,))
 
 
@@ -437,6 +457,7 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
             sys.stdout.write(text)
             return code
         if args.verb == "validate":
+            _readable_without_duckdb(args.cases)
             calendar = calendar_from(args.calendar)
             progress = Progress.on_terminal(sys.stderr, prog)
             return validate_into(sys.stdout, policy, args.cases, args.format, calendar, progress)

@@ -2,11 +2,13 @@
 that turns whatever escapes a command into the right one with a one-line message.
 
 CI reads these codes, so each means one thing: a crash must never look like findings (1) or
-like a clean run (0).
+like a clean run (0).  Output is UTF-8 whatever the locale (`utf8_output`): reports and
+messages are Chinese text, documented as UTF-8 data.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import sys
@@ -31,7 +33,44 @@ def guarded(
 ) -> int:
     """Run `command`; an error of `usage` is the user's (exit 2), one of `stopped` ended the
     command from outside (exit 3, its message saying what to do: no bug to report), anything
-    else policyc's."""
+    else policyc's.  Stdout is flushed before returning, so that a reader gone away is 141."""
+    utf8_output()
+    code = _guard(command, prog, usage, stopped)
+    if code == EXIT_OUTPUT_CLOSED:
+        return code
+    # What is still in stdout's buffer (a small report, all of it) is written here, under the
+    # guard: a reader gone before it (`| head -c0`) is then exit 141.  Left to the flush at
+    # exit it would be "Exception ignored … BrokenPipeError" on stderr and exit 120.
+    return _guard(lambda: _flushed(code), prog, (), ())
+
+
+def utf8_output() -> None:
+    """Stdout and stderr write UTF-8 whatever the locale (LANG=C on an old Python,
+    PYTHONIOENCODING=latin-1): the reports are documented as UTF-8 and their Chinese text has
+    no other encoding to fall back on; in the locale's it failed halfway through a report.
+    Each stream keeps its handler of what cannot be encoded (lone surrogates)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # None: a StringIO, no stream at all
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        if reconfigure is not None and codecs.lookup(encoding).name != "utf-8":
+            # A stream that cannot be changed is left as it is: the guard still catches
+            # what it then fails to write.
+            with contextlib.suppress(OSError, ValueError):
+                reconfigure(encoding="utf-8", errors=stream.errors)
+
+
+def _flushed(code: int) -> int:
+    if sys.stdout is not None:
+        sys.stdout.flush()
+    return code
+
+
+def _guard(
+    command: Callable[[], int],
+    prog: str,
+    usage: tuple[type[BaseException], ...],
+    stopped: tuple[type[BaseException], ...],
+) -> int:
     try:
         return command()
     except usage as error:

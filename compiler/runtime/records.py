@@ -189,6 +189,16 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
         isinstance(record_id, bool) or not isinstance(record_id, str | int)
     ):
         raise RecordError(f"record {origin}: field 'id' is a string or a number")
+    if isinstance(record_id, str) and not record_id.strip():
+        # Refused, not taken as absent: an id names the record in every line of the report,
+        # JUnit and --out, and one given empty is most likely an export that lost it; named by
+        # its place instead, the findings would go unattributed without a word.  (A CSV cell
+        # left empty is an id not given, as every empty cell is a value not given.)
+        why = "empty" if not record_id else "blank (white space only)"
+        raise RecordError(
+            f"record {origin}: field 'id' is {why}; give the record's id, or leave the field "
+            f"out to have the record named {origin}"
+        )
     name = str(record_id) if record_id is not None else origin
     facts: dict[str, Known] = {}
     for field_name, value in raw.items():
@@ -212,7 +222,11 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
 def record_schema(policy_id: str, title: str, specs: Mapping[str, FactSpec]) -> dict[str, object]:
     """The JSON Schema (draft 2020-12) of a policy's case records, as JSON."""
     properties: dict[str, object] = {
-        ID_FIELD: {"type": ["string", "integer"], "description": "the record's identifier"}
+        ID_FIELD: {
+            "type": ["string", "integer"],
+            "pattern": "\\S",  # a string id is not empty nor blank (`typed`)
+            "description": "the record's identifier",
+        }
     }
     for name in sorted(specs):
         properties[name] = _property(specs[name])

@@ -331,7 +331,9 @@ class Cases:
             jt, tx = id_raw
             id_ok = f"{jt} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'HUGEINT')"
             rid = f"CASE WHEN {id_ok} THEN {tx} ELSE {origin} END"
-            id_bad = f"({_given(jt)} AND NOT {id_ok})"
+            # An id of white space alone is refused, as records.typed refuses it.
+            id_blank = f"({jt} = 'VARCHAR' AND {_strip(tx)} = '')"
+            id_bad = f"({_given(jt)} AND (NOT {id_ok} OR {id_blank}))"
         pos = f"({source.index}::BIGINT << {_FILE_SHIFT}) + {number}"
         first = [f"{pos} AS pos", f"{rid} AS rid", f"({id_bad} OR {extra_bad}) AS xbad"]
         second = ["pos", "rid", "xbad"]
