@@ -198,7 +198,10 @@ def _report_check(
     args: argparse.Namespace, diagnostics: list[Diagnostic], requested: set[str]
 ) -> int:
     shown = _reported(diagnostics, requested)
-    if any(d.code is codes.E000 for d in shown) and not any(d.span for d in shown):
+    # A path named on the command line that names nothing is a usage error; a file that was
+    # found and could not be read stops the check as a syntax error does (exit 1).
+    usage = any(d.code is codes.E000 for d in shown) and not stopped_at_syntax(shown)
+    if usage and not any(d.span for d in shown):
         sys.stderr.write(render_all(shown) + "\n")
         return EXIT_USAGE
     errors = [d for d in shown if d.severity == "error"]
@@ -575,6 +578,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise UsageError(f"build refused: {error}") from None
     except OSError as error:
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
+    _folder_can_be_made(target)
     from compiler.progress import TerminalProgress
 
     # The validators step of thousands of policies takes minutes: a line in place on a
@@ -607,6 +611,29 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         progress(f"wrote {count} file(s) to {target}")
     return EXIT_OK
+
+
+def _folder_can_be_made(target: Path) -> None:
+    """UsageError unless a folder can be made where the build will write `target`.
+
+    build.write_tree makes the output in a new folder beside `target` (beside the folder it
+    links to) and swaps it in, making the folders above first: so the nearest folder above
+    that exists must take a new one.  Checked before the build begins: `--out /proc/x` or
+    `--out FILE/x` printed each step of the build, then "cannot write" ("File exists")."""
+    import os
+    import tempfile
+
+    above = Path(os.path.realpath(target)).parent
+    while not os.path.lexists(above) and above.parent != above:
+        above = above.parent
+    # A probe, removed at once: a build that its check then stops has written nothing.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".policyc-probe-", dir=above))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(
+            f"cannot write {target}: no folder can be made in {above}: {reason}"
+        ) from None
 
 
 def _build_failed(root: Path, target: Path) -> Callable[[list[Diagnostic]], str]:

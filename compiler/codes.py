@@ -155,5 +155,6 @@ SYNTAX: frozenset[Code] = INPUT_AND_SYNTAX - {E000}
 language cannot read.  Where any file has one, checking stops after parsing and reports the
 input and syntax errors alone (`diagnostics.syntax_stage`): the names of a file that did not
 parse are unknown everywhere else, and each use of them would be one more error, burying the
-one that matters.  E000 (a path that names nothing, a file that cannot be read) does not stop
-it: it keeps its own exit code (2 where it is all there is)."""
+one that matters.  E000 is not one of them: a path named on the command line that names
+nothing keeps its own exit code (2 where it is all there is); a policy file that was found and
+could not be read stops the check too (`diagnostics.unreadable`)."""

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from compiler import codes
 from compiler.codes import INPUT_AND_SYNTAX, SYNTAX, Code, Severity
 from compiler.nodes import Span
 
@@ -128,6 +129,36 @@ class SourceLines:
         return lines[span.line - 1]
 
 
+def guess_encoding(data: bytes) -> str | None:
+    """What a file that is not UTF-8 text was most likely saved as, where its bytes say so
+    plainly: "UTF-16" (Notepad's "Unicode") or "GBK/GB18030" (what Chinese Windows saves by
+    default); None otherwise, as a wrong guess would mislead more than none.  For the advice
+    of a file that does not decode as UTF-8 (or that decodes to NUL characters)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte order mark
+        return "UTF-16"
+    # Without one: an ASCII character is a NUL byte and its own, and text holds no NULs.
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if max(even, odd) * 16 >= len(data) > 0:
+        text = _decoded(data, "utf-16-be" if even > odd else "utf-16-le")
+        binary = text is None or any(
+            unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text
+        )
+        return None if binary else "UTF-16"
+    text = _decoded(data, "gb18030")
+    chinese = "".join(ch for ch in text or "" if "\u4e00" <= ch <= "\u9fff")
+    # Latin-1 may decode too ("Zürich": ü and r read as one rare character): a Chinese text
+    # is mostly of GB2312's 6,763 common characters, two bytes each.
+    common = len(chinese.encode("gb2312", errors="ignore")) // 2
+    return "GBK/GB18030" if chinese and common * 2 >= len(chinese) else None
+
+
+def _decoded(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> tuple[str, ...]:
     close = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
     if close and difflib.SequenceMatcher(None, word, close[0]).ratio() >= 0.9:
@@ -142,15 +173,34 @@ SKIPPED = (
 )
 
 
+# How the message of a file that was found and could not be read begins (`unreadable`).
+_CANNOT_READ = "cannot read "
+
+
+def unreadable(shown: str, error: OSError) -> Diagnostic:
+    """The E000 of a policy file that was found (named, or in policies/) and could not be read:
+    it stops the check as a syntax error does (`stopped_at_syntax`)."""
+    return Diagnostic(codes.E000, f"{_CANNOT_READ}{shown}: {error.strerror or error}", None)
+
+
 def stopped_at_syntax(diagnostics: Iterable[Diagnostic]) -> bool:
-    """Whether a file has a syntax error (a parse-stage code, `codes.SYNTAX`): then checking
-    stops after parsing (`syntax_stage`), and a report says the other checks were skipped."""
-    return any(d.code in SYNTAX for d in diagnostics)
+    """Whether a file has a syntax error (a parse-stage code, `codes.SYNTAX`) or could not be
+    read (`unreadable`): then checking stops after parsing (`syntax_stage`), and a report says
+    the other checks were skipped.
+
+    An unreadable file is told from the other E000s by its message: they say that a path named
+    on the command line names no policy file, a usage error that keeps its own exit code (2).
+    A file that was not read, like one that did not parse, leaves its names unknown in every
+    file that uses them: an unreadable vocabulary.policy was one E000 and hundreds of E101s."""
+    return any(
+        d.code in SYNTAX or (d.code is codes.E000 and d.message.startswith(_CANNOT_READ))
+        for d in diagnostics
+    )
 
 
 def syntax_stage(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic] | None:
-    """Where a file has a syntax error, the input and syntax diagnostics alone (E0xx, in the
-    order given); None where no file has one.
+    """Where a file has a syntax error or could not be read (`stopped_at_syntax`), the input
+    and syntax diagnostics alone (E0xx, in the order given); None where no file has one.
 
     What the other checks would find then follows, for the most part, from the file that did
     not parse: its names unknown in every file that uses them (one misspelt keyword in

@@ -43,7 +43,7 @@ from lark import Token, Tree
 from compiler import codes
 from compiler import nodes as n
 from compiler.atomic import write_whole
-from compiler.diagnostics import Diagnostic, render_all
+from compiler.diagnostics import Diagnostic, render_all, unreadable
 
 # The parser's own Lark: it keeps every token in the tree (keywords, punctuation).
 from compiler.parser import _lark, decode, parse_text
@@ -368,7 +368,7 @@ def _format_file(path: Path, shown: str) -> _Outcome:
     try:
         data = path.read_bytes()
     except OSError as error:
-        problem = Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)
+        problem = unreadable(shown, error)
         return _Outcome(path, shown, b"", None, (problem,))
     text, problems = decode(data, shown)
     if text is None or any(d.severity == "error" for d in problems):

@@ -43,11 +43,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from compiler import codes, declare, ir
+from compiler import declare, ir
 from compiler import nodes as n
 from compiler.cache import CorruptEntry, ParseCache, ParseResult, _build, encode
 from compiler.check import Checker
-from compiler.diagnostics import Diagnostic, SourceLines, syntax_stage
+from compiler.diagnostics import Diagnostic, SourceLines, syntax_stage, unreadable
 from compiler.jsontext import compact
 from compiler.model import Model
 from compiler.parser import decode as decode_text
@@ -401,9 +401,7 @@ def _read(project: _Project, paths: Sequence[Path]) -> None:
         try:
             file.data = read_policy_bytes(path)
         except OSError as error:
-            file.problems = (
-                Diagnostic(codes.E000, f"cannot read {file.shown}: {error.strerror}", None),
-            )
+            file.problems = (unreadable(file.shown, error),)
             continue
         file.key = project.cache.key(file.shown, file.data)
         stored = project.cache.get_bytes(project.key("summary", file.key))

@@ -27,7 +27,7 @@ from lark.visitors import _vargs_meta, _VArgsWrapper
 
 from compiler import codes
 from compiler import nodes as n
-from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.diagnostics import Diagnostic, did_you_mean, guess_encoding, unreadable
 from compiler.runtime.kinds import Kind
 
 # Inside the package, so that an installed policyc (not only a checkout) finds it.
@@ -1054,25 +1054,41 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     try:
         text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as error:
-        good = _lines(data[: error.start].decode("utf-8", errors="replace"))
-        line = good.count("\n") + 1
-        column = len(good) - (good.rfind("\n") + 1) + 1
-        # Show the whole line, the bad byte as U+FFFD, so the caret has something to stand under.
-        # Lines end where the parser's do: not at U+2028 or NEL (splitlines() would), and at
-        # a lone CR.
-        whole = _lines(data.decode("utf-8", errors="replace")).split("\n")
-        source_line = whole[line - 1] if line <= len(whole) else ""
-        byte = data[error.start]
-        return None, [
-            Diagnostic(
-                codes.E001,
-                f"the file is not valid UTF-8 (byte 0x{byte:02x} at offset {error.start})",
-                _span_at(path, line, column),
-                source_line,
-                ("policy files are UTF-8 text; re-save the file as UTF-8",),
-            )
-        ]
+        return None, [_not_utf8(data, path, error.start)]
+    if "\0" in text and guess_encoding(data) == "UTF-16":
+        # UTF-16 without a byte order mark, whose characters were all valid UTF-8 (ASCII, each
+        # with a NUL byte): it was an E006 a character, with no word of its encoding.
+        return None, [_not_utf8(data, path, len(data))]
     return text, _unsafe_characters(text, path)
+
+
+def _not_utf8(data: bytes, path: str, bad: int) -> Diagnostic:
+    """E001 at the first byte that is not UTF-8 text, with what the file looks like instead
+    where that can be told (`guess_encoding`).  `bad` is where decoding stopped (the end when
+    it did not); in UTF-16 the first NUL byte before it."""
+    guess = guess_encoding(data)
+    if guess == "UTF-16" and 0 in data[:bad]:
+        bad = data.index(0)
+    good = _lines(data[:bad].decode("utf-8", errors="replace"))
+    line = good.count("\n") + 1
+    column = len(good) - (good.rfind("\n") + 1) + 1
+    # Show the whole line, the bad byte as U+FFFD, so the caret has something to stand under.
+    # Lines end where the parser's do: not at U+2028 or NEL (splitlines() would), and at
+    # a lone CR.
+    whole = _lines(data.decode("utf-8", errors="replace")).split("\n")
+    source_line = whole[line - 1] if line <= len(whole) else ""
+    advice = (
+        f"the file looks like {guess}; policy files are UTF-8 text: re-save it as UTF-8"
+        if guess
+        else "policy files are UTF-8 text; re-save the file as UTF-8"
+    )
+    return Diagnostic(
+        codes.E001,
+        f"the file is not valid UTF-8 (byte 0x{data[bad]:02x} at offset {bad})",
+        _span_at(path, line, column),
+        source_line,
+        (advice,),
+    )
 
 
 def _lines(text: str) -> str:
@@ -1114,7 +1130,7 @@ def parse_file(path: Path, display: str | None = None) -> tuple[n.Module | None,
     try:
         data = read_policy_bytes(path)
     except OSError as error:
-        return None, [Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)]
+        return None, [unreadable(shown, error)]
     text, errors = decode(data, shown)
     if text is None:
         return None, errors

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from compiler import codes
 from compiler import nodes as n
-from compiler.diagnostics import Diagnostic, SourceLines
+from compiler.diagnostics import Diagnostic, SourceLines, unreadable
 from compiler.errors import PolicycError
 from compiler.parser import _lark, decode, parse_text, read_policy_bytes
 from compiler.sources import SourceDocument, SourceError
@@ -191,9 +191,7 @@ def _read_all(
         try:
             file.data = read_policy_bytes(path)
         except OSError as error:
-            file.problems.append(
-                Diagnostic(codes.E000, f"cannot read {file.shown}: {error.strerror}", None)
-            )
+            file.problems.append(unreadable(file.shown, error))
             continue
         file.text, problems = decode(file.data, file.shown)
         file.problems += problems
@@ -580,9 +578,7 @@ def _read_into(loaded: LoadedFiles, path: Path) -> None:
     try:
         data = read_policy_bytes(path)
     except OSError as error:
-        loaded.diagnostics.append(
-            Diagnostic(codes.E000, f"cannot read {shown}: {error.strerror}", None)
-        )
+        loaded.diagnostics.append(unreadable(shown, error))
         return
     text, problems = decode(data, shown)
     loaded.diagnostics += problems

@@ -83,6 +83,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from compiler.diagnostics import guess_encoding
 from compiler.errors import PolicycError
 from compiler.runtime.values import cut as _cut
 
@@ -944,7 +945,10 @@ def source_from_bytes(path: Path, data: bytes) -> SourceDocument:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise SourceError(path, f"not UTF-8 text (byte offset {err.start})") from err
+        # Texts copied from a government site are often saved as GBK or UTF-16 (Windows).
+        guess = guess_encoding(data)
+        hint = f"; it looks like {guess}: save it as UTF-8" if guess else ""
+        raise SourceError(path, f"not UTF-8 text (byte offset {err.start}){hint}") from err
     return SourceDocument(
         policy_id=path.stem,
         path=path,

@@ -1,0 +1,252 @@
+"""The compiler's command line on bad input (issue: CLI hardening): a policy file that cannot
+be read stops the check as a syntax error does, a file in another encoding is named as such,
+and an output folder that cannot be written is refused before the build does any work.
+Every test here failed before its fix."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import new_project
+
+from compiler import codes, incremental, project
+from compiler.cli import main
+from compiler.diagnostics import (
+    SKIPPED,
+    Diagnostic,
+    guess_encoding,
+    stopped_at_syntax,
+    syntax_stage,
+    unreadable,
+)
+from compiler.nodes import Span
+from compiler.sources import SourceError, load_source
+
+# A fact of the type the shared vocabulary declares: unknown when vocabulary.policy is not read.
+USES_VOCABULARY = 'fact chosen_programme: enum programme "项目"\n'
+
+
+@pytest.fixture(autouse=True)
+def private_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache's per-account secret lives in the test's folder, not the user's home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def run(capsys: pytest.CaptureFixture[str], root: Path, *argv: str) -> tuple[int, str, str]:
+    code = main(["--root", str(root), *argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "internal error" not in err, err
+    return code, out, err
+
+
+# ---------------------------------------------------------------- a file that cannot be read
+
+
+def _unreadable(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Reading the policy file called `name` fails as an unreadable one does (EACCES): chmod
+    000 stops no one running as root, as tests may."""
+    real = project.read_policy_bytes
+
+    def read(path: Path) -> bytes:
+        if path.name == name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    # Both the whole load (project.py) and the cached check (incremental.py) read files.
+    monkeypatch.setattr(project, "read_policy_bytes", read)
+    monkeypatch.setattr(incremental, "read_policy_bytes", read)
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no_cache"])
+@pytest.mark.parametrize("verb", [["check"], ["build", "--out", "OUT"]], ids=["check", "build"])
+def test_an_unreadable_file_stops_the_check(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    cache: list[str],
+    verb: list[str],
+) -> None:
+    # The file was reported (E000), then every use of its names (E101…), and exit 1 with them.
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "uses.policy").write_text(USES_VOCABULARY, encoding="utf-8")
+    _unreadable(monkeypatch, "vocabulary.policy")
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in verb]
+    code, out, err = run(capsys, root, *argv, *cache)
+    assert code == 1
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == "error[E000]: cannot read policies/vocabulary.policy: Permission denied"
+    assert lines[1] == f"policyc {verb[0]}: {SKIPPED}"
+    assert len(lines) == 3 and lines[2].startswith(f"policyc {verb[0]}: 1 error(s) in ")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unreadable_file_is_reported_with_the_syntax_errors_of_others(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "bad.policy").write_text("fact\n", encoding="utf-8")
+    _unreadable(monkeypatch, "vocabulary.policy")
+    code, _, err = run(capsys, root, "check", "--no-cache")
+    assert code == 1
+    assert "error[E000]: cannot read policies/vocabulary.policy: Permission denied" in err
+    assert "policies/bad.policy:1:5: error[E003]" in err
+    assert f"\npolicyc check: {SKIPPED}\n" in err
+
+
+def test_an_unreadable_file_named_on_the_command_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "uses.policy").write_text(USES_VOCABULARY, encoding="utf-8")
+    _unreadable(monkeypatch, "uses.policy")
+    code, _, err = run(capsys, root, "check", str(root / "policies" / "uses.policy"))
+    assert code == 1
+    assert err.startswith("error[E000]: cannot read policies/uses.policy: Permission denied\n")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads a file of mode 000"
+)
+def test_a_file_of_mode_000_stops_the_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "uses.policy").write_text(USES_VOCABULARY, encoding="utf-8")
+    vocabulary = root / "policies" / "vocabulary.policy"
+    vocabulary.chmod(0)
+    try:
+        code, _, err = run(capsys, root, "check")
+    finally:
+        vocabulary.chmod(0o644)
+    assert code == 1
+    assert "cannot read policies/vocabulary.policy: Permission denied" in err
+    assert "E101" not in err and f"\npolicyc check: {SKIPPED}\n" in err
+
+
+def test_a_path_that_names_nothing_is_still_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = new_project(tmp_path / "p")
+    code, _, err = run(capsys, root, "check", str(tmp_path / "nosuch.policy"))
+    assert code == 2
+    assert err == f"error[E000]: no such file or directory: {tmp_path / 'nosuch.policy'}\n"
+
+
+def test_which_e000_stops_the_check() -> None:
+    cannot = unreadable("policies/a.policy", PermissionError(13, "Permission denied"))
+    assert cannot == Diagnostic(
+        codes.E000, "cannot read policies/a.policy: Permission denied", None
+    )
+    named = Diagnostic(codes.E000, "no such file or directory: nosuch.policy", None)
+    unknown = Diagnostic(codes.E101, "x", Span("policies/b.policy", 1, 1, 1, 2))
+    assert stopped_at_syntax([cannot]) and not stopped_at_syntax([named, unknown])
+    assert syntax_stage([named, cannot, unknown]) == [named, cannot]
+
+
+# ---------------------------------------------------------------- files in another encoding
+
+POLICY = 'policy zz {\n  title "社会救助审核确认办法"\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "guess"),
+    [
+        (POLICY.encode("utf-16"), "UTF-16"),  # with its byte order mark, as Notepad saves it
+        (POLICY.encode("utf-16-le"), "UTF-16"),  # without: a NUL after each ASCII character
+        (POLICY.encode("utf-16-be"), "UTF-16"),
+        (POLICY.encode("gbk"), "GBK/GB18030"),
+        (POLICY.encode("gb18030"), "GBK/GB18030"),
+        ("# Zürich München\n".encode("latin-1"), None),  # ü and r: one rare GBK character
+        ("# café\n".encode("latin-1"), None),
+        (b"# \x81\x30\x81\x30\n", None),  # decodes as gb18030, but to no Chinese
+        (bytes(range(128, 256)), None),
+    ],
+    ids=[
+        "utf16_bom",
+        "utf16le",
+        "utf16be",
+        "gbk",
+        "gb18030",
+        "latin1",
+        "latin1_eol",
+        "noncjk",
+        "bin",
+    ],
+)
+def test_the_encoding_a_file_that_is_not_utf8_looks_like(data: bytes, guess: str | None) -> None:
+    assert guess_encoding(data) == guess
+
+
+def test_an_official_text_in_gbk_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "zz.txt"
+    path.write_bytes("第一条 社会救助。\n".encode("gbk"))
+    with pytest.raises(SourceError) as raised:
+        load_source(path)
+    assert str(raised.value) == (
+        f"{path}: not UTF-8 text (byte offset 0); it looks like GBK/GB18030: save it as UTF-8"
+    )
+
+
+def test_new_from_an_official_text_in_utf16_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = new_project(tmp_path / "p")
+    source = tmp_path / "zz.txt"
+    source.write_bytes("第一条 社会救助。\n".encode("utf-16"))
+    code, _, err = run(capsys, root, "new", str(source))
+    assert code == 2
+    assert err == (
+        f"policyc: {source}: not UTF-8 text (byte offset 0); it looks like UTF-16: "
+        "save it as UTF-8\n"
+    )
+
+
+# ---------------------------------------------------------------- an output that cannot be written
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no_cache"])
+def test_an_out_under_a_file_is_refused_before_the_build(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, cache: list[str]
+) -> None:
+    # The build's steps were printed, then "cannot write …: File exists".
+    root = new_project(tmp_path / "p")
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    code, out, err = run(capsys, root, "build", "--out", str(blocker / "out"), *cache)
+    assert code == 2
+    assert out == ""
+    assert err == (
+        f"policyc: cannot write {blocker / 'out'}: no folder can be made in {blocker}: "
+        "Not a directory\n"
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
+@pytest.mark.parametrize("out", ["/proc/x", "/proc/x/y"])
+def test_an_out_where_no_folder_can_be_made_is_refused_before_the_build(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, out: str
+) -> None:
+    root = new_project(tmp_path / "p")
+    code, stdout, err = run(capsys, root, "build", "--out", out)
+    assert code == 2
+    assert stdout == ""
+    assert err.startswith(f"policyc: cannot write {out}: no folder can be made in /proc: ")
+    assert err.count("\n") == 1
+
+
+def test_the_check_of_the_out_leaves_nothing_behind(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "bad.policy").write_text("fact\n", encoding="utf-8")
+    code, _, _ = run(capsys, root, "build", "--out", str(tmp_path / "a" / "b"))
+    assert code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "xdg"]
+    (root / "policies" / "bad.policy").unlink()
+    code, _, err = run(capsys, root, "build", "--out", str(tmp_path / "a" / "b"))
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]
