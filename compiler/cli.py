@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from compiler import codes, ir
 from compiler import nodes as n
 from compiler.check import check
-from compiler.diagnostics import SKIPPED, Diagnostic, render_all, stopped_at_syntax, to_json
+from compiler.diagnostics import Diagnostic, render_all, skipped, stopped_at_syntax, to_json
 from compiler.errors import PolicycError
 from compiler.lower import lower
 from compiler.model import ClauseError, Model
@@ -128,7 +128,7 @@ def _require_clean(
         return
     sys.stderr.write(render_all(errors) + "\n")
     if stopped_at_syntax(errors):
-        sys.stderr.write(f"policyc {verb}: {SKIPPED}\n")
+        sys.stderr.write(f"policyc {verb}: {skipped(errors)}\n")
     if summary is not None:
         sys.stderr.write(f"policyc {verb}: {summary(errors)}\n")
     raise SystemExit(EXIT_FINDINGS)
@@ -211,7 +211,7 @@ def _report_check(
         sys.stderr.write(render_all(shown) + "\n")
     if not args.json:
         if stopped_at_syntax(shown):
-            sys.stderr.write(f"policyc check: {SKIPPED}\n")
+            sys.stderr.write(f"policyc check: {skipped(shown)}\n")
         # The files asked about, and any other whose syntax errors are reported.
         files = len(requested | {d.span.file for d in shown if d.span is not None})
         summary = (
@@ -882,7 +882,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if error.errors:
             sys.stderr.write(render_all(list(error.errors)) + "\n")
             if stopped_at_syntax(error.errors):
-                sys.stderr.write(f"policyc diff: {SKIPPED}\n")
+                sys.stderr.write(f"policyc diff: {skipped(error.errors)}\n")
         sys.stderr.write(f"policyc diff: {error}\n")
         return EXIT_USAGE
     found = report.parts(old, new)

@@ -166,11 +166,12 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> tuple[str, ...]:
     return (f"did you mean {', '.join(repr(c) for c in close)}?",) if close else ()
 
 
-# The line after the diagnostics where checking stopped at a syntax error (`syntax_stage`).
-SKIPPED = (
-    "the other checks (names, types, citations, quotes, tests) were skipped "
-    "until the syntax errors above are fixed"
-)
+def skipped(diagnostics: Iterable[Diagnostic]) -> str:
+    """The line after the diagnostics where checking stopped (`syntax_stage`): at a syntax
+    error, or at a file that could not be read (`unreadable`) where none has one."""
+    syntax = any(d.code in SYNTAX for d in diagnostics)
+    until = "the syntax errors above are fixed" if syntax else "the files above can be read"
+    return f"the other checks (names, types, citations, quotes, tests) were skipped until {until}"
 
 
 # How the message of a file that was found and could not be read begins (`unreadable`).

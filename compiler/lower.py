@@ -319,7 +319,7 @@ def load_program(root: Path) -> ir.Program:
     """The lowered program of the project at `root` (for tools and tests); a project with
     check errors raises ProjectError with the rendered diagnostics."""
     from compiler.check import check  # the checker is a front-end pass: import it only here
-    from compiler.diagnostics import SKIPPED, render_all, stopped_at_syntax
+    from compiler.diagnostics import render_all, skipped, stopped_at_syntax
     from compiler.project import load
 
     root = root.resolve()  # the spans' paths are relative to it, as `load` makes them
@@ -328,7 +328,7 @@ def load_program(root: Path) -> ir.Program:
     if errors:
         rendered = render_all(errors)
         if stopped_at_syntax(errors):  # as `policyc check` says it (compiler/cli.py)
-            rendered += f"\n{SKIPPED}"
+            rendered += f"\n{skipped(errors)}"
         raise ProjectError(rendered)
     return lower(model, root)
 

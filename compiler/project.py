@@ -66,7 +66,18 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
             errors.append(Diagnostic(codes.E000, f"a symbolic link loop: {given}", None))
     for given, path in wanted:
         if path.is_dir():
-            found = [p for p in path.rglob("*.policy") if p.is_file()]
+            found = []
+            for candidate in sorted(path.rglob("*.policy")):
+                if candidate.is_file():
+                    found.append(candidate)
+                elif candidate.is_symlink() and not candidate.exists():
+                    # A link whose file is gone: skipped, `check` said "clean" of a policy it
+                    # had not read.  Unreadable, it stops the check as any such file does.
+                    # Named where it stands (resolved, it would be named by its target).
+                    shown = f"{display_path(candidate.parent, root)}/{candidate.name}"
+                    errors.append(
+                        unreadable(shown, FileNotFoundError(2, "a symbolic link to no file"))
+                    )
             if not found and paths:
                 # Naming a folder with no policy files checked the whole project instead.
                 errors.append(Diagnostic(codes.E000, f"no .policy files in {path}", None))

@@ -15,7 +15,6 @@ from conftest import new_project
 from compiler import codes, incremental, project
 from compiler.cli import main
 from compiler.diagnostics import (
-    SKIPPED,
     Diagnostic,
     guess_encoding,
     stopped_at_syntax,
@@ -24,6 +23,16 @@ from compiler.diagnostics import (
 )
 from compiler.nodes import Span
 from compiler.sources import SourceError, load_source
+
+# Where checking stopped at a file it could not read, and at one with a syntax error.
+NOT_READ = (
+    "the other checks (names, types, citations, quotes, tests) were skipped until the files "
+    "above can be read"
+)
+SYNTAX = (
+    "the other checks (names, types, citations, quotes, tests) were skipped until the syntax "
+    "errors above are fixed"
+)
 
 # A fact of the type the shared vocabulary declares: unknown when vocabulary.policy is not read.
 USES_VOCABULARY = 'fact chosen_programme: enum programme "项目"\n'
@@ -79,7 +88,7 @@ def test_an_unreadable_file_stops_the_check(
     assert out == ""
     lines = err.splitlines()
     assert lines[0] == "error[E000]: cannot read policies/vocabulary.policy: Permission denied"
-    assert lines[1] == f"policyc {verb[0]}: {SKIPPED}"
+    assert lines[1] == f"policyc {verb[0]}: {NOT_READ}"
     assert len(lines) == 3 and lines[2].startswith(f"policyc {verb[0]}: 1 error(s) in ")
     assert not (tmp_path / "out").exists()
 
@@ -94,7 +103,7 @@ def test_an_unreadable_file_is_reported_with_the_syntax_errors_of_others(
     assert code == 1
     assert "error[E000]: cannot read policies/vocabulary.policy: Permission denied" in err
     assert "policies/bad.policy:1:5: error[E003]" in err
-    assert f"\npolicyc check: {SKIPPED}\n" in err
+    assert f"\npolicyc check: {SYNTAX}\n" in err
 
 
 def test_an_unreadable_file_named_on_the_command_line(
@@ -124,7 +133,7 @@ def test_a_file_of_mode_000_stops_the_check(
         vocabulary.chmod(0o644)
     assert code == 1
     assert "cannot read policies/vocabulary.policy: Permission denied" in err
-    assert "E101" not in err and f"\npolicyc check: {SKIPPED}\n" in err
+    assert "E101" not in err and f"\npolicyc check: {NOT_READ}\n" in err
 
 
 def test_a_path_that_names_nothing_is_still_a_usage_error(
@@ -250,3 +259,19 @@ def test_the_check_of_the_out_leaves_nothing_behind(
     code, _, err = run(capsys, root, "build", "--out", str(tmp_path / "a" / "b"))
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no-cache"])
+def test_a_link_in_policies_to_no_file_stops_the_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, cache: list[str]
+) -> None:
+    """A policy file that is a symbolic link to a file gone (a moved checkout, a deleted
+    draft) was passed over by the folder's walk: `check` said the project was clean without
+    reading it."""
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "gone.policy").symlink_to(tmp_path / "nowhere.policy")
+    code, out, err = run(capsys, root, "check", *cache)
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == ("error[E000]: cannot read policies/gone.policy: a symbolic link to no file")
+    assert lines[1] == f"policyc check: {NOT_READ}"
