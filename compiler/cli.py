@@ -594,10 +594,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         made = _made_through_cache(args, root, line, failed)
         if made is None:
             program = _load_program(args, failed)
-            count = build(program, target, progress, args.target, line.step)
+            count = build(program, target, progress, args.target, line.step, line.step)
         else:
             files = assemble(made.policies, progress, args.target, made.calendar)
-            count = write_build(target, files, args.target)
+            count = write_build(target, files, args.target, line.step)
     except OutputRefused as error:
         raise UsageError(f"build refused: {error}") from None
     except SqlUnsupported as error:

@@ -303,6 +303,10 @@ def test_build_progress_is_drawn_on_a_terminal_only(
     shown = terminal.getvalue()
     assert "\rpolicyc build: writing validators 1/1 policies…\x1b[K" in shown
     assert "\r\x1b[Kpolicyc build: validators: 1 policies\n" in shown  # erased before a message
+    # The files written, counted to the last, then the line erased before the last message.
+    written = re.findall(r"\rpolicyc build: writing (\d+)/(\d+) files…\x1b\[K", shown)
+    assert written and written[-1][0] == written[-1][1]
+    assert f"\r\x1b[Kpolicyc build: wrote {int(written[-1][1]) + 1} file(s)" in shown
     monkeypatch.setenv("CI", "true")
     ci = _Terminal()
     monkeypatch.setattr(sys, "stderr", ci)
