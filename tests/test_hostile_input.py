@@ -177,7 +177,6 @@ HOSTILE_IDS = [
     "C\x1b[2K\rD",  # erase the line, return: hides what came before on a terminal
     "E\nTEZ-9: decision applies",  # forges a line of the text report
     "F\uffffG",
-    "H\ud800I",  # a lone surrogate, from a "\\ud800" escape in JSON
     "J\u202eK",
 ]
 

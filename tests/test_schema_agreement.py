@@ -16,6 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from compiler.runtime.records import RecordError, record_schema, typed
 from compiler.runtime.values import TYPES, FactError, FactSpec
 from tests.nodejs import NODE, needs_node
 
@@ -153,3 +154,41 @@ def test_the_site_questionnaire_accepts_exactly_what_the_runtime_accepts(tmp_pat
         except FactError:
             python = False
         assert accepted == python, f"{kind} {raw!r}: JS {accepted}, Python {python}"
+
+
+# Record ids: what an export may write in the `id` field.
+IDS: list[object] = [
+    "A",
+    "TEZ-2024-202",
+    " a ",
+    "\U00020000",  # one character outside the BMP, a surrogate pair in JSON's escapes
+    17,
+    0,
+    -3,
+    10**30,
+    None,  # the id not given: the record is named by its place (the schema said no)
+    "",
+    " ",
+    "\u3000",
+    "a\ud800",  # a lone surrogate: half a character
+    "\udc00",
+    True,
+    False,
+    1.5,
+    [],
+    {},
+    ["A"],
+]
+
+
+@pytest.mark.parametrize("record_id", IDS, ids=ascii)
+def test_runtime_takes_exactly_the_ids_the_schema_takes(record_id: object) -> None:
+    # 1.0 is left out: JSON Schema cannot tell it from 1 and takes it; the runtime refuses it.
+    record = {"id": record_id}
+    try:
+        typed("cases.jsonl:1", record, {})
+        runtime = True
+    except RecordError:
+        runtime = False
+    validator = jsonschema.Draft202012Validator(record_schema("p", "t", {}))
+    assert validator.is_valid(record) == runtime, f"runtime {'takes' if runtime else 'refuses'}"

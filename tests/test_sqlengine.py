@@ -246,7 +246,7 @@ def test_parquet_read_with_native_types(policies: dict[str, PolicyInfo], tmp_pat
     [
         ('{"nope": 1}\n', "record cases.jsonl:1: unknown field 'nope'"),
         ('{"id": 1}\n{"taierzhuang_fulltime_staff": "x"}\n', "record cases.jsonl:2: field"),
-        ('{"id": true}\n', "record cases.jsonl:1: field 'id' is a string or a number"),
+        ('{"id": true}\n', "record cases.jsonl:1: field 'id' is a string or an integer"),
         ("[1]\n", "record cases.jsonl:1: a record is a JSON object of facts, not list"),
         ('{"a": \n', "cases.jsonl:1:7: not valid JSON"),
         (
@@ -273,5 +273,9 @@ def test_bad_records_named_as_python_names_them(
 def test_source_refuses_unknown_formats(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="unknown format"):
         _source(0, str(tmp_path / "cases.xlsx"))
-    with pytest.raises(EngineError, match="no such file"):
+    # The standard-library engine's words (records.readable), for a directory too.
+    with pytest.raises(EngineError, match=r"cannot read: No such file or directory$"):
         _source(0, str(tmp_path / "missing.jsonl"))
+    (tmp_path / "dir.jsonl").mkdir()
+    with pytest.raises(EngineError, match=r"cannot read: Is a directory$"):
+        _source(0, str(tmp_path / "dir.jsonl"))

@@ -327,8 +327,34 @@ def test_unparseable_user_file_raises(tmp_path: Path, text: str, problem: str) -
 
 
 def test_missing_user_file_raises(tmp_path: Path) -> None:
-    with pytest.raises(CalendarDataError, match="cannot read"):
-        load_calendar([tmp_path / "absent.json"])
+    path = tmp_path / "absent.json"
+    with pytest.raises(CalendarDataError) as info:
+        load_calendar([path])
+    # The system's words, once, as for case records: not "[Errno 2] …: '<path>'".
+    assert (
+        str(info.value) == f"calendar data file {path}: cannot read it: No such file or directory"
+    )
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+def test_user_file_not_utf8_names_the_byte(tmp_path: Path, bom: bytes) -> None:
+    # As for case records: the offset after the BOM, not Python's codec message.
+    path = tmp_path / "user.json"
+    path.write_bytes(bom + b'{"source": "x\xff"}')
+    with pytest.raises(CalendarDataError) as info:
+        load_calendar([path])
+    assert str(info.value) == f"calendar data file {path}: not UTF-8 (byte 13)"
+
+
+def test_user_file_with_a_bom_is_read(tmp_path: Path) -> None:
+    document = {
+        "covered_years": [2031, 2031],
+        "source": "test",
+        "years": {"2031": {"days_off": ["2031-01-02"], "extra_workdays": []}},
+    }
+    path = tmp_path / "user.json"
+    path.write_text(json.dumps(document), encoding="utf-8-sig")
+    assert not load_calendar([path]).is_workday(date(2031, 1, 2))
 
 
 # --- Calendar days, months, years, hours ------------------------------------------------

@@ -28,7 +28,7 @@ from .decision import decide_json
 from .errors import PolicycError
 from .exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 from .policy import Due, Limit, PolicyInfo
-from .records import Record, RecordError, iter_records, record_schema
+from .records import Record, RecordError, check_file, iter_records, record_schema
 from .report import FORMATS, report
 from .terminal import draws_progress
 from .timelimits import (
@@ -220,14 +220,20 @@ def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace) -> tuple[str, int]
         raise InputError(str(error)) from None
 
 
-def _readable_without_duckdb(paths: Sequence[str]) -> None:
-    """Parquet is read by DuckDB only: said before any record is read, with the way to it."""
+def _check_files(paths: Sequence[str]) -> None:
+    """Every file has a format this engine reads and can be opened: said before any record is
+    read, file by file, as the DuckDB engine says it (runtime/sqlengine.py `_source`), so that
+    both name the same first problem.  Parquet is read by DuckDB only: said with the way to it."""
     for path in paths:
         if Path(path).suffix.lower() == ".parquet":
             raise InputError(
                 f"{path}: the standard-library engine cannot read Parquet; use --engine duckdb "
                 "(pip install policyc-validators[duckdb])"
             )
+        try:
+            check_file(Path(path))
+        except RecordError as error:
+            raise InputError(str(error)) from None
 
 
 def normalize_clause(text: str) -> str:
@@ -457,7 +463,7 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
             sys.stdout.write(text)
             return code
         if args.verb == "validate":
-            _readable_without_duckdb(args.cases)
+            _check_files(args.cases)
             calendar = calendar_from(args.calendar)
             progress = Progress.on_terminal(sys.stderr, prog)
             return validate_into(sys.stdout, policy, args.cases, args.format, calendar, progress)

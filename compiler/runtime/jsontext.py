@@ -7,6 +7,7 @@ also on a pipe)."""
 from __future__ import annotations
 
 import json
+import sys
 
 from .errors import PolicycError
 
@@ -53,3 +54,8 @@ def loads(text: str) -> object:
         raise JSONInputError(f"the key '{error}' is given twice in one object", 0, 0) from None
     except RecursionError:
         raise JSONInputError("nested too deeply", 0, 0) from None
+    except ValueError:
+        # Python reads no integer longer than its limit (4,300 digits: a guard against slow
+        # conversions): bad input, not an internal error.  json says neither where nor which.
+        limit = sys.get_int_max_str_digits()
+        raise JSONInputError(f"an integer of more than {limit:,} digits", 0, 0) from None

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     import csv
 
 ID_FIELD = "id"
+# Half of a UTF-16 surrogate pair, alone: what a JSON `\ud800` escape without its other half
+# decodes to.  It is no character: UTF-8 cannot encode it, nor DuckDB hold it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RecordError(PolicycError, ValueError):
@@ -57,6 +62,26 @@ def iter_records(path: Path, specs: Mapping[str, FactSpec]) -> Iterator[Record]:
 
 
 _FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+
+
+def check_file(path: Path) -> None:
+    """RecordError unless `path` has a known format and can be opened: for every file before
+    any record is read, so that a mistyped second name is said at once, in the words the
+    DuckDB engine uses too (it checks every file first)."""
+    _format(path)
+    readable(path)
+
+
+def readable(path: Path) -> None:
+    """RecordError unless `path` can be opened for reading, in the reader's own words (`_lines`,
+    `_whole`): "No such file or directory", "Is a directory", "Permission denied"."""
+    try:
+        # A named pipe is not opened to look: its writer would lose what it wrote meanwhile.
+        if not stat.S_ISFIFO(path.stat().st_mode):
+            with path.open("rb"):
+                pass
+    except OSError as error:
+        raise RecordError(f"{path}: cannot read: {error.strerror}") from None
 
 
 def _format(path: Path) -> str:
@@ -188,7 +213,12 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
     if record_id is not None and (
         isinstance(record_id, bool) or not isinstance(record_id, str | int)
     ):
-        raise RecordError(f"record {origin}: field 'id' is a string or a number")
+        # A float even when whole: JSON Schema cannot tell 1.0 from 1 and takes it (the one id
+        # the schema takes and this refuses), but named "1.0" here and "1" by a tool that
+        # rewrote the file, the record would match nothing.
+        raise RecordError(f"record {origin}: field 'id' is a string or an integer")
+    if isinstance(record_id, str) and not record_id.isascii():
+        _whole_characters(origin, ID_FIELD, record_id, "the record's id")
     if isinstance(record_id, str) and not record_id.strip():
         # Refused, not taken as absent: an id names the record in every line of the report,
         # JUnit and --out, and one given empty is most likely an export that lost it; named by
@@ -216,15 +246,38 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
             facts[field_name] = coerce(spec, cell)
         except FactError as error:
             raise RecordError(f"record {cut(name)}: field {error}") from None
+        if spec.type == "text" and isinstance(cell, str) and not cell.isascii():
+            _whole_characters(cut(name), field_name, cell, "the text")  # the type of any string
     return Record(name, facts)
+
+
+def _whole_characters(name: str, field_name: str, text: str, what: str) -> None:
+    """RecordError when `text` holds a lone surrogate (a JSON `\\ud800` without its pair).
+    Refused, not carried: an export that cuts a character outside the BMP (𠀀, as in some
+    names) in two leaves one, and neither a UTF-8 report nor the DuckDB engine's tables can
+    hold it; both engines refuse it in these words.  Called for text that is not ASCII only
+    (`str.isascii` reads a flag: an ASCII id costs no scan)."""
+    found = _LONE_SURROGATE.search(text)
+    if found is not None:
+        raise RecordError(
+            f"record {name}: field '{cut(field_name)}' holds a lone surrogate, "
+            f"\\u{ord(found.group()):04x} at character {found.start() + 1}: half of a "
+            "character, most likely cut in two by the export, which no UTF-8 report or table "
+            f"can carry; give {what} whole"
+        )
 
 
 def record_schema(policy_id: str, title: str, specs: Mapping[str, FactSpec]) -> dict[str, object]:
     """The JSON Schema (draft 2020-12) of a policy's case records, as JSON."""
     properties: dict[str, object] = {
         ID_FIELD: {
-            "type": ["string", "integer"],
+            # null: the id not given, as for every field (`typed`).
+            "type": ["string", "integer", "null"],
             "pattern": "\\S",  # a string id is not empty nor blank (`typed`)
+            # Nor holds a lone surrogate (`_whole_characters`): written as escapes, which a
+            # validator's regular expressions read as code points (Python's re; JavaScript's
+            # with the `u` flag, as Ajv uses them).
+            "not": {"type": "string", "pattern": "[\\ud800-\\udfff]"},
             "description": "the record's identifier",
         }
     }

@@ -30,6 +30,7 @@ import io
 import json
 import os
 import re
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,7 +45,7 @@ from .checks import EXERCISED
 from .errors import PolicycError
 from .kinds import CHECKED_KINDS
 from .policy import PolicyInfo
-from .records import ID_FIELD, Record, RecordError, raw_records, typed
+from .records import ID_FIELD, Record, RecordError, raw_records, readable, typed
 from .report import TextReport, visible
 from .timelimits import CalendarNotCovered
 from .validation import Tally
@@ -280,8 +281,17 @@ def _source(index: int, raw: str) -> Source:
         raise EngineError(
             f"{path}: unknown format '{suffix}'; expected .jsonl, .json, .csv or .parquet"
         )
+    try:
+        readable(path)  # the standard-library engine's words: "No such file or directory", …
+    except RecordError as error:
+        raise EngineError(str(error)) from None
     if not path.is_file():
-        raise EngineError(f"{path}: cannot read: no such file")
+        # A named pipe, a device: DuckDB reads a file more than once (staging, then the
+        # Python reader for a bad record's message), which a pipe cannot give.
+        raise EngineError(
+            f"{path}: cannot read: not a regular file (the duckdb engine reads a file more "
+            "than once)"
+        )
     return Source(index, path, _FILE_FORMATS[suffix])
 
 
@@ -399,21 +409,36 @@ class Cases:
     def _stage_json(self, source: Source) -> str:
         path = _q(str(source.path))
         table = f"policyc_json_{source.index}"
+        # The BOM the Python reader drops with the file's encoding (utf-8-sig), then the one
+        # jsontext.loads drops from each document: a JSONL line of files joined with `cat`.
         text = "regexp_replace(content, '^\\x{FEFF}', '')"
+        bom = "'^\\x{FEFF}'"
         if source.fmt == "jsonl":
-            # Only \n ends a record (records.py); blank lines count in the line numbers.
-            self.con.execute(
-                f"CREATE OR REPLACE TABLE {table} AS SELECT n, line AS doc FROM ("
+            # Only \n ends a record (records.py); blank lines count in the line numbers (a
+            # line of a BOM alone is not blank: Python refuses it as JSON).  `line` as read,
+            # for the Python reader (raw_record).
+            staged = (
+                f"CREATE OR REPLACE TABLE {table} AS SELECT n, line, "
+                f"regexp_replace(line, {bom}, '') AS doc FROM ("
                 f"SELECT generate_subscripts(parts, 1) AS n, unnest(parts) AS line FROM ("
                 f"SELECT string_split({text}, chr(10)) AS parts FROM read_text({path}))) "
                 f"WHERE regexp_replace(line, '^{_WS}+|{_WS}+$', '', 'g') <> ''"
             )
         else:
             # A document: an array of objects (record N), or one object (record 1).
-            self.con.execute(
-                f"CREATE OR REPLACE TABLE {table} AS SELECT 1 AS n, {text} AS doc "
-                f"FROM read_text({path})"
+            staged = (
+                f"CREATE OR REPLACE TABLE {table} AS SELECT 1 AS n, "
+                f"regexp_replace({text}, {bom}, '') AS doc FROM read_text({path})"
             )
+        try:
+            self.con.execute(staged)
+        except _duckdb().Error as error:
+            if _interrupted(_duckdb(), error):
+                raise KeyboardInterrupt from None
+            # Bytes that are not UTF-8: the Python reader names the byte (or a record before
+            # it), where DuckDB said "read_text: could not read content … as valid UTF-8".
+            self._python_file_error(source)
+        if source.fmt == "json":
             valid = self.con.execute(
                 f"SELECT json_valid(doc) AND NOT {_trailing_comma('doc')}, "
                 f"CASE WHEN json_valid(doc) THEN json_type(doc) END FROM {table}"
@@ -450,7 +475,18 @@ class Cases:
             "ELSE FALSE END"
         )
         raw = {name: (f"jts[{i}]", f"txs[{i}]") for i, name in enumerate(names, 1)}
-        id_raw = raw.pop(ID_FIELD)
+        id_jt, id_tx = raw.pop(ID_FIELD)
+        # An integer past 64 bits, which DuckDB's JSON types DOUBLE but keeps the digits of (a
+        # fraction or an exponent comes out as `1000.0`): an id, as Python's int, written as
+        # str(int) writes it; past Python's limit on digits the Python reader refuses it.
+        whole = f"regexp_full_match({id_tx}, '-?[0-9]+')"
+        limit = sys.get_int_max_str_digits()
+        if limit:
+            whole += f" AND length(ltrim({id_tx}, '-')) <= {limit}"
+        id_raw = (
+            f"CASE WHEN {id_jt} = 'DOUBLE' AND {whole} THEN 'HUGEINT' ELSE {id_jt} END",
+            id_tx,
+        )
         return self._select(source, checked, "n", raw, id_raw, f"malformed OR {unknown}")
 
     def _stage_csv(self, source: Source) -> str:
@@ -458,8 +494,15 @@ class Cases:
         if layout is None:
             self._python_file_error(source)
         header, lines = layout
+        if not header:
+            # No header row (an empty file): no records, as the Python reader reads it, unless
+            # rows follow a blank first line, which it refuses (more cells than columns).
+            self._python_refusal(source)
+            return self._select(
+                source, "(SELECT 0::BIGINT AS k WHERE FALSE)", "(k + 1)", {}, None, "FALSE"
+            )
         repeated = sorted({name for name in header if header.count(name) > 1})
-        if repeated or not header:
+        if repeated:
             self._python_file_error(source)
         columns = "{" + ", ".join(f"{_q(h)}: 'VARCHAR'" for h in header) + "}"
         table = f"policyc_csv_{source.index}"
@@ -575,7 +618,7 @@ class Cases:
         match source.fmt:
             case "jsonl":
                 row = self.con.execute(
-                    f"SELECT doc FROM policyc_json_{source.index} WHERE n = ?", [number]
+                    f"SELECT line FROM policyc_json_{source.index} WHERE n = ?", [number]
                 ).fetchone()
                 assert row is not None
                 # The Python reader's own reading of the line (blank lines before it, as it
@@ -635,6 +678,12 @@ class Cases:
 
     def _python_file_error(self, source: Source) -> NoReturn:
         """A file DuckDB cannot read as records: the Python reader's message for it."""
+        self._python_refusal(source)
+        raise EngineError(f"{source.path}: DuckDB cannot read it as records")
+
+    def _python_refusal(self, source: Source) -> None:
+        """EngineError with the Python reader's message when it refuses the file (or a
+        record of it); nothing when it reads every record."""
         from .records import iter_records
 
         try:
@@ -642,7 +691,6 @@ class Cases:
                 pass
         except RecordError as error:
             raise EngineError(str(error)) from None
-        raise EngineError(f"{source.path}: DuckDB cannot read it as records")
 
 
 def _python_value(value: object) -> object:

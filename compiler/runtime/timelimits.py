@@ -622,9 +622,14 @@ def read_calendar_file(path: Path) -> dict[int, YearSchedule]:
     """Parse one calendar data file; any problem raises CalendarDataError naming it."""
     origin = f"calendar data file {path}"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CalendarDataError(f"{origin}: cannot read it: {exc}") from exc
+        # As case records are read (runtime/records.py): UTF-8 with or without a BOM (Notepad
+        # writes one), a bad byte named by its offset after the BOM, the system's words for a
+        # file that cannot be read, not Python's codec message or "[Errno 2] …: 'path'".
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise CalendarDataError(f"{origin}: cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise CalendarDataError(f"{origin}: not UTF-8 (byte {exc.start})") from None
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except RecursionError:

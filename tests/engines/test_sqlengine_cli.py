@@ -12,16 +12,9 @@ from pathlib import Path
 import duckdb  # in the test extra: CI has it, so a missing one fails rather than skips
 import pytest
 
-from compiler import ir
-from compiler.interpret import info
-from compiler.lower import load_program
-from compiler.runtime import sqlengine
-from compiler.runtime.cli import main
 from compiler.runtime.policy import PolicyInfo
-from tests.sqlcases import write_sql
+from tests.engines import PROG, ROOT, run
 
-ROOT = Path(__file__).resolve().parent.parent
-PROG = "python -m policyc_validators"
 CASES = [
     {"id": "late", "taierzhuang_application_date": "2024-09-02",
      "taierzhuang_approval_date": "2024-10-30", "taierzhuang_fulltime_staff": 1},
@@ -29,35 +22,6 @@ CASES = [
     {"taierzhuang_application_date": "2024-09-02"},
     {"missed_grant": True},
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def model() -> ir.Program:
-    return load_program(ROOT)
-
-
-@pytest.fixture(scope="module")
-def policies(model: ir.Program) -> dict[str, PolicyInfo]:
-    return {pid: info(model, model.policies[pid]) for pid in sorted(model.policies)}
-
-
-@pytest.fixture(scope="module")
-def sql_dir(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_sql(model, tmp_path_factory.mktemp("sql"))
-
-
-@pytest.fixture(autouse=True)
-def _package_sql(sql_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # In the package the SQL sits beside runtime/; here it is the build's.
-    monkeypatch.setattr(sqlengine, "SQL_DIR", sql_dir)
-
-
-def _run(
-    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, str, str]:
-    code = main(list(argv), policies, PROG)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _jsonl(path: Path, records: list[dict[str, object]]) -> Path:
@@ -69,13 +33,13 @@ def test_summary_and_findings_as_the_python_report(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     cases = str(_jsonl(tmp_path / "cases.jsonl", CASES))
-    code, text, err = _run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
+    code, text, err = run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
     assert err == ""
-    py_code, python, _ = _run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
+    py_code, python, _ = run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
     assert code == py_code == 1
     ours, theirs = text.splitlines(), python.splitlines()
     assert ours == theirs  # the Python engine is the default, the same command
-    code, text, err = _run(
+    code, text, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", cases
     )
     assert (code, err) == (1, "")
@@ -95,7 +59,7 @@ def test_clean_records_exit_0(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     cases = str(_jsonl(tmp_path / "ok.jsonl", CASES[1:3]))
-    code, text, _ = _run(
+    code, text, _ = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", cases
     )
     assert code == 0, text
@@ -111,7 +75,7 @@ def test_out_writes_the_results_table(
 ) -> None:
     cases = str(_jsonl(tmp_path / "cases.jsonl", CASES))
     out = tmp_path / f"results{suffix}"
-    code, text, _ = _run(
+    code, text, _ = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
         cases, "--out", str(out),
     )  # fmt: skip
@@ -138,7 +102,7 @@ def test_parquet_cases(
     duckdb.connect().execute(
         f"COPY (SELECT * FROM read_json('{cases}')) TO '{parquet}' (FORMAT parquet)"
     )
-    code, text, _ = _run(
+    code, text, _ = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
         str(parquet),
     )  # fmt: skip
@@ -169,10 +133,10 @@ def test_bad_input_exit_2_in_the_python_words(
     wanted: str,
 ) -> None:
     cases = str(_jsonl(tmp_path / "cases.jsonl", [record]))
-    code, out, err = _run(
+    code, out, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", cases
     )
-    py_code, _, py_err = _run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
+    py_code, _, py_err = run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
     assert (code, out) == (2, "")
     assert code == py_code
     assert wanted in err
@@ -205,27 +169,27 @@ def test_an_empty_id_is_bad_input_in_both_engines(
     else:
         path.write_text(data, encoding="utf-8")
     argv = ["validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path)]
-    code, out, err = _run(policies, capsys, *argv)
+    code, out, err = run(policies, capsys, *argv)
     assert (code, out) == (2, "")
     assert err.startswith(f"{PROG}: record {origin}: field 'id' is ")
     if path.suffix != ".parquet":  # the Python engine's words, word for word
-        assert _run(policies, capsys, *argv[:1], *argv[3:]) == (code, out, err)
+        assert run(policies, capsys, *argv[:1], *argv[3:]) == (code, out, err)
 
 
 def test_format_and_out_need_the_engine(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     cases = str(_jsonl(tmp_path / "cases.jsonl", CASES))
-    code, _, err = _run(
+    code, _, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--format", "json",
         "--policy", "taierzhuang", cases,
     )  # fmt: skip
     assert code == 2 and "--out FILE" in err
-    code, _, err = _run(
+    code, _, err = run(
         policies, capsys, "validate", "--out", "x.parquet", "--policy", "taierzhuang", cases
     )
     assert code == 2 and "--engine duckdb" in err
-    code, _, err = _run(
+    code, _, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--out", str(tmp_path / "x.xlsx"),
         "--policy", "taierzhuang", cases,
     )  # fmt: skip
@@ -240,13 +204,13 @@ def test_without_duckdb_exit_2_saying_what_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb -> ImportError
     cases = str(_jsonl(tmp_path / "cases.jsonl", CASES))
-    code, out, err = _run(
+    code, out, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", cases
     )
     assert (code, out) == (2, "")
     assert "pip install policyc-validators[duckdb]" in err
     # The Python engine never needs it.
-    code, _, _ = _run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
+    code, _, _ = run(policies, capsys, "validate", "--policy", "taierzhuang", cases)
     assert code == 1
 
 
@@ -273,13 +237,13 @@ def test_calendar_years_as_the_python_path(
     )
     for extra in ([], ["--calendar", str(calendar)]):
         argv = ["validate", "--policy", "taierzhuang", cases, *extra]
-        code, text, err = _run(policies, capsys, *argv[:1], "--engine", "duckdb", *argv[1:])
-        py_code, python, _ = _run(policies, capsys, *argv)
+        code, text, err = run(policies, capsys, *argv[:1], "--engine", "duckdb", *argv[1:])
+        py_code, python, _ = run(policies, capsys, *argv)
         assert (code, err) == (py_code, "")
         assert text.splitlines()[-3:] == python.splitlines()[-3:], extra
     bad = tmp_path / "bad.json"
     bad.write_text("{}", encoding="utf-8")
-    code, _, err = _run(
+    code, _, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", cases,
         "--calendar", str(bad),
     )  # fmt: skip

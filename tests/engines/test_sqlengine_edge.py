@@ -15,53 +15,17 @@ from pathlib import Path
 import duckdb  # in the test extra: CI has it, so a missing one fails rather than skips
 import pytest
 
-from compiler import ir
-from compiler.interpret import info
-from compiler.lower import load_program
 from compiler.runtime import sqlengine
-from compiler.runtime.cli import main
 from compiler.runtime.policy import PolicyInfo
-from tests.sqlcases import write_sql
-
-ROOT = Path(__file__).resolve().parent.parent
-PROG = "python -m policyc_validators"
-
-
-@pytest.fixture(scope="module")
-def model() -> ir.Program:
-    return load_program(ROOT)
-
-
-@pytest.fixture(scope="module")
-def policies(model: ir.Program) -> dict[str, PolicyInfo]:
-    return {pid: info(model, model.policies[pid]) for pid in sorted(model.policies)}
-
-
-@pytest.fixture(scope="module")
-def sql_dir(model: ir.Program, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_sql(model, tmp_path_factory.mktemp("sql"))
-
-
-@pytest.fixture(autouse=True)
-def _package_sql(sql_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # In the package the SQL sits beside runtime/; here it is the build's.
-    monkeypatch.setattr(sqlengine, "SQL_DIR", sql_dir)
-
-
-def _run(
-    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], *argv: str
-) -> tuple[int, str, str]:
-    code = main(list(argv), policies, PROG)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.engines import PROG, ROOT, run
 
 
 def _both(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], policy: str, *argv: str
 ) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
     """The DuckDB engine's (code, stdout, stderr) and the standard-library engine's."""
-    ours = _run(policies, capsys, "validate", "--engine", "duckdb", "--policy", policy, *argv)
-    theirs = _run(policies, capsys, "validate", "--policy", policy, *argv)
+    ours = run(policies, capsys, "validate", "--engine", "duckdb", "--policy", policy, *argv)
+    theirs = run(policies, capsys, "validate", "--policy", policy, *argv)
     return ours, theirs
 
 
@@ -147,7 +111,7 @@ def test_parquet_instants_are_china_time_on_any_host(
         f'"pre_aid_delivered_date": "2024-03-05T06:00:01", {same}}}\n',
         encoding="utf-8",
     )
-    py_code, python, _ = _run(policies, capsys, "validate", "--policy", "taierzhuang", str(jsonl))
+    py_code, python, _ = run(policies, capsys, "validate", "--policy", "taierzhuang", str(jsonl))
     assert py_code == 1  # r2: delivered a second late
     assert "r2: FAIL pre_aid" in python and "r1: FAIL pre_aid" not in python
     argv = ["validate", "--engine", "duckdb", "--policy", "taierzhuang", str(parquet)]
@@ -170,7 +134,7 @@ def test_parquet_instant_in_a_bad_record_named_in_china_time(
         f"TO '{parquet}' (FORMAT parquet)"
     )
     con.close()
-    code, out, err = _run(
+    code, out, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
         str(parquet),
     )  # fmt: skip
@@ -272,7 +236,7 @@ def test_interrupted_query_is_keyboard_interrupt(
         con.execute("SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3").fetchall()
 
     monkeypatch.setattr(sqlengine, "results", interrupted)
-    code, out, err = _run(
+    code, out, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", cases
     )
     assert (code, out, err) == (130, "", "")
@@ -314,7 +278,7 @@ def test_out_onto_an_input_is_refused(
     monkeypatch.chdir(tmp_path)
     for out in (str(cases), "x.jsonl", "./sub/../x.jsonl", "link.jsonl"):
         (tmp_path / "sub").mkdir(exist_ok=True)
-        code, text, err = _run(
+        code, text, err = run(
             policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
             str(other), str(cases), "--out", out,
         )  # fmt: skip
@@ -322,7 +286,7 @@ def test_out_onto_an_input_is_refused(
         assert f"--out {out}: it is the input file" in err and "Traceback" not in err
         assert cases.read_bytes() == before
     # Another file is fine.
-    code, _, err = _run(
+    code, _, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
         str(cases), "--out", "results.jsonl",
     )  # fmt: skip
@@ -459,7 +423,7 @@ def test_parquet_decimal_with_more_than_10_places_named(
         "COPY (SELECT 'p' AS id, CAST('1.000000000001' AS DECIMAL(20, 12)) AS "
         f"lucheng_bank_savings) TO '{path}' (FORMAT parquet)"
     )
-    code, out, err = _run(
+    code, out, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "lucheng", str(path)
     )
     assert (code, out) == (2, "")

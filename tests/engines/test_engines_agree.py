@@ -1,0 +1,362 @@
+"""The two engines of `validate` on bad input, as CI sees them: the same exit code and the same
+words on stderr from the standard-library engine and from `--engine duckdb` for a file that is
+missing, a directory or unreadable; a `--calendar` file that is not UTF-8; an `id` with a lone
+surrogate (refused by both); a number too long to read; a BOM starting a later line (files
+joined with `cat`); an empty CSV file; an integer id past 64 bits; a null id
+(tests/test_schema_agreement.py: the records' JSON Schema takes the ids the runtime takes)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from compiler.runtime.policy import PolicyInfo
+from compiler.runtime.records import RecordError, typed
+from tests.engines import PROG, run
+
+ENGINES = ("python", "duckdb")
+
+
+def _each(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    *argv: str,
+    policy: str = "taierzhuang",
+) -> dict[str, tuple[int, str, str]]:
+    """`validate` with `argv` by each engine: (code, stdout, stderr)."""
+    return {
+        engine: run(policies, capsys, "validate", "--engine", engine, "--policy", policy, *argv)
+        for engine in ENGINES
+    }
+
+
+def _refused_alike(runs: dict[str, tuple[int, str, str]], message: str) -> None:
+    """Both engines: exit 2, nothing on stdout, `message` on stderr, word for word."""
+    for engine, got in runs.items():
+        assert got == (2, "", f"{PROG}: {message}\n"), engine
+
+
+# ---------------------------------------------------------------- 1. files that cannot be read
+
+
+@pytest.mark.parametrize("name", ["missing.jsonl", "missing.json", "missing.csv"])
+def test_a_missing_file_in_the_same_words(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    # The DuckDB engine said "cannot read: no such file", the Python one the system's words.
+    path = tmp_path / name
+    _refused_alike(
+        _each(policies, capsys, str(path)), f"{path}: cannot read: No such file or directory"
+    )
+
+
+def test_a_directory_in_the_same_words(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The DuckDB engine called a directory "no such file".
+    path = tmp_path / "cases.jsonl"
+    path.mkdir()
+    _refused_alike(_each(policies, capsys, str(path)), f"{path}: cannot read: Is a directory")
+
+
+def test_an_unreadable_file_in_the_same_words(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # chmod 000 does not stop root (CI's containers): the opening fails as it would.
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "a"}\n', encoding="utf-8")
+    opened = Path.open
+
+    def refusing(self: Path, *args: object, **kwargs: object) -> object:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", refusing)
+    _refused_alike(_each(policies, capsys, str(path)), f"{path}: cannot read: Permission denied")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads a file of mode 000"
+)
+def test_a_file_of_mode_000_in_the_same_words(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("id\na\n", encoding="utf-8")
+    path.chmod(0)
+    try:
+        runs = _each(policies, capsys, str(path))
+    finally:
+        path.chmod(0o644)
+    _refused_alike(runs, f"{path}: cannot read: Permission denied")
+
+
+def test_the_first_file_that_cannot_be_read_is_named(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"id": "a"}\n', encoding="utf-8")
+    missing = tmp_path / "gone.csv"
+    runs = _each(policies, capsys, str(good), str(missing))
+    _refused_alike(runs, f"{missing}: cannot read: No such file or directory")
+
+
+# ---------------------------------------------------------------- 2. a --calendar file
+
+_YEAR_2031 = {
+    "covered_years": [2031, 2031],
+    "source": "test: weekends only",
+    "years": {"2031": {"days_off": [], "extra_workdays": []}},
+}
+
+
+def test_a_calendar_not_utf8_names_the_file_and_the_byte(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Was Python's "'utf-8' codec can't decode byte 0xff in position 13: invalid start byte".
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "a"}\n', encoding="utf-8")
+    calendar = tmp_path / "cn_2031.json"
+    calendar.write_bytes(b'{"source": "x\xff"}')
+    message = f"calendar data file {calendar}: not UTF-8 (byte 13)"
+    _refused_alike(_each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
+    due = ["due", "--policy", "taierzhuang", "二（三）", "--start", "2024-09-27"]
+    assert run(policies, capsys, *due, "--calendar", str(calendar)) == (
+        2,
+        "",
+        f"{PROG}: {message}\n",
+    )
+    # After a byte-order mark, the offset is counted from the text, as in case records.
+    calendar.write_bytes(b'\xef\xbb\xbf{"source": "x\xff"}')
+    _refused_alike(_each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
+
+
+def test_a_calendar_with_a_bom_is_read_as_case_records_are(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Notepad writes one; case records and --facts take it; the calendar said "not valid JSON".
+    record = {
+        "taierzhuang_application_date": "2031-01-06",
+        "taierzhuang_approval_date": "2031-01-22",
+    }
+    cases = tmp_path / "late.jsonl"
+    cases.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    plain, marked = tmp_path / "plain.json", tmp_path / "marked.json"
+    plain.write_text(json.dumps(_YEAR_2031), encoding="utf-8")
+    marked.write_text(json.dumps(_YEAR_2031), encoding="utf-8-sig")
+    for engine in ENGINES:
+        argv = ["validate", "--engine", engine, "--policy", "taierzhuang", str(cases)]
+        wanted = run(policies, capsys, *argv, "--calendar", str(plain))
+        assert wanted[0] in (0, 1) and wanted[2] == ""
+        assert run(policies, capsys, *argv, "--calendar", str(marked)) == wanted, engine
+
+
+def test_a_missing_calendar_in_the_words_of_a_missing_file(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Was "cannot read it: [Errno 2] No such file or directory: '…'", the path twice.
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "a"}\n', encoding="utf-8")
+    calendar = tmp_path / "nope.json"
+    message = f"calendar data file {calendar}: cannot read it: No such file or directory"
+    _refused_alike(_each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
+
+
+# ---------------------------------------------------------------- 3. a lone surrogate
+
+
+_LONE = (
+    "field 'id' holds a lone surrogate, \\ud800 at character 2: half of a character, most "
+    "likely cut in two by the export, which no UTF-8 report or table can carry; give the "
+    "record's id whole"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "origin"),
+    [
+        ("cases.jsonl", '{"id": "A"}\n{"id": "a\\ud800", "missed_grant": true}\n', "cases.jsonl:2"),
+        ("cases.json", '[{"id": "A"}, {"id": "a\\ud800", "missed_grant": true}]', "cases.json#2"),
+        ("cases.jsonl", '{"id": "a\\ud800\\ud800\\udc00"}\n', "cases.jsonl:1"),
+    ],
+)
+def test_an_id_with_a_lone_surrogate_is_refused_by_both(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    text: str,
+    origin: str,
+) -> None:
+    # The standard-library engine took it (and wrote `a\ud800` for it in a text report), the
+    # DuckDB one refused the file: "DuckDB cannot read it as records".
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    _refused_alike(_each(policies, capsys, str(path)), f"record {origin}: {_LONE}")
+
+
+def test_a_surrogate_pair_is_one_character_and_taken(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "\\ud840\\udc00", "missed_grant": true}\n', encoding="utf-8")
+    runs = _each(policies, capsys, str(path))
+    for code, out, err in runs.values():
+        assert (code, err) == (1, "")
+        assert "\U00020000: FAIL township_full_coverage" in out
+
+
+def test_a_text_fact_with_a_lone_surrogate_is_refused() -> None:
+    """No policy has a text fact in its records yet: the reader, on its own."""
+    from compiler.runtime.values import FactSpec
+
+    specs = {"remark": FactSpec("remark", "text", "备注")}
+    assert typed("c.jsonl:1", {"remark": "ok \U00020000"}, specs).facts == {
+        "remark": "ok \U00020000"
+    }
+    with pytest.raises(RecordError) as raised:
+        typed("c.jsonl:1", {"id": "k", "remark": "\udc00x"}, specs)
+    assert str(raised.value) == (
+        "record k: field 'remark' holds a lone surrogate, \\udc00 at character 1: half of a "
+        "character, most likely cut in two by the export, which no UTF-8 report or table can "
+        "carry; give the text whole"
+    )
+
+
+# ---------------------------------------------------------------- 4. a null id
+
+
+def test_a_null_id_is_an_id_not_given_in_both_engines(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": null, "missed_grant": true}\n', encoding="utf-8")
+    for code, out, err in _each(policies, capsys, str(path)).values():
+        assert (code, err) == (1, "")
+        assert "cases.jsonl:1: FAIL township_full_coverage" in out
+
+
+# ---------------------------------------------------------------- closely related
+
+
+@pytest.mark.parametrize(
+    ("field", "origin"),
+    [("id", "cases.jsonl:1"), ("taierzhuang_fulltime_staff", "cases.jsonl:1")],
+)
+def test_a_number_too_long_to_read_is_bad_input_not_a_crash(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    field: str,
+    origin: str,
+) -> None:
+    # Python reads no integer of more than 4,300 digits: a ValueError, exit 3 in both engines.
+    path = tmp_path / "cases.jsonl"
+    path.write_text(f'{{"{field}": {"9" * 5000}}}\n', encoding="utf-8")
+    message = f"{path}:1: not valid JSON: an integer of more than 4,300 digits"
+    _refused_alike(_each(policies, capsys, str(path)), message)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        # `cat a.jsonl b.jsonl`, each from a tool that writes a BOM.
+        ("joined.jsonl", b'{"id": "a", "missed_grant": true}\n\xef\xbb\xbf{"id": "b"}\n'),
+        ("twice.jsonl", b'\xef\xbb\xbf\xef\xbb\xbf{"id": "a", "missed_grant": true}\n'),
+        ("twice.json", b'\xef\xbb\xbf\xef\xbb\xbf[{"id": "a", "missed_grant": true}]'),
+    ],
+)
+def test_a_bom_python_takes_duckdb_takes(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    data: bytes,
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    runs = _each(policies, capsys, str(path))
+    python, duck = runs["python"], runs["duckdb"]
+    assert (python[0], python[2]) == (1, "")
+    assert (duck[0], duck[2]) == (1, "")
+    assert duck[1].splitlines()[-3:] == python[1].splitlines()[-3:]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("cases.jsonl", b'{"id": "a"}\n{"id": "b\xff"}\n', "{path}: not UTF-8 (byte 21)"),
+        ("cases.json", b'[{"id": "a\xff"}]', "{path}: not UTF-8 (byte 10)"),
+        ("cases.jsonl", '{"id": "a"}\n'.encode("utf-16"), "{path}: not UTF-8 (byte 0)"),
+        # A bad record before the bad byte is named first, as the Python reader reads it.
+        (
+            "cases.jsonl",
+            b'{"nope": 1}\n{"id": "b\xff"}\n',
+            "record cases.jsonl:1: unknown field 'nope'",
+        ),
+    ],
+)
+def test_json_not_utf8_is_named_by_its_byte_in_both(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    data: bytes,
+    message: str,
+) -> None:
+    # DuckDB said "DuckDB: Invalid Input Error: read_text: could not read content of file …".
+    path = tmp_path / name
+    path.write_bytes(data)
+    _refused_alike(_each(policies, capsys, str(path)), message.format(path=path))
+
+
+def test_a_line_of_a_bom_alone_is_refused_alike(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Not a blank line (a BOM is no white space): no JSON, in the Python reader's words.
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b'{"id": "a"}\n\xef\xbb\xbf\n')
+    _refused_alike(
+        _each(policies, capsys, str(path)), f"{path}:2:1: not valid JSON: Expecting value"
+    )
+
+
+def test_an_empty_csv_file_is_no_records_in_both(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The DuckDB engine said "DuckDB cannot read it as records".
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    runs = _each(policies, capsys, str(path))
+    assert runs["duckdb"] == runs["python"]
+    assert runs["python"][0] == 0 and "0 record(s), 0 finding(s)" in runs["python"][1]
+
+
+@pytest.mark.parametrize("name", ["cases.jsonl", "cases.json"])
+def test_an_integer_id_past_64_bits_is_taken_by_both(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    # DuckDB types such a JSON number DOUBLE: "a value the SQL engine cannot type".
+    big = 123456789012345678901234567890
+    records = [{"id": big, "missed_grant": True}, {"id": -big, "missed_grant": True}]
+    path = tmp_path / name
+    text = "".join(json.dumps(r) + "\n" for r in records)
+    path.write_text(text if name.endswith(".jsonl") else json.dumps(records), encoding="utf-8")
+    runs = _each(policies, capsys, str(path))
+    for code, out, err in runs.values():
+        assert (code, err) == (1, "")
+        assert f"{big}: FAIL township_full_coverage" in out
+        assert f"-{big}: FAIL township_full_coverage" in out
+    # A number with a fraction or an exponent is no id, in either engine.
+    path.write_text('{"id": 1e30}\n{"id": 2.5}\n', encoding="utf-8")
+    path = path.rename(path.with_suffix(".jsonl"))
+    runs = _each(policies, capsys, str(path))
+    assert runs["duckdb"] == runs["python"]
+    assert runs["python"][0] == 2
