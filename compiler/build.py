@@ -147,10 +147,11 @@ def write_tree(
         try:
             # The marker first, so that a build killed now leaves staging the next one removes.
             (staging / MARKER).write_bytes(marker(files))
+            total = len(files) + 1  # the marker too, as the count returned (and printed)
             # Strings, not pathlib: thousands of files, and its joins would be most of it.
             folders: set[str] = set()
             root = str(staging)
-            for done, (relative, data) in enumerate(files.items(), start=1):
+            for done, (relative, data) in enumerate(files.items(), start=2):
                 path = f"{root}/{relative}"
                 folder = os.path.dirname(path)
                 if folder not in folders:
@@ -158,7 +159,7 @@ def write_tree(
                     folders.add(folder)
                 _put(path, data)
                 if writing is not None:
-                    writing("writing", done, len(files), "files")
+                    writing("writing", done, total, "files")
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=_old_prefix(target), dir=target.parent))
                 os.replace(target, old)  # an empty directory is replaced atomically
@@ -172,7 +173,7 @@ def write_tree(
         finally:
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
-    return len(files) + 1
+    return total
 
 
 def _put(path: str, data: bytes | Stored | Path) -> None:

@@ -609,7 +609,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.json:
         _print(json.dumps({"output": str(target), "files": count}, ensure_ascii=False))
     else:
-        progress(f"wrote {count} file(s) to {target}")
+        progress(f"wrote {count:,} file(s) to {target}")
     return EXIT_OK
 
 
@@ -712,7 +712,7 @@ def cmd_site(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
     seconds = time.perf_counter() - started
-    sys.stderr.write(f"policyc site: wrote {count} file(s) to {target} in {seconds:.1f} s\n")
+    sys.stderr.write(f"policyc site: wrote {count:,} file(s) to {target} in {seconds:.1f} s\n")
     return EXIT_OK
 
 
@@ -1023,6 +1023,14 @@ exit codes: 0 clean, 1 findings, 2 bad input or command line, 3 internal error,
 130 interrupted (Ctrl-C), 141 output closed (`| head`)"""
 
 
+def _path_argument(text: str) -> str:
+    """A path given on the command line, not empty: `--out "$OUT"` with OUT unset in a CI
+    script built into the default folder, and `--root ""` took the working directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path (a variable that expanded to nothing?)")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policyc",
@@ -1032,6 +1040,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--root",
+        type=_path_argument,
         help="the project directory (default: found from the "
         "current directory, the nearest one holding policies/)",
     )
@@ -1131,7 +1140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser(
         "build", help="write the generated validator package (the site: policyc site)"
     )
-    p.add_argument("--out", metavar="DIR", help="the build directory (default: build/)")
+    p.add_argument(
+        "--out", type=_path_argument, metavar="DIR", help="the build directory (default: build/)"
+    )
     p.add_argument(
         "--target",
         choices=("all", "python", "sql"),
@@ -1144,7 +1155,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_build, verb="build")
 
     p = verbs.add_parser("site", help="build the static site (MkDocs, strict) from the model")
-    p.add_argument("--out", metavar="DIR", help="the site directory (default: build/site/)")
+    p.add_argument(
+        "--out",
+        type=_path_argument,
+        metavar="DIR",
+        help="the site directory (default: build/site/)",
+    )
     p.set_defaults(run=cmd_site)
 
     p = verbs.add_parser("serve", help="serve the site on localhost, rebuilding on changes")
@@ -1163,7 +1179,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("markdown", "csv", "json"), default="markdown")
     p.add_argument(
-        "--out", metavar="DIR", help="write one file per table (<id>.md/.csv/.json) into DIR"
+        "--out",
+        type=_path_argument,
+        metavar="DIR",
+        help="write one file per table (<id>.md/.csv/.json) into DIR",
     )
     p.set_defaults(run=cmd_tables)
 
@@ -1185,7 +1204,10 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--json", action="store_true", help="the report as JSON (docs/conflicts.md)")
     shape.add_argument("--markdown", action="store_true", help="the report as Markdown")
     p.add_argument(
-        "--emit-tests", metavar="DIR", help="write every witness as a policy test into DIR"
+        "--emit-tests",
+        type=_path_argument,
+        metavar="DIR",
+        help="write every witness as a policy test into DIR",
     )
     p.add_argument(
         "--start", metavar="DATE", help="YYYY-MM-DD the example due dates count from (2024-09-27)"

@@ -55,10 +55,13 @@ class TerminalProgress:
         if done != total and now - self._last < _INTERVAL:
             return
         self._last = now
+        # Marked shown before it is drawn: Ctrl-C lands between two bytecodes, and one landing
+        # just after the line was drawn (most likely: the flush waits on the terminal) left it
+        # on the screen, `done` thinking there was nothing to erase.
+        self.shown = True
         # Cleared to the end: a shorter line must not leave the end of a longer one.
         self.stream.write(f"\r{self.verb}: {self.doing} {done:,}/{total:,} {self.unit}…\x1b[K")
         self.stream.flush()
-        self.shown = True
 
     def done(self) -> None:
         if self.shown:

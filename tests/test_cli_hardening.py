@@ -275,3 +275,25 @@ def test_a_link_in_policies_to_no_file_stops_the_check(
     lines = err.splitlines()
     assert lines[0] == ("error[E000]: cannot read policies/gone.policy: a symbolic link to no file")
     assert lines[1] == f"policyc check: {NOT_READ}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["build", "--out", ""], ["site", "--out", " "], ["tables", "--out", ""]],
+    ids=["build", "site", "tables"],
+)
+def test_an_empty_out_is_refused_not_taken_for_the_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    """`--out "$OUT"` with OUT unset in a CI script built into build/ and said so."""
+    root = new_project(tmp_path / "p")
+    assert main(["--root", str(root), *argv]) == 2
+    assert "argument --out: an empty path" in capsys.readouterr().err
+    assert not (root / "build").exists()
+
+
+def test_an_empty_root_is_refused_not_taken_for_the_working_directory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--root", "", "check"]) == 2
+    assert "argument --root: an empty path" in capsys.readouterr().err
