@@ -350,7 +350,7 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
             f"unexpected character {char!r}",
             _span_at(path, line, column),
             source_line,
-            found,
+            (*_comment_hint(text, position), *found),
         )
     assert isinstance(error, UnexpectedToken)
     token = error.token
@@ -364,6 +364,7 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
     hints = [f"expected {_expected(set(error.expected))}"]
     if token.type == "NAME":
         hints = [*did_you_mean(str(token), _keywords(set(error.expected))), *hints]
+    hints = [*_comment_hint(text, token.start_pos or 0), *hints]
     unclosed = _unclosed_brace(text, token.start_pos or 0)
     if unclosed and token.type in _TOP_LEVEL:
         hints.append(
@@ -377,6 +378,14 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
         source_line,
         tuple(hints),
     )
+
+
+def _comment_hint(text: str, position: int) -> tuple[str, ...]:
+    """A comment written as in C or JavaScript (`// …`, `/* … */`) is an unexpected '/' to the
+    parser, whose list of what it expected says nothing of comments."""
+    if text.startswith(("//", "/*"), position):
+        return ("comments start with # and run to the end of the line (not // or /* */)",)
+    return ()
 
 
 class _ToNodes(Transformer[Token, Any]):

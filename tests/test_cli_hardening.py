@@ -297,3 +297,16 @@ def test_an_empty_root_is_refused_not_taken_for_the_working_directory(
 ) -> None:
     assert main(["--root", "", "check"]) == 2
     assert "argument --root: an empty path" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("comment", ["// edited 2026-12", "/* edited */"])
+def test_a_comment_written_as_in_c_says_how_comments_are_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, comment: str
+) -> None:
+    """`// …` was "unexpected '*', '/'" followed by a list of every keyword."""
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "x.policy").write_text(f"{USES_VOCABULARY}{comment}\n", "utf-8")
+    code, _, err = run(capsys, root, "check", "--no-cache")
+    assert code == 1
+    assert "policies/x.policy:2:1: error[E004]" in err
+    assert "= comments start with # and run to the end of the line (not // or /* */)" in err
