@@ -21,7 +21,7 @@ class TerminalProgress:
     """A `project.Progress` that draws one line in place; `done()` erases it.
 
     `doing` and `unit` name the work: `parsing … files` while loading, and for the build's
-    long steps `writing validators … policies` (`step` changes what is being done)."""
+    long steps `generating … policies`, `writing … files` (`step` changes what is being done)."""
 
     def __init__(
         self,

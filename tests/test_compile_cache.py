@@ -304,7 +304,7 @@ def test_the_build_reports_each_policy_of_its_long_steps(tmp_path: Path) -> None
     files = outputs(program, messages.append, "all", lambda *step: seen.append(step))
     total = len(program.policies)
     # One step a policy (its module, schema and SQL): build/sql/ is the package's copy.
-    assert seen == [("writing validators", i, total) for i in range(1, total + 1)]
+    assert seen == [("generating", i, total) for i in range(1, total + 1)]
     assert messages == [f"validators: {total} policies", f"sql: {total} policies"]
     for path, data in files.items():
         if path.startswith("sql/"):
@@ -325,7 +325,7 @@ def test_build_progress_is_drawn_on_a_terminal_only(
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["--root", str(root), "build", "--no-cache", "--out", str(tmp_path / "a")]) == 0
     shown = terminal.getvalue()
-    assert "\rpolicyc build: writing validators 1/1 policies…\x1b[K" in shown
+    assert "\rpolicyc build: generating 1/1 policies…\x1b[K" in shown
     assert "\r\x1b[Kpolicyc build: validators: 1 policies\n" in shown  # erased before a message
     # The files written, counted to the last, then the line erased before the last message.
     written = re.findall(r"\rpolicyc build: writing (\d+)/(\d+) files…\x1b\[K", shown)

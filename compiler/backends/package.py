@@ -38,7 +38,9 @@ from compiler.runtime.timelimits import load_calendar
 PACKAGE = "policyc_validators"
 DISTRIBUTION = "policyc_validators"
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
-STEP = "writing validators"
+# The step that makes each policy's module, record schema and SQL (in memory: the files are
+# written afterwards, a step of their own).
+STEP = "generating"
 
 
 @dataclass(frozen=True)
