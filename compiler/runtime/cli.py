@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TextIO
@@ -45,11 +45,78 @@ class InputError(PolicycError):
     """Bad input: exit 2 with this message."""
 
 
-def choose(policies: Mapping[str, PolicyInfo], policy_id: str) -> PolicyInfo:
+# Up to this many policies, the help and the message of an unknown id name them all; beyond,
+# they say how many there are and which verb lists them (a province has thousands).
+LISTED_AT_MOST = 10
+# An unknown id is answered with at most this many close ids.
+SUGGESTED_AT_MOST = 5
+# The verb that lists the policies, one a line.
+LIST_VERB = "policies"
+
+
+def choose(
+    policies: Mapping[str, PolicyInfo], policy_id: str, prog: str = "python -m policyc_validators"
+) -> PolicyInfo:
     if policy_id not in policies:
-        known = ", ".join(sorted(policies))
-        raise InputError(f"no policy '{cut(policy_id)}'; policies: {known}")
+        raise InputError(unknown_policy(policies, policy_id, prog))
     return policies[policy_id]
+
+
+def unknown_policy(ids: Iterable[str], policy_id: str, prog: str) -> str:
+    """Why `policy_id` names no policy: with a few policies, all of them; with more, the ids
+    close to it (a typo, or the start of ids such as weihai0003), how many there are and the
+    command that lists them."""
+    known = sorted(ids)
+    said = f"no policy '{cut(policy_id)}'"
+    if len(known) <= LISTED_AT_MOST:
+        return f"{said}; policies: {', '.join(known)}"
+    close, starting = close_ids(policy_id, known)
+    hint = ""
+    if close:
+        more = starting - sum(1 for c in close if c.startswith(policy_id))
+        also = f" ({more:,} more start with '{policy_id}')" if more > 0 else ""
+        hint = f"did you mean {', '.join(repr(c) for c in close)}{also}? "
+    return f"{said}; {hint}{len(known):,} policies, listed by `{prog} {LIST_VERB}`"
+
+
+def close_ids(word: str, known: Sequence[str]) -> tuple[list[str], int]:
+    """The ids most like `word` (difflib's ratio at least 0.6, or starting with it), most
+    alike first, then in order of id, at most SUGGESTED_AT_MOST; and how many start with it."""
+    import difflib  # only for an unknown id
+
+    if not word or len(word) > 4 * max(map(len, known), default=0):
+        return [], 0  # a long argument is no typo of an id: not compared with thousands
+    scored: list[tuple[float, str]] = []
+    starting = 0
+    matcher = difflib.SequenceMatcher(b=word)
+    for candidate in known:
+        matcher.set_seq1(candidate)
+        prefix = candidate.startswith(word)
+        starting += prefix
+        if prefix or (matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6):
+            ratio = matcher.ratio()
+            if prefix or ratio >= 0.6:
+                scored.append((-ratio, candidate))
+    return [c for _, c in sorted(scored)[:SUGGESTED_AT_MOST]], starting
+
+
+def policy_help(policies: Mapping[str, PolicyInfo], prog: str) -> str:
+    """The help of --policy: the ids, or with many how many and the verb that lists them."""
+    if len(policies) <= LISTED_AT_MOST:
+        return f"one of: {', '.join(sorted(policies))}"
+    lister = f"{prog} {LIST_VERB}".replace("%", "%%")  # argparse formats help with %
+    return f"one of {len(policies):,} policies (`{lister}` lists them)"
+
+
+def list_policies(out: TextIO, policies: Mapping[str, PolicyInfo]) -> None:
+    """`policies`: each id and its title, tab between, one policy a line, in order of id.
+    The package's mapping gives the titles without importing the policies (`titles()`:
+    at 3,000 policies, importing each for its title took 75 s); any other mapping is read."""
+    titles: Callable[[], Mapping[str, str]] | None = getattr(policies, "titles", None)
+    known = titles() if titles is not None else {p: policies[p].title for p in policies}
+    for policy_id in sorted(policies):
+        title = " ".join(known[policy_id].split())
+        out.write(f"{policy_id}\t{title}\n")
 
 
 def calendar_from(files: Sequence[str] | None) -> WorkdayCalendar:
@@ -204,8 +271,9 @@ class Progress:
         self.shown = True
 
 
-def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace) -> tuple[str, int]:
-    """`validate --engine duckdb`: runtime/sqlengine.py, which imports DuckDB itself."""
+def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace, prog: str) -> tuple[str, int]:
+    """`validate --engine duckdb`: runtime/sqlengine.py, which imports DuckDB itself; on a
+    terminal a line says how far DuckDB's query is (`QueryProgress`)."""
     if args.engine != "duckdb":
         raise InputError("--out needs --engine duckdb")
     if args.format != "text":
@@ -215,7 +283,9 @@ def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace) -> tuple[str, int]
     try:
         # The report goes to stdout as it is read from the database (the text returned is
         # then empty): memory stays flat however many records.
-        return run_duckdb(policy, args.cases, args.calendar, args.out, stream=sys.stdout)
+        return run_duckdb(
+            policy, args.cases, args.calendar, args.out, stream=sys.stdout, progress=prog
+        )
     except EngineError as error:
         raise InputError(str(error)) from None
 
@@ -410,11 +480,19 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
         prog=prog, description="Policy validators generated by policyc."
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    ids = ", ".join(sorted(policies))
+    ids = policy_help(policies, prog)
 
-    p = verbs.add_parser("validate", help="check case records (JSON, JSONL, CSV) against a policy")
-    p.add_argument("--policy", required=True, help=f"one of: {ids}")
-    p.add_argument("cases", nargs="+", metavar="CASES")
+    p = verbs.add_parser(
+        "validate",
+        help="check case records (JSON, JSONL, CSV; Parquet with --engine duckdb) against a policy",
+    )
+    p.add_argument("--policy", required=True, help=ids)
+    p.add_argument(
+        "cases",
+        nargs="+",
+        metavar="CASES",
+        help="files of case records: .json, .jsonl (.ndjson), .csv; .parquet with --engine duckdb",
+    )
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
     p.add_argument(
@@ -432,11 +510,11 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
     )
 
     p = verbs.add_parser("decide", help="the relief decision for a JSON object of facts")
-    p.add_argument("--policy", required=True, help=f"one of: {ids}")
+    p.add_argument("--policy", required=True, help=ids)
     p.add_argument("--facts", required=True, metavar="FILE", help="a JSON file, or - for stdin")
 
     p = verbs.add_parser("due", help="the due dates of a clause's time limits")
-    p.add_argument("--policy", required=True, help=f"one of: {ids}")
+    p.add_argument("--policy", required=True, help=ids)
     p.add_argument("clause", help="the clause, in the document's numbering (二（三）)")
     p.add_argument(
         "--start", required=True, help="YYYY-MM-DD, or YYYY-MM-DDTHH:MM for limits in hours"
@@ -444,7 +522,9 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
     p.add_argument("--calendar", action="append", metavar="FILE")
 
     p = verbs.add_parser("schema", help="the JSON Schema of a policy's case records")
-    p.add_argument("--policy", required=True, help=f"one of: {ids}")
+    p.add_argument("--policy", required=True, help=ids)
+
+    verbs.add_parser(LIST_VERB, help="the policies: each id and its title, one a line")
     return parser
 
 
@@ -456,10 +536,13 @@ def main(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
 
 def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: str) -> int:
     args = build_parser(prog, policies).parse_args(argv)
+    if args.verb == LIST_VERB:
+        list_policies(sys.stdout, policies)
+        return EXIT_OK
     try:
-        policy = choose(policies, args.policy)
+        policy = choose(policies, args.policy, prog)
         if args.verb == "validate" and (args.engine == "duckdb" or args.out is not None):
-            text, code = _run_duckdb(policy, args)
+            text, code = _run_duckdb(policy, args, prog)
             sys.stdout.write(text)
             return code
         if args.verb == "validate":

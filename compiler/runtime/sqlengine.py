@@ -828,6 +828,73 @@ def _csv_layout(path: Path) -> tuple[list[str], list[int] | None] | None:
 # ---------------------------------------------------------------- running and reporting
 
 
+class QueryProgress:
+    """What the DuckDB engine is doing, and for how long, drawn on a terminal's stderr while
+    it works: `PROG: checking records in DuckDB, 12 s…`.  The standard-library engine counts
+    its records (runtime/cli.py `Progress`); this one has no record to count, and 150,000
+    records took 17 s with nothing on the screen (millions take minutes).  Not DuckDB's own
+    percentage (`query_progress()`): a step runs several queries, each from 0 to 100 %, and
+    a line that went 50 %, 0 %, 88 % said less than the time.  A thread redraws the line every
+    `every` seconds; `step` names what is being done; `close` erases the line, before the
+    report is written to stdout on the same screen."""
+
+    def __init__(self, prog: str, stream: TextIO, every: float = 0.5) -> None:
+        import threading
+        import time
+
+        self.prog, self.stream, self.every = prog, stream, every
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.doing = "reading records"
+        self.shown = False
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # one line at a time: the thread's, or close's
+        self._thread = threading.Thread(target=self._run, name="duckdb progress", daemon=True)
+
+    @staticmethod
+    def on_terminal(prog: str | None, stream: TextIO) -> QueryProgress | None:
+        """A QueryProgress started on `stream` where a line may be drawn (`draws_progress`)
+        and a name to draw it with is given; else None."""
+        from .terminal import draws_progress
+
+        if prog is None or not draws_progress(stream):
+            return None
+        progress = QueryProgress(prog, stream)
+        progress._thread.start()
+        return progress
+
+    def step(self, doing: str) -> None:
+        self.doing = doing
+
+    def draw(self) -> None:
+        """The line as it stands now (the thread's loop; tests call it)."""
+        seconds = self.clock() - self.started
+        with self._lock:
+            if self._stop.is_set():
+                return
+            self.shown = True  # before drawing: see compiler/progress.py
+            self.stream.write(f"\r\x1b[K{self.prog}: {self.doing} in DuckDB, {seconds:.0f} s…")
+            self.stream.flush()
+
+    def close(self) -> None:
+        """Stop drawing and erase the line."""
+        with self._lock:
+            self._stop.set()
+            if self.shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self.shown = False
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.draw()
+            except Exception:  # a closed terminal: no line, no harm to the run
+                return
+
+
 def run_duckdb(
     policy: PolicyInfo,
     paths: Sequence[str],
@@ -837,6 +904,7 @@ def run_duckdb(
     threads: int | None = None,
     memory_limit: str | None = None,
     stream: TextIO | None = None,
+    progress: str | None = None,
 ) -> tuple[str, int]:
     """The text report and exit code of validating `paths` with the policy's SQL in DuckDB.
 
@@ -845,7 +913,8 @@ def run_duckdb(
     number of records.  Nothing is written before every record has been read, typed and
     checked (bad input raises EngineError with `stream` untouched), as the Python path
     guarantees (runtime/cli.py).  Ctrl-C while DuckDB works is a KeyboardInterrupt, as
-    anywhere else (exit 130, runtime/exits.py)."""
+    anywhere else (exit 130, runtime/exits.py).  `progress`: the name to draw a progress
+    line with on a terminal's stderr (`QueryProgress`), the command line's; None for none."""
     duckdb = _duckdb()
     where = sql_dir or SQL_DIR
     sql_path = where / f"{policy.id}.sql"
@@ -869,10 +938,11 @@ def run_duckdb(
                 con.execute(f"SET threads = {int(threads)}")
             if memory_limit is not None:
                 con.execute(f"SET memory_limit = {_q(memory_limit)}")
+            line = QueryProgress.on_terminal(progress, sys.stderr)
             try:
                 code = _run(
                     con, policy, sources, calendar_files, out, out_format, where, sql_path,
-                    buffer if stream is None else stream,
+                    buffer if stream is None else stream, line,
                 )  # fmt: skip
             except (duckdb.Error, RuntimeError) as error:
                 if _interrupted(duckdb, error):
@@ -880,6 +950,9 @@ def run_duckdb(
                 if not isinstance(error, duckdb.Error):
                     raise
                 raise EngineError(f"DuckDB: {str(error).splitlines()[0]}") from None
+            finally:
+                if line is not None:
+                    line.close()
         finally:
             con.close()
     return buffer.getvalue(), code
@@ -918,11 +991,15 @@ def _run(
     where: Path,
     sql_path: Path,
     stream: TextIO,
+    line: QueryProgress | None = None,
 ) -> int:
     """Check the records, then write the report to `stream`; the exit code.  Every error
-    the input can cause is raised before the first write."""
+    the input can cause is raised before the first write.  `line` hears what is being done
+    and is erased before the report is written."""
     cases = Cases(con, policy.facts, sources)
     cases.first_bad()
+    if line is not None:
+        line.step("checking records")
     load_calendar_table(con, where, calendar_files)
     checks = manifest_checks(where / f"{policy.id}.json")
     if [c.rule for c in checks] != [c.rule for c in checks_of(policy)]:
@@ -931,8 +1008,12 @@ def _run(
     _refused(con, cases, policy, calendar_files)
     tally = summarize(con, policy, checks)
     if out is not None and out_format is not None:
+        if line is not None:
+            line.step(f"writing {out}")
         write_out(con, checks, out, out_format)
-    else:
+    if line is not None:
+        line.close()  # the report follows, on the same screen
+    if out is None or out_format is None:
         write_findings(con, policy, checks, stream)
     stream.write(TextReport(policy).tail(tally))
     # Flushed here, so that a reader gone away (`| head`) is a BrokenPipeError now (exit 141),

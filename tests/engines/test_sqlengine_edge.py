@@ -6,6 +6,7 @@ engine gives the same."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -484,3 +485,34 @@ def test_a_csv_duckdb_cannot_read_is_refused_in_the_python_words(
     (code, out, err), (py_code, python, py_err) = _both(policies, capsys, "taierzhuang", str(path))
     assert (py_code, python) == (2, "") and "cases.csv" in py_err
     assert (code, out, err) == (py_code, python, py_err)
+
+
+# ---------------------------------------------------------------- a line on a terminal
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_duckdb_engine_says_what_it_does_on_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """150,000 records took 17 s with nothing on the screen: the line names the step and the
+    time, and is erased before the report; nothing is drawn in CI or on a pipe."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    terminal = _Terminal()
+    line = sqlengine.QueryProgress.on_terminal(PROG, terminal)
+    assert line is not None
+    line.step("checking records")
+    line.draw()
+    line.close()
+    line.draw()  # a redraw after close draws nothing
+    shown = terminal.getvalue()
+    assert shown.startswith(f"\r\x1b[K{PROG}: checking records in DuckDB, ")
+    assert shown.endswith(" s…\r\x1b[K") and shown.count(PROG) == 1
+    assert sqlengine.QueryProgress.on_terminal(None, terminal) is None
+    monkeypatch.setenv("CI", "true")
+    assert sqlengine.QueryProgress.on_terminal(PROG, terminal) is None
+    assert sqlengine.QueryProgress.on_terminal(PROG, io.StringIO()) is None
