@@ -106,9 +106,22 @@ def _reported(diagnostics: list[Diagnostic], requested: set[str]) -> list[Diagno
 def _policy(program: ir.Program, policy_id: str) -> ir.Policy:
     policy = program.policies.get(policy_id)
     if policy is None:
-        known = ", ".join(sorted(program.policies))
-        raise UsageError(f"no policy '{cut(policy_id)}'; policies: {known}")
+        raise UsageError(_no_policy(program, f"no policy '{cut(policy_id)}'", policy_id))
     return policy
+
+
+def _no_policy(program: ir.Program, said: str, typed: str | None = None, hint: str = "") -> str:
+    """`said` (`no policy 'x'`) and what there is: with a few policies, all of them (as ever);
+    at province scale, where that was a line of thousands of ids, the ids close to `typed` and
+    how many there are (the validators' command line says it alike: runtime/cli.py)."""
+    from compiler.runtime.cli import LISTED_AT_MOST, close_ids
+
+    known = sorted(program.policies)
+    if len(known) <= LISTED_AT_MOST:
+        return f"{said}; {hint + ' ' if hint else ''}policies: {', '.join(known)}"
+    close = close_ids(typed, known)[0] if typed is not None else []
+    mean = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    return f"{said}; {mean}{len(known):,} policies, one a file in policies/ (named by its id)"
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -799,10 +812,8 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     for policy_id in args.ids:
         if policy_id not in program.policies:
             hint = " ".join(did_you_mean(policy_id, program.policies))
-            known = ", ".join(sorted(program.policies))
-            raise UsageError(
-                f"no policy '{cut(policy_id)}'; {hint + ' ' if hint else ''}policies: {known}"
-            )
+            said = f"no policy '{cut(policy_id)}'"
+            raise UsageError(_no_policy(program, said, policy_id, hint))
     out = Path(args.emit_tests) if args.emit_tests is not None else None
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(f"cannot write {out}: not a directory")  # before the analysis
@@ -898,9 +909,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _known_policies(program: ir.Program, ids: Sequence[str] | None) -> None:
     unknown = set(ids or ()) - set(program.policies)
     if unknown:
+        only = next(iter(unknown)) if len(unknown) == 1 else None
         raise UsageError(
-            f"no policy {', '.join(sorted(unknown))}; "
-            f"policies: {', '.join(sorted(program.policies))}"
+            _no_policy(program, f"no policy {', '.join(cut(i) for i in sorted(unknown))}", only)
         )
 
 

@@ -310,3 +310,19 @@ def test_a_comment_written_as_in_c_says_how_comments_are_written(
     assert code == 1
     assert "policies/x.policy:2:1: error[E004]" in err
     assert "= comments start with # and run to the end of the line (not // or /* */)" in err
+
+
+def test_an_unknown_policy_among_many_names_the_close_ones_not_all(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 3,000 jurisdictions `policyc decide weihai` printed a line of 3,000 ids."""
+    from compiler.runtime import cli as runtime_cli
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setattr(runtime_cli, "LISTED_AT_MOST", 2)  # the project's five are "many"
+    facts = ["--facts", str(root / "policies" / "cases" / "no-such.json")]
+    for argv in (["decide", "weihia", *facts], ["test", "weihia"]):
+        code, _, err = run(capsys, root, *argv)
+        assert code == 2
+        assert "did you mean 'weihai'? 5 policies, one a file in policies/" in err, err
+        assert "lucheng" not in err
