@@ -30,6 +30,14 @@ def _both(
     return ours, theirs
 
 
+def _both_on(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], path: Path, text: str
+) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    """`_both` on 台儿庄's records in `path`, written first with `text`."""
+    path.write_text(text, encoding="utf-8")
+    return _both(policies, capsys, "taierzhuang", str(path))
+
+
 # ---------------------------------------------------------------- 1. empty input
 
 
@@ -49,9 +57,7 @@ def test_no_records_is_a_clean_run(
     name: str,
     text: str,
 ) -> None:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    (code, out, err), (py_code, python, py_err) = _both(policies, capsys, "taierzhuang", str(path))
+    (code, out, err), (py_code, python, py_err) = _both_on(policies, capsys, tmp_path / name, text)
     assert (py_code, py_err) == (0, "")
     assert (code, err) == (0, "")
     assert "0 record(s), 0 finding(s)" in out
@@ -345,9 +351,7 @@ def test_trailing_comma_refused_as_python_refuses_it(
     name: str,
     text: str,
 ) -> None:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    (code, out, err), (py_code, python, py_err) = _both(policies, capsys, "taierzhuang", str(path))
+    (code, out, err), (py_code, python, py_err) = _both_on(policies, capsys, tmp_path / name, text)
     assert (py_code, python) == (2, "") and "not valid JSON" in py_err
     assert (code, out, err) == (py_code, python, py_err)
 
