@@ -347,6 +347,11 @@ def _workers(count: int, context: Any) -> Iterator[_Pool]:
                             os.kill(process.pid, signal.SIGINT)
                 for process in workers:
                     process.join()
+                # The pool's thread is waited for too, its workers gone: left running, it
+                # closed its wake-up pipe while the interpreter's exit wrote to it
+                # (concurrent.futures' atexit hook; Python 3.11), and a build stopped by
+                # SIGHUP printed "Exception ignored … Bad file descriptor" with a traceback.
+                pool.shutdown(wait=True)
             if isinstance(error, BrokenProcessPool):
                 raise WorkerLost(_lost()) from error
             raise
