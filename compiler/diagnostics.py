@@ -178,10 +178,12 @@ def skipped(diagnostics: Iterable[Diagnostic]) -> str:
 _CANNOT_READ = "cannot read "
 
 
-def unreadable(shown: str, error: OSError) -> Diagnostic:
-    """The E000 of a policy file that was found (named, or in policies/) and could not be read:
-    it stops the check as a syntax error does (`stopped_at_syntax`)."""
-    return Diagnostic(codes.E000, f"{_CANNOT_READ}{shown}: {error.strerror or error}", None)
+def unreadable(shown: str, why: OSError | str) -> Diagnostic:
+    """The E000 of a policy file that was found (named, or in policies/) and could not be read,
+    `why` the error or its words: it stops the check as a syntax error does
+    (`stopped_at_syntax`)."""
+    reason = why if isinstance(why, str) else why.strerror or str(why)
+    return Diagnostic(codes.E000, f"{_CANNOT_READ}{shown}: {reason}", None)
 
 
 def stopped_at_syntax(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -75,9 +75,7 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
                     # had not read.  Unreadable, it stops the check as any such file does.
                     # Named where it stands (resolved, it would be named by its target).
                     shown = f"{display_path(candidate.parent, root)}/{candidate.name}"
-                    errors.append(
-                        unreadable(shown, FileNotFoundError(2, "a symbolic link to no file"))
-                    )
+                    errors.append(unreadable(shown, "a symbolic link to no file"))
             if not found and paths:
                 # Naming a folder with no policy files checked the whole project instead.
                 errors.append(Diagnostic(codes.E000, f"no .policy files in {path}", None))
