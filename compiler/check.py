@@ -3,7 +3,7 @@
 Codes (the README lists them): E0xx syntax and input, E1xx names and structure, E2xx types,
 E3xx citations, quotes and sources, E4xx policy tests.  Every check collects diagnostics and
 goes on, so that one run shows every problem; but where a file has a syntax error (E0xx, but
-E000) nothing is checked and the input and syntax errors alone are reported
+E007) nothing is checked and the input and syntax errors alone are reported
 (`diagnostics.syntax_stage`): what checking would find then follows from that file.
 """
 

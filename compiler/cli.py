@@ -211,9 +211,10 @@ def _report_check(
     args: argparse.Namespace, diagnostics: list[Diagnostic], requested: set[str]
 ) -> int:
     shown = _reported(diagnostics, requested)
-    # A path named on the command line that names nothing is a usage error; a file that was
-    # found and could not be read stops the check as a syntax error does (exit 1).
-    usage = any(d.code is codes.E000 for d in shown) and not stopped_at_syntax(shown)
+    # A path named on the command line that names no policy file is a usage error (E007); a
+    # file that was found and could not be read stops the check as a syntax error does (E000,
+    # exit 1).
+    usage = any(d.code is codes.E007 for d in shown) and not stopped_at_syntax(shown)
     if usage and not any(d.span for d in shown):
         sys.stderr.write(render_all(shown) + "\n")
         return EXIT_USAGE

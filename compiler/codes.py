@@ -63,13 +63,14 @@ def _register(id: str, title: str, severity: Severity = Severity.ERROR) -> Code:
 
 # ---------------------------------------------------------------- E0xx input and syntax
 
-E000 = _register("E000", "a file or directory cannot be read")
+E000 = _register("E000", "a file or directory cannot be read or written")
 E001 = _register("E001", "the file is not valid UTF-8")
 E002 = _register("E002", "unexpected character")
 E003 = _register("E003", "the file ends in the middle of a statement")
 E004 = _register("E004", "unexpected token")
 E005 = _register("E005", "a string is not closed on its line")
 E006 = _register("E006", "an invisible character that can hide or reorder text")
+E007 = _register("E007", "a path on the command line that names no policy file")
 E010 = _register("E010", "a date that is not on the calendar")
 E011 = _register("E011", "a time limit that is not a whole number")
 E012 = _register("E012", "a day of the month outside 1–31")
@@ -150,11 +151,15 @@ INPUT_AND_SYNTAX: frozenset[Code] = frozenset(
 """What reading and parsing the files find (E0xx), before any name, type or citation is
 checked."""
 
-SYNTAX: frozenset[Code] = INPUT_AND_SYNTAX - {E000}
-"""The parse-stage codes: a file that is not UTF-8, does not parse, or holds a value the
-language cannot read.  Where any file has one, checking stops after parsing and reports the
-input and syntax errors alone (`diagnostics.syntax_stage`): the names of a file that did not
-parse are unknown everywhere else, and each use of them would be one more error, burying the
-one that matters.  E000 is not one of them: a path named on the command line that names
-nothing keeps its own exit code (2 where it is all there is); a policy file that was found and
-could not be read stops the check too (`diagnostics.unreadable`)."""
+STOPS_CHECK: frozenset[Code] = INPUT_AND_SYNTAX - {E007}
+"""The codes after which checking stops when any file has one (`diagnostics.syntax_stage`): a
+file that could not be read (E000) or is not UTF-8, does not parse, or holds a value the
+language cannot read.  The input and syntax errors are then reported alone: the names of a
+file that was not read or did not parse are unknown everywhere else, and each use of them would
+be one more error, burying the one that matters (an unreadable vocabulary.policy was one E000
+and hundreds of E101s).  E007 is not one of them: a path named on the command line that names
+no policy file is a usage error, with its own exit code (2 where it is all there is)."""
+
+SYNTAX: frozenset[Code] = STOPS_CHECK - {E000}
+"""The parse-stage codes among them, which a report names as "syntax errors"
+(`diagnostics.skipped`)."""

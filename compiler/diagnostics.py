@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from compiler import codes
-from compiler.codes import INPUT_AND_SYNTAX, SYNTAX, Code, Severity
+from compiler.codes import INPUT_AND_SYNTAX, STOPS_CHECK, SYNTAX, Code, Severity
 from compiler.nodes import Span
 
 
@@ -174,31 +174,19 @@ def skipped(diagnostics: Iterable[Diagnostic]) -> str:
     return f"the other checks (names, types, citations, quotes, tests) were skipped until {until}"
 
 
-# How the message of a file that was found and could not be read begins (`unreadable`).
-_CANNOT_READ = "cannot read "
-
-
 def unreadable(shown: str, why: OSError | str) -> Diagnostic:
-    """The E000 of a policy file that was found (named, or in policies/) and could not be read,
-    `why` the error or its words: it stops the check as a syntax error does
-    (`stopped_at_syntax`)."""
+    """The E000 of a policy file (or a folder of them) that was found, named or in policies/,
+    and could not be read, `why` the error or its words: it stops the check as a syntax error
+    does (`codes.STOPS_CHECK`)."""
     reason = why if isinstance(why, str) else why.strerror or str(why)
-    return Diagnostic(codes.E000, f"{_CANNOT_READ}{shown}: {reason}", None)
+    return Diagnostic(codes.E000, f"cannot read {shown}: {reason}", None)
 
 
 def stopped_at_syntax(diagnostics: Iterable[Diagnostic]) -> bool:
-    """Whether a file has a syntax error (a parse-stage code, `codes.SYNTAX`) or could not be
-    read (`unreadable`): then checking stops after parsing (`syntax_stage`), and a report says
-    the other checks were skipped.
-
-    An unreadable file is told from the other E000s by its message: they say that a path named
-    on the command line names no policy file, a usage error that keeps its own exit code (2).
-    A file that was not read, like one that did not parse, leaves its names unknown in every
-    file that uses them: an unreadable vocabulary.policy was one E000 and hundreds of E101s."""
-    return any(
-        d.code in SYNTAX or (d.code is codes.E000 and d.message.startswith(_CANNOT_READ))
-        for d in diagnostics
-    )
+    """Whether a file has a syntax error or could not be read (`codes.STOPS_CHECK`): then
+    checking stops after parsing (`syntax_stage`), and a report says the other checks were
+    skipped."""
+    return any(d.code in STOPS_CHECK for d in diagnostics)
 
 
 def syntax_stage(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic] | None:

@@ -63,11 +63,11 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
         try:
             wanted.append((given, given.resolve()))
         except (RuntimeError, OSError):
-            errors.append(Diagnostic(codes.E000, f"a symbolic link loop: {given}", None))
+            errors.append(Diagnostic(codes.E007, f"a symbolic link loop: {given}", None))
     for given, path in wanted:
         if path.is_dir():
             found = []
-            for candidate in sorted(path.rglob("*.policy")):
+            for candidate in _walk(path, root, errors):
                 if candidate.is_file():
                     found.append(candidate)
                 elif candidate.is_symlink() and not candidate.exists():
@@ -78,23 +78,41 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
                     errors.append(unreadable(shown, "a symbolic link to no file"))
             if not found and paths:
                 # Naming a folder with no policy files checked the whole project instead.
-                errors.append(Diagnostic(codes.E000, f"no .policy files in {path}", None))
+                errors.append(Diagnostic(codes.E007, f"no .policy files in {path}", None))
             files.update(found)
         elif path.is_file() and given.suffix != ".policy":  # a link named x.policy is one
             # Named, yet never read: a folder's walk takes *.policy alone, and `check` said
             # "clean" of a file it had not parsed (`ningbo.policy.txt`, an editor's copy).
             errors.append(
                 Diagnostic(
-                    codes.E000, f"not a policy file (its name must end in .policy): {path}", None
+                    codes.E007, f"not a policy file (its name must end in .policy): {path}", None
                 )
             )
         elif path.is_file():
             files.add(path)
         elif path.exists():
-            errors.append(Diagnostic(codes.E000, f"not a regular file: {path}", None))
+            errors.append(Diagnostic(codes.E007, f"not a regular file: {path}", None))
         else:
-            errors.append(Diagnostic(codes.E000, f"no such file or directory: {path}", None))
+            errors.append(Diagnostic(codes.E007, f"no such file or directory: {path}", None))
     return sorted(files), errors
+
+
+def _walk(folder: Path, root: Path, errors: list[Diagnostic]) -> list[Path]:
+    """The entries named *.policy in `folder` and below, sorted, not following links to
+    folders (as `Path.rglob`).  A folder that cannot be listed is `unreadable` (E000): rglob
+    passed over it in silence, and `check` said "clean" of the policies it holds."""
+
+    def cannot_list(error: OSError) -> None:
+        listed = Path(error.filename) if error.filename else folder
+        errors.append(unreadable(f"{display_path(listed, root)}/", error))
+
+    found = [
+        Path(top, name)
+        for top, _, names in os.walk(folder, onerror=cannot_list)
+        for name in names
+        if name.endswith(".policy")
+    ]
+    return sorted(found)
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -144,9 +162,13 @@ def load(
     # absolute, so that no file was a shared one, and every shared name an E122.
     root = root.resolve()
     explicit, errors = policy_files(root, paths)
-    everything, _ = policy_files(root)
+    everything, around = policy_files(root)
     policies_dir = (root / "policies").resolve()
     inside = [p for p in explicit if policies_dir in p.parents]
+    if inside:
+        # Checked with the whole project, a file is checked with what could not be read of it
+        # (E000): those policies' names would be unknown.
+        errors += [d for d in around if d.code is codes.E000 and d not in errors]
     context = everything if inside else [p for p in everything if _is_vocabulary(p, root)]
     chosen = sorted(set(explicit) | set(context))
     loaded = LoadedFiles(root, diagnostics=errors)
@@ -637,8 +659,11 @@ def load_in_place(
     header = module.header if module is not None else None
     if module is not None and header is None:
         loaded.diagnostics.append(
-            Diagnostic(codes.E000, f"{shown} is not a policy: it has no 'policy' header", None)
+            Diagnostic(codes.E007, f"{shown} is not a policy: it has no 'policy' header", None)
         )
+        # Nothing more to say of it: checked beside the surroundings, the shared vocabulary
+        # given as a version was an E100 for each of its names, declared "twice".
+        return loaded, None
     if header is not None and header.source is not None:
         try:
             loaded.sources[shown] = read_source(header.source)

@@ -142,15 +142,15 @@ def test_a_path_that_names_nothing_is_still_a_usage_error(
     root = new_project(tmp_path / "p")
     code, _, err = run(capsys, root, "check", str(tmp_path / "nosuch.policy"))
     assert code == 2
-    assert err == f"error[E000]: no such file or directory: {tmp_path / 'nosuch.policy'}\n"
+    assert err == f"error[E007]: no such file or directory: {tmp_path / 'nosuch.policy'}\n"
 
 
-def test_which_e000_stops_the_check() -> None:
+def test_a_file_that_cannot_be_read_stops_the_check_a_path_that_names_nothing_does_not() -> None:
     cannot = unreadable("policies/a.policy", PermissionError(13, "Permission denied"))
     assert cannot == Diagnostic(
         codes.E000, "cannot read policies/a.policy: Permission denied", None
     )
-    named = Diagnostic(codes.E000, "no such file or directory: nosuch.policy", None)
+    named = Diagnostic(codes.E007, "no such file or directory: nosuch.policy", None)
     unknown = Diagnostic(codes.E101, "x", Span("policies/b.policy", 1, 1, 1, 2))
     assert stopped_at_syntax([cannot]) and not stopped_at_syntax([named, unknown])
     assert syntax_stage([named, cannot, unknown]) == [named, cannot]
@@ -274,6 +274,49 @@ def test_a_link_in_policies_to_no_file_stops_the_check(
     assert code == 1 and out == ""
     lines = err.splitlines()
     assert lines[0] == ("error[E000]: cannot read policies/gone.policy: a symbolic link to no file")
+    assert lines[1] == f"policyc check: {NOT_READ}"
+
+
+def _unlistable(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Listing the folder called `name` fails as a folder of mode 000 does (EACCES), for root
+    too."""
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        if Path(path).name == name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no-cache"])
+@pytest.mark.parametrize("named", [False, True], ids=["project", "a-file-named"])
+def test_a_folder_in_policies_that_cannot_be_listed_stops_the_check(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    cache: list[str],
+    named: bool,
+) -> None:
+    """The walk of policies/ passed over a folder it could not list: `check` reported each use
+    of the names declared there as unknown (E101), or said "clean" where nothing used them,
+    of policies it had not read."""
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "shared").mkdir()
+    (root / "policies" / "shared" / "vocabulary.policy").write_bytes(
+        (root / "policies" / "vocabulary.policy").read_bytes()
+    )
+    (root / "policies" / "vocabulary.policy").unlink()
+    (root / "policies" / "uses.policy").write_text(USES_VOCABULARY, encoding="utf-8")
+    code, _, err = run(capsys, root, "check", "--no-cache")
+    assert code == 0, err  # the project checks when the folder can be listed
+    _unlistable(monkeypatch, "shared")
+    files = [str(root / "policies" / "uses.policy")] if named else []
+    code, out, err = run(capsys, root, "check", *files, *cache)
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == "error[E000]: cannot read policies/shared/: Permission denied"
     assert lines[1] == f"policyc check: {NOT_READ}"
 
 

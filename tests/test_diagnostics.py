@@ -216,7 +216,7 @@ def test_unusable_path(
     assert text_snapshot == f"exit code: {code}\n{portable(err)}"
     assert code == 2
     assert "Traceback" not in err
-    assert re.search(r"error\[E000\]: .*no_such_file\.policy", err)
+    assert re.search(r"error\[E007\]: .*no_such_file\.policy", err)
 
 
 def test_secondary_location_is_rendered_like_the_primary() -> None:

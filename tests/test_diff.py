@@ -281,6 +281,20 @@ def test_check_error_in_old_exits_2(
         load_version(str(tmp_path / "taierzhuang.policy"), ROOT)
 
 
+def test_a_file_that_holds_no_policy_is_said_to_be_none(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared vocabulary given as a version was reported as no policy, then each of its
+    names as declared twice (it was checked beside itself: 13 E100s)."""
+    monkeypatch.chdir(ROOT)
+    assert _diff("policies/vocabulary.policy", BASE) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "error[E007]: policies/vocabulary.policy is not a policy: it has no 'policy' header",
+        "policyc diff: policies/vocabulary.policy does not check: 1 error(s)",
+    ]
+
+
 def test_missing_official_text_is_a_check_error(tmp_path: Path) -> None:
     shutil.copy(ROOT / BASE, tmp_path / "taierzhuang.policy")  # no sources/ beside it
     with pytest.raises(CheckFailed) as raised:

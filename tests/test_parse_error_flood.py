@@ -339,9 +339,11 @@ def _at(code: codes.Code, line: int = 1, file: str = "policies/a.policy") -> Dia
 
 def test_which_codes_stop_the_check() -> None:
     assert {c for i, c in codes.CODES.items() if i.startswith("E0")} == codes.INPUT_AND_SYNTAX
-    assert codes.INPUT_AND_SYNTAX - {codes.E000} == codes.SYNTAX
-    unreadable = Diagnostic(codes.E000, "no such file or directory: nosuch.policy", None)
-    # E000 alone stops nothing: it keeps its exit code (2 where it is all there is).
+    assert codes.INPUT_AND_SYNTAX - {codes.E007} == codes.STOPS_CHECK
+    assert codes.STOPS_CHECK - {codes.E000} == codes.SYNTAX
+    unreadable = Diagnostic(codes.E007, "no such file or directory: nosuch.policy", None)
+    # A path on the command line that names nothing (E007) stops nothing: it keeps its exit
+    # code (2 where it is all there is).
     assert syntax_stage([unreadable, _at(codes.E101)]) is None
     assert syntax_stage([_at(codes.W501)]) is None and not stopped_at_syntax([])
     # A syntax error anywhere: every input and syntax diagnostic, in the order given.
