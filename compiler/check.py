@@ -20,6 +20,7 @@ from compiler.diagnostics import Diagnostic, Label, SourceLines, did_you_mean, s
 from compiler.ids import reserved_because
 from compiler.kinds import ENUM_OF_ITEM, SINGLE_ITEMS, SPECS, STEP_ITEMS, TARGETS
 from compiler.model import Model, Policy, WrittenLimit, citation_key
+from compiler.progress import Steps, quiet
 from compiler.project import SHARED_FILES, LoadedFiles, gc_paused
 from compiler.runtime.kinds import CHECKED_KINDS, DECISION_KINDS, Kind
 from compiler.runtime.policy import ROLLOVER_UNITS
@@ -92,10 +93,12 @@ class Checker:
 
     # ------------------------------------------------------------ passes
 
-    def run(self) -> Model:
+    def run(self, steps: Steps = quiet) -> Model:
         self.declare()
-        for policy in self.model.policies.values():
+        total = len(self.model.policies)
+        for done, policy in enumerate(self.model.policies.values(), start=1):
             self.check_policy(policy)
+            steps("checking", done, total, "policies")
         return self.model
 
     def check_policy(self, policy: Policy) -> None:
@@ -1011,14 +1014,15 @@ def _declaring_file(model: Model, name: str) -> str | None:
     return None
 
 
-def check(loaded: LoadedFiles) -> tuple[Model, list[Diagnostic]]:
+def check(loaded: LoadedFiles, steps: Steps = quiet) -> tuple[Model, list[Diagnostic]]:
     """The checked model and every diagnostic; where a file has a syntax error, an empty
-    model and the input and syntax diagnostics alone (`diagnostics.syntax_stage`)."""
+    model and the input and syntax diagnostics alone (`diagnostics.syntax_stage`).  `steps`
+    hears of each policy checked."""
     stopped = syntax_stage(loaded.diagnostics)
     if stopped is not None:
         return Model(), stopped
     checker = Checker(loaded)
     with gc_paused():  # thousands of policies' tables: see project.gc_paused
-        model = checker.run()
+        model = checker.run(steps)
     diagnostics = loaded.diagnostics + checker.diagnostics
     return model, diagnostics

@@ -66,21 +66,38 @@ def _load_model(
     # content-keyed cache and show progress on a terminal (compiler/cache.py, progress.py).
     if getattr(args, "cache", None) is None:
         loaded = load(root, paths)
+        model, diagnostics = check(loaded)
     else:
-        from compiler.progress import TerminalProgress
-
         cache = None
         if args.cache:
             from compiler.cache import open_cache
 
             cache = open_cache(root)
-        progress = TerminalProgress(f"policyc {args.verb}")
+        progress = _progress_line(args)
         try:
             loaded = load(root, paths, cache=cache, progress=progress)
+            model, diagnostics = check(loaded, progress.step)
         finally:
             progress.done()
-    model, diagnostics = check(loaded)
     return model, diagnostics, loaded.requested
+
+
+def _progress_line(args: argparse.Namespace) -> TerminalProgress:
+    from compiler.progress import TerminalProgress
+
+    return TerminalProgress(f"policyc {args.verb}")
+
+
+def _lowered(args: argparse.Namespace, model: Model, root: Path) -> ir.Program:
+    """`model` lowered, with a line on a terminal for the verbs that show progress (those
+    with --no-cache): 15 s at province scale."""
+    if getattr(args, "cache", None) is None:
+        return lower(model, root)
+    progress = _progress_line(args)
+    try:
+        return lower(model, root, steps=progress.step)
+    finally:
+        progress.done()
 
 
 def _load_program(
@@ -90,7 +107,7 @@ def _load_program(
     (`_require_clean`)."""
     model, diagnostics, _ = _load_model(args)
     _require_clean(diagnostics, args.verb, summary)
-    return lower(model, _root(args))
+    return _lowered(args, model, _root(args))
 
 
 def _reported(diagnostics: list[Diagnostic], requested: set[str]) -> list[Diagnostic]:
@@ -203,7 +220,7 @@ def _check_everything(
         from compiler.conflicts.internal import diagnostics as internal_conflicts
 
         root = _root(args)
-        diagnostics = [*diagnostics, *internal_conflicts(lower(model, root), root)]
+        diagnostics = [*diagnostics, *internal_conflicts(_lowered(args, model, root), root)]
     return diagnostics, requested
 
 

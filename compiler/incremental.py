@@ -52,6 +52,7 @@ from compiler.jsontext import compact
 from compiler.model import Model
 from compiler.parser import decode as decode_text
 from compiler.parser import read_policy_bytes
+from compiler.progress import Steps, quiet
 from compiler.project import (
     PARALLEL_FROM,
     SHARED_FILES,
@@ -255,11 +256,6 @@ class _LazyLines(SourceLines):
         return super().line(span)
 
 
-# Hears how far the long steps are: (what is being done, how many done, of how many, of what):
-# `reading 1,234/3,000 files`, `parsing …`, `checking … policies` (a line on a terminal).
-Steps = Callable[[str, int, int, str], None]
-
-
 class Keyed(Protocol):
     """What names a policy's entries in the cache: the key of its findings, and keys made
     like them (compiler/rebuild.py keeps a policy's outputs under one)."""
@@ -275,10 +271,6 @@ class Keyed(Protocol):
 # errors.  `policyc build` makes their outputs there (compiler/rebuild.py), so that a first
 # build lowers each policy once, not once for the check and again for its outputs.
 OnLowered = Callable[[Keyed, ir.Program, Sequence[str]], None]
-
-
-def quiet(doing: str, done: int, total: int, unit: str) -> None:
-    """Steps that show nothing."""
 
 
 def check_project(

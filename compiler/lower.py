@@ -16,6 +16,7 @@ from compiler import nodes as n
 from compiler.errors import PolicycError
 from compiler.model import Model
 from compiler.model import Policy as CheckedPolicy
+from compiler.progress import Steps, quiet
 from compiler.project import SHARED_FILES
 from compiler.runtime.kinds import Kind
 
@@ -24,17 +25,20 @@ class LoweringError(PolicycError, RuntimeError):
     """The model has a defect the checker should have reported: a bug, not bad input."""
 
 
-def lower(model: Model, root: Path, texts: Mapping[str, bytes] | None = None) -> ir.Program:
+def lower(
+    model: Model, root: Path, texts: Mapping[str, bytes] | None = None, steps: Steps = quiet
+) -> ir.Program:
     """The lowered program of a checked, error-free model; `root` is the project directory
     (for the content hashes that version each policy); `texts`: the bytes of policy files
-    supplied in memory (`project.load_in_place`), by display path, hashed instead of a file."""
+    supplied in memory (`project.load_in_place`), by display path, hashed instead of a file;
+    `steps` hears of each policy lowered."""
     from compiler.project import gc_paused
 
     with gc_paused():  # thousands of policies' IR: see project.gc_paused
-        return _lower(model, root, texts)
+        return _lower(model, root, texts, steps)
 
 
-def _lower(model: Model, root: Path, texts: Mapping[str, bytes] | None) -> ir.Program:
+def _lower(model: Model, root: Path, texts: Mapping[str, bytes] | None, steps: Steps) -> ir.Program:
     enums = {
         e.name: ir.Enum(e.name, e.label, tuple(ir.EnumMember(m.name, m.label) for m in e.members))
         for e in model.enums.values()
@@ -84,7 +88,7 @@ def _lower(model: Model, root: Path, texts: Mapping[str, bytes] | None) -> ir.Pr
             for c in model.concepts.values()
         },
         actors={a.name: ir.Actor(a.name, a.label, a.part_of) for a in model.actors.values()},
-        policies={pid: lowering.policy(model.policies[pid]) for pid in sorted(model.policies)},
+        policies=lowering.policies(steps),
     )
 
 
@@ -98,6 +102,13 @@ class _Lowering:
         self.inputs = inputs  # the facts and judgments: what a condition can read
         self.defines: dict[str, ir.Define] = {}  # lowered first: policies list their own
         self._vocabulary_sha256: str | None = None  # the same for every policy: hashed once
+
+    def policies(self, steps: Steps) -> dict[str, ir.Policy]:
+        lowered: dict[str, ir.Policy] = {}
+        for done, policy_id in enumerate(sorted(self.model.policies), start=1):
+            lowered[policy_id] = self.policy(self.model.policies[policy_id])
+            steps("lowering", done, len(self.model.policies), "policies")
+        return lowered
 
     def reads(self, *exprs: n.Expr) -> tuple[str, ...]:
         """The inputs the expressions read, through definitions, sorted."""

@@ -555,17 +555,16 @@ def forked_map(
 
 
 def rising(report: Callable[[int], None], total: int) -> Callable[[int], None]:
-    """`report(done)` for the counts given it that are new and higher, at most `total`: what
-    a forked_map's `progress` and its results both tell, the workers' count running ahead of
-    the results returned, so that a line never moves back or is drawn twice."""
-    shown = -1
+    """`report(done)` with the highest count given it so far, at most `total`: what a
+    forked_map's `progress` and its results both tell, the workers' count running ahead of the
+    results returned, so that a line never moves back.  A count that stands still is reported
+    again at each poll: a terminal line shows the seconds go by (progress.TerminalProgress)."""
+    shown = 0
 
     def heard(done: int) -> None:
         nonlocal shown
-        done = min(done, total)
-        if done > shown:
-            shown = done
-            report(done)
+        shown = max(shown, min(done, total))
+        report(shown)
 
     return heard
 

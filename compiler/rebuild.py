@@ -57,8 +57,9 @@ from compiler.backends.sql import SqlUnsupported, calendar_csv
 from compiler.backends.wheel import Member, deflate
 from compiler.cache import ParseCache
 from compiler.diagnostics import Diagnostic
-from compiler.incremental import Checked, Keyed, Steps, batches, quiet
+from compiler.incremental import Checked, Keyed, batches
 from compiler.jsontext import compact
+from compiler.progress import Steps, quiet
 from compiler.project import advance, forked_map, rising, stop_if_interrupted
 from compiler.runtime.sqlcalendar import Column
 

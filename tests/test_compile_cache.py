@@ -296,6 +296,33 @@ def test_progress_names_the_step_and_clears_a_longer_line(
     )
 
 
+def test_a_count_that_stands_still_shows_the_seconds_go_by(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first build at province scale stood at `checking and generating 0/3,000 policies`
+    for six seconds, as if hung, while its first batches were checked and lowered."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line (not TERM=dumb)
+    clock = [100.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    terminal = _Terminal()
+    line = TerminalProgress("policyc build", terminal, unit="policies")
+    line.step("checking and generating", 0, 3000)
+    for tick in range(1, 36):  # a forked_map's polls, ten a second, the count still 0
+        clock[0] = 100.0 + tick / 10
+        line.step("checking and generating", 0, 3000)
+    clock[0] = 104.0
+    line.step("checking and generating", 5, 3000)
+    line.step("writing", 1, 24000, "files")  # a new step counts its own seconds
+    assert terminal.getvalue() == (
+        "\rpolicyc build: checking and generating 0/3,000 policies…\x1b[K"
+        "\rpolicyc build: checking and generating 0/3,000 policies, 2 s…\x1b[K"
+        "\rpolicyc build: checking and generating 0/3,000 policies, 3 s…\x1b[K"
+        "\rpolicyc build: checking and generating 5/3,000 policies, 4 s…\x1b[K"
+        "\rpolicyc build: writing 1/24,000 files…\x1b[K"
+    )
+
+
 def test_the_build_reports_each_policy_of_its_long_steps(tmp_path: Path) -> None:
     root = _project(tmp_path)
     program = load_program(root)
@@ -325,6 +352,9 @@ def test_build_progress_is_drawn_on_a_terminal_only(
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["--root", str(root), "build", "--no-cache", "--out", str(tmp_path / "a")]) == 0
     shown = terminal.getvalue()
+    # Checked and lowered a policy at a time, where --no-cache showed nothing for seconds.
+    assert "\rpolicyc build: checking 1/1 policies…\x1b[K" in shown
+    assert "\rpolicyc build: lowering 1/1 policies…\x1b[K" in shown
     assert "\rpolicyc build: generating 1/1 policies…\x1b[K" in shown
     assert "\r\x1b[Kpolicyc build: validators: 1 policies\n" in shown  # erased before a message
     # The files written, counted to the last, then the line erased before the last message.
