@@ -232,10 +232,20 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
     name = str(record_id) if record_id is not None else origin
     facts: dict[str, Known] = {}
     for field_name, value in raw.items():
-        if field_name == ID_FIELD or value is None:
+        if field_name == ID_FIELD:
+            continue
+        if value is None:
+            # A fact not given, skipped even when no policy declares it; but a name holding a
+            # lone surrogate is refused all the same: the DuckDB engine cannot read such a
+            # record at all (its JSON reader refuses the text), and the name says the export
+            # cut a character in two.
+            if field_name not in specs and not field_name.isascii():
+                _whole_name(cut(name), field_name)
             continue
         spec = specs.get(field_name)
         if spec is None:
+            if not field_name.isascii():  # cut in two by the export, not misspelt
+                _whole_name(cut(name), field_name)
             import difflib  # only for the message of a misspelt field
 
             close = difflib.get_close_matches(field_name, list(specs), n=1)
@@ -251,16 +261,28 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
     return Record(name, facts)
 
 
-def _whole_characters(name: str, field_name: str, text: str, what: str) -> None:
-    """RecordError when `text` holds a lone surrogate (a JSON `\\ud800` without its pair).
-    Refused, not carried: an export that cuts a character outside the BMP (𠀀, as in some
-    names) in two leaves one, and neither a UTF-8 report nor the DuckDB engine's tables can
-    hold it; both engines refuse it in these words.  Called for text that is not ASCII only
-    (`str.isascii` reads a flag: an ASCII id costs no scan)."""
+def _whole_name(name: str, field_name: str) -> None:
+    """RecordError when the name of a field no policy declares holds a lone surrogate."""
+    _whole_characters(name, field_name, field_name, "the field's name", in_name=True)
+
+
+def _whole_characters(
+    name: str, field_name: str, text: str, what: str, in_name: bool = False
+) -> None:
+    """RecordError when `text` (a value of `field_name`, or with `in_name` the name itself)
+    holds a lone surrogate (a JSON `\\ud800` without its pair).  Refused, not carried: an
+    export that cuts a character outside the BMP (𠀀, as in some names) in two leaves one, and
+    neither a UTF-8 report nor the DuckDB engine's tables can hold it; both engines refuse it
+    in these words.  Called for text that is not ASCII only (`str.isascii` reads a flag: an
+    ASCII id costs no scan)."""
     found = _LONE_SURROGATE.search(text)
     if found is not None:
+        # The name as the JSON wrote it, `\\ud800` escaped: the message itself must be text
+        # any stream can write (a stream that refuses surrogates made it an internal error).
+        shown = _LONE_SURROGATE.sub(lambda lone: f"\\u{ord(lone.group()):04x}", cut(field_name))
+        where = " in its name" if in_name else ""
         raise RecordError(
-            f"record {name}: field '{cut(field_name)}' holds a lone surrogate, "
+            f"record {name}: field '{shown}' holds a lone surrogate{where}, "
             f"\\u{ord(found.group()):04x} at character {found.start() + 1}: half of a "
             "character, most likely cut in two by the export, which no UTF-8 report or table "
             f"can carry; give {what} whole"

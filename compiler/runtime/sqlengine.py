@@ -305,7 +305,30 @@ class Cases:
         self.specs = specs
         self.sources = {s.index: s for s in sources}
         self.columns: list[str] = []  # the typed fact columns, in the specs' order
-        staged = [self._stage(source) for source in sources]
+        staged: list[str] = []
+        refused: Exception | None = None
+        duckdb = _duckdb()
+        for source in sources:
+            try:
+                staged.append(self._stage(source))
+            except (EngineError, duckdb.Error) as error:
+                if _interrupted(duckdb, error):
+                    raise
+                refused = error
+                break
+        if refused is not None:
+            # A file refused whole (a CSV row with a cell too many, JSON that does not parse,
+            # a byte that is not UTF-8): the standard-library engine reads the files in order,
+            # so a bad record of an earlier file is the first problem.  Looked for only now,
+            # on the way out, in the files staged so far: the bulk path pays nothing for it.
+            if staged:
+                self._input(staged)
+                self.first_bad()
+            raise refused
+        self._input(staged)
+
+    def _input(self, staged: Sequence[str]) -> None:
+        """`policyc_input` and `policyc_cases` over the staged files."""
         # A table, not a view: the SQL may read policyc_cases more than once, and each
         # value is typed once.
         self.con.execute("CREATE OR REPLACE TABLE policyc_input AS " + " UNION ALL ".join(staged))

@@ -1,8 +1,8 @@
 """The two engines of `validate` on bad input, as CI sees them: the same exit code and the same
 words on stderr from the standard-library engine and from `--engine duckdb` for a file that is
-missing, a directory or unreadable; a `--calendar` file that is not UTF-8; an `id` with a lone
-surrogate (refused by both); a number too long to read; a BOM starting a later line (files
-joined with `cat`); an empty CSV file; an integer id past 64 bits; a null id
+missing, a directory or unreadable; a `--calendar` file that is not UTF-8; an `id` or a field's
+name with a lone surrogate (refused by both); a number too long to read; a BOM starting a
+later line (files joined with `cat`); an empty CSV file; an integer id past 64 bits; a null id
 (tests/test_schema_agreement.py: the records' JSON Schema takes the ids the runtime takes)."""
 
 from __future__ import annotations
@@ -200,6 +200,51 @@ def test_an_id_with_a_lone_surrogate_is_refused_by_both(
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     _refused_alike(_each(policies, capsys, str(path)), f"record {origin}: {_LONE}")
+
+
+def _lone_in_a_name(field: str, code: str, at: int) -> str:
+    return (
+        f"field '{field}' holds a lone surrogate in its name, {code} at character {at}: half "
+        "of a character, most likely cut in two by the export, which no UTF-8 report or table "
+        "can carry; give the field's name whole"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        # A field no policy declares, given null: the standard-library engine skipped it and
+        # took the record, the DuckDB one refused the record ("DuckDB cannot read its JSON").
+        (
+            "cases.jsonl",
+            '{"id": "A"}\n{"id": "a", "\\ud800x": null, "missed_grant": true}\n',
+            "record a: " + _lone_in_a_name("\\ud800x", "\\ud800", 1),
+        ),
+        # In a JSON document the DuckDB engine refused the whole file, naming no record.
+        (
+            "cases.json",
+            '[{"id": "A"}, {"missed_grant": true, "x\\udc00": null}]',
+            "record cases.json#2: " + _lone_in_a_name("x\\udc00", "\\udc00", 2),
+        ),
+        # With a value: both refused it as an unknown field, the half character in the message.
+        (
+            "cases.jsonl",
+            '{"id": "a", "\\ud800x": 1}\n',
+            "record a: " + _lone_in_a_name("\\ud800x", "\\ud800", 1),
+        ),
+    ],
+)
+def test_a_field_name_with_a_lone_surrogate_is_refused_by_both(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    text: str,
+    message: str,
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    _refused_alike(_each(policies, capsys, str(path)), message)
 
 
 def test_a_surrogate_pair_is_one_character_and_taken(
