@@ -81,12 +81,12 @@ def assemble(
     entries = TARGETS[target]
     packaged: dict[str, File] = {}
     if "validators" in entries:
-        progress(f"validators: {len(policies)} policies")
+        progress(f"validators: {len(policies):,} policies")
         packaged = package_from(policies, calendar)
         for path, data in packaged.items():
             files[f"validators/{path}"] = data
     if "sql" in entries:
-        progress(f"sql: {len(policies)} policies")
+        progress(f"sql: {len(policies):,} policies")
         # The package holds the same files: taken from there.  Without them (a project the
         # SQL target cannot compile) sql_from says why.
         inside = f"{PACKAGE}/sql/"

@@ -246,11 +246,13 @@ def _report_check(
         # The files asked about, and any other whose syntax errors are reported.
         files = len(requested | {d.span.file for d in shown if d.span is not None})
         summary = (
-            f"{len(errors)} error(s) in {files} file(s)" if errors else f"{files} file(s) clean"
+            f"{len(errors):,} error(s) in {files:,} file(s)"
+            if errors
+            else f"{files:,} file(s) clean"
         )
         warnings = len(shown) - len(errors)
         if warnings:
-            summary += f", {warnings} warning(s)"
+            summary += f", {warnings:,} warning(s)"
         sys.stderr.write(f"policyc check: {summary}\n")
     return EXIT_FINDINGS if errors else EXIT_OK
 
@@ -346,7 +348,7 @@ def cmd_test(args: argparse.Namespace) -> int:
             by_policy[result.policy] = by_policy.get(result.policy, 0) + 1
         counts = ", ".join(f"{p} {c}" for p, c in sorted(by_policy.items()))
         _print(
-            f"{len(results) - len(failed)} passed, {len(failed)} failed"
+            f"{len(results) - len(failed):,} passed, {len(failed):,} failed"
             + (f"  ({counts})" if counts else "")
         )
     return EXIT_FINDINGS if failed else EXIT_OK
@@ -680,9 +682,8 @@ def _build_failed(root: Path, target: Path) -> Callable[[list[Diagnostic]], str]
         except OSError:
             previous = False
         kept = ": the previous output there was kept" if previous else ""
-        return (
-            f"{len(errors)} error(s) in {len(files)} file(s); nothing was written to {target}{kept}"
-        )
+        counted = f"{len(errors):,} error(s) in {len(files):,} file(s)"
+        return f"{counted}; nothing was written to {target}{kept}"
 
     return summary
 
@@ -801,7 +802,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
         raise UsageError(f"tables refused: {error}") from None
     except OSError as error:
         raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
-    sys.stderr.write(f"policyc tables: wrote {len(chosen)} file(s) to {out}\n")
+    sys.stderr.write(f"policyc tables: wrote {len(chosen):,} file(s) to {out}\n")
     return EXIT_OK
 
 
@@ -848,7 +849,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             written = report.emit_tests(parts, out)
         except OSError as error:
             raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
-        sys.stderr.write(f"policyc conflicts: wrote {len(written)} test file(s) to {out}\n")
+        sys.stderr.write(f"policyc conflicts: wrote {len(written):,} test file(s) to {out}\n")
     if args.json:
         sys.stdout.write(report.to_json(chosen, parts))
     elif args.markdown:

@@ -393,7 +393,7 @@ def run(root: Path, paths: Sequence[Path], *, check: bool, diff: bool) -> int:
         # Nothing is written when any file is refused: the run is all or nothing.
         sys.stderr.write(render_all(refused) + "\n")
         broken = sum(1 for o in outcomes if o.new is None)
-        sys.stderr.write(f"policyc fmt: {broken} file(s) not formatted, nothing written\n")
+        sys.stderr.write(f"policyc fmt: {broken:,} file(s) not formatted, nothing written\n")
         return EXIT_USAGE if unreadable else EXIT_FINDINGS
     changed = [o for o in outcomes if o.new != o.old]
     if diff:
@@ -412,8 +412,8 @@ def run(root: Path, paths: Sequence[Path], *, check: bool, diff: bool) -> int:
         for o in changed:
             sys.stderr.write(f"would reformat {o.shown}\n")
         sys.stderr.write(
-            f"policyc fmt: {len(changed)} file(s) would be reformatted, "
-            f"{len(outcomes) - len(changed)} already canonical\n"
+            f"policyc fmt: {len(changed):,} file(s) would be reformatted, "
+            f"{len(outcomes) - len(changed):,} already canonical\n"
         )
         return EXIT_FINDINGS if check and changed else EXIT_OK
     for o in changed:
@@ -426,8 +426,8 @@ def run(root: Path, paths: Sequence[Path], *, check: bool, diff: bool) -> int:
             return EXIT_USAGE
         sys.stderr.write(f"reformatted {o.shown}\n")
     sys.stderr.write(
-        f"policyc fmt: {len(changed)} file(s) reformatted, "
-        f"{len(outcomes) - len(changed)} already canonical\n"
+        f"policyc fmt: {len(changed):,} file(s) reformatted, "
+        f"{len(outcomes) - len(changed):,} already canonical\n"
     )
     return EXIT_OK
 
