@@ -48,14 +48,18 @@ def read_records(path: Path, specs: Mapping[str, FactSpec]) -> list[Record]:
     return list(iter_records(path, specs))
 
 
-def iter_records(path: Path, specs: Mapping[str, FactSpec]) -> Iterator[Record]:
+def iter_records(
+    path: Path, specs: Mapping[str, FactSpec], read_from: Path | None = None
+) -> Iterator[Record]:
     """The records of a file, typed, one at a time as they are read; RecordError on the first
-    malformed one (the records before it have been handed out)."""
+    malformed one (the records before it have been handed out).  `read_from`: the file to read
+    when it is not `path` itself (the DuckDB engine's copy of a named pipe); records and
+    messages still name `path`."""
     fmt = _format(path)  # before reading: `cases.bin` -> /dev/zero must not be read to the end
     if fmt == "json":
-        raw = raw_records(path, _whole(path))
+        raw = raw_records(path, _whole(path, read_from or path))
     else:
-        lines = _lines(path)
+        lines = _lines(path, read_from or path)
         raw = _csv_records(path, _csv_lines(lines)) if fmt == "csv" else _jsonl_records(path, lines)
     for origin, fields in raw:
         yield typed(origin, fields, specs)
@@ -91,21 +95,22 @@ def _format(path: Path) -> str:
     return _FORMATS[suffix]
 
 
-def _whole(path: Path) -> str:
+def _whole(path: Path, read_from: Path) -> str:
+    """The text of the file `read_from`, named `path` in messages."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return read_from.read_bytes().decode("utf-8-sig")
     except OSError as error:
         raise RecordError(f"{path}: cannot read: {error.strerror}") from None
     except UnicodeDecodeError as error:
         raise RecordError(f"{path}: not UTF-8 (byte {error.start})") from None
 
 
-def _lines(path: Path) -> Iterator[str]:
-    """The lines of a file, each with its \\n, decoded one at a time.  Only \\n ends a line
-    here (a byte that never occurs inside a UTF-8 sequence); a bad byte is named by its offset
-    after the BOM, as when the file was decoded whole."""
+def _lines(path: Path, read_from: Path) -> Iterator[str]:
+    """The lines of the file `read_from` (named `path` in messages), each with its \\n, decoded one
+    at a time.  Only \\n ends a line here (a byte that never occurs inside a UTF-8 sequence); a
+    bad byte is named by its offset after the BOM, as when the file was decoded whole."""
     try:
-        with path.open("rb") as file:
+        with read_from.open("rb") as file:
             offset = 0
             for number, data in enumerate(file):
                 if number == 0 and data.startswith(codecs.BOM_UTF8):

@@ -15,6 +15,12 @@ that the message is the Python package's, word for word: unknown field, bad valu
 
 What the SQL cannot compute (a due date in a year outside the working-day calendar) comes out as
 a NULL status; the first such record is run through the Python checks for the message (exit 2).
+The first problem in reading order is named, of either kind, as the Python package checks each
+record as it reads it: when a record (or a file) is malformed, the records before it are checked
+first (`_refused_before`), only then.
+
+A named pipe (`mkfifo cases.jsonl`) is copied to a temporary file first (`_spooled`): the engine
+reads a file more than once.  Reports and messages name the pipe.
 
 Ids: the SQL sees the record's position as its `id` (an opaque key, unique even when two
 records give the same `id` field); the report and `--out` name each record as the Python
@@ -33,12 +39,12 @@ import re
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, NoReturn, TextIO
+from typing import Any, BinaryIO, Final, NoReturn, TextIO
 
 from . import jsontext
 from .checks import EXERCISED
@@ -85,6 +91,19 @@ _SCALE: Final = 10  # decimals of DECIMAL(38, 10), the SQL's numbers
 
 class EngineError(PolicycError):
     """Bad input for the SQL engine: exit 2 with this message."""
+
+
+class ShapeError(EngineError):
+    """A problem of shape, found while the records are staged and typed (before any check
+    runs): a record the typed view refused, or a file refused whole.  `at`: the position of
+    the record it stops at; every record staged before it is well formed.  `refused`: the
+    file refused whole, when that is the problem (the Python reader may give records of it
+    before the place it breaks)."""
+
+    def __init__(self, message: str, at: int, refused: Source | None = None) -> None:
+        super().__init__(message)
+        self.at = at
+        self.refused = refused
 
 
 @dataclass(frozen=True)
@@ -267,11 +286,19 @@ def _given(jt: str) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """One input file: its place among the files, its format, and how to stage it."""
+    """One input file: its place among the files, its format, and how to stage it.  `path` is
+    the file as the user named it, and every record and message names it; `data`, a copy of it
+    when it is a named pipe (`_spooled`), is what is read instead."""
 
     index: int
     path: Path
     fmt: str
+    data: Path | None = None
+
+    @property
+    def file(self) -> Path:
+        """The file to read: the copy of a pipe, else the file itself."""
+        return self.data or self.path
 
 
 def _source(index: int, raw: str) -> Source:
@@ -285,14 +312,43 @@ def _source(index: int, raw: str) -> Source:
         readable(path)  # the standard-library engine's words: "No such file or directory", …
     except RecordError as error:
         raise EngineError(str(error)) from None
-    if not path.is_file():
-        # A named pipe, a device: DuckDB reads a file more than once (staging, then the
-        # Python reader for a bad record's message), which a pipe cannot give.
-        raise EngineError(
-            f"{path}: cannot read: not a regular file (the duckdb engine reads a file more "
-            "than once)"
-        )
     return Source(index, path, _FILE_FORMATS[suffix])
+
+
+_SPOOL_CHUNK: Final = 1 << 20  # bytes of a pipe copied at once
+
+
+def _spooled(source: Source, into: Path) -> Source:
+    """`source` as the engine can read it: a regular file as it is; a named pipe or a device
+    (`mkfifo cases.jsonl`, a link to `/dev/fd/3`) copied first, a chunk at a time, into the
+    file `into` (in the run's temporary directory, removed with it), which is then read in its
+    place.  The engine reads a file more than once (staging, then the Python reader for a bad
+    record's message), which a pipe cannot give.  Records and messages still name the pipe."""
+    if source.path.is_file():
+        return source
+    try:
+        pipe = source.path.open("rb")
+    except OSError as error:
+        raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
+    with pipe:
+        try:
+            with into.open("wb") as copy:
+                while chunk := _read(source, pipe):
+                    copy.write(chunk)
+        except OSError as error:  # the copy's (a full disk): `_read` says the pipe's
+            raise EngineError(
+                f"{source.path}: cannot copy the pipe to {into.parent} (the duckdb engine "
+                f"reads a copy of it): {error.strerror}"
+            ) from None
+    return replace(source, data=into)
+
+
+def _read(source: Source, pipe: BinaryIO) -> bytes:
+    """The next chunk of a pipe; EngineError in the reader's words when reading fails."""
+    try:
+        return pipe.read(_SPOOL_CHUNK)
+    except OSError as error:
+        raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
 
 
 class Cases:
@@ -305,8 +361,13 @@ class Cases:
         self.specs = specs
         self.sources = {s.index: s for s in sources}
         self.columns: list[str] = []  # the typed fact columns, in the specs' order
+        # A file refused whole (a CSV row with a cell too many, JSON that does not parse, a
+        # byte that is not UTF-8) stops the staging and is kept, to be named only after any
+        # bad record of an earlier file (`first_bad`) and any record before it that the checks
+        # refuse (`_run`): the standard-library engine reads the files in order, and checks
+        # each record as it reads it.
+        self.refused: tuple[Source, Exception] | None = None
         staged: list[str] = []
-        refused: Exception | None = None
         duckdb = _duckdb()
         for source in sources:
             try:
@@ -314,17 +375,10 @@ class Cases:
             except (EngineError, duckdb.Error) as error:
                 if _interrupted(duckdb, error):
                     raise
-                refused = error
+                self.refused = (source, error)
                 break
-        if refused is not None:
-            # A file refused whole (a CSV row with a cell too many, JSON that does not parse,
-            # a byte that is not UTF-8): the standard-library engine reads the files in order,
-            # so a bad record of an earlier file is the first problem.  Looked for only now,
-            # on the way out, in the files staged so far: the bulk path pays nothing for it.
-            if staged:
-                self._input(staged)
-                self.first_bad()
-            raise refused
+        if not staged and sources:  # the first file refused: no records, the same columns
+            staged.append(self._no_records(sources[0]))
         self._input(staged)
 
     def _input(self, staged: Sequence[str]) -> None:
@@ -332,11 +386,28 @@ class Cases:
         # A table, not a view: the SQL may read policyc_cases more than once, and each
         # value is typed once.
         self.con.execute("CREATE OR REPLACE TABLE policyc_input AS " + " UNION ALL ".join(staged))
+        self._cases_view("")
+
+    def _cases_view(self, where: str) -> None:
         facts = ", ".join(self.columns)
         self.con.execute(
             "CREATE OR REPLACE TEMP VIEW policyc_cases AS SELECT CAST(pos AS VARCHAR) AS id"
             + (f", {facts}" if facts else "")
             + " FROM policyc_input"
+            + where
+        )
+
+    def only_before(self, at: int) -> bool:
+        """`policyc_cases` cut to the records before position `at` (a ShapeError's: all well
+        formed); whether there is any."""
+        self._cases_view(f" WHERE pos < {int(at)}")
+        row = self.con.execute("SELECT count(*) FROM policyc_cases").fetchone()
+        return row is not None and int(row[0]) > 0
+
+    def _no_records(self, source: Source) -> str:
+        """A staging query with no rows, for the columns of the typed view."""
+        return self._select(
+            source, "(SELECT 0::BIGINT AS k WHERE FALSE)", "(k + 1)", {}, None, "FALSE"
         )
 
     # Each staging query selects pos, rid, bad and the typed columns, from a relation whose
@@ -404,6 +475,8 @@ class Cases:
         give ids (Parquet without an `id` column): the results then need no join."""
         cases: list[str] = []
         for index, source in sorted(self.sources.items()):
+            if self.refused is not None and index >= self.refused[0].index:
+                break  # not staged: no record of it is checked
             if source.fmt != "parquet" or self._parquet_types(source).get(ID_FIELD):
                 return None
             number = f"({pos} & {(1 << _FILE_SHIFT) - 1})"
@@ -411,7 +484,7 @@ class Cases:
         return f"CASE ({pos} >> {_FILE_SHIFT}) {' '.join(cases)} END"
 
     def _parquet_types(self, source: Source) -> dict[str, str]:
-        relation = f"read_parquet({_q(str(source.path))})"
+        relation = f"read_parquet({_q(str(source.file))})"
         described = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         return {str(row[0]): str(row[1]) for row in described}
 
@@ -430,7 +503,7 @@ class Cases:
         return "[" + ", ".join(_q(n) for n in [ID_FIELD, *self.specs]) + "]"
 
     def _stage_json(self, source: Source) -> str:
-        path = _q(str(source.path))
+        path = _q(str(source.file))
         table = f"policyc_json_{source.index}"
         # The BOM the Python reader drops with the file's encoding (utf-8-sig), then the one
         # jsontext.loads drops from each document: a JSONL line of files joined with `cat`.
@@ -513,7 +586,7 @@ class Cases:
         return self._select(source, checked, "n", raw, id_raw, f"malformed OR {unknown}")
 
     def _stage_csv(self, source: Source) -> str:
-        layout = _csv_layout(source.path)
+        layout = _csv_layout(source)
         if layout is None:
             self._python_file_error(source)
         header, lines = layout
@@ -521,9 +594,7 @@ class Cases:
             # No header row (an empty file): no records, as the Python reader reads it, unless
             # rows follow a blank first line, which it refuses (more cells than columns).
             self._python_refusal(source)
-            return self._select(
-                source, "(SELECT 0::BIGINT AS k WHERE FALSE)", "(k + 1)", {}, None, "FALSE"
-            )
+            return self._no_records(source)
         repeated = sorted({name for name in header if header.count(name) > 1})
         if repeated:
             self._python_file_error(source)
@@ -532,7 +603,7 @@ class Cases:
         try:
             self.con.execute(
                 f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS k, * "
-                f"FROM read_csv({_q(str(source.path))}, header = true, auto_detect = false, "
+                f"FROM read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
                 f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
                 f"strict_mode = true, null_padding = false, all_varchar = true)"
             )
@@ -570,7 +641,7 @@ class Cases:
         return self._select(source, table, number, raw, id_raw, " OR ".join(unknown) or "FALSE")
 
     def _stage_parquet(self, source: Source) -> str:
-        relation = f"read_parquet({_q(str(source.path))}, file_row_number = true)"
+        relation = f"read_parquet({_q(str(source.file))}, file_row_number = true)"
         types = self._parquet_types(source)
         unknown = [n for n in types if n != ID_FIELD and n not in self.specs]
         if unknown:
@@ -589,12 +660,23 @@ class Cases:
     # ---------------------------------------------------------------- bad input, in Python's words
 
     def first_bad(self) -> None:
-        """EngineError for the first record (in file order) with a value the typed view
-        refused, in the Python package's words."""
+        """ShapeError for the first problem of shape in reading order, in the Python package's
+        words: the first record (in file order) with a value the typed view refused, else the
+        file refused whole; nothing when there is none."""
         row = self.con.execute("SELECT min(pos) FROM policyc_input WHERE bad").fetchone()
-        if row is None or row[0] is None:
-            return
-        pos = int(row[0])
+        if row is not None and row[0] is not None:
+            pos = int(row[0])
+            try:
+                self._refuse(pos)
+            except EngineError as error:
+                raise ShapeError(str(error), pos) from None
+        if self.refused is not None:
+            source, why = self.refused
+            said = str(why) if isinstance(why, EngineError) else _duckdb_said(why, [source])
+            raise ShapeError(said, source.index << _FILE_SHIFT, source)
+
+    def _refuse(self, pos: int) -> NoReturn:
+        """EngineError for the record at `pos`, which the typed view refused."""
         source = self.sources[pos >> _FILE_SHIFT]
         origin, raw = self.raw_record(source, pos & ((1 << _FILE_SHIFT) - 1))
         try:
@@ -680,7 +762,7 @@ class Cases:
                 raw = {k: v for k, v in cells.items() if k not in ("k", "line") and v is not None}
                 return f"{source.path.name}:{number}", raw
             case "parquet":
-                relation = f"read_parquet({_q(str(source.path))}, file_row_number = true)"
+                relation = f"read_parquet({_q(str(source.file))}, file_row_number = true)"
                 cursor = self.con.execute(
                     f"SELECT * EXCLUDE (file_row_number) FROM {relation} WHERE file_row_number = ?",
                     [number - 1],
@@ -710,7 +792,7 @@ class Cases:
         from .records import iter_records
 
         try:
-            for _ in iter_records(source.path, self.specs):  # one record at a time
+            for _ in iter_records(source.path, self.specs, source.data):  # one at a time
                 pass
         except RecordError as error:
             raise EngineError(str(error)) from None
@@ -825,12 +907,13 @@ def _parquet_raw(name: str, kind: str) -> tuple[str, str]:
     return f"CASE WHEN {column} IS NOT NULL THEN {jt} END", text
 
 
-def _csv_layout(path: Path) -> tuple[list[str], list[int] | None] | None:
+def _csv_layout(source: Source) -> tuple[list[str], list[int] | None] | None:
     """The header of a CSV file, and the line number of each record when they are not simply
     `record + 1` (a record spanning lines, or blank lines, which csv skips but counts); None
     when csv cannot read it."""
+    path = source.path  # in messages; the file read is `source.file`
     try:
-        data = path.read_bytes()
+        data = source.file.read_bytes()
         text = data.decode("utf-8-sig")
     except OSError as error:
         raise EngineError(f"{path}: cannot read: {error.strerror}") from None
@@ -953,6 +1036,9 @@ def run_duckdb(
         _not_an_input(out, sources)
     buffer = io.StringIO()  # the report, when no stream is given
     with tempfile.TemporaryDirectory(prefix="policyc-duckdb-") as tmp:
+        # A named pipe is copied into the directory, which goes with every copy when the run
+        # ends, on bad input and on Ctrl-C too.
+        sources = [_spooled(s, Path(tmp) / f"pipe-{s.index}{s.path.suffix}") for s in sources]
         # A database file, not memory: tables are compressed and spilled, memory stays bounded.
         con = duckdb.connect(str(Path(tmp) / "run.duckdb"))
         try:
@@ -972,13 +1058,23 @@ def run_duckdb(
                     raise KeyboardInterrupt from None
                 if not isinstance(error, duckdb.Error):
                     raise
-                raise EngineError(f"DuckDB: {str(error).splitlines()[0]}") from None
+                raise EngineError(_duckdb_said(error, sources)) from None
             finally:
                 if line is not None:
                     line.close()
         finally:
             con.close()
     return buffer.getvalue(), code
+
+
+def _duckdb_said(error: Exception, sources: Iterable[Source]) -> str:
+    """The message of an error DuckDB raised: its first line, where the copy of a pipe (the
+    file DuckDB read) is named as the pipe."""
+    said = f"DuckDB: {str(error).splitlines()[0]}"
+    for source in sources:
+        if source.data is not None:
+            said = said.replace(str(source.data), str(source.path))
+    return said
 
 
 def _interrupted(duckdb: Any, error: BaseException) -> bool:
@@ -1019,15 +1115,26 @@ def _run(
     """Check the records, then write the report to `stream`; the exit code.  Every error
     the input can cause is raised before the first write.  `line` hears what is being done
     and is erased before the report is written."""
-    cases = Cases(con, policy.facts, sources)
-    cases.first_bad()
-    if line is not None:
-        line.step("checking records")
+    cases = Cases(con, policy.facts, sources)  # a problem of shape is kept for `first_bad`
+    # The calendar before any record is named: the standard-library engine loads it before
+    # it reads one, so a bad `--calendar` file is the first problem.
     load_calendar_table(con, where, calendar_files)
     checks = manifest_checks(where / f"{policy.id}.json")
     if [c.rule for c in checks] != [c.rule for c in checks_of(policy)]:
         raise EngineError(f"the SQL in {where} is not this package's {policy.id} (rebuild it)")
-    results(con, cases, sql_path.read_text(encoding="utf-8"), checks)
+    sql = sql_path.read_text(encoding="utf-8")
+    try:
+        cases.first_bad()
+    except ShapeError as shape:
+        # The standard-library engine checks each record as it reads it: a record before the
+        # malformed one that the checks refuse (a date outside the calendar) is the first
+        # problem it names.  Staging finds every problem of shape before the SQL runs, so
+        # such a record is looked for only here, on the way out: the bulk path pays nothing.
+        _refused_before(con, cases, policy, calendar_files, sql, checks, shape)
+        raise
+    if line is not None:
+        line.step("checking records")
+    results(con, cases, sql, checks)
     _refused(con, cases, policy, calendar_files)
     tally = summarize(con, policy, checks)
     if out is not None and out_format is not None:
@@ -1177,6 +1284,41 @@ def _refused(
         # Named by its record, as the Python path names it (runtime/validation.py).
         raise EngineError(f"record {cut(record.id)}: {error}") from None
     raise AssertionError(f"record {record.id}: the SQL refuses it, the Python checks do not")
+
+
+def _refused_before(
+    con: Any,
+    cases: Cases,
+    policy: PolicyInfo,
+    calendar_files: Sequence[str] | None,
+    sql: str,
+    checks: Sequence[Check],
+    shape: ShapeError,
+) -> None:
+    """EngineError for the first record before `shape` (in reading order) that the checks
+    refuse, in the words of the standard-library engine, which checks each record as it
+    reads it; nothing when there is none.  The records staged before `shape` (well formed, by
+    its definition) go through the SQL, as on the bulk path; a file refused whole, which the
+    SQL cannot read, through the Python reader and checks, up to the place it breaks."""
+    if cases.only_before(shape.at):
+        results(con, cases, sql, checks)
+        _refused(con, cases, policy, calendar_files)
+    source = shape.refused
+    if source is None or source.fmt == "parquet":  # the Python reader has no Parquet
+        return
+    from .records import iter_records
+    from .timelimits import load_calendar
+    from .validation import validate_records
+
+    calendar = load_calendar([Path(f) for f in calendar_files or ()])
+    records = iter_records(source.path, policy.facts, source.data)
+    try:
+        for _ in validate_records(policy, records, calendar):
+            pass
+    except (RecordError, CalendarNotCovered) as error:
+        # The file's first problem as that engine meets it: a record the checks refuse, else
+        # the one of shape (its message is the Python reader's, as `shape`'s).
+        raise EngineError(str(error)) from None
 
 
 def finding_lines(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Iterator[str]:

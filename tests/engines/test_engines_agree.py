@@ -15,29 +15,7 @@ import pytest
 
 from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.records import RecordError, typed
-from tests.engines import PROG, run
-
-ENGINES = ("python", "duckdb")
-
-
-def _each(
-    policies: dict[str, PolicyInfo],
-    capsys: pytest.CaptureFixture[str],
-    *argv: str,
-    policy: str = "taierzhuang",
-) -> dict[str, tuple[int, str, str]]:
-    """`validate` with `argv` by each engine: (code, stdout, stderr)."""
-    return {
-        engine: run(policies, capsys, "validate", "--engine", engine, "--policy", policy, *argv)
-        for engine in ENGINES
-    }
-
-
-def _refused_alike(runs: dict[str, tuple[int, str, str]], message: str) -> None:
-    """Both engines: exit 2, nothing on stdout, `message` on stderr, word for word."""
-    for engine, got in runs.items():
-        assert got == (2, "", f"{PROG}: {message}\n"), engine
-
+from tests.engines import ENGINES, PROG, each, refused_alike, run
 
 # ---------------------------------------------------------------- 1. files that cannot be read
 
@@ -48,8 +26,8 @@ def test_a_missing_file_in_the_same_words(
 ) -> None:
     # The DuckDB engine said "cannot read: no such file", the Python one the system's words.
     path = tmp_path / name
-    _refused_alike(
-        _each(policies, capsys, str(path)), f"{path}: cannot read: No such file or directory"
+    refused_alike(
+        each(policies, capsys, str(path)), f"{path}: cannot read: No such file or directory"
     )
 
 
@@ -59,7 +37,7 @@ def test_a_directory_in_the_same_words(
     # The DuckDB engine called a directory "no such file".
     path = tmp_path / "cases.jsonl"
     path.mkdir()
-    _refused_alike(_each(policies, capsys, str(path)), f"{path}: cannot read: Is a directory")
+    refused_alike(each(policies, capsys, str(path)), f"{path}: cannot read: Is a directory")
 
 
 def test_an_unreadable_file_in_the_same_words(
@@ -79,7 +57,7 @@ def test_an_unreadable_file_in_the_same_words(
         return opened(self, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(Path, "open", refusing)
-    _refused_alike(_each(policies, capsys, str(path)), f"{path}: cannot read: Permission denied")
+    refused_alike(each(policies, capsys, str(path)), f"{path}: cannot read: Permission denied")
 
 
 @pytest.mark.skipif(
@@ -92,10 +70,10 @@ def test_a_file_of_mode_000_in_the_same_words(
     path.write_text("id\na\n", encoding="utf-8")
     path.chmod(0)
     try:
-        runs = _each(policies, capsys, str(path))
+        runs = each(policies, capsys, str(path))
     finally:
         path.chmod(0o644)
-    _refused_alike(runs, f"{path}: cannot read: Permission denied")
+    refused_alike(runs, f"{path}: cannot read: Permission denied")
 
 
 def test_the_first_file_that_cannot_be_read_is_named(
@@ -104,8 +82,8 @@ def test_the_first_file_that_cannot_be_read_is_named(
     good = tmp_path / "good.jsonl"
     good.write_text('{"id": "a"}\n', encoding="utf-8")
     missing = tmp_path / "gone.csv"
-    runs = _each(policies, capsys, str(good), str(missing))
-    _refused_alike(runs, f"{missing}: cannot read: No such file or directory")
+    runs = each(policies, capsys, str(good), str(missing))
+    refused_alike(runs, f"{missing}: cannot read: No such file or directory")
 
 
 # ---------------------------------------------------------------- 2. a --calendar file
@@ -126,7 +104,7 @@ def test_a_calendar_not_utf8_names_the_file_and_the_byte(
     calendar = tmp_path / "cn_2031.json"
     calendar.write_bytes(b'{"source": "x\xff"}')
     message = f"calendar data file {calendar}: not UTF-8 (byte 13)"
-    _refused_alike(_each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
+    refused_alike(each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
     due = ["due", "--policy", "taierzhuang", "二（三）", "--start", "2024-09-27"]
     assert run(policies, capsys, *due, "--calendar", str(calendar)) == (
         2,
@@ -135,7 +113,7 @@ def test_a_calendar_not_utf8_names_the_file_and_the_byte(
     )
     # After a byte-order mark, the offset is counted from the text, as in case records.
     calendar.write_bytes(b'\xef\xbb\xbf{"source": "x\xff"}')
-    _refused_alike(_each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
+    refused_alike(each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
 
 
 def test_a_calendar_with_a_bom_is_read_as_case_records_are(
@@ -166,7 +144,7 @@ def test_a_missing_calendar_in_the_words_of_a_missing_file(
     cases.write_text('{"id": "a"}\n', encoding="utf-8")
     calendar = tmp_path / "nope.json"
     message = f"calendar data file {calendar}: cannot read it: No such file or directory"
-    _refused_alike(_each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
+    refused_alike(each(policies, capsys, str(cases), "--calendar", str(calendar)), message)
 
 
 # ---------------------------------------------------------------- 3. a lone surrogate
@@ -199,7 +177,7 @@ def test_an_id_with_a_lone_surrogate_is_refused_by_both(
     # DuckDB one refused the file: "DuckDB cannot read it as records".
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    _refused_alike(_each(policies, capsys, str(path)), f"record {origin}: {_LONE}")
+    refused_alike(each(policies, capsys, str(path)), f"record {origin}: {_LONE}")
 
 
 def _lone_in_a_name(field: str, code: str, at: int) -> str:
@@ -244,7 +222,7 @@ def test_a_field_name_with_a_lone_surrogate_is_refused_by_both(
 ) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    _refused_alike(_each(policies, capsys, str(path)), message)
+    refused_alike(each(policies, capsys, str(path)), message)
 
 
 def test_a_surrogate_pair_is_one_character_and_taken(
@@ -252,7 +230,7 @@ def test_a_surrogate_pair_is_one_character_and_taken(
 ) -> None:
     path = tmp_path / "cases.jsonl"
     path.write_text('{"id": "\\ud840\\udc00", "missed_grant": true}\n', encoding="utf-8")
-    runs = _each(policies, capsys, str(path))
+    runs = each(policies, capsys, str(path))
     for code, out, err in runs.values():
         assert (code, err) == (1, "")
         assert "\U00020000: FAIL township_full_coverage" in out
@@ -283,7 +261,7 @@ def test_a_null_id_is_an_id_not_given_in_both_engines(
 ) -> None:
     path = tmp_path / "cases.jsonl"
     path.write_text('{"id": null, "missed_grant": true}\n', encoding="utf-8")
-    for code, out, err in _each(policies, capsys, str(path)).values():
+    for code, out, err in each(policies, capsys, str(path)).values():
         assert (code, err) == (1, "")
         assert "cases.jsonl:1: FAIL township_full_coverage" in out
 
@@ -306,7 +284,7 @@ def test_a_number_too_long_to_read_is_bad_input_not_a_crash(
     path = tmp_path / "cases.jsonl"
     path.write_text(f'{{"{field}": {"9" * 5000}}}\n', encoding="utf-8")
     message = f"{path}:1: not valid JSON: an integer of more than 4,300 digits"
-    _refused_alike(_each(policies, capsys, str(path)), message)
+    refused_alike(each(policies, capsys, str(path)), message)
 
 
 @pytest.mark.parametrize(
@@ -327,7 +305,7 @@ def test_a_bom_python_takes_duckdb_takes(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(data)
-    runs = _each(policies, capsys, str(path))
+    runs = each(policies, capsys, str(path))
     python, duck = runs["python"], runs["duckdb"]
     assert (python[0], python[2]) == (1, "")
     assert (duck[0], duck[2]) == (1, "")
@@ -359,7 +337,7 @@ def test_json_not_utf8_is_named_by_its_byte_in_both(
     # DuckDB said "DuckDB: Invalid Input Error: read_text: could not read content of file …".
     path = tmp_path / name
     path.write_bytes(data)
-    _refused_alike(_each(policies, capsys, str(path)), message.format(path=path))
+    refused_alike(each(policies, capsys, str(path)), message.format(path=path))
 
 
 def test_a_line_of_a_bom_alone_is_refused_alike(
@@ -368,9 +346,7 @@ def test_a_line_of_a_bom_alone_is_refused_alike(
     # Not a blank line (a BOM is no white space): no JSON, in the Python reader's words.
     path = tmp_path / "cases.jsonl"
     path.write_bytes(b'{"id": "a"}\n\xef\xbb\xbf\n')
-    _refused_alike(
-        _each(policies, capsys, str(path)), f"{path}:2:1: not valid JSON: Expecting value"
-    )
+    refused_alike(each(policies, capsys, str(path)), f"{path}:2:1: not valid JSON: Expecting value")
 
 
 def test_an_empty_csv_file_is_no_records_in_both(
@@ -379,7 +355,7 @@ def test_an_empty_csv_file_is_no_records_in_both(
     # The DuckDB engine said "DuckDB cannot read it as records".
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
-    runs = _each(policies, capsys, str(path))
+    runs = each(policies, capsys, str(path))
     assert runs["duckdb"] == runs["python"]
     assert runs["python"][0] == 0 and "0 record(s), 0 finding(s)" in runs["python"][1]
 
@@ -394,7 +370,7 @@ def test_an_integer_id_past_64_bits_is_taken_by_both(
     path = tmp_path / name
     text = "".join(json.dumps(r) + "\n" for r in records)
     path.write_text(text if name.endswith(".jsonl") else json.dumps(records), encoding="utf-8")
-    runs = _each(policies, capsys, str(path))
+    runs = each(policies, capsys, str(path))
     for code, out, err in runs.values():
         assert (code, err) == (1, "")
         assert f"{big}: FAIL township_full_coverage" in out
@@ -402,6 +378,6 @@ def test_an_integer_id_past_64_bits_is_taken_by_both(
     # A number with a fraction or an exponent is no id, in either engine.
     path.write_text('{"id": 1e30}\n{"id": 2.5}\n', encoding="utf-8")
     path = path.rename(path.with_suffix(".jsonl"))
-    runs = _each(policies, capsys, str(path))
+    runs = each(policies, capsys, str(path))
     assert runs["duckdb"] == runs["python"]
     assert runs["python"][0] == 2

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from compiler.runtime.policy import PolicyInfo
-from tests.engines import PROG, run
-
-ENGINES = ("python", "duckdb")
+from tests.engines import each, refused_alike
 
 # A record the policy refuses for its shape, as the second record of the first file.
 _BAD_RECORD = '{"id": "a", "missed_grant": true}\n{"id": "b", "nope": 1}\n'
@@ -34,20 +32,6 @@ _BROKEN = [
 ]  # fmt: skip
 
 
-def _each(
-    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], *paths: Path
-) -> dict[str, tuple[int, str, str]]:
-    """`validate` of 台儿庄's records in `paths` by each engine: (code, stdout, stderr)."""
-    argv = ["validate", "--policy", "taierzhuang", *map(str, paths)]
-    return {engine: run(policies, capsys, *argv, "--engine", engine) for engine in ENGINES}
-
-
-def _refused_alike(runs: dict[str, tuple[int, str, str]], message: str) -> None:
-    """Both engines: exit 2, nothing on stdout, `message` on stderr, word for word."""
-    for engine, got in runs.items():
-        assert got == (2, "", f"{PROG}: {message}\n"), engine
-
-
 @pytest.mark.parametrize(("name", "data", "message"), _BROKEN, ids=[b[0] for b in _BROKEN])
 def test_a_bad_record_of_the_first_file_is_named_before_a_broken_second_file(
     policies: dict[str, PolicyInfo],
@@ -61,9 +45,9 @@ def test_a_bad_record_of_the_first_file_is_named_before_a_broken_second_file(
     first.write_text(_BAD_RECORD, encoding="utf-8")
     broken = tmp_path / name
     broken.write_bytes(data)
-    _refused_alike(_each(policies, capsys, first, broken), "record b: unknown field 'nope'")
+    refused_alike(each(policies, capsys, str(first), str(broken)), "record b: unknown field 'nope'")
     # The other way round, the broken file is the first problem: named by both, as before.
-    _refused_alike(_each(policies, capsys, broken, first), message.format(path=broken))
+    refused_alike(each(policies, capsys, str(broken), str(first)), message.format(path=broken))
 
 
 def test_a_broken_file_is_named_after_good_files_before_it(
@@ -78,8 +62,8 @@ def test_a_broken_file_is_named_after_good_files_before_it(
     broken.write_bytes(b"id,missed_grant\nc,true,1\n")
     later = tmp_path / "later.jsonl"
     later.write_text(_BAD_RECORD, encoding="utf-8")
-    runs = _each(policies, capsys, good, also, broken, later)
-    _refused_alike(runs, "record broken.csv:2: more cells than the header has columns")
+    runs = each(policies, capsys, *map(str, (good, also, broken, later)))
+    refused_alike(runs, "record broken.csv:2: more cells than the header has columns")
 
 
 def test_the_first_of_two_broken_files_is_named(
@@ -89,6 +73,6 @@ def test_the_first_of_two_broken_files_is_named(
     one.write_bytes(b'[{"id": "c"},]')
     two = tmp_path / "two.csv"
     two.write_bytes(b"id,missed_grant\nc,true,1\n")
-    _refused_alike(
-        _each(policies, capsys, one, two), f"{one}:1:14: not valid JSON: Expecting value"
+    refused_alike(
+        each(policies, capsys, str(one), str(two)), f"{one}:1:14: not valid JSON: Expecting value"
     )
