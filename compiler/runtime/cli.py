@@ -10,6 +10,10 @@ however many records there are.  The report reaches stdout only once every recor
 read and checked (until then it waits in memory while small, then in an anonymous temporary
 file): a malformed record, even the millionth, leaves stdout empty and exits 2, so CI never
 takes half a report for a whole one.
+
+`-` among the inputs is standard input, read once and streamed as a file is, named `<stdin>`
+in records and messages; `--input-format` gives the format of every input named (`-` and
+bash's `/dev/fd/63` have no suffix to give it), else each file's suffix gives its own.
 """
 
 from __future__ import annotations
@@ -28,7 +32,19 @@ from .decision import decide_json
 from .errors import PolicycError
 from .exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 from .policy import Due, Limit, PolicyInfo
-from .records import Record, RecordError, check_file, iter_records, record_schema
+from .records import (
+    INPUT_FORMATS,
+    NO_STDIN_FORMAT,
+    STDIN,
+    Record,
+    RecordError,
+    check_file,
+    input_path,
+    iter_records,
+    record_schema,
+    stdin_bytes,
+    stdin_once,
+)
 from .report import FORMATS, report
 from .terminal import draws_progress
 from .timelimits import (
@@ -127,14 +143,18 @@ def calendar_from(files: Sequence[str] | None) -> WorkdayCalendar:
 
 
 def run_validate(
-    policy: PolicyInfo, paths: Sequence[str], fmt: str, calendar: WorkdayCalendar
+    policy: PolicyInfo,
+    paths: Sequence[str],
+    fmt: str,
+    calendar: WorkdayCalendar,
+    input_format: str | None = None,
 ) -> tuple[str, int]:
     """The report and the exit code of validating the records in `paths`, the report as one
     string (for small inputs and tests; the command line streams with `validate_into`)."""
     import io
 
     out = io.StringIO()
-    code = validate_into(out, policy, paths, fmt, calendar)
+    code = validate_into(out, policy, paths, fmt, calendar, input_format=input_format)
     return out.getvalue(), code
 
 
@@ -145,18 +165,27 @@ def validate_into(
     fmt: str,
     calendar: WorkdayCalendar,
     progress: Progress | None = None,
+    input_format: str | None = None,
 ) -> int:
     """Validate the records in `paths` and write the report to `out`; the exit code.
 
     One record at a time: memory does not grow with the number of records.  The report is
     written to `out` only when every record has been read and checked; on bad input (a
     malformed record, a year outside the calendar) nothing is written and InputError says why.
+    `-` in `paths` is standard input; `input_format` the format of every path (`--input-format`),
+    else each file's suffix gives its own.
     """
+    _python_reads(input_format)
+    try:
+        stdin_once(paths)
+    except RecordError as error:
+        raise InputError(str(error)) from None
     writer = report(policy, fmt)
     tally = Tally(policy)
     with _Spool() as spool:
         try:
-            for result in validate_records(policy, _records(paths, policy), calendar):
+            records = _records(paths, policy, input_format)
+            for result in validate_records(policy, records, calendar):
                 tally.add(result)
                 spool.write(writer.record(result))
                 if progress is not None:
@@ -174,9 +203,18 @@ def validate_into(
     return EXIT_FINDINGS if tally.findings else EXIT_OK
 
 
-def _records(paths: Sequence[str], policy: PolicyInfo) -> Iterator[Record]:
+def _records(
+    paths: Sequence[str], policy: PolicyInfo, input_format: str | None
+) -> Iterator[Record]:
+    """The records of every input in turn; standard input (`-`) read as a file is, line by
+    line, named `<stdin>`."""
     for path in paths:
-        yield from iter_records(Path(path), policy.facts)
+        if path != STDIN:
+            yield from iter_records(Path(path), policy.facts, fmt=input_format)
+        elif input_format is None:
+            raise RecordError(NO_STDIN_FORMAT)  # never guessed from the content
+        else:
+            yield from iter_records(input_path(path), policy.facts, stdin_bytes(), input_format)
 
 
 # The report is held in memory up to this many characters, then in a temporary file.
@@ -284,24 +322,49 @@ def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace, prog: str) -> tupl
         # The report goes to stdout as it is read from the database (the text returned is
         # then empty): memory stays flat however many records.
         return run_duckdb(
-            policy, args.cases, args.calendar, args.out, stream=sys.stdout, progress=prog
+            policy,
+            args.cases,
+            args.calendar,
+            args.out,
+            stream=sys.stdout,
+            progress=prog,
+            input_format=args.input_format,
         )
     except EngineError as error:
         raise InputError(str(error)) from None
 
 
-def _check_files(paths: Sequence[str]) -> None:
+# How to read Parquet, which the standard-library engine cannot.
+_PARQUET = (
+    "the standard-library engine cannot read Parquet; use --engine duckdb "
+    "(pip install policyc-validators[duckdb])"
+)
+
+
+def _python_reads(input_format: str | None) -> None:
+    """InputError unless the standard-library engine reads `input_format` (--input-format)."""
+    if input_format == "parquet":
+        raise InputError(f"--input-format parquet: {_PARQUET}")
+    if input_format is not None and input_format not in INPUT_FORMATS:
+        raise InputError(f"--input-format {input_format}: expected {', '.join(INPUT_FORMATS)}")
+
+
+def _check_files(paths: Sequence[str], input_format: str | None = None) -> None:
     """Every file has a format this engine reads and can be opened: said before any record is
     read, file by file, as the DuckDB engine says it (runtime/sqlengine.py `_source`), so that
-    both name the same first problem.  Parquet is read by DuckDB only: said with the way to it."""
+    both name the same first problem.  Parquet is read by DuckDB only: said with the way to it.
+    `input_format` (--input-format) is the format of every file; standard input (`-`) needs
+    it, having no name to tell its format by."""
+    _python_reads(input_format)
     for path in paths:
-        if Path(path).suffix.lower() == ".parquet":
-            raise InputError(
-                f"{path}: the standard-library engine cannot read Parquet; use --engine duckdb "
-                "(pip install policyc-validators[duckdb])"
-            )
+        if path == STDIN:
+            if input_format is None:
+                raise InputError(NO_STDIN_FORMAT)
+            continue  # nothing to open: it is open
+        if input_format is None and Path(path).suffix.lower() == ".parquet":
+            raise InputError(f"{path}: {_PARQUET}")
         try:
-            check_file(Path(path))
+            check_file(Path(path), input_format)
         except RecordError as error:
             raise InputError(str(error)) from None
 
@@ -491,7 +554,14 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
         "cases",
         nargs="+",
         metavar="CASES",
-        help="files of case records: .json, .jsonl (.ndjson), .csv; .parquet with --engine duckdb",
+        help="files of case records: .json, .jsonl (.ndjson), .csv; .parquet with --engine "
+        "duckdb; - for standard input (with --input-format)",
+    )
+    p.add_argument(
+        "--input-format",
+        choices=(*INPUT_FORMATS, "parquet"),
+        help="the format of every CASES named, whatever its suffix: needed for - and for names "
+        "without one (bash's <(zcat cases.jsonl.gz)); parquet with --engine duckdb",
     )
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
@@ -541,15 +611,22 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
         return EXIT_OK
     try:
         policy = choose(policies, args.policy, prog)
+        if args.verb == "validate":
+            try:
+                stdin_once(args.cases)  # before either engine reads anything
+            except RecordError as error:
+                raise InputError(str(error)) from None
         if args.verb == "validate" and (args.engine == "duckdb" or args.out is not None):
             text, code = _run_duckdb(policy, args, prog)
             sys.stdout.write(text)
             return code
         if args.verb == "validate":
-            _check_files(args.cases)
+            _check_files(args.cases, args.input_format)
             calendar = calendar_from(args.calendar)
             progress = Progress.on_terminal(sys.stderr, prog)
-            return validate_into(sys.stdout, policy, args.cases, args.format, calendar, progress)
+            return validate_into(
+                sys.stdout, policy, args.cases, args.format, calendar, progress, args.input_format
+            )
         if args.verb == "decide":
             raw = _read_json(args.facts)
             if not isinstance(raw, dict):

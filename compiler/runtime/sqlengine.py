@@ -20,7 +20,9 @@ record as it reads it: when a record (or a file) is malformed, the records befor
 first (`_refused_before`), only then.
 
 A named pipe (`mkfifo cases.jsonl`) is copied to a temporary file first (`_spooled`): the engine
-reads a file more than once.  Reports and messages name the pipe.
+reads a file more than once.  Reports and messages name the pipe.  So is standard input (`-`),
+named `<stdin>` as the standard-library engine names it.  `--input-format` (`input_format`) is
+the format of every input; without it each file's suffix gives its own, and `-` is refused.
 
 Ids: the SQL sees the record's position as its `id` (an opaque key, unique even when two
 records give the same `id` field); the report and `--out` name each record as the Python
@@ -44,14 +46,26 @@ from dataclasses import dataclass, replace
 from datetime import timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO, Final, NoReturn, TextIO
+from typing import IO, Any, Final, NoReturn, TextIO
 
 from . import jsontext
 from .checks import EXERCISED
 from .errors import PolicycError
 from .kinds import CHECKED_KINDS
 from .policy import PolicyInfo
-from .records import ID_FIELD, Record, RecordError, raw_records, readable, typed
+from .records import (
+    ID_FIELD,
+    NO_STDIN_FORMAT,
+    STDIN,
+    Record,
+    RecordError,
+    input_path,
+    raw_records,
+    readable,
+    stdin_bytes,
+    stdin_once,
+    typed,
+)
 from .report import TextReport, visible
 from .timelimits import CalendarNotCovered
 from .validation import Tally
@@ -287,13 +301,15 @@ def _given(jt: str) -> str:
 @dataclass(frozen=True)
 class Source:
     """One input file: its place among the files, its format, and how to stage it.  `path` is
-    the file as the user named it, and every record and message names it; `data`, a copy of it
-    when it is a named pipe (`_spooled`), is what is read instead."""
+    the file as the user named it, and every record and message names it (`<stdin>` for
+    standard input, `stdin`); `data`, a copy of it when it is a named pipe or standard input
+    (`_spooled`), is what is read instead."""
 
     index: int
     path: Path
     fmt: str
     data: Path | None = None
+    stdin: bool = False
 
     @property
     def file(self) -> Path:
@@ -301,18 +317,33 @@ class Source:
         return self.data or self.path
 
 
-def _source(index: int, raw: str) -> Source:
+_FORMAT_NAMES: Final = frozenset(_FILE_FORMATS.values())
+
+
+def _source(index: int, raw: str, input_format: str | None = None) -> Source:
+    """The input `raw` (`-`: standard input), read in `input_format` (--input-format), else in
+    the format its suffix says; EngineError, in the standard-library engine's words, when it
+    has none or cannot be opened."""
+    if input_format is not None and input_format not in _FORMAT_NAMES:
+        raise EngineError(
+            f"--input-format {input_format}: expected {', '.join(sorted(_FORMAT_NAMES))}"
+        )
+    if raw == STDIN:
+        if input_format is None:
+            raise EngineError(NO_STDIN_FORMAT)  # never guessed from the content
+        return Source(index, input_path(raw), input_format, stdin=True)
     path = Path(raw)
     suffix = path.suffix.lower()
-    if suffix not in _FILE_FORMATS:
+    if input_format is None and suffix not in _FILE_FORMATS:
         raise EngineError(
-            f"{path}: unknown format '{suffix}'; expected .jsonl, .json, .csv or .parquet"
+            f"{path}: unknown format '{suffix}'; expected .jsonl, .json, .csv or .parquet, "
+            "or give the format with --input-format"
         )
     try:
         readable(path)  # the standard-library engine's words: "No such file or directory", …
     except RecordError as error:
         raise EngineError(str(error)) from None
-    return Source(index, path, _FILE_FORMATS[suffix])
+    return Source(index, path, input_format or _FILE_FORMATS[suffix])
 
 
 _SPOOL_CHUNK: Final = 1 << 20  # bytes of a pipe copied at once
@@ -320,10 +351,18 @@ _SPOOL_CHUNK: Final = 1 << 20  # bytes of a pipe copied at once
 
 def _spooled(source: Source, into: Path) -> Source:
     """`source` as the engine can read it: a regular file as it is; a named pipe or a device
-    (`mkfifo cases.jsonl`, a link to `/dev/fd/3`) copied first, a chunk at a time, into the
-    file `into` (in the run's temporary directory, removed with it), which is then read in its
-    place.  The engine reads a file more than once (staging, then the Python reader for a bad
-    record's message), which a pipe cannot give.  Records and messages still name the pipe."""
+    (`mkfifo cases.jsonl`, a link to `/dev/fd/3`, bash's `/dev/fd/63`) or standard input
+    copied first, a chunk at a time, into the file `into` (in the run's temporary directory,
+    removed with it), which is then read in its place.  The engine reads a file more than once
+    (staging, then the Python reader for a bad record's message), which a pipe cannot give.
+    Records and messages still name the pipe (standard input: `<stdin>`)."""
+    if source.stdin:
+        try:
+            stdin = stdin_bytes()  # the process's: read to its end, left open
+        except RecordError as error:
+            raise EngineError(str(error)) from None
+        _copy(source, stdin, into)
+        return replace(source, data=into)
     if source.path.is_file():
         return source
     try:
@@ -331,24 +370,30 @@ def _spooled(source: Source, into: Path) -> Source:
     except OSError as error:
         raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
     with pipe:
-        try:
-            with into.open("wb") as copy:
-                while chunk := _read(source, pipe):
-                    copy.write(chunk)
-        except OSError as error:  # the copy's (a full disk): `_read` says the pipe's
-            raise EngineError(
-                f"{source.path}: cannot copy the pipe to {into.parent} (the duckdb engine "
-                f"reads a copy of it): {error.strerror}"
-            ) from None
+        _copy(source, pipe, into)
     return replace(source, data=into)
 
 
-def _read(source: Source, pipe: BinaryIO) -> bytes:
+def _copy(source: Source, pipe: IO[bytes], into: Path) -> None:
+    """The bytes of `pipe` (`source`'s) to their end, into the new file `into`."""
+    what = "standard input" if source.stdin else "the pipe"
+    try:
+        with into.open("wb") as copy:
+            while chunk := _read(source, pipe):
+                copy.write(chunk)
+    except OSError as error:  # the copy's (a full disk): `_read` says the pipe's
+        raise EngineError(
+            f"{source.path}: cannot copy {what} to {into.parent} (the duckdb engine "
+            f"reads a copy of it): {error.strerror}"
+        ) from None
+
+
+def _read(source: Source, pipe: IO[bytes]) -> bytes:
     """The next chunk of a pipe; EngineError in the reader's words when reading fails."""
     try:
         return pipe.read(_SPOOL_CHUNK)
     except OSError as error:
-        raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
+        raise EngineError(f"{source.path}: cannot read: {error.strerror or error}") from None
 
 
 class Cases:
@@ -605,7 +650,8 @@ class Cases:
                 f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS k, * "
                 f"FROM read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
                 f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
-                f"strict_mode = true, null_padding = false, all_varchar = true)"
+                f"strict_mode = true, null_padding = false, all_varchar = true, "
+                f"compression = 'none')"
             )
         except _duckdb().Error:
             # A row with more or fewer cells than the header, a quote left open, bytes that are
@@ -729,7 +775,8 @@ class Cases:
                 # The Python reader's own reading of the line (blank lines before it, as it
                 # numbers them): its origin and its messages, word for word.
                 try:
-                    return next(raw_records(source.path, "\n" * (number - 1) + str(row[0])))
+                    text = "\n" * (number - 1) + str(row[0])
+                    return next(raw_records(source.path, text, source.fmt))
                 except RecordError as error:
                     raise EngineError(str(error)) from None
             case "json":
@@ -792,7 +839,8 @@ class Cases:
         from .records import iter_records
 
         try:
-            for _ in iter_records(source.path, self.specs, source.data):  # one at a time
+            # One at a time, in the source's format (--input-format, or its suffix's).
+            for _ in iter_records(source.path, self.specs, source.data, source.fmt):
                 pass
         except RecordError as error:
             raise EngineError(str(error)) from None
@@ -1011,6 +1059,7 @@ def run_duckdb(
     memory_limit: str | None = None,
     stream: TextIO | None = None,
     progress: str | None = None,
+    input_format: str | None = None,
 ) -> tuple[str, int]:
     """The text report and exit code of validating `paths` with the policy's SQL in DuckDB.
 
@@ -1020,7 +1069,9 @@ def run_duckdb(
     checked (bad input raises EngineError with `stream` untouched), as the Python path
     guarantees (runtime/cli.py).  Ctrl-C while DuckDB works is a KeyboardInterrupt, as
     anywhere else (exit 130, runtime/exits.py).  `progress`: the name to draw a progress
-    line with on a terminal's stderr (`QueryProgress`), the command line's; None for none."""
+    line with on a terminal's stderr (`QueryProgress`), the command line's; None for none.
+    `-` in `paths` is standard input (once at most), copied to a file as a pipe is;
+    `input_format` (--input-format) the format of every path, else each file's suffix's."""
     duckdb = _duckdb()
     where = sql_dir or SQL_DIR
     sql_path = where / f"{policy.id}.sql"
@@ -1031,13 +1082,17 @@ def run_duckdb(
         out_format = OUT_FORMATS.get(Path(out).suffix.lower())
         if out_format is None:
             raise EngineError(f"--out {out}: expected a .parquet, .csv or .jsonl file")
-    sources = [_source(i, p) for i, p in enumerate(paths)]
+    try:
+        stdin_once(paths)
+    except RecordError as error:
+        raise EngineError(str(error)) from None
+    sources = [_source(i, p, input_format) for i, p in enumerate(paths)]
     if out is not None:
         _not_an_input(out, sources)
     buffer = io.StringIO()  # the report, when no stream is given
     with tempfile.TemporaryDirectory(prefix="policyc-duckdb-") as tmp:
-        # A named pipe is copied into the directory, which goes with every copy when the run
-        # ends, on bad input and on Ctrl-C too.
+        # A named pipe (standard input too) is copied into the directory, which goes with
+        # every copy when the run ends, on bad input and on Ctrl-C too.
         sources = [_spooled(s, Path(tmp) / f"pipe-{s.index}{s.path.suffix}") for s in sources]
         # A database file, not memory: tables are compressed and spilled, memory stays bounded.
         con = duckdb.connect(str(Path(tmp) / "run.duckdb"))
@@ -1089,6 +1144,8 @@ def _not_an_input(out: str, sources: Sequence[Source]) -> None:
     """`--out` must not replace a file the run reads."""
     target = Path(out)
     for source in sources:
+        if source.stdin:
+            continue  # `<stdin>` names no file (one of that name may be in the directory)
         try:  # the same file under any name: a relative path, a symbolic or hard link
             same = target.exists() and target.samefile(source.path)
         except OSError:
@@ -1311,7 +1368,7 @@ def _refused_before(
     from .validation import validate_records
 
     calendar = load_calendar([Path(f) for f in calendar_files or ()])
-    records = iter_records(source.path, policy.facts, source.data)
+    records = iter_records(source.path, policy.facts, source.data, source.fmt)
     try:
         for _ in validate_records(policy, records, calendar):
             pass
