@@ -40,6 +40,7 @@ from compiler.project import (
 from compiler.runtime import jsontext
 from compiler.runtime import report as runtime_report
 from compiler.runtime.exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
+from compiler.runtime.records import INPUT_FORMATS
 from compiler.runtime.values import cut
 
 if TYPE_CHECKING:
@@ -593,7 +594,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     progress = runtime_cli.Progress.on_terminal(sys.stderr, "policyc validate")
     try:
         return runtime_cli.validate_into(
-            sys.stdout, info(program, policy), args.cases, fmt, _calendar(args), progress
+            sys.stdout,
+            info(program, policy),
+            args.cases,
+            fmt,
+            _calendar(args),
+            progress,
+            input_format=args.input_format,
         )
     except runtime_cli.InputError as error:
         raise UsageError(str(error)) from None
@@ -1161,7 +1168,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("validate", help="check case records (JSON, JSONL, CSV) against a policy")
     p.add_argument("--policy", required=True)
-    p.add_argument("cases", nargs="+", metavar="CASES")
+    p.add_argument(
+        "cases", nargs="+", metavar="CASES", help="files of case records; - for standard input"
+    )
+    p.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        help="the format of every CASES named, whatever its suffix: needed for - and for names "
+        "without one (bash's <(zcat cases.jsonl.gz))",
+    )
     p.add_argument("--format", choices=runtime_report.FORMATS, default="text")
     p.add_argument("--calendar", action="append", metavar="FILE", help="a year's official schedule")
     p.add_argument("--json", action="store_true", help="the same as --format json")

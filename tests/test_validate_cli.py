@@ -4,7 +4,9 @@ text, JSON and JUnit XML, due dates on the official calendar, and all-or-nothing
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import sys
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from pathlib import Path
@@ -53,6 +55,21 @@ def test_validate_valid_records_exit_0(capsys: pytest.CaptureFixture[str]) -> No
     assert "FAIL" not in out
     assert "clauses exercised by the records:" in out
     assert "policy version: policy_sha256" in out
+
+
+def test_validate_reads_standard_input_given_its_format(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`zcat cases.jsonl.gz | policyc validate --policy P --input-format jsonl -`: the report
+    of the same file, its records named `<stdin>`; without the format, exit 2 saying so."""
+    wanted = run(capsys, "validate", "--policy", "taierzhuang", str(FINDINGS))
+    stdin = io.TextIOWrapper(io.BytesIO(FINDINGS.read_bytes()), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    argv = ("validate", "--policy", "taierzhuang", "--input-format", FINDINGS.suffix[1:], "-")
+    assert run(capsys, *argv) == (wanted[0], wanted[1].replace(FINDINGS.name, "<stdin>"), "")
+    code, out, err = run(capsys, "validate", "--policy", "taierzhuang", "-")
+    assert (code, out) == (2, "")
+    assert "standard input has no file name to tell its format by; add --input-format" in err
 
 
 def test_validate_findings_exit_1_and_name_rules_and_clauses(
