@@ -4,6 +4,10 @@ share are in conftest.py, the helpers below."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +48,45 @@ def refused_alike(runs: dict[str, tuple[int, str, str]], message: str) -> None:
     """Both engines: exit 2, nothing on stdout, `message` on stderr, word for word."""
     for engine, got in runs.items():
         assert got == (2, "", f"{PROG}: {message}\n"), engine
+
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+
+
+@contextlib.contextmanager
+def fifo(path: Path, data: bytes) -> Iterator[None]:
+    """`path` a named pipe that a thread writes `data` into once, while the block runs."""
+    os.mkfifo(path)
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError), path.open("wb") as pipe:
+            pipe.write(data)
+
+    writer = threading.Thread(target=write, name="fifo writer", daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        if writer.is_alive():
+            # Never opened by the engine: a reader of our own lets the writer through.
+            reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            writer.join(10)
+            os.close(reader)
+        writer.join(10)
+        path.unlink()
+
+
+# The validators' command line over the project's policies in a child process (the SQL in
+# argv[1], the project in argv[2]): for what needs a real process (stdin, bash's pipes).
+CHILD = """
+import sys
+from pathlib import Path
+from compiler.interpret import info
+from compiler.lower import load_program
+from compiler.runtime import sqlengine
+from compiler.runtime.cli import main
+sqlengine.SQL_DIR = Path(sys.argv[1])
+model = load_program(Path(sys.argv[2]))
+policies = {pid: info(model, model.policies[pid]) for pid in model.policies}
+sys.exit(main(sys.argv[3:], policies, "python -m policyc_validators"))
+"""

@@ -14,14 +14,11 @@ record's shape or what its values compute to, and both read a named pipe.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +27,7 @@ import pytest
 from compiler.runtime import sqlengine
 from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.timelimits import CalendarNotCovered, load_calendar
-from tests.engines import ENGINES, PROG, ROOT, each, refused_alike, run
+from tests.engines import CHILD, ENGINES, PROG, ROOT, each, fifo, needs_fifo, refused_alike, run
 
 # 台儿庄's approval_limit counts working days from the application: in 2051 the calendar has no
 # holiday schedule, and the first day it needs (the 7th) is outside it.
@@ -145,31 +142,6 @@ def test_a_bad_calendar_file_before_a_bad_record(
 
 # ---------------------------------------------------------------- 2. named pipes
 
-needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
-
-
-@contextlib.contextmanager
-def _fifo(path: Path, data: bytes) -> Iterator[None]:
-    """`path` a named pipe that a thread writes `data` into once, while the block runs."""
-    os.mkfifo(path)
-
-    def write() -> None:
-        with contextlib.suppress(BrokenPipeError), path.open("wb") as pipe:
-            pipe.write(data)
-
-    writer = threading.Thread(target=write, name="fifo writer", daemon=True)
-    writer.start()
-    try:
-        yield
-    finally:
-        if writer.is_alive():
-            # Never opened by the engine: a reader of our own lets the writer through.
-            reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-            writer.join(10)
-            os.close(reader)
-        writer.join(10)
-        path.unlink()
-
 
 def _each_piped(
     policies: dict[str, PolicyInfo],
@@ -181,7 +153,7 @@ def _each_piped(
     """`each` with `argv`, `pipe` a named pipe written `data` afresh for each engine."""
     runs = {}
     for engine in ENGINES:
-        with _fifo(pipe, data):
+        with fifo(pipe, data):
             argv_ = ("validate", "--policy", "taierzhuang", *argv, "--engine", engine)
             runs[engine] = run(policies, capsys, *argv_)
     return runs
@@ -227,14 +199,14 @@ def test_a_named_pipe_of_parquet_is_read_by_the_duckdb_engine(
     wanted = run(policies, capsys, *argv, str(regular))
     assert wanted[0] == 1
     pipe = tmp_path / "cases.parquet"
-    with _fifo(pipe, regular.read_bytes()):
+    with fifo(pipe, regular.read_bytes()):
         assert run(policies, capsys, *argv, str(pipe)) == wanted
     # A pipe DuckDB cannot read as Parquet: its message names the pipe, not the copy.
     corrupt = tmp_path / "corrupt.parquet"
     corrupt.write_bytes(b"not parquet")
     code, out, err = run(policies, capsys, *argv, str(corrupt))
     assert (code, out) == (2, "") and f"'{corrupt}'" in err
-    with _fifo(pipe, corrupt.read_bytes()):
+    with fifo(pipe, corrupt.read_bytes()):
         assert run(policies, capsys, *argv, str(pipe)) == (
             2, "", err.replace(str(corrupt), str(pipe))
         )  # fmt: skip
@@ -305,24 +277,10 @@ def test_a_named_pipe_after_files_and_the_copy_is_removed(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(sqlengine, "Cases", interrupted)
-    with _fifo(pipe, b'{"id": "b"}\n'):
+    with fifo(pipe, b'{"id": "b"}\n'):
         argv = ("validate", "--policy", "taierzhuang", "--engine", "duckdb", str(pipe))
         assert run(policies, capsys, *argv)[0] == 130
     assert list(spool.iterdir()) == []
-
-
-_CHILD = """
-import sys
-from pathlib import Path
-from compiler.interpret import info
-from compiler.lower import load_program
-from compiler.runtime import sqlengine
-from compiler.runtime.cli import main
-sqlengine.SQL_DIR = Path(sys.argv[1])
-model = load_program(Path(sys.argv[2]))
-policies = {pid: info(model, model.policies[pid]) for pid in model.policies}
-sys.exit(main(sys.argv[3:], policies, "python -m policyc_validators"))
-"""
 
 
 @pytest.mark.skipif(
@@ -339,7 +297,7 @@ def test_process_substitution_under_a_name(sql_dir: Path, tmp_path: Path) -> Non
     for engine in ENGINES:
         argv = ["validate", "--policy", "taierzhuang", "--engine", engine, str(link)]
         child = subprocess.run(
-            ["bash", "-c", script, "bash", sys.executable, "-c", _CHILD, str(sql_dir), str(ROOT),
+            ["bash", "-c", script, "bash", sys.executable, "-c", CHILD, str(sql_dir), str(ROOT),
              *argv],
             cwd=ROOT, capture_output=True, text=True, check=False,
             env={**os.environ, "CASES": cases},

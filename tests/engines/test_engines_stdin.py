@@ -30,8 +30,7 @@ import pytest
 
 from compiler.runtime import records as runtime_records
 from compiler.runtime.policy import PolicyInfo
-from tests.engines import ENGINES, PROG, ROOT, each, refused_alike, run
-from tests.engines.test_engines_order_and_pipes import _CHILD, _fifo, needs_fifo
+from tests.engines import CHILD, ENGINES, PROG, ROOT, each, fifo, needs_fifo, refused_alike, run
 
 CASES: list[dict[str, object]] = [
     {"id": "late", "taierzhuang_application_date": "2024-09-02",
@@ -336,13 +335,13 @@ def test_a_pipe_without_a_suffix_is_read_with_input_format(
     pipe = tmp_path / "63"
     runs = {}
     for engine in ENGINES:
-        with _fifo(pipe, data):
+        with fifo(pipe, data):
             argv = ("validate", "--policy", "taierzhuang", "--engine", engine)
             runs[engine] = run(policies, capsys, *argv, "--input-format", fmt, str(pipe))
     assert runs == wanted
     # Without it: the pipe is not read, and the message says what to add.
     for engine in ENGINES:
-        with _fifo(pipe, data):
+        with fifo(pipe, data):
             code, out, err = run(policies, capsys, "validate", "--policy", "taierzhuang",
                                  "--engine", engine, str(pipe))  # fmt: skip
         assert (code, out) == (2, "") and "unknown format ''" in err and "--input-format" in err
@@ -355,7 +354,7 @@ def test_a_bad_record_in_a_pipe_without_a_suffix_names_the_pipe(
     pipe = tmp_path / "63"
     runs = {}
     for engine in ENGINES:
-        with _fifo(pipe, b'{"id": "a"}\n{"nope": 1}\n'):
+        with fifo(pipe, b'{"id": "a"}\n{"nope": 1}\n'):
             argv = ("validate", "--policy", "taierzhuang", "--engine", engine)
             runs[engine] = run(policies, capsys, *argv, "--input-format", "jsonl", str(pipe))
     refused_alike(runs, "record 63:2: unknown field 'nope'")
@@ -385,7 +384,7 @@ def test_zcat_into_validate(sql_dir: Path, tmp_path: Path, how: str) -> None:
         for runs, command, extra in ((got, ["bash", "-c", script, "bash"], []),
                                      (wanted, [], [plain])):  # fmt: skip
             child = subprocess.run(
-                [*command, sys.executable, "-c", _CHILD, str(sql_dir), str(ROOT), *argv, *extra],
+                [*command, sys.executable, "-c", CHILD, str(sql_dir), str(ROOT), *argv, *extra],
                 cwd=ROOT, capture_output=True, text=True, check=False,
                 env={**os.environ, "CASES": str(packed)},
             )  # fmt: skip
