@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -44,15 +45,25 @@ def package_run(
     limit: int = 0,
     restrict: bool = False,
     out: Path | None = None,
+    stdin_from: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The run; its report in `stdout`, or in the file `out` (then `stdout` is empty)."""
+    """The run; its report in `stdout`, or in the file `out` (then `stdout` is empty).
+    `stdin_from`: a file given on standard input through a pipe (`cat FILE |`), as
+    `zcat cases.jsonl.gz | … validate -` gives it."""
     program = _MEASURED.format(package=PACKAGE)
     env = {**os.environ, "PYTHONPATH": str(package_dir)}
     flags = [str(limit), "1" if restrict else "0", argv[2]]
-    with open(out or os.devnull, "w", encoding="utf-8") as report:
+    with contextlib.ExitStack() as stack:
+        report = stack.enter_context(open(out or os.devnull, "w", encoding="utf-8"))
+        stdin = None
+        if stdin_from is not None:
+            cat = stack.enter_context(
+                subprocess.Popen(["cat", str(stdin_from)], stdout=subprocess.PIPE)
+            )
+            stdin = cat.stdout
         return subprocess.run(
             [sys.executable, "-c", program, *flags, *argv],
-            stdout=report if out else subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=stdin, stdout=report if out else subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, env=env, check=False,
         )  # fmt: skip
 
