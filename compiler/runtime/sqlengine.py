@@ -999,7 +999,7 @@ class QueryProgress:
         self.prog, self.stream, self.every = prog, stream, every
         self.clock = time.monotonic
         self.started = self.clock()
-        self.doing = "reading records"
+        self.doing = "reading records in DuckDB"
         self.shown = False
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one line at a time: the thread's, or close's
@@ -1027,7 +1027,7 @@ class QueryProgress:
             if self._stop.is_set():
                 return
             self.shown = True  # before drawing: see compiler/progress.py
-            self.stream.write(f"\r\x1b[K{self.prog}: {self.doing} in DuckDB, {seconds:.0f} s…")
+            self.stream.write(f"\r\x1b[K{self.prog}: {self.doing}, {seconds:.0f} s…")
             self.stream.flush()
 
     def close(self) -> None:
@@ -1090,20 +1090,31 @@ def run_duckdb(
     if out is not None:
         _not_an_input(out, sources)
     buffer = io.StringIO()  # the report, when no stream is given
-    with tempfile.TemporaryDirectory(prefix="policyc-duckdb-") as tmp:
-        # A named pipe (standard input too) is copied into the directory, which goes with
-        # every copy when the run ends, on bad input and on Ctrl-C too.
-        sources = [_spooled(s, Path(tmp) / f"pipe-{s.index}{s.path.suffix}") for s in sources]
-        # A database file, not memory: tables are compressed and spilled, memory stays bounded.
-        con = duckdb.connect(str(Path(tmp) / "run.duckdb"))
-        try:
-            con.execute(f"SET temp_directory = {_q(str(Path(tmp) / 'spill'))}")
-            if threads is not None:
-                con.execute(f"SET threads = {int(threads)}")
-            if memory_limit is not None:
-                con.execute(f"SET memory_limit = {_q(memory_limit)}")
-            line = QueryProgress.on_terminal(progress, sys.stderr)
+    line = QueryProgress.on_terminal(progress, sys.stderr)
+    try:
+        with tempfile.TemporaryDirectory(prefix="policyc-duckdb-") as tmp:
+            # A named pipe (standard input too) is copied into the directory, which goes with
+            # every copy when the run ends, on bad input and on Ctrl-C too.  Gigabytes take
+            # minutes: the line says so.
+            spooled = []
+            for source in sources:
+                if line is not None and (source.stdin or not source.path.is_file()):
+                    line.step(f"copying {source.path.name} to a file for DuckDB")
+                spooled.append(
+                    _spooled(source, Path(tmp) / f"pipe-{source.index}{source.path.suffix}")
+                )
+            sources = spooled
+            if line is not None:
+                line.step("reading records in DuckDB")
+            # A database file, not memory: tables are compressed and spilled, memory stays
+            # bounded.
+            con = duckdb.connect(str(Path(tmp) / "run.duckdb"))
             try:
+                con.execute(f"SET temp_directory = {_q(str(Path(tmp) / 'spill'))}")
+                if threads is not None:
+                    con.execute(f"SET threads = {int(threads)}")
+                if memory_limit is not None:
+                    con.execute(f"SET memory_limit = {_q(memory_limit)}")
                 code = _run(
                     con, policy, sources, calendar_files, out, out_format, where, sql_path,
                     buffer if stream is None else stream, line,
@@ -1115,10 +1126,10 @@ def run_duckdb(
                     raise
                 raise EngineError(_duckdb_said(error, sources)) from None
             finally:
-                if line is not None:
-                    line.close()
-        finally:
-            con.close()
+                con.close()
+    finally:
+        if line is not None:
+            line.close()
     return buffer.getvalue(), code
 
 
@@ -1190,13 +1201,13 @@ def _run(
         _refused_before(con, cases, policy, calendar_files, sql, checks, shape)
         raise
     if line is not None:
-        line.step("checking records")
+        line.step("checking records in DuckDB")
     results(con, cases, sql, checks)
     _refused(con, cases, policy, calendar_files)
     tally = summarize(con, policy, checks)
     if out is not None and out_format is not None:
         if line is not None:
-            line.step(f"writing {out}")
+            line.step(f"writing {out} in DuckDB")
         write_out(con, checks, out, out_format)
     if line is not None:
         line.close()  # the report follows, on the same screen

@@ -182,6 +182,44 @@ def test_a_named_pipe_is_read_as_a_file_is(
     assert runs == wanted
 
 
+class _Steps:
+    """A QueryProgress that records the steps it is told of (a terminal's line)."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def step(self, doing: str) -> None:
+        self.said.append(doing)
+
+    def close(self) -> None:
+        self.said.append("closed")
+
+
+@needs_fifo
+def test_the_line_says_a_pipe_is_being_copied(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # Gigabytes through a pipe take minutes to copy, with nothing on the screen.
+    steps = _Steps()
+    monkeypatch.setattr(sqlengine.QueryProgress, "on_terminal", lambda prog, stream: steps)
+    regular = _write(tmp_path / "regular.jsonl", '{"id": "a", "missed_grant": true}\n')
+    pipe = tmp_path / "piped.jsonl"
+    with fifo(pipe, b'{"id": "b", "missed_grant": false}\n'):
+        argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", regular, str(pipe))
+        assert run(policies, capsys, *argv)[0] == 1
+    # Closed before the report is written, and again when the run ends (a no-op then).
+    assert steps.said == [
+        "copying piped.jsonl to a file for DuckDB",
+        "reading records in DuckDB",
+        "checking records in DuckDB",
+        "closed",
+        "closed",
+    ]
+
+
 @needs_fifo
 def test_a_named_pipe_of_parquet_is_read_by_the_duckdb_engine(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path

@@ -509,7 +509,7 @@ def test_the_duckdb_engine_says_what_it_does_on_a_terminal_only(
     terminal = _Terminal()
     line = sqlengine.QueryProgress.on_terminal(PROG, terminal)
     assert line is not None
-    line.step("checking records")
+    line.step("checking records in DuckDB")
     line.draw()
     line.close()
     line.draw()  # a redraw after close draws nothing
