@@ -100,7 +100,8 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
 def _walk(folder: Path, root: Path, errors: list[Diagnostic]) -> list[Path]:
     """The entries named *.policy in `folder` and below, sorted, not following links to
     folders (as `Path.rglob`).  A folder that cannot be listed is `unreadable` (E000): rglob
-    passed over it in silence, and `check` said "clean" of the policies it holds."""
+    passed over it in silence, and `check` went on without the policies it holds (each use of
+    their names an E101, or "clean" where nothing used them)."""
 
     def cannot_list(error: OSError) -> None:
         listed = Path(error.filename) if error.filename else folder
