@@ -324,7 +324,7 @@ def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec])
             # lone surrogate is refused all the same: the DuckDB engine cannot read such a
             # record at all (its JSON reader refuses the text), and the name says the export
             # cut a character in two.
-            if field_name not in specs and not field_name.isascii():
+            if not field_name.isascii() and field_name not in specs:  # a flag read first
                 _whole_name(cut(name), field_name)
             continue
         spec = specs.get(field_name)

@@ -115,6 +115,27 @@ def test_stdin_gives_the_report_of_the_same_file(
     assert got == wanted
 
 
+def test_a_text_stdin_without_bytes_under_it_is_read_too(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # A program that runs the command line with sys.stdin set to a StringIO (no `.buffer`, no
+    # descriptor): read whole, as the file's text.
+    data = as_format("jsonl", CASES)
+    wanted = each(policies, capsys, _write(tmp_path / "cases.jsonl", data))
+    runs = {}
+    for engine in ENGINES:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(data.decode("utf-8")))
+        argv = ("validate", "--engine", engine, "--policy", "taierzhuang")
+        runs[engine] = run(policies, capsys, *argv, "--input-format", "jsonl", "-")
+    assert runs == {
+        engine: (code, out.replace("cases.jsonl", "<stdin>"), err)
+        for engine, (code, out, err) in wanted.items()
+    }
+
+
 # A record without an id, in each format: named by its place in `<stdin>`.
 _UNNAMED = {
     "jsonl": (b'{"id": "a", "missed_grant": false}\n\n{"missed_grant": true}\n', "<stdin>:3"),
