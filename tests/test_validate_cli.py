@@ -17,6 +17,7 @@ import pytest
 import compiler.build
 from compiler.build import MARKER
 from compiler.cli import main
+from tests.engines import WEEKENDS_ONLY_2031
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "data" / "cases"
@@ -307,16 +308,7 @@ def test_validate_with_a_calendar_for_the_year(
     path.write_text(json.dumps(RECORD_2031) + "\n", encoding="utf-8")
     calendar = tmp_path / "cn_2031.json"
     # A made-up schedule with no holidays: only weekends are off.
-    calendar.write_text(
-        json.dumps(
-            {
-                "covered_years": [2031, 2031],
-                "source": "test: weekends only",
-                "years": {"2031": {"days_off": [], "extra_workdays": []}},
-            }
-        ),
-        encoding="utf-8",
-    )
+    calendar.write_text(json.dumps(WEEKENDS_ONLY_2031), encoding="utf-8")
     code, out, err = run(
         capsys,
         "validate",

@@ -28,6 +28,14 @@ def run(
     return code, out, err
 
 
+# A `--calendar` file of 2031 with no holidays, only weekends off: dates past the bundled years.
+WEEKENDS_ONLY_2031 = {
+    "covered_years": [2031, 2031],
+    "source": "test: weekends only",
+    "years": {"2031": {"days_off": [], "extra_workdays": []}},
+}
+
+
 ENGINES = ("python", "duckdb")
 
 

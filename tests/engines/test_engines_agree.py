@@ -15,7 +15,7 @@ import pytest
 
 from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.records import RecordError, typed
-from tests.engines import ENGINES, PROG, each, refused_alike, run
+from tests.engines import ENGINES, PROG, WEEKENDS_ONLY_2031, each, refused_alike, run
 
 # ---------------------------------------------------------------- 1. files that cannot be read
 
@@ -88,12 +88,6 @@ def test_the_first_file_that_cannot_be_read_is_named(
 
 # ---------------------------------------------------------------- 2. a --calendar file
 
-_YEAR_2031 = {
-    "covered_years": [2031, 2031],
-    "source": "test: weekends only",
-    "years": {"2031": {"days_off": [], "extra_workdays": []}},
-}
-
 
 def test_a_calendar_not_utf8_names_the_file_and_the_byte(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
@@ -127,8 +121,8 @@ def test_a_calendar_with_a_bom_is_read_as_case_records_are(
     cases = tmp_path / "late.jsonl"
     cases.write_text(json.dumps(record) + "\n", encoding="utf-8")
     plain, marked = tmp_path / "plain.json", tmp_path / "marked.json"
-    plain.write_text(json.dumps(_YEAR_2031), encoding="utf-8")
-    marked.write_text(json.dumps(_YEAR_2031), encoding="utf-8-sig")
+    plain.write_text(json.dumps(WEEKENDS_ONLY_2031), encoding="utf-8")
+    marked.write_text(json.dumps(WEEKENDS_ONLY_2031), encoding="utf-8-sig")
     for engine in ENGINES:
         argv = ["validate", "--engine", engine, "--policy", "taierzhuang", str(cases)]
         wanted = run(policies, capsys, *argv, "--calendar", str(plain))

@@ -13,7 +13,7 @@ import duckdb  # in the test extra: CI has it, so a missing one fails rather tha
 import pytest
 
 from compiler.runtime.policy import PolicyInfo
-from tests.engines import PROG, ROOT, run
+from tests.engines import PROG, ROOT, WEEKENDS_ONLY_2031, run
 
 CASES = [
     {"id": "late", "taierzhuang_application_date": "2024-09-02",
@@ -225,16 +225,7 @@ def test_calendar_years_as_the_python_path(
     }
     cases = str(_jsonl(tmp_path / "late.jsonl", [record, {**record, "objection_raised": False}]))
     calendar = tmp_path / "cn_2031.json"
-    calendar.write_text(
-        json.dumps(
-            {
-                "covered_years": [2031, 2031],
-                "source": "test: weekends only",
-                "years": {"2031": {"days_off": [], "extra_workdays": []}},
-            }
-        ),
-        encoding="utf-8",
-    )
+    calendar.write_text(json.dumps(WEEKENDS_ONLY_2031), encoding="utf-8")
     for extra in ([], ["--calendar", str(calendar)]):
         argv = ["validate", "--policy", "taierzhuang", cases, *extra]
         code, text, err = run(policies, capsys, *argv[:1], "--engine", "duckdb", *argv[1:])
