@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 from pathlib import Path
 
 import pytest
 
+from compiler import codes
 from compiler.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,21 @@ def test_check_clean_project(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check")
     assert code == 0, err
     assert "clean" in err
+
+
+def test_check_counts_with_thousands_separators(capsys: pytest.CaptureFixture[str]) -> None:
+    """At province scale the summary said `3002 file(s) clean`; the build said `wrote 24,031
+    file(s)`."""
+    from compiler.cli import _report_check
+    from compiler.diagnostics import Diagnostic
+    from compiler.nodes import Span
+
+    files = {f"policies/p{i}.policy" for i in range(3002)}
+    assert _report_check(argparse.Namespace(json=False), [], files) == 0
+    assert capsys.readouterr().err == "policyc check: 3,002 file(s) clean\n"
+    errors = [Diagnostic(codes.E101, "x", Span(f, 1, 1, 1, 2)) for f in sorted(files)[:1234]]
+    assert _report_check(argparse.Namespace(json=False), errors, files) == 1
+    assert capsys.readouterr().err.endswith("policyc check: 1,234 error(s) in 3,002 file(s)\n")
 
 
 def test_check_json_is_a_list(capsys: pytest.CaptureFixture[str]) -> None:
