@@ -29,7 +29,7 @@ from typing import IO, TextIO
 
 from . import jsontext
 from .decision import decide_json
-from .errors import PolicycError
+from .errors import OutOfMemory, PolicycError
 from .exits import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, guarded
 from .policy import Due, Limit, PolicyInfo
 from .records import (
@@ -309,11 +309,30 @@ class Progress:
         self.shown = True
 
 
+def _positive(text: str) -> int:
+    """A count of at least 1 (argparse's type for --threads)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
+def _duckdb_options(args: argparse.Namespace) -> list[str]:
+    """The options of the DuckDB engine alone given on the command line."""
+    given = {"--out": args.out, "--memory-limit": args.memory_limit, "--threads": args.threads}
+    return [option for option, value in given.items() if value is not None]
+
+
 def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace, prog: str) -> tuple[str, int]:
     """`validate --engine duckdb`: runtime/sqlengine.py, which imports DuckDB itself; on a
     terminal a line says how far DuckDB's query is (`QueryProgress`)."""
     if args.engine != "duckdb":
-        raise InputError("--out needs --engine duckdb")
+        *others, last = _duckdb_options(args)
+        given = f"{', '.join(others)} and {last} need" if others else f"{last} needs"
+        raise InputError(f"{given} --engine duckdb")
     if args.format != "text":
         raise InputError("--engine duckdb writes the text report; --out FILE for the table")
     from .sqlengine import EngineError, run_duckdb
@@ -329,6 +348,8 @@ def _run_duckdb(policy: PolicyInfo, args: argparse.Namespace, prog: str) -> tupl
             stream=sys.stdout,
             progress=prog,
             input_format=args.input_format,
+            threads=args.threads,
+            memory_limit=args.memory_limit,
         )
     except EngineError as error:
         raise InputError(str(error)) from None
@@ -578,6 +599,18 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
         help="--engine duckdb: write the per-record results (.parquet, .csv or .jsonl); "
         "stdout then carries the summary alone",
     )
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="--engine duckdb: the most memory DuckDB holds (2GB, 500MB, or 50%% of the "
+        "machine's; default DuckDB's own, 80%%); past it, it spills to a file under TMPDIR",
+    )
+    p.add_argument(
+        "--threads",
+        type=_positive,
+        metavar="N",
+        help="--engine duckdb: the threads DuckDB runs on (default: one a core)",
+    )
 
     p = verbs.add_parser("decide", help="the relief decision for a JSON object of facts")
     p.add_argument("--policy", required=True, help=ids)
@@ -601,7 +634,7 @@ def build_parser(prog: str, policies: Mapping[str, PolicyInfo]) -> argparse.Argu
 def main(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: str) -> int:
     """The command line: 0 pass, 1 findings, 2 bad input, 3 internal error, 130 Ctrl-C, 141
     stdout closed (runtime/exits)."""
-    return guarded(lambda: _run(argv, policies, prog), prog, (InputError,))
+    return guarded(lambda: _run(argv, policies, prog), prog, (InputError,), (OutOfMemory,))
 
 
 def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: str) -> int:
@@ -616,7 +649,7 @@ def _run(argv: Sequence[str] | None, policies: Mapping[str, PolicyInfo], prog: s
                 stdin_once(args.cases)  # before either engine reads anything
             except RecordError as error:
                 raise InputError(str(error)) from None
-        if args.verb == "validate" and (args.engine == "duckdb" or args.out is not None):
+        if args.verb == "validate" and (args.engine == "duckdb" or _duckdb_options(args)):
             text, code = _run_duckdb(policy, args, prog)
             sys.stdout.write(text)
             return code

@@ -11,3 +11,9 @@ from __future__ import annotations
 
 class PolicycError(Exception):
     """An error of policyc's own, with a message meant for the user."""
+
+
+class OutOfMemory(PolicycError):
+    """A run stopped for want of memory under a limit the user can raise (the DuckDB engine's
+    `--memory-limit`): exit 3, as Python's own MemoryError, but with what to do.  Neither bad
+    input (2) nor findings (1)."""

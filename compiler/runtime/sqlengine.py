@@ -32,6 +32,7 @@ package does: the `id` field, else `file.jsonl:LINE`, `file.csv:LINE`, `file.jso
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -50,7 +51,7 @@ from typing import IO, Any, Final, NoReturn, TextIO
 
 from . import jsontext
 from .checks import EXERCISED
-from .errors import PolicycError
+from .errors import OutOfMemory, PolicycError
 from .kinds import CHECKED_KINDS
 from .policy import PolicyInfo
 from .records import (
@@ -118,6 +119,12 @@ class ShapeError(EngineError):
         super().__init__(message)
         self.at = at
         self.refused = refused
+
+
+class TooLarge(EngineError):
+    """A file the engine cannot read at all for its size (a JSON document past 4 GiB): no
+    record of it is looked for, by DuckDB or by the Python reader (which would hold it whole
+    in memory for a message)."""
 
 
 @dataclass(frozen=True)
@@ -349,6 +356,52 @@ def _source(index: int, raw: str, input_format: str | None = None) -> Source:
 _SPOOL_CHUNK: Final = 1 << 20  # bytes of a pipe copied at once
 
 
+_BOM: Final = "'^\\x{FEFF}'"  # a BOM at the start of a JSON text, which jsontext.loads drops
+# Lines of JSONL typed in one query, per thread: DuckDB's row group (122,880 rows), the rows
+# it gives a thread at a time.
+_BATCH_ROWS: Final = 122_880
+_BLOCK: Final = 32 << 20  # bytes of a JSONL file handed to DuckDB at once (`_blocks`)
+# The largest file DuckDB's `read_text` reads (one VARCHAR): past it, "exceeds maximum
+# allowed file (3.9 GiB)".
+_MAX_TEXT: Final = (1 << 32) - 1
+
+
+def _blocks(path: Path, at_least_one: bool = False) -> Iterator[bytes]:
+    """The bytes of `path` in blocks of about `_BLOCK` that each end at a `\n` (the last
+    one, at the end of the file), a line longer than a block whole in one; `at_least_one`:
+    an empty file is one empty block."""
+    if at_least_one and path.stat().st_size == 0:
+        yield b""
+        return
+    with path.open("rb") as file:
+        pending: list[bytes] = []  # read since the last `\n`, joined once
+        while chunk := file.read(_BLOCK):
+            cut = chunk.rfind(b"\n") + 1
+            if not cut:
+                pending.append(chunk)
+                continue
+            yield b"".join([*pending, chunk[:cut]])
+            pending = [chunk[cut:]]
+        if tail := b"".join(pending):
+            yield tail
+
+
+def _line(source: Source, number: int) -> str:
+    """Line `number` (from 1) of a JSONL file, as the Python reader decodes it (the file's
+    BOM dropped), read again from the file for a bad record's message: DuckDB keeps only
+    the typed records."""
+    seen = 0  # the lines of the blocks before
+    for block in _blocks(source.file):
+        lines = block.split(b"\n")
+        if block.endswith(b"\n"):
+            lines.pop()  # the empty text after the block's last \n: no line
+        if number <= seen + len(lines):
+            line = lines[number - seen - 1]
+            return line.decode("utf-8-sig" if number == 1 else "utf-8")
+        seen += len(lines)
+    raise AssertionError(f"{source.path} has no line {number}")
+
+
 def _spooled(source: Source, into: Path) -> Source:
     """`source` as the engine can read it: a regular file as it is; a named pipe or a device
     (`mkfifo cases.jsonl`, a link to `/dev/fd/3`, bash's `/dev/fd/63`) or standard input
@@ -412,25 +465,37 @@ class Cases:
         # refuse (`_run`): the standard-library engine reads the files in order, and checks
         # each record as it reads it.
         self.refused: tuple[Source, Exception] | None = None
-        staged: list[str] = []
+        staged: list[str] = []  # a table of typed rows per file
         duckdb = _duckdb()
         for source in sources:
             try:
                 staged.append(self._stage(source))
             except (EngineError, duckdb.Error) as error:
-                if _interrupted(duckdb, error):
-                    raise
+                if isinstance(error, duckdb.Error):
+                    _stopped(duckdb, error)  # Ctrl-C or out of memory: not the file's fault
                 self.refused = (source, error)
                 break
         if not staged and sources:  # the first file refused: no records, the same columns
-            staged.append(self._no_records(sources[0]))
+            staged.append(self._rows(sources[0], [self._no_records(sources[0])]))
         self._input(staged)
 
+    def _rows(self, source: Source, queries: Iterable[str]) -> str:
+        """The table of `source`'s typed rows, made of the staging `queries` in turn (a JSONL
+        file's blocks; one query for any other file): tables, not views, as the SQL may read
+        policyc_cases more than once, and each value is typed once."""
+        table = f"policyc_rows_{source.index}"
+        made = f"CREATE OR REPLACE TABLE {table} AS "
+        for query in queries:
+            self.con.execute(made + query)
+            made = f"INSERT INTO {table} "
+        return table
+
     def _input(self, staged: Sequence[str]) -> None:
-        """`policyc_input` and `policyc_cases` over the staged files."""
-        # A table, not a view: the SQL may read policyc_cases more than once, and each
-        # value is typed once.
-        self.con.execute("CREATE OR REPLACE TABLE policyc_input AS " + " UNION ALL ".join(staged))
+        """`policyc_input` and `policyc_cases` over the staged files' tables."""
+        self.con.execute(
+            "CREATE OR REPLACE TEMP VIEW policyc_input AS "
+            + " UNION ALL ".join(f"SELECT * FROM {table}" for table in staged)
+        )
         self._cases_view("")
 
     def _cases_view(self, where: str) -> None:
@@ -534,13 +599,16 @@ class Cases:
         return {str(row[0]): str(row[1]) for row in described}
 
     def _stage(self, source: Source) -> str:
+        """The table of `source`'s typed rows (`_rows`)."""
         match source.fmt:
-            case "jsonl" | "json":
-                return self._stage_json(source)
+            case "jsonl":
+                return self._rows(source, self._stage_lines(source))
+            case "json":
+                return self._rows(source, [self._stage_json(source)])
             case "csv":
-                return self._stage_csv(source)
+                return self._rows(source, [self._stage_csv(source)])
             case "parquet":
-                return self._stage_parquet(source)
+                return self._rows(source, [self._stage_parquet(source)])
             case _:
                 raise AssertionError(source.fmt)
 
@@ -548,50 +616,41 @@ class Cases:
         return "[" + ", ".join(_q(n) for n in [ID_FIELD, *self.specs]) + "]"
 
     def _stage_json(self, source: Source) -> str:
-        path = _q(str(source.file))
+        """The staging query of a JSON document: an array of objects (record N), or one
+        object (record 1)."""
         table = f"policyc_json_{source.index}"
         # The BOM the Python reader drops with the file's encoding (utf-8-sig), then the one
-        # jsontext.loads drops from each document: a JSONL line of files joined with `cat`.
+        # jsontext.loads drops from the document.
         text = "regexp_replace(content, '^\\x{FEFF}', '')"
-        bom = "'^\\x{FEFF}'"
-        if source.fmt == "jsonl":
-            # Only \n ends a record (records.py); blank lines count in the line numbers (a
-            # line of a BOM alone is not blank: Python refuses it as JSON).  `line` as read,
-            # for the Python reader (raw_record).
-            staged = (
-                f"CREATE OR REPLACE TABLE {table} AS SELECT n, line, "
-                f"regexp_replace(line, {bom}, '') AS doc FROM ("
-                f"SELECT generate_subscripts(parts, 1) AS n, unnest(parts) AS line FROM ("
-                f"SELECT string_split({text}, chr(10)) AS parts FROM read_text({path}))) "
-                f"WHERE regexp_replace(line, '^{_WS}+|{_WS}+$', '', 'g') <> ''"
-            )
-        else:
-            # A document: an array of objects (record N), or one object (record 1).
-            staged = (
-                f"CREATE OR REPLACE TABLE {table} AS SELECT 1 AS n, "
-                f"regexp_replace({text}, {bom}, '') AS doc FROM read_text({path})"
-            )
+        path = _q(str(source.file))
+        self._too_large(source)
+        staged = (
+            f"CREATE OR REPLACE TABLE {table} AS SELECT 1 AS n, "
+            f"regexp_replace({text}, {_BOM}, '') AS doc FROM read_text({path})"
+        )
         try:
             self.con.execute(staged)
         except _duckdb().Error as error:
-            if _interrupted(_duckdb(), error):
-                raise KeyboardInterrupt from None
+            _stopped(_duckdb(), error)
             # Bytes that are not UTF-8: the Python reader names the byte (or a record before
             # it), where DuckDB said "read_text: could not read content … as valid UTF-8".
             self._python_file_error(source)
-        if source.fmt == "json":
-            valid = self.con.execute(
-                f"SELECT json_valid(doc) AND NOT {_trailing_comma('doc')}, "
-                f"CASE WHEN json_valid(doc) THEN json_type(doc) END FROM {table}"
-            ).fetchone()
-            if valid is None or not valid[0]:
-                self._python_file_error(source)
-            if valid[1] == "ARRAY":
-                self.con.execute(
-                    f"CREATE OR REPLACE TABLE {table} AS SELECT "
-                    f"generate_subscripts(items, 1) AS n, unnest(items) AS doc FROM ("
-                    f"SELECT CAST(doc AS JSON[]) AS items FROM {table})"
-                )
+        valid = self.con.execute(
+            f"SELECT json_valid(doc) AND NOT {_trailing_comma('doc')}, "
+            f"CASE WHEN json_valid(doc) THEN json_type(doc) END FROM {table}"
+        ).fetchone()
+        if valid is None or not valid[0]:
+            self._python_file_error(source)
+        if valid[1] == "ARRAY":
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT "
+                f"generate_subscripts(items, 1) AS n, unnest(items) AS doc FROM ("
+                f"SELECT CAST(doc AS JSON[]) AS items FROM {table})"
+            )
+        return self._documents(source, table)
+
+    def _documents(self, source: Source, table: str) -> str:
+        """The staging query of the JSON documents of `table` (n, doc): each a record."""
         checked = f"policyc_jsonv_{source.index}"
         names = [*self.specs, ID_FIELD]
         paths = "[" + ", ".join(_q(f'$."{name}"') for name in names) + "]"
@@ -630,11 +689,70 @@ class Cases:
         )
         return self._select(source, checked, "n", raw, id_raw, f"malformed OR {unknown}")
 
+    def _stage_lines(self, source: Source) -> Iterator[str]:
+        """The staging query of each batch of a JSONL file's lines, the batch put first in
+        the table `policyc_block` (n, doc).  DuckDB's `read_text` reads a file whole into one
+        value, which cannot pass 4 GiB (about 2.8 million records of 威海), and its lines were
+        kept beside the typed records to the end: 5.2 GB of memory for a million records.
+        Here Python reads the file a block of about `_BLOCK` bytes at a time, cut at a `\n`
+        (never inside a UTF-8 character), decodes it as the Python reader does, and hands it
+        to DuckDB as a parameter.  Blocks gather into a batch of `_BATCH_ROWS` lines a
+        thread, as DuckDB runs a query on a thread a row group: fewer, and the typing ran on
+        one core.  Only the typed records are kept; the line of a bad record is read from the
+        file again (`_line`)."""
+        empty = "CREATE OR REPLACE TEMP TABLE policyc_block (n BIGINT, doc VARCHAR)"
+        block_lines = (
+            f"INSERT INTO policyc_block SELECT n + $before, regexp_replace(line, {_BOM}, '') "
+            f"FROM (SELECT generate_subscripts(parts, 1) AS n, unnest(parts) AS line FROM ("
+            f"SELECT string_split($text, chr(10)) AS parts)) "
+            f"WHERE regexp_replace(line, '^{_WS}+|{_WS}+$', '', 'g') <> ''"
+        )
+        self.con.execute(empty)
+        query = self._documents(source, "policyc_block")
+        row = self.con.execute("SELECT current_setting('threads')").fetchone()
+        batch = _BATCH_ROWS * max(1, int(row[0]) if row is not None else 1)
+        before = 0  # the lines of the blocks before this one
+        waiting = 0  # the lines in the batch (blank ones too)
+        for first, block in enumerate(_blocks(source.file, at_least_one=True)):
+            try:
+                # The BOM the Python reader drops with the file's encoding (utf-8-sig), at
+                # the start of the file alone; the one jsontext.loads drops from each
+                # document is `_BOM`'s (a JSONL line of files joined with `cat`).
+                text = block.decode("utf-8" if first else "utf-8-sig")
+            except UnicodeDecodeError:
+                # The Python reader names the byte (or a record before it).
+                self._python_file_error(source)
+            # Only \n ends a record (records.py); blank lines count in the line numbers (a
+            # line of a BOM alone is not blank: Python refuses it as JSON).
+            self.con.execute(block_lines, {"before": before, "text": text})
+            before += block.count(b"\n")
+            # A block with no \n at its end is the file's last line (or an empty file: the
+            # batch then gives the table its columns).
+            waiting += block.count(b"\n") + (not block.endswith(b"\n"))
+            if waiting >= batch:
+                yield query
+                self.con.execute(empty)  # dropped and made again: its memory freed
+                waiting = 0
+        if waiting:
+            yield query
+
+    def _too_large(self, source: Source) -> None:
+        """EngineError when `source`, a JSON document, is larger than DuckDB reads in one
+        piece, said as such: DuckDB's words named a size and no way out, and the Python
+        reader would have read gigabytes for a message.  (JSONL is read a block at a time;
+        a document cannot be cut.)"""
+        if source.file.stat().st_size > _MAX_TEXT:
+            raise TooLarge(
+                f"{source.path}: a JSON document larger than 4 GiB, which the duckdb engine "
+                "cannot read in one piece; give its records as JSONL (one a line), CSV or "
+                "Parquet"
+            )
+
     def _stage_csv(self, source: Source) -> str:
         layout = _csv_layout(source)
         if layout is None:
             self._python_file_error(source)
-        header, lines = layout
+        header, lines = layout.header, layout.lines
         if not header:
             # No header row (an empty file): no records, as the Python reader reads it, unless
             # rows follow a blank first line, which it refuses (more cells than columns).
@@ -650,10 +768,11 @@ class Cases:
                 f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS k, * "
                 f"FROM read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
                 f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
-                f"strict_mode = true, null_padding = false, all_varchar = true, "
-                f"compression = 'none')"
+                f"strict_mode = {str(not layout.mixed).lower()}, null_padding = false, "
+                "all_varchar = true, compression = 'none')"
             )
-        except _duckdb().Error:
+        except _duckdb().Error as error:
+            _stopped(_duckdb(), error)
             # A row with more or fewer cells than the header, a quote left open, bytes that are
             # not UTF-8: the Python reader says where and what, in the Python path's words
             # (DuckDB's "CSV Error on Line: 2" said neither).
@@ -719,7 +838,8 @@ class Cases:
         if self.refused is not None:
             source, why = self.refused
             said = str(why) if isinstance(why, EngineError) else _duckdb_said(why, [source])
-            raise ShapeError(said, source.index << _FILE_SHIFT, source)
+            whole = None if isinstance(why, TooLarge) else source  # read by Python: no
+            raise ShapeError(said, source.index << _FILE_SHIFT, whole)
 
     def _refuse(self, pos: int) -> NoReturn:
         """EngineError for the record at `pos`, which the typed view refused."""
@@ -736,8 +856,14 @@ class Cases:
     ) -> str:
         """Why the typed view refused a record the Python reader takes (docs/sql.md: a number
         with more than 10 decimals): the field and the reason."""
-        if source.fmt in ("jsonl", "json"):
-            number = pos & ((1 << _FILE_SHIFT) - 1)
+        number = pos & ((1 << _FILE_SHIFT) - 1)
+        if source.fmt == "jsonl":
+            row = self.con.execute(
+                f"SELECT json_valid(regexp_replace(?, {_BOM}, ''))", [_line(source, number)]
+            ).fetchone()
+            if row is not None and not row[0]:
+                return "DuckDB cannot read its JSON, which Python's reader takes"
+        if source.fmt == "json":
             row = self.con.execute(
                 f"SELECT json_valid(doc) FROM policyc_json_{source.index} WHERE n = ?", [number]
             ).fetchone()
@@ -768,14 +894,10 @@ class Cases:
         and its raw fields)."""
         match source.fmt:
             case "jsonl":
-                row = self.con.execute(
-                    f"SELECT line FROM policyc_json_{source.index} WHERE n = ?", [number]
-                ).fetchone()
-                assert row is not None
                 # The Python reader's own reading of the line (blank lines before it, as it
                 # numbers them): its origin and its messages, word for word.
                 try:
-                    text = "\n" * (number - 1) + str(row[0])
+                    text = "\n" * (number - 1) + _line(source, number)
                     return next(raw_records(source.path, text, source.fmt))
                 except RecordError as error:
                     raise EngineError(str(error)) from None
@@ -955,28 +1077,74 @@ def _parquet_raw(name: str, kind: str) -> tuple[str, str]:
     return f"CASE WHEN {column} IS NOT NULL THEN {jt} END", text
 
 
-def _csv_layout(source: Source) -> tuple[list[str], list[int] | None] | None:
-    """The header of a CSV file, and the line number of each record when they are not simply
-    `record + 1` (a record spanning lines, or blank lines, which csv skips but counts); None
-    when csv cannot read it."""
-    path = source.path  # in messages; the file read is `source.file`
+@dataclass(frozen=True)
+class CsvLayout:
+    """What DuckDB needs to read a CSV file as the Python reader reads it: its `header`; the
+    line number of each record when they are not simply `record + 1` (a record spanning
+    lines, or blank lines, which csv skips but counts), else None; and whether its lines end
+    both in `\r\n` and in `\n` (`mixed`), which DuckDB reads only outside its strict mode."""
+
+    header: list[str]
+    lines: list[int] | None
+    mixed: bool
+
+
+def _csv_layout(source: Source) -> CsvLayout | None:
+    """The layout of a CSV file; None when csv cannot read it or it is not UTF-8 (the Python
+    reader then says where and what, `Cases._python_file_error`).  The file is streamed,
+    never held whole: it was read and decoded at once, three times its size in memory (1.6 GB
+    for 250 MB of CSV)."""
     try:
-        data = source.file.read_bytes()
-        text = data.decode("utf-8-sig")
+        scanned = _scan_csv(source.file)
+        if scanned is None:
+            return None
+        simple, mixed = scanned
+        with source.file.open(encoding="utf-8-sig", newline="") as text:
+            reader = csv.reader(text, strict=True)
+            header = next(reader, [])
+            if simple and not mixed:
+                return CsvLayout(header, None, mixed)
+            lines = []
+            for row in reader:
+                if not row:
+                    continue
+                if mixed and len(row) != len(header):
+                    # Outside its strict mode DuckDB drops a cell too many without a word:
+                    # the Python reader refuses the row.
+                    return None
+                lines.append(reader.line_num)
+            return CsvLayout(header, lines, mixed)
     except OSError as error:
-        raise EngineError(f"{path}: cannot read: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise EngineError(f"{path}: not UTF-8 (byte {error.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
+    except (csv.Error, UnicodeDecodeError):
+        return None
+
+
+def _scan_csv(path: Path) -> tuple[bool, bool] | None:
+    """Whether every record of the CSV file `path` is one line and no line is blank (no
+    quote, no empty line), and whether its lines end both in `\r\n` and in `\n`; read a
+    chunk at a time.  None when it is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    simple, crlf, lf = True, False, False
+    tail = b""  # the end of the chunk before: a blank line or a \r\n may straddle two
+    with path.open("rb") as file:
+        while chunk := file.read(_SPOOL_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return None
+            seen = tail + chunk
+            if simple and (b'"' in chunk or b"\n\n" in seen or b"\n\r\n" in seen):
+                simple = False  # read on all the same, for its bytes and line ends
+            pairs = (tail[-1:] + chunk).count(b"\r\n")
+            crlf = crlf or pairs > 0
+            lf = lf or chunk.count(b"\n") > pairs
+            tail = seen[-2:]
     try:
-        header = next(reader, [])
-        simple = '"' not in text and "\n\n" not in text and "\n\r\n" not in text
-        if simple:
-            return header, None
-        lines = [reader.line_num for row in reader if row]
-    except csv.Error:
-        return None  # the Python reader says where and what (Cases._python_file_error)
-    return header, lines
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    return simple, crlf and lf
 
 
 # ---------------------------------------------------------------- running and reporting
@@ -1073,6 +1241,10 @@ def run_duckdb(
     `-` in `paths` is standard input (once at most), copied to a file as a pipe is;
     `input_format` (--input-format) the format of every path, else each file's suffix's."""
     duckdb = _duckdb()
+    if memory_limit is not None:
+        memory_limit = memory_setting(memory_limit)
+    if threads is not None and threads < 1:
+        raise EngineError(f"--threads {threads}: expected at least 1")
     where = sql_dir or SQL_DIR
     sql_path = where / f"{policy.id}.sql"
     if not sql_path.is_file():
@@ -1120,8 +1292,7 @@ def run_duckdb(
                     buffer if stream is None else stream, line,
                 )  # fmt: skip
             except (duckdb.Error, RuntimeError) as error:
-                if _interrupted(duckdb, error):
-                    raise KeyboardInterrupt from None
+                _stopped(duckdb, error)
                 if not isinstance(error, duckdb.Error):
                     raise
                 raise EngineError(_duckdb_said(error, sources)) from None
@@ -1149,6 +1320,37 @@ def _interrupted(duckdb: Any, error: BaseException) -> bool:
     if isinstance(error, duckdb.InterruptException):
         return True
     return type(error) is RuntimeError and str(error).startswith("Query interrupted")
+
+
+_MEMORY: Final = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*", re.I)
+
+
+def memory_setting(text: str) -> str:
+    """`--memory-limit`'s value as DuckDB's `memory_limit` takes it (`2GB`, `500 MiB`,
+    `50%` of the machine's memory); EngineError for anything else, said before any work
+    (DuckDB's own words came only once the run had begun, and `0GB` ran out of memory)."""
+    match = _MEMORY.fullmatch(text)
+    if match is None or float(match[1]) <= 0 or (match[2] == "%" and float(match[1]) > 100):
+        raise EngineError(
+            f"--memory-limit {text}: expected a size such as 2GB, 500MB or 1.5GiB, or a share "
+            "of the machine's memory such as 50%"
+        )
+    return f"{match[1]}{match[2]}"
+
+
+def _stopped(duckdb: Any, error: BaseException) -> None:
+    """Raise what stopped a query from outside its input, whatever the step: Ctrl-C as
+    KeyboardInterrupt (exit 130), DuckDB out of memory as OutOfMemory (exit 3, saying how to
+    give it more).  Neither is a file's fault: taken for one, Ctrl-C went on reading the file
+    in Python for its message, and running out of memory was "cannot read it as records"."""
+    if _interrupted(duckdb, error):
+        raise KeyboardInterrupt from None
+    if isinstance(error, duckdb.OutOfMemoryException):
+        said = str(error).splitlines()[0].removeprefix("Out of Memory Error: ")
+        raise OutOfMemory(
+            f"DuckDB ran out of memory ({said}); give it more with --memory-limit, or fewer "
+            "--threads"
+        ) from None
 
 
 def _not_an_input(out: str, sources: Sequence[Source]) -> None:
@@ -1478,8 +1680,7 @@ def write_out(con: Any, checks: Sequence[Check], out: str, fmt: str) -> None:
     except OSError as error:
         raise EngineError(f"--out {out}: cannot write: {error.strerror or error}") from None
     except Exception as error:
-        if _interrupted(_duckdb(), error):
-            raise KeyboardInterrupt from None
+        _stopped(_duckdb(), error)
         raise EngineError(f"--out {out}: cannot write: {str(error).splitlines()[0]}") from None
     finally:
         with contextlib.suppress(OSError):

@@ -1,0 +1,339 @@
+"""`validate --engine duckdb` on inputs larger than memory (runtime/sqlengine.py): a JSONL file
+is handed to DuckDB a block at a time (DuckDB's `read_text` reads a file whole, and refuses one
+past 4 GiB: about 2.8 million records of 威海), DuckDB's memory is bounded by `--memory-limit`,
+and running out of it is exit 3 with what to do, never bad input.  The blocks are made small
+here, so that every line boundary, BOM and bad byte falls at or across a block's edge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from compiler.runtime import sqlengine
+from compiler.runtime.policy import PolicyInfo
+from tests.engines import PROG, each, refused_alike, run
+
+# Files whose lines, BOMs and bad bytes fall on and across the edges of small blocks.
+_SPLIT = {
+    # A BOM at the start of the file, blank lines (counted), CRLF, a last line with no \n.
+    "bom_blank_crlf.jsonl": (
+        b'\xef\xbb\xbf{"id": "a", "taierzhuang_fulltime_staff": 3}\n\n  \n'
+        b'{"id": 7, "taierzhuang_fulltime_staff": 3}\r\n{"taierzhuang_fulltime_staff": 4}'
+    ),
+    # Files joined with `cat`, each with its BOM: a BOM at the start of a later line.
+    "joined.jsonl": (
+        b'{"id": "a", "missed_grant": true}\n\xef\xbb\xbf{"id": "b", "missed_grant": false}\n'
+    ),
+    # Chinese text (three bytes a character) in a line longer than many blocks.
+    "long_line.jsonl": (
+        b'{"id": "short"}\n'
+        + json.dumps({"id": "\u53f0\u513f\u5e84" * 40, "missed_grant": True}).encode()
+        + b'\n{"id": "after"}\n'
+    ),
+}
+_REFUSED = {
+    # A line of a BOM alone is no blank line: refused, even where it starts a block.
+    "bom_alone.jsonl": (
+        b'{"id": "a"}\n\xef\xbb\xbf\n',
+        "{path}:2:1: not valid JSON: Expecting value",
+    ),
+    "not_utf8_late.jsonl": (
+        b'{"id": "a"}\n{"id": "b"}\n{"id": "c\xff"}\n',
+        "{path}: not UTF-8 (byte 33)",
+    ),
+    "bad_record_late.jsonl": (
+        b'{"id": "a"}\n\n{"id": "b"}\n{"nope": 1}\n',
+        "record bad_record_late.jsonl:4: unknown field 'nope'",
+    ),
+}
+_BLOCKS = (1, 2, 3, 7, 12, 13, 64)
+
+
+@pytest.mark.parametrize("block", _BLOCKS)
+@pytest.mark.parametrize("name", sorted(_SPLIT))
+def test_blocks_are_lines_whole_and_nothing_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, block: int
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(_SPLIT[name])
+    monkeypatch.setattr(sqlengine, "_BLOCK", block)
+    blocks = list(sqlengine._blocks(path))
+    assert b"".join(blocks) == _SPLIT[name]
+    assert all(blocks) and all(b.endswith(b"\n") for b in blocks[:-1])
+
+
+def test_a_line_longer_than_a_block_is_one_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b"a" * 100 + b"\nb\n" + b"c" * 50)
+    monkeypatch.setattr(sqlengine, "_BLOCK", 8)
+    # Eight bytes at a time: the 13th read, `aaaa\nb\nc`, ends the first line and the next.
+    assert list(sqlengine._blocks(path)) == [b"a" * 100 + b"\nb\n", b"c" * 50]
+
+
+@pytest.mark.parametrize("batch", [1, 3])  # lines typed in one query, a thread
+@pytest.mark.parametrize("block", _BLOCKS)
+@pytest.mark.parametrize("name", sorted(_SPLIT))
+def test_small_blocks_give_the_same_report(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    block: int,
+    batch: int,
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(_SPLIT[name])
+    argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path))
+    whole = run(policies, capsys, *argv)
+    assert whole[0] in (0, 1) and whole[2] == ""
+    monkeypatch.setattr(sqlengine, "_BLOCK", block)
+    monkeypatch.setattr(sqlengine, "_BATCH_ROWS", batch)
+    assert run(policies, capsys, *argv) == whole
+
+
+@pytest.mark.parametrize("block", _BLOCKS)
+@pytest.mark.parametrize("name", sorted(_REFUSED))
+def test_small_blocks_refuse_in_the_python_readers_words(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    block: int,
+) -> None:
+    path = tmp_path / name
+    data, message = _REFUSED[name]
+    path.write_bytes(data)
+    monkeypatch.setattr(sqlengine, "_BLOCK", block)
+    monkeypatch.setattr(sqlengine, "_BATCH_ROWS", 1)
+    refused_alike(each(policies, capsys, str(path)), message.format(path=path))
+
+
+def test_a_json_document_past_4_gib_is_refused_as_too_large(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # DuckDB reads a document in one piece; past its limit it said "File … size (4.0 GiB)
+    # exceeds maximum allowed file (3.9 GiB)" and the Python reader then read the whole file
+    # for a message.  The limit is made small here: nothing is read, not even by Python.
+    path = tmp_path / "cases.json"
+    path.write_text('[{"id": "a"}, {"nope": 1}]', encoding="utf-8")
+    monkeypatch.setattr(sqlengine, "_MAX_TEXT", 10)
+
+    def never(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the Python reader read a file too large for DuckDB")
+
+    monkeypatch.setattr("compiler.runtime.records.iter_records", never)
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path)
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"{PROG}: {path}: a JSON document larger than 4 GiB, which the duckdb engine cannot "
+        "read in one piece; give its records as JSONL (one a line), CSV or Parquet\n"
+    )
+
+
+def test_a_jsonl_file_is_never_read_whole(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The limit on a document does not apply to JSONL, which goes in blocks.
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "a"}\n{"id": "b", "missed_grant": true}\n', encoding="utf-8")
+    argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path))
+    expected = run(policies, capsys, *argv)
+    monkeypatch.setattr(sqlengine, "_MAX_TEXT", 10)
+    monkeypatch.setattr(sqlengine, "_BLOCK", 16)
+    assert run(policies, capsys, *argv) == expected
+
+
+# ---------------------------------------------------------------- --memory-limit, --threads
+
+
+def _records(tmp_path: Path, fmt: str) -> Path:
+    """Three 台儿庄 records in `fmt` (Parquet made by DuckDB)."""
+    rows = [
+        {"id": "a", "taierzhuang_fulltime_staff": 3},
+        {"id": "b", "taierzhuang_fulltime_staff": 5},
+        {"id": "c"},
+    ]
+    path = tmp_path / f"cases.{fmt}"
+    match fmt:
+        case "jsonl":
+            path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        case "json":
+            path.write_text(json.dumps(rows), encoding="utf-8")
+        case "csv":
+            lines = ["id,taierzhuang_fulltime_staff"]
+            lines += [f"{r['id']},{r.get('taierzhuang_fulltime_staff', '')}" for r in rows]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        case "parquet":
+            import duckdb
+
+            source = _records(tmp_path, "jsonl")
+            duckdb.sql(
+                f"COPY (SELECT id, CAST(taierzhuang_fulltime_staff AS BIGINT) AS "
+                f"taierzhuang_fulltime_staff FROM read_json('{source}')) TO '{path}' "
+                "(FORMAT parquet)"
+            )
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet"])
+def test_out_of_memory_is_exit_3_saying_what_to_do(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    # Before, running out while staging a file was "DuckDB cannot read it as records"
+    # (exit 2: bad input) after the Python reader had read the whole file.
+    path = _records(tmp_path, fmt)
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
+        "--memory-limit", "1KB", str(path),
+    )  # fmt: skip
+    assert (code, out) == (3, "")
+    assert err.startswith(f"{PROG}: DuckDB ran out of memory (")
+    assert err.endswith("); give it more with --memory-limit, or fewer --threads\n")
+
+
+@pytest.mark.parametrize(
+    "options", [("--memory-limit", "64MB"), ("--memory-limit", "50%"), ("--threads", "1")]
+)
+def test_limits_change_nothing_in_the_report(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    options: tuple[str, str],
+) -> None:
+    path = _records(tmp_path, "jsonl")
+    argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path))
+    expected = run(policies, capsys, *argv)
+    assert expected[0] == 1
+    assert run(policies, capsys, *argv, *options) == expected
+
+
+@pytest.mark.parametrize("size", ["0GB", "-1GB", "1", "lots", "1e3MB", "150%", "0%"])
+def test_a_memory_limit_that_is_no_size_is_refused_before_any_work(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path, size: str
+) -> None:
+    path = _records(tmp_path, "jsonl")
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
+        f"--memory-limit={size}", str(path),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err == (
+        f"{PROG}: --memory-limit {size}: expected a size such as 2GB, 500MB or 1.5GiB, or a "
+        "share of the machine's memory such as 50%\n"
+    )
+
+
+@pytest.mark.parametrize("size", ["2GB", "500 MiB", "1.5gb", "25%"])
+def test_sizes_duckdb_takes(size: str) -> None:
+    assert sqlengine.memory_setting(size) == size.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (("--memory-limit", "1GB"), "--memory-limit needs --engine duckdb"),
+        (("--threads", "2"), "--threads needs --engine duckdb"),
+        (("--memory-limit", "1GB", "--threads", "2"), "--memory-limit and --threads need "),
+    ],
+)
+def test_duckdb_options_need_the_duckdb_engine(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    options: tuple[str, ...],
+    said: str,
+) -> None:
+    path = _records(tmp_path, "jsonl")
+    code, out, err = run(
+        policies, capsys, "validate", "--policy", "taierzhuang", *options, str(path)
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{PROG}: {said}")
+
+
+@pytest.mark.parametrize("threads", ["0", "-2", "two"])
+def test_threads_must_be_a_count(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    threads: str,
+) -> None:
+    path = _records(tmp_path, "jsonl")
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
+        f"--threads={threads}", str(path),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert f"argument --threads: expected a whole number of at least 1, not '{threads}'" in err
+
+
+# ---------------------------------------------------------------- CSV, streamed
+
+# CSV files whose quotes, blank lines and bad bytes fall on and across the edges of small
+# chunks: the layout (a record spanning lines, blank lines that csv skips but counts) is found
+# without the file held whole in memory.
+_CSV = {
+    "simple.csv": (b"id,taierzhuang_fulltime_staff\na,3\nb,5\nc,\n", None),
+    "blank_lines.csv": (b"id,taierzhuang_fulltime_staff\na,3\n\nb,5\r\n\r\nc,\n", None),
+    "quoted.csv": (b'id,taierzhuang_fulltime_staff\n"a\nb",3\nc,5\n', None),
+    "bom.csv": (b"\xef\xbb\xbfid,taierzhuang_fulltime_staff\na,3\n", None),
+    # Lines ending in \n and in \r\n (files of two tools joined): DuckDB's strict mode read
+    # none of it ("The CSV Parser state machine reached an invalid state").
+    "mixed.csv": (b"id,taierzhuang_fulltime_staff\na,3\nb,5\r\nc,\n", None),
+    "mixed_quoted.csv": (b'id,taierzhuang_fulltime_staff\r\n"a\r\nb",3\nc,5\r\n', None),
+    "mixed_cell_too_many.csv": (
+        b"id,taierzhuang_fulltime_staff\na,3\nb,5,6\r\nc,\n",
+        "record mixed_cell_too_many.csv:3: more cells than the header has columns",
+    ),
+    "mixed_open_quote.csv": (
+        b'id,taierzhuang_fulltime_staff\na,3\nb,"5\r\nc,\n',
+        "{path}:3: not valid CSV, in the record starting here: unexpected end of data",
+    ),
+    "not_utf8.csv": (
+        b"id,taierzhuang_fulltime_staff\na,3\nb,5\nc\xff,4\n",
+        "{path}: not UTF-8 (byte 39)",
+    ),
+    "bad_then_not_utf8.csv": (
+        b"id,taierzhuang_fulltime_staff\na,x\n" + b"b,5\n" * 3000 + b"c\xff,4\n",
+        # The record first, as the standard-library engine reads it: the DuckDB engine named
+        # the byte, having decoded the whole file before reading a record.
+        "record a: field 'taierzhuang_fulltime_staff' is an int, not \"x\"",
+    ),
+}
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+@pytest.mark.parametrize("name", sorted(_CSV))
+def test_csv_read_a_chunk_at_a_time_as_the_python_reader_reads_it(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    chunk: int,
+) -> None:
+    path = tmp_path / name
+    data, message = _CSV[name]
+    path.write_bytes(data)
+    monkeypatch.setattr(sqlengine, "_SPOOL_CHUNK", chunk)
+    runs = each(policies, capsys, str(path))
+    if message is None:
+        python, duck = runs["python"], runs["duckdb"]
+        assert (python[0], python[2]) == (1, "") and (duck[0], duck[2]) == (1, "")
+        assert duck[1].splitlines()[-3:] == python[1].splitlines()[-3:]
+    else:
+        refused_alike(runs, message.format(path=path))
