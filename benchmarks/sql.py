@@ -4,7 +4,8 @@ by `validate --engine duckdb` (runtime/sqlengine.py) end to end, with its peak m
 figures, never asserts them; exit 1 only when OpenFisca's outcomes differ from decide.sql's.
 
 .venv/bin/python benchmarks/sql.py [--policy weihai ...] [--records 1000000] [--bulk 10000000]
-                                   [--repeat 3] [--memory-limit 1GB] [--before OLD/build/sql]
+                                   [--jsonl 0] [--repeat 3] [--memory-limit 1GB]
+                                   [--before OLD/build/sql]
 
 Records are random values of each fact's type, made by DuckDB itself (`random()`, seeded):
 each fact given with probability 0.7; dates in 2020-2025.  What is timed:
@@ -26,6 +27,8 @@ each fact given with probability 0.7; dates in 2020-2025.  What is timed:
   (typing, bad-value scan, the full SELECT, the results file), in a child process on every
   core, under --memory-limit; wall time and the child's peak RSS.  Then the decision-only
   statement straight from that file to a Parquet file of decisions (`COPY`), in a child.
+* jsonl (`--jsonl N`, the first --policy): the same records as a JSONL file through the engine
+  likewise, under --memory-limit and under DuckDB's default limit (80 % of the memory).
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -254,7 +256,8 @@ start = time.perf_counter()
 text, code = run_duckdb(policy, [args["cases"]], None, args["out"], sql_dir=Path(args["sql"]),
                         memory_limit=args["memory_limit"])
 wall = time.perf_counter() - start
-print(json.dumps({"wall": wall, "code": code, "summary": text.splitlines()[0]}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"wall": wall, "code": code, "summary": text.splitlines()[0], "rss": rss}))
 """
 
 
@@ -313,7 +316,8 @@ def decide_parquet(
 
 
 def make_parquet(policy: PolicyInfo, count: int, cases: Path) -> None:
-    """The Parquet file of `count` random records (the facts in their own types)."""
+    """The Parquet file of `count` random records (the facts in their own types), or with a
+    `.jsonl` name the JSONL file of them (dates and date-times as text, durations `N months`)."""
     con = duckdb.connect()
     con.execute(f"SELECT setseed({SEED})")
     start = time.perf_counter()
@@ -327,26 +331,37 @@ def make_parquet(policy: PolicyInfo, count: int, cases: Path) -> None:
         f"CASE WHEN {n}__amount IS NOT NULL THEN {n}__amount || ' months' END AS {n}"
         for n in durations
     )
-    exclude = f" EXCLUDE ({', '.join(['id', *drop])})"
+    fmt = "json" if cases.suffix == ".jsonl" else "parquet"
+    if fmt == "parquet":
+        drop.append("id")  # records named by their place in the file; JSONL keeps its ids
+    exclude = f" EXCLUDE ({', '.join(drop)})" if drop else ""
     con.execute(
         f"COPY (SELECT *{exclude}{', ' + remade if remade else ''} FROM ({select})) "
-        f"TO '{cases}' (FORMAT parquet)"
+        f"TO '{cases}' (FORMAT {fmt})"
     )
     made = time.perf_counter() - start
     size = cases.stat().st_size
     print(
-        f"Parquet file: {count:,} {policy.id} records, {size / 1e6:,.0f} MB (made in {made:.0f} s)"
+        f"{'JSONL' if fmt == 'json' else 'Parquet'} file: {count:,} {policy.id} records, "
+        f"{size / 1e6:,.0f} MB (made in {made:.0f} s)"
     )
 
 
-def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tmp: Path) -> None:
-    cases, out = tmp / "cases.parquet", tmp / "results.parquet"
+def parquet(
+    policy: PolicyInfo,
+    sql_dir: Path,
+    count: int,
+    memory_limit: str | None,
+    tmp: Path,
+    suffix: str = ".parquet",
+) -> None:
+    """`count` records in a file (`suffix`: .parquet or .jsonl) through the engine."""
+    cases, out = tmp / f"cases{suffix}", tmp / "results.parquet"
     make_parquet(policy, count, cases)
     args = {
         "root": str(ROOT), "policy": policy.id, "cases": str(cases), "out": str(out),
         "sql": str(sql_dir), "memory_limit": memory_limit,
     }  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     done = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(args)],
         capture_output=True, text=True, check=False, cwd=ROOT,
@@ -354,13 +369,13 @@ def parquet(policy: PolicyInfo, sql_dir: Path, count: int, memory_limit: str, tm
     )  # fmt: skip
     if done.returncode != 0:
         sys.exit(f"the engine failed: {done.stderr.strip()[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     wall = figures["wall"]
     print(
         f"  validate --engine duckdb --out results.parquet, {os.cpu_count()} cores, "
-        f"memory_limit {memory_limit}: {wall:,.0f} s = {count / wall:,.0f} records/s; "
-        f"peak RSS {max(peak, before) / 1024:,.0f} MB; exit {figures['code']}"
+        f"memory_limit {memory_limit or 'DuckDB default'}: {wall:,.0f} s = "
+        f"{count / wall:,.0f} records/s; peak RSS {figures['rss'] / 1024:,.0f} MB; "
+        f"exit {figures['code']}"
     )
     print(f"  {figures['summary']}")
 
@@ -374,6 +389,9 @@ def main() -> int:
     )
     parser.add_argument("--records", type=int, default=1_000_000, help="in-memory table")
     parser.add_argument("--bulk", type=int, default=10_000_000, help="Parquet file; 0: skip")
+    parser.add_argument(
+        "--jsonl", type=int, default=0, help="records in a JSONL file through the engine"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument(
@@ -406,6 +424,9 @@ def main() -> int:
             else:
                 make_parquet(policies[0], args.bulk, tmp / "cases.parquet")
             decide_parquet(policies[0], sql_dir, args.bulk, args.memory_limit, tmp)
+        if args.jsonl:
+            for limit in (args.memory_limit, None):
+                parquet(policies[0], sql_dir, args.jsonl, limit, tmp, ".jsonl")
     return 0 if agree else 1
 
 

@@ -454,8 +454,15 @@ class Cases:
     `pos`, `rid` (the record's name in reports), `bad` (a value given but unusable), and
     the typed fact columns."""
 
-    def __init__(self, con: Any, specs: Mapping[str, FactSpec], sources: Sequence[Source]):
+    def __init__(
+        self,
+        con: Any,
+        specs: Mapping[str, FactSpec],
+        sources: Sequence[Source],
+        line: QueryProgress | None = None,
+    ):
         self.con = con
+        self.line = line  # told how far a JSONL file is read, on a terminal
         self.specs = specs
         self.sources = {s.index: s for s in sources}
         self.columns: list[str] = []  # the typed fact columns, in the specs' order
@@ -713,7 +720,13 @@ class Cases:
         batch = _BATCH_ROWS * max(1, int(row[0]) if row is not None else 1)
         before = 0  # the lines of the blocks before this one
         waiting = 0  # the lines in the batch (blank ones too)
+        size, done = source.file.stat().st_size, 0  # bytes
         for first, block in enumerate(_blocks(source.file, at_least_one=True)):
+            if self.line is not None:
+                # Gigabytes take minutes: how far, after the first block.
+                far = f", {done * 100 // size} %" if done else ""
+                self.line.step(f"reading {source.path.name} in DuckDB{far}")
+            done += len(block)
             try:
                 # The BOM the Python reader drops with the file's encoding (utf-8-sig), at
                 # the start of the file alone; the one jsontext.loads drops from each
@@ -1385,7 +1398,7 @@ def _run(
     """Check the records, then write the report to `stream`; the exit code.  Every error
     the input can cause is raised before the first write.  `line` hears what is being done
     and is erased before the report is written."""
-    cases = Cases(con, policy.facts, sources)  # a problem of shape is kept for `first_bad`
+    cases = Cases(con, policy.facts, sources, line)  # a problem of shape: for `first_bad`
     # The calendar before any record is named: the standard-library engine loads it before
     # it reads one, so a bad `--calendar` file is the first problem.
     load_calendar_table(con, where, calendar_files)

@@ -337,3 +337,34 @@ def test_csv_read_a_chunk_at_a_time_as_the_python_reader_reads_it(
         assert duck[1].splitlines()[-3:] == python[1].splitlines()[-3:]
     else:
         refused_alike(runs, message.format(path=path))
+
+
+def test_the_line_says_how_far_a_jsonl_file_is_read(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A JSONL file of gigabytes is read for minutes: the line gives the share handed over.
+    said: list[str] = []
+
+    class Line:
+        def step(self, doing: str) -> None:
+            said.append(doing)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(sqlengine.QueryProgress, "on_terminal", lambda prog, stream: Line())
+    monkeypatch.setattr(sqlengine, "_BLOCK", 12)
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b'{"id": "a"}\n{"id": "b"}\n{"id": "c"}\n{"id": "d"}\n')  # 4 x 12 bytes
+    argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path))
+    assert run(policies, capsys, *argv)[0] == 0
+    reading = [s for s in said if s.startswith("reading cases.jsonl")]
+    assert reading == [
+        "reading cases.jsonl in DuckDB",
+        "reading cases.jsonl in DuckDB, 25 %",
+        "reading cases.jsonl in DuckDB, 50 %",
+        "reading cases.jsonl in DuckDB, 75 %",
+    ]

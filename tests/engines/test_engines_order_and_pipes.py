@@ -214,6 +214,8 @@ def test_the_line_says_a_pipe_is_being_copied(
     assert steps.said == [
         "copying piped.jsonl to a file for DuckDB",
         "reading records in DuckDB",
+        "reading regular.jsonl in DuckDB",
+        "reading piped.jsonl in DuckDB",
         "checking records in DuckDB",
         "closed",
         "closed",
