@@ -366,16 +366,16 @@ _BLOCK: Final = 32 << 20  # bytes of a JSONL file handed to DuckDB at once (`_bl
 _MAX_TEXT: Final = (1 << 32) - 1
 
 
-def _blocks(path: Path, at_least_one: bool = False) -> Iterator[bytes]:
-    """The bytes of `path` in blocks of about `_BLOCK` that each end at a `\n` (the last
-    one, at the end of the file), a line longer than a block whole in one; `at_least_one`:
-    an empty file is one empty block."""
+def _blocks(path: Path, at_least_one: bool = False, size: int | None = None) -> Iterator[bytes]:
+    """The bytes of `path` in blocks of about `size` (`_BLOCK`) that each end at a `\n` (the
+    last one, at the end of the file), a line longer than a block whole in one;
+    `at_least_one`: an empty file is one empty block."""
     if at_least_one and path.stat().st_size == 0:
         yield b""
         return
     with path.open("rb") as file:
         pending: list[bytes] = []  # read since the last `\n`, joined once
-        while chunk := file.read(_BLOCK):
+        while chunk := file.read(size or _BLOCK):
             cut = chunk.rfind(b"\n") + 1
             if not cut:
                 pending.append(chunk)
@@ -384,6 +384,18 @@ def _blocks(path: Path, at_least_one: bool = False) -> Iterator[bytes]:
             pending = [chunk[cut:]]
         if tail := b"".join(pending):
             yield tail
+
+
+_UNITS: Final = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def _bytes(setting: str) -> int | None:
+    """DuckDB's `memory_limit` as it shows it (`61.0 MiB`, `18.8 GiB`) in bytes; None for
+    anything else."""
+    match = re.fullmatch(r"([0-9.]+) ?(\w+)", setting.strip())
+    if match is None or match[2] not in _UNITS:
+        return None
+    return int(float(match[1]) * _UNITS[match[2]])
 
 
 def _line(source: Source, number: int) -> str:
@@ -716,12 +728,21 @@ class Cases:
         )
         self.con.execute(empty)
         query = self._documents(source, "policyc_block")
-        row = self.con.execute("SELECT current_setting('threads')").fetchone()
+        row = self.con.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit')"
+        ).fetchone()
         batch = _BATCH_ROWS * max(1, int(row[0]) if row is not None else 1)
+        # Under a low --memory-limit a block, and the text of a batch, stay well within it
+        # (DuckDB holds a block's text twice while it splits it): slower, on one core.
+        budget = _bytes(str(row[1])) if row is not None else None
+        block_size = _BLOCK if budget is None else min(_BLOCK, max(1 << 16, budget // 16))
+        batch_bytes = None if budget is None else budget // 4
         before = 0  # the lines of the blocks before this one
         waiting = 0  # the lines in the batch (blank ones too)
         size, done = source.file.stat().st_size, 0  # bytes
-        for first, block in enumerate(_blocks(source.file, at_least_one=True)):
+        held = 0  # the bytes of the batch
+        blocks = _blocks(source.file, at_least_one=True, size=block_size)
+        for first, block in enumerate(blocks):
             if self.line is not None:
                 # Gigabytes take minutes: how far, after the first block.
                 far = f", {done * 100 // size} %" if done else ""
@@ -742,10 +763,11 @@ class Cases:
             # A block with no \n at its end is the file's last line (or an empty file: the
             # batch then gives the table its columns).
             waiting += block.count(b"\n") + (not block.endswith(b"\n"))
-            if waiting >= batch:
+            held += len(block)
+            if waiting >= batch or (batch_bytes is not None and held >= batch_bytes):
                 yield query
                 self.con.execute(empty)  # dropped and made again: its memory freed
-                waiting = 0
+                waiting = held = 0
         if waiting:
             yield query
 

@@ -368,3 +368,12 @@ def test_the_line_says_how_far_a_jsonl_file_is_read(
         "reading cases.jsonl in DuckDB, 50 %",
         "reading cases.jsonl in DuckDB, 75 %",
     ]
+
+
+@pytest.mark.parametrize(
+    ("shown", "size"),
+    [("61.0 MiB", 61 << 20), ("18.8 GiB", int(18.8 * (1 << 30))), ("512 bytes", 512), ("?", None)],
+)
+def test_duckdbs_memory_limit_read_back_in_bytes(shown: str, size: int | None) -> None:
+    # How a block and a batch are sized under --memory-limit (current_setting's words).
+    assert sqlengine._bytes(shown) == size
