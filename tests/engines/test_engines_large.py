@@ -330,6 +330,7 @@ def test_csv_read_a_chunk_at_a_time_as_the_python_reader_reads_it(
     data, message = _CSV[name]
     path.write_bytes(data)
     monkeypatch.setattr(sqlengine, "_SPOOL_CHUNK", chunk)
+    monkeypatch.setattr(sqlengine, "_LINE_SLICE", 2)  # the line numbers, two at a time
     runs = each(policies, capsys, str(path))
     if message is None:
         python, duck = runs["python"], runs["duckdb"]
