@@ -769,10 +769,11 @@ class Cases:
             # Only \n ends a record (records.py); blank lines count in the line numbers (a
             # line of a BOM alone is not blank: Python refuses it as JSON).
             self.con.execute(block_lines, {"before": before, "text": text})
-            before += block.count(b"\n")
+            newlines = block.count(b"\n")
+            before += newlines
             # A block with no \n at its end is the file's last line (or an empty file: the
             # batch then gives the table its columns).
-            waiting += block.count(b"\n") + (not block.endswith(b"\n"))
+            waiting += newlines + (not block.endswith(b"\n"))
             held += len(block)
             if waiting >= batch or (batch_bytes is not None and held >= batch_bytes):
                 yield query

@@ -378,3 +378,42 @@ def test_the_line_says_how_far_a_jsonl_file_is_read(
 def test_duckdbs_memory_limit_read_back_in_bytes(shown: str, size: int | None) -> None:
     # How a block and a batch are sized under --memory-limit (current_setting's words).
     assert sqlengine._bytes(shown) == size
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_ctrl_c_while_a_file_is_staged_stops_at_once(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    # DuckDB's interruption while it read a CSV was taken for a file it cannot read: the
+    # Python reader then read the whole file for a message before the run ended, exit 2.
+    import duckdb
+
+    path = _records(tmp_path, fmt)
+    connect = duckdb.connect
+
+    class Interrupted:
+        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+            self.con = con
+
+        def execute(self, sql: str, *args: object) -> object:
+            # The records' file read (CSV), or a block of it handed over (JSONL).
+            if str(path) in sql or "INSERT INTO policyc_block" in sql:
+                raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+            return self.con.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.con, name)
+
+    def never(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the Python reader read the file after Ctrl-C")
+
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Interrupted(connect(*a, **k)))
+    monkeypatch.setattr("compiler.runtime.records.iter_records", never)
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path)
+    )
+    assert (code, out, err) == (130, "", "")
