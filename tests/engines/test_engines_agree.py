@@ -375,3 +375,63 @@ def test_an_integer_id_past_64_bits_is_taken_by_both(
     runs = each(policies, capsys, str(path))
     assert runs["duckdb"] == runs["python"]
     assert runs["python"][0] == 2
+
+
+# A key given twice, found by the DuckDB engine by counting (the known keys given, by their
+# paths; the others, by their names) where it listed every record's keys without repeats:
+# each way a repeat can hide from a count.
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"missed_grant": null, "missed_grant": true}',
+        '{"missed_grant": null, "missed_grant": null}',
+        '{"id": "a", "\\u0069d": "b"}',
+        '{"nope": null, "nope": null}',
+        '{"nope": 1, "nope": 2}',
+        '{"nope": null, "missed_grant": true, "missed_grant": true}',
+        '{"nope": null, "other": null, "nope": null}',
+    ],
+)
+@pytest.mark.parametrize("name", ["cases.jsonl", "cases.json"])
+def test_a_key_given_twice_is_refused_alike(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    record: str,
+    name: str,
+) -> None:
+    first = '{"id": "ok", "missed_grant": true}'
+    path = tmp_path / name
+    text = f"{first}\n{record}\n" if name.endswith(".jsonl") else f"[{first}, {record}]"
+    path.write_text(text, encoding="utf-8")
+    runs = each(policies, capsys, str(path))
+    assert runs["duckdb"] == runs["python"]
+    code, out, err = runs["python"]
+    assert (code, out) == (2, "") and "is given twice in one object" in err
+
+
+def test_keys_once_nulls_and_blank_lines_are_taken_alike(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Unknown keys with null, known ones with null, and lines of white space alone as
+    # str.strip sees it (skipped, but counted in the line numbers).
+    lines = [
+        '{"nope": null, "other": null, "id": "a", "missed_grant": null}',
+        " \t\r",
+        "\u3000\x0b\x1f\u2029",
+        '{"missed_grant": true, "nope": null}',
+        "\x85",
+        '{"id": null, "missed_grant": true}',
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runs = each(policies, capsys, str(path))
+    for code, out, err in runs.values():
+        assert (code, err) == (1, "")
+        # The DuckDB engine names each finding without its message (README).
+        findings = [line.split(": the ")[0] for line in out.splitlines()]
+        assert findings[:2] == [
+            "cases.jsonl:4: FAIL township_full_coverage [taierzhuang 一（三）]",
+            "cases.jsonl:6: FAIL township_full_coverage [taierzhuang 一（三）]",
+        ]
+        assert "taierzhuang: 3 record(s), 2 finding(s)" in out
