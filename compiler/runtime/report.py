@@ -23,10 +23,12 @@ FORMATS = ("text", "json", "junit")
 # What a line of the text report must not carry from a record: controls (a newline or an
 # escape sequence would forge or hide lines on a terminal), bidi controls, line separators,
 # lone surrogates (not encodable).  XML 1.0 cannot carry controls, surrogates, U+FFFE/U+FFFF.
-_NOT_IN_TEXT: Final = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    "\u2028\u2029\ud800-\udfff\ufffe\uffff]"
+_HIDING: Final = (  # all but the newline, which `visible_lines` keeps between lines
+    "\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u2028\u2029\ud800-\udfff\ufffe\uffff"
 )
+_NOT_IN_TEXT: Final = re.compile(f"[\n{_HIDING}]")
+_NOT_IN_LINES: Final = re.compile(f"[{_HIDING}]")
 _NOT_IN_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
@@ -39,6 +41,11 @@ def _escape(found: re.Match[str]) -> str:
 def visible(text: str) -> str:
     """`text` for one line of the text report: what could forge or hide a line, escaped."""
     return _NOT_IN_TEXT.sub(_escape, text)
+
+
+def visible_lines(text: str) -> str:
+    """`text`, lines joined by newlines, each line as `visible` gives it."""
+    return _NOT_IN_LINES.sub(_escape, text)
 
 
 def _xml(text: str) -> str:

@@ -68,7 +68,7 @@ from .records import (
     stdin_once,
     typed,
 )
-from .report import TextReport, visible
+from .report import TextReport, visible, visible_lines
 from .timelimits import CalendarNotCovered
 from .validation import Tally
 from .values import FactError, FactSpec, cut
@@ -1355,6 +1355,9 @@ def run_duckdb(
             # bounded.
             con = duckdb.connect(str(Path(tmp) / "run.duckdb"))
             try:
+                # The file goes with the directory: writing its tables out at the end took
+                # 0.6 of 9.4 s for 300,000 records of 威海.
+                con.execute("PRAGMA disable_checkpoint_on_shutdown")
                 con.execute(f"SET temp_directory = {_q(str(Path(tmp) / 'spill'))}")
                 if threads is not None:
                     con.execute(f"SET threads = {int(threads)}")
@@ -1664,45 +1667,49 @@ def _refused_before(
         raise EngineError(str(error)) from None
 
 
-def finding_lines(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Iterator[str]:
-    """The text report's per-record lines without the messages: status, rule, clause and
-    the facts an undetermined check needs; the decision's outcome."""
-    columns = [f"{_ident(c.column + '__status')}, {_ident(c.column + '__needs')}" for c in checks]
-    cursor = con.execute(
-        "SELECT id, " + "".join(f"{c}, " for c in columns) + "outcome FROM policyc_results "
-        "ORDER BY pos"
-    )
-    while batch := cursor.fetchmany(_FETCH):
-        for row in batch:
-            name = str(row[0])
-            for index, check in enumerate(checks):
-                status, needs = row[1 + 2 * index], row[2 + 2 * index]
-                if status in ("fail", "holds", "undetermined"):
-                    wanted = f" (needs {', '.join(needs.split(','))})" if needs else ""
-                    yield visible(
-                        f"{name}: {status.upper()} {check.rule} "
-                        f"[{policy.id} {check.clause}]{wanted}"
-                    )
-            outcome = row[-1]
-            if outcome is not None:
-                yield visible(f"{name}: decision {outcome}")
-
-
-_CHUNK: Final = 1 << 16  # characters of report written at once
+def _finding_text(policy: PolicyInfo, checks: Sequence[Check]) -> str:
+    """The SQL expression of a result row's report lines without the record's name, joined
+    by newlines ('' for none): each finding or undetermined check (status, rule, clause, the
+    facts it needs), then the decision's outcome."""
+    parts = []
+    for check in checks:
+        status, needs = _ident(check.column + "__status"), _ident(check.column + "__needs")
+        where = _q(f" {check.rule} [{policy.id} {check.clause}]")
+        parts.append(
+            f"CASE WHEN {status} IN ('fail', 'holds', 'undetermined') THEN upper({status}) || "
+            f"{where} || CASE WHEN coalesce({needs}, '') <> '' THEN ' (needs ' || "
+            f"replace({needs}, ',', ', ') || ')' ELSE '' END END"
+        )
+    parts.append("'decision ' || outcome")
+    return f"concat_ws(chr(10), {', '.join(parts)})"
 
 
 def write_findings(con: Any, policy: PolicyInfo, checks: Sequence[Check], stream: TextIO) -> None:
-    """The per-record lines (finding_lines) written to `stream` in chunks, as they are
-    fetched: never the whole report in memory."""
+    """The text report's per-record lines without the messages, written to `stream` in
+    chunks as they are fetched (never the whole report in memory).  The lines are made in
+    DuckDB, on every core, and Python puts the record's name before each: formatting each
+    row's 30-odd columns in Python took 0.9 of 9 s for 300,000 records of 威海."""
+    cursor = con.execute(
+        f"SELECT id, text FROM (SELECT pos, id, {_finding_text(policy, checks)} AS text "
+        f"FROM policyc_results) WHERE text <> '' ORDER BY pos"
+    )
     chunk: list[str] = []
     size = 0
-    for line in finding_lines(con, policy, checks):
-        chunk.append(line + "\n")
-        size += len(line) + 1
-        if size >= _CHUNK:
-            stream.write("".join(chunk))
-            chunk, size = [], 0
+    while batch := cursor.fetchmany(_FETCH):
+        for name, text in batch:
+            # What could forge or hide a line, escaped as `visible` escapes it (a newline
+            # in a name too), line by line.
+            prefix = visible(str(name)) + ": "
+            lines = f"{prefix}{visible_lines(text).replace(chr(10), chr(10) + prefix)}\n"
+            chunk.append(lines)
+            size += len(lines)
+            if size >= _CHUNK:
+                stream.write("".join(chunk))
+                chunk, size = [], 0
     stream.write("".join(chunk))
+
+
+_CHUNK: Final = 1 << 16  # characters of report written at once
 
 
 def summarize(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Tally:

@@ -435,3 +435,23 @@ def test_keys_once_nulls_and_blank_lines_are_taken_alike(
             "cases.jsonl:6: FAIL township_full_coverage [taierzhuang 一（三）]",
         ]
         assert "taierzhuang: 3 record(s), 2 finding(s)" in out
+
+
+def test_record_names_that_would_forge_lines_are_escaped_alike(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The DuckDB engine makes its report's lines in DuckDB and puts the name before each in
+    # Python: a newline, an escape sequence or a bidi control in a name is escaped there as
+    # the standard-library engine escapes it, on every line of the record.
+    names = ["A\x00B", "C\x1b[2K\rD", "E\nTAIER-9: decision applies", "F\uffffG", "J\u202eK"]
+    records = [{"id": name, "missed_grant": True} for name in names]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    runs = each(policies, capsys, str(path))
+    python, duck = runs["python"][1].splitlines(), runs["duckdb"][1].splitlines()
+    assert runs["duckdb"][0] == runs["python"][0] == 1
+    # Line for line the same, each without its message in the DuckDB engine's report.
+    assert len(duck) == len(python) > len(names)
+    assert all(p.startswith(d) for p, d in zip(python, duck, strict=True))
+    assert "E\\x0aTAIER-9: decision applies: FAIL township_full_coverage" in runs["duckdb"][1]
+    assert not any(c in runs["duckdb"][1] for c in "\x00\x1b\r\uffff\u202e")
