@@ -70,8 +70,9 @@ def test_a_line_longer_than_a_block_is_one_block(
     path = tmp_path / "cases.jsonl"
     path.write_bytes(b"a" * 100 + b"\nb\n" + b"c" * 50)
     monkeypatch.setattr(sqlengine, "_BLOCK", 8)
-    # Eight bytes at a time: the 13th read, `aaaa\nb\nc`, ends the first line and the next.
-    assert list(sqlengine._blocks(path)) == [b"a" * 100 + b"\nb\n", b"c" * 50]
+    # Eight bytes at a time, each read finished to the end of its line: the first line whole,
+    # then `b\n` and the last line, which has no `\n`.
+    assert list(sqlengine._blocks(path)) == [b"a" * 100 + b"\n", b"b\n" + b"c" * 50]
 
 
 @pytest.mark.parametrize("batch", [1, 3])  # lines typed in one query, a thread
