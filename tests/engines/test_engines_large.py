@@ -295,6 +295,19 @@ _CSV = {
     # Lines ending in \n and in \r\n (files of two tools joined): DuckDB's strict mode read
     # none of it ("The CSV Parser state machine reached an invalid state").
     "mixed.csv": (b"id,taierzhuang_fulltime_staff\na,3\nb,5\r\nc,\n", None),
+    # One column: DuckDB reads a blank line as an empty row, csv skips it; `""` is a record.
+    "one_column.csv": (b'missed_grant\n""\n\ntrue\n\r\n\nfalse\n\n', None),
+    "one_column_mixed.csv": (b"missed_grant\r\ntrue\n\r\nfalse\r\n\ntrue", None),
+    "one_column_cell_too_many.csv": (
+        b"missed_grant\n\ntrue\ntrue,1\n",
+        "record one_column_cell_too_many.csv:4: more cells than the header has columns",
+    ),
+    # A bad record before the row refused whole is named first, as csv reads them.
+    "one_column_bad_then_too_many.csv": (
+        b"missed_grant\n\nx\ntrue,1\n",
+        "record one_column_bad_then_too_many.csv:3: field 'missed_grant' is true or false, "
+        'not "x"',
+    ),
     "mixed_quoted.csv": (b'id,taierzhuang_fulltime_staff\r\n"a\r\nb",3\nc,5\r\n', None),
     "mixed_cell_too_many.csv": (
         b"id,taierzhuang_fulltime_staff\na,3\nb,5,6\r\nc,\n",
@@ -418,3 +431,66 @@ def test_ctrl_c_while_a_file_is_staged_stops_at_once(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path)
     )
     assert (code, out, err) == (130, "", "")
+
+
+# Records past one row group (122,880), read on two threads: the CSV is typed straight from
+# the file and its records numbered after, by the order DuckDB kept (`_numbered`).
+_MANY = 200_000
+
+
+@pytest.mark.parametrize("blank", [False, True])  # a blank line: csv's own line numbers
+@pytest.mark.parametrize("two", [False, True])  # a second column, empty
+def test_csv_records_past_a_row_group_keep_their_lines(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    blank: bool,
+    two: bool,
+) -> None:
+    # A file of one column with a blank line: DuckDB reads that line as a row of its own,
+    # where csv skips it; the records after it were named a line early, the last one lost.
+    path = tmp_path / "many.csv"
+    failing = {7, 122_880, 150_001, _MANY - 1}  # records, from 0
+    rows = [("true" if i in failing else "false") + ("," if two else "") for i in range(_MANY)]
+    header = "missed_grant" + (",adjustment_delayed" if two else "")
+    path.write_text(header + "\n" + ("\n" if blank else "") + "\n".join(rows) + "\n")
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--threads", "2",
+        "--policy", "taierzhuang", str(path),
+    )  # fmt: skip
+    assert (code, err) == (1, "")
+    lines = out.splitlines()[:_MANY]
+    first = 3 if blank else 2  # the header is line 1
+    assert [line.split(": ")[0] for line in lines] == [
+        f"many.csv:{n}" for n in range(first, first + _MANY)
+    ]
+    assert [n for n, line in enumerate(lines) if " FAIL " in line] == sorted(failing)
+    assert f"taierzhuang: {_MANY} record(s), {len(failing)} finding(s)" in out
+
+
+@pytest.mark.parametrize("blank", [False, True])
+def test_a_bad_csv_record_past_a_row_group_is_named_by_its_line(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    blank: bool,
+) -> None:
+    # The record is read again for its message (`raw_record`), from a file of its own and from
+    # a second file, the first having its own line numbers too.
+    rows = ["false"] * _MANY
+    rows[150_000] = "perhaps"
+    first = tmp_path / "first.csv"
+    first.write_text("missed_grant\n\n\nfalse\n")
+    path = tmp_path / "many.csv"
+    path.write_text("missed_grant\n" + ("\n" if blank else "") + "\n".join(rows) + "\n")
+    line = 150_002 + blank
+    for files in ([path], [first, path]):
+        code, out, err = run(
+            policies, capsys, "validate", "--engine", "duckdb", "--threads", "2",
+            "--policy", "taierzhuang", *map(str, files),
+        )  # fmt: skip
+        assert (code, out) == (2, "")
+        assert err == (
+            f"{PROG}: record many.csv:{line}: field 'missed_grant' is true or false, "
+            'not "perhaps"\n'
+        )
