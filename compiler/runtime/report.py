@@ -48,6 +48,11 @@ def visible_lines(text: str) -> str:
     return _NOT_IN_LINES.sub(_escape, text)
 
 
+def shown_as_is(text: str) -> bool:
+    """Whether `visible_lines` leaves `text` as it is."""
+    return _NOT_IN_LINES.search(text) is None
+
+
 def _xml(text: str) -> str:
     return _NOT_IN_XML.sub(_escape, text)
 
