@@ -455,3 +455,19 @@ def test_record_names_that_would_forge_lines_are_escaped_alike(
     assert all(p.startswith(d) for p, d in zip(python, duck, strict=True))
     assert "E\\x0aTAIER-9: decision applies: FAIL township_full_coverage" in runs["duckdb"][1]
     assert not any(c in runs["duckdb"][1] for c in "\x00\x1b\r\uffff\u202e")
+
+
+# The DuckDB engine takes a valid JSON text for an object when its first character past
+# JSON's white space is `{`: every other JSON value is refused, in the Python reader's words.
+@pytest.mark.parametrize(
+    "line", [" [1]", '\t"{}"', " 1", "null", " \r true", '["{"]', "NaN", '{"nope": 1}']
+)
+def test_a_line_that_is_no_object_of_known_keys_is_refused_alike(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path, line: str
+) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text(f' \t{{"id": "a", "missed_grant": true}}\n{line}\n', encoding="utf-8")
+    runs = each(policies, capsys, str(path))
+    assert runs["duckdb"] == runs["python"]
+    code, out, err = runs["python"]
+    assert (code, out) == (2, "") and "cases.jsonl:2" in err
