@@ -1242,10 +1242,18 @@ def _csv_layout(source: Source) -> CsvLayout | None:
         scanned = _scan_csv(source.file)
         if scanned is None:
             return None
-        simple, mixed = scanned
+        mixed = scanned.mixed
         with source.file.open(encoding="utf-8-sig", newline="") as text:
             reader = csv.reader(text, strict=True)
             header = next(reader, [])
+            # Blank lines at the end shift no record's line, but DuckDB reads them as rows
+            # in a file of one column.
+            simple = not (
+                scanned.quotes
+                or scanned.gap
+                or scanned.bare_cr
+                or (scanned.end and len(header) == 1)
+            )
             if simple and not mixed:
                 return CsvLayout(header, None, mixed)
             lines = array("q")
@@ -1268,31 +1276,64 @@ def _csv_layout(source: Source) -> CsvLayout | None:
         return None
 
 
-def _scan_csv(path: Path) -> tuple[bool, bool] | None:
-    """Whether every record of the CSV file `path` is one line and no line is blank (no
-    quote, no empty line), and whether its lines end both in `\r\n` and in `\n`; read a
-    chunk at a time.  None when it is not UTF-8."""
+@dataclass(frozen=True)
+class CsvScan:
+    """What a pass over a CSV file's bytes finds: whether it holds a quote (`quotes`: a
+    record may then span lines), whether a blank line comes before a record (`gap`: csv
+    skips it, and counts it), whether blank lines end the file (`end`), whether its lines
+    end both in `\r\n` and in `\n` (`mixed`), and whether a `\r` stands alone (`bare_cr`:
+    csv ends a line there too)."""
+
+    quotes: bool
+    gap: bool
+    end: bool
+    mixed: bool
+    bare_cr: bool
+
+
+def _scan_csv(path: Path) -> CsvScan | None:
+    """The CsvScan of the CSV file `path`, read a chunk at a time; None when it is not UTF-8.
+    Where a record spans lines is not looked into: a quote inside a field that does not
+    begin with one is a character of it, and counting quotes (measured against csv on
+    random files) was wrong there."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    simple, crlf, lf = True, False, False
-    tail = b""  # the end of the chunk before: a blank line or a \r\n may straddle two
+    quotes = gap = blank = crlf = lf = False  # blank: the last line read was blank
+    rest = b""  # the last line read so far, which has no \n yet
+    last = b""  # the chunk before's last byte: a \r\n may straddle two
+    cr = crlfs = 0  # every \r, every \r\n
     with path.open("rb") as file:
         while chunk := file.read(_SPOOL_CHUNK):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
                 return None
-            seen = tail + chunk
-            if simple and (b'"' in chunk or b"\n\n" in seen or b"\n\r\n" in seen):
-                simple = False  # read on all the same, for its bytes and line ends
-            pairs = (tail[-1:] + chunk).count(b"\r\n")
+            pairs = (last + chunk).count(b"\r\n")
             crlf = crlf or pairs > 0
             lf = lf or chunk.count(b"\n") > pairs
-            tail = seen[-2:]
+            cr, crlfs = cr + chunk.count(b"\r"), crlfs + pairs
+            last = chunk[-1:]
+            quotes = quotes or b'"' in chunk
+            if quotes:
+                continue  # csv's own pass numbers the records: only the line ends matter
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            whole, rest = data[:cut], data[cut:]
+            if not (b"\n\n" in whole or b"\n\r\n" in whole or whole.startswith((b"\n", b"\r\n"))):
+                if whole:  # records, one a line
+                    gap, blank = gap or blank, False
+                continue
+            for line in whole.split(b"\n")[:-1]:
+                if line in (b"", b"\r"):
+                    blank = True
+                else:
+                    gap, blank = gap or blank, False
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return None
-    return simple, crlf and lf
+    if rest.strip(b"\r"):  # a last line with no \n
+        gap, blank = gap or blank, False
+    return CsvScan(quotes, gap, blank, crlf and lf, cr > crlfs)
 
 
 # ---------------------------------------------------------------- running and reporting

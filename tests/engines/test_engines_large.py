@@ -6,7 +6,10 @@ here, so that every line boundary, BOM and bad byte falls at or across a block's
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -298,6 +301,13 @@ _CSV = {
     # One column: DuckDB reads a blank line as an empty row, csv skips it; `""` is a record.
     "one_column.csv": (b'missed_grant\n""\n\ntrue\n\r\n\nfalse\n\n', None),
     "one_column_mixed.csv": (b"missed_grant\r\ntrue\n\r\nfalse\r\n\ntrue", None),
+    # Blank lines at the end shift no line number (no pass of csv's own), except in a file
+    # of one column, where DuckDB reads them as rows.
+    "blank_end.csv": (b"id,taierzhuang_fulltime_staff\na,3\nb,5\n\n\r\n", None),
+    "one_column_blank_end.csv": (b"missed_grant\ntrue\nfalse\n\n\n", None),
+    # A \r alone ends a line for csv.
+    "bare_cr.csv": (b"id,taierzhuang_fulltime_staff\ra,3\r\rb,5\r", None),
+    "one_column_bare_cr.csv": (b"missed_grant\rtrue\r\rfalse\r", None),
     "one_column_cell_too_many.csv": (
         b"missed_grant\n\ntrue\ntrue,1\n",
         "record one_column_cell_too_many.csv:4: more cells than the header has columns",
@@ -494,3 +504,44 @@ def test_a_bad_csv_record_past_a_row_group_is_named_by_its_line(
             f"{PROG}: record many.csv:{line}: field 'missed_grant' is true or false, "
             'not "perhaps"\n'
         )
+
+
+def _simple_for_csv(data: bytes) -> tuple[bool, bool]:
+    """Whether csv reads every record of `data` at line `record + 1` (blank lines at the end
+    aside), for a file of several columns and of one."""
+    reader = csv.reader(io.StringIO(data.decode(), newline=""), strict=True)
+    rows = [(reader.line_num, row) for row in reader]
+    first = rows[0][0] if rows else 0
+    records = [end for end, row in rows[1:] if row]
+    simple = records == list(range(first + 1, first + 1 + len(records)))
+    return simple, simple and all(row for _, row in rows[1:])
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1 << 20])
+def test_the_scan_never_calls_a_file_simple_that_csv_reads_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # Random files of cells, quotes, blank lines and every line end: where the scan says the
+    # records are one a line with no blank line before one (no pass of csv's own), csv reads
+    # them so.  (It may say less: a quote sends any file through csv.)
+    monkeypatch.setattr(sqlengine, "_SPOOL_CHUNK", chunk)
+    pieces = [b"a", b",", b'"', b'""', b"\n", b"\r\n", b"\r", b"\n\n", b"x"]
+    rng = random.Random(chunk)
+    path = tmp_path / "cases.csv"
+    checked = 0
+    for _ in range(2000):
+        data = rng.choice([b"h\n", b"h\r\n", b"h,i\n", b"h"]) + b"".join(
+            rng.choice(pieces) for _ in range(rng.randint(0, 12))
+        )
+        try:
+            several, one = _simple_for_csv(data)
+        except csv.Error:
+            continue
+        path.write_bytes(data)
+        scan = sqlengine._scan_csv(path)
+        assert scan is not None
+        said = not (scan.quotes or scan.gap or scan.bare_cr)
+        assert not said or several, data
+        assert not (said and not scan.end) or one, data
+        checked += 1
+    assert checked > 1000
