@@ -896,6 +896,10 @@ class Cases:
             # not UTF-8: the Python reader says where and what, in the Python path's words
             # (DuckDB's "CSV Error on Line: 2" said neither).
             self._python_file_error(source)
+        if lines is None and layout.one_a_line is not None:
+            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            if row is None or int(row[0]) != layout.one_a_line:  # a record spans lines
+                lines = self._csv_lines(source, header)
         if lines is None:
             return _numbered(source, table, "(rowid + 2)")  # the header is line 1
         # Records span lines or blank lines are skipped: csv's own line numbers, handed over
@@ -921,6 +925,20 @@ class Cases:
             )
         )
         return f"SELECT * FROM {table}"
+
+    def _csv_lines(self, source: Source, header: Sequence[str]) -> array[int]:
+        """`CsvLayout.lines` of a file DuckDB has read: csv's pass over it."""
+        try:
+            with source.file.open(encoding="utf-8-sig", newline="") as text:
+                reader = csv.reader(text, strict=True)
+                next(reader)  # the header
+                lines = _csv_lines(reader, header, False)
+        except OSError as error:
+            raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
+        except csv.Error:  # DuckDB read it
+            self._python_file_error(source)
+        assert lines is not None
+        return lines
 
     def _one_column(self, source: Source, name: str) -> str:
         """The rows of a CSV file of one column with blank lines (or records over several
@@ -1226,11 +1244,13 @@ class CsvLayout:
     line number of each row DuckDB reads when they are not simply `row + 1` (a record
     spanning lines, or blank lines, which csv skips but counts), else None; and whether its
     lines end both in `\r\n` and in `\n` (`mixed`), which DuckDB reads only outside its
-    strict mode."""
+    strict mode; where `lines` is None but the file holds a quote, the rows DuckDB must read
+    for every record to be one line (`one_a_line`), else None."""
 
     header: list[str]
     lines: array[int] | None  # 8 bytes a record (0: a blank line read as a row)
     mixed: bool
+    one_a_line: int | None = None
 
 
 def _csv_layout(source: Source) -> CsvLayout | None:
@@ -1242,51 +1262,57 @@ def _csv_layout(source: Source) -> CsvLayout | None:
         scanned = _scan_csv(source.file)
         if scanned is None:
             return None
-        mixed = scanned.mixed
         with source.file.open(encoding="utf-8-sig", newline="") as text:
             reader = csv.reader(text, strict=True)
             header = next(reader, [])
             # Blank lines at the end shift no record's line, but DuckDB reads them as rows
-            # in a file of one column.
-            simple = not (
-                scanned.quotes
-                or scanned.gap
-                or scanned.bare_cr
-                or (scanned.end and len(header) == 1)
-            )
-            if simple and not mixed:
-                return CsvLayout(header, None, mixed)
-            lines = array("q")
-            for row in reader:
-                if not row:
-                    # A blank line, which csv skips.  So does DuckDB, but in a file of one
-                    # column it reads it as a row, empty: a line number 0 drops that row.
-                    if len(header) == 1:
-                        lines.append(0)
-                    continue
-                if mixed and len(row) != len(header):
-                    # Outside its strict mode DuckDB drops a cell too many without a word:
-                    # the Python reader refuses the row.
-                    return None
-                lines.append(reader.line_num)
-            return CsvLayout(header, lines, mixed)
+            # in a file of one column.  A quote may open a field that spans lines: the rows
+            # DuckDB reads are counted after (`Cases._stage_csv`), and csv's pass is made
+            # only when they fall short of the lines.
+            simple = not (scanned.gap or scanned.bare_cr or (scanned.end and len(header) == 1))
+            if simple and not scanned.mixed:
+                rows = scanned.lines - 1 - scanned.end if scanned.quotes else None
+                return CsvLayout(header, None, False, rows)
+            lines = _csv_lines(reader, header, scanned.mixed)
+            return None if lines is None else CsvLayout(header, lines, scanned.mixed)
     except OSError as error:
         raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
     except (csv.Error, UnicodeDecodeError):
         return None
 
 
+def _csv_lines(reader: Any, header: Sequence[str], mixed: bool) -> array[int] | None:
+    """The line of each row DuckDB reads (`CsvLayout.lines`), from csv's `reader` past the
+    header; None for a row of the wrong width in a `mixed` file."""
+    lines = array("q")
+    for row in reader:
+        if not row:
+            # A blank line, which csv skips.  So does DuckDB, but in a file of one column it
+            # reads it as a row, empty: a line number 0 drops that row.
+            if len(header) == 1:
+                lines.append(0)
+            continue
+        if mixed and len(row) != len(header):
+            # Outside its strict mode DuckDB drops a cell too many without a word: the Python
+            # reader refuses the row.
+            return None
+        lines.append(reader.line_num)
+    return lines
+
+
 @dataclass(frozen=True)
 class CsvScan:
     """What a pass over a CSV file's bytes finds: whether it holds a quote (`quotes`: a
     record may then span lines), whether a blank line comes before a record (`gap`: csv
-    skips it, and counts it), whether blank lines end the file (`end`), whether its lines
-    end both in `\r\n` and in `\n` (`mixed`), and whether a `\r` stands alone (`bare_cr`:
-    csv ends a line there too)."""
+    skips it, and counts it; a `\n\n` inside a quoted field is taken for one), how many blank
+    lines end the file (`end`), how many lines it has (`lines`), whether its lines end both in
+    `\r\n` and in `\n` (`mixed`), and whether a `\r` stands alone (`bare_cr`: csv ends a
+    line there too)."""
 
     quotes: bool
     gap: bool
-    end: bool
+    end: int
+    lines: int
     mixed: bool
     bare_cr: bool
 
@@ -1297,7 +1323,9 @@ def _scan_csv(path: Path) -> CsvScan | None:
     begin with one is a character of it, and counting quotes (measured against csv on
     random files) was wrong there."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    quotes = gap = blank = crlf = lf = False  # blank: the last line read was blank
+    quotes = gap = crlf = lf = False
+    blank = 0  # the blank lines last read
+    lines = 0
     rest = b""  # the last line read so far, which has no \n yet
     last = b""  # the chunk before's last byte: a \r\n may straddle two
     cr = crlfs = 0  # every \r, every \r\n
@@ -1313,27 +1341,29 @@ def _scan_csv(path: Path) -> CsvScan | None:
             cr, crlfs = cr + chunk.count(b"\r"), crlfs + pairs
             last = chunk[-1:]
             quotes = quotes or b'"' in chunk
-            if quotes:
+            lines += chunk.count(b"\n")
+            if gap:
                 continue  # csv's own pass numbers the records: only the line ends matter
             data = rest + chunk
             cut = data.rfind(b"\n") + 1
             whole, rest = data[:cut], data[cut:]
             if not (b"\n\n" in whole or b"\n\r\n" in whole or whole.startswith((b"\n", b"\r\n"))):
                 if whole:  # records, one a line
-                    gap, blank = gap or blank, False
+                    gap, blank = gap or blank > 0, 0
                 continue
             for line in whole.split(b"\n")[:-1]:
                 if line in (b"", b"\r"):
-                    blank = True
+                    blank += 1
                 else:
-                    gap, blank = gap or blank, False
+                    gap, blank = gap or blank > 0, 0
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return None
     if rest.strip(b"\r"):  # a last line with no \n
-        gap, blank = gap or blank, False
-    return CsvScan(quotes, gap, blank, crlf and lf, cr > crlfs)
+        gap, blank = gap or blank > 0, 0
+    last_line = last not in (b"", b"\n")  # a last line with no \n
+    return CsvScan(quotes, gap, blank, lines + last_line, crlf and lf, cr > crlfs)
 
 
 # ---------------------------------------------------------------- running and reporting
