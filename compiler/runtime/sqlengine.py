@@ -1504,6 +1504,9 @@ def run_duckdb(
                 # The file goes with the directory: writing its tables out at the end took
                 # 0.6 of 9.4 s for 300,000 records of 威海.
                 con.execute("PRAGMA disable_checkpoint_on_shutdown")
+                # DuckDB's default, said here: a CSV's records are numbered by the order a
+                # table made of them keeps (`Cases._stage_csv`).
+                con.execute("SET preserve_insertion_order = true")
                 con.execute(f"SET temp_directory = {_q(str(Path(tmp) / 'spill'))}")
                 if threads is not None:
                     con.execute(f"SET threads = {int(threads)}")
@@ -1842,10 +1845,16 @@ def write_findings(con: Any, policy: PolicyInfo, checks: Sequence[Check], stream
     cursor = con.execute(
         f"SELECT {named}, contains(id, chr(10)), pos FROM ({lines}) WHERE text <> '' ORDER BY pos"
     )
+    # A record's lines made again are read on a cursor of their own: a query on `con` would
+    # end the one being fetched.
+    again = None
     while batch := cursor.fetchmany(_FETCH):
         runs = []
         for text, odd, pos in batch:
-            runs.append(_visible_run(con, lines, pos) if odd or not shown_as_is(text) else text)
+            if odd or not shown_as_is(text):
+                again = again or con.cursor()
+                text = _visible_run(again, lines, pos)
+            runs.append(text)
         runs.append("")
         text = "\n".join(runs)
         for start in range(0, len(text), _CHUNK):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from compiler.runtime import sqlengine
 from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.records import RecordError, typed
 from tests.engines import ENGINES, PROG, WEEKENDS_ONLY_2031, each, refused_alike, run
@@ -438,12 +439,18 @@ def test_keys_once_nulls_and_blank_lines_are_taken_alike(
 
 
 def test_record_names_that_would_forge_lines_are_escaped_alike(
-    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The DuckDB engine makes its report's lines in DuckDB and puts the name before each in
-    # Python: a newline, an escape sequence or a bidi control in a name is escaped there as
-    # the standard-library engine escapes it, on every line of the record.
+    # The DuckDB engine makes its report's lines in DuckDB, the name before each: a record
+    # whose lines hold a newline in its name, an escape sequence or a bidi control is made
+    # again in Python, escaped as the standard-library engine escapes it, on every line of
+    # the record; the rows are fetched two at a time, and every record is still reported.
+    monkeypatch.setattr(sqlengine, "_FETCH", 2)
     names = ["A\x00B", "C\x1b[2K\rD", "E\nTAIER-9: decision applies", "F\uffffG", "J\u202eK"]
+    names += ["plain", "also plain"]
     records = [{"id": name, "missed_grant": True} for name in names]
     path = tmp_path / "cases.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
