@@ -899,7 +899,7 @@ class Cases:
         if lines is None and layout.one_a_line is not None:
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
             if row is None or int(row[0]) != layout.one_a_line:  # a record spans lines
-                lines = self._csv_lines(source, header)
+                lines = self._line_numbers(source, header)
         if lines is None:
             return _numbered(source, table, "(rowid + 2)")  # the header is line 1
         # Records span lines or blank lines are skipped: csv's own line numbers, handed over
@@ -926,7 +926,7 @@ class Cases:
         )
         return f"SELECT * FROM {table}"
 
-    def _csv_lines(self, source: Source, header: Sequence[str]) -> array[int]:
+    def _line_numbers(self, source: Source, header: Sequence[str]) -> array[int]:
         """`CsvLayout.lines` of a file DuckDB has read: csv's pass over it."""
         try:
             with source.file.open(encoding="utf-8-sig", newline="") as text:

@@ -52,6 +52,24 @@ def each(
     }
 
 
+def without_message(line: str) -> str:
+    """A line of the standard-library engine's report as the DuckDB engine writes it: no
+    message, the facts still needed kept."""
+    head, found, message = line.partition("]: ")
+    if not found:
+        return line
+    needs = message.rfind(" (needs ")
+    return f"{head}]{message[needs:] if needs >= 0 else ''}"
+
+
+def reported_alike(runs: dict[str, tuple[int, str, str]]) -> None:
+    """Both engines: the same exit code, nothing on stderr, and the same report line for line,
+    each line of the DuckDB engine's without its message (README)."""
+    (code, out, err), (duck_code, duck_out, duck_err) = runs["python"], runs["duckdb"]
+    assert (duck_code, duck_err) == (code, err) == (code, "")
+    assert duck_out.splitlines() == [without_message(line) for line in out.splitlines()]
+
+
 def refused_alike(runs: dict[str, tuple[int, str, str]], message: str) -> None:
     """Both engines: exit 2, nothing on stdout, `message` on stderr, word for word."""
     for engine, got in runs.items():
