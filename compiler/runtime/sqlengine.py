@@ -317,14 +317,17 @@ def _pos(source: Source, number: str) -> str:
     return f"({source.index}::BIGINT << {_FILE_SHIFT}) + {number}"
 
 
-def _numbered(source: Source, relation: str, number: str, typed: str = "") -> str:
+def _numbered(
+    source: Source, relation: str, number: str, typed: str = "", exclude: Sequence[str] = ()
+) -> str:
     """The SELECT of `relation`'s rows, typed without their place (`Cases._select`, its
     table named `typed`, if anything else is joined), with their place `number`: `pos`, and
-    `rid` their origin where they give no id."""
+    `rid` their origin where they give no id; without the columns `exclude`."""
     of = f"{typed}." if typed else ""
+    dropped = ", ".join(["rid", *exclude])
     return (
         f"SELECT {_pos(source, number)} AS pos, coalesce({of}rid, "
-        f"{_origin(source, number)}) AS rid, {of}* EXCLUDE (rid) FROM {relation}"
+        f"{_origin(source, number)}) AS rid, {of}* EXCLUDE ({dropped}) FROM {relation}"
     )
 
 
@@ -387,6 +390,12 @@ _SPOOL_CHUNK: Final = 1 << 20  # bytes of a pipe copied at once
 
 
 _BOM: Final = "'^\\x{FEFF}'"  # a BOM at the start of a JSON text, which jsontext.loads drops
+# The cell separator of a JSONL file read as CSV (`Cases._lines_read_by_duckdb`): a control
+# character, which no JSON text holds (outside a string it is no token, inside one it must be
+# escaped), so that a line holding it is bad whichever way it is read.
+_LINE_CELL: Final = "\x01"
+_SCAN: Final = 1 << 20  # bytes of a JSONL file searched at once (`_lines_alone`)
+_READ_BUFFER: Final = 32 << 20  # DuckDB's CSV reader's own buffer_size (`Cases._read_buffer`)
 # Lines of JSONL typed in one query, per thread: DuckDB's row group (122,880 rows), the rows
 # it gives a thread at a time.
 _BATCH_ROWS: Final = 122_880
@@ -409,6 +418,27 @@ def _blocks(path: Path, at_least_one: bool = False, size: int | None = None) -> 
             # at its last `\n`, its tail kept and joined to the next, was two (0.6 s a
             # 420 MB file).
             yield chunk if chunk.endswith(b"\n") else chunk + file.readline()
+
+
+def _lines_alone(path: Path) -> bool:
+    """Whether DuckDB's CSV reader, one cell a line (`Cases._lines_read_by_duckdb`), can read
+    `path` as records.py does: a file with no `\r`, where the reader also ends a line (in
+    strict mode it refuses some, not all: `\r{` at a line's start is two rows), and no
+    `_LINE_CELL`, where it would cut a cell.  Searched a MiB at a time: 0.25 s for 1.4 GB
+    (cached); a mapped file was as fast, but its pages counted in the process's memory.  An
+    empty file, or one that cannot be read, is left to `Cases._stage_lines`."""
+    buffer = bytearray(_SCAN)
+    cell = _LINE_CELL.encode()
+    read = 0
+    try:
+        with path.open("rb", buffering=0) as file:
+            while size := file.readinto(buffer):
+                if buffer.find(b"\r", 0, size) >= 0 or buffer.find(cell, 0, size) >= 0:
+                    return False
+                read += size
+    except OSError:  # said by `_stage_lines`, in the Python reader's words
+        return False
+    return read > 0
 
 
 _LINE_SLICE: Final = 1 << 20  # a CSV's line numbers handed to DuckDB at once
@@ -580,9 +610,11 @@ class Cases:
         id_raw: tuple[str, str] | None,
         extra_bad: str,
         native: Mapping[str, list[tuple[str, str]]] | None = None,
+        carried: Sequence[str] = (),
     ) -> str:
         """pos, rid, bad and the typed columns, in three layers: the raw values per fact as
-        (JSON type, text) columns; the intermediate columns of `typing`; the typed columns."""
+        (JSON type, text) columns; the intermediate columns of `typing`; the typed columns.
+        `carried`: columns of `relation` kept as they are, after `rid`."""
         # `number` None: the record's place is not known here; `pos` is left out, and `rid`
         # is NULL where the record gives no id (`_numbered`).
         origin = "NULL::VARCHAR" if number is None else _origin(source, number)
@@ -595,9 +627,9 @@ class Cases:
             # An id of white space alone is refused, as records.typed refuses it.
             id_blank = f"({jt} = 'VARCHAR' AND {_strip(tx)} = '')"
             id_bad = f"({_given(jt)} AND (NOT {id_ok} OR {id_blank}))"
-        first = [f"{rid} AS rid", f"({id_bad} OR {extra_bad}) AS xbad"]
-        second = ["rid", "xbad"]
-        third = ["rid"]
+        first = [f"{rid} AS rid", f"({id_bad} OR {extra_bad}) AS xbad", *carried]
+        second = ["rid", "xbad", *carried]
+        third = ["rid", *carried]
         if number is not None:
             first.insert(0, f"{_pos(source, number)} AS pos")
             second.insert(0, "pos")
@@ -653,6 +685,9 @@ class Cases:
         """A SELECT of `source`'s typed rows (`_rows`)."""
         match source.fmt:
             case "jsonl":
+                lines = self._lines_read_by_duckdb(source)
+                if lines is not None:
+                    return lines
                 table = self._rows(source, self._stage_lines(source))
             case "json":
                 table = self._rows(source, [self._stage_json(source)])
@@ -701,8 +736,12 @@ class Cases:
             )
         return self._documents(source, table)
 
-    def _documents(self, source: Source, table: str) -> str:
-        """The staging query of the JSON documents of `table` (n, doc): each a record."""
+    def _documents(
+        self, source: Source, table: str, number: str | None = "n", carried: Sequence[str] = ()
+    ) -> str:
+        """The staging query of the JSON documents of `table` (`doc`, and `n` its place,
+        unless `number` is None: `Cases._select`): each a record; `carried`, columns of
+        `table` kept as they are."""
         checked = f"policyc_jsonv_{source.index}"
         names = [*self.specs, ID_FIELD]
         paths = "[" + ", ".join(_q(f'$."{name}"') for name in names) + "]"
@@ -728,22 +767,23 @@ class Cases:
             f"CASE WHEN len(keys) = list_count(jts) THEN []::VARCHAR[] ELSE list_filter(keys, "
             f"lambda k: NOT list_contains({self._known()}, k)) END"
         )
+        kept = "".join(f"{c}, " for c in ([] if number is None else ["n"]) + list(carried))
         self.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {checked} AS SELECT n, j, NOT ok AS malformed, "
+            f"CREATE OR REPLACE TEMP VIEW {checked} AS SELECT {kept}j, NOT ok AS malformed, "
             f"CASE WHEN ok THEN strange END AS strange, CASE WHEN ok THEN jts END AS jts, "
             f"CASE WHEN ok THEN txs END AS txs FROM ("
-            f"SELECT n, j, strange, jts, txs, coalesce(object AND len(keys) = "
+            f"SELECT {kept}j, strange, jts, txs, coalesce(object AND len(keys) = "
             f"list_count(jts) + len(strange) AND list_unique(strange) = len(strange), FALSE) "
             f"AS ok FROM ("
-            f"SELECT n, j, keys, object, jts, txs, "
+            f"SELECT {kept}j, keys, object, jts, txs, "
             f"CASE WHEN object THEN {others} END AS strange FROM ("
-            f"SELECT n, j, keys, object, "
+            f"SELECT {kept}j, keys, object, "
             f"CASE WHEN object THEN json_type(j, {paths}) END AS jts, "
             f"CASE WHEN object THEN from_json(j, {texts}) END AS txs FROM ("
-            f"SELECT n, j, keys, coalesce(regexp_matches(j, '^[ \\t\\n\\r]*[{{]') "
+            f"SELECT {kept}j, keys, coalesce(regexp_matches(j, '^[ \\t\\n\\r]*[{{]') "
             f"AND NOT {_trailing_comma('j')}, FALSE) AS object FROM ("
-            f"SELECT n, j, json_keys(j) AS keys FROM ("
-            f"SELECT n, CASE WHEN json_valid(doc) THEN doc END AS j FROM {table}))))))"
+            f"SELECT {kept}j, json_keys(j) AS keys FROM ("
+            f"SELECT {kept}CASE WHEN json_valid(doc) THEN doc END AS j FROM {table}))))))"
         )
         unknown = (
             "CASE WHEN len(strange) > 0 THEN list_bool_or(list_transform(strange, lambda k: "
@@ -763,11 +803,65 @@ class Cases:
             f"CASE WHEN {id_jt} = 'DOUBLE' AND {whole} THEN 'HUGEINT' ELSE {id_jt} END",
             id_tx,
         )
-        return self._select(source, checked, "n", raw, id_raw, f"malformed OR {unknown}")
+        return self._select(
+            source, checked, number, raw, id_raw, f"malformed OR {unknown}", carried=carried
+        )
+
+    def _lines_read_by_duckdb(self, source: Source) -> str | None:
+        """A SELECT of a JSONL file's typed records, its lines read by DuckDB's CSV reader as
+        the cells of one column: one query, on every core, where `_stage_lines` hands the
+        file over a block at a time from Python (a million records of 威海: 15 s against 23 s
+        in all, 0.6 GB of memory against 1.0).  None, and nothing kept, where the reader
+        cannot give the lines as records.py reads them, which only `\n` ends: a file with a
+        `\r` or `_LINE_CELL` (`_lines_alone`); one the reader refuses in strict mode (a line
+        past its `max_line_size`, 2 MiB; bytes that are not UTF-8, which `_stage_lines` then
+        names as the Python reader does).  An empty line is a row of its own (NULL), so each
+        line is its row, numbered by the order the table of them keeps (as a CSV's records,
+        `_stage_csv`); a blank line is typed with the rest and left out after."""
+        if not _lines_alone(source.file):
+            return None
+        relation = (
+            f"read_csv({_q(str(source.file))}, columns = {{'doc': 'VARCHAR'}}, "
+            f"header = false, auto_detect = false, delim = {_q(_LINE_CELL)}, quote = '', "
+            "escape = '', new_line = '\\n', strict_mode = true, null_padding = false, "
+            f"compression = 'none', buffer_size = {self._read_buffer()})"
+        )
+        # A blank line (white space alone, as str.strip sees it) is no record; the BOM of a
+        # file's start the reader drops (records.py reads it as utf-8-sig).
+        lines = (
+            f"(SELECT regexp_replace(doc, {_BOM}, '') AS doc, "
+            f"coalesce(regexp_full_match(doc, '{_WS}*'), TRUE) AS blank FROM {relation})"
+        )
+        query = self._documents(source, lines, None, ["blank"])
+        table = f"policyc_rows_{source.index}"
+        if self.line is not None:
+            self.line.step(f"reading {source.path.name} in DuckDB")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
+        except _duckdb().Error as error:
+            _stopped(_duckdb(), error)
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            return None
+        return _numbered(
+            source,
+            f"(SELECT rowid AS policyc_k, * FROM {table}) WHERE NOT blank",
+            "(policyc_k + 1)",
+            exclude=("policyc_k", "blank"),
+        )
+
+    def _read_buffer(self) -> int:
+        """The bytes DuckDB's CSV reader reads at once, a thread (`_lines_read_by_duckdb`):
+        its default, 32 MiB, but a sixteenth of a low `--memory-limit` (as `_stage_lines`
+        cuts its blocks), never below its `max_line_size` (2 MiB).  Under 128MB the default
+        ran out of memory typing 160,000 records of 宁波 (tests/test_streaming_million.py)."""
+        row = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        budget = _bytes(str(row[0])) if row is not None else None
+        return _READ_BUFFER if budget is None else min(_READ_BUFFER, max(2 << 20, budget // 16))
 
     def _stage_lines(self, source: Source) -> Iterator[str]:
-        """The staging query of each batch of a JSONL file's lines, the batch put first in
-        the table `policyc_block` (n, doc).  DuckDB's `read_text` reads a file whole into one
+        """The staging query of each batch of the lines of a JSONL file that DuckDB's CSV
+        reader cannot take (`_lines_read_by_duckdb`), the batch put first in the table
+        `policyc_block` (n, doc).  DuckDB's `read_text` reads a file whole into one
         value, which cannot pass 4 GiB (about 2.8 million records of 威海), and its lines were
         kept beside the typed records to the end: 5.2 GB of memory for a million records.
         Here Python reads the file a block of about `_BLOCK` bytes at a time, cut at a `\n`

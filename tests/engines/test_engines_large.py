@@ -1,8 +1,10 @@
 """`validate --engine duckdb` on inputs larger than memory (runtime/sqlengine.py): a JSONL file
-is handed to DuckDB a block at a time (DuckDB's `read_text` reads a file whole, and refuses one
-past 4 GiB: about 2.8 million records of 威海), DuckDB's memory is bounded by `--memory-limit`,
-and running out of it is exit 3 with what to do, never bad input.  The blocks are made small
-here, so that every line boundary, BOM and bad byte falls at or across a block's edge.  A CSV
+that DuckDB's CSV reader cannot read as records.py does (test_engines_jsonl_lines.py; forced
+here with `by_blocks`) is handed to DuckDB a block at a time (DuckDB's `read_text` reads a
+file whole, and refuses one past 4 GiB: about 2.8 million records of 威海), DuckDB's memory is
+bounded by `--memory-limit`, and running out of it is exit 3 with what to do, never bad input.
+The blocks are made small here, so that every line boundary, BOM and bad byte falls at or
+across a block's edge.  A CSV
 file is typed straight from the file and its records numbered after: by their order, or by
 csv's own line numbers where a record spans lines or a blank line comes before one."""
 
@@ -58,6 +60,13 @@ _REFUSED = {
 _BLOCKS = (1, 2, 3, 7, 12, 13, 64)
 
 
+@pytest.fixture
+def by_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every JSONL file handed over a block at a time (`Cases._stage_lines`), as a file that
+    DuckDB's CSV reader cannot take is."""
+    monkeypatch.setattr(sqlengine, "_lines_alone", lambda path: False)
+
+
 @pytest.mark.parametrize("block", _BLOCKS)
 @pytest.mark.parametrize("name", sorted(_SPLIT))
 def test_blocks_are_lines_whole_and_nothing_lost(
@@ -85,6 +94,7 @@ def test_a_line_longer_than_a_block_is_one_block(
 @pytest.mark.parametrize("batch", [1, 3])  # lines typed in one query, a thread
 @pytest.mark.parametrize("block", _BLOCKS)
 @pytest.mark.parametrize("name", sorted(_SPLIT))
+@pytest.mark.usefixtures("by_blocks")
 def test_small_blocks_give_the_same_report(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
@@ -106,6 +116,7 @@ def test_small_blocks_give_the_same_report(
 
 @pytest.mark.parametrize("block", _BLOCKS)
 @pytest.mark.parametrize("name", sorted(_REFUSED))
+@pytest.mark.usefixtures("by_blocks")
 def test_small_blocks_refuse_in_the_python_readers_words(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
@@ -149,6 +160,7 @@ def test_a_json_document_past_4_gib_is_refused_as_too_large(
     )
 
 
+@pytest.mark.usefixtures("by_blocks")
 def test_a_jsonl_file_is_never_read_whole(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
@@ -197,13 +209,20 @@ def _records(tmp_path: Path, fmt: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet"])
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonl by blocks", "json", "csv", "parquet"])
 def test_out_of_memory_is_exit_3_saying_what_to_do(
-    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
 ) -> None:
     # Before, running out while staging a file was "DuckDB cannot read it as records"
-    # (exit 2: bad input) after the Python reader had read the whole file.
-    path = _records(tmp_path, fmt)
+    # (exit 2: bad input) after the Python reader had read the whole file.  (A JSONL file
+    # read by DuckDB's CSV reader would go on by blocks.)
+    if fmt == "jsonl by blocks":
+        monkeypatch.setattr(sqlengine, "_lines_alone", lambda path: False)
+    path = _records(tmp_path, fmt.split()[0])
     code, out, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
         "--memory-limit", "1KB", str(path),
@@ -367,6 +386,7 @@ def test_csv_read_a_chunk_at_a_time_as_the_python_reader_reads_it(
         refused_alike(runs, message.format(path=path))
 
 
+@pytest.mark.usefixtures("by_blocks")
 def test_the_line_says_how_far_a_jsonl_file_is_read(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
@@ -398,6 +418,33 @@ def test_the_line_says_how_far_a_jsonl_file_is_read(
     ]
 
 
+def test_the_line_says_which_jsonl_file_duckdbs_reader_reads(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One query reads the whole file: no share to give, the seconds go on.
+    said: list[str] = []
+
+    class Line:
+        def step(self, doing: str) -> None:
+            said.append(doing)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(sqlengine.QueryProgress, "on_terminal", lambda prog, stream: Line())
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b'{"id": "a"}\n{"id": "b"}\n')
+    argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path))
+    assert run(policies, capsys, *argv)[0] == 0
+    assert [s for s in said if s.startswith("reading")] == [
+        "reading records in DuckDB",
+        "reading cases.jsonl in DuckDB",
+    ]
+
+
 @pytest.mark.parametrize(
     ("shown", "size"),
     [("61.0 MiB", 61 << 20), ("18.8 GiB", int(18.8 * (1 << 30))), ("512 bytes", 512), ("?", None)],
@@ -407,7 +454,7 @@ def test_duckdbs_memory_limit_read_back_in_bytes(shown: str, size: int | None) -
     assert sqlengine._bytes(shown) == size
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonl by blocks", "csv"])
 def test_ctrl_c_while_a_file_is_staged_stops_at_once(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
@@ -417,9 +464,12 @@ def test_ctrl_c_while_a_file_is_staged_stops_at_once(
 ) -> None:
     # DuckDB's interruption while it read a CSV was taken for a file it cannot read: the
     # Python reader then read the whole file for a message before the run ended, exit 2.
+    # (A JSONL file read by DuckDB's CSV reader would go on by blocks.)
     import duckdb
 
-    path = _records(tmp_path, fmt)
+    if fmt == "jsonl by blocks":
+        monkeypatch.setattr(sqlengine, "_lines_alone", lambda path: False)
+    path = _records(tmp_path, fmt.split()[0])
     connect = duckdb.connect
 
     class Interrupted:
@@ -427,7 +477,8 @@ def test_ctrl_c_while_a_file_is_staged_stops_at_once(
             self.con = con
 
         def execute(self, sql: str, *args: object) -> object:
-            # The records' file read (CSV), or a block of it handed over (JSONL).
+            # The records' file read (CSV, JSONL by DuckDB's reader), or a block of it
+            # handed over (JSONL by blocks).
             if str(path) in sql or "INSERT INTO policyc_block" in sql:
                 raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
             return self.con.execute(sql, *args)
