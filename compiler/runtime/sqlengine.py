@@ -394,7 +394,7 @@ _BOM: Final = "'^\\x{FEFF}'"  # a BOM at the start of a JSON text, which jsontex
 # character, which no JSON text holds (outside a string it is no token, inside one it must be
 # escaped), so that a line holding it is bad whichever way it is read.
 _LINE_CELL: Final = "\x01"
-_SCAN: Final = 1 << 20  # bytes of a JSONL file searched at once (`_lines_alone`)
+_SCAN: Final = 1 << 20  # bytes of a JSONL file searched at once (`_line_ends`)
 _READ_BUFFER: Final = 32 << 20  # DuckDB's CSV reader's own buffer_size (`Cases._read_buffer`)
 # Lines of JSONL typed in one query, per thread: DuckDB's row group (122,880 rows), the rows
 # it gives a thread at a time.
@@ -420,25 +420,59 @@ def _blocks(path: Path, at_least_one: bool = False, size: int | None = None) -> 
             yield chunk if chunk.endswith(b"\n") else chunk + file.readline()
 
 
-def _lines_alone(path: Path) -> bool:
-    """Whether DuckDB's CSV reader, one cell a line (`Cases._lines_read_by_duckdb`), can read
-    `path` as records.py does: a file with no `\r`, where the reader also ends a line (in
-    strict mode it refuses some, not all: `\r{` at a line's start is two rows), and no
-    `_LINE_CELL`, where it would cut a cell.  Searched a MiB at a time: 0.25 s for 1.4 GB
-    (cached); a mapped file was as fast, but its pages counted in the process's memory.  An
-    empty file, or one that cannot be read, is left to `Cases._stage_lines`."""
+@dataclass(frozen=True)
+class LineEnds:
+    """How a JSONL file's lines end, for DuckDB's CSV reader (`Cases._lines_read_by_duckdb`):
+    `crlf`, some in `\r\n` (every `\r` of the file before a `\n`), and then `lines`, how
+    many lines the file has."""
+
+    crlf: bool
+    lines: int = 0
+
+
+def _line_ends(path: Path) -> LineEnds | None:
+    """How `path`'s lines end, where DuckDB's CSV reader, one cell a line, can read them as
+    records.py does (`Cases._lines_read_by_duckdb`); None where it cannot: a file with a
+    `_LINE_CELL` (where the reader would cut a cell) or a `\r` not before a `\n` (where it
+    would end a line, and records.py does not), an empty file, one that cannot be read (all
+    left to `Cases._stage_lines`).  A file with no `\r` is searched a MiB at a time: 0.25 s
+    for 1.4 GB (cached; a mapped file was as fast, but its pages counted in the process's
+    memory).  Once a `\r` is found, the file is read again from its start, its `\r`,
+    `\r\n` and `\n` counted (about 1.6 s for 1.4 GB)."""
     buffer = bytearray(_SCAN)
     cell = _LINE_CELL.encode()
     read = 0
     try:
         with path.open("rb", buffering=0) as file:
             while size := file.readinto(buffer):
-                if buffer.find(b"\r", 0, size) >= 0 or buffer.find(cell, 0, size) >= 0:
-                    return False
+                if buffer.find(cell, 0, size) >= 0:
+                    return None
+                if buffer.find(b"\r", 0, size) >= 0:
+                    file.seek(0)
+                    return _crlf_lines(file, buffer)
                 read += size
-    except OSError:  # said by `_stage_lines`, in the Python reader's words
-        return False
-    return read > 0
+    except OSError:  # said by `Cases._stage_lines`, in the Python reader's words
+        return None
+    return LineEnds(crlf=False) if read else None
+
+
+def _crlf_lines(file: io.FileIO, buffer: bytearray) -> LineEnds | None:
+    """`_line_ends` of a file with a `\r`, read from its start."""
+    cell = _LINE_CELL.encode()
+    lines = 0
+    last = b""  # the byte before the buffer
+    while size := file.readinto(buffer):
+        if buffer.find(cell, 0, size) >= 0:
+            return None
+        paired = buffer.count(b"\r\n", 0, size) + (last == b"\r" and buffer[0] == 10)
+        carried = last == b"\r"  # a `\r` that ended the buffer before
+        if buffer.count(b"\r", 0, size) + carried != paired + (buffer[size - 1] == 13):
+            return None  # a `\r` alone
+        lines += buffer.count(b"\n", 0, size)
+        last = bytes(buffer[size - 1 : size])
+    if last == b"\r":
+        return None  # the file's last byte
+    return LineEnds(crlf=True, lines=lines + (last != b"\n"))
 
 
 _LINE_SLICE: Final = 1 << 20  # a CSV's line numbers handed to DuckDB at once
@@ -813,17 +847,24 @@ class Cases:
         file over a block at a time from Python (a million records of 威海: 15 s against 23 s
         in all, 0.6 GB of memory against 1.0).  None, and nothing kept, where the reader
         cannot give the lines as records.py reads them, which only `\n` ends: a file with a
-        `\r` or `_LINE_CELL` (`_lines_alone`); one the reader refuses in strict mode (a line
-        past its `max_line_size`, 2 MiB; bytes that are not UTF-8, which `_stage_lines` then
-        names as the Python reader does).  An empty line is a row of its own (NULL), so each
-        line is its row, numbered by the order the table of them keeps (as a CSV's records,
+        `\r` alone or a `_LINE_CELL` (`_line_ends`); one the reader refuses (a line longer
+        than its buffer, `_read_buffer`; bytes that are not UTF-8, which `_stage_lines` then
+        names as the Python reader does).  An empty line is a row of its own (NULL), so each line is
+        its row, numbered by the order the table of them keeps (as a CSV's records,
         `_stage_csv`); a blank line is typed with the rest and left out after."""
-        if not _lines_alone(source.file):
+        ends = _line_ends(source.file)
+        if ends is None:
             return None
+        # Lines ended by `\r\n`: the reader outside strict mode, which ends a line at `\r\n`
+        # (one end) as at `\n`, the `\r` dropped (JSON's white space, and str.strip's);
+        # in strict mode it read no row of such a file.  Its rows are then counted against
+        # the file's lines.
+        newline = r"'\r\n'" if ends.crlf else r"'\n'"  # as DuckDB spells them
         relation = (
             f"read_csv({_q(str(source.file))}, columns = {{'doc': 'VARCHAR'}}, "
             f"header = false, auto_detect = false, delim = {_q(_LINE_CELL)}, quote = '', "
-            "escape = '', new_line = '\\n', strict_mode = true, null_padding = false, "
+            f"escape = '', new_line = {newline}, "
+            f"strict_mode = {str(not ends.crlf).lower()}, null_padding = false, "
             f"compression = 'none', buffer_size = {self._read_buffer()})"
         )
         # A blank line (white space alone, as str.strip sees it) is no record; the BOM of a
@@ -842,6 +883,11 @@ class Cases:
             _stopped(_duckdb(), error)
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
             return None
+        if ends.crlf:
+            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            if row is None or int(row[0]) != ends.lines:
+                self.con.execute(f"DROP TABLE {table}")
+                return None
         return _numbered(
             source,
             f"(SELECT rowid AS policyc_k, * FROM {table}) WHERE NOT blank",
@@ -850,10 +896,11 @@ class Cases:
         )
 
     def _read_buffer(self) -> int:
-        """The bytes DuckDB's CSV reader reads at once, a thread (`_lines_read_by_duckdb`):
-        its default, 32 MiB, but a sixteenth of a low `--memory-limit` (as `_stage_lines`
-        cuts its blocks), never below its `max_line_size` (2 MiB).  Under 128MB the default
-        ran out of memory typing 160,000 records of 宁波 (tests/test_streaming_million.py)."""
+        """The bytes DuckDB's CSV reader reads at once, a thread (`_lines_read_by_duckdb`),
+        and so the longest line it takes: its default, 32 MiB, but a sixteenth of a low
+        `--memory-limit` (as `_stage_lines` cuts its blocks), never below its
+        `max_line_size` (2 MiB).  Under 128MB the default ran out of memory typing 160,000
+        records of 宁波 (tests/test_streaming_million.py)."""
         row = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
         budget = _bytes(str(row[0])) if row is not None else None
         return _READ_BUFFER if budget is None else min(_READ_BUFFER, max(2 << 20, budget // 16))

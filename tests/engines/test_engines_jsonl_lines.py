@@ -1,14 +1,16 @@
 """A JSONL file's lines read by DuckDB's CSV reader, one cell a line, in one pass on every core
 (`Cases._lines_read_by_duckdb`), where that reader reads them as records.py does: no `\\r`
-(which it ends a line at, where records.py ends one at `\\n` alone), no `_LINE_CELL`, UTF-8,
-no line past its `max_line_size`.  Any other file goes a block at a time through Python
-(`Cases._stage_lines`, tests/engines/test_engines_large.py).  Either way the report is the
-standard-library engine's, line for line: these tests say which way each file went."""
+but before a `\\n` (the reader ends a line at `\\r` too, where records.py ends one at `\\n`
+alone), no `_LINE_CELL`, UTF-8, no line past its buffer.  Any other file goes a block at a
+time through Python (`Cases._stage_lines`, tests/engines/test_engines_large.py).  Either way
+the report is the standard-library engine's, line for line: these tests say which way each
+file went."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,7 +62,8 @@ def _record(rng: random.Random, number: int) -> str:
 
 def _file(rng: random.Random, lines: int) -> bytes:
     """Records, blank lines of every kind of white space, a BOM at the file's start or at a
-    line's (files joined with `cat`), a last line with or without its `\\n`."""
+    line's (files joined with `cat`), lines ended by `\\n`, `\\r\\n` or both, a last line with
+    or without its end."""
     out: list[str] = []
     for number in range(lines):
         roll = rng.random()
@@ -70,7 +73,9 @@ def _file(rng: random.Random, lines: int) -> bytes:
             out.append("\ufeff" + _record(rng, number))
         else:
             out.append(_record(rng, number))
-    text = "\n".join(out) + rng.choice(["", "\n"])
+    ends = rng.choice([["\n"], ["\r\n"], ["\n", "\r\n"]])  # Unix, Windows, both
+    text = "".join(line + rng.choice(ends) for line in out[:-1]) + out[-1]
+    text += rng.choice(["", *ends])
     return (b"\xef\xbb\xbf" if rng.random() < 0.3 else b"") + text.encode()
 
 
@@ -130,15 +135,42 @@ def test_a_bad_line_read_by_duckdb_is_refused_in_the_python_readers_words(
 @pytest.mark.parametrize(
     ("name", "data", "code"),
     [
-        # Lines ended by `\r\n` (a file written on Windows): the reader would end them at
-        # `\r` too, before a `\n` of their own.
+        # Lines ended by `\r\n` (a file written on Windows), some of them or all: read outside
+        # strict mode (which read no row of them), the rows counted against the lines.
         ("crlf", b'{"id": "a", "missed_grant": true}\r\n\r\n{"id": "b"}\r\n', 1),
-        # A bare `\r` is JSON's white space inside a line: one record for records.py, two
+        ("cr_blank", b'{"id": "a"}\n\r\n{"missed_grant": true}\n', 1),
+        ("crlf_last", b'\n{"missed_grant": true}\r\n\n{"missed_grant": true}', 1),
+        ("crlf_bom", b'\xef\xbb\xbf\r\n{"missed_grant": true}\r\n\xef\xbb\xbf{"id": "b"}\r\n', 1),
+    ],
+)
+def test_lines_ended_by_crlf_are_read_by_duckdb(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    by_blocks: list[str],
+    name: str,
+    data: bytes,
+    code: int,
+) -> None:
+    path = tmp_path / f"{name}.jsonl"
+    path.write_bytes(data)
+    runs = each(policies, capsys, str(path))
+    assert runs["python"][0] == code
+    reported_alike(runs)
+    assert by_blocks == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        # A `\r` alone is JSON's white space inside a line: one record for records.py, two
         # lines for the reader.
         ("bare_cr", b'{"id": "a",\r"missed_grant": true}\n{"id": "b"}\n', 1),
-        ("cr_blank", b'{"id": "a"}\n\r\n{"missed_grant": true}\n', 1),
-        # Where the reader, in strict mode, refuses some `\r` but not these: records named a
-        # line late.
+        ("bare_cr_crlf", b'{"id": "a"}\r\n{"id": "b",\r"missed_grant": true}\r\n', 1),
+        ("cr_cr_lf", b'{"id": "a"}\r\r\n{"missed_grant": true}\n', 1),
+        ("cr_at_the_end", b'{"id": "a"}\r\n{"missed_grant": true}\r', 1),
+        # In strict mode the reader refuses some `\r` but not these: records named a line
+        # late.
         ("cr_first", b'\r{"id": "a", "missed_grant": true}\n{"missed_grant": true}\n', 1),
         ("space_cr", b'{"id": "a"}\n \r{"missed_grant": true}\n{"missed_grant": true}\n', 1),
         # `_LINE_CELL` inside a string: not JSON (a control character); where the reader
@@ -148,8 +180,10 @@ def test_a_bad_line_read_by_duckdb_is_refused_in_the_python_readers_words(
         # blocks name the byte (or a record before it) as the Python reader does.
         ("not_utf8", b'{"id": "a"}\n{"id": "b"}\n{"id": "c\xff"}\n', 2),
         ("not_utf8_after_a_fail", b'{"missed_grant": true}\n{"id": "\xc3"}\n', 2),
-        # A line longer than the reader's max_line_size (2 MiB): JSON's white space.
+        # A line longer than the reader's buffer (made 2 MiB here): JSON's white space.
         ("long_line", b'{"id": "a"' + b" " * (3 << 20) + b', "missed_grant": true}\n', 1),
+        ("long_line_crlf", b'{"id": "a"}\r\n{"id": "b"' + b" " * (3 << 20) + b"}\r\n", 0),
+        ("not_utf8_crlf", b'{"id": "a"}\r\n{"id": "\xff"}\r\n', 2),
         # No line at all.
         ("empty", b"", 0),
     ],
@@ -158,11 +192,13 @@ def test_a_file_the_reader_cannot_take_goes_by_blocks(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     by_blocks: list[str],
     name: str,
     data: bytes,
     code: int,
 ) -> None:
+    monkeypatch.setattr(sqlengine, "_READ_BUFFER", 2 << 20)
     path = tmp_path / f"{name}.jsonl"
     path.write_bytes(data)
     runs = each(policies, capsys, str(path))
@@ -184,7 +220,7 @@ def test_the_reader_and_the_blocks_serve_files_side_by_side(
     first = tmp_path / "first.jsonl"
     first.write_bytes(b'{"missed_grant": true}\n\n{"missed_grant": false}\n')
     second = tmp_path / "second.jsonl"
-    second.write_bytes(b'{"missed_grant": true}\r\n\r\n{"adjustment_delayed": true}\r\n')
+    second.write_bytes(b'{"missed_grant":\rtrue}\r\n\r\n{"adjustment_delayed": true}\r\n')
     third = tmp_path / "third.jsonl"
     third.write_bytes(b'\n\n{"missed_grant": true, "adjustment_delayed": false}')
     runs = each(policies, capsys, str(first), str(second), str(third))
@@ -198,6 +234,28 @@ def test_the_reader_and_the_blocks_serve_files_side_by_side(
         "second.jsonl:3",
         "third.jsonl:3",
     }
+
+
+def _line_ends_expected(data: bytes) -> sqlengine.LineEnds | None:
+    if not data or b"\x01" in data or re.search(rb"\r(?!\n)", data):
+        return None
+    if b"\r" not in data:
+        return sqlengine.LineEnds(crlf=False)
+    return sqlengine.LineEnds(crlf=True, lines=data.count(b"\n") + (not data.endswith(b"\n")))
+
+
+@pytest.mark.parametrize("scan", [1, 2, 3, 5, 1 << 20])
+def test_line_ends_as_the_bytes_say_across_every_buffer_edge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan: int
+) -> None:
+    monkeypatch.setattr(sqlengine, "_SCAN", scan)
+    rng = random.Random(scan)
+    pieces = [b"a", b"\n", b"\r", b"\r\n", b"\r\r", b"\n\n", b"\x01", b"\xe5\x8f\xb0"]
+    path = tmp_path / "cases.jsonl"
+    for _ in range(3000):
+        data = b"".join(rng.choices(pieces, [8, 4, 1, 4, 1, 1, 0.2, 1], k=rng.randint(0, 14)))
+        path.write_bytes(data)
+        assert sqlengine._line_ends(path) == _line_ends_expected(data), data
 
 
 _MANY = 200_000

@@ -64,7 +64,7 @@ _BLOCKS = (1, 2, 3, 7, 12, 13, 64)
 def by_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every JSONL file handed over a block at a time (`Cases._stage_lines`), as a file that
     DuckDB's CSV reader cannot take is."""
-    monkeypatch.setattr(sqlengine, "_lines_alone", lambda path: False)
+    monkeypatch.setattr(sqlengine, "_line_ends", lambda path: None)
 
 
 @pytest.mark.parametrize("block", _BLOCKS)
@@ -221,7 +221,7 @@ def test_out_of_memory_is_exit_3_saying_what_to_do(
     # (exit 2: bad input) after the Python reader had read the whole file.  (A JSONL file
     # read by DuckDB's CSV reader would go on by blocks.)
     if fmt == "jsonl by blocks":
-        monkeypatch.setattr(sqlengine, "_lines_alone", lambda path: False)
+        monkeypatch.setattr(sqlengine, "_line_ends", lambda path: None)
     path = _records(tmp_path, fmt.split()[0])
     code, out, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
@@ -468,7 +468,7 @@ def test_ctrl_c_while_a_file_is_staged_stops_at_once(
     import duckdb
 
     if fmt == "jsonl by blocks":
-        monkeypatch.setattr(sqlengine, "_lines_alone", lambda path: False)
+        monkeypatch.setattr(sqlengine, "_line_ends", lambda path: None)
     path = _records(tmp_path, fmt.split()[0])
     connect = duckdb.connect
 
