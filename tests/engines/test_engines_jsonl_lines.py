@@ -210,6 +210,28 @@ def test_a_file_the_reader_cannot_take_goes_by_blocks(
     assert by_blocks == [path.name]
 
 
+def test_rows_that_are_not_the_lines_send_the_file_by_blocks(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    by_blocks: list[str],
+) -> None:
+    # Outside strict mode the reader's rows of a `\r\n` file are counted against the file's
+    # lines: here the count is made wrong, as a reader that ended a line elsewhere would make
+    # it, and the file goes by blocks, nothing of the reader's kept.
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b'{"missed_grant": true}\r\n\r\n{"missed_grant": false}\r\n')
+    expected = each(policies, capsys, str(path))
+    assert by_blocks == []
+    monkeypatch.setattr(
+        sqlengine, "_line_ends", lambda path: sqlengine.LineEnds(crlf=True, lines=4)
+    )
+    assert each(policies, capsys, str(path)) == expected
+    assert by_blocks == ["cases.jsonl"]
+    reported_alike(expected)
+
+
 def test_the_reader_and_the_blocks_serve_files_side_by_side(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
