@@ -845,7 +845,7 @@ class Cases:
         """A SELECT of a JSONL file's typed records, its lines read by DuckDB's CSV reader as
         the cells of one column: one query, on every core, where `_stage_lines` hands the
         file over a block at a time from Python (a million records of 威海: 15 s against 23 s
-        in all, 0.6 GB of memory against 1.0).  None, and nothing kept, where the reader
+        in all, 0.7 GB of memory against 1.0).  None, and nothing kept, where the reader
         cannot give the lines as records.py reads them, which only `\n` ends: a file with a
         `\r` alone or a `_LINE_CELL` (`_line_ends`); one the reader refuses (a line longer
         than its buffer, `_read_buffer`; bytes that are not UTF-8, which `_stage_lines` then
