@@ -210,6 +210,37 @@ def test_a_file_the_reader_cannot_take_goes_by_blocks(
     assert by_blocks == [path.name]
 
 
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"\xed\xa0\x80",  # a surrogate, encoded
+        b"\xc0\x80",  # an overlong NUL
+        b"\xe0\x80\x80",  # an overlong three bytes
+        b"\xf4\x90\x80\x80",  # past U+10FFFF
+        b"\xf8\x88\x80\x80\x80",  # five bytes
+        b"\xff\xfe",  # a UTF-16 BOM
+        b"\xe5\x8f",  # a character cut short
+    ],
+)
+def test_bytes_python_refuses_as_utf8_the_reader_refuses_too(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    by_blocks: list[str],
+    bad: bytes,
+    end: bytes,
+) -> None:
+    # The reader's own check of UTF-8 decides whether a file goes by blocks, where the Python
+    # reader names the byte: were it to take what Python refuses, the engines would differ.
+    path = tmp_path / "cases.jsonl"
+    path.write_bytes(b'{"missed_grant": true}' + end + b'{"id": "' + bad + b'"}' + end)
+    runs = each(policies, capsys, str(path))
+    assert runs["python"][0] == 2 and "not UTF-8" in runs["python"][2]
+    assert runs["duckdb"] == runs["python"]
+    assert by_blocks == ["cases.jsonl"]
+
+
 def test_rows_that_are_not_the_lines_send_the_file_by_blocks(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
