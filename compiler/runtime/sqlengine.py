@@ -43,7 +43,7 @@ import sys
 import tempfile
 import uuid
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta, timezone
 from decimal import Decimal
@@ -876,13 +876,17 @@ class Cases:
         query = self._documents(source, lines, None, ["blank"])
         table = f"policyc_rows_{source.index}"
         if self.line is not None:
-            self.line.step(f"reading {source.path.name} in DuckDB")
+            # One query reads the whole file: DuckDB's own share of it done.
+            self.line.step(f"reading {source.path.name} in DuckDB", self.con.query_progress)
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
         except _duckdb().Error as error:
             _stopped(_duckdb(), error)
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
             return None
+        finally:
+            if self.line is not None:  # that share no more
+                self.line.step("reading records in DuckDB")
         if ends.crlf:
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
             if row is None or int(row[0]) != ends.lines:
@@ -1517,8 +1521,10 @@ class QueryProgress:
     records took 17 s with nothing on the screen (millions take minutes).  Not DuckDB's own
     percentage (`query_progress()`): a step runs several queries, each from 0 to 100 %, and
     a line that went 50 %, 0 %, 88 % said less than the time.  A thread redraws the line every
-    `every` seconds; `step` names what is being done; `close` erases the line, before the
-    report is written to stdout on the same screen."""
+    `every` seconds; `step` names what is being done, and, where the step is one query,
+    may give a function that says how far it is (DuckDB's `query_progress()`, polled from the
+    thread, as DuckDB allows); `close` erases the line, before the report is written to stdout
+    on the same screen."""
 
     def __init__(self, prog: str, stream: TextIO, every: float = 0.5) -> None:
         import threading
@@ -1528,6 +1534,7 @@ class QueryProgress:
         self.clock = time.monotonic
         self.started = self.clock()
         self.doing = "reading records in DuckDB"
+        self.share: Callable[[], float] | None = None  # percent, or below 0 when unknown
         self.shown = False
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one line at a time: the thread's, or close's
@@ -1545,17 +1552,22 @@ class QueryProgress:
         progress._thread.start()
         return progress
 
-    def step(self, doing: str) -> None:
-        self.doing = doing
+    def step(self, doing: str, share: Callable[[], float] | None = None) -> None:
+        self.doing, self.share = doing, share
 
     def draw(self) -> None:
         """The line as it stands now (the thread's loop; tests call it)."""
         seconds = self.clock() - self.started
+        share, done = self.share, -1.0
+        if share is not None:
+            with contextlib.suppress(Exception):  # no share to say: the seconds go on
+                done = share()
+        far = f", {done:.0f} %" if done >= 0 else ""
         with self._lock:
             if self._stop.is_set():
                 return
             self.shown = True  # before drawing: see compiler/progress.py
-            self.stream.write(f"\r\x1b[K{self.prog}: {self.doing}, {seconds:.0f} s…")
+            self.stream.write(f"\r\x1b[K{self.prog}: {self.doing}{far}, {seconds:.0f} s…")
             self.stream.flush()
 
     def close(self) -> None:
@@ -1653,6 +1665,10 @@ def run_duckdb(
                     con.execute(f"SET threads = {int(threads)}")
                 if memory_limit is not None:
                     con.execute(f"SET memory_limit = {_q(memory_limit)}")
+                if line is not None:
+                    # For `query_progress()` (QueryProgress.step), never drawn by DuckDB.
+                    con.execute("SET enable_progress_bar = true")
+                    con.execute("SET enable_progress_bar_print = false")
                 code = _run(
                     con, policy, sources, calendar_files, out, out_format, where, sql_path,
                     buffer if stream is None else stream, line,

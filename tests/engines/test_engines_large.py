@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -424,12 +425,13 @@ def test_the_line_says_which_jsonl_file_duckdbs_reader_reads(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # One query reads the whole file: no share to give, the seconds go on.
-    said: list[str] = []
+    # One query reads the whole file: the line gives DuckDB's share of it done while it runs
+    # (`query_progress`), and none once it is over.
+    said: list[tuple[str, float | None]] = []
 
     class Line:
-        def step(self, doing: str) -> None:
-            said.append(doing)
+        def step(self, doing: str, share: Callable[[], float] | None = None) -> None:
+            said.append((doing, None if share is None else share()))
 
         def close(self) -> None:
             pass
@@ -439,9 +441,11 @@ def test_the_line_says_which_jsonl_file_duckdbs_reader_reads(
     path.write_bytes(b'{"id": "a"}\n{"id": "b"}\n')
     argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path))
     assert run(policies, capsys, *argv)[0] == 0
-    assert [s for s in said if s.startswith("reading")] == [
-        "reading records in DuckDB",
-        "reading cases.jsonl in DuckDB",
+    # Asked before the query starts, DuckDB's share is -1 (no query): none drawn.
+    assert [s for s in said if s[0].startswith("reading")] == [
+        ("reading records in DuckDB", None),
+        ("reading cases.jsonl in DuckDB", -1),
+        ("reading records in DuckDB", None),
     ]
 
 

@@ -188,7 +188,7 @@ class _Steps:
     def __init__(self) -> None:
         self.said: list[str] = []
 
-    def step(self, doing: str) -> None:
+    def step(self, doing: str, share: object = None) -> None:
         self.said.append(doing)
 
     def close(self) -> None:
@@ -215,7 +215,9 @@ def test_the_line_says_a_pipe_is_being_copied(
         "copying piped.jsonl to a file for DuckDB",
         "reading records in DuckDB",
         "reading regular.jsonl in DuckDB",
+        "reading records in DuckDB",
         "reading piped.jsonl in DuckDB",
+        "reading records in DuckDB",
         "checking records in DuckDB",
         "closed",
         "closed",

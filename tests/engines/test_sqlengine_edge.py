@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb  # in the test extra: CI has it, so a missing one fails rather than skips
@@ -517,6 +518,32 @@ def test_the_duckdb_engine_says_what_it_does_on_a_terminal_only(
     assert shown.startswith(f"\r\x1b[K{PROG}: checking records in DuckDB, ")
     assert shown.endswith(" s…\r\x1b[K") and shown.count(PROG) == 1
     assert sqlengine.QueryProgress.on_terminal(None, terminal) is None
+
+
+@pytest.mark.parametrize(
+    ("share", "far"),
+    [(lambda: 42.4, ", 42 %"), (lambda: -1.0, ""), (lambda: 1 / 0, ""), (None, "")],
+)
+def test_the_line_gives_a_querys_share_done_where_it_is_known(
+    monkeypatch: pytest.MonkeyPatch, share: Callable[[], float] | None, far: str
+) -> None:
+    # A JSONL file read in one query: DuckDB's query_progress(), -1 when it knows none; one
+    # that fails leaves the seconds alone, never the run.
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    terminal = _Terminal()
+    line = sqlengine.QueryProgress(PROG, terminal)
+    line.step("reading cases.jsonl in DuckDB", share)
+    line.draw()
+    assert terminal.getvalue().startswith(f"\r\x1b[K{PROG}: reading cases.jsonl in DuckDB{far}, ")
+    assert terminal.getvalue().endswith(" s…")
+
+
+def test_the_duckdb_engine_draws_nothing_in_ci_or_on_a_pipe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setenv("TERM", "xterm")
     monkeypatch.setenv("CI", "true")
     assert sqlengine.QueryProgress.on_terminal(PROG, terminal) is None
     assert sqlengine.QueryProgress.on_terminal(PROG, io.StringIO()) is None
