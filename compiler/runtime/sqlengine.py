@@ -724,11 +724,15 @@ class Cases:
                     return lines
                 table = self._rows(source, self._stage_lines(source))
             case "json":
-                table = self._rows(source, [self._stage_json(source)])
+                query = self._stage_json(source)
+                with self._reading(source):
+                    table = self._rows(source, [query])
             case "csv":
                 return self._stage_csv(source)
             case "parquet":
-                table = self._rows(source, [self._stage_parquet(source)])
+                query = self._stage_parquet(source)
+                with self._reading(source):
+                    table = self._rows(source, [query])
             case _:
                 raise AssertionError(source.fmt)
         return f"SELECT * FROM {table}"
@@ -875,18 +879,13 @@ class Cases:
         )
         query = self._documents(source, lines, None, ["blank"])
         table = f"policyc_rows_{source.index}"
-        if self.line is not None:
-            # One query reads the whole file: DuckDB's own share of it done.
-            self.line.step(f"reading {source.path.name} in DuckDB", self.con.query_progress)
         try:
-            self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
+            with self._reading(source):
+                self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
         except _duckdb().Error as error:
             _stopped(_duckdb(), error)
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
             return None
-        finally:
-            if self.line is not None:  # that share no more
-                self.line.step("reading records in DuckDB")
         if ends.crlf:
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
             if row is None or int(row[0]) != ends.lines:
@@ -898,6 +897,20 @@ class Cases:
             "(policyc_k + 1)",
             exclude=("policyc_k", "blank"),
         )
+
+    @contextlib.contextmanager
+    def _reading(self, source: Source) -> Iterator[None]:
+        """While `source` is read in one query (typed as it is read): the line names it and
+        gives DuckDB's share of the query done (`query_progress`), gigabytes of JSONL or CSV
+        taking minutes; then the share is dropped, as it would be another query's."""
+        if self.line is None:
+            yield
+            return
+        self.line.step(f"reading {source.path.name} in DuckDB", self.con.query_progress)
+        try:
+            yield
+        finally:
+            self.line.step("reading records in DuckDB")
 
     def _read_buffer(self) -> int:
         """The bytes DuckDB's CSV reader reads at once, a thread (`_lines_read_by_duckdb`),
@@ -1034,7 +1047,8 @@ class Cases:
         # 12.1 s for 1,000,000 records of 威海.
         query = self._select(source, relation, None, raw, id_raw, " OR ".join(unknown) or "FALSE")
         try:
-            table = self._rows(source, [query])
+            with self._reading(source):
+                table = self._rows(source, [query])
         except _duckdb().Error as error:
             _stopped(_duckdb(), error)
             # A row with more or fewer cells than the header, a quote left open, bytes that are

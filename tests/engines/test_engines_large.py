@@ -419,14 +419,16 @@ def test_the_line_says_how_far_a_jsonl_file_is_read(
     ]
 
 
-def test_the_line_says_which_jsonl_file_duckdbs_reader_reads(
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet"])
+def test_the_line_says_which_file_is_read_in_one_query_and_how_far(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
 ) -> None:
     # One query reads the whole file: the line gives DuckDB's share of it done while it runs
-    # (`query_progress`), and none once it is over.
+    # (`query_progress`), and none once it is over (it would be another query's).
     said: list[tuple[str, float | None]] = []
 
     class Line:
@@ -437,14 +439,13 @@ def test_the_line_says_which_jsonl_file_duckdbs_reader_reads(
             pass
 
     monkeypatch.setattr(sqlengine.QueryProgress, "on_terminal", lambda prog, stream: Line())
-    path = tmp_path / "cases.jsonl"
-    path.write_bytes(b'{"id": "a"}\n{"id": "b"}\n')
+    path = _records(tmp_path, fmt)
     argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path))
-    assert run(policies, capsys, *argv)[0] == 0
+    assert run(policies, capsys, *argv)[0] == 1
     # Asked before the query starts, DuckDB's share is -1 (no query): none drawn.
     assert [s for s in said if s[0].startswith("reading")] == [
         ("reading records in DuckDB", None),
-        ("reading cases.jsonl in DuckDB", -1),
+        (f"reading cases.{fmt} in DuckDB", -1),
         ("reading records in DuckDB", None),
     ]
 
