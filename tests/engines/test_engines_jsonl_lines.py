@@ -132,63 +132,42 @@ def test_a_bad_line_read_by_duckdb_is_refused_in_the_python_readers_words(
     assert by_blocks == []
 
 
-@pytest.mark.parametrize(
-    ("name", "data", "code"),
-    [
-        # Lines ended by `\r\n` (a file written on Windows), some of them or all: read outside
-        # strict mode (which read no row of them), the rows counted against the lines.
-        ("crlf", b'{"id": "a", "missed_grant": true}\r\n\r\n{"id": "b"}\r\n', 1),
-        ("cr_blank", b'{"id": "a"}\n\r\n{"missed_grant": true}\n', 1),
-        ("crlf_last", b'\n{"missed_grant": true}\r\n\n{"missed_grant": true}', 1),
-        ("crlf_bom", b'\xef\xbb\xbf\r\n{"missed_grant": true}\r\n\xef\xbb\xbf{"id": "b"}\r\n', 1),
-    ],
-)
-def test_lines_ended_by_crlf_are_read_by_duckdb(
-    policies: dict[str, PolicyInfo],
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    by_blocks: list[str],
-    name: str,
-    data: bytes,
-    code: int,
-) -> None:
-    path = tmp_path / f"{name}.jsonl"
-    path.write_bytes(data)
-    runs = each(policies, capsys, str(path))
-    assert runs["python"][0] == code
-    reported_alike(runs)
-    assert by_blocks == []
+# Files and how they are read: by DuckDB's reader (True) or by blocks (False).
+_WAYS = [
+    # Lines ended by `\r\n` (a file written on Windows), some of them or all: read outside
+    # strict mode (which read no row of them), the rows counted against the lines.
+    ("crlf", b'{"id": "a", "missed_grant": true}\r\n\r\n{"id": "b"}\r\n', 1, True),
+    ("cr_blank", b'{"id": "a"}\n\r\n{"missed_grant": true}\n', 1, True),
+    ("crlf_last", b'\n{"missed_grant": true}\r\n\n{"missed_grant": true}', 1, True),
+    ("crlf_bom", b'\xef\xbb\xbf\r\n{"missed_grant": true}\r\n\xef\xbb\xbf{"id": "b"}\r\n', 1, True),
+    # A `\r` alone is JSON's white space inside a line: one record for records.py, two
+    # lines for the reader.
+    ("bare_cr", b'{"id": "a",\r"missed_grant": true}\n{"id": "b"}\n', 1, False),
+    ("bare_cr_crlf", b'{"id": "a"}\r\n{"id": "b",\r"missed_grant": true}\r\n', 1, False),
+    ("cr_cr_lf", b'{"id": "a"}\r\r\n{"missed_grant": true}\n', 1, False),
+    ("cr_at_the_end", b'{"id": "a"}\r\n{"missed_grant": true}\r', 1, False),
+    # In strict mode the reader refuses some `\r` but not these: records named a line
+    # late.
+    ("cr_first", b'\r{"id": "a", "missed_grant": true}\n{"missed_grant": true}\n', 1, False),
+    ("space_cr", b'{"id": "a"}\n \r{"missed_grant": true}\n{"missed_grant": true}\n', 1, False),
+    # `_LINE_CELL` inside a string: not JSON (a control character); where the reader
+    # would cut the cell.
+    ("cell", b'{"id": "a"}\n{"id": "a\x01b"}\n', 2, False),
+    # Bytes that are not UTF-8, late in the file: the reader stops there, and the
+    # blocks name the byte (or a record before it) as the Python reader does.
+    ("not_utf8", b'{"id": "a"}\n{"id": "b"}\n{"id": "c\xff"}\n', 2, False),
+    ("not_utf8_after_a_fail", b'{"missed_grant": true}\n{"id": "\xc3"}\n', 2, False),
+    # A line longer than the reader's buffer (made 2 MiB here): JSON's white space.
+    ("long_line", b'{"id": "a"' + b" " * (3 << 20) + b', "missed_grant": true}\n', 1, False),
+    ("long_line_crlf", b'{"id": "a"}\r\n{"id": "b"' + b" " * (3 << 20) + b"}\r\n", 0, False),
+    ("not_utf8_crlf", b'{"id": "a"}\r\n{"id": "\xff"}\r\n', 2, False),
+    # No line at all.
+    ("empty", b"", 0, False),
+]
 
 
-@pytest.mark.parametrize(
-    ("name", "data", "code"),
-    [
-        # A `\r` alone is JSON's white space inside a line: one record for records.py, two
-        # lines for the reader.
-        ("bare_cr", b'{"id": "a",\r"missed_grant": true}\n{"id": "b"}\n', 1),
-        ("bare_cr_crlf", b'{"id": "a"}\r\n{"id": "b",\r"missed_grant": true}\r\n', 1),
-        ("cr_cr_lf", b'{"id": "a"}\r\r\n{"missed_grant": true}\n', 1),
-        ("cr_at_the_end", b'{"id": "a"}\r\n{"missed_grant": true}\r', 1),
-        # In strict mode the reader refuses some `\r` but not these: records named a line
-        # late.
-        ("cr_first", b'\r{"id": "a", "missed_grant": true}\n{"missed_grant": true}\n', 1),
-        ("space_cr", b'{"id": "a"}\n \r{"missed_grant": true}\n{"missed_grant": true}\n', 1),
-        # `_LINE_CELL` inside a string: not JSON (a control character); where the reader
-        # would cut the cell.
-        ("cell", b'{"id": "a"}\n{"id": "a\x01b"}\n', 2),
-        # Bytes that are not UTF-8, late in the file: the reader stops there, and the
-        # blocks name the byte (or a record before it) as the Python reader does.
-        ("not_utf8", b'{"id": "a"}\n{"id": "b"}\n{"id": "c\xff"}\n', 2),
-        ("not_utf8_after_a_fail", b'{"missed_grant": true}\n{"id": "\xc3"}\n', 2),
-        # A line longer than the reader's buffer (made 2 MiB here): JSON's white space.
-        ("long_line", b'{"id": "a"' + b" " * (3 << 20) + b', "missed_grant": true}\n', 1),
-        ("long_line_crlf", b'{"id": "a"}\r\n{"id": "b"' + b" " * (3 << 20) + b"}\r\n", 0),
-        ("not_utf8_crlf", b'{"id": "a"}\r\n{"id": "\xff"}\r\n', 2),
-        # No line at all.
-        ("empty", b"", 0),
-    ],
-)
-def test_a_file_the_reader_cannot_take_goes_by_blocks(
+@pytest.mark.parametrize(("name", "data", "code", "by_reader"), _WAYS)
+def test_each_file_is_read_the_way_that_reads_it_as_records_py_does(
     policies: dict[str, PolicyInfo],
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
@@ -197,6 +176,7 @@ def test_a_file_the_reader_cannot_take_goes_by_blocks(
     name: str,
     data: bytes,
     code: int,
+    by_reader: bool,
 ) -> None:
     monkeypatch.setattr(sqlengine, "_READ_BUFFER", 2 << 20)
     path = tmp_path / f"{name}.jsonl"
@@ -207,7 +187,7 @@ def test_a_file_the_reader_cannot_take_goes_by_blocks(
         assert runs["duckdb"] == runs["python"]
     else:
         reported_alike(runs)
-    assert by_blocks == [path.name]
+    assert by_blocks == ([] if by_reader else [path.name])
 
 
 @pytest.mark.parametrize("end", [b"\n", b"\r\n"])
