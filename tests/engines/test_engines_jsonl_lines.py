@@ -35,8 +35,8 @@ def by_blocks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return staged
 
 
-# White space as str.strip sees it, which makes a line blank (no record) for records.py; JSON's
-# own four among them, and others that JSON refuses around a value.
+# White space as str.strip sees it, which makes a line blank (no record) for records.py: JSON's
+# own space and tab (its `\n` and `\r` end lines here), and others that JSON refuses.
 _BLANKS = [" ", "\t", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000"]
 _JSON_SPACE = [" ", "\t"]
 
@@ -96,8 +96,8 @@ def test_random_lines_are_read_by_duckdb_as_records_py_reads_them(
     assert by_blocks == []  # every file read by DuckDB's reader
 
 
-# A line the checks cannot take: the first problem is named in the Python reader's words, the
-# records before it reported first where they fail.
+# A line the typing refuses, among good ones: the run stops there (exit 2), the line named in
+# the Python reader's words.
 _BAD_LINES = [
     '{"id": "x", "missed_grant": "perhaps"}',
     '{"nope": 1}',
