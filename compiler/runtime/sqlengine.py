@@ -882,9 +882,8 @@ class Cases:
         try:
             with self._reading(source):
                 self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
-        except _duckdb().Error as error:
+        except _duckdb().Error as error:  # nothing made: the statement is rolled back
             _stopped(_duckdb(), error)
-            self.con.execute(f"DROP TABLE IF EXISTS {table}")
             return None
         if ends.crlf:
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -918,9 +917,13 @@ class Cases:
         `--memory-limit` (as `_stage_lines` cuts its blocks), never below its
         `max_line_size` (2 MiB).  Under 128MB the default ran out of memory typing 160,000
         records of 宁波 (tests/test_streaming_million.py)."""
-        row = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
-        budget = _bytes(str(row[0])) if row is not None else None
+        budget = self._memory_limit()
         return _READ_BUFFER if budget is None else min(_READ_BUFFER, max(2 << 20, budget // 16))
+
+    def _memory_limit(self) -> int | None:
+        """DuckDB's memory_limit in bytes (`_bytes`), which the reads size themselves by."""
+        row = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        return _bytes(str(row[0])) if row is not None else None
 
     def _stage_lines(self, source: Source) -> Iterator[str]:
         """The staging query of each batch of the lines of a JSONL file that DuckDB's CSV
@@ -946,13 +949,11 @@ class Cases:
         )
         self.con.execute(empty)
         query = self._documents(source, "policyc_block")
-        row = self.con.execute(
-            "SELECT current_setting('threads'), current_setting('memory_limit')"
-        ).fetchone()
+        row = self.con.execute("SELECT current_setting('threads')").fetchone()
         batch = _BATCH_ROWS * max(1, int(row[0]) if row is not None else 1)
         # Under a low --memory-limit a block, and the text of a batch, stay well within it
         # (DuckDB holds a block's text twice while it splits it): slower, on one core.
-        budget = _bytes(str(row[1])) if row is not None else None
+        budget = self._memory_limit()
         block_size = _BLOCK if budget is None else min(_BLOCK, max(1 << 16, budget // 16))
         batch_bytes = None if budget is None else budget // 4
         before = 0  # the lines of the blocks before this one

@@ -210,6 +210,14 @@ def _records(tmp_path: Path, fmt: str) -> Path:
     return path
 
 
+def _records_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> Path:
+    """`_records` in `fmt`; "jsonl by blocks": JSONL handed over a block at a time, as a file
+    DuckDB's CSV reader cannot take is."""
+    if fmt == "jsonl by blocks":
+        monkeypatch.setattr(sqlengine, "_line_ends", lambda path: None)
+    return _records(tmp_path, fmt.split()[0])
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "jsonl by blocks", "json", "csv", "parquet"])
 def test_out_of_memory_is_exit_3_saying_what_to_do(
     policies: dict[str, PolicyInfo],
@@ -221,9 +229,7 @@ def test_out_of_memory_is_exit_3_saying_what_to_do(
     # Before, running out while staging a file was "DuckDB cannot read it as records"
     # (exit 2: bad input) after the Python reader had read the whole file.  (A JSONL file
     # read by DuckDB's CSV reader would go on by blocks.)
-    if fmt == "jsonl by blocks":
-        monkeypatch.setattr(sqlengine, "_line_ends", lambda path: None)
-    path = _records(tmp_path, fmt.split()[0])
+    path = _records_read(tmp_path, monkeypatch, fmt)
     code, out, err = run(
         policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
         "--memory-limit", "1KB", str(path),
@@ -472,9 +478,7 @@ def test_ctrl_c_while_a_file_is_staged_stops_at_once(
     # (A JSONL file read by DuckDB's CSV reader would go on by blocks.)
     import duckdb
 
-    if fmt == "jsonl by blocks":
-        monkeypatch.setattr(sqlengine, "_line_ends", lambda path: None)
-    path = _records(tmp_path, fmt.split()[0])
+    path = _records_read(tmp_path, monkeypatch, fmt)
     connect = duckdb.connect
 
     class Interrupted:
