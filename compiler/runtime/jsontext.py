@@ -7,7 +7,10 @@ also on a pipe)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Iterable, Iterator
+from typing import NoReturn
 
 from .errors import PolicycError
 
@@ -50,12 +53,187 @@ def loads(text: str) -> object:
     except json.JSONDecodeError as error:
         raise JSONInputError(error.msg, error.lineno, error.colno) from None
     except _Repeated as error:
-        # json does not say where the object was; name the key, which is what to look for.
-        raise JSONInputError(f"the key '{error}' is given twice in one object", 0, 0) from None
+        raise _repeated(error) from None
     except RecursionError:
-        raise JSONInputError("nested too deeply", 0, 0) from None
+        raise _too_deep() from None
     except ValueError:
-        # Python reads no integer longer than its limit (4,300 digits: a guard against slow
-        # conversions): bad input, not an internal error.  json says neither where nor which.
-        limit = sys.get_int_max_str_digits()
-        raise JSONInputError(f"an integer of more than {limit:,} digits", 0, 0) from None
+        raise _too_long() from None
+
+
+def _repeated(error: _Repeated) -> JSONInputError:
+    # json does not say where the object was; name the key, which is what to look for.
+    return JSONInputError(f"the key '{error}' is given twice in one object", 0, 0)
+
+
+def _too_deep() -> JSONInputError:
+    return JSONInputError("nested too deeply", 0, 0)
+
+
+def _too_long() -> JSONInputError:
+    # Python reads no integer longer than its limit (4,300 digits: a guard against slow
+    # conversions): bad input, not an internal error.  json says neither where nor which.
+    limit = sys.get_int_max_str_digits()
+    return JSONInputError(f"an integer of more than {limit:,} digits", 0, 0)
+
+
+# JSON's white space between tokens (json's own, narrower than str.isspace).
+_WS = frozenset(" \t\n\r")
+# A JSON string, its escapes skipped (`_Items._cut_short`).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# An error (or a number's end) this near the end of the text read so far may be the text cut
+# short, not a fault: `tru`, `1e`, `-Infinit`, a `\ud83d\ude0` escape (12 characters at most)
+# cut in two.
+_NEAR_END = 16
+
+
+def items(chunks: Iterable[str]) -> Iterator[object]:
+    """The items of the JSON document that `chunks` make up, one at a time as the chunks are
+    read: an array's items; any other document whole, as one item.  An array is never held
+    whole, only the item being read and the chunk it ends in, so that a file of a million
+    records takes the memory of one.  The values and the errors are `loads`' of the whole text,
+    in the same words and places (line and column in the whole document), met in reading
+    order: the items before a fault are handed out first."""
+    return _Items(iter(chunks)).items()
+
+
+class _Items:
+    """`items`' state: the text read and not yet let go (`text`, from `mark` on: what a
+    fault is said from), the place read to (`pos`), and where `text` starts in the document
+    (characters and `\\n`s let go before it), to say a fault's line and column."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self.chunks = chunks
+        self.text = ""
+        self.ended = False  # every chunk read
+        self.pos = 0
+        self.mark = 0  # past the `[` or the last item: the text from here is kept
+        self.count = 0  # items handed out
+        self.gone = 0  # characters let go before text[0]
+        self.newlines = 0  # the `\n`s among them
+        self.line_start = 0  # where the line of text[0] starts in the document
+
+    def items(self) -> Iterator[object]:
+        self._read(2)
+        # loads' BOMs: the one decoding the file dropped (utf-8-sig) came before the text.
+        bom = 1 if self.text.startswith("\ufeff") else 0
+        start = self._skip(bom)
+        if start >= len(self.text) or self.text[start] != "[":
+            # Not an array (an object: one record; or no JSON): one document, read whole.
+            yield loads(self.text + "".join(self.chunks))
+            return
+        self.text = self.text[bom:]  # the document's places count from past the BOM
+        self.pos = self.mark = start + 1 - bom
+        self.pos = self._skip(self.pos)
+        if self._at() == "]":
+            self.pos += 1
+        else:
+            while True:
+                yield self._item()
+                self.count += 1
+                self.mark = self.pos
+                self.pos = self._skip(self.pos)
+                following = self._at()
+                if following == "]":
+                    self.pos += 1
+                    break
+                if following != ",":
+                    self._fault()  # the array not closed, or no comma between two items
+                self.pos = self._skip(self.pos + 1)
+        # Past the array: white space alone, to the end.
+        self.mark = self.pos
+        if self._skip(self.pos) < len(self.text):
+            self._fault("[]")
+
+    def _at(self) -> str:
+        """The character at `pos`; "" at the end of the document."""
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def _read(self, at_least: int) -> bool:
+        """Read `at_least` more characters (fewer at the end of the document), letting go of
+        the text before `mark`; whether any came."""
+        if self.mark:
+            before = self.text[: self.mark]
+            lines = before.count("\n")
+            if lines:
+                self.newlines += lines
+                self.line_start = self.gone + before.rindex("\n") + 1
+            self.gone += self.mark
+            self.text = self.text[self.mark :]
+            self.pos -= self.mark
+            self.mark = 0
+        parts = [self.text]
+        got = 0
+        while got < at_least and not self.ended:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                self.ended = True
+            else:
+                parts.append(chunk)
+                got += len(chunk)
+        self.text = "".join(parts)
+        return got > 0
+
+    def _skip(self, pos: int) -> int:
+        """The place of the first character at or past `pos` that is not white space, reading
+        on as needed; len(text) at the end of the document."""
+        while True:
+            text = self.text
+            while pos < len(text) and text[pos] in _WS:
+                pos += 1
+            if pos < len(text) or self.ended:
+                return pos
+            kept = pos - self.mark
+            self._read(1)
+            pos = self.mark + kept
+
+    def _item(self) -> object:
+        """The item at `pos` (not white space), `pos` moved past it; the text read on until
+        it is whole."""
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as error:
+                if self.ended or not self._cut_short(error.pos):
+                    self._fault()
+            except (_Repeated, RecursionError, ValueError):
+                self._fault()  # in loads' words: none of these is the text cut short
+            else:
+                # A number near the end of the text read so far may go on (`1` of `1.5e3`);
+                # an item that ends there is read again, once a chunk at most.
+                if end < len(self.text) - _NEAR_END or self.ended:
+                    self.pos = end
+                    return value
+            # Read on by as much again as the item so far: an item far longer than a chunk
+            # is parsed again a few times, not once a chunk.
+            self._read(max(len(self.text) - self.pos, 1))
+
+    def _cut_short(self, at: int) -> bool:
+        """Whether an error at `at` may come of the text read so far ending too soon: near
+        its end, or at a string that does not end in it."""
+        if at >= len(self.text) - _NEAR_END:
+            return True
+        return self.text[at] == '"' and _STRING.match(self.text, at) is None
+
+    def _fault(self, state: str | None = None) -> NoReturn:
+        """JSONInputError for the fault in the text from `mark` on, in loads' words: the text
+        parsed again after a `state` as it was at `mark` (past the `[`, past an item, or
+        past the array), so that json itself says what it expected there."""
+        if state is None:
+            # An item that nothing after it can go on with (`0` would: `0.5`, `0e1`).
+            state = '[""' if self.count else "["
+        try:
+            _DECODER.decode(state + self.text[self.mark :])
+        except json.JSONDecodeError as error:
+            at = self.gone + self.mark + error.pos - len(state)
+            within = at - self.gone
+            line = self.newlines + self.text.count("\n", 0, within) + 1
+            newline = self.text.rfind("\n", 0, within)
+            start = self.gone + newline + 1 if newline >= 0 else self.line_start
+            raise JSONInputError(error.msg, line, at - start + 1) from None
+        except _Repeated as error:
+            raise _repeated(error) from None
+        except RecursionError:
+            raise _too_deep() from None
+        except ValueError:
+            raise _too_long() from None
+        raise AssertionError("a fault json does not see")  # pragma: no cover

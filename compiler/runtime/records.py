@@ -40,6 +40,9 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 # Bytes read from standard input at once (`stdin_bytes`).
 STDIN_BUFFER = 1 << 16
+# Bytes of a JSON document read and decoded at once (`_texts`): an array is read an item at
+# a time, never whole.
+_CHUNK = 1 << 20
 # The formats `--input-format` names: every input is read in it, whatever its suffix.
 INPUT_FORMATS = ("json", "jsonl", "csv")
 # Said when `-` is given without --input-format: its format is never guessed from its content.
@@ -81,7 +84,7 @@ def iter_records(
     # Before reading: `cases.bin` -> /dev/zero must not be read to the end.
     fmt = fmt or _format(path)
     if fmt == "json":
-        raw = raw_records(path, _whole(path, read_from or path), fmt)
+        raw = _json_records(path, _texts(path, read_from or path))
     else:
         lines = _lines(path, read_from or path)
         raw = _csv_records(path, _csv_lines(lines)) if fmt == "csv" else _jsonl_records(path, lines)
@@ -142,7 +145,7 @@ def check_file(path: Path, fmt: str | None = None) -> None:
 
 def readable(path: Path) -> None:
     """RecordError unless `path` can be opened for reading, in the reader's own words (`_lines`,
-    `_whole`): "No such file or directory", "Is a directory", "Permission denied"."""
+    `_texts`): "No such file or directory", "Is a directory", "Permission denied"."""
     try:
         # A named pipe is not opened to look: its writer would lose what it wrote meanwhile.
         if not stat.S_ISFIFO(path.stat().st_mode):
@@ -170,16 +173,44 @@ def _opened(read_from: Path | IO[bytes]) -> contextlib.AbstractContextManager[IO
     return contextlib.nullcontext(read_from)
 
 
-def _whole(path: Path, read_from: Path | IO[bytes]) -> str:
-    """The text of the file or stream `read_from`, named `path` in messages."""
+def _texts(path: Path, read_from: Path | IO[bytes]) -> Iterator[str]:
+    """The text of the file or stream `read_from` (named `path` in messages), decoded a
+    chunk of `_CHUNK` bytes at a time, a BOM at its start dropped (utf-8-sig).  A chunk ends
+    before a character cut in two, so that a bad byte is named by its offset after the BOM,
+    as when the file is decoded whole."""
     try:
         with _opened(read_from) as file:
-            data = file.read()
-        return data.decode("utf-8-sig")
+            offset = 0  # the bytes decoded before `data`
+            data = file.read(_CHUNK)
+            while len(data) < len(codecs.BOM_UTF8) and (more := file.read(_CHUNK)):
+                data += more  # a pipe may give fewer bytes than a BOM at first
+            data = data.removeprefix(codecs.BOM_UTF8)
+            while True:
+                more = file.read(_CHUNK)
+                cut = _utf8_end(data) if more else len(data)
+                try:
+                    text = data[:cut].decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise RecordError(f"{path}: not UTF-8 (byte {offset + error.start})") from None
+                offset += cut
+                if text:
+                    yield text
+                if not more:
+                    return
+                data = data[cut:] + more
     except OSError as error:
         raise RecordError(f"{path}: cannot read: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise RecordError(f"{path}: not UTF-8 (byte {error.start})") from None
+
+
+def _utf8_end(data: bytes) -> int:
+    """Where the last UTF-8 character of `data` that may go on in the next bytes starts
+    (its lead byte and too few continuation bytes), else len(data)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # not a continuation byte
+            length = 1 if byte < 0xC0 else 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) - back if length > back else len(data)
+    return len(data)
 
 
 def _lines(path: Path, read_from: Path | IO[bytes]) -> Iterator[str]:
@@ -213,10 +244,17 @@ def raw_records(
     elif fmt == "jsonl":
         yield from _jsonl_records(path, text.split("\n"))
     else:
-        document = _json(path, text, None)
-        items = document if isinstance(document, list) else [document]
-        for index, item in enumerate(items, 1):
+        yield from _json_records(path, [text])
+
+
+def _json_records(path: Path, texts: Iterable[str]) -> Iterator[tuple[str, dict[str, object]]]:
+    """The records of a JSON document given as pieces of its text: an array's items, each
+    as it is read (jsontext.items), or the one object."""
+    try:
+        for index, item in enumerate(jsontext.items(texts), 1):
             yield f"{path.name}#{index}", _object(item, f"{path.name}#{index}")
+    except jsontext.JSONInputError as error:
+        raise _not_json(path, error, None) from None
 
 
 def _jsonl_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict[str, object]]]:
@@ -233,12 +271,18 @@ def _json(path: Path, text: str, line: int | None) -> object:
     try:
         return jsontext.loads(text)
     except jsontext.JSONInputError as error:
-        where = f"{path}:{line}" if line is not None else f"{path}"
-        if line is None and error.line:
-            where += f":{error.line}:{error.column}"
-        elif line is not None and error.column:
-            where += f":{error.column}"  # a JSONL record is one line: its column is the place
-        raise RecordError(f"{where}: not valid JSON: {error.message}") from None
+        raise _not_json(path, error, line) from None
+
+
+def _not_json(path: Path, error: jsontext.JSONInputError, line: int | None) -> RecordError:
+    """The error for a JSON text of `path` that does not parse: the JSONL line `line`'s,
+    or the JSON document's (`line` None)."""
+    where = f"{path}:{line}" if line is not None else f"{path}"
+    if line is None and error.line:
+        where += f":{error.line}:{error.column}"
+    elif line is not None and error.column:
+        where += f":{error.column}"  # a JSONL record is one line: its column is the place
+    return RecordError(f"{where}: not valid JSON: {error.message}")
 
 
 def _object(item: object, origin: str) -> dict[str, object]:
