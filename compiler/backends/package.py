@@ -314,8 +314,8 @@ BOM: one field per fact (see the schema), plus an optional `id`. Each file's suf
 format; `--input-format` gives it for every input instead, and is needed for `-` (standard
 input, whose records are named `<stdin>:LINE`) and for names without one.
 
-`validate` streams: JSONL and CSV are read one record at a time (a JSON file is one document
-and is read whole: for large inputs use JSONL or CSV), each record is checked and its part of
+`validate` streams: JSONL and CSV are read one record at a time, and a JSON array one item at
+a time (a JSON file holding one object is that record), each record is checked and its part of
 the report written at once, and the summary is tallied as it goes, so memory stays flat however
 many records there are. The report reaches stdout only when every record has been read and
 checked (until then it waits in memory, or beyond a megabyte in an anonymous temporary file

@@ -4,9 +4,9 @@ A record is an object of facts (field = fact name) plus an optional `id`.  Shape
 a malformed record gets an error naming the record and the field, before any rule is checked.
 The JSON Schema of a policy's records (`record_schema`) states the same shape for other tools.
 
-JSONL and CSV files are read one line (one row) at a time, so memory does not grow with the
-file: `iter_records` hands out each record as it is read.  A JSON file is one document, and is
-read whole.
+JSONL and CSV files are read one line (one row) at a time, and a JSON array one item at a time
+(jsontext.items), so memory does not grow with the file: `iter_records` hands out each record
+as it is read.  A JSON document that is not an array (one object: one record) is read whole.
 
 An input's format comes from its suffix, or, for every input, from `--input-format` (the command
 line's `input_format`): standard input (`-`, named `<stdin>` in records and messages) and bash's
