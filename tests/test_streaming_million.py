@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,23 @@ def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+def _array(lines: Iterator[str]) -> Iterator[str]:
+    """The records of JSONL `lines` as one JSON array, an item a line."""
+    yield "["
+    for number, line in enumerate(lines):
+        yield ("," if number else "") + line
+    yield "]\n"
+
+
 @pytest.mark.slow
-def test_a_million_records_in_bounded_memory(package_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_a_million_records_in_bounded_memory(package_dir: Path, tmp_path: Path, fmt: str) -> None:
     # At 1,000,000 records the old path died with MemoryError after 23 minutes (and exit 1).
     # Here the whole policy checks every record within 256 MiB of address space, ~1/100 of
-    # what the old path needed (26 KB a record).
-    path = write_lines(tmp_path / "million.jsonl", ningbo_lines(1_000_000))
+    # what the old path needed (26 KB a record).  A JSON array was read whole until issue
+    # 13's twenty-first round (2.8 GB for a million 威海 records): now an item at a time.
+    lines = ningbo_lines(1_000_000)
+    path = write_lines(tmp_path / f"million.{fmt}", _array(lines) if fmt == "json" else lines)
     report = tmp_path / "report.txt"
     start = time.perf_counter()
     result = package_run(package_dir, main_of("ningbo", str(path)), limit=256 << 20, out=report)
@@ -42,7 +54,7 @@ def test_a_million_records_in_bounded_memory(package_dir: Path, tmp_path: Path) 
         assert b"ningbo: 1000000 record(s), 0 finding(s)" in text.read()
     peak = peak_kib(result)
     assert peak < 100 << 10, result.stderr[-200:]
-    print(f"1,000,000 records in {elapsed:.0f} s, peak RSS {peak / 1024:.0f} MiB")
+    print(f"1,000,000 records of {fmt} in {elapsed:.0f} s, peak RSS {peak / 1024:.0f} MiB")
 
 
 @pytest.mark.slow
@@ -68,4 +80,24 @@ def test_the_duckdb_engine_reads_jsonl_larger_than_its_memory(
     peak = peak_kib(result)
     how = "by blocks" if cr else "by DuckDB's reader"
     print(f"150 MB of JSONL {how}, DuckDB within 128 MB: peak RSS {peak / 1024:.0f} MiB")
+    assert peak < 400 << 10, result.stderr[-200:]
+
+
+@pytest.mark.slow
+def test_the_duckdb_engine_reads_a_json_array_larger_than_its_memory(
+    package_dir: Path, tmp_path: Path
+) -> None:
+    # DuckDB's read_text took a JSON document whole, and the array was then held as a list:
+    # 2.3 GB for 300,000 威海 records.  Here 150 MB of JSON (records padded with white space)
+    # through a 128 MB limit, its items read by DuckDB's JSON reader one at a time.
+    lines = (line.replace("}", " " * 1000 + "}") for line in ningbo_lines(160_000))
+    path = write_lines(tmp_path / "padded.json", _array(lines))
+    assert path.stat().st_size > 150 << 20
+    argv = main_of("ningbo", "--engine", "duckdb", "--memory-limit", "128MB", str(path))
+    report = tmp_path / "report.txt"
+    result = package_run(package_dir, argv, out=report)
+    assert result.returncode == 0, result.stderr[-1000:]
+    assert "ningbo: 160000 record(s), 0 finding(s)" in report.read_text(encoding="utf-8")
+    peak = peak_kib(result)
+    print(f"150 MB of a JSON array, DuckDB within 128 MB: peak RSS {peak / 1024:.0f} MiB")
     assert peak < 400 << 10, result.stderr[-200:]
