@@ -57,20 +57,31 @@ def test_a_million_records_in_bounded_memory(package_dir: Path, tmp_path: Path, 
     print(f"1,000,000 records of {fmt} in {elapsed:.0f} s, peak RSS {peak / 1024:.0f} MiB")
 
 
+# How a file larger than DuckDB's memory limit is read: (its name, its padding, whether one
+# JSON array, the way it goes).
+_LARGER = {
+    "jsonl": ("padded.jsonl", " " * 1000, False, "by DuckDB's CSV reader"),
+    "jsonl_cr": ("padded.jsonl", " " * 999 + "\r", False, "by blocks"),
+    "json": ("padded.json", " " * 1000, True, "by DuckDB's JSON reader"),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("cr", [False, True])
-def test_the_duckdb_engine_reads_jsonl_larger_than_its_memory(
-    package_dir: Path, tmp_path: Path, cr: bool
+@pytest.mark.parametrize("way", list(_LARGER))
+def test_the_duckdb_engine_reads_a_file_larger_than_its_memory(
+    package_dir: Path, tmp_path: Path, way: str
 ) -> None:
-    # DuckDB's read_text took a JSONL file whole: under a memory limit smaller than the file it
-    # ran out of memory ("cannot read it as records", exit 2), and without one its memory grew
-    # with the file (5.2 GB for a million 威海 records).  Here 150 MB of JSONL (records padded
-    # with white space) through a 128 MB limit: read by DuckDB's CSV reader in its buffers of
-    # a sixteenth of the limit, or, with a `\r` in the padding (JSON's white space, a line's
-    # end to that reader), handed over a block at a time and typed a batch at a time.
-    padding = " " * 999 + ("\r" if cr else " ")
+    # DuckDB's read_text took a file whole: under a memory limit smaller than the file it ran
+    # out of memory ("cannot read it as records", exit 2), and without one its memory grew
+    # with the file (JSONL: 5.2 GB for a million 威海 records; a JSON array, held then as a
+    # list: 2.3 GB for 300,000).  Here 150 MB of records (padded with white space) through a
+    # 128 MB limit: JSONL read by DuckDB's CSV reader in its buffers of a sixteenth of the
+    # limit, or, with a `\r` in the padding (JSON's white space, a line's end to that
+    # reader), handed over a block at a time and typed a batch at a time; a JSON array read
+    # by DuckDB's JSON reader an item at a time.
+    name, padding, array, how = _LARGER[way]
     lines = (line.replace("}", padding + "}") for line in ningbo_lines(160_000))
-    path = write_lines(tmp_path / "padded.jsonl", lines)
+    path = write_lines(tmp_path / name, _array(lines) if array else lines)
     assert path.stat().st_size > 150 << 20
     argv = main_of("ningbo", "--engine", "duckdb", "--memory-limit", "128MB", str(path))
     report = tmp_path / "report.txt"
@@ -78,26 +89,5 @@ def test_the_duckdb_engine_reads_jsonl_larger_than_its_memory(
     assert result.returncode == 0, result.stderr[-1000:]
     assert "ningbo: 160000 record(s), 0 finding(s)" in report.read_text(encoding="utf-8")
     peak = peak_kib(result)
-    how = "by blocks" if cr else "by DuckDB's reader"
-    print(f"150 MB of JSONL {how}, DuckDB within 128 MB: peak RSS {peak / 1024:.0f} MiB")
-    assert peak < 400 << 10, result.stderr[-200:]
-
-
-@pytest.mark.slow
-def test_the_duckdb_engine_reads_a_json_array_larger_than_its_memory(
-    package_dir: Path, tmp_path: Path
-) -> None:
-    # DuckDB's read_text took a JSON document whole, and the array was then held as a list:
-    # 2.3 GB for 300,000 威海 records.  Here 150 MB of JSON (records padded with white space)
-    # through a 128 MB limit, its items read by DuckDB's JSON reader one at a time.
-    lines = (line.replace("}", " " * 1000 + "}") for line in ningbo_lines(160_000))
-    path = write_lines(tmp_path / "padded.json", _array(lines))
-    assert path.stat().st_size > 150 << 20
-    argv = main_of("ningbo", "--engine", "duckdb", "--memory-limit", "128MB", str(path))
-    report = tmp_path / "report.txt"
-    result = package_run(package_dir, argv, out=report)
-    assert result.returncode == 0, result.stderr[-1000:]
-    assert "ningbo: 160000 record(s), 0 finding(s)" in report.read_text(encoding="utf-8")
-    peak = peak_kib(result)
-    print(f"150 MB of a JSON array, DuckDB within 128 MB: peak RSS {peak / 1024:.0f} MiB")
+    print(f"150 MB of {name} {how}, DuckDB within 128 MB: peak RSS {peak / 1024:.0f} MiB")
     assert peak < 400 << 10, result.stderr[-200:]

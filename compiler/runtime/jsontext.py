@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NoReturn
 
 from .errors import PolicycError
@@ -48,32 +48,26 @@ def loads(text: str) -> object:
     text = text.removeprefix("\ufeff")
     if text.startswith("\ufeff"):  # a second one: refused in json.loads' own words
         raise JSONInputError("Unexpected UTF-8 BOM (decode using utf-8-sig)", 1, 1)
+    return _decode(text, lambda error: (error.lineno, error.colno))
+
+
+def _decode(text: str, place: Callable[[json.JSONDecodeError], tuple[int, int]]) -> object:
+    """The JSON document in `text`; JSONInputError says what is wrong, and where as `place`
+    says of json's error (its line and column)."""
     try:
         return _DECODER.decode(text)
     except json.JSONDecodeError as error:
-        raise JSONInputError(error.msg, error.lineno, error.colno) from None
+        raise JSONInputError(error.msg, *place(error)) from None
     except _Repeated as error:
-        raise _repeated(error) from None
+        # json does not say where the object was; name the key, which is what to look for.
+        raise JSONInputError(f"the key '{error}' is given twice in one object", 0, 0) from None
     except RecursionError:
-        raise _too_deep() from None
+        raise JSONInputError("nested too deeply", 0, 0) from None
     except ValueError:
-        raise _too_long() from None
-
-
-def _repeated(error: _Repeated) -> JSONInputError:
-    # json does not say where the object was; name the key, which is what to look for.
-    return JSONInputError(f"the key '{error}' is given twice in one object", 0, 0)
-
-
-def _too_deep() -> JSONInputError:
-    return JSONInputError("nested too deeply", 0, 0)
-
-
-def _too_long() -> JSONInputError:
-    # Python reads no integer longer than its limit (4,300 digits: a guard against slow
-    # conversions): bad input, not an internal error.  json says neither where nor which.
-    limit = sys.get_int_max_str_digits()
-    return JSONInputError(f"an integer of more than {limit:,} digits", 0, 0)
+        # Python reads no integer longer than its limit (4,300 digits: a guard against slow
+        # conversions): bad input, not an internal error.  json says neither where nor which.
+        limit = sys.get_int_max_str_digits()
+        raise JSONInputError(f"an integer of more than {limit:,} digits", 0, 0) from None
 
 
 # JSON's white space between tokens (json's own, narrower than str.isspace).
@@ -196,7 +190,7 @@ class _Items:
                 if self.ended or not self._cut_short(error.pos):
                     self._fault()
             except (_Repeated, RecursionError, ValueError):
-                self._fault()  # in loads' words: none of these is the text cut short
+                self._fault()  # said as loads says it: none of these is the text cut short
             else:
                 # A number near the end of the text read so far may go on (`1` of `1.5e3`);
                 # an item that ends there is read again, once a chunk at most.
@@ -221,19 +215,13 @@ class _Items:
         if state is None:
             # An item that nothing after it can go on with (`0` would: `0.5`, `0e1`).
             state = '[""' if self.count else "["
-        try:
-            _DECODER.decode(state + self.text[self.mark :])
-        except json.JSONDecodeError as error:
-            at = self.gone + self.mark + error.pos - len(state)
-            within = at - self.gone
+
+        def place(error: json.JSONDecodeError) -> tuple[int, int]:
+            within = self.mark + error.pos - len(state)  # in `text`
             line = self.newlines + self.text.count("\n", 0, within) + 1
             newline = self.text.rfind("\n", 0, within)
-            start = self.gone + newline + 1 if newline >= 0 else self.line_start
-            raise JSONInputError(error.msg, line, at - start + 1) from None
-        except _Repeated as error:
-            raise _repeated(error) from None
-        except RecursionError:
-            raise _too_deep() from None
-        except ValueError:
-            raise _too_long() from None
+            start = newline + 1 if newline >= 0 else self.line_start - self.gone
+            return line, within - start + 1
+
+        _decode(state + self.text[self.mark :], place)
         raise AssertionError("a fault json does not see")  # pragma: no cover

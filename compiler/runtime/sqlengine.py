@@ -898,12 +898,8 @@ class Cases:
             f"compression = 'none', maximum_object_size = {self._read_buffer()})"
         )
         query = self._documents(source, f"(SELECT json::VARCHAR AS doc FROM {relation})", None)
-        table = f"policyc_rows_{source.index}"
-        try:
-            with self._reading(source):
-                self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
-        except _duckdb().Error as error:  # nothing made: the statement is rolled back
-            _stopped(_duckdb(), error)
+        table = self._read_in_one(source, query)
+        if table is None:
             return None
         self.json_items.add(source.index)
         return _numbered(
@@ -958,12 +954,8 @@ class Cases:
             f"coalesce(regexp_full_match(doc, '{_WS}*'), TRUE) AS blank FROM {relation})"
         )
         query = self._documents(source, lines, None, ["blank"])
-        table = f"policyc_rows_{source.index}"
-        try:
-            with self._reading(source):
-                self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
-        except _duckdb().Error as error:  # nothing made: the statement is rolled back
-            _stopped(_duckdb(), error)
+        table = self._read_in_one(source, query)
+        if table is None:
             return None
         if ends.crlf:
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -976,6 +968,19 @@ class Cases:
             "(policyc_k + 1)",
             exclude=("policyc_k", "blank"),
         )
+
+    def _read_in_one(self, source: Source, query: str) -> str | None:
+        """The table of `source`'s typed rows made by `query`, which reads the file with one
+        of DuckDB's readers; None, and nothing kept, where that reader refuses the file (the
+        statement rolled back).  Ctrl-C and running out of memory stop the run."""
+        table = f"policyc_rows_{source.index}"
+        try:
+            with self._reading(source):
+                self.con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
+        except _duckdb().Error as error:
+            _stopped(_duckdb(), error)
+            return None
+        return table
 
     @contextlib.contextmanager
     def _reading(self, source: Source) -> Iterator[None]:

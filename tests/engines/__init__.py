@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from compiler.runtime import sqlengine
 from compiler.runtime.cli import main
 from compiler.runtime.policy import PolicyInfo
 
@@ -68,6 +69,30 @@ def reported_alike(runs: dict[str, tuple[int, str, str]]) -> None:
     (code, out, err), (duck_code, duck_out, duck_err) = runs["python"], runs["duckdb"]
     assert (duck_code, duck_err) == (code, err) == (code, "")
     assert duck_out.splitlines() == [without_message(line) for line in out.splitlines()]
+
+
+def read_alike(runs: dict[str, tuple[int, str, str]], code: int) -> None:
+    """Both engines: exit `code`; at 2 (bad input) the same message word for word, else the
+    same report (`reported_alike`)."""
+    assert runs["python"][0] == code
+    if code == 2:
+        assert runs["duckdb"] == runs["python"]
+    else:
+        reported_alike(runs)
+
+
+def staged_by(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:
+    """The names of the files the DuckDB engine's `Cases.<method>` stages, as the run goes:
+    the method spied on, not changed."""
+    staged: list[str] = []
+    original = getattr(sqlengine.Cases, method)
+
+    def spy(self: sqlengine.Cases, source: sqlengine.Source) -> object:
+        staged.append(source.path.name)
+        return original(self, source)
+
+    monkeypatch.setattr(sqlengine.Cases, method, spy)
+    return staged
 
 
 def refused_alike(runs: dict[str, tuple[int, str, str]], message: str) -> None:

@@ -17,21 +17,13 @@ import pytest
 
 from compiler.runtime import sqlengine
 from compiler.runtime.policy import PolicyInfo
-from tests.engines import each, reported_alike, run
+from tests.engines import each, read_alike, reported_alike, run, staged_by
 
 
 @pytest.fixture
 def read_whole(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the JSON files read whole, as the run goes."""
-    staged: list[str] = []
-    whole = sqlengine.Cases._stage_json
-
-    def spy(self: sqlengine.Cases, source: sqlengine.Source) -> str:
-        staged.append(source.path.name)
-        return whole(self, source)
-
-    monkeypatch.setattr(sqlengine.Cases, "_stage_json", spy)
-    return staged
+    return staged_by(monkeypatch, "_stage_json")
 
 
 _JSON_SPACE = [" ", "\t", "\n", "\r"]
@@ -177,12 +169,7 @@ def test_each_file_is_read_the_way_that_reads_it_as_records_py_does(
     monkeypatch.setattr(sqlengine, "_READ_BUFFER", 2 << 20)
     path = tmp_path / f"{name}.json"
     path.write_bytes(data)
-    runs = each(policies, capsys, str(path))
-    assert runs["python"][0] == code
-    if code == 2:
-        assert runs["duckdb"] == runs["python"]
-    else:
-        reported_alike(runs)
+    read_alike(each(policies, capsys, str(path)), code)
     assert read_whole == ([] if by_reader else [path.name])
 
 

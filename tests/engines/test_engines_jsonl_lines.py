@@ -11,28 +11,19 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from compiler.runtime import sqlengine
 from compiler.runtime.policy import PolicyInfo
-from tests.engines import each, reported_alike, run
+from tests.engines import each, read_alike, reported_alike, run, staged_by
 
 
 @pytest.fixture
 def by_blocks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the files staged a block at a time, as the run goes."""
-    staged: list[str] = []
-    blocks = sqlengine.Cases._stage_lines
-
-    def spy(self: sqlengine.Cases, source: sqlengine.Source) -> Iterator[str]:
-        staged.append(source.path.name)
-        return blocks(self, source)
-
-    monkeypatch.setattr(sqlengine.Cases, "_stage_lines", spy)
-    return staged
+    return staged_by(monkeypatch, "_stage_lines")
 
 
 # White space as str.strip sees it, which makes a line blank (no record) for records.py: JSON's
@@ -181,12 +172,7 @@ def test_each_file_is_read_the_way_that_reads_it_as_records_py_does(
     monkeypatch.setattr(sqlengine, "_READ_BUFFER", 2 << 20)
     path = tmp_path / f"{name}.jsonl"
     path.write_bytes(data)
-    runs = each(policies, capsys, str(path))
-    assert runs["python"][0] == code
-    if code == 2:
-        assert runs["duckdb"] == runs["python"]
-    else:
-        reported_alike(runs)
+    read_alike(each(policies, capsys, str(path)), code)
     assert by_blocks == ([] if by_reader else [path.name])
 
 
