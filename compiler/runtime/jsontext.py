@@ -70,8 +70,8 @@ def _decode(text: str, place: Callable[[json.JSONDecodeError], tuple[int, int]])
         raise JSONInputError(f"an integer of more than {limit:,} digits", 0, 0) from None
 
 
-# JSON's white space between tokens (json's own, narrower than str.isspace).
-_WS = frozenset(" \t\n\r")
+# JSON's white space between tokens (json's own, narrower than str.isspace), a run of it.
+_WS = re.compile(r"[ \t\n\r]*")
 # A JSON string, its escapes skipped (`_Items._cut_short`).
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 # An error (or a number's end) this near the end of the text read so far may be the text cut
@@ -171,13 +171,13 @@ class _Items:
         """The place of the first character at or past `pos` that is not white space, reading
         on as needed; len(text) at the end of the document."""
         while True:
-            text = self.text
-            while pos < len(text) and text[pos] in _WS:
-                pos += 1
-            if pos < len(text) or self.ended:
+            pos = _WS.match(self.text, pos).end()  # type: ignore[union-attr]  # * matches
+            if pos < len(self.text) or self.ended:
                 return pos
             kept = pos - self.mark
-            self._read(1)
+            # As much again as the text kept: a long run of white space is joined again a
+            # few times, not once a chunk.
+            self._read(max(kept, 1))
             pos = self.mark + kept
 
     def _item(self) -> object:
