@@ -893,10 +893,7 @@ class Cases:
         query, runs on it (300,000 records of 威海: 8 s, where JSONL takes 5 on two cores)."""
         if not _json_array(source.file):
             return None
-        relation = (
-            f"read_json_objects({_q(str(source.file))}, format = 'array', "
-            f"compression = 'none', maximum_object_size = {self._read_buffer()})"
-        )
+        relation = self._items_relation(source)
         query = self._documents(source, f"(SELECT json::VARCHAR AS doc FROM {relation})", None)
         table = self._read_in_one(source, query)
         if table is None:
@@ -909,11 +906,18 @@ class Cases:
             exclude=("policyc_k",),
         )
 
+    def _items_relation(self, source: Source) -> str:
+        """The items of the JSON array `source`, by DuckDB's JSON reader (a column `json`)."""
+        return (
+            f"read_json_objects({_q(str(source.file))}, format = 'array', "
+            f"compression = 'none', maximum_object_size = {self._read_buffer()})"
+        )
+
     def _item(self, source: Source, number: int) -> str:
         """The text of item `number` (from 1) of the JSON document `source`, as staging read
-        it."""
+        it: an array read by DuckDB's JSON reader is read again up to it."""
         if source.index in self.json_items:
-            relation = f"read_json_objects({_q(str(source.file))}, format = 'array')"
+            relation = self._items_relation(source)
             query = f"SELECT json::VARCHAR FROM {relation} LIMIT 1 OFFSET ?"
         else:
             query = f"SELECT doc FROM policyc_json_{source.index} WHERE n = ? + 1"

@@ -243,3 +243,21 @@ def test_a_bad_item_past_a_row_group_is_named_by_its_place(
     assert (code, out) == (2, "")
     assert "record many.json#150001: field 'missed_grant'" in err
     assert read_whole == []
+
+
+def test_a_bad_item_past_the_readers_default_size_is_named(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    read_whole: list[str],
+) -> None:
+    # An item of 40 MiB (JSON's white space), which the reader takes within twice its
+    # maximum_object_size (32 MiB) and would refuse within twice its default (16 MiB): the
+    # bad record's text is read again for its message with the size it was read with.
+    path = tmp_path / "cases.json"
+    padding = b" " * (40 << 20)
+    path.write_bytes(b'[{"id": "a"}, {"missed_grant": "perhaps"' + padding + b"}]")
+    runs = each(policies, capsys, str(path))
+    assert runs["python"][0] == 2
+    assert runs["duckdb"] == runs["python"]
+    assert read_whole == []
