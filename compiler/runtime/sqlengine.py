@@ -489,19 +489,24 @@ def _json_array(path: Path) -> bool:
     fail to decode.)  Searched a MiB at a time (0.1 s for 420 MB); False for a file that
     cannot be read (left to `Cases._stage_json`)."""
     buffer = bytearray(_SCAN)
+    started = False  # past the white space before the document
     try:
         with path.open("rb", buffering=0) as file:
             size = file.readinto(buffer)
-            start = bytes(buffer[:size]).removeprefix(codecs.BOM_UTF8).lstrip(b" \t\n\r")
-            if not start.startswith(b"["):
-                return False  # an object (one record), white space alone, or no JSON
+            bom = len(codecs.BOM_UTF8) if buffer.startswith(codecs.BOM_UTF8) else 0
             while size:
+                if not started:
+                    start = bytes(buffer[bom:size]).lstrip(b" \t\n\r")
+                    if start and not start.startswith(b"["):
+                        return False  # an object (one record), or no JSON
+                    started = bool(start)
+                    bom = 0
                 if any(buffer.find(byte, 0, size) >= 0 for byte in _NOT_JSON_SPACE):
                     return False
                 size = file.readinto(buffer)
     except OSError:
         return False
-    return True
+    return started  # False: white space alone
 
 
 _LINE_SLICE: Final = 1 << 20  # a CSV's line numbers handed to DuckDB at once

@@ -123,6 +123,7 @@ _WAYS = [
     ("empty_array", b"[]", 0, True),
     ("space_around", b' \r\n\t[ {"id": "a"} ,\n{"missed_grant": true}\t]\r\n ', 1, True),
     ("bom", b'\xef\xbb\xbf[{"missed_grant": true}]', 1, True),
+    ("far_start", b"\n" * (3 << 20) + b'[{"missed_grant": true}]', 1, True),  # past a MiB
     # One object: one record, read whole.
     ("object", b'{"id": "a", "missed_grant": true}', 1, False),
     ("scalar", b"3", 2, False),
