@@ -146,11 +146,10 @@ class _Items:
         """Read `at_least` more characters (fewer at the end of the document), letting go of
         the text before `mark`; whether any came."""
         if self.mark:
-            before = self.text[: self.mark]
-            lines = before.count("\n")
+            lines = self.text.count("\n", 0, self.mark)
             if lines:
                 self.newlines += lines
-                self.line_start = self.gone + before.rindex("\n") + 1
+                self.line_start = self.gone + self.text.rindex("\n", 0, self.mark) + 1
             self.gone += self.mark
             self.text = self.text[self.mark :]
             self.pos -= self.mark
