@@ -264,10 +264,11 @@ def _jsonl_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict
         if line.strip():
             origin = f"{name}:{number}"
             text = line.removesuffix("\n")  # as the line was when the file was split whole
-            yield origin, _object(_json(path, text, number), origin)
+            yield origin, _object(_json_line(path, text, number), origin)
 
 
-def _json(path: Path, text: str, line: int | None) -> object:
+def _json_line(path: Path, text: str, line: int) -> object:
+    """The JSON document of JSONL line `line`."""
     try:
         return jsontext.loads(text)
     except jsontext.JSONInputError as error:

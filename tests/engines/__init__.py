@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -71,14 +71,26 @@ def reported_alike(runs: dict[str, tuple[int, str, str]]) -> None:
     assert duck_out.splitlines() == [without_message(line) for line in out.splitlines()]
 
 
-def read_alike(runs: dict[str, tuple[int, str, str]], code: int) -> None:
-    """Both engines: exit `code`; at 2 (bad input) the same message word for word, else the
-    same report (`reported_alike`)."""
-    assert runs["python"][0] == code
+def read_the_way(
+    runs: Callable[[Path], dict[str, tuple[int, str, str]]],
+    path: Path,
+    data: bytes,
+    code: int,
+    staged: list[str],
+    by_reader: bool,
+) -> None:
+    """`data` written to `path` and read by both engines (`runs`): exit `code`, at 2 (bad
+    input) the same message word for word, else the same report (`reported_alike`); the file
+    staged the other way (`staged`: `staged_by`'s list) unless `by_reader`, by DuckDB's
+    reader."""
+    path.write_bytes(data)
+    got = runs(path)
+    assert got["python"][0] == code
     if code == 2:
-        assert runs["duckdb"] == runs["python"]
+        assert got["duckdb"] == got["python"]
     else:
-        reported_alike(runs)
+        reported_alike(got)
+    assert staged == ([] if by_reader else [path.name])
 
 
 def staged_by(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:

@@ -17,7 +17,7 @@ import pytest
 
 from compiler.runtime import sqlengine
 from compiler.runtime.policy import PolicyInfo
-from tests.engines import each, read_alike, reported_alike, run, staged_by
+from tests.engines import each, read_the_way, reported_alike, run, staged_by
 
 
 @pytest.fixture
@@ -169,9 +169,7 @@ def test_each_file_is_read_the_way_that_reads_it_as_records_py_does(
 ) -> None:
     monkeypatch.setattr(sqlengine, "_READ_BUFFER", 2 << 20)
     path = tmp_path / f"{name}.json"
-    path.write_bytes(data)
-    read_alike(each(policies, capsys, str(path)), code)
-    assert read_whole == ([] if by_reader else [path.name])
+    read_the_way(lambda p: each(policies, capsys, str(p)), path, data, code, read_whole, by_reader)
 
 
 def test_an_array_past_the_limit_of_a_document_read_whole_is_read(
