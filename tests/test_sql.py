@@ -40,13 +40,16 @@ from compiler.runtime.checks import check_record
 from compiler.runtime.decision import decide, explain
 from compiler.runtime.kinds import DECISION_KINDS
 from compiler.runtime.policy import PolicyInfo
+from compiler.runtime.records import Record
 from compiler.runtime.sqlcalendar import Slide, Walk, column, count_column
+from compiler.runtime.sqlengine import result_row
 from compiler.runtime.timelimits import (
     CalendarNotCovered,
     WorkdayCalendar,
     due_bounds,
     load_calendar,
 )
+from compiler.runtime.validation import RecordResult
 from compiler.runtime.values import Duration, FactError, Known, Unknown, coerce
 from tests.conftest import ROOT, new_project
 
@@ -132,16 +135,24 @@ def python_result(program: ir.Program, policy_id: str, facts: Mapping[str, Known
         return "calendar_not_covered"
     except FactError:
         return "fact_error"
-    shown = [(c.status, ",".join(c.needs), ",".join(map(str, c.unpublished))) for c in checks]
-    if decision is None:
-        return shown, None
-    judgments = ",".join(str(j["judgment"]) for j in decision["judgments"])  # type: ignore[index,union-attr]
-    deciding = ",".join(str(d["rule"]) for d in decision["decided_by"])  # type: ignore[union-attr]
-    missing = ",".join(decision["missing"])  # type: ignore[arg-type]
-    return shown, (str(decision["outcome"]), missing, judgments, deciding)
+    # In the SQL's columns, as the DuckDB engine writes a record that Python computes for it.
+    writer = _writer(program, policy_id)
+    result = RecordResult(Record("r", dict(facts)), tuple(checks), decision)
+    return sql_result(writer, result_row(result, [c.column for c in writer.check_list()]))
+
+
+_WRITERS: dict[tuple[int, str], PolicySql] = {}
+
+
+def _writer(program: ir.Program, policy_id: str) -> PolicySql:
+    key = (id(program), policy_id)
+    if key not in _WRITERS:
+        _WRITERS[key] = PolicySql(program, program.policies[policy_id])
+    return _WRITERS[key]
 
 
 def sql_result(writer: PolicySql, row: Mapping[str, Any]) -> object:
+    """A row of the SQL, as `python_result` gives Python's results."""
     if row["error"] is not None:
         return row["error"]
     shown = [

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property, lru_cache
@@ -50,10 +50,13 @@ from compiler.runtime.timelimits import (
     WorkdayCalendar,
     load_calendar,
 )
+from compiler.runtime.values import TYPES
 
 WORD_BITS: Final = 62  # bits per BIGINT word: the sign bit stays clear
 INDENT: Final = "  "
 NUMBER: Final = "DECIMAL(38, 10)"
+# The fact types whose values are numbers (Python's Decimal): NUMBER columns.
+NUMBER_TYPES: Final = frozenset(t.name for t in TYPES.values() if t.python == "Decimal")
 _ID: Final = re.compile(r"[a-z][a-z0-9_]*")
 # Words DuckDB or Spark reserve, which a fact named so would break as a bare column name.
 _RESERVED: Final = frozenset(
@@ -149,7 +152,7 @@ class Facts:
         base = ident(name)
         if kind == "bool":
             return {base: "BOOLEAN"}
-        if kind in ("int", "money", "ratio"):
+        if kind in NUMBER_TYPES:
             return {base: NUMBER}
         if kind == "date":
             return {base: "DATE"}
@@ -255,11 +258,54 @@ def b_not(term: str) -> str:
 @dataclass(frozen=True)
 class V:
     """A compiled value: `sql` is NULL when unknown; `needs` its facts' mask words (0 when
-    known); `unit` the SQL of a duration's unit."""
+    known); `unit` the SQL of a duration's unit.  A DECIMAL value also has its `scale` on
+    DuckDB (the digits after the point of its SQL type) and `digits`, a bound on its size:
+    it is below 10^digits in magnitude ("Numbers too large", below)."""
 
     sql: str
     needs: Mapping[int, str] = field(default_factory=dict)
     unit: str | None = None
+    scale: int | None = None
+    digits: int | None = None
+
+
+# Numbers too large.  DuckDB keeps a DECIMAL exact in 38 digits: a product of two
+# DECIMAL(38, 10) values is DECIMAL(38, 20), and one of 10^18 or more stops the whole statement
+# with an overflow error (so would Spark's, in ANSI mode), where Python's Decimal computes it.
+# Every `+`, `-` and `*` whose operands' bounds allow a result past its type is guarded: on a
+# row where the result, computed in DOUBLE, reaches a tenth of the type's limit (a margin for
+# DOUBLE's rounding) the value is NULL and the row's `error` is `number_too_large`, and the
+# engine has the Python package compute that record (docs/sql.md).  The bounds: a number
+# fact is below 10^16 (runtime/values.py refuses an exponent past 15), a literal below the
+# next power of ten, a guarded result below its guard; a division is DOUBLE on DuckDB and
+# never overflows.
+DECIMAL_DIGITS: Final = 38
+FACT_DIGITS: Final = 16
+NUMBER_SCALE: Final = 10  # NUMBER's
+_DAY_DIGITS: Final = 8  # a count of days between two dates (at most 3,652,059)
+
+
+def _size(op: str, left: V, right: V) -> tuple[int, int] | None:
+    """The scale of `left op right` on DuckDB (`+`, `-` or `*` of two DECIMALs) and a bound
+    on its digits; None unless both are DECIMALs with a bound."""
+    if None in (left.scale, left.digits, right.scale, right.digits):
+        return None
+    assert left.scale is not None and left.digits is not None  # for mypy
+    assert right.scale is not None and right.digits is not None
+    if op == "*":
+        return left.scale + right.scale, left.digits + right.digits
+    return max(left.scale, right.scale), max(left.digits, right.digits) + 1
+
+
+def _widest(values: Sequence[V]) -> tuple[int, int] | None:
+    """The scale and digits that bound each of `values` (a CASE, LEAST or GREATEST of
+    them); None unless each has them.  DuckDB may cast them to a smaller scale: the guard
+    is then cautious, never short."""
+    scales = [v.scale for v in values]
+    digits = [v.digits for v in values]
+    if None in scales or None in digits:
+        return None
+    return max(s for s in scales if s is not None), max(d for d in digits if d is not None)
 
 
 def _literal(value: object) -> V:
@@ -267,7 +313,10 @@ def _literal(value: object) -> V:
         return V("TRUE" if value else "FALSE")
     if isinstance(value, Decimal):
         text = format(value, "f")
-        return V(f"({text})" if text.startswith("-") else text)
+        whole, _, fraction = text.lstrip("-").partition(".")
+        # An integer literal is INTEGER or BIGINT on DuckDB: a DECIMAL of scale 0.
+        size = V(text, scale=len(fraction), digits=len(whole.lstrip("0")) or 1)
+        return replace(size, sql=f"({text})" if text.startswith("-") else text)
     if isinstance(value, date):
         return V(f"DATE '{value.isoformat()}'")
     if isinstance(value, n.Duration):
@@ -284,7 +333,10 @@ class ExprSql:
         self.facts = facts
         self.program = facts.program
         self.errors: list[str] = []  # conditions under which Python raises FactError
-        self._define_needs: dict[str, Mapping[int, str]] = {}
+        self._define_values: dict[str, V] = {}
+        # Conditions under which a `+`, `-` or `*` leaves DuckDB's DECIMAL ("Numbers too
+        # large", above): the row's `error` is then `number_too_large`.
+        self.too_large: list[str] = []
         # Set by the decision-only statement: its boolean definitions are columns in the
         # three-valued encoding (`truth`: 0, 1, 3), read back here where a value is wanted.
         self.truth_defines = False
@@ -449,17 +501,19 @@ class ExprSql:
             # The value is a column of its stage; its needs are written out where they are
             # read, always under a CASE that asks for them only on the rows where the value
             # is unknown (a needs column would be computed on every row: docs/sql.md, Speed).
-            if name not in self._define_needs:
-                self._define_needs[name] = self.expr(self.program.defines[name].expr).needs
-            needs = self._define_needs[name]
+            if name not in self._define_values:
+                self._define_values[name] = self.expr(self.program.defines[name].expr)
+            value = self._define_values[name]
             unit = f"{column}_unit" if self.program.defines[name].type.name == "duration" else None
-            return V(column, needs, unit)
+            return V(column, value.needs, unit, value.scale, value.digits)
         if self.program.is_input(name):
             kind = self.facts.type(name)
             if kind == "datetime":
                 raise SqlUnsupported(f"the date-time {name} is read by a condition")
             if kind == "duration":
                 return V(f"{ident(name)}__amount", self.facts.needs(name), f"{ident(name)}__unit")
+            if kind in NUMBER_TYPES:
+                return V(ident(name), self.facts.needs(name), None, NUMBER_SCALE, FACT_DIGITS)
             return V(ident(name), self.facts.needs(name))
         return V(sql_string(name))  # an enum member
 
@@ -532,16 +586,37 @@ class ExprSql:
                 f"CASE WHEN {unknown} THEN NULL WHEN {right.sql} = 0 THEN NULL "
                 f"ELSE {left.sql} / {right.sql} END"
             )
-            return V(value, needs)
-        return V(f"CASE WHEN {unknown} THEN NULL ELSE {left.sql} {expr.op} {right.sql} END", needs)
+            return V(value, needs)  # DOUBLE on DuckDB
+        value = f"{left.sql} {expr.op} {right.sql}"
+        size = _size(expr.op, left, right)
+        if size is None:
+            return V(f"CASE WHEN {unknown} THEN NULL ELSE {value} END", needs)
+        scale, digits = size
+        room = DECIMAL_DIGITS - scale  # the result's type holds magnitudes below 10^room
+        if room < 2:
+            raise SqlUnsupported(
+                f"a number with {scale} decimal places (DuckDB's DECIMAL holds "
+                f"{DECIMAL_DIGITS} digits in all)"
+            )
+        if digits <= room:
+            return V(f"CASE WHEN {unknown} THEN NULL ELSE {value} END", needs, None, scale, digits)
+        # The guard ("Numbers too large", above), a tenth of the limit: DOUBLE's rounding is
+        # far smaller than that.
+        double = f"CAST({left.sql} AS DOUBLE) {expr.op} CAST({right.sql} AS DOUBLE)"
+        large = f"ABS({double}) >= 1e{room - 1}"
+        self.too_large.append(f"NOT ({unknown}) AND {large}")
+        value = f"CASE WHEN {unknown} THEN NULL WHEN {large} THEN NULL ELSE {value} END"
+        return V(value, needs, None, scale, room - 1)
 
     def call(self, expr: n.Call) -> V:
         args = [self.expr(a) for a in expr.args]
         unknown = " OR ".join(f"{a.sql} IS NULL" for a in args)
         needs = union(*(a.needs for a in args))
+        size: tuple[int, int] | None = (NUMBER_SCALE, _DAY_DIGITS)
         if expr.function in ("min", "max"):
             head = "LEAST" if expr.function == "min" else "GREATEST"
             value = f"{head}({', '.join(a.sql for a in args)})"
+            size = _widest(args)
         elif expr.function == "day_of_month":
             value = f"CAST(DAY({args[0].sql}) AS {NUMBER})"
         elif expr.function == "inclusive_days":
@@ -549,7 +624,8 @@ class ExprSql:
             value = f"CAST({day_number(last.sql)} - {day_number(first.sql)} + 1 AS {NUMBER})"
         else:
             raise SqlUnsupported(f"the function {expr.function}")
-        return V(f"CASE WHEN {unknown} THEN NULL ELSE {value} END", needs)
+        value = f"CASE WHEN {unknown} THEN NULL ELSE {value} END"
+        return V(value, needs) if size is None else V(value, needs, None, *size)
 
     def conditional(self, expr: n.Conditional) -> V:
         condition, then, otherwise = (
@@ -577,7 +653,8 @@ class ExprSql:
             )
             for w in words
         }
-        return V(value, needs, then.unit)
+        size = _widest([then, otherwise])
+        return V(value, needs, then.unit) if size is None else V(value, needs, None, *size)
 
 
 def day_number(day: str) -> str:
@@ -1454,7 +1531,7 @@ class PolicySql:
                 ),
                 "'calendar_not_covered'",
             ),
-            (b_or(*(f"({e})" for e in self.exprs.errors)), "'fact_error'"),
+            *self._refusals(),
         ]
         columns = ["id", f"{_case(errors, 'CAST(NULL AS STRING)')} AS error"]
         for check in self.check_list():
@@ -1475,10 +1552,7 @@ class PolicySql:
         self._conditions(decide=True)
         if self.decision_facts:
             self._decision(decide=True)
-        error = _case(
-            [(b_or(*(f"({e})" for e in self.exprs.errors)), "'fact_error'")],
-            "CAST(NULL AS STRING)",
-        )
+        error = _case(self._refusals(), "CAST(NULL AS STRING)")
         columns = ["id", f"{error} AS error"]
         if self.decision_facts:
             columns += ["outcome", *self.decide_masks()]
@@ -1487,6 +1561,17 @@ class PolicySql:
             columns += [f"CAST(NULL AS BIGINT) AS {x}" for x in self.decide_masks()]
         head = f"the decision of policy {self.policy.id}, its masks decoded outside"
         return self._render(head, columns)
+
+    def _refusals(self) -> list[tuple[str, str]]:
+        """The `error` column's cases that the expressions raise: a value Python refuses,
+        then a number too large for the SQL (which Python computes: docs/sql.md)."""
+        return [
+            (b_or(*(f"({e})" for e in conditions)), label)
+            for conditions, label in (
+                (self.exprs.errors, "'fact_error'"),
+                (self.exprs.too_large, "'number_too_large'"),
+            )
+        ]
 
     def decide_masks(self) -> list[str]:
         """The decision-only statement's mask columns: the deciding rules (bits in the order

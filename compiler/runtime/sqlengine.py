@@ -70,8 +70,8 @@ from .records import (
 )
 from .report import TextReport, shown_as_is, visible, visible_lines
 from .timelimits import CalendarNotCovered
-from .validation import Tally
-from .values import FactError, FactSpec, cut
+from .validation import RecordResult, Tally
+from .values import FactSpec, cut
 
 SQL_DIR: Final = Path(__file__).resolve().parent.parent / "sql"
 INSTALL: Final = "the duckdb engine needs DuckDB: pip install policyc-validators[duckdb]"
@@ -1890,7 +1890,7 @@ def _run(
     if line is not None:
         line.step("checking records in DuckDB")
     results(con, cases, sql, checks)
-    _refused(con, cases, policy, calendar_files)
+    _refused(con, cases, policy, checks, calendar_files)
     tally = summarize(con, policy, checks)
     if out is not None and out_format is not None:
         if line is not None:
@@ -2017,28 +2017,98 @@ def results(con: Any, cases: Cases, sql: str, checks: Sequence[Check]) -> None:
 
 
 def _refused(
-    con: Any, cases: Cases, policy: PolicyInfo, calendar_files: Sequence[str] | None
+    con: Any,
+    cases: Cases,
+    policy: PolicyInfo,
+    checks: Sequence[Check],
+    calendar_files: Sequence[str] | None,
 ) -> None:
-    """A row with an `error` (docs/sql.md): the record Python refuses as bad input (a date
-    outside the calendar, a value it cannot compute with): the first one, in Python's words."""
-    row = con.execute("SELECT min(pos) FROM policyc_results WHERE error IS NOT NULL").fetchone()
-    if row is None or row[0] is None:
+    """The rows with an `error` (docs/sql.md), in reading order, each record checked by the
+    Python package: the first one it refuses as bad input (a date outside the calendar, a
+    value it cannot compute with) is EngineError in its words; a `number_too_large` row it
+    computes (a number past the SQL's DECIMAL) takes the Python package's results."""
+    rows = con.execute(
+        "SELECT pos, error FROM policyc_results WHERE error IS NOT NULL ORDER BY pos"
+    ).fetchall()
+    if not rows:
         return
-    pos = int(row[0])
-    source = cases.sources[pos >> _FILE_SHIFT]
-    origin, raw = cases.raw_record(source, pos & ((1 << _FILE_SHIFT) - 1))
-    from .checks import check_record
-    from .decision import decide
     from .timelimits import load_calendar
+    from .validation import validate_records
 
-    record = typed(origin, raw, policy.facts)
-    try:
-        check_record(policy, record.facts, load_calendar([Path(f) for f in calendar_files or ()]))
-        decide(policy, record.facts)
-    except (FactError, CalendarNotCovered) as error:
-        # Named by its record, as the Python path names it (runtime/validation.py).
-        raise EngineError(f"record {cut(record.id)}: {error}") from None
-    raise AssertionError(f"record {record.id}: the SQL refuses it, the Python checks do not")
+    calendar = load_calendar([Path(f) for f in calendar_files or ()])
+    computed: list[list[object]] = []
+    for pos, error in rows:
+        source = cases.sources[pos >> _FILE_SHIFT]
+        origin, raw = cases.raw_record(source, pos & ((1 << _FILE_SHIFT) - 1))
+        record = typed(origin, raw, policy.facts)
+        try:
+            (result,) = validate_records(policy, [record], calendar)
+        except RecordError as refused:  # named by its record, as the Python path names it
+            raise EngineError(str(refused)) from None
+        if error != "number_too_large":
+            raise AssertionError(
+                f"record {record.id}: the SQL refuses it, the Python checks do not"
+            )
+        computed.append([pos, *result_row(result, [c.column for c in checks]).values()])
+    _replace_rows(con, checks, computed)
+
+
+def result_row(result: RecordResult, columns: Sequence[str]) -> dict[str, object]:
+    """A record's results as the SQL's columns (docs/sql.md, "Relation the SQL returns"):
+    `error`, then its checks' under `columns` (the manifest's `column`s), then the
+    decision's; what the SQL would say had its numbers room enough."""
+    row: dict[str, object] = {"error": None}
+    for column, checked in zip(columns, result.checks, strict=True):
+        row[f"{column}__status"] = checked.status
+        row[f"{column}__needs"] = ",".join(checked.needs)
+        row[f"{column}__unpublished"] = ",".join(map(str, checked.unpublished))
+    decision: Mapping[str, Any] = result.decision or {}
+    row["outcome"] = decision.get("outcome")
+    for column, key, part in (
+        ("missing", "missing", None),
+        ("judgments", "judgments", "judgment"),
+        ("decided_by", "decided_by", "rule"),
+    ):
+        items = decision.get(key)
+        row[column] = (
+            None
+            if items is None
+            else ",".join(str(item if part is None else item[part]) for item in items)
+        )
+    return row
+
+
+def _replace_rows(con: Any, checks: Sequence[Check], rows: Sequence[Sequence[object]]) -> None:
+    """`policyc_results`' rows at the positions that begin `rows` given the values after
+    them (`result_row`'s columns), in one UPDATE."""
+    if not rows:
+        return
+    columns = ["error", *_result_columns(checks)]
+    names = ", ".join(_ident(c) for c in columns)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE policyc_computed AS SELECT * FROM policyc_results LIMIT 0"
+    )
+    marks = "(" + ", ".join(["?"] * (1 + len(columns))) + ")"
+    for start in range(0, len(rows), _ROWS_AT_ONCE):
+        batch = rows[start : start + _ROWS_AT_ONCE]
+        con.execute(
+            f"INSERT INTO policyc_computed (pos, {names}) VALUES {', '.join([marks] * len(batch))}",
+            [value for row in batch for value in row],
+        )
+    sets = ", ".join(f"{_ident(c)} = c.{_ident(c)}" for c in columns)
+    con.execute(f"UPDATE policyc_results r SET {sets} FROM policyc_computed c WHERE r.pos = c.pos")
+    con.execute("DROP TABLE policyc_computed")
+
+
+def _result_columns(checks: Sequence[Check]) -> list[str]:
+    """The result columns after `id` and `error`: each check's, then the decision's."""
+    columns = []
+    for check in checks:
+        columns += [f"{check.column}__{part}" for part in ("status", "needs", "unpublished")]
+    return [*columns, "outcome", "missing", "judgments", "decided_by"]
+
+
+_ROWS_AT_ONCE: Final = 500  # rows a statement of `_replace_rows` inserts
 
 
 def _refused_before(
@@ -2057,7 +2127,7 @@ def _refused_before(
     SQL cannot read, through the Python reader and checks, up to the place it breaks."""
     if cases.only_before(shape.at):
         results(con, cases, sql, checks)
-        _refused(con, cases, policy, calendar_files)
+        _refused(con, cases, policy, checks, calendar_files)
     source = shape.refused
     if source is None or source.fmt == "parquet":  # the Python reader has no Parquet
         return
@@ -2162,12 +2232,7 @@ def summarize(con: Any, policy: PolicyInfo, checks: Sequence[Check]) -> Tally:
 def write_out(con: Any, checks: Sequence[Check], out: str, fmt: str) -> None:
     """The per-record results table, in file order: id, each check's status and needs, the
     decision's outcome, missing facts, judgments and deciding rules."""
-    columns = ["id"]
-    for check in checks:
-        columns += [
-            _ident(f"{check.column}__{part}") for part in ("status", "needs", "unpublished")
-        ]
-    columns += ["outcome", "missing", "judgments", "decided_by"]
+    columns = ["id", *(_ident(c) for c in _result_columns(checks))]
     options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "json": "FORMAT json"}
     # Into a new file beside `out`, renamed over it only once whole: a failed write (a full
     # disk, an interrupted run) leaves the previous results as they were.

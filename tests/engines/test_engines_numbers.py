@@ -1,0 +1,103 @@
+"""A number too large for the SQL's DECIMAL in the DuckDB engine (tests/test_sql_numbers.py,
+docs/sql.md): the records the SQL marks `number_too_large` are computed by Python, so the two
+engines report them alike."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb  # in the test extra
+import pytest
+
+from compiler.runtime.policy import PolicyInfo
+from tests.engines import PROG, each, reported_alike, run
+
+SIZE, STANDARD, AID, COSTS = (
+    "lucheng_household_size",
+    "lucheng_monthly_dibao_standard",
+    "lucheng_deliberated_temporary_aid",
+    "lucheng_remaining_medical_costs",  # the other cap, 70 % of them: met by each record
+)
+
+
+# The standards as text, which a money fact takes: Parquet made from them by DuckDB's JSON
+# reader has a VARCHAR column, not a JSON one.
+RECORDS = [
+    {"id": "fine", SIZE: 3, STANDARD: "850.5", AID: 51030, COSTS: 10**15},
+    {"id": "huge", SIZE: 10**14, STANDARD: "100000000000000", AID: 5, COSTS: 10**15},
+    {"id": "over", SIZE: 10**15, STANDARD: "999999999999999.5", AID: 10**14, COSTS: 10**15},
+    {"id": "none", SIZE: 10**15, STANDARD: "1000000000000000"},
+    {"id": "fine2", SIZE: 2, STANDARD: "700", AID: 28001, COSTS: 10**15},
+]
+
+
+def _write(path: Path, records: list[dict[str, object]]) -> Path:
+    """`records` as the file `path`'s suffix says: JSONL, one JSON array, or CSV."""
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    elif path.suffix == ".json":
+        path.write_text(json.dumps(records), encoding="utf-8")
+    else:
+        names = list(dict.fromkeys(name for record in records for name in record))
+        with path.open("w", encoding="utf-8", newline="") as file:
+            writer = csv.DictWriter(file, names)
+            writer.writeheader()
+            writer.writerows(records)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".csv"])
+def test_both_engines_report_a_huge_product_alike(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str
+) -> None:
+    """The DuckDB engine stopped with exit 2 ("DuckDB: Out of Range Error: Overflow in
+    multiplication of DECIMAL(38)"), naming no record, where the standard-library engine
+    checked every record.  Now the records the SQL marks are computed by Python, read again
+    from each kind of file: the same report and exit code from both engines, the huge caps
+    computed (their checks pass)."""
+    cases = _write(tmp_path / f"cases{suffix}", RECORDS)
+    runs = each(policies, capsys, str(cases), policy="lucheng")
+    code, out, _ = runs["python"]
+    assert code == 1  # fine2: 28,001 over the cap of 28,000
+    assert "fine2: FAIL temporary_aid_household_cap" in out
+    assert "huge:" not in out and "over:" not in out  # the caps computed: both pass
+    reported_alike(runs)
+
+
+def test_parquet_and_out(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """From Parquet (the DuckDB engine's alone) the same report as from JSONL; the results
+    table of `--out` holds Python's results for the records it computed."""
+    jsonl = _write(tmp_path / "cases.jsonl", RECORDS)
+    parquet = tmp_path / "cases.parquet"
+    duckdb.connect().execute(f"COPY (FROM read_json('{jsonl}')) TO '{parquet}' (FORMAT parquet)")
+    argv = ("validate", "--engine", "duckdb", "--policy", "lucheng")
+    assert run(policies, capsys, *argv, str(parquet)) == run(policies, capsys, *argv, str(jsonl))
+    out = tmp_path / "results.jsonl"
+    assert run(policies, capsys, *argv, str(parquet), "--out", str(out))[0] == 1
+    rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert rows["huge"]["temporary_aid_household_cap__status"] == "pass"
+    assert rows["none"]["temporary_aid_household_cap__needs"] == AID  # the cap is known
+
+
+def test_a_refused_record_after_a_computed_one(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A record the SQL marks, then one Python refuses (9999-06-01 plus 三年, past Python's
+    dates) which the SQL marks too: both engines stop at the second, in the same words."""
+    refused = {
+        "id": "late",
+        SIZE: 10**14,
+        STANDARD: 10**14,
+        "lucheng_member_missing_since": "9999-06-01",
+        "lucheng_application_date": "2024-01-01",
+        "lucheng_member_left_or_lost_contact": True,
+    }
+    cases = _write(tmp_path / "cases.jsonl", [*RECORDS, refused])
+    runs = each(policies, capsys, str(cases), policy="lucheng")
+    code, out, err = runs["python"]
+    assert (code, out) == (2, "") and err.startswith(f"{PROG}: record late: ")
+    assert runs["duckdb"] == runs["python"]

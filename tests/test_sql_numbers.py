@@ -1,0 +1,186 @@
+"""Numbers too large for the SQL's DECIMAL (compiler/backends/sql.py, "Numbers too large";
+docs/sql.md): a product past DuckDB's 38 digits stopped the whole statement with an overflow
+error, where Python's Decimal computes it.  Now the row is marked `number_too_large` and the
+statement goes on; below the guard the SQL computes exactly what Python does; the DuckDB engine
+has Python compute the marked records, so both engines report alike."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler import ir
+from compiler.backends.sql import PolicySql, SqlUnsupported, policy_sql
+from compiler.lower import load_program
+from compiler.runtime.values import Known
+from tests import test_sql
+from tests.conftest import new_project
+from tests.test_sql import python_result, run_sql, sql_result
+
+# The session fixtures of tests/test_sql.py (the project's program, a DuckDB connection with
+# the calendar table), shared rather than built twice.
+program, connection = test_sql.program, test_sql.connection
+
+# 鹿城 三（五）: the cap is 家庭人数 × 当地月低保标准 × 20, and the aid decided may not exceed it.
+SIZE, STANDARD, AID = (
+    "lucheng_household_size",
+    "lucheng_monthly_dibao_standard",
+    "lucheng_deliberated_temporary_aid",
+)
+
+
+def _cap_record(size: Decimal, standard: Decimal, aid: Decimal) -> dict[str, Known]:
+    return {SIZE: size, STANDARD: standard, AID: aid}
+
+
+def test_a_product_past_the_decimal_marks_the_row(program: ir.Program, connection: Any) -> None:
+    """10^14 people × 10^14 yuan: the statement stopped ("Overflow in multiplication of
+    DECIMAL(38)"); now that row says `number_too_large`, and the row beside it is checked."""
+    huge = _cap_record(Decimal(10**14), Decimal(10**14), Decimal(5))
+    fine = _cap_record(Decimal(3), Decimal("850.5"), Decimal(51030))
+    writer, rows = run_sql(connection, program, "lucheng", [huge, fine])
+    assert rows[0]["error"] == "number_too_large"
+    assert rows[1]["error"] is None
+    assert rows[1]["temporary_aid_household_cap__status"] == "pass"  # 3 × 850.5 × 20 = 51,030
+    assert sql_result(writer, rows[1]) == python_result(program, "lucheng", fine)
+    # What Python says of the marked record: the cap is computed, the check passes.
+    assert python_result(program, "lucheng", huge) not in ("fact_error", "calendar_not_covered")
+
+
+@pytest.mark.parametrize(
+    ("size", "standard", "marked"),
+    [
+        # The cap's product is guarded below 10^17 and its × 20 below 10^17 again: a cap
+        # below 10^17 is computed by the SQL, exactly.
+        (Decimal(4999), Decimal("1000000000000.0000000001"), False),  # cap 9.998e16
+        (Decimal(5000), Decimal("1000000000000"), True),  # cap 10^17
+        (Decimal(10**8), Decimal(10**9), True),  # the product itself 10^17
+        (Decimal("99999999"), Decimal("999999999.9999999999"), True),  # product ~10^17
+        (Decimal(1), Decimal("4999999999999999.9999999999"), True),  # cap ~10^17
+        (Decimal(1), Decimal("4999999999999.9999999999"), False),  # cap ~10^14
+    ],
+)
+def test_the_guard_and_exact_below_it(
+    program: ir.Program, connection: Any, size: Decimal, standard: Decimal, marked: bool
+) -> None:
+    """At the edge of the guard: either the row is marked, or the SQL compares the aid with
+    the cap exactly as Python does (the aid equal to the cap, and 10^-10 yuan over and under
+    it).  The aids are past what a record may give (below 10^16): the SQL's arithmetic alone
+    is probed here, on a table made by hand."""
+    cap = size * standard * 20
+    records = [
+        _cap_record(size, standard, aid)
+        for aid in (cap, cap + Decimal("0.0000000001"), cap - Decimal("0.0000000001"))
+    ]
+    writer, rows = run_sql(connection, program, "lucheng", records)
+    for record, row in zip(records, rows, strict=True):
+        if marked:
+            assert row["error"] == "number_too_large"
+        else:
+            assert sql_result(writer, row) == python_result(program, "lucheng", record)
+    if not marked:
+        statuses = [row["temporary_aid_household_cap__status"] for row in rows]
+        assert statuses == ["pass", "fail", "pass"]
+
+
+def test_random_magnitudes_never_stop_the_statement(program: ir.Program, connection: Any) -> None:
+    """Sizes and standards of every magnitude the types take (up to 10^16, 10 decimals),
+    aids about the cap: no row stops the statement, and every row not marked agrees with
+    Python."""
+    rng = random.Random(13)
+
+    def number(places: int) -> Decimal:
+        whole = rng.randrange(10 ** rng.randint(0, 16))
+        return Decimal(whole) + Decimal(rng.randrange(10**places)).scaleb(-places)
+
+    records = []
+    for _ in range(400):
+        size, standard = Decimal(rng.randrange(10 ** rng.randint(0, 16))), number(10)
+        cap = size * standard * 20
+        aid = cap if abs(cap) < Decimal(10) ** 15 else number(10)
+        records.append(_cap_record(size, standard, aid))
+    writer, rows = run_sql(connection, program, "lucheng", records)
+    marked = 0
+    for record, row in zip(records, rows, strict=True):
+        if row["error"] == "number_too_large":
+            marked += 1
+            assert record[SIZE] * record[STANDARD] * 20 >= Decimal(10) ** 16  # type: ignore[operator]
+        else:
+            assert sql_result(writer, row) == python_result(program, "lucheng", record)
+    assert 50 < marked < 350  # both kinds of row were met
+
+
+def _products_project(path: Path, body: str) -> Path:
+    """NOT REAL POLICY: a made-up one whose definition multiplies facts."""
+    project = new_project(path)
+    sources = project / "policies" / "sources"
+    sources.mkdir()
+    text = "虚构办法（测试用，非真实政策）\n第一条 金额不得超过上限。\n"
+    (sources / "made.txt").write_text(text, encoding="utf-8")
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    (project / "policies" / "made.policy").write_text(
+        f"""# NOT REAL POLICY: made up for tests/test_sql_numbers.py.
+policy made {{
+    title "made up"
+    jurisdiction "某市" city
+    status in_force
+    source "sources/made.txt" sha256 "{sha}"
+}}
+
+informative at 序言 metadata "虚构办法"
+fact made_a: int "a"
+fact made_b: int "b"
+fact made_c: int "c"
+fact made_d: money "d"
+fact made_amount: money "amount"
+
+define made_cap: money at 第一条 "金额不得超过上限" = {body}
+
+requirement made_limit at 第一条 "金额不得超过上限" {{
+    require made_amount <= made_cap
+    actor township
+}}
+""",
+        encoding="utf-8",
+    )
+    return project
+
+
+def test_three_facts_multiplied_are_guarded_by_their_scale(tmp_path: Path, connection: Any) -> None:
+    """a × b × d of three DECIMAL(38, 10) facts (two ints, money) is DECIMAL(38, 30) on
+    DuckDB: it overflows at 10^8, not 10^18.  The guard follows the scale: 10^7 is marked,
+    999,999 computed as Python computes it."""
+    program = load_program(_products_project(tmp_path / "p", "made_a * made_b * made_d"))
+    ones = {"made_b": Decimal(1), "made_d": Decimal(1)}
+    records: list[dict[str, Known]] = [
+        {"made_a": Decimal(10**7), **ones, "made_amount": Decimal(1)},
+        {"made_a": Decimal(10**8), **ones, "made_amount": Decimal(1)},
+        {"made_a": Decimal(999999), **ones, "made_amount": Decimal(999999)},
+        {"made_a": Decimal(5), "made_b": Decimal(5), "made_d": Decimal("0.0000000005"),
+         "made_amount": Decimal("0.0000000125")},
+    ]  # fmt: skip
+    writer, rows = run_sql(connection, program, "made", records)
+    assert [row["error"] for row in rows] == ["number_too_large", "number_too_large", None, None]
+    for record, row in list(zip(records, rows, strict=True))[2:]:
+        assert sql_result(writer, row) == python_result(program, "made", record)
+        assert row["made_limit__status"] == "pass"
+
+
+def test_a_scale_past_the_decimal_is_refused_at_build(tmp_path: Path) -> None:
+    """a × b × (c × d) would need 40 decimal places, past DuckDB's 38: said when the SQL is
+    built, not by every run of it."""
+    program = load_program(_products_project(tmp_path / "p", "made_a * made_b * (made_c * made_d)"))
+    with pytest.raises(SqlUnsupported, match="40 decimal places"):
+        policy_sql(program, program.policies["made"])
+
+
+def test_a_sum_of_facts_is_not_guarded(tmp_path: Path) -> None:
+    """Facts below 10^16 cannot take a sum past DECIMAL(38, 10): no guard, no DOUBLE."""
+    program = load_program(_products_project(tmp_path / "p", "made_d + made_amount - made_d"))
+    sql = PolicySql(program, program.policies["made"]).sql()
+    assert "DOUBLE" not in sql and "number_too_large" not in sql
