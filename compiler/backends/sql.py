@@ -1749,15 +1749,23 @@ with exactly the type it gives, NULL where the record does not give the fact.  T
 check a value: a table made some other way must keep to this, or its answers are wrong without
 an error.
 
-* `DECIMAL(38, 10)` numbers: at most 10 decimal places.
+* `DECIMAL(38, 10)` numbers: at most 10 decimal places, and below 10^16 in size, as the Python
+  package takes them.
 * A `date` fact is `DATE`, not `TIMESTAMP`.  A `datetime` fact is a China-time `TIMESTAMP`
   plus `<name>__timed`, false when the record gave a date alone.
 * An `enum` fact is one of its `members`.  A `duration` fact is `<name>__amount`, a whole
   number 0 or more, and `<name>__unit`, one of its `units`.
 
+Each statement returns an `error` column: NULL where the row is checked.  `fact_error` or
+`calendar_not_covered`: the Python package refuses the record as bad input.
+`number_too_large`: a sum or product of the record's numbers is past what DuckDB's `DECIMAL`
+holds; check or decide that record with the Python package.  Where `error` is set, the row's
+other columns are not the answer.
+
 `python -m policyc_validators validate --engine duckdb --policy ID CASES` makes that table from
 JSONL, CSV or Parquet records: it types each value and refuses a bad one as the Python package
-does, in its words.  Then it runs `<id>.sql` and reports, or writes the results with `--out`.
+does, in its words.  Then it runs `<id>.sql` and reports, or writes the results with `--out`;
+a record marked `number_too_large` it checks with the Python package.
 
 ## DuckDB
 
