@@ -1092,10 +1092,10 @@ class PolicySql:
                     f"({a}.unsettled_index - {s}.unsettled_index + "
                     f"{e}.unsettled_index - {b}.unsettled_index) > 0"
                 )
-                error = _case(
-                    [(f"{applies} AND {a}.day IS NULL", "TRUE"), (after, f"{e}.day IS NULL")],
-                    error,
-                )
+                # A period that begins past the calendar (`a` not found) begins after the
+                # count's own last day, which the calendar has: it does not count, as in
+                # Python (timelimits.py `nth_after`), where it was refused as uncovered.
+                error = _case([(after, f"{e}.day IS NULL")], error)
                 fallback = _case(
                     [
                         (after, touched),

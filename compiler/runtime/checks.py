@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Final
 
 from .logic import merge
 from .policy import Due, Facts, Limit, PolicyInfo, Rule, evaluate
@@ -412,10 +413,12 @@ def _within_hours(limit: Limit, start: date, end: date, hours: int) -> _Within:
         if name is not None and not isinstance(value, datetime)
     )
     due: date | str
-    if isinstance(start, datetime):
-        due = start + allowed
-    else:
+    if not isinstance(start, datetime):
         due = f"{hours} hours after a time on {start.isoformat()} not given"
+    elif start_first + allowed <= _LAST:
+        due = start + allowed
+    else:  # past 9999-12-31 23:59:59.999999, which a datetime cannot hold: said, not computed
+        due = f"{hours} hours after {_moment(start)}"
     # The longest elapsed time is below end_last - start_first when the end is a whole day
     # (its last moment is never reached), equal to it for a date-time: in time either way.
     if end_last - start_first <= allowed:
@@ -427,11 +430,16 @@ def _within_hours(limit: Limit, start: date, end: date, hours: int) -> _Within:
     return _Within("unclear", due, untimed=untimed)
 
 
-def _bounds(moment: date) -> tuple[datetime, datetime]:
+def _bounds(moment: date) -> tuple[timedelta, timedelta]:
+    # As times since datetime.min, not datetimes: a date alone's day ends at the next 00:00,
+    # which for 9999-12-31 no datetime holds (an OverflowError, where the hours still compare).
     if isinstance(moment, datetime):
-        return moment, moment
-    midnight = datetime.combine(moment, time())
+        return moment - datetime.min, moment - datetime.min
+    midnight = datetime.combine(moment, time()) - datetime.min
     return midnight, midnight + timedelta(days=1)
+
+
+_LAST: Final = datetime.max - datetime.min  # the last moment a datetime holds
 
 
 def _day(moment: date) -> date:

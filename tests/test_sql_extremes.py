@@ -1,13 +1,21 @@
-"""Numbers too large for the SQL's DECIMAL (compiler/backends/sql.py, "Numbers too large";
-docs/sql.md): a product past DuckDB's 38 digits stopped the whole statement with an overflow
-error, where Python's Decimal computes it.  Now the row is marked `number_too_large` and the
-statement goes on; below the guard the SQL computes exactly what Python does; the DuckDB engine
-has Python compute the marked records, so both engines report alike."""
+"""Values at the edges of their types, the SQL against the Python package (docs/sql.md):
+
+* numbers too large for the SQL's DECIMAL (compiler/backends/sql.py, "Numbers too large"): a
+  product past DuckDB's 38 digits stopped the whole statement with an overflow error, where
+  Python's Decimal computes it.  Now the row is marked `number_too_large` and the statement
+  goes on; below the guard the SQL computes exactly what Python does;
+* an hours limit at the end of 9999-12-31, where Python's datetime ends (the runtime raised
+  OverflowError: an internal error, exit 3);
+* an excluded period that begins past the calendar, after the count has ended (the SQL
+  refused the record as `calendar_not_covered`, where Python counts it).
+
+tests/engines/test_engines_extremes.py runs the same records through both engines."""
 
 from __future__ import annotations
 
 import hashlib
 import random
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +28,7 @@ from compiler.lower import load_program
 from compiler.runtime.values import Known
 from tests import test_sql
 from tests.conftest import new_project
-from tests.test_sql import python_result, run_sql, sql_result
+from tests.test_sql import assert_agree, python_result, run_sql, sql_result
 
 # The session fixtures of tests/test_sql.py (the project's program, a DuckDB connection with
 # the calendar table), shared rather than built twice.
@@ -184,3 +192,59 @@ def test_a_sum_of_facts_is_not_guarded(tmp_path: Path) -> None:
     program = load_program(_products_project(tmp_path / "p", "made_d + made_amount - made_d"))
     sql = PolicySql(program, program.policies["made"]).sql()
     assert "DOUBLE" not in sql and "number_too_large" not in sql
+
+
+# ---------------------------------------------------------------- dates at the edges
+
+
+def test_an_hours_limit_at_the_end_of_9999(program: ir.Program, connection: Any) -> None:
+    """台儿庄 二（三）: pre-aid within 24 hours of the emergency found.  A date alone is its
+    whole day, up to the next 00:00, which for 9999-12-31 no Python datetime holds: the check
+    raised OverflowError (exit 3).  Now it is computed, as the SQL computes it."""
+    last, before = date(9999, 12, 31), date(9999, 12, 30)
+    moments: list[date] = [last, before, datetime.combine(last, time(12)), datetime.max]
+    moments += [datetime.combine(before, time(23, 59, 59)), datetime.combine(before, time(0))]
+    records: list[dict[str, Known]] = [
+        {
+            "emergency_found_date": start,
+            "pre_aid_delivered_date": end,
+            "taierzhuang_case_programme": "temporary_emergency",
+        }
+        for start in moments
+        for end in moments
+    ]
+    python = [python_result(program, "taierzhuang", r) for r in records]
+    writer, rows = run_sql(connection, program, "taierzhuang", records)
+    assert [sql_result(writer, row) for row in rows] == python
+    statuses = {str(r[0][i][0]) for r in python for i in range(len(r[0]))}  # type: ignore[index]
+    assert {"pass", "fail", "undetermined"} <= statuses
+
+
+def test_a_period_past_the_calendar_after_the_count(program: ir.Program, connection: Any) -> None:
+    """玉泉 第四条（一）1: 30 working days, not counting the 公示期.  A 公示期 that begins past
+    the calendar's last year (2048) begins after a count that ended in 2024: it does not
+    count.  The SQL refused such a record as `calendar_not_covered` (and the DuckDB engine
+    stopped on an internal error); Python counts it."""
+    start = date(2024, 3, 1)
+    periods = [
+        (date(2100, 1, 1), date(9999, 1, 1)),
+        (date(2049, 1, 1), date(2049, 2, 1)),
+        (date(2048, 12, 31), date(2100, 1, 1)),
+        (date(9999, 12, 31), date(9999, 12, 31)),
+    ]
+    records: list[dict[str, Known]] = [
+        {
+            "yuquan_programme": "dibao",
+            "yuquan_application_accepted_date": start,
+            "yuquan_approval_completed_date": start + timedelta(days=offset),
+            "public_notice_start_date": first,
+            "public_notice_end_date": last,
+        }
+        for first, last in periods
+        for offset in (30, 46, 60)
+    ]
+    assert_agree(connection, program, "yuquan", records)
+    _, rows = run_sql(connection, program, "yuquan", records)
+    assert [row["error"] for row in rows] == [None] * len(records)
+    statuses = [row["yuquan_dibao_approval__status"] for row in rows]
+    assert statuses == ["pass", "fail", "fail"] * len(periods)  # due 2024-04-15

@@ -1,6 +1,12 @@
-"""A number too large for the SQL's DECIMAL in the DuckDB engine (tests/test_sql_numbers.py,
-docs/sql.md): the records the SQL marks `number_too_large` are computed by Python, so the two
-engines report them alike."""
+"""Values at the edges of their types through both engines of `validate`
+(tests/test_sql_extremes.py, docs/sql.md): the same report and exit code from each.
+
+* A number too large for the SQL's DECIMAL: the records the SQL marks `number_too_large` are
+  computed by Python (the DuckDB engine stopped with an overflow error, naming no record).
+* An hours limit at the end of 9999-12-31 (the standard-library engine stopped on an internal
+  error, exit 3).
+* A 公示期 beginning past the calendar, after the count (the DuckDB engine stopped on an
+  internal error, exit 3)."""
 
 from __future__ import annotations
 
@@ -101,3 +107,59 @@ def test_a_refused_record_after_a_computed_one(
     code, out, err = runs["python"]
     assert (code, out) == (2, "") and err.startswith(f"{PROG}: record late: ")
     assert runs["duckdb"] == runs["python"]
+
+
+def test_an_hours_limit_at_the_end_of_9999(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """台儿庄's 24 hours of pre-aid from a moment on 9999-12-31: computed by both engines, a
+    due moment past 9999 said in words."""
+    moments = ["9999-12-31", "9999-12-30", "9999-12-31T12:00", "9999-12-31T23:59:59"]
+    records = [
+        {
+            "id": f"{start}/{end}",
+            "emergency_found_date": start,
+            "pre_aid_delivered_date": end,
+            "taierzhuang_case_programme": "temporary_emergency",
+        }
+        for start in moments
+        for end in moments
+    ]
+    cases = _write(tmp_path / "cases.jsonl", records)
+    runs = each(policies, capsys, str(cases), policy="taierzhuang")
+    code, out, _ = runs["python"]
+    assert code == 1
+    assert "9999-12-31T12:00/9999-12-30: FAIL pre_aid" in out  # out of order
+    reported_alike(runs)
+    argv = ("validate", "--policy", "taierzhuang", "--format", "json", str(cases))
+    code, out, _ = run(policies, capsys, *argv)
+    messages = {
+        record["id"]: check["message"]
+        for record in json.loads(out)["records"]
+        for check in record["checks"]
+        if check["rule"] == "pre_aid"
+    }
+    assert messages["9999-12-31T12:00/9999-12-31"] == (
+        "24 hours from emergency_found_date 9999-12-31T12:00: due 24 hours after "
+        "9999-12-31T12:00; pre_aid_delivered_date 9999-12-31 is in time"
+    )
+
+
+def test_a_period_past_the_calendar_after_the_count(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """玉泉's 30 working days, not counting a 公示期 that begins in 2100: the count ends in
+    2024, and both engines check the record."""
+    record = {
+        "id": "p",
+        "yuquan_programme": "dibao",
+        "yuquan_application_accepted_date": "2024-03-01",
+        "yuquan_approval_completed_date": "2024-04-16",
+        "public_notice_start_date": "2100-01-01",
+        "public_notice_end_date": "9999-01-01",
+    }
+    cases = _write(tmp_path / "cases.jsonl", [record])
+    runs = each(policies, capsys, str(cases), policy="yuquan")
+    assert runs["python"][0] == 1
+    assert "p: FAIL yuquan_dibao_approval" in runs["python"][1]
+    reported_alike(runs)
