@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -34,6 +35,18 @@ def new_project(path: Path) -> Path:
     (path / "policies").mkdir(parents=True, exist_ok=True)
     for name in ("vocabulary.policy", "concepts.policy"):
         (path / "policies" / name).write_bytes((ROOT / "policies" / name).read_bytes())
+    return path
+
+
+def made_up_policy(project: Path, name: str, source: str, policy: str) -> Path:
+    """NOT REAL POLICY, for a test: `source` written as `policies/sources/<name>.txt`, and
+    `policy` as `policies/<name>.policy` with `{sha}` in it the source's SHA-256."""
+    sources = project / "policies" / "sources"
+    sources.mkdir(exist_ok=True)
+    (sources / f"{name}.txt").write_text(source, encoding="utf-8")
+    sha = hashlib.sha256(source.encode()).hexdigest()
+    path = project / "policies" / f"{name}.policy"
+    path.write_text(policy.replace("{sha}", sha), encoding="utf-8")
     return path
 
 

@@ -4,7 +4,6 @@ the calendar table is the runtime's; policy text cannot change the SQL; output i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from collections.abc import Iterator, Mapping
@@ -51,7 +50,7 @@ from compiler.runtime.timelimits import (
 )
 from compiler.runtime.validation import RecordResult
 from compiler.runtime.values import Duration, FactError, Known, Unknown, coerce
-from tests.conftest import ROOT, new_project
+from tests.conftest import ROOT, made_up_policy, new_project
 
 POLICIES = ("lucheng", "ningbo", "taierzhuang", "weihai", "yuquan")
 
@@ -439,30 +438,27 @@ def _hostile_project(path: Path) -> Path:
     """NOT REAL POLICY: a made-up one whose title, labels, quote and text literal hold `'`,
     `--` and `;`."""
     project = new_project(path)
-    sources = project / "policies" / "sources"
-    sources.mkdir()
-    text = "虚构办法（测试用，非真实政策）\n第一条 it's -- a rule; really 的条文。\n"
-    (sources / "hostile.txt").write_text(text, encoding="utf-8")
-    sha = hashlib.sha256(text.encode()).hexdigest()
-    (project / "policies" / "hostile.policy").write_text(
-        f"""# NOT REAL POLICY: made up for tests/test_sql.py.
-policy hostile {{
+    made_up_policy(
+        project,
+        "hostile",
+        "虚构办法（测试用，非真实政策）\n第一条 it's -- a rule; really 的条文。\n",
+        """# NOT REAL POLICY: made up for tests/test_sql.py.
+policy hostile {
     title "A title with ' and -- and ; in it"
     jurisdiction "某市' --;区" city
     status in_force
     source "sources/hostile.txt" sha256 "{sha}"
     decision relief "免责'; --"
-}}
+}
 
 informative at 序言 metadata "虚构办法"
 fact hostile_flag: bool "It's -- a flag; really"
 fact hostile_kind: text "a text; -- '"
 
-situation hostile_case at 第一条 "it's -- a rule; really" {{
+situation hostile_case at 第一条 "it's -- a rule; really" {
     when hostile_flag and hostile_kind == "it's -- here; ok"
-}}
+}
 """,
-        encoding="utf-8",
     )
     return project
 

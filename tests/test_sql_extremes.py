@@ -13,7 +13,6 @@ tests/engines/test_engines_extremes.py runs the same records through both engine
 
 from __future__ import annotations
 
-import hashlib
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -27,7 +26,7 @@ from compiler.backends.sql import PolicySql, SqlUnsupported, policy_sql
 from compiler.lower import load_program
 from compiler.runtime.values import Known
 from tests import test_sql
-from tests.conftest import new_project
+from tests.conftest import made_up_policy, new_project
 from tests.test_sql import assert_agree, python_result, run_sql, sql_result
 
 # The session fixtures of tests/test_sql.py (the project's program, a DuckDB connection with
@@ -124,21 +123,19 @@ def test_random_magnitudes_never_stop_the_statement(program: ir.Program, connect
 
 
 def _products_project(path: Path, body: str) -> Path:
-    """NOT REAL POLICY: a made-up one whose definition multiplies facts."""
+    """NOT REAL POLICY: a made-up one whose definition is `body`, over its facts."""
     project = new_project(path)
-    sources = project / "policies" / "sources"
-    sources.mkdir()
-    text = "虚构办法（测试用，非真实政策）\n第一条 金额不得超过上限。\n"
-    (sources / "made.txt").write_text(text, encoding="utf-8")
-    sha = hashlib.sha256(text.encode()).hexdigest()
-    (project / "policies" / "made.policy").write_text(
-        f"""# NOT REAL POLICY: made up for tests/test_sql_numbers.py.
-policy made {{
+    made_up_policy(
+        project,
+        "made",
+        "虚构办法（测试用，非真实政策）\n第一条 金额不得超过上限。\n",
+        """# NOT REAL POLICY: made up for tests/test_sql_extremes.py.
+policy made {
     title "made up"
     jurisdiction "某市" city
     status in_force
     source "sources/made.txt" sha256 "{sha}"
-}}
+}
 
 informative at 序言 metadata "虚构办法"
 fact made_a: int "a"
@@ -147,14 +144,13 @@ fact made_c: int "c"
 fact made_d: money "d"
 fact made_amount: money "amount"
 
-define made_cap: money at 第一条 "金额不得超过上限" = {body}
+define made_cap: money at 第一条 "金额不得超过上限" = BODY
 
-requirement made_limit at 第一条 "金额不得超过上限" {{
+requirement made_limit at 第一条 "金额不得超过上限" {
     require made_amount <= made_cap
     actor township
-}}
-""",
-        encoding="utf-8",
+}
+""".replace("BODY", body),
     )
     return project
 
