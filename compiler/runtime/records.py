@@ -326,7 +326,9 @@ def _csv_rows(path: Path, reader: csv.DictReader[str]) -> Iterator[tuple[str, di
     header = reader.fieldnames or []
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise RecordError(f"{path}:1: the column {', '.join(repeated)} appears twice in the header")
+        # An empty name is said as such: "the column  appears twice" read as a typing slip.
+        named = ", ".join(name or "with no name" for name in repeated)
+        raise RecordError(f"{path}:1: the column {named} appears twice in the header")
     for row in reader:
         origin = f"{path.name}:{reader.line_num}"
         if None in row:

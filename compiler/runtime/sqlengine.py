@@ -405,6 +405,11 @@ _BLOCK: Final = 32 << 20  # bytes of a JSONL file handed to DuckDB at once (`_bl
 _MAX_TEXT: Final = (1 << 32) - 1
 
 
+def _csv_column(place: int) -> str:
+    """The name of a CSV file's column at `place` (from 0) in DuckDB (`Cases._stage_csv`)."""
+    return f"c{place}"
+
+
 def _blocks(path: Path, at_least_one: bool = False, size: int | None = None) -> Iterator[bytes]:
     """The bytes of `path` in blocks of about `size` (`_BLOCK`) that each end at a `\n` (the
     last one, at the end of the file), a line longer than a block whole in one;
@@ -612,6 +617,7 @@ class Cases:
         # A CSV file's read_csv, to read a record again for its message; the files whose
         # records' line numbers are in a table `policyc_lines_<index>` (`CsvLayout.lines`).
         self.csv: dict[int, str] = {}
+        self.csv_header: dict[int, list[str]] = {}
         self.csv_lines: set[int] = set()
         self.json_items: set[int] = set()  # the JSON arrays read item by item
         staged: list[str] = []  # a SELECT of each file's typed rows
@@ -1110,30 +1116,35 @@ class Cases:
         repeated = sorted({name for name in header if header.count(name) > 1})
         if repeated:
             self._python_file_error(source)
-        columns = "{" + ", ".join(f"{_q(h)}: 'VARCHAR'" for h in header) + "}"
+        # The columns by their place (`_csv_column`), not by the header's names: a name may
+        # be empty (a row ending in a comma, as spreadsheets write it), which DuckDB cannot
+        # name a column; the header's names stay in `csv_header` for `raw_record`.
+        self.csv_header[source.index] = header
+        column = {h: _csv_column(i) for i, h in enumerate(header)}
+        columns = "{" + ", ".join(f"{_q(column[h])}: 'VARCHAR'" for h in header) + "}"
         relation = self.csv[source.index] = (
             f"read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
             f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
             f"strict_mode = {str(not layout.mixed).lower()}, null_padding = false, "
             "all_varchar = true, compression = 'none')"
             if len(header) > 1 or lines is None
-            else self._one_column(source, header[0])
+            else self._one_column(source, column[header[0]])
         )
         # An empty cell is a fact not given (read_csv gives NULL for it).
         raw = {
-            h: (f"CASE WHEN {_ident(h)} IS NOT NULL THEN 'VARCHAR' END", _ident(h))
+            h: (f"CASE WHEN {column[h]} IS NOT NULL THEN 'VARCHAR' END", column[h])
             for h in header
             if h in self.specs
         }
         # A column the policy does not know is an unknown field where a record fills it.
         unknown = [
-            f"{_ident(h)} IS NOT NULL" for h in header if h != ID_FIELD and h not in self.specs
+            f"{column[h]} IS NOT NULL" for h in header if h != ID_FIELD and h not in self.specs
         ]
         id_raw = None
         if ID_FIELD in header:
             id_raw = (
-                f"CASE WHEN {_ident(ID_FIELD)} IS NOT NULL THEN 'VARCHAR' END",
-                _ident(ID_FIELD),
+                f"CASE WHEN {column[ID_FIELD]} IS NOT NULL THEN 'VARCHAR' END",
+                column[ID_FIELD],
             )
         # Typed straight from the file, in one pass on every core; the records are numbered
         # after, by their rowid (a table made by one query keeps the order its rows were
@@ -1338,7 +1349,7 @@ class Cases:
                 cursor = self.con.execute(
                     f"SELECT * FROM {self.csv[source.index]} LIMIT 1 OFFSET ?", [k - 1]
                 )
-                names = [d[0] for d in cursor.description]
+                names = self.csv_header[source.index]
                 values = cursor.fetchone()
                 assert values is not None
                 raw = {k: v for k, v in zip(names, values, strict=True) if v is not None}

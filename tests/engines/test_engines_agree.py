@@ -2,7 +2,8 @@
 words on stderr from the standard-library engine and from `--engine duckdb` for a file that is
 missing, a directory or unreadable; a `--calendar` file that is not UTF-8; an `id` or a field's
 name with a lone surrogate (refused by both); a number too long to read; a BOM starting a
-later line (files joined with `cat`); an empty CSV file; an integer id past 64 bits; a null id
+later line (files joined with `cat`); an empty CSV file; a CSV column with no name in the
+header; an integer id past 64 bits; a null id
 (tests/test_schema_agreement.py: the records' JSON Schema takes the ids the runtime takes)."""
 
 from __future__ import annotations
@@ -359,6 +360,44 @@ def test_an_empty_csv_file_is_no_records_in_both(
     runs = each(policies, capsys, str(path))
     assert runs["duckdb"] == runs["python"]
     assert runs["python"][0] == 0 and "0 record(s), 0 finding(s)" in runs["python"][1]
+
+
+# A header cell left empty: spreadsheets end each row with a comma.  The DuckDB engine named its
+# columns by the header, could not name one '', and refused the file whole ("DuckDB cannot read
+# it as records") where the standard-library engine read every record.
+NAMELESS_COLUMNS = [
+    ("trailing comma", b"id,weihai_legal_gap,\na,true,\n", None),
+    ("trailing comma, CRLF", b"id,weihai_legal_gap,\r\na,true,\r\n", None),
+    ("nameless first", b",weihai_legal_gap\n,true\n", None),
+    ("blank lines", b"weihai_legal_gap,\n\ntrue,\n\n", None),
+    ("a record over lines", b'id,weihai_legal_gap,\n"a\nb",true,\n', None),
+    ("nameless, filled", b"id,,weihai_legal_gap\na,x,true\n", "record a: unknown field ''"),
+    (
+        "two nameless",
+        b"id,,,x\na,,,1\n",
+        "{path}:1: the column with no name appears twice in the header",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "refused"), [c[1:] for c in NAMELESS_COLUMNS], ids=[c[0] for c in NAMELESS_COLUMNS]
+)
+def test_a_column_with_no_name_is_read_alike(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    data: bytes,
+    refused: str | None,
+) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_bytes(data)
+    runs = each(policies, capsys, str(path), policy="weihai")
+    if refused is not None:
+        refused_alike(runs, refused.format(path=path))
+    else:
+        reported_alike(runs)
+        assert runs["python"][0] == 0 and "1 record(s)" in runs["python"][1]
 
 
 @pytest.mark.parametrize("name", ["cases.jsonl", "cases.json"])
