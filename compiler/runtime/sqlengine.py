@@ -1122,13 +1122,17 @@ class Cases:
         self.csv_header[source.index] = header
         column = {h: _csv_column(i) for i, h in enumerate(header)}
         columns = "{" + ", ".join(f"{_q(column[h])}: 'VARCHAR'" for h in header) + "}"
+        # DuckDB reads a file whose lines end in a `\r` alone other than csv does (it read
+        # such a file with a quoted header as no records at all): csv reads its rows then,
+        # and those of a file of one column with blank lines (which DuckDB reads as rows).
+        by_python = lines is not None and (layout.bare_cr or len(header) == 1)
         relation = self.csv[source.index] = (
-            f"read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
+            self._python_rows(source, header)
+            if by_python
+            else f"read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
             f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
             f"strict_mode = {str(not layout.mixed).lower()}, null_padding = false, "
             "all_varchar = true, compression = 'none')"
-            if len(header) > 1 or lines is None
-            else self._one_column(source, column[header[0]])
         )
         # An empty cell is a fact not given (read_csv gives NULL for it).
         raw = {
@@ -1165,6 +1169,12 @@ class Cases:
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
             if row is None or int(row[0]) != layout.one_a_line:  # a record spans lines
                 lines = self._line_numbers(source, header)
+        elif lines is not None:
+            # Each row DuckDB read has its line from csv's pass: a count that differs is a
+            # file the two read otherwise, refused rather than numbered wrong (or lost).
+            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            if row is None or int(row[0]) != len(lines):
+                self._python_file_error(source)
         if lines is None:
             return _numbered(source, table, "(rowid + 2)")  # the header is line 1
         # Records span lines or blank lines are skipped: csv's own line numbers, handed over
@@ -1205,31 +1215,41 @@ class Cases:
         assert lines is not None
         return lines
 
-    def _one_column(self, source: Source, name: str) -> str:
-        """The rows of a CSV file of one column with blank lines (or records over several
-        lines), read by Python's csv, each in a table (`k`, the cell; NULL where empty, as
-        read_csv gives it), a blank line as an empty row; a relation of them in order.
-        DuckDB reads a blank line of such a file as an empty row (where csv skips it), and
-        where its lines end both in `\r\n` and in `\n`, a `\r\n` after a record as an
-        empty row too: no line numbers could follow its rows.  The rows go over a slice at
-        a time."""
+    def _python_rows(self, source: Source, header: Sequence[str]) -> str:
+        """The rows of a CSV file as Python's csv reads them, each in a table (`k`, then a
+        cell a column, `_csv_column`; NULL where empty, as read_csv gives it), a blank line
+        as an empty row in a file of one column (as `_csv_lines` numbers them); a relation of
+        them in order.  For the files DuckDB reads otherwise: one of one column with blank
+        lines (or records over several lines), which DuckDB reads as empty rows, and where
+        its lines end both in `\r\n` and in `\n`, a `\r\n` after a record as an empty row
+        too, no line numbers could follow its rows; one whose lines end in a `\r` alone.
+        The rows go over a slice at a time."""
+        width = len(header)
+        names = [_csv_column(i) for i in range(width)]
         cells = f"policyc_cells_{source.index}"
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {cells} (k BIGINT, cell VARCHAR)")
-        insert = f"INSERT INTO {cells} SELECT generate_subscripts($part, 1) + $start, unnest($part)"
-        part: list[str | None] = []
+        kinds = ", ".join(f"{name} VARCHAR" for name in names)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {cells} (k BIGINT, {kinds})")
+        unnest = ", ".join(f"unnest(${name})" for name in names)
+        insert = f"INSERT INTO {cells} SELECT generate_subscripts($c0, 1) + $start, {unnest}"
+        part: list[list[str | None]] = [[] for _ in names]
         start = 0
         with source.file.open(encoding="utf-8-sig", newline="") as text:
             reader = csv.reader(text, strict=True)
             next(reader)  # the header
             for row in reader:
-                if len(row) > 1:  # refused whole, as DuckDB's strict mode refuses it
-                    self._python_file_error(source)
-                part.append((row[0] or None) if row else None)
-                if len(part) == _LINE_SLICE:
-                    self.con.execute(insert, {"part": part, "start": start})
-                    start, part = start + len(part), []
-        self.con.execute(insert, {"part": part, "start": start})
-        return f"(SELECT cell AS {_ident(name)} FROM {cells} ORDER BY k)"
+                if not row and width > 1:
+                    continue  # a blank line, which csv skips (`_csv_lines`)
+                if len(row) > width or (row and len(row) < width):
+                    self._python_file_error(source)  # said by the Python reader
+                for column, cell in zip(part, row or [""], strict=False):
+                    column.append(cell or None)
+                if len(part[0]) == _LINE_SLICE:
+                    self.con.execute(
+                        insert, {"start": start, **dict(zip(names, part, strict=True))}
+                    )
+                    start, part = start + len(part[0]), [[] for _ in names]
+        self.con.execute(insert, {"start": start, **dict(zip(names, part, strict=True))})
+        return f"(SELECT {', '.join(names)} FROM {cells} ORDER BY k)"
 
     def _stage_parquet(self, source: Source) -> str:
         relation = f"read_parquet({_q(str(source.file))}, file_row_number = true)"
@@ -1510,6 +1530,7 @@ class CsvLayout:
     lines: array[int] | None  # 8 bytes a record (0: a blank line read as a row)
     mixed: bool
     one_a_line: int | None = None
+    bare_cr: bool = False  # a `\r` ends a line alone, as csv reads it and DuckDB does not
 
 
 def _csv_layout(source: Source) -> CsvLayout | None:
@@ -1533,7 +1554,9 @@ def _csv_layout(source: Source) -> CsvLayout | None:
                 rows = scanned.lines - 1 - scanned.end if scanned.quotes else None
                 return CsvLayout(header, None, False, rows)
             lines = _csv_lines(reader, header, scanned.mixed)
-            return None if lines is None else CsvLayout(header, lines, scanned.mixed)
+            if lines is None:
+                return None
+            return CsvLayout(header, lines, scanned.mixed, bare_cr=scanned.bare_cr)
     except OSError as error:
         raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
     except (csv.Error, UnicodeDecodeError):

@@ -16,6 +16,7 @@ import json
 import random
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -346,6 +347,15 @@ _CSV = {
     # A \r alone ends a line for csv.
     "bare_cr.csv": (b"id,taierzhuang_fulltime_staff\ra,3\r\rb,5\r", None),
     "one_column_bare_cr.csv": (b"missed_grant\rtrue\r\rfalse\r", None),
+    # DuckDB read these otherwise: the first it refused whole ("DuckDB cannot read it as
+    # records"), the last as no records at all, exit 0; csv reads their rows now.
+    "bare_cr_in_crlf.csv": (b"id,taierzhuang_fulltime_staff\r\na,3\rb,5\r\n", None),
+    "bare_cr_quoted.csv": (b'id,taierzhuang_fulltime_staff\r"a\rb",3\r"c\r\nd",5\r', None),
+    "bare_cr_trailing_comma.csv": (b"id,taierzhuang_fulltime_staff,\ra,3,\r\rb,5,\r", None),
+    "bare_cr_quoted_header.csv": (
+        b'"\n",1\r,""\nb',
+        "record bare_cr_quoted_header.csv:4: fewer cells than the header has columns",
+    ),
     "one_column_cell_too_many.csv": (
         b"missed_grant\n\ntrue\ntrue,1\n",
         "record one_column_cell_too_many.csv:4: more cells than the header has columns",
@@ -399,6 +409,31 @@ def test_csv_read_a_chunk_at_a_time_as_the_python_reader_reads_it(
         assert runs["python"][0] == 1
     else:
         refused_alike(runs, message.format(path=path))
+
+
+def test_rows_duckdb_reads_otherwise_are_refused_not_lost(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where csv's line numbers and DuckDB's rows differ in number (a file they read
+    otherwise, as DuckDB read a `\r` alone), the file is refused, never numbered wrong or
+    read short: here csv's pass is made to miss a row."""
+    path = tmp_path / "blank_lines.csv"
+    path.write_bytes(_CSV["blank_lines.csv"][0])
+    lines = sqlengine._csv_lines
+
+    def short(*args: Any) -> Any:
+        found = lines(*args)
+        return None if found is None else found[:-1]
+
+    monkeypatch.setattr(sqlengine, "_csv_lines", short)
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path)
+    )
+    assert (code, out) == (2, "")
+    assert err == f"{PROG}: {path}: DuckDB cannot read it as records\n"
 
 
 @pytest.mark.usefixtures("by_blocks")
