@@ -2070,7 +2070,7 @@ def _refused(
     from .validation import validate_records
 
     calendar = load_calendar([Path(f) for f in calendar_files or ()])
-    computed: list[list[object]] = []
+    computed: list[tuple[int, dict[str, object]]] = []
     for pos, error in rows:
         source = cases.sources[pos >> _FILE_SHIFT]
         origin, raw = cases.raw_record(source, pos & ((1 << _FILE_SHIFT) - 1))
@@ -2083,7 +2083,7 @@ def _refused(
             raise AssertionError(
                 f"record {record.id}: the SQL refuses it, the Python checks do not"
             )
-        computed.append([pos, *result_row(result, [c.column for c in checks]).values()])
+        computed.append((pos, result_row(result, [c.column for c in checks])))
     _replace_rows(con, checks, computed)
 
 
@@ -2112,9 +2112,11 @@ def result_row(result: RecordResult, columns: Sequence[str]) -> dict[str, object
     return row
 
 
-def _replace_rows(con: Any, checks: Sequence[Check], rows: Sequence[Sequence[object]]) -> None:
-    """`policyc_results`' rows at the positions that begin `rows` given the values after
-    them (`result_row`'s columns), in one UPDATE."""
+def _replace_rows(
+    con: Any, checks: Sequence[Check], rows: Sequence[tuple[int, Mapping[str, object]]]
+) -> None:
+    """`policyc_results`' rows at the positions of `rows` given their values (`result_row`'s
+    columns), in one UPDATE."""
     if not rows:
         return
     columns = ["error", *_result_columns(checks)]
@@ -2127,7 +2129,7 @@ def _replace_rows(con: Any, checks: Sequence[Check], rows: Sequence[Sequence[obj
         batch = rows[start : start + _ROWS_AT_ONCE]
         con.execute(
             f"INSERT INTO policyc_computed (pos, {names}) VALUES {', '.join([marks] * len(batch))}",
-            [value for row in batch for value in row],
+            [value for pos, row in batch for value in (pos, *(row[c] for c in columns))],
         )
     sets = ", ".join(f"{_ident(c)} = c.{_ident(c)}" for c in columns)
     con.execute(f"UPDATE policyc_results r SET {sets} FROM policyc_computed c WHERE r.pos = c.pos")
