@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property, lru_cache
@@ -314,9 +314,9 @@ def _literal(value: object) -> V:
     if isinstance(value, Decimal):
         text = format(value, "f")
         whole, _, fraction = text.lstrip("-").partition(".")
+        sql = f"({text})" if text.startswith("-") else text
         # An integer literal is INTEGER or BIGINT on DuckDB: a DECIMAL of scale 0.
-        size = V(text, scale=len(fraction), digits=len(whole.lstrip("0")) or 1)
-        return replace(size, sql=f"({text})" if text.startswith("-") else text)
+        return V(sql, scale=len(fraction), digits=len(whole.lstrip("0")) or 1)
     if isinstance(value, date):
         return V(f"DATE '{value.isoformat()}'")
     if isinstance(value, n.Duration):
