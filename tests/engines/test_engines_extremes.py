@@ -13,10 +13,12 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb  # in the test extra
 import pytest
 
+from compiler.runtime import sqlengine
 from compiler.runtime.policy import PolicyInfo
 from tests.engines import PROG, each, reported_alike, run
 
@@ -87,6 +89,28 @@ def test_parquet_and_out(
     rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert rows["huge"]["temporary_aid_household_cap__status"] == "pass"
     assert rows["none"]["temporary_aid_household_cap__needs"] == AID  # the cap is known
+
+
+def test_the_computed_records_are_not_read_again_from_their_file(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The records Python computes are typed from the typed view, all in one query: read
+    again from the file one by one (each read from the file's start), 1,000 of 100,000
+    records took 39 s where the whole run now takes 3."""
+    read: list[int] = []
+    original = sqlengine.Cases.raw_record
+
+    def spy(self: sqlengine.Cases, source: sqlengine.Source, number: int) -> Any:
+        read.append(number)
+        return original(self, source, number)
+
+    monkeypatch.setattr(sqlengine.Cases, "raw_record", spy)
+    cases = _write(tmp_path / "cases.jsonl", RECORDS)
+    reported_alike(each(policies, capsys, str(cases), policy="lucheng"))
+    assert read == []
 
 
 def test_a_refused_record_after_a_computed_one(
