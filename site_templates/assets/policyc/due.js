@@ -209,6 +209,25 @@ export const calendar = new WorkdayCalendar(CALENDAR);
 
 // ---------------------------------------------------------------- counting
 
+// Python's dates end at 9999-12-31: a count that steps past it raises OverflowError there,
+// which policy.Limit.reckon says as "... is after 9999-12-31: no due date".
+const LAST_DAY = fromCivil(9999, 12, 31);
+
+class PastLastDay extends Error {}
+
+function checked(day) {
+  if (day > LAST_DAY) throw new PastLastDay();
+  return day;
+}
+
+// str() of a Python date or datetime, as the message above quotes the start.
+function pythonText(start) {
+  if (!isMoment(start)) return isoDay(start);
+  const h = Math.floor(start.sec / 3600);
+  const mi = Math.floor((start.sec % 3600) / 60);
+  return `${isoDay(start.day)} ${pad(h, 2)}:${pad(mi, 2)}:${pad(start.sec % 60, 2)}`;
+}
+
 function bounds(due, earliest, latest, unpublished) {
   return { due, earliest, latest, unpublished };
 }
@@ -226,7 +245,7 @@ function workdayBounds(start, amount, cal) {
   let earliest = null;
   let day = start;
   for (;;) {
-    day += 1;
+    day = checked(day + 1);
     const settled = cal.settled(day);
     const year = yearOf(day);
     if (cal.provisionalYears.has(year)) unpublished.add(year);
@@ -268,6 +287,7 @@ function addMonths(day, months) {
   const index = y * 12 + (m - 1) + months;
   const year = Math.floor(index / 12);
   const month = index - year * 12 + 1;
+  if (year > 9999) throw new PastLastDay();
   return fromCivil(year, month, Math.min(d, monthLength(year, month)));
 }
 
@@ -278,7 +298,7 @@ function dueBounds(start, amount, unit, cal) {
   const day = asDay(start);
   if (unit === "months") due = addMonths(day, amount);
   else if (unit === "years") due = addMonths(day, 12 * amount);
-  else if (unit === "days") due = day + amount;
+  else if (unit === "days") due = checked(day + amount);
   else throw new Error(`unknown time-limit unit ${unit}`);
   return bounds(due, due, due, []);
 }
@@ -289,7 +309,7 @@ function rollOverBounds(lastDay, cal) {
 
 function addHours(moment, hours) {
   const total = moment.sec + hours * 3600;
-  return { day: moment.day + Math.floor(total / 86400), sec: total % 86400 };
+  return { day: checked(moment.day + Math.floor(total / 86400)), sec: total % 86400 };
 }
 
 const final = (b) => b.unpublished.length === 0;
@@ -309,6 +329,16 @@ const same = (a, b) => (isMoment(a) ? a.day === b.day && a.sec === b.sec : a ===
 
 // policy.Limit.reckon: {day, counted, bounds (null: final), rollsOver}.
 export function reckon(limit, start, cal = calendar, extended = false) {
+  try {
+    return reckonWithin(limit, start, cal, extended);
+  } catch (error) {
+    if (!(error instanceof PastLastDay)) throw error;
+    const [amount, unit] = duration(limit, extended);
+    throw new Error(`${amount} ${unit} from ${pythonText(start)} is after 9999-12-31: no due date`);
+  }
+}
+
+function reckonWithin(limit, start, cal, extended) {
   const [amount, unit] = duration(limit, extended);
   if (unit === "hours") {
     if (!isMoment(start)) throw new Error("an hours time limit needs a datetime start");
