@@ -1410,9 +1410,18 @@ class Cases:
                 return f"{source.path.name}:{number}", raw
             case "parquet":
                 relation = f"read_parquet({_q(str(source.file))}, file_row_number = true)"
+                # Days and local times as their text, as _python_value writes them: DuckDB
+                # gives Python 9999-12-31 for `infinity`, which is then said as that day.
+                cells = ", ".join(
+                    f"CAST({_ident(name)} AS VARCHAR) AS {_ident(name)}"
+                    if kind.upper() == "DATE"
+                    else f"strftime({_ident(name)}, '%Y-%m-%dT%H:%M:%S') AS {_ident(name)}"
+                    if kind.upper().startswith("TIMESTAMP") and kind.upper() not in _INSTANTS
+                    else _ident(name)
+                    for name, kind in self._parquet_types(source).items()
+                )
                 cursor = self.con.execute(
-                    f"SELECT * EXCLUDE (file_row_number) FROM {relation} WHERE file_row_number = ?",
-                    [number - 1],
+                    f"SELECT {cells} FROM {relation} WHERE file_row_number = ?", [number - 1]
                 )
                 names = [d[0] for d in cursor.description]
                 values = cursor.fetchone()
@@ -1493,12 +1502,15 @@ def parquet_native(spec: FactSpec, kind: str, column: str) -> list[tuple[str, st
     match spec.type:
         case "bool" if upper == "BOOLEAN":
             return [(spec.name, column)]
+        # Python's dates run from 0001-01-01 to 9999-12-31; DuckDB's past them both, and to
+        # infinity (whose year is NULL): a day outside Python's is refused, as its text is.
         case "date" if upper == "DATE":
-            return [(spec.name, f"CASE WHEN year({column}) >= 1 THEN {column} END")]
+            return [(spec.name, f"CASE WHEN year({column}) BETWEEN 1 AND 9999 THEN {column} END")]
         case "datetime" if upper in ("TIMESTAMP", "DATE"):
             timed = "TRUE" if upper == "TIMESTAMP" else "FALSE"
+            moment = f"CAST({column} AS TIMESTAMP)"
             return [
-                (spec.name, f"CAST({column} AS TIMESTAMP)"),
+                (spec.name, f"CASE WHEN year({column}) BETWEEN 1 AND 9999 THEN {moment} END"),
                 (f"{spec.name}__timed", f"CASE WHEN {column} IS NOT NULL THEN {timed} END"),
             ]
         case "datetime" if upper in _INSTANTS:

@@ -150,6 +150,59 @@ def test_parquet_instant_in_a_bad_record_named_in_china_time(
     assert "2024-03-04T07:30:00+08:00" in err and "day.parquet#1" in err
 
 
+# Days of a Parquet DATE or TIMESTAMP column past Python's (0001-01-01 to 9999-12-31): a DATE of
+# year 20000 for a date fact, or any such for a date-time fact, was taken as a day and checked;
+# an infinite day was refused, but quoted as "9999-12-31" (DuckDB gives Python that for it).
+_FAR_DAYS = [
+    ("taierzhuang_application_date", "DATE '20000-01-01'", '"20000-01-01"'),
+    ("taierzhuang_application_date", "DATE 'infinity'", '"infinity"'),
+    ("taierzhuang_application_date", "DATE '0044-03-15 (BC)'", '"0044-03-15 (BC)"'),
+    ("emergency_found_date", "TIMESTAMP '20000-01-01 10:00'", '"20000-01-01T10:00:00"'),
+    ("emergency_found_date", "TIMESTAMP 'infinity'", '"infinity"'),
+    ("emergency_found_date", "DATE '20000-01-01'", '"20000-01-01"'),
+]
+
+
+@pytest.mark.parametrize(("fact", "value", "shown"), _FAR_DAYS)
+def test_a_parquet_day_past_pythons_dates_is_refused(
+    policies: dict[str, PolicyInfo],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    fact: str,
+    value: str,
+    shown: str,
+) -> None:
+    parquet = tmp_path / "far.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 'a' AS id, {value} AS {fact}) TO '{parquet}' (FORMAT parquet)")
+    con.close()
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
+        str(parquet),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{PROG}: record a: field '{fact}'") and f"not {shown}" in err, err
+
+
+def test_a_parquet_day_at_the_ends_of_pythons_dates_is_taken(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    parquet = tmp_path / "ends.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT * FROM (VALUES ('a', DATE '0001-01-01', TIMESTAMP '9999-12-31 23:59:59'), "
+        "('b', DATE '9999-12-31', TIMESTAMP '0001-01-01 00:00')) "
+        "AS t(id, taierzhuang_application_date, emergency_found_date)) "
+        f"TO '{parquet}' (FORMAT parquet)"
+    )
+    con.close()
+    code, out, err = run(
+        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
+        str(parquet),
+    )  # fmt: skip
+    assert (code, err) == (0, "") and "2 record(s)" in out
+
+
 # ---------------------------------------------------------------- 3. the report streamed
 
 _LATE = {
