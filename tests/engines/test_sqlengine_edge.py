@@ -131,21 +131,28 @@ def test_parquet_instants_are_china_time_on_any_host(
         assert [x for x in lines if " pre_aid " in x] == ["r2: FAIL pre_aid [taierzhuang 二（三）]"]
 
 
+def _parquet_run(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], path: Path, query: str
+) -> tuple[int, str, str]:
+    """The rows of `query` written to the Parquet file `path`, then validated as 台儿庄's by
+    the DuckDB engine: (exit code, stdout, stderr)."""
+    con = duckdb.connect()
+    con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet)")
+    con.close()
+    argv = ("validate", "--engine", "duckdb", "--policy", "taierzhuang", str(path))
+    return run(policies, capsys, *argv)
+
+
 def test_parquet_instant_in_a_bad_record_named_in_china_time(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # A TIMESTAMPTZ where a date is wanted: refused, the value quoted as China's time.
-    parquet = tmp_path / "day.parquet"
-    con = duckdb.connect()
-    con.execute(
-        "COPY (SELECT TIMESTAMPTZ '2024-03-03 23:30:00+00' AS taierzhuang_application_date) "
-        f"TO '{parquet}' (FORMAT parquet)"
+    code, out, err = _parquet_run(
+        policies,
+        capsys,
+        tmp_path / "day.parquet",
+        "SELECT TIMESTAMPTZ '2024-03-03 23:30:00+00' AS taierzhuang_application_date",
     )
-    con.close()
-    code, out, err = run(
-        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
-        str(parquet),
-    )  # fmt: skip
     assert (code, out) == (2, "")
     assert "2024-03-04T07:30:00+08:00" in err and "day.parquet#1" in err
 
@@ -172,14 +179,8 @@ def test_a_parquet_day_past_pythons_dates_is_refused(
     value: str,
     shown: str,
 ) -> None:
-    parquet = tmp_path / "far.parquet"
-    con = duckdb.connect()
-    con.execute(f"COPY (SELECT 'a' AS id, {value} AS {fact}) TO '{parquet}' (FORMAT parquet)")
-    con.close()
-    code, out, err = run(
-        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
-        str(parquet),
-    )  # fmt: skip
+    query = f"SELECT 'a' AS id, {value} AS {fact}"
+    code, out, err = _parquet_run(policies, capsys, tmp_path / "far.parquet", query)
     assert (code, out) == (2, "")
     assert err.startswith(f"{PROG}: record a: field '{fact}'") and f"not {shown}" in err, err
 
@@ -187,19 +188,14 @@ def test_a_parquet_day_past_pythons_dates_is_refused(
 def test_a_parquet_day_at_the_ends_of_pythons_dates_is_taken(
     policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    parquet = tmp_path / "ends.parquet"
-    con = duckdb.connect()
-    con.execute(
-        "COPY (SELECT * FROM (VALUES ('a', DATE '0001-01-01', TIMESTAMP '9999-12-31 23:59:59'), "
+    code, out, err = _parquet_run(
+        policies,
+        capsys,
+        tmp_path / "ends.parquet",
+        "SELECT * FROM (VALUES ('a', DATE '0001-01-01', TIMESTAMP '9999-12-31 23:59:59'), "
         "('b', DATE '9999-12-31', TIMESTAMP '0001-01-01 00:00')) "
-        "AS t(id, taierzhuang_application_date, emergency_found_date)) "
-        f"TO '{parquet}' (FORMAT parquet)"
+        "AS t(id, taierzhuang_application_date, emergency_found_date)",
     )
-    con.close()
-    code, out, err = run(
-        policies, capsys, "validate", "--engine", "duckdb", "--policy", "taierzhuang",
-        str(parquet),
-    )  # fmt: skip
     assert (code, err) == (0, "") and "2 record(s)" in out
 
 
