@@ -515,6 +515,7 @@ def _json_array(path: Path) -> bool:
 
 
 _LINE_SLICE: Final = 1 << 20  # a CSV's line numbers handed to DuckDB at once
+_CELL_SLICE: Final = 1 << 18  # a CSV's cells read by csv handed to DuckDB at once
 
 _UNITS: Final = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
@@ -1156,17 +1157,21 @@ class Cases:
         self.csv_header[source.index] = header
         column = {h: _csv_column(i) for i, h in enumerate(header)}
         columns = "{" + ", ".join(f"{_q(column[h])}: 'VARCHAR'" for h in header) + "}"
-        # DuckDB reads a file whose lines end in a `\r` alone other than csv does (it read
-        # such a file with a quoted header as no records at all): csv reads its rows then,
-        # and those of a file of one column with blank lines (which DuckDB reads as rows).
-        by_python = lines is not None and (layout.bare_cr or len(header) == 1)
-        relation = self.csv[source.index] = (
-            self._python_rows(source, header)
-            if by_python
-            else f"read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
+        read_csv = (
+            f"read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
             f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
             f"strict_mode = {str(not layout.mixed).lower()}, null_padding = false, "
             "all_varchar = true, compression = 'none')"
+        )
+        # The rows of a file of one column with blank lines are csv's (DuckDB reads a blank
+        # line as a row).  So are a file's whose lines end in a `\r` alone where DuckDB
+        # reads them otherwise than csv (it refused one whole, and read another as no
+        # records at all): DuckDB reads it first, csv only where the two disagree, as
+        # csv's rows cost time and memory (300,000 records of 威海: 8.6 s and 0.3 GB read
+        # by DuckDB, 25 s and 3.7 GB by csv, in 1 MiB rows at a time).
+        by_python = lines is not None and len(header) == 1
+        relation = self.csv[source.index] = (
+            self._python_rows(source, header) if by_python else read_csv
         )
         # An empty cell is a fact not given (read_csv gives NULL for it).
         raw = {
@@ -1189,26 +1194,40 @@ class Cases:
         # read in, `preserve_insertion_order`).  The cells in a table of their own, each
         # record numbered as it was read (row_number() OVER (), on one thread), took 8.2 of
         # 12.1 s for 1,000,000 records of 威海.
-        query = self._select(source, relation, None, raw, id_raw, " OR ".join(unknown) or "FALSE")
-        try:
-            with self._reading(source):
-                table = self._rows(source, [query])
-        except _duckdb().Error as error:
-            _stopped(_duckdb(), error)
-            # A row with more or fewer cells than the header, a quote left open, bytes that are
-            # not UTF-8: the Python reader says where and what, in the Python path's words
-            # (DuckDB's "CSV Error on Line: 2" said neither).
+        unknown_sql = " OR ".join(unknown) or "FALSE"
+
+        def typed_rows(relation: str) -> str | None:
+            """The table of the rows of `relation` typed, or None where DuckDB cannot read
+            them (a row with more or fewer cells than the header, a quote left open, bytes
+            that are not UTF-8: the Python reader then says where and what, in the Python
+            path's words, where DuckDB's "CSV Error on Line: 2" said neither)."""
+            query = self._select(source, relation, None, raw, id_raw, unknown_sql)
+            try:
+                with self._reading(source):
+                    return self._rows(source, [query])
+            except _duckdb().Error as error:
+                _stopped(_duckdb(), error)
+                return None
+
+        def counted(table: str) -> bool:
+            """Whether DuckDB read a row for each line of csv's pass (`lines`)."""
+            if lines is None:
+                return True
+            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            return row is not None and int(row[0]) == len(lines)
+
+        table = typed_rows(relation)
+        if layout.bare_cr and not by_python and (table is None or not counted(table)):
+            relation = self.csv[source.index] = self._python_rows(source, header)
+            table = typed_rows(relation)
+        # Each row has its line from csv's pass: a count that differs is a file the two read
+        # otherwise, refused rather than numbered wrong (or cut short).
+        if table is None or not counted(table):
             self._python_file_error(source)
         if lines is None and layout.one_a_line is not None:
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
             if row is None or int(row[0]) != layout.one_a_line:  # a record spans lines
                 lines = self._line_numbers(source, header)
-        elif lines is not None:
-            # Each row DuckDB read has its line from csv's pass: a count that differs is a
-            # file the two read otherwise, refused rather than numbered wrong (or lost).
-            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
-            if row is None or int(row[0]) != len(lines):
-                self._python_file_error(source)
         if lines is None:
             return _numbered(source, table, "(rowid + 2)")  # the header is line 1
         # Records span lines or blank lines are skipped: csv's own line numbers, handed over
@@ -1266,6 +1285,7 @@ class Cases:
         unnest = ", ".join(f"unnest(${name})" for name in names)
         insert = f"INSERT INTO {cells} SELECT generate_subscripts($c0, 1) + $start, {unnest}"
         part: list[list[str | None]] = [[] for _ in names]
+        slice_rows = max(1, _CELL_SLICE // width)
         start = 0
         with source.file.open(encoding="utf-8-sig", newline="") as text:
             reader = csv.reader(text, strict=True)
@@ -1277,7 +1297,7 @@ class Cases:
                     self._python_file_error(source)  # said by the Python reader
                 for column, cell in zip(part, row or [""], strict=False):
                     column.append(cell or None)
-                if len(part[0]) == _LINE_SLICE:
+                if len(part[0]) == slice_rows:
                     self.con.execute(
                         insert, {"start": start, **dict(zip(names, part, strict=True))}
                     )

@@ -403,6 +403,7 @@ def test_csv_read_a_chunk_at_a_time_as_the_python_reader_reads_it(
     path.write_bytes(data)
     monkeypatch.setattr(sqlengine, "_SPOOL_CHUNK", chunk)
     monkeypatch.setattr(sqlengine, "_LINE_SLICE", 2)  # the line numbers, two at a time
+    monkeypatch.setattr(sqlengine, "_CELL_SLICE", 2)  # csv's rows, as few cells at a time
     runs = each(policies, capsys, str(path))
     if message is None:
         reported_alike(runs)  # every record named by its line, as csv numbers them
