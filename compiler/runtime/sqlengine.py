@@ -1164,12 +1164,13 @@ class Cases:
             "all_varchar = true, compression = 'none')"
         )
         # The rows of a file of one column with blank lines are csv's (DuckDB reads a blank
-        # line as a row).  So are a file's whose lines end in a `\r` alone where DuckDB
-        # reads them otherwise than csv (it refused one whole, and read another as no
-        # records at all): DuckDB reads it first, csv only where the two disagree, as
-        # csv's rows cost time and memory (300,000 records of 威海: 8.6 s and 0.3 GB read
-        # by DuckDB, 25 s and 3.7 GB by csv, in 1 MiB rows at a time).
-        by_python = lines is not None and len(header) == 1
+        # line as a row), and so are those of a file with a `\r` alone beside `\n`s, which
+        # DuckDB reads otherwise (it refused one whole, read another as no records at all,
+        # and a third with a `\n` moved into the next row's first cell).  A file whose
+        # lines all end in a `\r` DuckDB reads first, csv only where the two count its
+        # rows differently: csv's rows cost time (300,000 records of 威海: 8.6 s read by
+        # DuckDB, 25 s by csv).
+        by_python = lines is not None and (len(header) == 1 or layout.by_csv)
         relation = self.csv[source.index] = (
             self._python_rows(source, header) if by_python else read_csv
         )
@@ -1217,7 +1218,7 @@ class Cases:
             return row is not None and int(row[0]) == len(lines)
 
         table = typed_rows(relation)
-        if layout.bare_cr and not by_python and (table is None or not counted(table)):
+        if layout.cr_only and not by_python and (table is None or not counted(table)):
             relation = self.csv[source.index] = self._python_rows(source, header)
             table = typed_rows(relation)
         # Each row has its line from csv's pass: a count that differs is a file the two read
@@ -1596,7 +1597,8 @@ class CsvLayout:
     lines: array[int] | None  # 8 bytes a record (0: a blank line read as a row)
     mixed: bool
     one_a_line: int | None = None
-    bare_cr: bool = False  # a `\r` ends a line alone, as csv reads it and DuckDB does not
+    by_csv: bool = False  # a `\r` alone beside `\n`s: csv's rows, as DuckDB misreads them
+    cr_only: bool = False  # every line ends in a `\r` alone: DuckDB's rows, checked by csv's
 
 
 def _csv_layout(source: Source) -> CsvLayout | None:
@@ -1622,7 +1624,12 @@ def _csv_layout(source: Source) -> CsvLayout | None:
             lines = _csv_lines(reader, header, scanned.mixed)
             if lines is None:
                 return None
-            return CsvLayout(header, lines, scanned.mixed, bare_cr=scanned.bare_cr)
+            # A `\r` alone beside a `\n` (DuckDB took `\r\r\n` for one line end and a `\n`
+            # into the next cell): csv's rows; a file whose lines all end in `\r` (old Mac
+            # files), DuckDB's first (`Cases._stage_csv`).
+            cr_only = scanned.bare_cr and not scanned.newline
+            by_csv = scanned.bare_cr and not cr_only
+            return CsvLayout(header, lines, scanned.mixed, by_csv=by_csv, cr_only=cr_only)
     except OSError as error:
         raise EngineError(f"{source.path}: cannot read: {error.strerror}") from None
     except (csv.Error, UnicodeDecodeError):
@@ -1654,8 +1661,8 @@ class CsvScan:
     record may then span lines), whether a blank line comes before a record (`gap`: csv
     skips it, and counts it; a `\n\n` inside a quoted field is taken for one), how many blank
     lines end the file (`end`), how many lines it has (`lines`), whether its lines end both in
-    `\r\n` and in `\n` (`mixed`), and whether a `\r` stands alone (`bare_cr`: csv ends a
-    line there too)."""
+    `\r\n` and in `\n` (`mixed`), whether a `\r` stands alone (`bare_cr`: csv ends a
+    line there too), and whether it holds a `\n` at all (`newline`)."""
 
     quotes: bool
     gap: bool
@@ -1663,6 +1670,7 @@ class CsvScan:
     lines: int
     mixed: bool
     bare_cr: bool
+    newline: bool  # a `\n` anywhere
 
 
 def _scan_csv(path: Path) -> CsvScan | None:
@@ -1711,7 +1719,7 @@ def _scan_csv(path: Path) -> CsvScan | None:
     if rest.strip(b"\r"):  # a last line with no \n
         gap, blank = gap or blank > 0, 0
     last_line = last not in (b"", b"\n")  # a last line with no \n
-    return CsvScan(quotes, gap, blank, lines + last_line, crlf and lf, cr > crlfs)
+    return CsvScan(quotes, gap, blank, lines + last_line, crlf and lf, cr > crlfs, crlf or lf)
 
 
 # ---------------------------------------------------------------- running and reporting

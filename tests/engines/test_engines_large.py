@@ -352,6 +352,12 @@ _CSV = {
     "bare_cr_in_crlf.csv": (b"id,taierzhuang_fulltime_staff\r\na,3\rb,5\r\n", None),
     "bare_cr_quoted.csv": (b'id,taierzhuang_fulltime_staff\r"a\rb",3\r"c\r\nd",5\r', None),
     "bare_cr_trailing_comma.csv": (b"id,taierzhuang_fulltime_staff,\ra,3,\r\rb,5,\r", None),
+    # DuckDB took `\r\r\n` for one line end, and the `\n` of the blank line before into
+    # the next row's first cell: rows of the same count, their cells not the file's.
+    "bare_cr_before_crlf.csv": (
+        b"ID,id,taierzhuang_fulltime_staff\r\n\n,,3\r\r\n,r1,\r\r\n,r2,5\r\n",
+        None,
+    ),
     "bare_cr_quoted_header.csv": (
         b'"\n",1\r,""\nb',
         "record bare_cr_quoted_header.csv:4: fewer cells than the header has columns",
