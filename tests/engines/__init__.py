@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,6 +52,22 @@ def each(
         engine: run(policies, capsys, "validate", "--engine", engine, "--policy", policy, *argv)
         for engine in ENGINES
     }
+
+
+def random_fields(rng: random.Random, number: int) -> dict[str, object]:
+    """A 台儿庄 record's fields, for the random files of the JSON and JSONL tests: an id or
+    none, facts of several types, Chinese text, keys in any order."""
+    fields: dict[str, object] = {}
+    if rng.random() < 0.6:
+        fields["id"] = rng.choice([f"案{number}", number, f'q"{number}"', f"{number}\\,"])
+    for name in ("missed_grant", "adjustment_delayed"):
+        if rng.random() < 0.7:
+            fields[name] = rng.choice([True, False, None])
+    if rng.random() < 0.5:
+        fields["taierzhuang_fulltime_staff"] = rng.choice([0, 3, 4, 12, "4"])
+    items = list(fields.items())
+    rng.shuffle(items)
+    return dict(items)
 
 
 def without_message(line: str) -> str:

@@ -17,7 +17,7 @@ import pytest
 
 from compiler.runtime import sqlengine
 from compiler.runtime.policy import PolicyInfo
-from tests.engines import each, read_the_way, reported_alike, run, staged_by
+from tests.engines import each, random_fields, read_the_way, reported_alike, run, staged_by
 
 
 @pytest.fixture
@@ -29,21 +29,6 @@ def read_whole(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 _JSON_SPACE = [" ", "\t", "\n", "\r"]
 
 
-def _record(rng: random.Random, number: int) -> dict[str, object]:
-    """A 台儿庄 record: an id or none, facts of several types, Chinese text."""
-    fields: dict[str, object] = {}
-    if rng.random() < 0.6:
-        fields["id"] = rng.choice([f"案{number}", number, f'q"{number}"', f"{number}\\,"])
-    for name in ("missed_grant", "adjustment_delayed"):
-        if rng.random() < 0.7:
-            fields[name] = rng.choice([True, False, None])
-    if rng.random() < 0.5:
-        fields["taierzhuang_fulltime_staff"] = rng.choice([0, 3, 4, 12, "4"])
-    items = list(fields.items())
-    rng.shuffle(items)
-    return dict(items)
-
-
 def _space(rng: random.Random) -> str:
     return "".join(rng.choices(_JSON_SPACE, k=rng.randint(0, 3)))
 
@@ -51,7 +36,7 @@ def _space(rng: random.Random) -> str:
 def _file(rng: random.Random, items: int) -> bytes:
     """An array of records written in one of several ways: json's own layouts, or items with
     any JSON white space between every token; a BOM at the start or none."""
-    records = [_record(rng, n) for n in range(items)]
+    records = [random_fields(rng, n) for n in range(items)]
     if rng.random() < 0.5:
         text = json.dumps(records, ensure_ascii=rng.random() < 0.5, indent=rng.choice([None, 0, 2]))
     else:
@@ -107,7 +92,7 @@ def test_a_bad_item_read_by_duckdb_is_refused_in_the_python_readers_words(
     bad: str,
 ) -> None:
     rng = random.Random(bad)
-    items = [json.dumps(_record(rng, n), ensure_ascii=False) for n in range(30)]
+    items = [json.dumps(random_fields(rng, n), ensure_ascii=False) for n in range(30)]
     items.insert(17, bad)
     path = tmp_path / "cases.json"
     path.write_bytes(("[\n" + ",\n".join(items) + "\n]\n").encode())

@@ -17,7 +17,7 @@ import pytest
 
 from compiler.runtime import sqlengine
 from compiler.runtime.policy import PolicyInfo
-from tests.engines import each, read_the_way, reported_alike, run, staged_by
+from tests.engines import each, random_fields, read_the_way, reported_alike, run, staged_by
 
 
 @pytest.fixture
@@ -35,16 +35,7 @@ _JSON_SPACE = [" ", "\t"]
 def _record(rng: random.Random, number: int) -> str:
     """A 台儿庄 record as a JSONL line: an id or none, facts of several types, Chinese text,
     JSON white space around and inside it, keys in any order."""
-    fields: dict[str, object] = {}
-    if rng.random() < 0.6:
-        fields["id"] = rng.choice([f"案{number}", number, f'q"{number}"', f"{number}\\,"])
-    for name in ("missed_grant", "adjustment_delayed"):
-        if rng.random() < 0.7:
-            fields[name] = rng.choice([True, False, None])
-    if rng.random() < 0.5:
-        fields["taierzhuang_fulltime_staff"] = rng.choice([0, 3, 4, 12, "4"])
-    items = list(fields.items())
-    rng.shuffle(items)
+    items = list(random_fields(rng, number).items())
     space = "".join(rng.choices(_JSON_SPACE, k=rng.randint(0, 2)))
     body = f",{space}".join(f"{json.dumps(k)}:{space}{json.dumps(v)}" for k, v in items)
     pad = "".join(rng.choices(_JSON_SPACE, k=rng.randint(0, 3)))
