@@ -62,7 +62,7 @@ class Checker:
     def __init__(self, loaded: LoadedFiles, elsewhere: Mapping[str, str] | None = None) -> None:
         self.loaded = loaded
         self.lines: SourceLines = loaded.lines
-        self.model = Model()  # every file's declarations: the project-wide tables
+        self.model = Model(texts=loaded.texts)  # every file's declarations: project-wide
         self.scope = self.model  # what the pass running now may read (see scope_of)
         self.by_file: dict[str, Model] = {}  # each file's own declarations, by display path
         self._shared: Model | None = None

@@ -69,6 +69,7 @@ from compiler.project import (
     rising,
     stop_if_interrupted,
 )
+from compiler.sources import SourceDocument, SourceError, read_source, source_from_bytes
 
 _LAYOUT: Final = "incremental-1"
 
@@ -218,6 +219,23 @@ class _Project:
     index: dict[str, str] = field(default_factory=dict)  # name -> the file first declaring it
     keys: dict[str, str] = field(default_factory=dict)  # policy -> the key of its findings
     declared: str | None = None  # the key of the project-wide passes' entry
+    # The official texts, by path relative to policies/, read once (`_inputs`): the bytes a
+    # policy's key hashes are the bytes its quotes are checked against, even where the file
+    # is saved again while the check runs (else findings of the old text would be kept
+    # under the key of the new one, and found there by every later run).
+    official: dict[str, bytes | SourceError] = field(default_factory=dict)
+
+    def official_text(self, source: str) -> bytes | SourceError:
+        """The bytes of the official text `source` (as a policy names it), or why it cannot
+        be read: read on first asking, the same bytes after."""
+        found = self.official.get(source)
+        if found is None:
+            try:
+                found = read_source(self.root / "policies" / source)
+            except SourceError as error:
+                found = error
+            self.official[source] = found
+        return found
 
     def key(self, kind: str, *parts: str) -> str:
         digest = hashlib.sha256(self.cache.secret + _compiler_fingerprint() + kind.encode())
@@ -597,11 +615,12 @@ def _inputs(project: _Project) -> dict[str | None, list[str]]:
         if file.policy is not None:
             inputs.setdefault(file.policy, []).append(f"own\0{file.shown}\0{file.key}")
             if file.source is not None:
-                path = project.root / "policies" / file.source
-                try:
-                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                except OSError as error:
-                    digest = f"unreadable {error.errno}"
+                data = project.official_text(file.source)
+                digest = (
+                    hashlib.sha256(data).hexdigest()
+                    if isinstance(data, bytes)
+                    else f"unreadable {str(data).removeprefix(f'{data.path}: ')}"
+                )
                 inputs[file.policy].append(f"source\0{file.source}\0{digest}")
         for policy in file.suites:
             inputs.setdefault(policy, []).append(f"tests\0{file.shown}\0{file.key}")
@@ -689,6 +708,11 @@ def _batch_checker(
             module = _module(project, file)
             if module is not None:
                 loaded.modules.append(module)
+            # What lowering hashes and the checker reads: the bytes this run read, once.
+            if file.data is not None:
+                loaded.texts[file.shown] = file.data
+            if file.source is not None and file.policy in wanted:
+                loaded.sources[file.shown] = _official_document(project, file.source)
     checker = Checker(loaded, elsewhere=project.index)
     checker.declare()
     for policy_id in policies:
@@ -705,10 +729,22 @@ def _batch_checker(
     return checker
 
 
+def _official_document(project: _Project, source: str) -> SourceDocument | SourceError:
+    """The official text `source` as the checker takes it, from the bytes its key hashed."""
+    data = project.official_text(source)
+    if isinstance(data, SourceError):
+        return data
+    path = project.root / "policies" / source
+    try:
+        return source_from_bytes(path, data)
+    except SourceError as error:
+        return error
+
+
 def _scoped_model(checker: Checker, policies: Sequence[str]) -> Model:
     """A model of `policies` and what they may read (their scopes): lowered, each policy's
     part is what lowering the whole project makes of it."""
-    model = Model()
+    model = Model(texts=checker.model.texts)
     for policy_id in policies:
         policy = checker.model.policies[policy_id]
         model.include(checker.scope_of(policy))

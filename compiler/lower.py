@@ -28,10 +28,10 @@ class LoweringError(PolicycError, RuntimeError):
 def lower(
     model: Model, root: Path, texts: Mapping[str, bytes] | None = None, steps: Steps = quiet
 ) -> ir.Program:
-    """The lowered program of a checked, error-free model; `root` is the project directory
-    (for the content hashes that version each policy); `texts`: the bytes of policy files
-    supplied in memory (`project.load_in_place`), by display path, hashed instead of a file;
-    `steps` hears of each policy lowered."""
+    """The lowered program of a checked, error-free model; `root` is the project directory;
+    `texts`: the bytes of policy files, by display path, for the content hashes that version
+    each policy, beside those the model was checked from (`Model.texts`); a file in neither
+    is read from `root`.  `steps` hears of each policy lowered."""
     from compiler.project import gc_paused
 
     with gc_paused():  # thousands of policies' IR: see project.gc_paused
@@ -98,7 +98,7 @@ class _Lowering:
     ) -> None:
         self.model = model
         self.root = root
-        self.texts = texts
+        self.texts = {**model.texts, **texts}
         self.inputs = inputs  # the facts and judgments: what a condition can read
         self.defines: dict[str, ir.Define] = {}  # lowered first: policies list their own
         self._vocabulary_sha256: str | None = None  # the same for every policy: hashed once
@@ -304,8 +304,11 @@ class _Lowering:
             digest = hashlib.sha256()
             for shown in sorted(SHARED_FILES, key=lambda s: Path(s).name):
                 path = self.root / shown
-                if path.is_file():
-                    digest.update(path.name.encode() + b"\0" + path.read_bytes())
+                data = self.texts.get(shown)
+                if data is None and path.is_file():
+                    data = path.read_bytes()
+                if data is not None:
+                    digest.update(path.name.encode() + b"\0" + data)
             self._vocabulary_sha256 = digest.hexdigest()
         return self._vocabulary_sha256
 

@@ -6,6 +6,7 @@ graph, backends) reads it and may assume names resolve and types agree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -85,6 +86,10 @@ class Model:
     actors: dict[str, n.ActorDecl] = field(default_factory=dict)
     defines: dict[str, n.DefineDecl] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
+    # The bytes of the files it was checked from, by display path (LoadedFiles.texts): what
+    # lowering hashes for the versions it records, so that a file edited while a build runs
+    # is not read a second time, its hash then naming a text the rules were not made from.
+    texts: Mapping[str, bytes] = field(default_factory=dict)
 
     def include(self, tables: Model) -> None:
         """Add the declarations of `tables` (another file's, a scope's), theirs winning."""

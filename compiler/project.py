@@ -130,9 +130,12 @@ class LoadedFiles:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lines: SourceLines = field(default_factory=SourceLines)
     requested: set[str] = field(default_factory=set)  # files whose diagnostics are reported
-    # Files supplied in memory (`load_in_place`), by display path: their bytes (for the
-    # version hashes lowering records) and their official text, read from where they were
-    # (git), or why it could not be read.  The checker reads every other text from policies/.
+    # The bytes of every policy file read (or supplied in memory: `load_in_place`), by display
+    # path: lowering hashes these for the versions it records (Model.texts), never the file
+    # read again.  `sources`: the official text of a policy file, by its display path, where
+    # it was read already (from git for a file supplied in memory; compiler/incremental.py
+    # for the bytes its cache key hashed), or why it could not be; the checker reads every
+    # other official text from policies/.
     texts: dict[str, bytes] = field(default_factory=dict)
     sources: dict[str, SourceDocument | SourceError] = field(default_factory=dict)
 
@@ -225,6 +228,7 @@ def _read_all(
         except OSError as error:
             file.problems.append(unreadable(file.shown, error))
             continue
+        loaded.texts[file.shown] = file.data
         file.text, problems = decode(file.data, file.shown)
         file.problems += problems
         if file.text is not None and cache is not None:
@@ -616,6 +620,7 @@ def _read_into(loaded: LoadedFiles, path: Path) -> None:
     except OSError as error:
         loaded.diagnostics.append(unreadable(shown, error))
         return
+    loaded.texts[shown] = data
     text, problems = decode(data, shown)
     loaded.diagnostics += problems
     if text is None:

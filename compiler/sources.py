@@ -931,13 +931,17 @@ def _within(wanted: Sequence[Segment], path: Sequence[Segment]) -> bool:
 
 def load_source(path: Path) -> SourceDocument:
     """Read and segment an official text.  Raises SourceError naming the path."""
+    return source_from_bytes(path, read_source(path))
+
+
+def read_source(path: Path) -> bytes:
+    """An official text's bytes.  Raises SourceError naming the path."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as err:
         raise SourceError(path, "no such file") from err
     except OSError as err:
         raise SourceError(path, err.strerror or str(err)) from err
-    return source_from_bytes(path, data)
 
 
 def source_from_bytes(path: Path, data: bytes) -> SourceDocument:
