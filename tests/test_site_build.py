@@ -9,6 +9,7 @@ import html
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,39 @@ def test_a_check_error_leaves_the_previous_site(
     assert "previous site" in err
     assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
+
+
+def test_a_policy_saved_while_the_site_is_built_fails_it_and_leaves_the_previous_site(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The document pages show each statement as written, read from the policy file after it
+    was checked: a file saved in between (an editor's autosave) would show statements that
+    are not the rules the page lists.  The build stops and says so."""
+    project = _project(tmp_path / "p")
+    out = tmp_path / "out"
+    code, err = _site(capsys, project, out)
+    assert code == 0, err
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    policy = project / "policies" / "hostile.policy"
+    # The hook as MkDocs loaded it for this project: from its path, once a process, named by
+    # the line of mkdocs.yml that lists it (`_project`).
+    loaded = sys.modules[HOOK.as_posix()]
+    checked = loaded.load_program
+
+    def saved_after_the_check(root: Path) -> object:
+        program = checked(root)
+        policy.write_text(policy.read_text(encoding="utf-8") + "\n# 已保存\n", encoding="utf-8")
+        return program
+
+    monkeypatch.setattr(loaded, "load_program", saved_after_the_check)
+    code, err = _site(capsys, project, out)
+    assert code == 1
+    assert "policies/hostile.policy changed while the site was built" in err, err
+    assert "build the site again" in err and "previous site" in err and "Traceback" not in err
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    monkeypatch.undo()
+    code, err = _site(capsys, project, out)  # built again: the saved text
+    assert code == 0, err
 
 
 def test_a_link_to_a_missing_clause_fails_the_build(

@@ -7,6 +7,7 @@ anywhere on the site lands on it and a search result lands on it rather than on 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from compiler.backends.site.words import (
     name_label,
 )
 from compiler.coverage import policy_coverage
+from compiler.errors import PolicycError
 from compiler.runtime.kinds import Kind
 from compiler.sources import Clause
 
@@ -142,7 +144,7 @@ def _coverage_map(policy: ir.Policy) -> dict[str, str]:
 def _clauses(
     program: ir.Program, policy: ir.Policy, coverage_of: dict[str, str]
 ) -> Iterator[ShownClause]:
-    source = _PolicySource(_policy_file(policy))
+    source = _PolicySource(_policy_file(policy), policy)
     for clause in policy.document.root.walk():
         if not clause.path:
             continue  # the root: its own text is the preamble, a clause of its own
@@ -204,11 +206,24 @@ def _policy_file(policy: ir.Policy) -> Path:
     return policy.document.path.resolve().parents[2] / path
 
 
+class ChangedDuringBuild(PolicycError):
+    """A policy file that is no longer the text its rules were lowered from."""
+
+
 class _PolicySource:
     """The policy file's lines, to show each statement exactly as written."""
 
-    def __init__(self, path: Path) -> None:
-        self.lines = path.read_text(encoding="utf-8").splitlines()
+    def __init__(self, path: Path, policy: ir.Policy) -> None:
+        data = path.read_bytes()
+        # Read again, after the check: a file saved since (an editor's autosave) would show
+        # statements that are not the rules the page lists.  The lowered policy records the
+        # hash of the bytes its rules were made from.
+        if hashlib.sha256(data).hexdigest() != policy.version.get("policy_sha256"):
+            raise ChangedDuringBuild(
+                f"{policy.file} changed while the site was built (its rules were read before "
+                "the change): build the site again"
+            )
+        self.lines = data.decode("utf-8").splitlines()
 
     def statement(self, line: int) -> str:
         """The statement starting at 1-based `line`, through its closing brace."""

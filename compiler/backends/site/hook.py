@@ -21,6 +21,7 @@ from mkdocs.structure.files import File, Files
 
 from compiler import ir
 from compiler.backends.site import kinds
+from compiler.backends.site.documents import ChangedDuringBuild
 from compiler.backends.site.page import Page
 from compiler.backends.site.render import TEMPLATES, environment
 from compiler.lower import ProjectError, load_program
@@ -93,9 +94,12 @@ def program_for(config: MkDocsConfig) -> ir.Program:
 def rendered(program: ir.Program) -> Iterator[tuple[Page, str]]:
     """Every generated page with its Markdown, in registry order."""
     env = environment()
-    for kind in kinds.PAGE_KINDS:
-        for page in kind(program):
-            yield page, env.get_template(page.template).render(page.context)
+    try:
+        for kind in kinds.PAGE_KINDS:
+            for page in kind(program):
+                yield page, env.get_template(page.template).render(page.context)
+    except ChangedDuringBuild as error:
+        raise PluginError(str(error)) from None
 
 
 def generated_files(program: ir.Program) -> tuple[dict[str, str | bytes], dict[str, str]]:
