@@ -151,21 +151,30 @@ def test_policy_text_shows_as_text(capsys: pytest.CaptureFixture[str], tmp_path:
     assert "已追缴<b>" in shown
 
 
+def _contents(site: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _built_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> tuple[Path, Path]:
+    """The test project (`_project`) and its site, built; each test then fails a build."""
+    project = _project(tmp_path / "p")
+    code, err = _site(capsys, project, tmp_path / "out")
+    assert code == 0, err
+    return project, tmp_path / "out"
+
+
 def test_a_check_error_leaves_the_previous_site(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    project = _project(tmp_path / "p")
-    out = tmp_path / "out"
-    code, err = _site(capsys, project, out)
-    assert code == 0, err
-    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    project, out = _built_once(capsys, tmp_path)
+    before = _contents(out)
     broken = project / "policies" / "hostile.policy"
     broken.write_text(broken.read_text(encoding="utf-8") + "\nfact x: nonsense\n")
     code, err = _site(capsys, project, out)
     assert code == 1
     assert "error[" in err and "hostile.policy" in err
     assert "previous site" in err
-    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    assert _contents(out) == before
     assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
 
 
@@ -175,11 +184,8 @@ def test_a_policy_saved_while_the_site_is_built_fails_it_and_leaves_the_previous
     """The document pages show each statement as written, read from the policy file after it
     was checked: a file saved in between (an editor's autosave) would show statements that
     are not the rules the page lists.  The build stops and says so."""
-    project = _project(tmp_path / "p")
-    out = tmp_path / "out"
-    code, err = _site(capsys, project, out)
-    assert code == 0, err
-    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    project, out = _built_once(capsys, tmp_path)
+    before = _contents(out)
     policy = project / "policies" / "hostile.policy"
     # The hook as MkDocs loaded it for this project: from its path, once a process, named by
     # the line of mkdocs.yml that lists it (`_project`).
@@ -196,7 +202,7 @@ def test_a_policy_saved_while_the_site_is_built_fails_it_and_leaves_the_previous
     assert code == 1
     assert "policies/hostile.policy changed while the site was built" in err, err
     assert "build the site again" in err and "previous site" in err and "Traceback" not in err
-    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+    assert _contents(out) == before
     monkeypatch.undo()
     code, err = _site(capsys, project, out)  # built again: the saved text
     assert code == 0, err
