@@ -161,8 +161,10 @@ def _run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[in
     return code, captured.out.replace(str(root), "ROOT"), captured.err.replace(str(root), "ROOT")
 
 
-# Seeds whose ten steps reach both a build and an error (7, 9 and 10 stop at errors throughout).
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6, 8, 11, 12])
+# Six seeds whose ten steps reach both a build and an error (7, 9 and 10 stop at errors
+# throughout); between them they caught a cache key left without the official text's digest
+# (seeds 2, 5, 6) and one left without the policy tests' files (4, 12).  About 5 s each.
+@pytest.mark.parametrize("seed", [1, 2, 4, 5, 6, 12])
 def test_random_edits_check_and_build_as_without_the_cache(
     seed: int,
     project: Path,
@@ -187,8 +189,10 @@ def test_random_edits_check_and_build_as_without_the_cache(
         monkeypatch.setattr(incremental, "BATCH", rng.choice([1, 2, 256]))
         monkeypatch.setenv("POLICYC_JOBS", rng.choice(["1", "2"]))
         what = f"seed {seed}, step {step}: {'; '.join(done)}"
-        for args in (["check"], ["check", "--json"]):
-            assert _run(capsys, project, *args) == _run(capsys, whole, *args, "--no-cache"), what
+        # The check alone (its findings kept for the build after it), in JSON: the build's
+        # stderr below says the same diagnostics in text.
+        checked = _run(capsys, project, "check", "--json")
+        assert checked == _run(capsys, whole, "check", "--json", "--no-cache"), what
         built = _run(capsys, project, "build", "--out", str(project / "out"))
         assert built == _run(capsys, whole, "build", "--out", str(whole / "out"), "--no-cache"), (
             what
