@@ -6,7 +6,8 @@ their starts (`policyc build` twice, the second after the edit, each compared wi
 `--no-cache` build of the files it could have read):
 
 - Lowering read each policy file again for the hash its generated module records
-  (`VERSION["policy_sha256"]`, the policy's version in the package): rules of the old text
+  (`VERSION["policy_sha256"]`, the policy's version in the package; the shared files, too, for
+  `vocabulary_sha256`): rules of the old text
   went out under the hash of the new one, and were kept in the cache that way.
 - The cache key hashed an official text read once, the checker quoted from it when it read it
   again: the findings of one text were kept under the key of the other, and every later run
@@ -28,13 +29,8 @@ import pytest
 from compiler import check as check_module
 from compiler.cli import main
 from tests.test_incremental import project as project  # the fixture: ningbo, weihai, a made-up one
+from tests.test_rebuild import build as _build
 from tests.test_rebuild import tree
-
-
-def _build(capsys: pytest.CaptureFixture[str], root: Path, out: Path, *args: str) -> int:
-    code = main(["--root", str(root), "build", "--out", str(out), *args])
-    capsys.readouterr()
-    return code
 
 
 def _whole(capsys: pytest.CaptureFixture[str], policies: Path, folder: Path) -> dict[str, bytes]:
@@ -89,6 +85,26 @@ def test_a_policy_saved_during_the_build_is_built_from_the_text_that_was_read(
     assert hashlib.sha256(weihai.read_bytes()).hexdigest() not in module
     assert built == before
     # The next build makes the saved text's outputs, and nothing of the first is kept for it.
+    after = _whole(capsys, policies, tmp_path / "after")
+    assert _build(capsys, project, project / "out") == 0
+    assert tree(project / "out") == after != before
+
+
+def test_the_shared_vocabulary_saved_during_the_build_is_hashed_as_it_was_read(
+    project: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every module records the hash of the shared files (`vocabulary_sha256`): of the bytes
+    checked, not of the file read again."""
+    policies = project / "policies"
+    before = _whole(capsys, policies, tmp_path / "before")
+    vocabulary = policies / "vocabulary.policy"
+    _saved_during_check(monkeypatch, tmp_path / "saved", vocabulary, lambda t: t + "# 已保存\n")
+    assert _build(capsys, project, project / "out") == 0
+    monkeypatch.undo()
+    assert tree(project / "out") == before
     after = _whole(capsys, policies, tmp_path / "after")
     assert _build(capsys, project, project / "out") == 0
     assert tree(project / "out") == after != before
