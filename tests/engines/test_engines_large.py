@@ -373,6 +373,22 @@ _CSV = {
         'not "x"',
     ),
     "mixed_quoted.csv": (b'id,taierzhuang_fulltime_staff\r\n"a\r\nb",3\nc,5\r\n', None),
+    # DuckDB drops empty cells past the header's columns, even in its strict mode: a stray
+    # comma moved the application date into the approval column, and the row was checked.
+    "empty_cell_too_many.csv": (
+        b"id,taierzhuang_application_date,taierzhuang_approval_date\na,2024-09-02,\n"
+        b"b,,2024-09-27,\n",
+        "record empty_cell_too_many.csv:3: more cells than the header has columns",
+    ),
+    "empty_cells_too_many_last.csv": (
+        b"id,missed_grant\na,true\nb,true,,",
+        "record empty_cells_too_many_last.csv:3: more cells than the header has columns",
+    ),
+    "empty_last_cell.csv": (b"id,missed_grant,taierzhuang_fulltime_staff\na,true,\nb,,3\n", None),
+    "empty_cell_too_many_quoted.csv": (
+        b'id,missed_grant\n"a,1",true\n"b",true,\n',
+        "record empty_cell_too_many_quoted.csv:3: more cells than the header has columns",
+    ),
     "mixed_cell_too_many.csv": (
         b"id,taierzhuang_fulltime_staff\na,3\nb,5,6\r\nc,\n",
         "record mixed_cell_too_many.csv:3: more cells than the header has columns",

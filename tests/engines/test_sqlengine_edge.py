@@ -451,6 +451,20 @@ _TOO_FINE = (
             "c79.csv:3",
             '" 0.123456789012"',
         ),
+        # Past a double's precision: the text's double is 5000's, so comparing doubles let
+        # the SQL engine round it to 5000 (a fail that became a pass).
+        (
+            "c79.jsonl",
+            '{"id": "k", "lucheng_bank_savings": "5000.0000000000001"}\n',
+            "k",
+            '"5000.0000000000001"',
+        ),
+        (
+            "c79.csv",
+            "lucheng_bank_savings\n200000.00000000001\n",
+            "c79.csv:2",
+            '"200000.00000000001"',
+        ),
     ],
 )
 def test_value_only_python_takes_names_field_and_reason(
@@ -468,6 +482,22 @@ def test_value_only_python_takes_names_field_and_reason(
     assert py_code in (0, 1)  # the Python engine takes it
     assert (code, out) == (2, "")
     assert err == f"{PROG}: record {record}: {_TOO_FINE.format(shown)}\n"
+
+
+def test_zeros_past_the_tenth_decimal_are_taken(
+    policies: dict[str, PolicyInfo], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Only a digit other than 0 past the tenth decimal is what DECIMAL(38, 10) would round; a
+    JSON number is the double both engines read (0.1 + 2^-56 is 0.1)."""
+    path = tmp_path / "c80.jsonl"
+    path.write_text(
+        '{"lucheng_bank_savings": "5000.000000000000000"}\n'
+        '{"lucheng_bank_savings": 5000.0000000000001}\n',
+        encoding="utf-8",
+    )
+    (code, out, err), (py_code, python, _) = _both(policies, capsys, "lucheng", str(path))
+    assert (code, err) == (py_code, "")
+    assert out == python and "2 record(s)" in out
 
 
 def test_parquet_decimal_with_more_than_10_places_named(
