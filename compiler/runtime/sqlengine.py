@@ -1633,8 +1633,7 @@ def _csv_layout(source: Source) -> CsvLayout | None:
             widths = scanned.mixed or (
                 # With no quote in the file a line is a row, and its commas count its cells
                 # (300,000 records of 威海 with lines ending in commas: 1.5 s for csv's pass).
-                scanned.trailing
-                and (scanned.quotes or _most_commas(source.file) >= len(header))
+                scanned.trailing and (scanned.quotes or _most_commas(source.file) >= len(header))
             )
             if simple and not widths:
                 rows = scanned.lines - 1 - scanned.end if scanned.quotes else None
