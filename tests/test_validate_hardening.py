@@ -97,6 +97,67 @@ def test_stdout_closed_before_the_report_exits_141(
     assert (child.returncode, child.stderr.decode()) == (141, "")
 
 
+# ------------------------------------------ 1b. a stream the command was started without
+
+
+@pytest.mark.parametrize(
+    ("closed", "argv", "code"),
+    [
+        ("2>&-", ["validate", "--policy", "taierzhuang", "missing.jsonl"], 2),
+        ("2>&-", ["validate", "--policy", "nope", str(VALID)], 2),
+        ("2>&-", ["validate", "--policy", "taierzhuang", str(FINDINGS)], 1),
+        (">&-", ["validate", "--policy", "taierzhuang", str(VALID)], 0),
+        (">&-", ["validate", "--policy", "taierzhuang", str(FINDINGS)], 1),
+        (">&- 2>&-", ["validate", "--policy", "taierzhuang", "missing.jsonl"], 2),
+        (">&-", ["due", "--policy", "taierzhuang", "二（三）", "--start", "2024-09-27"], 0),
+    ],
+    ids=[
+        "stderr-bad-file",
+        "stderr-bad-policy",
+        "stderr-findings",
+        "stdout-pass",
+        "stdout-findings",
+        "both-bad-file",
+        "stdout-due",
+    ],
+)
+def test_a_stream_closed_from_the_start_leaves_the_exit_code_its_meaning(
+    package_dir: Path, closed: str, argv: list[str], code: int
+) -> None:
+    # Python sets a stream closed before it starts to None.  Writing a message to it was an
+    # AttributeError, raised again by the guard's own message: exit 1, findings to CI, for a
+    # file that could not be read (and 3, an internal error, for a report with no stdout).
+    child = subprocess.run(
+        ["sh", "-c", f'"$@" {closed}', "sh", sys.executable, "-m", PACKAGE, *argv],
+        capture_output=True, check=False, timeout=120,
+        env=_env(package_dir), cwd=package_dir.parent,
+    )  # fmt: skip
+    assert child.returncode == code
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_report_to_a_full_disk_says_the_output_failed(package_dir: Path) -> None:
+    with Path("/dev/full").open("wb") as full:
+        child = subprocess.run(
+            [sys.executable, "-m", PACKAGE, "validate", "--policy", "taierzhuang", str(VALID)],
+            stdout=full, stderr=subprocess.PIPE, check=False, timeout=120,
+            env=_env(package_dir), cwd=package_dir.parent,
+        )  # fmt: skip
+    assert (child.returncode, child.stderr.decode()) == (
+        2,
+        f"{PROG}: No space left on device (writing the output)\n",
+    )
+
+
+def test_policyc_with_stderr_closed_still_exits_2_for_bad_input(tmp_path: Path) -> None:
+    child = subprocess.run(
+        ["sh", "-c", '"$@" 2>&-', "sh", sys.executable, "-m", "compiler.cli", "--root",
+         str(tmp_path / "missing"), "check"],
+        capture_output=True, check=False, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert child.returncode == 2
+
+
 # ---------------------------------------------------------------- 2. stdout in any locale
 
 

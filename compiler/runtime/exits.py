@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -22,6 +23,8 @@ EXIT_INTERNAL: Final = 3  # a bug in policyc, or out of memory (in a worker too)
 EXIT_INTERRUPTED: Final = 130  # Ctrl-C (128 + SIGINT), as shells report it
 EXIT_OUTPUT_CLOSED: Final = 141  # the reader of stdout went away (`| head`): 128 + SIGPIPE
 
+# The errors only a write gives: where no file is named, the output is what failed.
+_WRITING: Final = frozenset([errno.ENOSPC, errno.EDQUOT, errno.EFBIG])
 _MAX_SHOWN: Final = 2000  # a message is cut here: it never repeats a 10 MB value whole
 
 
@@ -34,6 +37,7 @@ def guarded(
     """Run `command`; an error of `usage` is the user's (exit 2), one of `stopped` ended the
     command from outside (exit 3, its message saying what to do: no bug to report), anything
     else policyc's.  Stdout is flushed before returning, so that a reader gone away is 141."""
+    _missing_streams_to_devnull()
     utf8_output()
     code = _guard(command, prog, usage, stopped)
     if code == EXIT_OUTPUT_CLOSED:
@@ -42,6 +46,16 @@ def guarded(
     # guard: a reader gone before it (`| head -c0`) is then exit 141.  Left to the flush at
     # exit it would be "Exception ignored … BrokenPipeError" on stderr and exit 120.
     return _guard(lambda: _flushed(code), prog, (), ())
+
+
+def _missing_streams_to_devnull() -> None:
+    """A stream the command was started without (`2>&-`, `>&-`: Python then sets it to None)
+    writes nowhere, as `2>/dev/null` would: the exit code still says what happened.  Writing
+    to None was an AttributeError, in the guard's own message too, which escaped it: exit 1,
+    read by CI as findings, for a file that could not be read."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def utf8_output() -> None:
@@ -83,13 +97,15 @@ def _guard(
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # Nothing more can be written; keep Python from complaining about stdout at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _drop_stdout()
         return EXIT_OUTPUT_CLOSED
     except OSError as error:
         # The environment, not a bug: a symlink loop, a name too long, a full disk.
         where = f": {error.filename}" if error.filename else ""
+        if not where and error.errno in _WRITING:
+            # Nothing names the file: stdout (a report to a full disk, `> /dev/full`).
+            where = " (writing the output)"
+            _drop_stdout()
         return _fail(prog, f"{error.strerror or error}{where}", EXIT_USAGE)
     except MemoryError:
         return _fail(prog, "internal error: out of memory", EXIT_INTERNAL)
@@ -102,6 +118,16 @@ def _guard(
             "(set POLICYC_DEBUG=1 to see where; please report it)",
             EXIT_INTERNAL,
         )
+
+
+def _drop_stdout() -> None:
+    """Nothing more can be written to stdout: what its buffer holds is dropped, so that
+    Python's flush at exit does not fail again ("Exception ignored …", exit 120)."""
+    with contextlib.suppress(OSError, ValueError):  # a stdout with no file: nothing to drop
+        fileno = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno)
+        os.close(devnull)
 
 
 def shorten(text: str) -> str:
