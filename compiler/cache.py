@@ -19,7 +19,12 @@ secret kept outside the project (`~/.cache/policyc/secret`, 0600 in a 0700 folde
 that policyc did not write on this account has a name policyc never looks up.
 
 An entry that cannot be read or decoded (cut short, edited, of another layout) is ignored and
-rewritten: a cache may only ever make things faster, never different.  Output is
+rewritten: a cache may only ever make things faster, never different.  Each entry begins with
+the CRC-32 of the rest (`_framed`), checked on every read: a byte changed on the disk that
+still decoded (a time limit of 7 working days read back as 6) was the build's, for good, since
+the key did not change.  A CRC finds every error of one to 32 bits in a row, and any other with
+a chance of 1 in 2^32; it guards against a damaged disk or a stray write, not against an
+attacker, whom the secret keeps out.  Output is
 byte-identical with and without it (tests/test_cache.py); `--no-cache` turns it off.
 """
 
@@ -31,6 +36,7 @@ import json
 import os
 import secrets
 import stat
+import zlib
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
@@ -48,7 +54,7 @@ from compiler.errors import PolicycError
 from compiler.jsontext import compact
 
 FOLDER: Final = ".policyc-cache"
-_LAYOUT: Final = "parse-2"  # the entry format; part of the key
+_LAYOUT: Final = "parse-3"  # the entry format; part of the key
 
 # The files whose code decides what a parse result is: a change to any is a new cache.
 _FINGERPRINTED: Final = (
@@ -250,12 +256,11 @@ class ParseCache:
         return digest.hexdigest()
 
     def get(self, key: str) -> ParseResult | None:
+        data = self.get_bytes(key)
         try:
-            raw = (self.folder / f"{key}.json").read_bytes()
-            result = decode_result(raw)
-        except OSError:
-            self.misses += 1
-            return None
+            if data is None:
+                raise CorruptEntry("no entry")
+            result = decode_result(data)
         except CorruptEntry:
             self.misses += 1  # rewritten by the put that follows the parse
             return None
@@ -263,9 +268,11 @@ class ParseCache:
         return result
 
     def get_bytes(self, key: str) -> bytes | None:
-        """An entry of another kind (compiler/incremental.py decodes and checks it)."""
+        """The entry under `key` as `put_encoded` was given it; None where there is none or
+        it is not whole (other kinds than parse results: compiler/incremental.py and
+        compiler/rebuild.py decode and check them)."""
         try:
-            return (self.folder / f"{key}.json").read_bytes()
+            return _unframed((self.folder / f"{key}.json").read_bytes())
         except OSError:
             return None
 
@@ -275,7 +282,20 @@ class ParseCache:
     def put_encoded(self, key: str, data: bytes) -> None:
         # Written whole or not at all: a build killed mid-write leaves no half entry.
         with contextlib.suppress(OSError):  # a full disk makes the next run slower, not wrong
-            write_whole(self.folder / f"{key}.json", data, 0o600)
+            write_whole(self.folder / f"{key}.json", _framed(data), 0o600)
+
+
+def _framed(data: bytes) -> bytes:
+    """An entry as kept: the CRC-32 of `data` (eight hex digits, a newline), then `data`."""
+    return b"%08x\n" % zlib.crc32(data) + data
+
+
+def _unframed(kept: bytes) -> bytes | None:
+    """What `_framed` was given, or None where `kept` is not a frame whose CRC holds."""
+    head, data = kept[:9], kept[9:]
+    if len(head) != 9 or head[8:] != b"\n" or not head[:8].isalnum():
+        return None
+    return data if b"%08x" % zlib.crc32(data) == head[:8] else None
 
 
 def _private_folder(folder: Path) -> bool:

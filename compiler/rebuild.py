@@ -63,7 +63,7 @@ from compiler.progress import Steps, quiet
 from compiler.project import advance, forked_map, rising, stop_if_interrupted
 from compiler.runtime.sqlcalendar import Column
 
-_LAYOUT: Final = "outputs-2"
+_LAYOUT: Final = "outputs-3"
 
 # A pack: the count of its streams, each one's length, then the streams one after another.
 _COUNT: Final = struct.Struct("<I")
@@ -310,17 +310,21 @@ class _Store:
         if not (isinstance(pack_name, str) and isinstance(entries, list)):
             return None
         pack = f"{self.folder}/{pack_name}.z"
-        pack_size = os.stat(pack).st_size
+        # Each stream's CRC-32, checked: the wheel copies the streams as they are, and a byte
+        # changed in a pack made a wheel that pip refused ("Bad CRC-32"), build after build.
+        packed = memoryview(_read(pack))
         files: dict[str, Stored] = {}
         now: list[object] = []
         for entry in entries:
-            path, name, size, crc, sha256, mtime, start, length = entry
+            path, name, size, crc, sha256, mtime, start, length, stream_crc = entry
             if not all(isinstance(x, str) for x in (path, name, sha256)):
                 return None
-            if not all(type(x) is int for x in (size, crc, mtime, start, length)):
+            if not all(type(x) is int for x in (size, crc, mtime, start, length, stream_crc)):
                 return None
-            if start < 0 or length < 0 or start + length > pack_size:
+            if start < 0 or length < 0 or start + length > len(packed):
                 return None  # the pack is cut short, or the entry is not one `_keep` wrote
+            if zlib.crc32(packed[start : start + length]) != stream_crc:
+                return None  # made again, the pack with it
             out = f"{self.folder}/{name}.out"
             info = os.stat(out)
             if info.st_size != size:
@@ -332,6 +336,7 @@ class _Store:
                 if hashlib.sha256(_read(out)).hexdigest() != sha256:
                     return None
                 entry = [path, name, size, crc, sha256, info.st_mtime_ns, start, length]
+                entry.append(stream_crc)
             member = Member(size, crc, bytes.fromhex(sha256), pack, start, length)
             files[path] = Stored(out, member)
             now.append(entry)
@@ -349,14 +354,15 @@ class _Store:
         entries: list[object] = []
         try:
             # Kept already (these very files: a policy made again because its record was
-            # lost): read again, not deflated again.
-            spans = _spans_of(pack, len(made))
-            if spans is None:
-                streams = [deflate(data) for data in made.values()]
-                write_whole(pack, _pack(streams), 0o600)
-                spans = _spans([len(stream) for stream in streams])
-            for (path, data), digest, name, (start, length) in zip(
-                made.items(), digests, names, spans, strict=True
+            # lost, or a stream found damaged): read again, not deflated again, where each
+            # stream still inflates to its file.
+            found = _streams_of(pack, list(made.values()))
+            if found is None:
+                found = [deflate(data) for data in made.values()]
+                write_whole(pack, _pack(found), 0o600)
+            spans = _spans([len(stream) for stream in found])
+            for (path, data), digest, name, (start, length), stream in zip(
+                made.items(), digests, names, spans, found, strict=True
             ):
                 out = f"{self.folder}/{name}.out"
                 if not _holds(out, data):
@@ -366,7 +372,8 @@ class _Store:
                 mtime = os.stat(out).st_mtime_ns
                 crc = zlib.crc32(data)
                 files[path] = Stored(out, Member(len(data), crc, digest, pack, start, length))
-                entries.append([path, name, len(data), crc, digest.hex(), mtime, start, length])
+                entry = [path, name, len(data), crc, digest.hex(), mtime, start, length]
+                entries.append([*entry, zlib.crc32(stream)])
         except OSError:
             return None
         return files, [pack_name, entries]
@@ -391,20 +398,29 @@ def _spans(lengths: Sequence[int]) -> list[tuple[int, int]]:
     return spans
 
 
-def _spans_of(pack: str, count: int) -> list[tuple[int, int]] | None:
-    """Where the streams of the pack kept at `pack` are, if it is a whole pack of `count`
-    streams; None if there is none (or another file, or one cut short)."""
+def _streams_of(pack: str, files: Sequence[bytes]) -> list[bytes] | None:
+    """The streams of the pack kept at `pack`, if it is a whole pack of the deflate streams
+    of `files`; None if there is none (or another file, one cut short, a stream damaged)."""
     try:
-        with open(pack, "rb") as stream:
-            head = stream.read(_COUNT.size + _LENGTH.size * count)
-            size = os.fstat(stream.fileno()).st_size
+        packed = _read(pack)
     except FileNotFoundError:
         return None
-    if len(head) != _COUNT.size + _LENGTH.size * count or _COUNT.unpack_from(head)[0] != count:
+    count = len(files)
+    head = _COUNT.size + _LENGTH.size * count
+    if len(packed) < head or _COUNT.unpack_from(packed)[0] != count:
         return None
-    lengths = [_LENGTH.unpack_from(head, _COUNT.size + _LENGTH.size * k)[0] for k in range(count)]
+    lengths = [_LENGTH.unpack_from(packed, _COUNT.size + _LENGTH.size * k)[0] for k in range(count)]
     spans = _spans(lengths)
-    return spans if not spans or sum(spans[-1]) == size else None
+    if spans and sum(spans[-1]) != len(packed):
+        return None
+    streams = [packed[start : start + length] for start, length in spans]
+    for stream, data in zip(streams, files, strict=True):
+        try:
+            if zlib.decompress(stream, -zlib.MAX_WBITS) != data:
+                return None
+        except zlib.error:
+            return None
+    return streams
 
 
 def _stem(path: str) -> str:
