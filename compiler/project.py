@@ -7,6 +7,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines, unreadable
 from compiler.errors import PolicycError
 from compiler.parser import _lark, decode, parse_text, read_policy_bytes
+from compiler.runtime.exits import EXIT_INTERNAL
 from compiler.sources import SourceDocument, SourceError
 
 if TYPE_CHECKING:
@@ -292,6 +294,7 @@ InOrder = Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[Any]]
 # How often the process waiting for a forked_map's results reports the units its workers have
 # done meanwhile (`advance`): the progress line's own rate (compiler/progress.py).
 _POLL_SECONDS: Final = 0.1
+_ORPHAN_POLL_SECONDS: Final = 0.5  # how often a worker looks whether its parent is there
 
 
 @dataclass(frozen=True)
@@ -335,7 +338,9 @@ def _workers(count: int, context: Any) -> Iterator[_Pool]:
     # (`_frozen`), for every pool.
     with _frozen(), _terminations_stop():
         before = set(multiprocessing.active_children())
-        pool = ProcessPoolExecutor(count, mp_context=context, initializer=_hear_interrupts)
+        pool = ProcessPoolExecutor(
+            count, mp_context=context, initializer=_hear_interrupts, initargs=(os.getpid(),)
+        )
 
         def in_order(work: Callable[[Any], Any], jobs: Sequence[Any], chunk: int) -> Iterator[Any]:
             with _interrupts_blocked():
@@ -445,11 +450,26 @@ def _terminations_stop() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-def _hear_interrupts() -> None:
+def _hear_interrupts(parent: int) -> None:
+    """A worker's start: it notes the stopping signals, and ends when `parent` does."""
     for s in _STOPS:
         signal.signal(s, _note_interrupt)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # forked with them blocked
+    import threading
+
+    threading.Thread(target=_orphaned, args=(parent,), name="policyc parent", daemon=True).start()
+
+
+def _orphaned(parent: int) -> None:
+    """End this worker once `parent`, the process that made it, is gone.  A parent killed
+    outright (SIGKILL: the OOM killer, `timeout -s KILL`) cannot stop its workers, and they
+    stayed for good, blocked writing a result to the pipe they held both ends of, a few
+    hundred MB each.  A thread that looks every half second works on every system with fork
+    (no prctl), and costs nothing while it sleeps."""
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_POLL_SECONDS)
+    os._exit(EXIT_INTERNAL)
 
 
 def _note_interrupt(signum: int, frame: object) -> None:

@@ -516,6 +516,55 @@ def test_a_signal_to_the_parent_alone_stops_its_workers_too(tmp_path: Path, name
     _assert_every_job_stopped(record)
 
 
+def _parent_killed(record: Path) -> Callable[[int], int]:
+    """The first job kills the parent outright (SIGKILL: the OOM killer, `timeout -s KILL`),
+    which can then stop nothing."""
+
+    def kill_the_parent(job: int) -> None:
+        if job == 0:
+            os.kill(os.getppid(), signal.SIGKILL)
+
+    return lambda job: _stopping_job(record, job, kill_the_parent)
+
+
+_KILLED_BUILD = _TERMINATED_BUILD.replace("_terminated", "_parent_killed").replace(
+    ", int(sys.argv[3])", ""
+)
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie waiting for a reaper does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not project_module.forks(), reason="the workers are forked")
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_workers_end_when_their_parent_is_killed_outright(tmp_path: Path) -> None:
+    """Workers whose parent was killed by SIGKILL stayed for good (each job here would run a
+    minute), a few hundred MB each at province scale: they now end within a second."""
+    record = tmp_path / "record"
+    run = subprocess.run(
+        [sys.executable, "-c", _KILLED_BUILD, str(ROOT), str(record)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    lines = record.read_text().split("\n")[:-1]
+    workers = {int(line.split()[-1]) for line in lines if line.startswith("began ")}
+    assert len(workers) == 2, lines
+    deadline = time.monotonic() + 20
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_running, workers)), lines
+    assert not any(line.startswith("ended ") for line in record.read_text().split("\n"))
+
+
 def _killed_at_one(job: int) -> int:
     if job == 1:
         os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer does
