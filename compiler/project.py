@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import multiprocessing
 import os
 import signal
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -72,12 +74,13 @@ def policy_files(root: Path, paths: Sequence[Path] = ()) -> tuple[list[Path], li
             for candidate in _walk(path, root, errors):
                 if candidate.is_file():
                     found.append(candidate)
-                elif candidate.is_symlink() and not candidate.exists():
-                    # A link whose file is gone: skipped, `check` said "clean" of a policy it
-                    # had not read.  Unreadable, it stops the check as any such file does.
-                    # Named where it stands (resolved, it would be named by its target).
-                    shown = f"{display_path(candidate.parent, root)}/{candidate.name}"
-                    errors.append(unreadable(shown, "a symbolic link to no file"))
+                    continue
+                # Anything else named *.policy was skipped, and `check` said "clean" of a
+                # policy it had not read (the jurisdiction gone from the build).  Unreadable,
+                # it stops the check as any such file does.  Named where it stands
+                # (resolved, it would be named by its target).
+                shown = f"{display_path(candidate.parent, root)}/{candidate.name}"
+                errors.append(unreadable(shown, _not_a_file(candidate)))
             if not found and paths:
                 # Naming a folder with no policy files checked the whole project instead.
                 errors.append(Diagnostic(codes.E007, f"no .policy files in {path}", None))
@@ -111,11 +114,25 @@ def _walk(folder: Path, root: Path, errors: list[Diagnostic]) -> list[Path]:
 
     found = [
         Path(top, name)
-        for top, _, names in os.walk(folder, onerror=cannot_list)
-        for name in names
+        for top, folders, names in os.walk(folder, onerror=cannot_list)
+        for name in [*names, *folders]  # a folder named *.policy: `_not_a_file`
         if name.endswith(".policy")
     ]
     return sorted(found)
+
+
+def _not_a_file(path: Path) -> str:
+    """Why `path`, found named *.policy, is no policy file to read."""
+    try:
+        info = path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a loop of symbolic links"
+        return "a symbolic link to no file" if path.is_symlink() else error.strerror or "gone"
+    if stat.S_ISDIR(info.st_mode):
+        return "a folder, not a policy file"
+    # A pipe would wait for a writer, /dev/zero never end.
+    return "not a regular file (a pipe, a device or a socket)"
 
 
 def display_path(path: Path, root: Path) -> str:

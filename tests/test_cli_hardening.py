@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,48 @@ def test_a_link_in_policies_to_no_file_stops_the_check(
     assert code == 1 and out == ""
     lines = err.splitlines()
     assert lines[0] == ("error[E000]: cannot read policies/gone.policy: a symbolic link to no file")
+    assert lines[1] == f"policyc check: {NOT_READ}"
+
+
+_NOT_REGULAR = "not a regular file (a pipe, a device or a socket)"
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _loop(path: Path) -> None:
+    path.symlink_to(path.name)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no-cache"])
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (_fifo, _NOT_REGULAR),
+        (lambda path: path.symlink_to("/dev/zero"), _NOT_REGULAR),
+        (Path.mkdir, "a folder, not a policy file"),
+        (_loop, "a loop of symbolic links"),
+    ],
+    ids=["pipe", "device", "folder", "loop"],
+)
+def test_a_policy_name_that_is_no_regular_file_stops_the_check(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    cache: list[str],
+    make: Callable[[Path], object],
+    why: str,
+) -> None:
+    """A pipe, a link to a device or a folder where a policy file was (`policies/x.policy`)
+    was passed over as a link to no file had been: "clean", the jurisdiction gone from the
+    build.  A loop of links was said to be a link to no file."""
+    root = new_project(tmp_path / "p")
+    make(root / "policies" / "x.policy")
+    code, out, err = run(capsys, root, "check", *cache)
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == f"error[E000]: cannot read policies/x.policy: {why}"
     assert lines[1] == f"policyc check: {NOT_READ}"
 
 
