@@ -4,9 +4,10 @@ The build is all or nothing: outputs are written into a fresh directory next to 
 and swapped in only when complete, so a failed build leaves the previous output intact.
 
 The build writes only into a directory it owns.  It marks what it writes with a marker file
-listing its top-level entries; a directory that is neither new, empty nor so marked (a
-project, a home folder, a folder of reports) is refused, and so is a marked one that holds
-entries the build did not write: nothing a user put there is ever deleted.  Builds into one
+listing its top-level entries and every file it wrote; a directory that is neither new, empty
+nor so marked (a project, a home folder, a folder of reports) is refused, and so is a marked
+one that holds an entry, or a file inside the build's entries, the build did not write:
+nothing a user put there is ever deleted.  Builds into one
 directory take turns (a lock on its parent), and the staging directories of a build that was
 killed are removed by the next one.
 """
@@ -111,10 +112,11 @@ def kept(directory: Path, target: str) -> dict[str, Path]:
 
 
 def marker(files: Mapping[str, object]) -> bytes:
-    """The marker of a build directory: which top-level entries the build wrote."""
+    """The marker of a build directory: which top-level entries the build wrote, and which
+    files (a file a user put inside `validators/` went with the folder it was in)."""
     entries = sorted({path.split("/", 1)[0] for path in files})
-    document = {"written_by": _MARKER_TOOL, "entries": entries}
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+    document = {"written_by": _MARKER_TOOL, "entries": entries, "files": sorted(files)}
+    return (json.dumps(document, ensure_ascii=False, indent=0) + "\n").encode()
 
 
 # Hears how far writing the build directory is: ("writing", files written, of how many,
@@ -168,11 +170,11 @@ def write_tree(
             if old is not None and not target.exists():
                 os.replace(old, target)
                 old = None
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove(staging)
             raise
         finally:
             if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+                _remove(old)
     return total
 
 
@@ -330,7 +332,10 @@ def claim(directory: Path, entry: str) -> None:
                 return
             written = set()
         entries = sorted(written | {entry})
-        document = {"written_by": _MARKER_TOOL, "entries": entries}
+        document: dict[str, object] = {"written_by": _MARKER_TOOL, "entries": entries}
+        files = _written_files(directory)
+        if files is not None:  # `entry`'s files are its command's own affair
+            document["files"] = sorted(files)
         (directory / MARKER).write_text(
             json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
@@ -344,18 +349,43 @@ def _old_prefix(target: Path) -> str:
     return f".{target.name}.old-"
 
 
-def _written_entries(directory: Path) -> set[str] | None:
-    """The entries a build recorded in `directory`'s marker; None if it has no valid one."""
+def _marker_list(directory: Path, key: str) -> set[str] | None:
+    """A list a build recorded in `directory`'s marker; None if it has no valid one."""
     try:
         document = json.loads((directory / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(document, dict) or document.get("written_by") != _MARKER_TOOL:
         return None
-    entries = document.get("entries")
-    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+    listed = document.get(key)
+    if not isinstance(listed, list) or not all(isinstance(e, str) for e in listed):
         return None
-    return set(entries)
+    return set(listed)
+
+
+def _written_entries(directory: Path) -> set[str] | None:
+    """The entries a build recorded in `directory`'s marker; None if it has no valid one."""
+    return _marker_list(directory, "entries")
+
+
+def _written_files(directory: Path) -> set[str] | None:
+    """The files a build recorded in `directory`'s marker (relative paths); None where it
+    recorded none (a marker of an earlier policyc: its entries alone are compared)."""
+    return _marker_list(directory, "files")
+
+
+def _foreign_files(target: Path, written: set[str]) -> list[str]:
+    """The files inside the entries the build wrote in `target` that it did not write."""
+    files = _written_files(target)
+    if files is None:
+        return []
+    foreign = []
+    for entry in sorted(written & set(TARGETS["all"])):
+        for top, folders, names in os.walk(target / entry):
+            folders.sort()
+            base = Path(top).relative_to(target).as_posix()
+            foreign += [f"{base}/{name}" for name in sorted(names) if f"{base}/{name}" not in files]
+    return foreign
 
 
 def _is_legacy_build(directory: Path, entries: set[str]) -> bool:
@@ -381,7 +411,7 @@ def _check_owned(target: Path) -> None:
             f"{target} is not empty and was not written by policyc build (it has no {MARKER} "
             "marker); nothing was changed. Choose a new or empty folder for --out"
         )
-    foreign = sorted(entries - written - {MARKER})
+    foreign = sorted(entries - written - {MARKER}) or _foreign_files(target, written)
     if foreign:
         more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         shown = ", ".join(foreign[:5]) + more
@@ -397,7 +427,22 @@ def _remove_stale(target: Path) -> None:
     for prefix in (_staging_prefix(target), _old_prefix(target)):
         for leftover in target.parent.glob(f"{prefix}*"):
             if leftover.is_dir() and not leftover.is_symlink() and _is_ours(leftover):
-                shutil.rmtree(leftover, ignore_errors=True)
+                _remove(leftover)
+
+
+def _remove(directory: Path) -> None:
+    """Remove a folder the build made (staging, the previous output), whatever it can: a
+    folder in it made read-only (`chmod 555 build/sql`) is made writable to empty it.  Left
+    as it was, the previous output stayed beside the project as `.build.old-…` for good: the
+    next build did not know it for its own, its marker gone first."""
+
+    def writable_then_again(function: Callable[[str], object], path: str, _: object) -> None:
+        with contextlib.suppress(OSError):
+            if function in (os.unlink, os.rmdir):
+                os.chmod(os.path.dirname(path), 0o700)
+                function(path)
+
+    shutil.rmtree(directory, onerror=writable_then_again)
 
 
 def _is_ours(directory: Path) -> bool:

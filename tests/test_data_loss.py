@@ -75,6 +75,47 @@ def test_a_marked_build_folder_with_a_users_file_is_refused(tmp_path: Path) -> N
     assert (target / "validators" / "a.txt").read_bytes() == b"a"
 
 
+@pytest.mark.parametrize("inside", ["validators/mine.txt", "validators/sub/deeper/mine.txt"])
+def test_a_users_file_inside_the_builds_folders_is_refused(tmp_path: Path, inside: str) -> None:
+    """Only the top-level entries were compared with the marker: a file put inside
+    `validators/` went with the folder, without a word."""
+    target = tmp_path / "build"
+    write_tree(target, FILES)
+    (target / inside).parent.mkdir(parents=True, exist_ok=True)
+    (target / inside).write_text("mine")
+    with pytest.raises(OutputRefused, match=inside.replace(".", r"\.")):
+        write_tree(target, FILES)
+    assert (target / inside).read_text() == "mine"
+    # A file the last build wrote and this one does not (a policy removed) is the build's.
+    (target / inside).unlink()
+    write_tree(target, {"validators/a.txt": b"a"})
+    write_tree(target, FILES)
+    assert snapshot(target)["validators/sub/b.txt"] == b"b"
+
+
+def test_a_read_only_folder_in_the_previous_output_is_removed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chmod 555 build/sql`: removing the previous output failed inside it, and what was left
+    stayed beside the project (`.build.old-…`) for good.  Unlinking is refused in a folder
+    without write permission, as it is for a user other than root."""
+    unlink = os.unlink
+
+    def as_a_user(path: str, *, dir_fd: int | None = None) -> None:
+        folder = os.path.dirname(path) if dir_fd is None else None
+        mode = os.stat(folder).st_mode if folder else os.fstat(dir_fd).st_mode  # type: ignore[arg-type]
+        if not mode & 0o200:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        unlink(path, dir_fd=dir_fd)
+
+    target = tmp_path / "build"
+    write_tree(target, FILES)
+    (target / "validators" / "sub").chmod(0o555)
+    monkeypatch.setattr(os, "unlink", as_a_user)
+    write_tree(target, FILES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
+
+
 def test_rebuilding_replaces_exactly_what_the_build_wrote(tmp_path: Path) -> None:
     target = tmp_path / "build"
     write_tree(target, FILES)
