@@ -429,3 +429,19 @@ def test_policy_case_on_generated_code(
 def _clause(policy: ir.Policy, citation: str) -> str:
     clause = policy.document.resolve(citation).clause
     return clause.citation if clause is not None else citation
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("12", 12),
+        ("12.50", 12.5),
+        ("0.1", 0.1),
+        ("5000.0000000000001", "5000.0000000000001"),
+        ("0.12345678901234567", "0.12345678901234567"),
+    ],
+)
+def test_a_number_is_shown_with_every_digit_it_has(value: str, shown: object) -> None:
+    """A float where it is the same number; else its digits: `5000.0000000000001` was shown
+    as `5000.0` in the message of a cap of 5000 that it exceeds."""
+    assert to_json(Decimal(value)) == shown

@@ -199,7 +199,13 @@ def to_json(value: Known) -> object:
     if isinstance(value, bool | str):
         return value
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value():
+            return int(value)
+        # A float where it is the same number (every amount with 15 significant digits or
+        # fewer); else its digits, which a float would cut (`5000.0000000000001` shown as
+        # `5000.0` in the message of a cap of 5000 it exceeds).
+        approx = float(value)
+        return approx if Decimal(repr(approx)) == value else str(value)
     if isinstance(value, datetime):
         return datetime_text(value)
     if isinstance(value, date):
