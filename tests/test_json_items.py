@@ -23,12 +23,36 @@ Outcome = tuple[list[object], tuple[str, int, int] | None]
 
 def _whole(text: str) -> Outcome:
     """What `loads` of the whole text gives: the items of an array, any other document as
-    one; or the fault."""
+    one; or the fault.  Where json says not where (a repeated key, an integer too long,
+    nesting too deep), an array's fault is at the start of the item that holds it."""
     try:
         document = jsontext.loads(text)
     except JSONInputError as error:
-        return [], (error.message, error.line, error.column)
+        line, column = error.line, error.column
+        if not line and text.lstrip("\ufeff").lstrip(" \t\n\r").startswith("["):
+            line, column = _failing_item(text.removeprefix("\ufeff"))
+        return [], (error.message, line, column)
     return (document if isinstance(document, list) else [document]), None
+
+
+def _failing_item(text: str) -> tuple[int, int]:
+    """The line and column of the first item of the array `text` that does not decode."""
+    decoder = json.JSONDecoder(object_pairs_hook=lambda pairs: dict(_once(pairs)))
+    pos = text.index("[") + 1
+    while True:
+        pos = len(text) - len(text[pos:].lstrip(" \t\n\r"))
+        try:
+            _, pos = decoder.raw_decode(text, pos)
+        except (RecursionError, ValueError):
+            line = text.count("\n", 0, pos) + 1
+            return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+        pos = len(text) - len(text[pos:].lstrip(" \t\n\r")) + 1  # past the comma
+
+
+def _once(pairs: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError("a key twice")
+    return pairs
 
 
 def _streamed(chunks: list[str]) -> Outcome:

@@ -215,12 +215,19 @@ class _Items:
             # An item that nothing after it can go on with (`0` would: `0.5`, `0e1`).
             state = '[""' if self.count else "["
 
-        def place(error: json.JSONDecodeError) -> tuple[int, int]:
-            within = self.mark + error.pos - len(state)  # in `text`
+        def at(within: int) -> tuple[int, int]:
+            """The line and column of `text[within]` in the document."""
             line = self.newlines + self.text.count("\n", 0, within) + 1
             newline = self.text.rfind("\n", 0, within)
             start = newline + 1 if newline >= 0 else self.line_start - self.gone
             return line, within - start + 1
 
-        _decode(state + self.text[self.mark :], place)
+        try:
+            _decode(state + self.text[self.mark :], lambda e: at(self.mark + e.pos - len(state)))
+        except JSONInputError as error:
+            if error.line:
+                raise
+            # A repeated key, an integer too long, nesting too deep: json says not where, but
+            # the item is known, among thousands (`loads` of one record needs no place).
+            raise JSONInputError(error.message, *at(self.pos)) from None
         raise AssertionError("a fault json does not see")  # pragma: no cover
