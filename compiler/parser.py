@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,6 +22,7 @@ from typing import Any, Final, TypeGuard
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import ContextualLexer, PatternRE, TerminalDef
 from lark.tree import Meta
 from lark.visitors import _vargs_meta, _VArgsWrapper
 
@@ -61,17 +62,61 @@ def is_token(value: object) -> TypeGuard[Token]:
     return isinstance(value, _TOKEN_CLASSES)
 
 
+# Keywords are whole words (the grammar's header says so): `factfoo: bool "x"` is a name followed
+# by a colon, refused at `factfoo`, never the fact `foo`; `facts foo` is refused at `facts`.
+# Lark's contextual lexer reads only what the parser can take next, and so where only keywords
+# can come, it read the keyword `fact` at the start of `factfoo`.  Two parts make every word of
+# the grammar whole, one for each way the grammar writes words:
+#
+# - A quoted keyword ("fact", "when", YUAN: "yuan") is Lark's string terminal.  Where NAME can
+#   be read too, Lark reads a word as far as a name goes and makes it the keyword only if all
+#   of it is one (`lark.lexer._create_unless`); `_names_everywhere` lets the lexer read a NAME
+#   in every state, so that this holds everywhere, and the parser refuses a name where it
+#   takes none.
+# - A list of words (KIND: "gate" | "situation" | …) is a regular expression, which Lark does
+#   not weigh against NAME that way: `_whole_words` makes it end where a name would end and
+#   be tried before NAME, which would otherwise read its words as names.  Where a word of a
+#   list and a name could both stand, the word would win, as a keyword does (no state of the
+#   grammar takes both).
+#
+# What an error says was expected is what it said before (`_expected_terminals`).
+_NAME_GOES_ON: Final = "(?![a-z0-9_])"  # what NAME (/[a-z_][a-z0-9_]*/) would read on
+_WORD_LIST: Final = re.compile(r"\(\?:[a-z_][a-z0-9_]*(?:\|[a-z_][a-z0-9_]*)*\)")
+
+
+def _names_everywhere(lexer: Any) -> Any:
+    """`lexer` (Lark's ContextualLexer, or lark-cython's) reading a NAME in every state, as it
+    does the terminals of a postlexer's `always_accept` (Lark's documented way, which
+    lark-cython cannot take: its parser does not read through Lark's PostLexConnector)."""
+
+    def contextual_lexer(conf: Any, states: Any, always_accept: Any = ()) -> Any:
+        return lexer(conf, states, always_accept=(*always_accept, "NAME"))
+
+    return contextual_lexer
+
+
+def _whole_words(terminal: TerminalDef) -> None:
+    """Lark's `edit_terminals`: a terminal that lists words ends where a name would, and is
+    tried before NAME (priority 1), so that `situation` is a KIND and `situations` a name."""
+    if terminal.pattern.type == "re" and _WORD_LIST.fullmatch(terminal.pattern.value):
+        terminal.pattern = PatternRE(terminal.pattern.value + _NAME_GOES_ON, terminal.pattern.flags)
+        terminal.priority = max(terminal.priority, 1)
+
+
 @cache
 def _lark(compiled: bool = True) -> Lark:
     """The parser; `compiled=False` is Lark's own even where lark-cython is installed (the
     formatter compares tokens with strings)."""
+    plugins = dict(_COMPILED_PLUGINS) if compiled else {}
+    plugins["ContextualLexer"] = _names_everywhere(plugins.get("ContextualLexer", ContextualLexer))
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         keep_all_tokens=True,
         maybe_placeholders=False,
-        _plugins=_COMPILED_PLUGINS if compiled else {},
+        edit_terminals=_whole_words,
+        _plugins=plugins,
     )
 
 
@@ -138,6 +183,12 @@ _TERMINAL_WORDS = {
 }
 
 
+def _pattern_words(pattern: str) -> str:
+    """A terminal's regular expression without the lookahead that ends its words
+    (`_whole_words`): the words, and the brackets and bars around them."""
+    return pattern.removesuffix(_NAME_GOES_ON)
+
+
 def _describe_terminal(name: str) -> str:
     if name in _TERMINAL_WORDS:
         return _TERMINAL_WORDS[name]
@@ -145,7 +196,7 @@ def _describe_terminal(name: str) -> str:
     if terminal is not None and terminal.pattern.type == "str":
         return f"'{terminal.pattern.value}'"
     if terminal is not None:
-        alternatives = re.findall(r"[a-z_]+|[^|()?:\\]+", terminal.pattern.value)
+        alternatives = re.findall(r"[a-z_]+|[^|()?:\\]+", _pattern_words(terminal.pattern.value))
         words = [a for a in alternatives if a.strip()]
         if words and all(re.fullmatch(r"[a-z_]+", w) for w in words):
             return " | ".join(words)
@@ -162,6 +213,38 @@ _TOKEN_NOUNS = {
     "UNIT": "unit",
     "BASE_TYPE": "type",
 }
+
+
+def _expected_terminals(error: UnexpectedInput, said: Iterable[str]) -> set[str]:
+    """The terminals expected where `error` stands (`said`: its own list), as they were said
+    before the lexer read a NAME in every state (`_names_everywhere`).
+
+    Where the parser takes a name, the lexer is what it was, and so is `said`.  Where it takes
+    none, a character that stops the lexer now has it say NAME and leave out the keywords (it
+    reads them as names), and a word is refused by the parser, whose table may add the end of
+    the file: what is expected there is what the parser takes, without the end of the file,
+    which the lexer never said."""
+    said = set(said)
+    state = getattr(error, "state", None)
+    if state is None:
+        return said
+    takes = {t for t in state.parse_conf.parse_table.states[state.position] if t.isupper()}
+    if "NAME" in takes:
+        return said
+    if "NAME" in said or (isinstance(error, UnexpectedToken) and error.token.type == "NAME"):
+        return takes - {"$END"}
+    return said
+
+
+@cache
+def _keyword_terminals() -> dict[str, str]:
+    """Each keyword (a quoted word of the grammar) and the terminal it is: a word where no name
+    can stand is named as the keyword it is (`unexpected 'is'`), as when the lexer named it."""
+    return {
+        t.pattern.value: t.name
+        for t in _lark().terminals
+        if t.pattern.type == "str" and re.fullmatch(r"[a-z_][a-z0-9_]*", t.pattern.value)
+    }
 
 
 def _expected(names: set[str]) -> str:
@@ -229,7 +312,7 @@ def _keywords(names: set[str]) -> list[str]:
         ):
             words.append(terminal.pattern.value)
         elif terminal is not None:
-            words += re.findall(r"[a-z_]{2,}", terminal.pattern.value)
+            words += re.findall(r"[a-z_]{2,}", _pattern_words(terminal.pattern.value))
     return words
 
 
@@ -312,7 +395,7 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
             lines = lines[:-1]
         line = len(lines) if lines else 1
         column = len(lines[-1]) + 1 if lines else 1
-        expected = _expected(set(error.expected))
+        expected = _expected(_expected_terminals(error, error.expected))
         unclosed = _unclosed_brace(text, len(text))
         return Diagnostic(
             codes.E003,
@@ -330,7 +413,7 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
     if isinstance(error, UnexpectedCharacters):
         position = error.pos_in_stream or 0
         char = text[position] if position < len(text) else ""
-        allowed = set(error.allowed or ())
+        allowed = _expected_terminals(error, error.allowed or ())
         if char == '"':
             return Diagnostic(
                 codes.E005,
@@ -354,19 +437,23 @@ def _syntax_error(path: str, text: str, error: UnexpectedInput) -> Diagnostic:
         )
     assert isinstance(error, UnexpectedToken)
     token = error.token
-    described = _describe_terminal(token.type)
+    wanted = _expected_terminals(error, error.expected)
+    kind = token.type
+    if kind == "NAME" and "NAME" not in wanted:
+        kind = _keyword_terminals().get(str(token), kind)
+    described = _describe_terminal(kind)
     if described.startswith("'"):
         what = described
-    elif token.type == "STRING":
+    elif kind == "STRING":
         what = f"string {token}"
     else:
-        what = f"{_TOKEN_NOUNS.get(token.type, described)} {str(token)!r}"
-    hints = [f"expected {_expected(set(error.expected))}"]
-    if token.type == "NAME":
-        hints = [*did_you_mean(str(token), _keywords(set(error.expected))), *hints]
+        what = f"{_TOKEN_NOUNS.get(kind, described)} {str(token)!r}"
+    hints = [f"expected {_expected(wanted)}"]
+    if kind == "NAME":
+        hints = [*did_you_mean(str(token), _keywords(wanted)), *hints]
     hints = [*_comment_hint(text, token.start_pos or 0), *hints]
     unclosed = _unclosed_brace(text, token.start_pos or 0)
-    if unclosed and token.type in _TOP_LEVEL:
+    if unclosed and kind in _TOP_LEVEL:
         hints.append(
             f"the '{{' at line {unclosed[0]}, column {unclosed[1]} is not closed: "
             "a '}' is missing before this"
