@@ -944,6 +944,177 @@ def test_layout_is_free() -> None:
     assert one_line.items == many.items
 
 
+# ---------------------------------------------------------------- keywords are whole words
+
+
+def _refused_at(text: str) -> tuple[int, int, str, tuple[str, ...]]:
+    """Where the one syntax error of `text` stands (line, column), what it says, its help."""
+    errors = parse_errors(text)
+    assert len(errors) == 1 and errors[0].span is not None, [e.render() for e in errors]
+    error = errors[0]
+    assert error.span is not None
+    return error.span.line, error.span.column, error.message, error.help
+
+
+def test_a_keyword_that_starts_a_name_is_not_the_keyword() -> None:
+    """`factfoo` was read as `fact foo` where only keywords can come: a policy declared the fact
+    `foo`, `check` was clean and `fmt` wrote `fact foo:`.  It is a name, refused where it is."""
+    line, column, message, hints = _refused_at('factfoo: bool "x"')
+    assert (line, column, message) == (1, 1, "unexpected name 'factfoo'")
+    assert "did you mean 'fact', 'actor'?" in hints
+    assert any(h.startswith("expected 'actor', 'concept'") and "'fact'" in h for h in hints)
+    assert _refused_at('judgmentbar "y"')[:3] == (1, 1, "unexpected name 'judgmentbar'")
+
+
+def test_a_misspelt_keyword_is_blamed_not_the_word_after_it() -> None:
+    """`facts foo: …` was `1:7 unexpected name 'foo' … expected ':'` (the `fact` of `facts`
+    read, then the `s` as the fact's name)."""
+    line, column, message, hints = _refused_at('facts foo: bool "x"')
+    assert (line, column, message) == (1, 1, "unexpected name 'facts'")
+    assert hints[0] == "did you mean 'fact', 'actor'?"
+
+
+def test_a_stray_word_before_a_header_is_reported_where_it_stands() -> None:
+    """A stray `policyy ` before a header was reported 6 lines down, at the header's `{`."""
+    text = 'policyy \n\n\n\n\n\npolicy p {\n    title "t"\n}\n'
+    line, column, message, hints = _refused_at(text)
+    assert (line, column, message) == (1, 1, "unexpected name 'policyy'")
+    assert hints[0] == "did you mean 'policy'?"
+
+
+def test_a_word_of_a_list_that_starts_a_name_is_not_the_word() -> None:
+    """The lists of words (KIND, BASE_TYPE, UNIT, …) are whole words too."""
+    assert _refused_at('fact a: boolean "x"')[:3] == (1, 9, "unexpected name 'boolean'")
+    assert _refused_at("situations s at 一")[:3] == (1, 1, "unexpected name 'situations'")
+    assert _refused_at("deadline d at 一 { within 5 dayss }")[:3] == (
+        1,
+        28,
+        "unexpected name 'dayss'",
+    )
+
+
+def test_a_keyword_may_still_be_followed_by_what_no_name_holds() -> None:
+    """A word ends where a name would: at a space, a bracket, a comma, a Chinese character."""
+    assert statement("situation s at第一条").citation.text == "第一条"
+    assert statement("situation s at 一{when true}").items[0] == n.When(lit(True, "bool"), SPAN)
+    deadline = statement("deadline d at 一 { within 5days }")
+    assert deadline.first(n.Within) == n.Within(n.Duration(5, "days"), None, None, None, SPAN)
+
+
+@cache
+def _grammar_words() -> dict[str, str]:
+    """Every word of the grammar, as Lark compiles it: each quoted keyword ("fact", YUAN:
+    "yuan") and each word of a list (KIND: "gate" | …), and the terminal it is."""
+    import re
+
+    from lark import Lark
+
+    from compiler.parser import grammar_text
+
+    words: dict[str, str] = {}
+    for terminal in Lark(grammar_text(), parser="lalr", lexer="contextual").terminals:
+        value = terminal.pattern.value
+        if terminal.pattern.type == "str" and re.fullmatch(r"[a-z_][a-z0-9_]*", value):
+            words[value] = terminal.name
+        elif terminal.pattern.type == "re" and re.fullmatch(r"\(\?:[a-z0-9_|]+\)", value):
+            words.update(dict.fromkeys(value[3:-1].split("|"), terminal.name))
+    return words
+
+
+# Words no policy file of the project uses (yet), each where it can stand.
+_MORE_WORDS = (
+    'policy p { jurisdiction "某省" province }',
+    'policy p { jurisdiction "某县" county }',
+    "policy p { status expired }",
+    "policy p { status repealed }",
+    'fact r: ratio "比例"',
+    "informative at 一 definition",
+    "informative at 一 organisation",
+    'tests p { case c "c" { check x is skipped } }',
+    'fact a: bool "甲" same b',
+    'deadline d at 一 { within 1 months no rollover "法律另有规定" }',
+)
+
+
+@cache
+def _where_each_word_stands() -> dict[str, tuple[str, int]]:
+    """For each word of the grammar, a text that has it as that word, up to the end of the
+    line it stands on, and where it starts: the earliest place among the project's policy
+    files, then `_MORE_WORDS`."""
+    from lark import Token
+
+    from compiler.parser import _lark
+
+    words = _grammar_words()
+    found: dict[str, tuple[str, int]] = {}
+    texts = [text for path, text in _texts() if path.startswith("policies/")]
+    for text in [*texts, *_MORE_WORDS]:
+        tree = _lark(compiled=False).parse(text)
+        for token in tree.scan_values(lambda v: isinstance(v, Token)):
+            word, start = str(token), token.start_pos or 0
+            if words.get(word) == token.type and (word not in found or start < found[word][1]):
+                end = text.find("\n", start)
+                found[word] = (text[: len(text) if end < 0 else end], start)
+    return found
+
+
+def _token_read_at(text: str, start: int) -> tuple[Any, bool]:
+    """The token Lark reads at `start` of `text` (the first at or after it), and whether the
+    parser took it."""
+    from lark.exceptions import UnexpectedInput
+
+    from compiler.parser import _lark
+
+    parser = _lark(compiled=False).parse_interactive(text)
+    read = None
+    try:
+        for token in parser.iter_parse():
+            if read is not None:
+                return read, True
+            if (token.start_pos or 0) >= start:
+                read = token
+    except UnexpectedInput:
+        return read, False
+    return read, True
+
+
+def test_every_word_of_the_grammar_has_a_place_to_be_tried() -> None:
+    assert set(_where_each_word_stands()) == set(_grammar_words())
+    assert len(_grammar_words()) > 130
+
+
+@pytest.mark.parametrize("after", ["x", "7", "_"], ids=["letter", "digit", "underscore"])
+def test_no_word_of_the_grammar_is_read_at_the_start_of_a_longer_name(after: str) -> None:
+    """Each keyword and each word of a list, followed by a letter, a digit or an underscore
+    where it stands in a policy, is a name: where no name can stand, the error is at it."""
+    words = _grammar_words()
+    for word, (text, start) in sorted(_where_each_word_stands().items()):
+        longer = word + after
+        assert longer not in words
+        end = start + len(word)
+        changed = text[:end] + after + text[end:]
+        token, taken = _token_read_at(changed, start)
+        assert token is not None and (token.type, str(token)) == ("NAME", longer), word
+        if taken:
+            continue  # a name may stand there (a given's value: `x = truex`)
+        line = changed.count("\n", 0, start) + 1
+        column = start - (changed.rfind("\n", 0, start) + 1) + 1
+        errors = parse_errors(changed)
+        assert errors and errors[0].span is not None, word
+        where = (errors[0].span.line, errors[0].span.column, errors[0].message)
+        assert where == (line, column, f"unexpected name {longer!r}"), word
+
+
+def test_lark_cython_reads_whole_words_as_lark_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same trees and errors with the compiled parser, for every word of the grammar
+    followed by a letter."""
+    pytest.importorskip("lark_cython")
+    for word, (text, start) in sorted(_where_each_word_stands().items()):
+        end = start + len(word)
+        compiled, plain = _both(text[:end] + "x" + text[end:], "t.policy", monkeypatch)
+        assert compiled == plain, word
+
+
 # ---------------------------------------------------------------- policy tests
 
 
