@@ -850,7 +850,13 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             report.refuse_foreign(out, chosen.policies)
         except OSError as error:
             raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
-    parts = report.sections(chosen, start)
+    # The search grows with the square of the decisions compared (every ordered pair has its
+    # cases in the report): minutes at a hundred cities, with a line on a terminal.
+    line = _progress_line(args)
+    try:
+        parts = report.sections(chosen, start, line.step)
+    finally:
+        line.done()
     if out is not None:
         try:
             written = report.emit_tests(parts, out)

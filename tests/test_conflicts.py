@@ -8,6 +8,7 @@ interpreter and by the package, and the emitted policy tests are run by `policyc
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from compiler import ir
+from compiler import ir, progress
 from compiler.backends.package import PACKAGE, package_files
 from compiler.build import write_tree
 from compiler.cli import main
@@ -297,6 +298,46 @@ def test_cli_restricts_to_ids_and_is_deterministic(
     assert data["policies"] == ["taierzhuang", "yuquan"]
     cases = next(s for s in data["sections"] if s["id"] == "pairs")["cases"]
     assert cases and all({c["a"], c["b"]} == {"taierzhuang", "yuquan"} for c in cases)
+
+
+def test_the_search_is_heard_of_pair_by_pair(program: ir.Program) -> None:
+    """`policyc conflicts`'s progress: one step per ordered pair of comparable decisions, the
+    cases the same as a search that tells no one."""
+    chosen = report.restrict(program, ["ningbo", "taierzhuang", "yuquan"])
+    infos = decisions.decision_infos(chosen)
+    heard: list[tuple[str, int, int, str]] = []
+    found = decisions.cases(chosen, infos, lambda *step: heard.append(step))
+    assert heard == [(decisions.SEARCHING, i, 6, decisions.PAIRS) for i in range(7)]
+    assert found == decisions.cases(chosen, infos)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_cli_progress_is_drawn_on_a_terminal_only(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["--root", str(ROOT), "conflicts", "yuquan", "taierzhuang"]
+    assert main(args) == 0
+    plain = capsys.readouterr()
+    assert plain.err == ""
+    monkeypatch.setattr(progress, "SHOWN_FROM", 1)  # two pairs: shown, as a hundred would be
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")  # one that redraws a line (not TERM=dumb)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(args) == 0
+    assert capsys.readouterr().out == plain.out  # the report itself unchanged
+    shown = terminal.getvalue()
+    assert "\rpolicyc conflicts: comparing 2/2 pairs of decisions…\x1b[K" in shown
+    assert shown.endswith("\r\x1b[K")  # erased before the report is written
+    monkeypatch.setenv("CI", "true")
+    ci = _Terminal()
+    monkeypatch.setattr(sys, "stderr", ci)
+    assert main(args) == 0
+    assert ci.getvalue() == ""
 
 
 def test_cli_markdown(capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,6 +82,7 @@ from compiler.examples import (
 from compiler.exprtext import literal_text
 from compiler.inert import inert
 from compiler.interpret import decide
+from compiler.progress import Steps, quiet
 from compiler.runtime.decision import Decision
 from compiler.runtime.kinds import Kind
 
@@ -461,15 +462,28 @@ class Found:
     unsettled: tuple[tuple[str, str, str], ...] = ()
 
 
-def cases(program: ir.Program, infos: Sequence[DecisionInfo]) -> Found:
+# What `policyc conflicts`'s progress line says while the cases are searched for
+# (`policyc conflicts: comparing 1,234/25,440 pairs of decisions, 12 s…`).
+SEARCHING = "comparing"
+PAIRS = "pairs of decisions"
+
+
+def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = quiet) -> Found:
     """For each ordered pair of comparable decisions and each concept the first speaks of in a
     situation or an exclusion: one case per kind of rule (the first rule, in document order,
     that gives one, and not one that already gave a case under an earlier concept).  The
-    search goes through the concepts each decision reads, never through every pair of rules."""
+    search goes through the concepts each decision reads, never through every pair of rules.
+
+    `steps` hears of each ordered pair searched: the report has cases for every ordered pair
+    of comparable decisions, so the search grows with their square, as the report does
+    (minutes at a hundred cities: benchmarks/README.md, the twenty-fourth round)."""
     comparable = {p.a for p in pairs(infos)} | {p.b for p in pairs(infos)}
     chosen = [i for i in infos if i.policy in comparable]
     found: list[Case] = []
     unsettled: list[tuple[str, str, str]] = []
+    total = len(chosen) * max(len(chosen) - 1, 0)
+    done = 0
+    steps(SEARCHING, done, total, PAIRS)
     for first in chosen:
         a = program.policies[first.policy]
         for second in chosen:
@@ -493,6 +507,8 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo]) -> Found:
                             tried.add(reading.rule.name)
                             found.append(case)
                             break
+            done += 1
+            steps(SEARCHING, done, total, PAIRS)
     return Found(tuple(found), tuple(dict.fromkeys(unsettled)))
 
 
@@ -899,11 +915,12 @@ def pairs_section(program: ir.Program, result: Found) -> Section:
     return Section("pairs", "判定不同的具体案例", data, markdown, tuple(text), witnesses)
 
 
-def sections(program: ir.Program) -> tuple[Section, ...]:
-    """The decisions' three sections: which are compared and why, per concept, per pair."""
+def sections(program: ir.Program, steps: Steps = quiet) -> tuple[Section, ...]:
+    """The decisions' three sections: which are compared and why, per concept, per pair
+    (`steps` hears of the pairs searched: `cases`)."""
     infos = decision_infos(program)
     return (
         decisions_section(program, infos),
         concepts_section(program, infos),
-        pairs_section(program, cases(program, infos)),
+        pairs_section(program, cases(program, infos, steps)),
     )

@@ -20,6 +20,7 @@ from compiler.comparison import EXAMPLE_START
 from compiler.conflicts import decisions, internal, quantities
 from compiler.conflicts.section import Cite, Section, Witness
 from compiler.exprtext import string_text
+from compiler.progress import Steps, quiet
 from compiler.skeleton import write_atomically
 from compiler.sources import Clause
 
@@ -43,12 +44,15 @@ def restrict(program: ir.Program, ids: Iterable[str] | None) -> ir.Program:
     return dataclasses.replace(program, policies=kept)
 
 
-def sections(program: ir.Program, start: date = EXAMPLE_START) -> tuple[Section, ...]:
+def sections(
+    program: ir.Program, start: date = EXAMPLE_START, steps: Steps = quiet
+) -> tuple[Section, ...]:
     """Every section of the report on `program`, in order: the decisions' first, then the
     quantities and boundaries (due dates counted from `start`), then the conflicts within one
-    document; everything below takes any list of sections."""
+    document; everything below takes any list of sections.  `steps` hears of the one long
+    step, the search for cases pair by pair (`decisions.cases`)."""
     return (
-        *decisions.sections(program),
+        *decisions.sections(program, steps),
         *quantities.sections(program, start),
         internal.section(program),
     )
