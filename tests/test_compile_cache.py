@@ -456,16 +456,21 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.skipif(not project_module.forks(), reason="the workers are forked")
-def test_ctrl_c_stops_the_workers_between_two_steps_without_a_traceback(tmp_path: Path) -> None:
-    record = tmp_path / "record"
-    run = subprocess.run(
-        [sys.executable, "-c", _INTERRUPTED_BUILD, str(ROOT), str(record)],
+def _build_in_a_process(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`script` (one of the builds above) run by a Python process of its own."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+@pytest.mark.skipif(not project_module.forks(), reason="the workers are forked")
+def test_ctrl_c_stops_the_workers_between_two_steps_without_a_traceback(tmp_path: Path) -> None:
+    record = tmp_path / "record"
+    run = _build_in_a_process(_INTERRUPTED_BUILD, str(ROOT), str(record))
     assert run.returncode == 130 and "Traceback" not in run.stderr, run.stderr
     # Each job that began went on where Ctrl-C reached it (no traceback from there) and
     # stopped at its next check: the second job too, which the parent passed Ctrl-C on to.
@@ -505,13 +510,7 @@ def test_a_signal_to_the_parent_alone_stops_its_workers_too(tmp_path: Path, name
     left blocked on the pool's pipes for good."""
     signum = getattr(signal, name)
     record = tmp_path / "record"
-    run = subprocess.run(
-        [sys.executable, "-c", _TERMINATED_BUILD, str(ROOT), str(record), str(int(signum))],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = _build_in_a_process(_TERMINATED_BUILD, str(ROOT), str(record), str(int(signum)))
     assert run.returncode == 128 + signum and "Traceback" not in run.stderr, run.stderr
     _assert_every_job_stopped(record)
 
@@ -547,13 +546,7 @@ def test_workers_end_when_their_parent_is_killed_outright(tmp_path: Path) -> Non
     """Workers whose parent was killed by SIGKILL stayed for good (each job here would run a
     minute), a few hundred MB each at province scale: they now end within a second."""
     record = tmp_path / "record"
-    run = subprocess.run(
-        [sys.executable, "-c", _KILLED_BUILD, str(ROOT), str(record)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = _build_in_a_process(_KILLED_BUILD, str(ROOT), str(record))
     assert run.returncode == -signal.SIGKILL, run.stderr
     lines = record.read_text().split("\n")[:-1]
     workers = {int(line.split()[-1]) for line in lines if line.startswith("began ")}
