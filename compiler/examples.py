@@ -61,6 +61,7 @@ from compiler import nodes as n
 from compiler.errors import PolicycError
 from compiler.interpret import Evaluator, FactError, Result, Unknown, coerce_facts, decide
 from compiler.model import ClauseError
+from compiler.runtime.decision import Decision
 from compiler.runtime.kinds import DECISION_KINDS, Kind
 from compiler.runtime.values import TYPES, FactSpec
 from compiler.sources import Clause
@@ -68,6 +69,9 @@ from compiler.timelimits import add_months
 
 Facts = dict[str, n.Value]
 Accept = Callable[[Mapping[str, n.Value]], bool]
+# The decision the checks run: `interpret.decide`, or a caller's remembering it
+# (`compiler.conflicts.decisions` runs one decision on the same facts for many pairs).
+Decide = Callable[[ir.Program, ir.Policy, Mapping[str, n.Value]], Decision]
 
 # Work allowed per search phase: alternatives unfolded plus candidate values tried.  The
 # documents' conditions need a few dozen; the bound only stops a pathological formula.
@@ -230,7 +234,9 @@ def rule_goals(
     return None if targets is None else [(t.goal, t.accept) for t in targets]
 
 
-def _situation_target(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> _Target:
+def _situation_target(
+    program: ir.Program, policy: ir.Policy, rule: ir.Rule, decider: Decide = decide
+) -> _Target:
     # Unknown facts leave the decision undetermined, so the gates must be known to hold and
     # every exclusion that could defeat the situation known not to.
     parts = [_condition(rule), *(_condition(g) for g in policy.of_kind(Kind.GATE))]
@@ -239,13 +245,15 @@ def _situation_target(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> 
         for e in policy.of_kind(Kind.EXCLUSION)
         if policy.defeats(e.name, rule.name)
     ]
-    return _Target(_all_of(parts), _decides(program, policy, rule, "applies"))
+    return _Target(_all_of(parts), _decides(program, policy, rule, "applies", decider))
 
 
-def _exclusion_targets(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> list[_Target]:
+def _exclusion_targets(
+    program: ir.Program, policy: ir.Policy, rule: ir.Rule, decider: Decide = decide
+) -> list[_Target]:
     situations = policy.of_kind(Kind.SITUATION)
     if rule.overrides_all:
-        return [_Target(_condition(rule), _decides(program, policy, rule, "excluded"))]
+        return [_Target(_condition(rule), _decides(program, policy, rule, "excluded", decider))]
     # A scoped exclusion excludes once no situation it leaves alone can hold.  The example
     # also has a situation it overrides hold, so that it visibly takes relief away; that
     # situation is then part of what the example must keep when it is made minimal.
@@ -254,19 +262,23 @@ def _exclusion_targets(program: ir.Program, policy: ir.Policy, rule: ir.Rule) ->
     return [
         _Target(
             _all_of([_condition(rule), _condition(s), *others]),
-            _excludes_over(program, policy, rule, s),
+            _excludes_over(program, policy, rule, s, decider),
         )
         for s in defeated
     ]
 
 
 def _excludes_over(
-    program: ir.Program, policy: ir.Policy, rule: ir.Rule, situation: ir.Rule
+    program: ir.Program,
+    policy: ir.Policy,
+    rule: ir.Rule,
+    situation: ir.Rule,
+    decider: Decide = decide,
 ) -> Accept:
-    decides = _decides(program, policy, rule, "excluded")
+    decides = _decides(program, policy, rule, "excluded", decider)
 
     def accept(facts: Mapping[str, n.Value]) -> bool:
-        statuses = decide(program, policy, facts).rules
+        statuses = decider(program, policy, facts).rules
         overridden = any(
             s.rule.name == situation.name and s.value is True and rule.name in s.overridden_by
             for s in statuses
@@ -284,9 +296,11 @@ def _gate_target(program: ir.Program, policy: ir.Policy, rule: ir.Rule) -> _Targ
     return _Target(_condition(rule), holds)
 
 
-def _decides(program: ir.Program, policy: ir.Policy, rule: ir.Rule, outcome: str) -> Accept:
+def _decides(
+    program: ir.Program, policy: ir.Policy, rule: ir.Rule, outcome: str, decider: Decide = decide
+) -> Accept:
     def accept(facts: Mapping[str, n.Value]) -> bool:
-        decision = decide(program, policy, facts)
+        decision = decider(program, policy, facts)
         return decision.outcome == outcome and any(
             s.rule.name == rule.name for s in decision.decisive
         )
