@@ -62,6 +62,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import assert_never
 
 from compiler import ir
@@ -70,6 +71,7 @@ from compiler.comparison import Status, Table, _readings, city, concept_table, p
 from compiler.conflicts.section import Cite, Given, Section, Witness
 from compiler.examples import MAX_STEPS as EXAMPLE_MAX_STEPS
 from compiler.examples import (
+    Decide,
     Facts,
     Target,
     all_of,
@@ -280,20 +282,60 @@ def _relation_goal(relations: list[tuple[str, ir.Related]]) -> list[n.Expr]:
 Accept = Callable[[Mapping[str, n.Value]], bool]
 
 
-def _not_covered_target(program: ir.Program, policy: ir.Policy) -> Target:
+def remembered(program: ir.Program) -> Decide:
+    """`decide` on `program`, each decision run once per policy and facts it reads.
+
+    The search runs A's decision on the same facts for every B, and again as each case is made
+    minimal (at 10 jurisdictions 74 % of the decisions are such repeats: benchmarks/README.md,
+    the twenty-fourth round).  A decision reads only its policy's tables (`interpret.info`) and
+    the facts, which it does not change, and returns a frozen `Decision`: the remembered one is
+    the one it would give.  Made for one decision's row of pairs in `cases`: nothing outlives
+    it."""
+    # The interpreter looks a name up in the facts before taking it for a definition or an
+    # enum member (`Evaluator._name`): a fact by such a name, even another document's, could
+    # be read, so it stays in the key; of the other facts, only the policy's inputs are read.
+    shadowing = set(program.defines) | {m.name for e in program.enums.values() for m in e.members}
+    reads: dict[str, frozenset[str]] = {}
+    memo: dict[tuple[str, frozenset[tuple[str, type, object]]], Decision] = {}
+
+    def run(program_: ir.Program, policy: ir.Policy, facts: Mapping[str, n.Value]) -> Decision:
+        assert program_ is program, "a remembered decision is for one program"
+        inputs = reads.get(policy.id)
+        if inputs is None:
+            inputs = reads[policy.id] = frozenset(policy.inputs) | shadowing
+        # The value's type is in the key so that equal values of different types (True and
+        # Decimal(1)) never share a decision, and a Decimal by its digits (1 and 1.0 differ in
+        # what arithmetic on them gives).
+        key = (
+            policy.id,
+            frozenset(
+                (k, type(v), str(v) if isinstance(v, Decimal) else v)
+                for k, v in facts.items()
+                if k in inputs
+            ),
+        )
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = decide(program, policy, facts)
+        return found
+
+    return run
+
+
+def _not_covered_target(program: ir.Program, policy: ir.Policy, decider: Decide = decide) -> Target:
     """B's gates hold and none of its situations does: no relief, for want of a situation."""
     parts = [condition(g) for g in policy.of_kind(Kind.GATE)]
     parts += [n.Not(condition(s), _SPAN) for s in policy.of_kind(Kind.SITUATION)]
 
     def accept(facts: Mapping[str, n.Value]) -> bool:
-        decision = decide(program, policy, facts)
+        decision = decider(program, policy, facts)
         return decision.outcome == "not_covered" and not decision.decisive
 
     return Target(all_of(parts), accept)
 
 
 def _b_targets(
-    program: ir.Program, b: ir.Policy, concept: ir.Concept, a_kind: Kind
+    program: ir.Program, b: ir.Policy, concept: ir.Concept, a_kind: Kind, decider: Decide = decide
 ) -> list[tuple[str, Target]]:
     """What B must do for the case to differ, the classes of disagreement first."""
     speaks = [r.rule for r in _readings(program, b, DECISION_KINDS, concept)]
@@ -302,19 +344,23 @@ def _b_targets(
             ("opposite", t)
             for r in speaks
             if r.kind is Kind.EXCLUSION
-            for t in exclusion_targets(program, b, r)
+            for t in exclusion_targets(program, b, r, decider)
         ]
-        out.append(("scope" if speaks else "silent", _not_covered_target(program, b)))
+        out.append(("scope" if speaks else "silent", _not_covered_target(program, b, decider)))
         return out
     relieving = [r for r in speaks if r.kind is Kind.SITUATION]
-    out = [("opposite", situation_target(program, b, r)) for r in relieving]
+    out = [("opposite", situation_target(program, b, r, decider)) for r in relieving]
     if not speaks:
-        out += [("silent", situation_target(program, b, r)) for r in b.of_kind(Kind.SITUATION)]
+        out += [
+            ("silent", situation_target(program, b, r, decider)) for r in b.of_kind(Kind.SITUATION)
+        ]
     return out
 
 
-def _run(program: ir.Program, policy: ir.Policy, facts: Mapping[str, n.Value]) -> Run:
-    decision: Decision = decide(program, policy, own_facts(policy, facts))
+def _run(
+    program: ir.Program, policy: ir.Policy, facts: Mapping[str, n.Value], decider: Decide = decide
+) -> Run:
+    decision: Decision = decider(program, policy, own_facts(policy, facts))
     deciding = tuple(policy.rule(s.rule.name) for s in decision.decisive)
     return Run(policy.id, decision.outcome, deciding)
 
@@ -377,22 +423,23 @@ def find_case(
     concept: ir.Concept,
     rule: ir.Rule,
     cut: list[str] | None = None,
+    decider: Decide = decide,
 ) -> Case | None:
     """The smallest verified case found through `rule` of A (reading `concept`) on which A and
     B decide differently, or None.  A disagreement is looked for first with the two cities'
     words for each shared fact read as saying the same; only when there is none, without
     (the difference then rests on the words: `wording`)."""
     a_targets = (
-        [situation_target(program, a, rule)]
+        [situation_target(program, a, rule, decider)]
         if rule.kind is Kind.SITUATION
-        else exclusion_targets(program, a, rule)
+        else exclusion_targets(program, a, rule, decider)
     )
     relations = _related_pairs(program, _decision_inputs(program, a) | _decision_inputs(program, b))
     consistent = _consistent(program, relations)
     extra = _relation_goal(relations)
     groups = _word_groups(program, a, b)
     align_goal, align_accept = _aligned(groups)
-    targets = _b_targets(program, b, concept, rule.kind)
+    targets = _b_targets(program, b, concept, rule.kind, decider)
     for aligned in (True, False) if groups else (False,):
         for kind, b_target in targets:
             if aligned and kind == "silent":
@@ -423,7 +470,7 @@ def find_case(
                 if solution.facts is None and "bound" in solution.reason and cut is not None:
                     cut.append(solution.reason)
                 if solution.facts is not None:
-                    case = _verified(program, a, b, concept, rule, found, solution.facts)
+                    case = _verified(program, a, b, concept, rule, found, solution.facts, decider)
                     if case is not None:
                         return case
     return None
@@ -437,10 +484,11 @@ def _verified(
     rule: ir.Rule,
     kind: str,
     facts: Facts,
+    decider: Decide = decide,
 ) -> Case | None:
     """The case, once both decisions were run on it, each on the facts its own document reads,
     and differ in relief; None when they do not (never reported)."""
-    runs = (_run(program, a, facts), _run(program, b, facts))
+    runs = (_run(program, a, facts, decider), _run(program, b, facts, decider))
     if _relief(runs[0].outcome) == _relief(runs[1].outcome):
         return None
     a_reads, b_reads = _decision_inputs(program, a), _decision_inputs(program, b)
@@ -486,6 +534,10 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = qui
     steps(SEARCHING, done, total, PAIRS)
     for first in chosen:
         a = program.policies[first.policy]
+        # Remembered for A's row of pairs: A's decisions repeat for every B, B's within the
+        # pair (each case made minimal).  Kept for the whole search, the memory would grow
+        # with the pairs, as the report does (170 MB at 20 jurisdictions, against 62).
+        decider = remembered(program)
         for second in chosen:
             if second is first:
                 continue
@@ -500,7 +552,7 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = qui
                         if reading.rule.kind is not kind or reading.rule.name in tried:
                             continue
                         cut: list[str] = []
-                        case = find_case(program, a, b, concept, reading.rule, cut)
+                        case = find_case(program, a, b, concept, reading.rule, cut, decider)
                         if cut:  # no case, or its class, is established
                             unsettled.append((a.id, b.id, reading.rule.name))
                         if case is not None:
