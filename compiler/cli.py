@@ -851,7 +851,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         except OSError as error:
             raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
     # The search grows with the square of the decisions compared (every ordered pair has its
-    # cases in the report): 10-14 minutes at a hundred jurisdictions, with a line on a terminal.
+    # cases in the report): minutes at a hundred jurisdictions, with a line on a terminal.
     line = _progress_line(args)
     try:
         parts = report.sections(chosen, start, line.step)

@@ -524,7 +524,8 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = qui
 
     `steps` hears of each ordered pair searched: the report has cases for every ordered pair
     of comparable decisions, so the search grows with their square, as the report does
-    (10-14 minutes at a hundred jurisdictions: benchmarks/README.md, the twenty-fourth round)."""
+    (13-14 minutes at a hundred jurisdictions before decisions were remembered:
+    benchmarks/README.md, the twenty-fourth round)."""
     comparable = {p.a for p in pairs(infos)} | {p.b for p in pairs(infos)}
     chosen = [i for i in infos if i.policy in comparable]
     found: list[Case] = []
