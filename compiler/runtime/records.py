@@ -324,20 +324,29 @@ def _csv_records(path: Path, lines: Iterable[str]) -> Iterator[tuple[str, dict[s
 
 def _csv_rows(path: Path, reader: csv.DictReader[str]) -> Iterator[tuple[str, dict[str, object]]]:
     header = reader.fieldnames or []
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    # Columns with no name may repeat: a spreadsheet writes its empty columns at the end as
+    # commas (`id,x,,`).  Each is read by its place, when its cells are empty too.
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:
-        # An empty name is said as such: "the column  appears twice" read as a typing slip.
-        named = ", ".join(name or "with no name" for name in repeated)
-        raise RecordError(f"{path}:1: the column {named} appears twice in the header")
-    for row in reader:
-        origin = f"{path.name}:{reader.line_num}"
-        if None in row:
+        raise RecordError(f"{path}:1: the column {', '.join(repeated)} appears twice in the header")
+    # The rows as their cells (DictReader's own reader): a dict of them kept one cell of the
+    # columns with no name, and a value in another went unseen.
+    rows = reader.reader
+    width = len(header)
+    for cells in rows:
+        # Where the rows read whole end (DictReader kept it): a fault is said from the next.
+        reader.line_num = rows.line_num
+        if not cells:
+            continue  # a blank line, skipped as DictReader skips it
+        origin = f"{path.name}:{rows.line_num}"
+        if len(cells) > width:
             raise RecordError(f"record {origin}: more cells than the header has columns")
-        if any(value is None for value in row.values()):
-            # DictReader fills a short row with None: a cell lost, not a fact left empty.
+        if len(cells) < width:
+            # A cell lost, not a fact left empty.
             raise RecordError(f"record {origin}: fewer cells than the header has columns")
         # An empty cell is a fact not given; CSV has no types, so they come from the policy.
-        yield origin, {key: value for key, value in row.items() if key is not None and value != ""}
+        # A value in a column with no name is the unknown field ''.
+        yield origin, {key: value for key, value in zip(header, cells, strict=True) if value != ""}
 
 
 def typed(origin: str, raw: Mapping[str, object], specs: Mapping[str, FactSpec]) -> Record:

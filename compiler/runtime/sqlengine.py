@@ -1156,7 +1156,9 @@ class Cases:
             # rows follow a blank first line, which it refuses (more cells than columns).
             self._python_refusal(source)
             return self._no_records(source)
-        repeated = sorted({name for name in header if header.count(name) > 1})
+        # Columns with no name may repeat (a spreadsheet's empty columns at the end): each is
+        # read by its place, as records.py reads them.
+        repeated = sorted({name for name in header if name and header.count(name) > 1})
         if repeated:
             self._python_file_error(source)
         # The columns by their place (`_csv_column`), not by the header's names: a name may
@@ -1164,7 +1166,8 @@ class Cases:
         # name a column; the header's names stay in `csv_header` for `raw_record`.
         self.csv_header[source.index] = header
         column = {h: _csv_column(i) for i, h in enumerate(header)}
-        columns = "{" + ", ".join(f"{_q(column[h])}: 'VARCHAR'" for h in header) + "}"
+        places = [_csv_column(i) for i in range(len(header))]
+        columns = "{" + ", ".join(f"{_q(place)}: 'VARCHAR'" for place in places) + "}"
         read_csv = (
             f"read_csv({_q(str(source.file))}, header = true, auto_detect = false, "
             f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
@@ -1190,7 +1193,9 @@ class Cases:
         }
         # A column the policy does not know is an unknown field where a record fills it.
         unknown = [
-            f"{column[h]} IS NOT NULL" for h in header if h != ID_FIELD and h not in self.specs
+            f"{place} IS NOT NULL"
+            for h, place in zip(header, places, strict=True)
+            if h != ID_FIELD and h not in self.specs
         ]
         id_raw = None
         if ID_FIELD in header:
@@ -1435,7 +1440,10 @@ class Cases:
                 names = self.csv_header[source.index]
                 values = cursor.fetchone()
                 assert values is not None
-                raw = {k: v for k, v in zip(names, values, strict=True) if v is not None}
+                raw: dict[str, object] = {}
+                for name, value in zip(names, values, strict=True):
+                    if value is not None:
+                        raw.setdefault(name, value)  # columns with no name: the first filled
                 return f"{source.path.name}:{number}", raw
             case "parquet":
                 relation = f"read_parquet({_q(str(source.file))}, file_row_number = true)"

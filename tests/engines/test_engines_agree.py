@@ -372,10 +372,19 @@ NAMELESS_COLUMNS = [
     ("blank lines", b"weihai_legal_gap,\n\ntrue,\n\n", None),
     ("a record over lines", b'id,weihai_legal_gap,\n"a\nb",true,\n', None),
     ("nameless, filled", b"id,,weihai_legal_gap\na,x,true\n", "record a: unknown field ''"),
+    # Several (a spreadsheet's empty columns at the end), each read by its place: two were
+    # refused as "the column with no name appears twice", and a value in the first of them was
+    # not seen by a dict of the row's cells.
+    ("two nameless", b"id,,,weihai_legal_gap\na,,,true\n", None),
     (
-        "two nameless",
-        b"id,,,x\na,,,1\n",
-        "{path}:1: the column with no name appears twice in the header",
+        "two nameless, the first filled",
+        b"id,,,weihai_legal_gap\na,y,,true\n",
+        "record a: unknown field ''",
+    ),
+    (
+        "two nameless, the last filled",
+        b"id,,,weihai_legal_gap\na,,y,true\n",
+        "record a: unknown field ''",
     ),
 ]
 

@@ -385,6 +385,17 @@ _CSV = {
         "record empty_cells_too_many_last.csv:3: more cells than the header has columns",
     ),
     "empty_last_cell.csv": (b"id,missed_grant,taierzhuang_fulltime_staff\na,true,\nb,,3\n", None),
+    # A spreadsheet's empty columns at the end: several columns with no name, each read by its
+    # place (two were refused as "the column with no name appears twice").
+    "empty_columns.csv": (b"id,missed_grant,,\na,true,,\nb,,,\n", None),
+    "value_in_an_empty_column.csv": (
+        b"missed_grant,,\ntrue,,\ntrue,x,\n",
+        "record value_in_an_empty_column.csv:3: unknown field ''",
+    ),
+    "value_in_the_last_empty_column.csv": (
+        b"missed_grant,,,\ntrue,,,x\n",
+        "record value_in_the_last_empty_column.csv:2: unknown field ''",
+    ),
     "empty_cell_too_many_quoted.csv": (
         b'id,missed_grant\n"a,1",true\n"b",true,\n',
         "record empty_cell_too_many_quoted.csv:3: more cells than the header has columns",
