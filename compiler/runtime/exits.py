@@ -24,7 +24,10 @@ EXIT_INTERRUPTED: Final = 130  # Ctrl-C (128 + SIGINT), as shells report it
 EXIT_OUTPUT_CLOSED: Final = 141  # the reader of stdout went away (`| head`): 128 + SIGPIPE
 
 # The errors only a write gives: where no file is named, the output is what failed.
-_WRITING: Final = frozenset([errno.ENOSPC, errno.EDQUOT, errno.EFBIG])
+# (EDQUOT is not in every system's errno: Windows has none.)
+_WRITING: Final = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, name)
+)
 _MAX_SHOWN: Final = 2000  # a message is cut here: it never repeats a 10 MB value whole
 
 
