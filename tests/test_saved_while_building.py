@@ -58,6 +58,16 @@ def _saved_during_check(
     monkeypatch.setattr(check_module.Checker, "check_policy", check_policy)
 
 
+def _next_build_is_the_saved_texts(
+    capsys: pytest.CaptureFixture[str], project: Path, tmp_path: Path, before: dict[str, bytes]
+) -> None:
+    """The build after the one a file was saved during makes the saved text's outputs, and
+    nothing of the first build is kept for it."""
+    after = _whole(capsys, project / "policies", tmp_path / "after")
+    assert _build(capsys, project, project / "out") == 0
+    assert tree(project / "out") == after != before
+
+
 @pytest.mark.parametrize("cache", ["through the cache", "--no-cache"])
 def test_a_policy_saved_during_the_build_is_built_from_the_text_that_was_read(
     cache: str,
@@ -84,10 +94,7 @@ def test_a_policy_saved_during_the_build_is_built_from_the_text_that_was_read(
     # The version it records is the hash of the text its rules were made from.
     assert hashlib.sha256(weihai.read_bytes()).hexdigest() not in module
     assert built == before
-    # The next build makes the saved text's outputs, and nothing of the first is kept for it.
-    after = _whole(capsys, policies, tmp_path / "after")
-    assert _build(capsys, project, project / "out") == 0
-    assert tree(project / "out") == after != before
+    _next_build_is_the_saved_texts(capsys, project, tmp_path, before)
 
 
 def test_the_shared_vocabulary_saved_during_the_build_is_hashed_as_it_was_read(
@@ -105,9 +112,7 @@ def test_the_shared_vocabulary_saved_during_the_build_is_hashed_as_it_was_read(
     assert _build(capsys, project, project / "out") == 0
     monkeypatch.undo()
     assert tree(project / "out") == before
-    after = _whole(capsys, policies, tmp_path / "after")
-    assert _build(capsys, project, project / "out") == 0
-    assert tree(project / "out") == after != before
+    _next_build_is_the_saved_texts(capsys, project, tmp_path, before)
 
 
 def test_an_official_text_saved_during_the_check_leaves_no_findings_under_the_other_text(
