@@ -28,6 +28,7 @@ from compiler.conflicts.section import Section
 from compiler.examples import facts_json
 from compiler.interpret import coerce_facts, decide
 from compiler.lower import load_program
+from compiler.project import JOBS_VARIABLE, forks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -300,15 +301,39 @@ def test_cli_restricts_to_ids_and_is_deterministic(
     assert cases and all({c["a"], c["b"]} == {"taierzhuang", "yuquan"} for c in cases)
 
 
-def test_the_search_is_heard_of_pair_by_pair(program: ir.Program) -> None:
-    """`policyc conflicts`'s progress: one step per ordered pair of comparable decisions, the
-    cases the same as a search that tells no one."""
+def test_the_search_is_heard_of_pair_by_pair(
+    program: ir.Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`policyc conflicts`'s progress in one process: one step per ordered pair of comparable
+    decisions, the cases the same as a search that tells no one."""
+    monkeypatch.setenv(JOBS_VARIABLE, "1")
     chosen = report.restrict(program, ["ningbo", "taierzhuang", "yuquan"])
     infos = decisions.decision_infos(chosen)
     heard: list[tuple[str, int, int, str]] = []
     found = decisions.cases(chosen, infos, lambda *step: heard.append(step))
     assert heard == [(decisions.SEARCHING, i, 6, decisions.PAIRS) for i in range(7)]
     assert found == decisions.cases(chosen, infos)
+
+
+@pytest.mark.skipif(not forks(), reason="the search runs in one process where there is no fork")
+def test_the_rows_searched_in_workers_are_the_rows_searched_in_one_process(
+    program: ir.Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each decision's row of pairs searched in a worker process: the same cases, unsettled
+    searches and report as one process gives, the rows in order; the progress rises to every
+    pair and never moves back."""
+    infos = decisions.decision_infos(program)
+    monkeypatch.setenv(JOBS_VARIABLE, "1")
+    alone = decisions.cases(program, infos)
+    one_process = report.to_json(program, report.sections(program))
+    monkeypatch.setenv(JOBS_VARIABLE, "3")
+    heard: list[int] = []
+    assert decisions.cases(program, infos, lambda _, done, *__: heard.append(done)) == alone
+    assert report.to_json(program, report.sections(program)) == one_process
+    compared = {p.a for p in decisions.pairs(infos)} | {p.b for p in decisions.pairs(infos)}
+    assert heard[0] == 0 and heard[-1] == len(compared) * (len(compared) - 1)
+    assert heard == sorted(heard)
+    assert {c.a for c in alone.cases} == compared  # every row gave cases
 
 
 class _Terminal(io.StringIO):

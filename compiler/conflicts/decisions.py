@@ -85,6 +85,7 @@ from compiler.exprtext import literal_text
 from compiler.inert import inert
 from compiler.interpret import decide
 from compiler.progress import Steps, quiet
+from compiler.project import advance, forked_map, rising, stop_if_interrupted
 from compiler.runtime.decision import Decision
 from compiler.runtime.kinds import Kind
 
@@ -190,11 +191,17 @@ def pairs(infos: Sequence[DecisionInfo]) -> tuple[Pair, ...]:
 
 @dataclass(frozen=True)
 class Run:
-    """One decision on a case: its outcome and deciding rules (name, clause)."""
+    """One decision on a case: its outcome and deciding rules, by name (a plain value: the
+    search sends it from a worker process, `cases`)."""
 
     policy: str
     outcome: str
-    deciding: tuple[ir.Rule, ...]
+    deciding: tuple[str, ...]
+
+    def rules(self, program: ir.Program) -> tuple[ir.Rule, ...]:
+        """The deciding rules themselves (clause, quote, what they read)."""
+        policy = program.policies[self.policy]
+        return tuple(policy.rule(name) for name in self.deciding)
 
 
 @dataclass(frozen=True)
@@ -361,8 +368,7 @@ def _run(
     program: ir.Program, policy: ir.Policy, facts: Mapping[str, n.Value], decider: Decide = decide
 ) -> Run:
     decision: Decision = decider(program, policy, own_facts(policy, facts))
-    deciding = tuple(policy.rule(s.rule.name) for s in decision.decisive)
-    return Run(policy.id, decision.outcome, deciding)
+    return Run(policy.id, decision.outcome, tuple(s.rule.name for s in decision.decisive))
 
 
 def _relief(outcome: str) -> bool:
@@ -497,7 +503,7 @@ def _verified(
         tuple(sorted(f for f in facts if f in b_reads and f not in a_reads)),
     )
     speaking = [r.rule for r in _readings(program, b, DECISION_KINDS, concept)]
-    rules = [*runs[0].deciding, *runs[1].deciding, rule, *speaking]
+    rules = [*runs[0].rules(program), *runs[1].rules(program), rule, *speaking]
     key = tuple(dict.fromkeys(f for r in rules for f in r.reads if f in facts))
     return Case(a.id, b.id, concept.name, rule.name, kind, facts, runs, only, key)
 
@@ -522,47 +528,73 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = qui
     that gives one, and not one that already gave a case under an earlier concept).  The
     search goes through the concepts each decision reads, never through every pair of rules.
 
-    `steps` hears of each ordered pair searched: the report has cases for every ordered pair
-    of comparable decisions, so the search grows with their square, as the report does
-    (13-14 minutes at a hundred jurisdictions before decisions were remembered:
-    benchmarks/README.md, the twenty-fourth round)."""
+    The report has cases for every ordered pair of comparable decisions, so the search grows
+    with their square, as the report does (13-14 minutes at a hundred jurisdictions before
+    decisions were remembered: benchmarks/README.md, the twenty-fourth round).  Each decision's
+    row of pairs (it first, every other second) is searched on its own, on every core
+    (`project.forked_map`), and the rows are joined in order: the same cases as one row after
+    another.  `steps` hears of the ordered pairs searched, each as it is done where there is
+    one process, and as the workers count them otherwise."""
     comparable = {p.a for p in pairs(infos)} | {p.b for p in pairs(infos)}
-    chosen = [i for i in infos if i.policy in comparable]
+    chosen = tuple(i for i in infos if i.policy in comparable)
+    total = len(chosen) * max(len(chosen) - 1, 0)
+    told = 0
+
+    def tell(done: int) -> None:
+        nonlocal told
+        told = done
+        steps(SEARCHING, done, total, PAIRS)
+
+    tell(0)
+    heard = rising(tell, total)
+
+    def row(first: int) -> Found:
+        return _row(program, chosen, first)
+
     found: list[Case] = []
     unsettled: list[tuple[str, str, str]] = []
-    total = len(chosen) * max(len(chosen) - 1, 0)
-    done = 0
-    steps(SEARCHING, done, total, PAIRS)
-    for first in chosen:
-        a = program.policies[first.policy]
-        # Remembered for A's row of pairs: A's decisions repeat for every B, B's within the
-        # pair (each case made minimal).  Kept for the whole search, the memory would grow
-        # with the pairs, as the report does (170 MB at 20 jurisdictions, against 62).
-        decider = remembered(program)
-        for second in chosen:
-            if second is first:
-                continue
-            b = program.policies[second.policy]
-            # A rule reading two concepts gives one case, under the first concept.
-            tried: set[str] = set()
-            for concept_name in first.concepts:
-                concept = program.concepts[concept_name]
-                readings = _readings(program, a, (Kind.SITUATION, Kind.EXCLUSION), concept)
-                for kind in (Kind.SITUATION, Kind.EXCLUSION):
-                    for reading in readings:
-                        if reading.rule.kind is not kind or reading.rule.name in tried:
-                            continue
-                        cut: list[str] = []
-                        case = find_case(program, a, b, concept, reading.rule, cut, decider)
-                        if cut:  # no case, or its class, is established
-                            unsettled.append((a.id, b.id, reading.rule.name))
-                        if case is not None:
-                            tried.add(reading.rule.name)
-                            found.append(case)
-                            break
-            done += 1
-            steps(SEARCHING, done, total, PAIRS)
+    for searched in forked_map(row, range(len(chosen)), heard):
+        found += searched.cases
+        unsettled += searched.unsettled
+    if told < total:  # the workers' last pairs, done after the last count was read
+        heard(total)
     return Found(tuple(found), tuple(dict.fromkeys(unsettled)))
+
+
+def _row(program: ir.Program, chosen: Sequence[DecisionInfo], index: int) -> Found:
+    """The cases of one decision's row of pairs: `chosen[index]` first, each other second."""
+    first = chosen[index]
+    a = program.policies[first.policy]
+    # Remembered for A's row: A's decisions repeat for every B, B's within the pair (each case
+    # made minimal).  Kept for the whole search, the memory would grow with the pairs, as the
+    # report does (170 MB at 20 jurisdictions, against 62).
+    decider = remembered(program)
+    found: list[Case] = []
+    unsettled: list[tuple[str, str, str]] = []
+    for second in chosen:
+        if second is first:
+            continue
+        stop_if_interrupted()
+        b = program.policies[second.policy]
+        # A rule reading two concepts gives one case, under the first concept.
+        tried: set[str] = set()
+        for concept_name in first.concepts:
+            concept = program.concepts[concept_name]
+            readings = _readings(program, a, (Kind.SITUATION, Kind.EXCLUSION), concept)
+            for kind in (Kind.SITUATION, Kind.EXCLUSION):
+                for reading in readings:
+                    if reading.rule.kind is not kind or reading.rule.name in tried:
+                        continue
+                    cut: list[str] = []
+                    case = find_case(program, a, b, concept, reading.rule, cut, decider)
+                    if cut:  # no case, or its class, is established
+                        unsettled.append((a.id, b.id, reading.rule.name))
+                    if case is not None:
+                        tried.add(reading.rule.name)
+                        found.append(case)
+                        break
+        advance()  # one ordered pair searched (`cases`' progress)
+    return Found(tuple(found), tuple(unsettled))
 
 
 # ---------------------------------------------------------------- presenting facts
@@ -802,7 +834,7 @@ def _run_json(program: ir.Program, case: Case, run: Run) -> dict[str, object]:
         "outcome": run.outcome,
         "deciding": [
             {"rule": r.name, "clause": r.clause.citation, "quote": r.clause.quote}
-            for r in run.deciding
+            for r in run.rules(program)
         ],
     }
 
@@ -828,7 +860,7 @@ def _witnesses(program: ir.Program, case: Case) -> tuple[Witness, ...]:
                 title,
                 givens,
                 run.outcome,
-                tuple(dict.fromkeys(r.clause.citation for r in run.deciding)),
+                tuple(dict.fromkeys(r.clause.citation for r in run.rules(program))),
             )
         )
     return tuple(out)
@@ -911,7 +943,7 @@ def pairs_section(program: ir.Program, result: Found) -> Section:
             text += [f"    {line}" for line in fact_lines(case)]
             for run in case.runs:
                 clauses = "、".join(
-                    f"{r.clause.citation}「{r.clause.quote}」" for r in run.deciding
+                    f"{r.clause.citation}「{r.clause.quote}」" for r in run.rules(program)
                 )
                 text.append(
                     f"    → {_policy_label(program, run.policy)}：{OUTCOME_LABELS[run.outcome]}"
@@ -950,7 +982,7 @@ def pairs_section(program: ir.Program, result: Found) -> Section:
                 for run in case.runs:
                     clauses = "；".join(
                         f"{_cite(cite, program, run.policy, r.clause)}“{_esc(r.clause.quote)}”"
-                        for r in run.deciding
+                        for r in run.rules(program)
                     )
                     lines.append(
                         f"- {_esc(_policy_label(program, run.policy))}："
