@@ -835,7 +835,8 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     from compiler.diagnostics import did_you_mean
 
     program = _load_program(args)
-    for policy_id in args.ids:
+    against = tuple(dict.fromkeys(args.against or ()))
+    for policy_id in (*args.ids, *against):
         if policy_id not in program.policies:
             hint = " ".join(did_you_mean(policy_id, program.policies))
             said = f"no policy '{cut(policy_id)}'"
@@ -844,7 +845,8 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(f"cannot write {out}: not a directory")  # before the analysis
     start = _example_start(args.start)
-    chosen = report.restrict(program, args.ids or None)
+    # Policies named with --against are compared whatever IDS name.
+    chosen = report.restrict(program, [*args.ids, *against] if args.ids else None)
     if out is not None:
         try:  # before the analysis, which takes seconds
             report.refuse_foreign(out, chosen.policies)
@@ -854,7 +856,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     # cases in the report): minutes at a hundred jurisdictions, with a line on a terminal.
     line = _progress_line(args)
     try:
-        parts = report.sections(chosen, start, line.step)
+        parts = report.sections(chosen, start, line.step, against)
     finally:
         line.done()
     if out is not None:
@@ -864,7 +866,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
         sys.stderr.write(f"policyc conflicts: wrote {len(written):,} test file(s) to {out}\n")
     if args.json:
-        sys.stdout.write(report.to_json(chosen, parts))
+        sys.stdout.write(report.to_json(chosen, parts, against))
     elif args.markdown:
         sys.stdout.write(report.to_markdown(parts, report.plain_cite))
     else:
@@ -1251,6 +1253,14 @@ def build_parser() -> argparse.ArgumentParser:
         "conflicts", help="where the cities' rules disagree, with verified witness cases"
     )
     p.add_argument("ids", nargs="*", metavar="ID", help="policy ids (default: all)")
+    p.add_argument(
+        "--against",
+        action="append",
+        metavar="ID",
+        help="compare the decisions only in pairs with this policy's on one side (repeatable): "
+        "how one jurisdiction differs from each other, a report that grows with the "
+        "jurisdictions where every pair's grows with their square",
+    )
     shape = p.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="the report as JSON (docs/conflicts.md)")
     shape.add_argument("--markdown", action="store_true", help="the report as Markdown")

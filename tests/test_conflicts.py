@@ -336,6 +336,68 @@ def test_the_rows_searched_in_workers_are_the_rows_searched_in_one_process(
     assert {c.a for c in alone.cases} == compared  # every row gave cases
 
 
+def test_against_searches_the_pairs_with_that_policy_on_a_side(
+    program: ir.Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--against weihai`: each ordered pair with 威海 on one side, both orders, and for those
+    pairs the very cases (and unsettled searches) of the whole report, in its order; the
+    progress counts those pairs only."""
+    monkeypatch.setenv(JOBS_VARIABLE, "1")
+    infos = decisions.decision_infos(program)
+    whole = decisions.cases(program, infos)
+    heard: list[tuple[str, int, int, str]] = []
+    found = decisions.cases(program, infos, lambda *s: heard.append(s), against={"weihai"})
+    assert found.cases == tuple(c for c in whole.cases if "weihai" in (c.a, c.b))
+    assert found.unsettled == tuple(u for u in whole.unsettled if "weihai" in u[:2])
+    assert {c.a for c in found.cases} == {c.a for c in whole.cases}  # both orders searched
+    assert found.against == ("weihai",)
+    compared = {p.a for p in decisions.pairs(infos)} | {p.b for p in decisions.pairs(infos)}
+    others = len(compared) - 1
+    assert [s[1:3] for s in heard] == [(i, 2 * others) for i in range(2 * others + 1)]
+    # Two policies against: the pairs with either on a side, each once.
+    both = decisions.cases(program, infos, against={"weihai", "ningbo"})
+    assert both.cases == tuple(c for c in whole.cases if {c.a, c.b} & {"weihai", "ningbo"})
+
+
+def test_cli_against(program: ir.Program, capsys: pytest.CaptureFixture[str]) -> None:
+    """The report says which pairs it compares, in its text and JSON, and lists only those;
+    the sections that do not compare pairs are the whole report's."""
+    args = ["--root", str(ROOT), "conflicts", "--against", "weihai", "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["against"] == ["weihai"]
+    by_id = {s["id"]: s for s in data["sections"]}
+    assert by_id["decisions"]["pairs"]
+    assert all("weihai" in (p["a"], p["b"]) for p in by_id["decisions"]["pairs"])
+    assert all("weihai" in (c["a"], c["b"]) for c in by_id["pairs"]["cases"])
+    whole = json.loads(report.to_json(program, report.sections(program)))
+    assert "against" not in whole
+    for section in whole["sections"]:
+        if section["id"] not in ("decisions", "pairs"):
+            assert by_id[section["id"]] == section
+    assert main(["--root", str(ROOT), "conflicts", "--against", "weihai"]) == 0
+    text = capsys.readouterr().out
+    assert "本报告只比较涉及以下决定的决定对（--against）：威海市" in text
+    assert main(["--root", str(ROOT), "conflicts", "--against", "weihai", "--markdown"]) == 0
+    assert "本报告只比较涉及以下决定的决定对（--against）：威海市" in capsys.readouterr().out
+    # Named with IDS that leave it out, the policy is compared all the same.
+    assert main(["--root", str(ROOT), "conflicts", "ningbo", "--against", "weihai", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["policies"] == ["ningbo", "weihai"]
+    cases = next(s for s in data["sections"] if s["id"] == "pairs")["cases"]
+    assert cases and {(c["a"], c["b"]) for c in cases} == {
+        ("ningbo", "weihai"),
+        ("weihai", "ningbo"),
+    }
+
+
+def test_cli_against_an_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--root", str(ROOT), "conflicts", "--against", "weihia"]) == 2
+    err = capsys.readouterr().err
+    assert "no policy 'weihia'" in err and "did you mean 'weihai'" in err
+    assert "Traceback" not in err
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -60,7 +60,7 @@ as true as the transcription: the report cites every deciding clause with its qu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import assert_never
@@ -176,14 +176,26 @@ def decision_infos(program: ir.Program) -> tuple[DecisionInfo, ...]:
     )
 
 
-def pairs(infos: Sequence[DecisionInfo]) -> tuple[Pair, ...]:
+def pairs(infos: Sequence[DecisionInfo], against: Collection[str] = ()) -> tuple[Pair, ...]:
+    """The comparable pairs (decisions whose rules speak of a shared concept); with `against`,
+    only those with a decision of those policies on one side (`compared`)."""
     out = []
     for i, a in enumerate(infos):
         for b in infos[i + 1 :]:
+            if not compared(a.policy, b.policy, against):
+                continue
             shared = tuple(c for c in a.concepts if c in b.concepts)
             if shared:
                 out.append(Pair(a.policy, b.policy, shared))
     return tuple(out)
+
+
+def compared(a: str, b: str, against: Collection[str]) -> bool:
+    """Whether the report compares A's decision with B's: every pair, or with `against`
+    (`policyc conflicts --against ID`) the pairs with one of those policies on one side.  A
+    county's staff ask how their policy differs from each other's, and that report grows with
+    the jurisdictions, where every pair's grows with their square."""
+    return not against or a in against or b in against
 
 
 # ---------------------------------------------------------------- cases decided differently
@@ -514,6 +526,7 @@ class Found:
     # (A, B, A's rule): a search reached the bound (MAX_STEPS) on the way: with no case, that
     # the two decisions agree there is not established; with one, that it is not `scope`.
     unsettled: tuple[tuple[str, str, str], ...] = ()
+    against: tuple[str, ...] = ()  # the pairs searched had one of these policies on a side
 
 
 # What `policyc conflicts`'s progress line says while the cases are searched for
@@ -522,7 +535,12 @@ SEARCHING = "comparing"
 PAIRS = "pairs of decisions"
 
 
-def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = quiet) -> Found:
+def cases(
+    program: ir.Program,
+    infos: Sequence[DecisionInfo],
+    steps: Steps = quiet,
+    against: Collection[str] = (),
+) -> Found:
     """For each ordered pair of comparable decisions and each concept the first speaks of in a
     situation or an exclusion: one case per kind of rule (the first rule, in document order,
     that gives one, and not one that already gave a case under an earlier concept).  The
@@ -534,10 +552,17 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = qui
     row of pairs (it first, every other second) is searched on its own, on every core
     (`project.forked_map`), and the rows are joined in order: the same cases as one row after
     another.  `steps` hears of the ordered pairs searched, each as it is done where there is
-    one process, and as the workers count them otherwise."""
-    comparable = {p.a for p in pairs(infos)} | {p.b for p in pairs(infos)}
+    one process, and as the workers count them otherwise.
+
+    With `against`, only the ordered pairs with one of those policies on a side (`compared`):
+    both orders, so that each side's rules are searched through, as in the whole report."""
+    found_pairs = pairs(infos)
+    comparable = {p.a for p in found_pairs} | {p.b for p in found_pairs}
     chosen = tuple(i for i in infos if i.policy in comparable)
-    total = len(chosen) * max(len(chosen) - 1, 0)
+    # Every ordered pair; with `against`, those with one of its k decisions first (k × (n-1))
+    # and those with one second and another decision first ((n-k) × k).
+    n, k = len(chosen), sum(i.policy in against for i in chosen)
+    total = n * max(n - 1, 0) if not against else k * (n - 1) + (n - k) * k
     told = 0
 
     def tell(done: int) -> None:
@@ -549,7 +574,7 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = qui
     heard = rising(tell, total)
 
     def row(first: int) -> Found:
-        return _row(program, chosen, first)
+        return _row(program, chosen, first, against)
 
     found: list[Case] = []
     unsettled: list[tuple[str, str, str]] = []
@@ -558,10 +583,12 @@ def cases(program: ir.Program, infos: Sequence[DecisionInfo], steps: Steps = qui
         unsettled += searched.unsettled
     if told < total:  # the workers' last pairs, done after the last count was read
         heard(total)
-    return Found(tuple(found), tuple(dict.fromkeys(unsettled)))
+    return Found(tuple(found), tuple(dict.fromkeys(unsettled)), tuple(sorted(against)))
 
 
-def _row(program: ir.Program, chosen: Sequence[DecisionInfo], index: int) -> Found:
+def _row(
+    program: ir.Program, chosen: Sequence[DecisionInfo], index: int, against: Collection[str]
+) -> Found:
     """The cases of one decision's row of pairs: `chosen[index]` first, each other second."""
     first = chosen[index]
     a = program.policies[first.policy]
@@ -572,7 +599,7 @@ def _row(program: ir.Program, chosen: Sequence[DecisionInfo], index: int) -> Fou
     found: list[Case] = []
     unsettled: list[tuple[str, str, str]] = []
     for second in chosen:
-        if second is first:
+        if second is first or not compared(first.policy, second.policy, against):
             continue
         stop_if_interrupted()
         b = program.policies[second.policy]
@@ -641,14 +668,20 @@ def _esc(text: str) -> str:
     return inert(text)
 
 
-def decisions_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Section:
-    found = pairs(infos)
+def decisions_section(
+    program: ir.Program, infos: Sequence[DecisionInfo], against: Collection[str] = ()
+) -> Section:
+    found = pairs(infos, against)
     paired = {p.a for p in found} | {p.b for p in found}
+    comparable = pairs(infos) if against else found
+    elsewhere = {p.a for p in comparable} | {p.b for p in comparable}
     concept_label = {c.name: c.label for c in program.concepts.values()}
 
     def why(info: DecisionInfo) -> str:
         if info.policy in paired:
             return "其决定规则涉及共享概念：" + "、".join(concept_label[c] for c in info.concepts)
+        if info.policy in elsewhere:
+            return "可比较，但本报告只比较涉及所列决定的决定对（--against）"
         if info.concepts:
             return "涉及的共享概念无其他决定涉及：" + "、".join(
                 concept_label[c] for c in info.concepts
@@ -670,7 +703,11 @@ def decisions_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Sec
         ],
         "pairs": [{"a": p.a, "b": p.b, "shared_concepts": list(p.shared)} for p in found],
     }
+    # With --against, the report says so first: a reader must not take it for every pair's.
+    named = [f"{_policy_label(program, i)} [{i}]" for i in sorted(against)]
+    only = "本报告只比较涉及以下决定的决定对（--against）：" if against else ""
     text = ["两个决定在其决定规则（前提、适用情形、排除情形）涉及同一共享概念时才作比较。"]
+    text += [only + "、".join(named)] if only else []
     for i in infos:
         mark = "比较" if i.policy in paired else "不比较"
         text.append(f"- {_policy_label(program, i.policy)} [{i.policy}] {mark}：{why(i)}")
@@ -685,6 +722,7 @@ def decisions_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Sec
             "两个决定在其决定规则（前提、适用情形、排除情形）涉及同一共享概念"
             "（concepts.policy）时才作比较。",
             "",
+            *([only + "、".join(_esc(label) for label in named), ""] if only else []),
             "| 决定 | 是否比较 | 理由 |",
             "| --- | --- | --- |",
         ]
@@ -1000,12 +1038,15 @@ def pairs_section(program: ir.Program, result: Found) -> Section:
     return Section("pairs", "判定不同的具体案例", data, markdown, tuple(text), witnesses)
 
 
-def sections(program: ir.Program, steps: Steps = quiet) -> tuple[Section, ...]:
+def sections(
+    program: ir.Program, steps: Steps = quiet, against: Collection[str] = ()
+) -> tuple[Section, ...]:
     """The decisions' three sections: which are compared and why, per concept, per pair
-    (`steps` hears of the pairs searched: `cases`)."""
+    (`steps` hears of the pairs searched: `cases`); with `against`, only the pairs with one
+    of those policies on a side (`compared`)."""
     infos = decision_infos(program)
     return (
-        decisions_section(program, infos),
+        decisions_section(program, infos, against),
         concepts_section(program, infos),
-        pairs_section(program, cases(program, infos, steps)),
+        pairs_section(program, cases(program, infos, steps, against)),
     )

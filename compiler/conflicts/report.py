@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -45,21 +45,28 @@ def restrict(program: ir.Program, ids: Iterable[str] | None) -> ir.Program:
 
 
 def sections(
-    program: ir.Program, start: date = EXAMPLE_START, steps: Steps = quiet
+    program: ir.Program,
+    start: date = EXAMPLE_START,
+    steps: Steps = quiet,
+    against: Collection[str] = (),
 ) -> tuple[Section, ...]:
     """Every section of the report on `program`, in order: the decisions' first, then the
     quantities and boundaries (due dates counted from `start`), then the conflicts within one
     document; everything below takes any list of sections.  `steps` hears of the one long
-    step, the search for cases pair by pair (`decisions.cases`)."""
+    step, the search for cases pair by pair (`decisions.cases`).  With `against`, the decisions
+    are compared only in pairs with one of those policies on a side (`decisions.compared`);
+    the other sections, which grow with the jurisdictions and not with their pairs, are whole."""
     return (
-        *decisions.sections(program, steps),
+        *decisions.sections(program, steps, against),
         *quantities.sections(program, start),
         internal.section(program),
     )
 
 
-def to_json(program: ir.Program, parts: Sequence[Section]) -> str:
+def to_json(program: ir.Program, parts: Sequence[Section], against: Collection[str] = ()) -> str:
+    # `against` only when given: the whole report's JSON is as it was before the option.
     data: Mapping[str, object] = {
+        **({"against": sorted(against)} if against else {}),
         "version": VERSION,
         "policies": sorted(program.policies),
         "sections": [
