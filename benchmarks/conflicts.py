@@ -6,19 +6,24 @@ The project is analysed as it is, then with its decision policies copied under n
 (`ningbo` -> `ningbo_c1`, …: the same rules, as if more cities had adopted them), so that the
 number of comparable pairs grows quadratically.  The search goes through the concepts each
 decision reads, so the time should grow with the pairs × concepts searched, not with the
-pairs of rules.  Prints figures only.
+pairs of rules.  The search is then timed again, in one process and on every core
+(POLICYC_JOBS=1 against the default: each decision's row of pairs in a worker), and with
+`--against` the first comparable decision (its pairs only: the report grows with the
+jurisdictions, not their square).  Prints figures only.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 from pathlib import Path
 
 from compiler import ir
 from compiler.conflicts import decisions, report
 from compiler.lower import load_program
+from compiler.project import JOBS_VARIABLE, cores
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +72,40 @@ def measure(program: ir.Program, label: str) -> None:
         f"cases {len(found.cases):>4}  cut by the bound {len(found.unsettled):>3}"
     )
     print(f"{'':<20} " + "  ".join(f"{name} {seconds:.3f} s" for name, seconds in timings))
+    searches(program, infos)
+
+
+def searches(program: ir.Program, infos: tuple[decisions.DecisionInfo, ...]) -> None:
+    """The search for cases in one process, on every core, and against one decision."""
+    clock = time.perf_counter
+    timed: list[str] = []
+    asked = os.environ.get(JOBS_VARIABLE)
+    try:
+        os.environ[JOBS_VARIABLE] = "1"
+        start = clock()
+        alone = decisions.cases(program, infos)
+        timed.append(f"one process {clock() - start:.3f} s")
+        if asked is None:
+            del os.environ[JOBS_VARIABLE]
+        else:
+            os.environ[JOBS_VARIABLE] = asked
+        start = clock()
+        assert decisions.cases(program, infos) == alone
+        timed.append(f"{cores()} processes {clock() - start:.3f} s")
+    finally:
+        if asked is None:
+            os.environ.pop(JOBS_VARIABLE, None)
+        else:
+            os.environ[JOBS_VARIABLE] = asked
+    if alone.cases:
+        first = alone.cases[0].a
+        start = clock()
+        one = decisions.cases(program, infos, against={first})
+        timed.append(
+            f"--against {first} {clock() - start:.3f} s ({len(one.cases)} of {len(alone.cases)} "
+            "cases)"
+        )
+    print(f"{'':<20} search: " + "  ".join(timed))
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
             "benchmarks/abbuild.py",
             *("--before", ".", "--size", "10", "--runs", "1", "--after-change"),
         ],
+        ["benchmarks/conflicts.py", "--copies", "0"],
     ],
     ids=[
         "validators",
@@ -46,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
         "firstbuild",
         "interrupt",
         "abbuild",
+        "conflicts",
     ],
 )
 def test_benchmark_runs(argv: list[str]) -> None:
