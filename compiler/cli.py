@@ -866,7 +866,8 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
         sys.stderr.write(f"policyc conflicts: wrote {len(written):,} test file(s) to {out}\n")
     if args.json:
-        sys.stdout.write(report.to_json(chosen, parts, against))
+        sys.stdout.flush()
+        sys.stdout.buffer.write(report.json_bytes(chosen, parts, against))
     elif args.markdown:
         sys.stdout.write(report.to_markdown(parts, report.plain_cite))
     else:
@@ -1054,7 +1055,7 @@ def _cache_option(p: argparse.ArgumentParser) -> None:
 # "Many policies").
 _ENVIRONMENT = """\
 environment:
-  POLICYC_JOBS=N     worker processes for parsing, checking and building (1: none);
+  POLICYC_JOBS=N     worker processes for parsing, checking, building and conflicts (1: none);
                      default: the cores this process may use, at most 8
   CI                 set: no progress lines on stderr (none either when it is not a terminal)
   TERM=dumb          no progress lines either (a terminal that cannot redraw a line)

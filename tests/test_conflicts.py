@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from compiler import ir, progress
+from compiler import ir, jsontext, progress
 from compiler.backends.package import PACKAGE, package_files
 from compiler.build import write_tree
 from compiler.cli import main
@@ -389,6 +389,15 @@ def test_cli_against(program: ir.Program, capsys: pytest.CaptureFixture[str]) ->
         ("ningbo", "weihai"),
         ("weihai", "ningbo"),
     }
+
+
+def test_the_json_is_of_jsons_own_types(program: ir.Program, parts: tuple[Section, ...]) -> None:
+    """Every section's JSON holds only JSON's own types (an outcome was a StrEnum member), so
+    that orjson writes the report where it is installed, and the bytes are json's."""
+    for section in parts:
+        assert jsontext._plain(section.json), section.id
+    text = report.to_json(program, parts)
+    assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 def test_cli_against_an_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:

@@ -380,7 +380,10 @@ def _run(
     program: ir.Program, policy: ir.Policy, facts: Mapping[str, n.Value], decider: Decide = decide
 ) -> Run:
     decision: Decision = decider(program, policy, own_facts(policy, facts))
-    return Run(policy.id, decision.outcome, tuple(s.rule.name for s in decision.decisive))
+    # The outcome as a plain str (a StrEnum member's value): the JSON is then all JSON's own
+    # types, which orjson writes (`jsontext.indented`).
+    outcome = str(decision.outcome)
+    return Run(policy.id, outcome, tuple(s.rule.name for s in decision.decisive))
 
 
 def _relief(outcome: str) -> bool:
