@@ -529,7 +529,6 @@ class Found:
     # (A, B, A's rule): a search reached the bound (MAX_STEPS) on the way: with no case, that
     # the two decisions agree there is not established; with one, that it is not `scope`.
     unsettled: tuple[tuple[str, str, str], ...] = ()
-    against: tuple[str, ...] = ()  # the pairs searched had one of these policies on a side
 
 
 # What `policyc conflicts`'s progress line says while the cases are searched for
@@ -586,7 +585,7 @@ def cases(
         unsettled += searched.unsettled
     if told < total:  # the workers' last pairs, done after the last count was read
         heard(total)
-    return Found(tuple(found), tuple(dict.fromkeys(unsettled)), tuple(sorted(against)))
+    return Found(tuple(found), tuple(dict.fromkeys(unsettled)))
 
 
 def _row(
