@@ -861,10 +861,20 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         line.done()
     if out is not None:
         try:
-            written = report.emit_tests(parts, out)
+            emitted = report.emit_tests(parts, out)
         except OSError as error:
             raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
-        sys.stderr.write(f"policyc conflicts: wrote {len(written):,} test file(s) to {out}\n")
+        removed = len(emitted.removed)
+        sys.stderr.write(
+            f"policyc conflicts: wrote {len(emitted.written):,} test file(s) to {out}"
+            + (
+                f"; removed {removed:,} an earlier --emit-tests wrote for policies without "
+                "a witness in this report"
+                if removed
+                else ""
+            )
+            + "\n"
+        )
     if args.json:
         sys.stdout.flush()
         sys.stdout.buffer.write(report.json_bytes(chosen, parts, against))

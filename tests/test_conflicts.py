@@ -122,19 +122,21 @@ def test_cases_are_found_and_classified(
     parts: tuple[Section, ...], found: list[dict[str, Any]]
 ) -> None:
     kinds = {c["kind"] for c in found}
-    assert kinds == {"opposite", "scope", "wording", "silent"}
+    assert kinds == {"opposite", "scope", "wording", "unsettled", "silent"}
     # 宁波 excludes 应保尽保未履行到位 with 恶劣社会影响 (第五条（五）); 威海 relieves
     # 主动放弃 … 漏保 (三（十）).
     opposite = [c for c in found if c["kind"] == "opposite"]
     assert any(c["a"] == "weihai" and c["b"] == "ningbo" for c in opposite)
     assert all(c["real"] == (c["kind"] in ("opposite", "scope")) for c in found)
-    # 宁波 relieves 虚报 … 未发现异常; 台儿庄 relieves 故意隐瞒: read alike, both relieve.
+    # 宁波 relieves 虚报 … 未发现异常; 台儿庄 relieves 故意隐瞒: read alike, both relieve, but
+    # the search with the words read alike reaches the bound (below), so the report does not
+    # claim that only the words differ.
     concealed = next(
         c
         for c in found
         if (c["a"], c["b"], c["concept"]) == ("ningbo", "taierzhuang", "concealment")
     )
-    assert concealed["kind"] == "wording"
+    assert concealed["kind"] == "unsettled" and not concealed["real"]
     # 台儿庄 relieves 数据共享不充分; 玉泉 第二十条（三） needs 审批失误 too: differs read alike.
     platform = next(
         c
@@ -144,17 +146,18 @@ def test_cases_are_found_and_classified(
     assert platform["kind"] == "scope"
     assert not any("lucheng" in (c["a"], c["b"]) for c in found)
     pairs = next(s for s in parts if s.id == "pairs")
-    # Three searches, read alike, reached the bound: 宁波's rules against 台儿庄 and 威海 (their
-    # cases are then reported as `wording`, with this caveat in the report, never as `scope`).
+    # Three searches, read alike, reached the bound: 宁波's rules against 台儿庄 and 威海.  Their
+    # cases, found with the words not read alike, are `unsettled`, never `wording` nor `scope`
+    # (docs/conflicts.md, 三: that the words alone make them is not established).
     unsettled = {(u["a"], u["b"], u["rule"]) for u in pairs.json["unsettled"]}
     assert unsettled == {
         ("ningbo", "taierzhuang", "concealment_undetected"),
         ("ningbo", "taierzhuang", "verification_data_error"),
         ("ningbo", "weihai", "concealment_undetected"),
     }
-    for case in found:
-        if (case["a"], case["b"], case["rule"]) in unsettled:
-            assert case["kind"] != "scope"
+    cut = [c for c in found if (c["a"], c["b"], c["rule"]) in unsettled]
+    assert len(cut) == 3 and all(c["kind"] == "unsettled" for c in cut)
+    assert all((c["a"], c["b"], c["rule"]) in unsettled for c in found if c["kind"] == "unsettled")
 
 
 def test_cases_verified_by_the_interpreter(
@@ -205,8 +208,9 @@ def test_emitted_tests_parse_check_and_pass(
     parts: tuple[Section, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cases"
-    written = report.emit_tests(parts, out)
-    assert sorted(p.name for p in written) == [
+    emitted = report.emit_tests(parts, out)
+    assert not emitted.removed
+    assert sorted(p.name for p in emitted.written) == [
         "ningbo.policy",
         "taierzhuang.policy",
         "weihai.policy",
@@ -483,6 +487,29 @@ def test_cli_emit_tests_never_replaces_a_policy_file(
     ours.mkdir()
     (ours / "taierzhuang.policy").write_text(report.HEADER + "\nstale\n", encoding="utf-8")
     report.refuse_foreign(ours, ["taierzhuang"])
+
+
+def test_cli_emit_tests_removes_what_an_earlier_one_wrote_for_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A narrower report into a folder a wider one filled: the folder holds this report's tests
+    alone (the earlier ones of policies it has no witness of are removed, and the message says
+    so); a file that --emit-tests did not write is kept."""
+    out = tmp_path / "cases"
+    root = ["--root", str(ROOT), "conflicts", "--emit-tests", str(out)]
+    assert main(root) == 0
+    capsys.readouterr()
+    assert len(list(out.glob("*.policy"))) == 4
+    (out / "notes.policy").write_text("# a user's file\n", encoding="utf-8")
+    assert main([*root, "taierzhuang", "yuquan"]) == 0
+    err = capsys.readouterr().err
+    assert "wrote 2 test file(s)" in err and "removed 2 an earlier --emit-tests wrote" in err
+    assert sorted(p.name for p in out.glob("*.policy")) == [
+        "notes.policy",
+        "taierzhuang.policy",
+        "yuquan.policy",
+    ]
+    assert main(["--root", str(ROOT), "test", "--cases", str(out)]) == 0
 
 
 def test_site_page(site: Path) -> None:

@@ -85,7 +85,7 @@ from compiler.exprtext import literal_text
 from compiler.inert import inert
 from compiler.interpret import decide
 from compiler.progress import Steps, quiet
-from compiler.project import advance, forked_map, rising, stop_if_interrupted
+from compiler.project import advance, cores, forked_map, rising, stop_if_interrupted
 from compiler.runtime.decision import Decision
 from compiler.runtime.kinds import Kind
 
@@ -106,6 +106,8 @@ CLASS_LABELS: Mapping[str, str] = {
     "wording": "措辞不同：双方都规定了该概念，差异只在于双方对同一共享事实的不同措辞"
     "（词汇表认定其范围不同，是否实质不同须人工判断）",
     "silent": "一方未提及：差异只来自另一方从未提及的事实",
+    "unsettled": "类别未能确定：双方都规定了该概念；把双方的措辞视为一致的搜索达到上限，"
+    "差异是否只在措辞未能确定（条件不同或措辞不同，须人工判断）",
 }
 
 REAL = ("opposite", "scope")
@@ -222,7 +224,7 @@ class Case:
     b: str
     concept: str
     rule: str  # A's situation or exclusion reading the concept
-    kind: str  # opposite | scope | silent
+    kind: str  # opposite | scope | wording | unsettled | silent (CLASS_LABELS)
     facts: Facts
     runs: tuple[Run, Run]
     only: tuple[tuple[str, ...], tuple[str, ...]]  # facts of the case only A / only B reads
@@ -449,7 +451,9 @@ def find_case(
     """The smallest verified case found through `rule` of A (reading `concept`) on which A and
     B decide differently, or None.  A disagreement is looked for first with the two cities'
     words for each shared fact read as saying the same; only when there is none, without
-    (the difference then rests on the words: `wording`)."""
+    (the difference then rests on the words: `wording`).  Where a search with the words read
+    alike was cut by the bound (`MAX_STEPS`), a case found without is `unsettled`: that none
+    exists with the words alike is not established, so neither is that the words make it."""
     a_targets = (
         [situation_target(program, a, rule, decider)]
         if rule.kind is Kind.SITUATION
@@ -461,11 +465,14 @@ def find_case(
     groups = _word_groups(program, a, b)
     align_goal, align_accept = _aligned(groups)
     targets = _b_targets(program, b, concept, rule.kind, decider)
+    aligned_cut = False  # a search with the words read alike reached the bound
     for aligned in (True, False) if groups else (False,):
         for kind, b_target in targets:
             if aligned and kind == "silent":
                 continue  # B never speaks of the concept: its words are not the question
-            found = kind if aligned or kind == "silent" or not groups else "wording"
+            found = kind
+            if not aligned and kind != "silent" and groups:
+                found = "unsettled" if aligned_cut else "wording"
             for a_target in a_targets:
 
                 def accept(
@@ -488,8 +495,10 @@ def find_case(
                     *_conjuncts(b_target.goal),
                 ]
                 solution = solve(program, all_of(parts), accept, MAX_STEPS)
-                if solution.facts is None and "bound" in solution.reason and cut is not None:
-                    cut.append(solution.reason)
+                if solution.facts is None and "bound" in solution.reason:
+                    aligned_cut = aligned_cut or aligned
+                    if cut is not None:
+                        cut.append(solution.reason)
                 if solution.facts is not None:
                     case = _verified(program, a, b, concept, rule, found, solution.facts, decider)
                     if case is not None:
@@ -543,28 +552,30 @@ def cases(
     steps: Steps = quiet,
     against: Collection[str] = (),
 ) -> Found:
-    """For each ordered pair of comparable decisions and each concept the first speaks of in a
-    situation or an exclusion: one case per kind of rule (the first rule, in document order,
-    that gives one, and not one that already gave a case under an earlier concept).  The
-    search goes through the concepts each decision reads, never through every pair of rules.
+    """For each ordered pair of comparable decisions (`pairs`: their decision rules speak of a
+    shared concept) and each concept the first speaks of in a situation or an exclusion: one
+    case per kind of rule (the first rule, in document order, that gives one, and not one that
+    already gave a case under an earlier concept).  The search goes through the concepts each
+    decision reads, never through every pair of rules.
 
     The report has cases for every ordered pair of comparable decisions, so the search grows
     with their square, as the report does (13-14 minutes at a hundred jurisdictions before
     decisions were remembered: benchmarks/README.md, the twenty-fourth round).  Each decision's
-    row of pairs (it first, every other second) is searched on its own, on every core
-    (`project.forked_map`), and the rows are joined in order: the same cases as one row after
-    another.  `steps` hears of the ordered pairs searched, each as it is done where there is
-    one process, and as the workers count them otherwise.
+    row of pairs (it first, each decision it is compared with second) is searched on its own,
+    on every core (`project.forked_map`), and the rows are joined in order: the same cases as
+    one row after another.  `steps` hears of the ordered pairs searched, each as it is done
+    where there is one process, and as the workers count them otherwise.
 
     With `against`, only the ordered pairs with one of those policies on a side (`compared`):
     both orders, so that each side's rules are searched through, as in the whole report."""
-    found_pairs = pairs(infos)
-    comparable = {p.a for p in found_pairs} | {p.b for p in found_pairs}
-    chosen = tuple(i for i in infos if i.policy in comparable)
-    # Every ordered pair; with `against`, those with one of its k decisions first (k × (n-1))
-    # and those with one second and another decision first ((n-k) × k).
-    n, k = len(chosen), sum(i.policy in against for i in chosen)
-    total = n * max(n - 1, 0) if not against else k * (n - 1) + (n - k) * k
+    partners: dict[str, list[str]] = {i.policy: [] for i in infos}
+    for pair in pairs(infos, against):
+        partners[pair.a].append(pair.b)
+        partners[pair.b].append(pair.a)
+    # Each decision's partners in the order of `infos`, as the search has always gone.
+    place = {i.policy: number for number, i in enumerate(infos)}
+    rows = [(i.policy, tuple(sorted(partners[i.policy], key=place.__getitem__))) for i in infos]
+    total = sum(len(seconds) for _, seconds in rows)
     told = 0
 
     def tell(done: int) -> None:
@@ -575,12 +586,12 @@ def cases(
     tell(0)
     heard = rising(tell, total)
 
-    def row(first: int) -> Found:
-        return _row(program, chosen, first, against)
+    def search(job: tuple[str, tuple[str, ...]]) -> Found:
+        return _row(program, *job)
 
     found: list[Case] = []
     unsettled: list[tuple[str, str, str]] = []
-    for searched in forked_map(row, range(len(chosen)), heard):
+    for searched in forked_map(search, _jobs(rows, total), heard):
         found += searched.cases
         unsettled += searched.unsettled
     if told < total:  # the workers' last pairs, done after the last count was read
@@ -588,29 +599,45 @@ def cases(
     return Found(tuple(found), tuple(dict.fromkeys(unsettled)))
 
 
-def _row(
-    program: ir.Program, chosen: Sequence[DecisionInfo], index: int, against: Collection[str]
-) -> Found:
-    """The cases of one decision's row of pairs: `chosen[index]` first, each other second."""
-    first = chosen[index]
-    a = program.policies[first.policy]
+def _jobs(
+    rows: Sequence[tuple[str, tuple[str, ...]]], total: int
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The rows as jobs for the cores, in order: a row longer than a quarter of a core's share
+    of the pairs is cut into pieces of that length.  With `--against` one row holds half the
+    pairs, and searched whole on one core it kept the other waiting (7.9 s on one core, 4.6 s
+    on two at 40 jurisdictions, where the whole report halves).  A piece remembers its own
+    decisions: A's, repeated for each B, are made again once a piece."""
+    workers = cores()
+    if workers < 2:
+        return [row for row in rows if row[1]]
+    longest = max(1, -(-total // (4 * workers)))
+    return [
+        (first, seconds[start : start + longest])
+        for first, seconds in rows
+        for start in range(0, len(seconds), longest)
+    ]
+
+
+def _row(program: ir.Program, first: str, seconds: Sequence[str]) -> Found:
+    """The cases of one decision's row of pairs (or a piece of it: `_jobs`): `first` first,
+    each of `seconds` second."""
+    a = program.policies[first]
+    concepts = [c.name for c in program.concepts.values() if _readings(program, a, _BOTH, c)]
     # Remembered for A's row: A's decisions repeat for every B, B's within the pair (each case
     # made minimal).  Kept for the whole search, the memory would grow with the pairs, as the
     # report does (170 MB at 20 jurisdictions, against 62).
     decider = remembered(program)
     found: list[Case] = []
     unsettled: list[tuple[str, str, str]] = []
-    for second in chosen:
-        if second is first or not compared(first.policy, second.policy, against):
-            continue
+    for second in seconds:
         stop_if_interrupted()
-        b = program.policies[second.policy]
+        b = program.policies[second]
         # A rule reading two concepts gives one case, under the first concept.
         tried: set[str] = set()
-        for concept_name in first.concepts:
+        for concept_name in concepts:
             concept = program.concepts[concept_name]
-            readings = _readings(program, a, (Kind.SITUATION, Kind.EXCLUSION), concept)
-            for kind in (Kind.SITUATION, Kind.EXCLUSION):
+            readings = _readings(program, a, _BOTH, concept)
+            for kind in _BOTH:
                 for reading in readings:
                     if reading.rule.kind is not kind or reading.rule.name in tried:
                         continue
@@ -624,6 +651,9 @@ def _row(
                         break
         advance()  # one ordered pair searched (`cases`' progress)
     return Found(tuple(found), tuple(unsettled))
+
+
+_BOTH = (Kind.SITUATION, Kind.EXCLUSION)
 
 
 # ---------------------------------------------------------------- presenting facts
@@ -670,6 +700,27 @@ def _esc(text: str) -> str:
     return inert(text)
 
 
+def _only_against(
+    program: ir.Program, against: Collection[str], esc: Callable[[str], str] = str
+) -> str:
+    """With --against, what the report compares, said in the sections it restricts (a reader
+    must not take it for every pair's); else nothing."""
+    if not against:
+        return ""
+    named = "、".join(esc(f"{_policy_label(program, i)} [{i}]") for i in sorted(against))
+    return f"本报告只比较涉及以下决定的决定对（--against）：{named}"
+
+
+# Said where no two decisions are compared (鹿城's alone, or `--against lucheng`), so that no
+# reader takes the empty list of cases below for an agreement.
+NONE_COMPARED = "下文“判定不同的具体案例”因此为空，不表示各地规定一致"
+
+
+def _none_compared(against: Collection[str]) -> str:
+    who = "所列决定（--against）与其他决定" if against else "任何两个决定"
+    return f"{who}都没有共同涉及的共享概念，{NONE_COMPARED}"
+
+
 def decisions_section(
     program: ir.Program, infos: Sequence[DecisionInfo], against: Collection[str] = ()
 ) -> Section:
@@ -683,7 +734,11 @@ def decisions_section(
         if info.policy in paired:
             return "其决定规则涉及共享概念：" + "、".join(concept_label[c] for c in info.concepts)
         if info.policy in elsewhere:
-            return "可比较，但本报告只比较涉及所列决定的决定对（--against）"
+            # Every pair with a listed decision on one side is compared where they share a
+            # concept: one left out shares none with any of them.
+            return (
+                "与所列决定（--against）没有共同涉及的共享概念，本报告不作比较（与其他决定可比较）"
+            )
         if info.concepts:
             return "涉及的共享概念无其他决定涉及：" + "、".join(
                 concept_label[c] for c in info.concepts
@@ -705,16 +760,14 @@ def decisions_section(
         ],
         "pairs": [{"a": p.a, "b": p.b, "shared_concepts": list(p.shared)} for p in found],
     }
-    # With --against, the report says so first: a reader must not take it for every pair's.
-    named = [f"{_policy_label(program, i)} [{i}]" for i in sorted(against)]
-    only = "本报告只比较涉及以下决定的决定对（--against）：" if against else ""
+    only = _only_against(program, against)
     text = ["两个决定在其决定规则（前提、适用情形、排除情形）涉及同一共享概念时才作比较。"]
-    text += [only + "、".join(named)] if only else []
+    text += [only] if only else []
     for i in infos:
         mark = "比较" if i.policy in paired else "不比较"
         text.append(f"- {_policy_label(program, i.policy)} [{i.policy}] {mark}：{why(i)}")
         text += [f"    说明：{r}" for r in i.readings]
-    text.append("可比较的决定：")
+    text.append("可比较的决定：" if found else f"可比较的决定：无（{_none_compared(against)}）")
     for p in found:
         shared = "、".join(concept_label[c] for c in p.shared)
         text.append(f"- {p.a} ↔ {p.b}：{shared}")
@@ -724,7 +777,7 @@ def decisions_section(
             "两个决定在其决定规则（前提、适用情形、排除情形）涉及同一共享概念"
             "（concepts.policy）时才作比较。",
             "",
-            *([only + "、".join(_esc(label) for label in named), ""] if only else []),
+            *([_only_against(program, against, _esc), ""] if only else []),
             "| 决定 | 是否比较 | 理由 |",
             "| --- | --- | --- |",
         ]
@@ -734,6 +787,9 @@ def decisions_section(
             lines.append(
                 f"| {_esc(_policy_label(program, i.policy))} | {mark} | {_esc(why(i))}{notes} |"
             )
+        if not found:
+            lines += ["", f"可比较的决定：无（{_none_compared(against)}）。"]
+            return tuple(lines)
         lines += ["", "| 决定 | 决定 | 共同涉及的共享概念 |", "| --- | --- | --- |"]
         for p in found:
             shared = "、".join(concept_label[c] for c in p.shared)
@@ -858,7 +914,9 @@ def concepts_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Sect
             lines.append("")
         return tuple(lines)
 
-    return Section("concepts", "各共享概念：给予、排除或未提及", data, markdown, tuple(text))
+    return Section(
+        "concepts", "各共享概念：给予、作为前提、排除或未提及", data, markdown, tuple(text)
+    )
 
 
 def own_facts(policy: ir.Policy, facts: Mapping[str, n.Value]) -> dict[str, n.Value]:
@@ -912,7 +970,7 @@ def _ordered(case: Case) -> list[str]:
     return [*case.key, *sorted(f for f in case.facts if f not in case.key)]
 
 
-def pairs_section(program: ir.Program, result: Found) -> Section:
+def pairs_section(program: ir.Program, result: Found, against: Collection[str] = ()) -> Section:
     concept_label = {c.name: c.label for c in program.concepts.values()}
     found = result.cases
 
@@ -934,6 +992,7 @@ def pairs_section(program: ir.Program, result: Found) -> Section:
 
     groups = (
         ("真实分歧", [c for c in found if c.kind in REAL]),
+        ("类别未能确定（另列）", [c for c in found if c.kind == "unsettled"]),
         ("措辞差异（另列）", [c for c in found if c.kind == "wording"]),
         ("一方未提及（另列）", [c for c in found if c.kind == "silent"]),
     )
@@ -949,7 +1008,7 @@ def pairs_section(program: ir.Program, result: Found) -> Section:
             return []
         return [
             f"搜索达到上限的规则（{len(result.unsettled)}）：未找到案例的，不能据此认为双方一致；"
-            "找到案例的，其类别（条件不同或措辞不同）未能确定：",
+            "找到案例而类别（条件不同或措辞不同）未能确定的，列于“类别未能确定”：",
             *(
                 f"- {_policy_label(program, a)} 的 {program.policies[a].rule(r).clause.citation}"
                 f"（{r}） 对 {_policy_label(program, b)}"
@@ -975,7 +1034,9 @@ def pairs_section(program: ir.Program, result: Found) -> Section:
             out.append((mark, _label(program, name), _shown(program, name, case.facts[name]), who))
         return [f"{mark} {label}：{value}{who}" for mark, label, value, who in out]
 
-    text: list[str] = ["（* 标出决定差异的关键事实；其余事实使其他规则不成立。）"]
+    only = _only_against(program, against)
+    text: list[str] = [only] if only else []
+    text.append("（* 标出决定差异的关键事实；其余事实使其他规则不成立。）")
     for title, group in groups:
         text.append(f"{title}：{len(group)} 个案例")
         for case in group:
@@ -996,11 +1057,13 @@ def pairs_section(program: ir.Program, result: Found) -> Section:
             "每个案例是双方判定不同的一组最少事实：由求解器找出，并以参考解释器运行双方的决定核实"
             "（测试中亦以生成的验证程序核实）。“真实分歧”指双方都规定了该概念，"
             "且即使把双方对同一共享事实的不同措辞视为一致，仍判定不同；"
+            "“类别未能确定”指把这些措辞视为一致的搜索达到上限，差异是否只在措辞未能确定；"
             "“措辞差异”指差异只在于这些措辞（词汇表认定其范围不同），"
-            "“一方未提及”指差异只来自一方从未提及的事实：这两类另列于后。"
+            "“一方未提及”指差异只来自一方从未提及的事实：这三类另列于后。"
             "“关键”事实是决定差异的事实；“其余条件”使双方的其他规则不成立"
             "（一方“不属于任何适用情形”须其每一适用情形均不成立）。",
             "",
+            *([_only_against(program, against, _esc), ""] if against else []),
         ]
         for title, group in groups:
             lines += [f"### {title}（{len(group)}）", ""]
@@ -1050,5 +1113,5 @@ def sections(
     return (
         decisions_section(program, infos, against),
         concepts_section(program, infos),
-        pairs_section(program, cases(program, infos, steps, against)),
+        pairs_section(program, cases(program, infos, steps, against), against),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from compiler.skeleton import write_atomically
 from compiler.sources import Clause
 
 # Raised when the JSON's shape changes in a way a reader must know of.
-VERSION = 1
+VERSION = 2  # 2: a case's kind may be `unsettled`
 
 TITLE = "冲突报告：各地规定的分歧"
 
@@ -152,20 +153,24 @@ def test_files(parts: Sequence[Section]) -> dict[str, str]:
     return files
 
 
+def _ours(path: Path) -> bool:
+    """Whether `path` is a file an `--emit-tests` wrote: a regular file starting with HEADER."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    with path.open("rb") as stream:
+        first = stream.readline().decode("utf-8", "replace").rstrip("\r\n")
+    return first == HEADER.splitlines()[0]
+
+
 def refuse_foreign(out: Path, policy_ids: Iterable[str]) -> None:
     """Raise FileExistsError if writing the tests of `policy_ids` into `out` would replace a
     file this command did not write: `--emit-tests policies` must never overwrite a policy
     file (they share the `<id>.policy` names).  A file is ours when it starts with HEADER."""
-    first = HEADER.splitlines()[0]
     for policy_id in sorted(policy_ids):
         path = out / f"{policy_id}.policy"
         if not path.exists() and not path.is_symlink():
             continue
-        ours = path.is_file() and not path.is_symlink()
-        if ours:
-            with path.open("rb") as stream:
-                ours = stream.readline().decode("utf-8", "replace").rstrip("\r\n") == first
-        if not ours:
+        if not _ours(path):
             raise FileExistsError(
                 errno.EEXIST,
                 f"{path} exists and was not written by --emit-tests (it would be replaced); "
@@ -173,9 +178,18 @@ def refuse_foreign(out: Path, policy_ids: Iterable[str]) -> None:
             )
 
 
-def emit_tests(parts: Sequence[Section], out: Path) -> list[Path]:
+@dataclass(frozen=True)
+class Emitted:
+    written: tuple[Path, ...]
+    removed: tuple[Path, ...]  # an earlier --emit-tests wrote them; this report has none
+
+
+def emit_tests(parts: Sequence[Section], out: Path) -> Emitted:
     """Write the policy tests into `out` (created), each file atomically, replacing only files
-    an earlier `--emit-tests` wrote (`refuse_foreign`, checked before anything is written)."""
+    an earlier `--emit-tests` wrote (`refuse_foreign`, checked before anything is written).
+    The files an earlier `--emit-tests` wrote for a policy this report has no witness of are
+    removed: `out` then holds this report's tests, not a mix of two reports (after a report of
+    every city, one `--against` a city left the others' cases of the whole report)."""
     files = test_files(parts)
     refuse_foreign(out, (name.removesuffix(".policy") for name in files))
     out.mkdir(parents=True, exist_ok=True)
@@ -184,4 +198,9 @@ def emit_tests(parts: Sequence[Section], out: Path) -> list[Path]:
         path = out / name
         write_atomically(path, text.encode("utf-8"))
         written.append(path)
-    return written
+    removed = []
+    for path in sorted(out.glob("*.policy")):
+        if path.name not in files and _ours(path):
+            path.unlink()
+            removed.append(path)
+    return Emitted(tuple(written), tuple(removed))
