@@ -413,7 +413,7 @@ def _lost() -> str:
         "out of memory and killed it (the kernel's log, `dmesg`, then says \"Out of memory: "
         f'Killed process").  Each worker holds up to ~380 MB at 3,000 policies: set '
         f"{JOBS_VARIABLE}=1 (or another number below the cores) to run fewer of them, and run "
-        "the command again: what it made so far is kept in the cache"
+        "the command again (`check` and `build` keep in the cache what they made so far)"
     )
 
 
