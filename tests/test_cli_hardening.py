@@ -412,3 +412,6 @@ def test_an_unknown_policy_among_many_names_the_close_ones_not_all(
         assert code == 2
         assert "did you mean 'weihai'? 5 policies, one a file in policies/" in err, err
         assert "lucheng" not in err
+    # In capitals: the same id suggested (difflib compares case: none was).
+    code, _, err = run(capsys, root, "conflicts", "--against", "WEIHAI")
+    assert code == 2 and "did you mean 'weihai'? 5 policies" in err, err

@@ -102,6 +102,8 @@ def close_ids(word: str, known: Sequence[str]) -> tuple[list[str], int]:
 
     if not word or len(word) > 4 * max(map(len, known), default=0):
         return [], 0  # a long argument is no typo of an id: not compared with thousands
+    # Ids are lower case (file names); `NINGBO0001`, typed with caps lock, is no other id.
+    word = word.lower()
     scored: list[tuple[float, str]] = []
     starting = 0
     matcher = difflib.SequenceMatcher(b=word)
