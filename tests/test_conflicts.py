@@ -360,6 +360,9 @@ def test_against_searches_the_pairs_with_that_policy_on_a_side(
     # Two policies against: the pairs with either on a side, each once.
     both = decisions.cases(program, infos, against={"weihai", "ningbo"})
     assert both.cases == tuple(c for c in whole.cases if {c.a, c.b} & {"weihai", "ningbo"})
+    if forks():  # in workers, 威海's row cut into pieces (`decisions._jobs`): the same cases
+        monkeypatch.setenv(JOBS_VARIABLE, "3")
+        assert decisions.cases(program, infos, against={"weihai"}) == found
 
 
 def test_cli_against(program: ir.Program, capsys: pytest.CaptureFixture[str]) -> None:
