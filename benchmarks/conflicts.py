@@ -15,9 +15,11 @@ jurisdictions, not their square).  Prints figures only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from compiler import ir
@@ -75,28 +77,35 @@ def measure(program: ir.Program, label: str) -> None:
     searches(program, infos)
 
 
-def searches(program: ir.Program, infos: tuple[decisions.DecisionInfo, ...]) -> None:
-    """The search for cases in one process, on every core, and against one decision."""
-    clock = time.perf_counter
-    timed: list[str] = []
+@contextlib.contextmanager
+def _jobs(value: str | None) -> Iterator[None]:
+    """POLICYC_JOBS set to `value` (None: unset, the default) while the block runs."""
     asked = os.environ.get(JOBS_VARIABLE)
+    if value is None:
+        os.environ.pop(JOBS_VARIABLE, None)
+    else:
+        os.environ[JOBS_VARIABLE] = value
     try:
-        os.environ[JOBS_VARIABLE] = "1"
-        start = clock()
-        alone = decisions.cases(program, infos)
-        timed.append(f"one process {clock() - start:.3f} s")
-        if asked is None:
-            del os.environ[JOBS_VARIABLE]
-        else:
-            os.environ[JOBS_VARIABLE] = asked
-        start = clock()
-        assert decisions.cases(program, infos) == alone
-        timed.append(f"{cores()} processes {clock() - start:.3f} s")
+        yield
     finally:
         if asked is None:
             os.environ.pop(JOBS_VARIABLE, None)
         else:
             os.environ[JOBS_VARIABLE] = asked
+
+
+def searches(program: ir.Program, infos: tuple[decisions.DecisionInfo, ...]) -> None:
+    """The search for cases in one process, on every core, and against one decision."""
+    clock = time.perf_counter
+    timed: list[str] = []
+    with _jobs("1"):
+        start = clock()
+        alone = decisions.cases(program, infos)
+        timed.append(f"one process {clock() - start:.3f} s")
+    with _jobs(None):
+        start = clock()
+        assert decisions.cases(program, infos) == alone
+        timed.append(f"{cores()} processes {clock() - start:.3f} s")
     if alone.cases:
         first = alone.cases[0].a
         start = clock()
