@@ -246,6 +246,8 @@ def test_rev_path_from_git(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     [
         ("HEAD~100000:policies/taierzhuang.policy", "HEAD~100000:policies/taierzhuang.policy: "),
         ("HEAD:policies/nothing.policy", "HEAD:policies/nothing.policy: "),
+        ("HEAD:policies", "HEAD:policies: a folder, not a policy file"),
+        ("HEAD:policies/cases", "HEAD:policies/cases: a folder, not a policy file"),
         ("no/such.policy", "no/such.policy: no such file"),
         (":policies/taierzhuang.policy", "expected REV:PATH"),
         ("policies/lucheng.policy", "compares two versions of one policy"),

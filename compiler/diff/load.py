@@ -107,19 +107,27 @@ def _git_show(root: Path, revision: str, inside: str, spec: str) -> bytes:
     repository's top); git's own message when it refuses."""
     if not revision or not inside or revision.startswith("-"):
         raise BadVersion(f"{cut(spec)}: expected REV:PATH (e.g. HEAD~3:policies/ningbo.policy)")
-    try:
-        done = subprocess.run(
-            ["git", "show", f"{revision}:./{inside}"],
-            cwd=root,
-            capture_output=True,
-            check=False,
+    # `git show` of a folder lists it ("tree HEAD:./policies", the names), which was then
+    # parsed as a policy: an E004 at `tree`.  What the path names is asked first.
+    if _git(root, ["cat-file", "-t", f"{revision}:./{inside}"], spec).stdout.strip() == b"tree":
+        raise BadVersion(
+            f"{cut(spec)}: a folder, not a policy file; diff compares two versions of one "
+            f"file (e.g. {cut(revision)}:{posixpath.join(inside, 'ningbo.policy')})"
         )
-    except FileNotFoundError:
-        raise BadVersion(f"{cut(spec)}: git is not installed, so REV:PATH cannot be read") from None
-    except OSError as error:
-        raise BadVersion(f"{cut(spec)}: cannot run git: {error.strerror or error}") from None
+    done = _git(root, ["show", f"{revision}:./{inside}"], spec)
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = said[0].removeprefix("fatal: ") if said else f"git exited {done.returncode}"
         raise BadVersion(f"{cut(spec)}: {reason}")
     return done.stdout
+
+
+def _git(root: Path, arguments: list[str], spec: str) -> subprocess.CompletedProcess[bytes]:
+    """`git ARGUMENTS` in the project root, its output captured; BadVersion when git cannot
+    be run at all."""
+    try:
+        return subprocess.run(["git", *arguments], cwd=root, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise BadVersion(f"{cut(spec)}: git is not installed, so REV:PATH cannot be read") from None
+    except OSError as error:
+        raise BadVersion(f"{cut(spec)}: cannot run git: {error.strerror or error}") from None
