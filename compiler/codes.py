@@ -132,6 +132,12 @@ E406 = _register("E406", "an excluded period that ends before it starts")
 E407 = _register("E407", "an exemption check of a rule that is not a liability of the policy")
 E408 = _register("E408", "a record check of a name that is neither a time limit nor a checked rule")
 
+# ---------------------------------------------------------------- W0xx input
+
+# A file in policies/ that is empty or holds only comments: most often a save that went wrong,
+# and its jurisdiction would leave the build without a word.
+W001 = _register("W001", "a policy file that declares nothing", Severity.WARNING)
+
 # ---------------------------------------------------------------- W5xx consistency between policies
 
 # Emitted by `policyc check` from compiler/conflicts/internal.py (within one document).

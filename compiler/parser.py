@@ -1104,6 +1104,8 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
     transformer = _ToNodes(path)
     items = transformer.walk(tree)
     lines = text.split("\n")
+    if not items and path not in SHARED_FILES:  # an empty shared vocabulary: none to share
+        return n.Module(path, ()), [_declares_nothing(path, lines)]
     errors = [
         replace(
             d,
@@ -1114,6 +1116,26 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
         for d in transformer.errors
     ]
     return n.Module(path, tuple(items)), errors
+
+
+# Files holding no policy of their own: the shared vocabulary every policy may read (by
+# display path).  A policy reads these and its own file's declarations, nothing else (E122).
+SHARED_FILES: Final = ("policies/concepts.policy", "policies/vocabulary.policy")
+
+
+def _declares_nothing(path: str, lines: list[str]) -> Diagnostic:
+    """W001: an empty file, or one of comments only, in the project: most often a save that
+    went wrong (an editor's, a copy's), and a policy it held would leave the build unseen."""
+    return Diagnostic(
+        codes.W001,
+        "the file declares nothing: no policy, declaration or tests",
+        _span_at(path, 1, 1),
+        lines[0],
+        (
+            "a policy file holds one `policy` block (policyc new writes one from an official "
+            "text); delete the file if it is not needed",
+        ),
+    )
 
 
 # Characters that make the text a reader sees differ from the text policyc reads ("Trojan

@@ -19,6 +19,7 @@ from compiler import codes
 from compiler import nodes as n
 from compiler.diagnostics import Diagnostic, SourceLines, unreadable
 from compiler.errors import PolicycError
+from compiler.parser import SHARED_FILES as SHARED_FILES
 from compiler.parser import _lark, decode, parse_text, read_policy_bytes
 from compiler.runtime.exits import EXIT_INTERNAL
 from compiler.sources import SourceDocument, SourceError
@@ -714,11 +715,6 @@ def load_in_place(
     if module is not None:
         loaded.modules.append(module)
     return loaded, header.id if header is not None else None
-
-
-# Files holding no policy of their own: the shared vocabulary every policy may read (by
-# display path).  A policy reads these and its own file's declarations, nothing else (E122).
-SHARED_FILES: Final = ("policies/concepts.policy", "policies/vocabulary.policy")
 
 
 def _is_vocabulary(path: Path, root: Path) -> bool:

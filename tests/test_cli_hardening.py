@@ -415,3 +415,31 @@ def test_an_unknown_policy_among_many_names_the_close_ones_not_all(
     # In capitals: the same id suggested (difflib compares case: none was).
     code, _, err = run(capsys, root, "conflicts", "--against", "WEIHAI")
     assert code == 2 and "did you mean 'weihai'? 5 policies" in err, err
+
+
+# ---------------------------------------------------------------- a file that declares nothing
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n", "# 宁波市社会救助尽职免责办法（待转写）\n"],
+    ids=["empty", "blank", "comment"],
+)
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no-cache"])
+def test_a_policy_file_that_declares_nothing_is_a_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, cache: list[str]
+) -> None:
+    """A jurisdiction's file emptied by a save that went wrong (or never written) left the
+    build without a word: `check` said clean.  It is W001, a warning (exit 0), at 1:1; the
+    shared vocabulary may be empty, as a project with nothing to share has it."""
+    root = new_project(tmp_path / "p")
+    (root / "policies" / "weihai.policy").write_text(text, encoding="utf-8")
+    (root / "policies" / "concepts.policy").write_text("", encoding="utf-8")
+    for _ in range(2):  # the second run reads the check from the cache
+        code, _, err = run(capsys, root, "check", *cache)
+        assert code == 0, err
+        assert err.startswith(
+            "policies/weihai.policy:1:1: warning[W001]: the file declares nothing"
+        ), err
+        assert err.count("W001") == 1 and "concepts.policy" not in err
+        assert err.rstrip().endswith("1 warning(s)")
