@@ -1104,8 +1104,6 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
     transformer = _ToNodes(path)
     items = transformer.walk(tree)
     lines = text.split("\n")
-    if not items and path not in SHARED_FILES:  # an empty shared vocabulary: none to share
-        return n.Module(path, ()), [_declares_nothing(path, lines)]
     errors = [
         replace(
             d,
@@ -1115,6 +1113,10 @@ def parse_text(text: str, path: str) -> tuple[n.Module | None, list[Diagnostic]]
         )
         for d in transformer.errors
     ]
+    # Nothing declared and nothing wrong (a statement refused above is not nothing); an empty
+    # shared vocabulary has nothing to share.
+    if not items and not errors and path not in SHARED_FILES:
+        errors.append(_declares_nothing(path, lines))
     return n.Module(path, tuple(items)), errors
 
 
