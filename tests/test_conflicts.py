@@ -406,6 +406,18 @@ def test_the_json_is_of_jsons_own_types(program: ir.Program, parts: tuple[Sectio
     assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
+def test_cli_against_a_decision_compared_with_none(capsys: pytest.CaptureFixture[str]) -> None:
+    """鹿城's decision speaks of no shared concept: the report says that no pair is compared
+    and that its empty list of cases is no agreement; the decisions left out say why."""
+    assert main(["--root", str(ROOT), "conflicts", "--against", "lucheng"]) == 0
+    text = capsys.readouterr().out
+    assert "可比较的决定：无（所列决定（--against）与其他决定都没有共同涉及的共享概念" in text
+    assert "不表示各地规定一致" in text
+    assert "[weihai] 不比较：与所列决定（--against）没有共同涉及的共享概念" in text
+    assert main(["--root", str(ROOT), "conflicts", "lucheng", "--markdown"]) == 0
+    assert "可比较的决定：无（任何两个决定都没有共同涉及的共享概念" in capsys.readouterr().out
+
+
 def test_cli_against_an_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--root", str(ROOT), "conflicts", "--against", "weihia"]) == 2
     err = capsys.readouterr().err

@@ -622,7 +622,11 @@ def _row(program: ir.Program, first: str, seconds: Sequence[str]) -> Found:
     """The cases of one decision's row of pairs (or a piece of it: `_jobs`): `first` first,
     each of `seconds` second."""
     a = program.policies[first]
-    concepts = [c.name for c in program.concepts.values() if _readings(program, a, _BOTH, c)]
+    # A's readings of each concept, the same for every B.
+    readings = {
+        c: _readings(program, a, _BOTH, program.concepts[c])
+        for c in concepts_read(program, a, _BOTH)
+    }
     # Remembered for A's row: A's decisions repeat for every B, B's within the pair (each case
     # made minimal).  Kept for the whole search, the memory would grow with the pairs, as the
     # report does (170 MB at 20 jurisdictions, against 62).
@@ -634,11 +638,10 @@ def _row(program: ir.Program, first: str, seconds: Sequence[str]) -> Found:
         b = program.policies[second]
         # A rule reading two concepts gives one case, under the first concept.
         tried: set[str] = set()
-        for concept_name in concepts:
+        for concept_name, concept_readings in readings.items():
             concept = program.concepts[concept_name]
-            readings = _readings(program, a, _BOTH, concept)
             for kind in _BOTH:
-                for reading in readings:
+                for reading in concept_readings:
                     if reading.rule.kind is not kind or reading.rule.name in tried:
                         continue
                     cut: list[str] = []
@@ -711,14 +714,11 @@ def _only_against(
     return f"本报告只比较涉及以下决定的决定对（--against）：{named}"
 
 
-# Said where no two decisions are compared (鹿城's alone, or `--against lucheng`), so that no
-# reader takes the empty list of cases below for an agreement.
-NONE_COMPARED = "下文“判定不同的具体案例”因此为空，不表示各地规定一致"
-
-
 def _none_compared(against: Collection[str]) -> str:
+    """Said where no two decisions are compared (鹿城's alone, or `--against lucheng`), so that
+    no reader takes the empty list of cases below for an agreement."""
     who = "所列决定（--against）与其他决定" if against else "任何两个决定"
-    return f"{who}都没有共同涉及的共享概念，{NONE_COMPARED}"
+    return f"{who}都没有共同涉及的共享概念，下文“判定不同的具体案例”因此为空，不表示各地规定一致"
 
 
 def decisions_section(
