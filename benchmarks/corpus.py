@@ -1,6 +1,6 @@
 """Synthetic corpora of N jurisdictions, derived from the project's five real policies.
 
-.venv/bin/python benchmarks/corpus.py N OUT [--seed S]
+.venv/bin/python benchmarks/corpus.py N OUT [--seed S] [--site]
 
 Writes OUT as a policy project (policies/*.policy, policies/sources/*.txt with SHA256SUMS,
 the shared vocabulary.policy and concepts.policy copied as they are) holding N policies.
@@ -18,6 +18,7 @@ Jurisdiction i is a variant of real policy i mod 5 (taierzhuang, ningbo, …):
   duplicated under a new name.
 
 The policy tests (policies/cases/) are not copied: they pin the real policies' numbers.
+With `--site`, OUT also gets what `policyc site` needs (`with_site`).
 Deterministic: the same N and seed write byte-identical files.  Used by benchmarks/compile.py
 and tests/test_corpus.py; every generated policy passes `policyc check`.
 """
@@ -165,13 +166,28 @@ def generate(count: int, out: Path, seed: int = 13) -> list[str]:
     return ids
 
 
+def with_site(out: Path) -> None:
+    """Make a generated project one `policyc site` builds: this checkout's mkdocs.yml, its hook
+    named by its absolute path, and a home page of its own (the project's docs/ link the five
+    real documents, which a corpus does not have)."""
+    hook = ROOT / "compiler" / "backends" / "site" / "hook.py"
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config.replace("compiler/backends/site/hook.py", hook.as_posix())
+    (out / "mkdocs.yml").write_text(config, encoding="utf-8")
+    (out / "docs").mkdir(exist_ok=True)
+    (out / "docs" / "index.md").write_text("# 首页\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("count", type=int, help="how many jurisdictions")
     parser.add_argument("out", type=Path, help="the project folder to write (replaced)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--site", action="store_true", help="ready for `policyc site` too")
     args = parser.parse_args()
     ids = generate(args.count, args.out, args.seed)
+    if args.site:
+        with_site(args.out)
     print(f"wrote {len(ids)} policies to {args.out}")
 
 

@@ -1,16 +1,23 @@
 """Build time of the published site: the model (check + lower), the page Markdown, and the
 whole MkDocs build (strict), as `policyc site` runs it.
 
-.venv/bin/python benchmarks/site.py [--repeat N]
+.venv/bin/python benchmarks/site.py [--repeat N] [--size N [--work DIR]]
 
 Each figure is the best of N runs in this process (MkDocs' own import is paid once, before the
 first run).  Figures are printed, never asserted.
+
+With `--size N`, the site of a synthetic corpus of N jurisdictions (benchmarks/corpus.py) instead
+of the project's, built once: the time, the files and bytes, and what grows with the
+jurisdictions: the nav's share of the HTML (Material writes it into every page), the largest
+page, the shape of the conflict report (compiler/backends/site/conflicts.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.corpus import generate, with_site  # noqa: E402
+from compiler.backends.site import conflicts  # noqa: E402
 from compiler.backends.site.build import render  # noqa: E402
 from compiler.backends.site.hook import generated_files  # noqa: E402
 from compiler.lower import load_program  # noqa: E402
@@ -32,10 +41,48 @@ def best(repeat: int, run: Callable[[], object]) -> tuple[float, object]:
     return min(times), result
 
 
+# Material's nav in a page: from the primary nav to the content.
+_NAV = re.compile(rb'class="md-nav md-nav--primary".*?<div class="md-content"', re.DOTALL)
+
+
+def corpus_site(size: int, work: Path) -> None:
+    root = work / f"corpus{size}"
+    generate(size, root)
+    with_site(root)
+    start = time.perf_counter()
+    files = render(root)
+    took = time.perf_counter() - start
+    pages = {p: data for p, data in files.items() if p.endswith(".html")}
+    html = sum(len(data) for data in pages.values())
+    nav = sum(len(m.group(0)) for data in pages.values() for m in _NAV.finditer(data))
+    largest = max(pages, key=lambda p: len(pages[p]))
+    cases = sum(1 for p in pages if p.startswith("conflicts/cases/"))
+    if size > conflicts.PAIRWISE_POLICIES:
+        shape = f"no pairwise sections (more than {conflicts.PAIRWISE_POLICIES} policies)"
+    elif cases:
+        shape = f"a page per decision ({cases} pages)"
+    else:
+        shape = "one page"
+    print(f"{size} jurisdictions: the whole site (MkDocs, strict) in {took:.1f} s")
+    print(f"  {len(files):,} files, {sum(len(d) for d in files.values()) / 1e6:.1f} MB")
+    print(f"  {len(pages):,} HTML pages, {html / 1e6:.1f} MB; the nav {100 * nav / html:.0f} %")
+    print(f"  largest page {largest}: {len(pages[largest]) / 1e6:.2f} MB")
+    print(f"  conflict report: {shape}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--size", type=int, help="a synthetic corpus of N jurisdictions")
+    parser.add_argument("--work", type=Path, help="where the corpus is written (a temp dir)")
     args = parser.parse_args()
+    if args.size is not None:
+        if args.work is not None:
+            corpus_site(args.size, args.work)
+            return 0
+        with tempfile.TemporaryDirectory(prefix="policyc-site-bench-") as work:
+            corpus_site(args.size, Path(work))
+        return 0
     program = load_program(ROOT)
     model_s, _ = best(args.repeat, lambda: load_program(ROOT))
     pages_s, generated = best(args.repeat, lambda: generated_files(program))

@@ -738,8 +738,12 @@ def cmd_site(args: argparse.Namespace) -> int:
     root = _root(args)
     target = Path(args.out) if args.out else root / "build" / "site"
     started = time.perf_counter()
+    line = _progress_line(args)
     try:
-        count = build_site(root, target)
+        try:
+            count = build_site(root, target, line.step)
+        finally:
+            line.done()
     except SiteFailed as error:
         reason = str(error).rstrip(".!")
         sys.stderr.write(f"policyc site: {reason}; the previous site was left as it was\n")

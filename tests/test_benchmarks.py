@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
             *("--before", ".", "--size", "10", "--runs", "1", "--after-change"),
         ],
         ["benchmarks/conflicts.py", "--copies", "0"],
+        ["benchmarks/site.py", "--size", "6"],
     ],
     ids=[
         "validators",
@@ -48,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
         "interrupt",
         "abbuild",
         "conflicts",
+        "site",
     ],
 )
 def test_benchmark_runs(argv: list[str]) -> None:

@@ -11,7 +11,8 @@ from syrupy.assertion import SnapshotAssertion
 from compiler import ir
 from compiler.backends.site import documents
 from compiler.backends.site.anchors import clause_anchor
-from compiler.backends.site.hook import generated_files, nav, vocabulary_terms
+from compiler.backends.site.hook import generated_files, vocabulary_terms
+from compiler.backends.site.nav import nav
 from compiler.backends.site.render import environment
 from compiler.lower import load_program
 

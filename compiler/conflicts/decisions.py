@@ -111,6 +111,13 @@ CLASS_LABELS: Mapping[str, str] = {
 }
 
 REAL = ("opposite", "scope")
+# The report lists the cases in these groups, in this order: the real disagreements first.
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("真实分歧", REAL),
+    ("类别未能确定（另列）", ("unsettled",)),
+    ("措辞差异（另列）", ("wording",)),
+    ("一方未提及（另列）", ("silent",)),
+)
 
 # The search budget of one case: `policyc example`'s (steps of the solver, per phase).  A
 # search cut by the bound is reported as such (`Found.unsettled`), never taken for an agreement
@@ -688,7 +695,7 @@ def _shown(program: ir.Program, name: str, value: n.Value) -> str:
 # ---------------------------------------------------------------- sections
 
 
-def _policy_label(program: ir.Program, policy_id: str) -> str:
+def policy_label(program: ir.Program, policy_id: str) -> str:
     policy = program.policies[policy_id]
     label = policy.header.decision_label
     return f"{city(policy)}（{label}）" if label else city(policy)
@@ -710,7 +717,7 @@ def _only_against(
     must not take it for every pair's); else nothing."""
     if not against:
         return ""
-    named = "、".join(esc(f"{_policy_label(program, i)} [{i}]") for i in sorted(against))
+    named = "、".join(esc(f"{policy_label(program, i)} [{i}]") for i in sorted(against))
     return f"本报告只比较涉及以下决定的决定对（--against）：{named}"
 
 
@@ -721,9 +728,20 @@ def _none_compared(against: Collection[str]) -> str:
     return f"{who}都没有共同涉及的共享概念，下文“判定不同的具体案例”因此为空，不表示各地规定一致"
 
 
+def _not_listed(count: int) -> str:
+    return f"可比较的决定共 {count:,} 对，本报告未逐对列出"
+
+
 def decisions_section(
-    program: ir.Program, infos: Sequence[DecisionInfo], against: Collection[str] = ()
+    program: ir.Program,
+    infos: Sequence[DecisionInfo],
+    against: Collection[str] = (),
+    *,
+    listed: bool = True,
 ) -> Section:
+    """Which decisions are compared and why, then the comparable pairs; without `listed`
+    (`report.sections(pairwise=False)`), their number instead of the pairs, which grow with
+    the square of the jurisdictions."""
     found = pairs(infos, against)
     paired = {p.a for p in found} | {p.b for p in found}
     comparable = pairs(infos) if against else found
@@ -745,7 +763,7 @@ def decisions_section(
             )
         return "其决定规则不涉及任何共享概念（concepts.policy），与其他决定无可比之处，不作比较"
 
-    data = {
+    data: dict[str, object] = {
         "decisions": [
             {
                 "policy": i.policy,
@@ -758,17 +776,23 @@ def decisions_section(
             }
             for i in infos
         ],
-        "pairs": [{"a": p.a, "b": p.b, "shared_concepts": list(p.shared)} for p in found],
     }
+    if listed:
+        data["pairs"] = [{"a": p.a, "b": p.b, "shared_concepts": list(p.shared)} for p in found]
+    else:
+        data["pair_count"] = len(found)
     only = _only_against(program, against)
     text = ["两个决定在其决定规则（前提、适用情形、排除情形）涉及同一共享概念时才作比较。"]
     text += [only] if only else []
     for i in infos:
         mark = "比较" if i.policy in paired else "不比较"
-        text.append(f"- {_policy_label(program, i.policy)} [{i.policy}] {mark}：{why(i)}")
+        text.append(f"- {policy_label(program, i.policy)} [{i.policy}] {mark}：{why(i)}")
         text += [f"    说明：{r}" for r in i.readings]
-    text.append("可比较的决定：" if found else f"可比较的决定：无（{_none_compared(against)}）")
-    for p in found:
+    if found and not listed:
+        text.append(_not_listed(len(found)))
+    else:
+        text.append("可比较的决定：" if found else f"可比较的决定：无（{_none_compared(against)}）")
+    for p in found if listed else ():
         shared = "、".join(concept_label[c] for c in p.shared)
         text.append(f"- {p.a} ↔ {p.b}：{shared}")
 
@@ -785,16 +809,19 @@ def decisions_section(
             mark = "比较" if i.policy in paired else "不比较"
             notes = "".join(f"<br>说明：{_esc(r)}" for r in i.readings)
             lines.append(
-                f"| {_esc(_policy_label(program, i.policy))} | {mark} | {_esc(why(i))}{notes} |"
+                f"| {_esc(policy_label(program, i.policy))} | {mark} | {_esc(why(i))}{notes} |"
             )
         if not found:
             lines += ["", f"可比较的决定：无（{_none_compared(against)}）。"]
+            return tuple(lines)
+        if not listed:
+            lines += ["", f"{_not_listed(len(found))}。"]
             return tuple(lines)
         lines += ["", "| 决定 | 决定 | 共同涉及的共享概念 |", "| --- | --- | --- |"]
         for p in found:
             shared = "、".join(concept_label[c] for c in p.shared)
             lines.append(
-                f"| {_esc(_policy_label(program, p.a))} | {_esc(_policy_label(program, p.b))}"
+                f"| {_esc(policy_label(program, p.a))} | {_esc(policy_label(program, p.b))}"
                 f" | {_esc(shared)} |"
             )
         return tuple(lines)
@@ -884,11 +911,11 @@ def concepts_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Sect
                 for s in by[key].get(pid, []):
                     note = f"（{s.note}）" if s.note else ""
                     text.append(
-                        f"  {STANCE_LABELS[key]}：{_policy_label(program, pid)} "
+                        f"  {STANCE_LABELS[key]}：{policy_label(program, pid)} "
                         f"{s.rule.clause.citation}「{s.rule.clause.quote}」{note}"
                     )
         if silent:
-            names = "、".join(_policy_label(program, p) for p in silent)
+            names = "、".join(policy_label(program, p) for p in silent)
             text.append(f"  未提及：{names}")
 
     def markdown(cite: Cite) -> tuple[str, ...]:
@@ -904,12 +931,12 @@ def concepts_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Sect
                     for s in by[key].get(pid, []):
                         note = f"（{_esc(s.note)}）" if s.note else ""
                         lines.append(
-                            f"- {STANCE_LABELS[key]}：{_esc(_policy_label(program, pid))} "
+                            f"- {STANCE_LABELS[key]}：{_esc(policy_label(program, pid))} "
                             f"{_cite(cite, program, pid, s.rule.clause)}："
                             f"“{_esc(s.rule.clause.quote)}”{note}"
                         )
             if silent:
-                names = "、".join(_esc(_policy_label(program, p)) for p in silent)
+                names = "、".join(_esc(policy_label(program, p)) for p in silent)
                 lines.append(f"- 未提及：{names}")
             lines.append("")
         return tuple(lines)
@@ -990,12 +1017,7 @@ def pairs_section(program: ir.Program, result: Found, against: Collection[str] =
             "key_facts": list(case.key),
         }
 
-    groups = (
-        ("真实分歧", [c for c in found if c.kind in REAL]),
-        ("类别未能确定（另列）", [c for c in found if c.kind == "unsettled"]),
-        ("措辞差异（另列）", [c for c in found if c.kind == "wording"]),
-        ("一方未提及（另列）", [c for c in found if c.kind == "silent"]),
-    )
+    groups = tuple((title, [c for c in found if c.kind in kinds]) for title, kinds in GROUPS)
     named = sorted({name for c in found for name in c.facts})
     data = {
         "cases": [case_json(c) for c in found],
@@ -1010,15 +1032,15 @@ def pairs_section(program: ir.Program, result: Found, against: Collection[str] =
             f"搜索达到上限的规则（{len(result.unsettled)}）：未找到案例的，不能据此认为双方一致；"
             "找到案例而类别（条件不同或措辞不同）未能确定的，列于“类别未能确定”：",
             *(
-                f"- {_policy_label(program, a)} 的 {program.policies[a].rule(r).clause.citation}"
-                f"（{r}） 对 {_policy_label(program, b)}"
+                f"- {policy_label(program, a)} 的 {program.policies[a].rule(r).clause.citation}"
+                f"（{r}） 对 {policy_label(program, b)}"
                 for a, b, r in result.unsettled
             ),
         ]
 
     def head(case: Case) -> str:
         return (
-            f"{_policy_label(program, case.a)} ↔ {_policy_label(program, case.b)}，"
+            f"{policy_label(program, case.a)} ↔ {policy_label(program, case.b)}，"
             f"经“{concept_label[case.concept]}”"
         )
 
@@ -1047,7 +1069,7 @@ def pairs_section(program: ir.Program, result: Found, against: Collection[str] =
                     f"{r.clause.citation}「{r.clause.quote}」" for r in run.rules(program)
                 )
                 text.append(
-                    f"    → {_policy_label(program, run.policy)}：{OUTCOME_LABELS[run.outcome]}"
+                    f"    → {policy_label(program, run.policy)}：{OUTCOME_LABELS[run.outcome]}"
                     + (f"，依据 {clauses}" if clauses else "")
                 )
     text += unsettled_lines()
@@ -1088,7 +1110,7 @@ def pairs_section(program: ir.Program, result: Found, against: Collection[str] =
                         for r in run.rules(program)
                     )
                     lines.append(
-                        f"- {_esc(_policy_label(program, run.policy))}："
+                        f"- {_esc(policy_label(program, run.policy))}："
                         f"{OUTCOME_LABELS[run.outcome]}"
                         + (f"，依据 {clauses}" if clauses else "（无适用情形成立）")
                     )
@@ -1104,14 +1126,24 @@ def pairs_section(program: ir.Program, result: Found, against: Collection[str] =
 
 
 def sections(
-    program: ir.Program, steps: Steps = quiet, against: Collection[str] = ()
+    program: ir.Program,
+    steps: Steps = quiet,
+    against: Collection[str] = (),
+    *,
+    found: Found | None = None,
+    pairwise: bool = True,
 ) -> tuple[Section, ...]:
     """The decisions' three sections: which are compared and why, per concept, per pair
-    (`steps` hears of the pairs searched: `cases`); with `against`, only the pairs with one
-    of those policies on a side (`compared`)."""
+    (`steps` hears of the pairs searched: `cases`, unless the cases are `found` already);
+    with `against`, only the pairs with one of those policies on a side (`compared`).
+    Without `pairwise`, no search and no list of pairs: the first two sections."""
     infos = decision_infos(program)
-    return (
-        decisions_section(program, infos, against),
+    head = (
+        decisions_section(program, infos, against, listed=pairwise),
         concepts_section(program, infos),
-        pairs_section(program, cases(program, infos, steps, against), against),
     )
+    if not pairwise:
+        return head
+    if found is None:
+        found = cases(program, infos, steps, against)
+    return (*head, pairs_section(program, found, against))

@@ -794,5 +794,9 @@ def section(program: ir.Program, start: date) -> Section:
     return quantities_section(program, start)
 
 
-def sections(program: ir.Program, start: date) -> tuple[Section, Section]:
+def sections(program: ir.Program, start: date, *, pairwise: bool = True) -> tuple[Section, ...]:
+    """The time limits side by side and, with `pairwise`, the limits compared two by two
+    (界限划法不同), which grow with the square of the jurisdictions."""
+    if not pairwise:
+        return (quantities_section(program, start),)
     return quantities_section(program, start), boundaries_section(program, start)

@@ -45,21 +45,34 @@ def restrict(program: ir.Program, ids: Iterable[str] | None) -> ir.Program:
     return dataclasses.replace(program, policies=kept)
 
 
+# The sections that grow with the square of the jurisdictions (pairs of decisions and their
+# cases, time limits compared two by two), left out by `sections(pairwise=False)`; the
+# decisions section then gives the number of comparable pairs, not the list.
+PAIRWISE = ("pairs", "boundaries")
+
+
 def sections(
     program: ir.Program,
     start: date = EXAMPLE_START,
     steps: Steps = quiet,
     against: Collection[str] = (),
+    *,
+    found: decisions.Found | None = None,
+    pairwise: bool = True,
 ) -> tuple[Section, ...]:
     """Every section of the report on `program`, in order: the decisions' first, then the
     quantities and boundaries (due dates counted from `start`), then the conflicts within one
     document; everything below takes any list of sections.  `steps` hears of the one long
     step, the search for cases pair by pair (`decisions.cases`).  With `against`, the decisions
     are compared only in pairs with one of those policies on a side (`decisions.compared`);
-    the other sections, which grow with the jurisdictions and not with their pairs, are whole."""
+    the other sections, which grow with the jurisdictions and not with their pairs, are whole.
+    `found`: the cases, searched already (`decisions.cases`).  Without `pairwise`, the
+    sections that grow with the square of the jurisdictions (PAIRWISE) are left out, and
+    nothing is searched: the site's report of a province (compiler/backends/site/
+    conflicts.py)."""
     return (
-        *decisions.sections(program, steps, against),
-        *quantities.sections(program, start),
+        *decisions.sections(program, steps, against, found=found, pairwise=pairwise),
+        *quantities.sections(program, start, pairwise=pairwise),
         internal.section(program),
     )
 
@@ -75,8 +88,13 @@ def json_bytes(
     the same bytes as json's): at a hundred jurisdictions it is 150 MB, which json's indenting
     encoder wrote in Python, as a str of twice that."""
     # `against` only when given: the whole report's JSON is as it was before the option.
+    ids = {s.id for s in parts}
+    # The sections left out (`sections(pairwise=False)`), only when some are: the whole
+    # report's JSON is as it was.
+    omitted = [i for i in PAIRWISE if i not in ids]
     data: Mapping[str, object] = {
         **({"against": sorted(against)} if against else {}),
+        **({"omitted": omitted} if omitted else {}),
         "version": VERSION,
         "policies": sorted(program.policies),
         "sections": [

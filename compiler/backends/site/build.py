@@ -16,8 +16,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from compiler.backends.site.page import STEPS
 from compiler.build import claim, preflight, write_tree
 from compiler.errors import PolicycError
+from compiler.progress import Steps, quiet
+from compiler.runtime.terminal import draws_progress
 
 CONFIG = "mkdocs.yml"
 
@@ -35,11 +38,21 @@ def _quiet() -> None:
     logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
+class _OverProgress(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that first clears the line `policyc site`'s progress may have drawn on a
+    terminal: a warning is then a line of its own (the progress is drawn again below it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if draws_progress(self.stream):
+            self.stream.write("\r\x1b[K")
+        super().emit(record)
+
+
 @contextlib.contextmanager
 def _warnings_shown(level: int = logging.WARNING, verb: str = "site") -> Iterator[None]:
     """MkDocs' warnings and errors on stderr, its INFO lines not (unless `level` says)."""
     logger = logging.getLogger("mkdocs")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _OverProgress(sys.stderr)
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(f"policyc {verb}: %(levelname)s: %(message)s"))
     saved_level, saved_propagate = logger.level, logger.propagate
@@ -70,6 +83,15 @@ def _no_build_date() -> Iterator[None]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
+@contextlib.contextmanager
+def _told(steps: Steps) -> Iterator[None]:
+    token = STEPS.set(steps)
+    try:
+        yield
+    finally:
+        STEPS.reset(token)
+
+
 def _config_file(root: Path) -> Path:
     path = root / CONFIG
     if not path.is_file():
@@ -77,8 +99,9 @@ def _config_file(root: Path) -> Path:
     return path
 
 
-def render(root: Path) -> dict[str, bytes]:
-    """Every file of the built site, by path relative to the site root (strict mode)."""
+def render(root: Path, steps: Steps = quiet) -> dict[str, bytes]:
+    """Every file of the built site, by path relative to the site root (strict mode); `steps`
+    hears of the long steps (`page.STEPS`)."""
     _quiet()
     try:
         from mkdocs.commands.build import build
@@ -95,6 +118,7 @@ def render(root: Path) -> dict[str, bytes]:
         tempfile.TemporaryDirectory(prefix="policyc-site-") as staging,
         _warnings_shown(),
         _no_build_date(),
+        _told(steps),
     ):
         try:
             config = load_config(config_file=str(config_file), site_dir=staging, strict=True)
@@ -114,11 +138,11 @@ def render(root: Path) -> dict[str, bytes]:
         }
 
 
-def build_site(root: Path, out: Path) -> int:
+def build_site(root: Path, out: Path, steps: Steps = quiet) -> int:
     """Build the site into `out` (replacing it only when the build succeeded); the number of
     files written."""
     preflight(out)  # a folder the site may not replace is refused before seconds of MkDocs
-    files = render(root)
+    files = render(root, steps)
     count = write_tree(out, files)
     if Path(os.path.abspath(out)) == Path(os.path.abspath(root / "build" / "site")):
         # build/ is `policyc build`'s folder: record site/ there as built output, so that the

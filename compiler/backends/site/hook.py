@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,32 +21,14 @@ from mkdocs.structure.files import File, Files
 
 from compiler import ir
 from compiler.backends.site import kinds
+from compiler.backends.site import nav as navigation
 from compiler.backends.site.documents import ChangedDuringBuild
-from compiler.backends.site.page import Page
+from compiler.backends.site.page import STEPS, Page
 from compiler.backends.site.render import TEMPLATES, environment
 from compiler.lower import ProjectError, load_program
 
 # Static files shipped with the site (our CSS/JS, vendored libraries), served under assets/.
 STATIC: Final = TEMPLATES / "assets"
-
-# The nav: hand-written pages first, then one section per folder of generated pages (in this
-# order; a section with no pages is left out), then the reference pages.
-HOME: Final = (("首页", "index.md"), ("如何阅读", "reading.md"))
-SECTIONS: Final = (
-    ("文件", "documents/"),
-    ("对照表", "tables/"),
-    ("决策", "decisions/"),
-    ("时限", "timelimits/"),
-    ("修订", "diffs/"),
-    ("冲突报告", "conflicts/"),
-)
-REFERENCE: Final = (
-    ("政策语言", "language.md"),
-    ("校验器", "validators.md"),
-    ("词汇", "vocabulary.md"),
-    ("冲突报告的读法", "conflicts.md"),
-    ("架构", "architecture.md"),
-)
 
 # Terms Material's search must keep whole when jieba segments Chinese text: without them jieba
 # splits 低保 or 一事一议 and a search for the term finds nothing.  The vocabulary's short labels
@@ -118,6 +100,9 @@ def generated_files(program: ir.Program) -> tuple[dict[str, str | bytes], dict[s
         titles[page.path] = page.title
         for path, data in page.attachments.items():
             add(path, data, f"an attachment of {page.path}")
+    for page in navigation.indexes(titles):
+        add(page.path, environment().get_template(page.template).render(page.context), "an index")
+        titles[page.path] = page.title
     for asset in kinds.ASSETS:
         for path, data in asset(program).items():
             add(path, data, f"an asset of {getattr(asset, '__module__', asset)}")
@@ -142,22 +127,6 @@ def vocabulary_terms(program: ir.Program) -> tuple[str, ...]:
     return tuple(sorted(short | set(DOMAIN_TERMS)))
 
 
-def nav(paths: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The nav from every page's path and title (hand-written pages by their file names).
-
-    Within a section, pages keep the order their page kind gives them (a kind puts its index
-    first, then its pages in a meaningful order): `paths` is in registry order."""
-    out: list[dict[str, Any]] = [{title: path} for title, path in HOME if path in paths]
-    for title, folder in SECTIONS:
-        pages = [{t: p} for p, t in paths.items() if p.startswith(folder)]
-        if pages:
-            out.append({title: pages})
-    reference = [{title: path} for title, path in REFERENCE if path in paths]
-    if reference:
-        out.append({"参考": reference})
-    return out
-
-
 # ---------------------------------------------------------------- MkDocs events
 
 
@@ -165,6 +134,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     # jieba reports building its cache on stderr at INFO/DEBUG: only its warnings matter.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     return config
+
+
+# MkDocs' pages rendered so far in this build, of how many (`on_post_page`).
+_PAGES: dict[str, int] = {"done": 0, "total": 0}
+RENDERING: Final = "rendering"
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -177,11 +151,19 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if source.is_file():
             path = posixpath.join("assets", source.relative_to(STATIC).as_posix())
             _add(files, File.generated(config, path, abs_src_path=str(source)), path)
-    for title, path in (*HOME, *REFERENCE):
+    for title, path in (*navigation.HOME, *navigation.REFERENCE):
         if files.get_file_from_path(path) is not None:
             titles[path] = title
-    config.nav = nav(titles)
+    config.nav = navigation.nav(titles)
+    _PAGES.update(done=0, total=len(files.documentation_pages()))
     return files
+
+
+def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
+    # A page written: MkDocs' own loop, half a province's site build.
+    _PAGES["done"] += 1
+    STEPS.get()(RENDERING, _PAGES["done"], _PAGES["total"], "pages")
+    return output
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:

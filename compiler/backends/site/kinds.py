@@ -1,7 +1,7 @@
 """The registry of what the site generates: page kinds and generated assets.
 
 Adding a page kind is one module with `pages(program)` and one template, plus one line here.
-Order matters only for the nav: sections appear in SECTIONS order (compiler/backends/site/hook.py),
+Order matters only for the nav: sections appear in SECTIONS order (compiler/backends/site/nav.py),
 whatever order the kinds are listed in.
 """
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from compiler import ir
 from compiler.comparison import EXAMPLE_START  # the example due dates' one start: why, there
+from compiler.progress import Steps, quiet
 
-__all__ = ["EXAMPLE_START", "Page", "PageKind"]
+__all__ = ["EXAMPLE_START", "STEPS", "Page", "PageKind"]
+
+# Hears how far a site build is: `policyc site` draws it on a terminal (build.render sets it for
+# the build).  The long steps of a province's site tell it: the conflict report's search
+# (site/conflicts.py) and MkDocs' pages (the hook), a minute or more at 50 jurisdictions.
+STEPS: ContextVar[Steps] = ContextVar("policyc_site_steps", default=quiet)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,214 @@
+"""The site at province scale: no page grows with the square of the jurisdictions.
+
+Material writes the nav into every page, so a section of more than `nav.NAV_PAGES` pages is
+listed by its index alone; the conflict report is one page for a few decisions, a page per
+decision for more, and without its pairwise sections beyond `PAIRWISE_POLICIES` policies
+(compiler/backends/site/conflicts.py).  A synthetic corpus of 10 jurisdictions (benchmarks/
+corpus.py) is built whole with MkDocs, strict, with the limits lowered so that every shape is
+reached; the shapes are also checked on the model alone."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.corpus import generate, with_site
+from compiler import ir
+from compiler.backends.site import conflicts as site_conflicts
+from compiler.backends.site import nav
+from compiler.backends.site.build import _OverProgress, build_site
+from compiler.backends.site.hook import generated_files
+from compiler.conflicts import decisions, report
+from compiler.lower import load_program
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------- the nav
+
+
+def _documents(count: int) -> dict[str, str]:
+    return {f"documents/d{i:02}.md": f"文件{i}" for i in range(count)}
+
+
+def test_a_section_up_to_the_limit_is_listed_page_by_page() -> None:
+    titles = {"index.md": "首页", **_documents(nav.NAV_PAGES)}
+    assert nav.indexes(titles) == []
+    listed = nav.nav(titles)[1]["文件"]
+    assert listed == [{t: p} for p, t in _documents(nav.NAV_PAGES).items()]
+
+
+def test_a_longer_section_is_listed_by_its_index_alone() -> None:
+    titles = {"index.md": "首页", **_documents(nav.NAV_PAGES + 1)}
+    [index] = nav.indexes(titles)
+    assert index.path == "documents/index.md" and index.title == "文件一览"
+    rows = index.context["rows"]
+    assert isinstance(rows, list)
+    # Every page of the section, in the kinds' order, by a link relative to the index.
+    assert [r["link"] for r in rows] == [f"d{i:02}.md" for i in range(nav.NAV_PAGES + 1)]
+    assert [r["name"] for r in rows] == [f"d{i:02}" for i in range(nav.NAV_PAGES + 1)]
+    titles[index.path] = index.title
+    assert nav.nav(titles) == [{"首页": "index.md"}, {"文件": "documents/index.md"}]
+
+
+def test_a_kinds_own_index_is_used_and_not_made_again() -> None:
+    titles = {"diffs/index.md": "修订比较"}
+    titles |= {f"diffs/p{i}.md": f"p{i}" for i in range(nav.NAV_PAGES + 1)}
+    assert nav.indexes(titles) == []
+    assert nav.nav(titles) == [{"修订": "diffs/index.md"}]
+
+
+def test_the_index_page_is_made_with_the_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project's five documents with the limit at 4: `documents/index.md` is generated,
+    linking each document page; the titles are escaped as all policy text is."""
+    monkeypatch.setattr(nav, "NAV_PAGES", 4)
+    files, titles = generated_files(load_program(ROOT))
+    index = files["documents/index.md"]
+    assert isinstance(index, str)
+    for policy_id in ("lucheng", "ningbo", "taierzhuang", "weihai", "yuquan"):
+        assert f"]({policy_id}.md) | <code>{policy_id}</code> |" in index
+    assert titles["documents/index.md"] == "文件一览"
+    assert nav.nav(titles)[0] == {"文件": "documents/index.md"}
+
+
+# ---------------------------------------------------------------- the conflict report
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project of 10 synthetic jurisdictions that the site can be built from."""
+    root = tmp_path_factory.mktemp("corpus") / "p"
+    generate(10, root)
+    with_site(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def corpus_program(corpus: Path) -> ir.Program:
+    return load_program(corpus)
+
+
+def test_the_five_cities_report_is_one_page() -> None:
+    program = load_program(ROOT)
+    [page] = site_conflicts.pages(program)
+    assert page.path == site_conflicts.PATH
+    assert "#### " in str(page.context["body"])  # the cases themselves
+
+
+def test_a_province_report_leaves_out_the_pairwise_sections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beyond PAIRWISE_POLICIES policies nothing is searched; the page says what is left out
+    and how to get it, and its JSON names the sections left out."""
+    monkeypatch.setattr(site_conflicts, "PAIRWISE_POLICIES", 4)
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the cases were searched for")
+
+    monkeypatch.setattr(decisions, "cases", never)
+    program = load_program(ROOT)
+    [page] = site_conflicts.pages(program)
+    data = json.loads(page.attachments["conflicts/conflicts.json"])
+    assert data["omitted"] == ["pairs", "boundaries"]
+    ids = [s["id"] for s in data["sections"]]
+    assert ids == ["decisions", "concepts", "quantities", "internal"]
+    first = data["sections"][0]
+    assert "pairs" not in first
+    assert first["pair_count"] == len(decisions.pairs(decisions.decision_infos(program))) == 6
+    body = str(page.context["body"])
+    assert "可比较的决定共 6 对，本报告未逐对列出。" in body
+    assert "| 决定 | 决定 | 共同涉及的共享概念 |" not in body
+    assert page.context["omitted"] is True
+    assert page.context["policies"] == 5 and page.context["limit"] == 4
+
+
+def test_the_whole_reports_json_has_no_omitted_key() -> None:
+    program = load_program(ROOT)
+    [page] = site_conflicts.pages(program)
+    data = json.loads(page.attachments["conflicts/conflicts.json"])
+    assert "omitted" not in data
+    assert "pairs" in data["sections"][0] and "pair_count" not in data["sections"][0]
+
+
+def test_many_pairs_give_a_page_per_decision(corpus_program: ir.Program) -> None:
+    """Each case on exactly one page, its first decision's; the report page lists the pages
+    with their counts; the JSON is the whole report's, as `policyc conflicts --json`."""
+    program = corpus_program
+    pages = list(site_conflicts.pages(program))
+    head, rest = pages[0], pages[1:]
+    assert head.path == site_conflicts.PATH
+    data = json.loads(head.attachments["conflicts/conflicts.json"])
+    whole = json.loads(report.to_json(program, report.sections(program)))
+    assert data == whole
+    found = next(s for s in data["sections"] if s["id"] == "pairs")["cases"]
+    assert len(found) > 2 * site_conflicts.ONE_PAGE_PAIRS
+    by_first: dict[str, int] = {}
+    for case in found:
+        by_first[case["a"]] = by_first.get(case["a"], 0) + 1
+    assert [p.path for p in rest] == [site_conflicts.case_page(a) for a in by_first]
+    for page in rest:
+        policy_id = page.path.rsplit("/", 1)[1].removesuffix(".md")
+        body = str(page.context["body"])
+        # A case is a fourth-level heading "A ↔ B"; A is the page's decision each time.
+        heads = re.findall(r"^#### (.*)$", body, re.MULTILINE)
+        assert len(heads) == by_first[policy_id], policy_id
+        label = decisions.policy_label(program, policy_id)
+        assert all(h.startswith(label) for h in heads)
+        assert page.attachments == {}
+    summary = str(head.context["body"])
+    assert "#### " not in summary  # no case on the report page
+    assert f"共 {len(found):,} 个案例" in summary
+    for policy_id, count in by_first.items():
+        row = next(line for line in summary.splitlines() if f"(cases/{policy_id}.md)" in line)
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert sum(int(c.replace(",", "")) for c in cells[2:]) == count
+
+
+def test_the_corpus_site_builds_with_every_shape(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MkDocs, strict: every link of the index pages and of the case pages resolves.  The nav
+    of a page lists no document page once the section is long."""
+    monkeypatch.setattr(nav, "NAV_PAGES", 4)
+    out = tmp_path / "site"
+    heard: list[tuple[str, int, int, str]] = []
+    build_site(corpus, out, lambda *step: heard.append(step))
+    home = (out / "index.html").read_text(encoding="utf-8")
+    ids = sorted(p.stem for p in (corpus / "policies" / "sources").glob("*.txt"))
+    assert 'href="documents/"' in home
+    assert not any(f'href="documents/{i}/"' in home for i in ids)
+    listing = (out / "documents" / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="../{i}/"' in listing or f'href="{i}/"' in listing for i in ids)
+    assert (out / "decisions" / "index.html").is_file()
+    cases = sorted(p.name for p in (out / "conflicts" / "cases").iterdir())
+    assert cases and set(cases) <= set(ids)
+    page = (out / "conflicts" / "report" / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="../cases/{c}/"' in page for c in cases)
+    # The progress of the two long steps, each to its end (`policyc site`'s terminal line).
+    program = load_program(corpus)
+    pairs = 2 * len(decisions.pairs(decisions.decision_infos(program)))
+    assert ("comparing", pairs, pairs, "pairs of decisions") in heard
+    pages = [step for step in heard if step[0] == "rendering"]
+    assert [done for _, done, _, _ in pages] == list(range(1, len(pages) + 1))
+    assert pages[-1][2] == len(pages) == len(list(out.rglob("*.html"))) - 1  # and 404.html
+
+
+def test_a_warning_clears_the_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MkDocs' warnings are written below the progress line, not after its text."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    for stream, cleared in ((Terminal(), True), (io.StringIO(), False)):
+        handler = _OverProgress(stream)
+        handler.emit(logging.makeLogRecord({"msg": "a warning", "levelno": logging.WARNING}))
+        assert stream.getvalue() == ("\r\x1b[K" if cleared else "") + "a warning\n"
