@@ -22,8 +22,12 @@ from benchmarks.corpus import generate, with_site
 from compiler import ir
 from compiler.backends.site import conflicts as site_conflicts
 from compiler.backends.site import nav
+from compiler.backends.site import tables as site_tables
 from compiler.backends.site.build import _OverProgress, build_site
 from compiler.backends.site.hook import generated_files
+from compiler.backends.site.page import Page
+from compiler.backends.site.render import environment
+from compiler.comparison import EXAMPLE_START, Status, tables
 from compiler.conflicts import decisions, report
 from compiler.lower import load_program
 
@@ -75,6 +79,63 @@ def test_the_index_page_is_made_with_the_pages(monkeypatch: pytest.MonkeyPatch) 
         assert f"]({policy_id}.md) | <code>{policy_id}</code> |" in index
     assert titles["documents/index.md"] == "文件一览"
     assert nav.nav(titles)[0] == {"文件": "documents/index.md"}
+
+
+# ---------------------------------------------------------------- the comparison tables
+
+
+def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cities two to a page: the columns in order, on each page the rows on which one of
+    its cities says something; the downloads (the whole table) beside the first; each page
+    links the others.  A table whose columns are attributes (time limits, thresholds) is one
+    page whatever its width."""
+    monkeypatch.setattr(site_tables, "TABLE_COLUMNS", 2)
+    program = load_program(ROOT)
+    env = environment()
+    by_table: dict[str, list[Page]] = {}
+    for page in site_tables.pages(program):
+        if page.path != site_tables.INDEX:
+            name = page.path.removeprefix("tables/").removesuffix(".md").split("-")[0]
+            by_table.setdefault(name, []).append(page)
+    whole = {t.id: t for t in tables(program, EXAMPLE_START)}
+    assert set(by_table) == set(whole)
+    for table_id, pages in by_table.items():
+        table = whole[table_id]
+        downloads = {f"tables/{table_id}.csv", f"tables/{table_id}.json"}
+        assert set(pages[0].attachments) == downloads
+        if not all(c.key in program.policies for c in table.columns):
+            assert table_id in ("timelimits", "thresholds")
+            [page] = pages
+            context = page.context["table"]
+            assert isinstance(context, dict)
+            assert len(context["columns"]) == len(table.columns) > 2
+            assert len(context["rows"]) == len(table.rows)
+            continue
+        count = -(-len(table.columns) // 2)
+        assert [p.path for p in pages] == [
+            site_tables.page_path(table_id, k) for k in range(1, count + 1)
+        ]
+        shown: list[str] = []
+        for number, page in enumerate(pages):
+            context = page.context["table"]
+            assert isinstance(context, dict)
+            shown += context["columns"]
+            columns = range(2 * number, min(2 * number + 2, len(table.columns)))
+            said = [
+                r.label
+                for r in table.rows
+                if any(r.cells[i].status is not Status.SILENT for i in columns)
+            ]
+            assert [r["label"] for r in context["rows"]] == said
+            assert all(len(r["cells"]) == len(columns) for r in context["rows"])
+            siblings = page.context["siblings"]
+            assert isinstance(siblings, list)
+            assert [s["current"] for s in siblings] == [k == number for k in range(count)]
+        assert shown == [c.label for c in table.columns]
+        assert all(p.attachments == {} for p in pages[1:])
+        second = env.get_template(pages[1].template).render(pages[1].context)
+        assert f"]({table_id}.md)" in second and "**第 2 页（" in second
+        assert f"本表共 {len(table.columns)} 个地区，分 {count} 页，每页至多 2 个" in second
 
 
 # ---------------------------------------------------------------- the conflict report
@@ -176,6 +237,7 @@ def test_the_corpus_site_builds_with_every_shape(
     """MkDocs, strict: every link of the index pages and of the case pages resolves.  The nav
     of a page lists no document page once the section is long."""
     monkeypatch.setattr(nav, "NAV_PAGES", 4)
+    monkeypatch.setattr(site_tables, "TABLE_COLUMNS", 4)
     out = tmp_path / "site"
     heard: list[tuple[str, int, int, str]] = []
     build_site(corpus, out, lambda *step: heard.append(step))
@@ -190,6 +252,9 @@ def test_the_corpus_site_builds_with_every_shape(
     assert cases and set(cases) <= set(ids)
     page = (out / "conflicts" / "report" / "index.html").read_text(encoding="utf-8")
     assert all(f'href="../cases/{c}/"' in page for c in cases)
+    # Ten cities four to a page; the tables' own index lists each table (its first page).
+    assert (out / "tables" / "duties-3" / "index.html").is_file()
+    assert not (out / "tables" / "duties-4").exists()
     # The progress of the two long steps, each to its end (`policyc site`'s terminal line).
     program = load_program(corpus)
     pairs = 2 * len(decisions.pairs(decisions.decision_infos(program)))

@@ -1,31 +1,66 @@
 """The comparison tables' pages: `tables/index.md` (对照表, the list) and `tables/<id>.md`, each
-with its CSV and JSON as downloads (the same bytes `policyc tables --out` writes)."""
+with its CSV and JSON as downloads (the same bytes `policyc tables --out` writes).
+
+Most tables have a column per city, and a row per concept or actor that some city names, so
+their pages grew with the square of the jurisdictions: the duties table was 3.65 MB of HTML at
+200 jurisdictions and 27 MB at 600 (487 rows by 200 cities, 99 % of the cells 未规定 at 200).
+A table of more than TABLE_COLUMNS cities is cut into pages of that many cities each
+(`tables/<id>.md`, then `tables/<id>-2.md`, …) linking one another, and a page shows only the
+rows on which one of its cities says something (a row all 未规定 there is left out); the
+downloads beside the first page hold the whole table.  The tables with a column per attribute
+(time limits, thresholds: a row per limit or amount) grow with the jurisdictions alone and
+are not cut.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 from compiler import ir
 from compiler.backends import tables as render
 from compiler.backends.site.anchors import clause_link
 from compiler.backends.site.page import EXAMPLE_START, Page
-from compiler.comparison import Table, tables
+from compiler.comparison import Row, Status, Table, tables
 
 INDEX = "tables/index.md"
+# The most cities (columns) on one page of a table.
+TABLE_COLUMNS: Final = 30
 
 
-def page_path(table_id: str) -> str:
-    return f"tables/{table_id}.md"
+def page_path(table_id: str, part: int = 1) -> str:
+    """The page of a table's `part`-th run of columns (counted from 1)."""
+    return f"tables/{table_id}.md" if part == 1 else f"tables/{table_id}-{part}.md"
 
 
-def _context(program: ir.Program, table: Table, path: str) -> dict[str, Any]:
-    """The table as the template reads it: every value a plain string (escaped there by the
-    `text` filter), every citation with its relative link."""
+def _parts(program: ir.Program, table: Table) -> list[range]:
+    """The table's columns, TABLE_COLUMNS cities to a page; one page for a table of fewer
+    cities or whose columns are not cities."""
+    count = len(table.columns)
+    by_city = all(c.key in program.policies for c in table.columns)
+    if count <= TABLE_COLUMNS or not by_city:
+        return [range(count)]
+    return [range(i, min(i + TABLE_COLUMNS, count)) for i in range(0, count, TABLE_COLUMNS)]
+
+
+def _says_something(row: Row, columns: range) -> bool:
+    return any(row.cells[i].status is not Status.SILENT for i in columns)
+
+
+def _context(
+    program: ir.Program, table: Table, path: str, columns: range, every_row: bool = True
+) -> dict[str, Any]:
+    """The table's `columns` as the template reads it: every value a plain string (escaped
+    there by the `text` filter), every citation with its relative link.  Without `every_row`,
+    only the rows on which one of those columns says something."""
     rows = []
     for row in table.rows:
+        if not every_row and not _says_something(row, columns):
+            continue
         cells = []
-        for cell, (prefix, entries) in zip(row.cells, render.cell_parts(row.cells), strict=True):
+        parts = render.cell_parts(row.cells)
+        for index in columns:
+            cell, (prefix, entries) = row.cells[index], parts[index]
             shown = []
             for entry, cite in entries:
                 policy = program.policies[cell.policy]
@@ -45,12 +80,30 @@ def _context(program: ir.Program, table: Table, path: str) -> dict[str, Any]:
             "title": table.title,
             "description": table.description,
             "row_header": table.row_header,
-            "columns": [c.label for c in table.columns],
+            "columns": [table.columns[i].label for i in columns],
             "rows": rows,
         },
         "csv": f"{table.id}.csv",
         "json": f"{table.id}.json",
     }
+
+
+def _siblings(table: Table, parts: list[range], path: str) -> list[dict[str, Any]]:
+    """The table's pages as each page links them: the cities each shows, and whether it is
+    this one."""
+    out = []
+    for number, shown in enumerate(parts, 1):
+        first, last = table.columns[shown[0]].label, table.columns[shown[-1]].label
+        target = page_path(table.id, number)
+        out.append(
+            {
+                "number": number,
+                "cities": f"{first} 至 {last}" if first != last else first,
+                "link": target.removeprefix("tables/"),
+                "current": target == path,
+            }
+        )
+    return out
 
 
 def pages(program: ir.Program) -> Iterator[Page]:
@@ -69,14 +122,24 @@ def pages(program: ir.Program) -> Iterator[Page]:
         },
     )
     for table in built:
-        path = page_path(table.id)
-        yield Page(
-            path,
-            table.title,
-            "tables.md.j2",
-            {"index": None, **_context(program, table, path)},
-            {
-                f"tables/{table.id}.csv": render.to_csv(table),
-                f"tables/{table.id}.json": render.to_json(table),
-            },
-        )
+        parts = _parts(program, table)
+        for number, shown in enumerate(parts, 1):
+            path = page_path(table.id, number)
+            yield Page(
+                path,
+                table.title if number == 1 else f"{table.title}（{number}）",
+                "tables.md.j2",
+                {
+                    "index": None,
+                    **_context(program, table, path, shown, every_row=len(parts) == 1),
+                    "columns_total": len(table.columns),
+                    "per_page": TABLE_COLUMNS,
+                    "siblings": _siblings(table, parts, path) if len(parts) > 1 else [],
+                },
+                {
+                    f"tables/{table.id}.csv": render.to_csv(table),
+                    f"tables/{table.id}.json": render.to_json(table),
+                }
+                if number == 1
+                else {},
+            )
