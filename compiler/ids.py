@@ -19,6 +19,10 @@ POLICY_ID: Final = re.compile(r"[a-z_][a-z0-9_]*")
 
 _SHARED = "a shared file of the project (policies/{id}.policy)"
 _PACKAGE = "a name the generated package uses (policyc_validators/{id})"
+# The site's sections list their pages on `<folder>/index.md` (diffs/, tables/; documents/,
+# decisions/, timelimits/ when the nav has no room for them: compiler/backends/site/nav.py):
+# a policy's page there would be written twice.
+_SITE = "the name of the site's section index pages (documents/{id}.md, diffs/{id}.md)"
 
 RESERVED: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -26,6 +30,7 @@ RESERVED: Final[Mapping[str, str]] = MappingProxyType(
         "concepts": _SHARED,
         "runtime": _PACKAGE,
         "schemas": _PACKAGE,
+        "index": _SITE,
     }
 )
 

@@ -199,7 +199,10 @@ def test_concurrent_builds_into_one_folder_all_succeed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "policy_id",
-    ["vocabulary", "concepts", "import", "class", "runtime", "schemas", "__init__", "__main__"],
+    [
+        *("vocabulary", "concepts", "import", "class", "runtime", "schemas", "index"),
+        *("__init__", "__main__"),
+    ],
 )
 def test_new_refuses_reserved_ids_even_with_force(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, policy_id: str
