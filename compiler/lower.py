@@ -329,22 +329,26 @@ def _first(items: tuple[n.Item, ...], item_type: type[n.ItemT]) -> n.ItemT | Non
     return next((i for i in items if isinstance(i, item_type)), None)
 
 
-def load_program(root: Path) -> ir.Program:
-    """The lowered program of the project at `root` (for tools and tests); a project with
-    check errors raises ProjectError with the rendered diagnostics."""
+def load_program(root: Path, steps: Steps = quiet) -> ir.Program:
+    """The lowered program of the project at `root` (for tools, tests and the site); a project
+    with check errors raises ProjectError with the rendered diagnostics.  `steps` hears of the
+    files parsed and the policies checked (`policyc site`'s line on a terminal)."""
     from compiler.check import check  # the checker is a front-end pass: import it only here
     from compiler.diagnostics import render_all, skipped, stopped_at_syntax
     from compiler.project import load
 
+    def parsed(done: int, total: int) -> None:
+        steps("parsing", done, total, "files")
+
     root = root.resolve()  # the spans' paths are relative to it, as `load` makes them
-    model, diagnostics = check(load(root))
+    model, diagnostics = check(load(root, progress=parsed), steps)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         rendered = render_all(errors)
         if stopped_at_syntax(errors):  # as `policyc check` says it (compiler/cli.py)
             rendered += f"\n{skipped(errors)}"
         raise ProjectError(rendered)
-    return lower(model, root)
+    return lower(model, root, steps=steps)
 
 
 class ProjectError(PolicycError, ValueError):

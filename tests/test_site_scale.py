@@ -135,7 +135,11 @@ def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPat
         assert all(p.attachments == {} for p in pages[1:])
         second = env.get_template(pages[1].template).render(pages[1].context)
         assert f"]({table_id}.md)" in second and "**第 2 页（" in second
-        assert f"本表共 {len(table.columns)} 个地区，分 {count} 页，每页至多 2 个" in second
+        assert (
+            f"本表共 {len(table.columns)} 个政策文件，按编号排列，分 {count} 页，每页至多 2 个"
+            in second
+        )
+        assert pages[1].title == f"{table.title}（第 2 页）"
 
 
 # ---------------------------------------------------------------- the conflict report
@@ -187,6 +191,10 @@ def test_a_province_report_leaves_out_the_pairwise_sections(
     assert "| 决定 | 决定 | 共同涉及的共享概念 |" not in body
     assert page.context["omitted"] is True
     assert page.context["policies"] == 5 and page.context["limit"] == 4
+    # The page does not promise the cases it leaves out, and says what its JSON holds.
+    shown = environment().get_template(page.template).render(page.context)
+    assert "本页未列出两两比较的部分" in shown and "policyc conflicts --against" in shown
+    assert "每个分歧都附有" not in shown and "（不含下述略去的部分）" in shown
 
 
 def test_the_whole_reports_json_has_no_omitted_key() -> None:
@@ -198,8 +206,11 @@ def test_the_whole_reports_json_has_no_omitted_key() -> None:
 
 
 def test_many_pairs_give_a_page_per_decision(corpus_program: ir.Program) -> None:
-    """Each case on exactly one page, its first decision's; the report page lists the pages
-    with their counts; the JSON is the whole report's, as `policyc conflicts --json`."""
+    """A page per comparable decision with the cases found through its rules, and links to
+    the pages holding those it is the other side of; each case on exactly one page; the
+    report page lists every page with its counts (each group, the searches cut by the
+    bound, the cases elsewhere); the JSON is the whole report's, as `policyc conflicts
+    --json`."""
     program = corpus_program
     pages = list(site_conflicts.pages(program))
     head, rest = pages[0], pages[1:]
@@ -207,28 +218,42 @@ def test_many_pairs_give_a_page_per_decision(corpus_program: ir.Program) -> None
     data = json.loads(head.attachments["conflicts/conflicts.json"])
     whole = json.loads(report.to_json(program, report.sections(program)))
     assert data == whole
-    found = next(s for s in data["sections"] if s["id"] == "pairs")["cases"]
-    assert len(found) > 2 * site_conflicts.ONE_PAGE_PAIRS
-    by_first: dict[str, int] = {}
-    for case in found:
-        by_first[case["a"]] = by_first.get(case["a"], 0) + 1
-    assert [p.path for p in rest] == [site_conflicts.case_page(a) for a in by_first]
-    for page in rest:
-        policy_id = page.path.rsplit("/", 1)[1].removesuffix(".md")
+    pairs = next(s for s in data["sections"] if s["id"] == "pairs")
+    found, cut = pairs["cases"], pairs["unsettled"]
+    infos = decisions.decision_infos(program)
+    compared = decisions.pairs(infos)
+    assert len(compared) > site_conflicts.ONE_PAGE_PAIRS
+    paired = {p.a for p in compared} | {p.b for p in compared}
+    listed = [i.policy for i in infos if i.policy in paired]
+    assert [p.path for p in rest] == [site_conflicts.case_page(i) for i in listed]
+    summary = str(head.context["body"])
+    assert "#### " not in summary  # no case on the report page
+    assert f"共 {len(found):,} 个案例" in summary and "搜索达到上限" in summary
+    for page, policy_id in zip(rest, listed, strict=True):
+        own = [c for c in found if c["a"] == policy_id]
         body = str(page.context["body"])
         # A case is a fourth-level heading "A ↔ B"; A is the page's decision each time.
         heads = re.findall(r"^#### (.*)$", body, re.MULTILINE)
-        assert len(heads) == by_first[policy_id], policy_id
+        assert len(heads) == len(own), policy_id
         label = decisions.policy_label(program, policy_id)
         assert all(h.startswith(label) for h in heads)
         assert page.attachments == {}
-    summary = str(head.context["body"])
-    assert "#### " not in summary  # no case on the report page
-    assert f"共 {len(found):,} 个案例" in summary
-    for policy_id, count in by_first.items():
+        # Where the cases it is the other side of are: each page, and how many.
+        others: dict[str, int] = {}
+        for case in found:
+            if case["b"] == policy_id:
+                others[case["a"]] = others.get(case["a"], 0) + 1
+        elsewhere = page.context["elsewhere"]
+        assert isinstance(elsewhere, list)
+        assert {e["id"]: e["count"] for e in elsewhere} == others
+        assert all(e["link"] == f"{e['id']}.md" for e in elsewhere)
         row = next(line for line in summary.splitlines() if f"(cases/{policy_id}.md)" in line)
-        cells = [c.strip() for c in row.strip("|").split("|")]
-        assert sum(int(c.replace(",", "")) for c in cells[2:]) == count
+        cells = [int(c.strip().replace(",", "")) for c in row.strip("|").split("|")[2:]]
+        groups = [sum(c["kind"] in kinds for c in own) for _, kinds in decisions.GROUPS]
+        assert cells == [*groups, sum(u["a"] == policy_id for u in cut), sum(others.values())]
+    env = environment()
+    text = env.get_template(rest[0].template).render(rest[0].context)
+    assert "本决定作为另一方的案例" in text or "没有以本决定为另一方的" in text
 
 
 def test_the_corpus_site_builds_with_every_shape(

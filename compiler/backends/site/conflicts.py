@@ -10,11 +10,12 @@ square of the jurisdictions (benchmarks/README.md, the twenty-fourth and twenty-
 at 50 jurisdictions one page of it was 31 MB of HTML, and at a province's thousands no
 machine would finish the search.  So the site publishes it in one of three shapes:
 
-* up to ONE_PAGE_PAIRS ordered pairs (the five cities have 12): one page, as `policyc
-  conflicts --markdown` prints it;
-* more: the cases on a page per decision (`conflicts/cases/<id>.md`: those found through its
-  rules, against each decision it is compared with), the report page listing those pages with
-  their counts in the cases' place; every case is on one page, as in the report;
+* up to ONE_PAGE_PAIRS pairs of comparable decisions (the five cities have 6): one page, as
+  `policyc conflicts --markdown` prints it;
+* more: a page per comparable decision (`conflicts/cases/<id>.md`: the cases found through
+  its rules, against each decision it is compared with, and links to the pages that hold the
+  cases it is the other side of), the report page listing those pages with their counts in
+  the cases' place; every case is on one page, as in the report;
 * a project of more than PAIRWISE_POLICIES policies: nothing is searched, and the sections
   that grow with the square of the jurisdictions (`report.PAIRWISE`) are left out; the page
   says so and how to get them (`policyc conflicts --against ID`, one jurisdiction against
@@ -40,9 +41,9 @@ PATH: Final = "conflicts/report.md"
 CASES: Final = "conflicts/cases/"  # a page per decision: conflicts/cases/<id>.md
 TEMPLATE: Final = "conflicts.md.j2"
 
-# The most ordered pairs of comparable decisions whose cases are on the report page itself:
-# about 5.7 cases a pair, 20 KB of HTML each.
-ONE_PAGE_PAIRS: Final = 30
+# The most pairs of comparable decisions whose cases are on the report page itself: about 11
+# cases a pair (both ways), 20 KB of HTML each.
+ONE_PAGE_PAIRS: Final = 15
 # The most policies for which the site searches for cases and compares limits two by two:
 # at 50 the search takes about a minute on two cores, and four times that at 100.
 PAIRWISE_POLICIES: Final = 50
@@ -68,15 +69,16 @@ def pages(program: ir.Program) -> Iterator[Page]:
     infos = decisions.decision_infos(program)
     found = decisions.cases(program, infos, STEPS.get())
     parts = report.sections(program, found=found)
-    if 2 * len(decisions.pairs(infos)) <= ONE_PAGE_PAIRS:
+    compared = decisions.pairs(infos)
+    if len(compared) <= ONE_PAGE_PAIRS:
         yield _report(program, parts)
         return
-    # The decisions through whose rules a case was found (or a search was cut), in order.
-    heads = {c.a for c in found.cases} | {a for a, _, _ in found.unsettled}
-    listed = tuple(i.policy for i in infos if i.policy in heads)
+    paired = {p.a for p in compared} | {p.b for p in compared}
+    listed = tuple(i.policy for i in infos if i.policy in paired)
     whole = next(s for s in parts if s.id == "pairs")
-    summary = _summary(program, whole, found, listed)
-    yield _report(program, tuple(summary if s.id == "pairs" else s for s in parts))
+    yield _report(
+        program, tuple(_summary(program, whole, found, listed) if s is whole else s for s in parts)
+    )
     for policy_id in listed:
         own = decisions.Found(
             tuple(c for c in found.cases if c.a == policy_id),
@@ -84,18 +86,40 @@ def pages(program: ir.Program) -> Iterator[Page]:
         )
         section = decisions.pairs_section(program, own)
         path = case_page(policy_id)
+        elsewhere = _elsewhere(found, policy_id)
+        label = decisions.policy_label(program, policy_id)
         yield Page(
             path,
-            decisions.policy_label(program, policy_id),
+            label,
             TEMPLATE,
             {
-                "title": f"{decisions.policy_label(program, policy_id)}：{section.title}",
+                "title": f"{label}：{section.title}",
                 "report": posixpath.relpath(PATH, posixpath.dirname(path)),
                 "cases": True,
                 "omitted": False,
+                "elsewhere": [
+                    {
+                        "label": decisions.policy_label(program, other),
+                        "id": other,
+                        "link": posixpath.relpath(case_page(other), posixpath.dirname(path)),
+                        "count": count,
+                    }
+                    for other, count in elsewhere.items()
+                ],
+                "elsewhere_total": sum(elsewhere.values()),
                 "body": "\n".join(section.markdown(_cite(path))) + "\n",
             },
         )
+
+
+def _elsewhere(found: decisions.Found, policy_id: str) -> dict[str, int]:
+    """The cases with `policy_id` the other side, by the decision through whose rules each was
+    found (its page), in the report's order."""
+    out: dict[str, int] = {}
+    for case in found.cases:
+        if case.b == policy_id:
+            out[case.a] = out.get(case.a, 0) + 1
+    return out
 
 
 def _report(program: ir.Program, parts: Sequence[Section], *, omitted: bool = False) -> Page:
@@ -121,21 +145,26 @@ def _summary(
 ) -> Section:
     """The cases section (`whole`) of the report page when the cases are on a page per
     decision: the same JSON, text and witnesses; in Markdown, each decision's page with its
-    counts of each group of cases."""
+    counts: its own cases of each group, its searches cut by the bound, and the cases found
+    through the others' rules that it is the other side of."""
     groups = [title.removesuffix("（另列）") for title, _ in decisions.GROUPS]
+    columns = ["决定", "编号", *groups, "搜索达到上限", "经其他决定的规则找到、涉及本决定"]
 
     def markdown(cite: Cite) -> tuple[str, ...]:
         lines = [
-            f"共 {len(found.cases):,} 个案例，按经其规则找到案例的决定分页列出："
-            "每页列出经该决定的规则找到的、与其他各决定判定不同的案例"
-            "（经其他决定的规则找到的，在其他决定的页面）。类别的含义见各页开头。",
+            f"共 {len(found.cases):,} 个案例，每个可比较的决定一页。每页列出经该决定的规则"
+            "（其适用情形和排除情形）找到的、与其他决定判定不同的案例；该决定作为另一方的案例，"
+            "在找到它们的决定的页面上，每页开头列出这些页面。类别的含义见各页开头。"
+            "“搜索达到上限”是搜索未能完成的规则数：未找到案例的，不能据此认为双方一致。",
             "",
-            f"| 决定 | 政策 | {' | '.join(groups)} |",
-            f"| --- | --- |{' --- |' * len(groups)}",
+            f"| {' | '.join(columns)} |",
+            f"|{' --- |' * len(columns)}",
         ]
         for policy_id in listed:
             own = [c for c in found.cases if c.a == policy_id]
             counts = [sum(c.kind in kinds for c in own) for _, kinds in decisions.GROUPS]
+            counts.append(sum(1 for u in found.unsettled if u[0] == policy_id))
+            counts.append(sum(_elsewhere(found, policy_id).values()))
             link = posixpath.relpath(case_page(policy_id), posixpath.dirname(PATH))
             lines.append(
                 f"| [{inert(decisions.policy_label(program, policy_id))}]({link}) | "

@@ -68,7 +68,7 @@ def program_for(config: MkDocsConfig) -> ir.Program:
     build with the diagnostics."""
     root = Path(config.config_file_path).resolve().parent
     try:
-        return load_program(root)
+        return load_program(root, STEPS.get())
     except ProjectError as error:
         raise PluginError(f"the policies have errors; the site was not built:\n{error}") from None
 

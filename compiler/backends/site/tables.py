@@ -115,7 +115,13 @@ def pages(program: ir.Program) -> Iterator[Page]:
         "tables.md.j2",
         {
             "index": [
-                {"id": t.id, "title": t.title, "description": t.description, "rows": len(t.rows)}
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "description": t.description,
+                    "rows": len(t.rows),
+                    "pages": len(_parts(program, t)),
+                }
                 for t in built
             ],
             "table": None,
@@ -127,7 +133,7 @@ def pages(program: ir.Program) -> Iterator[Page]:
             path = page_path(table.id, number)
             yield Page(
                 path,
-                table.title if number == 1 else f"{table.title}（{number}）",
+                table.title if number == 1 else f"{table.title}（第 {number} 页）",
                 "tables.md.j2",
                 {
                     "index": None,
