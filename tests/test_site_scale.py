@@ -280,7 +280,11 @@ def test_the_corpus_site_builds_with_every_shape(
     # Ten cities four to a page; the tables' own index lists each table (its first page).
     assert (out / "tables" / "duties-3" / "index.html").is_file()
     assert not (out / "tables" / "duties-4").exists()
-    # The progress of the two long steps, each to its end (`policyc site`'s terminal line).
+    # The progress of the long steps, each to its end (`policyc site`'s terminal line): the
+    # project read (files parsed, policies checked), the search, the pages.
+    files = len(list((corpus / "policies").glob("*.policy")))
+    assert ("parsing", files, files, "files") in heard
+    assert ("checking", 10, 10, "policies") in heard
     program = load_program(corpus)
     pairs = 2 * len(decisions.pairs(decisions.decision_infos(program)))
     assert ("comparing", pairs, pairs, "pairs of decisions") in heard

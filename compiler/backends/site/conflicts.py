@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from compiler import ir
@@ -75,18 +76,15 @@ def pages(program: ir.Program) -> Iterator[Page]:
         return
     paired = {p.a for p in compared} | {p.b for p in compared}
     listed = tuple(i.policy for i in infos if i.policy in paired)
+    rows = {policy_id: _Row.of(found, policy_id) for policy_id in listed}
     whole = next(s for s in parts if s.id == "pairs")
     yield _report(
-        program, tuple(_summary(program, whole, found, listed) if s is whole else s for s in parts)
+        program,
+        tuple(_summary(program, whole, len(found.cases), rows) if s is whole else s for s in parts),
     )
-    for policy_id in listed:
-        own = decisions.Found(
-            tuple(c for c in found.cases if c.a == policy_id),
-            tuple(u for u in found.unsettled if u[0] == policy_id),
-        )
-        section = decisions.pairs_section(program, own)
+    for policy_id, row in rows.items():
+        section = decisions.pairs_section(program, row.own)
         path = case_page(policy_id)
-        elsewhere = _elsewhere(found, policy_id)
         label = decisions.policy_label(program, policy_id)
         yield Page(
             path,
@@ -104,22 +102,34 @@ def pages(program: ir.Program) -> Iterator[Page]:
                         "link": posixpath.relpath(case_page(other), posixpath.dirname(path)),
                         "count": count,
                     }
-                    for other, count in elsewhere.items()
+                    for other, count in row.elsewhere.items()
                 ],
-                "elsewhere_total": sum(elsewhere.values()),
+                "elsewhere_total": sum(row.elsewhere.values()),
                 "body": "\n".join(section.markdown(_cite(path))) + "\n",
             },
         )
 
 
-def _elsewhere(found: decisions.Found, policy_id: str) -> dict[str, int]:
-    """The cases with `policy_id` the other side, by the decision through whose rules each was
-    found (its page), in the report's order."""
-    out: dict[str, int] = {}
-    for case in found.cases:
-        if case.b == policy_id:
-            out[case.a] = out.get(case.a, 0) + 1
-    return out
+@dataclass(frozen=True)
+class _Row:
+    """One decision's part of the report when the cases are on a page per decision."""
+
+    own: decisions.Found  # the cases found through its rules, and its searches cut
+    # The cases it is the other side of, counted by the decision through whose rules each was
+    # found (the page that holds them), in the report's order.
+    elsewhere: Mapping[str, int]
+
+    @staticmethod
+    def of(found: decisions.Found, policy_id: str) -> _Row:
+        own = decisions.Found(
+            tuple(c for c in found.cases if c.a == policy_id),
+            tuple(u for u in found.unsettled if u[0] == policy_id),
+        )
+        elsewhere: dict[str, int] = {}
+        for case in found.cases:
+            if case.b == policy_id:
+                elsewhere[case.a] = elsewhere.get(case.a, 0) + 1
+        return _Row(own, elsewhere)
 
 
 def _report(program: ir.Program, parts: Sequence[Section], *, omitted: bool = False) -> Page:
@@ -140,9 +150,7 @@ def _report(program: ir.Program, parts: Sequence[Section], *, omitted: bool = Fa
     )
 
 
-def _summary(
-    program: ir.Program, whole: Section, found: decisions.Found, listed: Sequence[str]
-) -> Section:
+def _summary(program: ir.Program, whole: Section, total: int, rows: Mapping[str, _Row]) -> Section:
     """The cases section (`whole`) of the report page when the cases are on a page per
     decision: the same JSON, text and witnesses; in Markdown, each decision's page with its
     counts: its own cases of each group, its searches cut by the bound, and the cases found
@@ -152,7 +160,7 @@ def _summary(
 
     def markdown(cite: Cite) -> tuple[str, ...]:
         lines = [
-            f"共 {len(found.cases):,} 个案例，每个可比较的决定一页。每页列出经该决定的规则"
+            f"共 {total:,} 个案例，每个可比较的决定一页。每页列出经该决定的规则"
             "（其适用情形和排除情形）找到的、与其他决定判定不同的案例；该决定作为另一方的案例，"
             "在找到它们的决定的页面上，每页开头列出这些页面。类别的含义见各页开头。"
             "“搜索达到上限”是搜索未能完成的规则数：未找到案例的，不能据此认为双方一致。",
@@ -160,11 +168,9 @@ def _summary(
             f"| {' | '.join(columns)} |",
             f"|{' --- |' * len(columns)}",
         ]
-        for policy_id in listed:
-            own = [c for c in found.cases if c.a == policy_id]
-            counts = [sum(c.kind in kinds for c in own) for _, kinds in decisions.GROUPS]
-            counts.append(sum(1 for u in found.unsettled if u[0] == policy_id))
-            counts.append(sum(_elsewhere(found, policy_id).values()))
+        for policy_id, row in rows.items():
+            counts = [sum(c.kind in kinds for c in row.own.cases) for _, kinds in decisions.GROUPS]
+            counts += [len(row.own.unsettled), sum(row.elsewhere.values())]
             link = posixpath.relpath(case_page(policy_id), posixpath.dirname(PATH))
             lines.append(
                 f"| [{inert(decisions.policy_label(program, policy_id))}]({link}) | "
