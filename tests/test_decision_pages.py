@@ -16,7 +16,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from compiler import ir
 from compiler.backends.site import decision_diagram as dd
-from compiler.backends.site.decisions import decision_page, pages, site_root
+from compiler.backends.site.decisions import decision_page, pages
+from compiler.backends.site.page import site_root
 from compiler.backends.site.render import environment
 from compiler.lower import load_program
 from compiler.runtime.kinds import Kind

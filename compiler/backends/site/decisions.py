@@ -8,7 +8,6 @@ is read from the IR; the words are the documents' (quotes) and the model's (labe
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -23,7 +22,7 @@ from compiler.backends.site.decision_diagram import (
     rule_words,
     shorten,
 )
-from compiler.backends.site.page import Page
+from compiler.backends.site.page import Page, site_root
 from compiler.backends.site.words import condition
 from compiler.runtime.kinds import Kind
 from compiler.sources import Clause
@@ -34,13 +33,6 @@ T = TypeVar("T")
 
 def page_path(policy_id: str) -> str:
     return f"decisions/{policy_id}.md"
-
-
-def site_root(path: str) -> str:
-    """The relative URL from a page, as built with directory URLs (`decisions/x.md` is served
-    at `decisions/x/`), to the site root: "../../"."""
-    depth = len(posixpath.dirname(path).split("/")) + 1 if posixpath.dirname(path) else 1
-    return "../" * depth
 
 
 @dataclass(frozen=True)

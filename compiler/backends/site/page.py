@@ -10,7 +10,7 @@ from compiler import ir
 from compiler.comparison import EXAMPLE_START  # the example due dates' one start: why, there
 from compiler.progress import Steps, quiet
 
-__all__ = ["EXAMPLE_START", "STEPS", "Page", "PageKind"]
+__all__ = ["EXAMPLE_START", "STEPS", "Page", "PageKind", "site_root"]
 
 # Hears how far a site build is: `policyc site` draws it on a terminal (build.render sets it for
 # the build).  The long steps of a province's site tell it: the conflict report's search
@@ -29,6 +29,13 @@ class Page:
     # Files served beside the page (CSV/JSON downloads, data for the page's script):
     # path relative to the docs root -> content.  Text is written as UTF-8 exactly as given.
     attachments: Mapping[str, bytes | str] = field(default_factory=dict)
+
+
+def site_root(page: str) -> str:
+    """The relative URL from a page to the site root, for the addresses a template writes in
+    raw HTML (MkDocs rewrites Markdown links only), as MkDocs serves the page with directory
+    URLs (the default): documents/x.md is served at documents/x/, so "../../"."""
+    return "../" * (page.count("/") + 1)
 
 
 # A page kind: the IR in, its pages out, in a stable order.

@@ -23,7 +23,7 @@ from compiler import ir, tables
 from compiler import nodes as n
 from compiler.backends.js_due import UNIT_LABELS
 from compiler.backends.site.anchors import clause_anchor, clause_link
-from compiler.backends.site.page import EXAMPLE_START, Page
+from compiler.backends.site.page import EXAMPLE_START, Page, site_root
 from compiler.exprtext import to_text
 from compiler.interpret import info
 from compiler.runtime.kinds import Kind
@@ -53,12 +53,6 @@ DAY_KINDS: dict[str, tuple[str, str]] = {
 
 def page_path(policy_id: str, clause: Clause) -> str:
     return f"timelimits/{policy_id}-{clause_anchor(clause)}.md"
-
-
-def site_root(page: str) -> str:
-    """The relative URL from a page to the site root, as MkDocs serves it with directory
-    URLs (the default): documents/x.md is served at documents/x/."""
-    return "../" * (page.count("/") + 1)
 
 
 @dataclass(frozen=True)
