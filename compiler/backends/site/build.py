@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from compiler.backends.site.page import STEPS
+from compiler.backends.site.search import SearchUnavailable
 from compiler.build import claim, preflight, write_tree
 from compiler.errors import PolicycError
 from compiler.progress import Steps, quiet
@@ -99,9 +100,11 @@ def _config_file(root: Path) -> Path:
     return path
 
 
-def render(root: Path, steps: Steps = quiet) -> dict[str, bytes]:
-    """Every file of the built site, by path relative to the site root (strict mode); `steps`
-    hears of the long steps (`page.STEPS`)."""
+def render(root: Path, into: Path, steps: Steps = quiet) -> list[str]:
+    """Build the site into the empty folder `into` (strict mode) and list its files, by path
+    relative to it, sorted; `steps` hears of the long steps (`page.STEPS`).  The files stay on
+    disk: a province's site is gigabytes, which the build held in memory whole before it
+    wrote them (benchmarks/README.md, the twenty-seventh round)."""
     _quiet()
     try:
         from mkdocs.commands.build import build
@@ -114,14 +117,9 @@ def render(root: Path, steps: Steps = quiet) -> dict[str, bytes]:
     import jinja2
 
     config_file = _config_file(root)
-    with (
-        tempfile.TemporaryDirectory(prefix="policyc-site-") as staging,
-        _warnings_shown(),
-        _no_build_date(),
-        _told(steps),
-    ):
+    with _warnings_shown(), _no_build_date(), _told(steps):
         try:
-            config = load_config(config_file=str(config_file), site_dir=staging, strict=True)
+            config = load_config(config_file=str(config_file), site_dir=str(into), strict=True)
             build(config)
         except ConfigurationError as error:
             raise SiteUnavailable(f"{config_file}: {error}") from None
@@ -130,20 +128,23 @@ def render(root: Path, steps: Steps = quiet) -> dict[str, bytes]:
         except jinja2.TemplateError as error:
             where = getattr(error, "filename", None) or getattr(error, "name", None) or ""
             raise SiteFailed(f"template error {where}: {error}") from None
-        base = Path(staging)
-        return {
-            path.relative_to(base).as_posix(): path.read_bytes()
-            for path in sorted(base.rglob("*"))
-            if path.is_file()
-        }
+        except SearchUnavailable as error:  # raised in the hook, through MkDocs
+            raise SiteUnavailable(str(error)) from None
+    return sorted(
+        os.path.relpath(os.path.join(folder, name), into).replace(os.sep, "/")
+        for folder, _, names in os.walk(into)
+        for name in names
+    )
 
 
 def build_site(root: Path, out: Path, steps: Steps = quiet) -> int:
     """Build the site into `out` (replacing it only when the build succeeded); the number of
     files written."""
     preflight(out)  # a folder the site may not replace is refused before seconds of MkDocs
-    files = render(root, steps)
-    count = write_tree(out, files)
+    with tempfile.TemporaryDirectory(prefix="policyc-site-") as staging:
+        built = Path(staging)
+        # write_tree links each file from staging (or copies it, across file systems).
+        count = write_tree(out, {path: built / path for path in render(root, built, steps)})
     if Path(os.path.abspath(out)) == Path(os.path.abspath(root / "build" / "site")):
         # build/ is `policyc build`'s folder: record site/ there as built output, so that the
         # next `policyc build` replaces it instead of refusing a folder it did not write.
