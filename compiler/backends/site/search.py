@@ -1,0 +1,108 @@
+"""The site's search at province scale: Pagefind's index, cut into chunks, in place of Material's
+one file.
+
+Material's search plugin (mkdocs.yml `search`) writes the whole site's text, segmented by jieba,
+into one file, search/search_index.json, that a reader's browser loads whole at the first
+search: 1.6 MB for the five cities, 80 MB at 300 jurisdictions, about 800 MB at 3,000.  Making
+it (jieba and an HTML parse of every page, in MkDocs' one process) was 37 % of the build of
+the site of 300 (benchmarks/README.md, the twenty-seventh round).
+
+Beyond CHUNKED_POLICIES policies the hook (compiler/backends/site/hook.py) turns Material's
+search off and, once MkDocs has written the site, indexes it with Pagefind, a program made for
+the job: its index is cut by word into chunks, and a search loads only the chunks of its words
+and the fragments of the pages it shows (13 MB in all at 300, of which a search of one word
+loads some hundreds of KB).  Its "extended" build segments Chinese.  The site then has a
+search page (`PAGE`, in the nav after the home page), Pagefind's own interface run by
+site_templates/assets/policyc/search.js; Material's search box leaves the header.  Below the
+bound nothing changes: the five cities' site is the same bytes as before.
+
+Like Material's, this search needs the site served over HTTP (`policyc serve`, or any static
+server): a browser does not let a page opened from a file fetch the index.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Final
+
+from compiler import ir
+from compiler.backends.site.page import Page, site_root
+from compiler.errors import PolicycError
+
+# The most policies whose site keeps Material's one-file search (about 8 MB of index at 30).
+CHUNKED_POLICIES: Final = 30
+
+# The search page, its nav title and template, and the folder of Pagefind's index in the site
+# (search.js finds it there).
+PAGE: Final = "search.md"
+TITLE: Final = "搜索"
+TEMPLATE: Final = "search.md.j2"
+BUNDLE: Final = "pagefind"
+
+# What Pagefind leaves out of the content the hook marks (its `on_page_content`):
+# - the headings' permalink sign (¶), which would end every title;
+# - the code blocks (`.highlight`): the transcription in the policy language, whose quotes
+#   repeat the official text indexed at its clause (a word would be found twice for one
+#   clause) and whose identifiers are English.  Pagefind holds every word of every page in
+#   memory as it indexes: the code was two fifths of a document page's words, and leaving it
+#   out took Pagefind from 1.17 to 0.78 GB on the 600 document pages of 600 jurisdictions;
+# - a decision page's diagram (`.mermaid`): Mermaid's source, whose labels repeat the page's
+#   text with their markup (`<br/>`), which an excerpt would show as is.
+EXCLUDED: Final = (".headerlink", ".highlight", ".mermaid")
+
+
+class SearchUnavailable(PolicycError):
+    """The site needs Pagefind's search and Pagefind's extended build is not installed."""
+
+
+def chunked(program: ir.Program) -> bool:
+    """Whether the site's search is Pagefind's (when mkdocs.yml has Material's search on)."""
+    return len(program.policies) > CHUNKED_POLICIES
+
+
+def page() -> Page:
+    """The search page: Pagefind's interface (search.js), found from the nav."""
+    return Page(PAGE, TITLE, TEMPLATE, {"bound": CHUNKED_POLICIES, "root": site_root(PAGE)})
+
+
+def executable() -> Path:
+    """Pagefind's extended build (PyPI `pagefind-bin-extended`: a binary for Linux, macOS and
+    Windows); SearchUnavailable without it.  The plain build would index Chinese unsegmented."""
+    try:
+        from pagefind_bin_extended import get_executable  # type: ignore[import-untyped]
+    except ImportError:
+        raise SearchUnavailable(
+            f"a site of more than {CHUNKED_POLICIES} policies is searched with Pagefind, "
+            "which is not installed: install the site extra (pip install -e '.[site]')"
+        ) from None
+    return Path(get_executable())
+
+
+def index(site: Path) -> None:
+    """Index the built site in `site` into `site/pagefind/` (the same bytes for the same
+    pages: tests/test_site_scale.py builds twice)."""
+    command = [
+        str(executable()),
+        "--site",
+        str(site),
+        "--output-subdir",
+        BUNDLE,
+        *(arg for selector in EXCLUDED for arg in ("--exclude-selectors", selector)),
+        # Its errors only: with --quiet it still notes, on every build, that it has no
+        # stemmer for Chinese (Chinese words have no stems to match across).
+        "--silent",
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:  # not an executable for this machine, say
+        raise SearchFailed(
+            f"cannot run Pagefind ({command[0]}): {error.strerror or error}"
+        ) from None
+    said = (done.stdout + done.stderr).strip()
+    if done.returncode != 0:
+        raise SearchFailed(f"Pagefind failed to index the site (exit {done.returncode}):\n{said}")
+
+
+class SearchFailed(PolicycError):
+    """Pagefind failed or warned: the site is not published without its search."""
