@@ -9,6 +9,7 @@ reached; the shapes are also checked on the model alone."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
@@ -30,6 +31,7 @@ from compiler.backends.site.build import SiteFailed, SiteUnavailable, _OverProgr
 from compiler.backends.site.hook import generated_files
 from compiler.backends.site.page import Page
 from compiler.backends.site.render import environment
+from compiler.backends.tables import to_json
 from compiler.build import write_tree
 from compiler.comparison import EXAMPLE_START, Status, tables
 from compiler.conflicts import decisions, report
@@ -90,9 +92,9 @@ def test_the_index_page_is_made_with_the_pages(monkeypatch: pytest.MonkeyPatch) 
 
 def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     """The cities two to a page: the columns in order, on each page the rows on which one of
-    its cities says something; the downloads (the whole table) beside the first; each page
-    links the others.  A table whose columns are attributes (time limits, thresholds) is one
-    page whatever its width."""
+    its cities says something, and beside it the CSV and JSON of just that; each page links
+    the others.  A table whose columns are attributes (time limits, thresholds) is one page
+    whatever its width, its downloads the whole table."""
     monkeypatch.setattr(site_tables, "TABLE_COLUMNS", 2)
     program = load_program(ROOT)
     env = environment()
@@ -105,11 +107,13 @@ def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPat
     assert set(by_table) == set(whole)
     for table_id, pages in by_table.items():
         table = whole[table_id]
-        downloads = {f"tables/{table_id}.csv", f"tables/{table_id}.json"}
-        assert set(pages[0].attachments) == downloads
+        for page in pages:
+            stem = page.path.removesuffix(".md")
+            assert set(page.attachments) == {f"{stem}.csv", f"{stem}.json"}
         if not all(c.key in program.policies for c in table.columns):
             assert table_id in ("timelimits", "thresholds")
             [page] = pages
+            assert page.attachments[f"tables/{table_id}.json"] == to_json(table)
             context = page.context["table"]
             assert isinstance(context, dict)
             assert len(context["columns"]) == len(table.columns) > 2
@@ -132,11 +136,25 @@ def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPat
             ]
             assert [r["label"] for r in context["rows"]] == said
             assert all(len(r["cells"]) == len(columns) for r in context["rows"])
+            # The downloads hold what the page shows: its cities, its rows, each cell whole.
+            data = json.loads(page.attachments[page.path.removesuffix(".md") + ".json"])
+            assert [c["label"] for c in data["columns"]] == context["columns"]
+            assert [r["label"] for r in data["rows"]] == said
+            whole_rows = {r["label"]: r for r in json.loads(to_json(table))["rows"]}
+            keys = [c["key"] for c in data["columns"]]
+            assert keys == [table.columns[i].key for i in columns]
+            for row in data["rows"]:
+                full = whole_rows[row["label"]]["cells"]
+                assert row["cells"] == {key: full[key] for key in keys}
+            csv_bytes = page.attachments[page.path.removesuffix(".md") + ".csv"]
+            assert isinstance(csv_bytes, bytes)
+            lines = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+            assert lines[0][1:] == context["columns"]
+            assert [line[0] for line in lines[1:]] == said
             siblings = page.context["siblings"]
             assert isinstance(siblings, list)
             assert [s["current"] for s in siblings] == [k == number for k in range(count)]
         assert shown == [c.label for c in table.columns]
-        assert all(p.attachments == {} for p in pages[1:])
         second = env.get_template(pages[1].template).render(pages[1].context)
         assert f"]({table_id}.md)" in second and "**第 2 页（" in second
         assert (

@@ -6,15 +6,19 @@ their pages grew with the square of the jurisdictions: the duties table was 3.65
 200 jurisdictions and 27 MB at 600 (487 rows by 200 cities, 99 % of the cells 未规定 at 200).
 A table of more than TABLE_COLUMNS cities is cut into pages of that many cities each
 (`tables/<id>.md`, then `tables/<id>-2.md`, …) linking one another, and a page shows only the
-rows on which one of its cities says something (a row all 未规定 there is left out); the
-downloads beside the first page hold the whole table.  The tables with a column per attribute
-(time limits, thresholds: a row per limit or amount) grow with the jurisdictions alone and
-are not cut.
+rows on which one of its cities says something (a row all 未规定 there is left out).  Each such
+page has downloads of its own, the CSV and JSON of what it shows: the whole table's grew with
+the square too (62 MB of downloads at 300 jurisdictions, 206 MB at 600, benchmarks/README.md,
+the twenty-seventh round); `policyc tables --out DIR` writes the whole tables.  The tables with
+a column per attribute (time limits, thresholds: a row per limit or amount) grow with the
+jurisdictions alone and are not cut.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, Final
 
 from compiler import ir
@@ -47,20 +51,29 @@ def _says_something(row: Row, columns: range) -> bool:
     return any(row.cells[i].status is not Status.SILENT for i in columns)
 
 
-def _context(
-    program: ir.Program, table: Table, path: str, columns: range, every_row: bool = True
-) -> dict[str, Any]:
-    """The table's `columns` as the template reads it: every value a plain string (escaped
-    there by the `text` filter), every citation with its relative link.  Without `every_row`,
-    only the rows on which one of those columns says something."""
+def _part(table: Table, columns: range) -> Table:
+    """What one page of a cut table shows: its `columns`, and the rows on which one of them
+    says something."""
+    return replace(
+        table,
+        columns=tuple(table.columns[i] for i in columns),
+        rows=tuple(
+            replace(row, cells=tuple(row.cells[i] for i in columns))
+            for row in table.rows
+            if _says_something(row, columns)
+        ),
+    )
+
+
+def _context(program: ir.Program, table: Table, path: str) -> dict[str, Any]:
+    """The table (or the part of it a page shows) as the template reads it: every value a
+    plain string (escaped there by the `text` filter), every citation with its relative link;
+    its downloads beside the page, by the page's name."""
     rows = []
     for row in table.rows:
-        if not every_row and not _says_something(row, columns):
-            continue
         cells = []
         parts = render.cell_parts(row.cells)
-        for index in columns:
-            cell, (prefix, entries) = row.cells[index], parts[index]
+        for cell, (prefix, entries) in zip(row.cells, parts, strict=True):
             shown = []
             for entry, cite in entries:
                 policy = program.policies[cell.policy]
@@ -80,12 +93,17 @@ def _context(
             "title": table.title,
             "description": table.description,
             "row_header": table.row_header,
-            "columns": [table.columns[i].label for i in columns],
+            "columns": [column.label for column in table.columns],
             "rows": rows,
         },
-        "csv": f"{table.id}.csv",
-        "json": f"{table.id}.json",
+        "csv": _download(path, "csv").removeprefix("tables/"),
+        "json": _download(path, "json").removeprefix("tables/"),
     }
+
+
+def _download(path: str, suffix: str) -> str:
+    """The download of a page's table: tables/duties-2.md -> tables/duties-2.csv."""
+    return f"{posixpath.splitext(path)[0]}.{suffix}"
 
 
 def _siblings(table: Table, parts: list[range], path: str) -> list[dict[str, Any]]:
@@ -131,21 +149,20 @@ def pages(program: ir.Program) -> Iterator[Page]:
         parts = _parts(program, table)
         for number, shown in enumerate(parts, 1):
             path = page_path(table.id, number)
+            part = table if len(parts) == 1 else _part(table, shown)
             yield Page(
                 path,
                 table.title if number == 1 else f"{table.title}（第 {number} 页）",
                 "tables.md.j2",
                 {
                     "index": None,
-                    **_context(program, table, path, shown, every_row=len(parts) == 1),
+                    **_context(program, part, path),
                     "columns_total": len(table.columns),
                     "per_page": TABLE_COLUMNS,
                     "siblings": _siblings(table, parts, path) if len(parts) > 1 else [],
                 },
                 {
-                    f"tables/{table.id}.csv": render.to_csv(table),
-                    f"tables/{table.id}.json": render.to_json(table),
-                }
-                if number == 1
-                else {},
+                    _download(path, "csv"): render.to_csv(part),
+                    _download(path, "json"): render.to_json(part),
+                },
             )
