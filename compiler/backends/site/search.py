@@ -13,7 +13,7 @@ the job: its index is cut by word into chunks, and a search loads only the chunk
 and the fragments of the pages it shows (13 MB in all at 300, of which a search of one word
 loads some hundreds of KB).  Its "extended" build segments Chinese.  The site then has a
 search page (`PAGE`, in the nav after the home page), Pagefind's own interface run by
-site_templates/assets/policyc/search.js; Material's search box leaves the header.  Below the
+site_templates/search.js; Material's search box leaves the header.  Below the
 bound nothing changes: the five cities' site is the same bytes as before.
 
 Like Material's, this search needs the site served over HTTP (`policyc serve`, or any static
@@ -28,16 +28,19 @@ from typing import Final
 
 from compiler import ir
 from compiler.backends.site.page import Page, site_root
+from compiler.backends.site.render import TEMPLATES
 from compiler.errors import PolicycError
 
 # The most policies whose site keeps Material's one-file search (about 8 MB of index at 30).
 CHUNKED_POLICIES: Final = 30
 
-# The search page, its nav title and template, and the folder of Pagefind's index in the site
-# (search.js finds it there).
+# The search page, its nav title and template, its script (site_templates/search.js, written
+# beside the page only: a site with Material's search has no use for it), and the folder of
+# Pagefind's index in the site (the script finds it there).
 PAGE: Final = "search.md"
 TITLE: Final = "搜索"
 TEMPLATE: Final = "search.md.j2"
+SCRIPT: Final = "assets/policyc/search.js"
 BUNDLE: Final = "pagefind"
 
 # What Pagefind leaves out of the content the hook marks (its `on_page_content`):
@@ -63,7 +66,13 @@ def chunked(program: ir.Program) -> bool:
 
 def page() -> Page:
     """The search page: Pagefind's interface (search.js), found from the nav."""
-    return Page(PAGE, TITLE, TEMPLATE, {"bound": CHUNKED_POLICIES, "root": site_root(PAGE)})
+    return Page(
+        PAGE,
+        TITLE,
+        TEMPLATE,
+        {"bound": CHUNKED_POLICIES, "script": site_root(PAGE) + SCRIPT},
+        {SCRIPT: (TEMPLATES / "search.js").read_text(encoding="utf-8")},
+    )
 
 
 def executable() -> Path:

@@ -1,7 +1,8 @@
 // policyc: the search page of a province's site (compiler/backends/site/search.py).  Pagefind's
 // own interface over the index the build wrote into pagefind/ at the site's root; a search
 // loads only the index chunks of its words.  `?q=词语` in the page's address searches at once.
-const siteRoot = new URL("../../", import.meta.url); // this file is assets/policyc/search.js
+// Written beside the search page as assets/policyc/search.js (search.py SCRIPT).
+const siteRoot = new URL("../../", import.meta.url);
 const bundle = new URL("pagefind/", siteRoot);
 
 function load(tag, attributes) {
