@@ -97,17 +97,19 @@ def generated_files(
             raise PluginError(f"two generators write {path} (the second is {what})")
         out[path] = content
 
-    for page, markdown in rendered(program):
-        add(page.path, markdown, f"page {page.title}")
+    def add_page(page: Page, markdown: str, what: str) -> None:
+        add(page.path, markdown, what)
         titles[page.path] = page.title
         for path, data in page.attachments.items():
             add(path, data, f"an attachment of {page.path}")
+
+    for page, markdown in rendered(program):
+        add_page(page, markdown, f"page {page.title}")
     for page, what in [
         *((index, "an index") for index in navigation.indexes(titles)),
         *([(search.page(), "the search page")] if chunked_search else []),
     ]:
-        add(page.path, environment().get_template(page.template).render(page.context), what)
-        titles[page.path] = page.title
+        add_page(page, environment().get_template(page.template).render(page.context), what)
     for asset in kinds.ASSETS:
         for path, data in asset(program).items():
             add(path, data, f"an asset of {getattr(asset, '__module__', asset)}")
