@@ -284,13 +284,14 @@ Heard = list[tuple[str, int, int, str]]
 @pytest.fixture(scope="module")
 def province_site(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Heard]:
     """The corpus's whole site, built as a province's is (every limit lowered to 4: the nav,
-    the table pages, Pagefind's search), and the progress it told."""
+    the table pages, Pagefind's search; and 25 pages to an index), and the progress it told."""
     out = tmp_path_factory.mktemp("province") / "site"
     heard: Heard = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(nav, "NAV_PAGES", 4)
         patch.setattr(site_tables, "TABLE_COLUMNS", 4)
         patch.setattr(search, "CHUNKED_POLICIES", 4)
+        patch.setattr(search, "PAGES_PER_INDEX", 25)
         build_site(corpus, out, lambda *step: heard.append(step))
     return out, heard
 
@@ -327,22 +328,33 @@ def test_the_corpus_site_builds_with_every_shape(
     pages = [step for step in heard if step[0] == "rendering"]
     assert [done for _, done, _, _ in pages] == list(range(1, len(pages) + 1))
     assert pages[-1][2] == len(pages) == len(list(out.rglob("*.html"))) - 1  # and 404.html
-    assert heard[-2:] == [
-        ("indexing", 0, len(pages), "pages for search"),
-        ("indexing", len(pages), len(pages), "pages for search"),
-    ]
+    # Then Pagefind's runs, 25 pages each.
+    indexing = [step for step in heard if step[0] == "indexing"]
+    total = len(_fragments(out))
+    assert heard[-len(indexing) :] == indexing
+    assert [done for _, done, _, _ in indexing] == [*range(0, total, 25), total]
+    assert {(of, unit) for _, _, of, unit in indexing} == {(total, "pages for search")}
 
 
 # ---------------------------------------------------------------- the search of a province
 
 
-def _fragments(site: Path) -> dict[str, dict[str, Any]]:
-    """Pagefind's page fragments by URL: gzip, a signature, then the page's JSON."""
-    fragments = {}
-    for path in sorted((site / search.BUNDLE / "fragment").glob("*.pf_fragment")):
-        data = gzip.decompress(path.read_bytes())
-        fragment = json.loads(data[data.index(b"{") :])
-        fragments[fragment["url"]] = fragment
+def _bundles(site: Path) -> list[str]:
+    """Pagefind's bundles, the first and those it lists to be merged."""
+    merged = json.loads((site / search.BUNDLE / search.MERGED).read_text(encoding="utf-8"))
+    return [f"{search.BUNDLE}/", *merged]
+
+
+def _fragments(site: Path, bundle: str | None = None) -> dict[str, dict[str, Any]]:
+    """Pagefind's page fragments by URL, of every bundle or of one: gzip, a signature, then
+    the page's JSON.  No page is in two bundles."""
+    fragments: dict[str, dict[str, Any]] = {}
+    for folder in _bundles(site) if bundle is None else [bundle]:
+        for path in sorted((site / folder / "fragment").glob("*.pf_fragment")):
+            data = gzip.decompress(path.read_bytes())
+            fragment = json.loads(data[data.index(b"{") :])
+            assert fragment["url"] not in fragments, fragment["url"]
+            fragments[fragment["url"]] = fragment
     return fragments
 
 
@@ -352,8 +364,18 @@ def test_a_province_site_is_searched_by_pagefind(
     out, _ = province_site
     # Material's one-file index and its search box are gone; Pagefind's chunks are there.
     assert not (out / "search" / "search_index.json").exists()
-    assert (out / search.BUNDLE / "pagefind-entry.json").is_file()
-    assert list((out / search.BUNDLE / "index").glob("*.pf_index"))
+    # The pages 25 to an index, in the order of their files; the first bundle lists the others.
+    bundles = _bundles(out)
+    assert bundles == [f"pagefind{'' if k == 0 else f'-{k + 1}'}/" for k in range(len(bundles))]
+    assert len(bundles) > 1
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("pagefind")) == sorted(
+        b.rstrip("/") for b in bundles
+    )
+    for number, folder in enumerate(bundles):
+        assert (out / folder / "pagefind-entry.json").is_file()
+        assert list((out / folder / "index").glob("*.pf_index"))
+        count = len(_fragments(out, folder))
+        assert count == 25 or (number == len(bundles) - 1 and 0 < count < 25)
     home = (out / "index.html").read_text(encoding="utf-8")
     assert 'class="md-search"' not in home and 'for="__search"' not in home
     # The search page, second in the nav, runs Pagefind's interface.
@@ -416,6 +438,7 @@ def test_the_province_site_is_the_same_bytes_when_built_again(
         patch.setattr(nav, "NAV_PAGES", 4)
         patch.setattr(site_tables, "TABLE_COLUMNS", 4)
         patch.setattr(search, "CHUNKED_POLICIES", 4)
+        patch.setattr(search, "PAGES_PER_INDEX", 25)
         build_site(corpus, again)
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())

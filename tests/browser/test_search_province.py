@@ -37,6 +37,7 @@ def province_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with_site(work / "corpus")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search, "CHUNKED_POLICIES", 4)
+        patch.setattr(search, "PAGES_PER_INDEX", 20)  # three bundles, merged by the page
         build_site(work / "corpus", work / "site")
     return work / "site"
 
@@ -66,10 +67,16 @@ def _holding(site: Path, word: str) -> set[str]:
     return found
 
 
-# Pagefind's own engine in the page (pagefind.js, as its interface loads it): every result's
-# path, not only the first few the interface shows.
+# Pagefind's own engine (pagefind.js, an instance of its own: the query string keeps it apart
+# from the one the interface loaded and merged), every bundle merged: every result's path, not
+# only the first few the interface shows.
 _ALL_RESULTS: Final = """async (query) => {
-  const pagefind = await import(new URL("../pagefind/pagefind.js", location.href).href);
+  const first = new URL("../pagefind/", location.href);
+  const pagefind = await import(new URL("pagefind.js?all-results", first).href);
+  const others = await (await fetch(new URL("policyc-bundles.json", first))).json();
+  for (const folder of others) {
+    await pagefind.mergeIndex(new URL("../" + folder, location.href).pathname);
+  }
   const found = await pagefind.search(query);
   return Promise.all(found.results.map(async (r) => (await r.data()).url));
 }"""

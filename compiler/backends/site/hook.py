@@ -147,7 +147,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 # site is indexed by Pagefind once written (`on_post_build`).
 _PAGES: dict[str, int] = {"done": 0, "total": 0, "pagefind": 0}
 RENDERING: Final = "rendering"
-INDEXING: Final = "indexing"
+# The pages whose content Pagefind indexes (`on_page_content`), by their file in the site.
+_INDEXED: list[str] = []
 # Material's search plugin, by its name in config.plugins.
 MATERIAL_SEARCH: Final = "material/search"
 
@@ -169,6 +170,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             titles[path] = title
     config.nav = navigation.nav(titles)
     _PAGES.update(done=0, total=len(files.documentation_pages()), pagefind=int(chunked))
+    _INDEXED.clear()
     return files
 
 
@@ -196,6 +198,7 @@ def on_page_content(html: str, page: Any, config: MkDocsConfig, files: Files) ->
     meta = page.meta.get("search")
     if isinstance(meta, dict) and meta.get("exclude"):
         return html
+    _INDEXED.append(page.file.dest_uri)
     return f"<div data-pagefind-body>{html}</div>"
 
 
@@ -209,13 +212,10 @@ def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
 def on_post_build(config: MkDocsConfig) -> None:
     if not _PAGES["pagefind"]:
         return
-    pages = _PAGES["total"]
-    STEPS.get()(INDEXING, 0, pages, "pages for search")
     try:
-        search.index(Path(config.site_dir))
+        search.index(Path(config.site_dir), _INDEXED, STEPS.get())
     except search.SearchFailed as error:
         raise PluginError(str(error)) from None
-    STEPS.get()(INDEXING, pages, pages, "pages for search")
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
