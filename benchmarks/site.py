@@ -9,8 +9,9 @@ first run).  Figures are printed, never asserted.
 With `--size N`, the site of a synthetic corpus of N jurisdictions (benchmarks/corpus.py) instead
 of the project's, built once: the time, the files and bytes, and what grows with the
 jurisdictions: the nav's share of the HTML (Material writes it into every page), the largest
-page, the shape of the conflict report (compiler/backends/site/conflicts.py), and the search
-(compiler/backends/site/search.py): Material's one file, or Pagefind's chunks.
+page, the shape of the conflict report (compiler/backends/site/conflicts.py), the comparison
+tables' downloads (a cut table's are per page: compiler/backends/site/tables.py), and Material's
+search index, the one file a reader's browser loads whole at the first search.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.corpus import generate, with_site  # noqa: E402
-from compiler.backends.site import conflicts, search  # noqa: E402
+from compiler.backends.site import conflicts  # noqa: E402
 from compiler.backends.site.build import render  # noqa: E402
 from compiler.backends.site.hook import generated_files  # noqa: E402
 from compiler.lower import load_program  # noqa: E402
@@ -56,22 +57,6 @@ def render_aside(root: Path) -> tuple[float, Path, list[str]]:
     return time.perf_counter() - start, into, files
 
 
-def _search(site: Path) -> str:
-    """Which search the site has (compiler/backends/site/search.py) and what a reader loads."""
-    material = site / "search" / "search_index.json"
-    if material.is_file():
-        return f"Material's, one file of {material.stat().st_size / 1e6:.1f} MB loaded whole"
-    bundle = site / search.BUNDLE
-    chunks = [p.stat().st_size for p in (bundle / "index").glob("*.pf_index")]
-    fragments = [p.stat().st_size for p in (bundle / "fragment").glob("*.pf_fragment")]
-    total = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
-    return (
-        f"Pagefind's, {total / 1e6:.1f} MB in all: {len(chunks):,} index chunks (largest"
-        f" {max(chunks) / 1e3:.0f} KB), {len(fragments):,} page fragments (largest"
-        f" {max(fragments) / 1e3:.0f} KB)"
-    )
-
-
 def corpus_site(size: int, work: Path) -> None:
     root = work / f"corpus{size}"
     generate(size, root)
@@ -95,7 +80,12 @@ def corpus_site(size: int, work: Path) -> None:
         print(f"  {len(pages):,} HTML pages, {html / 1e6:.1f} MB; the nav {100 * nav / html:.0f} %")
         print(f"  largest page {largest}: {sizes[largest] / 1e6:.2f} MB")
         print(f"  conflict report: {shape}")
-        print(f"  search: {_search(into)}")
+        downloads = sum(
+            sizes[p] for p in files if p.startswith("tables/") and p.endswith((".csv", ".json"))
+        )
+        print(f"  the tables' downloads: {downloads / 1e6:.1f} MB")
+        index = sizes.get("search/search_index.json", 0)
+        print(f"  the search index (loaded whole by a reader's browser): {index / 1e6:.1f} MB")
     finally:
         shutil.rmtree(into)
 

@@ -29,14 +29,7 @@ pytestmark = pytest.mark.slow
 # What building the wheel reads: the project's metadata, its README and the package.
 _SOURCES = ("pyproject.toml", "README.md", "compiler")
 # Installed by the extras only (site, maintainer), never by `pip install policyc`.
-_EXTRAS_ONLY = (
-    "jinja2",
-    "mkdocs",
-    "mkdocs-material",
-    "pymdown-extensions",
-    "jieba",
-    "pagefind-bin-extended",
-)
+_EXTRAS_ONLY = ("jinja2", "mkdocs", "mkdocs-material", "pymdown-extensions", "jieba")
 _MAINTAINER_ONLY = ("chinesecalendar",)
 
 

@@ -387,7 +387,6 @@ def test_generated_javascript_is_valid(site: Path) -> None:
     assert NODE is not None
     widget = sorted((ROOT / "site_templates" / "assets" / "policyc").glob("*.js"))
     assert widget  # questionnaire.js, copied to the site as it is
-    widget.append(ROOT / "site_templates" / "search.js")  # a province's search page's only
     for path in [*sorted(site.rglob("*.js")), *widget]:
         done = subprocess.run([NODE, "--check", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, f"{path.name}: {done.stderr}"

@@ -73,15 +73,6 @@ def test_nothing_is_loaded_from_another_host(site: Path) -> None:
     assert "fonts.googleapis" not in page and "fonts.gstatic" not in page
 
 
-def test_the_five_cities_are_searched_by_material(site: Path) -> None:
-    """Pagefind's search is a province's (compiler/backends/site/search.py): not here."""
-    assert (site / "search" / "search_index.json").is_file()
-    assert not (site / "pagefind").exists() and not (site / "search" / "index.html").exists()
-    assert not (site / "assets" / "policyc" / "search.js").exists()
-    home = (site / "index.html").read_text(encoding="utf-8")
-    assert 'class="md-search"' in home and "data-pagefind-body" not in home
-
-
 @pytest.mark.parametrize("word", ["追缴", "公示", "民主评议", "容错"])
 def test_search_finds_the_word_at_a_clause(site: Path, word: str) -> None:
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))

@@ -10,13 +10,10 @@ reached; the shapes are also checked on the model alone."""
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import logging
 import re
-import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +22,13 @@ import pytest
 from benchmarks.corpus import generate, with_site
 from compiler import ir
 from compiler.backends.site import conflicts as site_conflicts
-from compiler.backends.site import hook, nav, search
+from compiler.backends.site import nav
 from compiler.backends.site import tables as site_tables
-from compiler.backends.site.build import SiteFailed, SiteUnavailable, _OverProgress, build_site
+from compiler.backends.site.build import _OverProgress, build_site
 from compiler.backends.site.hook import generated_files
 from compiler.backends.site.page import Page
 from compiler.backends.site.render import environment
 from compiler.backends.tables import to_json
-from compiler.build import write_tree
 from compiler.comparison import EXAMPLE_START, Status, tables
 from compiler.conflicts import decisions, report
 from compiler.lower import load_program
@@ -278,31 +274,16 @@ def test_many_pairs_give_a_page_per_decision(corpus_program: ir.Program) -> None
     assert "本决定作为另一方的案例" in text or "没有以本决定为另一方的" in text
 
 
-Heard = list[tuple[str, int, int, str]]
-
-
-@pytest.fixture(scope="module")
-def province_site(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Heard]:
-    """The corpus's whole site, built as a province's is (every limit lowered to 4: the nav,
-    the table pages, Pagefind's search; and 25 pages to an index), and the progress it told."""
-    out = tmp_path_factory.mktemp("province") / "site"
-    heard: Heard = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(nav, "NAV_PAGES", 4)
-        patch.setattr(site_tables, "TABLE_COLUMNS", 4)
-        patch.setattr(search, "CHUNKED_POLICIES", 4)
-        patch.setattr(search, "PAGES_PER_INDEX", 25)
-        build_site(corpus, out, lambda *step: heard.append(step))
-    return out, heard
-
-
 def test_the_corpus_site_builds_with_every_shape(
-    corpus: Path, province_site: tuple[Path, Heard]
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """MkDocs, strict: every link of the index pages and of the case pages resolves.  The nav
     of a page lists no document page once the section is long."""
-    out, heard = province_site
-
+    monkeypatch.setattr(nav, "NAV_PAGES", 4)
+    monkeypatch.setattr(site_tables, "TABLE_COLUMNS", 4)
+    out = tmp_path / "site"
+    heard: list[tuple[str, int, int, str]] = []
+    build_site(corpus, out, lambda *step: heard.append(step))
     home = (out / "index.html").read_text(encoding="utf-8")
     ids = sorted(p.stem for p in (corpus / "policies" / "sources").glob("*.txt"))
     assert 'href="documents/"' in home
@@ -328,154 +309,6 @@ def test_the_corpus_site_builds_with_every_shape(
     pages = [step for step in heard if step[0] == "rendering"]
     assert [done for _, done, _, _ in pages] == list(range(1, len(pages) + 1))
     assert pages[-1][2] == len(pages) == len(list(out.rglob("*.html"))) - 1  # and 404.html
-    # Then Pagefind's runs, 25 pages each.
-    indexing = [step for step in heard if step[0] == "indexing"]
-    total = len(_fragments(out))
-    assert heard[-len(indexing) :] == indexing
-    assert [done for _, done, _, _ in indexing] == [*range(0, total, 25), total]
-    assert {(of, unit) for _, _, of, unit in indexing} == {(total, "pages for search")}
-
-
-# ---------------------------------------------------------------- the search of a province
-
-
-def _bundles(site: Path) -> list[str]:
-    """Pagefind's bundles, the first and those it lists to be merged."""
-    merged = json.loads((site / search.BUNDLE / search.MERGED).read_text(encoding="utf-8"))
-    return [f"{search.BUNDLE}/", *merged]
-
-
-def _fragments(site: Path, bundle: str | None = None) -> dict[str, dict[str, Any]]:
-    """Pagefind's page fragments by URL, of every bundle or of one: gzip, a signature, then
-    the page's JSON.  No page is in two bundles."""
-    fragments: dict[str, dict[str, Any]] = {}
-    for folder in _bundles(site) if bundle is None else [bundle]:
-        for path in sorted((site / folder / "fragment").glob("*.pf_fragment")):
-            data = gzip.decompress(path.read_bytes())
-            fragment = json.loads(data[data.index(b"{") :])
-            assert fragment["url"] not in fragments, fragment["url"]
-            fragments[fragment["url"]] = fragment
-    return fragments
-
-
-def test_a_province_site_is_searched_by_pagefind(
-    corpus: Path, province_site: tuple[Path, Heard]
-) -> None:
-    out, _ = province_site
-    # Material's one-file index and its search box are gone; Pagefind's chunks are there.
-    assert not (out / "search" / "search_index.json").exists()
-    # The pages 25 to an index, in the order of their files; the first bundle lists the others.
-    bundles = _bundles(out)
-    assert bundles == [f"pagefind{'' if k == 0 else f'-{k + 1}'}/" for k in range(len(bundles))]
-    assert len(bundles) > 1
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith("pagefind")) == sorted(
-        b.rstrip("/") for b in bundles
-    )
-    for number, folder in enumerate(bundles):
-        assert (out / folder / "pagefind-entry.json").is_file()
-        assert list((out / folder / "index").glob("*.pf_index"))
-        count = len(_fragments(out, folder))
-        assert count == 25 or (number == len(bundles) - 1 and 0 < count < 25)
-    home = (out / "index.html").read_text(encoding="utf-8")
-    assert 'class="md-search"' not in home and 'for="__search"' not in home
-    # The search page, second in the nav, runs Pagefind's interface.
-    assert '<link rel="next" href="search/">' in home  # the page after the home page
-    assert re.search(r'href="search/" class="md-nav__link">\s*<span[^>]*>\s*搜索', home)
-    page = (out / "search" / "index.html").read_text(encoding="utf-8")
-    assert '<div id="policyc-search"></div>' in page
-    assert 'src="../assets/policyc/search.js"' in page
-    assert (out / "assets" / "policyc" / "search.js").is_file()
-    # Indexed: the pages Material's search indexes; not the reports that repeat the clauses,
-    # the section indexes or the search page (front matter `search: exclude`).
-    urls = set(_fragments(out))
-    ids = sorted(p.stem for p in (corpus / "policies" / "sources").glob("*.txt"))
-    assert {f"/documents/{i}/" for i in ids} <= urls
-    assert any(u.startswith("/decisions/") for u in urls)
-    assert any(u.startswith("/timelimits/") for u in urls)
-    assert any(u.startswith("/tables/") for u in urls)
-    left_out = ("/conflicts/", "/diffs/", "/search/")
-    assert not [u for u in urls if u.startswith(left_out)]
-    assert not urls & {"/documents/", "/decisions/", "/timelimits/"}  # the section indexes
-    # Exactly the pages whose content the hook marked are indexed.
-    for html in out.rglob("index.html"):
-        folder = html.relative_to(out).parent.as_posix()
-        url = "/" if folder == "." else f"/{folder}/"
-        assert ("data-pagefind-body" in html.read_text(encoding="utf-8")) == (url in urls), url
-
-
-def test_a_document_is_found_at_its_clauses(province_site: tuple[Path, Heard]) -> None:
-    out, _ = province_site
-    fragments = _fragments(out)
-    documents = {u: f for u, f in fragments.items() if u.startswith("/documents/")}
-    for url, fragment in documents.items():
-        # The page's heading is the title, without the permalink sign.
-        html = (out / url.strip("/") / "index.html").read_text(encoding="utf-8")
-        heading = re.search(r"<h1[^>]*>(.*?)<", html, re.DOTALL)
-        assert heading is not None
-        assert fragment["meta"]["title"] == heading.group(1).strip()
-        assert "¶" not in fragment["content"]
-        # Each clause is an anchor a result can link to.
-        clause_ids = set(re.findall(r'<[^>]+class="policyc-clause[^"]*"[^>]*id="([^"]+)"', html))
-        clause_ids |= set(re.findall(r'<[^>]+id="([^"]+)"[^>]*class="policyc-clause', html))
-        anchored = {a["id"] for a in fragment["anchors"]}
-        assert clause_ids and clause_ids <= anchored, url
-    # Not indexed: the transcription's code (its quotes repeat the clause) and the decisions'
-    # Mermaid source (its labels carry markup an excerpt would show).
-    assert not [u for u, f in documents.items() if "situation" in f["content"]]
-    assert not [u for u, f in fragments.items() if "<br/>" in f["content"]]
-    # Pagefind segments Chinese with zero-width spaces; the words of the text are there.
-    text = "".join(f["content"] for f in documents.values()).replace("\u200b", "")
-    for word in ("追缴", "公示", "民主评议", "容错"):
-        assert word in text
-
-
-def test_the_province_site_is_the_same_bytes_when_built_again(
-    corpus: Path, province_site: tuple[Path, Heard], tmp_path: Path
-) -> None:
-    first, _ = province_site
-    again = tmp_path / "again"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(nav, "NAV_PAGES", 4)
-        patch.setattr(site_tables, "TABLE_COLUMNS", 4)
-        patch.setattr(search, "CHUNKED_POLICIES", 4)
-        patch.setattr(search, "PAGES_PER_INDEX", 25)
-        build_site(corpus, again)
-    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
-    assert any(p.parts[0] == search.BUNDLE for p in files)
-    assert [p for p in files if (first / p).read_bytes() != (again / p).read_bytes()] == []
-
-
-def test_a_province_site_without_pagefind_is_refused_before_its_pages(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(search, "CHUNKED_POLICIES", 4)
-    monkeypatch.setitem(sys.modules, "pagefind_bin_extended", None)  # import fails
-    rendered: list[object] = []
-    monkeypatch.setattr(hook, "rendered", lambda *a: rendered.append(a) or iter(()))
-    with pytest.raises(SiteUnavailable, match=r"Pagefind.*pip install -e '\.\[site\]'"):
-        build_site(corpus, tmp_path / "site")
-    assert rendered == [] and not (tmp_path / "site").exists()
-
-
-def test_a_failed_index_leaves_the_previous_site(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out = tmp_path / "site"
-    write_tree(out, {"index.html": b"the previous site"})
-    failing = shutil.which("false")
-    assert failing is not None
-    monkeypatch.setattr(search, "CHUNKED_POLICIES", 4)
-    monkeypatch.setattr(search, "executable", lambda: Path(failing))
-    with pytest.raises(SiteFailed):
-        build_site(corpus, out)
-    assert (out / "index.html").read_bytes() == b"the previous site"
-
-
-def test_the_five_cities_keep_materials_search() -> None:
-    program = load_program(ROOT)
-    assert not search.chunked(program)
-    assert len(program.policies) <= search.CHUNKED_POLICIES
 
 
 def test_a_warning_clears_the_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from compiler.backends.site.page import STEPS
-from compiler.backends.site.search import SearchUnavailable
 from compiler.build import claim, preflight, write_tree
 from compiler.errors import PolicycError
 from compiler.progress import Steps, quiet
@@ -128,8 +127,6 @@ def render(root: Path, into: Path, steps: Steps = quiet) -> list[str]:
         except jinja2.TemplateError as error:
             where = getattr(error, "filename", None) or getattr(error, "name", None) or ""
             raise SiteFailed(f"template error {where}: {error}") from None
-        except SearchUnavailable as error:  # raised in the hook, through MkDocs
-            raise SiteUnavailable(str(error)) from None
     return sorted(
         os.path.relpath(os.path.join(folder, name), into).replace(os.sep, "/")
         for folder, _, names in os.walk(into)

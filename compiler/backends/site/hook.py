@@ -20,7 +20,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 from compiler import ir
-from compiler.backends.site import kinds, search
+from compiler.backends.site import kinds
 from compiler.backends.site import nav as navigation
 from compiler.backends.site.documents import ChangedDuringBuild
 from compiler.backends.site.page import STEPS, Page
@@ -84,11 +84,9 @@ def rendered(program: ir.Program) -> Iterator[tuple[Page, str]]:
         raise PluginError(str(error)) from None
 
 
-def generated_files(
-    program: ir.Program, chunked_search: bool = False
-) -> tuple[dict[str, str | bytes], dict[str, str]]:
+def generated_files(program: ir.Program) -> tuple[dict[str, str | bytes], dict[str, str]]:
     """Every generated file by docs-root path (pages, their attachments, the assets), and the
-    nav title of each page; with `chunked_search`, Pagefind's search page too (search.py)."""
+    nav title of each page."""
     out: dict[str, str | bytes] = {}
     titles: dict[str, str] = {}
 
@@ -97,19 +95,14 @@ def generated_files(
             raise PluginError(f"two generators write {path} (the second is {what})")
         out[path] = content
 
-    def add_page(page: Page, markdown: str, what: str) -> None:
-        add(page.path, markdown, what)
+    for page, markdown in rendered(program):
+        add(page.path, markdown, f"page {page.title}")
         titles[page.path] = page.title
         for path, data in page.attachments.items():
             add(path, data, f"an attachment of {page.path}")
-
-    for page, markdown in rendered(program):
-        add_page(page, markdown, f"page {page.title}")
-    for page, what in [
-        *((index, "an index") for index in navigation.indexes(titles)),
-        *([(search.page(), "the search page")] if chunked_search else []),
-    ]:
-        add_page(page, environment().get_template(page.template).render(page.context), what)
+    for page in navigation.indexes(titles):
+        add(page.path, environment().get_template(page.template).render(page.context), "an index")
+        titles[page.path] = page.title
     for asset in kinds.ASSETS:
         for path, data in asset(program).items():
             add(path, data, f"an asset of {getattr(asset, '__module__', asset)}")
@@ -143,22 +136,15 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-# MkDocs' pages rendered so far in this build, of how many (`on_post_page`), and whether the
-# site is indexed by Pagefind once written (`on_post_build`).
-_PAGES: dict[str, int] = {"done": 0, "total": 0, "pagefind": 0}
+# MkDocs' pages rendered so far in this build, of how many (`on_post_page`).
+_PAGES: dict[str, int] = {"done": 0, "total": 0}
 RENDERING: Final = "rendering"
-# The pages whose content Pagefind indexes (`on_page_content`), by their file in the site.
-_INDEXED: list[str] = []
-# Material's search plugin, by its name in config.plugins.
-MATERIAL_SEARCH: Final = "material/search"
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     program = program_for(config)
-    chunked = _chunked_search(program, config)
-    if not chunked:
-        _feed_jieba(vocabulary_terms(program))
-    generated, titles = generated_files(program, chunked)
+    _feed_jieba(vocabulary_terms(program))
+    generated, titles = generated_files(program)
     for path, content in sorted(generated.items()):
         _add(files, File.generated(config, path, content=content), path)
     for source in sorted(STATIC.rglob("*")):
@@ -169,37 +155,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if files.get_file_from_path(path) is not None:
             titles[path] = title
     config.nav = navigation.nav(titles)
-    _PAGES.update(done=0, total=len(files.documentation_pages()), pagefind=int(chunked))
-    _INDEXED.clear()
+    _PAGES.update(done=0, total=len(files.documentation_pages()))
     return files
-
-
-def _chunked_search(program: ir.Program, config: MkDocsConfig) -> bool:
-    """Whether Pagefind searches this site (search.py): a province's, whose mkdocs.yml has
-    Material's search on.  Material's is then turned off for this build (MkDocs loads the
-    config again for each build, `policyc serve`'s rebuilds too), which also takes its search
-    box out of the header."""
-    material = config.plugins.get(MATERIAL_SEARCH)
-    enabled = material is not None and getattr(material.config, "enabled", True)
-    if not (enabled and search.chunked(program)):
-        return False
-    search.executable()  # missing: said now, not after minutes of pages
-    material.config.enabled = False  # type: ignore[union-attr]
-    return True
-
-
-def on_page_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> str:
-    # Pagefind indexes the content marked data-pagefind-body, and only the pages that have
-    # some: the pages Material's search would leave out (front matter `search: exclude`: the
-    # conflict reports, the revisions, the section indexes, the search page) stay out of
-    # Pagefind's too.  Material's own article, header and nav are not marked.
-    if not _PAGES["pagefind"]:
-        return html
-    meta = page.meta.get("search")
-    if isinstance(meta, dict) and meta.get("exclude"):
-        return html
-    _INDEXED.append(page.file.dest_uri)
-    return f"<div data-pagefind-body>{html}</div>"
 
 
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
@@ -207,15 +164,6 @@ def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
     _PAGES["done"] += 1
     STEPS.get()(RENDERING, _PAGES["done"], _PAGES["total"], "pages")
     return output
-
-
-def on_post_build(config: MkDocsConfig) -> None:
-    if not _PAGES["pagefind"]:
-        return
-    try:
-        search.index(Path(config.site_dir), _INDEXED, STEPS.get())
-    except search.SearchFailed as error:
-        raise PluginError(str(error)) from None
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
