@@ -53,7 +53,11 @@ def render_aside(root: Path) -> tuple[float, Path, list[str]]:
     seconds, the folder, its files."""
     into = Path(tempfile.mkdtemp(prefix="policyc-site-bench-"))
     start = time.perf_counter()
-    files = render(root, into)
+    try:
+        files = render(root, into)
+    except BaseException:
+        shutil.rmtree(into)
+        raise
     return time.perf_counter() - start, into, files
 
 
@@ -109,8 +113,10 @@ def main() -> int:
     times = []
     for _ in range(args.repeat):
         took, into, files = render_aside(ROOT)
-        size = sum((into / path).stat().st_size for path in files)
-        shutil.rmtree(into)
+        try:
+            size = sum((into / path).stat().st_size for path in files)
+        finally:
+            shutil.rmtree(into)
         times.append(took)
     assert isinstance(generated, tuple)
     print(f"model (check + lower):        {model_s * 1000:8.0f} ms")

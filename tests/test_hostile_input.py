@@ -703,7 +703,7 @@ def test_site_refuses_a_foreign_out_before_building(
     # the folder is looked at first, and nothing is rendered.
     from compiler.backends.site import build as site_build
 
-    def render(root: Path) -> dict[str, bytes]:
+    def render(*args: object, **kwargs: object) -> list[str]:
         raise AssertionError("the site was rendered for a folder it may not write")
 
     monkeypatch.setattr(site_build, "render", render)

@@ -28,7 +28,7 @@ from compiler.backends.site.build import _OverProgress, build_site
 from compiler.backends.site.hook import generated_files
 from compiler.backends.site.page import Page
 from compiler.backends.site.render import environment
-from compiler.backends.tables import to_json
+from compiler.backends.tables import to_csv, to_json
 from compiler.comparison import EXAMPLE_START, Status, tables
 from compiler.conflicts import decisions, report
 from compiler.lower import load_program
@@ -88,14 +88,15 @@ def test_the_index_page_is_made_with_the_pages(monkeypatch: pytest.MonkeyPatch) 
 
 def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     """The cities two to a page: the columns in order, on each page the rows on which one of
-    its cities says something, and beside it the CSV and JSON of just that; each page links
-    the others.  A table whose columns are attributes (time limits, thresholds) is one page
-    whatever its width, its downloads the whole table."""
+    its cities says something, and beside it the CSV and JSON of just that, named and titled
+    as that part; each page links the others.  A table whose columns are attributes (time
+    limits, thresholds) is one page whatever its width, its downloads the whole table's."""
     monkeypatch.setattr(site_tables, "TABLE_COLUMNS", 2)
     program = load_program(ROOT)
     env = environment()
     by_table: dict[str, list[Page]] = {}
-    for page in site_tables.pages(program):
+    built = list(site_tables.pages(program))
+    for page in built:
         if page.path != site_tables.INDEX:
             name = page.path.removeprefix("tables/").removesuffix(".md").split("-")[0]
             by_table.setdefault(name, []).append(page)
@@ -103,13 +104,17 @@ def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPat
     assert set(by_table) == set(whole)
     for table_id, pages in by_table.items():
         table = whole[table_id]
-        for page in pages:
-            stem = page.path.removesuffix(".md")
-            assert set(page.attachments) == {f"{stem}.csv", f"{stem}.json"}
+        cut = len(pages) > 1
+        for number, page in enumerate(pages, 1):
+            # The page links its own downloads: the table's, or for a cut table the part's.
+            stem = f"{table_id}-{number}" if cut else table_id
+            assert (page.context["csv"], page.context["json"]) == (f"{stem}.csv", f"{stem}.json")
+            assert set(page.attachments) == {f"tables/{stem}.csv", f"tables/{stem}.json"}
         if not all(c.key in program.policies for c in table.columns):
             assert table_id in ("timelimits", "thresholds")
             [page] = pages
             assert page.attachments[f"tables/{table_id}.json"] == to_json(table)
+            assert page.attachments[f"tables/{table_id}.csv"] == to_csv(table)
             context = page.context["table"]
             assert isinstance(context, dict)
             assert len(context["columns"]) == len(table.columns) > 2
@@ -132,17 +137,21 @@ def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPat
             ]
             assert [r["label"] for r in context["rows"]] == said
             assert all(len(r["cells"]) == len(columns) for r in context["rows"])
-            # The downloads hold what the page shows: its cities, its rows, each cell whole.
-            data = json.loads(page.attachments[page.path.removesuffix(".md") + ".json"])
+            # The downloads hold what the page shows: its cities, its rows, each cell whole; the
+            # JSON names the part and says which page it is.
+            part = f"{table_id}-{number + 1}"
+            data = json.loads(page.attachments[f"tables/{part}.json"])
+            assert data["id"] == part and data["title"] == f"{table.title}（第 {number + 1} 页）"
+            assert context["title"] == data["title"]  # the page's heading
             assert [c["label"] for c in data["columns"]] == context["columns"]
             assert [r["label"] for r in data["rows"]] == said
-            whole_rows = {r["label"]: r for r in json.loads(to_json(table))["rows"]}
+            whole_rows = {r["key"]: r for r in json.loads(to_json(table))["rows"]}
             keys = [c["key"] for c in data["columns"]]
             assert keys == [table.columns[i].key for i in columns]
             for row in data["rows"]:
-                full = whole_rows[row["label"]]["cells"]
+                full = whole_rows[row["key"]]["cells"]
                 assert row["cells"] == {key: full[key] for key in keys}
-            csv_bytes = page.attachments[page.path.removesuffix(".md") + ".csv"]
+            csv_bytes = page.attachments[f"tables/{part}.csv"]
             assert isinstance(csv_bytes, bytes)
             lines = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
             assert lines[0][1:] == context["columns"]
@@ -153,11 +162,21 @@ def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPat
         assert shown == [c.label for c in table.columns]
         second = env.get_template(pages[1].template).render(pages[1].context)
         assert f"]({table_id}.md)" in second and "**第 2 页（" in second
+        assert f"下载本页：[CSV（Excel）]({table_id}-2.csv)" in second
         assert (
             f"本表共 {len(table.columns)} 个政策文件，按编号排列，分 {count} 页，每页至多 2 个"
             in second
         )
         assert pages[1].title == f"{table.title}（第 2 页）"
+    # The index: a cut table's downloads are its pages', and the index says so.
+    index = env.get_template(built[0].template).render(built[0].context)
+    assert built[0].path == site_tables.INDEX
+    assert "分页的表，每页下载本页所列的列和行" in index
+    for table_id, pages in by_table.items():
+        if len(pages) > 1:
+            assert re.search(rf"\]\({table_id}\.md\) \|.*\| 各页分别下载 \|", index)
+        else:
+            assert f"[CSV]({table_id}.csv) · [JSON]({table_id}.json)" in index
 
 
 # ---------------------------------------------------------------- the conflict report

@@ -1,7 +1,8 @@
 """The comparison tables (`compiler.comparison`) as Markdown, CSV and JSON.
 
 `policyc tables` writes these without the site; the site's table pages offer the same CSV and
-JSON bytes as downloads (`compiler.backends.site.tables`).
+JSON bytes as downloads (`compiler.backends.site.tables`), each page of a table cut into pages
+those of the part it shows.
 
 Cell text, in Markdown and CSV: each entry's text followed by its citation in 〔〕 (and its note
 in （）); the citation is left out when the previous cell of the same row cites the same clause

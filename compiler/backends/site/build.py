@@ -99,11 +99,10 @@ def _config_file(root: Path) -> Path:
     return path
 
 
-def render(root: Path, into: Path, steps: Steps = quiet) -> list[str]:
+def render(root: Path, into: Path, *, steps: Steps = quiet) -> list[str]:
     """Build the site into the empty folder `into` (strict mode) and list its files, by path
     relative to it, sorted; `steps` hears of the long steps (`page.STEPS`).  The files stay on
-    disk: a province's site is gigabytes, which the build held in memory whole before it
-    wrote them (benchmarks/README.md, the twenty-seventh round)."""
+    disk, not in memory: a province's site is gigabytes."""
     _quiet()
     try:
         from mkdocs.commands.build import build
@@ -140,8 +139,10 @@ def build_site(root: Path, out: Path, steps: Steps = quiet) -> int:
     preflight(out)  # a folder the site may not replace is refused before seconds of MkDocs
     with tempfile.TemporaryDirectory(prefix="policyc-site-") as staging:
         built = Path(staging)
-        # write_tree links each file from staging (or copies it, across file systems).
-        count = write_tree(out, {path: built / path for path in render(root, built, steps)})
+        # write_tree links each file from staging, or copies it where the system's temporary
+        # folder is on another file system (or in memory, a tmpfs).
+        files = render(root, built, steps=steps)
+        count = write_tree(out, {path: built / path for path in files})
     if Path(os.path.abspath(out)) == Path(os.path.abspath(root / "build" / "site")):
         # build/ is `policyc build`'s folder: record site/ there as built output, so that the
         # next `policyc build` replaces it instead of refusing a folder it did not write.

@@ -1,5 +1,6 @@
 """The comparison tables' pages: `tables/index.md` (对照表, the list) and `tables/<id>.md`, each
-with its CSV and JSON as downloads (the same bytes `policyc tables --out` writes).
+with its CSV and JSON as downloads (the same bytes `policyc tables --out` writes, for a table
+that is not cut).
 
 Most tables have a column per city, and a row per concept or actor that some city names, so
 their pages grew with the square of the jurisdictions: the duties table was 3.65 MB of HTML at
@@ -7,16 +8,17 @@ their pages grew with the square of the jurisdictions: the duties table was 3.65
 A table of more than TABLE_COLUMNS cities is cut into pages of that many cities each
 (`tables/<id>.md`, then `tables/<id>-2.md`, …) linking one another, and a page shows only the
 rows on which one of its cities says something (a row all 未规定 there is left out).  Each such
-page has downloads of its own, the CSV and JSON of what it shows: the whole table's grew with
-the square too (62 MB of downloads at 300 jurisdictions, 206 MB at 600, benchmarks/README.md,
-the twenty-seventh round); `policyc tables --out DIR` writes the whole tables.  The tables with
+page has downloads of its own, the CSV and JSON of what it shows, named and titled as the part
+they are (`tables/<id>-<n>.csv`, its JSON's id `<id>-<n>`, its title "…（第 n 页）"): the whole
+table's grew with the square too (62 MB of downloads at 300 jurisdictions, 206 MB at 600,
+benchmarks/README.md, the twenty-seventh round); `policyc tables --out DIR` writes the whole
+tables.  The tables with
 a column per attribute (time limits, thresholds: a row per limit or amount) grow with the
 jurisdictions alone and are not cut.
 """
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, Final
@@ -51,11 +53,13 @@ def _says_something(row: Row, columns: range) -> bool:
     return any(row.cells[i].status is not Status.SILENT for i in columns)
 
 
-def _part(table: Table, columns: range) -> Table:
-    """What one page of a cut table shows: its `columns`, and the rows on which one of them
-    says something."""
+def _part(table: Table, columns: range, number: int) -> Table:
+    """What the `number`-th page of a cut table shows: its `columns`, and the rows on which one
+    of them says something; named and titled as that part, for its downloads and heading."""
     return replace(
         table,
+        id=f"{table.id}-{number}",
+        title=f"{table.title}（第 {number} 页）",
         columns=tuple(table.columns[i] for i in columns),
         rows=tuple(
             replace(row, cells=tuple(row.cells[i] for i in columns))
@@ -68,7 +72,7 @@ def _part(table: Table, columns: range) -> Table:
 def _context(program: ir.Program, table: Table, path: str) -> dict[str, Any]:
     """The table (or the part of it a page shows) as the template reads it: every value a
     plain string (escaped there by the `text` filter), every citation with its relative link;
-    its downloads beside the page, by the page's name."""
+    its downloads beside the page, by the table's (or the part's) id."""
     rows = []
     for row in table.rows:
         cells = []
@@ -96,14 +100,9 @@ def _context(program: ir.Program, table: Table, path: str) -> dict[str, Any]:
             "columns": [column.label for column in table.columns],
             "rows": rows,
         },
-        "csv": _download(path, "csv").removeprefix("tables/"),
-        "json": _download(path, "json").removeprefix("tables/"),
+        "csv": f"{table.id}.csv",
+        "json": f"{table.id}.json",
     }
-
-
-def _download(path: str, suffix: str) -> str:
-    """The download of a page's table: tables/duties-2.md -> tables/duties-2.csv."""
-    return f"{posixpath.splitext(path)[0]}.{suffix}"
 
 
 def _siblings(table: Table, parts: list[range], path: str) -> list[dict[str, Any]]:
@@ -143,13 +142,15 @@ def pages(program: ir.Program) -> Iterator[Page]:
                 for t in built
             ],
             "table": None,
+            # Some table is cut into pages, whose downloads are each page's own.
+            "cut": any(len(_parts(program, t)) > 1 for t in built),
         },
     )
     for table in built:
         parts = _parts(program, table)
         for number, shown in enumerate(parts, 1):
             path = page_path(table.id, number)
-            part = table if len(parts) == 1 else _part(table, shown)
+            part = table if len(parts) == 1 else _part(table, shown, number)
             yield Page(
                 path,
                 table.title if number == 1 else f"{table.title}（第 {number} 页）",
@@ -162,7 +163,7 @@ def pages(program: ir.Program) -> Iterator[Page]:
                     "siblings": _siblings(table, parts, path) if len(parts) > 1 else [],
                 },
                 {
-                    _download(path, "csv"): render.to_csv(part),
-                    _download(path, "json"): render.to_json(part),
+                    f"tables/{part.id}.csv": render.to_csv(part),
+                    f"tables/{part.id}.json": render.to_json(part),
                 },
             )
