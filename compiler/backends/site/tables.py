@@ -12,9 +12,8 @@ page has downloads of its own, the CSV and JSON of what it shows, named and titl
 they are (`tables/<id>-<n>.csv`, its JSON's id `<id>-<n>`, its title "…（第 n 页）"): the whole
 table's grew with the square too (62 MB of downloads at 300 jurisdictions, 206 MB at 600,
 benchmarks/README.md, the twenty-seventh round); `policyc tables --out DIR` writes the whole
-tables.  The tables with
-a column per attribute (time limits, thresholds: a row per limit or amount) grow with the
-jurisdictions alone and are not cut.
+tables.  The tables with a column per attribute (time limits, thresholds: a row per limit or
+amount) grow with the jurisdictions alone and are not cut.
 """
 
 from __future__ import annotations
@@ -126,6 +125,7 @@ def _siblings(table: Table, parts: list[range], path: str) -> list[dict[str, Any
 def pages(program: ir.Program) -> Iterator[Page]:
     """The index of the comparison tables, then one page per table, in TABLE_IDS order."""
     built = tables(program, EXAMPLE_START)
+    cut = {table.id: _parts(program, table) for table in built}
     yield Page(
         INDEX,
         "对照表",
@@ -137,23 +137,24 @@ def pages(program: ir.Program) -> Iterator[Page]:
                     "title": t.title,
                     "description": t.description,
                     "rows": len(t.rows),
-                    "pages": len(_parts(program, t)),
+                    "pages": len(cut[t.id]),
                 }
                 for t in built
             ],
             "table": None,
             # Some table is cut into pages, whose downloads are each page's own.
-            "cut": any(len(_parts(program, t)) > 1 for t in built),
+            "cut": any(len(parts) > 1 for parts in cut.values()),
         },
     )
     for table in built:
-        parts = _parts(program, table)
+        parts = cut[table.id]
         for number, shown in enumerate(parts, 1):
             path = page_path(table.id, number)
             part = table if len(parts) == 1 else _part(table, shown, number)
             yield Page(
                 path,
-                table.title if number == 1 else f"{table.title}（第 {number} 页）",
+                # The nav lists a cut table's first page by the table's own title.
+                table.title if number == 1 else part.title,
                 "tables.md.j2",
                 {
                     "index": None,
