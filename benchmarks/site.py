@@ -10,13 +10,17 @@ With `--size N`, the site of a synthetic corpus of N jurisdictions (benchmarks/c
 of the project's, built once: the time, the files and bytes, and what grows with the
 jurisdictions: the nav's share of the HTML (Material writes it into every page), the largest
 page, the shape of the conflict report (compiler/backends/site/conflicts.py), the comparison
-tables' downloads (a cut table's are per page: compiler/backends/site/tables.py), and Material's
-search index, the one file a reader's browser loads whole at the first search.
+tables' downloads (a cut table's are per page: compiler/backends/site/tables.py), and the
+search: Material's index, the one file a reader's browser loads whole at the first search, or
+beyond 30 policies the chunked index (compiler/backends/site/search.py), its files and what a
+search of a few terms loads.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import re
 import shutil
 import sys
@@ -29,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.corpus import generate, with_site  # noqa: E402
-from compiler.backends.site import conflicts  # noqa: E402
+from compiler.backends.site import conflicts, search  # noqa: E402
 from compiler.backends.site.build import render  # noqa: E402
 from compiler.backends.site.hook import generated_files  # noqa: E402
 from compiler.lower import load_program  # noqa: E402
@@ -88,10 +92,56 @@ def corpus_site(size: int, work: Path) -> None:
             sizes[p] for p in files if p.startswith("tables/") and p.endswith((".csv", ".json"))
         )
         print(f"  the tables' downloads: {downloads / 1e6:.1f} MB")
-        index = sizes.get("search/search_index.json", 0)
-        print(f"  the search index (loaded whole by a reader's browser): {index / 1e6:.1f} MB")
+        if "search/meta.json" in sizes:
+            chunked_search(into, sizes)
+        else:
+            index = sizes.get("search/search_index.json", 0)
+            print(f"  the search index (loaded whole by a reader's browser): {index / 1e6:.1f} MB")
     finally:
         shutil.rmtree(into)
+
+
+# What a reader of a province's site might search: terms of two, four and three characters.
+SEARCHED = ("低保", "公示", "民主评议", "一事一议", "入户调查", "工作日")
+
+
+def chunked_search(into: Path, sizes: dict[str, int]) -> None:
+    """A province's search (compiler/backends/site/search.py): its files, and for each of
+    SEARCHED the bytes a reader's browser loads for the first 20 results, as
+    site_templates/search.js reads them (the meta, the shards of the term's tokens, then the
+    candidates' texts 20 at a time until 20 hold the term)."""
+    folder = into / search.FOLDER
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    shards = {p: n for p, n in sizes.items() if p.startswith("search/shards/")}
+    texts = {p: n for p, n in sizes.items() if p.startswith("search/pages/")}
+    print(
+        f"  the search: {meta['pages']:,} pages; {len(shards):,} shards, "
+        f"{sum(shards.values()) / 1e6:.1f} MB (largest {max(shards.values()) / 1e3:.0f} KB); "
+        f"the pages' texts {sum(texts.values()) / 1e6:.1f} MB (largest "
+        f"{max(texts.values()) / 1e3:.0f} KB)"
+    )
+    for term in SEARCHED:
+        loaded = {"search/meta.json"}
+        lists = []
+        for token in search.term_tokens(search.normalize(term)):
+            shard = f"search/shards/{search.shard_of(token, meta['shards'])}.json"
+            loaded.add(shard)
+            postings = json.loads((into / shard).read_text(encoding="utf-8")).get(token, [])
+            lists.append(set(itertools.accumulate(postings)))
+        candidates = sorted(set.intersection(*lists))
+        found = read = 0
+        while found < 20 and read < len(candidates):
+            for number in candidates[read : read + 20]:
+                path = f"search/pages/{number}.json"
+                loaded.add(path)
+                page = json.loads((into / path).read_text(encoding="utf-8"))
+                texts_of = [page["title"], *(x for _, h, t in page["sections"] for x in (h, t))]
+                found += any(term in search.normalize(text) for text in texts_of)
+            read += 20
+        print(
+            f"    {term}: {len(candidates):,} candidate pages; the first {found} results "
+            f"load {sum(sizes[p] for p in loaded) / 1e3:,.0f} KB in {len(loaded)} files"
+        )
 
 
 def main() -> int:

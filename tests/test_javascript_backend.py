@@ -387,6 +387,8 @@ def test_generated_javascript_is_valid(site: Path) -> None:
     assert NODE is not None
     widget = sorted((ROOT / "site_templates" / "assets" / "policyc").glob("*.js"))
     assert widget  # questionnaire.js, copied to the site as it is
+    # A province's search page's only (compiler/backends/site/search.py).
+    widget += [ROOT / "site_templates" / name for name in ("search.js", "search-engine.js")]
     for path in [*sorted(site.rglob("*.js")), *widget]:
         done = subprocess.run([NODE, "--check", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, f"{path.name}: {done.stderr}"

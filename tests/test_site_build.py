@@ -86,6 +86,16 @@ def test_search_finds_the_word_at_a_clause(site: Path, word: str) -> None:
     assert at_clauses, f"no clause of any document is found by {word}"
 
 
+def test_the_five_cities_are_searched_by_material(site: Path) -> None:
+    """The chunked search is a province's (compiler/backends/site/search.py): not here."""
+    assert (site / "search" / "search_index.json").is_file()
+    assert not (site / "search" / "index.html").exists()
+    assert not (site / "search" / "meta.json").exists()
+    assert not (site / "assets" / "policyc" / "search.js").exists()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'class="md-search"' in home and 'href="search/"' not in home
+
+
 def test_citations_link_to_clause_anchors_that_exist(site: Path) -> None:
     page = (site / "documents" / "ningbo" / "index.html").read_text(encoding="utf-8")
     ids = set(re.findall(r'\bid="([^"]+)"', page))

@@ -4,7 +4,8 @@ On every build (and every rebuild of `policyc serve`) it checks the project — 
 errors fails the build with the diagnostics, so no half site is published —, renders every
 page kind of the registry (compiler/backends/site/kinds.py) from its template into a
 generated file, adds the generated assets and the static files of site_templates/assets/,
-feeds the policy vocabulary to jieba (Chinese search), and builds the nav.
+feeds the policy vocabulary to jieba (Material's Chinese search) or, on a province's site,
+indexes the pages for search.py's search, and builds the nav.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 from compiler import ir
-from compiler.backends.site import kinds
+from compiler.backends.site import kinds, search
 from compiler.backends.site import nav as navigation
 from compiler.backends.site.documents import ChangedDuringBuild
 from compiler.backends.site.page import STEPS, Page
@@ -84,9 +85,12 @@ def rendered(program: ir.Program) -> Iterator[tuple[Page, str]]:
         raise PluginError(str(error)) from None
 
 
-def generated_files(program: ir.Program) -> tuple[dict[str, str | bytes], dict[str, str]]:
+def generated_files(
+    program: ir.Program, chunked_search: bool = False
+) -> tuple[dict[str, str | bytes], dict[str, str]]:
     """Every generated file by docs-root path (pages, their attachments, the assets), and the
-    nav title of each page."""
+    nav title of each page; with `chunked_search`, the search page of a province's site too
+    (search.py)."""
     out: dict[str, str | bytes] = {}
     titles: dict[str, str] = {}
 
@@ -95,14 +99,19 @@ def generated_files(program: ir.Program) -> tuple[dict[str, str | bytes], dict[s
             raise PluginError(f"two generators write {path} (the second is {what})")
         out[path] = content
 
-    for page, markdown in rendered(program):
-        add(page.path, markdown, f"page {page.title}")
+    def add_page(page: Page, markdown: str, what: str) -> None:
+        add(page.path, markdown, what)
         titles[page.path] = page.title
         for path, data in page.attachments.items():
             add(path, data, f"an attachment of {page.path}")
-    for page in navigation.indexes(titles):
-        add(page.path, environment().get_template(page.template).render(page.context), "an index")
-        titles[page.path] = page.title
+
+    for page, markdown in rendered(program):
+        add_page(page, markdown, f"page {page.title}")
+    for page, what in [
+        *((index, "an index") for index in navigation.indexes(titles)),
+        *([(search.page(), "the search page")] if chunked_search else []),
+    ]:
+        add_page(page, environment().get_template(page.template).render(page.context), what)
     for asset in kinds.ASSETS:
         for path, data in asset(program).items():
             add(path, data, f"an asset of {getattr(asset, '__module__', asset)}")
@@ -139,12 +148,20 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 # MkDocs' pages rendered so far in this build, of how many (`on_post_page`).
 _PAGES: dict[str, int] = {"done": 0, "total": 0}
 RENDERING: Final = "rendering"
+# The index of a province's site (search.py), made as the pages are rendered: this build's,
+# or None when Material's search serves the site.
+_INDEXER: list[search.Indexer | None] = [None]
+# Material's search plugin, by its name in config.plugins.
+MATERIAL_SEARCH: Final = "material/search"
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     program = program_for(config)
-    _feed_jieba(vocabulary_terms(program))
-    generated, titles = generated_files(program)
+    chunked = _chunked_search(program, config)
+    if not chunked:
+        _feed_jieba(vocabulary_terms(program))
+    _INDEXER[0] = search.Indexer(Path(config.site_dir)) if chunked else None
+    generated, titles = generated_files(program, chunked)
     for path, content in sorted(generated.items()):
         _add(files, File.generated(config, path, content=content), path)
     for source in sorted(STATIC.rglob("*")):
@@ -159,11 +176,41 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+def _chunked_search(program: ir.Program, config: MkDocsConfig) -> bool:
+    """Whether the site is searched by search.py's index: a province's, whose mkdocs.yml has
+    Material's search on.  Material's is then turned off for this build (MkDocs loads the
+    config again for each build, `policyc serve`'s rebuilds too), which also takes its search
+    box out of the header."""
+    material = config.plugins.get(MATERIAL_SEARCH)
+    enabled = material is not None and getattr(material.config, "enabled", True)
+    if not (enabled and search.chunked(program)):
+        return False
+    material.config.enabled = False  # type: ignore[union-attr]
+    return True
+
+
+def on_page_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> str:
+    # The pages Material's search would leave out (front matter `search: exclude`: the
+    # conflict reports, the revisions, the section indexes, the search page) stay out of this
+    # index too.
+    indexer = _INDEXER[0]
+    meta = page.meta.get("search")
+    if indexer is not None and not (isinstance(meta, dict) and meta.get("exclude")):
+        indexer.add(page.url, page.title or "", html)
+    return html
+
+
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
     # A page written: MkDocs' own loop, half a province's site build.
     _PAGES["done"] += 1
     STEPS.get()(RENDERING, _PAGES["done"], _PAGES["total"], "pages")
     return output
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    indexer, _INDEXER[0] = _INDEXER[0], None
+    if indexer is not None:
+        indexer.finish(STEPS.get())
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:

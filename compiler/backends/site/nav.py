@@ -18,9 +18,10 @@ from typing import Any, Final
 
 from compiler.backends.site.page import Page
 
-# The nav: hand-written pages first, then one section per folder of generated pages (in this
-# order; a section with no pages is left out), then the reference pages.
-HOME: Final = (("首页", "index.md"), ("如何阅读", "reading.md"))
+# The nav: hand-written pages first (and a province's search page: compiler/backends/site/
+# search.py), then one section per folder of generated pages (in this order; a section with no
+# pages is left out), then the reference pages.
+HOME: Final = (("首页", "index.md"), ("搜索", "search.md"), ("如何阅读", "reading.md"))
 
 
 @dataclass(frozen=True)

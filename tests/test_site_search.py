@@ -1,0 +1,340 @@
+"""The search of a province's site (compiler/backends/site/search.py, site_templates/search-
+engine.js): the text of a page as it is indexed, the tokens, and, in Node, the engine the
+browser runs, over the index of a synthetic corpus of 10 jurisdictions built as a province's
+site is (the bound lowered to 4).
+
+The property Pagefind failed (benchmarks/README.md, the twenty-seventh round): a term finds
+every page whose text holds it, and only those.  The engine's normalization, tokens and shard
+hash are checked against this module's on every character the corpus's pages hold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from benchmarks.corpus import generate, with_site
+from compiler.backends.site import nav, search
+from compiler.backends.site.build import build_site
+from compiler.backends.site.render import TEMPLATES
+from tests.nodejs import NODE, needs_node
+
+Heard = list[tuple[str, int, int, str]]
+
+
+# ---------------------------------------------------------------- the text and its tokens
+
+
+def test_each_character_is_normalized_on_its_own() -> None:
+    assert search.normalize("ＡＢｃ（一）１５") == "abc(一)15"
+    # One character stays one: ﬁ (NFKC "fi") and İ (lower case "i̇") are kept as they are, so
+    # that a place in the normalized text is the same place in the text.
+    assert search.normalize("ﬁİ") == "ﬁİ"
+    text = "第三条　低保（特困）ＡＢ𝐀"
+    assert len(search.normalize(text)) == len(text)
+
+
+def test_the_tokens_are_characters_and_pairs_within_a_run() -> None:
+    assert search.tokens(["民主评议"]) == {"民", "主", "评", "议", "民主", "主评", "评议"}
+    # Whitespace parts runs: no pair across it, nor across two texts.
+    assert search.tokens(["甲 乙", "丙"]) == {"甲", "乙", "丙"}
+    assert search.tokens(["（一）"]) == {"(", "一", ")", "(一", "一)"}
+    # A term asks for its pairs, or its one character: each among the tokens of a text that
+    # holds it.
+    assert search.term_tokens("评议评议") == ["评议", "议评"]
+    assert search.term_tokens("议") == ["议"]
+
+
+def test_a_page_is_cut_at_its_headings_without_code() -> None:
+    content = (
+        "<p>前言<code>x</code>文字</p>"
+        '<h2 id="a1">第一条<a class="headerlink" href="#a1">&para;</a></h2>'
+        '<div class="policyc-text">第<a href="#">一</a>条 为了&lt;保障&gt;</div><p>下一段</p>'
+        '<div class="highlight"><pre><span></span><code>rule "只在代码里"</code></pre></div>'
+        '<pre class="mermaid">graph TD; 图里的字</pre>'
+        "<h3>无锚</h3><ul><li>甲</li><li>乙</li></ul>"
+    )
+    assert search.sections(content, "页名") == [
+        search.Section("", "页名", "前言x文字"),
+        search.Section("a1", "第一条", "第一条 为了<保障> 下一段"),
+        search.Section("", "无锚", "甲 乙"),
+    ]
+
+
+def test_the_index_is_the_same_whatever_order_its_pages_come_in(tmp_path: Path) -> None:
+    pages = [
+        ("tables/x/", "表", "<p>低保 公示</p>"),
+        ("documents/b/", "乙", "<h2 id='s'>一</h2><p>公示期</p>".replace("'", '"')),
+        ("documents/a/", "甲", "<p>民主评议</p>"),
+        ("reading/", "如何阅读", "<p>低保</p>"),
+    ]
+    folders = []
+    for order, name in ((pages, "one"), (pages[::-1], "two")):
+        indexer = search.Indexer(tmp_path / name)
+        for url, title, content in order:
+            indexer.add(url, title, content)
+        indexer.finish()
+        folders.append(tmp_path / name / search.FOLDER)
+    files = [sorted(p.relative_to(f).as_posix() for p in f.rglob("*.json")) for f in folders]
+    assert files[0] == files[1]
+    for name in files[0]:
+        assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
+    # The results' order: the nav's sections (文件 first, then 对照表), then the other pages.
+    urls = [_page(folders[0], n)["url"] for n in range(4)]
+    assert urls == ["documents/a/", "documents/b/", "tables/x/", "reading/"]
+
+
+def _page(folder: Path, number: int) -> dict[str, Any]:
+    page: dict[str, Any] = json.loads((folder / "pages" / f"{number}.json").read_text("utf-8"))
+    return page
+
+
+# ---------------------------------------------------------------- a province's site
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Heard]:
+    """A corpus of 10 jurisdictions' site, built as a province's is (the bounds lowered to 4),
+    and the progress it told."""
+    work = tmp_path_factory.mktemp("province-search")
+    generate(10, work / "corpus")
+    with_site(work / "corpus")
+    heard: Heard = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "CHUNKED_POLICIES", 4)
+        patch.setattr(nav, "NAV_PAGES", 4)
+        build_site(work / "corpus", work / "site", lambda *step: heard.append(step))
+    return work / "site", heard
+
+
+def _indexed(site: Path) -> list[dict[str, Any]]:
+    folder = site / search.FOLDER
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    return [_page(folder, n) for n in range(meta["pages"])]
+
+
+def test_a_province_site_has_the_search_page_and_not_materials(
+    province: tuple[Path, Heard],
+) -> None:
+    site, heard = province
+    assert not (site / "search" / "search_index.json").exists()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="search/"' in home  # in the nav
+    assert "md-search" not in home  # Material's search box is out of the header
+    page = (site / "search" / "index.html").read_text(encoding="utf-8")
+    assert 'id="policyc-search"' in page
+    assert (site / "assets" / "policyc" / "search.js").is_file()
+    assert (site / "assets" / "policyc" / "search-engine.js").is_file()
+    meta = json.loads((site / "search" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["format"] == search.FORMAT
+    shards = sorted(int(p.stem) for p in (site / "search" / "shards").glob("*.json"))
+    assert shards == list(range(meta["shards"]))
+    # The shards written, told to the end, after the pages.
+    indexing = [step for step in heard if step[0] == search.INDEXING]
+    assert indexing == [
+        (search.INDEXING, n, meta["shards"], search.INDEXED) for n in range(meta["shards"] + 1)
+    ]
+    assert heard[-len(indexing) :] == indexing
+
+
+def test_every_page_materials_search_would_hold_is_indexed(province: tuple[Path, Heard]) -> None:
+    site, _ = province
+    urls = [page["url"] for page in _indexed(site)]
+    assert len(urls) == len(set(urls))
+    built = {
+        p.parent.relative_to(site).as_posix() + "/"
+        for folder in ("documents", "decisions", "timelimits", "tables")
+        for p in (site / folder).glob("*/index.html")
+    }
+    assert built and built <= set(urls)
+    # Left out as Material's search leaves them: the search page, the conflict report.
+    assert "search/" not in urls and "conflicts/report/" not in urls
+    # In the nav's order: the documents first.
+    assert urls[0].startswith("documents/") and urls == sorted(urls, key=search._rank)
+
+
+def test_a_document_page_is_indexed_with_every_clause(province: tuple[Path, Heard]) -> None:
+    """Each clause's official text, as the page shows it, is the text of its section, under
+    the clause's anchor; no code block is."""
+    site, _ = province
+    documents = [page for page in _indexed(site) if page["url"].startswith("documents/")]
+    assert len(documents) == 10
+    for page in documents:
+        html = (site / page["url"] / "index.html").read_text(encoding="utf-8")
+        by_anchor = {anchor: text for anchor, _, text in page["sections"]}
+        for anchor, clause in re.findall(
+            r'<h\d class="policyc-clause" id="([^"]+)">.*?<div class="policyc-text">(.*?)</div>',
+            html,
+            re.S,
+        ):
+            assert search.plain(clause) in by_anchor[anchor], (page["url"], anchor)
+        assert not any("scope " in text for text in by_anchor.values())
+
+
+# ---------------------------------------------------------------- the engine, in Node
+
+RUNNER: Final = """
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as engine from "./search-engine.js";
+const asked = JSON.parse(readFileSync(0, "utf-8"));
+const load = async (path) => JSON.parse(readFileSync(join(asked.folder, path), "utf-8"));
+const index = new engine.Index(load);
+const out = {
+  normalized: asked.texts.map(engine.normalize),
+  shards: asked.tokens.map((t) => engine.shardOf(t, asked.shards)),
+  termTokens: asked.terms.map((term) => engine.termTokens(engine.normalize(term))),
+  searches: [],
+};
+for (const query of asked.queries) {
+  const terms = engine.terms(query);
+  const candidates = await index.candidates(terms);
+  const found = [];
+  for (const n of candidates) {
+    const checked = engine.check(await index.page(n), terms);
+    if (checked !== null) found.push(checked.url);
+  }
+  out.searches.push({ terms, candidates: candidates.length, found, exact: engine.exact(terms) });
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+# Terms of the corpus's documents (the clauses' words, numbers, a full-width form, one
+# character, two terms at once) and one that no page holds.
+QUERIES: Final = (
+    "民主评议",
+    "公示",
+    "追缴",
+    "低保",
+    "一事一议",
+    "入户调查",
+    "第三条",
+    "工作日",
+    "（一）",
+    "(一)",
+    "１５",
+    "议",
+    "公示 追缴",
+    "尽职免责  低保",
+    "Mermaid",
+    "不在任何页面里的词语",
+)
+
+
+def _node(asked: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    assert NODE is not None
+    (tmp_path / "search-engine.js").write_bytes((TEMPLATES / "search-engine.js").read_bytes())
+    (tmp_path / "package.json").write_text('{"type": "module"}\n', encoding="utf-8")
+    (tmp_path / "runner.js").write_text(RUNNER, encoding="utf-8")
+    done = subprocess.run(
+        [NODE, "runner.js"],
+        cwd=tmp_path,
+        input=json.dumps(asked, ensure_ascii=False),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+def _holding(pages: list[dict[str, Any]], terms: list[str]) -> list[str]:
+    """The pages whose title, a heading or a text holds every term (normalized), in order."""
+    found = []
+    for page in pages:
+        texts = [page["title"], *(part for _, h, t in page["sections"] for part in (h, t))]
+        normal = [search.normalize(text) for text in texts]
+        if all(any(term in text for text in normal) for term in terms):
+            found.append(page["url"])
+    return found
+
+
+@needs_node
+def test_the_engine_finds_every_page_that_holds_the_terms_and_no_other(
+    province: tuple[Path, Heard], tmp_path: Path
+) -> None:
+    site, _ = province
+    pages = _indexed(site)
+    meta = json.loads((site / "search" / "meta.json").read_text(encoding="utf-8"))
+    chars = sorted({c for page in pages for _, h, t in page["sections"] for c in h + t})
+    chars += ["Ａ", "（", "ﬁ", "İ", "𝐀", "Ⅻ", "㍿", "\u00a0"]
+    shard = json.loads((site / "search" / "shards" / "0.json").read_text(encoding="utf-8"))
+    tokens = sorted(search.tokens(["".join(chars)]) | set(shard))[:5000]
+    asked = {
+        "folder": str(site / search.FOLDER),
+        "texts": chars,
+        "tokens": tokens,
+        "shards": meta["shards"],
+        "terms": ["民主评议", "议", "(一)", "𝐀b"],
+        "queries": list(QUERIES),
+    }
+    out = _node(asked, tmp_path)
+    # The engine reads the index as this module wrote it: each character normalized alike,
+    # each token in the same shard, a term asking for the tokens a page holding it has.
+    assert out["normalized"] == [search.normalize(c) for c in chars]
+    assert out["shards"] == [search.shard_of(t, meta["shards"]) for t in tokens]
+    for term, asked_for in zip(asked["terms"], out["termTokens"], strict=True):
+        normal = search.normalize(term)
+        assert asked_for == search.term_tokens(normal), term
+        assert set(asked_for) <= search.tokens([normal]), term
+    # Every search: exactly the pages that hold every term, in the index's order.
+    found_any = 0
+    for query, searched in zip(QUERIES, out["searches"], strict=True):
+        expected = _holding(pages, searched["terms"])
+        assert searched["found"] == expected, query
+        if searched["exact"]:  # the count is known before a candidate is read
+            assert searched["candidates"] == len(expected), query
+        found_any += bool(expected)
+    assert out["searches"][0]["terms"] == ["民主评议"] and out["searches"][0]["found"]
+    assert out["searches"][-1]["found"] == []
+    assert out["searches"][9]["terms"] == out["searches"][8]["terms"] == ["(一)"]
+    assert out["searches"][13]["terms"] == ["尽职免责", "低保"]
+    assert found_any >= len(QUERIES) - 2
+
+
+def test_the_index_is_the_same_bytes_when_built_again(
+    province: tuple[Path, Heard], tmp_path: Path
+) -> None:
+    site, _ = province
+    corpus = site.parent / "corpus"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "CHUNKED_POLICIES", 4)
+        patch.setattr(nav, "NAV_PAGES", 4)
+        build_site(corpus, tmp_path / "again")
+    first = sorted(p.relative_to(site).as_posix() for p in (site / "search").rglob("*"))
+    again = sorted(
+        p.relative_to(tmp_path / "again").as_posix()
+        for p in (tmp_path / "again" / "search").rglob("*")
+    )
+    assert first == again
+    for name in first:
+        if (site / name).is_file():
+            assert (site / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+
+
+def test_the_site_benchmark_reads_a_province_search(
+    province: tuple[Path, Heard], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """benchmarks/site.py's figures of the search (run at 300, 600 and 3,000 jurisdictions)
+    read this index as the page does."""
+    from benchmarks.site import SEARCHED, chunked_search
+
+    site, _ = province
+    sizes = {p.relative_to(site).as_posix(): p.stat().st_size for p in site.rglob("*.json")}
+    chunked_search(site, sizes)
+    out = capsys.readouterr().out.splitlines()
+    pages = len(_indexed(site))
+    assert out[0].startswith(f"  the search: {pages:,} pages; ")
+    for term, line in zip(SEARCHED, out[1:], strict=True):
+        expected = len(_holding(_indexed(site), [term]))
+        # Here every candidate holds the term (the engine's test above shows it in Node).
+        assert line.startswith(f"    {term}: {expected:,} candidate pages; "), line
+        assert f"the first {min(expected, 20)} results load" in line, line
