@@ -9,8 +9,12 @@ JavaScript untested.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,3 +25,21 @@ needs_node = pytest.mark.skipif(
     NODE is None and not REQUIRED,
     reason="node (Node.js) is not installed: the generated JavaScript cannot run",
 )
+
+
+def run_json(folder: Path, script: str, asked: object, timeout: float = 600) -> Any:
+    """Run `script` (a file in `folder`) with `asked` as JSON on its stdin; its stdout read as
+    JSON.  A failure of the script fails the test with its stderr."""
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, script],
+        cwd=folder,
+        input=json.dumps(asked, ensure_ascii=False),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

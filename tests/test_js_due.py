@@ -20,7 +20,7 @@ from compiler.interpret import info
 from compiler.lower import load_program
 from compiler.runtime import cli as runtime_cli
 from compiler.runtime.timelimits import load_calendar
-from tests.nodejs import NODE, needs_node
+from tests.nodejs import NODE, needs_node, run_json
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = load_program(ROOT)
@@ -60,19 +60,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_node(site: Path, cases: list[tuple[str, str, str]]) -> list[dict[str, object]]:
-    assert NODE is not None
-    done = subprocess.run(
-        [NODE, "runner.js"],
-        cwd=site,
-        input=json.dumps(cases, ensure_ascii=False),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    result: list[dict[str, object]] = json.loads(done.stdout)
+    result: list[dict[str, object]] = run_json(site, "runner.js", cases)
     return result
 
 

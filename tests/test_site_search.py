@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,7 +21,7 @@ from benchmarks.corpus import generate, with_site
 from compiler.backends.site import nav, search
 from compiler.backends.site.build import build_site
 from compiler.backends.site.render import TEMPLATES
-from tests.nodejs import NODE, needs_node
+from tests.nodejs import needs_node, run_json
 
 Heard = list[tuple[str, int, int, str]]
 
@@ -227,22 +226,10 @@ QUERIES: Final = (
 
 
 def _node(asked: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    assert NODE is not None
     (tmp_path / "search-engine.js").write_bytes((TEMPLATES / "search-engine.js").read_bytes())
     (tmp_path / "package.json").write_text('{"type": "module"}\n', encoding="utf-8")
     (tmp_path / "runner.js").write_text(RUNNER, encoding="utf-8")
-    done = subprocess.run(
-        [NODE, "runner.js"],
-        cwd=tmp_path,
-        input=json.dumps(asked, ensure_ascii=False),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    out: dict[str, Any] = json.loads(done.stdout)
+    out: dict[str, Any] = run_json(tmp_path, "runner.js", asked)
     return out
 
 
