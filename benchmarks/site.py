@@ -135,8 +135,7 @@ def chunked_search(into: Path, sizes: dict[str, int]) -> None:
                 path = f"search/pages/{number}.json"
                 loaded.add(path)
                 page = json.loads((into / path).read_text(encoding="utf-8"))
-                texts_of = [page["title"], *(x for _, h, t in page["sections"] for x in (h, t))]
-                found += any(term in search.normalize(text) for text in texts_of)
+                found += any(term in search.normalize(text) for text in search.texts(page))
             read += 20
         print(
             f"    {term}: {len(candidates):,} candidate pages; the first {found} results "

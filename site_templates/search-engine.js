@@ -68,8 +68,10 @@ function undoGaps(gaps) {
   return out;
 }
 
-// An index over `load(path)`, which reads a file of the index's folder as JSON ("meta.json",
-// "shards/3.json", "pages/12.json") and rejects when it cannot.
+// An index over `load(path, build)`, which reads a file of the index's folder as JSON
+// ("meta.json", "shards/3.json", "pages/12.json") and rejects when it cannot.  `build` is null
+// for the meta, which must be read afresh, and the meta's build for the others: a file cached
+// under it is this build's (search.py `Indexer.finish`).
 export class Index {
   constructor(load) {
     this.load = load;
@@ -79,7 +81,7 @@ export class Index {
 
   async open() {
     if (this.meta === null) {
-      const meta = await this.load("meta.json");
+      const meta = await this.load("meta.json", null);
       if (meta.format !== FORMAT) throw new Error(`index format ${meta.format}, not ${FORMAT}`);
       this.meta = meta;
     }
@@ -88,7 +90,7 @@ export class Index {
 
   shard(number) {
     if (!this.shards.has(number)) {
-      const loading = this.load(`shards/${number}.json`);
+      const loading = this.load(`shards/${number}.json`, this.meta.build);
       loading.catch(() => this.shards.delete(number)); // tried again by the next search
       this.shards.set(number, loading);
     }
@@ -110,8 +112,9 @@ export class Index {
     return intersect(lists);
   }
 
-  page(number) {
-    return this.load(`pages/${number}.json`);
+  async page(number) {
+    const meta = await this.open();
+    return this.load(`pages/${number}.json`, meta.build);
   }
 }
 
@@ -141,6 +144,7 @@ export function places(text, searched) {
 // of its title, headings and texts; else its sections that hold a term, each with the places
 // of the terms in its heading and in its text.
 export function check(page, searched) {
+  // The page's texts (search.py `texts`), each searched on its own.
   const all = [page.title, ...page.sections.flatMap(([, heading, text]) => [heading, text])];
   const normal = all.map(normalize);
   if (!searched.every((term) => normal.some((text) => text.includes(term)))) return null;

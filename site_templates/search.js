@@ -13,8 +13,11 @@ const SECTIONS_SHOWN = 3; // a page's sections shown under it; the others counte
 const BEFORE = 30; // characters of a snippet before the first term, and at most in all
 const LENGTH = 120;
 
-const index = new Index(async (path) => {
-  const response = await fetch(new URL(path, folder));
+const index = new Index(async (path, build) => {
+  // The meta afresh (a new build may be deployed); the other files under its build's name.
+  const url = new URL(path, folder);
+  if (build) url.searchParams.set("v", build);
+  const response = await fetch(url, build ? {} : { cache: "no-cache" });
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
   return response.json();
 });
@@ -79,7 +82,7 @@ function result(found) {
   return item;
 }
 
-function start() {
+function mount() {
   const place = document.getElementById("policyc-search");
   const form = element("form", { role: "search", className: "policyc-search__form" });
   const input = element("input", {
@@ -167,32 +170,44 @@ function start() {
     await next();
   }
 
-  function failed(error) {
+  // A failure of a search that a newer one has replaced is not this one's.
+  const failed = (mine) => (error) => {
+    if (mine !== run) return;
     status.textContent =
       window.location.protocol === "file:"
         ? "搜索无法完成：直接打开的本地文件不能读取索引。请通过网址访问本站（例如运行 policyc serve）。"
         : `搜索无法完成：${error.message}`;
     console.error(error);
-  }
+  };
+  const begin = (query) => {
+    const searching = search(query); // its run is `run` from here on
+    searching.catch(failed(run));
+  };
 
+  // While an input method composes (pinyin: "min" before 民), the box holds letters that are
+  // not the query: it is searched when the composition ends.
   let timer = 0;
-  input.addEventListener("input", () => {
+  const soon = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => search(input.value).catch(failed), 300);
+    timer = setTimeout(() => begin(input.value), 300);
+  };
+  input.addEventListener("input", (event) => {
+    if (!event.isComposing) soon();
   });
+  input.addEventListener("compositionend", soon);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     clearTimeout(timer);
-    search(input.value).catch(failed);
+    begin(input.value);
   });
-  more.addEventListener("click", () => next().catch(failed));
+  more.addEventListener("click", () => next().catch(failed(run)));
 
   const query = new URLSearchParams(window.location.search).get("q");
   if (query) {
     input.value = query;
-    search(query).catch(failed);
+    begin(query);
   }
   input.focus();
 }
 
-start();
+mount();

@@ -66,8 +66,7 @@ def _holding(site: Path, term: str) -> list[str]:
     found = []
     for number in range(meta["pages"]):
         page = json.loads((folder / "pages" / f"{number}.json").read_text(encoding="utf-8"))
-        texts = [page["title"], *(part for _, h, t in page["sections"] for part in (h, t))]
-        if any(term in search.normalize(text) for text in texts):
+        if any(term in search.normalize(text) for text in search.texts(page)):
             found.append("/" + page["url"])
     return found
 
@@ -94,9 +93,17 @@ def test_a_term_finds_exactly_the_pages_that_hold_it(
     province_page: Any, province_site: Path, device: Device, term: str
 ) -> None:
     page = province_page
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(urlsplit(request.url)))
     page.goto(f"search/?q={quote(term)}")
     page.locator(RESULT).first.wait_for(state="visible")
     holding = _holding(province_site, term)
+    # The index's files under its build's name, so that no cached file of another build is
+    # read; the meta that names it afresh.
+    meta = json.loads((province_site / "search" / "meta.json").read_text(encoding="utf-8"))
+    index = [u for u in asked if u.path.startswith(("/search/shards/", "/search/pages/"))]
+    assert index and all(u.query == f"v={meta['build']}" for u in index)
+    assert [u.query for u in asked if u.path == "/search/meta.json"] == [""]
     assert len(holding) > 20  # more than one batch: "显示更多" is pressed
     first = page.locator(STATUS).inner_text()
     if len(term) == 2:

@@ -213,6 +213,11 @@ def on_post_build(config: MkDocsConfig) -> None:
         indexer.finish(STEPS.get())
 
 
+def on_build_error(error: Exception) -> None:
+    # A failed build's postings are not kept until the next (`policyc serve` rebuilds).
+    _INDEXER[0] = None
+
+
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
     # Rebuild when a policy, an official text (policies/sources/) or a template changes.
     root = Path(config.config_file_path).resolve().parent

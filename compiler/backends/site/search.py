@@ -23,11 +23,17 @@ that says it.  So this index needs no segmenter at all:
 - **The tokens** (`tokens`) of a text are every character and every pair of adjacent
   characters within a run without whitespace.  A query's term is found in a page only if
   every pair of the term (its one character, for a term of one) is among the page's tokens,
-  so the pages a term's pairs lead to include every page that holds the term: nothing a page
-  says can be missed.  The browser then reads each candidate's text and keeps the pages that
-  hold every term (a term of three characters or more may have its pairs on a page apart).
+  so the pages a term's pairs lead to include every page whose text holds the term.  The
+  browser then reads each candidate's text and keeps the pages that hold every term (a term
+  of three characters or more may have its pairs on a page apart).  A page's text is what
+  `plain` makes of it: a line break next to a Chinese character is taken out (the official
+  texts' lines end mid-word: 公<br>示), block ends part words.  A term is searched within one
+  text (the title, a heading, a section's text), so a term across two sections or two cells
+  of a table is not found there.
 - **The files**, in the folder of the search page (`FOLDER`):
-  - `meta.json` — the format, the number of shards, the number of pages;
+  - `meta.json` — the format, the build's digest (the page asks for the other files under
+    it, so that no browser reads a file of an earlier build from its cache), the number of
+    shards, the number of pages;
   - `shards/<n>.json` — the postings of the tokens whose hash (`shard_of`: FNV-1a over the
     token's UTF-8, modulo the number of shards) is `n`: each token's page numbers, as the
     gaps between them, in increasing order;
@@ -48,6 +54,7 @@ index.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
@@ -55,10 +62,10 @@ import os
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from compiler import ir
 from compiler.backends.site.nav import SECTIONS
@@ -83,7 +90,8 @@ FOLDER: Final = "search"
 
 # The index's layout; search-engine.js refuses another.
 FORMAT: Final = 1
-# About how many bytes of postings a shard holds: the shards are as many as the postings need.
+# About how many bytes of postings a shard holds on average (estimated from the postings'
+# count; the largest hold about twice as many): the shards are as many as that needs.
 SHARD_BYTES: Final = 64_000
 
 # What the progress line shows while the shards are written.
@@ -103,11 +111,22 @@ _LEFT_OUT: Final = re.compile(
     re.S,
 )
 _HEADING: Final = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1>", re.S)
-_ANCHOR: Final = re.compile(r'\bid="([^"]*)"')
-# A tag that ends a block (or a line) parts two words; an inline tag does not: 第<a>二</a>条.
-_BREAK: Final = re.compile(
-    r"<(?:br|hr|/p|/div|/li|/td|/th|/tr|/dt|/dd|/summary|/blockquote|/h[1-6]|/caption)\b[^>]*>"
+_ANCHOR: Final = re.compile(r'(?<![-\w])id="([^"]*)"')
+# A tag that ends a block parts two words (a hard break, \x01 until the whitespace is made
+# one space); an inline tag does not: 第<a>二</a>条.
+_BLOCK: Final = re.compile(
+    r"<(?:hr|/p|/div|/li|/td|/th|/tr|/dt|/dd|/summary|/blockquote|/h[1-6]|/caption)\b[^>]*>"
 )
+_HARD: Final = re.compile(r"\s*\x01[\s\x01]*")
+# A line break (<br>, or a line end in the HTML) next to a wide character is not a space
+# between words: the official texts keep their lines as <br>, and their lines end mid-word
+# (公<br>示, 共同<br>富裕, 在5<br>个工作日), as the hand-written pages' Chinese is wrapped
+# mid-word in Markdown.  There it is taken out, so that 公示 is found; a false join (two items
+# of a cell) only adds pairs, and never loses one.  Between two narrow characters it is a
+# space (policy<br>language).
+_LINE_BREAK: Final = re.compile(r"<br\s*/?>")
+_WIDE: Final = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_SOFT: Final = re.compile(f"(?<=[{_WIDE}])\\s*\\n\\s*(?=\\S)|(?<=\\S)\\s*\\n\\s*(?=[{_WIDE}])")
 _TAG: Final = re.compile(r"<[^>]*>")
 
 
@@ -157,8 +176,11 @@ def normalize(text: str) -> str:
 
 
 def plain(fragment: str) -> str:
-    """The text of an HTML fragment, its whitespace runs made one space."""
-    return " ".join(html.unescape(_TAG.sub("", _BREAK.sub(" ", fragment))).split())
+    """The text of an HTML fragment as it is searched: a line break next to a wide character
+    taken out (`_SOFT`), every other whitespace run made one space."""
+    text = _TAG.sub("", _LINE_BREAK.sub("\n", _BLOCK.sub("\x01", fragment)))
+    text = _SOFT.sub("", _HARD.sub(" ", html.unescape(text)))
+    return " ".join(text.split())
 
 
 def sections(content: str, title: str) -> list[Section]:
@@ -176,7 +198,7 @@ def sections(content: str, title: str) -> list[Section]:
             match.end(),
         )
     out.append(Section(anchor, heading, plain(content[start:])))
-    return [s for s in out if s.text or (s.anchor and s.heading)]
+    return [s for s in out if s.text or s.heading]
 
 
 def tokens(texts: Iterable[str]) -> set[str]:
@@ -206,6 +228,14 @@ def shard_of(token: str, shards: int) -> int:
     return value % shards
 
 
+def texts(page: Mapping[str, Any]) -> list[str]:
+    """The texts of a page as `pages/<n>.json` holds it (its title, each section's heading and
+    text), each searched on its own: a term is on the page if one of them holds it
+    (search-engine.js `check`)."""
+    parts = (part for _, heading, text in page["sections"] for part in (heading, text))
+    return [page["title"], *parts]
+
+
 # ---------------------------------------------------------------- the index
 
 
@@ -226,7 +256,8 @@ class Indexer:
 
     def __init__(self, site: Path) -> None:
         self._folder = site / FOLDER
-        self._pages: list[tuple[str, str]] = []  # (url, the file of its text), as added
+        # (url, the file of its text, the text's digest), as added
+        self._pages: list[tuple[str, str, bytes]] = []
         self._postings: dict[str, array[int]] = {}
 
     def add(self, url: str, title: str, content: str) -> None:
@@ -239,10 +270,11 @@ class Indexer:
             "title": title,
             "sections": [[s.anchor, s.heading, s.text] for s in found],
         }
-        text.write_text(_json(record), encoding="utf-8")
-        self._pages.append((url, text.name))
+        data = _json(record)
+        text.write_bytes(data)
+        self._pages.append((url, text.name, hashlib.sha256(data).digest()))
         postings = self._postings
-        for token in tokens([title, *(part for s in found for part in (s.heading, s.text))]):
+        for token in tokens(texts(record)):
             listed = postings.get(token)
             if listed is None:
                 postings[token] = listed = array("I")
@@ -266,16 +298,29 @@ class Indexer:
             grouped[shard_of(token, shards)].append(token)
         folder = self._folder / "shards"
         folder.mkdir(parents=True, exist_ok=True)
+        # The build's name: a digest of every file of the index.  The page asks for the shards
+        # and the texts under it (`?v=`), so that a browser never reads a file of an earlier
+        # build from its cache with this meta (pages numbered and tokens sharded otherwise).
+        digest = hashlib.sha256()
+        for added in order:
+            digest.update(self._pages[added][2])
         steps(INDEXING, 0, shards, INDEXED)
         for number, names in enumerate(grouped):
             shard = {
                 token: _gaps(sorted(renumber[n] for n in self._postings[token]))
                 for token in sorted(names)
             }
-            (folder / f"{number}.json").write_text(_json(shard), encoding="utf-8")
+            data = _json(shard)
+            (folder / f"{number}.json").write_bytes(data)
+            digest.update(hashlib.sha256(data).digest())
             steps(INDEXING, number + 1, shards, INDEXED)
-        meta = {"format": FORMAT, "shards": shards, "pages": len(order)}
-        (self._folder / "meta.json").write_text(_json(meta), encoding="utf-8")
+        meta = {
+            "format": FORMAT,
+            "build": digest.hexdigest()[:16],
+            "shards": shards,
+            "pages": len(order),
+        }
+        (self._folder / "meta.json").write_bytes(_json(meta))
         self._postings.clear()
 
 
@@ -283,5 +328,5 @@ def _gaps(numbers: Sequence[int]) -> list[int]:
     return [b - a for a, b in zip([0, *numbers], numbers, strict=False)] if numbers else []
 
 
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+def _json(value: object) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
