@@ -152,3 +152,27 @@ def test_a_query_is_shown_as_text(province_page: Any) -> None:
     page.wait_for_function(f"document.querySelector({STATUS!r}).textContent.startsWith('没有')")
     assert "<img" in status.inner_text()
     assert page.locator("#policyc-search img").count() == 0
+
+
+def test_an_input_method_is_searched_once_it_has_composed(
+    province_page: Any, province_site: Path
+) -> None:
+    """Pinyin typed into an input method ("di" before 低) is not searched; the characters it
+    gives are.  Chromium's DevTools protocol composes as an input method does."""
+    page = province_page
+    page.goto("search/")
+    box = page.locator(INPUT)
+    box.wait_for(state="visible")
+    box.focus()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(urlsplit(request.url).path))
+    ime = page.context.new_cdp_session(page)
+    ime.send("Input.imeSetComposition", {"text": "di", "selectionStart": 2, "selectionEnd": 2})
+    page.wait_for_timeout(800)  # longer than the page waits after typing (300 ms)
+    assert box.input_value() == "di"
+    assert not [path for path in asked if path.startswith("/search/")]
+    assert page.locator(STATUS).inner_text() == ""
+    ime.send("Input.insertText", {"text": "低保"})
+    page.locator(RESULT).first.wait_for(state="visible")
+    holding = len(_holding(province_site, "低保"))
+    assert page.locator(STATUS).inner_text().startswith(f"找到 {holding} 个含有“低保”的页面")
