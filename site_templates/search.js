@@ -173,10 +173,9 @@ function mount() {
   // A failure of a search that a newer one has replaced is not this one's.
   const failed = (mine) => (error) => {
     if (mine !== run) return;
-    status.textContent =
-      window.location.protocol === "file:"
-        ? "搜索无法完成：直接打开的本地文件不能读取索引。请通过网址访问本站（例如运行 policyc serve）。"
-        : `搜索无法完成：${error.message}`;
+    // (A page opened from a file never gets here: the browser does not load this module
+    // there, and the page's own text says that search needs the site served.)
+    status.textContent = `搜索无法完成：${error.message}`;
     console.error(error);
   };
   const begin = (query) => {

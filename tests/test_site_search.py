@@ -18,9 +18,10 @@ from typing import Any, Final
 import pytest
 
 from benchmarks.corpus import generate, with_site
-from compiler.backends.site import nav, search
+from compiler.backends.site import hook, nav, search
 from compiler.backends.site.build import build_site
 from compiler.backends.site.render import TEMPLATES
+from compiler.progress import Steps, quiet
 from tests.nodejs import needs_node, run_json
 
 Heard = list[tuple[str, int, int, str]]
@@ -109,25 +110,47 @@ def _page(folder: Path, number: int) -> dict[str, Any]:
     return page
 
 
+def test_a_failed_builds_index_is_not_kept(tmp_path: Path) -> None:
+    """`policyc serve` rebuilds in one process: a build that fails lets its postings go (the
+    hook's `on_build_error`, as MkDocs calls it), and the next build starts its own."""
+    hook._INDEXER[0] = search.Indexer(tmp_path)
+    try:
+        hook.on_build_error(error=RuntimeError("a page failed"))
+        assert hook._INDEXER[0] is None
+    finally:
+        hook._INDEXER[0] = None
+
+
 # ---------------------------------------------------------------- a province's site
+
+
+def build_province(corpus: Path, out: Path, steps: Steps = quiet) -> None:
+    """The site of `corpus` built as a province's is: the bounds lowered to 4 (the search,
+    the nav)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "CHUNKED_POLICIES", 4)
+        patch.setattr(nav, "NAV_PAGES", 4)
+        build_site(corpus, out, steps)
+
+
+def province_site(work: Path, steps: Steps = quiet) -> Path:
+    """A corpus of 10 jurisdictions written into `work`, and its site built as a province's
+    is (`build_province`): the site's folder.  tests/browser/test_search_province.py too."""
+    generate(10, work / "corpus")
+    with_site(work / "corpus")
+    build_province(work / "corpus", work / "site", steps)
+    return work / "site"
 
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Heard]:
-    """A corpus of 10 jurisdictions' site, built as a province's is (the bounds lowered to 4),
-    and the progress it told."""
-    work = tmp_path_factory.mktemp("province-search")
-    generate(10, work / "corpus")
-    with_site(work / "corpus")
+    """A province's site (`province_site`) and the progress it told."""
     heard: Heard = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search, "CHUNKED_POLICIES", 4)
-        patch.setattr(nav, "NAV_PAGES", 4)
-        build_site(work / "corpus", work / "site", lambda *step: heard.append(step))
-    return work / "site", heard
+    site = province_site(tmp_path_factory.mktemp("province-search"), lambda *s: heard.append(s))
+    return site, heard
 
 
-def _indexed(site: Path) -> list[dict[str, Any]]:
+def indexed(site: Path) -> list[dict[str, Any]]:
     folder = site / search.FOLDER
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     return [_page(folder, n) for n in range(meta["pages"])]
@@ -159,7 +182,7 @@ def test_a_province_site_has_the_search_page_and_not_materials(
 
 def test_every_page_materials_search_would_hold_is_indexed(province: tuple[Path, Heard]) -> None:
     site, _ = province
-    urls = [page["url"] for page in _indexed(site)]
+    urls = [page["url"] for page in indexed(site)]
     assert len(urls) == len(set(urls))
     built = {
         p.parent.relative_to(site).as_posix() + "/"
@@ -177,7 +200,7 @@ def test_a_document_page_is_indexed_with_every_clause(province: tuple[Path, Hear
     """Each clause's official text, as the page shows it, is the text of its section, under
     the clause's anchor; no code block is."""
     site, _ = province
-    documents = [page for page in _indexed(site) if page["url"].startswith("documents/")]
+    documents = [page for page in indexed(site) if page["url"].startswith("documents/")]
     assert len(documents) == 10
     for page in documents:
         html = (site / page["url"] / "index.html").read_text(encoding="utf-8")
@@ -250,7 +273,7 @@ def _node(asked: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     return out
 
 
-def _holding(pages: list[dict[str, Any]], terms: list[str]) -> list[str]:
+def holding(pages: list[dict[str, Any]], terms: list[str]) -> list[str]:
     """The pages whose title, a heading or a text holds every term (normalized), in order."""
     found = []
     for page in pages:
@@ -286,7 +309,7 @@ def test_the_engine_finds_every_page_that_holds_the_terms_and_no_other(
     province: tuple[Path, Heard], tmp_path: Path
 ) -> None:
     site, _ = province
-    pages = _indexed(site)
+    pages = indexed(site)
     meta = json.loads((site / "search" / "meta.json").read_text(encoding="utf-8"))
     assert re.fullmatch("[0-9a-f]{16}", meta["build"])
     chars = [chr(c) for c in range(0x20, 0x10000) if not 0xD800 <= c <= 0xDFFF]
@@ -321,7 +344,7 @@ def test_the_engine_finds_every_page_that_holds_the_terms_and_no_other(
     # Every search: exactly the pages that hold every term, in the index's order.
     found_any = 0
     for query, searched in zip(queries, out["searches"], strict=True):
-        expected = _holding(pages, searched["terms"])
+        expected = holding(pages, searched["terms"])
         assert searched["found"] == expected, query
         if searched["exact"]:  # the count is known before a candidate is read
             assert searched["candidates"] == len(expected), query
@@ -343,10 +366,7 @@ def test_the_index_is_the_same_bytes_when_built_again(
 ) -> None:
     site, _ = province
     corpus = site.parent / "corpus"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search, "CHUNKED_POLICIES", 4)
-        patch.setattr(nav, "NAV_PAGES", 4)
-        build_site(corpus, tmp_path / "again")
+    build_province(corpus, tmp_path / "again")
     first = sorted(p.relative_to(site).as_posix() for p in (site / "search").rglob("*"))
     again = sorted(
         p.relative_to(tmp_path / "again").as_posix()
@@ -369,10 +389,10 @@ def test_the_site_benchmark_reads_a_province_search(
     sizes = {p.relative_to(site).as_posix(): p.stat().st_size for p in site.rglob("*.json")}
     chunked_search(site, sizes)
     out = capsys.readouterr().out.splitlines()
-    pages = len(_indexed(site))
+    pages = len(indexed(site))
     assert out[0].startswith(f"  the search: {pages:,} pages; ")
     for term, line in zip(SEARCHED, out[1:], strict=True):
-        expected = len(_holding(_indexed(site), [term]))
+        expected = len(holding(indexed(site), [term]))
         # Here every candidate holds the term (the engine's test above shows it in Node).
         assert line.startswith(f"    {term}: {expected:,} candidate pages; "), line
         assert f"the first {min(expected, 20)} results load" in line, line

@@ -17,9 +17,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
-from benchmarks.corpus import generate, with_site
-from compiler.backends.site import nav, search
-from compiler.backends.site.build import build_site
+from tests.test_site_search import holding, indexed
+from tests.test_site_search import province_site as build_province_site
 
 from .harness import Device, open_page, screenshot, serve, settle
 
@@ -35,14 +34,7 @@ MORE: Final = "#policyc-search > button"
 
 @pytest.fixture(scope="module")
 def province_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("province-search")
-    generate(10, work / "corpus")
-    with_site(work / "corpus")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search, "CHUNKED_POLICIES", 4)
-        patch.setattr(nav, "NAV_PAGES", 4)
-        build_site(work / "corpus", work / "site")
-    return work / "site"
+    return build_province_site(tmp_path_factory.mktemp("province-search"))
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +53,7 @@ def province_page(chromium: Any, province_url: str, device: Device) -> Iterator[
 
 def _holding(site: Path, term: str) -> list[str]:
     """The indexed pages whose text holds `term`, by path ("/documents/x/"), in order."""
-    folder = site / search.FOLDER
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    found = []
-    for number in range(meta["pages"]):
-        page = json.loads((folder / "pages" / f"{number}.json").read_text(encoding="utf-8"))
-        if any(term in search.normalize(text) for text in search.texts(page)):
-            found.append("/" + page["url"])
-    return found
+    return ["/" + url for url in holding(indexed(site), [term])]
 
 
 def _shown(page: Any) -> list[str]:

@@ -286,10 +286,9 @@ class Indexer:
         renumber = [0] * len(order)
         pages = self._folder / "pages"
         for final, added in enumerate(order):
+            # "added-<n>.json" to "<final>.json": no name of the one kind is one of the other.
             renumber[added] = final
-            os.replace(pages / self._pages[added][1], pages / f"_{final}.json")
-        for final in range(len(order)):
-            os.replace(pages / f"_{final}.json", pages / f"{final}.json")
+            os.replace(pages / self._pages[added][1], pages / f"{final}.json")
         # About 3 bytes a posting (a gap and its comma), and each token's name and quotes.
         size = sum(3 * len(listed) + 8 for listed in self._postings.values())
         shards = max(1, math.ceil(size / SHARD_BYTES))
