@@ -10,7 +10,9 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import new_project
@@ -252,3 +254,49 @@ def test_the_site_does_not_overwrite_a_folder_it_did_not_write(
     assert "site refused" in err
     assert (mine / "notes.txt").read_text() == "keep"
     shutil.rmtree(mine)
+
+
+def test_pages_wait_on_disk_not_in_mkdocs_pages(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MkDocs renders every page before it writes any and keeps each page's source and HTML
+    until the build ends: a province's site held gigabytes.  The hook keeps the generated
+    files on disk and each page's HTML in its spool until the page's template needs it."""
+    import mkdocs.commands.build as mkdocs_build
+
+    project = _project(tmp_path / "p")
+    held: list[tuple[str, object, object]] = []
+    writes = mkdocs_build._build_page
+
+    def first_written(page: Any, *args: Any, **kwargs: Any) -> None:
+        if not held:  # every page rendered, none written yet
+            for file in args[1]:  # the documentation pages
+                held.append((file.src_uri, file.page.content, file.page.markdown))
+        writes(page, *args, **kwargs)
+
+    monkeypatch.setattr(mkdocs_build, "_build_page", first_written)
+    code, err = _site(capsys, project, tmp_path / "out")
+    assert code == 0, err
+    uris = [uri for uri, _, _ in held]
+    assert "documents/hostile.md" in uris and "index.md" in uris
+    assert held == [(uri, "", "") for uri in uris]
+    page = (tmp_path / "out" / "documents" / "hostile" / "index.html").read_text("utf-8")
+    assert "应当及时追缴" in page  # the HTML came back for the template
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_build_leaves_no_temporary_file(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fails: bool,
+) -> None:
+    project = _project(tmp_path / "p")
+    if fails:  # a link to a clause that is not there: the build fails after every page
+        (project / "docs" / "index.md").write_text("# 首页\n\n[x](documents/hostile.md#a9)\n")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    code, err = _site(capsys, project, tmp_path / "out")
+    assert code == (1 if fails else 0), err
+    assert list(temporary.iterdir()) == []

@@ -18,7 +18,7 @@ from typing import Any, Final
 import pytest
 
 from benchmarks.corpus import generate, with_site
-from compiler.backends.site import hook, nav, search
+from compiler.backends.site import hook, nav, search, spool
 from compiler.backends.site.build import build_site
 from compiler.backends.site.render import TEMPLATES
 from compiler.progress import Steps, quiet
@@ -111,14 +111,17 @@ def _page(folder: Path, number: int) -> dict[str, Any]:
 
 
 def test_a_failed_builds_index_is_not_kept(tmp_path: Path) -> None:
-    """`policyc serve` rebuilds in one process: a build that fails lets its postings go (the
-    hook's `on_build_error`, as MkDocs calls it), and the next build starts its own."""
-    hook._INDEXER[0] = search.Indexer(tmp_path)
+    """`policyc serve` rebuilds in one process: a build that fails lets its postings go, with
+    its files (the hook's `on_build_error`, as MkDocs calls it), and the next build starts its
+    own."""
+    build = hook._Build(spool.Sources(), spool.Spool(), search.Indexer(tmp_path))
+    hook._BUILD[0] = build
     try:
         hook.on_build_error(error=RuntimeError("a page failed"))
-        assert hook._INDEXER[0] is None
+        assert hook._BUILD[0] is None
+        assert not build.sources.root.exists()
     finally:
-        hook._INDEXER[0] = None
+        hook._BUILD[0] = None
 
 
 # ---------------------------------------------------------------- a province's site

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 
 from compiler import ir
-from compiler.backends.site import kinds, search
+from compiler.backends.site import kinds, search, spool
 from compiler.backends.site import nav as navigation
+from compiler.backends.site.ahead import Ahead, Rendered
 from compiler.backends.site.documents import ChangedDuringBuild
 from compiler.backends.site.page import STEPS, Page
 from compiler.backends.site.render import TEMPLATES, environment
+from compiler.backends.site.segmenter import feed_jieba
 from compiler.lower import ProjectError, load_program
 
 # Static files shipped with the site (our CSS/JS, vendored libraries), served under assets/.
@@ -85,36 +89,59 @@ def rendered(program: ir.Program) -> Iterator[tuple[Page, str]]:
         raise PluginError(str(error)) from None
 
 
-def generated_files(
-    program: ir.Program, chunked_search: bool = False
-) -> tuple[dict[str, str | bytes], dict[str, str]]:
-    """Every generated file by docs-root path (pages, their attachments, the assets), and the
-    nav title of each page; with `chunked_search`, the search page of a province's site too
-    (search.py)."""
-    out: dict[str, str | bytes] = {}
+@dataclass(frozen=True)
+class Generated:
+    """A generated file: its docs-root path, its content, and if it is a page, its nav title."""
+
+    path: str
+    content: str | bytes
+    title: str | None = None
+
+
+def generate(program: ir.Program, chunked_search: bool = False) -> Iterator[Generated]:
+    """Every generated file (pages, their attachments, the assets), one at a time as it is
+    made: pages in registry order, then the sections' indexes (with `chunked_search`, the
+    search page of a province's site too: search.py), then the assets."""
+    seen: set[str] = set()
     titles: dict[str, str] = {}
 
-    def add(path: str, content: str | bytes, what: str) -> None:
-        if path in out:
+    def checked(path: str, what: str) -> str:
+        if path in seen:
             raise PluginError(f"two generators write {path} (the second is {what})")
-        out[path] = content
+        seen.add(path)
+        return path
 
-    def add_page(page: Page, markdown: str, what: str) -> None:
-        add(page.path, markdown, what)
+    def files_of(page: Page, markdown: str, what: str) -> Iterator[Generated]:
+        yield Generated(checked(page.path, what), markdown, page.title)
         titles[page.path] = page.title
         for path, data in page.attachments.items():
-            add(path, data, f"an attachment of {page.path}")
+            yield Generated(checked(path, f"an attachment of {page.path}"), data)
 
     for page, markdown in rendered(program):
-        add_page(page, markdown, f"page {page.title}")
+        yield from files_of(page, markdown, f"page {page.title}")
     for page, what in [
         *((index, "an index") for index in navigation.indexes(titles)),
         *([(search.page(), "the search page")] if chunked_search else []),
     ]:
-        add_page(page, environment().get_template(page.template).render(page.context), what)
+        yield from files_of(
+            page, environment().get_template(page.template).render(page.context), what
+        )
     for asset in kinds.ASSETS:
         for path, data in asset(program).items():
-            add(path, data, f"an asset of {getattr(asset, '__module__', asset)}")
+            what = f"an asset of {getattr(asset, '__module__', asset)}"
+            yield Generated(checked(path, what), data)
+
+
+def generated_files(
+    program: ir.Program, chunked_search: bool = False
+) -> tuple[dict[str, str | bytes], dict[str, str]]:
+    """Every generated file by docs-root path, and the nav title of each page (`generate`)."""
+    out: dict[str, str | bytes] = {}
+    titles: dict[str, str] = {}
+    for item in generate(program, chunked_search):
+        out[item.path] = item.content
+        if item.title is not None:
+            titles[item.path] = item.title
     return out, titles
 
 
@@ -145,25 +172,68 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-# MkDocs' pages rendered so far in this build, of how many (`on_post_page`).
-_PAGES: dict[str, int] = {"done": 0, "total": 0}
+# MkDocs' pages rendered, and written, so far in this build, of how many: the progress of
+# MkDocs' two loops, most of a province's site build.
+_PAGES: dict[str, int] = {"rendered": 0, "written": 0, "total": 0}
 RENDERING: Final = "rendering"
-# The index of a province's site (search.py), made as the pages are rendered: this build's,
-# or None when Material's search serves the site.
-_INDEXER: list[search.Indexer | None] = [None]
+WRITING: Final = "writing"
 # Material's search plugin, by its name in config.plugins.
 MATERIAL_SEARCH: Final = "material/search"
 
 
+@dataclass
+class _Build:
+    """What one build keeps outside MkDocs' objects (spool.py): the generated files, the pages'
+    HTML while they wait to be written, the index of a province's site (search.py), made as
+    the pages are rendered (None when Material's search serves the site), and the workers
+    rendering the pages ahead (ahead.py; from `on_nav`) with the rendering of the page
+    MkDocs is at (from `on_page_markdown` to `on_page_content`)."""
+
+    sources: spool.Sources
+    html: spool.Spool
+    indexer: search.Indexer | None
+    ahead: Ahead | None = None
+    taken: Rendered | None = None
+
+    def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
+        self.html.close()
+        self.sources.close()
+
+
+# The build under way, or None between builds (`policyc serve` builds again and again).
+_BUILD: list[_Build | None] = [None]
+
+
+def _end_build() -> _Build | None:
+    build, _BUILD[0] = _BUILD[0], None
+    if build is not None:
+        build.close()
+    return build
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
+    _end_build()  # one a failed rebuild of `policyc serve` left
     program = program_for(config)
     chunked = _chunked_search(program, config)
     if not chunked:
-        _feed_jieba(vocabulary_terms(program))
-    _INDEXER[0] = search.Indexer(Path(config.site_dir)) if chunked else None
-    generated, titles = generated_files(program, chunked)
-    for path, content in sorted(generated.items()):
-        _add(files, File.generated(config, path, content=content), path)
+        feed_jieba(vocabulary_terms(program))
+    build = _Build(
+        spool.Sources(), spool.Spool(), search.Indexer(Path(config.site_dir)) if chunked else None
+    )
+    _BUILD[0] = build
+    # Each file on disk as it is made: MkDocs reads a page from there when it renders it and
+    # copies the rest, and the model is let go when this returns.
+    written: dict[str, str] = {}
+    titles: dict[str, str] = {}
+    for item in generate(program, chunked):
+        written[item.path] = build.sources.write(item.path, item.content)
+        if item.title is not None:
+            titles[item.path] = item.title
+    del program
+    for path in sorted(written):
+        _add(files, File.generated(config, path, abs_src_path=written[path]), path)
     for source in sorted(STATIC.rglob("*")):
         if source.is_file():
             path = posixpath.join("assets", source.relative_to(STATIC).as_posix())
@@ -172,7 +242,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if files.get_file_from_path(path) is not None:
             titles[path] = title
     config.nav = navigation.nav(titles)
-    _PAGES.update(done=0, total=len(files.documentation_pages()))
+    _PAGES.update(rendered=0, written=0, total=len(files.documentation_pages()))
     return files
 
 
@@ -189,33 +259,80 @@ def _chunked_search(program: ir.Program, config: MkDocsConfig) -> bool:
     return True
 
 
-def on_page_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> str:
+def on_nav(nav: Any, config: MkDocsConfig, files: Files) -> Any:
+    build = _BUILD[0]
+    if build is not None and Ahead.worth(files):
+        build.ahead = Ahead(config, files)
+    return nav
+
+
+@event_priority(-100)  # after every other plugin's: the worker rendered what they made
+def on_page_markdown(markdown: str, page: Any, config: MkDocsConfig, files: Files) -> str:
+    build = _BUILD[0]
+    if build is None or build.ahead is None or not build.ahead.takes(page):
+        return markdown
+    build.taken = build.ahead.take(page)
+    # Rendered by a worker: MkDocs renders nothing (on_page_content puts the rendering back).
+    return markdown if build.taken is None else ""
+
+
+@event_priority(100)  # first: every other plugin reads the page as rendered
+def _rendered_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> str:
+    build = _BUILD[0]
+    if build is None or build.taken is None:
+        return html
+    taken, build.taken = build.taken, None
+    return taken.apply(page, files)
+
+
+@event_priority(-100)  # last: the page as every other plugin left it
+def _held_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> str:
+    build = _BUILD[0]
+    if build is None:  # not a build that on_files began
+        return html
     # The pages Material's search would leave out (front matter `search: exclude`: the
     # conflict reports, the revisions, the section indexes, the search page) stay out of this
     # index too.
-    indexer = _INDEXER[0]
     meta = page.meta.get("search")
-    if indexer is not None and not (isinstance(meta, dict) and meta.get("exclude")):
-        indexer.add(page.url, page.title or "", html)
-    return html
+    if build.indexer is not None and not (isinstance(meta, dict) and meta.get("exclude")):
+        build.indexer.add(page.url, page.title or "", html)
+    # Held on disk until the page is written (on_page_context); its source is not read again.
+    build.html.put(page.file.src_uri, html)
+    # Not None: MkDocs reads a page without Markdown as a page without a title.
+    page.markdown = ""
+    _PAGES["rendered"] += 1
+    STEPS.get()(RENDERING, _PAGES["rendered"], _PAGES["total"], "pages")
+    return ""
 
 
+on_page_content = CombinedEvent(_rendered_content, _held_content)
+
+
+@event_priority(100)  # before Material's search reads the page (a site of five cities)
+def on_page_context(context: Any, page: Any, config: MkDocsConfig, nav: Any) -> Any:
+    build = _BUILD[0]
+    if build is not None and page.file.src_uri in build.html:
+        page.content = build.html.take(page.file.src_uri)
+    return context
+
+
+@event_priority(-100)  # after every other plugin's
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
-    # A page written: MkDocs' own loop, half a province's site build.
-    _PAGES["done"] += 1
-    STEPS.get()(RENDERING, _PAGES["done"], _PAGES["total"], "pages")
+    page.content = ""  # written: the HTML is let go (None would change the page's title)
+    _PAGES["written"] += 1
+    STEPS.get()(WRITING, _PAGES["written"], _PAGES["total"], "pages")
     return output
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    indexer, _INDEXER[0] = _INDEXER[0], None
-    if indexer is not None:
-        indexer.finish(STEPS.get())
+    build = _end_build()
+    if build is not None and build.indexer is not None:
+        build.indexer.finish(STEPS.get())
 
 
 def on_build_error(error: Exception) -> None:
-    # A failed build's postings are not kept until the next (`policyc serve` rebuilds).
-    _INDEXER[0] = None
+    # A failed build's files and postings are not kept until the next (`policyc serve`).
+    _end_build()
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
@@ -230,15 +347,3 @@ def _add(files: Files, file: File, path: str) -> None:
     if files.get_file_from_path(path) is not None:
         raise PluginError(f"{path} is generated; a file of that name in docs/ would hide it")
     files.append(file)
-
-
-def _feed_jieba(terms: Sequence[str]) -> None:
-    try:
-        import jieba
-    except ImportError:  # Material then indexes Chinese without segmenting: search is worse
-        logging.getLogger("mkdocs.hooks.policyc").warning(
-            "jieba is not installed: Chinese search will not segment words (pip install jieba)"
-        )
-        return
-    for term in terms:
-        jieba.add_word(term)

@@ -1,0 +1,158 @@
+"""The site's pages rendered ahead, on every core.
+
+MkDocs renders every page's Markdown in its own process, one page after another: two thirds of
+a province's site build (83 of 125 s at 600 jurisdictions, 424 of 780 s at 3,000; the
+twenty-ninth round of benchmarks/README.md).  When MkDocs has made the nav (the hook's
+`on_nav`), `Ahead` has worker processes, forked with MkDocs' configuration, files and nav
+(`project.forked_map`), render the pages in MkDocs' order, a batch at a time, as MkDocs'
+own loop does (`Page.read_source`, the `page_markdown` events, `Page.render`).  MkDocs' loop
+then takes each page's rendering from them: the hook gives MkDocs no Markdown to render for it
+(`on_page_markdown`), then puts back what the worker found (`on_page_content`: the HTML, the
+table of contents, the title from the first heading, the anchors and the links to anchors
+that MkDocs checks when every page is written, and what MkDocs logged while rendering it,
+logged again here, where strict mode counts the warnings).  A page a worker could not render
+is rendered by MkDocs itself, which reports the error as it would.
+
+The same pages give the same bytes as MkDocs alone (tests/test_site_build.py builds a site
+both ways).  With one core (or `POLICYC_JOBS=1`, or no fork) MkDocs renders every page itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+from compiler.project import cores, forked_map, forks, stop_if_interrupted
+
+# Pages a job renders: enough that a result is worth a message, few enough that the pages
+# MkDocs has not taken yet stay few (a page's HTML is held until it is taken).
+BATCH: Final = 8
+# The logger MkDocs reports on (strict mode counts its warnings there).
+LOGGER: Final = "mkdocs"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What MkDocs' `Page.render` leaves on a page, as a worker found it."""
+
+    html: str
+    toc: Any  # mkdocs.structure.toc.TableOfContents
+    title: str | None  # from the first heading (MkDocs' `_title_from_render`)
+    anchors: set[str] | None
+    links: dict[str, dict[str, str]] | None  # by the linked file's path in the docs
+    logged: tuple[tuple[str, int, str], ...]  # (logger, level, message), in order
+
+    def apply(self, page: Page, files: Files) -> str:
+        """Put the rendering on MkDocs' `page`, log what was logged; the HTML."""
+        page.toc = self.toc
+        page._title_from_render = self.title
+        page.present_anchor_ids = self.anchors
+        if self.links is not None:
+            linked = ((files.get_file_from_path(path), links) for path, links in self.links.items())
+            page.links_to_anchors = {file: links for file, links in linked if file is not None}
+        for name, level, message in self.logged:
+            logging.getLogger(name).log(level, "%s", message)
+        return self.html
+
+
+class _Heard(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+class Ahead:
+    """The pages of one build being rendered by workers, taken one at a time in MkDocs' order
+    (`take`)."""
+
+    def __init__(self, config: MkDocsConfig, files: Files) -> None:
+        self._config = config
+        self._files = files
+        self._in_worker = False
+        pages = [file.src_uri for file in files.documentation_pages()]
+        self._planned = set(pages)
+        self._ready: dict[str, Rendered | None] = {}
+        jobs = [pages[i : i + BATCH] for i in range(0, len(pages), BATCH)]
+        self._results: Iterator[list[tuple[str, Rendered | None]]] = forked_map(self._render, jobs)
+
+    @staticmethod
+    def worth(files: Files) -> bool:
+        """Whether workers render the pages: more than one core, and fork."""
+        return forks() and cores() > 1 and len(files.documentation_pages()) > BATCH
+
+    def takes(self, page: Page) -> bool:
+        """Whether a worker renders `page` (not in a worker itself)."""
+        return not self._in_worker and page.file.src_uri in self._planned
+
+    def take(self, page: Page) -> Rendered | None:
+        """The page's rendering, when a worker has made it; None if it could not."""
+        uri = page.file.src_uri
+        self._planned.discard(uri)
+        while uri not in self._ready:
+            batch = next(self._results, None)
+            if batch is None:
+                return None
+            self._ready.update(batch)
+        return self._ready.pop(uri)
+
+    def close(self) -> None:
+        """Stop the workers (a build that failed, or ended)."""
+        close = getattr(self._results, "close", None)
+        if close is not None:
+            close()
+
+    # ---------------------------------------------------------------- in a worker
+
+    def _render(self, uris: Sequence[str]) -> list[tuple[str, Rendered | None]]:
+        self._in_worker = True
+        logger = logging.getLogger(LOGGER)
+        heard = _Heard()
+        saved = logger.handlers[:]
+        logger.handlers = [heard]
+        try:
+            out = []
+            for uri in uris:
+                stop_if_interrupted()
+                heard.records.clear()
+                out.append((uri, self._rendered(uri, heard)))
+            return out
+        finally:
+            logger.handlers = saved
+
+    def _rendered(self, uri: str, heard: _Heard) -> Rendered | None:
+        config, files = self._config, self._files
+        file = files.get_file_from_path(uri)
+        if file is None:
+            return None
+        page = file.page if file.page is not None else Page(None, file, config)
+        config._current_page = page
+        try:
+            page.read_source(config)
+            page.markdown = config.plugins.on_page_markdown(
+                page.markdown or "", page=page, config=config, files=files
+            )
+            page.render(config, files)
+        except Exception:  # MkDocs renders it again, and reports the error as it would
+            return None
+        finally:
+            config._current_page = None
+        links = page.links_to_anchors
+        rendered = Rendered(
+            page.content or "",
+            page.toc,
+            page._title_from_render,
+            page.present_anchor_ids,
+            None if links is None else {f.src_uri: dict(v) for f, v in links.items()},
+            tuple(heard.records),
+        )
+        page.markdown = page.content = None  # this worker's copy: let go
+        return rendered

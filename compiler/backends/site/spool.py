@@ -1,0 +1,71 @@
+"""What a site build keeps on disk instead of in memory: the generated files, and each page's
+HTML between MkDocs rendering its Markdown and writing it.
+
+MkDocs renders every page's Markdown before it writes any (a page's template needs the whole
+nav, and links are checked against every page's anchors), and holds each page's source and
+HTML until the build ends.  A province's site is gigabytes of both: at 3,000 jurisdictions
+the MkDocs process held 4.6 GB (benchmarks/README.md, the twenty-ninth round).  So the hook
+writes the generated files into a folder of its own (`Sources`), that MkDocs reads each page
+from when it renders it and copies the other files from, and keeps each page's HTML in one
+file (`Spool`) from when it is rendered until its template is, one page at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Final
+
+# Where the build's temporary files go: the system's temporary folder.
+PREFIX: Final = "policyc-site-"
+
+
+class Sources:
+    """A temporary folder of generated files, by their docs-root path; removed by `close`
+    (or when the process ends)."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix=PREFIX + "sources-")
+        self.root = Path(self._folder.name)
+
+    def write(self, path: str, content: str | bytes) -> str:
+        """Write `content` (text as UTF-8) under `path`; the file's absolute path."""
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return os.fspath(target)
+
+    def close(self) -> None:
+        self._folder.cleanup()
+
+
+class Spool:
+    """Pages' HTML by key, in one unnamed temporary file (the system deletes it when it is
+    closed, however the process ends): `put` when a page is rendered, `take` when its
+    template needs it.  A page's HTML is read back as written, once."""
+
+    def __init__(self) -> None:
+        # Open for the build's length, closed by `close`: no `with` spans that.
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix=PREFIX + "html-")  # noqa: SIM115
+        self._end = 0
+        self._where: dict[str, tuple[int, int]] = {}
+
+    def put(self, key: str, html: str) -> None:
+        data = html.encode("utf-8", "surrogatepass")
+        self._file.seek(self._end)
+        self._file.write(data)
+        self._where[key] = (self._end, len(data))
+        self._end += len(data)
+
+    def take(self, key: str) -> str:
+        start, length = self._where.pop(key)
+        self._file.seek(start)
+        data = self._file.read(length)
+        return data.decode("utf-8", "surrogatepass")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._where
+
+    def close(self) -> None:
+        self._file.close()
