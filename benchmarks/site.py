@@ -7,7 +7,8 @@ Each figure is the best of N runs in this process (MkDocs' own import is paid on
 first run).  Figures are printed, never asserted.
 
 With `--size N`, the site of a synthetic corpus of N jurisdictions (benchmarks/corpus.py) instead
-of the project's, built once: the time, the files and bytes, and what grows with the
+of the project's, built once by `policyc site` in a process of its own: the time, the peak
+memory of its largest process, the files and bytes, and what grows with the
 jurisdictions: the nav's share of the HTML (Material writes it into every page), the largest
 page, the shape of the conflict report (compiler/backends/site/conflicts.py), the comparison
 tables' downloads (a cut table's are per page: compiler/backends/site/tables.py), and the
@@ -21,8 +22,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,11 +68,36 @@ def render_aside(root: Path) -> tuple[float, Path, list[str]]:
     return time.perf_counter() - start, into, files
 
 
+def built_apart(root: Path) -> tuple[float, int, Path, list[str]]:
+    """`policyc site` of `root` in a process of its own, into a new temporary folder (the
+    caller removes it): the seconds, the peak memory of its largest process in bytes (the
+    build's and its workers', as the system accounts a child it waits for), the folder, its
+    files."""
+    into = Path(tempfile.mkdtemp(prefix="policyc-site-bench-"))
+    command = [sys.executable, "-m", "compiler.cli", "--root", str(root), "site"]
+    command += ["--out", str(into / "site")]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "CI": "1"})
+    _, status, usage = os.wait4(child.pid, 0)
+    took = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        shutil.rmtree(into)
+        raise SystemExit(f"policyc site exited {code}")
+    site = into / "site"
+    files = sorted(
+        os.path.relpath(os.path.join(folder, name), site).replace(os.sep, "/")
+        for folder, _, names in os.walk(site)
+        for name in names
+    )
+    return took, usage.ru_maxrss * 1024, site, files
+
+
 def corpus_site(size: int, work: Path) -> None:
     root = work / f"corpus{size}"
     generate(size, root)
     with_site(root)
-    took, into, files = render_aside(root)
+    took, peak, into, files = built_apart(root)
     try:
         sizes = {path: (into / path).stat().st_size for path in files}
         pages = [path for path in files if path.endswith(".html")]
@@ -84,6 +112,7 @@ def corpus_site(size: int, work: Path) -> None:
         else:
             shape = "one page"
         print(f"{size} jurisdictions: the whole site (MkDocs, strict) in {took:.1f} s")
+        print(f"  peak memory of the largest process: {peak / 1e6:,.0f} MB")
         print(f"  {len(files):,} files, {sum(sizes.values()) / 1e6:.1f} MB")
         print(f"  {len(pages):,} HTML pages, {html / 1e6:.1f} MB; the nav {100 * nav / html:.0f} %")
         print(f"  largest page {largest}: {sizes[largest] / 1e6:.2f} MB")
@@ -98,7 +127,7 @@ def corpus_site(size: int, work: Path) -> None:
             index = sizes.get("search/search_index.json", 0)
             print(f"  the search index (loaded whole by a reader's browser): {index / 1e6:.1f} MB")
     finally:
-        shutil.rmtree(into)
+        shutil.rmtree(into.parent)
 
 
 # What a reader of a province's site might search: terms of two, four and three characters.
