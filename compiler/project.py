@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import gc
@@ -322,6 +323,9 @@ class _Pool:
     in_order: InOrder
     # `polled(work, jobs, every)`: in_order one job a message, `every()` called while waiting.
     polled: Callable[[Callable[[Any], Any], Sequence[Any], Callable[[], None]], Iterator[Any]]
+    # `windowed(work, jobs, window)`: in_order one job a message, at most `window` of them
+    # given to the workers and not yet read.
+    windowed: Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[Any]]
 
 
 @contextlib.contextmanager
@@ -381,8 +385,20 @@ def _workers(count: int, context: Any) -> Iterator[_Pool]:
                     yield result
                     break
 
+        def windowed(work: Callable[[Any], Any], jobs: Sequence[Any], window: int) -> Iterator[Any]:
+            # The results of jobs given out wait in this process until they are read: a reader
+            # slower than the workers would hold them all (`pool.map` gives out every job).
+            waiting: collections.deque[Any] = collections.deque()
+            for job in jobs:
+                if len(waiting) >= window:
+                    yield waiting.popleft().result()
+                with _interrupts_blocked():  # a worker may be forked here
+                    waiting.append(pool.submit(work, job))
+            while waiting:
+                yield waiting.popleft().result()
+
         try:
-            yield _Pool(in_order, polled)
+            yield _Pool(in_order, polled, windowed)
         except BaseException as error:
             # Until the workers are gone a second Ctrl-C waits (a step of a job, at most): taken
             # now, it cut the wait short and left them running.
@@ -548,6 +564,7 @@ def forked_map(
     work: Callable[[_T], _R],
     jobs: Sequence[_T],
     progress: Callable[[int], None] | None = None,
+    window: int | None = None,
 ) -> Iterator[_R]:
     """`work(job)` for each job, in order, on every core: in workers forked from this process,
     which start with its memory (so `work` may be a closure over a checked project: only the
@@ -557,7 +574,10 @@ def forked_map(
     `progress(units)` hears, while the jobs run, how many units of work (policies made, files
     read) they have done so far, each counted by `advance` where the work does it: a job is a
     batch of hundreds of policies at province scale, and a line counting whole jobs stood
-    still for seconds, then jumped by hundreds."""
+    still for seconds, then jumped by hundreds.
+
+    `window` (without `progress`): at most that many jobs given to the workers and not yet
+    read, for a caller that reads the results slowly and would otherwise hold them all."""
     workers = min(cores(), len(jobs))
     global _FORKED_WORK, _ADVANCED
     if workers < 2 or not forks():
@@ -588,7 +608,9 @@ def forked_map(
     previous_advanced, _ADVANCED = _ADVANCED, shared
     try:
         with _workers(workers, context) as pool:
-            if progress is None or done is None:
+            if window is not None:
+                yield from pool.windowed(_run_forked, jobs, window)
+            elif progress is None or done is None:
                 yield from pool.in_order(_run_forked, jobs, 1)
             else:
                 yield from pool.polled(_run_forked, jobs, lambda: progress(done.value))

@@ -4,8 +4,11 @@ is rendered by MkDocs; what MkDocs warns of in a worker fails the strict build a
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ from mkdocs.structure.pages import Page
 
 from benchmarks.corpus import generate, with_site
 from compiler.backends.site.build import SiteFailed, build_site
-from compiler.project import JOBS_VARIABLE
+from compiler.project import JOBS_VARIABLE, forked_map
 
 pytestmark = pytest.mark.site
 
@@ -111,4 +114,80 @@ def test_a_warning_in_a_worker_fails_the_strict_build(
     err = capsys.readouterr().err
     assert err.count("'nowhere.md'") == 1, err  # said once, by this process
     assert "WARNING" in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_the_workers_render_no_more_than_a_window_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The results wait in this process until MkDocs takes them: the workers are given a
+    window of jobs, not every job (given every one, they rendered 70 pages ahead of MkDocs at
+    30 jurisdictions)."""
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    started = tmp_path / "started"
+
+    def work(job: int) -> int:
+        with started.open("a", encoding="utf-8") as out:
+            out.write(f"{job}\n")
+        return job
+
+    for read, job in enumerate(forked_map(work, list(range(24)), window=3)):
+        assert job == read
+        time.sleep(0.05)  # a reader slower than the workers
+        assert len(started.read_text(encoding="utf-8").split()) <= read + 3
+
+
+def test_with_another_plugin_mkdocs_keeps_and_renders_the_pages(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Material's tags plugin writes its listing into a page between the pages' rendering and
+    their writing (`on_env`): it found the page held on disk, empty, and the listing was lost.
+    With a plugin other than Material's search, MkDocs keeps the pages, as without the hook."""
+    project = tmp_path / "corpus"
+    shutil.copytree(corpus, project)
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "      lang: zh\n" in text
+    config.write_text(text.replace("      lang: zh\n", "      lang: zh\n  - tags\n", 1), "utf-8")
+    docs = project / "docs"
+    (docs / "tagged.md").write_text("---\ntags:\n  - 救助\n---\n# 标签页\n\n正文\n", "utf-8")
+    (docs / "tags.md").write_text("# 标签\n\n<!-- material/tags -->\n", encoding="utf-8")
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    log = tmp_path / "renders"
+    _renders(monkeypatch, log)
+    build_site(project, tmp_path / "site")
+    listing = (tmp_path / "site" / "tags" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../tagged/"' in listing and "救助" in listing
+    assert "tags.md:" not in listing  # the plugin's placeholder, not replaced
+    assert {pid for pid, _, _ in _read(log)} == {os.getpid()}  # no worker rendered
+
+
+def test_a_build_that_fails_while_workers_render_leaves_nothing(
+    corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A page MkDocs cannot render (here in every process: the worker's failure sends it back
+    to MkDocs, which fails the build) stops the workers still rendering; no temporary file of
+    the build is left."""
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    render: Callable[..., None] = Page.render
+
+    def failing(page: Page, config: Any, files: Any) -> None:
+        if page.file.src_uri.startswith("decisions/"):  # early: most pages still to render
+            raise RuntimeError("this page cannot be rendered")
+        render(page, config, files)
+
+    monkeypatch.setattr(Page, "render", failing)
+    before = multiprocessing.active_children()
+    with pytest.raises(RuntimeError, match="cannot be rendered"):
+        build_site(corpus, tmp_path / "site")
+    assert "Error reading page 'decisions/" in capsys.readouterr().err
+    assert multiprocessing.active_children() == before
+    # (jieba keeps its dictionary's cache there: not the build's.)
+    assert [p.name for p in temporary.iterdir() if p.name != "jieba.cache"] == []
     assert not (tmp_path / "site").exists()

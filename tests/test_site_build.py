@@ -299,4 +299,5 @@ def test_a_build_leaves_no_temporary_file(
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     code, err = _site(capsys, project, tmp_path / "out")
     assert code == (1 if fails else 0), err
-    assert list(temporary.iterdir()) == []
+    # (jieba keeps its dictionary's cache there: not the build's.)
+    assert [p.name for p in temporary.iterdir() if p.name != "jieba.cache"] == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,7 +191,7 @@ class _Build:
     MkDocs is at (from `on_page_markdown` to `on_page_content`)."""
 
     sources: spool.Sources
-    html: spool.Spool
+    html: spool.Spool | None  # None: MkDocs keeps the pages (`_held`)
     indexer: search.Indexer | None
     ahead: Ahead | None = None
     taken: Rendered | None = None
@@ -198,7 +199,8 @@ class _Build:
     def close(self) -> None:
         if self.ahead is not None:
             self.ahead.close()
-        self.html.close()
+        if self.html is not None:
+            self.html.close()
         self.sources.close()
 
 
@@ -220,7 +222,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     if not chunked:
         feed_jieba(vocabulary_terms(program))
     build = _Build(
-        spool.Sources(), spool.Spool(), search.Indexer(Path(config.site_dir)) if chunked else None
+        spool.Sources(),
+        spool.Spool() if _held(config) else None,
+        search.Indexer(Path(config.site_dir)) if chunked else None,
     )
     _BUILD[0] = build
     # Each file on disk as it is made: MkDocs reads a page from there when it renders it and
@@ -246,6 +250,17 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+def _held(config: MkDocsConfig) -> bool:
+    """Whether this build holds the pages' HTML on disk (spool.py) and has workers render
+    them (ahead.py): when no plugin but Material's search and this hook is on.  Another may
+    read or rewrite a page between its rendering and its writing (Material's tags plugin
+    writes its listings into pages in `on_env`, and found them empty), or keep what it saw of
+    each page in `on_page_markdown` (a worker's copy): with one, MkDocs keeps the pages and
+    renders them itself, as without this hook."""
+    this = sys.modules.get(__name__)
+    return all(name == MATERIAL_SEARCH or plugin is this for name, plugin in config.plugins.items())
+
+
 def _chunked_search(program: ir.Program, config: MkDocsConfig) -> bool:
     """Whether the site is searched by search.py's index: a province's, whose mkdocs.yml has
     Material's search on.  Material's is then turned off for this build (MkDocs loads the
@@ -261,7 +276,7 @@ def _chunked_search(program: ir.Program, config: MkDocsConfig) -> bool:
 
 def on_nav(nav: Any, config: MkDocsConfig, files: Files) -> Any:
     build = _BUILD[0]
-    if build is not None and Ahead.worth(files):
+    if build is not None and build.html is not None and Ahead.worth(files):
         build.ahead = Ahead(config, files)
     return nav
 
@@ -296,12 +311,14 @@ def _held_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> s
     meta = page.meta.get("search")
     if build.indexer is not None and not (isinstance(meta, dict) and meta.get("exclude")):
         build.indexer.add(page.url, page.title or "", html)
+    _PAGES["rendered"] += 1
+    STEPS.get()(RENDERING, _PAGES["rendered"], _PAGES["total"], "pages")
+    if build.html is None:
+        return html
     # Held on disk until the page is written (on_page_context); its source is not read again.
     build.html.put(page.file.src_uri, html)
     # Not None: MkDocs reads a page without Markdown as a page without a title.
     page.markdown = ""
-    _PAGES["rendered"] += 1
-    STEPS.get()(RENDERING, _PAGES["rendered"], _PAGES["total"], "pages")
     return ""
 
 
@@ -311,14 +328,16 @@ on_page_content = CombinedEvent(_rendered_content, _held_content)
 @event_priority(100)  # before Material's search reads the page (a site of five cities)
 def on_page_context(context: Any, page: Any, config: MkDocsConfig, nav: Any) -> Any:
     build = _BUILD[0]
-    if build is not None and page.file.src_uri in build.html:
+    if build is not None and build.html is not None and page.file.src_uri in build.html:
         page.content = build.html.take(page.file.src_uri)
     return context
 
 
 @event_priority(-100)  # after every other plugin's
 def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
-    page.content = ""  # written: the HTML is let go (None would change the page's title)
+    build = _BUILD[0]
+    if build is not None and build.html is not None:
+        page.content = ""  # written: the HTML is let go (None would change the page's title)
     _PAGES["written"] += 1
     STEPS.get()(WRITING, _PAGES["written"], _PAGES["total"], "pages")
     return output

@@ -17,7 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import IO, Final
 
-# Where the build's temporary files go: the system's temporary folder.
+# Where the build's temporary files go: the system's temporary folder (Python's `tempfile`:
+# TMPDIR names another).  Where that folder is memory (a tmpfs), these files are too: a
+# province's are gigabytes (README.md, "The site of a province").
 PREFIX: Final = "policyc-site-"
 
 
