@@ -7,8 +7,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from compiler.backends.site.build import SiteFailed, build_site
 from compiler.project import JOBS_VARIABLE, forked_map
 
 pytestmark = pytest.mark.site
+
+HOOK = Path(__file__).resolve().parent.parent / "compiler" / "backends" / "site" / "hook.py"
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +195,33 @@ def test_a_build_that_fails_while_workers_render_leaves_nothing(
     # (jieba keeps its dictionary's cache there: not the build's.)
     assert [p.name for p in temporary.iterdir() if p.name != "jieba.cache"] == []
     assert not (tmp_path / "site").exists()
+
+
+def test_the_model_is_let_go_before_mkdocs_renders(
+    corpus: Path, alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MkDocs' loops (and the workers, forked with this process's memory) do not need the
+    model: the interpreter's cache of the policies' tables (read for the due dates) held it."""
+    import mkdocs.commands.build as mkdocs_build
+
+    models: list[weakref.ref[Any]] = []
+    alive: list[bool] = []
+    # The hook as MkDocs loaded it for `alone`: from its path in mkdocs.yml, a module of its own.
+    loaded = sys.modules[HOOK.as_posix()]
+    generate_pages = loaded.generate
+
+    def noted(program: Any, *args: Any) -> Any:
+        models.append(weakref.ref(program))
+        return generate_pages(program, *args)
+
+    populate = mkdocs_build._populate_page
+
+    def first_rendered(*args: Any, **kwargs: Any) -> None:
+        if not alive:
+            alive.append(models[0]() is not None)
+        populate(*args, **kwargs)
+
+    monkeypatch.setattr(loaded, "generate", noted)
+    monkeypatch.setattr(mkdocs_build, "_populate_page", first_rendered)
+    build_site(corpus, tmp_path / "site")
+    assert alive == [False]
