@@ -71,3 +71,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     code = main(["--root", str(ROOT), "site", "--out", str(out)])
     assert code == 0, "policyc site failed (its messages are above)"
     return out
+
+
+@pytest.fixture(scope="session")
+def site_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project of 10 synthetic jurisdictions that the site can be built from (benchmarks/
+    corpus.py), made once for the site's tests; a test that changes it changes a copy."""
+    from benchmarks.corpus import generate, with_site
+
+    root = tmp_path_factory.mktemp("site-corpus") / "corpus"
+    generate(10, root)
+    with_site(root)
+    return root

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from mkdocs.structure.pages import Page
 
-from benchmarks.corpus import generate, with_site
 from compiler.backends.site.build import SiteFailed, build_site
 from compiler.project import JOBS_VARIABLE, forked_map
 
@@ -28,12 +27,9 @@ HOOK = Path(__file__).resolve().parent.parent / "compiler" / "backends" / "site"
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def corpus(site_corpus: Path) -> Path:
     """A project of 10 synthetic jurisdictions: some 80 pages, ten batches."""
-    root = tmp_path_factory.mktemp("ahead") / "corpus"
-    generate(10, root)
-    with_site(root)
-    return root
+    return site_corpus
 
 
 @pytest.fixture(scope="module")

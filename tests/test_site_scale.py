@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from benchmarks.corpus import generate, with_site
 from compiler import ir
 from compiler.backends.site import conflicts as site_conflicts
 from compiler.backends.site import nav
@@ -183,12 +182,9 @@ def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def corpus(site_corpus: Path) -> Path:
     """A project of 10 synthetic jurisdictions that the site can be built from."""
-    root = tmp_path_factory.mktemp("corpus") / "p"
-    generate(10, root)
-    with_site(root)
-    return root
+    return site_corpus
 
 
 @pytest.fixture(scope="module")

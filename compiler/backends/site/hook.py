@@ -3,9 +3,11 @@
 On every build (and every rebuild of `policyc serve`) it checks the project — a policy with
 errors fails the build with the diagnostics, so no half site is published —, renders every
 page kind of the registry (compiler/backends/site/kinds.py) from its template into a
-generated file, adds the generated assets and the static files of site_templates/assets/,
-feeds the policy vocabulary to jieba (Material's Chinese search) or, on a province's site,
-indexes the pages for search.py's search, and builds the nav.
+generated file (on disk: spool.py), adds the generated assets and the static files of
+site_templates/assets/, feeds the policy vocabulary to jieba (Material's Chinese search) or,
+on a province's site, indexes the pages for search.py's search, and builds the nav.  While
+MkDocs renders the pages, workers render them ahead (ahead.py), and each page's HTML waits on
+disk until MkDocs writes it (spool.py).
 """
 
 from __future__ import annotations
