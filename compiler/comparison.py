@@ -37,7 +37,6 @@ from compiler import ir
 from compiler import nodes as n
 from compiler.exprtext import to_text
 from compiler.runtime.kinds import Kind, Role
-from compiler.runtime.policy import PolicyInfo
 from compiler.runtime.timelimits import WorkdayCalendar, load_calendar
 
 
@@ -110,7 +109,7 @@ class Cell:
     status: Status
 
 
-def silent_cells(policies: Iterable[ir.Policy]) -> dict[str, Cell]:
+def _silent_cells(policies: Iterable[ir.Policy]) -> dict[str, Cell]:
     """One silent cell per city, shared by every row on which the city says nothing (cells
     are frozen).  A province's tables have a row per actor or penalty some city names and a
     column per city, nearly every cell silent: the duties table is 7,200 rows by 3,000 cities
@@ -289,7 +288,7 @@ def concept_table(program: ir.Program, kind: Kind) -> Table:
     kinds = (Kind.GATE, Kind.SITUATION) if kind is Kind.SITUATION else (Kind.EXCLUSION,)
     other = (Kind.EXCLUSION,) if kind is Kind.SITUATION else (Kind.SITUATION,)
     policies = _decision_policies(program)
-    silent = silent_cells(policies)
+    silent = _silent_cells(policies)
     rows: list[tuple[ir.Concept, dict[str, Cell]]] = []
     for concept in program.concepts.values():
         own = {p.id: _readings(program, p, kinds, concept) for p in policies}
@@ -355,30 +354,21 @@ def _input_label(program: ir.Program, name: str | None) -> str:
     return found.label if found is not None else name
 
 
-def _due(
-    program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date, tables: PolicyInfo
-) -> str:
+def _due(program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date) -> str:
     """The due date from `start`, computed by the runtime's one algorithm (`Limit.reckon`)
     through the path `policyc due` takes (`runtime.cli.due_json`), on the official calendar."""
-    return due_text(due_entry(program, policy, limit, start, tables))
+    return due_text(due_entry(program, policy, limit, start))
 
 
 def due_entry(
-    program: ir.Program,
-    policy: ir.Policy,
-    limit: ir.Limit,
-    start: date,
-    tables: PolicyInfo | None = None,
+    program: ir.Program, policy: ir.Policy, limit: ir.Limit, start: date
 ) -> Mapping[str, Any]:
     """`policyc due`'s JSON entry of one limit from `start` on the official calendar (the
-    conflict report reads the dates from it, the table its text).  `tables`: the policy's
-    runtime tables (`interpret.info`), made here if not given; a caller that reads several
-    of a policy's limits makes them once (every rule's table: 8 % of a province's pages)."""
+    conflict report reads the dates from it, the table its text)."""
     from compiler.interpret import info
     from compiler.runtime import cli as runtime_cli
 
-    if tables is None:
-        tables = info(program, policy)
+    tables = info(program, policy)
     chosen = [x for x in tables.limits if x.name == limit.name]
     report = runtime_cli.due_json(tables, chosen, start, official_calendar())
     entries: Any = report["limits"]
@@ -434,12 +424,8 @@ def limits_table(program: ir.Program, start: date) -> Table:
         Column("due", f"截止日（自 {start.isoformat()} 起算）"),
     )
     rows: list[Row] = []
-    from compiler.interpret import info
-
     for policy in _policies(program):
-        tables = info(program, policy) if policy.limits else None
         for limit in policy.limits:
-            assert tables is not None
 
             def cell(
                 text: str, note: str = "", *, p: str = policy.id, at: ir.Limit = limit
@@ -461,7 +447,7 @@ def limits_table(program: ir.Program, start: date) -> Table:
                 "until": cell(_input_label(program, limit.end)),
                 "when": cell(to_text(limit.when) if limit.when is not None else ""),
                 "due": cell(
-                    _due(program, policy, limit, start, tables),
+                    _due(program, policy, limit, start),
                     f"未含{excluded}；实际截止日另加{excluded}所占的工作日" if excluded else "",
                 ),
             }
@@ -563,7 +549,7 @@ def _by_actor(
                 found.setdefault(actor, {}).setdefault(policy.id, []).append(
                     Entry(text, rule.clause, rule.name)
                 )
-    silent = silent_cells(policies)
+    silent = _silent_cells(policies)
     # An actor's place among the declared ones (a dict: thousands of actors in a province).
     order = {actor: place for place, actor in enumerate(program.actors)}
     actors = sorted(found, key=lambda a: (-len(found[a]), order.get(a, 0), a))
@@ -619,7 +605,7 @@ def sanctions_table(program: ir.Program) -> Table:
                 found.setdefault(name, {}).setdefault(policy.id, []).append(
                     Entry(rule.clause.quote, rule.clause, rule.name, note)
                 )
-    silent = silent_cells(policies)
+    silent = _silent_cells(policies)
     order = list(labels)
     rows = tuple(
         Row(

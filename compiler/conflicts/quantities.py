@@ -123,12 +123,11 @@ def groups(program: ir.Program, start: date) -> tuple[tuple[Group, ...], tuple[L
     by_key: dict[tuple[str, str], list[Lined]] = {}
     alone: list[Lined] = []
     for policy in sorted(program.policies.values(), key=lambda p: p.id):
-        tables = info(program, policy) if policy.limits else None  # once for its limits
         for limit in policy.limits:
             lined = Lined(
                 policy,
                 limit,
-                due_entry(program, policy, limit, _start_moment(limit, start), tables),
+                due_entry(program, policy, limit, _start_moment(limit, start)),
             )
             keys = [("programme", m) for m in _programmes(program, limit)]
             keys += [("concept", c) for c in _concepts(program, limit)]

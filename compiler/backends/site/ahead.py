@@ -13,7 +13,7 @@ that MkDocs checks when every page is written, and what MkDocs logged while rend
 logged again here, where strict mode counts the warnings).  A page a worker could not render
 is rendered by MkDocs itself, which reports the error as it would.
 
-The same pages give the same bytes as MkDocs alone (tests/test_site_build.py builds a site
+The same pages give the same bytes as MkDocs alone (tests/test_site_ahead.py builds a site
 both ways).  With one core (or `POLICYC_JOBS=1`, or no fork) MkDocs renders every page itself.
 """
 
