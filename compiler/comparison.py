@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final, assert_never
 
 from compiler import ir
@@ -213,8 +213,13 @@ def _polarity(
 # ---------------------------------------------------------------- concept tables
 
 
-def _concept_facts(program: ir.Program, concept: ir.Concept) -> tuple[str, ...]:
-    return (*concept.facts, *concept.related)
+@lru_cache(maxsize=256)
+def _concept_facts(concept: ir.Concept) -> frozenset[str]:
+    """The facts a concept lines up: its own and the cities' related ones.  Kept: a comparison
+    asks for them once per policy, and the related facts grow with the jurisdictions (some
+    16,000 at 3,000), so making them every time made the tables grow with their square.  The
+    concept holds names only, not the model."""
+    return frozenset((*concept.facts, *concept.related))
 
 
 def _relation_note(program: ir.Program, fact: str) -> str:
@@ -238,7 +243,7 @@ class _Reading:
 def _readings(
     program: ir.Program, policy: ir.Policy, kinds: tuple[Kind, ...], concept: ir.Concept
 ) -> list[_Reading]:
-    facts = set(_concept_facts(program, concept))
+    facts = _concept_facts(concept)
     out = []
     for rule in policy.rules:
         if rule.kind not in kinds:
@@ -276,9 +281,9 @@ def _decision_policies(program: ir.Program) -> list[ir.Policy]:
     return [p for p in _policies(program) if p.makes_decision()]
 
 
-def _reads_concepts(program: ir.Program, policy: ir.Policy) -> bool:
-    facts = {f for c in program.concepts.values() for f in _concept_facts(program, c)}
-    return any(set(r.reads) & facts for r in policy.rules if r.role is Role.DECISION)
+def _reads_concepts(policy: ir.Policy, facts: frozenset[str]) -> bool:
+    """Whether the policy's decision rules read any of the concepts' `facts`."""
+    return any(not facts.isdisjoint(r.reads) for r in policy.rules if r.role is Role.DECISION)
 
 
 def concept_table(program: ir.Program, kind: Kind) -> Table:
@@ -311,10 +316,11 @@ def concept_table(program: ir.Program, kind: Kind) -> Table:
             status = Status.OPPOSITE if clear else Status.JUDGMENT
             cells[policy.id] = Cell(policy.id, entries, status)
         rows.append((concept, cells))
+    concept_facts = frozenset().union(*map(_concept_facts, program.concepts.values()))
     shown = [
         p
         for p in policies
-        if _reads_concepts(program, p)
+        if _reads_concepts(p, concept_facts)
         or any(cells[p.id].status is not Status.SILENT for _, cells in rows)
     ]
     columns = tuple(city_column(p) for p in shown)
@@ -495,6 +501,7 @@ def thresholds_table(program: ir.Program) -> Table:
         Column("quote", "原文"),
     )
     rows: list[Row] = []
+    keys: set[str] = set()  # the rows' keys: a scan of the rows grew with their square
     for policy in _policies(program):
         items: list[tuple[str, ir.ClauseRef, str, str]] = []
         for define in policy.defines:
@@ -515,9 +522,10 @@ def thresholds_table(program: ir.Program) -> Table:
             )
             key = f"{policy.id}.{name}"
             suffix = 2
-            while any(r.key == key for r in rows):  # a rule with both a `when` and a `require`
+            while key in keys:  # a rule with both a `when` and a `require`
                 key = f"{policy.id}.{name}.{suffix}"
                 suffix += 1
+            keys.add(key)
             rows.append(Row(key, city(policy), cells))
     return Table(
         "thresholds",

@@ -17,6 +17,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
 from compiler import ir, jsontext, progress
@@ -554,3 +556,27 @@ def test_cli_start_moves_the_due_dates(capsys: pytest.CaptureFixture[str]) -> No
         assert main([*argv, "--start", bad]) == 2
         err = capsys.readouterr().err
         assert "--start" in err and "Traceback" not in err
+
+
+_CONCEPTS = ("a", "b", "c", "d")
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.sets(st.sampled_from(_CONCEPTS)), max_size=12),
+    st.sets(st.integers(0, 13), max_size=3),
+)
+def test_pairs_are_counted_as_they_are_made(read: list[set[str]], listed: set[int]) -> None:
+    """A province's report counts the comparable pairs without making them
+    (`decisions.count_pairs`): the same number, and the same decisions in a pair, as
+    `decisions.pairs` gives, with or without `--against` (some named decisions absent)."""
+    infos = [
+        decisions.DecisionInfo(f"p{i}", "", "", tuple(c for c in _CONCEPTS if c in concepts), ())
+        for i, concepts in enumerate(read)
+    ]
+    against = {f"p{i}" for i in listed}
+    made = decisions.pairs(infos, against)
+    assert decisions.count_pairs(infos, against) == (
+        len(made),
+        frozenset({p.a for p in made} | {p.b for p in made}),
+    )

@@ -31,7 +31,7 @@ listed as having no counterpart.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -103,11 +103,24 @@ def _programmes(program: ir.Program, limit: ir.Limit) -> tuple[str, ...]:
     return tuple(bound) if len(bound) < len(members) else ()
 
 
-def _concepts(program: ir.Program, limit: ir.Limit) -> tuple[str, ...]:
+def _concepts_of_facts(program: ir.Program) -> dict[str, tuple[str, ...]]:
+    """Each fact's concepts (those it is a fact of, or related to), in the concepts' order.
+    Made once: a concept's related facts grow with the jurisdictions (some 16,000 at 3,000),
+    and scanning them for every limit made the report's time grow with their square."""
+    found: dict[str, list[str]] = {}
+    for concept in program.concepts.values():
+        for fact in dict.fromkeys((*concept.facts, *concept.related)):
+            found.setdefault(fact, []).append(concept.name)
+    return {fact: tuple(names) for fact, names in found.items()}
+
+
+def _concepts(
+    program: ir.Program, limit: ir.Limit, concepts_of: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The concepts the limit's start or end is a fact of (or related to), in their order."""
     ends = {limit.start, limit.end} - {None}
-    return tuple(
-        c.name for c in program.concepts.values() if ends & (set(c.facts) | set(c.related))
-    )
+    hit = {name for end in ends for name in concepts_of.get(end, ())}
+    return tuple(name for name in program.concepts if name in hit)
 
 
 def _start_moment(limit: ir.Limit, start: date) -> date:
@@ -122,6 +135,7 @@ def groups(program: ir.Program, start: date) -> tuple[tuple[Group, ...], tuple[L
     no other city's."""
     by_key: dict[tuple[str, str], list[Lined]] = {}
     alone: list[Lined] = []
+    concepts_of = _concepts_of_facts(program)
     for policy in sorted(program.policies.values(), key=lambda p: p.id):
         for limit in policy.limits:
             lined = Lined(
@@ -130,7 +144,7 @@ def groups(program: ir.Program, start: date) -> tuple[tuple[Group, ...], tuple[L
                 due_entry(program, policy, limit, _start_moment(limit, start)),
             )
             keys = [("programme", m) for m in _programmes(program, limit)]
-            keys += [("concept", c) for c in _concepts(program, limit)]
+            keys += [("concept", c) for c in _concepts(program, limit, concepts_of)]
             for key in keys:
                 by_key.setdefault(key, []).append(lined)
             if not keys:
@@ -555,8 +569,14 @@ _STATUS_WORDS = {
 }
 
 
-def quantities_json(program: ir.Program, start: date) -> dict[str, Any]:
-    found, alone = groups(program, start)
+def quantities_json(
+    program: ir.Program,
+    start: date,
+    made: tuple[Sequence[Group], Sequence[Lined]] | None = None,
+) -> dict[str, Any]:
+    """The section's data; `made`: `groups(program, start)` if the caller has them already
+    (they reckon every limit's due date)."""
+    found, alone = made if made is not None else groups(program, start)
     return {
         "start": start.isoformat(),
         "groups": [
@@ -583,7 +603,7 @@ def quantities_section(program: ir.Program, start: date) -> Section:
     from compiler.inert import inert as esc
 
     found, alone = groups(program, start)
-    data = quantities_json(program, start)
+    data = quantities_json(program, start, (found, alone))
 
     def row_md(x: Lined, cite: Cite) -> str:
         lim = x.limit
