@@ -118,8 +118,7 @@ def _concepts(
     program: ir.Program, limit: ir.Limit, concepts_of: Mapping[str, tuple[str, ...]]
 ) -> tuple[str, ...]:
     """The concepts the limit's start or end is a fact of (or related to), in their order."""
-    ends = {limit.start, limit.end} - {None}
-    hit = {name for end in ends for name in concepts_of.get(end, ())}
+    hit = {name for end in (limit.start, limit.end) if end for name in concepts_of.get(end, ())}
     return tuple(name for name in program.concepts if name in hit)
 
 
