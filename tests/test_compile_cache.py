@@ -623,3 +623,92 @@ def test_policyc_jobs_sets_how_many_processes_work(
     allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     assert project_module.cores() == (expected or min(allowed or os.cpu_count() or 1, 8))
     assert main(["--root", str(root), "check"]) == 0
+
+
+# ---------------------------------------------------------------- one step in a process of its own
+
+
+def _pid_told(steps: Callable[[str, int, int, str], None]) -> int:
+    for done in range(1, 301):  # more than a pipe's buffer holds, unread
+        steps("making", done, 300, "things")
+    steps("writing", 1, 1, "files")
+    return os.getpid()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_in_a_fork_tells_its_steps_in_order_and_returns_the_result(
+    jobs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`project.in_a_fork`: the work runs in a worker (here, where there are no workers), and
+    every step it reports is heard here, in order, before the result is returned."""
+    monkeypatch.setenv(project_module.JOBS_VARIABLE, jobs)
+    heard: list[tuple[str, int, int, str]] = []
+    pid = project_module.in_a_fork(_pid_told, lambda *step: heard.append(step))
+    assert heard == [("making", i, 300, "things") for i in range(1, 301)] + [
+        ("writing", 1, 1, "files")
+    ]
+    assert (pid == os.getpid()) == (jobs == "1" or not project_module.forks())
+
+
+def _fails(steps: Callable[[str, int, int, str], None]) -> None:
+    steps("checking", 1, 2, "policies")
+    raise ValueError("the policies have errors")
+
+
+def test_in_a_fork_raises_the_works_error_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(project_module.JOBS_VARIABLE, "2")
+    heard: list[tuple[str, int, int, str]] = []
+    with pytest.raises(ValueError, match="the policies have errors"):
+        project_module.in_a_fork(_fails, lambda *step: heard.append(step))
+    assert heard == [("checking", 1, 2, "policies")]
+
+
+def _steps_until_stopped(record: Path) -> Callable[[Callable[[str, int, int, str], None]], None]:
+    """A long step that reports its progress; Ctrl-C from the worker to itself and its parent
+    (as a terminal's reaches every process of its group) when it has begun."""
+
+    def work(steps: Callable[[str, int, int, str], None]) -> None:
+        with record.open("a") as out:
+            out.write(f"began 0 {os.getpid()}\n")
+        os.kill(os.getpid(), signal.SIGINT)  # noted; the work goes on to its next step
+        os.kill(os.getppid(), signal.SIGINT)
+        try:
+            for done in range(600):
+                steps("checking", done, 600, "policies")
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            with record.open("a") as out:
+                out.write(f"stopped 0 {os.getpid()}\n")
+            raise
+        with record.open("a") as out:
+            out.write(f"ended 0 {os.getpid()}\n")
+
+    return work
+
+
+_INTERRUPTED_FORK = """
+import sys
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[1])
+from compiler import project
+from tests.test_compile_cache import _steps_until_stopped
+
+project.cores = lambda: 2
+try:
+    project.in_a_fork(_steps_until_stopped(Path(sys.argv[2])), lambda *step: None)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+@pytest.mark.skipif(not project_module.forks(), reason="the worker is forked")
+def test_ctrl_c_stops_in_a_fork_at_its_next_step(tmp_path: Path) -> None:
+    record = tmp_path / "record"
+    record.touch()
+    run = _build_in_a_process(_INTERRUPTED_FORK, str(ROOT), str(record))
+    assert run.returncode == 130 and "Traceback" not in run.stderr, run.stderr
+    lines = record.read_text().split("\n")[:-1]
+    assert [line.split()[0] for line in lines] == ["began", "stopped"], lines
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(lines[0].split()[-1]), 0)

@@ -19,7 +19,7 @@ import pytest
 from mkdocs.structure.pages import Page
 
 from compiler.backends.site.build import SiteFailed, build_site
-from compiler.project import JOBS_VARIABLE, forked_map
+from compiler.project import JOBS_VARIABLE, forked_map, forks
 
 pytestmark = pytest.mark.site
 
@@ -193,31 +193,40 @@ def test_a_build_that_fails_while_workers_render_leaves_nothing(
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_the_model_is_let_go_before_mkdocs_renders(
-    corpus: Path, alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus: Path, alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
 ) -> None:
     """MkDocs' loops (and the workers, forked with this process's memory) do not need the
-    model: the interpreter's cache of the policies' tables (read for the due dates) held it."""
+    model.  With workers, it is made, and the pages generated from it, in a process of its own
+    (`project.in_a_fork`): this one never holds it.  Without (POLICYC_JOBS=1), it is let go
+    here: the interpreter's cache of the policies' tables (read for the due dates) held it."""
     import mkdocs.commands.build as mkdocs_build
 
+    monkeypatch.setenv(JOBS_VARIABLE, jobs)
     models: list[weakref.ref[Any]] = []
     alive: list[bool] = []
+    generated_in = tmp_path / "generated-in"
     # The hook as MkDocs loaded it for `alone`: from its path in mkdocs.yml, a module of its own.
     loaded = sys.modules[HOOK.as_posix()]
     generate_pages = loaded.generate
 
     def noted(program: Any, *args: Any) -> Any:
         models.append(weakref.ref(program))
+        generated_in.write_text(str(os.getpid()))
         return generate_pages(program, *args)
 
     populate = mkdocs_build._populate_page
 
     def first_rendered(*args: Any, **kwargs: Any) -> None:
         if not alive:
-            alive.append(models[0]() is not None)
+            alive.append(any(model() is not None for model in models))
         populate(*args, **kwargs)
 
     monkeypatch.setattr(loaded, "generate", noted)
     monkeypatch.setattr(mkdocs_build, "_populate_page", first_rendered)
     build_site(corpus, tmp_path / "site")
     assert alive == [False]
+    here = generated_in.read_text() == str(os.getpid())
+    assert here == (jobs == "1" or not forks())
+    assert _files(tmp_path / "site") == _files(alone)

@@ -35,6 +35,8 @@ from compiler.backends.site.page import STEPS, Page
 from compiler.backends.site.render import TEMPLATES, environment
 from compiler.backends.site.segmenter import feed_jieba
 from compiler.lower import ProjectError, load_program
+from compiler.progress import Steps
+from compiler.project import in_a_fork, stop_if_interrupted
 
 # Static files shipped with the site (our CSS/JS, vendored libraries), served under assets/.
 STATIC: Final = TEMPLATES / "assets"
@@ -220,30 +222,37 @@ def _end_build() -> _Build | None:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     _end_build()  # one a failed rebuild of `policyc serve` left
-    program = program_for(config)
-    chunked = _chunked_search(program, config)
-    if not chunked:
-        feed_jieba(vocabulary_terms(program))
-    build = _Build(
-        spool.Sources(),
-        spool.Spool() if _held(config) else None,
-        search.Indexer(Path(config.site_dir)) if chunked else None,
-    )
-    _BUILD[0] = build
-    # Each file on disk as it is made: MkDocs reads a page from there when it renders it and
-    # copies the rest, and the model is let go when this returns.
-    written: dict[str, str] = {}
-    titles: dict[str, str] = {}
-    for item in generate(program, chunked):
-        written[item.path] = build.sources.write(item.path, item.content)
-        if item.title is not None:
-            titles[item.path] = item.title
-    del program
-    # The interpreter's tables of the last policies read (`interpret.info`'s cache, for the due
-    # dates) hold the model too: let go before MkDocs renders, and before its workers are
-    # forked with this process's memory (some 700 MB at 3,000 jurisdictions).
+    sources = spool.Sources()
+    try:
+        # The model is made, and the files generated from it, in a process of its own: its
+        # memory (1.7 GB at 3,000 jurisdictions) goes back to the system when it ends, and
+        # MkDocs' workers (ahead.py) are forked from a process without it.  Each file is on
+        # disk as it is made: MkDocs reads a page from there when it renders it, and copies
+        # the rest.
+        made = in_a_fork(lambda steps: _make(config, sources, steps), STEPS.get())
+    except BaseException:
+        sources.close()
+        raise
+    # Made here (one core, or no fork): the interpreter's tables of the last policies read
+    # (`interpret.info`'s cache, for the due dates) hold the model too.  Let go before MkDocs
+    # renders, and before its workers are forked with this process's memory.
     interpret.info.cache_clear()
     gc.collect()
+    material = _material_search(config)
+    if made.chunked:
+        # search.py's index serves the site: Material's search is off for this build (MkDocs
+        # loads the config again for each build, `policyc serve`'s rebuilds too), which also
+        # takes its search box out of the header.
+        material.config.enabled = False
+    else:
+        feed_jieba(made.terms)
+    build = _Build(
+        sources,
+        spool.Spool() if _held(config) else None,
+        search.Indexer(Path(config.site_dir)) if made.chunked else None,
+    )
+    _BUILD[0] = build
+    written, titles = made.written, dict(made.titles)
     for path in sorted(written):
         _add(files, File.generated(config, path, abs_src_path=written[path]), path)
     for source in sorted(STATIC.rglob("*")):
@@ -269,17 +278,30 @@ def _held(config: MkDocsConfig) -> bool:
     return all(name == MATERIAL_SEARCH or plugin is this for name, plugin in config.plugins.items())
 
 
-def _chunked_search(program: ir.Program, config: MkDocsConfig) -> bool:
-    """Whether the site is searched by search.py's index: a province's, whose mkdocs.yml has
-    Material's search on.  Material's is then turned off for this build (MkDocs loads the
-    config again for each build, `policyc serve`'s rebuilds too), which also takes its search
-    box out of the header."""
+def _material_search(config: MkDocsConfig) -> Any:
+    """Material's search plugin, if mkdocs.yml has it on; else None."""
     material = config.plugins.get(MATERIAL_SEARCH)
     enabled = material is not None and getattr(material.config, "enabled", True)
-    if not (enabled and search.chunked(program)):
-        return False
-    material.config.enabled = False  # type: ignore[union-attr]
-    return True
+    return material if enabled else None
+
+
+def _make(config: MkDocsConfig, sources: spool.Sources, steps: Steps) -> spool.Made:
+    """Check the project and write every generated file into `sources`, as it is made;
+    `steps` hears of the long steps (the project read, the conflict report's search)."""
+    token = STEPS.set(steps)
+    try:
+        program = program_for(config)
+        chunked = _material_search(config) is not None and search.chunked(program)
+        written: dict[str, str] = {}
+        titles: dict[str, str] = {}
+        for item in generate(program, chunked):
+            written[item.path] = sources.write(item.path, item.content)
+            if item.title is not None:
+                titles[item.path] = item.title
+            stop_if_interrupted()  # in a worker (`in_a_fork`): Ctrl-C stops it here
+        return spool.Made(written, titles, chunked, () if chunked else vocabulary_terms(program))
+    finally:
+        STEPS.reset(token)
 
 
 def on_nav(nav: Any, config: MkDocsConfig, files: Files) -> Any:

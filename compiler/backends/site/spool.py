@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
@@ -40,6 +41,21 @@ class Sources:
 
     def close(self) -> None:
         self._folder.cleanup()
+
+
+@dataclass(frozen=True)
+class Made:
+    """What generating the site's files leaves for the rest of its build, the model gone (the
+    hook's `_make`, in a process of its own): names and words, sent back by pickle.  A class
+    of the hook could not be: MkDocs imports the hook by its path, as a module that cannot be
+    imported again by name."""
+
+    written: dict[str, str]  # each generated file's docs-root path: the file in `Sources`
+    titles: dict[str, str]  # each generated page's nav title
+    # Whether the site is searched by search.py's index: a province's, whose mkdocs.yml has
+    # Material's search on.
+    chunked: bool
+    terms: tuple[str, ...]  # the words jieba must keep whole (Material's search), or none
 
 
 class Spool:
