@@ -69,6 +69,16 @@ def test_a_kinds_own_index_is_used_and_not_made_again() -> None:
     assert nav.nav(titles) == [{"修订": "diffs/index.md"}]
 
 
+def test_a_sections_index_is_listed_first_wherever_its_kind_made_it() -> None:
+    """A kind may make its index last (the tables' counts every table's rows): the nav lists
+    it first, then the pages in the kind's order."""
+    tables = {f"tables/t{i}.md": f"表{i}" for i in range(3)}
+    titles = {**tables, "tables/index.md": "对照表"}
+    assert nav.nav(titles) == [
+        {"对照表": [{"对照表": "tables/index.md"}, *({t: p} for p, t in tables.items())]}
+    ]
+
+
 def test_the_index_page_is_made_with_the_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """The project's five documents with the limit at 4: `documents/index.md` is generated,
     linking each document page; the titles are escaped as all policy text is."""
@@ -167,9 +177,10 @@ def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPat
             in second
         )
         assert pages[1].title == f"{table.title}（第 2 页）"
-    # The index: a cut table's downloads are its pages', and the index says so.
-    index = env.get_template(built[0].template).render(built[0].context)
-    assert built[0].path == site_tables.INDEX
+    # The index, made last (from what the tables' pages counted): a cut table's downloads are
+    # its pages', and the index says so.
+    index = env.get_template(built[-1].template).render(built[-1].context)
+    assert built[-1].path == site_tables.INDEX
     assert "分页的表，每页下载本页所列的列和行" in index
     for table_id, pages in by_table.items():
         if len(pages) > 1:

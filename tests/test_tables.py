@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -226,6 +227,28 @@ def test_json_is_stable_and_sorted() -> None:
     assert data["columns"][0] == {"key": "task", "label": "事项"}
 
 
+@pytest.mark.parametrize("table_id", TABLE_IDS)
+def test_json_written_row_by_row_is_the_whole_tables_dump(table_id: str) -> None:
+    """`to_json` writes one row at a time (a province's time limits are 58 MB of JSON): the
+    same bytes as the whole `table_json` dumped, with its rows, with one, and with none."""
+    whole = table(table_id)
+    for shown in (whole, replace(whole, rows=whole.rows[:1]), replace(whole, rows=())):
+        assert render.to_json(shown) == render.dumps(render.table_json(shown)).encode("utf-8")
+
+
+def test_json_row_by_row_keeps_line_breaks_and_quotes_in_the_text() -> None:
+    whole = table("duties")
+    row = whole.rows[0]
+    odd = 'a "quote", a line\nbreak, "rows": [] and a tab\t'
+    cells = tuple(
+        replace(c, entries=tuple(replace(e, text=odd) for e in c.entries)) for c in row.cells
+    )
+    shown = replace(
+        whole, title=odd, description=odd, rows=(replace(row, label=odd, cells=cells), row)
+    )
+    assert render.to_json(shown) == render.dumps(render.table_json(shown)).encode("utf-8")
+
+
 def test_determinism() -> None:
     again = tables(load_program(ROOT), EXAMPLE_START)
     for first, second in zip(tables(program(), EXAMPLE_START), again, strict=True):
@@ -250,10 +273,8 @@ def test_policy_text_is_escaped_on_the_site() -> None:
 def test_site_pages_render_with_links_and_downloads(text_snapshot: SnapshotAssertion) -> None:
     env = environment()
     pages = list(site_tables.pages(program()))
-    assert [p.path for p in pages] == [
-        "tables/index.md",
-        *(f"tables/{i}.md" for i in TABLE_IDS),
-    ]
+    # The index last, from what the tables' pages counted (the nav lists it first).
+    assert [p.path for p in pages] == [*(f"tables/{i}.md" for i in TABLE_IDS), "tables/index.md"]
     rendered = {p.path: env.get_template(p.template).render(**p.context) for p in pages}
     timelimits = next(p for p in pages if p.path == "tables/timelimits.md")
     assert timelimits.attachments == {

@@ -38,10 +38,11 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, Final
 
 from compiler.backends.site.anchors import clause_anchor, document_page
-from compiler.comparison import STATUS_LABELS, Cell, Entry, Status, Table
+from compiler.comparison import STATUS_LABELS, Cell, Entry, Row, Status, Table
 
 FORMATS = ("markdown", "csv", "json")
 SUFFIX = {"markdown": "md", "csv": "csv", "json": "json"}
@@ -144,22 +145,23 @@ def table_json(table: Table) -> dict[str, Any]:
         "description": table.description,
         "row_header": table.row_header,
         "columns": [{"key": c.key, "label": c.label} for c in table.columns],
-        "rows": [
-            {
-                "key": row.key,
-                "label": row.label,
-                "cells": {
-                    column.key: {
-                        "policy": cell.policy,
-                        "status": str(cell.status),
-                        "status_label": STATUS_LABELS[cell.status],
-                        "entries": [_entry_json(e, cell.policy) for e in cell.entries],
-                    }
-                    for column, cell in zip(table.columns, row.cells, strict=True)
-                },
+        "rows": [_row_json(table, row) for row in table.rows],
+    }
+
+
+def _row_json(table: Table, row: Row) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "label": row.label,
+        "cells": {
+            column.key: {
+                "policy": cell.policy,
+                "status": str(cell.status),
+                "status_label": STATUS_LABELS[cell.status],
+                "entries": [_entry_json(e, cell.policy) for e in cell.entries],
             }
-            for row in table.rows
-        ],
+            for column, cell in zip(table.columns, row.cells, strict=True)
+        },
     }
 
 
@@ -167,8 +169,28 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
+# How `dumps` writes the top-level "rows" of a table without any, and how it indents an item of
+# that list (two levels of two spaces).
+_NO_ROWS: Final = '"rows": []'
+_ROW_INDENT: Final = "\n    "
+
+
 def to_json(table: Table) -> bytes:
-    return dumps(table_json(table)).encode("utf-8")
+    """`dumps(table_json(table))` as UTF-8, each row made and written on its own: a province's
+    time limits table is 58 MB of JSON, and its whole `table_json` at once held some 300 MB
+    more while the site was generated (benchmarks/README.md, the thirtieth round)."""
+    head, tail = dumps(table_json(replace(table, rows=()))).split(_NO_ROWS, 1)
+    out = io.BytesIO()
+    out.write(head.encode("utf-8"))
+    out.write(b'"rows": [')
+    for number, row in enumerate(table.rows):
+        # A row as `dumps` writes it inside the list: indented two levels (JSON strings hold no
+        # raw line breaks), after a comma but the first, and without the final line break.
+        text = dumps(_row_json(table, row))[:-1].replace("\n", _ROW_INDENT)
+        out.write(((_ROW_INDENT if number == 0 else "," + _ROW_INDENT) + text).encode("utf-8"))
+    out.write(b"\n  ]" if table.rows else b"]")
+    out.write(tail.encode("utf-8"))
+    return out.getvalue()
 
 
 def render(table: Table, fmt: str) -> bytes:

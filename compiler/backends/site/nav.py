@@ -54,8 +54,10 @@ INDEX_TEMPLATE: Final = "section.md.j2"
 
 
 def members(section: Section, titles: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The section's pages, (path, title), in the order the page kinds gave them."""
-    return [(path, title) for path, title in titles.items() if path.startswith(section.folder)]
+    """The section's pages, (path, title): its index first, then the others in the order the
+    page kinds gave them (a kind may make its index last, from what its pages counted)."""
+    pages = [(path, title) for path, title in titles.items() if path.startswith(section.folder)]
+    return sorted(pages, key=lambda page: page[0] != section.index)  # stable
 
 
 def _long(section: Section, titles: Mapping[str, str]) -> bool:

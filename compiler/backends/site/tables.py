@@ -26,7 +26,7 @@ from compiler import ir
 from compiler.backends import tables as render
 from compiler.backends.site.anchors import clause_link
 from compiler.backends.site.page import EXAMPLE_START, Page
-from compiler.comparison import Row, Status, Table, tables
+from compiler.comparison import TABLE_IDS, Row, Status, Table, tables
 
 INDEX = "tables/index.md"
 # The most cities (columns) on one page of a table.
@@ -123,48 +123,56 @@ def _siblings(table: Table, parts: list[range], path: str) -> list[dict[str, Any
 
 
 def pages(program: ir.Program) -> Iterator[Page]:
-    """The index of the comparison tables, then one page per table, in TABLE_IDS order."""
-    built = tables(program, EXAMPLE_START)
-    cut = {table.id: _parts(program, table) for table in built}
+    """One page per table (a page per TABLE_COLUMNS cities of a cut one), in TABLE_IDS order,
+    then the index of the tables.  Each table is made when its pages are, and let go before
+    the next: at 3,000 jurisdictions the tables held 127 MB together while the pages were
+    generated.  The index comes last, as it counts every table's rows and pages; the nav lists
+    it first (`nav.members`)."""
+    index: list[dict[str, Any]] = []
+    cut = False
+    for table_id in TABLE_IDS:
+        [table] = tables(program, EXAMPLE_START, [table_id])
+        parts = _parts(program, table)
+        index.append(
+            {
+                "id": table.id,
+                "title": table.title,
+                "description": table.description,
+                "rows": len(table.rows),
+                "pages": len(parts),
+            }
+        )
+        cut = cut or len(parts) > 1
+        yield from _table_pages(program, table, parts)
+        del table  # before the next is made
     yield Page(
         INDEX,
         "对照表",
         "tables.md.j2",
-        {
-            "index": [
-                {
-                    "id": t.id,
-                    "title": t.title,
-                    "description": t.description,
-                    "rows": len(t.rows),
-                    "pages": len(cut[t.id]),
-                }
-                for t in built
-            ],
-            "table": None,
-            # Some table is cut into pages, whose downloads are each page's own.
-            "cut": any(len(parts) > 1 for parts in cut.values()),
-        },
+        # Some table is cut into pages, whose downloads are each page's own.
+        {"index": index, "table": None, "cut": cut},
     )
-    for table in built:
-        parts = cut[table.id]
-        for number, shown in enumerate(parts, 1):
-            path = page_path(table.id, number)
-            part = table if len(parts) == 1 else _part(table, shown, number)
-            yield Page(
-                path,
-                # The nav lists a cut table's first page by the table's own title.
-                table.title if number == 1 else part.title,
-                "tables.md.j2",
-                {
-                    "index": None,
-                    **_context(program, part, path),
-                    "columns_total": len(table.columns),
-                    "per_page": TABLE_COLUMNS,
-                    "siblings": _siblings(table, parts, path) if len(parts) > 1 else [],
-                },
-                {
-                    f"tables/{part.id}.csv": render.to_csv(part),
-                    f"tables/{part.id}.json": render.to_json(part),
-                },
-            )
+
+
+def _table_pages(program: ir.Program, table: Table, parts: list[range]) -> Iterator[Page]:
+    """The pages of one table, one per part (`_parts`), each with its downloads."""
+    for number, shown in enumerate(parts, 1):
+        path = page_path(table.id, number)
+        part = table if len(parts) == 1 else _part(table, shown, number)
+        yield Page(
+            path,
+            # The nav lists a cut table's first page by the table's own title.
+            table.title if number == 1 else part.title,
+            "tables.md.j2",
+            {
+                "index": None,
+                **_context(program, part, path),
+                "columns_total": len(table.columns),
+                "per_page": TABLE_COLUMNS,
+                "siblings": _siblings(table, parts, path) if len(parts) > 1 else [],
+            },
+            {
+                f"tables/{part.id}.csv": render.to_csv(part),
+                f"tables/{part.id}.json": render.to_json(part),
+            },
+        )
