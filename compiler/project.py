@@ -622,7 +622,7 @@ def forked_map(
 
 def in_a_fork(work: Callable[[Steps], _R], steps: Steps) -> _R:
     """`work(steps)` in a worker process forked from this one, its result sent back: for a
-    step that builds much to give little (a province's model, 1.7 GB at 3,000 jurisdictions,
+    step that builds much to give little (a province's model, 1.55 GB at 3,000 jurisdictions,
     for the pages generated from it).  Its memory goes back to the system when the worker
     ends; freed in this process, most of it stayed in Python's arenas, and the processes
     forked afterwards started with it.  What it reports to its `steps` is told to `steps`

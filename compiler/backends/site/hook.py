@@ -225,10 +225,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     sources = spool.Sources()
     try:
         # The model is made, and the files generated from it, in a process of its own: its
-        # memory (1.7 GB at 3,000 jurisdictions) goes back to the system when it ends, and
-        # MkDocs' workers (ahead.py) are forked from a process without it.  Each file is on
-        # disk as it is made: MkDocs reads a page from there when it renders it, and copies
-        # the rest.
+        # memory (1.75 GB at the most at 3,000 jurisdictions) goes back to the system when it
+        # ends, and MkDocs' workers (ahead.py) are forked from a process without it.  Each
+        # file is on disk as it is made: MkDocs reads a page from there when it renders it,
+        # and copies the rest.
         made = in_a_fork(lambda steps: _make(config, sources, steps), STEPS.get())
     except BaseException:
         sources.close()
