@@ -429,7 +429,8 @@ def _lost() -> str:
     return (
         "a worker process was killed before it finished its job; most often the system ran "
         "out of memory and killed it (the kernel's log, `dmesg`, then says \"Out of memory: "
-        f'Killed process").  Each worker holds up to ~380 MB at 3,000 policies: set '
+        f'Killed process").  Each worker holds up to ~380 MB at 3,000 policies (the one '
+        "that generates the site's pages holds the model: ~1.8 GB): set "
         f"{JOBS_VARIABLE}=1 (or another number below the cores) to run fewer of them, and run "
         "the command again (`check` and `build` keep in the cache what they made so far)"
     )
