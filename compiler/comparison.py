@@ -26,11 +26,12 @@ Renderers (Markdown, CSV, JSON) are in `compiler.backends.tables`; the site page
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any, Final, assert_never
 
 from compiler import ir
@@ -213,13 +214,25 @@ def _polarity(
 # ---------------------------------------------------------------- concept tables
 
 
-@lru_cache(maxsize=256)
-def _concept_facts(concept: ir.Concept) -> frozenset[str]:
-    """The facts a concept lines up: its own and the cities' related ones.  Kept: a comparison
-    asks for them once per policy, and the related facts grow with the jurisdictions (some
-    16,000 at 3,000), so making them every time made the tables grow with their square.  The
-    concept holds names only, not the model."""
-    return frozenset((*concept.facts, *concept.related))
+# Each program's concepts' facts, by concept name (`_concept_facts`): weakly, so that the
+# model is let go with its program.
+_CONCEPT_FACTS: weakref.WeakKeyDictionary[ir.Program, dict[str, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _concept_facts(program: ir.Program, concept: ir.Concept) -> frozenset[str]:
+    """The facts a concept lines up: its own and the cities' related ones.  Made once per
+    program: a comparison asks for them once per policy, and the related facts grow with the
+    jurisdictions (some 16,000 at 3,000), so making them every time made the tables grow with
+    their square (and so would hashing the concept, a key of its facts, at every ask)."""
+    if program.concepts.get(concept.name) is not concept:  # not the program's own
+        return frozenset((*concept.facts, *concept.related))
+    by_name = _CONCEPT_FACTS.get(program)
+    if by_name is None:
+        by_name = {c.name: frozenset((*c.facts, *c.related)) for c in program.concepts.values()}
+        _CONCEPT_FACTS[program] = by_name
+    return by_name[concept.name]
 
 
 def _relation_note(program: ir.Program, fact: str) -> str:
@@ -243,7 +256,7 @@ class _Reading:
 def _readings(
     program: ir.Program, policy: ir.Policy, kinds: tuple[Kind, ...], concept: ir.Concept
 ) -> list[_Reading]:
-    facts = _concept_facts(concept)
+    facts = _concept_facts(program, concept)
     out = []
     for rule in policy.rules:
         if rule.kind not in kinds:
@@ -316,7 +329,9 @@ def concept_table(program: ir.Program, kind: Kind) -> Table:
             status = Status.OPPOSITE if clear else Status.JUDGMENT
             cells[policy.id] = Cell(policy.id, entries, status)
         rows.append((concept, cells))
-    concept_facts = frozenset().union(*map(_concept_facts, program.concepts.values()))
+    concept_facts = frozenset().union(
+        *(_concept_facts(program, c) for c in program.concepts.values())
+    )
     shown = [
         p
         for p in policies

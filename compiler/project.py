@@ -8,6 +8,7 @@ import errno
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import stat
 import time
@@ -641,6 +642,15 @@ def in_a_fork(work: Callable[[Steps], _R], steps: Steps) -> _R:
         stop_if_interrupted()
         writer.send((doing, done, total, unit))
 
+    def run(_: object) -> _R:  # in the worker
+        # Its copy of the reading end closed: once this process's is too, a step it tells
+        # fails (EPIPE) instead of waiting for a reader for good.
+        reader.close()
+        try:
+            return work(told)
+        except Exception as error:
+            raise _sendable(error) from None
+
     def heard() -> None:
         while reader.poll():
             steps(*reader.recv())
@@ -648,22 +658,39 @@ def in_a_fork(work: Callable[[Steps], _R], steps: Steps) -> _R:
     from concurrent.futures.process import BrokenProcessPool
 
     global _FORKED_WORK
-    previous, _FORKED_WORK = _FORKED_WORK, lambda _: work(told)
+    previous, _FORKED_WORK = _FORKED_WORK, run
     try:
         with _workers(1, context) as pool:
             try:
-                [result] = pool.polled(_run_forked, [None], heard)
-            except BrokenProcessPool:
-                raise  # killed: what it was sending may be cut short
-            except Exception:
-                heard()  # the steps it told before its error (a check's progress)
-                raise
-            heard()  # the steps it told before it sent the result
+                try:
+                    [result] = pool.polled(_run_forked, [None], heard)
+                except BrokenProcessPool:
+                    raise  # killed: what it was sending may be cut short
+                except Exception:
+                    heard()  # the work's error: the steps it told before it
+                    raise
+                heard()  # the steps it told before it sent the result
+            finally:
+                # Stopped (Ctrl-C, a signal) while the worker may be blocked telling a step to
+                # a full pipe, which nobody reads any more: with no reader left its write
+                # fails and it ends, where the pool would otherwise wait for it for good.
+                reader.close()
         return cast(_R, result)
     finally:
         _FORKED_WORK = previous
-        reader.close()
         writer.close()
+
+
+def _sendable(error: Exception) -> Exception:
+    """`error`, if it comes back whole from the pickle that sends it to the parent; else an
+    error that does, with its type's name and message.  An error that does not (one whose
+    constructor takes other arguments than its message) broke the pool as it was read, and
+    the parent reported a worker killed, most often for lack of memory."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:  # any failure to send it is the same to the parent
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
 
 
 def rising(report: Callable[[int], None], total: int) -> Callable[[int], None]:

@@ -629,8 +629,8 @@ def test_policyc_jobs_sets_how_many_processes_work(
 
 
 def _pid_told(steps: Callable[[str, int, int, str], None]) -> int:
-    for done in range(1, 301):  # more than a pipe's buffer holds, unread
-        steps("making", done, 300, "things")
+    for done in range(1, 3001):  # more than a pipe holds (64 KB), told faster than it is read
+        steps("making", done, 3000, "things")
     steps("writing", 1, 1, "files")
     return os.getpid()
 
@@ -644,7 +644,7 @@ def test_in_a_fork_tells_its_steps_in_order_and_returns_the_result(
     monkeypatch.setenv(project_module.JOBS_VARIABLE, jobs)
     heard: list[tuple[str, int, int, str]] = []
     pid = project_module.in_a_fork(_pid_told, lambda *step: heard.append(step))
-    assert heard == [("making", i, 300, "things") for i in range(1, 301)] + [
+    assert heard == [("making", i, 3000, "things") for i in range(1, 3001)] + [
         ("writing", 1, 1, "files")
     ]
     assert (pid == os.getpid()) == (jobs == "1" or not project_module.forks())
@@ -661,6 +661,27 @@ def test_in_a_fork_raises_the_works_error_here(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(ValueError, match="the policies have errors"):
         project_module.in_a_fork(_fails, lambda *step: heard.append(step))
     assert heard == [("checking", 1, 2, "policies")]
+
+
+class _TwoArguments(Exception):
+    """An error whose constructor takes more than its message (as SourceError's does): its
+    pickle cannot be read back."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+
+
+def _fails_unsendably(steps: Callable[[str, int, int, str], None]) -> None:
+    raise _TwoArguments("policies/sources/a.txt", "no such file")
+
+
+def test_in_a_fork_sends_an_error_that_does_not_pickle_as_its_name_and_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not as a worker killed (the pool broke reading it, and the user was told of memory)."""
+    monkeypatch.setenv(project_module.JOBS_VARIABLE, "2")
+    with pytest.raises(RuntimeError, match=r"^_TwoArguments: policies/sources/a\.txt: no such"):
+        project_module.in_a_fork(_fails_unsendably, lambda *step: None)
 
 
 def _steps_until_stopped(record: Path) -> Callable[[Callable[[str, int, int, str], None]], None]:
@@ -710,5 +731,62 @@ def test_ctrl_c_stops_in_a_fork_at_its_next_step(tmp_path: Path) -> None:
     assert run.returncode == 130 and "Traceback" not in run.stderr, run.stderr
     lines = record.read_text().split("\n")[:-1]
     assert [line.split()[0] for line in lines] == ["began", "stopped"], lines
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(lines[0].split()[-1]), 0)
+
+
+def _floods(record: Path) -> Callable[[Callable[[str, int, int, str], None]], None]:
+    """Long steps told faster than the parent reads them: the pipe between them stays full."""
+
+    def work(steps: Callable[[str, int, int, str], None]) -> None:
+        with record.open("a") as out:
+            out.write(f"began 0 {os.getpid()}\n")
+        for done in range(10_000_000):
+            steps("checking a step with a rather long name " * 3, done, 10_000_000, "policies")
+        with record.open("a") as out:
+            out.write(f"ended 0 {os.getpid()}\n")
+
+    return work
+
+
+# Ctrl-C to the parent alone (the pool passes it on to the worker), a second after the work
+# began: the worker is then blocked telling a step.
+_FLOODED_FORK = """
+import os, signal, sys, threading, time
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[1])
+from compiler import project
+from tests.test_compile_cache import _floods
+
+record = Path(sys.argv[2])
+
+
+def interrupt():
+    while "began" not in record.read_text():
+        time.sleep(0.05)
+    time.sleep(1)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+threading.Thread(target=interrupt, daemon=True).start()
+project.cores = lambda: 2
+try:
+    project.in_a_fork(_floods(record), lambda *step: None)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+@pytest.mark.skipif(not project_module.forks(), reason="the worker is forked")
+def test_ctrl_c_stops_in_a_fork_blocked_telling_a_step(tmp_path: Path) -> None:
+    """The worker waits to tell a step to a pipe this process no longer reads: stopped, it
+    ends (the pipe has no reader left), where the pool waited for it for good."""
+    record = tmp_path / "record"
+    record.touch()
+    run = _build_in_a_process(_FLOODED_FORK, str(ROOT), str(record))
+    assert run.returncode == 130 and "Traceback" not in run.stderr, run.stderr
+    lines = record.read_text().split("\n")[:-1]
+    assert [line.split()[0] for line in lines] == ["began"], lines
     with pytest.raises(ProcessLookupError):
         os.kill(int(lines[0].split()[-1]), 0)

@@ -92,9 +92,9 @@ def section_index(section: Section, pages: Sequence[tuple[str, str]]) -> Page:
 def nav(paths: Mapping[str, str]) -> list[dict[str, Any]]:
     """The nav from every page's path and title (hand-written pages by their file names).
 
-    Within a section, pages keep the order their page kind gives them (a kind puts its index
-    first, then its pages in a meaningful order): `paths` is in registry order.  A section of
-    more than NAV_PAGES pages is its index alone."""
+    Within a section, its index comes first (`members`), then the pages in the order their
+    page kind gives them (a meaningful one): `paths` is in registry order.  A section of more
+    than NAV_PAGES pages is its index alone."""
     out: list[dict[str, Any]] = [{title: path} for title, path in HOME if path in paths]
     for section in SECTIONS:
         pages = [{t: p} for p, t in members(section, paths)]
