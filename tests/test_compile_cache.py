@@ -760,6 +760,9 @@ from compiler import project
 from tests.test_compile_cache import _floods
 
 record = Path(sys.argv[2])
+# Ctrl-C as on a terminal: a test run started in the background of a script ignores SIGINT
+# (the shell's doing), and its processes inherit that; the Ctrl-C below was then lost.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def interrupt():
