@@ -63,8 +63,9 @@ def _load_model(
     args: argparse.Namespace, paths: Sequence[Path] = ()
 ) -> tuple[Model, list[Diagnostic], set[str]]:
     root = find_root(Path(args.root) if args.root else None)
-    # `check` and `build` (the verbs with --no-cache) read parse results from the project's
-    # content-keyed cache and show progress on a terminal (compiler/cache.py, progress.py).
+    # `check` and `build` (the verbs here with --no-cache: `site` and `serve` tell the site's
+    # hook) read parse results from the project's content-keyed cache and show progress on a
+    # terminal (compiler/cache.py, progress.py).
     if getattr(args, "cache", None) is None:
         loaded = load(root, paths)
         model, diagnostics = check(loaded)
@@ -741,7 +742,7 @@ def cmd_site(args: argparse.Namespace) -> int:
     line = _progress_line(args)
     try:
         try:
-            count = build_site(root, target, line.step)
+            count = build_site(root, target, line.step, cached=args.cache)
         finally:
             line.done()
     except SiteFailed as error:
@@ -765,7 +766,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, not {args.port}")
     try:
-        serve(_root(args), args.port)
+        serve(_root(args), args.port, cached=args.cache)
     except SiteUnavailable as error:
         raise UsageError(str(error)) from None
     except KeyboardInterrupt:
@@ -1229,10 +1230,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the site directory (default: build/site/)",
     )
+    _cache_option(p)
     p.set_defaults(run=cmd_site)
 
     p = verbs.add_parser("serve", help="serve the site on localhost, rebuilding on changes")
     p.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
+    _cache_option(p)
     p.set_defaults(run=cmd_serve)
 
     p = verbs.add_parser(

@@ -329,10 +329,13 @@ def _first(items: tuple[n.Item, ...], item_type: type[n.ItemT]) -> n.ItemT | Non
     return next((i for i in items if isinstance(i, item_type)), None)
 
 
-def load_program(root: Path, steps: Steps = quiet) -> ir.Program:
+def load_program(root: Path, steps: Steps = quiet, *, cached: bool = False) -> ir.Program:
     """The lowered program of the project at `root` (for tools, tests and the site); a project
     with check errors raises ProjectError with the rendered diagnostics.  `steps` hears of the
-    files parsed and the policies checked (`policyc site`'s line on a terminal)."""
+    files parsed and the policies checked (`policyc site`'s line on a terminal).  `cached`:
+    the files are read through the project's parse cache (compiler/cache.py), where it can
+    be used safely."""
+    from compiler.cache import open_cache
     from compiler.check import check  # the checker is a front-end pass: import it only here
     from compiler.diagnostics import render_all, skipped, stopped_at_syntax
     from compiler.project import load
@@ -341,7 +344,8 @@ def load_program(root: Path, steps: Steps = quiet) -> ir.Program:
         steps("parsing", done, total, "files")
 
     root = root.resolve()  # the spans' paths are relative to it, as `load` makes them
-    model, diagnostics = check(load(root, progress=parsed), steps)
+    cache = open_cache(root) if cached else None
+    model, diagnostics = check(load(root, cache=cache, progress=parsed), steps)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         rendered = render_all(errors)

@@ -19,6 +19,7 @@ import pytest
 from mkdocs.structure.pages import Page
 
 from compiler.backends.site.build import SiteFailed, build_site
+from compiler.cache import FOLDER
 from compiler.project import JOBS_VARIABLE, forked_map, forks
 
 pytestmark = pytest.mark.site
@@ -230,3 +231,60 @@ def test_the_model_is_let_go_before_mkdocs_renders(
     here = generated_in.read_text() == str(os.getpid())
     assert here == (jobs == "1" or not forks())
     assert _files(tmp_path / "site") == _files(alone)
+
+
+def test_the_site_reads_the_project_through_its_parse_cache(
+    corpus: Path, alone: Path, tmp_path: Path
+) -> None:
+    """As `policyc build` does (compiler/cache.py): once the project's files are parsed, a
+    site parses none of them again, and after an edit only the file edited; `--no-cache`
+    (`cached=False`) parses every file and neither reads nor writes the cache.  The same site
+    each time."""
+    project = tmp_path / "project"
+    shutil.copytree(corpus, project, ignore=shutil.ignore_patterns(FOLDER))
+    parsed: list[int] = []
+
+    def steps(doing: str, done: int, total: int, unit: str) -> None:
+        if doing == "parsing" and done == total:
+            parsed.append(total)
+
+    def site(name: str, *, cached: bool = True) -> Path:
+        parsed.clear()
+        build_site(project, tmp_path / name, steps, cached=cached)
+        return tmp_path / name
+
+    files = len(list((project / "policies").glob("*.policy")))
+    assert _files(site("uncached", cached=False)) == _files(alone)
+    assert parsed == [files]
+    assert not (project / FOLDER).exists()
+    assert _files(site("first")) == _files(alone)
+    assert parsed == [files]
+    assert (project / FOLDER).is_dir()
+    assert _files(site("again")) == _files(alone)
+    assert parsed == []
+    edited = sorted((project / "policies").glob("*.policy"))[-1]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# 改过\n", encoding="utf-8")
+    site("edited")
+    assert parsed == [1]
+
+
+@pytest.mark.parametrize("verb", ["site", "serve"])
+def test_no_cache_reaches_the_site(
+    verb: str, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`policyc site --no-cache` and `policyc serve --no-cache` build without the cache; the
+    cache is used without it."""
+    import compiler.backends.site.build as site_build
+    from compiler.cli import main
+
+    asked: list[bool] = []
+
+    def noted(*args: Any, cached: bool = True) -> int:
+        asked.append(cached)
+        return 0
+
+    monkeypatch.setattr(site_build, "build_site" if verb == "site" else "serve", noted)
+    where = ["--out", str(tmp_path / "site")] if verb == "site" else ["--port", "8765"]
+    for extra in ([], ["--no-cache"]):
+        assert main(["--root", str(corpus), verb, *where, *extra]) == 0
+    assert asked == [True, False]

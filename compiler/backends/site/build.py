@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from compiler.backends.site.page import STEPS
+from compiler.backends.site.page import CACHED, STEPS
 from compiler.build import claim, preflight, write_tree
 from compiler.errors import PolicycError
 from compiler.progress import Steps, quiet
@@ -84,11 +84,14 @@ def _no_build_date() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _told(steps: Steps) -> Iterator[None]:
-    token = STEPS.set(steps)
+def _told(steps: Steps = quiet, *, cached: bool = True) -> Iterator[None]:
+    """The hook told, for the builds inside: who hears of the long steps, and whether the
+    project's files are read through its parse cache (`page.CACHED`)."""
+    token, cache_token = STEPS.set(steps), CACHED.set(cached)
     try:
         yield
     finally:
+        CACHED.reset(cache_token)
         STEPS.reset(token)
 
 
@@ -99,10 +102,11 @@ def _config_file(root: Path) -> Path:
     return path
 
 
-def render(root: Path, into: Path, *, steps: Steps = quiet) -> list[str]:
+def render(root: Path, into: Path, *, steps: Steps = quiet, cached: bool = True) -> list[str]:
     """Build the site into the empty folder `into` (strict mode) and list its files, by path
-    relative to it, sorted; `steps` hears of the long steps (`page.STEPS`).  The files stay on
-    disk, not in memory: a province's site is gigabytes."""
+    relative to it, sorted; `steps` hears of the long steps (`page.STEPS`), `cached` says
+    whether the project is read through its parse cache.  The files stay on disk, not in
+    memory: a province's site is gigabytes."""
     _quiet()
     try:
         from mkdocs.commands.build import build
@@ -115,7 +119,7 @@ def render(root: Path, into: Path, *, steps: Steps = quiet) -> list[str]:
     import jinja2
 
     config_file = _config_file(root)
-    with _warnings_shown(), _no_build_date(), _told(steps):
+    with _warnings_shown(), _no_build_date(), _told(steps, cached=cached):
         try:
             config = load_config(config_file=str(config_file), site_dir=str(into), strict=True)
             build(config)
@@ -133,15 +137,15 @@ def render(root: Path, into: Path, *, steps: Steps = quiet) -> list[str]:
     )
 
 
-def build_site(root: Path, out: Path, steps: Steps = quiet) -> int:
+def build_site(root: Path, out: Path, steps: Steps = quiet, *, cached: bool = True) -> int:
     """Build the site into `out` (replacing it only when the build succeeded); the number of
-    files written."""
+    files written.  `cached`: the project is read through its parse cache."""
     preflight(out)  # a folder the site may not replace is refused before seconds of MkDocs
     with tempfile.TemporaryDirectory(prefix="policyc-site-") as staging:
         built = Path(staging)
         # write_tree links each file from staging, or copies it where the system's temporary
         # folder is on another file system (or in memory, a tmpfs).
-        files = render(root, built, steps=steps)
+        files = render(root, built, steps=steps, cached=cached)
         count = write_tree(out, {path: built / path for path in files})
     if Path(os.path.abspath(out)) == Path(os.path.abspath(root / "build" / "site")):
         # build/ is `policyc build`'s folder: record site/ there as built output, so that the
@@ -150,7 +154,7 @@ def build_site(root: Path, out: Path, steps: Steps = quiet) -> int:
     return count
 
 
-def serve(root: Path, port: int) -> None:
+def serve(root: Path, port: int, *, cached: bool = True) -> None:
     """Serve the site on localhost, rebuilding on every change (the hook watches policies/,
     their official texts and site_templates/; MkDocs watches docs/ and mkdocs.yml)."""
     _quiet()
@@ -160,5 +164,6 @@ def serve(root: Path, port: int) -> None:
         raise SiteUnavailable(
             "MkDocs is not installed: install the site extra (pip install -e '.[site]')"
         ) from None
-    with _warnings_shown(logging.INFO, "serve"):  # "Serving on http://…" and each rebuild
+    # MkDocs rebuilds in this thread, so each rebuild sees what `_told` set.
+    with _warnings_shown(logging.INFO, "serve"), _told(cached=cached):  # "Serving on …", rebuilds
         mkdocs_serve(config_file=str(_config_file(root)), dev_addr=f"127.0.0.1:{port}")

@@ -31,7 +31,7 @@ from compiler.backends.site import kinds, search, spool
 from compiler.backends.site import nav as navigation
 from compiler.backends.site.ahead import Ahead, Rendered
 from compiler.backends.site.documents import ChangedDuringBuild
-from compiler.backends.site.page import STEPS, Page
+from compiler.backends.site.page import CACHED, STEPS, Page
 from compiler.backends.site.render import TEMPLATES, environment
 from compiler.backends.site.segmenter import feed_jieba
 from compiler.lower import ProjectError, load_program
@@ -74,12 +74,12 @@ DOMAIN_TERMS: Final = (
 _SHORT_TERM: Final = 4
 
 
-def program_for(config: MkDocsConfig) -> ir.Program:
-    """The checked, lowered model of the project holding mkdocs.yml; check errors fail the
-    build with the diagnostics."""
+def program_for(config: MkDocsConfig, cached: bool = False) -> ir.Program:
+    """The checked, lowered model of the project holding mkdocs.yml (its files read through
+    the parse cache if `cached`); check errors fail the build with the diagnostics."""
     root = Path(config.config_file_path).resolve().parent
     try:
-        return load_program(root, STEPS.get())
+        return load_program(root, STEPS.get(), cached=cached)
     except ProjectError as error:
         raise PluginError(f"the policies have errors; the site was not built:\n{error}") from None
 
@@ -229,7 +229,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         # ends, and MkDocs' workers (ahead.py) are forked from a process without it.  Each
         # file is on disk as it is made: MkDocs reads a page from there when it renders it,
         # and copies the rest.
-        made = in_a_fork(lambda steps: _make(config, sources, steps), STEPS.get())
+        cached = CACHED.get()
+        made = in_a_fork(lambda steps: _make(config, sources, steps, cached), STEPS.get())
     except BaseException:
         sources.close()
         raise
@@ -285,12 +286,13 @@ def _material_search(config: MkDocsConfig) -> Any:
     return material if enabled else None
 
 
-def _make(config: MkDocsConfig, sources: spool.Sources, steps: Steps) -> spool.Made:
-    """Check the project and write every generated file into `sources`, as it is made;
-    `steps` hears of the long steps (the project read, the conflict report's search)."""
+def _make(config: MkDocsConfig, sources: spool.Sources, steps: Steps, cached: bool) -> spool.Made:
+    """Check the project (its files read through the parse cache if `cached`) and write every
+    generated file into `sources`, as it is made; `steps` hears of the long steps (the project
+    read, the conflict report's search)."""
     token = STEPS.set(steps)
     try:
-        program = program_for(config)
+        program = program_for(config, cached)
         chunked = _material_search(config) is not None and search.chunked(program)
         written: dict[str, str] = {}
         titles: dict[str, str] = {}
