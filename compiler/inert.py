@@ -14,15 +14,12 @@ from typing import Final
 SYNTAX: Final = frozenset("&<>\"'`*_{}[]()#+-.!|~\\:=$^")
 
 
+# Each syntax character as its numeric character reference, a line break as a space: one
+# `str.translate` a text (a loop over its characters was 6 s of a province's site).
+_INERT: Final = {ord(char): f"&#{ord(char)};" for char in SYNTAX} | {ord("\r"): " ", ord("\n"): " "}
+
+
 def inert(value: object) -> str:
     """Policy text as inert Markdown/HTML on one line (newlines become spaces): every syntax
     character becomes a numeric character reference, which renders as itself."""
-    out = []
-    for char in str(value):
-        if char in SYNTAX:
-            out.append(f"&#{ord(char)};")
-        elif char in "\r\n":
-            out.append(" ")
-        else:
-            out.append(char)
-    return "".join(out)
+    return str(value).translate(_INERT)

@@ -50,26 +50,35 @@ HEADER = """\
 """
 
 
+class _Escapes(dict[int, str]):
+    """`str.translate`'s table for `js_string`, filled as characters are met: a quote or a
+    backslash escaped, a line feed as \\n, a character that is not printable as its escape."""
+
+    def __missing__(self, point: int) -> str:
+        char = chr(point)
+        if char in ('"', "\\"):
+            escaped = "\\" + char
+        elif char == "\n":
+            escaped = "\\n"
+        elif char.isprintable():
+            escaped = char
+        else:
+            escaped = f"\\u{point:04x}" if point < 0x10000 else f"\\u{{{point:x}}}"
+        self[point] = escaped
+        return escaped
+
+
+_ESCAPES: Final = _Escapes()
+
+
 def js_string(text: str) -> str:
     """A double-quoted JavaScript string literal of `text`: quotes and backslashes escaped,
     and every character that is not printable (controls, U+2028/U+2029, …) written as an
     escape, so that no policy text can end the literal or the line.  `</` is written `<\\/`
-    so that the text cannot close a script element either."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "/" and out[-1] == "<":
-            out.append("\\/")
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\u{{{code:x}}}")
-    out.append('"')
-    return "".join(out)
+    so that the text cannot close a script element either (no escape begins with / or ends
+    with <, so every </ left is the text's own).  One `str.translate`: a loop over the
+    characters was 4 s of a province's site."""
+    return '"' + text.translate(_ESCAPES).replace("</", "<\\/") + '"'
 
 
 def _array(items: list[Code]) -> Code:
