@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final
 
 from compiler.backends.site.anchors import clause_anchor, document_page
 from compiler.comparison import STATUS_LABELS, Cell, Entry, Row, Status, Table
+from compiler.jsontext import indented
 
 FORMATS = ("markdown", "csv", "json")
 SUFFIX = {"markdown": "md", "csv": "csv", "json": "json"}
@@ -166,30 +166,32 @@ def _row_json(table: Table, row: Row) -> dict[str, Any]:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    """`value` as the tables' JSON files hold it: keys sorted, two-space indent, UTF-8
+    unescaped, a final newline (`jsontext.indented`: orjson where installed, else json)."""
+    return indented(value).decode("utf-8")
 
 
 # How `dumps` writes the top-level "rows" of a table without any, and how it indents an item of
 # that list (two levels of two spaces).
-_NO_ROWS: Final = '"rows": []'
-_ROW_INDENT: Final = "\n    "
+_NO_ROWS: Final = b'"rows": []'
+_ROW_INDENT: Final = b"\n    "
 
 
 def to_json(table: Table) -> bytes:
     """`dumps(table_json(table))` as UTF-8, each row made and written on its own: a province's
     time limits table is 58 MB of JSON, and its whole `table_json` at once held some 300 MB
     more while the site was generated (benchmarks/README.md, the thirtieth round)."""
-    head, tail = dumps(table_json(replace(table, rows=()))).split(_NO_ROWS, 1)
+    head, tail = indented(table_json(replace(table, rows=()))).split(_NO_ROWS, 1)
     out = io.BytesIO()
-    out.write(head.encode("utf-8"))
+    out.write(head)
     out.write(b'"rows": [')
     for number, row in enumerate(table.rows):
         # A row as `dumps` writes it inside the list: indented two levels (JSON strings hold no
         # raw line breaks), after a comma but the first, and without the final line break.
-        text = dumps(_row_json(table, row))[:-1].replace("\n", _ROW_INDENT)
-        out.write(((_ROW_INDENT if number == 0 else "," + _ROW_INDENT) + text).encode("utf-8"))
+        text = indented(_row_json(table, row))[:-1].replace(b"\n", _ROW_INDENT)
+        out.write((_ROW_INDENT if number == 0 else b"," + _ROW_INDENT) + text)
     out.write(b"\n  ]" if table.rows else b"]")
-    out.write(tail.encode("utf-8"))
+    out.write(tail)
     return out.getvalue()
 
 
