@@ -386,10 +386,10 @@ def due_entry(
 ) -> Mapping[str, Any]:
     """`policyc due`'s JSON entry of one limit from `start` on the official calendar (the
     conflict report reads the dates from it, the table its text)."""
-    from compiler.interpret import info
+    from compiler.interpret import limit_tables
     from compiler.runtime import cli as runtime_cli
 
-    tables = info(program, policy)
+    tables = limit_tables(program, policy)
     chosen = [x for x in tables.limits if x.name == limit.name]
     report = runtime_cli.due_json(tables, chosen, start, official_calendar())
     entries: Any = report["limits"]

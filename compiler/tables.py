@@ -70,6 +70,21 @@ def periods(program: ir.Program) -> dict[str, str]:
     return {m.name: m.label for m in found.members} if found else {}
 
 
+def limits_info(program: ir.Program, policy: ir.Policy, make: ConditionFactory) -> PolicyInfo:
+    """`policy_info` without the rules and the facts: the time limits and the periods they
+    may exclude, all that counting a due date reads (`Limit.reckon`, `runtime.cli.due_json`)."""
+    return PolicyInfo(
+        policy.id,
+        policy.title,
+        policy.header.decision_label,
+        dict(policy.version),
+        {},
+        (),
+        tuple(limit_table(limit, make) for limit in policy.limits),
+        periods(program),
+    )
+
+
 def policy_info(program: ir.Program, policy: ir.Policy, make: ConditionFactory) -> PolicyInfo:
     return PolicyInfo(
         policy.id,

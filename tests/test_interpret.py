@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -871,3 +871,30 @@ def test_open_outcomes_list_only_facts_not_given(
     for fact in sorted(open_facts):
         filled[fact] = data.draw(value_strategy(fact), label=fact)
     assert decide(model, policy, filled).outcome in ("applies", "excluded", "not_covered")
+
+
+def test_limit_tables_are_the_limits_of_the_whole_tables() -> None:
+    """`limit_tables` (what due dates read: the time limits and the periods they exclude, no
+    rules) gives, for every limit of the five documents, the due date `info`'s limit gives,
+    plain and extended, with every extra piece of the tables it keeps the same."""
+    from compiler.comparison import EXAMPLE_START, official_calendar
+    from compiler.interpret import info, limit_tables
+    from compiler.lower import load_program
+
+    program = load_program(ROOT)
+    calendar = official_calendar()
+    counted = 0
+    for policy in program.policies.values():
+        whole, limits = info(program, policy), limit_tables(program, policy)
+        assert limits.rules == () and not limits.facts
+        assert (limits.id, limits.periods) == (whole.id, whole.periods)
+        assert [x.name for x in limits.limits] == [x.name for x in whole.limits]
+        for ours, theirs in zip(limits.limits, whole.limits, strict=True):
+            start = datetime(2024, 9, 27, 9, 30) if theirs.unit == "hours" else EXAMPLE_START
+            assert ours.reckon(start, calendar) == theirs.reckon(start, calendar)
+            if theirs.extend_amount is not None:
+                assert ours.reckon(start, calendar, extended=True) == theirs.reckon(
+                    start, calendar, extended=True
+                )
+            counted += 1
+    assert counted > 10  # every limit of the five documents (19)

@@ -42,7 +42,7 @@ from compiler.comparison import UNIT_LABELS, city, due_entry, due_text, official
 from compiler.conflicts.section import Cite, Given, Section, Witness
 from compiler.examples import SYNTHETIC, solve
 from compiler.exprtext import literal_text, to_text
-from compiler.interpret import Evaluator, info
+from compiler.interpret import Evaluator, info, limit_tables
 from compiler.runtime.checks import check_record
 
 PROGRAMME = "programme"  # the shared enum of 社会救助项目 (vocabulary.policy)
@@ -336,7 +336,7 @@ def _status(program: ir.Program, x: Lined, record: Mapping[str, Any]) -> str:
 def _due_of(program: ir.Program, x: Lined, start: date, notice: tuple[date, date] | None) -> date:
     """The due date of the case (its 公示期 not counted where the limit excludes it), by
     `Limit.reckon`."""
-    tables = info(program, x.policy)
+    tables = limit_tables(program, x.policy)
     limit = tables.limit(x.limit.name)
     excluded = notice if x.limit.excluding is not None else None
     due = limit.reckon(_start_moment(x.limit, start), official_calendar(), excluded=excluded).day

@@ -235,9 +235,11 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         sources.close()
         raise
     # Made here (one core, or no fork): the interpreter's tables of the last policies read
-    # (`interpret.info`'s cache, for the due dates) hold the model too.  Let go before MkDocs
+    # (the caches of `interpret.info` and `interpret.limit_tables`, for the conflict report
+    # and the due dates) hold the model too.  Let go before MkDocs
     # renders, and before its workers are forked with this process's memory.
     interpret.info.cache_clear()
+    interpret.limit_tables.cache_clear()
     gc.collect()
     material = _material_search(config)
     if made.chunked:

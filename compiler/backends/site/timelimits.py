@@ -25,7 +25,7 @@ from compiler.backends.js_due import UNIT_LABELS
 from compiler.backends.site.anchors import clause_anchor, clause_link
 from compiler.backends.site.page import EXAMPLE_START, Page, site_root
 from compiler.exprtext import to_text
-from compiler.interpret import info
+from compiler.interpret import limit_tables
 from compiler.runtime.kinds import Kind
 from compiler.runtime.policy import ROLLOVER_LAW, ROLLOVER_UNITS, Due
 from compiler.runtime.timelimits import WorkdayCalendar, load_calendar
@@ -361,7 +361,7 @@ def _example(
     calendar: WorkdayCalendar,
     markers: dict[str, str],
 ) -> dict[str, object]:
-    policy_tables = info(program, procedure.policy)
+    policy_tables = limit_tables(program, procedure.policy)
     hours = any(_has_hours(limit) for limit in procedure.limits)
     start = _start(hours)
     rows: list[dict[str, object]] = []
