@@ -36,6 +36,7 @@ import json
 import os
 import secrets
 import stat
+import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
@@ -168,6 +169,7 @@ class CorruptEntry(PolicycError, ValueError):
 
 
 _new: Final = object.__new__
+_SPAN: Final = n.Span
 
 
 def _build(value: list[Any]) -> Any:
@@ -194,6 +196,10 @@ def _build(value: list[Any]) -> Any:
             item = value[at]
             held[name] = _build(item) if type(item) is list else item
             at += 1
+        if cls is _SPAN:
+            # Every span of a file names it: one string for them all, as a parse makes them.
+            # JSON gives each its own copy: 145 MB more at 3,000 jurisdictions.
+            held["file"] = sys.intern(held["file"])
         return node
     read = _READ[k]
     text = value[1]
