@@ -204,8 +204,8 @@ def test_a_policy_saved_while_the_site_is_built_fails_it_and_leaves_the_previous
     loaded = sys.modules[HOOK.as_posix()]
     checked = loaded.load_program
 
-    def saved_after_the_check(root: Path, *steps: object) -> object:
-        program = checked(root, *steps)
+    def saved_after_the_check(root: Path, *steps: object, **options: object) -> object:
+        program = checked(root, *steps, **options)
         policy.write_text(policy.read_text(encoding="utf-8") + "\n# 已保存\n", encoding="utf-8")
         return program
 
