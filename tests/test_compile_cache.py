@@ -234,6 +234,16 @@ def test_parallel_parsing_equals_serial(tmp_path: Path, monkeypatch: pytest.Monk
     for diagnostic in parallel.diagnostics:
         assert diagnostic.code is codes.CODES[diagnostic.code.id]  # compared by identity
     assert seen[-1] == (6, 6) and len(seen) == 6
+    # With the cache, each worker stores what it parsed: read back, the same modules.
+    cache = open_cache(root)
+    assert cache is not None
+    project_module.load(root, cache=cache)
+    again = open_cache(root)
+    assert again is not None
+    warm = project_module.load(root, cache=again)
+    assert (again.hits, again.misses) == (6, 0)
+    assert repr(warm.modules) == repr(serial.modules)
+    assert repr(warm.diagnostics) == repr(serial.diagnostics)
 
 
 class _Terminal(io.StringIO):
