@@ -262,10 +262,30 @@ def test_the_site_reads_the_project_through_its_parse_cache(
     assert (project / FOLDER).is_dir()
     assert _files(site("again")) == _files(alone)
     assert parsed == []
+    assert _files(site("uncached-again", cached=False)) == _files(alone)  # the cache not read
+    assert parsed == [files]
     edited = sorted((project / "policies").glob("*.policy"))[-1]
     edited.write_text(edited.read_text(encoding="utf-8") + "\n# 改过\n", encoding="utf-8")
     site("edited")
     assert parsed == [1]
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_serve_rebuilds_as_told(
+    cached: bool, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MkDocs' serve builds, and rebuilds, in the thread that called it: what `serve` tells the
+    hook (`page.CACHED`) holds there."""
+    import mkdocs.commands.serve as mkdocs_serve
+
+    from compiler.backends.site.build import serve
+    from compiler.backends.site.page import CACHED
+
+    seen: list[bool] = []
+    monkeypatch.setattr(mkdocs_serve, "serve", lambda **options: seen.append(CACHED.get()))
+    serve(corpus, 8765, cached=cached)
+    assert seen == [cached]
+    assert CACHED.get() is True  # set for the serve only
 
 
 @pytest.mark.parametrize("verb", ["site", "serve"])

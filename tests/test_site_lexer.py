@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pygments import lex
 from pygments.lexers import get_lexer_by_name
+from pygments.styles.monokai import MonokaiStyle
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Punctuation, String
 from pymdownx.highlight import Highlight
 
@@ -172,6 +173,7 @@ def test_the_fence_makes_what_pymdownx_makes_of_any_text(text: str) -> None:
         ({"auto_title": True}, ""),
         ({"noclasses": True}, ""),
         ({"css_class": "code"}, ""),
+        ({"pygments_style": MonokaiStyle}, ""),
         ({}, ' title="规则"'),
         ({}, ' hl_lines="1"'),
         ({}, ' linenums="3"'),

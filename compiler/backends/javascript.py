@@ -76,8 +76,12 @@ def js_string(text: str) -> str:
     and every character that is not printable (controls, U+2028/U+2029, …) written as an
     escape, so that no policy text can end the literal or the line.  `</` is written `<\\/`
     so that the text cannot close a script element either (no escape begins with / or ends
-    with <, so every </ left is the text's own).  One `str.translate`: a loop over the
-    characters was 4 s of a province's site."""
+    with <, so every </ left is the text's own).  Most text needs no escape, which scans in
+    C tell; the rest is one `str.translate` (a loop over the characters was 4 s of a
+    province's site)."""
+    # A line feed is not printable: `isprintable` finds it, as every control and separator.
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text.replace("</", "<\\/") + '"'
     return '"' + text.translate(_ESCAPES).replace("</", "<\\/") + '"'
 
 

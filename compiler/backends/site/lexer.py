@@ -145,19 +145,20 @@ def fence(
     if not plain or extras:
         return str(fences.highlight(src=src, language=language, options=options, md=md, **kwargs))
     lexer = _lexer(bool(fences.stripnl))
-    formatter = _formatter(
-        str(fences.css_class), str(fences.pygments_style), bool(fences.noclasses)
-    )
+    # The style as given: a name, or a Pygments class (`!!python/name:` in mkdocs.yml).
+    formatter = _formatter(str(fences.css_class), fences.pygments_style, bool(fences.noclasses))
     return str(pygments.highlight(src, lexer, formatter)).strip()
 
 
 @cache
 def _lexer(stripnl: bool) -> PolicyLexer:
+    # The lexer pymdownx finds under `policy`: pyproject.toml registers this class as that
+    # Pygments entry point (tests/test_site_lexer.py checks it resolves here).
     return PolicyLexer(stripnl=stripnl)
 
 
 @cache
-def _formatter(css_class: str, style: str, noclasses: bool) -> Any:
+def _formatter(css_class: str, style: object, noclasses: bool) -> Any:
     # pymdownx's formatter (it wraps the code in <code> as Material expects), with the options
     # pymdownx.highlight passes for a block without line numbers, title or anchors.
     from pymdownx.highlight import BlockHtmlFormatter
