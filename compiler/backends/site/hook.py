@@ -236,8 +236,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         raise
     # Made here (one core, or no fork): the interpreter's tables of the last policies read
     # (the caches of `interpret.info` and `interpret.limit_tables`, for the conflict report
-    # and the due dates) hold the model too.  Let go before MkDocs
-    # renders, and before its workers are forked with this process's memory.
+    # and the due dates) hold the model too.  Let go before MkDocs renders, and before its
+    # workers are forked with this process's memory.
     interpret.info.cache_clear()
     interpret.limit_tables.cache_clear()
     gc.collect()
