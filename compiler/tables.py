@@ -10,6 +10,7 @@ with compiled conditions, from the same IR, and the agreement tests compare the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from compiler import ir
 from compiler import nodes as n
@@ -86,13 +87,9 @@ def limits_info(program: ir.Program, policy: ir.Policy, make: ConditionFactory) 
 
 
 def policy_info(program: ir.Program, policy: ir.Policy, make: ConditionFactory) -> PolicyInfo:
-    return PolicyInfo(
-        policy.id,
-        policy.title,
-        policy.header.decision_label,
-        dict(policy.version),
-        {name: program.input(name).spec() for name in policy.inputs},
-        tuple(rule_table(r, make) for r in policy.rules),
-        tuple(limit_table(limit, make) for limit in policy.limits),
-        periods(program),
+    """The runtime's tables of a policy: `limits_info` with its facts and rules."""
+    return replace(
+        limits_info(program, policy, make),
+        facts={name: program.input(name).spec() for name in policy.inputs},
+        rules=tuple(rule_table(r, make) for r in policy.rules),
     )
