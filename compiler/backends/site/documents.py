@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Final, assert_never
 
@@ -18,6 +19,7 @@ from compiler import ir
 from compiler import nodes as n
 from compiler.backends.site.anchors import clause_anchor, clause_link, document_page
 from compiler.backends.site.page import Page
+from compiler.backends.site.prebuilt import Fence, element, joined, line, link, paragraph
 from compiler.backends.site.words import (
     COVERAGE_LABELS,
     REASON_LABELS,
@@ -29,6 +31,7 @@ from compiler.backends.site.words import (
 )
 from compiler.coverage import policy_coverage
 from compiler.errors import PolicycError
+from compiler.inert import inert
 from compiler.runtime.kinds import Kind
 from compiler.sources import Clause
 
@@ -64,6 +67,27 @@ class Shown:
     link: str  # clause_link to that clause
     # An exclusion's: the clauses of the statements it overrides, (citation, link), in order.
     overrides: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def block(self) -> str:
+        """The statement's block under its clause, as one line of Markdown (prebuilt.py): its
+        kind, name and clause; its meanings, the clauses it takes precedence over and its
+        notes as a list; its source as a ```policy fence shows it."""
+        items = [element("li", inert(sentence)) for sentence in self.meaning]
+        if self.overrides:
+            cites = [link(target, inert(cite)) for cite, target in self.overrides]
+            items.append(element("li", "优先于：", *joined(cites, "、")))
+        items += [element("li", "注：" + inert(note)) for note in self.notes]
+        head = f"<strong>{inert(self.kind)}</strong> <code>{escape(self.name)}</code>（"
+        return line(
+            element(
+                "div",
+                paragraph(head, link(self.link, inert(self.cite)), "）"),
+                *([element("ul", *items)] if items else []),
+                *([Fence(self.code)] if self.code else []),
+                class_="policyc-rule",
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from mkdocs.plugins import CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 
 from compiler import interpret, ir
-from compiler.backends.site import kinds, search, spool
+from compiler.backends.site import kinds, prebuilt, search, spool
 from compiler.backends.site import nav as navigation
 from compiler.backends.site.ahead import Ahead, Rendered
 from compiler.backends.site.documents import ChangedDuringBuild
@@ -175,6 +175,10 @@ def vocabulary_terms(program: ir.Program) -> tuple[str, ...]:
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     # jieba reports building its cache on stderr at INFO/DEBUG: only its warnings matter.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    # The generated pages write their largest blocks as HTML made ahead (prebuilt.py), which
+    # this extension renders: the pages need it, whatever mkdocs.yml lists.
+    if prebuilt.EXTENSION not in config.markdown_extensions:
+        config.markdown_extensions.append(prebuilt.EXTENSION)
     return config
 
 

@@ -26,7 +26,9 @@ from compiler import ir
 from compiler.backends import tables as render
 from compiler.backends.site.anchors import clause_link
 from compiler.backends.site.page import EXAMPLE_START, Page
+from compiler.backends.site.prebuilt import Child, element, line, link
 from compiler.comparison import TABLE_IDS, Row, Status, Table, tables
+from compiler.inert import inert
 
 INDEX = "tables/index.md"
 # The most cities (columns) on one page of a table.
@@ -90,18 +92,59 @@ def _context(program: ir.Program, table: Table, path: str) -> dict[str, Any]:
                 )
             cells.append({"status": prefix, "entries": shown})
         rows.append({"label": row.label, "cells": cells})
+    columns = [column.label for column in table.columns]
     return {
         "table": {
             "id": table.id,
             "title": table.title,
             "description": table.description,
             "row_header": table.row_header,
-            "columns": [column.label for column in table.columns],
+            "columns": columns,
             "rows": rows,
+            "block": _block(table.row_header, columns, rows),
         },
         "csv": f"{table.id}.csv",
         "json": f"{table.id}.json",
     }
+
+
+def _block(row_header: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """The table as one line of Markdown (prebuilt.py): its header, then a row per concept or
+    actor, a cell per city: its status in italics, its entries one to a line, each with the
+    clause it cites (a link) and its note."""
+    head = element("tr", *(element("th", inert(label)) for label in [row_header, *columns]))
+    return line(
+        element(
+            "table",
+            element("thead", head),
+            element(
+                "tbody",
+                *(
+                    element(
+                        "tr",
+                        element("td", f"<strong>{inert(row['label'])}</strong>"),
+                        *(element("td", *_cell(cell)) for cell in row["cells"]),
+                    )
+                    for row in rows
+                ),
+            ),
+        )
+    )
+
+
+def _cell(cell: dict[str, Any]) -> list[Child]:
+    out: list[Child] = []
+    if cell["status"]:
+        out.append(f"<em>{inert(cell['status'])}</em>")
+    for entry in cell["entries"]:
+        if out:
+            out.append("<br>")
+        out.append(inert(entry["text"]))
+        if entry["citation"]:
+            out += [" ", link(entry["link"], f"〔{inert(entry['citation'])}〕")]
+        if entry["note"]:
+            out.append(f"（{inert(entry['note'])}）")
+    return out
 
 
 def _siblings(table: Table, parts: list[range], path: str) -> list[dict[str, Any]]:

@@ -1,0 +1,204 @@
+"""Blocks whose HTML the generator makes itself, and the Markdown extension that takes them whole.
+
+Python-Markdown spent most of a province's site build reading blocks whose HTML is known before
+it starts.  A statement's block under its clause (its meanings as a list, its source in a fence)
+was three quarters of a document page's rendering, and a comparison table nearly all of a table
+page's: every cell and every list item went through some twenty inline patterns, a table's
+rows were split a character at a time, and each `[link](…)` was scanned for its brackets.
+
+A page writes such a block as one line: `MARK`, then the block as JSON (`line`), a tree of
+elements (`Element`) whose texts are HTML already (policy text in it made inert by the `text`
+filter's `inert`), and fences of policy source (`Fence`).  The extension's block processor
+(`PrebuiltExtension`, which the site's hook adds to MkDocs' Markdown extensions) makes the
+elements: links stay elements, so MkDocs resolves and checks each as it does a Markdown link
+(the `.md` path made a URL, the anchor checked in strict mode).  Every text goes into
+Markdown's stash of raw HTML, so no inline pattern reads it, and a fence is highlighted by the
+site's `policy` fence (lexer.py) as SuperFences would highlight it.  Markdown's own tree
+processors then lay the elements out as they lay out its blocks, so that a page is the same
+bytes as when the block was Markdown (tests/test_site_prebuilt.py compares the two).
+
+The JSON is on one line and holds no `<`, `>` or `&` (escaped as \\u003c …) and no control
+character, so no preprocessor of Markdown (raw HTML, fences, whitespace) reads into it; a line
+that does not decode as a block is left to Markdown as text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from markdown import Markdown
+from markdown.blockprocessors import BlockProcessor
+from markdown.extensions import Extension
+from markdown.util import ETX, STX, AtomicString
+
+from compiler.backends.site import lexer
+
+# The start of a block's line.  `inert` turns "!" into a character reference, so policy text
+# can never begin a line with it; no Markdown extension of the site reads it (admonitions
+# begin with "!!! ").
+MARK: Final = "!policyc-block "
+# The block processor's priority: before every block processor of Markdown and the site's
+# extensions (admonition's is 105), as its test is a string's prefix.
+PRIORITY: Final = 200
+# The name mkdocs.yml (or the hook) gives Markdown for this extension.
+EXTENSION: Final = __name__
+
+
+@dataclass(frozen=True)
+class Fence:
+    """Policy source, shown as a ```policy fence shows it."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Element:
+    """An element of a block: its tag, its attributes, its children in order (HTML text, other
+    elements, fences).  An `a` element's `href` is a link as Markdown writes it
+    (`../documents/x.md#s3`): MkDocs makes it a URL and checks it."""
+
+    tag: str
+    children: tuple[Child, ...] = ()
+    attrs: Mapping[str, str] = field(default_factory=dict)
+
+
+Child = str | Element | Fence
+
+
+def element(tag: str, *children: Child, **attrs: str) -> Element:
+    """`Element`, with `class_` for the `class` attribute."""
+    return Element(tag, children, {name.rstrip("_"): value for name, value in attrs.items()})
+
+
+def link(href: str, html: str) -> Element:
+    """An `a` element: `href` as Markdown writes a link, `html` its text (made inert)."""
+    return Element("a", (html,), {"href": href})
+
+
+def paragraph(*children: Child) -> Element:
+    return Element("p", children)
+
+
+def joined(children: Sequence[Child], separator: str) -> tuple[Child, ...]:
+    """`children` with `separator` (HTML) between each two."""
+    out: list[Child] = []
+    for i, child in enumerate(children):
+        out += [separator, child] if i else [child]
+    return tuple(out)
+
+
+def line(block: Element) -> str:
+    """The block as one line of Markdown, which the extension renders whole."""
+    encoded = json.dumps(block, default=_encoded, ensure_ascii=False, separators=(",", ":"))
+    # `<`, `>` and `&` occur in the JSON only inside its strings, where \\u escapes mean the
+    # same (three scans in C: a `str.translate` looks up every Chinese character).
+    return MARK + encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _encoded(child: object) -> object:
+    # What the encoder (in C) writes for an element, [tag, attributes, *children], or a fence.
+    if isinstance(child, Element):
+        return [child.tag, child.attrs, *child.children]
+    if isinstance(child, Fence):
+        return {"policy": child.code}
+    raise TypeError(f"not a part of a block: {child!r}")
+
+
+# ---------------------------------------------------------------- the Markdown extension
+
+
+class PrebuiltExtension(Extension):  # type: ignore[misc]  # Markdown ships no type hints
+    """Renders the blocks `line` writes (MkDocs: `markdown_extensions`, which the hook fills)."""
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.parser.blockprocessors.register(_Blocks(md.parser), "policyc_prebuilt", PRIORITY)
+
+
+def makeExtension(**kwargs: Any) -> PrebuiltExtension:
+    return PrebuiltExtension(**kwargs)
+
+
+class _Blocks(BlockProcessor):  # type: ignore[misc]  # Markdown ships no type hints
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return block.startswith(MARK)
+
+    def run(self, parent: etree.Element, blocks: list[str]) -> bool | None:
+        first, _, rest = blocks[0].partition("\n")
+        try:
+            tree = json.loads(first[len(MARK) :])
+            valid = _valid(tree)
+        except ValueError:
+            valid = False
+        if not valid:
+            return False  # not a block: Markdown reads the line as text
+        blocks[0] = rest
+        if not rest:
+            blocks.pop(0)
+        self._build(parent, tree)
+        return None
+
+    def _build(self, parent: etree.Element, node: list[Any]) -> etree.Element:
+        tag, attrs, *children = node
+        made = etree.SubElement(parent, tag, attrs)
+        last: etree.Element | None = None  # the last child made: text after it is its tail
+        for child in children:
+            if isinstance(child, list):
+                last = self._build(made, child)
+                continue
+            if isinstance(child, dict):
+                # As Markdown keeps a fence: a paragraph of its placeholder, which the raw
+                # HTML postprocessor replaces, <p> and all, with the highlighted block.
+                last = etree.SubElement(made, "p")
+                last.text = AtomicString(self._stash(self._highlighted(child["policy"])))
+                continue
+            placeholder = self._stash(child)
+            if last is None:
+                made.text = AtomicString((made.text or "") + placeholder)
+            else:
+                last.tail = AtomicString((last.tail or "") + placeholder)
+        return made
+
+    def _stash(self, html: str) -> str:
+        # STX and ETX delimit the stash's placeholders: Markdown takes them out of a page's
+        # source (NormalizeWhitespace), and out of a block's text here.
+        return str(self.parser.md.htmlStash.store(html.replace(STX, "").replace(ETX, "")))
+
+    def _highlighted(self, code: str) -> str:
+        md = self.parser.md
+        return lexer.fence(_normalized(code, md.tab_length), "policy", "highlight", {}, md)
+
+
+def _valid(node: object) -> bool:
+    """Whether `node` is a block as `_encoded` writes it."""
+    if not (isinstance(node, list) and len(node) >= 2):
+        return False
+    tag, attrs, *children = node
+    return (
+        isinstance(tag, str)
+        and isinstance(attrs, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in attrs.items())
+        and all(
+            isinstance(c, str)
+            or (isinstance(c, dict) and isinstance(c.get("policy"), str))
+            or _valid(c)
+            for c in children
+        )
+    )
+
+
+_BLANK_LINE: Final = re.compile(r"(?<=\n) +\n")
+
+
+def _normalized(code: str, tab_length: int) -> str:
+    """A fence's source as SuperFences reads it from a page: without its last blank lines (the
+    `fence` filter writes `code.rstrip()`), then as Markdown's NormalizeWhitespace leaves a
+    page's text (the stash's marks out, line ends as \\n, tabs as spaces, lines of spaces
+    empty)."""
+    text = code.rstrip().replace(STX, "").replace(ETX, "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(tab_length)
+    return _BLANK_LINE.sub("\n", "\n" + text + "\n")[1:-1]

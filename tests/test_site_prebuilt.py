@@ -1,0 +1,261 @@
+"""Blocks whose HTML the generator makes (compiler/backends/site/prebuilt.py): a statement's
+block under its clause and a comparison table render as the Markdown they replace rendered,
+their links stay links that MkDocs resolves and checks, and nothing in a block's text becomes
+Markdown, HTML or a placeholder of Markdown's stash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler import ir
+from compiler.backends.site import documents, prebuilt, tables
+from compiler.backends.site.prebuilt import MARK, Fence, element, line, link, paragraph
+from compiler.backends.site.render import environment
+from compiler.inert import inert
+from compiler.lower import load_program
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def program() -> ir.Program:
+    return load_program(ROOT)
+
+
+def _md() -> markdown.Markdown:
+    """Markdown with mkdocs.yml's extensions and this one, as MkDocs renders a page (links are
+    left as written: MkDocs resolves them after)."""
+    from mkdocs.utils.yaml import yaml_load
+
+    with (ROOT / "mkdocs.yml").open("rb") as file:
+        listed = yaml_load(file)["markdown_extensions"]
+    names: list[str] = []
+    configs: dict[str, Any] = {}
+    for entry in listed:
+        if isinstance(entry, str):
+            names.append(entry)
+        else:
+            ((name, config),) = entry.items()
+            names.append(name)
+            configs[name] = config
+    return markdown.Markdown(extensions=[*names, prebuilt.EXTENSION], extension_configs=configs)
+
+
+def _html(text: str) -> str:
+    md = _md()
+    return str(md.convert(text))
+
+
+# What the pages wrote before (site_templates/, the last commit before prebuilt.py), rendered
+# by Markdown, is what the blocks must give.
+_RULE_MARKDOWN = """\
+<div class="policyc-rule" markdown="1">
+
+**{{ s.kind | text }}** `{{ s.name }}`（[{{ s.cite | text }}]({{ s.link }})）
+
+{% for sentence in s.meaning %}
+- {{ sentence | text }}
+{% endfor %}
+{% if s.overrides %}
+- 优先于：{% for cite, link in s.overrides %}[{{ cite | text }}]({{ link }})\
+{% if not loop.last %}、{% endif %}{% endfor %}
+
+{% endif %}
+{% for note in s.notes %}
+- 注：{{ note | text }}
+{% endfor %}
+
+{% if s.code %}
+{{ s.code | fence("policy") }}
+{% endif %}
+
+</div>
+"""
+
+_TABLE_MARKDOWN = """\
+| {{ table.row_header|text }} |{% for c in table.columns %} {{ c|text }} |{% endfor %}
+
+|{% for _ in range(table.columns|length + 1) %} --- |{% endfor %}
+
+{% for row in table.rows %}
+| **{{ row.label|text }}** |{% for cell in row.cells %} \
+{% if cell.status %}<em>{{ cell.status|text }}</em>{% if cell.entries %}<br>{% endif %}{% endif %}\
+{% for e in cell.entries %}{% if not loop.first %}<br>{% endif %}{{ e.text|text }}\
+{% if e.citation %} [〔{{ e.citation|text }}〕]({{ e.link }}){% endif %}\
+{% if e.note %}（{{ e.note|text }}）{% endif %}{% endfor %} |{% endfor %}
+
+{% endfor %}
+"""
+
+
+def _template(source: str) -> jinja2.Template:
+    return environment().from_string(source)
+
+
+def _statements(program: ir.Program) -> list[documents.Shown]:
+    return [
+        shown
+        for policy in program.policies.values()
+        for clause in documents.context(program, policy)["clauses"]  # type: ignore[attr-defined]
+        for shown in clause.statements
+    ]
+
+
+def test_every_statement_renders_as_its_markdown_did(program: ir.Program) -> None:
+    statements = _statements(program)
+    assert len(statements) > 250  # every statement and definition of the five
+    for shown in statements:
+        assert _after(shown) == _before(shown), shown.name
+    assert any(s.overrides and s.notes for s in statements)  # links in a list, then notes
+    assert any("<li>\u3000" in _html(s.block) for s in statements)  # an indented time limit
+
+
+def _before(shown: documents.Shown) -> str:
+    """The HTML of the statement's Markdown as the pages wrote it."""
+    return _html(_template(_RULE_MARKDOWN).render(s=shown))
+
+
+def _after(shown: documents.Shown) -> str:
+    """The block's HTML, as the Markdown gave it: Markdown took a leading ideographic space off
+    a list item (a step's time limit, indented under its step), which the block keeps."""
+    return _html(shown.block).replace("<li>\u3000", "<li>")
+
+
+def test_every_table_renders_as_its_markdown_did(program: ir.Program) -> None:
+    table_markdown = _template(_TABLE_MARKDOWN)
+    seen = 0
+    for page in tables.pages(program):
+        table = page.context["table"]
+        if table is None:
+            continue  # the index
+        seen += 1
+        assert table["rows"], page.path  # the five documents' tables all have rows
+        assert _html(table["block"]) == _html(table_markdown.render(table=table)), page.path
+    assert seen == len(tables.TABLE_IDS)
+
+
+def test_a_table_without_rows_has_an_empty_body() -> None:
+    # Markdown's tables made one row of empty cells for a table without rows.
+    block = tables._block("概念", ["甲", "乙"], [])
+    assert "<tbody></tbody>" in _html(block)
+
+
+def test_the_site_adds_the_extension_to_markdown() -> None:
+    from mkdocs.config import load_config
+
+    from compiler.backends.site.hook import on_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    assert prebuilt.EXTENSION not in config.markdown_extensions
+    on_config(config)
+    on_config(config)
+    assert config.markdown_extensions.count(prebuilt.EXTENSION) == 1
+
+
+def test_a_block_is_one_line_without_markup() -> None:
+    text = 'a<b>&amp;"\n\r\t\x02\x03\u2028</div>'
+    block = line(element("div", text, link("x.md#a", text), Fence(text), class_="c"))
+    assert block.startswith(MARK)
+    assert "\n" not in block and "\r" not in block
+    assert not set("<>&\x02\x03") & set(block)
+    decoded = json.loads(block[len(MARK) :])
+    assert decoded == [
+        "div",
+        {"class": "c"},
+        text,
+        ["a", {"href": "x.md#a"}, text],
+        {"policy": text},
+    ]
+
+
+def test_links_are_elements_that_mkdocs_resolves() -> None:
+    from markdown.treeprocessors import Treeprocessor
+
+    found: list[str] = []
+
+    class Links(Treeprocessor):  # type: ignore[misc]
+        def run(self, root: Any) -> None:
+            found.extend(a.get("href") for a in root.iter("a"))
+
+    md = _md()
+    # Where MkDocs' own link processor sits (mkdocs.structure.pages: "relpath", 0).
+    md.treeprocessors.register(Links(md), "links", 0)
+    block = line(element("div", paragraph("见", link("other.md#s1", "第一条"), "。")))
+    assert '<a href="other.md#s1">第一条</a>' in md.convert(block)
+    assert found == ["other.md#s1"]
+
+
+def test_a_line_that_is_not_a_block_is_text() -> None:
+    for text in [f"{MARK}not json", f'{MARK}["div", 1]', f'{MARK}["div", {{}}, 2]', f"{MARK}[]"]:
+        html = _html(text)
+        assert html.startswith("<p>!policyc-block "), html
+
+
+def test_a_block_between_paragraphs() -> None:
+    block = line(element("div", "甲", class_="x"))
+    html = _html(f"前\n\n{block}\n\n后\n")
+    assert html == '<p>前</p>\n<div class="x">甲</div>\n<p>后</p>'
+    # A block's line followed by more lines in its paragraph: they stay Markdown.
+    assert _html(f"{block}\n**后**") == '<div class="x">甲</div>\n<p><strong>后</strong></p>'
+
+
+# Text as policies hold it: Chinese, quotes, spaces, Markdown's and HTML's syntax, Markdown's
+# stash placeholders.
+_TEXT = st.lists(
+    st.sampled_from(
+        [*"社会救助「」“”（）\u3000 *_`[]()<>&#!|{}:\\\"'\x02\x03", "\x02wzxhzdk:0\x03", "&#40;"]
+    ),
+    max_size=30,
+).map("".join)
+
+
+def _some(text: str, otherwise: str) -> str:
+    """`text` without spaces at its ends, or `otherwise` where nothing else is left."""
+    return text.strip() if text.replace("\x02", "").replace("\x03", "").strip() else otherwise
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_TEXT, _TEXT)
+def test_any_text_is_shown_as_written(text: str, note: str) -> None:
+    """A statement's texts, inert, render as Markdown rendered them: the characters shown as
+    written, nothing read as syntax or as a stash's placeholder."""
+    # Markdown took the spaces at an item's ends off, and read an empty item as a heading's
+    # underline: a statement's sentences, notes and citation are never empty nor begin with a
+    # space.
+    shown = documents.Shown(
+        name="x",
+        kind="情形",
+        code=f'gate x at 第一条 "{note}"',
+        meaning=(_some(text, "甲"), _some(note, "乙")),
+        notes=(_some(note, "丙"),),
+        cite=_some(text, "第一条"),
+        link="a.md#s1",
+        overrides=(("第二条", "a.md#s2"),),
+    )
+    assert _after(shown) == _before(shown)
+
+
+def test_a_tab_in_a_text_stays_a_tab() -> None:
+    # Markdown made it spaces to the next tab stop of the page's line: whitespace either way.
+    block = line(element("div", paragraph(inert("甲\t乙"))))
+    assert _html(block) == "<div>\n<p>甲\t乙</p>\n</div>"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('gate x"\t\r\n \x02{}#社')), max_size=60))
+def test_any_source_is_highlighted_as_its_fence_was(code: str) -> None:
+    block = line(element("div", Fence(code)))
+    before = _html(
+        '<div markdown="1">\n\n'
+        + _template('{{ c | fence("policy") }}').render(c=code)
+        + "\n\n</div>"
+    )
+    assert _html(block) == before
