@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from mkdocs.structure.pages import Page
 
+from compiler.backends.site import search
 from compiler.backends.site.build import SiteFailed, build_site
 from compiler.cache import FOLDER
 from compiler.project import JOBS_VARIABLE, forked_map, forks
@@ -83,6 +84,36 @@ def test_workers_render_the_site_mkdocs_renders(
     assert len(by_workers) > 60
     # MkDocs itself rendered no Markdown: each page's came from a worker.
     assert [uri for pid, uri, length in renders if pid == os.getpid() and length] == []
+
+
+def test_workers_index_a_province_s_search_as_mkdocs_does(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With search.py's index (a site of more than CHUNKED_POLICIES policies), each worker
+    makes the entry of the pages it renders, and MkDocs' process only adds them: the same
+    index, and the same site, as MkDocs alone makes."""
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)  # the corpus's ten: chunked
+    made = tmp_path / "entries"
+    entry = search.entry
+
+    def noted(url: str, title: str, content: str) -> search.Entry:
+        with made.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {url}\n")
+        return entry(url, title, content)
+
+    monkeypatch.setattr(search, "entry", noted)
+    monkeypatch.setenv(JOBS_VARIABLE, "1")
+    build_site(corpus, tmp_path / "alone")
+    assert (tmp_path / "alone" / search.FOLDER / "meta.json").is_file()
+    here = [line.partition(" ")[2] for line in made.read_text(encoding="utf-8").splitlines()]
+    made.unlink()
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    build_site(corpus, tmp_path / "site")
+    assert _files(tmp_path / "site") == _files(tmp_path / "alone")
+    rows = [line.partition(" ")[::2] for line in made.read_text(encoding="utf-8").splitlines()]
+    assert sorted(url for _, url in rows) == sorted(here)
+    assert len(here) > 40  # every page but those the search leaves out
+    assert all(int(pid) != os.getpid() for pid, _ in rows)  # every entry made by a worker
 
 
 def test_a_page_a_worker_cannot_render_is_rendered_by_mkdocs(

@@ -63,3 +63,68 @@ def _outline(node: object) -> str:
     inside = "\n" if tag in _CONTAINERS else ""
     end = "\n" if tag in _BLOCK_TAGS else ""
     return f"<{tag}{opened}>{inside}{''.join(_outline(c) for c in children)}</{tag}>{end}"
+
+
+def test_every_clause_is_a_heading_with_its_anchor(program: ir.Program) -> None:
+    files, _ = generated_files(program)
+    for policy_id, policy in program.policies.items():
+        markdown = files[f"documents/{policy_id}.md"]
+        assert isinstance(markdown, str)
+        for clause in policy.document.root.walk():
+            if clause.path:
+                assert f"{{#{clause_anchor(clause)} .policyc-clause}}" in markdown, (
+                    policy_id,
+                    clause.citation,
+                )
+
+
+def test_every_statement_is_shown_under_its_clause(program: ir.Program) -> None:
+    for policy in program.policies.values():
+        context = documents.context(program, policy)
+        clauses = context["clauses"]
+        assert isinstance(clauses, tuple)
+        shown = {s.name for c in clauses for s in c.statements}
+        assert {r.name for r in policy.rules} <= shown
+        assert {d.name for d in policy.defines} <= shown
+        # A statement is shown as the policy file writes it, from its kind through its brace.
+        code = {s.name: s.code for c in clauses for s in c.statements if s.code}
+        for rule in policy.rules:
+            assert code[rule.name].startswith(f"{rule.kind} {rule.name}"), rule.name
+            assert code[rule.name].rstrip().endswith("}"), rule.name
+
+
+def test_the_draft_is_marked(program: ir.Program) -> None:
+    files, _ = generated_files(program)
+    assert '!!! warning "征求意见稿：尚未生效"' in str(files["documents/ningbo.md"])
+    for policy_id in POLICIES:
+        if program.policies[policy_id].header.status != "draft":
+            assert "征求意见稿：尚未生效" not in str(files[f"documents/{policy_id}.md"])
+
+
+def test_informative_clauses_say_why(program: ir.Program) -> None:
+    markdown = str(generated_files(program)[0]["documents/ningbo.md"])
+    section = markdown.split("{#a1 .policyc-clause}", 1)[1].split("{#a2 ", 1)[0]
+    assert "说明性条款" in section and "目的条款" in section
+
+
+def test_the_nav_lists_sections_that_have_pages() -> None:
+    titles = {
+        "index.md": "首页",
+        "reading.md": "如何阅读",
+        "documents/b.md": "B",
+        "documents/a.md": "A",
+        "language.md": "政策语言",
+    }
+    assert nav(titles) == [
+        {"首页": "index.md"},
+        {"如何阅读": "reading.md"},
+        {"文件": [{"B": "documents/b.md"}, {"A": "documents/a.md"}]},  # the kind's order
+        {"参考": [{"政策语言": "language.md"}]},
+    ]
+
+
+def test_the_search_vocabulary_has_the_domain_terms(program: ir.Program) -> None:
+    terms = vocabulary_terms(program)
+    for term in ("低保", "特困", "尽职免责", "容错纠错", "一事一议", "追缴", "公示", "民主评议"):
+        assert term in terms
+    assert "予以容错" not in terms  # it would hide 容错 from search

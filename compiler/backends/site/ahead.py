@@ -10,8 +10,11 @@ then takes each page's rendering from them: the hook gives MkDocs no Markdown to
 (`on_page_markdown`), then puts back what the worker found (`on_page_content`: the HTML, the
 table of contents, the title from the first heading, the anchors and the links to anchors
 that MkDocs checks when every page is written, and what MkDocs logged while rendering it,
-logged again here, where strict mode counts the warnings).  A page a worker could not render
-is rendered by MkDocs itself, which reports the error as it would.
+logged again here, where strict mode counts the warnings).  On a province's site the worker
+also makes the page's entry of the search index (search.py's `entry`: its text cut into
+sections, and its tokens), which MkDocs' process only adds: that was a third of its work at
+600 jurisdictions, on one core.  A page a worker could not render is rendered by MkDocs
+itself, which reports the error as it would.
 
 The same pages give the same bytes as MkDocs alone (tests/test_site_ahead.py builds a site
 both ways).  With one core (or `POLICYC_JOBS=1`, or no fork) MkDocs renders every page itself.
@@ -28,6 +31,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from compiler.backends.site import search
 from compiler.project import cores, forked_map, forks, stop_if_interrupted
 
 # Pages a job renders: enough that a result is worth a message, few enough that the pages
@@ -52,6 +56,7 @@ class Rendered:
     anchors: set[str] | None
     links: dict[str, dict[str, str]] | None  # by the linked file's path in the docs
     logged: tuple[tuple[str, int, str], ...]  # (logger, level, message), in order
+    entry: search.Entry | None = None  # the page's entry of a province's search index
 
     def apply(self, page: Page, files: Files) -> str:
         """Put the rendering on MkDocs' `page`, log what was logged; the HTML."""
@@ -79,9 +84,10 @@ class Ahead:
     """The pages of one build being rendered by workers, taken one at a time in MkDocs' order
     (`take`)."""
 
-    def __init__(self, config: MkDocsConfig, files: Files) -> None:
+    def __init__(self, config: MkDocsConfig, files: Files, indexed: bool = False) -> None:
         self._config = config
         self._files = files
+        self._indexed = indexed
         self._in_worker = False
         pages = [file.src_uri for file in files.documentation_pages()]
         self._planned = set(pages)
@@ -162,13 +168,19 @@ class Ahead:
         finally:
             config._current_page = None
         links = page.links_to_anchors
+        html = page.content or ""
         rendered = Rendered(
-            page.content or "",
+            html,
             page.toc,
             page._title_from_render,
             page.present_anchor_ids,
             None if links is None else {f.src_uri: dict(v) for f, v in links.items()},
             tuple(heard.records),
+            # The search's work on the page, done here on every core (the hook's process
+            # then adds it), as the hook would do it with this HTML.
+            search.entry(page.url, page.title or "", html)
+            if self._indexed and not search.excluded(page.meta)
+            else None,
         )
         page.markdown = page.content = None  # this worker's copy: let go
         return rendered

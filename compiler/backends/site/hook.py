@@ -197,13 +197,15 @@ class _Build:
     HTML while they wait to be written, the index of a province's site (search.py), made as
     the pages are rendered (None when Material's search serves the site), and the workers
     rendering the pages ahead (ahead.py; from `on_nav`) with the rendering of the page
-    MkDocs is at (from `on_page_markdown` to `on_page_content`)."""
+    MkDocs is at (from `on_page_markdown` to `on_page_content`) and its entry of the index,
+    which the worker made."""
 
     sources: spool.Sources
     html: spool.Spool | None  # None: MkDocs keeps the pages (`_held`)
     indexer: search.Indexer | None
     ahead: Ahead | None = None
     taken: Rendered | None = None
+    indexed: tuple[str, search.Entry] | None = None  # the HTML taken, and its search entry
 
     def close(self) -> None:
         if self.ahead is not None:
@@ -315,7 +317,7 @@ def _make(config: MkDocsConfig, sources: spool.Sources, steps: Steps, cached: bo
 def on_nav(nav: Any, config: MkDocsConfig, files: Files) -> Any:
     build = _BUILD[0]
     if build is not None and build.html is not None and Ahead.worth(files):
-        build.ahead = Ahead(config, files)
+        build.ahead = Ahead(config, files, indexed=build.indexer is not None)
     return nav
 
 
@@ -335,7 +337,11 @@ def _rendered_content(html: str, page: Any, config: MkDocsConfig, files: Files) 
     if build is None or build.taken is None:
         return html
     taken, build.taken = build.taken, None
-    return taken.apply(page, files)
+    html = taken.apply(page, files)
+    if taken.entry is not None:
+        # The worker's entry of the search index, of this very HTML (`_held_content`).
+        build.indexed = (html, taken.entry)
+    return html
 
 
 @event_priority(-100)  # last: the page as every other plugin left it
@@ -343,12 +349,13 @@ def _held_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> s
     build = _BUILD[0]
     if build is None:  # not a build that on_files began
         return html
-    # The pages Material's search would leave out (front matter `search: exclude`: the
-    # conflict reports, the revisions, the section indexes, the search page) stay out of this
-    # index too.
-    meta = page.meta.get("search")
-    if build.indexer is not None and not (isinstance(meta, dict) and meta.get("exclude")):
-        build.indexer.add(page.url, page.title or "", html)
+    indexed, build.indexed = build.indexed, None
+    # The pages Material's search would leave out stay out of this index too.
+    if build.indexer is not None and not search.excluded(page.meta):
+        if indexed is None or indexed[0] is not html:  # not the page as a worker indexed it
+            build.indexer.add(page.url, page.title or "", html)
+        else:
+            build.indexer.add_entry(indexed[1])
     _PAGES["rendered"] += 1
     STEPS.get()(RENDERING, _PAGES["rendered"], _PAGES["total"], "pages")
     if build.html is None:

@@ -248,6 +248,34 @@ def _rank(url: str) -> tuple[int, str]:
     return len(SECTIONS), url
 
 
+def excluded(meta: Mapping[str, Any]) -> bool:
+    """Whether a page's front matter leaves it out of the search (`search: exclude`, as
+    Material's search reads it: the conflict reports, the revisions, the section indexes, the
+    search page)."""
+    value = meta.get("search")
+    return isinstance(value, dict) and bool(value.get("exclude"))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A page's part of the index: its address, its text file (`pages/<n>.json`) and its
+    tokens.  Most of the index's work, made where the page is rendered (ahead.py's workers)."""
+
+    url: str
+    data: bytes
+    tokens: frozenset[str]
+
+
+def entry(url: str, title: str, content: str) -> Entry:
+    """The entry of the page at `url`, of `title`, whose rendered Markdown is `content`."""
+    record = {
+        "url": url,
+        "title": title,
+        "sections": [[s.anchor, s.heading, s.text] for s in sections(content, title)],
+    }
+    return Entry(url, _json(record), frozenset(tokens(texts(record))))
+
+
 class Indexer:
     """The index of one build, written into `site`/FOLDER: `add` each page as MkDocs renders it,
     then `finish` once it has written the site.  Each page's text is written at once; only
@@ -261,20 +289,17 @@ class Indexer:
         self._postings: dict[str, array[int]] = {}
 
     def add(self, url: str, title: str, content: str) -> None:
-        found = sections(content, title)
+        self.add_entry(entry(url, title, content))
+
+    def add_entry(self, made: Entry) -> None:
+        """Add a page's `entry` (made where the page was rendered: ahead.py)."""
         number = len(self._pages)
         text = self._folder / "pages" / f"added-{number}.json"
         text.parent.mkdir(parents=True, exist_ok=True)
-        record = {
-            "url": url,
-            "title": title,
-            "sections": [[s.anchor, s.heading, s.text] for s in found],
-        }
-        data = _json(record)
-        text.write_bytes(data)
-        self._pages.append((url, text.name, hashlib.sha256(data).digest()))
+        text.write_bytes(made.data)
+        self._pages.append((made.url, text.name, hashlib.sha256(made.data).digest()))
         postings = self._postings
-        for token in tokens(texts(record)):
+        for token in made.tokens:
             listed = postings.get(token)
             if listed is None:
                 postings[token] = listed = array("I")
