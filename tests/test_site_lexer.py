@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pygments import lex
+from pygments.lexer import RegexLexer
 from pygments.lexers import get_lexer_by_name
 from pygments.styles.monokai import MonokaiStyle
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Punctuation, String
@@ -83,6 +84,35 @@ def test_no_error_token_in_the_policies(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     errors = [v for t, v in lex(text, PolicyLexer()) if t in Error]
     assert not errors
+
+
+# PolicyLexer finds its tokens with each state's rules joined into one expression: the same
+# tokens, at the same positions, as RegexLexer's loop over the rules.
+
+
+def _regex_lexer_tokens(text: str) -> list[tuple[int, object, str]]:
+    return list(RegexLexer.get_tokens_unprocessed(PolicyLexer(), text))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "policies").glob("*.policy")), ids=lambda p: p.stem)
+def test_the_joined_rules_find_regex_lexer_s_tokens(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert list(PolicyLexer().get_tokens_unprocessed(text)) == _regex_lexer_tokens(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list('gate at x_1"\\\n \t{}#社第一条、2024-01-0.5%-><=!()[],:;.'))
+        | st.characters(),
+        max_size=60,
+    )
+)
+@example('note "a\\\nb"')  # a backslash before a line end, in a string: an error token
+@example('"x\\')  # and at the text's end
+def test_the_joined_rules_find_regex_lexer_s_tokens_in_any_text(text: str) -> None:
+    # Unclosed strings, escapes at a line's end, characters no rule takes (error tokens).
+    assert list(PolicyLexer().get_tokens_unprocessed(text)) == _regex_lexer_tokens(text)
 
 
 # The site's ```policy blocks go to `lexer.fence` (mkdocs.yml custom_fences), which keeps one
