@@ -18,6 +18,7 @@ import posixpath
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -327,8 +328,20 @@ def on_page_markdown(markdown: str, page: Any, config: MkDocsConfig, files: File
     if build is None or build.ahead is None or not build.ahead.takes(page):
         return markdown
     build.taken = build.ahead.take(page)
-    # Rendered by a worker: MkDocs renders nothing (on_page_content puts the rendering back).
-    return markdown if build.taken is None else ""
+    if build.taken is None:
+        return markdown
+    # Rendered by a worker: MkDocs renders nothing (on_page_content puts the rendering back),
+    # not even an empty page: its `Page.render` makes a Markdown, every extension anew, a
+    # seventh of this process's work at 600 jurisdictions.
+    page.render = partial(_rendered_by_a_worker, page)
+    return ""
+
+
+def _rendered_by_a_worker(page: Any, config: MkDocsConfig, files: Files) -> None:
+    """`Page.render` of a page a worker rendered: an empty content, which MkDocs requires
+    (not None), and which `on_page_content` replaces with the worker's HTML."""
+    del page.render  # the page's own method again
+    page.content = ""
 
 
 @event_priority(100)  # first: every other plugin reads the page as rendered
