@@ -59,6 +59,8 @@ def _outline(node: object) -> str:
         return f"```policy\n{node['policy']}\n```\n"
     assert isinstance(node, list)
     tag, attrs, *children = node
+    if tag == "p" and len(children) == 1 and str(children[0]).startswith("<"):
+        return str(children[0]).removesuffix("\n")  # a raw HTML block (prebuilt.raw_block)
     opened = "".join(f' {name}="{value}"' for name, value in attrs.items())
     inside = "\n" if tag in _CONTAINERS else ""
     end = "\n" if tag in _BLOCK_TAGS else ""

@@ -129,6 +129,23 @@ def _after(shown: documents.Shown) -> str:
     return _html(shown.block).replace("<li>\u3000", "<li>")
 
 
+def test_every_clause_s_text_renders_as_its_markdown_did(program: ir.Program) -> None:
+    clauses = [
+        clause
+        for policy in program.policies.values()
+        for clause in documents.context(program, policy)["clauses"]  # type: ignore[attr-defined]
+        if clause.text
+    ]
+    assert len(clauses) > 200  # every clause with a text of its own, of the five
+    raw = _template('<div class="policyc-text">{{ text | lines }}</div>')
+    for clause in clauses:
+        # Between a heading and an admonition, as a page has it: the blank line after the
+        # HTML block, which Markdown keeps, is kept.
+        around = '## 一\n\n{}\n\n!!! note "说明"\n\n    甲\n'
+        before = _html(around.format(raw.render(text=clause.text)))
+        assert _html(around.format(clause.text_block)) == before, clause.anchor
+
+
 def test_every_table_renders_as_its_markdown_did(program: ir.Program) -> None:
     table_markdown = _template(_TABLE_MARKDOWN)
     seen = 0
@@ -218,8 +235,9 @@ _TEXT = st.lists(
 
 
 def _some(text: str, otherwise: str) -> str:
-    """`text` without spaces at its ends, or `otherwise` where nothing else is left."""
-    return text.strip() if text.replace("\x02", "").replace("\x03", "").strip() else otherwise
+    """`text` without spaces (or the stash's marks, which Markdown takes out) at its ends, or
+    `otherwise` where nothing is left."""
+    return text.strip(" \u3000\x02\x03") or otherwise
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,7 +19,16 @@ from compiler import ir
 from compiler import nodes as n
 from compiler.backends.site.anchors import clause_anchor, clause_link, document_page
 from compiler.backends.site.page import Page
-from compiler.backends.site.prebuilt import Fence, element, joined, line, link, paragraph
+from compiler.backends.site.prebuilt import (
+    Fence,
+    element,
+    joined,
+    line,
+    link,
+    paragraph,
+    raw_block,
+)
+from compiler.backends.site.render import lines
 from compiler.backends.site.words import (
     COVERAGE_LABELS,
     REASON_LABELS,
@@ -101,6 +110,12 @@ class ShownClause:
     statements: tuple[Shown, ...]
     informative: tuple[str, ...]  # why a mark calls it informative, in Chinese
     pending: bool
+
+    @property
+    def text_block(self) -> str:
+        """The clause's own text, its lines kept, as one line of Markdown (prebuilt.py): the
+        raw HTML block the page wrote before, which Markdown parsed for its tags."""
+        return line(raw_block(f'<div class="policyc-text">{lines(self.text)}</div>'))
 
 
 def pages(program: ir.Program) -> Iterator[Page]:

@@ -84,6 +84,13 @@ def paragraph(*children: Child) -> Element:
     return Element("p", children)
 
 
+def raw_block(html: str) -> Element:
+    """HTML that stands as a block of its own, laid out as Markdown lays out a raw HTML block:
+    a paragraph of its placeholder, which Markdown's postprocessor replaces, <p> and all, with
+    the HTML (which starts with a block-level tag, ending in a line end as Markdown keeps it)."""
+    return Element("p", (html + "\n",))
+
+
 def joined(children: Sequence[Child], separator: str) -> tuple[Child, ...]:
     """`children` with `separator` (HTML) between each two."""
     out: list[Child] = []
