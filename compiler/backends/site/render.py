@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from compiler.backends.site.prebuilt import line, raw_block
 from compiler.inert import inert
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "site_templates"
@@ -51,6 +52,12 @@ def _backtick_runs(code: str) -> list[str]:
     return runs
 
 
+def html_block(html: str) -> Markup:
+    """Template HTML that stands as a block of its own, made one line that Markdown takes whole
+    (prebuilt.py), then a line end: Markdown would parse its tags to find where it ends."""
+    return Markup(line(raw_block(str(html).strip("\n"))) + "\n")
+
+
 def attr_json(value: object) -> Markup:
     """A value as JSON inside a double-quoted HTML attribute (data-* for page scripts)."""
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -70,4 +77,5 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     env.filters["lines"] = lines
     env.filters["fence"] = fence
     env.filters["attr_json"] = attr_json
+    env.filters["html_block"] = html_block
     return env
