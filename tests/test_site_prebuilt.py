@@ -146,6 +146,21 @@ def test_every_clause_s_text_renders_as_its_markdown_did(program: ir.Program) ->
         assert _html(around.format(clause.text_block)) == before, clause.anchor
 
 
+def test_a_template_s_html_block_renders_as_its_markdown_did() -> None:
+    # The time-limit pages' calendar (site_templates/timelimits.md.j2), as a page writes it:
+    # lines of HTML, nested tags, attributes, then a paragraph.
+    html = (
+        '<div class="policyc-timeline" data-start="2024-09-27">\n'
+        '<link rel="stylesheet" href="../../assets/policyc/timelimits.css">\n'
+        '<table class="policyc-strip">\n<tbody>\n<tr><td title="国庆节&#40;休&#41;">'
+        '<span class="policyc-date">1</span></td></tr>\n</tbody>\n</table>\n'
+        '<p class="policyc-legend"><span>休：法定节假日</span> </p>\n</div>\n'
+    )
+    page = "## 示例\n\n{}\n末日逢法定休假日的，顺延。\n"
+    block = _template("{% filter html_block %}\n{{ html }}{% endfilter %}").render(html=html)
+    assert _html(page.format(block)) == _html(page.format(html))
+
+
 def test_every_table_renders_as_its_markdown_did(program: ir.Program) -> None:
     table_markdown = _template(_TABLE_MARKDOWN)
     seen = 0
