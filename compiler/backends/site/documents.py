@@ -87,7 +87,8 @@ class Shown:
             cites = [link(target, inert(cite)) for cite, target in self.overrides]
             items.append(element("li", "优先于：", *joined(cites, "、")))
         items += [element("li", "注：" + inert(note)) for note in self.notes]
-        head = f"<strong>{inert(self.kind)}</strong> <code>{escape(self.name)}</code>（"
+        name = escape(self.name, quote=False)  # as a Markdown code span escapes it
+        head = f"<strong>{inert(self.kind)}</strong> <code>{name}</code>（"
         return line(
             element(
                 "div",

@@ -15,7 +15,10 @@ elements: links stay elements, so MkDocs resolves and checks each as it does a M
 Markdown's stash of raw HTML, so no inline pattern reads it, and a fence is highlighted by the
 site's `policy` fence (lexer.py) as SuperFences would highlight it.  Markdown's own tree
 processors then lay the elements out as they lay out its blocks, so that a page is the same
-bytes as when the block was Markdown (tests/test_site_prebuilt.py compares the two).
+bytes as when the block was Markdown (tests/test_site_prebuilt.py compares the two), but
+where Markdown lost a character: a list item's leading ideographic space (a step's time
+limit, indented under its step) is kept, and a table without rows has an empty body where
+Markdown's tables made a row of empty cells.
 
 The JSON is on one line and holds no `<`, `>` or `&` (escaped as \\u003c …) and no control
 character, so no preprocessor of Markdown (raw HTML, fences, whitespace) reads into it; a line
