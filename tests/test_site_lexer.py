@@ -19,6 +19,7 @@ from pymdownx.highlight import Highlight
 from compiler.backends.site.lexer import PolicyLexer, fence, grammar_words
 from compiler.backends.site.render import fence as fence_markdown
 from compiler.runtime.kinds import Kind
+from tests.sitemarkdown import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,19 +124,8 @@ def test_the_joined_rules_find_regex_lexer_s_tokens_in_any_text(text: str) -> No
 def _extensions(*, ours: bool, **highlight: object) -> tuple[list[object], dict[str, Any]]:
     """mkdocs.yml's Markdown extensions (its `policy` fence dropped unless `ours`), with
     `highlight` over pymdownx.highlight's settings."""
-    from mkdocs.utils.yaml import yaml_load
-
-    with (ROOT / "mkdocs.yml").open("rb") as file:
-        listed = yaml_load(file)["markdown_extensions"]
-    names: list[object] = []
-    configs: dict[str, Any] = {}
-    for entry in listed:
-        if isinstance(entry, str):
-            names.append(entry)
-            continue
-        ((name, config),) = entry.items()
-        names.append(name)
-        configs[name] = dict(config)
+    listed, configs = extensions()
+    names: list[object] = list(listed)
     configs["pymdownx.highlight"] = {**configs["pymdownx.highlight"], **highlight}
     fences = configs["pymdownx.superfences"]["custom_fences"]
     if not ours:

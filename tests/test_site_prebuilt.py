@@ -21,6 +21,7 @@ from compiler.backends.site.prebuilt import MARK, Fence, element, line, link, pa
 from compiler.backends.site.render import environment
 from compiler.inert import inert
 from compiler.lower import load_program
+from tests.sitemarkdown import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,19 +34,7 @@ def program() -> ir.Program:
 def _md() -> markdown.Markdown:
     """Markdown with mkdocs.yml's extensions and this one, as MkDocs renders a page (links are
     left as written: MkDocs resolves them after)."""
-    from mkdocs.utils.yaml import yaml_load
-
-    with (ROOT / "mkdocs.yml").open("rb") as file:
-        listed = yaml_load(file)["markdown_extensions"]
-    names: list[str] = []
-    configs: dict[str, Any] = {}
-    for entry in listed:
-        if isinstance(entry, str):
-            names.append(entry)
-        else:
-            ((name, config),) = entry.items()
-            names.append(name)
-            configs[name] = config
+    names, configs = extensions()
     return markdown.Markdown(extensions=[*names, prebuilt.EXTENSION], extension_configs=configs)
 
 
