@@ -19,6 +19,7 @@ from compiler.backends.site.page import EXAMPLE_START, Page
 from compiler.backends.site.render import environment
 from compiler.lower import load_program
 from tests.nodejs import NODE, needs_node
+from tests.sitemarkdown import readable
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = load_program(ROOT)
@@ -26,7 +27,8 @@ PAGES = {page.path: page for page in timelimits.pages(PROGRAM)}
 
 
 def render(page: Page) -> str:
-    return environment().get_template(page.template).render(page.context)
+    """The page's Markdown, its blocks made ahead written out as HTML (the calendar)."""
+    return readable(environment().get_template(page.template).render(page.context))
 
 
 def test_one_page_per_procedure_with_deadlines() -> None:
