@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 
 from compiler import ir
 from compiler.backends.site import documents, prebuilt, tables
-from compiler.backends.site.prebuilt import MARK, Fence, element, line, link, paragraph
+from compiler.backends.site.prebuilt import (
+    MARK,
+    Fence,
+    element,
+    line,
+    link,
+    paragraph,
+    raw_block,
+)
 from compiler.backends.site.render import environment
 from compiler.inert import inert
 from compiler.lower import load_program
@@ -281,3 +289,63 @@ def test_any_source_is_highlighted_as_its_fence_was(code: str) -> None:
         + "\n\n</div>"
     )
     assert _html(block) == before
+
+
+def test_without_superfences_a_fence_is_highlighted_as_pymdownx_does_by_default() -> None:
+    code = 'gate x at 第一条 "甲"\n{\n    when y\n}'
+    alone = markdown.Markdown(extensions=[prebuilt.EXTENSION])
+    fenced = markdown.Markdown(extensions=["pymdownx.superfences"])
+    block = line(element("div", Fence(code)))
+    made = _template('<div markdown="1">\n\n{{ c | fence("policy") }}\n\n</div>').render(c=code)
+    with_md_in_html = markdown.Markdown(extensions=["pymdownx.superfences", "md_in_html"])
+    assert alone.convert(block) == with_md_in_html.convert(made)
+    assert 'class="highlight"' in fenced.convert(made)
+
+
+def test_a_raw_block_with_an_anchor_is_refused() -> None:
+    # MkDocs would not see the id, and a link to it would fail a strict build.
+    for html in ['<div id="cal">甲</div>', "<div class='x'><a name=x>甲</a></div>"]:
+        with pytest.raises(ValueError, match="an anchor in a raw block"):
+            raw_block(html)
+    raw_block(f'<div class="policyc-text">{inert("id=甲 name=乙")}</div>')  # text, not anchors
+
+
+def test_a_line_that_is_not_a_block_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="mkdocs"):
+        _html(f"{MARK}not json")
+    assert [r.name for r in caplog.records] == ["mkdocs.plugins.policyc.prebuilt"]
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+def test_mkdocs_resolves_and_checks_a_block_s_links(
+    directory_urls: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A link in a block is resolved as a Markdown link is, and one to a missing anchor fails a
+    strict build, with the site's URLs either way."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort
+
+    def site(target: str) -> Path:
+        docs = tmp_path / "docs"
+        docs.mkdir(exist_ok=True)
+        (docs / "other.md").write_text("# 其他\n\n## s1\n", encoding="utf-8")
+        block = line(element("div", paragraph("见", link(target, "第一条"), "。")))
+        (docs / "index.md").write_text(f"# 首页\n\n{block}\n", encoding="utf-8")
+        (tmp_path / "mkdocs.yml").write_text(
+            "site_name: t\nstrict: true\n"
+            f"use_directory_urls: {str(directory_urls).lower()}\n"
+            "validation:\n  links:\n    anchors: warn\n"
+            f"markdown_extensions:\n  - {prebuilt.EXTENSION}\n",
+            encoding="utf-8",
+        )
+        config = load_config(str(tmp_path / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+        build(config)
+        return tmp_path / "site"
+
+    out = site("other.md#s1")
+    href = "other/#s1" if directory_urls else "other.html#s1"
+    assert f'<a href="{href}">第一条</a>' in (out / "index.html").read_text(encoding="utf-8")
+    with pytest.raises(Abort):
+        site("other.md#s9")
+    assert "does not contain an anchor '#s9'" in caplog.text

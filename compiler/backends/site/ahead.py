@@ -177,7 +177,9 @@ class Ahead:
             None if links is None else {f.src_uri: dict(v) for f, v in links.items()},
             tuple(heard.records),
             # The search's work on the page, done here on every core (the hook's process
-            # then adds it), as the hook would do it with this HTML.
+            # then adds it), as the hook would do it with this HTML, title and address (the
+            # hook does it again if a plugin changes the HTML; one that changed only the
+            # title would be missed: `_held` allows none that could).
             search.entry(page.url, page.title or "", html)
             if self._indexed and not search.excluded(page.meta)
             else None,

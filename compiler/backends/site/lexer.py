@@ -127,7 +127,7 @@ class PolicyLexer(RegexLexer):  # type: ignore[misc]  # Pygments ships no type h
         through twelve expressions before its own, and lexing was two thirds of highlighting
         a province's rules.  The rules joined as alternatives, in their order, match what the
         first rule that matches does (tests/test_site_lexer.py compares the two)."""
-        states = _joined_states()
+        states = _JOINED.get(type(self)) or _joined_states(type(self))
         statestack = list(stack)
         pattern, actions = states[statestack[-1]]
         pos, end = 0, len(text)
@@ -144,7 +144,8 @@ class PolicyLexer(RegexLexer):  # type: ignore[misc]  # Pygments ships no type h
                     yield pos, Error, text[pos]
                 pos += 1
                 continue
-            action, new_state = actions[found.lastindex or 0]
+            # Every alternative is a group, closed last: `lastindex` is the rule's.
+            action, new_state = actions[found.lastindex]  # type: ignore[index]
             yield pos, action, found.group()
             pos = found.end()
             if new_state is not None:
@@ -157,18 +158,22 @@ class PolicyLexer(RegexLexer):  # type: ignore[misc]  # Pygments ships no type h
 _Joined = tuple["re.Pattern[str]", dict[int, tuple[Any, Any]]]
 
 
-@cache
-def _joined_states() -> dict[str, _Joined]:
+# By lexer class (a subclass has rules of its own).
+_JOINED: dict[type, dict[str, _Joined]] = {}
+
+
+def _joined_states(lexer: type[RegexLexer]) -> dict[str, _Joined]:
     out: dict[str, _Joined] = {}
-    for state, rules in PolicyLexer._tokens.items():
+    for state, rules in lexer._tokens.items():
         # Every token is a token type (no callback), as RegexLexer yields it.
         assert all(type(action) is type(Text) for _, action, _ in rules), state
         parts = (f"(?P<r{n}>{match.__self__.pattern})" for n, (match, _, _) in enumerate(rules))
-        joined = re.compile("|".join(parts), PolicyLexer.flags)
+        joined = re.compile("|".join(parts), lexer.flags)
         out[state] = (
             joined,
             {joined.groupindex[f"r{n}"]: (a, new) for n, (_, a, new) in enumerate(rules)},
         )
+    _JOINED[lexer] = out
     return out
 
 
@@ -225,6 +230,12 @@ def fence(
     # The style as given: a name, or a Pygments class (`!!python/name:` in mkdocs.yml).
     formatter = _formatter(str(fences.css_class), fences.pygments_style, bool(fences.noclasses))
     return str(pygments.highlight(src, lexer, formatter)).strip()
+
+
+def plain(src: str) -> str:
+    """The HTML pymdownx.highlight makes of a ```policy block with its default settings."""
+    formatter = _formatter("highlight", "default", False)
+    return str(pygments.highlight(src, _lexer(True), formatter)).strip()
 
 
 @cache

@@ -16,18 +16,26 @@ Markdown's stash of raw HTML, so no inline pattern reads it, and a fence is high
 site's `policy` fence (lexer.py) as SuperFences would highlight it.  Markdown's own tree
 processors then lay the elements out as they lay out its blocks, so that a page is the same
 bytes as when the block was Markdown (tests/test_site_prebuilt.py compares the two), but
-where Markdown lost a character: a list item's leading ideographic space (a step's time
-limit, indented under its step) is kept, and a table without rows has an empty body where
-Markdown's tables made a row of empty cells.
+where Markdown changed the text: spaces at the start of a list item, a cell or a link's text
+are kept (a step's time limit is indented under its step by an ideographic space), a tab
+stays a tab (Markdown made it spaces to the next tab stop), and a table without rows has an
+empty body where Markdown's tables made a row of empty cells.
 
-The JSON is on one line and holds no `<`, `>` or `&` (escaped as \\u003c …) and no control
-character, so no preprocessor of Markdown (raw HTML, fences, whitespace) reads into it; a line
-that does not decode as a block is left to Markdown as text.
+Written so: a statement's block under its clause (`documents.Shown.block`), a clause's text
+(`documents.ShownClause.text_block`), a comparison table (`tables._block`), and a template's
+own HTML that stands as a block (`render.html_block`: the time-limit pages' calendar; it
+escapes nothing, so it takes the template's HTML, never a value).
+
+The JSON is on one line (no \\n or \\r: JSON escapes every character below U+0020) and holds
+no `<`, `>` or `&` (escaped as \\u003c …), so no preprocessor of Markdown (raw HTML, fences,
+whitespace) reads into it; a line that does not decode as a block is left to Markdown as text,
+with a warning.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Mapping, Sequence
@@ -50,6 +58,8 @@ MARK: Final = "!policyc-block "
 PRIORITY: Final = 200
 # The name mkdocs.yml (or the hook) gives Markdown for this extension.
 EXTENSION: Final = __name__
+# Under MkDocs' logger, whose warnings a strict build counts (ahead.py's workers pass them on).
+_LOG: Final = logging.getLogger("mkdocs.plugins.policyc.prebuilt")
 
 
 @dataclass(frozen=True)
@@ -90,8 +100,18 @@ def paragraph(*children: Child) -> Element:
 def raw_block(html: str) -> Element:
     """HTML that stands as a block of its own, laid out as Markdown lays out a raw HTML block:
     a paragraph of its placeholder, which Markdown's postprocessor replaces, <p> and all, with
-    the HTML (which starts with a block-level tag, ending in a line end as Markdown keeps it)."""
+    the HTML (which starts with a block-level tag, ending in a line end as Markdown keeps it).
+
+    MkDocs finds a link's target anchor among the ids of the page's elements and of its raw
+    HTML; this HTML is neither when it is read, so an id in it would be an anchor no link
+    could reach (a strict build fails): an anchor is an element's attribute (`element`)."""
+    if _ANCHOR.search(html):
+        raise ValueError(f"an anchor in a raw block, which MkDocs would not see: {html[:80]!r}")
     return Element("p", (html + "\n",))
+
+
+# An id or a name attribute in HTML (policy text cannot make one: `inert` escapes "=").
+_ANCHOR: Final = re.compile(r"\s(?:id|name)\s*=", re.IGNORECASE)
 
 
 def joined(children: Sequence[Child], separator: str) -> tuple[Child, ...]:
@@ -145,7 +165,10 @@ class _Blocks(BlockProcessor):  # type: ignore[misc]  # Markdown ships no type h
         except ValueError:
             valid = False
         if not valid:
-            return False  # not a block: Markdown reads the line as text
+            # Not a block: Markdown reads the line as text, and the warning fails a strict
+            # build (a generator's mistake is not published as JSON).
+            _LOG.warning("a line that begins %r is not a block: shown as text", MARK.strip())
+            return False
         blocks[0] = rest
         if not rest:
             blocks.pop(0)
@@ -180,7 +203,16 @@ class _Blocks(BlockProcessor):  # type: ignore[misc]  # Markdown ships no type h
 
     def _highlighted(self, code: str) -> str:
         md = self.parser.md
-        return lexer.fence(_normalized(code, md.tab_length), "policy", "highlight", {}, md)
+        source = _normalized(code, md.tab_length)
+        try:
+            fences = md.preprocessors["fenced_code_block"]
+        except KeyError:  # Markdown's registry has no `get`
+            fences = None
+        if hasattr(fences, "use_pygments"):  # SuperFences' (Markdown's own fences have none)
+            return lexer.fence(source, "policy", "highlight", {}, md)
+        # Without SuperFences (a mkdocs.yml that leaves it out): Pygments' block as
+        # pymdownx.highlight makes it by default.
+        return lexer.plain(source)
 
 
 def _valid(node: object) -> bool:
