@@ -4,6 +4,7 @@ is rendered by MkDocs; what MkDocs warns of in a worker fails the strict build a
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from mkdocs.structure.pages import Page
 
-from compiler.backends.site import search
+from compiler.backends.site import ahead, search
 from compiler.backends.site.build import SiteFailed, build_site
 from compiler.cache import FOLDER
 from compiler.project import JOBS_VARIABLE, forked_map, forks
@@ -263,6 +264,74 @@ def test_the_model_is_let_go_before_mkdocs_renders(
     here = generated_in.read_text() == str(os.getpid())
     assert here == (jobs == "1" or not forks())
     assert _files(tmp_path / "site") == _files(alone)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_pages_are_generated_with_the_collector_paused(
+    corpus: Path, alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    """The cycle collector is off while the model is made and the pages generated from it
+    (each collection went through the whole model), and on again after, in this process too
+    when the pages are generated here."""
+    monkeypatch.setenv(JOBS_VARIABLE, jobs)
+    loaded = sys.modules[HOOK.as_posix()]
+    generate_pages = loaded.generate
+    seen = tmp_path / "collector"
+
+    def noted(program: Any, *args: Any) -> Any:
+        for generated in generate_pages(program, *args):
+            with seen.open("a", encoding="utf-8") as out:
+                out.write(f"{gc.isenabled()}\n")
+            yield generated
+
+    monkeypatch.setattr(loaded, "generate", noted)
+    assert gc.isenabled()
+    build_site(corpus, tmp_path / "site")
+    assert gc.isenabled()
+    states = seen.read_text(encoding="utf-8").split()
+    assert len(states) > 60 and set(states) == {"False"}
+    assert _files(tmp_path / "site") == _files(alone)
+
+
+# Objects with a cycle each, one made by every page a worker renders (`test_a_worker_…`).
+_CYCLES: list[weakref.ref[Any]] = []
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_worker_collects_the_cycles_of_each_batch_it_renders(
+    corpus: Path, alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker renders a batch of pages with the cycle collector off, then collects what the
+    batch left in cycles (a page's Markdown and its extensions are one): however many pages it
+    renders, no more than a batch's cycles are alive at once."""
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    render: Callable[..., None] = Page.render
+    parent = os.getpid()
+    log = tmp_path / "cycles"
+
+    def noted(page: Page, config: Any, files: Any) -> None:
+        if os.getpid() != parent:
+            alive = sum(ref() is not None for ref in _CYCLES)
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"{os.getpid()} {gc.isenabled()} {alive}\n")
+            _CYCLES.append(weakref.ref(_Cycle()))  # garbage at once, in a cycle
+        render(page, config, files)
+
+    monkeypatch.setattr(Page, "render", noted)
+    build_site(corpus, tmp_path / "site")
+    assert _files(tmp_path / "site") == _files(alone)
+    rows = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    by_worker: dict[str, int] = {}
+    for pid, _, _ in rows:
+        by_worker[pid] = by_worker.get(pid, 0) + 1
+    assert max(by_worker.values()) > 2 * ahead.BATCH  # a worker rendered several batches
+    assert {enabled for _, enabled, _ in rows} == {"False"}
+    # Without the collector the cycles grew with the pages; each batch's are collected.
+    assert max(int(alive) for _, _, alive in rows) < ahead.BATCH
 
 
 def test_the_site_reads_the_project_through_its_parse_cache(
