@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
@@ -369,6 +370,35 @@ def test_site_pages_without_git(program: ir.Program, monkeypatch: pytest.MonkeyP
     markdown = _render(pages[1])
     assert "git is not installed" in markdown
     assert "浅克隆" in markdown
+
+
+def test_site_pages_ask_git_once_where_it_cannot_read_the_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a repository (a tarball, another project's repository without the base
+    revision), every revision page says git's reason, asked once for the project and not
+    twice for each policy."""
+    from compiler.backends.site import diffs
+    from compiler.diff import load
+
+    project = tmp_path / "project"  # no repository above it
+    shutil.copytree(ROOT / "policies", project / "policies")
+    copied = load_program(project)
+    calls: list[list[str]] = []
+    run = subprocess.run
+
+    def counted(command: list[str], *args: Any, **kwargs: Any) -> Any:
+        calls.append(command)
+        return run(command, *args, **kwargs)
+
+    monkeypatch.setattr(load.subprocess, "run", counted)
+    pages = list(diffs.pages(copied))
+    assert len(pages) == len(copied.policies) + 1 > 3
+    assert len(calls) == 3  # one policy's two, and whether the revision is there
+    for page in pages[1:]:
+        markdown = _render(page)
+        assert "not a git repository" in markdown
+        assert "没有比较结果" in markdown
 
 
 def _made_part(part_id: str, changes_meaning: bool, verdict: str | None = None) -> Part:

@@ -122,6 +122,17 @@ def _git_show(root: Path, revision: str, inside: str, spec: str) -> bytes:
     return done.stdout
 
 
+def has_revision(root: Path, revision: str) -> bool:
+    """Whether git can read `revision` as a commit in the repository holding `root`: False
+    where git cannot be run, `root` is in no repository, or the revision is not in it (a
+    shallow clone, another project's repository)."""
+    try:
+        done = _git(root, ["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], revision)
+    except BadVersion:
+        return False
+    return done.returncode == 0
+
+
 def _git(root: Path, arguments: list[str], spec: str) -> subprocess.CompletedProcess[bytes]:
     """`git ARGUMENTS` in the project root, its output captured; BadVersion when git cannot
     be run at all."""

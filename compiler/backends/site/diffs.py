@@ -21,7 +21,7 @@ from compiler import ir
 from compiler.backends.site.anchors import clause_link
 from compiler.backends.site.page import Page
 from compiler.diff import report
-from compiler.diff.load import BadVersion, CheckFailed, load_version
+from compiler.diff.load import BadVersion, CheckFailed, has_revision, load_version
 from compiler.diff.part import Version
 from compiler.inert import inert
 from compiler.sources import Clause
@@ -52,7 +52,10 @@ def page_path(policy_id: str) -> str:
 
 
 def pages(program: ir.Program) -> Iterator[Page]:
-    outcomes = [_compare(program, program.policies[pid]) for pid in sorted(program.policies)]
+    unreadable: dict[Path, str] = {}
+    outcomes = [
+        _compare(program, program.policies[pid], unreadable) for pid in sorted(program.policies)
+    ]
     yield Page(
         path=INDEX,
         title="修订比较",
@@ -87,16 +90,24 @@ def pages(program: ir.Program) -> Iterator[Page]:
         )
 
 
-def _compare(program: ir.Program, policy: ir.Policy) -> Outcome:
+def _compare(program: ir.Program, policy: ir.Policy, unreadable: dict[Path, str]) -> Outcome:
+    """The policy's comparison with its version at BASE.  `unreadable`: the project folders
+    where git cannot read BASE at all, with git's reason, the same for every policy there: it
+    is asked once (two `git` processes a policy were a tenth of generating a province's
+    pages, where the repository is not ours or not a repository)."""
     root = project_root(policy)
     new = Version("工作区（当前版本）", program, policy)
     spec = f"{BASE}:{policy.file}"
     if root is None:
         return Outcome(policy, None, False, "找不到项目目录，无法读取基准版本。")
     try:
+        if root in unreadable:
+            raise BadVersion(f"{spec}: {unreadable[root]}")
         old = load_version(spec, root)
     except BadVersion as error:
         reason = str(error).removeprefix(f"{spec}: ")
+        if root not in unreadable and not has_revision(root, BASE):
+            unreadable[root] = reason  # not this file's: the revision's, or git's
         return Outcome(
             policy,
             None,
