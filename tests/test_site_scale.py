@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler import ir
 from compiler.backends.site import conflicts as site_conflicts
@@ -28,7 +30,7 @@ from compiler.backends.site.hook import generated_files
 from compiler.backends.site.page import Page
 from compiler.backends.site.render import environment
 from compiler.backends.tables import to_csv, to_json
-from compiler.comparison import EXAMPLE_START, Status, tables
+from compiler.comparison import EXAMPLE_START, Cell, Column, Row, Status, Table, tables
 from compiler.conflicts import decisions, report
 from compiler.lower import load_program
 
@@ -93,6 +95,30 @@ def test_the_index_page_is_made_with_the_pages(monkeypatch: pytest.MonkeyPatch) 
 
 
 # ---------------------------------------------------------------- the comparison tables
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(list(Status)), min_size=7, max_size=7), max_size=12),
+    st.integers(min_value=1, max_value=8),
+)
+def test_each_part_of_a_cut_table_has_the_rows_its_columns_say_something_on(
+    statuses: list[list[Status]], per_page: int
+) -> None:
+    """`_rows_of_parts` (one pass over the cells) gives each part the rows on which one of its
+    columns says something, in order: what reading each part's columns of every row gives."""
+    columns = tuple(Column(f"c{i}", f"城市{i}") for i in range(7))
+    rows = tuple(
+        Row(f"r{k}", f"行{k}", tuple(Cell(f"c{i}", (), s) for i, s in enumerate(row)))
+        for k, row in enumerate(statuses)
+    )
+    table = Table("t", "表", "", columns, rows)
+    parts = [range(i, min(i + per_page, 7)) for i in range(0, 7, per_page)]
+    expected = [
+        [row for row in rows if any(row.cells[i].status is not Status.SILENT for i in part)]
+        for part in parts
+    ]
+    assert site_tables._rows_of_parts(table, parts) == expected
 
 
 def test_a_wide_table_is_cut_into_pages_of_columns(monkeypatch: pytest.MonkeyPatch) -> None:
