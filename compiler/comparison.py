@@ -253,6 +253,30 @@ class _Reading:
     only: bool
 
 
+_Polarity = Mapping[str, frozenset[bool]]  # what `polarity` finds, kept
+# The four polarities an input can have, one object each: a province's rules keep some 150,000.
+_SIGNS: Final = {signs: signs for signs in map(frozenset, ((), (True,), (False,), (True, False)))}
+# Each program's rules' polarities (`polarity` of a rule's conditions), by the rule's identity
+# (the rule kept with them, so that its id is not reused): weakly, as `_CONCEPT_FACTS`.
+_RULE_POLARITY: weakref.WeakKeyDictionary[ir.Program, dict[int, tuple[ir.Rule, _Polarity]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def rule_polarity(program: ir.Program, rule: ir.Rule) -> _Polarity:
+    """`polarity` of the rule's conditions, made once per program: the tables and the conflict
+    report ask it of a rule for every concept it reads (137,000 times for the two concept
+    tables at 3,000 jurisdictions)."""
+    by_rule = _RULE_POLARITY.get(program)
+    if by_rule is None:
+        by_rule = _RULE_POLARITY[program] = {}
+    kept = by_rule.get(id(rule))
+    if kept is None:
+        found = polarity(program, *rule.conditions)
+        kept = by_rule[id(rule)] = (rule, {k: _SIGNS[frozenset(v)] for k, v in found.items()})
+    return kept[1]
+
+
 def _readings(
     program: ir.Program, policy: ir.Policy, kinds: tuple[Kind, ...], concept: ir.Concept
 ) -> list[_Reading]:
@@ -264,7 +288,7 @@ def _readings(
         read = [f for f in rule.reads if f in facts]
         if not read:
             continue
-        signs = polarity(program, *rule.conditions)
+        signs = rule_polarity(program, rule)
         pol = frozenset(s for f in read for s in signs.get(f, set()))
         # A fact read in no direction (inside a comparison) makes the polarity unknown.
         if any(not signs.get(f) for f in read):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from compiler import ir
+from compiler import comparison, ir
 from compiler.backends import tables as render
 from compiler.backends.site import tables as site_tables
 from compiler.backends.site.page import EXAMPLE_START
@@ -402,3 +402,18 @@ def test_cli_exits_1_on_check_errors(capsys: pytest.CaptureFixture[str], tmp_pat
     code = main(["--root", str(project), "tables", "--format", "json"])
     out, err = capsys.readouterr()
     assert code == 1 and out == "" and "error" in err
+
+
+def test_a_rule_s_polarity_is_made_once_and_is_what_its_conditions_read() -> None:
+    """`rule_polarity`, kept for each rule of a program, is `polarity` of its conditions."""
+    model = program()
+    rules = [rule for policy in model.policies.values() for rule in policy.rules]
+    assert len(rules) > 200
+    for rule in rules:
+        kept = comparison.rule_polarity(model, rule)
+        found = comparison.polarity(model, *rule.conditions)
+        assert kept == {name: frozenset(signs) for name, signs in found.items()}
+        assert comparison.rule_polarity(model, rule) is kept
+    # Some input is read both ways, some only under `not`: every kind of polarity is kept.
+    kinds = {signs for rule in rules for signs in comparison.rule_polarity(model, rule).values()}
+    assert {frozenset({True}), frozenset({False})} <= kinds

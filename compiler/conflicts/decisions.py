@@ -67,7 +67,7 @@ from typing import assert_never
 
 from compiler import ir
 from compiler import nodes as n
-from compiler.comparison import Status, Table, _readings, city, concept_table, polarity
+from compiler.comparison import Status, Table, _readings, city, concept_table, rule_polarity
 from compiler.conflicts.section import Cite, Given, Section, Witness
 from compiler.examples import MAX_STEPS as EXAMPLE_MAX_STEPS
 from compiler.examples import (
@@ -921,7 +921,7 @@ def concepts_section(program: ir.Program, infos: Sequence[DecisionInfo]) -> Sect
         rows.append((concept, by, [p for p in policies if p not in spoken]))
 
     def stance_json(s: Stance) -> dict[str, object]:
-        signs = polarity(program, *s.rule.conditions)
+        signs = rule_polarity(program, s.rule)
         return {
             "policy": s.policy,
             "rule": s.rule.name,
