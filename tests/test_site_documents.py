@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
 from compiler import ir
@@ -100,3 +102,63 @@ def test_the_search_vocabulary_has_the_domain_terms(program: ir.Program) -> None
     for term in ("低保", "特困", "尽职免责", "容错纠错", "一事一议", "追缴", "公示", "民主评议"):
         assert term in terms
     assert "予以容错" not in terms  # it would hide 容错 from search
+
+
+# ---------------------------------------------------------------- a statement's source
+
+
+def _braces_char_by_char(text: str, depth: int, opened: bool) -> tuple[int, bool]:
+    """What `documents._braces` must find, read a character at a time: a string runs to its
+    closing quote (a backslash escapes the next character) or the line's end, a comment from
+    `#` to the line's end, and only the braces outside both count."""
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "#":
+            break
+        elif char == "{":
+            depth, opened = depth + 1, True
+        elif char == "}":
+            depth -= 1
+    return depth, opened
+
+
+def test_braces_are_counted_outside_strings_and_comments_on_every_policy_line() -> None:
+    lines = [
+        line
+        for path in sorted((ROOT / "policies").rglob("*.policy"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert sum("{" in line for line in lines) > 200
+    for line in lines:
+        for depth, opened in ((0, False), (2, True)):
+            assert documents._braces(line, depth, opened) == _braces_char_by_char(
+                line, depth, opened
+            ), line
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet='{}"\\#a 规\t\r', max_size=30), st.integers(-2, 3), st.booleans())
+def test_braces_are_counted_as_a_character_at_a_time(text: str, depth: int, opened: bool) -> None:
+    assert documents._braces(text, depth, opened) == _braces_char_by_char(text, depth, opened)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ('rule a { x = "}" # }', (1, True)),
+        ('"a\\"{" {', (1, True)),
+        ('"unclosed { \\', (0, False)),
+        ("}", (-1, False)),
+    ],
+)
+def test_braces_in_strings_and_comments_do_not_count(text: str, found: tuple[int, bool]) -> None:
+    assert documents._braces(text, 0, False) == found

@@ -289,23 +289,19 @@ class _PolicySource:
         return ""
 
 
+# What `_braces` reads of a line: a string (to its closing quote, or to the line's end), a
+# comment (to the line's end), or a brace; every other character is passed over.
+_BRACE_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"?|#.*|[{}]')
+
+
 def _braces(text: str, depth: int, opened: bool) -> tuple[int, bool]:
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == "#":
-            break
-        elif char == "{":
+    """The depth of braces after the line `text`, and whether one was opened: braces in a
+    string or a comment do not count.  By a regular expression: a loop over the characters was
+    a sixth of generating a province's document pages."""
+    for token in _BRACE_TOKENS.findall(text):
+        if token == "{":
             depth, opened = depth + 1, True
-        elif char == "}":
+        elif token == "}":
             depth -= 1
     return depth, opened
 
