@@ -372,18 +372,8 @@ def test_site_pages_without_git(program: ir.Program, monkeypatch: pytest.MonkeyP
     assert "浅克隆" in markdown
 
 
-def test_site_pages_ask_git_once_where_it_cannot_read_the_base(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Outside a repository (a tarball, another project's repository without the base
-    revision), every revision page says git's reason, asked once for the project and not
-    twice for each policy."""
-    from compiler.backends.site import diffs
-    from compiler.diff import load
-
-    project = tmp_path / "project"  # no repository above it
-    shutil.copytree(ROOT / "policies", project / "policies")
-    copied = load_program(project)
+def _git_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every `git` command run from here on, noted as it runs."""
     calls: list[list[str]] = []
     run = subprocess.run
 
@@ -391,14 +381,65 @@ def test_site_pages_ask_git_once_where_it_cannot_read_the_base(
         calls.append(command)
         return run(command, *args, **kwargs)
 
-    monkeypatch.setattr(load.subprocess, "run", counted)
+    monkeypatch.setattr(subprocess, "run", counted)
+    return calls
+
+
+@pytest.mark.parametrize("long_name", [False, True])
+def test_site_pages_ask_git_once_where_it_cannot_read_the_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, long_name: bool
+) -> None:
+    """Outside a repository (a tarball, another project's repository without the base
+    revision), every revision page says git's reason, asked once for the project and not
+    twice for each policy; and no page names another policy's file, however long its name
+    (git's message names it shortened)."""
+    from compiler.backends.site import diffs
+
+    project = tmp_path / "project"
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no repository above it
+    shutil.copytree(ROOT / "policies", project / "policies")
+    if long_name:  # the first policy's, whose reason serves the others
+        first = project / "policies" / "lucheng.policy"
+        first.rename(first.with_name("lucheng-" + "x" * 80 + ".policy"))
+    copied = load_program(project)
+    calls = _git_calls(monkeypatch)
     pages = list(diffs.pages(copied))
     assert len(pages) == len(copied.policies) + 1 > 3
     assert len(calls) == 3  # one policy's two, and whether the revision is there
     for page in pages[1:]:
         markdown = _render(page)
-        assert "not a git repository" in markdown
+        assert "（not a git repository" in markdown
         assert "没有比较结果" in markdown
+        assert "policies/" not in markdown
+
+
+def test_site_pages_ask_once_whether_the_base_is_there_when_a_file_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the base revision is there but some policies were not yet (added since), each of
+    those pages says so, git asked once whether the revision is there; the others compare."""
+    from compiler.backends.site import diffs
+
+    project = tmp_path / "project"
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    shutil.copytree(ROOT / "policies", project / "policies")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=project, check=True)
+    later = ["ningbo.policy", "weihai.policy"]
+    committed = [p.name for p in (project / "policies").iterdir() if p.name not in later]
+    subprocess.run([*git, "add", *committed], cwd=project / "policies", check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=project, check=True)
+    monkeypatch.setattr(diffs, "BASE", "HEAD")
+    copied = load_program(project)
+    calls = _git_calls(monkeypatch)
+    pages = {page.path: page for page in diffs.pages(copied)}
+    assert sum(call[1:2] == ["rev-parse"] for call in calls) == 1
+    for policy_id in copied.policies:
+        problem = pages[diffs.page_path(policy_id)].context["problem"]
+        if f"{policy_id}.policy" in later:
+            assert isinstance(problem, str) and f"'policies/{policy_id}.policy'" in problem
+        else:
+            assert problem is None
 
 
 def _made_part(part_id: str, changes_meaning: bool, verdict: str | None = None) -> Part:

@@ -24,6 +24,7 @@ from compiler.diff import report
 from compiler.diff.load import BadVersion, CheckFailed, has_revision, load_version
 from compiler.diff.part import Version
 from compiler.inert import inert
+from compiler.runtime.values import cut
 from compiler.sources import Clause
 
 TEMPLATE = "diffs.md.j2"
@@ -52,10 +53,8 @@ def page_path(policy_id: str) -> str:
 
 
 def pages(program: ir.Program) -> Iterator[Page]:
-    unreadable: dict[Path, str] = {}
-    outcomes = [
-        _compare(program, program.policies[pid], unreadable) for pid in sorted(program.policies)
-    ]
+    base: dict[Path, str | None] = {}
+    outcomes = [_compare(program, program.policies[pid], base) for pid in sorted(program.policies)]
     yield Page(
         path=INDEX,
         title="修订比较",
@@ -90,24 +89,27 @@ def pages(program: ir.Program) -> Iterator[Page]:
         )
 
 
-def _compare(program: ir.Program, policy: ir.Policy, unreadable: dict[Path, str]) -> Outcome:
-    """The policy's comparison with its version at BASE.  `unreadable`: the project folders
-    where git cannot read BASE at all, with git's reason, the same for every policy there: it
-    is asked once (two `git` processes a policy were a tenth of generating a province's
-    pages, where the repository is not ours or not a repository)."""
+def _compare(program: ir.Program, policy: ir.Policy, base: dict[Path, str | None]) -> Outcome:
+    """The policy's comparison with its version at BASE.  `base`: for each project folder where
+    a policy could not be read at BASE, why git cannot read BASE there at all (the same for
+    every policy there), or None where it can (the file was not there).  Asked once a folder:
+    two `git` processes a policy were a tenth of generating a province's pages, where the
+    repository is not ours or not a repository."""
     root = project_root(policy)
     new = Version("工作区（当前版本）", program, policy)
     spec = f"{BASE}:{policy.file}"
     if root is None:
         return Outcome(policy, None, False, "找不到项目目录，无法读取基准版本。")
     try:
-        if root in unreadable:
-            raise BadVersion(f"{spec}: {unreadable[root]}")
+        why = base.get(root)
+        if why is not None:
+            raise BadVersion(f"{cut(spec)}: {why}")
         old = load_version(spec, root)
     except BadVersion as error:
-        reason = str(error).removeprefix(f"{spec}: ")
-        if root not in unreadable and not has_revision(root, BASE):
-            unreadable[root] = reason  # not this file's: the revision's, or git's
+        # The error names the file as `cut` shortens a long one: its reason alone is kept.
+        reason = str(error).removeprefix(f"{cut(spec)}: ")
+        if root not in base:
+            base[root] = None if has_revision(root, BASE) else reason
         return Outcome(
             policy,
             None,
