@@ -146,7 +146,7 @@ def test_braces_are_counted_outside_strings_and_comments_on_every_policy_line() 
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet='{}"\\#a 规\t\r', max_size=30), st.integers(-2, 3), st.booleans())
+@given(st.text(alphabet='{}"\\#a 规\t\r\n\u2028', max_size=30), st.integers(-2, 3), st.booleans())
 def test_braces_are_counted_as_a_character_at_a_time(text: str, depth: int, opened: bool) -> None:
     assert documents._braces(text, depth, opened) == _braces_char_by_char(text, depth, opened)
 

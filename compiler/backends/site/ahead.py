@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -90,6 +91,7 @@ class Ahead:
         self._files = files
         self._indexed = indexed
         self._in_worker = False
+        self._parent = os.getpid()  # MkDocs' process, where the workers come from
         pages = [file.src_uri for file in files.documentation_pages()]
         self._planned = set(pages)
         self._ready: dict[str, Rendered | None] = {}
@@ -148,7 +150,8 @@ class Ahead:
                     stop_if_interrupted()
                     heard.records.clear()
                     out.append((uri, self._rendered(uri, heard)))
-                _collected()
+                if os.getpid() != self._parent:  # never MkDocs' own process (`_collected`)
+                    _collected()
             return out
         finally:
             logger.handlers = saved
@@ -197,6 +200,7 @@ def _collected() -> None:
     was forked with is (`project._frozen`): each collection then goes through one batch's
     objects.  Collected as they came, every collection went through every page's table of
     contents the worker had kept (MkDocs' page objects, this worker's copies), and took 7 of
-    the 115 s each worker rendered at 3,000 jurisdictions."""
+    the 115 s each worker rendered at 3,000 jurisdictions.  Only in a worker: what MkDocs'
+    process set aside would stay there for good (`policyc serve` builds again and again)."""
     gc.collect()
     gc.freeze()

@@ -290,8 +290,9 @@ class _PolicySource:
 
 
 # What `_braces` reads of a line: a string (to its closing quote, or to the line's end), a
-# comment (to the line's end), or a brace; every other character is passed over.
-_BRACE_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"?|#.*|[{}]')
+# comment (to the line's end), or a brace; every other character is passed over (DOTALL: as
+# the loop it replaced, were a line end ever in the text).
+_BRACE_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"?|#.*|[{}]', re.DOTALL)
 
 
 def _braces(text: str, depth: int, opened: bool) -> tuple[int, bool]:
