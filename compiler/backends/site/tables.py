@@ -221,10 +221,10 @@ def pages(program: ir.Program) -> Iterator[Page]:
 
 def _table_pages(program: ir.Program, table: Table, parts: list[range]) -> Iterator[Page]:
     """The pages of one table, one per part (`_parts`), each with its downloads."""
-    rows = _rows_of_parts(table, parts) if len(parts) > 1 else [list(table.rows)]
-    for number, (shown, saying) in enumerate(zip(parts, rows, strict=True), 1):
+    rows = _rows_of_parts(table, parts) if len(parts) > 1 else None  # None: one page, whole
+    for number, shown in enumerate(parts, 1):
         path = page_path(table.id, number)
-        part = table if len(parts) == 1 else _part(table, shown, number, saying)
+        part = table if rows is None else _part(table, shown, number, rows[number - 1])
         yield Page(
             path,
             # The nav lists a cut table's first page by the table's own title.
