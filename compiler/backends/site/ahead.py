@@ -25,9 +25,10 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
@@ -46,6 +47,8 @@ BATCH: Final = 8
 WINDOW: Final = 2
 # The logger MkDocs reports on (strict mode counts its warnings there).
 LOGGER: Final = "mkdocs"
+
+_Done = TypeVar("_Done")
 
 
 @dataclass(frozen=True)
@@ -68,12 +71,17 @@ class Rendered:
         if self.links is not None:
             linked = ((files.get_file_from_path(path), links) for path, links in self.links.items())
             page.links_to_anchors = {file: links for file, links in linked if file is not None}
-        for name, level, message in self.logged:
-            logging.getLogger(name).log(level, "%s", message)
+        replay(self.logged)
         return self.html
 
 
-class _Heard(logging.Handler):
+def replay(logged: Sequence[tuple[str, int, str]]) -> None:
+    """Log here what a worker logged: (logger, level, message), in order."""
+    for name, level, message in logged:
+        logging.getLogger(name).log(level, "%s", message)
+
+
+class Heard(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
         self.records: list[tuple[str, int, str]] = []
@@ -82,51 +90,70 @@ class _Heard(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-class Ahead:
-    """The pages of one build being rendered by workers, taken one at a time in MkDocs' order
-    (`take`)."""
+class Pages(ABC, Generic[_Done]):
+    """The pages of one build done by workers, a batch at a time in MkDocs' order, and taken one
+    at a time in that order (`take`): what is done to a page (`_done`), and what MkDocs' process
+    is given of it (`_Done`), are a subclass's.  The workers are forked when the first page is
+    taken (or `begin`), with what this process holds then.  `pages`: the pages the workers do
+    (by default every page of `files`), in MkDocs' order."""
 
-    def __init__(self, config: MkDocsConfig, files: Files, indexed: bool = False) -> None:
-        self._config = config
+    def __init__(
+        self, files: Files, window: int | None, pages: Sequence[str] | None = None
+    ) -> None:
         self._files = files
-        self._indexed = indexed
         self._in_worker = False
         self._parent = os.getpid()  # MkDocs' process, where the workers come from
-        pages = [file.src_uri for file in files.documentation_pages()]
+        if pages is None:
+            pages = [file.src_uri for file in files.documentation_pages()]
         self._planned = set(pages)
-        self._ready: dict[str, Rendered | None] = {}
+        self._ready: dict[str, _Done | None] = {}
         jobs = [pages[i : i + BATCH] for i in range(0, len(pages), BATCH)]
-        self._results: Iterator[list[tuple[str, Rendered | None]]] | None = forked_map(
-            self._render, jobs, window=WINDOW * cores()
+        self._results: Iterator[list[tuple[str, _Done | None]]] | None = forked_map(
+            self._batch, jobs, window=window
         )
 
     @staticmethod
     def worth(files: Files) -> bool:
-        """Whether workers render the pages: more than one core, and fork."""
+        """Whether workers do the pages: more than one core, and fork."""
         return forks() and cores() > 1 and len(files.documentation_pages()) > BATCH
 
+    @property
+    def in_worker(self) -> bool:
+        """Whether this process is one of the workers."""
+        return self._in_worker
+
     def takes(self, page: Page) -> bool:
-        """Whether a worker renders `page` (not in a worker itself)."""
+        """Whether a worker does `page` (not in a worker itself)."""
         return not self._in_worker and page.file.src_uri in self._planned
 
-    def take(self, page: Page) -> Rendered | None:
-        """The page's rendering, when a worker has made it; None if it could not."""
+    def begin(self) -> None:
+        """Fork the workers now, and wait for their first batch."""
+        self._next()
+
+    def take(self, page: Page) -> _Done | None:
+        """What a worker made of the page; None if it could not."""
         uri = page.file.src_uri
         self._planned.discard(uri)
         while uri not in self._ready:
-            if self._results is None:
+            if not self._next():
                 return None
-            try:
-                batch = next(self._results, None)
-            except Exception as error:  # a worker lost, a result that could not be sent
-                # MkDocs renders this page and the rest itself (Ctrl-C still stops the build).
-                logging.getLogger(LOGGER).info("the pages are rendered in one process: %s", error)
-                self.close()
-                return None
-            if batch is None:
-                return None
-            self._ready.update(batch)
         return self._ready.pop(uri)
+
+    def _next(self) -> bool:
+        """The workers' next batch taken; False when there is none."""
+        if self._results is None:
+            return False
+        try:
+            batch = next(self._results, None)
+        except Exception as error:  # a worker lost, a result that could not be sent
+            # MkDocs does this page and the rest itself (Ctrl-C still stops the build).
+            logging.getLogger(LOGGER).info("the pages are done in one process: %s", error)
+            self.close()
+            return False
+        if batch is None:
+            return False
+        self._ready.update(batch)
+        return True
 
     def close(self) -> None:
         """Stop the workers (a build that failed, or ended)."""
@@ -137,10 +164,10 @@ class Ahead:
 
     # ---------------------------------------------------------------- in a worker
 
-    def _render(self, uris: Sequence[str]) -> list[tuple[str, Rendered | None]]:
+    def _batch(self, uris: Sequence[str]) -> list[tuple[str, _Done | None]]:
         self._in_worker = True
         logger = logging.getLogger(LOGGER)
-        heard = _Heard()
+        heard = Heard()
         saved = logger.handlers[:]
         logger.handlers = [heard]
         try:
@@ -149,14 +176,29 @@ class Ahead:
                 for uri in uris:
                     stop_if_interrupted()
                     heard.records.clear()
-                    out.append((uri, self._rendered(uri, heard)))
+                    out.append((uri, self._done(uri, heard)))
                 if os.getpid() != self._parent:  # never MkDocs' own process (`_collected`)
                     _collected()
             return out
         finally:
             logger.handlers = saved
 
-    def _rendered(self, uri: str, heard: _Heard) -> Rendered | None:
+    @abstractmethod
+    def _done(self, uri: str, heard: Heard) -> _Done | None:
+        """What a worker does to the page `uri`, for MkDocs' process; None where it could not
+        (MkDocs then does it, and reports the error as it would).  `heard` holds what was
+        logged on MkDocs' logger since the page was begun."""
+
+
+class Ahead(Pages[Rendered]):
+    """The pages of one build being rendered by workers, from the nav's making (`on_nav`)."""
+
+    def __init__(self, config: MkDocsConfig, files: Files, indexed: bool = False) -> None:
+        self._config = config
+        self._indexed = indexed
+        super().__init__(files, window=WINDOW * cores())
+
+    def _done(self, uri: str, heard: Heard) -> Rendered | None:
         config, files = self._config, self._files
         file = files.get_file_from_path(uri)
         if file is None:

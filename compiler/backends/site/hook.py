@@ -7,7 +7,8 @@ generated file (on disk: spool.py), adds the generated assets and the static fil
 site_templates/assets/, feeds the policy vocabulary to jieba (Material's Chinese search) or,
 on a province's site, indexes the pages for search.py's search, and builds the nav.  While
 MkDocs renders the pages, workers render them ahead (ahead.py), and each page's HTML waits on
-disk until MkDocs writes it (spool.py).
+disk until MkDocs writes it (spool.py).  On a province's site, workers then write the pages too
+(writer.py).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from mkdocs.structure.files import File, Files
 from compiler import interpret, ir
 from compiler.backends.site import kinds, prebuilt, search, spool
 from compiler.backends.site import nav as navigation
-from compiler.backends.site.ahead import Ahead, Rendered
+from compiler.backends.site.ahead import Ahead, Rendered, replay
 from compiler.backends.site.documents import ChangedDuringBuild
 from compiler.backends.site.page import CACHED, STEPS, Page
 from compiler.backends.site.render import TEMPLATES, environment
 from compiler.backends.site.segmenter import feed_jieba
+from compiler.backends.site.writer import Writer, writes
 from compiler.lower import ProjectError, load_program
 from compiler.progress import Steps
 from compiler.project import gc_paused, in_a_fork, stop_if_interrupted
@@ -199,7 +201,9 @@ class _Build:
     the pages are rendered (None when Material's search serves the site), and the workers
     rendering the pages ahead (ahead.py; from `on_nav`) with the rendering of the page
     MkDocs is at (from `on_page_markdown` to `on_page_content`) and its entry of the index,
-    which the worker made."""
+    which the worker made; then the workers writing the pages (writer.py; from `on_env`,
+    with the nav MkDocs made) with the context of a page they could not write, which MkDocs'
+    process writes (from `on_page_context` to `on_post_page`)."""
 
     sources: spool.Sources
     html: spool.Spool | None  # None: MkDocs keeps the pages (`_held`)
@@ -207,10 +211,15 @@ class _Build:
     ahead: Ahead | None = None
     taken: Rendered | None = None
     indexed: tuple[str, search.Entry] | None = None  # the HTML taken, and its search entry
+    nav: Any = None
+    writer: Writer | None = None
+    unwritten: Any = None  # the template context of a page the workers could not write
 
     def close(self) -> None:
         if self.ahead is not None:
             self.ahead.close()
+        if self.writer is not None:
+            self.writer.close()
         if self.html is not None:
             self.html.close()
         self.sources.close()
@@ -323,10 +332,13 @@ def _make(config: MkDocsConfig, sources: spool.Sources, steps: Steps, cached: bo
         STEPS.reset(token)
 
 
+@event_priority(-100)  # the nav as every other plugin left it
 def on_nav(nav: Any, config: MkDocsConfig, files: Files) -> Any:
     build = _BUILD[0]
-    if build is not None and build.html is not None and Ahead.worth(files):
-        build.ahead = Ahead(config, files, indexed=build.indexer is not None)
+    if build is not None and build.html is not None:
+        build.nav = nav
+        if Ahead.worth(files):
+            build.ahead = Ahead(config, files, indexed=build.indexer is not None)
     return nav
 
 
@@ -391,22 +403,62 @@ def _held_content(html: str, page: Any, config: MkDocsConfig, files: Files) -> s
 on_page_content = CombinedEvent(_rendered_content, _held_content)
 
 
+@event_priority(-100)  # the templates as every other plugin left them
+def on_env(env: Any, config: MkDocsConfig, files: Files) -> Any:
+    build = _BUILD[0]
+    # Every page is rendered.  Workers write them where nothing else reads a page as it is
+    # written: the pages held (`_held`), and not Material's search (writer.py).
+    if build is None or build.html is None or build.nav is None:
+        return env
+    if build.ahead is not None:
+        build.ahead.close()  # every page taken: its workers are let go before others fork
+        build.ahead = None
+    if _material_search(config) is None and writes(files):
+        build.writer = Writer(config, files, build.nav, env)
+        build.writer.begin()  # while MkDocs copies the static files
+    return env
+
+
 @event_priority(100)  # before Material's search reads the page (a site of five cities)
 def on_page_context(context: Any, page: Any, config: MkDocsConfig, nav: Any) -> Any:
     build = _BUILD[0]
-    if build is not None and build.html is not None and page.file.src_uri in build.html:
+    if build is None or build.html is None:
+        return context
+    writer = build.writer
+    if writer is not None and writer.takes(page):
+        written = writer.take(page)
+        writer.passing(page, written)
+        if written is not None:  # MkDocs passes over it (its HTML is not read)
+            replay(written.logged)
+            return context
+        build.unwritten = context
+    if page.file.src_uri in build.html:
         page.content = build.html.take(page.file.src_uri)
     return context
 
 
+@event_priority(100)  # first: every other plugin reads the page as written
+def _unwritten_output(output: str, page: Any, config: MkDocsConfig) -> str:
+    build = _BUILD[0]
+    if build is None or build.unwritten is None or build.writer is None:
+        return output
+    context, build.unwritten = build.unwritten, None
+    return build.writer.fallback(page, context)
+
+
 @event_priority(-100)  # after every other plugin's
-def on_post_page(output: str, page: Any, config: MkDocsConfig) -> str:
+def _written_output(output: str, page: Any, config: MkDocsConfig) -> str:
     build = _BUILD[0]
     if build is not None and build.html is not None:
         page.content = ""  # written: the HTML is let go (None would change the page's title)
+    if build is not None and build.writer is not None and build.writer.in_worker:
+        return output  # MkDocs' process counts the page when it passes over it
     _PAGES["written"] += 1
     STEPS.get()(WRITING, _PAGES["written"], _PAGES["total"], "pages")
     return output
+
+
+on_post_page = CombinedEvent(_unwritten_output, _written_output)
 
 
 def on_post_build(config: MkDocsConfig) -> None:

@@ -73,13 +73,15 @@ class Spool:
         data = html.encode("utf-8", "surrogatepass")
         self._file.seek(self._end)
         self._file.write(data)
+        self._file.flush()  # read back by its file descriptor (`take`)
         self._where[key] = (self._end, len(data))
         self._end += len(data)
 
     def take(self, key: str) -> str:
         start, length = self._where.pop(key)
-        self._file.seek(start)
-        data = self._file.read(length)
+        # At an offset of its own: the workers that write the pages (writer.py), forked with
+        # this file open, share its position with this process.
+        data = os.pread(self._file.fileno(), length, start)
         return data.decode("utf-8", "surrogatepass")
 
     def __contains__(self, key: str) -> bool:

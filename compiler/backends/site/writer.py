@@ -1,0 +1,142 @@
+"""The site's pages written ahead, on every core.
+
+Once every page's Markdown is rendered (ahead.py), MkDocs writes each page: the theme's
+template around the page's HTML (Material's, with the whole nav), into the page's file in the
+site, one page after another in its own process.  On a province's site that loop had one core
+for the last 25 s of the 195 s of 3,000 jurisdictions, 17 s of it Material's templates (the
+thirty-fourth round of benchmarks/README.md).  When MkDocs begins it, `Writer` has worker
+processes, forked with MkDocs' configuration, files, nav and templates (`project.forked_map`),
+write the pages in MkDocs' order, a batch at a time, as MkDocs' loop does (its `_build_page`:
+the `page_context` and `post_page` events, the template, the file).  MkDocs' loop then passes
+over each page a worker wrote:
+- its template is one that renders nothing (`PASS`, set on each page in the hook's `on_env`,
+  before MkDocs picks a page's template), so MkDocs writes no file over the worker's;
+- MkDocs' note that the page rendered empty (shown by `policyc serve`) is not logged
+  (`_Passed`), and what MkDocs logged while the worker wrote the page is logged here, where
+  strict mode counts the warnings (the page's turn in MkDocs' loop: the same order);
+- a page a worker could not write is written here (`fallback`: its own template rendered in
+  `on_post_page`), where the error is reported as MkDocs would.
+
+Only where nothing else reads a page while it is written (`writes`): the hook holds the pages
+(`hook._held`: no plugin but Material's search), Material's search is off (a province's site:
+it reads each page's HTML in `page_context`), and no page is a draft (MkDocs writes a draft
+with a mark, and lists the pages otherwise for `serve`).  The same pages give the same bytes
+as MkDocs alone (tests/test_site_ahead.py builds a site both ways).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+import jinja2
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from compiler.backends.site.ahead import Heard, Pages
+
+# The template of a page a worker wrote, in MkDocs' own loop: it renders nothing.
+PASS: Final = "policyc-written-ahead.html"
+# The template MkDocs gives a page whose front matter names none (its `_build_page`).
+DEFAULT: Final = "main.html"
+# The logger of MkDocs' loop, which notes each page that renders empty.
+BUILD_LOGGER: Final = "mkdocs.commands.build"
+# A page's template when its front matter names none.
+_NONE: Final = object()
+
+
+@dataclass(frozen=True)
+class Written:
+    """A page a worker wrote: what MkDocs logged meanwhile, (logger, level, message) in order."""
+
+    logged: tuple[tuple[str, int, str], ...]
+
+
+def writes(files: Files) -> bool:
+    """Whether workers may write the pages of `files` (the hook has checked the plugins): more
+    than one core, fork, and no draft page."""
+    drafts = (f for f in files if f.is_documentation_page() and f.inclusion is InclusionLevel.DRAFT)
+    return Pages.worth(files) and next(drafts, None) is None
+
+
+class _Passed(logging.Filter):
+    """MkDocs' note that a page rendered empty, left out for the page it passes over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uri: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        uri = self.uri
+        return uri is None or record.msg != f"Page skipped: '{uri}'. Generated empty output."
+
+
+class Writer(Pages[Written]):
+    """The pages of one build written by workers, from `on_env` (`begin`), with the template
+    environment MkDocs writes with; taken in MkDocs' loop (`on_page_context`)."""
+
+    def __init__(
+        self, config: MkDocsConfig, files: Files, nav: Any, env: jinja2.Environment
+    ) -> None:
+        self._config = config
+        self._nav = nav
+        self._env = env
+        self._pages = files.documentation_pages()  # what `_build_page` lists as `pages`
+        # A page whose file in the site is another file's too is written here, in MkDocs'
+        # order: after the static files, which MkDocs copies while the workers write.
+        others = {file.dest_uri for file in files if not file.is_documentation_page()}
+        planned = [f for f in self._pages if f.page is not None and f.dest_uri not in others]
+        # Each planned page's own template (_NONE: its front matter names none), while MkDocs'
+        # loop is given PASS.
+        self._templates: dict[str, Any] = {}
+        for file in planned:
+            meta = file.page.meta if file.page is not None else {}
+            self._templates[file.src_uri] = meta.get("template", _NONE)
+            meta["template"] = PASS
+        passes = jinja2.DictLoader({PASS: ""})
+        env.loader = jinja2.ChoiceLoader([passes, env.loader] if env.loader else [passes])
+        self._passed = _Passed()
+        logging.getLogger(BUILD_LOGGER).addFilter(self._passed)
+        # A result is a few log lines: no window.
+        super().__init__(files, window=None, pages=[file.src_uri for file in planned])
+
+    def passing(self, page: Page, written: Written | None) -> None:
+        """MkDocs' loop is at `page`, which a worker wrote (`written`), or could not (None)."""
+        self._restore(page)
+        self._passed.uri = page.file.src_uri if written is not None else None
+
+    def fallback(self, page: Page, context: Any) -> str:
+        """A page the workers could not write, rendered here with its own template."""
+        return self._env.get_template(page.meta.get("template", DEFAULT)).render(context)
+
+    def close(self) -> None:
+        super().close()
+        logging.getLogger(BUILD_LOGGER).removeFilter(self._passed)
+
+    def _restore(self, page: Page) -> None:
+        """The page's own template back in its front matter (once)."""
+        if page.file.src_uri not in self._templates:
+            return
+        template = self._templates.pop(page.file.src_uri)
+        if template is _NONE:
+            page.meta.pop("template", None)
+        else:
+            page.meta["template"] = template
+
+    # ---------------------------------------------------------------- in a worker
+
+    def _done(self, uri: str, heard: Heard) -> Written | None:
+        # MkDocs' loop for one page, as `mkdocs build` runs it (no `--dirty`; no draft).
+        from mkdocs.commands.build import _build_page
+
+        file = self._files.get_file_from_path(uri)
+        if file is None or file.page is None:
+            return None
+        self._restore(file.page)
+        try:
+            _build_page(file.page, self._config, self._pages, self._nav, self._env)
+        except Exception:  # MkDocs writes it again, and reports the error as it would
+            return None
+        return Written(tuple(heard.records))
