@@ -5,6 +5,7 @@ is rendered by MkDocs; what MkDocs warns of in a worker fails the strict build a
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import shutil
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 from mkdocs.structure.pages import Page
 
-from compiler.backends.site import ahead, search
+from compiler.backends.site import ahead, search, writer
 from compiler.backends.site.build import SiteFailed, build_site
 from compiler.cache import FOLDER
 from compiler.project import JOBS_VARIABLE, forked_map, forks
@@ -414,3 +415,173 @@ def test_no_cache_reaches_the_site(
     for extra in ([], ["--no-cache"]):
         assert main(["--root", str(corpus), verb, *where, *extra]) == 0
     assert asked == [True, False]
+
+
+# ---------------------------------------------------------------- the pages written ahead
+
+
+@pytest.fixture(scope="module")
+def province_alone(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus's site as a province's (search.py's index: Material's search off), as MkDocs
+    writes it without workers."""
+    out = tmp_path_factory.mktemp("province-alone") / "site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "CHUNKED_POLICIES", 3)
+        patch.setenv(JOBS_VARIABLE, "1")
+        build_site(corpus, out)
+    return out
+
+
+def _writes(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
+    """Every file MkDocs' loops write noted in `log` (process, file), in whatever process."""
+    import mkdocs.utils
+
+    write: Callable[[bytes, str], None] = mkdocs.utils.write_file
+
+    def noted(content: bytes, output_path: str) -> None:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {output_path}\n")
+        write(content, output_path)
+
+    monkeypatch.setattr(mkdocs.utils, "write_file", noted)
+
+
+def _written_by(log: Path) -> dict[str, set[int]]:
+    """Each file of the site (relative to the folder the site is built in: `build_site`'s
+    temporary folder) by the processes that wrote it."""
+    out: dict[str, set[int]] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        pid, path = line.split(" ", 1)
+        relative = path.split(f"{os.sep}policyc-site-", 1)[1].split(os.sep, 1)[1]
+        out.setdefault(relative, set()).add(int(pid))
+    return out
+
+
+def test_workers_write_a_province_s_pages_as_mkdocs_does(
+    corpus: Path,
+    province_alone: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a province's site the workers write every page (the theme's template around its
+    HTML): the same files, byte for byte, as MkDocs alone writes; MkDocs' process writes none
+    of them, and says nothing of the pages it passes over, even where its INFO lines are shown
+    (`policyc serve`)."""
+    import compiler.backends.site.build as site_build
+
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    shown = site_build._warnings_shown
+    monkeypatch.setattr(site_build, "_warnings_shown", lambda: shown(logging.INFO))
+    log = tmp_path / "writes"
+    _writes(monkeypatch, log)
+    site = tmp_path / "site"
+    build_site(corpus, site)
+    assert _files(site) == _files(province_alone)
+    by = _written_by(log)
+    pages = {path for path in _files(site) if path.endswith("index.html")}
+    assert len(pages) > 60
+    assert pages <= set(by)
+    assert all(os.getpid() not in by[path] and len(by[path]) == 1 for path in pages)
+    assert len({pid for path in pages for pid in by[path]}) == 2  # two workers
+    err = capsys.readouterr().err
+    assert "INFO" in err  # MkDocs' INFO lines are shown ...
+    assert "Generated empty output" not in err  # ... not a note of a page passed over
+
+
+def test_a_page_a_worker_cannot_write_is_written_by_mkdocs(
+    corpus: Path, province_alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    import mkdocs.commands.build as mkdocs_build
+
+    build_page: Callable[..., None] = mkdocs_build._build_page
+    parent = os.getpid()
+
+    def failing(page: Page, *args: Any, **kwargs: Any) -> None:
+        if page.file.src_uri == "tables/duties.md" and os.getpid() != parent:
+            raise RuntimeError("a worker could not write this page")
+        build_page(page, *args, **kwargs)
+
+    monkeypatch.setattr(mkdocs_build, "_build_page", failing)
+    log = tmp_path / "writes"
+    _writes(monkeypatch, log)
+    site = tmp_path / "site"
+    build_site(corpus, site)
+    assert _files(site) == _files(province_alone)
+    here = [path for path, pids in _written_by(log).items() if os.getpid() in pids]
+    assert "tables/duties/index.html" in here
+    assert [path for path in here if path.endswith("index.html")] == ["tables/duties/index.html"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_warning_while_a_worker_writes_fails_the_strict_build(
+    corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    jobs: str,
+) -> None:
+    """What MkDocs is told while a worker writes a page is told in MkDocs' process, where
+    strict mode counts the warnings: once, as when MkDocs writes the page itself."""
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
+    monkeypatch.setenv(JOBS_VARIABLE, jobs)
+    import mkdocs.commands.build as mkdocs_build
+
+    build_page: Callable[..., None] = mkdocs_build._build_page
+
+    def warning(page: Page, *args: Any, **kwargs: Any) -> None:
+        # Not where MkDocs passes over a page a worker wrote.
+        if page.file.src_uri == "tables/duties.md" and page.meta.get("template") != writer.PASS:
+            logging.getLogger("mkdocs.plugins").warning("a theme's warning on this page")
+        build_page(page, *args, **kwargs)
+
+    monkeypatch.setattr(mkdocs_build, "_build_page", warning)
+    with pytest.raises(SiteFailed, match="strict mode"):
+        build_site(corpus, tmp_path / "site")
+    err = capsys.readouterr().err
+    assert err.count("a theme's warning on this page") == 1, err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_template_missing_fails_as_mkdocs_fails(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    """A page whose front matter names a template the theme does not have: the worker cannot
+    write it, MkDocs' process writes it with that template and fails as MkDocs fails."""
+    project = tmp_path / "corpus"
+    shutil.copytree(corpus, project)
+    (project / "docs" / "about.md").write_text(
+        "---\ntemplate: nowhere.html\n---\n# 关于\n\n正文\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
+    monkeypatch.setenv(JOBS_VARIABLE, jobs)
+    with pytest.raises(SiteFailed, match=r"nowhere\.html"):
+        build_site(project, tmp_path / "site")
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_page_whose_file_is_another_s_is_written_after_it(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page and a static file of docs/ that MkDocs writes to one file of the site: the page,
+    written after the static files as MkDocs writes it, not by a worker while MkDocs copies
+    them."""
+    project = tmp_path / "corpus"
+    shutil.copytree(corpus, project)
+    docs = project / "docs"
+    (docs / "about.md").write_text("# 关于\n\n页面的正文\n", encoding="utf-8")
+    (docs / "about").mkdir()
+    (docs / "about" / "index.html").write_text("<p>a static file</p>\n", encoding="utf-8")
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
+    monkeypatch.setenv(JOBS_VARIABLE, "1")
+    build_site(project, tmp_path / "alone")
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    log = tmp_path / "writes"
+    _writes(monkeypatch, log)
+    build_site(project, tmp_path / "site")
+    assert _files(tmp_path / "site") == _files(tmp_path / "alone")
+    assert "页面的正文" in (tmp_path / "site" / "about" / "index.html").read_text("utf-8")
+    assert _written_by(log)["about/index.html"] == {os.getpid()}
