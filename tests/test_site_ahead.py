@@ -89,6 +89,33 @@ def test_workers_render_the_site_mkdocs_renders(
     assert [uri for pid, uri, length in renders if pid == os.getpid()] == []
 
 
+def test_mkdocs_reads_no_source_a_worker_read(
+    corpus: Path, alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page a worker rendered: MkDocs' process reads not its source but the values of its
+    front matter as the worker read them (the search's `exclude`, a page's template), and
+    the site is the same."""
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    read_source: Callable[..., None] = Page.read_source
+    log = tmp_path / "reads"
+
+    def noted(page: Page, config: Any) -> None:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {page.file.src_uri}\n")
+        read_source(page, config)
+
+    monkeypatch.setattr(Page, "read_source", noted)
+    build_site(corpus, tmp_path / "site")
+    assert _files(tmp_path / "site") == _files(alone)
+    reads = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(reads) > 60
+    assert [uri for pid, uri in reads if int(pid) == os.getpid()] == []
+    # Material's search read each page's front matter here: the conflict report is left out.
+    index = (tmp_path / "site" / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert '"location":"documents/' in index.replace(" ", "")
+    assert '"location":"conflicts/' not in index.replace(" ", "")
+
+
 def test_workers_index_a_province_s_search_as_mkdocs_does(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,7 +26,7 @@ import gc
 import logging
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
@@ -56,6 +56,7 @@ class Rendered:
     """What MkDocs' `Page.render` leaves on a page, as a worker found it."""
 
     html: str
+    meta: MutableMapping[str, Any]  # the values of its front matter
     toc: Any  # mkdocs.structure.toc.TableOfContents
     title: str | None  # from the first heading (MkDocs' `_title_from_render`)
     anchors: set[str] | None
@@ -219,6 +220,7 @@ class Ahead(Pages[Rendered]):
         html = page.content or ""
         rendered = Rendered(
             html,
+            page.meta,
             page.toc,
             page._title_from_render,
             page.present_anchor_ids,

@@ -17,7 +17,7 @@ import gc
 import logging
 import posixpath
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -342,13 +342,31 @@ def on_nav(nav: Any, config: MkDocsConfig, files: Files) -> Any:
     return nav
 
 
+@event_priority(-100)  # after every other plugin's
+def on_pre_page(page: Any, config: MkDocsConfig, files: Files) -> Any:
+    build = _BUILD[0]
+    if build is None or build.ahead is None or not build.ahead.takes(page):
+        return page
+    build.taken = build.ahead.take(page)
+    if build.taken is not None:
+        # Read by a worker: MkDocs reads not the page's source but its front matter's values,
+        # as the worker found them (reading the sources was 4 s of this process at 3,000
+        # jurisdictions).
+        page.read_source = partial(_read_by_a_worker, page, build.taken.meta)
+    return page
+
+
+def _read_by_a_worker(page: Any, meta: MutableMapping[str, Any], config: MkDocsConfig) -> None:
+    """`Page.read_source` of a page a worker rendered: its front matter's values, and no
+    Markdown (MkDocs renders none: `on_page_markdown`)."""
+    del page.read_source  # the page's own method again
+    page.markdown, page.meta = "", meta
+
+
 @event_priority(-100)  # after every other plugin's: the worker rendered what they made
 def on_page_markdown(markdown: str, page: Any, config: MkDocsConfig, files: Files) -> str:
     build = _BUILD[0]
-    if build is None or build.ahead is None or not build.ahead.takes(page):
-        return markdown
-    build.taken = build.ahead.take(page)
-    if build.taken is None:
+    if build is None or build.taken is None:
         return markdown
     # Rendered by a worker: MkDocs renders nothing (on_page_content puts the rendering back),
     # not even an empty page: its `Page.render` makes a Markdown, every extension anew, a
