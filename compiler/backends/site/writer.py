@@ -4,7 +4,8 @@ Once every page's Markdown is rendered (ahead.py), MkDocs writes each page: the 
 template around the page's HTML (Material's, with the whole nav), into the page's file in the
 site, one page after another in its own process.  On a province's site that loop had one core
 for the last 25 s of the 195 s of 3,000 jurisdictions, 17 s of it Material's templates (the
-thirty-fourth round of benchmarks/README.md).  When MkDocs begins it, `Writer` has worker
+thirty-fourth round of benchmarks/README.md).  Once the pages are rendered (the hook's
+`on_env`, before MkDocs copies the static files and begins that loop), `Writer` has worker
 processes, forked with MkDocs' configuration, files, nav and templates (`project.forked_map`),
 write the pages in MkDocs' order, a batch at a time, as MkDocs' loop does (its `_build_page`:
 the `page_context` and `post_page` events, the template, the file).  MkDocs' loop then passes
@@ -21,7 +22,8 @@ Only where nothing else reads a page while it is written (`writes`): the hook ho
 (`hook._held`: no plugin but Material's search), Material's search is off (a province's site:
 it reads each page's HTML in `page_context`), and no page is a draft (MkDocs writes a draft
 with a mark, and lists the pages otherwise for `serve`).  The same pages give the same bytes
-as MkDocs alone (tests/test_site_ahead.py builds a site both ways).
+as MkDocs alone (tests/test_site_ahead.py builds a site both ways): `_build_page` is MkDocs'
+own, private, and pyproject.toml keeps MkDocs below 2.
 """
 
 from __future__ import annotations
@@ -87,20 +89,23 @@ class Writer(Pages[Written]):
         # A page whose file in the site is another file's too is written here, in MkDocs'
         # order: after the static files, which MkDocs copies while the workers write.
         others = {file.dest_uri for file in files if not file.is_documentation_page()}
-        planned = [f for f in self._pages if f.page is not None and f.dest_uri not in others]
+        planned = [
+            (file.src_uri, file.page)
+            for file in self._pages
+            if file.page is not None and file.dest_uri not in others
+        ]
         # Each planned page's own template (_NONE: its front matter names none), while MkDocs'
         # loop is given PASS.
         self._templates: dict[str, Any] = {}
-        for file in planned:
-            meta = file.page.meta if file.page is not None else {}
-            self._templates[file.src_uri] = meta.get("template", _NONE)
-            meta["template"] = PASS
+        for uri, page in planned:
+            self._templates[uri] = page.meta.get("template", _NONE)
+            page.meta["template"] = PASS
         passes = jinja2.DictLoader({PASS: ""})
         env.loader = jinja2.ChoiceLoader([passes, env.loader] if env.loader else [passes])
         self._passed = _Passed()
         logging.getLogger(BUILD_LOGGER).addFilter(self._passed)
         # A result is a few log lines: no window.
-        super().__init__(files, window=None, pages=[file.src_uri for file in planned])
+        super().__init__(files, window=None, pages=[uri for uri, _ in planned])
 
     def passing(self, page: Page, written: Written | None) -> None:
         """MkDocs' loop is at `page`, which a worker wrote (`written`), or could not (None)."""
@@ -128,7 +133,9 @@ class Writer(Pages[Written]):
     # ---------------------------------------------------------------- in a worker
 
     def _done(self, uri: str, heard: Heard) -> Written | None:
-        # MkDocs' loop for one page, as `mkdocs build` runs it (no `--dirty`; no draft).
+        # MkDocs' loop for one page, as `mkdocs build` and `serve` run it (no draft: `writes`;
+        # `--dirty`, which policyc never asks for, would write every page, not only those
+        # changed).
         from mkdocs.commands.build import _build_page
 
         file = self._files.get_file_from_path(uri)
