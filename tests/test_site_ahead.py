@@ -612,38 +612,3 @@ def test_a_page_whose_file_is_another_s_is_written_after_it(
     assert _files(tmp_path / "site") == _files(tmp_path / "alone")
     assert "页面的正文" in (tmp_path / "site" / "about" / "index.html").read_text("utf-8")
     assert _written_by(log)["about/index.html"] == {os.getpid()}
-
-
-def test_a_province_s_build_removes_its_files_while_it_writes_the_index(
-    corpus: Path, province_alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The generated files are removed in a thread of their own while search.py writes the
-    index's shards, and are gone when the build ends: no temporary file of the build is left."""
-    import threading
-
-    from compiler.backends.site import spool
-
-    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
-    monkeypatch.setenv(JOBS_VARIABLE, "2")
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
-    close: Callable[[spool.Sources], None] = spool.Sources.close
-    finish: Callable[..., None] = search.Indexer.finish
-    seen: list[str] = []
-
-    def noted_close(sources: spool.Sources) -> None:
-        seen.append(f"close in {threading.current_thread().name}")
-        close(sources)
-
-    def noted_finish(indexer: search.Indexer, *args: Any) -> None:
-        seen.append(f"finish in {threading.current_thread().name}")
-        finish(indexer, *args)
-
-    monkeypatch.setattr(spool.Sources, "close", noted_close)
-    monkeypatch.setattr(search.Indexer, "finish", noted_finish)
-    build_site(corpus, tmp_path / "site")
-    assert _files(tmp_path / "site") == _files(province_alone)
-    here = threading.current_thread().name
-    assert sorted(seen) == ["close in policyc-sources", f"finish in {here}"]
-    assert [p.name for p in temporary.iterdir() if p.name != "jieba.cache"] == []

@@ -17,7 +17,6 @@ import gc
 import logging
 import posixpath
 import sys
-import threading
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import partial
@@ -216,27 +215,25 @@ class _Build:
     writer: Writer | None = None
     unwritten: Any = None  # the template context of a page the workers could not write
 
-    def close(self, sources: bool = True) -> None:
-        """Stop the workers, let go of the pages' HTML, and remove the generated files (unless
-        not `sources`: `on_post_build` removes them itself)."""
+    def close(self) -> None:
         if self.ahead is not None:
             self.ahead.close()
         if self.writer is not None:
             self.writer.close()
         if self.html is not None:
             self.html.close()
-        if sources:
-            self.sources.close()
+        self.sources.close()
 
 
 # The build under way, or None between builds (`policyc serve` builds again and again).
 _BUILD: list[_Build | None] = [None]
 
 
-def _end_build() -> None:
+def _end_build() -> _Build | None:
     build, _BUILD[0] = _BUILD[0], None
     if build is not None:
         build.close()
+    return build
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -483,20 +480,9 @@ on_post_page = CombinedEvent(_unwritten_output, _written_output)
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    build, _BUILD[0] = _BUILD[0], None
-    if build is None:
-        return
-    build.close(sources=False)
-    # The generated files are removed while the index's shards are written: most of the
-    # removal is the system's (2 s at 3,000 jurisdictions, then 3 s of shards, one after the
-    # other on one core).
-    removing = threading.Thread(target=build.sources.close, name="policyc-sources")
-    removing.start()
-    try:
-        if build.indexer is not None:
-            build.indexer.finish(STEPS.get())
-    finally:
-        removing.join()
+    build = _end_build()
+    if build is not None and build.indexer is not None:
+        build.indexer.finish(STEPS.get())
 
 
 def on_build_error(error: Exception) -> None:
