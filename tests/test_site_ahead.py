@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from mkdocs.structure.pages import Page
 
-from compiler.backends.site import ahead, search, writer
+from compiler.backends.site import ahead, search, spool, writer
 from compiler.backends.site.build import SiteFailed, build_site
 from compiler.cache import FOLDER
 from compiler.project import JOBS_VARIABLE, forked_map, forks
@@ -612,3 +612,98 @@ def test_a_page_whose_file_is_another_s_is_written_after_it(
     assert _files(tmp_path / "site") == _files(tmp_path / "alone")
     assert "页面的正文" in (tmp_path / "site" / "about" / "index.html").read_text("utf-8")
     assert _written_by(log)["about/index.html"] == {os.getpid()}
+
+
+def _planned(
+    tmp_path: Path, corpus: Path, paths: list[str], directory_urls: bool = True
+) -> list[str]:
+    """`writer.plan` of a site whose files are `paths` (Markdown pages, or static files), with
+    the corpus's theme."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files, InclusionLevel
+
+    config = load_config(
+        config_file=str(corpus / "mkdocs.yml"),
+        site_dir=str(tmp_path / "site"),
+        use_directory_urls=directory_urls,
+    )
+    files = []
+    for path in paths:
+        name, _, mark = path.partition(" ")
+        file = File(name, str(tmp_path / "docs"), str(tmp_path / "site"), directory_urls)
+        file.inclusion = InclusionLevel.DRAFT if mark == "draft" else InclusionLevel.INCLUDED
+        files.append(file)
+    return writer.plan(Files(files), config)
+
+
+def test_the_workers_write_each_page_whose_file_is_its_own(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages the workers write: each whose file in the site no other file, page or theme's
+    template has (MkDocs writes those in its order); none where a page is a draft (MkDocs
+    marks it), or where they would be a batch or fewer (one job runs in MkDocs' process)."""
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    pages = [f"p{n}.md" for n in range(12)]
+    assert _planned(tmp_path, corpus, pages) == pages
+    # A static file, another page, where the page's file is.
+    clashing = [*pages, "p3/index.html", "p5/index.md", "404.md"]
+    expected = [p for p in pages if p not in ("p3.md", "p5.md")] + ["404.md"]
+    assert _planned(tmp_path, corpus, clashing) == expected
+    # 404.html is the theme's template's where the pages are files, not folders.
+    assert "404.md" not in _planned(tmp_path, corpus, clashing, directory_urls=False)
+    assert _planned(tmp_path, corpus, [*pages, "draft.md draft"]) == []
+    assert _planned(tmp_path, corpus, pages[: ahead.BATCH]) == []
+    assert _planned(tmp_path, corpus, [*pages[: ahead.BATCH], "p3/index.html", "x.md"]) == []
+    monkeypatch.setenv(JOBS_VARIABLE, "1")
+    assert _planned(tmp_path, corpus, pages) == []
+
+
+def test_only_mkdocs_process_tells_of_the_pages_written(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The progress line counts each page once, told by MkDocs' process as it passes over the
+    page: a worker that wrote it tells nothing (on a terminal it would draw a line of its
+    own)."""
+    from compiler.backends.site.hook import WRITING
+
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    told = tmp_path / "told"
+
+    def steps(doing: str, done: int, total: int, unit: str) -> None:
+        if doing == WRITING:
+            with told.open("a", encoding="utf-8") as out:
+                out.write(f"{os.getpid()} {done} {total}\n")
+
+    build_site(corpus, tmp_path / "site", steps)
+    rows = [tuple(map(int, line.split())) for line in told.read_text("utf-8").splitlines()]
+    total = rows[0][2]
+    assert total > 60
+    assert rows == [(os.getpid(), done, total) for done in range(1, total + 1)]
+
+
+def test_a_build_stopped_while_the_workers_write_leaves_nothing(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while MkDocs copies the static files (the workers writing the pages meanwhile),
+    where MkDocs tells no plugin of it: the workers are stopped before the folder they write
+    into is removed, and no temporary file of the build is left."""
+    from mkdocs.structure.files import Files
+
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+
+    def stopped(files: Files, *args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Files, "copy_static_files", stopped)
+    before = multiprocessing.active_children()
+    with pytest.raises(KeyboardInterrupt):
+        build_site(corpus, tmp_path / "site")
+    assert multiprocessing.active_children() == before
+    assert spool._OPEN == []
+    assert [p.name for p in temporary.iterdir() if p.name != "jieba.cache"] == []
+    assert not (tmp_path / "site").exists()

@@ -6,15 +6,17 @@ twenty-ninth round of benchmarks/README.md).  When MkDocs has made the nav (the 
 `on_nav`), `Ahead` has worker processes, forked with MkDocs' configuration, files and nav
 (`project.forked_map`), render the pages in MkDocs' order, a batch at a time, as MkDocs'
 own loop does (`Page.read_source`, the `page_markdown` events, `Page.render`).  MkDocs' loop
-then takes each page's rendering from them: the hook gives MkDocs no Markdown to render for it
-(`on_page_markdown`), then puts back what the worker found (`on_page_content`: the HTML, the
-table of contents, the title from the first heading, the anchors and the links to anchors
-that MkDocs checks when every page is written, and what MkDocs logged while rendering it,
-logged again here, where strict mode counts the warnings).  On a province's site the worker
-also makes the page's entry of the search index (search.py's `entry`: its text cut into
-sections, and its tokens), which MkDocs' process only adds: that was a third of its work at
-600 jurisdictions, on one core.  A page a worker could not render is rendered by MkDocs
-itself, which reports the error as it would.
+then takes each page's rendering from them (the hook's `on_pre_page`): MkDocs reads not the
+page's source but the values of its front matter as the worker read them, the hook gives it no
+Markdown to render (`on_page_markdown`), then puts back what the worker found
+(`on_page_content`: the HTML, the table of contents, the title from the first heading, the
+anchors and the links to anchors that MkDocs checks when every page is written, and what
+MkDocs logged while rendering it, logged again here, where strict mode counts the warnings).
+On a province's site the worker also makes the page's entry of the search index (search.py's
+`entry`: its text cut into sections, and its tokens), which MkDocs' process only adds: that
+was a third of its work at 600 jurisdictions, on one core.  A page a worker could not render
+is rendered by MkDocs itself, which reports the error as it would.  The workers that write the
+pages (writer.py) are made the same way (`Pages`).
 
 The same pages give the same bytes as MkDocs alone (tests/test_site_ahead.py builds a site
 both ways).  With one core (or `POLICYC_JOBS=1`, or no fork) MkDocs renders every page itself.
@@ -28,7 +30,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
@@ -83,8 +85,8 @@ def replay(logged: Sequence[tuple[str, int, str]]) -> None:
 
 
 class Heard(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
         self.records: list[tuple[str, int, str]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -96,7 +98,11 @@ class Pages(ABC, Generic[_Done]):
     at a time in that order (`take`): what is done to a page (`_done`), and what MkDocs' process
     is given of it (`_Done`), are a subclass's.  The workers are forked when the first page is
     taken (or `begin`), with what this process holds then.  `pages`: the pages the workers do
-    (by default every page of `files`), in MkDocs' order."""
+    (by default every page of `files`), in MkDocs' order, more than a batch of them (`enough`):
+    a single job would run in this process (`forked_map`)."""
+
+    # What a worker hears on MkDocs' logger while it does a page, for MkDocs' process.
+    HEARD: ClassVar[int] = logging.NOTSET
 
     def __init__(
         self, files: Files, window: int | None, pages: Sequence[str] | None = None
@@ -109,14 +115,20 @@ class Pages(ABC, Generic[_Done]):
         self._planned = set(pages)
         self._ready: dict[str, _Done | None] = {}
         jobs = [pages[i : i + BATCH] for i in range(0, len(pages), BATCH)]
+        assert self.enough(len(pages)), len(pages)
         self._results: Iterator[list[tuple[str, _Done | None]]] | None = forked_map(
             self._batch, jobs, window=window
         )
 
     @staticmethod
+    def enough(count: int) -> bool:
+        """Whether workers do `count` pages: more than one core, fork, and more than a batch."""
+        return forks() and cores() > 1 and count > BATCH
+
+    @staticmethod
     def worth(files: Files) -> bool:
-        """Whether workers do the pages: more than one core, and fork."""
-        return forks() and cores() > 1 and len(files.documentation_pages()) > BATCH
+        """Whether workers do the pages of `files` (`enough`)."""
+        return Pages.enough(len(files.documentation_pages()))
 
     @property
     def in_worker(self) -> bool:
@@ -166,9 +178,9 @@ class Pages(ABC, Generic[_Done]):
     # ---------------------------------------------------------------- in a worker
 
     def _batch(self, uris: Sequence[str]) -> list[tuple[str, _Done | None]]:
-        self._in_worker = True
+        self._in_worker = os.getpid() != self._parent
         logger = logging.getLogger(LOGGER)
-        heard = Heard()
+        heard = Heard(self.HEARD)
         saved = logger.handlers[:]
         logger.handlers = [heard]
         try:

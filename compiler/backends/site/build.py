@@ -118,11 +118,18 @@ def render(root: Path, into: Path, *, steps: Steps = quiet, cached: bool = True)
         ) from None
     import jinja2
 
+    from compiler.backends.site.spool import close_all
+
     config_file = _config_file(root)
     with _warnings_shown(), _no_build_date(), _told(steps, cached=cached):
         try:
             config = load_config(config_file=str(config_file), site_dir=str(into), strict=True)
-            build(config)
+            try:
+                build(config)
+            finally:
+                # Ctrl-C outside the hook's reach (MkDocs tells it only of an `Exception`): its
+                # workers stop before the folder they write into is removed.
+                close_all()
         except ConfigurationError as error:
             raise SiteUnavailable(f"{config_file}: {error}") from None
         except Abort as error:

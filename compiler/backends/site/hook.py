@@ -36,7 +36,7 @@ from compiler.backends.site.documents import ChangedDuringBuild
 from compiler.backends.site.page import CACHED, STEPS, Page
 from compiler.backends.site.render import TEMPLATES, environment
 from compiler.backends.site.segmenter import feed_jieba
-from compiler.backends.site.writer import Writer, writes
+from compiler.backends.site.writer import Writer, plan
 from compiler.lower import ProjectError, load_program
 from compiler.progress import Steps
 from compiler.project import gc_paused, in_a_fork, stop_if_interrupted
@@ -200,7 +200,7 @@ class _Build:
     HTML while they wait to be written, the index of a province's site (search.py), made as
     the pages are rendered (None when Material's search serves the site), and the workers
     rendering the pages ahead (ahead.py; from `on_nav`) with the rendering of the page
-    MkDocs is at (from `on_page_markdown` to `on_page_content`) and its entry of the index,
+    MkDocs is at (from `on_pre_page` to `on_page_content`) and its entry of the index,
     which the worker made; then the workers writing the pages (writer.py; from `on_env`,
     with the nav MkDocs made) with the context of a page they could not write, which MkDocs'
     process writes (from `on_page_context` to `on_post_page`)."""
@@ -223,6 +223,7 @@ class _Build:
         if self.html is not None:
             self.html.close()
         self.sources.close()
+        spool.closed(self)
 
 
 # The build under way, or None between builds (`policyc serve` builds again and again).
@@ -271,6 +272,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         search.Indexer(Path(config.site_dir)) if made.chunked else None,
     )
     _BUILD[0] = build
+    spool.opened(build)
     written, titles = made.written, dict(made.titles)
     for path in sorted(written):
         _add(files, File.generated(config, path, abs_src_path=written[path]), path)
@@ -431,9 +433,12 @@ def on_env(env: Any, config: MkDocsConfig, files: Files) -> Any:
     if build.ahead is not None:
         build.ahead.close()  # every page taken: its workers are let go before others fork
         build.ahead = None
-    if _material_search(config) is None and writes(files):
-        build.writer = Writer(config, files, build.nav, env)
-        build.writer.begin()  # while MkDocs copies the static files
+    planned = plan(files, config) if _material_search(config) is None else []
+    if planned:
+        build.writer = Writer(config, files, build.nav, env, planned)
+        # Forked now, their first batch waited for: they write while MkDocs copies the static
+        # files.
+        build.writer.begin()
     return env
 
 
@@ -487,6 +492,12 @@ def on_post_build(config: MkDocsConfig) -> None:
 
 def on_build_error(error: Exception) -> None:
     # A failed build's files and postings are not kept until the next (`policyc serve`).
+    _end_build()
+
+
+def on_shutdown() -> None:
+    # `policyc serve` stopped (Ctrl-C lands wherever MkDocs is, not only in an `Exception`
+    # that `on_build_error` hears of): the workers stop before MkDocs removes its folder.
     _end_build()
 
 

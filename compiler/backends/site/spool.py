@@ -16,12 +16,37 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, Protocol
 
 # Where the build's temporary files go: the system's temporary folder (Python's `tempfile`:
 # TMPDIR names another).  Where that folder is memory (a tmpfs), these files are too: a
 # province's are gigabytes (README.md, "The site of a province").
 PREFIX: Final = "policyc-site-"
+
+
+class _Closing(Protocol):
+    def close(self) -> None: ...
+
+
+# The builds under way (the hook's: their workers, their files on disk), by `opened`.
+_OPEN: Final[list[_Closing]] = []
+
+
+def opened(build: _Closing) -> None:
+    """`build` is under way until it is `closed`."""
+    _OPEN.append(build)
+
+
+def closed(build: _Closing) -> None:
+    _OPEN[:] = [other for other in _OPEN if other is not build]
+
+
+def close_all() -> None:
+    """End every build under way: one that Ctrl-C stopped where the hook does not hear of it
+    (MkDocs tells its plugins of a failure only if it is an `Exception`).  Its workers stop
+    before the folder they write into is removed, and its files on disk go."""
+    for build in list(_OPEN):
+        build.close()
 
 
 class Sources:

@@ -18,7 +18,7 @@ over each page a worker wrote:
 - a page a worker could not write is written here (`fallback`: its own template rendered in
   `on_post_page`), where the error is reported as MkDocs would.
 
-Only where nothing else reads a page while it is written (`writes`): the hook holds the pages
+Only where nothing else reads a page while it is written (`plan`): the hook holds the pages
 (`hook._held`: no plugin but Material's search), Material's search is off (a province's site:
 it reads each page's HTML in `page_context`), and no page is a draft (MkDocs writes a draft
 with a mark, and lists the pages otherwise for `serve`).  The same pages give the same bytes
@@ -29,6 +29,8 @@ own, private, and pyproject.toml keeps MkDocs below 2.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -56,15 +58,26 @@ class Written:
     logged: tuple[tuple[str, int, str], ...]
 
 
-def writes(files: Files) -> bool:
-    """Whether workers may write the pages of `files` (the hook has checked the plugins): more
-    than one core, fork, and no draft page."""
-    drafts = (f for f in files if f.is_documentation_page() and f.inclusion is InclusionLevel.DRAFT)
-    return Pages.worth(files) and next(drafts, None) is None
+def plan(files: Files, config: MkDocsConfig) -> list[str]:
+    """The pages workers write, in MkDocs' order (the hook has checked the plugins): none where
+    a page is a draft, or where they would be too few to share (`Pages.enough`).  A page whose
+    file in the site is another's too (a static file's, another page's, a theme's template,
+    404.html where `use_directory_urls` is off) is left to MkDocs, which writes them in its
+    order: the theme's templates and the static files before the pages, which the workers
+    write meanwhile."""
+    pages = files.documentation_pages()
+    if any(f.is_documentation_page() and f.inclusion is InclusionLevel.DRAFT for f in files):
+        return []
+    targets = Counter(file.dest_uri for file in files)
+    targets.update(config.theme.static_templates)
+    planned = [file.src_uri for file in pages if targets[file.dest_uri] == 1]
+    return planned if Pages.enough(len(planned)) else []
 
 
 class _Passed(logging.Filter):
-    """MkDocs' note that a page rendered empty, left out for the page it passes over."""
+    """MkDocs' note that a page rendered empty, left out for the page it passes over.  The note
+    of a page whose own template renders nothing, made by the worker and logged again here, is
+    kept: a record logged again has the message as its argument (`ahead.replay`)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,36 +89,38 @@ class _Passed(logging.Filter):
 
 
 class Writer(Pages[Written]):
-    """The pages of one build written by workers, from `on_env` (`begin`), with the template
-    environment MkDocs writes with; taken in MkDocs' loop (`on_page_context`)."""
+    """The pages `planned` (`plan`) of one build written by workers, from `on_env` (`begin`),
+    with the template environment MkDocs writes with; taken in MkDocs' loop
+    (`on_page_context`)."""
+
+    # MkDocs' DEBUG lines of a page are logged by its own pass over the page too.
+    HEARD = logging.INFO
 
     def __init__(
-        self, config: MkDocsConfig, files: Files, nav: Any, env: jinja2.Environment
+        self,
+        config: MkDocsConfig,
+        files: Files,
+        nav: Any,
+        env: jinja2.Environment,
+        planned: Sequence[str],
     ) -> None:
         self._config = config
         self._nav = nav
         self._env = env
         self._pages = files.documentation_pages()  # what `_build_page` lists as `pages`
-        # A page whose file in the site is another file's too is written here, in MkDocs'
-        # order: after the static files, which MkDocs copies while the workers write.
-        others = {file.dest_uri for file in files if not file.is_documentation_page()}
-        planned = [
-            (file.src_uri, file.page)
-            for file in self._pages
-            if file.page is not None and file.dest_uri not in others
-        ]
         # Each planned page's own template (_NONE: its front matter names none), while MkDocs'
         # loop is given PASS.
         self._templates: dict[str, Any] = {}
-        for uri, page in planned:
-            self._templates[uri] = page.meta.get("template", _NONE)
-            page.meta["template"] = PASS
+        for uri in planned:
+            file = files.get_file_from_path(uri)
+            if file is not None and file.page is not None:
+                self._templates[uri] = file.page.meta.get("template", _NONE)
+                file.page.meta["template"] = PASS
         passes = jinja2.DictLoader({PASS: ""})
         env.loader = jinja2.ChoiceLoader([passes, env.loader] if env.loader else [passes])
         self._passed = _Passed()
         logging.getLogger(BUILD_LOGGER).addFilter(self._passed)
-        # A result is a few log lines: no window.
-        super().__init__(files, window=None, pages=[uri for uri, _ in planned])
+        super().__init__(files, window=None, pages=planned)  # a result: a few log lines
 
     def passing(self, page: Page, written: Written | None) -> None:
         """MkDocs' loop is at `page`, which a worker wrote (`written`), or could not (None)."""
@@ -133,7 +148,7 @@ class Writer(Pages[Written]):
     # ---------------------------------------------------------------- in a worker
 
     def _done(self, uri: str, heard: Heard) -> Written | None:
-        # MkDocs' loop for one page, as `mkdocs build` and `serve` run it (no draft: `writes`;
+        # MkDocs' loop for one page, as `mkdocs build` and `serve` run it (no draft: `plan`;
         # `--dirty`, which policyc never asks for, would write every page, not only those
         # changed).
         from mkdocs.commands.build import _build_page
