@@ -4,12 +4,12 @@ Once every page's Markdown is rendered (ahead.py), MkDocs writes each page: the 
 template around the page's HTML (Material's, with the whole nav), into the page's file in the
 site, one page after another in its own process.  On a province's site that loop had one core
 for the last 25 s of the 195 s of 3,000 jurisdictions, 17 s of it Material's templates (the
-thirty-fourth round of benchmarks/README.md).  Once the pages are rendered (the hook's
-`on_env`, before MkDocs copies the static files and begins that loop), `Writer` has worker
-processes, forked with MkDocs' configuration, files, nav and templates (`project.forked_map`),
-write the pages in MkDocs' order, a batch at a time, as MkDocs' loop does (its `_build_page`:
-the `page_context` and `post_page` events, the template, the file).  MkDocs' loop then passes
-over each page a worker wrote:
+thirty-third round of benchmarks/README.md; the thirty-fourth measures this module).  Once
+the pages are rendered (the hook's `on_env`, before MkDocs copies the static files and begins
+that loop), `Writer` has worker processes, forked with MkDocs' configuration, files, nav and
+templates (`project.forked_map`), write the pages in MkDocs' order, a batch at a time, as
+MkDocs' loop does (its `_build_page`: the `page_context` and `post_page` events, the template,
+the file).  MkDocs' loop then passes over each page a worker wrote:
 - its template is one that renders nothing (`PASS`, set on each page in the hook's `on_env`,
   before MkDocs picks a page's template), so MkDocs writes no file over the worker's;
 - MkDocs' note that the page rendered empty (shown by `policyc serve`) is not logged
