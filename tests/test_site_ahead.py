@@ -707,3 +707,26 @@ def test_a_build_stopped_while_the_workers_write_leaves_nothing(
     assert spool._OPEN == []
     assert [p.name for p in temporary.iterdir() if p.name != "jieba.cache"] == []
     assert not (tmp_path / "site").exists()
+
+
+def test_two_province_builds_in_one_process_leave_nothing_behind(
+    corpus: Path, province_alone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `policyc serve` builds again and again in one process: each province's build has its
+    pages written by workers, and leaves no worker, no filter on MkDocs' logger and no page
+    template set for the next; the same site both times."""
+    monkeypatch.setattr(search, "CHUNKED_POLICIES", 3)
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    build_logger = logging.getLogger(writer.BUILD_LOGGER)
+    filters = list(build_logger.filters)
+    before = multiprocessing.active_children()
+    for name in ("first", "second"):
+        log = tmp_path / f"writes-{name}"
+        _writes(monkeypatch, log)
+        build_site(corpus, tmp_path / name)
+        assert _files(tmp_path / name) == _files(province_alone)
+        by = _written_by(log)
+        assert by["index.html"] != {os.getpid()}  # a worker wrote it
+        assert build_logger.filters == filters
+        assert multiprocessing.active_children() == before
+        assert spool._OPEN == []
