@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import ir
+from compiler import comparison, ir
 from compiler.backends.site import documents, prebuilt, tables
+from compiler.backends.site.page import EXAMPLE_START
 from compiler.backends.site.prebuilt import (
     MARK,
     Fence,
@@ -169,6 +170,41 @@ def test_every_table_renders_as_its_markdown_did(program: ir.Program) -> None:
         assert table["rows"], page.path  # the five documents' tables all have rows
         assert _html(table["block"]) == _html(table_markdown.render(table=table)), page.path
     assert seen == len(tables.TABLE_IDS)
+
+
+# What a cut table's page wrote before its pages' paragraph was a block (tables._pages_of).
+_PAGES_MARKDOWN = """\
+本表共 {{ columns_total }} 个政策文件，按编号排列，分 {{ siblings|length }} 页，每页至多 \
+{{ per_page }} 个：{% for s in siblings %}{% if not loop.first %} · {% endif %}\
+{% if s.current %}**第 {{ s.number }} 页（{{ s.cities|text }}）**\
+{% else %}[第 {{ s.number }} 页（{{ s.cities|text }}）]({{ s.link }}){% endif %}{% endfor %}。\
+每页只列出本页至少一地有规定（或作相反规定、需人工判断）的行；本页下载的 CSV 和 JSON 即本页所列\
+的列和行。全表可用命令 `policyc tables --out 目录` 生成。
+"""
+
+
+def test_a_cut_table_s_pages_render_as_their_markdown_did(
+    program: ir.Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two cities to a page: each table of the five's cities is cut into three pages, and each
+    # links the others.
+    monkeypatch.setattr(tables, "TABLE_COLUMNS", 2)
+    pages_markdown = _template(_PAGES_MARKDOWN)
+    seen = 0
+    for page in tables.pages(program):
+        siblings = page.context.get("siblings")
+        if not siblings:
+            continue  # the index, and the tables whose columns are not cities
+        seen += 1
+        table_id = siblings[0]["link"].removesuffix(".md")  # its first page's
+        [whole] = comparison.tables(program, EXAMPLE_START, [table_id])
+        before = pages_markdown.render(
+            siblings=siblings, columns_total=len(whole.columns), per_page=2
+        )
+        page_block = page.context["pages_block"]
+        assert _html(page_block) == _html(before), page.path
+        assert _html(page_block).count("<a ") == len(siblings) - 1
+    assert seen >= 3 * 3  # three pages of each table with a column per city
 
 
 def test_a_table_without_rows_has_an_empty_body() -> None:

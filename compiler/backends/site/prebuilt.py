@@ -22,7 +22,8 @@ stays a tab (Markdown made it spaces to the next tab stop), and a table without 
 empty body where Markdown's tables made a row of empty cells.
 
 Written so: a statement's block under its clause (`documents.Shown.block`), a clause's text
-(`documents.ShownClause.text_block`), a comparison table (`tables._block`), and a template's
+(`documents.ShownClause.text_block`), a comparison table (`tables._block`), the paragraph that
+links a cut table's pages (`tables._pages_of`), and a template's
 own HTML that stands as a block (`render.html_block`: the time-limit pages' calendar; it
 escapes nothing, so it takes the template's HTML, never a value).
 

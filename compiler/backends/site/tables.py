@@ -28,7 +28,7 @@ from compiler import ir
 from compiler.backends import tables as render
 from compiler.backends.site.anchors import clause_link
 from compiler.backends.site.page import EXAMPLE_START, Page
-from compiler.backends.site.prebuilt import Child, element, line, link
+from compiler.backends.site.prebuilt import Child, element, joined, line, link, paragraph
 from compiler.comparison import TABLE_IDS, Row, Status, Table, tables
 from compiler.inert import inert
 
@@ -187,6 +187,34 @@ def _siblings(table: Table, parts: list[range], path: str) -> list[dict[str, Any
     return out
 
 
+def _pages_of(table: Table, parts: list[range], path: str) -> dict[str, Any]:
+    """What a page says of the table's pages: `siblings` (none for a table of one page), and
+    `pages_block`, the paragraph that links them, as one line of Markdown (prebuilt.py).
+
+    As Markdown, that paragraph was two thirds of a table page's rendering at 3,000
+    jurisdictions: a table of 80 pages links all 80 from each, and Markdown scanned the
+    paragraph's whole text for the brackets of each link, once per link
+    (`LinkInlineProcessor.getText`), so a table's pages took time as the cube of its pages."""
+    if len(parts) == 1:
+        return {"siblings": [], "pages_block": ""}
+    siblings = _siblings(table, parts, path)
+    listed: list[Child] = []
+    for sibling in siblings:
+        label = f"第 {sibling['number']} 页（{inert(sibling['cities'])}）"
+        listed.append(
+            f"<strong>{label}</strong>" if sibling["current"] else link(sibling["link"], label)
+        )
+    block = paragraph(
+        f"本表共 {len(table.columns)} 个政策文件，按编号排列，分 {len(parts)} 页，"
+        f"每页至多 {TABLE_COLUMNS} 个：",
+        *joined(listed, " · "),
+        "。每页只列出本页至少一地有规定（或作相反规定、需人工判断）的行；"
+        "本页下载的 CSV 和 JSON 即本页所列的列和行。"
+        "全表可用命令 <code>policyc tables --out 目录</code> 生成。",
+    )
+    return {"siblings": siblings, "pages_block": line(block)}
+
+
 def pages(program: ir.Program) -> Iterator[Page]:
     """One page per table (a page per TABLE_COLUMNS cities of a cut one), in TABLE_IDS order,
     then the index of the tables.  Each table is made when its pages are, and let go before
@@ -233,9 +261,7 @@ def _table_pages(program: ir.Program, table: Table, parts: list[range]) -> Itera
             {
                 "index": None,
                 **_context(program, part, path),
-                "columns_total": len(table.columns),
-                "per_page": TABLE_COLUMNS,
-                "siblings": _siblings(table, parts, path) if len(parts) > 1 else [],
+                **_pages_of(table, parts, path),
             },
             {
                 f"tables/{part.id}.csv": render.to_csv(part),
