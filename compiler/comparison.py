@@ -235,6 +235,43 @@ def _concept_facts(program: ir.Program, concept: ir.Concept) -> frozenset[str]:
     return by_name[concept.name]
 
 
+# Each program's policies' rules by the concepts they read (`_concept_rules`), with the
+# concepts by fact that index them: weakly, as `_CONCEPT_FACTS`.
+_CONCEPT_RULES: weakref.WeakKeyDictionary[
+    ir.Program, tuple[dict[str, tuple[str, ...]], dict[str, dict[str, tuple[ir.Rule, ...]]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _concept_rules(
+    program: ir.Program, policy: ir.Policy, concept: ir.Concept
+) -> Sequence[ir.Rule]:
+    """The policy's rules that read one of the concept's facts, in the policy's order.  Indexed
+    once per policy: the tables and the conflict report ask it of every policy for every
+    concept, some 330,000 times at 3,000 jurisdictions, and each ask read every rule's facts."""
+    facts = _concept_facts(program, concept)
+    if program.concepts.get(concept.name) is not concept or (
+        program.policies.get(policy.id) is not policy
+    ):  # not the program's own: not indexed
+        return [rule for rule in policy.rules if not facts.isdisjoint(rule.reads)]
+    kept = _CONCEPT_RULES.get(program)
+    if kept is None:
+        by_fact: dict[str, list[str]] = {}
+        for name in program.concepts:
+            for fact in _concept_facts(program, program.concepts[name]):
+                by_fact.setdefault(fact, []).append(name)
+        kept = _CONCEPT_RULES[program] = ({f: tuple(c) for f, c in by_fact.items()}, {})
+    concepts_of, by_policy = kept
+    index = by_policy.get(policy.id)
+    if index is None:
+        found: dict[str, list[ir.Rule]] = {}
+        for rule in policy.rules:
+            read = dict.fromkeys(name for f in rule.reads for name in concepts_of.get(f, ()))
+            for name in read:
+                found.setdefault(name, []).append(rule)
+        index = by_policy[policy.id] = {name: tuple(rules) for name, rules in found.items()}
+    return index.get(concept.name, ())
+
+
 def _relation_note(program: ir.Program, fact: str) -> str:
     found = program.facts.get(fact) or program.judgments.get(fact)
     if found is None or found.related is None:
@@ -282,12 +319,10 @@ def _readings(
 ) -> list[_Reading]:
     facts = _concept_facts(program, concept)
     out = []
-    for rule in policy.rules:
+    for rule in _concept_rules(program, policy, concept):
         if rule.kind not in kinds:
             continue
         read = [f for f in rule.reads if f in facts]
-        if not read:
-            continue
         signs = rule_polarity(program, rule)
         pol = frozenset(s for f in read for s in signs.get(f, set()))
         # A fact read in no direction (inside a comparison) makes the polarity unknown.

@@ -417,3 +417,28 @@ def test_a_rule_s_polarity_is_made_once_and_is_what_its_conditions_read() -> Non
     # Some input is read both ways, some only under `not`: every kind of polarity is kept.
     kinds = {signs for rule in rules for signs in comparison.rule_polarity(model, rule).values()}
     assert {frozenset({True}), frozenset({False})} <= kinds
+
+
+def test_a_policy_s_rules_by_concept_are_those_that_read_its_facts() -> None:
+    """`_concept_rules`, indexed once per policy, gives the rules, in the policy's order, that
+    read one of the concept's facts (its own or a city's related one): as every rule read."""
+    model = program()
+    found = 0
+    for policy in model.policies.values():
+        for concept in model.concepts.values():
+            facts = {*concept.facts, *concept.related}
+            reading = [rule for rule in policy.rules if facts & set(rule.reads)]
+            assert list(comparison._concept_rules(model, policy, concept)) == reading
+            found += len(reading)
+    assert found > 20  # the four decisions read the concepts through many rules
+    # A concept or a policy that is not the program's own is read as it is, not looked up.
+    concept = next(iter(model.concepts.values()))
+    stranger = replace(concept, facts=(), related=())
+    policy = next(
+        p for p in model.policies.values() if comparison._concept_rules(model, p, concept)
+    )
+    assert list(comparison._concept_rules(model, policy, stranger)) == []
+    other = replace(policy, rules=policy.rules[:1])
+    assert list(comparison._concept_rules(model, other, concept)) == [
+        rule for rule in policy.rules[:1] if set(rule.reads) & {*concept.facts, *concept.related}
+    ]
