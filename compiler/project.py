@@ -326,9 +326,10 @@ class _Pool:
     in_order: InOrder
     # `polled(work, jobs, every)`: in_order one job a message, `every()` called while waiting.
     polled: Callable[[Callable[[Any], Any], Sequence[Any], Callable[[], None]], Iterator[Any]]
-    # `windowed(work, jobs, window)`: in_order one job a message, at most `window` of them
-    # given to the workers and not yet read.
-    windowed: Callable[[Callable[[Any], Any], Sequence[Any], int], Iterator[Any]]
+    # `windowed(work, jobs, window, stretch)`: in_order one job a message, at most `window` of
+    # them given to the workers and not yet read; up to `stretch` while the result the reader
+    # waits for is still being made and a worker has nothing to do.
+    windowed: Callable[[Callable[[Any], Any], Sequence[Any], int, int], Iterator[Any]]
 
 
 @contextlib.contextmanager
@@ -356,7 +357,7 @@ def _workers(count: int, context: Any) -> Iterator[_Pool]:
     pipes for good.  While the pool runs they stop this process as Ctrl-C does
     (`_terminations_stop`), and a worker takes them as it takes Ctrl-C."""
     # Imported here: 19 ms that the commands which never fork should not pay at start-up.
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     # What this process holds is set aside from the cycle collector while the workers run
@@ -388,17 +389,37 @@ def _workers(count: int, context: Any) -> Iterator[_Pool]:
                     yield result
                     break
 
-        def windowed(work: Callable[[Any], Any], jobs: Sequence[Any], window: int) -> Iterator[Any]:
+        def windowed(
+            work: Callable[[Any], Any], jobs: Sequence[Any], window: int, stretch: int
+        ) -> Iterator[Any]:
             # The results of jobs given out wait in this process until they are read: a reader
             # slower than the workers would hold them all (`pool.map` gives out every job).
-            waiting: collections.deque[Any] = collections.deque()
-            for job in jobs:
-                if len(waiting) >= window:
-                    yield waiting.popleft().result()
-                with _interrupts_blocked():  # a worker may be forked here
-                    waiting.append(pool.submit(work, job))
+            # But while the result the reader waits for is still being made, a worker with
+            # nothing to do is given the next job, up to `stretch` given and not yet read: one
+            # long job (the conflict report's page, 11 s at 3,000 jurisdictions) left the other
+            # workers idle once they had done the window's jobs, and the reader waiting.
+            waiting: collections.deque[Future[Any]] = collections.deque()
+            pending = iter(jobs)
+
+            def give() -> bool:
+                for job in pending:
+                    with _interrupts_blocked():  # a worker may be forked here
+                        waiting.append(pool.submit(work, job))
+                    return True
+                return False
+
+            while len(waiting) < window and give():
+                pass
             while waiting:
+                head = waiting[0]
+                while not head.done() and len(waiting) < stretch:
+                    running = [future for future in waiting if not future.done()]
+                    if len(running) < count and give():
+                        continue
+                    wait(running, return_when=FIRST_COMPLETED)
                 yield waiting.popleft().result()
+                while len(waiting) < window and give():
+                    pass
 
         try:
             yield _Pool(in_order, polled, windowed)
@@ -569,6 +590,7 @@ def forked_map(
     jobs: Sequence[_T],
     progress: Callable[[int], None] | None = None,
     window: int | None = None,
+    stretch: int | None = None,
 ) -> Iterator[_R]:
     """`work(job)` for each job, in order, on every core: in workers forked from this process,
     which start with its memory (so `work` may be a closure over a checked project: only the
@@ -581,7 +603,9 @@ def forked_map(
     still for seconds, then jumped by hundreds.
 
     `window` (without `progress`): at most that many jobs given to the workers and not yet
-    read, for a caller that reads the results slowly and would otherwise hold them all."""
+    read, for a caller that reads the results slowly and would otherwise hold them all; up to
+    `stretch` (by default `window`) while the result the caller waits for is still being made
+    and a worker has nothing else to do."""
     workers = min(cores(), len(jobs))
     global _FORKED_WORK, _ADVANCED
     if workers < 2 or not forks():
@@ -613,7 +637,8 @@ def forked_map(
     try:
         with _workers(workers, context) as pool:
             if window is not None:
-                yield from pool.windowed(_run_forked, jobs, window)
+                stretched = window if stretch is None else max(window, stretch)
+                yield from pool.windowed(_run_forked, jobs, window, stretched)
             elif progress is None or done is None:
                 yield from pool.in_order(_run_forked, jobs, 1)
             else:

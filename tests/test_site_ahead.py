@@ -199,6 +199,36 @@ def test_the_workers_render_no_more_than_a_window_ahead(
         assert len(started.read_text(encoding="utf-8").split()) <= read + 3
 
 
+def test_while_a_long_job_runs_the_other_workers_go_on_up_to_the_stretch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first job runs until the other worker has done six jobs, beyond the window of three
+    (a page that takes long early in MkDocs' order, as the conflict report's at 3,000
+    jurisdictions): while the reader waits for it, the other worker is given the next jobs,
+    up to the stretch of eight given and not yet read, and no more.  The results come in the
+    jobs' order."""
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    done = tmp_path / "done"
+
+    def finished() -> int:
+        return len(done.read_text(encoding="utf-8").split()) if done.exists() else 0
+
+    def work(job: int) -> int:
+        if job:
+            with done.open("a", encoding="utf-8") as out:
+                out.write(f"{job}\n")
+            return job
+        deadline = time.monotonic() + 60  # without the stretch it would wait for good
+        while finished() < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.5)  # time for a job beyond the stretch to be given, were it given
+        return -finished()
+
+    results = list(forked_map(work, list(range(16)), window=3, stretch=8))
+    assert results[1:] == list(range(1, 16))
+    assert -results[0] in (6, 7)  # six at least, and not the eighth: the stretch is eight jobs
+
+
 def test_with_another_plugin_mkdocs_keeps_and_renders_the_pages(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,6 +47,12 @@ BATCH: Final = 8
 # while they render several), and given every job at once they rendered 70 pages ahead of it
 # at 30 jurisdictions, each held in this process until taken.
 WINDOW: Final = 2
+# Jobs given and not yet taken, for each worker, while the page MkDocs waits for is still
+# being rendered and a worker has nothing to do (`forked_map`'s `stretch`): the conflict
+# report's page took 11 s at 3,000 jurisdictions, early in MkDocs' order, and the other worker
+# stood idle once it had rendered the window's pages.  At most this many batches' pages are
+# held meanwhile.
+STRETCH: Final = 32
 # The logger MkDocs reports on (strict mode counts its warnings there).
 LOGGER: Final = "mkdocs"
 
@@ -99,13 +105,18 @@ class Pages(ABC, Generic[_Done]):
     is given of it (`_Done`), are a subclass's.  The workers are forked when the first page is
     taken (or `begin`), with what this process holds then.  `pages`: the pages the workers do
     (by default every page of `files`), in MkDocs' order, more than a batch of them (`enough`):
-    a single job would run in this process (`forked_map`)."""
+    a single job would run in this process (`forked_map`).  `window` and `stretch`: how many
+    jobs the workers are given ahead of the pages taken, as `forked_map`'s."""
 
     # What a worker hears on MkDocs' logger while it does a page, for MkDocs' process.
     HEARD: ClassVar[int] = logging.NOTSET
 
     def __init__(
-        self, files: Files, window: int | None, pages: Sequence[str] | None = None
+        self,
+        files: Files,
+        window: int | None,
+        pages: Sequence[str] | None = None,
+        stretch: int | None = None,
     ) -> None:
         self._files = files
         self._in_worker = False
@@ -117,7 +128,7 @@ class Pages(ABC, Generic[_Done]):
         jobs = [pages[i : i + BATCH] for i in range(0, len(pages), BATCH)]
         assert self.enough(len(pages)), len(pages)
         self._results: Iterator[list[tuple[str, _Done | None]]] | None = forked_map(
-            self._batch, jobs, window=window
+            self._batch, jobs, window=window, stretch=stretch
         )
 
     @staticmethod
@@ -209,7 +220,7 @@ class Ahead(Pages[Rendered]):
     def __init__(self, config: MkDocsConfig, files: Files, indexed: bool = False) -> None:
         self._config = config
         self._indexed = indexed
-        super().__init__(files, window=WINDOW * cores())
+        super().__init__(files, window=WINDOW * cores(), stretch=STRETCH * cores())
 
     def _done(self, uri: str, heard: Heard) -> Rendered | None:
         config, files = self._config, self._files
