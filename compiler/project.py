@@ -321,7 +321,7 @@ _ORPHAN_POLL_SECONDS: Final = 0.5  # how often a worker looks whether its parent
 
 @dataclass(frozen=True)
 class _Pool:
-    """What `_workers` yields: its pool's two ways of running jobs."""
+    """What `_workers` yields: its pool's three ways of running jobs."""
 
     in_order: InOrder
     # `polled(work, jobs, every)`: in_order one job a message, `every()` called while waiting.
@@ -398,6 +398,7 @@ def _workers(count: int, context: Any) -> Iterator[_Pool]:
             # nothing to do is given the next job, up to `stretch` given and not yet read: one
             # long job (the conflict report's page, 11 s at 3,000 jurisdictions) left the other
             # workers idle once they had done the window's jobs, and the reader waiting.
+            assert 1 <= window <= stretch, (window, stretch)
             waiting: collections.deque[Future[Any]] = collections.deque()
             pending = iter(jobs)
 
@@ -414,6 +415,8 @@ def _workers(count: int, context: Any) -> Iterator[_Pool]:
                 head = waiting[0]
                 while not head.done() and len(waiting) < stretch:
                     running = [future for future in waiting if not future.done()]
+                    if head not in running:
+                        break  # done since: waiting on the others would hold it back
                     if len(running) < count and give():
                         continue
                     wait(running, return_when=FIRST_COMPLETED)
