@@ -13,11 +13,13 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from compiler.backends.site import ahead, search, spool, writer
@@ -221,12 +223,28 @@ def test_while_a_long_job_runs_the_other_workers_go_on_up_to_the_stretch(
         deadline = time.monotonic() + 60  # without the stretch it would wait for good
         while finished() < 6 and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(0.5)  # time for a job beyond the stretch to be given, were it given
+        time.sleep(1)  # time for the stretch's last job, and for one beyond, were it given
         return -finished()
 
     results = list(forked_map(work, list(range(16)), window=3, stretch=8))
     assert results[1:] == list(range(1, 16))
-    assert -results[0] in (6, 7)  # six at least, and not the eighth: the stretch is eight jobs
+    assert -results[0] == 7  # the eight jobs of the stretch given, the first among them
+
+
+def test_mkdocs_s_workers_render_with_a_stretch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Ahead` gives the workers a window of batches for each, and a stretch in all."""
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    asked: dict[str, object] = {}
+
+    def recorded(work: object, jobs: list[object], **kwargs: object) -> Iterator[object]:
+        asked.update(kwargs, jobs=len(jobs))
+        return iter(())
+
+    monkeypatch.setattr(ahead, "forked_map", recorded)
+    files = Files([File(f"p{i}.md", "docs", "site", use_directory_urls=True) for i in range(20)])
+    ahead.Ahead(MkDocsConfig(), files)
+    assert asked == {"jobs": 3, "window": 2 * ahead.WINDOW, "stretch": ahead.STRETCH}
+    assert ahead.STRETCH > 2 * ahead.WINDOW
 
 
 def test_with_another_plugin_mkdocs_keeps_and_renders_the_pages(

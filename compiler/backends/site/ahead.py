@@ -47,13 +47,14 @@ BATCH: Final = 8
 # while they render several), and given every job at once they rendered 70 pages ahead of it
 # at 30 jurisdictions, each held in this process until taken.
 WINDOW: Final = 2
-# Jobs given and not yet taken, for each worker, while the page MkDocs waits for is still
-# being rendered and a worker has nothing to do (`forked_map`'s `stretch`): the conflict
-# report's page took 11 s at 3,000 jurisdictions, early in MkDocs' order, and the other worker
-# stood idle once it had rendered the window's pages.  At most this many batches' pages are
-# held meanwhile (at 3,000, with 32 the other worker went on for 2 of the 11 s; with 128, all
-# processes together stayed under 0.9 GB from the rendering on, the model's 1.8 GB before).
-STRETCH: Final = 128
+# Jobs given and not yet taken, in all, while the page MkDocs waits for is still being
+# rendered and a worker has nothing to do (`forked_map`'s `stretch`): the conflict report's
+# page took 11 s at 3,000 jurisdictions, early in MkDocs' order, and the other worker stood
+# idle once it had rendered the window's pages.  At most this many batches' pages are held
+# meanwhile, however many the cores (at 3,000 on two cores: with 64 the other worker went on
+# for 2 of the 11 s; with 256, all processes together stayed under 0.9 GB from the rendering
+# on, the model's 1.8 GB before).
+STRETCH: Final = 256
 # The logger MkDocs reports on (strict mode counts its warnings there).
 LOGGER: Final = "mkdocs"
 
@@ -221,7 +222,7 @@ class Ahead(Pages[Rendered]):
     def __init__(self, config: MkDocsConfig, files: Files, indexed: bool = False) -> None:
         self._config = config
         self._indexed = indexed
-        super().__init__(files, window=WINDOW * cores(), stretch=STRETCH * cores())
+        super().__init__(files, window=WINDOW * cores(), stretch=STRETCH)
 
     def _done(self, uri: str, heard: Heard) -> Rendered | None:
         config, files = self._config, self._files
