@@ -289,6 +289,29 @@ def _some(text: str, otherwise: str) -> str:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_TEXT, min_size=2, max_size=5), st.integers(min_value=0, max_value=4))
+def test_any_city_s_name_in_a_table_s_pages_is_shown_as_written(
+    names: list[str], current: int
+) -> None:
+    """The cities' names that label a cut table's pages (one city to a page here), inert,
+    render as Markdown rendered them: nothing read as syntax, a link's text or HTML."""
+    # A city's name is never empty nor begins with a space (Markdown took those off a link's
+    # text); one page is this one.
+    labels = [_some(name, "甲") for name in names]
+    columns = tuple(comparison.Column(f"p{i}", label) for i, label in enumerate(labels))
+    table = comparison.Table("situations", "表", "", columns, ())
+    parts = [range(i, i + 1) for i in range(len(labels))]
+    path = tables.page_path(table.id, current % len(labels) + 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tables, "TABLE_COLUMNS", 1)
+        made = tables._pages_of(table, parts, path)
+        before = _template(_PAGES_MARKDOWN).render(
+            siblings=made["siblings"], columns_total=len(labels), per_page=1
+        )
+    assert _html(made["pages_block"]) == _html(before)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_TEXT, _TEXT)
 def test_any_text_is_shown_as_written(text: str, note: str) -> None:
     """A statement's texts, inert, render as Markdown rendered them: the characters shown as
