@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks.corpus import generate, with_site
 from compiler.backends.site import hook, nav, search, spool
@@ -80,6 +82,54 @@ def test_a_line_ending_mid_word_is_joined() -> None:
     assert search.plain("<p>甲</p>\n<p>乙</p>") == "甲 乙"
     assert search.plain("<td>甲</td><td>乙</td>") == "甲 乙"
     assert search.plain("第一条  为了") == "第一条 为了"
+
+
+# Characters where the breaks and line ends of `plain` meet: wide and narrow ones, whitespace
+# inside the wide range (U+3000) and outside ASCII (U+0085, U+00A0, U+001C), a hard break, and
+# one that is no whitespace (U+200B).
+_WHERE_BREAKS_MEET: Final = st.text(
+    st.sampled_from(
+        [
+            "中",
+            "a",
+            "，",
+            "Ａ",
+            " ",
+            "\n",
+            "\t",
+            "\x0b",
+            "\u3000",
+            "\x85",
+            "\xa0",
+            "\x1c",
+            "\x01",
+            "\u200b",
+        ]
+    ),
+    max_size=16,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_WHERE_BREAKS_MEET)
+def test_the_breaks_and_line_ends_are_taken_as_their_expressions_take_them(text: str) -> None:
+    """`plain` looks for breaks and line ends only where they are (the thirty-sixth round):
+    the text is the same as with the expressions that say what is taken, tried everywhere."""
+    assert search._hard(text) == search._HARD.sub(" ", text)
+    assert search._soft(text) == search._SOFT.sub("", text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_WHERE_BREAKS_MEET, max_size=4))
+def test_the_tokens_are_each_texts_own(texts: list[str]) -> None:
+    """Each distinct run's tokens made once (the thirty-sixth round): the tokens of the texts
+    together are those of each text on its own."""
+    own: set[str] = set()
+    for text in texts:
+        for run in search.normalize(text).split():
+            own.update(run)
+            own.update(run[i : i + 2] for i in range(len(run) - 1))
+    assert search.tokens(texts) == own
 
 
 def test_the_index_is_the_same_whatever_order_its_pages_come_in(tmp_path: Path) -> None:
