@@ -1,8 +1,8 @@
 """JSON text as the build writes it, in bulk: the manifests and record schemas (`indented`),
-the cache's entries (`compact`).  Made by orjson where it is installed (the `fast` extra),
-else by the standard library's json.  The build's files are byte for byte the same either
-way, so that a build does not depend on which machine ran it; the cache's entries read back
-the same.
+the cache's entries (`compact`), the site's blocks made ahead (`compact_text`).  Made by
+orjson where it is installed (the `fast` extra), else by the standard library's json.  The
+build's files are byte for byte the same either way, so that a build does not depend on which
+machine ran it; the cache's entries read back the same.
 
 Why: at 3,000 jurisdictions a first build writes 6,000 indented documents, which `json` makes
 in Python (its C encoder serves only calls without `indent`), and thousands of cache entries:
@@ -23,11 +23,15 @@ Where the two could differ:
   may be written another way (`1e-05` is `0.00001` to orjson) and reads back the same; a NaN
   or an infinity, which orjson writes as `null`, is never in these values (`cache.encode`
   refuses floats).
+- *`compact_text`* writes the site's blocks (compiler/backends/site/prebuilt.py): lists,
+  dicts of str and str, which the two write alike, every character below U+0080 and above it
+  (tests/test_jsontext.py).  A lone surrogate, which orjson refuses, json writes.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final, NoReturn
 
 try:
@@ -94,4 +98,17 @@ def compact(value: Any) -> bytes:
     return _json_compact(value)
 
 
-__all__ = ["compact", "indented"]
+def compact_text(value: Any, default: Callable[[Any], Any]) -> str:
+    """`value` on one line as `compact` writes it, as text, where `default` gives what JSON
+    writes for a value of another type (json's `default`; orjson asks it for a dataclass
+    too).  For the site's blocks made ahead (prebuilt.py): a tenth of a document page's
+    generation was json's encoder asking `default` for each element, in Python."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value, default=default, option=_PASS).decode()
+        except TypeError:  # orjson.JSONEncodeError: a value for json to write or refuse
+            pass
+    return json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
+
+
+__all__ = ["compact", "compact_text", "indented"]

@@ -11,6 +11,7 @@ import enum
 import json
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,46 @@ def test_a_float_compact_writes_its_own_way_reads_back_the_same() -> None:
     assert orjson.dumps(1e-05) == b"0.00001" and json.dumps(1e-05) == "1e-05"
     for value in (1e-05, 1e-07, 123.5e-9, 1e16, 5e-324, 1.7976931348623157e308):
         assert json.loads(jsontext.compact([value])) == [value]
+
+
+@dataclass(frozen=True)
+class _Box:
+    """A value of a type JSON has none for, as the site's blocks hold (prebuilt.Element)."""
+
+    inside: object
+
+
+def _unboxed(value: object) -> object:
+    if isinstance(value, _Box):
+        return ["box", value.inside]
+    raise TypeError(type(value).__name__)
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, default=_unboxed, ensure_ascii=False, separators=(",", ":"))
+
+
+# What the site's blocks hold: texts (any character but a lone surrogate), lists, dicts of
+# texts, and values of other types that `default` writes.
+_BLOCKS = st.recursive(
+    st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner) | st.builds(_Box, inner),
+    max_leaves=20,
+)
+
+
+def test_a_block_is_json_s_text(engine: str) -> None:
+    block = [
+        "p",
+        {"class": "x"},
+        "".join(map(chr, range(0x80))) + "\u2028\u3000中\U00020000",
+        _Box({"policy": "a\tb\n"}),
+    ]
+    assert jsontext.compact_text(block, _unboxed) == _json_text(block)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_BLOCKS)
+def test_any_block_is_json_s_text(value: object) -> None:
+    # With orjson where installed, as the test of any value above.
+    assert jsontext.compact_text(value, _unboxed) == _json_text(value)

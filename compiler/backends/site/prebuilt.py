@@ -49,6 +49,7 @@ from markdown.extensions import Extension
 from markdown.util import ETX, STX, AtomicString
 
 from compiler.backends.site import lexer
+from compiler.jsontext import compact_text
 
 # The start of a block's line.  `inert` turns "!" into a character reference, so policy text
 # can never begin a line with it; no Markdown extension of the site reads it (admonitions
@@ -125,7 +126,7 @@ def joined(children: Sequence[Child], separator: str) -> tuple[Child, ...]:
 
 def line(block: Element) -> str:
     """The block as one line of Markdown, which the extension renders whole."""
-    encoded = json.dumps(block, default=_encoded, ensure_ascii=False, separators=(",", ":"))
+    encoded = compact_text(block, _encoded)
     # `<`, `>` and `&` occur in the JSON only inside its strings, where \\u escapes mean the
     # same (three scans in C: a `str.translate` looks up every Chinese character).
     return MARK + encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
