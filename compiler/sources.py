@@ -860,6 +860,11 @@ class SourceDocument:
     root: Clause
     _lines: _LineIndex = field(init=False, repr=False, compare=False)
     _by_segment: dict[Segment, tuple[Clause, ...]] = field(init=False, repr=False, compare=False)
+    # Every clause by its path (`clause_at`), made when first asked for: the site's decision
+    # pages ask it for each rule's article and holder.
+    _by_path: dict[tuple[Segment, ...], Clause] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         by_segment: dict[Segment, list[Clause]] = {}
@@ -873,6 +878,16 @@ class SourceDocument:
         """Every clause, preorder, the root excluded."""
         for child in self.root.children:
             yield from child.walk()
+
+    def clause_at(self, path: tuple[Segment, ...]) -> Clause | None:
+        """The clause whose path is `path` (the root's is ()), or None."""
+        by_path = self._by_path
+        if by_path is None:
+            by_path = {}
+            for clause in self.root.walk():
+                by_path.setdefault(clause.path, clause)  # the first, as a walk finds it
+            object.__setattr__(self, "_by_path", by_path)
+        return by_path.get(path)
 
     def resolve(self, citation: str) -> Resolution:
         """The clause a citation names.  Raises CitationSyntaxError for a malformed one.

@@ -98,6 +98,17 @@ def test_tree_invariants(policy_id: str) -> None:
     assert top == sorted(top)
 
 
+@pytest.mark.parametrize("policy_id", POLICY_IDS, ids=POLICY_IDS)
+def test_every_clause_is_found_at_its_path(policy_id: str) -> None:
+    doc = DOCS[policy_id]
+    for clause in doc.root.walk():
+        assert doc.clause_at(clause.path) is clause
+    assert doc.clause_at(()) is doc.root
+    last = doc.root.children[-1].path
+    assert doc.clause_at((Segment(last[0].kind, last[0].number + 1),)) is None
+    assert doc.clause_at((*last, *last)) is None
+
+
 def test_ningbo_structure() -> None:
     root = DOCS["ningbo"].root
     assert cites(root.children) == [

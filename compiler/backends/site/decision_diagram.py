@@ -135,7 +135,7 @@ def _holder(policy: ir.Policy, clause: Clause) -> Clause | None:
     parent = clause.path[:-1]
     if not parent:
         return None
-    return next((c for c in policy.document.root.walk() if c.path == parent), None)
+    return policy.document.clause_at(parent)
 
 
 # ---------------------------------------------------------------- labels

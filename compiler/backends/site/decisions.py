@@ -25,7 +25,7 @@ from compiler.backends.site.decision_diagram import (
 from compiler.backends.site.page import Page, site_root
 from compiler.backends.site.words import condition
 from compiler.runtime.kinds import Kind
-from compiler.sources import Clause
+from compiler.sources import Clause, Segment
 
 TEMPLATE = "decisions.md.j2"
 T = TypeVar("T")
@@ -89,18 +89,20 @@ def decision_page(program: ir.Program, policy: ir.Policy) -> Page:
         return Item(cite(rule.clause.clause), rule.clause.quote, tuple(details), rule.notes)
 
     deciding = [*parts.gates, *parts.situations, *parts.exclusions]
-    articles = _unique(_top(policy, r.clause.clause) for r in deciding)
+    articles = _unique_clauses(_top(policy, r.clause.clause) for r in deciding)
     # Whom the decision concerns: the scope statements of the articles that decide it or
     # state its outcome (宁波 第二条 and 第五条; 鹿城 三), and those of the articles that say
     # nothing but scope, which hold for the whole document (威海 二、适用对象; 宁波 第八条);
     # not those of an article about something else (台儿庄 一、 on delegating approval).
-    around = {_top(policy, r.clause.clause) for r in [*deciding, *parts.outcomes]}
-    tops = [(_top(policy, r.clause.clause), r.kind) for r in policy.rules]
-    only_scope = {t for t, _ in tops if all(k is Kind.SCOPE for u, k in tops if u == t)}
+    # Articles by their paths: one clause of the document each (`_top`), and a clause's hash
+    # goes through all it holds.
+    around = {_top(policy, r.clause.clause).path for r in [*deciding, *parts.outcomes]}
+    kinds: dict[tuple[Segment, ...], set[Kind]] = {}
+    for rule in policy.rules:
+        kinds.setdefault(_top(policy, rule.clause.clause).path, set()).add(rule.kind)
+    shown = around | {top for top, found in kinds.items() if found == {Kind.SCOPE}}
     scopes = [
-        item(r)
-        for r in policy.of_kind(Kind.SCOPE)
-        if _top(policy, r.clause.clause) in around | only_scope
+        item(r) for r in policy.of_kind(Kind.SCOPE) if _top(policy, r.clause.clause).path in shown
     ]
 
     situation_groups = []
@@ -161,15 +163,19 @@ def _unique(values: Iterable[T]) -> list[T]:
     return list(dict.fromkeys(values))
 
 
-def _find(policy: ir.Policy, path: tuple[object, ...]) -> Clause | None:
-    return next((c for c in policy.document.root.walk() if c.path == path), None)
+def _unique_clauses(clauses: Iterable[Clause]) -> list[Clause]:
+    """`_unique` of one document's clauses, by their paths."""
+    first: dict[tuple[Segment, ...], Clause] = {}
+    for clause in clauses:
+        first.setdefault(clause.path, clause)
+    return list(first.values())
 
 
 def _top(policy: ir.Policy, clause: Clause) -> Clause:
     """The article (第N条, else the top level: 一、) a clause belongs to: what an intro names."""
     kinds = [segment.kind for segment in clause.path]
     depth = kinds.index("article") + 1 if "article" in kinds else 1
-    return _find(policy, clause.path[:depth]) or clause
+    return policy.document.clause_at(clause.path[:depth]) or clause
 
 
 def _by_holder(
@@ -178,7 +184,7 @@ def _by_holder(
     runs: list[tuple[Clause | None, list[ir.Rule]]] = []
     for rule in rules:
         path = rule.clause.clause.path[:-1]
-        holder = _find(policy, path) if path else None
+        holder = policy.document.clause_at(path) if path else None
         if runs and runs[-1][0] is holder:
             runs[-1][1].append(rule)
         else:
