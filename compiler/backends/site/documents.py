@@ -38,7 +38,7 @@ from compiler.backends.site.words import (
     kind_label,
     name_label,
 )
-from compiler.coverage import policy_coverage
+from compiler.coverage import PolicyCoverage, policy_coverage
 from compiler.errors import PolicycError
 from compiler.inert import inert
 from compiler.runtime.kinds import Kind
@@ -155,7 +155,7 @@ def context(program: ir.Program, policy: ir.Policy) -> dict[str, object]:
             "total": coverage.total,
             "percent": f"{coverage.percent:.0f}",
         },
-        "clauses": tuple(_clauses(program, policy, coverage_of=_coverage_map(policy))),
+        "clauses": tuple(_clauses(program, policy, coverage_of=_coverage_map(coverage))),
     }
 
 
@@ -177,8 +177,8 @@ def _date(value: object) -> str:
     return ""
 
 
-def _coverage_map(policy: ir.Policy) -> dict[str, str]:
-    return {c.clause.citation: c.status for c in policy_coverage(policy).clauses}
+def _coverage_map(coverage: PolicyCoverage) -> dict[str, str]:
+    return {c.clause.citation: c.status for c in coverage.clauses}
 
 
 def _clauses(
