@@ -25,7 +25,10 @@ Where the two could differ:
   refuses floats).
 - *`compact_text`* writes the site's blocks (compiler/backends/site/prebuilt.py): lists,
   dicts of str and str, which the two write alike, every character below U+0080 and above it
-  (tests/test_jsontext.py).  A lone surrogate, which orjson refuses, json writes.
+  (tests/test_jsontext.py).  What orjson refuses (a lone surrogate, an int beyond 64 bits,
+  deep nesting), json writes.  It is json's text for these types only: orjson writes a float
+  its own way (a NaN as `null`), and writes an Enum or a UUID that json's `default` would have
+  been asked for; no block holds any.
 """
 
 from __future__ import annotations
@@ -99,10 +102,11 @@ def compact(value: Any) -> bytes:
 
 
 def compact_text(value: Any, default: Callable[[Any], Any]) -> str:
-    """`value` on one line as `compact` writes it, as text, where `default` gives what JSON
-    writes for a value of another type (json's `default`; orjson asks it for a dataclass
-    too).  For the site's blocks made ahead (prebuilt.py): a tenth of a document page's
-    generation was json's encoder asking `default` for each element, in Python."""
+    """`value` on one line, as text, as json writes it (no spaces, keys in their order, UTF-8
+    unescaped) for the types the module's docstring names; `default` gives what JSON writes
+    for a value of another type (json's `default`; orjson asks it for a dataclass too).
+    For the site's blocks made ahead (prebuilt.py): a tenth of a document page's generation
+    was json's encoder asking `default` for each element, in Python."""
     if orjson is not None:
         try:
             return orjson.dumps(value, default=default, option=_PASS).decode()

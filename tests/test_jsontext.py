@@ -243,6 +243,12 @@ def test_a_block_is_json_s_text(engine: str) -> None:
         _Box({"policy": "a\tb\n"}),
     ]
     assert jsontext.compact_text(block, _unboxed) == _json_text(block)
+    # What orjson refuses, json writes: a lone surrogate, an int beyond 64 bits, deep nesting.
+    deep: list[object] = ["leaf"]
+    for _ in range(300):
+        deep = [deep]
+    for refused in ("\ud800", 2**64, deep):
+        assert jsontext.compact_text(["p", {}, refused], _unboxed) == _json_text(["p", {}, refused])
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)

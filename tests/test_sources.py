@@ -22,6 +22,7 @@ from compiler.sources import (
     normalize_for_quote,
     parse_citation,
     segment,
+    source_from_bytes,
 )
 
 SOURCES = Path(__file__).resolve().parent.parent / "policies" / "sources"
@@ -107,6 +108,16 @@ def test_every_clause_is_found_at_its_path(policy_id: str) -> None:
     last = doc.root.children[-1].path
     assert doc.clause_at((Segment(last[0].kind, last[0].number + 1),)) is None
     assert doc.clause_at((*last, *last)) is None
+
+
+def test_of_two_clauses_at_one_path_the_first_is_found() -> None:
+    # Two annexes of one number make two clauses at one path (none of the five texts has
+    # any): the first, as a walk through the text finds it.
+    text = "一、甲。\n附件1\n表一\n附件1\n表二\n"
+    doc = source_from_bytes(Path("twice.txt"), text.encode())
+    first, second = (c for c in doc.root.walk() if c.kind == "annex")
+    assert first.path == second.path and first.start < second.start
+    assert doc.clause_at(first.path) is first
 
 
 def test_ningbo_structure() -> None:

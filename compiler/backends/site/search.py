@@ -128,8 +128,10 @@ _LINE_BREAK: Final = re.compile(r"<br\s*/?>")
 _WIDE: Final = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
 _SOFT: Final = re.compile(f"(?<=[{_WIDE}])\\s*\\n\\s*(?=\\S)|(?<=\\S)\\s*\\n\\s*(?=[{_WIDE}])")
 _TAG: Final = re.compile(r"<[^>]*>")
-# A run of whitespace that holds a line end (`_soft`).
-_RUN: Final = re.compile(r"\s*\n\s*")
+# A run of whitespace that holds a line end (`_soft`), tried only where a run begins: tried
+# inside a run, `\s*` took the rest of it at every character (a long run of spaces took time
+# as its square).
+_RUN: Final = re.compile(r"(?<!\s)\s*\n\s*|^\s*\n\s*")
 
 
 @dataclass(frozen=True)
@@ -204,9 +206,10 @@ def _hard(text: str) -> str:
 
 def _soft(text: str) -> str:
     """`_SOFT.sub("", text)`.  A match of `_SOFT` is whitespace with a line end, within one run
-    of whitespace (`_RUN`); its look-behind and look-ahead read one character each, the one
-    before the run and the one after it, which no match takes.  So `_SOFT` is tried on each
-    such run with those two characters, and they are put back."""
+    of whitespace (`_RUN`); its look-behind and look-ahead read one character each, in the
+    run (U+3000 is whitespace and wide) or next to it: the one before the run and the one
+    after it, which no match takes.  So `_SOFT` is tried on each such run with those two
+    characters, and they are put back."""
     if "\n" not in text:
         return text
 
