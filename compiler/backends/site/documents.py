@@ -186,17 +186,19 @@ def _clauses(
 ) -> Iterator[ShownClause]:
     source = _PolicySource(_policy_file(policy), policy)
     # What each clause shows, by the clause it cites, in the policy's order: looked for among
-    # all of them, clause by clause, it was a tenth of a document page's generation.
-    rules, defines = _cited(policy.rules), _cited(policy.defines)
-    limits, marks_of = _cited(policy.limits), _cited(policy.marks)
+    # all of them, clause by clause, it was 6 % of the five documents' pages (0.62 ms against
+    # 0.14 ms), and grew as the clauses times the rules.
+    rules_at, defines_at = _cited(policy.rules), _cited(policy.defines)
+    limits_at, marks_at = _cited(policy.limits), _cited(policy.marks)
     for clause in policy.document.root.walk():
         if not clause.path:
             continue  # the root: its own text is the preamble, a clause of its own
         statements = [
-            _rule(program, policy, rule, source) for rule in rules.get(clause.citation, ())
+            _rule(program, policy, rule, source) for rule in rules_at.get(clause.citation, ())
         ]
         statements += [
-            _define(program, policy, define, source) for define in defines.get(clause.citation, ())
+            _define(program, policy, define, source)
+            for define in defines_at.get(clause.citation, ())
         ]
         # A step's limit may cite another clause than its statement: shown there too.
         statements += [
@@ -208,10 +210,10 @@ def _clauses(
                 (),
                 *_cite(policy, policy.rule(limit.rule).clause),
             )
-            for limit in limits.get(clause.citation, ())
+            for limit in limits_at.get(clause.citation, ())
             if policy.rule(limit.rule).clause.clause.citation != clause.citation
         ]
-        marks = marks_of.get(clause.citation, ())
+        marks = marks_at.get(clause.citation, ())
         status = coverage_of.get(clause.citation, "uncovered")
         yield ShownClause(
             anchor=clause_anchor(clause),
@@ -245,7 +247,7 @@ def _cited(items: Iterable[_C]) -> dict[str, list[_C]]:
     """`items` by the citation of the clause each cites, each list in their order."""
     out: dict[str, list[_C]] = {}
     for item in items:
-        out.setdefault(item.clause.clause.citation, []).append(item)
+        out.setdefault(item.clause.citation, []).append(item)
     return out
 
 

@@ -131,7 +131,7 @@ _TAG: Final = re.compile(r"<[^>]*>")
 # A run of whitespace that holds a line end (`_soft`), tried only where a run begins: tried
 # inside a run, `\s*` took the rest of it at every character (a long run of spaces took time
 # as its square).
-_RUN: Final = re.compile(r"(?<!\s)\s*\n\s*|^\s*\n\s*")
+_RUN: Final = re.compile(r"(?<!\s)\s*\n\s*")
 
 
 @dataclass(frozen=True)
