@@ -60,8 +60,12 @@ def _json_indented(document: Any) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
 
+def _json_text(value: Any, default: Callable[[Any], Any] | None = None) -> str:
+    return json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
+
+
 def _json_compact(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _json_text(value).encode()
 
 
 def _plain(value: Any) -> bool:
@@ -112,7 +116,7 @@ def compact_text(value: Any, default: Callable[[Any], Any]) -> str:
             return orjson.dumps(value, default=default, option=_PASS).decode()
         except TypeError:  # orjson.JSONEncodeError: a value for json to write or refuse
             pass
-    return json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
+    return _json_text(value, default)
 
 
 __all__ = ["compact", "compact_text", "indented"]
