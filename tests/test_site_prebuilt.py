@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler import comparison, ir
-from compiler.backends.site import documents, prebuilt, tables
+from compiler.backends.site import decisions, documents, prebuilt, tables
 from compiler.backends.site.page import EXAMPLE_START
 from compiler.backends.site.prebuilt import (
     MARK,
@@ -408,3 +408,130 @@ def test_mkdocs_resolves_and_checks_a_block_s_links(
     with pytest.raises(Abort):
         site("other.md#s9")
     assert "does not contain an anchor '#s9'" in caplog.text
+
+
+# What a decision page wrote before its lists were blocks (site_templates/decisions.md.j2):
+# the outline's sections, the scopes, the clauses under a chart.
+_OUTLINE_MARKDOWN = """\
+{% for holder, heading, items in section.groups %}
+{% if holder %}
+- [{{ holder.citation|text }}]({{ holder.link }}){% if heading %} {{ heading|text }}{% endif +%}
+{% for item in items %}
+    - [{{ item.cite.citation|text }}]({{ item.cite.link }})：“{{ item.quote|text }}”
+{% for detail in item.details %}
+        - {{ detail.text|text }}{% for cite, words in detail.refs %}\
+[{{ cite.citation|text }}]({{ cite.link }})“{{ words|text }}”{% if not loop.last %}；{% endif %}\
+{% endfor +%}
+{% endfor %}
+{% for note in item.notes %}
+        - 注：{{ note|text }}
+{% endfor %}
+{% endfor %}
+{% else %}
+{% for item in items %}
+- [{{ item.cite.citation|text }}]({{ item.cite.link }})：“{{ item.quote|text }}”
+{% for detail in item.details %}
+    - {{ detail.text|text }}{% for cite, words in detail.refs %}\
+[{{ cite.citation|text }}]({{ cite.link }})“{{ words|text }}”{% if not loop.last %}；{% endif %}\
+{% endfor +%}
+{% endfor %}
+{% for note in item.notes %}
+    - 注：{{ note|text }}
+{% endfor %}
+{% endfor %}
+{% endif %}
+
+{% endfor %}
+"""
+
+_SCOPES_MARKDOWN = """\
+{% for item in scopes %}
+- [{{ item.cite.citation|text }}]({{ item.cite.link }})：“{{ item.quote|text }}”
+{% for note in item.notes %}
+    - 注：{{ note|text }}
+{% endfor %}
+{% endfor %}
+"""
+
+_CHARTED_MARKDOWN = """\
+图中条款：{% for c in clauses %}[{{ c.citation|text }}]({{ c.link }}){% if not loop.last %}、\
+{% endif %}{% endfor +%}
+"""
+
+# A decision page's lists between the headings they stand under, as a page has them.
+_UNDER = "### 甲\n\n{}\n\n### 乙\n"
+
+
+def _decision_contexts(program: ir.Program) -> list[dict[str, Any]]:
+    return [page.context for page in decisions.pages(program)]
+
+
+def test_every_decision_s_outline_renders_as_its_markdown_did(program: ir.Program) -> None:
+    outline = _template(_OUTLINE_MARKDOWN)
+    sections = [s for c in _decision_contexts(program) for s in c["sections"]]
+    assert len(sections) >= 15  # 条件, 情形, 排除情形, 结果 of the five decisions
+    for section in sections:
+        before = _html(_UNDER.format(outline.render(section=section)))
+        assert _html(_UNDER.format(section.block)) == before, section.title
+    # 宁波's situations: four groups under their clauses, loose, each a paragraph of its own.
+    assert any(
+        len(s.groups) > 2 and "<li>\n<p>" in _html(s.block) for s in sections if s.groups[0][0]
+    )
+    # Details that link clauses, "；" between them (玉泉's situations, the liabilities each
+    # relieves).
+    assert any("”；<a " in _html(s.block) for s in sections)
+
+
+def test_every_decision_s_scopes_and_charts_render_as_their_markdown_did(
+    program: ir.Program,
+) -> None:
+    scopes = _template(_SCOPES_MARKDOWN)
+    charted = _template(_CHARTED_MARKDOWN)
+    seen = 0
+    for context in _decision_contexts(program):
+        before = _html(_UNDER.format(scopes.render(scopes=context["scopes"])))
+        assert _html(_UNDER.format(context["scopes_block"])) == before, context["policy_id"]
+        for chart in context["charts"]:
+            clauses = chart["clauses"]
+            seen += len(clauses)
+            before = _html(_UNDER.format(charted.render(clauses=clauses)))
+            assert _html(_UNDER.format(chart["clauses_block"])) == before, chart["key"]
+    assert seen > 20
+
+
+_CITE = st.builds(
+    decisions.Cite,
+    _TEXT.map(lambda text: _some(text, "第一条")),
+    st.sampled_from(["a.md#s1", "../documents/x.md#a4-i1", "b.md"]),
+)
+_WORDS = _TEXT.map(lambda text: _some(text, "甲"))
+_ITEM = st.builds(
+    decisions.Item,
+    _CITE,
+    _WORDS,
+    st.lists(
+        st.builds(
+            decisions.Detail, _WORDS, st.lists(st.tuples(_CITE, _WORDS), max_size=3).map(tuple)
+        ),
+        max_size=2,
+    ).map(tuple),
+    st.lists(_WORDS, max_size=2).map(tuple),
+)
+_GROUP = st.tuples(
+    st.none() | _CITE,
+    st.sampled_from(["", "社会救助经办环节"]),
+    st.lists(_ITEM, max_size=3).map(tuple),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_GROUP, max_size=4).map(tuple))
+def test_any_outline_renders_as_its_markdown_did(
+    groups: tuple[tuple[decisions.Cite | None, str, tuple[decisions.Item, ...]], ...],
+) -> None:
+    """Any groups, with a clause that holds them or without, of any items (none too), with
+    details that link clauses and notes, render as the Markdown that wrote them: which items
+    a blank line made loose, and nothing in a text read as syntax."""
+    section = decisions.Section("情形", "符合其一即可", groups)
+    before = _html(_UNDER.format(_template(_OUTLINE_MARKDOWN).render(section=section)))
+    assert _html(_UNDER.format(section.block)) == before

@@ -23,7 +23,9 @@ from compiler.backends.site.decision_diagram import (
     shorten,
 )
 from compiler.backends.site.page import Page, site_root
+from compiler.backends.site.prebuilt import Child, Element, element, joined, line, link, paragraph
 from compiler.backends.site.words import condition
+from compiler.inert import inert
 from compiler.runtime.kinds import Kind
 from compiler.sources import Clause, Segment
 
@@ -40,6 +42,11 @@ class Cite:
     citation: str
     link: str
 
+    @property
+    def element(self) -> Element:
+        """The clause's citation, linked (prebuilt.py)."""
+        return link(self.link, inert(self.citation))
+
 
 @dataclass(frozen=True)
 class Detail:
@@ -47,6 +54,14 @@ class Detail:
 
     text: str
     refs: tuple[tuple[Cite, str], ...] = ()  # a clause and its words, linked
+
+    @property
+    def element(self) -> Element:
+        """Its list item: the text, then each clause linked with its words, "；" between."""
+        parts: list[Child] = [inert(self.text)]
+        for number, (cite, words) in enumerate(self.refs):
+            parts += [*(["；"] if number else []), cite.element, f"“{inert(words)}”"]
+        return element("li", *parts)
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,21 @@ class Item:
     details: tuple[Detail, ...]
     notes: tuple[str, ...]
 
+    @property
+    def element(self) -> Element:
+        """Its list item, tight (as the list of one block of Markdown makes it)."""
+        return _item(self.head, self.under, loose=False)
+
+    @property
+    def head(self) -> tuple[Child, ...]:
+        return (self.cite.element, f"：“{inert(self.quote)}”")
+
+    @property
+    def under(self) -> tuple[Element, ...]:
+        """Its details, then its notes: the items of the list under it."""
+        notes = (element("li", f"注：{inert(note)}") for note in self.notes)
+        return (*(detail.element for detail in self.details), *notes)
+
 
 @dataclass(frozen=True)
 class Section:
@@ -66,6 +96,51 @@ class Section:
     title: str
     hint: str
     groups: tuple[tuple[Cite | None, str, tuple[Item, ...]], ...]  # holder, heading, items
+
+    @property
+    def block(self) -> str:
+        """The section's list, as one line of Markdown (prebuilt.py); "" when it has no item.
+
+        The page wrote each group as a block of Markdown list items (a clause that holds
+        several situations, with them under it; or the items themselves), a blank line
+        between two groups.  Markdown makes the groups one list, and the items a blank line
+        parts loose: the last item of a group and the first of the next hold their own text
+        in a paragraph (tests/test_site_prebuilt.py compares the two)."""
+        runs: list[list[tuple[tuple[Child, ...], tuple[Element, ...]]]] = []
+        for holder, heading, items in self.groups:
+            if holder is None:
+                runs.append([(item.head, item.under) for item in items])
+            else:
+                head = (holder.element, f" {inert(heading)}") if heading else (holder.element,)
+                runs.append([(head, tuple(item.element for item in items))])
+        runs = [run for run in runs if run]  # a group without items writes no block
+        listed = []
+        for number, run in enumerate(runs):
+            for at, (own, under) in enumerate(run):
+                after_a_run = number > 0 and at == 0
+                before_a_run = number < len(runs) - 1 and at == len(run) - 1
+                listed.append(_item(own, under, loose=after_a_run or before_a_run))
+        return line(element("ul", *listed)) if listed else ""
+
+
+def _charted(clauses: Sequence[Cite]) -> str:
+    """The paragraph under a chart that links its clauses, as one line of Markdown
+    (prebuilt.py)."""
+    return line(paragraph("图中条款：", *joined([cite.element for cite in clauses], "、")))
+
+
+def items_block(items: Sequence[Item]) -> str:
+    """Items as the list of one block of Markdown (tight), as one line of Markdown
+    (prebuilt.py); "" when there are none."""
+    return line(element("ul", *(item.element for item in items))) if items else ""
+
+
+def _item(head: Sequence[Child], under: Sequence[Element], loose: bool) -> Element:
+    """A list item: its own text, then the list under it; a loose item's text in a paragraph."""
+    nested = [element("ul", *under)] if under else []
+    if loose:
+        return element("li", paragraph(*head), *nested)
+    return element("li", *head, *nested)
 
 
 def pages(program: ir.Program) -> Iterator[Page]:
@@ -121,15 +196,18 @@ def decision_page(program: ir.Program, policy: ir.Policy) -> Page:
     results = tuple(item(o, _outcome_details(program, o)) for o in parts.outcomes)
     sections.append(Section("结果", f"适用{label}时", ((None, "", results),)))
 
-    chart_views = [
-        {
-            "key": chart.key,
-            "title": chart.title,
-            "mermaid": chart.mermaid,
-            "clauses": _unique(cite(r.clause.clause) for r in chart.rules),
-        }
-        for chart in charts(program, policy)
-    ]
+    chart_views = []
+    for chart in charts(program, policy):
+        clauses = _unique(cite(r.clause.clause) for r in chart.rules)
+        chart_views.append(
+            {
+                "key": chart.key,
+                "title": chart.title,
+                "mermaid": chart.mermaid,
+                "clauses": clauses,
+                "clauses_block": _charted(clauses),
+            }
+        )
     context = {
         "policy_id": policy.id,
         "label": label,
@@ -140,6 +218,7 @@ def decision_page(program: ir.Program, policy: ir.Policy) -> Page:
         "document": cite(policy.document.root),
         "articles": [cite(a) for a in articles],
         "scopes": scopes,
+        "scopes_block": items_block(scopes),
         # The first outcome rule is the decision's own (what relief means); the others say
         # what follows from it.  Its words tell whom the decision is about: staff relieved of
         # liability (宁波 第二条) or a case admitted to 一事一议 (鹿城 三).
