@@ -43,8 +43,21 @@ def readable(markdown: str) -> str:
 
 
 # Tags written on lines of their own, and those whose children are too.
-_BLOCK_TAGS = {"div", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"}
-_CONTAINERS = {"div", "ul", "table", "thead", "tbody", "tr"}
+_BLOCK_TAGS = {
+    "div",
+    "p",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
+_CONTAINERS = {"div", "ul", "ol", "blockquote", "table", "thead", "tbody", "tr"}
 
 
 def _outline(node: object) -> str:
@@ -54,9 +67,16 @@ def _outline(node: object) -> str:
         return f"```policy\n{node['policy']}\n```\n"
     assert isinstance(node, list)
     tag, attrs, *children = node
-    if tag == "p" and len(children) == 1 and str(children[0]).startswith("<"):
+    if tag == "p" and len(children) == 1 and _raw(children[0]):
         return str(children[0]).removesuffix("\n")  # a raw HTML block (prebuilt.raw_block)
     opened = "".join(f' {name}="{value}"' for name, value in attrs.items())
     inside = "\n" if tag in _CONTAINERS else ""
     end = "\n" if tag in _BLOCK_TAGS else ""
     return f"<{tag}{opened}>{inside}{''.join(_outline(c) for c in children)}</{tag}>{end}"
+
+
+def _raw(child: object) -> bool:
+    """Whether a paragraph's one child is a raw HTML block: HTML that ends in a line end, as
+    prebuilt.raw_block writes it (a paragraph's text that begins with a tag does not)."""
+    text = str(child)
+    return text.startswith("<") and text.endswith("\n")

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler import comparison, ir
-from compiler.backends.site import decisions, documents, prebuilt, tables
+from compiler.backends.site import decisions, documents, prebuilt, tables, timelimits
 from compiler.backends.site.page import EXAMPLE_START
 from compiler.backends.site.prebuilt import (
     MARK,
@@ -535,3 +535,210 @@ def test_any_outline_renders_as_its_markdown_did(
     section = decisions.Section("情形", "符合其一即可", groups)
     before = _html(_UNDER.format(_template(_OUTLINE_MARKDOWN).render(section=section)))
     assert _html(_UNDER.format(section.block)) == before
+
+
+# What a time-limit page wrote before its tables and its statements' sections were blocks
+# (site_templates/timelimits.md.j2).
+_LIMITS_MARKDOWN = """\
+{% macro row(limit) -%}
+| {{ limit.marker }} | {{ limit.label|text }} <code>{{ limit.name|text }}</code> | \
+{{ limit.amount }}{% if limit.extension %}（可延长至 {{ limit.extension.amount }}）{% endif %} | \
+{{ (limit.from or "—")|text }} | {{ (limit.until or "—")|text }} | \
+{{ (limit.excluding or "—")|text }} | {{ limit.holidays|text }} | \
+[{{ limit.citation|text }}]({{ limit.link }}) |
+{%- endmacro %}
+| | 时限 | 期限 | 起算（当日不计入） | 应完成 | 不计入 | 节假日 | 条款 |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{% for rule in rules %}
+{% for limit in rule.limits %}
+{{ row(limit) }}
+{% endfor %}
+{% for step in rule.steps if step.limit %}
+{{ row(step.limit) }}
+{% endfor %}
+{% endfor %}
+"""
+
+_RULE_SECTION_MARKDOWN = """\
+原文（[{{ rule.citation|text }}]({{ rule.link }})）：
+
+{% for quote in rule.quotes %}
+> {{ quote|text }}
+{% if not loop.last %}
+>
+{% endif %}
+{% endfor %}
+
+{% if rule.actors %}
+承办：{{ rule.actors|map("text")|join("、") }}
+
+{% endif %}
+{% if rule.when %}
+适用条件：<code>{{ rule.when|text }}</code>
+
+{% endif %}
+{% for limit in rule.limits %}
+- {{ limit.marker }} **{{ limit.label|text }}**：{{ limit.amount }}\
+{% if limit.from %}，自“{{ limit.from|text }}”起算{% endif %}\
+{% if limit.until %}，至“{{ limit.until|text }}”{% endif %}。
+{% if limit.when and limit.when != rule.when %}
+    - 适用条件：<code>{{ limit.when|text }}</code>
+{% endif %}
+{% if limit.extension %}
+    - 可延长至 {{ limit.extension.amount }}，条件：<code>{{ limit.extension.when|text }}</code>
+{% endif %}
+{% endfor %}
+{% if rule.limits %}
+
+{% endif %}
+
+{% if rule.steps %}
+步骤（按原文顺序）：
+
+{% for step in rule.steps %}
+{{ step.order }}. **{{ step.label|text }}**{% if step.limit %}：{{ step.limit.marker }} \
+{{ step.limit.amount }}{% if step.limit.from %}，自“{{ step.limit.from|text }}”起算{% endif %}\
+{% if step.limit.until %}，至“{{ step.limit.until|text }}”{% endif %}\
+{% else %}（本步未规定时限）{% endif %}
+
+{% if step.branch %}
+    - {{ step.branch|text }}
+{% endif %}
+{% if step.actors %}
+    - 承办：{{ step.actors|map("text")|join("、") }}
+{% endif %}
+{% if step.when %}
+    - 条件：<code>{{ step.when|text }}</code>
+{% endif %}
+{% for note in step.notes %}
+    - 说明：{{ note|text }}
+{% endfor %}
+
+{% endfor %}
+{% endif %}
+{% if rule.notes %}
+说明（建模者的理解，不是原文）：
+
+{% for note in rule.notes %}
+- {{ note|text }}
+{% endfor %}
+
+{% endif %}
+"""
+
+_EXAMPLE_MARKDOWN = """\
+| | 时限 | 起算 | 到期 | 说明 |
+| --- | --- | --- | --- | --- |
+{% for row in example.rows %}
+| {{ row.marker }} | {{ row.label|text }} | {{ row.from }} | **{{ row.due }}**\
+{% if row.extended %}；延长至{{ row.extended.amount }}的：{{ row.extended.due }}{% endif %} | \
+{% if row.moved %}{{ row.moved|text }}{% endif %}\
+{% if row.provisional %}{{ row.provisional|text }}{% endif %}\
+{% if row.excluding %}{{ row.excluding|text }}{% endif %} |
+{% endfor %}
+"""
+
+
+def _time_limit_contexts(program: ir.Program) -> list[dict[str, Any]]:
+    return [page.context for page in timelimits.pages(program)]
+
+
+def test_every_time_limit_page_s_tables_render_as_their_markdown_did(program: ir.Program) -> None:
+    contexts = _time_limit_contexts(program)
+    assert len(contexts) == 6  # the six procedures with limits of the five
+    for context in contexts:
+        before = _html(_UNDER.format(_template(_LIMITS_MARKDOWN).render(rules=context["rules"])))
+        assert _html(_UNDER.format(context["limits_block"])) == before, context["title"]
+        example = context["example"]
+        before = _html(_UNDER.format(_template(_EXAMPLE_MARKDOWN).render(example=example)))
+        assert _html(_UNDER.format(context["example_block"])) == before, context["title"]
+    rows = [row for c in contexts for row in c["example"]["rows"]]
+    assert any(row["extended"] for row in rows)  # 宁波's 7 working days, 15 when extended
+    assert any(row["moved"] for row in rows)  # a last day on a holiday, moved on
+    assert any(row["excluding"] for row in rows)  # 玉泉's notice period, not counted
+
+
+def test_every_statement_s_section_on_a_time_limit_page_renders_as_its_markdown_did(
+    program: ir.Program,
+) -> None:
+    section = _template(_RULE_SECTION_MARKDOWN)
+    rules = [rule for context in _time_limit_contexts(program) for rule in context["rules"]]
+    for rule in rules:
+        before = _html(_UNDER.format(section.render(rule=rule)))
+        assert _html(_UNDER.format(rule["blocks"])) == before, rule["name"]
+    steps = [step for rule in rules for step in rule["steps"]]
+    # Steps loose, a blank line between two (one step alone, tight, is in none of the five:
+    # the test of any section below makes it).
+    assert any(len(rule["steps"]) > 1 for rule in rules)
+    assert any(step["branch"] and step["when"] and step["notes"] for step in steps)
+    assert any(len(rule["quotes"]) > 1 and rule["notes"] and rule["limits"] for rule in rules)
+    limits = [limit for rule in rules for limit in rule["limits"]]
+    assert any(limit["extension"] for limit in limits)
+
+
+_LIMIT = st.fixed_dictionaries(
+    {
+        "marker": st.sampled_from("①②"),
+        "label": _WORDS,
+        "name": st.sampled_from(["review", "a_b"]),
+        "amount": st.sampled_from(["5 个工作日", "24 小时"]),
+        "from": st.none() | _WORDS,
+        "until": st.none() | _WORDS,
+        "excluding": st.none() | _WORDS,
+        "holidays": _WORDS,
+        "extension": st.none()
+        | st.fixed_dictionaries({"amount": st.just("15 个工作日"), "when": _WORDS}),
+        "when": st.none() | st.sampled_from(["x and y", "x"]),
+        "citation": _WORDS,
+        "link": st.just("../documents/a.md#s1"),
+    }
+)
+_STEP = st.fixed_dictionaries(
+    {
+        "order": st.just(1),
+        "label": _WORDS,
+        "limit": st.none() | _LIMIT,
+        "branch": st.none() | _WORDS,
+        "actors": st.lists(_WORDS, max_size=2),
+        "when": st.none() | _WORDS,
+        "notes": st.lists(_WORDS, max_size=2),
+    }
+)
+_RULE = st.fixed_dictionaries(
+    {
+        "name": st.just("r"),
+        "citation": _WORDS,
+        "link": st.just("../documents/a.md#s1"),
+        "quotes": st.lists(_WORDS, min_size=1, max_size=3),
+        "actors": st.lists(_WORDS, max_size=2),
+        "when": st.none() | st.sampled_from(["x and y", "x"]),
+        "limits": st.lists(_LIMIT, max_size=2),
+        "steps": st.lists(_STEP, max_size=3),
+        "notes": st.lists(_WORDS, max_size=2),
+    }
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_RULE)
+def test_any_statement_s_section_on_a_time_limit_page_renders_as_its_markdown_did(
+    rule: dict[str, Any],
+) -> None:
+    """Any statement's section (its limits with their conditions and extensions, steps with a
+    limit or none, branches, actors, notes; texts of any characters) renders as the Markdown
+    that wrote it."""
+    before = _html(_UNDER.format(_template(_RULE_SECTION_MARKDOWN).render(rule=rule)))
+    assert _html(_UNDER.format(timelimits.rule_blocks(rule))) == before
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_RULE, min_size=1, max_size=3).filter(lambda rules: _limits_of(rules) > 0))
+def test_any_table_of_limits_renders_as_its_markdown_did(rules: list[dict[str, Any]]) -> None:
+    """Any page's limits (a page has one at least: Markdown made a table without rows a row of
+    empty cells, `test_a_table_without_rows_has_an_empty_body`)."""
+    before = _html(_UNDER.format(_template(_LIMITS_MARKDOWN).render(rules=rules)))
+    assert _html(_UNDER.format(timelimits.limits_block(rules))) == before
+
+
+def _limits_of(rules: list[dict[str, Any]]) -> int:
+    return sum(len(r["limits"]) + sum(1 for s in r["steps"] if s["limit"]) for r in rules)

@@ -17,6 +17,7 @@ from compiler.backends.site import timelimits
 from compiler.backends.site.anchors import clause_anchor
 from compiler.backends.site.page import EXAMPLE_START, Page
 from compiler.backends.site.render import environment
+from compiler.inert import inert
 from compiler.lower import load_program
 from tests.nodejs import NODE, needs_node
 from tests.sitemarkdown import readable
@@ -111,8 +112,16 @@ def test_timeline_marks_the_official_calendar() -> None:
 def test_steps_in_order_with_the_objection_branch() -> None:
     markdown = render(PAGES["timelimits/taierzhuang-s2-i3.md"])
     section = markdown.split("## 程序 <code>approval&#95;process</code>")[1].split("\n## ")[0]
-    orders = [int(n) for n in re.findall(r"^(\d)\. \*\*", section, re.M)]
-    assert orders == [1, 2, 3, 4, 5]
+    # The steps as a numbered list (<ol>), in the order the procedure gives them.
+    steps = next(
+        rule["steps"]
+        for rule in PAGES["timelimits/taierzhuang-s2-i3.md"].context["rules"]  # type: ignore[attr-defined]
+        if rule["name"] == "approval_process"
+    )
+    assert [step["order"] for step in steps] == [1, 2, 3, 4, 5]
+    [listed] = re.findall(r"<ol>\n(.*?)</ol>", section, re.S)
+    labels = re.findall(r"^<li><p><strong>([^<]*)</strong>", listed, re.M)
+    assert labels == [inert(step["label"]) for step in steps]
     assert "（本步未规定时限）" in section  # 拟审批决定 and 公示 carry no limit of their own
     assert "分支：不满足“对公示有异议”（否则见第5步）" in section
     assert "分支：满足“对公示有异议”（否则见第4步）" in section
@@ -128,7 +137,11 @@ def test_extension_and_excluded_period_are_shown() -> None:
 
 def test_every_citation_links_to_an_existing_clause() -> None:
     for path, page in PAGES.items():
-        links = re.findall(r"\]\(\.\./documents/(\w+)\.md#([\w-]+)\)", render(page))
+        # As Markdown's links, and as a block's (prebuilt.py)
+        links = re.findall(
+            r"(?:\]\(|<a href=\")\.\./documents/(\w+)\.md#([\w-]+)[)\"]", render(page)
+        )
+        assert len(links) > 2, path
         assert links, path
         for policy_id, anchor in links:
             anchors = {clause_anchor(c) for c in PROGRAM.policies[policy_id].document.clauses()}
@@ -140,6 +153,7 @@ def test_policy_text_is_inert() -> None:
     rules = list(page.context["rules"])  # type: ignore[call-overload]
     hostile = "<script>alert(1)</script> {{ x }} | **b**"
     rules[0] = {**rules[0], "quotes": [hostile], "notes": [hostile]}
+    rules[0]["blocks"] = timelimits.rule_blocks(rules[0])
     markdown = render(replace(page, context={**page.context, "rules": rules}))
     assert "<script>alert" not in markdown
     assert "{{ x }}" not in markdown

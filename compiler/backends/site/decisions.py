@@ -23,7 +23,16 @@ from compiler.backends.site.decision_diagram import (
     shorten,
 )
 from compiler.backends.site.page import Page, site_root
-from compiler.backends.site.prebuilt import Child, Element, element, joined, line, link, paragraph
+from compiler.backends.site.prebuilt import (
+    Child,
+    Element,
+    element,
+    joined,
+    line,
+    link,
+    list_item,
+    paragraph,
+)
 from compiler.backends.site.words import condition
 from compiler.inert import inert
 from compiler.runtime.kinds import Kind
@@ -76,7 +85,7 @@ class Item:
     @property
     def element(self) -> Element:
         """Its list item, tight (as the list of one block of Markdown makes it)."""
-        return _item(self.head, self.under, loose=False)
+        return list_item(self.head, self.under)
 
     @property
     def head(self) -> tuple[Child, ...]:
@@ -119,7 +128,7 @@ class Section:
             for at, (own, under) in enumerate(run):
                 after_a_run = number > 0 and at == 0
                 before_a_run = number < len(runs) - 1 and at == len(run) - 1
-                listed.append(_item(own, under, loose=after_a_run or before_a_run))
+                listed.append(list_item(own, under, loose=after_a_run or before_a_run))
         return line(element("ul", *listed)) if listed else ""
 
 
@@ -133,14 +142,6 @@ def items_block(items: Sequence[Item]) -> str:
     """Items as the list of one block of Markdown (tight), as one line of Markdown
     (prebuilt.py); "" when there are none."""
     return line(element("ul", *(item.element for item in items))) if items else ""
-
-
-def _item(head: Sequence[Child], under: Sequence[Element], loose: bool) -> Element:
-    """A list item: its own text, then the list under it; a loose item's text in a paragraph."""
-    nested = [element("ul", *under)] if under else []
-    if loose:
-        return element("li", paragraph(*head), *nested)
-    return element("li", *head, *nested)
 
 
 def pages(program: ir.Program) -> Iterator[Page]:

@@ -116,6 +116,16 @@ def raw_block(html: str) -> Element:
 _ANCHOR: Final = re.compile(r"\s(?:id|name)\s*=", re.IGNORECASE)
 
 
+def list_item(own: Sequence[Child], under: Sequence[Element] = (), loose: bool = False) -> Element:
+    """A list item as Markdown makes it: its own text, then the list under it (`under`, its
+    items).  A loose item (Markdown's, where a blank line parts it from the next item or the
+    last) holds its own text in a paragraph."""
+    nested = [Element("ul", tuple(under))] if under else []
+    if loose:
+        return Element("li", (paragraph(*own), *nested))
+    return Element("li", (*own, *nested))
+
+
 def joined(children: Sequence[Child], separator: str) -> tuple[Child, ...]:
     """`children` with `separator` (HTML) between each two."""
     out: list[Child] = []

@@ -14,17 +14,27 @@ dates in the browser (`policyc due`'s JSON, see compiler/backends/js_due.py).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import assert_never
+from typing import Any, assert_never
 
 from compiler import ir, tables
 from compiler import nodes as n
 from compiler.backends.js_due import UNIT_LABELS
 from compiler.backends.site.anchors import clause_anchor, clause_link
 from compiler.backends.site.page import EXAMPLE_START, Page, site_root
+from compiler.backends.site.prebuilt import (
+    Child,
+    Element,
+    element,
+    line,
+    link,
+    list_item,
+    paragraph,
+)
 from compiler.exprtext import to_text
+from compiler.inert import inert
 from compiler.interpret import limit_tables
 from compiler.runtime.kinds import Kind
 from compiler.runtime.policy import ROLLOVER_LAW, ROLLOVER_UNITS, Due
@@ -121,15 +131,17 @@ def _page(program: ir.Program, procedure: Procedure, calendar: WorkdayCalendar) 
     hours = any(_has_hours(limit) for limit in procedure.limits)
     title = f"{policy.header.jurisdiction or policy.title} {clause.citation}"
     example = _example(program, procedure, calendar, markers)
+    shown = [_rule(program, policy, policy.rule(name), procedure, markers, path) for name in rules]
     context = {
         "title": title,
         "heading": clause.heading,
         "policy": {"id": policy.id, "title": policy.title},
         "clause": {"citation": clause.citation, "link": clause_link(policy.id, clause, path)},
-        "rules": [
-            _rule(program, policy, policy.rule(name), procedure, markers, path) for name in rules
-        ],
+        "rules": shown,
+        # The table of every limit of the page, and the example's: HTML made ahead (prebuilt.py).
+        "limits_block": limits_block(shown),
         "example": example,
+        "example_block": example_block(example),
         "calculator": {
             "policy": policy.id,
             "clauses": list(dict.fromkeys(limit.clause.citation for limit in procedure.limits)),
@@ -213,7 +225,7 @@ def _rule(
         )
     # A deadline's own limit (a procedure's steps carry theirs).
     own = [limit for limit in mine if limit.step is None]
-    return {
+    shown = {
         "name": rule.name,
         "kind": _kind_label(rule.kind),
         "citation": rule.clause.citation,
@@ -225,6 +237,7 @@ def _rule(
         "limits": [_limit(program, policy, limit, markers, page) for limit in own],
         "notes": list(rule.notes),
     }
+    return {**shown, "blocks": rule_blocks(shown)}
 
 
 def _actor(program: ir.Program, name: str) -> str:
@@ -486,3 +499,123 @@ def _row(
         "extended": None,
         "excluding": None,
     }
+
+
+# ---------------------------------------------------------------- the blocks made ahead
+# A page's tables and each statement's section are HTML made when the page is generated
+# (prebuilt.py): Python-Markdown read them at some 1.2 ms a page, most of a page's rendering.
+# Each block renders as the Markdown the page wrote before (tests/test_site_prebuilt.py
+# compares the two).  Words from a policy go through `inert`; the markers, amounts and dates
+# are the page's own.
+
+# The table of a page's limits: its columns.
+_LIMIT_COLUMNS = ("", "时限", "期限", "起算（当日不计入）", "应完成", "不计入", "节假日", "条款")
+# The example's table: its columns.
+_EXAMPLE_COLUMNS = ("", "时限", "起算", "到期", "说明")
+
+
+def rule_blocks(rule: Mapping[str, Any]) -> str:
+    """A statement's section under its heading (`_rule`'s view of it), as lines of Markdown
+    that Markdown takes whole: its clause and quotes, its actors and condition, its own limits,
+    its steps in order, the modeller's notes."""
+    blocks = [paragraph("原文（", link(rule["link"], inert(rule["citation"])), "）：")]
+    if rule["quotes"]:
+        blocks.append(element("blockquote", *(paragraph(inert(q)) for q in rule["quotes"])))
+    if rule["actors"]:
+        blocks.append(paragraph("承办：" + "、".join(inert(actor) for actor in rule["actors"])))
+    if rule["when"]:
+        blocks.append(paragraph(f"适用条件：<code>{inert(rule['when'])}</code>"))
+    if rule["limits"]:
+        blocks.append(
+            element("ul", *(_limit_item(limit, rule["when"]) for limit in rule["limits"]))
+        )
+    if rule["steps"]:
+        # Markdown made the steps loose: a blank line parted each from the next.
+        loose = len(rule["steps"]) > 1
+        blocks.append(paragraph("步骤（按原文顺序）："))
+        blocks.append(element("ol", *(_step_item(step, loose) for step in rule["steps"])))
+    if rule["notes"]:
+        blocks.append(paragraph("说明（建模者的理解，不是原文）："))
+        blocks.append(element("ul", *(element("li", inert(note)) for note in rule["notes"])))
+    return "\n\n".join(line(block) for block in blocks)
+
+
+def _limit_item(limit: Mapping[str, Any], when: str | None) -> Element:
+    under = []
+    if limit["when"] and limit["when"] != when:
+        under.append(element("li", f"适用条件：<code>{inert(limit['when'])}</code>"))
+    if limit["extension"]:
+        extension = limit["extension"]
+        condition = f"<code>{inert(extension['when'])}</code>"
+        under.append(element("li", f"可延长至 {extension['amount']}，条件：{condition}"))
+    own = f"{limit['marker']} <strong>{inert(limit['label'])}</strong>：{limit['amount']}"
+    return list_item((own + _span(limit) + "。",), under)
+
+
+def _step_item(step: Mapping[str, Any], loose: bool) -> Element:
+    own = f"<strong>{inert(step['label'])}</strong>"
+    limit = step["limit"]
+    if limit:
+        own += f"：{limit['marker']} {limit['amount']}{_span(limit)}"
+    else:
+        own += "（本步未规定时限）"
+    under = [inert(step["branch"])] if step["branch"] else []
+    if step["actors"]:
+        under.append("承办：" + "、".join(inert(actor) for actor in step["actors"]))
+    if step["when"]:
+        under.append(f"条件：<code>{inert(step['when'])}</code>")
+    under += [f"说明：{inert(note)}" for note in step["notes"]]
+    return list_item((own,), [element("li", text) for text in under], loose)
+
+
+def _span(limit: Mapping[str, Any]) -> str:
+    """What a limit counts from and to, in words."""
+    out = f"，自“{inert(limit['from'])}”起算" if limit["from"] else ""
+    return out + (f"，至“{inert(limit['until'])}”" if limit["until"] else "")
+
+
+def limits_block(rules: Sequence[Mapping[str, Any]]) -> str:
+    """The table of the page's limits, each statement's own then its steps', as one line of
+    Markdown."""
+    limits = [
+        limit
+        for rule in rules
+        for limit in [*rule["limits"], *(step["limit"] for step in rule["steps"] if step["limit"])]
+    ]
+    rows = []
+    for limit in limits:
+        amount = limit["amount"]
+        if limit["extension"]:
+            amount += f"（可延长至 {limit['extension']['amount']}）"
+        rows.append(
+            [
+                limit["marker"],
+                f"{inert(limit['label'])} <code>{inert(limit['name'])}</code>",
+                amount,
+                inert(limit["from"] or "—"),
+                inert(limit["until"] or "—"),
+                inert(limit["excluding"] or "—"),
+                inert(limit["holidays"]),
+                link(limit["link"], inert(limit["citation"])),
+            ]
+        )
+    return _table(_LIMIT_COLUMNS, rows)
+
+
+def example_block(example: Mapping[str, Any]) -> str:
+    """The example's table: each limit's due date from the example's start, as one line of
+    Markdown."""
+    rows = []
+    for row in example["rows"]:
+        due = f"<strong>{row['due']}</strong>"
+        if row["extended"]:
+            due += f"；延长至{row['extended']['amount']}的：{row['extended']['due']}"
+        said = (inert(row[key]) for key in ("moved", "provisional", "excluding") if row[key])
+        rows.append([row["marker"], inert(row["label"]), row["from"], due, "".join(said)])
+    return _table(_EXAMPLE_COLUMNS, rows)
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[Child]]) -> str:
+    head = element("tr", *(element("th", *([name] if name else [])) for name in columns))
+    body = (element("tr", *(element("td", *([c] if c else [])) for c in row)) for row in rows)
+    return line(element("table", element("thead", head), element("tbody", *body)))
