@@ -23,9 +23,12 @@ empty body where Markdown's tables made a row of empty cells.
 
 Written so: a statement's block under its clause (`documents.Shown.block`), a clause's text
 (`documents.ShownClause.text_block`), a comparison table (`tables._block`), the paragraph that
-links a cut table's pages (`tables._pages_of`), and a template's
-own HTML that stands as a block (`render.html_block`: the time-limit pages' calendar; it
-escapes nothing, so it takes the template's HTML, never a value).
+links a cut table's pages (`tables._pages_of`), a decision page's lists (its outline's sections,
+`decisions.Section.block`; its scopes; the clauses under a chart), a time-limit page's tables
+and each statement's section (`timelimits.rule_blocks`), and a template's own HTML that stands
+as a block (`render.html_block`: the time-limit pages' calendar; it escapes nothing, so it takes
+the template's HTML, never a value).  A list's items are laid out as Markdown lays them out
+(`list_item`: loose where a blank line parted two).
 
 The JSON is on one line (no \\n or \\r: JSON escapes every character below U+0020) and holds
 no `<`, `>` or `&` (escaped as \\u003c …), so no preprocessor of Markdown (raw HTML, fences,
