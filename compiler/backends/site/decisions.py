@@ -122,7 +122,7 @@ class Section:
             else:
                 head = (holder.element, f" {inert(heading)}") if heading else (holder.element,)
                 runs.append([(head, tuple(item.element for item in items))])
-        runs = [run for run in runs if run]  # a group without items writes no block
+        runs = [run for run in runs if run]  # items without a clause: none, no line
         listed = []
         for number, run in enumerate(runs):
             for at, (own, under) in enumerate(run):
@@ -138,7 +138,7 @@ def _charted(clauses: Sequence[Cite]) -> str:
     return line(paragraph("图中条款：", *joined([cite.element for cite in clauses], "、")))
 
 
-def items_block(items: Sequence[Item]) -> str:
+def _items_block(items: Sequence[Item]) -> str:
     """Items as the list of one block of Markdown (tight), as one line of Markdown
     (prebuilt.py); "" when there are none."""
     return line(element("ul", *(item.element for item in items))) if items else ""
@@ -205,7 +205,7 @@ def decision_page(program: ir.Program, policy: ir.Policy) -> Page:
                 "key": chart.key,
                 "title": chart.title,
                 "mermaid": chart.mermaid,
-                "clauses": clauses,
+                "clauses": clauses,  # what `clauses_block` links (the tests read them)
                 "clauses_block": _charted(clauses),
             }
         )
@@ -219,7 +219,7 @@ def decision_page(program: ir.Program, policy: ir.Policy) -> Page:
         "document": cite(policy.document.root),
         "articles": [cite(a) for a in articles],
         "scopes": scopes,
-        "scopes_block": items_block(scopes),
+        "scopes_block": _items_block(scopes),
         # The first outcome rule is the decision's own (what relief means); the others say
         # what follows from it.  Its words tell whom the decision is about: staff relieved of
         # liability (宁波 第二条) or a case admitted to 一事一议 (鹿城 三).

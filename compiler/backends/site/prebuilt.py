@@ -16,10 +16,12 @@ Markdown's stash of raw HTML, so no inline pattern reads it, and a fence is high
 site's `policy` fence (lexer.py) as SuperFences would highlight it.  Markdown's own tree
 processors then lay the elements out as they lay out its blocks, so that a page is the same
 bytes as when the block was Markdown (tests/test_site_prebuilt.py compares the two), but
-where Markdown changed the text: spaces at the start of a list item, a cell or a link's text
-are kept (a step's time limit is indented under its step by an ideographic space), a tab
-stays a tab (Markdown made it spaces to the next tab stop), and a table without rows has an
-empty body where Markdown's tables made a row of empty cells.
+where Markdown changed the text: spaces at the start or end of a list item, a cell, a quote or
+a link's text are kept (a step's time limit is indented under its step by an ideographic
+space), a tab stays a tab (Markdown made it spaces to the next tab stop), a quote that begins
+with four spaces is a paragraph (Markdown made it code), an empty bold label is an empty
+<strong> (Markdown showed ****), and a table without rows has an empty body where Markdown's
+tables made a row of empty cells.  None of these is in the five documents.
 
 Written so: a statement's block under its clause (`documents.Shown.block`), a clause's text
 (`documents.ShownClause.text_block`), a comparison table (`tables._block`), the paragraph that
@@ -42,7 +44,7 @@ import json
 import logging
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -121,12 +123,27 @@ _ANCHOR: Final = re.compile(r"\s(?:id|name)\s*=", re.IGNORECASE)
 
 def list_item(own: Sequence[Child], under: Sequence[Element] = (), loose: bool = False) -> Element:
     """A list item as Markdown makes it: its own text, then the list under it (`under`, its
-    items).  A loose item (Markdown's, where a blank line parts it from the next item or the
-    last) holds its own text in a paragraph."""
+    items).  A loose item (Markdown's, where a blank line parts it from the item before or
+    after it) holds its own text in a paragraph."""
     nested = [Element("ul", tuple(under))] if under else []
     if loose:
         return Element("li", (paragraph(*own), *nested))
     return Element("li", (*own, *nested))
+
+
+def table(head: Sequence[Sequence[Child]], rows: Iterable[Sequence[Sequence[Child]]]) -> Element:
+    """A table as Markdown's tables make it: a row of header cells, then the rows; each cell
+    its children."""
+    return Element(
+        "table",
+        (
+            Element("thead", (Element("tr", tuple(Element("th", tuple(c)) for c in head)),)),
+            Element(
+                "tbody",
+                tuple(Element("tr", tuple(Element("td", tuple(c)) for c in row)) for row in rows),
+            ),
+        ),
+    )
 
 
 def joined(children: Sequence[Child], separator: str) -> tuple[Child, ...]:

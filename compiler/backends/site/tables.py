@@ -28,7 +28,8 @@ from compiler import ir
 from compiler.backends import tables as render
 from compiler.backends.site.anchors import clause_link
 from compiler.backends.site.page import EXAMPLE_START, Page
-from compiler.backends.site.prebuilt import Child, element, joined, line, link, paragraph
+from compiler.backends.site.prebuilt import Child, joined, line, link, paragraph
+from compiler.backends.site.prebuilt import table as made_table
 from compiler.comparison import TABLE_IDS, Row, Status, Table, tables
 from compiler.inert import inert
 
@@ -134,24 +135,12 @@ def _block(row_header: str, columns: list[str], rows: list[dict[str, Any]]) -> s
     """The table as one line of Markdown (prebuilt.py): its header, then a row per concept or
     actor, a cell per city: its status in italics, its entries one to a line, each with the
     clause it cites (a link) and its note."""
-    head = element("tr", *(element("th", inert(label)) for label in [row_header, *columns]))
-    return line(
-        element(
-            "table",
-            element("thead", head),
-            element(
-                "tbody",
-                *(
-                    element(
-                        "tr",
-                        element("td", f"<strong>{inert(row['label'])}</strong>"),
-                        *(element("td", *_cell(cell)) for cell in row["cells"]),
-                    )
-                    for row in rows
-                ),
-            ),
-        )
-    )
+    head: list[list[Child]] = [[inert(label)] for label in [row_header, *columns]]
+    body: list[list[list[Child]]] = [
+        [[f"<strong>{inert(row['label'])}</strong>"], *(_cell(cell) for cell in row["cells"])]
+        for row in rows
+    ]
+    return line(made_table(head, body))
 
 
 def _cell(cell: dict[str, Any]) -> list[Child]:

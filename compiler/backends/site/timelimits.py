@@ -32,6 +32,7 @@ from compiler.backends.site.prebuilt import (
     link,
     list_item,
     paragraph,
+    table,
 )
 from compiler.exprtext import to_text
 from compiler.inert import inert
@@ -503,10 +504,11 @@ def _row(
 
 # ---------------------------------------------------------------- the blocks made ahead
 # A page's tables and each statement's section are HTML made when the page is generated
-# (prebuilt.py): Python-Markdown read them at some 1.2 ms a page, most of a page's rendering.
-# Each block renders as the Markdown the page wrote before (tests/test_site_prebuilt.py
-# compares the two).  Words from a policy go through `inert`; the markers, amounts and dates
-# are the page's own.
+# (prebuilt.py): as Markdown, they were most of a page's rendering (5.0 ms a page at 600
+# jurisdictions, 2.8 ms since).  Each block renders as the Markdown the page wrote before
+# (tests/test_site_prebuilt.py compares the two).  Words from a policy go through `inert`; the
+# markers (MARKERS), amounts (`_amount`), dates (`chinese_moment`) and the example's notes'
+# parts are written as HTML as they are: they are the page's own, never a policy's words.
 
 # The table of a page's limits: its columns.
 _LIMIT_COLUMNS = ("", "时限", "期限", "起算（当日不计入）", "应完成", "不计入", "节假日", "条款")
@@ -522,9 +524,9 @@ def rule_blocks(rule: Mapping[str, Any]) -> str:
     if rule["quotes"]:
         blocks.append(element("blockquote", *(paragraph(inert(q)) for q in rule["quotes"])))
     if rule["actors"]:
-        blocks.append(paragraph("承办：" + "、".join(inert(actor) for actor in rule["actors"])))
+        blocks.append(paragraph(f"承办：{_listed(rule['actors'])}"))
     if rule["when"]:
-        blocks.append(paragraph(f"适用条件：<code>{inert(rule['when'])}</code>"))
+        blocks.append(paragraph(f"适用条件：{_code(rule['when'])}"))
     if rule["limits"]:
         blocks.append(
             element("ul", *(_limit_item(limit, rule["when"]) for limit in rule["limits"]))
@@ -543,10 +545,10 @@ def rule_blocks(rule: Mapping[str, Any]) -> str:
 def _limit_item(limit: Mapping[str, Any], when: str | None) -> Element:
     under = []
     if limit["when"] and limit["when"] != when:
-        under.append(element("li", f"适用条件：<code>{inert(limit['when'])}</code>"))
+        under.append(element("li", f"适用条件：{_code(limit['when'])}"))
     if limit["extension"]:
         extension = limit["extension"]
-        condition = f"<code>{inert(extension['when'])}</code>"
+        condition = _code(extension["when"])
         under.append(element("li", f"可延长至 {extension['amount']}，条件：{condition}"))
     own = f"{limit['marker']} <strong>{inert(limit['label'])}</strong>：{limit['amount']}"
     return list_item((own + _span(limit) + "。",), under)
@@ -561,9 +563,9 @@ def _step_item(step: Mapping[str, Any], loose: bool) -> Element:
         own += "（本步未规定时限）"
     under = [inert(step["branch"])] if step["branch"] else []
     if step["actors"]:
-        under.append("承办：" + "、".join(inert(actor) for actor in step["actors"]))
+        under.append(f"承办：{_listed(step['actors'])}")
     if step["when"]:
-        under.append(f"条件：<code>{inert(step['when'])}</code>")
+        under.append(f"条件：{_code(step['when'])}")
     under += [f"说明：{inert(note)}" for note in step["notes"]]
     return list_item((own,), [element("li", text) for text in under], loose)
 
@@ -590,7 +592,7 @@ def limits_block(rules: Sequence[Mapping[str, Any]]) -> str:
         rows.append(
             [
                 limit["marker"],
-                f"{inert(limit['label'])} <code>{inert(limit['name'])}</code>",
+                f"{inert(limit['label'])} {_code(limit['name'])}",
                 amount,
                 inert(limit["from"] or "—"),
                 inert(limit["until"] or "—"),
@@ -616,6 +618,13 @@ def example_block(example: Mapping[str, Any]) -> str:
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[Child]]) -> str:
-    head = element("tr", *(element("th", *([name] if name else [])) for name in columns))
-    body = (element("tr", *(element("td", *([c] if c else [])) for c in row)) for row in rows)
-    return line(element("table", element("thead", head), element("tbody", *body)))
+    return line(table([[name] for name in columns], ([[cell] for cell in row] for row in rows)))
+
+
+def _code(text: str) -> str:
+    """A condition or a name, as the page shows it: in code, inert."""
+    return f"<code>{inert(text)}</code>"
+
+
+def _listed(actors: Sequence[str]) -> str:
+    return "、".join(inert(actor) for actor in actors)
