@@ -507,8 +507,8 @@ def _row(
 # (prebuilt.py): as Markdown, they were most of a page's rendering (5.0 ms a page at 600
 # jurisdictions, 2.8 ms since).  Each block renders as the Markdown the page wrote before
 # (tests/test_site_prebuilt.py compares the two).  Words from a policy go through `inert`; the
-# markers (MARKERS), amounts (`_amount`), dates (`chinese_moment`) and the example's notes'
-# parts are written as HTML as they are: they are the page's own, never a policy's words.
+# markers (MARKERS), amounts (`_amount`) and dates (`chinese_moment`) are written as HTML as
+# they are, as the template wrote them: they are the page's own, never a policy's words.
 
 # The table of a page's limits: its columns.
 _LIMIT_COLUMNS = ("", "时限", "期限", "起算（当日不计入）", "应完成", "不计入", "节假日", "条款")
