@@ -84,11 +84,12 @@ def procedures(policy: ir.Policy) -> list[Procedure]:
         path = limit.clause.clause.path
         top = next((i for i, seg in enumerate(path) if seg.kind != "chapter"), len(path) - 1)
         groups.setdefault(path[: top + 1], []).append(limit)
-    by_path = {c.path: c for c in policy.document.clauses()}
     found = []
     for limits in groups.values():
         common = _common_prefix([limit.clause.clause.path for limit in limits])
-        found.append(Procedure(policy, by_path[common], tuple(limits)))
+        clause = policy.document.clause_at(common)
+        assert clause is not None, common  # every part of a clause's path is a clause's
+        found.append(Procedure(policy, clause, tuple(limits)))
     return found
 
 
