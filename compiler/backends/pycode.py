@@ -145,7 +145,13 @@ def _layout(code: Code, indent: int, prefix: str, suffix: str, widths: _Widths) 
         return _layout(_pieces(code.value, room), indent, prefix, suffix, widths)
     separator = "," if code.joiner == ", " else ""
     lines = [f"{pad}{prefix}{code.head}{code.open}"]
-    lines.extend(_layout(arg, indent + 1, "", separator, widths) for arg in code.args)
+    inner = pad + INDENT
+    for arg in code.args:
+        # An argument that is code as text (most are) goes on its line as it is.
+        if type(arg) is str:
+            lines.append(f"{inner}{arg}{separator}")
+        else:
+            lines.append(_layout(arg, indent + 1, "", separator, widths))
     lines.append(f"{pad}{code.close}{suffix}")
     return "\n".join(lines)
 
