@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.backends.site.spool import Sources, Spool
+from compiler.backends.site.spool import Sources, Spool, removed
 
 
 def test_the_spool_gives_back_each_page_as_put() -> None:
@@ -40,3 +40,16 @@ def test_sources_are_written_as_given_and_removed() -> None:
     assert page.is_relative_to(sources.root)
     sources.close()
     assert not sources.root.exists()
+
+
+def test_sources_removed_later_are_gone_once_waited_for() -> None:
+    """A build that ended leaves its generated files to a thread (`close(later=True)`), and
+    `removed` waits until they are gone: `build_site` before it returns, the next build of
+    `policyc serve` before it forks."""
+    sources = Sources()
+    written = [Path(sources.write(f"documents/{n}/page.md", "# 页\n" * 100)) for n in range(300)]
+    sources.close(later=True)
+    removed()
+    assert not sources.root.exists()
+    assert not any(path.exists() for path in written)
+    removed()  # nothing left to wait for

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from compiler.backends.site.page import CACHED, STEPS
+from compiler.backends.site.spool import removed
 from compiler.build import claim, preflight, write_tree
 from compiler.errors import PolicycError
 from compiler.progress import Steps, quiet
@@ -148,12 +149,15 @@ def build_site(root: Path, out: Path, steps: Steps = quiet, *, cached: bool = Tr
     """Build the site into `out` (replacing it only when the build succeeded); the number of
     files written.  `cached`: the project is read through its parse cache."""
     preflight(out)  # a folder the site may not replace is refused before seconds of MkDocs
-    with tempfile.TemporaryDirectory(prefix="policyc-site-") as staging:
-        built = Path(staging)
-        # write_tree links each file from staging, or copies it where the system's temporary
-        # folder is on another file system (or in memory, a tmpfs).
-        files = render(root, built, steps=steps, cached=cached)
-        count = write_tree(out, {path: built / path for path in files})
+    try:
+        with tempfile.TemporaryDirectory(prefix="policyc-site-") as staging:
+            built = Path(staging)
+            # write_tree links each file from staging, or copies it where the system's
+            # temporary folder is on another file system (or in memory, a tmpfs).
+            files = render(root, built, steps=steps, cached=cached)
+            count = write_tree(out, {path: built / path for path in files})
+    finally:
+        removed()  # the build's generated files, removed meanwhile by a thread of their own
     if Path(os.path.abspath(out)) == Path(os.path.abspath(root / "build" / "site")):
         # build/ is `policyc build`'s folder: record site/ there as built output, so that the
         # next `policyc build` replaces it instead of refusing a folder it did not write.

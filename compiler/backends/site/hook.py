@@ -215,14 +215,16 @@ class _Build:
     writer: Writer | None = None
     unwritten: Any = None  # the template context of a page the workers could not write
 
-    def close(self) -> None:
+    def close(self, later: bool = False) -> None:
+        """End the build: its workers stopped, its files removed (the generated files
+        `later`, by a thread of their own: `spool.Sources.close`)."""
         if self.ahead is not None:
             self.ahead.close()
         if self.writer is not None:
             self.writer.close()
         if self.html is not None:
             self.html.close()
-        self.sources.close()
+        self.sources.close(later)
         spool.closed(self)
 
 
@@ -230,15 +232,16 @@ class _Build:
 _BUILD: list[_Build | None] = [None]
 
 
-def _end_build() -> _Build | None:
+def _end_build(later: bool = False) -> _Build | None:
     build, _BUILD[0] = _BUILD[0], None
     if build is not None:
-        build.close()
+        build.close(later)
     return build
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     _end_build()  # one a failed rebuild of `policyc serve` left
+    spool.removed()  # the last build's files (`policyc serve`): no thread runs while we fork
     sources = spool.Sources()
     try:
         # The model is made, and the files generated from it, in a process of its own: its
@@ -485,7 +488,8 @@ on_post_page = CombinedEvent(_unwritten_output, _written_output)
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    build = _end_build()
+    # Every file is written: the generated ones are removed while the index is written.
+    build = _end_build(later=True)
     if build is not None and build.indexer is not None:
         build.indexer.finish(STEPS.get())
 
