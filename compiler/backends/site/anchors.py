@@ -8,9 +8,9 @@ anywhere links there.  Anchors are ASCII, built from the clause's path of number
 from __future__ import annotations
 
 import posixpath
-from functools import cache
+from functools import lru_cache
 
-from compiler.sources import Clause, Segment
+from compiler.sources import Clause
 
 # One letter (or two) per segment kind of compiler/sources.KINDS.
 _PREFIX = {
@@ -25,15 +25,12 @@ _PREFIX = {
 }
 
 
-def _segment(seg: Segment) -> str:
-    return f"{_PREFIX[seg.kind]}{seg.number}"
-
-
 def clause_anchor(clause: Clause) -> str:
     """The HTML id of a clause on its document's page ("doc" for the whole text)."""
     if not clause.path:
         return "doc"
-    return "-".join(_segment(s) for s in clause.path)
+    # A list, not a generator: a million anchors at 3,000 jurisdictions.
+    return "-".join([f"{_PREFIX[seg.kind]}{seg.number}" for seg in clause.path])
 
 
 def document_page(policy_id: str) -> str:
@@ -44,12 +41,12 @@ def document_page(policy_id: str) -> str:
 def clause_link(policy_id: str, clause: Clause, from_page: str) -> str:
     """A relative Markdown link from `from_page` (a docs-root path) to the clause, as MkDocs
     resolves and validates it."""
-    relative = _relative(document_page(policy_id), posixpath.dirname(from_page))
-    return f"{relative}#{clause_anchor(clause)}"
+    return f"{_relative(policy_id, from_page)}#{clause_anchor(clause)}"
 
 
-@cache
-def _relative(target: str, folder: str) -> str:
-    # Remembered: a province's pages link to each document from a few folders, thousands of
-    # times (relpath's normalizing was 6 % of generating the pages at 600 jurisdictions).
-    return posixpath.relpath(target, folder or ".")
+@lru_cache(maxsize=1 << 16)
+def _relative(policy_id: str, from_page: str) -> str:
+    # Remembered: a page links to a few documents, many times each (relpath's normalizing
+    # was 6 % of generating the pages at 600 jurisdictions), and a province's pages are
+    # thousands (a bound: `policyc serve` builds again and again).
+    return posixpath.relpath(document_page(policy_id), posixpath.dirname(from_page) or ".")
