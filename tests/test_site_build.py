@@ -11,12 +11,15 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import new_project
 
+from compiler.backends.site import spool
 from compiler.build import MARKER
 from compiler.cli import main
 
@@ -300,4 +303,30 @@ def test_a_build_leaves_no_temporary_file(
     code, err = _site(capsys, project, tmp_path / "out")
     assert code == (1 if fails else 0), err
     # (jieba keeps its dictionary's cache there: not the build's.)
+    assert [p.name for p in temporary.iterdir() if p.name != "jieba.cache"] == []
+
+
+def test_the_site_command_returns_once_its_generated_files_are_gone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated files are removed by a thread of their own while the build ends
+    (`spool.Sources.close`): `policyc site` waits for it, however long it takes, before it
+    returns; nothing is left in the temporary folder."""
+    project = _project(tmp_path / "p")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    cleanup = tempfile.TemporaryDirectory.cleanup
+    by_a_thread: list[str] = []
+
+    def slowly(folder: tempfile.TemporaryDirectory[str]) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            by_a_thread.append(folder.name)
+            time.sleep(0.5)  # as a province's 31,000 files
+        cleanup(folder)
+
+    monkeypatch.setattr(tempfile.TemporaryDirectory, "cleanup", slowly)
+    code, err = _site(capsys, project, tmp_path / "out")
+    assert code == 0, err
+    assert len(by_a_thread) == 1 and f"{spool.PREFIX}sources-" in by_a_thread[0]
     assert [p.name for p in temporary.iterdir() if p.name != "jieba.cache"] == []

@@ -12,7 +12,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from compiler import ir
 from compiler.backends.site import documents
-from compiler.backends.site.anchors import clause_anchor
+from compiler.backends.site.anchors import clause_anchor, clause_link
 from compiler.backends.site.hook import generated_files, vocabulary_terms
 from compiler.backends.site.nav import nav
 from compiler.backends.site.render import environment
@@ -50,6 +50,24 @@ def test_every_clause_is_a_heading_with_its_anchor(program: ir.Program) -> None:
                     policy_id,
                     clause.citation,
                 )
+
+
+def test_a_clause_is_linked_from_a_page_at_any_depth(program: ir.Program) -> None:
+    """A citation's link is relative to the page that holds it, as MkDocs resolves it: from
+    the docs root, from a folder, from a folder in a folder (the path remembered per page)."""
+    document = program.policies["ningbo"].document
+    [clause] = [c for c in document.clauses() if c.citation == "第四条（三）10"]
+    assert clause_anchor(clause) == "a4-i3-p10"
+    assert clause_link("ningbo", clause, "index.md") == "documents/ningbo.md#a4-i3-p10"
+    assert clause_link("ningbo", clause, "documents/weihai.md") == "ningbo.md#a4-i3-p10"
+    assert clause_link("ningbo", clause, "tables/duties-2.md") == (
+        "../documents/ningbo.md#a4-i3-p10"
+    )
+    assert clause_link("ningbo", clause, "conflicts/cases/ningbo.md") == (
+        "../../documents/ningbo.md#a4-i3-p10"
+    )
+    whole = clause_link("ningbo", document.root, "decisions/ningbo.md")
+    assert whole == "../documents/ningbo.md#doc"
 
 
 def test_every_statement_is_shown_under_its_clause(program: ir.Program) -> None:

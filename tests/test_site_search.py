@@ -10,7 +10,9 @@ hash are checked against this module's on every character the corpus's pages hol
 
 from __future__ import annotations
 
+import itertools
 import json
+import pickle
 import re
 from pathlib import Path
 from typing import Any, Final
@@ -153,6 +155,36 @@ def test_the_index_is_the_same_whatever_order_its_pages_come_in(tmp_path: Path) 
     # The results' order: the nav's sections (文件 first, then 对照表), then the other pages.
     urls = [_page(folders[0], n)["url"] for n in range(4)]
     assert urls == ["documents/a/", "documents/b/", "tables/x/", "reading/"]
+
+
+def test_every_page_is_posted_under_exactly_its_tokens(tmp_path: Path) -> None:
+    """Each page's number is under every token of its text and under no other, as MkDocs'
+    process adds the entries a worker made and sent (pickled: the tokens as one string).  A
+    page without text is under none (no empty token)."""
+    pages = [
+        ("documents/a/", "甲", "<p>民主评议</p><h2 id='s'>一</h2><p>公示期 低保</p>"),
+        ("documents/b/", "", ""),
+        ("tables/x/", "表", "<p>(一) １５ 公示</p>"),
+        ("reading/", "如", "<p>x</p>"),
+    ]
+    indexer = search.Indexer(tmp_path)
+    for url, title, content in pages:
+        indexer.add_entry(pickle.loads(pickle.dumps(search.entry(url, title, content))))
+    indexer.finish()
+    folder = tmp_path / search.FOLDER
+    urls = [_page(folder, n)["url"] for n in range(len(pages))]
+    posted: dict[str, set[str]] = {url: set() for url in urls}
+    for shard in sorted((folder / "shards").glob("*.json")):
+        for token, gaps in json.loads(shard.read_text("utf-8")).items():
+            assert token, "an empty token"
+            numbers = list(itertools.accumulate(gaps))
+            assert numbers == sorted(set(numbers))
+            for number in numbers:
+                posted[urls[number]].add(token)
+    for number, url in enumerate(urls):
+        assert posted[url] == search.tokens(search.texts(_page(folder, number))), url
+    assert posted["documents/b/"] == set()
+    assert "民主" in posted["documents/a/"] and "(一" in posted["tables/x/"]
 
 
 def _page(folder: Path, number: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@ generated files are while MkDocs renders the others."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,23 @@ def test_sources_removed_later_are_gone_once_waited_for() -> None:
     assert not sources.root.exists()
     assert not any(path.exists() for path in written)
     removed()  # nothing left to wait for
+
+
+def test_a_removal_that_fails_is_raised_where_the_build_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What went wrong in the thread is raised by `removed` (the build fails, as when the
+    folder was removed in the build's own thread), not printed by the thread."""
+    sources = Sources()
+
+    def fails(folder: tempfile.TemporaryDirectory[str]) -> None:
+        raise PermissionError(folder.name)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tempfile.TemporaryDirectory, "cleanup", fails)
+        sources.close(later=True)
+        with pytest.raises(PermissionError, match="policyc-site-sources-"):
+            removed()
+    removed()  # raised once, and forgotten
+    sources.close()
+    assert not sources.root.exists()

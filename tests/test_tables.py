@@ -22,8 +22,9 @@ from compiler.backends.site import tables as site_tables
 from compiler.backends.site.page import EXAMPLE_START
 from compiler.backends.site.render import environment
 from compiler.cli import main
-from compiler.comparison import TABLE_IDS, Cell, Status, Table, city, tables
+from compiler.comparison import TABLE_IDS, Cell, Status, Table, city, concept_table, tables
 from compiler.lower import load_program
+from compiler.runtime.kinds import Kind
 from tests.sitemarkdown import readable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,6 +171,14 @@ def test_exclusions_say_when_a_city_relieves_what_another_excludes() -> None:
     assert cell("exclusions", "misconduct", "weihai").entries[0].text == (
         "为个人、家属、他人或单位谋取不正当利益的"
     )
+
+
+def test_each_concept_table_is_made_once_per_program() -> None:
+    """The site's tables and its conflict report read the same two tables (frozen)."""
+    assert concept_table(program(), Kind.SITUATION) is concept_table(program(), Kind.SITUATION)
+    assert concept_table(program(), Kind.EXCLUSION) is table("exclusions")
+    assert concept_table(program(), Kind.SITUATION).id == "situations"
+    assert concept_table(program(), Kind.EXCLUSION).id == "exclusions"
 
 
 def test_every_stated_cell_carries_its_clause() -> None:

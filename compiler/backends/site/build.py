@@ -107,7 +107,8 @@ def render(root: Path, into: Path, *, steps: Steps = quiet, cached: bool = True)
     """Build the site into the empty folder `into` (strict mode) and list its files, by path
     relative to it, sorted; `steps` hears of the long steps (`page.STEPS`), `cached` says
     whether the project is read through its parse cache.  The files stay on disk, not in
-    memory: a province's site is gigabytes."""
+    memory: a province's site is gigabytes.  The build's generated files may still be being
+    removed when it returns: `spool.removed()` waits for them (`build_site` does)."""
     _quiet()
     try:
         from mkdocs.commands.build import build

@@ -241,7 +241,9 @@ def _end_build(later: bool = False) -> _Build | None:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     _end_build()  # one a failed rebuild of `policyc serve` left
-    spool.removed()  # the last build's files (`policyc serve`): no thread runs while we fork
+    # The last build's generated files (`policyc serve`) gone before this one writes its own,
+    # and no removal half done in the process this build forks.
+    spool.removed()
     sources = spool.Sources()
     try:
         # The model is made, and the files generated from it, in a process of its own: its

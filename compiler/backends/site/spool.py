@@ -50,9 +50,26 @@ def close_all() -> None:
         build.close()
 
 
-# The folders of generated files being removed by threads of their own (`Sources.close`
-# with `later`), until `removed` waits for them.
-_REMOVING: Final[list[threading.Thread]] = []
+class _Removal(threading.Thread):
+    """A folder removed by a thread of its own (`Sources.close` with `later`); what went wrong
+    is kept for `removed` to raise where the build waits, not printed by the thread."""
+
+    def __init__(self, folder: tempfile.TemporaryDirectory[str]) -> None:
+        # Not a daemon: the process waits for it before it exits.
+        super().__init__(name=f"removing {folder.name}")
+        self._folder = folder
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._folder.cleanup()
+        except BaseException as error:  # raised again by `removed`
+            self.error = error
+
+
+# The folders of generated files being removed by threads of their own, until `removed`
+# waits for them.
+_REMOVING: Final[list[_Removal]] = []
 
 
 class Sources:
@@ -74,19 +91,26 @@ class Sources:
         """Remove the folder: now, or `later`, by a thread of its own, while the build ends
         (`removed` waits for it).  A province's 31,000 files took 2 s at the end of its build,
         most of them waiting on the file system, before the search's index was written on
-        one core.  The thread is not a daemon: the process waits for it before it exits."""
+        one core."""
         if not later:
             self._folder.cleanup()
             return
-        thread = threading.Thread(target=self._folder.cleanup, name=f"removing {self.root}")
-        thread.start()
-        _REMOVING.append(thread)
+        removal = _Removal(self._folder)
+        _REMOVING.append(removal)
+        removal.start()
 
 
 def removed() -> None:
-    """Wait until every folder left to a thread to remove (`Sources.close`) is gone."""
+    """Wait until every folder left to a thread to remove (`Sources.close`) is gone; raise
+    what went wrong in removing one.  A thread is forgotten only once it has ended (an
+    interrupted wait leaves it for the next)."""
     while _REMOVING:
-        _REMOVING.pop().join()
+        removal = _REMOVING[-1]
+        if removal.ident is not None:  # started (an interrupt may fall between the two)
+            removal.join()
+        _REMOVING.pop()
+        if removal.error is not None:
+            raise removal.error
 
 
 @dataclass(frozen=True)
